@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Event catalogue. Every message on a stream is an envelope
+ *   { id, type, v, occurredAt, causationId, correlationId, data }
+ * whose `data` is validated by the schema registered for (type, v). Schemas are append-only:
+ * a breaking change adds version v+1 and an upcaster, it never edits a published version.
+ */
+
+export const LabelMap = z.record(z.string(), z.string());
+export const Severity = z.enum(['critical', 'error', 'warning', 'info', 'unknown']);
+export type Severity = z.infer<typeof Severity>;
+export const AlertSource = z.enum(['alertmanager', 'grafana', 'generic', 'pagerduty', 'heartbeat', 'manual']);
+export type AlertSource = z.infer<typeof AlertSource>;
+const isoTime = z.string().datetime({ offset: true });
+
+/** One alert as a source reported it, normalised. Signals are facts, not decisions. */
+export const Signal = z.object({
+  fingerprint: z.string().min(1).max(512),
+  status: z.enum(['firing', 'resolved']),
+  summary: z.string(),
+  details: z.string(),
+  severity: Severity,
+  labels: LabelMap,
+  annotations: LabelMap,
+  startsAt: isoTime.nullable(),
+  endsAt: isoTime.nullable(),
+  generatorUrl: z.string().nullable(),
+});
+export type Signal = z.infer<typeof Signal>;
+
+const alertRef = {
+  alertId: z.string().uuid(),
+  serviceId: z.string(),
+  fingerprint: z.string(),
+};
+
+const alertContent = {
+  summary: z.string(),
+  details: z.string(),
+  severity: Severity,
+  labels: LabelMap,
+  annotations: LabelMap,
+};
+
+const schemas = {
+  /** Intake: the signals of one webhook request that fall into one partition. */
+  SignalsReceived: {
+    1: z.object({
+      serviceId: z.string(),
+      source: AlertSource,
+      requestId: z.string(),
+      signals: z.array(Signal).min(1),
+      /** Source-level context kept for the record (group key, common labels, truncation). */
+      context: z.record(z.string(), z.unknown()),
+    }),
+  },
+  AlertTriggered: {
+    1: z.object({
+      ...alertRef,
+      ...alertContent,
+      source: AlertSource,
+      startsAt: isoTime.nullable(),
+      generatorUrl: z.string().nullable(),
+    }),
+  },
+  /** A repeat of an open alert whose content changed; `changed` names the fields. */
+  AlertUpdated: {
+    1: z.object({ ...alertRef, ...alertContent, changed: z.array(z.string()).min(1) }),
+  },
+  AlertAcknowledged: {
+    1: z.object({ ...alertRef, userId: z.string(), note: z.string() }),
+  },
+  AlertResolved: {
+    1: z.object({
+      ...alertRef,
+      by: z.enum(['source', 'user']),
+      userId: z.string().nullable(),
+      note: z.string(),
+      endsAt: isoTime.nullable(),
+    }),
+  },
+  ServiceConfigured: {
+    1: z.object({
+      serviceId: z.string(),
+      name: z.string(),
+      description: z.string(),
+      /** Keys are stored as SHA-256 hashes: the log is forever, secrets must not be in it. */
+      integrationKeys: z.array(z.object({ name: z.string(), keyHash: z.string().regex(/^[0-9a-f]{64}$/) })),
+    }),
+  },
+  ServiceRemoved: {
+    1: z.object({ serviceId: z.string() }),
+  },
+} as const;
+
+type Schemas = typeof schemas;
+export type EventType = keyof Schemas;
+type Latest<T extends EventType> = Schemas[T][1];
+export type EventData<T extends EventType> = z.infer<Latest<T>>;
+
+export type EventMetadata = Readonly<{
+  id: string;
+  v: number;
+  occurredAt: string;
+  causationId: string | null;
+  correlationId: string;
+}>;
+
+export type DomainEvent = { [T in EventType]: Readonly<{ type: T; data: EventData<T> }> & EventMetadata }[EventType];
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+export type AlertEvent = EventOf<'AlertTriggered' | 'AlertUpdated' | 'AlertAcknowledged' | 'AlertResolved'>;
+export type ConfigEvent = EventOf<'ServiceConfigured' | 'ServiceRemoved'>;
+
+export const EVENT_TYPES = Object.keys(schemas) as EventType[];
+
+const Envelope = z.object({
+  id: z.string().uuid(),
+  type: z.string(),
+  v: z.number().int().positive(),
+  occurredAt: isoTime,
+  causationId: z.string().nullable(),
+  correlationId: z.string(),
+  data: z.unknown(),
+});
+
+export class EventDecodeError extends Error {
+  override readonly name = 'EventDecodeError';
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** Decodes and validates an envelope; throws EventDecodeError naming what is wrong. */
+export function decodeEvent(bytes: Uint8Array): DomainEvent {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(bytes));
+  } catch (cause) {
+    throw new EventDecodeError('event is not JSON', { cause });
+  }
+  const env = Envelope.safeParse(raw);
+  if (!env.success) throw new EventDecodeError(`bad envelope: ${env.error.message}`);
+  const versions = (schemas as Record<string, Record<number, z.ZodTypeAny>>)[env.data.type];
+  const schema = versions?.[env.data.v];
+  if (!schema) throw new EventDecodeError(`unknown event ${env.data.type} v${env.data.v}`);
+  const data = schema.safeParse(env.data.data);
+  if (!data.success) throw new EventDecodeError(`bad ${env.data.type} v${env.data.v}: ${data.error.message}`);
+  return { ...env.data, data: data.data } as DomainEvent;
+}
+
+export function encodeEvent(event: DomainEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}
+
+/** Validates `data` against the latest schema of `type` and builds the envelope. */
+export function makeEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  meta: { id: string; occurredAt: string; causationId: string | null; correlationId: string },
+): EventOf<T> {
+  const parsed = (schemas[type][1] as z.ZodTypeAny).parse(data) as EventData<T>;
+  return { type, v: 1, data: parsed, ...meta } as unknown as EventOf<T>;
+}
+
+/** A UUID (v4 layout) derived from a name: ids of decisions must be the same when re-decided. */
+export function stableUuid(name: string): string {
+  const h = createHash('sha256').update(name).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}

@@ -1,0 +1,51 @@
+import type { ConsumerConfig, StreamConfig } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { STREAMS, subjects } from './subjects.js';
+
+const NS_PER_MS = 1_000_000;
+/** Retried webhooks and republished decisions inside this window append nothing. */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * Stream configurations. The log is the source of truth, so nothing expires by age or size:
+ * retention is `limits` with no limits, on file storage. `replicas` is 1 on the embedded
+ * default and 3 on a cluster.
+ */
+export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & { name: string }> {
+  const common = {
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    num_replicas: replicas,
+    duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
+    allow_direct: true,
+  };
+  return [
+    { ...common, name: STREAMS.intake, subjects: [subjects.intakeAll], description: 'decider inputs: signal batches and alert commands' },
+    { ...common, name: STREAMS.alerts, subjects: [subjects.alertsAll], description: 'alert lifecycle events, one subject per alert' },
+    { ...common, name: STREAMS.config, subjects: [subjects.configAll], description: 'configuration events' },
+  ];
+}
+
+/** Durable consumer names carry a version: bump it to rebuild from sequence 1. */
+export const CONSUMERS = {
+  decider: (partition: number): string => `decider-p${partition}-v1`,
+  projectorAlerts: 'projector-alerts-v1',
+  projectorConfig: 'projector-config-v1',
+} as const;
+
+/** Explicit-ack pull consumer reading one filter subject from the first message. */
+export function durableConsumer(name: string, filterSubject: string, maxAckPending: number): Partial<ConsumerConfig> {
+  return {
+    durable_name: name,
+    filter_subject: filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: 30_000 * NS_PER_MS,
+    max_ack_pending: maxAckPending,
+    max_deliver: -1,
+  };
+}
+
+/** Name of the KV bucket holding topology facts fixed at creation (the partition count). */
+export const META_BUCKET = 'oncall-meta';

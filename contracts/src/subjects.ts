@@ -1,0 +1,50 @@
+/**
+ * Subject layout. Every subject the services publish or consume is built here.
+ *
+ *   intake.<p>               decider inputs of partition p (signal batches, alert commands)
+ *   alerts.<p>.<alertId>     lifecycle events of one alert (its whole history by subject)
+ *   config.<kind>.<id>       configuration events of one configuration aggregate
+ */
+export const STREAMS = {
+  intake: 'INTAKE',
+  alerts: 'ALERTS',
+  config: 'CONFIG',
+} as const;
+
+export type ConfigKind = 'service';
+
+export const subjects = {
+  intake: (partition: number): string => `intake.${partition}`,
+  intakeAll: 'intake.>',
+  alert: (partition: number, alertId: string): string => `alerts.${partition}.${alertId}`,
+  alertsOfPartition: (partition: number): string => `alerts.${partition}.>`,
+  /** One alert's history; the partition is a wildcard so the alert id alone finds it. */
+  alertHistory: (alertId: string): string => `alerts.*.${alertId}`,
+  alertsAll: 'alerts.>',
+  config: (kind: ConfigKind, id: string): string => `config.${kind}.${id}`,
+  configAll: 'config.>',
+} as const;
+
+/** Parses the partition out of an intake or alerts subject. */
+export function partitionOfSubject(subject: string): number {
+  const part = subject.split('.')[1];
+  const n = Number(part);
+  if (part === undefined || !Number.isInteger(n) || n < 0) {
+    throw new Error(`subject ${subject} carries no partition`);
+  }
+  return n;
+}
+
+/**
+ * The decider partition that owns an alert: FNV-1a (32 bit) of "service\nfingerprint" mod P.
+ * Ingest, the decider and query-api commands must agree on it, so it lives in the contracts.
+ */
+export function partitionOf(serviceId: string, fingerprint: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  const key = `${serviceId}\n${fingerprint}`;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}

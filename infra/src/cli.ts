@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { connectNats, createLogger, createReadModelPool, commonEnv, ensureTopology, parseEnv } from '@oncall/shared';
+import { z } from 'zod';
+import { readConfigFile } from './config-file.js';
+import { applyConfig } from './apply.js';
+import { migrate } from './migrate.js';
+import { replayAll } from './replay.js';
+import { up } from './up.js';
+import { listAlertsOverGrpc } from './alerts-client.js';
+
+const USAGE = `usage: oncall <command>
+
+  up                     start the whole pipeline (embedded NATS + PostgreSQL unless NATS_URL / DATABASE_URL are set)
+  apply -f <file.yaml>   append the configuration the file declares (services, integration keys); --prune removes services not in it
+  replay                 rebuild the read models from sequence 1 of the streams (stop the projector first)
+  alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
+                         list alerts through query-api's gRPC AlertService, one JSON line each
+  migrate                bring the read-model schema up to date
+`;
+
+const CliEnv = z.object({
+  NATS_URL: commonEnv.NATS_URL,
+  DATABASE_URL: commonEnv.DATABASE_URL,
+  READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
+  ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
+  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
+});
+
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const log = createLogger(`oncall-${command ?? 'cli'}`);
+  switch (command) {
+    case 'up': {
+      const running = await up(log);
+      process.stdout.write(
+        `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n\n` +
+          `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
+          `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      log.info('stopping');
+      await running.stop();
+      return 0;
+    }
+    case 'apply': {
+      const { values } = parseArgs({ args: rest, options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false } } });
+      if (!values.file) throw new UsageError('apply needs -f <file.yaml>');
+      const file = await readConfigFile(values.file);
+      const env = parseEnv(CliEnv);
+      const nc = await connectNats(env.NATS_URL, 'oncall-apply', log);
+      try {
+        await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
+        const applied = await applyConfig(nc, file, { prune: values.prune, actor: 'oncall-apply' });
+        process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${e.data.serviceId}\n`).join(''));
+      } finally {
+        await nc.drain();
+      }
+      return 0;
+    }
+    case 'replay': {
+      const env = parseEnv(CliEnv);
+      await migrate(env.DATABASE_URL, env.READ_MODEL_SCHEMA, log);
+      const nc = await connectNats(env.NATS_URL, 'oncall-replay', log);
+      const pool = await createReadModelPool(env.DATABASE_URL, env.READ_MODEL_SCHEMA);
+      try {
+        await replayAll(nc, pool, { progress: process.stderr });
+      } finally {
+        await pool.end();
+        await nc.drain();
+      }
+      return 0;
+    }
+    case 'alerts': {
+      const { values } = parseArgs({ args: rest, options: { grpc: { type: 'string', default: '127.0.0.1:50051' }, status: { type: 'string' } } });
+      for await (const alert of listAlertsOverGrpc(values.grpc, values.status)) process.stdout.write(`${JSON.stringify(alert)}\n`);
+      return 0;
+    }
+    case 'migrate': {
+      const env = parseEnv(CliEnv);
+      await migrate(env.DATABASE_URL, env.READ_MODEL_SCHEMA, log);
+      return 0;
+    }
+    default:
+      process.stderr.write(USAGE);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`oncall: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

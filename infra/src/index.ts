@@ -1,0 +1,7 @@
+export { migrate } from './migrate.js';
+export { startNatsServer, findNatsServer, NatsServerMissingError, NATS_CONF, type RunningNats } from './nats-server.js';
+export { startEmbeddedPostgres, ensureDatabase, type RunningPostgres } from './postgres.js';
+export { parseConfigFile, readConfigFile, ConfigFile, ConfigFileError } from './config-file.js';
+export { applyConfig, planApply, type PlannedEvent } from './apply.js';
+export { replayAll } from './replay.js';
+export { up } from './up.js';

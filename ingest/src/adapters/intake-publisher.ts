@@ -1,0 +1,61 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { encodeEvent, makeEvent, partitionOf, stableUuid, subjects, type AlertSource, type Signal } from '@oncall/contracts';
+
+/** NATS did not confirm the append: nothing may be acknowledged to the sender. */
+export class IntakeUnavailableError extends Error {
+  override readonly name = 'IntakeUnavailableError';
+}
+
+export type SignalBatch = {
+  serviceId: string;
+  source: AlertSource;
+  /** Derived from the request (service, source, body): a retried request gets the same id. */
+  requestId: string;
+  signals: Signal[];
+  context: Record<string, unknown>;
+};
+
+export type AppendResult = { messages: number; duplicate: boolean };
+
+/**
+ * Appends one SignalsReceived message per partition touched by the request, all in flight at
+ * once, and returns only when JetStream acknowledged every one. The msgID is
+ * `<requestId>:<partition>`, so a retry after a partial failure appends just what is missing.
+ */
+export class IntakePublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly partitions: number,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  async append(batch: SignalBatch, now: Date): Promise<AppendResult> {
+    const byPartition = new Map<number, Signal[]>();
+    for (const s of batch.signals) {
+      const p = partitionOf(batch.serviceId, s.fingerprint, this.partitions);
+      const list = byPartition.get(p);
+      if (list) list.push(s);
+      else byPartition.set(p, [s]);
+    }
+    const occurredAt = now.toISOString();
+    const acks = [...byPartition].map(([p, signals]) => {
+      const msgID = `${batch.requestId}:${p}`;
+      const event = makeEvent(
+        'SignalsReceived',
+        { serviceId: batch.serviceId, source: batch.source, requestId: batch.requestId, signals, context: batch.context },
+        { id: stableUuid(msgID), occurredAt, causationId: null, correlationId: batch.requestId },
+      );
+      return this.js.publish(subjects.intake(p), encodeEvent(event), { msgID, timeout: this.timeoutMs });
+    });
+    const settled = await Promise.allSettled(acks);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new IntakeUnavailableError('JetStream did not acknowledge the signals', { cause: failed.reason });
+    const duplicate = settled.every((r) => r.status === 'fulfilled' && r.value.duplicate);
+    return { messages: settled.length, duplicate: settled.length > 0 && duplicate };
+  }
+}

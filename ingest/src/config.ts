@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv, port } from '@oncall/shared';
+
+export const IngestConfig = z.object({
+  NATS_URL: commonEnv.NATS_URL,
+  ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
+  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
+  INGEST_PORT: port(8080),
+  INGEST_HOST: z.string().default('0.0.0.0'),
+  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+});
+export type IngestConfig = z.infer<typeof IngestConfig>;
+
+export const DeciderConfig = z.object({
+  NATS_URL: commonEnv.NATS_URL,
+  ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
+  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
+  METRICS_PORT: port(9101),
+});
+export type DeciderConfig = z.infer<typeof DeciderConfig>;
+
+export const loadIngestConfig = (env?: NodeJS.ProcessEnv) => parseEnv(IngestConfig, env);
+export const loadDeciderConfig = (env?: NodeJS.ProcessEnv) => parseEnv(DeciderConfig, env);

@@ -1,0 +1,48 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { watchConfig, type Logger } from '@oncall/shared';
+import { IntakePublisher } from './adapters/intake-publisher.js';
+import { PartitionDecider } from './adapters/decider.js';
+import { buildServer } from './http/server.js';
+
+export { decide, evolve, alertKey, AlertCommandError, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
+export { normaliseSeverity } from './domain/severity.js';
+export { loadIngestConfig, loadDeciderConfig, type IngestConfig, type DeciderConfig } from './config.js';
+
+export type Stoppable = { stop: () => Promise<void> };
+
+/** Starts the webhook HTTP server; answers 2xx only after JetStream acknowledged the signals. */
+export async function startIngest(
+  opts: { nc: NatsConnection; partitions: number; port: number; host: string; bodyLimitBytes: number; log: Logger },
+): Promise<Stoppable & { url: string }> {
+  const config = await watchConfig(opts.nc);
+  const publisher = new IntakePublisher(opts.nc, opts.partitions);
+  const app = buildServer({ config, publisher, log: opts.log, bodyLimitBytes: opts.bodyLimitBytes });
+  const url = await app.listen({ port: opts.port, host: opts.host });
+  opts.log.info({ url }, 'ingest listening');
+  return {
+    url,
+    stop: async () => {
+      await app.close();
+      await config.stop();
+    },
+  };
+}
+
+/** Starts one decider per partition in this process (the single writer of each). */
+export async function startDecider(opts: { nc: NatsConnection; partitions: number; log: Logger }): Promise<Stoppable> {
+  const deciders = Array.from({ length: opts.partitions }, (_, p) => new PartitionDecider(opts.nc, p, opts.log));
+  await Promise.all(deciders.map((d) => d.start()));
+  const runs = deciders.map((d) =>
+    d.run().catch((err: unknown) => {
+      opts.log.fatal({ err, partition: d.partition }, 'decider partition stopped');
+      throw err;
+    }),
+  );
+  opts.log.info({ partitions: opts.partitions }, 'decider running');
+  return {
+    stop: async () => {
+      for (const d of deciders) d.stop();
+      await Promise.allSettled(runs);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { sha256Hex } from '@oncall/shared';
+
+/** Label and annotation maps: string keys (Prometheus label names allow more than identifiers) to string values. */
+export const Labels = z.record(z.string().min(1).max(1024), z.string().max(64 * 1024));
+
+/**
+ * Fingerprint of a label set when the source gives none: SHA-256 over the sorted pairs,
+ * 16 hex digits like Alertmanager's. Order of keys in the payload does not matter.
+ */
+export function fingerprintOfLabels(labels: Readonly<Record<string, string>>): string {
+  const canonical = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}\u0000${labels[k]}`)
+    .join('\u0001');
+  return sha256Hex(canonical).slice(0, 16);
+}
+
+/** Sources send a zero time ("0001-01-01T00:00:00Z") for "not set"; that is null here. */
+export function isoOrNull(t: string | undefined): string | null {
+  if (!t || t.startsWith('0001-01-01')) return null;
+  return new Date(t).toISOString();
+}

@@ -1,0 +1,117 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { Counter, Gauge } from 'prom-client';
+import { decodeEvent, durableConsumer } from '@oncall/contracts';
+import { registry, type Logger } from '@oncall/shared';
+import type { Projection } from '../projections/types.js';
+
+const applied = new Counter({
+  name: 'oncall_projector_events_total',
+  help: 'Events applied to the read models',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+const checkpointGauge = new Gauge({
+  name: 'oncall_projector_checkpoint_sequence',
+  help: 'Last stream sequence applied, per projection',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+
+const MAX_BATCH = 1000;
+
+/** Reads the checkpoint of a projection (0 when it never ran). */
+export async function readCheckpoint(db: Pick<DatabaseTransactionConnection, 'maybeOneFirst'>, projection: string): Promise<number> {
+  const seq = await db.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection}`);
+  return seq === null ? 0 : Number(seq);
+}
+
+/**
+ * Applies a batch in one transaction: events at or below the checkpoint are skipped (they were
+ * applied before a crash that came before the ack), the rest are applied in stream order, and
+ * the checkpoint moves to the last sequence. Returns how many events were applied.
+ */
+export async function applyBatch(
+  pool: DatabasePool,
+  projection: Projection,
+  batch: ReadonlyArray<{ seq: number; subject: string; data: Uint8Array }>,
+): Promise<number> {
+  return pool.transaction(async (tx) => {
+    const checkpoint = Number(
+      (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name} FOR UPDATE`)) ?? 0,
+    );
+    let count = 0;
+    let last = checkpoint;
+    for (const m of batch) {
+      if (m.seq <= last) continue;
+      await projection.apply(tx, decodeEvent(m.data), { seq: m.seq, subject: m.subject });
+      last = m.seq;
+      count++;
+    }
+    if (last > checkpoint) {
+      await tx.query(sql.unsafe`
+        INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${last}, now())
+        ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()`);
+    }
+    return count;
+  });
+}
+
+/**
+ * Runs one projection from its durable consumer: messages are gathered while more are already
+ * buffered (up to MAX_BATCH), applied in one transaction with the checkpoint, and acked after
+ * the commit. On a database error the batch is nak'ed (redelivered first, in order) and retried.
+ */
+export class ProjectionRunner {
+  private messages: ConsumerMessages | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly pool: DatabasePool,
+    private readonly projection: Projection,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.consumers.add(this.projection.stream, {
+      ...durableConsumer(this.projection.name, this.projection.filterSubject, MAX_BATCH * 2),
+      deliver_policy: DeliverPolicy.All,
+    });
+  }
+
+  async run(): Promise<void> {
+    const consumer = await jetstream(this.nc).consumers.get(this.projection.stream, this.projection.name);
+    while (!this.stopped) {
+      this.messages = await consumer.consume({ max_messages: MAX_BATCH });
+      let batch: JsMsg[] = [];
+      try {
+        for await (const m of this.messages) {
+          batch.push(m);
+          if (this.messages.getPending() > 0 && batch.length < MAX_BATCH) continue;
+          await this.flush(batch);
+          batch = [];
+        }
+      } catch (err) {
+        this.log.error({ err, projection: this.projection.name }, 'projection batch failed; retrying');
+        for (const m of batch) m.nak(1000);
+        await this.messages.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close();
+  }
+
+  private async flush(batch: JsMsg[]): Promise<void> {
+    const count = await applyBatch(this.pool, this.projection, batch);
+    for (const m of batch) m.ack();
+    const last = batch[batch.length - 1];
+    if (last) checkpointGauge.set({ projection: this.projection.name }, last.seq);
+    applied.inc({ projection: this.projection.name }, count);
+  }
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv, port } from '@oncall/shared';
+
+export const ProjectorConfig = z.object({
+  NATS_URL: commonEnv.NATS_URL,
+  DATABASE_URL: commonEnv.DATABASE_URL,
+  READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
+  ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
+  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
+  METRICS_PORT: port(9102),
+});
+export type ProjectorConfig = z.infer<typeof ProjectorConfig>;
+export const loadProjectorConfig = (env?: NodeJS.ProcessEnv) => parseEnv(ProjectorConfig, env);

@@ -1,0 +1,30 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DatabasePool } from 'slonik';
+import type { Logger } from '@oncall/shared';
+import { ProjectionRunner } from './adapters/runner.js';
+import { alertsProjection } from './projections/alerts.js';
+import { configProjection } from './projections/config.js';
+
+export { alertsProjection } from './projections/alerts.js';
+export { configProjection } from './projections/config.js';
+export { replayProjection, type ReplayProgress } from './replay.js';
+export { readCheckpoint } from './adapters/runner.js';
+export { describe as describeTimelineEvent } from './domain/timeline.js';
+export { loadProjectorConfig, type ProjectorConfig } from './config.js';
+export type { Projection } from './projections/types.js';
+
+export const PROJECTIONS = [configProjection, alertsProjection] as const;
+
+/** Starts every projection's durable consumer; the pool's search path selects the schema. */
+export async function startProjector(opts: { nc: NatsConnection; pool: DatabasePool; log: Logger }): Promise<{ stop: () => Promise<void> }> {
+  const runners = PROJECTIONS.map((p) => new ProjectionRunner(opts.nc, opts.pool, p, opts.log.child({ projection: p.name })));
+  await Promise.all(runners.map((r) => r.start()));
+  const runs = runners.map((r) => r.run());
+  opts.log.info({ projections: PROJECTIONS.map((p) => p.name) }, 'projector running');
+  return {
+    stop: async () => {
+      await Promise.all(runners.map((r) => r.stop()));
+      await Promise.allSettled(runs);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { decodeEvent, STREAMS, type ConfigEvent } from '@oncall/contracts';
+import { evolveConfig, initialConfigState, type ConfigState } from './domain/config.js';
+
+/** Configuration folded from the CONFIG stream, kept current while the process runs. */
+export type ConfigView = {
+  readonly state: () => ConfigState;
+  /** Stream sequence of the last configuration event applied. */
+  readonly lastSeq: () => number;
+  /** Last sequence per configuration subject, for appends that expect it. */
+  readonly subjectSeq: () => ReadonlyMap<string, number>;
+  readonly stop: () => Promise<void>;
+};
+
+/**
+ * Reads the CONFIG stream from the start and keeps following it. Resolves once every event
+ * that existed at call time is applied, so a caller never answers from a half-read config.
+ */
+export async function watchConfig(nc: NatsConnection): Promise<ConfigView> {
+  const jsm = await jetstreamManager(nc);
+  const target = (await jsm.streams.info(STREAMS.config)).state.last_seq;
+  const consumer = await jetstream(nc).consumers.get(STREAMS.config, { deliver_policy: DeliverPolicy.All });
+  let state = initialConfigState();
+  let lastSeq = 0;
+  const subjectSeq = new Map<string, number>();
+  let markReady!: () => void;
+  let fail!: (err: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    fail = reject;
+  });
+  if (target === 0) markReady();
+  const messages: ConsumerMessages = await consumer.consume();
+  const loop = (async () => {
+    for await (const m of messages) {
+      state = evolveConfig(state, decodeEvent(m.data) as ConfigEvent);
+      lastSeq = m.seq;
+      subjectSeq.set(m.subject, m.seq);
+      if (lastSeq >= target) markReady();
+    }
+  })();
+  loop.catch(fail);
+  await ready;
+  return {
+    state: () => state,
+    lastSeq: () => lastSeq,
+    subjectSeq: () => subjectSeq,
+    stop: async () => {
+      await messages.close();
+      await loop.catch(() => undefined);
+    },
+  };
+}
+
+/** One-shot read of the whole configuration (for `oncall apply`). */
+export async function loadConfig(
+  nc: NatsConnection,
+): Promise<{ state: ConfigState; lastSeq: number; subjectSeq: ReadonlyMap<string, number> }> {
+  const view = await watchConfig(nc);
+  const result = { state: view.state(), lastSeq: view.lastSeq(), subjectSeq: new Map(view.subjectSeq()) };
+  await view.stop();
+  return result;
+}

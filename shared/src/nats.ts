@@ -1,0 +1,61 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { META_BUCKET, streamConfigs } from '@oncall/contracts';
+import type { Logger } from './logger.js';
+
+export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: url.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: false,
+  });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log.warn({ nats: s.type }, 'nats connection status');
+    }
+  })();
+  return nc;
+}
+
+export type Topology = { partitions: number };
+
+/**
+ * Creates the streams (or brings their configuration up to date) and fixes the partition count.
+ * The count is written once to a KV bucket: alerts are mapped to partitions by it, so a later
+ * change of ONCALL_PARTITIONS must not silently re-map them; the stored value wins.
+ */
+export async function ensureTopology(
+  nc: NatsConnection,
+  opts: { partitions: number; replicas: number },
+  log: Logger,
+): Promise<Topology> {
+  const jsm = await jetstreamManager(nc);
+  for (const cfg of streamConfigs(opts.replicas)) await upsertStream(jsm, cfg);
+  const kv = await new Kvm(nc).create(META_BUCKET, { history: 1, replicas: opts.replicas });
+  try {
+    await kv.create('partitions', String(opts.partitions));
+  } catch {
+    // already fixed by an earlier start; read it below
+  }
+  const entry = await kv.get('partitions');
+  const partitions = Number(entry?.string());
+  if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`bad partition count in ${META_BUCKET}: ${entry?.string()}`);
+  if (partitions !== opts.partitions) {
+    log.warn({ stored: partitions, requested: opts.partitions }, 'ONCALL_PARTITIONS differs from the count fixed at creation; using the stored count');
+  }
+  return { partitions };
+}
+
+async function upsertStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    await jsm.streams.add(cfg);
+    return;
+  }
+  await jsm.streams.update(cfg.name, cfg);
+}

@@ -5,6 +5,6 @@ import type { Logger } from '@oncall/shared';
  * include it. Its issue replaces it.
  */
 export async function startDispatcher(opts: { log: Logger }): Promise<{ stop: () => Promise<void> }> {
-  opts.log.info({ service: 'dispatcher' }, 'dispatcher is a stub: nothing to do yet');
+  opts.log.info('dispatcher is a stub: nothing to do yet');
   return { stop: async () => undefined };
 }

@@ -29,7 +29,7 @@ const CliEnv = z.object({
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const log = createLogger(`oncall-${command ?? 'cli'}`);
+  const log = createLogger(command === 'up' ? undefined : `oncall-${command ?? 'cli'}`);
   switch (command) {
     case 'up': {
       const running = await up(log);

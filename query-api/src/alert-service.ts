@@ -64,7 +64,7 @@ export function alertService(pool: DatabasePool, log: Logger): Partial<alertingV
         () => call.end(),
         (err: unknown) => {
           if (!(err instanceof InvalidArgument)) log.error({ err }, 'ListAlerts failed');
-          call.destroy(Object.assign(new Error(toServiceError(err).details), toServiceError(err)));
+          call.emit('error', toServiceError(err));
         },
       );
     },

@@ -5,6 +5,6 @@ import type { Logger } from '@oncall/shared';
  * include it. Its issue replaces it.
  */
 export async function startTicketBridge(opts: { log: Logger }): Promise<{ stop: () => Promise<void> }> {
-  opts.log.info({ service: 'ticket-bridge' }, 'ticket-bridge is a stub: nothing to do yet');
+  opts.log.info('ticket-bridge is a stub: nothing to do yet');
   return { stop: async () => undefined };
 }

@@ -20,6 +20,8 @@ const checkpointGauge = new Gauge({
 });
 
 const MAX_BATCH = 1000;
+/** NOTIFY channel; the payload is `<schema> <projection> <last_seq>`. */
+export const PROJECTION_CHANNEL = 'oncall_projection';
 
 /** Reads the checkpoint of a projection (0 when it never ran). */
 export async function readCheckpoint(db: Pick<DatabaseTransactionConnection, 'maybeOneFirst'>, projection: string): Promise<number> {
@@ -53,6 +55,8 @@ export async function applyBatch(
       await tx.query(sql.unsafe`
         INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${last}, now())
         ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()`);
+      // Delivered on commit: lets readers wait for their writes without polling.
+      await tx.query(sql.unsafe`SELECT pg_notify(${PROJECTION_CHANNEL}, current_schema() || ' ' || ${projection.name} || ' ' || ${last})`);
     }
     return count;
   });

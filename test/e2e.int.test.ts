@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { alertingV1, STREAMS } from '@oncall/contracts';
+import { amFiring, amResolved } from './fixtures.js';
+import { startTestPipeline, type TestPipeline } from './pipeline.js';
+import { streamLastSeq, tableRows } from './harness.js';
+
+const { AlertStatus, Severity, AlertSource } = alertingV1;
+
+describe('Alertmanager webhook → JetStream → decider → projector → gRPC', () => {
+  let p: TestPipeline;
+  beforeAll(async () => {
+    p = await startTestPipeline();
+  });
+  afterAll(async () => p?.stop());
+
+  it('creates the alert from the real firing fixture and resolves it from the resolved one', async () => {
+    const fired = await p.postAlertmanager(amFiring);
+    expect(fired.status).toBe(202);
+    expect(await fired.json()).toMatchObject({ status: 'accepted', alerts: 1, duplicate: false });
+    await p.alertsApplied(1);
+
+    const [alert] = await p.listAlerts();
+    expect(alert).toMatchObject({
+      serviceId: 'checkout',
+      fingerprint: '3803e91d9c8292eb',
+      status: AlertStatus.ALERT_STATUS_TRIGGERED,
+      source: AlertSource.ALERT_SOURCE_ALERTMANAGER,
+      severity: Severity.SEVERITY_CRITICAL,
+      summary: 'run-123 stuck',
+      labels: { alertname: 'RunStuck', run_id: 'run-123', service: 'orchestrator', severity: 'page' },
+      annotations: { runbook_url: 'http://example.invalid/rb', summary: 'run-123 stuck' },
+      generatorUrl: 'http://127.0.0.1:3000/runs/run-123',
+    });
+    expect(alert!.createdAt).toBeInstanceOf(Date);
+
+    const resolved = await p.postAlertmanager(amResolved);
+    expect(resolved.status).toBe(202);
+    await p.alertsApplied(2);
+
+    const after = await p.getAlert(alert!.id);
+    expect(after.status).toBe(AlertStatus.ALERT_STATUS_RESOLVED);
+    expect(after.resolvedAt!.getTime()).toBeGreaterThanOrEqual(alert!.createdAt!.getTime());
+    expect(after.resolvedByUserId).toBe('');
+    const timeline = await tableRows(p.db.url, p.db.schema, 'alert_timeline', 'seq');
+    expect(timeline.map((r) => (r as { event_type: string }).event_type)).toEqual(['AlertTriggered', 'AlertResolved']);
+  });
+
+  it('appends nothing for a retried request and answers it the same way', async () => {
+    const intakeBefore = await streamLastSeq(p.admin, STREAMS.intake);
+    const again = await p.postAlertmanager(amResolved);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ alerts: 1, duplicate: true });
+    expect(await streamLastSeq(p.admin, STREAMS.intake)).toBe(intakeBefore);
+  });
+
+  it('filters ListAlerts by status and labels, and rejects a bad filter with the field named', async () => {
+    expect(await p.listAlerts({ statuses: [AlertStatus.ALERT_STATUS_TRIGGERED] })).toEqual([]);
+    expect(await p.listAlerts({ labelSelector: { run_id: 'run-123' } })).toHaveLength(1);
+    expect(await p.listAlerts({ labelSelector: { run_id: 'other' } })).toEqual([]);
+    await expect(p.listAlerts({ limit: -1 })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('limit') });
+  });
+
+  it('answers GetAlert for unknown and malformed ids with NOT_FOUND and INVALID_ARGUMENT', async () => {
+    await expect(p.getAlert('6f1d8a3e-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 5 });
+    await expect(p.getAlert('not-a-uuid')).rejects.toMatchObject({ code: 3, details: 'id: must be a UUID' });
+  });
+
+  it('serves gRPC health checking', async () => {
+    const HealthClient = makeGenericClientConstructor(healthService, 'Health');
+    const health = new HealthClient(p.grpcAddress, credentials.createInsecure()) as Client & {
+      check: (req: { service: string }, cb: (err: Error | null, res: unknown) => void) => void;
+    };
+    const status = await new Promise<unknown>((resolve, reject) =>
+      health.check({ service: 'alerting.v1.AlertService' }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    health.close();
+    expect(status).toMatchObject({ status: 'SERVING' });
+  });
+});

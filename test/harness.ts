@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, createLogger, ensureTopology, type Logger } from '@oncall/shared';
+import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@oncall/infra';
+
+export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export type TestNats = RunningNats & { dir: string; connect: (name?: string) => Promise<NatsConnection> };
+
+/** A real nats-server with JetStream on a free port and a throwaway store folder. */
+export async function startTestNats(): Promise<TestNats> {
+  const dir = await mkdtemp(join(tmpdir(), 'oncall-test-nats-'));
+  const server = await startNatsServer({ storeDir: dir, port: await getPort() });
+  const connections: NatsConnection[] = [];
+  return {
+    ...server,
+    dir,
+    connect: async (name = 'test') => {
+      const nc = await connectNats(server.url, name, testLog);
+      connections.push(nc);
+      return nc;
+    },
+    stop: async () => {
+      await Promise.allSettled(connections.map((c) => c.close()));
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Streams and partition count on a fresh server. */
+export async function prepareTopology(nc: NatsConnection, partitions = 4): Promise<number> {
+  return (await ensureTopology(nc, { partitions, replicas: 1 }, testLog)).partitions;
+}
+
+/** A fresh database on the run's PostgreSQL, migrated into `schema`. */
+export async function createTestDatabase(schema = 'oncall'): Promise<{ url: string; schema: string }> {
+  const admin = inject('pgAdminUrl');
+  const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  await ensureDatabase(admin, name);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  await migrate(url.toString(), schema);
+  return { url: url.toString(), schema };
+}
+
+/** Rows of a table in a stable order, for comparisons. */
+export async function tableRows(databaseUrl: string, schema: string, table: string, orderBy: string, exclude: string[] = []): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const res = await client.query(`SELECT * FROM "${schema}"."${table}" ORDER BY ${orderBy}`);
+    return res.rows.map((r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => !exclude.includes(k))));
+  } finally {
+    await client.end();
+  }
+}
+
+export async function streamLastSeq(nc: NatsConnection, stream: string): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(stream)).state.last_seq;
+}

@@ -1,0 +1,84 @@
+import { credentials } from '@grpc/grpc-js';
+import { alertingV1, CONSUMERS } from '@oncall/contracts';
+import { createReadModelPool } from '@oncall/shared';
+import { applyConfig, parseConfigFile } from '@oncall/infra';
+import { startDecider, startIngest } from '@oncall/ingest';
+import { startProjector, waitForProjection } from '@oncall/projector';
+import { startGrpcServer } from '@oncall/query-api';
+import { createTestDatabase, prepareTopology, startTestNats, testLog, type TestNats } from './harness.js';
+
+export const TEST_KEY = 'test-integration-key-0001';
+
+const CONFIG = `
+services:
+  - id: checkout
+    name: Checkout
+    integrationKeys:
+      - name: alertmanager
+        key: ${TEST_KEY}
+`;
+
+type Stop = { stop: () => Promise<void> };
+
+/**
+ * The whole pipeline in this process on a real nats-server and a real PostgreSQL database:
+ * ingest (HTTP on a free port), the decider, the projector and query-api (gRPC on a free port).
+ */
+export async function startTestPipeline(opts: { partitions?: number } = {}) {
+  const nats: TestNats = await startTestNats();
+  const db = await createTestDatabase();
+  const admin = await nats.connect('admin');
+  const partitions = await prepareTopology(admin, opts.partitions ?? 4);
+  await applyConfig(admin, parseConfigFile(CONFIG, 'test.yaml'));
+  const pool = await createReadModelPool(db.url, db.schema);
+
+  let projector: Stop | undefined = await startProjector({ nc: await nats.connect('projector'), pool, log: testLog });
+  const decider = await startDecider({ nc: await nats.connect('decider'), partitions, log: testLog });
+  const grpc = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog });
+  const ingest = await startIngest({
+    nc: await nats.connect('ingest'),
+    partitions,
+    port: 0,
+    host: '127.0.0.1',
+    bodyLimitBytes: 1024 * 1024,
+    log: testLog,
+  });
+  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
+
+  return {
+    nats,
+    admin,
+    db,
+    pool,
+    partitions,
+    client,
+    grpcAddress: `127.0.0.1:${grpc.port}`,
+    ingestUrl: ingest.url,
+    /** POSTs an Alertmanager webhook body with the test key. */
+    postAlertmanager: (body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
+      fetch(`${ingest.url}/api/v1/webhook/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+    /** Waits until the alerts projection has applied ALERTS sequence `seq`. */
+    alertsApplied: (seq: number) => waitForProjection(db.url, db.schema, CONSUMERS.projectorAlerts, seq),
+    listAlerts: async (req: Partial<alertingV1.ListAlertsRequest> = {}): Promise<alertingV1.Alert[]> => {
+      const out: alertingV1.Alert[] = [];
+      for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req)) as AsyncIterable<alertingV1.Alert>) out.push(a);
+      return out;
+    },
+    getAlert: (id: string) =>
+      new Promise<alertingV1.Alert>((resolve, reject) => client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a!)))),
+    stopProjector: async () => {
+      await projector?.stop();
+      projector = undefined;
+    },
+    stop: async () => {
+      client.close();
+      await ingest.stop();
+      await grpc.stop();
+      await decider.stop();
+      await projector?.stop();
+      await pool.end();
+      await nats.stop();
+    },
+  };
+}
+export type TestPipeline = Awaited<ReturnType<typeof startTestPipeline>>;

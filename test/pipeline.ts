@@ -41,6 +41,7 @@ export async function startTestPipeline(opts: { partitions?: number } = {}) {
     port: 0,
     host: '127.0.0.1',
     bodyLimitBytes: 1024 * 1024,
+    publishTimeoutMs: 1000,
     log: testLog,
   });
   const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());

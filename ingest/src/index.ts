@@ -12,10 +12,10 @@ export type Stoppable = { stop: () => Promise<void> };
 
 /** Starts the webhook HTTP server; answers 2xx only after JetStream acknowledged the signals. */
 export async function startIngest(
-  opts: { nc: NatsConnection; partitions: number; port: number; host: string; bodyLimitBytes: number; log: Logger },
+  opts: { nc: NatsConnection; partitions: number; port: number; host: string; bodyLimitBytes: number; publishTimeoutMs?: number; log: Logger },
 ): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
-  const publisher = new IntakePublisher(opts.nc, opts.partitions);
+  const publisher = new IntakePublisher(opts.nc, opts.partitions, opts.publishTimeoutMs);
   const app = buildServer({ config, publisher, log: opts.log, bodyLimitBytes: opts.bodyLimitBytes });
   const url = await app.listen({ port: opts.port, host: opts.host });
   opts.log.info({ url }, 'ingest listening');
@@ -32,12 +32,7 @@ export async function startIngest(
 export async function startDecider(opts: { nc: NatsConnection; partitions: number; log: Logger }): Promise<Stoppable> {
   const deciders = Array.from({ length: opts.partitions }, (_, p) => new PartitionDecider(opts.nc, p, opts.log));
   await Promise.all(deciders.map((d) => d.start()));
-  const runs = deciders.map((d) =>
-    d.run().catch((err: unknown) => {
-      opts.log.fatal({ err, partition: d.partition }, 'decider partition stopped');
-      throw err;
-    }),
-  );
+  const runs = deciders.map((d) => d.run());
   opts.log.info({ partitions: opts.partitions }, 'decider running');
   return {
     stop: async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
 import { Counter, Gauge } from 'prom-client';
@@ -22,6 +23,7 @@ type Entry = { alert: OpenAlert; lastSeq: number };
 
 const FETCH_BATCH = 500;
 const FETCH_EXPIRES_MS = 2000;
+const RETRY_DELAY_MS = 1000;
 
 /**
  * The single writer of one partition. It holds every open alert of the partition in memory,
@@ -59,15 +61,32 @@ export class PartitionDecider {
     this.stopped = true;
   }
 
-  /** Runs until stop(); each turn fetches a batch of intake messages and decides them. */
+  /**
+   * Runs until stop() or until the NATS connection is closed. Each turn fetches a batch of
+   * intake messages and decides them; after any failure the state is rebuilt from the log.
+   */
   async run(): Promise<void> {
-    const consumer = await this.js.consumers.get(STREAMS.intake, CONSUMERS.decider(this.partition));
-    while (!this.stopped) {
-      const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
-      const ok = await this.decideBatch(batch);
-      if (!ok) {
-        recoveries.inc();
-        await this.rebuild();
+    // State is trusted only right after a complete rebuild and while every append succeeds.
+    let stale = false;
+    while (!this.stopped && !this.nc.isClosed()) {
+      try {
+        if (stale) {
+          await this.rebuild();
+          stale = false;
+        }
+        const consumer = await this.js.consumers.get(STREAMS.intake, CONSUMERS.decider(this.partition));
+        while (!this.stopped && !stale) {
+          const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
+          if (!(await this.decideBatch(batch))) {
+            recoveries.inc();
+            stale = true;
+          }
+        }
+      } catch (err) {
+        if (this.stopped || this.nc.isClosed()) return;
+        this.log.error({ err, partition: this.partition }, 'decider partition failed; rebuilding and retrying');
+        stale = true;
+        await sleep(RETRY_DELAY_MS);
       }
     }
   }

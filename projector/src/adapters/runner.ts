@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
@@ -20,6 +21,7 @@ const checkpointGauge = new Gauge({
 });
 
 const MAX_BATCH = 1000;
+const RETRY_DELAY_MS = 1000;
 /** NOTIFY channel; the payload is `<schema> <projection> <last_seq>`. */
 export const PROJECTION_CHANNEL = 'oncall_projection';
 
@@ -86,12 +88,13 @@ export class ProjectionRunner {
     });
   }
 
+  /** Runs until stop() or until the NATS connection is closed; transient failures are retried. */
   async run(): Promise<void> {
-    const consumer = await jetstream(this.nc).consumers.get(this.projection.stream, this.projection.name);
-    while (!this.stopped) {
-      this.messages = await consumer.consume({ max_messages: MAX_BATCH });
+    while (!this.stopped && !this.nc.isClosed()) {
       let batch: JsMsg[] = [];
       try {
+        const consumer = await jetstream(this.nc).consumers.get(this.projection.stream, this.projection.name);
+        this.messages = await consumer.consume({ max_messages: MAX_BATCH });
         for await (const m of this.messages) {
           batch.push(m);
           if (this.messages.getPending() > 0 && batch.length < MAX_BATCH) continue;
@@ -99,9 +102,11 @@ export class ProjectionRunner {
           batch = [];
         }
       } catch (err) {
-        this.log.error({ err, projection: this.projection.name }, 'projection batch failed; retrying');
-        for (const m of batch) m.nak(1000);
-        await this.messages.close().catch(() => undefined);
+        if (this.stopped || this.nc.isClosed()) return;
+        this.log.error({ err, projection: this.projection.name }, 'projection failed; retrying');
+        for (const m of batch) m.nak(RETRY_DELAY_MS);
+        await this.messages?.close().catch(() => undefined);
+        await sleep(RETRY_DELAY_MS);
       }
     }
   }

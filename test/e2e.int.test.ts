@@ -69,7 +69,7 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
 
   it('serves gRPC health checking', async () => {
     const HealthClient = makeGenericClientConstructor(healthService, 'Health');
-    const health = new HealthClient(p.grpcAddress, credentials.createInsecure()) as Client & {
+    const health = new HealthClient(p.grpcAddress, credentials.createInsecure()) as unknown as Client & {
       check: (req: { service: string }, cb: (err: Error | null, res: unknown) => void) => void;
     };
     const status = await new Promise<unknown>((resolve, reject) =>

@@ -104,7 +104,10 @@ export type EventMetadata = Readonly<{
   id: string;
   v: number;
   occurredAt: string;
+  /** Id of the event or request that caused this one; null for a root cause. */
   causationId: string | null;
+  /** Stream sequence of the causing message, when it is on a stream (decider outputs). */
+  causationSeq?: number;
   correlationId: string;
 }>;
 
@@ -121,6 +124,7 @@ const Envelope = z.object({
   v: z.number().int().positive(),
   occurredAt: isoTime,
   causationId: z.string().nullable(),
+  causationSeq: z.number().int().positive().optional(),
   correlationId: z.string(),
   data: z.unknown(),
 });
@@ -158,7 +162,7 @@ export function encodeEvent(event: DomainEvent): Uint8Array {
 export function makeEvent<T extends EventType>(
   type: T,
   data: EventData<T>,
-  meta: { id: string; occurredAt: string; causationId: string | null; correlationId: string },
+  meta: { id: string; occurredAt: string; causationId: string | null; causationSeq?: number; correlationId: string },
 ): EventOf<T> {
   const parsed = (schemas[type][1] as z.ZodTypeAny).parse(data) as EventData<T>;
   return { type, v: 1, data: parsed, ...meta } as unknown as EventOf<T>;

@@ -31,7 +31,6 @@ export async function startIngest(
 /** Starts one decider per partition in this process (the single writer of each). */
 export async function startDecider(opts: { nc: NatsConnection; partitions: number; log: Logger }): Promise<Stoppable> {
   const deciders = Array.from({ length: opts.partitions }, (_, p) => new PartitionDecider(opts.nc, p, opts.log));
-  await Promise.all(deciders.map((d) => d.start()));
   const runs = deciders.map((d) => d.run());
   opts.log.info({ partitions: opts.partitions }, 'decider running');
   return {

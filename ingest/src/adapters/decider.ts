@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JsMsg, type PubAck } from '@nats-io/jetstream';
+import {
+  jetstream, jetstreamManager, DeliverPolicy, JetStreamApiCodes, JetStreamApiError,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
+} from '@nats-io/jetstream';
 import { Counter, Gauge } from 'prom-client';
 import {
   CONSUMERS, decodeEvent, durableConsumer, encodeEvent, makeEvent, stableUuid, STREAMS, subjects,
-  type AlertEvent, type EventOf,
+  type AlertEvent,
 } from '@oncall/contracts';
 import { registry, type Logger } from '@oncall/shared';
 import { alertKey, decide, evolve, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
@@ -17,7 +20,7 @@ const eventsTotal = new Counter({
   registers: [registry],
 });
 const openAlerts = new Gauge({ name: 'oncall_decider_open_alerts', help: 'Open alerts held in memory', labelNames: ['partition'], registers: [registry] });
-const recoveries = new Counter({ name: 'oncall_decider_recoveries_total', help: 'Partition state rebuilds after a failed append', registers: [registry] });
+const recoveries = new Counter({ name: 'oncall_decider_recoveries_total', help: 'Partition restarts after a failure', registers: [registry] });
 
 type Entry = { alert: OpenAlert; lastSeq: number };
 
@@ -26,22 +29,27 @@ const FETCH_EXPIRES_MS = 2000;
 const RETRY_DELAY_MS = 1000;
 
 /**
- * The single writer of one partition. It holds every open alert of the partition in memory,
- * rebuilt from the ALERTS stream at start, and turns intake messages into lifecycle events.
+ * The single writer of one partition. It holds every open alert of the partition in memory
+ * and turns intake messages into lifecycle events.
  *
  * Decisions are a function of the log: `now` is the intake message's JetStream timestamp and
- * ids derive from the intake event id, so re-deciding a message after a crash yields the same
- * events with the same msgIDs, which JetStream drops as duplicates.
+ * event ids derive from the intake event id, so deciding a message twice from the same state
+ * gives identical events.
  *
- * Events of one alert are appended in order with `expect.lastSubjectSequence`; events of
- * different alerts are in flight together. Intake messages are acked in order once their
- * events are stored; if an append fails, the partition naks what is left, rebuilds its state
- * from the log and carries on.
+ * Recovery (at start, and after any failed append) is exact, not window-based: the intake
+ * consumer's ack floor F marks what was fully decided. The state is rebuilt from the events
+ * caused by intake messages ≤ F; events caused by later messages are remembered by id only.
+ * The consumer is recreated to deliver from F+1 in order, and re-deciding those messages
+ * reproduces the remembered events, which are then not appended again.
  */
 export class PartitionDecider {
   private readonly js: JetStreamClient;
   private open = new Map<string, Entry>();
+  /** Events already in the log for intake messages above the ack floor: id → stream sequence. */
+  private stored = new Map<string, number>();
+  private ackedThrough = 0;
   private stopped = false;
+  private fetching: ConsumerMessages | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -51,41 +59,30 @@ export class PartitionDecider {
     this.js = jetstream(nc);
   }
 
-  async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.add(STREAMS.intake, durableConsumer(CONSUMERS.decider(this.partition), subjects.intake(this.partition), FETCH_BATCH * 2));
-    await this.rebuild();
-  }
-
   stop(): void {
     this.stopped = true;
+    void this.fetching?.close();
   }
 
-  /**
-   * Runs until stop() or until the NATS connection is closed. Each turn fetches a batch of
-   * intake messages and decides them; after any failure the state is rebuilt from the log.
-   */
+  /** Runs until stop() or until the NATS connection is closed. */
   async run(): Promise<void> {
-    // State is trusted only right after a complete rebuild and while every append succeeds.
-    let stale = false;
+    let healthy = false;
     while (!this.stopped && !this.nc.isClosed()) {
       try {
-        if (stale) {
-          await this.rebuild();
-          stale = false;
+        if (!healthy) {
+          await this.restart();
+          healthy = true;
         }
         const consumer = await this.js.consumers.get(STREAMS.intake, CONSUMERS.decider(this.partition));
-        while (!this.stopped && !stale) {
-          const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
-          if (!(await this.decideBatch(batch))) {
-            recoveries.inc();
-            stale = true;
-          }
+        while (!this.stopped && healthy) {
+          this.fetching = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
+          healthy = await this.decideBatch(this.fetching);
+          if (!healthy) recoveries.inc();
         }
       } catch (err) {
         if (this.stopped || this.nc.isClosed()) return;
-        this.log.error({ err, partition: this.partition }, 'decider partition failed; rebuilding and retrying');
-        stale = true;
+        this.log.error({ err, partition: this.partition }, 'decider partition failed; restarting it');
+        healthy = false;
         await sleep(RETRY_DELAY_MS);
       }
     }
@@ -96,111 +93,146 @@ export class PartitionDecider {
     return this.open.size;
   }
 
+  /** Decides a batch in order; false when an append failed and the partition must restart. */
   private async decideBatch(batch: AsyncIterable<JsMsg>): Promise<boolean> {
     const chains = new Map<string, Promise<number>>();
-    const pending: JsMsg[] = [];
     let acked = Promise.resolve();
     let failed = false;
     for await (const m of batch) {
-      pending.push(m);
       if (failed) continue;
       let appends: Promise<unknown>[];
       try {
         appends = this.decideMessage(m, chains);
       } catch (err) {
         this.log.error({ err, partition: this.partition, seq: m.seq }, 'intake message cannot be decided; terminating it');
-        m.term();
-        pending.pop();
+        acked = acked.then(() => {
+          m.term();
+          this.ackedThrough = m.seq;
+        });
         continue;
       }
       const done = Promise.all(appends);
       acked = acked.then(async () => {
         await done;
         m.ack();
-        pending.splice(pending.indexOf(m), 1);
+        this.ackedThrough = m.seq;
       });
       acked.catch((err: unknown) => {
-        if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; rebuilding partition state');
+        if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
         failed = true;
       });
       inputsTotal.inc();
     }
     await acked.catch(() => undefined);
-    if (!failed) return true;
-    for (const m of pending.sort((a, b) => a.seq - b.seq)) m.nak();
-    return false;
+    return !failed;
   }
 
-  /** Decides every signal of one intake message and starts appending the events. */
-  private decideMessage(m: JsMsg, chains: Map<string, Promise<number>>): Promise<PubAck>[] {
+  /** Decides every signal of one intake message, updates the state and starts the appends. */
+  private decideMessage(m: JsMsg, chains: Map<string, Promise<number>>): Promise<number>[] {
     const input = decodeEvent(m.data);
     if (input.type !== 'SignalsReceived') throw new Error(`decider cannot handle ${input.type}`);
     const occurredAt = new Date(m.info.timestampNanos / 1e6).toISOString();
-    const appends: Promise<PubAck>[] = [];
+    const appends: Promise<number>[] = [];
     input.data.signals.forEach((signal, index) => {
       const key = alertKey(input.data.serviceId, signal.fingerprint);
-      const entry = this.open.get(key);
       const decided = decide(
         { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
-        entry?.alert,
+        this.open.get(key)?.alert,
         { newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
       );
       for (const d of decided) {
-        const msgID = `${input.id}:${index}:${d.type}`;
         const event = makeEvent(d.type, d.data as never, {
-          id: stableUuid(msgID),
+          id: stableUuid(`${input.id}:${index}:${d.type}`),
           occurredAt,
           causationId: input.id,
+          causationSeq: m.seq,
           correlationId: input.correlationId,
         }) as AlertEvent;
-        appends.push(this.append(event, msgID, chains, entry?.lastSeq ?? 0));
-        this.apply(d, undefined);
+        appends.push(this.append(event, chains));
+        this.apply(d);
       }
     });
     return appends;
   }
 
-  private append(event: AlertEvent, msgID: string, chains: Map<string, Promise<number>>, knownSeq: number): Promise<PubAck> {
+  /** Appends after the previous event of the same alert, expecting its sequence. */
+  private append(event: AlertEvent, chains: Map<string, Promise<number>>): Promise<number> {
     const subject = subjects.alert(this.partition, event.data.alertId);
-    const previous = chains.get(subject) ?? Promise.resolve(knownSeq);
-    const ack = previous.then((lastSubjectSequence) =>
-      this.js.publish(subject, encodeEvent(event), { msgID, expect: { lastSubjectSequence } }),
-    );
-    chains.set(subject, ack.then((pa) => pa.seq));
-    return ack.then((pa) => {
+    const entry = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
+    const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
+    const previous = chains.get(subject) ?? Promise.resolve(known);
+    const stored = this.stored.get(event.id);
+    const seq = previous.then(async (lastSubjectSequence) => {
+      if (stored !== undefined) return stored;
+      const pa = await this.js.publish(subject, encodeEvent(event), { msgID: event.id, expect: { lastSubjectSequence } });
       eventsTotal.inc({ type: event.type });
-      const entry = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
-      if (entry && entry.alert.alertId === event.data.alertId) entry.lastSeq = Math.max(entry.lastSeq, pa.seq);
-      return pa;
+      return pa.seq;
+    });
+    chains.set(subject, seq);
+    return seq.then((s) => {
+      const current = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
+      if (current && current.alert.alertId === event.data.alertId) current.lastSeq = Math.max(current.lastSeq, s);
+      return s;
     });
   }
 
-  private apply(event: DecidedEvent, seq: number | undefined): void {
+  private apply(event: DecidedEvent, seq?: number): void {
     const key = alertKey(event.data.serviceId, event.data.fingerprint);
     const entry = this.open.get(key);
     const next = evolve(entry?.alert, event);
     if (!next) this.open.delete(key);
-    else this.open.set(key, { alert: next, lastSeq: seq ?? entry?.lastSeq ?? 0 });
+    else this.open.set(key, { alert: next, lastSeq: seq ?? (entry?.alert.alertId === next.alertId ? entry.lastSeq : 0) });
     openAlerts.set({ partition: String(this.partition) }, this.open.size);
   }
 
-  /** Reads every event of the partition from the ALERTS stream and keeps the open alerts. */
-  private async rebuild(): Promise<void> {
+  /**
+   * Finds the ack floor, rebuilds the state as of it and recreates the intake consumer so it
+   * delivers from the floor + 1, in order (a plain redelivery would come after newer messages).
+   */
+  private async restart(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const name = CONSUMERS.decider(this.partition);
+    const floor = Math.max(await ackFloor(jsm, name), this.ackedThrough);
+    await jsm.consumers.delete(STREAMS.intake, name).catch((err: unknown) => {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    });
+    await this.rebuild(floor);
+    await jsm.consumers.add(STREAMS.intake, {
+      ...durableConsumer(name, subjects.intake(this.partition), FETCH_BATCH * 2),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: floor + 1,
+    });
+    this.ackedThrough = floor;
+  }
+
+  /** Reads every event of the partition and keeps the open alerts as of intake sequence `floor`. */
+  private async rebuild(floor: number): Promise<void> {
     this.open = new Map();
+    this.stored = new Map();
     const consumer = await this.js.consumers.get(STREAMS.alerts, {
       filter_subjects: subjects.alertsOfPartition(this.partition),
       deliver_policy: DeliverPolicy.All,
     });
-    const info = await consumer.info();
-    if (info.num_pending > 0) {
+    if ((await consumer.info()).num_pending > 0) {
       const messages = await consumer.consume();
       for await (const m of messages) {
-        this.apply(decodeEvent(m.data) as EventOf<AlertEvent['type']> as DecidedEvent, m.seq);
+        const event = decodeEvent(m.data) as AlertEvent;
+        if ((event.causationSeq ?? 0) <= floor) this.apply(event, m.seq);
+        else this.stored.set(event.id, m.seq);
         if (m.info.pending === 0) break;
       }
       await messages.close();
     }
     await consumer.delete().catch(() => undefined);
-    this.log.info({ partition: this.partition, open: this.open.size }, 'partition state rebuilt from the log');
+    this.log.info({ partition: this.partition, open: this.open.size, floor, aboveFloor: this.stored.size }, 'partition state rebuilt from the log');
+  }
+}
+
+async function ackFloor(jsm: JetStreamManager, name: string): Promise<number> {
+  try {
+    return (await jsm.consumers.info(STREAMS.intake, name)).ack_floor.stream_seq;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return 0;
+    throw err;
   }
 }

@@ -66,7 +66,7 @@ export async function startTestPipeline(opts: { partitions?: number } = {}) {
       return out;
     },
     getAlert: (id: string) =>
-      new Promise<alertingV1.Alert>((resolve, reject) => client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a!)))),
+      new Promise<alertingV1.Alert>((resolve, reject) => client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a)))),
     stopProjector: async () => {
       await projector?.stop();
       projector = undefined;

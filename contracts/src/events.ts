@@ -151,7 +151,7 @@ export function decodeEvent(bytes: Uint8Array): DomainEvent {
   if (!schema) throw new EventDecodeError(`unknown event ${env.data.type} v${env.data.v}`);
   const data = schema.safeParse(env.data.data);
   if (!data.success) throw new EventDecodeError(`bad ${env.data.type} v${env.data.v}: ${data.error.message}`);
-  return { ...env.data, data: data.data } as DomainEvent;
+  return { ...env.data, data: data.data as unknown } as DomainEvent;
 }
 
 export function encodeEvent(event: DomainEvent): Uint8Array {

@@ -59,7 +59,7 @@ export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: { 
           causationId: null,
           correlationId: opts.actor ?? 'oncall-apply',
         });
-        await js.publish(subject, encodeEvent(event as never), { msgID, expect: { lastSubjectSequence } });
+        await js.publish(subject, encodeEvent(event), { msgID, expect: { lastSubjectSequence } });
       }
       return planned;
     } catch (err) {

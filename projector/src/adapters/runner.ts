@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { Counter, Gauge } from 'prom-client';
 import { decodeEvent, durableConsumer } from '@oncall/contracts';
 import { registry, type Logger } from '@oncall/shared';
@@ -24,12 +24,6 @@ const MAX_BATCH = 1000;
 const RETRY_DELAY_MS = 1000;
 /** NOTIFY channel; the payload is `<schema> <projection> <last_seq>`. */
 export const PROJECTION_CHANNEL = 'oncall_projection';
-
-/** Reads the checkpoint of a projection (0 when it never ran). */
-export async function readCheckpoint(db: Pick<DatabaseTransactionConnection, 'maybeOneFirst'>, projection: string): Promise<number> {
-  const seq = await db.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection}`);
-  return seq === null ? 0 : Number(seq);
-}
 
 /**
  * Applies a batch in one transaction: events at or below the checkpoint are skipped (they were

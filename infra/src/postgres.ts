@@ -1,5 +1,5 @@
-import { access, chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '@oncall/shared';
 import { stopLeftover } from './processes.js';
@@ -24,6 +24,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   }
   await mkdir(opts.dataDir, { recursive: true });
   await chmod(opts.dataDir, 0o755);
+  if (process.getuid?.() === 0) await assertTraversable(dirname(resolve(opts.dataDir)));
   const databaseDir = join(opts.dataDir, 'pgdata');
   if (await stopLeftover(join(databaseDir, 'postmaster.pid'), 'postgres', 'SIGINT')) {
     opts.log?.warn({ databaseDir }, 'stopped a PostgreSQL left over from an earlier run');
@@ -54,6 +55,16 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } finally {
     await client.end();
+  }
+}
+
+/** As root, PostgreSQL runs as `postgres`, which must be able to enter every folder above its data. */
+async function assertTraversable(dir: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (((await stat(d)).mode & 0o001) === 0) {
+      throw new Error(`PostgreSQL runs as the postgres user, which cannot enter ${d}: run \`chmod o+x ${d}\` or set ONCALL_DATA_DIR elsewhere`);
+    }
+    if (dirname(d) === d) return;
   }
 }
 

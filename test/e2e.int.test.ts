@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, makeGenericClientConstructor, type Client } from '@grpc/grpc-js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, type Client, type ClientDuplexStream } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { alertingV1, STREAMS } from '@oncall/contracts';
 import { amFiring, amResolved } from './fixtures.js';
@@ -67,6 +70,20 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
     await expect(p.getAlert('not-a-uuid')).rejects.toMatchObject({ code: 3, details: 'id: must be a UUID' });
   });
 
+  it('lists every API service through server reflection', async () => {
+    const services = await reflectedServices(p.grpcAddress);
+    expect(services).toEqual(
+      expect.arrayContaining([
+        'alerting.v1.AlertService',
+        'alerting.v1.ScheduleService',
+        'alerting.v1.EscalationService',
+        'alerting.v1.TicketIntegrationService',
+        'notification.v1.NotificationService',
+        'notification.v1.TemplateService',
+      ]),
+    );
+  });
+
   it('serves gRPC health checking', async () => {
     const HealthClient = makeGenericClientConstructor(healthService, 'Health');
     const health = new HealthClient(p.grpcAddress, credentials.createInsecure()) as unknown as Client & {
@@ -79,3 +96,22 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
     expect(status).toMatchObject({ status: 'SERVING' });
   });
 });
+
+/** Asks the server's reflection service (v1) for its service names, as grpcurl list would. */
+async function reflectedServices(address: string): Promise<string[]> {
+  const root = dirname(createRequire(import.meta.url).resolve('@grpc/reflection'));
+  const def = loadSync(join(root, '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto'), { keepCase: true });
+  type Reflection = { grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client & { ServerReflectionInfo: () => ClientDuplexStream<unknown, { list_services_response?: { service: Array<{ name: string }> } }> } } } } };
+  const { ServerReflection } = (loadPackageDefinition(def) as unknown as Reflection).grpc.reflection.v1;
+  const client = new ServerReflection(address, credentials.createInsecure());
+  const call = client.ServerReflectionInfo();
+  const answer = new Promise<string[]>((resolve, reject) => {
+    call.once('data', (res) => resolve((res.list_services_response?.service ?? []).map((s) => s.name)));
+    call.once('error', reject);
+  });
+  call.write({ list_services: '' });
+  const names = await answer;
+  call.end();
+  client.close();
+  return names;
+}

@@ -101,12 +101,13 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
 async function reflectedServices(address: string): Promise<string[]> {
   const root = dirname(createRequire(import.meta.url).resolve('@grpc/reflection'));
   const def = loadSync(join(root, '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto'), { keepCase: true });
-  type Reflection = { grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client & { ServerReflectionInfo: () => ClientDuplexStream<unknown, { list_services_response?: { service: Array<{ name: string }> } }> } } } } };
+  type ReflectionResponse = { list_services_response?: { service: Array<{ name: string }> } };
+  type Reflection = { grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client & { ServerReflectionInfo: () => ClientDuplexStream<unknown, ReflectionResponse> } } } } };
   const { ServerReflection } = (loadPackageDefinition(def) as unknown as Reflection).grpc.reflection.v1;
   const client = new ServerReflection(address, credentials.createInsecure());
   const call = client.ServerReflectionInfo();
   const answer = new Promise<string[]>((resolve, reject) => {
-    call.once('data', (res) => resolve((res.list_services_response?.service ?? []).map((s) => s.name)));
+    call.once('data', (res: ReflectionResponse) => resolve((res.list_services_response?.service ?? []).map((s) => s.name)));
     call.once('error', reject);
   });
   call.write({ list_services: '' });

@@ -21,8 +21,8 @@ function startUp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
       out += chunk.toString();
       if (out.includes('Pipeline is up.')) resolve(child);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`oncall up exited with ${code}:\n${out}`)));
   });
 }

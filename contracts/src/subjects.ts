@@ -28,11 +28,10 @@ export const subjects = {
 /** Parses the partition out of an intake or alerts subject. */
 export function partitionOfSubject(subject: string): number {
   const part = subject.split('.')[1];
-  const n = Number(part);
-  if (part === undefined || !Number.isInteger(n) || n < 0) {
+  if (part === undefined || !/^\d+$/.test(part)) {
     throw new Error(`subject ${subject} carries no partition`);
   }
-  return n;
+  return Number(part);
 }
 
 /**

@@ -26,7 +26,10 @@ const Service = z
  */
 export const ConfigFile = z
   .object({
-    services: z.array(Service).default([]),
+    services: z
+      .array(Service)
+      .nullish()
+      .transform((s) => s ?? []),
   })
   .strict()
   .superRefine((file, ctx) => {
@@ -34,12 +37,12 @@ export const ConfigFile = z
     const keys = new Map<string, string>();
     file.services.forEach((s, i) => {
       if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['services', i, 'id'], message: `duplicate service id "${s.id}" (also services[${ids.get(s.id)}])` });
-      ids.set(s.id, i);
+      if (!ids.has(s.id)) ids.set(s.id, i);
       s.integrationKeys.forEach((k, j) => {
         const where = `services[${i}].integrationKeys[${j}]`;
         const other = keys.get(k.key);
         if (other) ctx.addIssue({ code: 'custom', path: ['services', i, 'integrationKeys', j, 'key'], message: `the same key is used by ${other}` });
-        keys.set(k.key, where);
+        if (!other) keys.set(k.key, where);
       });
     });
   });

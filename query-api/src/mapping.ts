@@ -26,9 +26,7 @@ const SEVERITY: Record<string, alertingV1.Severity> = {
   info: Severity.SEVERITY_INFO,
   unknown: Severity.SEVERITY_UNSPECIFIED,
 };
-export const SEVERITY_FROM_PROTO = new Map(
-  Object.entries(SEVERITY).filter(([k]) => k !== 'unknown').map(([k, v]) => [v, k]),
-);
+export const SEVERITY_FROM_PROTO = new Map(Object.entries(SEVERITY).map(([k, v]) => [v, k]));
 
 const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
 

@@ -5,15 +5,15 @@ import { sha256Hex } from '@oncall/shared';
 export const Labels = z.record(z.string().min(1).max(1024), z.string().max(64 * 1024));
 
 /**
- * Fingerprint of a label set when the source gives none: SHA-256 over the sorted pairs,
- * 16 hex digits like Alertmanager's. Order of keys in the payload does not matter.
+ * Fingerprint of a label set when the source gives none: SHA-256 over the JSON of the sorted
+ * pairs (JSON, so no separator inside a value can make two label sets collide), 16 hex digits
+ * like Alertmanager's. Order of keys in the payload does not matter.
  */
 export function fingerprintOfLabels(labels: Readonly<Record<string, string>>): string {
-  const canonical = Object.keys(labels)
+  const pairs = Object.keys(labels)
     .sort()
-    .map((k) => `${k}\u0000${labels[k]}`)
-    .join('\u0001');
-  return sha256Hex(canonical).slice(0, 16);
+    .map((k) => [k, labels[k]]);
+  return sha256Hex(JSON.stringify(pairs)).slice(0, 16);
 }
 
 /** Sources send a zero time ("0001-01-01T00:00:00Z") for "not set"; that is null here. */

@@ -19,6 +19,8 @@ const signal = (fingerprint: string, status: 'firing' | 'resolved' = 'firing'): 
   startsAt: null,
   endsAt: null,
   generatorUrl: null,
+  links: [],
+  custom: {},
 });
 
 /** Collects lifecycle events as the decider appends them; `next(n)` resolves with the next n. */

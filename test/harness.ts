@@ -12,16 +12,31 @@ import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@onc
 
 export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
-export type TestNats = RunningNats & { dir: string; connect: (name?: string) => Promise<NatsConnection> };
+export type TestNats = RunningNats & {
+  dir: string;
+  connect: (name?: string) => Promise<NatsConnection>;
+  /** Stops the server process only; clients stay and try to reconnect. */
+  down: () => Promise<void>;
+  /** Starts the server again on the same port and store folder. */
+  up: () => Promise<void>;
+};
 
 /** A real nats-server with JetStream on a free port and a throwaway store folder. */
 export async function startTestNats(): Promise<TestNats> {
   const dir = await mkdtemp(join(tmpdir(), 'oncall-test-nats-'));
-  const server = await startNatsServer({ storeDir: dir, port: await getPort() });
+  const port = await getPort();
+  let server = await startNatsServer({ storeDir: dir, port });
   const connections: NatsConnection[] = [];
   return {
-    ...server,
+    url: server.url,
+    get process() {
+      return server.process;
+    },
     dir,
+    down: () => server.stop(),
+    up: async () => {
+      server = await startNatsServer({ storeDir: dir, port });
+    },
     connect: async (name = 'test') => {
       const nc = await connectNats(server.url, name, testLog);
       connections.push(nc);
@@ -33,6 +48,11 @@ export async function startTestNats(): Promise<TestNats> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves at the connection's next successful reconnect. */
+export async function reconnected(nc: NatsConnection): Promise<void> {
+  for await (const s of nc.status()) if (s.type === 'reconnect') return;
 }
 
 /** Streams and partition count on a fresh server. */

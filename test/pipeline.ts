@@ -9,6 +9,8 @@ import { createTestDatabase, prepareTopology, startTestNats, testLog, type TestN
 
 export const TEST_KEY = 'test-integration-key-0001';
 
+export const OTHER_KEY = 'other-integration-key-0002';
+
 const CONFIG = `
 services:
   - id: checkout
@@ -16,6 +18,16 @@ services:
     integrationKeys:
       - name: alertmanager
         key: ${TEST_KEY}
+  - id: payroll
+    name: Payroll
+    integrationKeys:
+      - name: cron
+        key: ${OTHER_KEY}
+heartbeats:
+  - id: checkout-canary
+    name: Checkout canary
+    service: checkout
+    interval: 1m
 `;
 
 type Stop = { stop: () => Promise<void> };
@@ -24,7 +36,7 @@ type Stop = { stop: () => Promise<void> };
  * The whole pipeline in this process on a real nats-server and a real PostgreSQL database:
  * ingest (HTTP on a free port), the decider, the projector and query-api (gRPC on a free port).
  */
-export async function startTestPipeline(opts: { partitions?: number } = {}) {
+export async function startTestPipeline(opts: { partitions?: number; rateLimitPerSecond?: number } = {}) {
   const nats: TestNats = await startTestNats();
   const db = await createTestDatabase();
   const admin = await nats.connect('admin');
@@ -35,13 +47,15 @@ export async function startTestPipeline(opts: { partitions?: number } = {}) {
   let projector: Stop | undefined = await startProjector({ nc: await nats.connect('projector'), pool, log: testLog });
   const decider = await startDecider({ nc: await nats.connect('decider'), partitions, log: testLog });
   const grpc = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog });
+  const ingestNc = await nats.connect('ingest');
   const ingest = await startIngest({
-    nc: await nats.connect('ingest'),
+    nc: ingestNc,
     partitions,
     port: 0,
     host: '127.0.0.1',
     bodyLimitBytes: 1024 * 1024,
     publishTimeoutMs: 1000,
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? 0,
     log: testLog,
   });
   const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
@@ -55,9 +69,13 @@ export async function startTestPipeline(opts: { partitions?: number } = {}) {
     client,
     grpcAddress: `127.0.0.1:${grpc.port}`,
     ingestUrl: ingest.url,
+    ingestNc,
     /** POSTs an Alertmanager webhook body with the test key. */
     postAlertmanager: (body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
       fetch(`${ingest.url}/api/v1/webhook/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+    /** POSTs a JSON body to any ingest path with the test key. */
+    post: (path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
+      fetch(`${ingest.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
     /** Waits until the alerts projection has applied ALERTS sequence `seq`. */
     alertsApplied: (seq: number) => waitForProjection(db.url, db.schema, CONSUMERS.projectorAlerts, seq),
     listAlerts: async (req: Partial<alertingV1.ListAlertsRequest> = {}): Promise<alertingV1.Alert[]> => {

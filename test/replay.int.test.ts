@@ -12,6 +12,8 @@ const TABLES: Array<[table: string, orderBy: string, exclude: string[]]> = [
   ['integration_keys', 'key_hash', []],
   ['alerts', 'id', []],
   ['alert_timeline', 'seq', []],
+  ['heartbeat_monitors', 'id', []],
+  ['heartbeat_beats', 'monitor_id', []],
   ['projection_checkpoints', 'projection', ['updated_at']],
 ];
 
@@ -63,7 +65,7 @@ describe('the read models are a pure function of the log', () => {
   it('dropping the live read model and replaying gives the same rows', async () => {
     await p.stopProjector();
     const applied = await replayAll(p.admin, p.pool);
-    expect(applied).toBe(11); // 10 alert events + 1 configuration event
+    expect(applied).toBe(13); // 10 alert events + 3 configuration events
     expect(await snapshot(p.db.url, p.db.schema)).toEqual(live);
   });
 });

@@ -13,6 +13,9 @@ import {
 
 const ALERT = { alertId: '11111111-1111-4111-8111-111111111111', serviceId: 'svc', fingerprint: 'fp-1' };
 const CONTENT = { summary: 's', details: 'd', severity: 'critical', labels: { a: '1' }, annotations: {} } as const;
+const LINKS = [{ href: 'http://grafana/d/1', text: 'Dashboard' }];
+const CUSTOM = { values: { B: 99.5 }, tags: ['db'] };
+const SEEN_AT = '2026-01-01T00:05:00.000Z';
 const HASH = 'a'.repeat(64);
 const META = {
   id: '22222222-2222-4222-8222-222222222222',
@@ -28,16 +31,53 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     source: 'alertmanager',
     requestId: 'req-1',
     signals: [
-      { fingerprint: 'fp-1', status: 'firing', ...CONTENT, labels: { a: '1' }, annotations: {}, startsAt: null, endsAt: null, generatorUrl: null },
+      {
+        fingerprint: 'fp-1',
+        status: 'firing',
+        ...CONTENT,
+        labels: { a: '1' },
+        annotations: {},
+        startsAt: null,
+        endsAt: null,
+        generatorUrl: null,
+        links: LINKS,
+        custom: CUSTOM,
+      },
+      { fingerprint: 'fp-2', status: 'acknowledged', ...CONTENT, startsAt: null, endsAt: null, generatorUrl: null, links: [], custom: {} },
     ],
     context: { groupKey: 'g' },
   },
-  AlertTriggered: { ...ALERT, ...CONTENT, labels: { a: '1' }, annotations: {}, source: 'grafana', startsAt: '2026-01-01T00:00:00Z', generatorUrl: null },
-  AlertUpdated: { ...ALERT, ...CONTENT, labels: { a: '2' }, annotations: {}, changed: ['labels'] },
-  AlertAcknowledged: { ...ALERT, userId: 'u1', note: '' },
+  AlertTriggered: {
+    ...ALERT,
+    ...CONTENT,
+    labels: { a: '1' },
+    annotations: {},
+    links: LINKS,
+    custom: CUSTOM,
+    source: 'grafana',
+    startsAt: '2026-01-01T00:00:00Z',
+    generatorUrl: null,
+    seenAt: SEEN_AT,
+  },
+  AlertUpdated: {
+    ...ALERT,
+    ...CONTENT,
+    labels: { a: '2' },
+    annotations: {},
+    links: [],
+    custom: {},
+    changed: ['labels', 'links', 'custom'],
+    repeatCount: 0,
+    seenAt: SEEN_AT,
+  },
+  AlertRepeated: { ...ALERT, repeatCount: 3, seenAt: SEEN_AT, links: [], custom: { values: { B: 1 } } },
+  AlertAcknowledged: { ...ALERT, by: 'user', userId: 'u1', note: '' },
   AlertResolved: { ...ALERT, by: 'source', userId: null, note: '', endsAt: '2026-01-01T01:00:00Z' },
   ServiceConfigured: { serviceId: 'svc', name: 'Svc', description: '', integrationKeys: [{ name: 'am', keyHash: HASH }] },
   ServiceRemoved: { serviceId: 'svc' },
+  HeartbeatMonitorConfigured: { monitorId: 'hb-1', serviceId: 'svc', name: 'nightly backup', intervalSeconds: 300 },
+  HeartbeatMonitorRemoved: { monitorId: 'hb-1' },
+  HeartbeatReceived: { monitorId: 'hb-1', serviceId: 'svc', receivedAt: SEEN_AT },
 };
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
@@ -55,8 +95,33 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
     ['no signals', 'SignalsReceived', { ...SAMPLES.SignalsReceived, signals: [] }],
     ['an empty changed list', 'AlertUpdated', { ...SAMPLES.AlertUpdated, changed: [] }],
     ['an unknown severity', 'AlertTriggered', { ...SAMPLES.AlertTriggered, severity: 'high' }],
+    ['an unknown signal status', 'SignalsReceived', { ...SAMPLES.SignalsReceived, signals: [{ ...SAMPLES.SignalsReceived.signals[0], status: 'snoozed' }] }],
+    ['a signal without links', 'SignalsReceived', { ...SAMPLES.SignalsReceived, signals: [{ ...SAMPLES.SignalsReceived.signals[0], links: undefined }] }],
+    ['a signal without custom', 'SignalsReceived', { ...SAMPLES.SignalsReceived, signals: [{ ...SAMPLES.SignalsReceived.signals[0], custom: undefined }] }],
+    ['a link without text', 'AlertTriggered', { ...SAMPLES.AlertTriggered, links: [{ href: 'http://x' }] }],
+    ['custom that is an array', 'AlertTriggered', { ...SAMPLES.AlertTriggered, custom: [1, 2] }],
+    ['a triggered alert without seenAt', 'AlertTriggered', { ...SAMPLES.AlertTriggered, seenAt: undefined }],
+    ['seenAt not a time', 'AlertTriggered', { ...SAMPLES.AlertTriggered, seenAt: 'yesterday' }],
+    ['an update without repeatCount', 'AlertUpdated', { ...SAMPLES.AlertUpdated, repeatCount: undefined }],
+    ['a negative update repeatCount', 'AlertUpdated', { ...SAMPLES.AlertUpdated, repeatCount: -1 }],
+    ['an update without links', 'AlertUpdated', { ...SAMPLES.AlertUpdated, links: undefined }],
+    ['a repeatCount of 0', 'AlertRepeated', { ...SAMPLES.AlertRepeated, repeatCount: 0 }],
+    ['a fractional repeatCount', 'AlertRepeated', { ...SAMPLES.AlertRepeated, repeatCount: 1.5 }],
+    ['a repeat without seenAt', 'AlertRepeated', { ...SAMPLES.AlertRepeated, seenAt: undefined }],
+    ['an acknowledgement without by', 'AlertAcknowledged', { ...SAMPLES.AlertAcknowledged, by: undefined }],
+    ['an acknowledgement by a robot', 'AlertAcknowledged', { ...SAMPLES.AlertAcknowledged, by: 'robot' }],
   ])('makeEvent throws a ZodError for %s', (_, type, data) => {
     expect(() => makeEvent(type, data as never, META)).toThrow(ZodError);
+  });
+
+  it('accepts an acknowledgement by the source with no user', () => {
+    const data = { ...ALERT, by: 'source', userId: null, note: '' } as const;
+    expect(makeEvent('AlertAcknowledged', data, META).data).toStrictEqual(data);
+  });
+
+  it('keeps nested custom data as-is through a round trip', () => {
+    const event = makeEvent('AlertTriggered', SAMPLES.AlertTriggered, META);
+    expect(decodeEvent(encodeEvent(event)).data).toMatchObject({ links: LINKS, custom: CUSTOM });
   });
 });
 

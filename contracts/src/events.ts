@@ -15,10 +15,16 @@ export const AlertSource = z.enum(['alertmanager', 'grafana', 'generic', 'pagerd
 export type AlertSource = z.infer<typeof AlertSource>;
 const isoTime = z.string().datetime({ offset: true });
 
-/** One alert as a source reported it, normalised. Signals are facts, not decisions. */
+export const Link = z.object({ href: z.string(), text: z.string() });
+export type Link = z.infer<typeof Link>;
+
+/**
+ * One alert as a source reported it, normalised. Signals are facts, not decisions.
+ * `acknowledged` comes only from sources that can acknowledge (PagerDuty Events v2).
+ */
 export const Signal = z.object({
   fingerprint: z.string().min(1).max(512),
-  status: z.enum(['firing', 'resolved']),
+  status: z.enum(['firing', 'resolved', 'acknowledged']),
   summary: z.string(),
   details: z.string(),
   severity: Severity,
@@ -27,6 +33,10 @@ export const Signal = z.object({
   startsAt: isoTime.nullable(),
   endsAt: isoTime.nullable(),
   generatorUrl: z.string().nullable(),
+  /** Links the source sent (Grafana dashboard/panel/silence, PagerDuty links and images). */
+  links: z.array(Link),
+  /** Structured data of the source kept as-is (Grafana values, PagerDuty custom_details, …). */
+  custom: z.record(z.string(), z.unknown()),
 });
 export type Signal = z.infer<typeof Signal>;
 
@@ -42,6 +52,8 @@ const alertContent = {
   severity: Severity,
   labels: LabelMap,
   annotations: LabelMap,
+  links: z.array(Link),
+  custom: z.record(z.string(), z.unknown()),
 };
 
 const schemas = {
@@ -63,14 +75,30 @@ const schemas = {
       source: AlertSource,
       startsAt: isoTime.nullable(),
       generatorUrl: z.string().nullable(),
+      /** When the signal arrived (its intake time). */
+      seenAt: isoTime,
     }),
   },
   /** A repeat of an open alert whose content changed; `changed` names the fields. */
   AlertUpdated: {
-    1: z.object({ ...alertRef, ...alertContent, changed: z.array(z.string()).min(1) }),
+    1: z.object({ ...alertRef, ...alertContent, changed: z.array(z.string()).min(1), repeatCount: z.number().int().nonnegative(), seenAt: isoTime }),
+  },
+  /**
+   * Repeats of an open alert whose content did not change, recorded at most once a minute per
+   * alert (storms re-send whole groups; one event per re-send would drown the log). Carries the
+   * latest links and custom data, which sources refresh on every send (Grafana's values).
+   */
+  AlertRepeated: {
+    1: z.object({
+      ...alertRef,
+      repeatCount: z.number().int().positive(),
+      seenAt: isoTime,
+      links: z.array(Link),
+      custom: z.record(z.string(), z.unknown()),
+    }),
   },
   AlertAcknowledged: {
-    1: z.object({ ...alertRef, userId: z.string(), note: z.string() }),
+    1: z.object({ ...alertRef, by: z.enum(['source', 'user']), userId: z.string().nullable(), note: z.string() }),
   },
   AlertResolved: {
     1: z.object({
@@ -93,6 +121,17 @@ const schemas = {
   ServiceRemoved: {
     1: z.object({ serviceId: z.string() }),
   },
+  /** A monitor expects a beat at least every `intervalSeconds`; expiry opens an alert (escalator). */
+  HeartbeatMonitorConfigured: {
+    1: z.object({ monitorId: z.string(), serviceId: z.string(), name: z.string(), intervalSeconds: z.number().int().positive() }),
+  },
+  HeartbeatMonitorRemoved: {
+    1: z.object({ monitorId: z.string() }),
+  },
+  /** A beat arrived; `receivedAt` is ingest's clock when it accepted the request. */
+  HeartbeatReceived: {
+    1: z.object({ monitorId: z.string(), serviceId: z.string(), receivedAt: isoTime }),
+  },
 } as const;
 
 type Schemas = typeof schemas;
@@ -113,8 +152,8 @@ export type EventMetadata = Readonly<{
 
 export type DomainEvent = { [T in EventType]: Readonly<{ type: T; data: EventData<T> }> & EventMetadata }[EventType];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
-export type AlertEvent = EventOf<'AlertTriggered' | 'AlertUpdated' | 'AlertAcknowledged' | 'AlertResolved'>;
-export type ConfigEvent = EventOf<'ServiceConfigured' | 'ServiceRemoved'>;
+export type AlertEvent = EventOf<'AlertTriggered' | 'AlertUpdated' | 'AlertRepeated' | 'AlertAcknowledged' | 'AlertResolved'>;
+export type ConfigEvent = EventOf<'ServiceConfigured' | 'ServiceRemoved' | 'HeartbeatMonitorConfigured' | 'HeartbeatMonitorRemoved'>;
 
 export const EVENT_TYPES = Object.keys(schemas) as EventType[];
 

@@ -24,6 +24,15 @@ export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & {
     { ...common, name: STREAMS.intake, subjects: [subjects.intakeAll], description: 'decider inputs: signal batches and alert commands' },
     { ...common, name: STREAMS.alerts, subjects: [subjects.alertsAll], description: 'alert lifecycle events, one subject per alert' },
     { ...common, name: STREAMS.config, subjects: [subjects.configAll], description: 'configuration events' },
+    // The one stream that forgets: a monitor beating every 30 s forever would grow without end,
+    // and only recent beats matter (the last one decides health).
+    {
+      ...common,
+      name: STREAMS.heartbeats,
+      subjects: [subjects.heartbeatsAll],
+      description: 'heartbeat beats, the last 1000 per monitor',
+      max_msgs_per_subject: 1000,
+    },
   ];
 }
 
@@ -32,6 +41,7 @@ export const CONSUMERS = {
   decider: (partition: number): string => `decider-p${partition}-v1`,
   projectorAlerts: 'projector-alerts-v1',
   projectorConfig: 'projector-config-v1',
+  projectorHeartbeats: 'projector-heartbeats-v1',
 } as const;
 
 /** Explicit-ack pull consumer reading one filter subject from the first message. */

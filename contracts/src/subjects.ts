@@ -4,14 +4,16 @@
  *   intake.<p>               decider inputs of partition p (signal batches, alert commands)
  *   alerts.<p>.<alertId>     lifecycle events of one alert (its whole history by subject)
  *   config.<kind>.<id>       configuration events of one configuration aggregate
+ *   heartbeats.<monitorId>   beats of one heartbeat monitor
  */
 export const STREAMS = {
   intake: 'INTAKE',
   alerts: 'ALERTS',
   config: 'CONFIG',
+  heartbeats: 'HEARTBEATS',
 } as const;
 
-export type ConfigKind = 'service';
+export type ConfigKind = 'service' | 'heartbeat';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,
@@ -23,6 +25,8 @@ export const subjects = {
   alertsAll: 'alerts.>',
   config: (kind: ConfigKind, id: string): string => `config.${kind}.${id}`,
   configAll: 'config.>',
+  heartbeat: (monitorId: string): string => `heartbeats.${monitorId}`,
+  heartbeatsAll: 'heartbeats.>',
 } as const;
 
 /** Parses the partition out of an intake or alerts subject. */

@@ -34,6 +34,8 @@ CREATE TABLE alerts (
   severity text NOT NULL,
   labels jsonb NOT NULL,
   annotations jsonb NOT NULL,
+  links jsonb NOT NULL,
+  custom jsonb NOT NULL,
   generator_url text,
   starts_at timestamptz,
   created_at timestamptz NOT NULL,
@@ -43,6 +45,8 @@ CREATE TABLE alerts (
   resolved_at timestamptz,
   resolved_by text,
   external_ticket_id text,
+  repeat_count integer NOT NULL,
+  last_seen_at timestamptz NOT NULL,
   last_event_seq bigint NOT NULL
 );
 CREATE INDEX alerts_labels_gin ON alerts USING gin (labels jsonb_path_ops);
@@ -65,7 +69,24 @@ CREATE TABLE alert_timeline (
 );
 CREATE INDEX alert_timeline_alert ON alert_timeline (alert_id, seq);
 
+CREATE TABLE heartbeat_monitors (
+  id text PRIMARY KEY,
+  service_id text NOT NULL,
+  name text NOT NULL,
+  interval_seconds integer NOT NULL,
+  last_event_seq bigint NOT NULL
+);
+
+-- Kept apart from heartbeat_monitors so the two projections never depend on each other's order.
+CREATE TABLE heartbeat_beats (
+  monitor_id text PRIMARY KEY,
+  last_beat_at timestamptz NOT NULL,
+  last_event_seq bigint NOT NULL
+);
+
 -- Down Migration
+DROP TABLE heartbeat_beats;
+DROP TABLE heartbeat_monitors;
 DROP TABLE alert_timeline;
 DROP TABLE alerts;
 DROP TABLE integration_keys;

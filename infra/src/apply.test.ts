@@ -17,7 +17,7 @@ const svc = (id: string, over: Partial<FileService> = {}): FileService => ({
   integrationKeys: [{ name: 'am', key: KEY_1 }],
   ...over,
 });
-const file = (...services: FileService[]): ConfigFile => ({ services });
+const file = (...services: FileService[]): ConfigFile => ({ services, heartbeats: [] });
 
 /** Appends planned events to a state as the log would, with made-up metadata. */
 function applied(state: ConfigState, planned: PlannedEvent[]): ConfigState {

@@ -6,7 +6,9 @@ import type { ConfigFile } from './config-file.js';
 
 export type PlannedEvent =
   | { type: 'ServiceConfigured'; data: EventData<'ServiceConfigured'> }
-  | { type: 'ServiceRemoved'; data: EventData<'ServiceRemoved'> };
+  | { type: 'ServiceRemoved'; data: EventData<'ServiceRemoved'> }
+  | { type: 'HeartbeatMonitorConfigured'; data: EventData<'HeartbeatMonitorConfigured'> }
+  | { type: 'HeartbeatMonitorRemoved'; data: EventData<'HeartbeatMonitorRemoved'> };
 
 /**
  * What must be appended to make the log say what the file says. Pure: the same file against
@@ -25,11 +27,36 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const existing = current.services.get(s.id);
     if (!existing || canonical(existing) !== canonical(desired)) planned.push({ type: 'ServiceConfigured', data: desired });
   }
+  for (const h of file.heartbeats) {
+    const desired: EventData<'HeartbeatMonitorConfigured'> = { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval };
+    const existing = current.heartbeats.get(h.id);
+    if (!existing || JSON.stringify([existing.serviceId, existing.name, existing.intervalSeconds]) !== JSON.stringify([desired.serviceId, desired.name, desired.intervalSeconds])) {
+      planned.push({ type: 'HeartbeatMonitorConfigured', data: desired });
+    }
+  }
   if (prune) {
     const wanted = new Set(file.services.map((s) => s.id));
     for (const id of current.services.keys()) if (!wanted.has(id)) planned.push({ type: 'ServiceRemoved', data: { serviceId: id } });
+    const monitors = new Set(file.heartbeats.map((h) => h.id));
+    for (const id of current.heartbeats.keys()) if (!monitors.has(id)) planned.push({ type: 'HeartbeatMonitorRemoved', data: { monitorId: id } });
   }
   return planned;
+}
+
+/** The configuration subject an event belongs to. */
+export function subjectOf(p: PlannedEvent): string {
+  switch (p.type) {
+    case 'ServiceConfigured':
+    case 'ServiceRemoved':
+      return subjects.config('service', p.data.serviceId);
+    case 'HeartbeatMonitorConfigured':
+    case 'HeartbeatMonitorRemoved':
+      return subjects.config('heartbeat', p.data.monitorId);
+    default: {
+      const _never: never = p;
+      return _never;
+    }
+  }
 }
 
 function canonical(s: EventData<'ServiceConfigured'>): string {
@@ -50,7 +77,7 @@ export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: { 
     const planned = planApply(state, file, opts.prune ?? false);
     try {
       for (const p of planned) {
-        const subject = subjects.config('service', p.data.serviceId);
+        const subject = subjectOf(p);
         const lastSubjectSequence = subjectSeq.get(subject) ?? 0;
         const msgID = `${subject}:${lastSubjectSequence}:${sha256Hex(JSON.stringify(p))}`;
         const event = makeEvent(p.type, p.data as never, {

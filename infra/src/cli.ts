@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { connectNats, createLogger, createReadModelPool, commonEnv, ensureTopology, parseEnv } from '@oncall/shared';
 import { z } from 'zod';
 import { readConfigFile } from './config-file.js';
-import { applyConfig } from './apply.js';
+import { applyConfig, subjectOf } from './apply.js';
 import { migrate } from './migrate.js';
 import { replayAll } from './replay.js';
 import { up } from './up.js';
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
         const applied = await applyConfig(nc, file, { prune: values.prune, actor: 'oncall-apply' });
-        process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${e.data.serviceId}\n`).join(''));
+        process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
         await nc.drain();
       }

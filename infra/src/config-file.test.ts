@@ -26,11 +26,32 @@ describe('parseConfigFile', () => {
         { id: 'payments', name: 'Payments', description: '', integrationKeys: [{ name: 'am', key: KEY_A }] },
         { id: 'web-2', name: 'Web', description: 'front end', integrationKeys: [] },
       ],
+      heartbeats: [],
     });
   });
 
+  it.each<[string, number]>([
+    ['10s', 10],
+    ['5m', 300],
+    ['25h', 90_000],
+    ['7d', 604_800],
+  ])('reads a heartbeat interval of %s as %i seconds', (interval, seconds) => {
+    const text = `services:\n  - { id: jobs, name: Jobs }\nheartbeats:\n  - { id: backup, name: Backup, service: jobs, interval: ${interval} }\n`;
+    expect(parseConfigFile(text, 'f.yaml').heartbeats).toStrictEqual([{ id: 'backup', name: 'Backup', service: 'jobs', interval: seconds }]);
+  });
+
+  it.each<[string, string, string]>([
+    ['an interval without unit', '{ id: b, name: B, service: jobs, interval: 30 }', 'heartbeats[0].interval: Expected string'],
+    ['an interval in weeks', '{ id: b, name: B, service: jobs, interval: 2w }', 'heartbeats[0].interval: use a number and a unit'],
+    ['an interval under 10 s', '{ id: b, name: B, service: jobs, interval: 5s }', 'heartbeats[0].interval: must be between 10s and 30d'],
+    ['a service not in the file', '{ id: b, name: B, service: nope, interval: 5m }', 'heartbeats[0].service: no service "nope" in this file'],
+  ])('rejects a heartbeat with %s', (_, monitor, message) => {
+    const text = `services:\n  - { id: jobs, name: Jobs }\nheartbeats:\n  - ${monitor}\n`;
+    expect(() => parseConfigFile(text, 'f.yaml')).toThrow(`f.yaml: ${message}`);
+  });
+
   it.each(['', '\n', '# only a comment\n', 'services:\n'])('an empty file %j gives no services', (text) => {
-    expect(parseConfigFile(text, 'f.yaml')).toStrictEqual({ services: [] });
+    expect(parseConfigFile(text, 'f.yaml')).toStrictEqual({ services: [], heartbeats: [] });
   });
 
   it.each<[string, string, string]>([

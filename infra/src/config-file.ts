@@ -20,6 +20,28 @@ const Service = z
   })
   .strict();
 
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** "30s", "5m", "25h", "7d" → seconds. */
+const Interval = z
+  .string()
+  .regex(DURATION, 'use a number and a unit: 30s, 5m, 25h, 7d')
+  .transform((v) => {
+    const [, n, unit] = DURATION.exec(v)!;
+    return Number(n) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
+  })
+  .refine((s) => s >= 10 && s <= 30 * 86400, 'must be between 10s and 30d');
+
+const Heartbeat = z
+  .object({
+    id: Slug,
+    name: z.string().min(1).max(200),
+    service: Slug,
+    interval: Interval,
+  })
+  .strict();
+
 /**
  * The declarative configuration file (`oncall apply -f`). Unknown keys are errors, so a typo
  * does not silently drop a setting. Later issues add schedules, policies, rules and templates.
@@ -30,6 +52,10 @@ export const ConfigFile = z
       .array(Service)
       .nullish()
       .transform((s) => s ?? []),
+    heartbeats: z
+      .array(Heartbeat)
+      .nullish()
+      .transform((h) => h ?? []),
   })
   .strict()
   .superRefine((file, ctx) => {
@@ -44,6 +70,12 @@ export const ConfigFile = z
         if (other) ctx.addIssue({ code: 'custom', path: ['services', i, 'integrationKeys', j, 'key'], message: `the same key is used by ${other}` });
         if (!other) keys.set(k.key, where);
       });
+    });
+    const monitors = new Set<string>();
+    file.heartbeats.forEach((h, i) => {
+      if (monitors.has(h.id)) ctx.addIssue({ code: 'custom', path: ['heartbeats', i, 'id'], message: `duplicate heartbeat id "${h.id}"` });
+      monitors.add(h.id);
+      if (!ids.has(h.service)) ctx.addIssue({ code: 'custom', path: ['heartbeats', i, 'service'], message: `no service "${h.service}" in this file` });
     });
   });
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -8,7 +8,7 @@ import { PROJECTIONS, replayProjection } from '@oncall/projector';
  * a rebuild into a fresh schema and a switch-over).
  */
 export async function replayAll(nc: NatsConnection, pool: DatabasePool, opts: { progress?: NodeJS.WriteStream } = {}): Promise<number> {
-  await pool.query(sql.unsafe`TRUNCATE alert_timeline, alerts, integration_keys, services, projection_checkpoints`);
+  await pool.query(sql.unsafe`TRUNCATE alert_timeline, alerts, integration_keys, services, heartbeat_monitors, heartbeat_beats, projection_checkpoints`);
   let total = 0;
   for (const projection of PROJECTIONS) {
     total += await replayProjection(nc, pool, projection, (p) => {

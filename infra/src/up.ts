@@ -26,6 +26,7 @@ const UpConfig = z.object({
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
   INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
   READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
@@ -97,6 +98,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
       port: cfg.INGEST_PORT,
       host: cfg.INGEST_HOST,
       bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
+      rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
       log: log.child({ service: 'ingest' }),
     });
     stops.push(ingest.stop);

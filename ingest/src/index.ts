@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { watchConfig, type Logger } from '@oncall/shared';
 import { IntakePublisher } from './adapters/intake-publisher.js';
+import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { PartitionDecider } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 
@@ -12,11 +13,28 @@ export type Stoppable = { stop: () => Promise<void> };
 
 /** Starts the webhook HTTP server; answers 2xx only after JetStream acknowledged the signals. */
 export async function startIngest(
-  opts: { nc: NatsConnection; partitions: number; port: number; host: string; bodyLimitBytes: number; publishTimeoutMs?: number; log: Logger },
+  opts: {
+    nc: NatsConnection;
+    partitions: number;
+    port: number;
+    host: string;
+    bodyLimitBytes: number;
+    rateLimitPerSecond: number;
+    publishTimeoutMs?: number;
+    log: Logger;
+  },
 ): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
   const publisher = new IntakePublisher(opts.nc, opts.partitions, opts.publishTimeoutMs);
-  const app = buildServer({ config, publisher, log: opts.log, bodyLimitBytes: opts.bodyLimitBytes });
+  const heartbeats = new HeartbeatPublisher(opts.nc, opts.publishTimeoutMs);
+  const app = await buildServer({
+    config,
+    publisher,
+    heartbeats,
+    log: opts.log,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    rateLimitPerSecond: opts.rateLimitPerSecond,
+  });
   const url = await app.listen({ port: opts.port, host: opts.host });
   opts.log.info({ url }, 'ingest listening');
   return {

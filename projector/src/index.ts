@@ -4,6 +4,7 @@ import type { Logger } from '@oncall/shared';
 import { ProjectionRunner } from './adapters/runner.js';
 import { alertsProjection } from './projections/alerts.js';
 import { configProjection } from './projections/config.js';
+import { heartbeatsProjection } from './projections/heartbeats.js';
 
 export { alertsProjection } from './projections/alerts.js';
 export { configProjection } from './projections/config.js';
@@ -14,7 +15,7 @@ export { describe as describeTimelineEvent } from './domain/timeline.js';
 export { loadProjectorConfig, type ProjectorConfig } from './config.js';
 export type { Projection } from './projections/types.js';
 
-export const PROJECTIONS = [configProjection, alertsProjection] as const;
+export const PROJECTIONS = [configProjection, alertsProjection, heartbeatsProjection] as const;
 
 /** Starts every projection's durable consumer; the pool's search path selects the schema. */
 export async function startProjector(opts: { nc: NatsConnection; pool: DatabasePool; log: Logger }): Promise<{ stop: () => Promise<void> }> {

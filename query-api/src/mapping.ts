@@ -50,7 +50,7 @@ export function toProtoAlert(r: AlertRow): alertingV1.Alert {
     severity: SEVERITY[r.severity] ?? Severity.SEVERITY_UNSPECIFIED,
     updatedAt: date(r.updated_at),
     generatorUrl: r.generator_url ?? '',
-    repeatCount: 0,
+    repeatCount: r.repeat_count,
     escalationStep: 0,
     snoozedUntil: undefined,
     lastEventSequence: r.last_event_seq,

@@ -20,6 +20,7 @@ const AlertRow = z.object({
   resolved_at: z.number().nullable(),
   resolved_by: z.string().nullable(),
   external_ticket_id: z.string().nullable(),
+  repeat_count: z.number(),
   last_event_seq: z.coerce.number(),
 });
 export type AlertRow = z.infer<typeof AlertRow>;
@@ -35,7 +36,7 @@ export type AlertFilter = {
 };
 
 const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations,
-  generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, external_ticket_id, last_event_seq`;
+  generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, external_ticket_id, repeat_count, last_event_seq`;
 
 export async function getAlert(pool: DatabasePool, id: string): Promise<AlertRow | null> {
   return pool.maybeOne(sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts WHERE id = ${id}`);

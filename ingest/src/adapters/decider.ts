@@ -10,7 +10,7 @@ import {
   type AlertEvent,
 } from '@oncall/contracts';
 import { registry, type Logger } from '@oncall/shared';
-import { alertKey, decide, evolve, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
+import { alertKey, decide, evolve, isRecorded, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
 
 const inputsTotal = new Counter({ name: 'oncall_decider_inputs_total', help: 'Intake messages decided', registers: [registry] });
 const eventsTotal = new Counter({
@@ -45,8 +45,8 @@ const RETRY_DELAY_MS = 1000;
 export class PartitionDecider {
   private readonly js: JetStreamClient;
   private open = new Map<string, Entry>();
-  /** Events already in the log for intake messages above the ack floor: id → stream sequence. */
-  private stored = new Map<string, number>();
+  /** Events already in the log for intake messages above the ack floor, by id. */
+  private stored = new Map<string, { seq: number; event: AlertEvent }>();
   private ackedThrough = 0;
   private stopped = false;
   private fetching: ConsumerMessages | undefined;
@@ -138,9 +138,13 @@ export class PartitionDecider {
       const decided = decide(
         { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
         this.open.get(key)?.alert,
-        { newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
+        { now: occurredAt, newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
       );
       for (const d of decided) {
+        if (!isRecorded(d)) {
+          this.apply(d);
+          continue;
+        }
         const event = makeEvent(d.type, d.data as never, {
           id: stableUuid(`${input.id}:${index}:${d.type}`),
           occurredAt,
@@ -149,7 +153,9 @@ export class PartitionDecider {
           correlationId: input.correlationId,
         }) as AlertEvent;
         appends.push(this.append(event, chains));
-        this.apply(d);
+        // Re-deciding after a restart can differ from what is stored in counts kept only in
+        // memory (unrecorded repeats); the log wins.
+        this.apply(this.stored.get(event.id)?.event ?? d);
       }
     });
     return appends;
@@ -161,7 +167,7 @@ export class PartitionDecider {
     const entry = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
     const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
     const previous = chains.get(subject) ?? Promise.resolve(known);
-    const stored = this.stored.get(event.id);
+    const stored = this.stored.get(event.id)?.seq;
     const seq = previous.then(async (lastSubjectSequence) => {
       if (stored !== undefined) return stored;
       const pa = await this.js.publish(subject, encodeEvent(event), { msgID: event.id, expect: { lastSubjectSequence } });
@@ -218,7 +224,7 @@ export class PartitionDecider {
       for await (const m of messages) {
         const event = decodeEvent(m.data) as AlertEvent;
         if ((event.causationSeq ?? 0) <= floor) this.apply(event, m.seq);
-        else this.stored.set(event.id, m.seq);
+        else this.stored.set(event.id, { seq: m.seq, event });
         if (m.info.pending === 0) break;
       }
       await messages.close();

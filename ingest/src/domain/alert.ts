@@ -1,15 +1,18 @@
-import type { AlertSource, EventData, Signal } from '@oncall/contracts';
+import type { AlertSource, EventData, Link, Signal } from '@oncall/contracts';
 
 /**
  * The alert lifecycle as a decider: `decide(command, state, ctx) → events`, `evolve(state, event)
- * → state`. No I/O and no clock: `ctx` brings the id of a new alert, so the same command on
- * the same state always gives the same events.
+ * → state`. No I/O and no clock: `ctx` brings the time and the id of a new alert, so the same
+ * command on the same state always gives the same events.
  *
  * Triggered ─ack→ Acknowledged ─resolve→ Resolved (closed: the state is gone, and the next
  * firing signal of the fingerprint opens a new alert with a new id).
  */
 
 export type AlertStatus = 'triggered' | 'acknowledged';
+
+/** Repeats that changed nothing are recorded at most this often per alert. */
+export const REPEAT_RECORD_INTERVAL_MS = 60_000;
 
 export type OpenAlert = Readonly<{
   alertId: string;
@@ -21,23 +24,40 @@ export type OpenAlert = Readonly<{
   severity: Signal['severity'];
   labels: Readonly<Record<string, string>>;
   annotations: Readonly<Record<string, string>>;
+  links: readonly Link[];
+  custom: Readonly<Record<string, unknown>>;
+  /** Repeats recorded in the log so far. */
+  repeatCount: number;
+  /** Repeats seen since the last recorded count (lost on a restart, by design). */
+  unrecordedRepeats: number;
+  /** When the count was last recorded (or the alert triggered). */
+  recordedAt: string;
 }>;
+
+/** Commands name the alert and its (service, fingerprint), which locate it in a partition. */
+export type AlertTarget = { alertId: string; serviceId: string; fingerprint: string };
 
 export type AlertCommand =
   | Readonly<{ type: 'ReportSignal'; data: { serviceId: string; source: AlertSource; signal: Signal } }>
   | Readonly<{ type: 'AcknowledgeAlert'; data: AlertTarget & { userId: string; note: string } }>
   | Readonly<{ type: 'ResolveAlert'; data: AlertTarget & { userId: string; note: string } }>;
 
-/** Commands name the alert and its (service, fingerprint), which locate it in a partition. */
-export type AlertTarget = { alertId: string; serviceId: string; fingerprint: string };
-
 export type DecidedEvent =
   | Readonly<{ type: 'AlertTriggered'; data: EventData<'AlertTriggered'> }>
   | Readonly<{ type: 'AlertUpdated'; data: EventData<'AlertUpdated'> }>
+  | Readonly<{ type: 'AlertRepeated'; data: EventData<'AlertRepeated'> }>
   | Readonly<{ type: 'AlertAcknowledged'; data: EventData<'AlertAcknowledged'> }>
-  | Readonly<{ type: 'AlertResolved'; data: EventData<'AlertResolved'> }>;
+  | Readonly<{ type: 'AlertResolved'; data: EventData<'AlertResolved'> }>
+  /**
+   * A repeat that changed nothing and is not yet due to be recorded: it updates the count in
+   * memory and is never appended (see `isRecorded`).
+   */
+  | Readonly<{ type: 'RepeatSeen'; data: AlertTarget }>;
 
-export type DecideContext = Readonly<{ newAlertId: () => string }>;
+/** Whether a decided event goes to the log (everything but RepeatSeen). */
+export const isRecorded = (e: DecidedEvent): e is Exclude<DecidedEvent, { type: 'RepeatSeen' }> => e.type !== 'RepeatSeen';
+
+export type DecideContext = Readonly<{ now: string; newAlertId: () => string }>;
 
 export type AlertErrorCode = 'not_found' | 'illegal_state';
 
@@ -58,7 +78,7 @@ export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx:
     case 'AcknowledgeAlert': {
       const open = requireOpen(command.data.alertId, state);
       if (open.status === 'acknowledged') return [];
-      return [{ type: 'AlertAcknowledged', data: { ...ref(open), userId: command.data.userId, note: command.data.note } }];
+      return [{ type: 'AlertAcknowledged', data: { ...ref(open), by: 'user', userId: command.data.userId, note: command.data.note } }];
     }
     case 'ResolveAlert': {
       const open = requireOpen(command.data.alertId, state);
@@ -90,13 +110,24 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
         severity: d.severity,
         labels: d.labels,
         annotations: d.annotations,
+        links: d.links,
+        custom: d.custom,
+        repeatCount: 0,
+        unrecordedRepeats: 0,
+        recordedAt: d.seenAt,
       };
     }
     case 'AlertUpdated': {
       if (!state) return state;
-      const { summary, details, severity, labels, annotations } = event.data;
-      return { ...state, summary, details, severity, labels, annotations };
+      const { summary, details, severity, labels, annotations, links, custom, repeatCount, seenAt } = event.data;
+      return { ...state, summary, details, severity, labels, annotations, links, custom, repeatCount, unrecordedRepeats: 0, recordedAt: seenAt };
     }
+    case 'AlertRepeated': {
+      const { repeatCount, seenAt, links, custom } = event.data;
+      return state && { ...state, repeatCount, links, custom, unrecordedRepeats: 0, recordedAt: seenAt };
+    }
+    case 'RepeatSeen':
+      return state && { ...state, unrecordedRepeats: state.unrecordedRepeats + 1 };
     case 'AlertAcknowledged':
       return state && { ...state, status: 'acknowledged' };
     case 'AlertResolved':
@@ -114,16 +145,28 @@ function decideSignal(
   ctx: DecideContext,
 ): DecidedEvent[] {
   const { signal, serviceId, source } = data;
-  if (signal.status === 'resolved') {
-    if (!state) return [];
-    return [{ type: 'AlertResolved', data: { ...ref(state), by: 'source', userId: null, note: '', endsAt: signal.endsAt } }];
+  switch (signal.status) {
+    case 'resolved':
+      if (!state) return [];
+      return [{ type: 'AlertResolved', data: { ...ref(state), by: 'source', userId: null, note: '', endsAt: signal.endsAt } }];
+    case 'acknowledged':
+      if (!state || state.status === 'acknowledged') return [];
+      return [{ type: 'AlertAcknowledged', data: { ...ref(state), by: 'source', userId: null, note: '' } }];
+    case 'firing':
+      break;
+    default: {
+      const _never: never = signal.status;
+      return _never;
+    }
   }
-  const content = {
+  const content: Content = {
     summary: signal.summary,
     details: signal.details,
     severity: signal.severity,
     labels: signal.labels,
     annotations: signal.annotations,
+    links: signal.links,
+    custom: signal.custom,
   };
   if (!state) {
     return [
@@ -135,19 +178,51 @@ function decideSignal(
           fingerprint: signal.fingerprint,
           source,
           ...content,
+          links: [...content.links],
           startsAt: signal.startsAt,
           generatorUrl: signal.generatorUrl,
+          seenAt: ctx.now,
         },
       },
     ];
   }
   const changed = changedFields(state, content);
-  if (changed.length === 0) return [];
-  return [{ type: 'AlertUpdated', data: { ...ref(state), ...content, changed } }];
+  if (changed.length === 0) {
+    if (Date.parse(ctx.now) - Date.parse(state.recordedAt) < REPEAT_RECORD_INTERVAL_MS) return [{ type: 'RepeatSeen', data: ref(state) }];
+    return [
+      {
+        type: 'AlertRepeated',
+        data: {
+          ...ref(state),
+          repeatCount: state.repeatCount + state.unrecordedRepeats + 1,
+          seenAt: ctx.now,
+          links: [...content.links],
+          custom: content.custom,
+        },
+      },
+    ];
+  }
+  return [
+    {
+      type: 'AlertUpdated',
+      data: {
+        ...ref(state),
+        ...content,
+        links: [...content.links],
+        changed,
+        repeatCount: state.repeatCount + state.unrecordedRepeats + 1,
+        seenAt: ctx.now,
+      },
+    },
+  ];
 }
 
-type Content = Pick<OpenAlert, 'summary' | 'details' | 'severity' | 'labels' | 'annotations'>;
+type Content = Pick<OpenAlert, 'summary' | 'details' | 'severity' | 'labels' | 'annotations' | 'links' | 'custom'>;
 
+/**
+ * What makes a repeat an update. Links and custom data are not compared: sources refresh them
+ * on every send (Grafana's values and link time ranges), so they ride on AlertRepeated instead.
+ */
 function changedFields(before: Content, after: Content): string[] {
   const changed: string[] = [];
   if (before.summary !== after.summary) changed.push('summary');

@@ -1,24 +1,30 @@
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import sjson from 'secure-json-parse';
 import { Counter, Histogram } from 'prom-client';
 import { registry, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
 import type { AlertSource } from '@oncall/contracts';
-import { AlertmanagerPayload, normaliseAlertmanager } from '../sources/alertmanager.js';
 import { IntakeUnavailableError, type IntakePublisher } from '../adapters/intake-publisher.js';
+import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
 import { HttpError, invalidPayload } from './errors.js';
+import { SOURCE_ROUTES, type SourceRoute } from './sources.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     bodyHash?: string;
     serviceId?: string;
+    keyHash?: string;
   }
 }
 
 export type IngestDeps = {
   config: ConfigView;
   publisher: IntakePublisher;
+  heartbeats: HeartbeatPublisher;
   log: Logger;
   bodyLimitBytes: number;
+  /** Requests per second per integration key; 0 turns the limit off. */
+  rateLimitPerSecond: number;
   now?: () => Date;
 };
 
@@ -44,7 +50,7 @@ const latency = new Histogram({
 
 const RETRY_AFTER_SECONDS = '5';
 
-export function buildServer(deps: IngestDeps): FastifyInstance {
+export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
   const app = fastify({ bodyLimit: deps.bodyLimitBytes, logger: false });
 
@@ -59,8 +65,24 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
     }
   });
 
+  await app.register(rateLimit, {
+    global: false,
+    max: Math.max(deps.rateLimitPerSecond, 1),
+    timeWindow: 1000,
+    keyGenerator: (req) => req.keyHash ?? req.ip,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(429, 'rate_limited', `more than ${ctx.max} requests per second for this integration key; retry in ${ctx.after}`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+      }),
+  });
+  const limiter = deps.rateLimitPerSecond > 0 ? app.rateLimit() : undefined;
+  /** 429 with Retry-After once an integration key sends more than the limit per second. */
+  const limit = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (limiter) await limiter.call(app, req, reply);
+  };
+
   app.setErrorHandler((err: unknown, req, reply) => {
-    const e = toHttpError(err);
+    const e = toHttpError(err, deps.bodyLimitBytes);
     if (e.status >= 500) deps.log.error({ err, url: req.url }, 'request failed');
     void reply.code(e.status).headers(e.headers).send(e.body());
   });
@@ -71,45 +93,72 @@ export function buildServer(deps: IngestDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-  const authenticate = async (req: FastifyRequest): Promise<void> => {
-    const key = integrationKey(req);
+  /** Finds the service of an integration key; 401 when there is none. */
+  const authenticate = (req: FastifyRequest, key: string | undefined): void => {
     if (!key) throw new HttpError(401, 'missing_integration_key', 'send the integration key as "Authorization: Bearer <key>" or ?token=<key>');
-    const serviceId = deps.config.state().serviceByKeyHash.get(sha256Hex(key));
+    const keyHash = sha256Hex(key);
+    const serviceId = deps.config.state().serviceByKeyHash.get(keyHash);
     if (!serviceId) throw new HttpError(401, 'unknown_integration_key', 'the integration key matches no service');
     req.serviceId = serviceId;
+    req.keyHash = keyHash;
   };
+  const headerAuth = async (req: FastifyRequest) => authenticate(req, integrationKey(req));
 
-  const webhook = (source: AlertSource, handle: (req: FastifyRequest) => Promise<object>) =>
+  const timed = (source: AlertSource | 'heartbeat', handle: (req: FastifyRequest, reply: FastifyReply) => Promise<object>) =>
     async (req: FastifyRequest, reply: FastifyReply) => {
       const end = latency.startTimer({ source });
       try {
-        const answer = await handle(req);
+        const answer = await handle(req, reply);
         requests.inc({ source, status: 202 });
         return await reply.code(202).send(answer);
       } catch (err) {
-        requests.inc({ source, status: toHttpError(err).status });
+        requests.inc({ source, status: toHttpError(err, deps.bodyLimitBytes).status });
         throw err;
       } finally {
         end();
       }
     };
 
-  app.post(
-    '/api/v1/webhook/alertmanager',
-    { onRequest: authenticate },
-    webhook('alertmanager', async (req) => {
-      const parsed = AlertmanagerPayload.safeParse(req.body);
-      if (!parsed.success) throw invalidPayload(parsed.error);
-      const { signals, context } = normaliseAlertmanager(parsed.data);
+  const webhook = (route: SourceRoute) =>
+    timed(route.source, async (req, reply) => {
+      const parsed = route.parse(req.body, req.bodyHash ?? '');
+      if (!parsed.ok) throw invalidPayload(parsed.error);
+      if (route.keyInBody) authenticate(req, parsed.integrationKey);
+      await limit(req, reply);
       const serviceId = req.serviceId!;
-      const requestId = sha256Hex(`${serviceId}\nalertmanager\n${req.bodyHash ?? ''}`);
+      const requestId = sha256Hex(`${serviceId}\n${route.source}\n${req.bodyHash ?? ''}`);
+      const { signals, context } = parsed;
       const result = signals.length === 0
         ? { messages: 0, duplicate: false }
-        : await deps.publisher.append({ serviceId, source: 'alertmanager', requestId, signals, context }, now());
-      signalsAccepted.inc({ source: 'alertmanager' }, result.duplicate ? 0 : signals.length);
-      return { status: 'accepted', requestId, alerts: signals.length, duplicate: result.duplicate };
-    }),
-  );
+        : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context }, now());
+      signalsAccepted.inc({ source: route.source }, result.duplicate ? 0 : signals.length);
+      return parsed.answer ?? { status: 'accepted', requestId, alerts: signals.length, duplicate: result.duplicate };
+    });
+
+  for (const route of SOURCE_ROUTES) {
+    for (const path of route.paths) {
+      app.post(path, route.keyInBody ? {} : { onRequest: headerAuth }, webhook(route));
+    }
+  }
+
+  // A beat carries no data: any body of any type (or none, as `curl -X POST` sends) is ignored.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
+    scope.post<{ Params: { id: string } }>(
+      '/api/v1/heartbeat/:id',
+      { onRequest: headerAuth },
+      timed('heartbeat', async (req, reply) => {
+        const { id } = req.params as { id: string };
+        const monitor = deps.config.state().heartbeats.get(id);
+        // A monitor of another service is reported as missing: keys must not probe other services.
+        if (!monitor || monitor.serviceId !== req.serviceId) throw new HttpError(404, 'unknown_heartbeat', `no heartbeat monitor "${id}" for this integration key`);
+        await limit(req, reply);
+        await deps.heartbeats.beat(monitor.monitorId, monitor.serviceId, now());
+        return { status: 'accepted', monitorId: monitor.monitorId };
+      }),
+    );
+  });
 
   return app;
 }
@@ -124,7 +173,7 @@ function integrationKey(req: FastifyRequest): string | undefined {
   return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
 
-function toHttpError(err: unknown): HttpError {
+function toHttpError(err: unknown, bodyLimitBytes: number): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof IntakeUnavailableError) {
     return new HttpError(503, 'intake_unavailable', 'the event log did not confirm the append; retry later', undefined, {
@@ -134,7 +183,7 @@ function toHttpError(err: unknown): HttpError {
   const code = (err as { code?: string }).code;
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpError(413, 'payload_too_large', 'body is larger than the limit');
+      return new HttpError(413, 'payload_too_large', `body is larger than the limit of ${bodyLimitBytes} bytes`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

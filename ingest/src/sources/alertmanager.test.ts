@@ -35,6 +35,8 @@ describe('alertmanager fixtures (v0.25)', () => {
       startsAt: '2026-11-23T11:37:58.000Z',
       endsAt: null,
       generatorUrl: 'http://127.0.0.1:3000/runs/run-123',
+      links: [],
+      custom: {},
     });
   });
 

@@ -44,6 +44,8 @@ export function normaliseAlertmanager(p: AlertmanagerPayload): Normalised {
       startsAt: isoOrNull(a.startsAt),
       endsAt: isoOrNull(a.endsAt),
       generatorUrl: a.generatorURL || null,
+      links: [],
+      custom: {},
     };
   });
   return {

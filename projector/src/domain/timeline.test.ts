@@ -3,9 +3,13 @@ import { makeEvent, type AlertEvent } from '@oncall/contracts';
 import { describe as describeEvent } from './timeline.js';
 
 const REF = { alertId: '11111111-1111-4111-8111-111111111111', serviceId: 'svc', fingerprint: 'fp-1' };
-const CONTENT = { summary: 'disk full', details: '', severity: 'critical', labels: {}, annotations: {} } as const;
+const CONTENT = { summary: 'disk full', details: '', severity: 'critical', labels: {}, annotations: {}, links: [], custom: {} } as const;
+const SEEN_AT = '2026-01-01T00:01:00Z';
 const META = { id: '22222222-2222-4222-8222-222222222222', occurredAt: '2026-01-01T00:00:00Z', causationId: null, correlationId: 'c' };
 
+const acknowledged = (by: 'user' | 'source', userId: string | null, note: string): AlertEvent =>
+  makeEvent('AlertAcknowledged', { ...REF, by, userId, note }, META);
+const repeated = (repeatCount: number): AlertEvent => makeEvent('AlertRepeated', { ...REF, repeatCount, seenAt: SEEN_AT, links: [], custom: {} }, META);
 const resolved = (by: 'user' | 'source', userId: string | null, note: string): AlertEvent =>
   makeEvent('AlertResolved', { ...REF, by, userId, note, endsAt: null }, META);
 
@@ -13,13 +17,29 @@ describe('timeline describe(event)', () => {
   it.each<[string, AlertEvent, string, string]>([
     [
       'triggered',
-      makeEvent('AlertTriggered', { ...REF, ...CONTENT, source: 'grafana', startsAt: null, generatorUrl: null }, META),
+      makeEvent('AlertTriggered', { ...REF, ...CONTENT, links: [], source: 'grafana', startsAt: null, generatorUrl: null, seenAt: SEEN_AT }, META),
       'source:grafana',
       'triggered: disk full',
     ],
-    ['updated', makeEvent('AlertUpdated', { ...REF, ...CONTENT, changed: ['summary', 'labels'] }, META), 'source', 'updated summary, labels'],
-    ['acknowledged with a note', makeEvent('AlertAcknowledged', { ...REF, userId: 'u1', note: 'looking' }, META), 'user:u1', 'acknowledged: looking'],
-    ['acknowledged without a note', makeEvent('AlertAcknowledged', { ...REF, userId: 'u2', note: '' }, META), 'user:u2', 'acknowledged'],
+    [
+      'updated',
+      makeEvent('AlertUpdated', { ...REF, ...CONTENT, links: [], changed: ['summary', 'labels'], repeatCount: 3, seenAt: SEEN_AT }, META),
+      'source',
+      'updated summary, labels',
+    ],
+    [
+      'updated links and custom',
+      makeEvent('AlertUpdated', { ...REF, ...CONTENT, links: [], changed: ['links', 'custom'], repeatCount: 0, seenAt: SEEN_AT }, META),
+      'source',
+      'updated links, custom',
+    ],
+    ['repeated once', repeated(1), 'source', 'repeated (1 repeat so far)'],
+    ['repeated many times', repeated(42), 'source', 'repeated (42 repeats so far)'],
+    ['acknowledged with a note', acknowledged('user', 'u1', 'looking'), 'user:u1', 'acknowledged: looking'],
+    ['acknowledged without a note', acknowledged('user', 'u2', ''), 'user:u2', 'acknowledged'],
+    ['acknowledged by an unnamed user', acknowledged('user', null, ''), 'user:unknown', 'acknowledged'],
+    ['acknowledged by the source', acknowledged('source', null, ''), 'source', 'acknowledged by the source'],
+    ['acknowledged by the source with a note', acknowledged('source', null, 'ignored'), 'source', 'acknowledged by the source'],
     ['resolved by a user with a note', resolved('user', 'u1', 'fixed'), 'user:u1', 'resolved: fixed'],
     ['resolved by a user without a note', resolved('user', 'u1', ''), 'user:u1', 'resolved'],
     ['resolved by an unnamed user', resolved('user', null, ''), 'user:unknown', 'resolved'],

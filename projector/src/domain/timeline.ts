@@ -7,8 +7,12 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
       return { actor: `source:${event.data.source}`, message: `triggered: ${event.data.summary}` };
     case 'AlertUpdated':
       return { actor: 'source', message: `updated ${event.data.changed.join(', ')}` };
+    case 'AlertRepeated':
+      return { actor: 'source', message: `repeated (${event.data.repeatCount} ${event.data.repeatCount === 1 ? 'repeat' : 'repeats'} so far)` };
     case 'AlertAcknowledged':
-      return { actor: `user:${event.data.userId}`, message: withNote('acknowledged', event.data.note) };
+      return event.data.by === 'user'
+        ? { actor: `user:${event.data.userId ?? 'unknown'}`, message: withNote('acknowledged', event.data.note) }
+        : { actor: 'source', message: 'acknowledged by the source' };
     case 'AlertResolved':
       return event.data.by === 'user'
         ? { actor: `user:${event.data.userId ?? 'unknown'}`, message: withNote('resolved', event.data.note) }

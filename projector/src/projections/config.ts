@@ -27,6 +27,18 @@ export const configProjection: Projection = {
       case 'ServiceRemoved':
         await tx.query(sql.unsafe`DELETE FROM services WHERE id = ${event.data.serviceId}`);
         break;
+      case 'HeartbeatMonitorConfigured': {
+        const d = event.data;
+        await tx.query(sql.unsafe`
+          INSERT INTO heartbeat_monitors (id, service_id, name, interval_seconds, last_event_seq)
+          VALUES (${d.monitorId}, ${d.serviceId}, ${d.name}, ${d.intervalSeconds}, ${seq})
+          ON CONFLICT (id) DO UPDATE SET service_id = EXCLUDED.service_id, name = EXCLUDED.name,
+            interval_seconds = EXCLUDED.interval_seconds, last_event_seq = EXCLUDED.last_event_seq`);
+        break;
+      }
+      case 'HeartbeatMonitorRemoved':
+        await tx.query(sql.unsafe`DELETE FROM heartbeat_monitors WHERE id = ${event.data.monitorId}`);
+        break;
       default:
         break;
     }

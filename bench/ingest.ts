@@ -1,0 +1,177 @@
+/**
+ * `npm run bench:ingest`: our durable ingest against a real Alertmanager's in-memory API, on the
+ * same machine and from the same load generator. Prints one JSON line at the end.
+ */
+import { access, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import getPort from 'get-port';
+import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
+import { decodeEvent, STREAMS } from '@oncall/contracts';
+import { connectNats, createLogger, ensureTopology } from '@oncall/shared';
+import { applyConfig, ensureDatabase, migrate, parseConfigFile, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
+import { percentile, runLoad } from './load.js';
+import { alertmanagerApiBody, stormAlert, webhookBody } from './storm.js';
+import { rssMb, spawnService, stopProcess, until } from './processes.js';
+
+const KEY = 'bench-integration-key-000000001';
+const ALERTS_PER_REQUEST = 50;
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
+const NEW_REQUESTS = Number(process.env.BENCH_NEW_REQUESTS ?? 2000);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 4);
+const POOL_GROUPS = 100; // 5,000 distinct alerts re-sent again and again
+const log = createLogger('bench', 'warn');
+const say = (msg: string) => process.stderr.write(`${msg}\n`);
+
+const runId = Math.random().toString(36).slice(2, 10);
+const repeatHeavy = (n: number) =>
+  Array.from({ length: n }, (_, i) => {
+    const group = i % POOL_GROUPS;
+    return Array.from({ length: ALERTS_PER_REQUEST }, (_, j) => stormAlert(group * ALERTS_PER_REQUEST + j, runId));
+  });
+const allNew = (n: number, offset: number) =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: ALERTS_PER_REQUEST }, (_, j) => stormAlert(offset + i * ALERTS_PER_REQUEST + j, runId)));
+
+async function startAlertmanager(dir: string): Promise<{ url: string; child: ChildProcess } | undefined> {
+  const binary = '/usr/bin/prometheus-alertmanager';
+  try {
+    await access(binary);
+  } catch {
+    return undefined;
+  }
+  const port = await getPort();
+  await writeFile(join(dir, 'am.yml'), 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n');
+  const child = spawn(binary, [
+    `--config.file=${join(dir, 'am.yml')}`,
+    `--storage.path=${join(dir, 'am')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+    `--web.external-url=http://127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => fetch(`${url}/-/ready`).then((r) => r.ok, () => false), 15_000, 'alertmanager');
+  return { url, child };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-'));
+  await chmod(dir, 0o755);
+  const children: ChildProcess[] = [];
+  const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getPort() });
+  try {
+    await ensureDatabase(pg.url('postgres'), 'oncall');
+    const databaseUrl = pg.url('oncall');
+    await migrate(databaseUrl, 'oncall');
+    const nc = await connectNats(nats.url, 'bench', log);
+    await ensureTopology(nc, { partitions: PARTITIONS, replicas: 1 }, log);
+    await applyConfig(nc, parseConfigFile(`services:\n  - id: storm\n    name: Storm\n    integrationKeys:\n      - { name: am, key: ${KEY} }\n`, 'bench.yaml'));
+
+    const ingestPort = await getPort();
+    const env = { NATS_URL: nats.url, DATABASE_URL: databaseUrl, ONCALL_PARTITIONS: String(PARTITIONS), INGEST_RATE_LIMIT_PER_SECOND: '0' };
+    const ingest = spawnService('ingest/src/main.ts', { ...env, INGEST_PORT: String(ingestPort), INGEST_HOST: '127.0.0.1' });
+    children.push(ingest);
+    children.push(spawnService('ingest/src/decider-main.ts', { ...env, METRICS_PORT: String(await getPort()) }));
+    children.push(spawnService('projector/src/main.ts', { ...env, METRICS_PORT: String(await getPort()) }));
+    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    await until(async () => fetch(`${ingestUrl}/healthz`).then((r) => r.ok, () => false), 30_000, 'ingest');
+
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      void rssMb(ingest.pid!).then((mb) => (peakRss = Math.max(peakRss, mb)), () => undefined);
+    }, 100);
+
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+    const webhookUrl = `${ingestUrl}/api/v1/webhook/alertmanager`;
+    const answered = new Map<string, number>();
+    const record = (_i: number, text: string) => {
+      const a = JSON.parse(text) as { requestId: string; alerts: number };
+      answered.set(a.requestId, a.alerts);
+    };
+
+    say('warm-up');
+    await runLoad({ url: webhookUrl, bodies: repeatHeavy(200).map((a, i) => webhookBody(a, 'warm', i)), connections: CONNECTIONS, headers, onAnswer: record });
+
+    const am = await startAlertmanager(dir);
+    let amRate: number | null = null;
+    if (am) {
+      children.push(am.child);
+      say('alertmanager: repeat-heavy storm');
+      const amBodies = repeatHeavy(REQUESTS).map((a) => alertmanagerApiBody(a));
+      await runLoad({ url: `${am.url}/api/v2/alerts`, bodies: amBodies.slice(0, 200), connections: CONNECTIONS, headers: { 'content-type': 'application/json' } });
+      const r = await runLoad({ url: `${am.url}/api/v2/alerts`, bodies: amBodies, connections: CONNECTIONS, headers: { 'content-type': 'application/json' } });
+      amRate = (r.ok * ALERTS_PER_REQUEST) / r.seconds;
+      say(`alertmanager: ${Math.round(amRate)} alerts/s (${r.failed} failed)`);
+      await stopProcess(am.child);
+    } else {
+      say('note: prometheus-alertmanager is not installed (apt-get install -y prometheus-alertmanager); skipping the comparison');
+    }
+
+    say('oncall: repeat-heavy storm');
+    const storm = await runLoad({ url: webhookUrl, bodies: repeatHeavy(REQUESTS).map((a, i) => webhookBody(a, 'storm', i)), connections: CONNECTIONS, headers, onAnswer: record });
+    const ourRate = (storm.ok * ALERTS_PER_REQUEST) / storm.seconds;
+    say(`oncall: ${Math.round(ourRate)} alerts/s (${storm.failed} failed, statuses ${JSON.stringify(storm.statuses)})`);
+
+    say('oncall: all-new storm, decided into AlertTriggered');
+    const jsm = await jetstreamManager(nc);
+    const alertsBefore = (await jsm.streams.info(STREAMS.alerts)).state.messages;
+    const target = alertsBefore + NEW_REQUESTS * ALERTS_PER_REQUEST;
+    const t0 = performance.now();
+    const fresh = await runLoad({ url: webhookUrl, bodies: allNew(NEW_REQUESTS, 10_000_000).map((a, i) => webhookBody(a, 'new', i)), connections: CONNECTIONS, headers, onAnswer: record });
+    await until(async () => (await jsm.streams.info(STREAMS.alerts)).state.messages >= target, 120_000, 'the decider');
+    const decidedRate = (NEW_REQUESTS * ALERTS_PER_REQUEST) / ((performance.now() - t0) / 1000);
+    say(`oncall: all-new accepted at ${Math.round((fresh.ok * ALERTS_PER_REQUEST) / fresh.seconds)} alerts/s; decided ${Math.round(decidedRate)} new alerts/s`);
+
+    say('oncall: latency at 5,000 alerts/s');
+    const paced = await runLoad({
+      url: webhookUrl,
+      bodies: repeatHeavy(1000).map((a, i) => webhookBody(a, 'paced', i)),
+      connections: 16,
+      headers,
+      ratePerSecond: 5000 / ALERTS_PER_REQUEST,
+      onAnswer: record,
+    });
+    clearInterval(sampler);
+
+    say('checking the log for every answered request');
+    const inLog = new Set<string>();
+    const consumer = await jetstream(nc).consumers.get(STREAMS.intake, { deliver_policy: DeliverPolicy.All });
+    const total = (await jsm.streams.info(STREAMS.intake)).state.last_seq;
+    const messages = await consumer.consume({ max_messages: 5000 });
+    for await (const m of messages) {
+      const e = decodeEvent(m.data);
+      if (e.type === 'SignalsReceived') inLog.add(e.data.requestId);
+      if (m.seq >= total) break;
+    }
+    let lost = 0;
+    for (const [requestId, alerts] of answered) if (!inLog.has(requestId)) lost += alerts;
+    await nc.close();
+
+    const result = {
+      alerts_per_sec: Math.round(ourRate),
+      alertmanager_alerts_per_sec: amRate === null ? null : Math.round(amRate),
+      ratio_to_alertmanager: amRate === null ? null : Number((ourRate / amRate).toFixed(2)),
+      new_alerts_decided_per_sec: Math.round(decidedRate),
+      p50_ms: Number(percentile(paced.latenciesMs, 50).toFixed(2)),
+      p99_ms: Number(percentile(paced.latenciesMs, 99).toFixed(2)),
+      rss_mb: Math.round(peakRss),
+      lost,
+      storm_p99_ms: Number(percentile(storm.latenciesMs, 99).toFixed(2)),
+      requests: storm.ok + fresh.ok + paced.ok,
+      connections: CONNECTIONS,
+      partitions: PARTITIONS,
+      cores: (await import('node:os')).availableParallelism(),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const c of children.reverse()) await stopProcess(c);
+    await pg.stop();
+    await nats.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -175,14 +175,21 @@ export class EventDecodeError extends Error {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Decodes and validates an envelope; throws EventDecodeError naming what is wrong. */
-export function decodeEvent(bytes: Uint8Array): DomainEvent {
+/**
+ * Decodes and validates an envelope; throws EventDecodeError naming what is wrong.
+ *
+ * `trusted` skips the schema check of `data` (the envelope's type and version are still
+ * checked): for hot consumers of streams whose every writer built the event from input that
+ * was validated at the edge. Validating 50 signals with zod costs ~0.5 ms a message.
+ */
+export function decodeEvent(bytes: Uint8Array, opts: { trusted?: boolean } = {}): DomainEvent {
   let raw: unknown;
   try {
     raw = JSON.parse(decoder.decode(bytes));
   } catch (cause) {
     throw new EventDecodeError('event is not JSON', { cause });
   }
+  if (opts.trusted) return trustedEnvelope(raw);
   const env = Envelope.safeParse(raw);
   if (!env.success) throw new EventDecodeError(`bad envelope: ${env.error.message}`);
   const versions = (schemas as Record<string, Record<number, z.ZodTypeAny>>)[env.data.type];
@@ -193,8 +200,30 @@ export function decodeEvent(bytes: Uint8Array): DomainEvent {
   return { ...env.data, data: data.data as unknown } as DomainEvent;
 }
 
+function trustedEnvelope(raw: unknown): DomainEvent {
+  const e = raw as Partial<Record<keyof DomainEvent, unknown>> | null;
+  const versions = typeof e?.type === 'string' ? (schemas as Record<string, Record<number, unknown>>)[e.type] : undefined;
+  if (!e || typeof e.id !== 'string' || typeof e.occurredAt !== 'string' || typeof e.data !== 'object' || e.data === null || !versions?.[e.v as number]) {
+    throw new EventDecodeError(`bad or unknown event envelope: ${JSON.stringify(raw).slice(0, 200)}`);
+  }
+  return raw as DomainEvent;
+}
+
 export function encodeEvent(event: DomainEvent): Uint8Array {
   return encoder.encode(JSON.stringify(event));
+}
+
+/**
+ * Builds the envelope without validating `data`: for hot paths whose input was validated at
+ * the edge and whose shape the types guarantee (ingest, the decider). Contract tests check
+ * that what they build passes `makeEvent`.
+ */
+export function buildEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  meta: { id: string; occurredAt: string; causationId: string | null; causationSeq?: number; correlationId: string },
+): EventOf<T> {
+  return { type, v: 1, data, ...meta } as unknown as EventOf<T>;
 }
 
 /** Validates `data` against the latest schema of `type` and builds the envelope. */

@@ -11,6 +11,9 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
+    // Otherwise every request (each JetStream publish) builds an Error to keep the caller's
+    // stack: measured at ~14% of the decider's CPU.
+    noAsyncTraces: true,
   });
   void (async () => {
     for await (const s of nc.status()) {

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { encodeEvent, makeEvent, subjects } from '@oncall/contracts';
+import { buildEvent, encodeEvent, subjects } from '@oncall/contracts';
 import { randomUUID } from 'node:crypto';
 import { IntakeUnavailableError } from './intake-publisher.js';
 
@@ -17,7 +17,7 @@ export class HeartbeatPublisher {
 
   async beat(monitorId: string, serviceId: string, now: Date): Promise<void> {
     const id = randomUUID();
-    const event = makeEvent('HeartbeatReceived', { monitorId, serviceId, receivedAt: now.toISOString() }, {
+    const event = buildEvent('HeartbeatReceived', { monitorId, serviceId, receivedAt: now.toISOString() }, {
       id,
       occurredAt: now.toISOString(),
       causationId: null,

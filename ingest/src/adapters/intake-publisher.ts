@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { encodeEvent, makeEvent, partitionOf, stableUuid, subjects, type AlertSource, type Signal } from '@oncall/contracts';
+import { buildEvent, encodeEvent, partitionOf, stableUuid, subjects, type AlertSource, type Signal } from '@oncall/contracts';
 
 /** NATS did not confirm the append: nothing may be acknowledged to the sender. */
 export class IntakeUnavailableError extends Error {
@@ -45,7 +45,7 @@ export class IntakePublisher {
     const occurredAt = now.toISOString();
     const acks = [...byPartition].map(([p, signals]) => {
       const msgID = `${batch.requestId}:${p}`;
-      const event = makeEvent(
+      const event = buildEvent(
         'SignalsReceived',
         { serviceId: batch.serviceId, source: batch.source, requestId: batch.requestId, signals, context: batch.context },
         { id: stableUuid(msgID), occurredAt, causationId: null, correlationId: batch.requestId },

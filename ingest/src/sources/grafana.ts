@@ -2,14 +2,14 @@ import { z } from 'zod';
 import type { Link, Signal } from '@oncall/contracts';
 import { normaliseSeverity } from '../domain/severity.js';
 import type { Normalised } from './alertmanager.js';
-import { fingerprintOfLabels, isoOrNull, Labels } from './common.js';
+import { fingerprintOfLabels, isoOrNull, IsoTime, Labels } from './common.js';
 
 const GrafanaAlert = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: Labels,
   annotations: Labels.default({}),
-  startsAt: z.string().datetime({ offset: true }),
-  endsAt: z.string().datetime({ offset: true }).optional(),
+  startsAt: IsoTime,
+  endsAt: IsoTime.optional(),
   generatorURL: z.string().default(''),
   fingerprint: z.string().max(512).optional(),
   silenceURL: z.string().default(''),

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { Link, Signal } from '@oncall/contracts';
 import type { Normalised } from './alertmanager.js';
-import { isoOrNull } from './common.js';
+import { isoOrNull, IsoTime } from './common.js';
 
 const PagerDutyEventPayload = z.object({
   summary: z.string().min(1).max(1024),
   source: z.string().min(1),
   /** PagerDuty's own four levels; anything else is rejected, as PagerDuty does. */
   severity: z.enum(['critical', 'error', 'warning', 'info']),
-  timestamp: z.string().datetime({ offset: true }).optional(),
+  timestamp: IsoTime.optional(),
   component: z.string().optional(),
   group: z.string().optional(),
   class: z.string().optional(),

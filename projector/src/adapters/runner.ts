@@ -39,13 +39,14 @@ export async function applyBatch(
     const checkpoint = Number(
       (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name} FOR UPDATE`)) ?? 0,
     );
-    let count = 0;
-    let last = checkpoint;
-    for (const m of batch) {
-      if (m.seq <= last) continue;
-      await projection.apply(tx, decodeEvent(m.data), { seq: m.seq, subject: m.subject });
-      last = m.seq;
-      count++;
+    const fresh = batch.filter((m) => m.seq > checkpoint);
+    const count = fresh.length;
+    const last = fresh.length ? fresh[fresh.length - 1]!.seq : checkpoint;
+    if (count > 0) {
+      await projection.applyMany(
+        tx,
+        fresh.map((m) => ({ event: decodeEvent(m.data, { trusted: true }), at: { seq: m.seq, subject: m.subject } })),
+      );
     }
     if (last > checkpoint) {
       await tx.query(sql.unsafe`

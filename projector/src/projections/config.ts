@@ -1,13 +1,13 @@
 import { sql } from 'slonik';
 import { CONSUMERS, STREAMS, subjects } from '@oncall/contracts';
-import type { Projection } from './types.js';
+import { oneByOne, type Projection } from './types.js';
 
 /** Configuration tables from the CONFIG stream. */
 export const configProjection: Projection = {
   name: CONSUMERS.projectorConfig,
   stream: STREAMS.config,
   filterSubject: subjects.configAll,
-  apply: async (tx, event, { seq }) => {
+  applyMany: oneByOne(async (tx, event, { seq }) => {
     switch (event.type) {
       case 'ServiceConfigured': {
         const d = event.data;
@@ -42,5 +42,5 @@ export const configProjection: Projection = {
       default:
         break;
     }
-  },
+  }),
 };

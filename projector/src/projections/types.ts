@@ -12,5 +12,15 @@ export type Projection = Readonly<{
   name: string;
   stream: string;
   filterSubject: string;
-  apply: (tx: DatabaseTransactionConnection, event: DomainEvent, at: Applied) => Promise<void>;
+  /** Applies a batch in stream order, inside the transaction that advances the checkpoint. */
+  applyMany: (tx: DatabaseTransactionConnection, events: ReadonlyArray<{ event: DomainEvent; at: Applied }>) => Promise<void>;
 }>;
+
+/** A projection that applies one event at a time. */
+export function oneByOne(
+  apply: (tx: DatabaseTransactionConnection, event: DomainEvent, at: Applied) => Promise<void>,
+): Projection['applyMany'] {
+  return async (tx, events) => {
+    for (const { event, at } of events) await apply(tx, event, at);
+  };
+}

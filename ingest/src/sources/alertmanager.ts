@@ -3,7 +3,8 @@ import type { Signal } from '@oncall/contracts';
 import { normaliseSeverity } from '../domain/severity.js';
 import { fingerprintOfLabels, isoOrNull, IsoTime, Labels } from './common.js';
 
-const AlertmanagerAlert = z.object({
+/** One alert of an Alertmanager webhook; Grafana's webhook alerts extend it. */
+export const AlertmanagerAlert = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: Labels,
   annotations: Labels.default({}),

@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import type { Link, Signal } from '@oncall/contracts';
 import { normaliseSeverity } from '../domain/severity.js';
-import type { Normalised } from './alertmanager.js';
-import { fingerprintOfLabels, isoOrNull, IsoTime, Labels } from './common.js';
+import { AlertmanagerAlert, type Normalised } from './alertmanager.js';
+import { fingerprintOfLabels, isoOrNull, Labels } from './common.js';
 
-const GrafanaAlert = z.object({
-  status: z.enum(['firing', 'resolved']),
-  labels: Labels,
-  annotations: Labels.default({}),
-  startsAt: IsoTime,
-  endsAt: IsoTime.optional(),
-  generatorURL: z.string().default(''),
-  fingerprint: z.string().max(512).optional(),
+const GrafanaAlert = AlertmanagerAlert.extend({
   silenceURL: z.string().default(''),
   dashboardURL: z.string().default(''),
   panelURL: z.string().default(''),

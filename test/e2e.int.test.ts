@@ -5,6 +5,7 @@ import { credentials, loadPackageDefinition, makeGenericClientConstructor, type 
 import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { alertingV1, STREAMS } from '@oncall/contracts';
+import { alertHistory } from '@oncall/infra';
 import { amFiring, amResolved } from './fixtures.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { streamLastSeq, tableRows } from './harness.js';
@@ -48,6 +49,22 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
     expect(after.resolvedByUserId).toBe('');
     const timeline = await tableRows(p.db.url, p.db.schema, 'alert_timeline', 'seq');
     expect(timeline.map((r) => (r as { event_type: string }).event_type)).toEqual(['AlertTriggered', 'AlertResolved']);
+  });
+
+  it('answers the timeline over gRPC, and the history from the log itself, also as of a time', async () => {
+    const [alert] = await p.listAlerts();
+    const timeline: alertingV1.TimelineEntry[] = [];
+    for await (const t of p.client.getAlertTimeline({ alertId: alert!.id }) as AsyncIterable<alertingV1.TimelineEntry>) timeline.push(t);
+    expect(timeline.map((t) => [t.eventType, t.actor])).toEqual([
+      ['AlertTriggered', 'source:alertmanager'],
+      ['AlertResolved', 'source'],
+    ]);
+
+    const history = await alertHistory(p.admin, alert!.id);
+    expect(history.map((e) => e.type)).toEqual(['AlertTriggered', 'AlertResolved']);
+    const beforeResolve = new Date(Date.parse(history[1]!.occurredAt) - 1);
+    expect((await alertHistory(p.admin, alert!.id, beforeResolve)).map((e) => e.type)).toEqual(['AlertTriggered']);
+    expect(await alertHistory(p.admin, '6f1d8a3e-0000-4000-8000-000000000000')).toEqual([]);
   });
 
   it('appends nothing for a retried request and answers it the same way', async () => {

@@ -7,6 +7,7 @@ import { migrate } from './migrate.js';
 import { replayAll } from './replay.js';
 import { up } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
+import { alertHistory } from './history.js';
 
 const USAGE = `usage: oncall <command>
 
@@ -15,6 +16,8 @@ const USAGE = `usage: oncall <command>
   replay                 rebuild the read models from sequence 1 of the streams (stop the projector first)
   alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
                          list alerts through query-api's gRPC AlertService, one JSON line each
+  history <alertId> [--as-of <ISO time>]
+                         the alert's events read from the log itself (one JSON line each), optionally as of a time
   migrate                bring the read-model schema up to date
 `;
 
@@ -77,6 +80,21 @@ async function main(argv: string[]): Promise<number> {
     case 'alerts': {
       const { values } = parseArgs({ args: rest, options: { grpc: { type: 'string', default: '127.0.0.1:50051' }, status: { type: 'string' } } });
       for await (const alert of listAlertsOverGrpc(values.grpc, values.status)) process.stdout.write(`${JSON.stringify(alert)}\n`);
+      return 0;
+    }
+    case 'history': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'as-of': { type: 'string' } } });
+      const alertId = positionals[0];
+      if (!alertId) throw new UsageError('history needs an alert id');
+      const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
+      if (asOf && Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not a time: ${values['as-of']}`);
+      const env = parseEnv(CliEnv);
+      const nc = await connectNats(env.NATS_URL, 'oncall-history', log);
+      try {
+        for (const e of await alertHistory(nc, alertId, asOf)) process.stdout.write(`${JSON.stringify(e)}\n`);
+      } finally {
+        await nc.drain();
+      }
       return 0;
     }
     case 'migrate': {

@@ -4,4 +4,5 @@ export { startEmbeddedPostgres, ensureDatabase, type RunningPostgres } from './p
 export { parseConfigFile, readConfigFile, ConfigFile, ConfigFileError } from './config-file.js';
 export { applyConfig, planApply, type PlannedEvent } from './apply.js';
 export { replayAll } from './replay.js';
+export { alertHistory } from './history.js';
 export { up } from './up.js';

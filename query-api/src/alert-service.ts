@@ -2,7 +2,7 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc
 import type { DatabasePool } from 'slonik';
 import type { alertingV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
-import { getAlert, listAlerts, type AlertFilter } from './read-model.js';
+import { getAlert, getTimeline, listAlerts, type AlertFilter } from './read-model.js';
 import { SEVERITY_FROM_PROTO, STATUS_FROM_PROTO, toProtoAlert } from './mapping.js';
 import { InvalidArgument, NotFound, toServiceError } from './errors.js';
 
@@ -49,6 +49,34 @@ export function alertService(pool: DatabasePool, log: Logger): Partial<alertingV
         (err: unknown) => {
           if (!(err instanceof InvalidArgument || err instanceof NotFound)) log.error({ err }, 'GetAlert failed');
           callback(toServiceError(err), null);
+        },
+      );
+    },
+    getAlertTimeline: (call: ServerWritableStream<alertingV1.GetAlertTimelineRequest, alertingV1.TimelineEntry>) => {
+      const run = async () => {
+        const { alertId } = call.request;
+        if (!UUID.test(alertId)) throw new InvalidArgument('alert_id', 'must be a UUID');
+        const rows = await getTimeline(pool, alertId);
+        if (rows.length === 0 && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
+        for (const r of rows) {
+          if (call.cancelled) return;
+          const entry = {
+            alertId: r.alert_id,
+            sequence: r.seq,
+            eventId: r.event_id,
+            eventType: r.event_type,
+            occurredAt: new Date(r.occurred_at),
+            actor: r.actor,
+            message: r.message,
+          };
+          if (!call.write(entry)) await new Promise((resolve) => call.once('drain', resolve));
+        }
+      };
+      run().then(
+        () => call.end(),
+        (err: unknown) => {
+          if (!(err instanceof InvalidArgument || err instanceof NotFound)) log.error({ err }, 'GetAlertTimeline failed');
+          call.emit('error', toServiceError(err));
         },
       );
     },

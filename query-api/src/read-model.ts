@@ -55,3 +55,20 @@ export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<re
     SELECT ${COLUMNS} FROM alerts WHERE ${sql.join(where, sql.fragment` AND `)}
     ORDER BY created_at DESC, id LIMIT ${f.limit}`);
 }
+
+const TimelineRow = z.object({
+  seq: z.coerce.number(),
+  alert_id: z.string(),
+  event_id: z.string(),
+  event_type: z.string(),
+  occurred_at: z.number(),
+  actor: z.string(),
+  message: z.string(),
+});
+export type TimelineRow = z.infer<typeof TimelineRow>;
+
+/** Every event of one alert, oldest first. */
+export async function getTimeline(pool: DatabasePool, alertId: string): Promise<readonly TimelineRow[]> {
+  return pool.any(sql.type(TimelineRow)`
+    SELECT seq, alert_id, event_id, event_type, occurred_at, actor, message FROM alert_timeline WHERE alert_id = ${alertId} ORDER BY seq`);
+}

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadModelPool } from '@oncall/shared';
 import { migrate, replayAll } from '@oncall/infra';
@@ -49,6 +51,37 @@ describe('the read models are a pure function of the log', () => {
     expect(live.alerts).toHaveLength(6);
     const statuses = (live.alerts as Array<{ status: string }>).map((a) => a.status).sort();
     expect(statuses).toEqual(['resolved', 'resolved', 'triggered', 'triggered', 'triggered', 'triggered']);
+  });
+
+  it('NOC views count open alerts and time to resolve', async () => {
+    const bySeverity = await tableRows(p.db.url, p.db.schema, 'noc_open_alerts_by_severity', 'severity');
+    // stormless workload: edge-1, edge-2, dns and core-1 (fired again) are open, all critical
+    expect(bySeverity).toEqual([{ severity: 'critical', open_alerts: '4', unacknowledged: '4' }]);
+    const bySite = (await tableRows(p.db.url, p.db.schema, 'noc_open_alerts_by_site', 'site')) as Array<{ site: string }>;
+    expect(bySite.map((r) => r.site)).toEqual(['(none)']);
+    const daily = (await tableRows(p.db.url, p.db.schema, 'noc_mtta_mttr_daily', 'service_id')) as Array<Record<string, unknown>>;
+    expect(daily).toHaveLength(1);
+    expect(daily[0]).toMatchObject({ service_id: 'checkout', alerts: '6', resolved: '2', acknowledged: '0', mtta_seconds: null });
+    expect(Number(daily[0]!.mttr_seconds)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('every panel query of the shipped Grafana dashboard runs against the views', async () => {
+    const dashboard = JSON.parse(readFileSync(new URL('../infra/grafana/oncall-noc-dashboard.json', import.meta.url), 'utf8')) as {
+      panels: Array<{ title: string; targets: Array<{ rawSql: string }> }>;
+    };
+    const client = new pg.Client({ connectionString: p.db.url });
+    await client.connect();
+    try {
+      for (const panel of dashboard.panels) {
+        for (const t of panel.targets) {
+          // Grafana expands its macros before the query reaches PostgreSQL.
+          const query = t.rawSql.replace(/\$__timeFilter\((\w+)\)/g, 'TRUE');
+          await expect(client.query(query), panel.title).resolves.toBeDefined();
+        }
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('a replay from sequence 1 into a fresh schema reproduces every row', async () => {

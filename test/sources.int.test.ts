@@ -81,6 +81,9 @@ describe('every source format through the whole pipeline', () => {
     const [row] = (await tableRows(p.db.url, p.db.schema, 'heartbeat_beats', 'monitor_id')) as Array<{ monitor_id: string; last_beat_at: Date }>;
     expect(row?.monitor_id).toBe('checkout-canary');
 
+    const [health] = await tableRows(p.db.url, p.db.schema, 'noc_heartbeat_health', 'monitor_id');
+    expect(health).toMatchObject({ monitor_id: 'checkout-canary', healthy: true, interval_seconds: 60 });
+
     expect((await p.post('/api/v1/heartbeat/nope', '')).status).toBe(404);
     // The monitor belongs to checkout: payroll's key must not reach it.
     expect((await p.post('/api/v1/heartbeat/checkout-canary', '', { authorization: `Bearer ${OTHER_KEY}` })).status).toBe(404);

@@ -20,6 +20,13 @@ const checkpointGauge = new Gauge({
   registers: [registry],
 });
 
+const lagGauge = new Gauge({
+  name: 'oncall_projector_lag_events',
+  help: 'Events in the stream not yet applied, per projection (as of the last batch)',
+  labelNames: ['projection'],
+  registers: [registry],
+});
+
 const MAX_BATCH = 1000;
 const RETRY_DELAY_MS = 1000;
 /** NOTIFY channel; the payload is `<schema> <projection> <last_seq>`. */
@@ -115,7 +122,10 @@ export class ProjectionRunner {
     const count = await applyBatch(this.pool, this.projection, batch);
     for (const m of batch) m.ack();
     const last = batch[batch.length - 1];
-    if (last) checkpointGauge.set({ projection: this.projection.name }, last.seq);
+    if (last) {
+      checkpointGauge.set({ projection: this.projection.name }, last.seq);
+      lagGauge.set({ projection: this.projection.name }, last.info.pending);
+    }
     applied.inc({ projection: this.projection.name }, count);
   }
 }

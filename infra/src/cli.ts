@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, createReadModelPool, commonEnv, ensureTopology, parseEnv } from '@oncall/shared';
+import { connectNats, createLogger, commonEnv, ensureTopology, parseEnv } from '@oncall/shared';
 import { z } from 'zod';
 import { readConfigFile } from './config-file.js';
 import { applyConfig, subjectOf } from './apply.js';
 import { migrate } from './migrate.js';
-import { replayAll } from './replay.js';
+import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
 import { alertHistory } from './history.js';
@@ -13,7 +13,7 @@ const USAGE = `usage: oncall <command>
 
   up                     start the whole pipeline (embedded NATS + PostgreSQL unless NATS_URL / DATABASE_URL are set)
   apply -f <file.yaml>   append the configuration the file declares (services, integration keys); --prune removes services not in it
-  replay                 rebuild the read models from sequence 1 of the streams (stop the projector first)
+  replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over
   alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
                          list alerts through query-api's gRPC AlertService, one JSON line each
   history <alertId> [--as-of <ISO time>]
@@ -66,13 +66,17 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'replay': {
       const env = parseEnv(CliEnv);
-      await migrate(env.DATABASE_URL, env.READ_MODEL_SCHEMA, log);
       const nc = await connectNats(env.NATS_URL, 'oncall-replay', log);
-      const pool = await createReadModelPool(env.DATABASE_URL, env.READ_MODEL_SCHEMA);
       try {
-        await replayAll(nc, pool, { progress: process.stderr });
+        const result = await rebuildReadModels({
+          nc,
+          databaseUrl: env.DATABASE_URL,
+          schema: env.READ_MODEL_SCHEMA,
+          log,
+          onProgress: progressPrinter(process.stderr),
+        });
+        process.stdout.write(`rebuilt ${result.events} events in ${result.seconds.toFixed(1)} s and switched over\n`);
       } finally {
-        await pool.end();
         await nc.drain();
       }
       return 0;

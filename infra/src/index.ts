@@ -3,6 +3,6 @@ export { startNatsServer, findNatsServer, NatsServerMissingError, NATS_CONF, typ
 export { startEmbeddedPostgres, ensureDatabase, type RunningPostgres } from './postgres.js';
 export { parseConfigFile, readConfigFile, ConfigFile, ConfigFileError } from './config-file.js';
 export { applyConfig, planApply, type PlannedEvent } from './apply.js';
-export { replayAll } from './replay.js';
+export { rebuildReadModels, progressPrinter, type RebuildResult } from './replay.js';
 export { alertHistory } from './history.js';
 export { up } from './up.js';

@@ -9,7 +9,7 @@ import { heartbeatsProjection } from './projections/heartbeats.js';
 export { alertsProjection } from './projections/alerts.js';
 export { configProjection } from './projections/config.js';
 export { replayProjection, type ReplayProgress } from './replay.js';
-export { applyBatch, PROJECTION_CHANNEL } from './adapters/runner.js';
+export { applyBatch, PROJECTION_CHANNEL, SWITCH_LOCK } from './adapters/runner.js';
 export { waitForProjection, ProjectionTimeoutError } from './adapters/wait.js';
 export { describe as describeTimelineEvent } from './domain/timeline.js';
 export { loadProjectorConfig, type ProjectorConfig } from './config.js';

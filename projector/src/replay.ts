@@ -1,14 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
-import type { DatabasePool } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import type { Projection } from './projections/types.js';
 import { applyBatch } from './adapters/runner.js';
 
 export type ReplayProgress = { projection: string; done: number; total: number };
 
+const BATCH = 2000;
+
 /**
- * Rebuilds one projection from sequence 1 of its stream into `pool` (a schema that starts
- * empty), with an ordered consumer, in batches. Returns the number of events applied.
+ * Applies one projection into `pool`'s schema from the sequence after its checkpoint there (1
+ * on a fresh schema) up to the stream's last sequence as of the call, in batches, with an ordered
+ * consumer. Stops at that sequence even while new events keep arriving. Returns events applied.
  */
 export async function replayProjection(
   nc: NatsConnection,
@@ -18,25 +21,31 @@ export async function replayProjection(
 ): Promise<number> {
   const jsm = await jetstreamManager(nc);
   const total = (await jsm.streams.info(projection.stream)).state.last_seq;
-  if (total === 0) return 0;
+  const from =
+    Number((await pool.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name}`)) ?? 0) + 1;
+  if (from > total) return 0;
   const consumer = await jetstream(nc).consumers.get(projection.stream, {
     filter_subjects: projection.filterSubject,
-    deliver_policy: DeliverPolicy.All,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: from,
   });
   if ((await consumer.info()).num_pending === 0) return 0;
-  const messages = await consumer.consume({ max_messages: 2000 });
+  const messages = await consumer.consume({ max_messages: BATCH });
   let batch: Array<{ seq: number; subject: string; data: Uint8Array }> = [];
   let done = 0;
-  for await (const m of messages) {
-    batch.push({ seq: m.seq, subject: m.subject, data: m.data });
-    const caughtUp = m.info.pending === 0;
-    if (batch.length >= 2000 || caughtUp || messages.getPending() === 0) {
-      done += await applyBatch(pool, projection, batch);
-      batch = [];
-      onProgress({ projection: projection.name, done: m.seq, total });
+  try {
+    for await (const m of messages) {
+      batch.push({ seq: m.seq, subject: m.subject, data: m.data });
+      const reached = m.seq >= total || m.info.pending === 0;
+      if (batch.length >= BATCH || reached || messages.getPending() === 0) {
+        done += await applyBatch(pool, projection, batch);
+        batch = [];
+        onProgress({ projection: projection.name, done: m.seq, total });
+      }
+      if (reached) break;
     }
-    if (caughtUp) break;
+  } finally {
+    await messages.close();
   }
-  await messages.close();
   return done;
 }

@@ -33,16 +33,28 @@ const RETRY_DELAY_MS = 1000;
 export const PROJECTION_CHANNEL = 'oncall_projection';
 
 /**
+ * Advisory lock that orders live projection batches against a read-model switch-over: live
+ * batches take it shared (they never block each other), `oncall replay` takes it exclusive
+ * while it renames the rebuilt schema into place.
+ */
+export const SWITCH_LOCK = 0x6f6e63616c6c; // "oncall"
+
+/**
  * Applies a batch in one transaction: events at or below the checkpoint are skipped (they were
  * applied before a crash that came before the ack), the rest are applied in stream order, and
  * the checkpoint moves to the last sequence. Returns how many events were applied.
+ *
+ * With `live`, the batch first takes SWITCH_LOCK shared, so it cannot straddle a switch-over;
+ * table names resolve after the lock, so a batch that waited lands in the new schema.
  */
 export async function applyBatch(
   pool: DatabasePool,
   projection: Projection,
   batch: ReadonlyArray<{ seq: number; subject: string; data: Uint8Array }>,
+  opts: { live?: boolean } = {},
 ): Promise<number> {
   return pool.transaction(async (tx) => {
+    if (opts.live) await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock_shared(${SWITCH_LOCK})`);
     const checkpoint = Number(
       (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name} FOR UPDATE`)) ?? 0,
     );
@@ -119,7 +131,7 @@ export class ProjectionRunner {
   }
 
   private async flush(batch: JsMsg[]): Promise<void> {
-    const count = await applyBatch(this.pool, this.projection, batch);
+    const count = await applyBatch(this.pool, this.projection, batch, { live: true });
     for (const m of batch) m.ack();
     const last = batch[batch.length - 1];
     if (last) {

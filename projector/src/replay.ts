@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import type { Projection } from './projections/types.js';
+import { batches } from '@oncall/shared';
 import { applyBatch } from './adapters/runner.js';
 
 export type ReplayProgress = { projection: string; done: number; total: number };
@@ -31,18 +32,13 @@ export async function replayProjection(
   });
   if ((await consumer.info()).num_pending === 0) return 0;
   const messages = await consumer.consume({ max_messages: BATCH });
-  let batch: Array<{ seq: number; subject: string; data: Uint8Array }> = [];
   let done = 0;
   try {
-    for await (const m of messages) {
-      batch.push({ seq: m.seq, subject: m.subject, data: m.data });
-      const reached = m.seq >= total || m.info.pending === 0;
-      if (batch.length >= BATCH || reached || messages.getPending() === 0) {
-        done += await applyBatch(pool, projection, batch);
-        batch = [];
-        onProgress({ projection: projection.name, done: m.seq, total });
-      }
-      if (reached) break;
+    for await (const batch of batches(messages, BATCH)) {
+      const last = batch[batch.length - 1]!;
+      done += await applyBatch(pool, projection, batch.map((m) => ({ seq: m.seq, subject: m.subject, data: m.data })));
+      onProgress({ projection: projection.name, done: last.seq, total });
+      if (last.seq >= total || last.info.pending === 0) break;
     }
   } finally {
     await messages.close();

@@ -48,6 +48,8 @@ export class PartitionDecider {
   /** Events already in the log for intake messages above the ack floor, by id. */
   private stored = new Map<string, { seq: number; event: AlertEvent }>();
   private ackedThrough = 0;
+  /** Highest intake sequence decided since the last restart. */
+  private decidedThrough = 0;
   private stopped = false;
   private fetching: ConsumerMessages | undefined;
 
@@ -100,6 +102,11 @@ export class PartitionDecider {
     let failed = false;
     for await (const m of batch) {
       if (failed) continue;
+      // A redelivery (it can come behind newer messages) of a message already decided in this
+      // session: its original delivery is acked in order once its events are stored. Acking
+      // this copy could move the ack floor past events still in flight, so it is left alone.
+      if (m.seq <= this.decidedThrough) continue;
+      this.decidedThrough = m.seq;
       let appends: Promise<unknown>[];
       try {
         appends = this.decideMessage(m, chains);
@@ -206,6 +213,7 @@ export class PartitionDecider {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
     });
     await this.rebuild(floor);
+    this.decidedThrough = floor;
     await jsm.consumers.add(STREAMS.intake, {
       ...durableConsumer(name, subjects.intake(this.partition), FETCH_BATCH * 2),
       deliver_policy: DeliverPolicy.StartSequence,

@@ -36,7 +36,10 @@ export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & {
   ];
 }
 
-/** Durable consumer names carry a version: bump it to rebuild from sequence 1. */
+/**
+ * Consumer and projection names carry a version. Deciders use durable consumers of these names;
+ * projections use them as their checkpoint key (they read with ordered consumers from it).
+ */
 export const CONSUMERS = {
   decider: (partition: number): string => `decider-p${partition}-v1`,
   projectorAlerts: 'projector-alerts-v1',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createPool, sql, type DatabasePool } from 'slonik';
 import { buildEvent, encodeEvent, stableUuid, subjects, type AlertEvent, type EventData } from '@oncall/contracts';
 import { createReadModelPool, withSearchPath } from '@oncall/shared';
@@ -126,7 +126,7 @@ async function applyOneByOne(db: Db, messages: readonly Message[], projection = 
   for (const m of messages) await applyBatch(db.pool, projection, [m]);
 }
 
-describe('the alerts projection applies a batch as its events would apply one at a time, with one statement each', () => {
+describe('a batch of the alerts projection gives the rows of its events applied one at a time', () => {
   const dbs: Db[] = [];
   const db = async () => {
     const d = await freshDb();
@@ -143,37 +143,32 @@ describe('the alerts projection applies a batch as its events would apply one at
    * and a fingerprint that resolves and fires again as a new alert.
    */
   const log = logBuilder();
-  beforeAll(() => {
-    log.triggered('old-1');
-    log.triggered('old-2');
-    log.triggered('db-1');
-    log.triggered('old-3');
-    log.acknowledged('old-3', 'alice');
-  });
-  let before = 0;
-  beforeAll(() => {
-    before = log.messages.length;
-    log.triggered('A', { site: 'fra1' });
-    log.repeated('old-1', 3);
-    log.triggered('B');
-    log.updated('A', 1, 1);
-    log.acknowledged('old-2', 'bob');
-    log.updated('old-1', 1, 4);
-    log.triggered('C');
-    log.repeated('A', 2);
-    log.resolved('db-1', null); // frees fingerprint fp-db-1 …
-    log.triggered('db-1#2'); // … which fires again as a new alert in the same batch
-    log.updated('C', 1, 1);
-    log.acknowledged('A', 'carol');
-    log.repeated('old-1', 5); // after an update: repeat columns from here, content from the update
-    log.resolved('old-2', null); // acknowledged by a user, resolved by the source: resolved_by null, acknowledged_by kept
-    log.updated('C', 2, 2); // the later update of C wins
-    log.repeated('B', 1);
-    log.resolved('A', 'dave');
-    log.resolved('old-3', 'erin');
-    log.acknowledged('db-1#2', null);
-    log.updated('old-1', 2, 6);
-  });
+  log.triggered('old-1');
+  log.triggered('old-2');
+  log.triggered('db-1');
+  log.triggered('old-3');
+  log.acknowledged('old-3', 'alice');
+  const before = log.messages.length;
+  log.triggered('A', { site: 'fra1' });
+  log.repeated('old-1', 3);
+  log.triggered('B');
+  log.updated('A', 1, 1);
+  log.acknowledged('old-2', 'bob');
+  log.updated('old-1', 1, 4);
+  log.triggered('C');
+  log.repeated('A', 2);
+  log.resolved('db-1', null); // frees fingerprint fp-db-1 …
+  log.triggered('db-1#2'); // … which fires again as a new alert in the same batch
+  log.updated('C', 1, 1);
+  log.acknowledged('A', 'carol');
+  log.repeated('old-1', 5); // after an update: repeat columns from here, content from the update
+  log.resolved('old-2', null); // acknowledged by a user, resolved by the source: resolved_by null, acknowledged_by kept
+  log.updated('C', 2, 2); // the later update of C wins
+  log.repeated('B', 1);
+  log.resolved('A', 'dave');
+  log.resolved('old-3', 'erin');
+  log.acknowledged('db-1#2', null);
+  log.updated('old-1', 2, 6);
 
   it('one lifecycle in one batch, interleaved with others, gives the rows of one event at a time', async () => {
     const batched = await db();

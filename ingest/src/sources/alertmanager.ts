@@ -31,24 +31,26 @@ export type AlertmanagerPayload = z.infer<typeof AlertmanagerPayload>;
 
 export type Normalised = { signals: Signal[]; context: Record<string, unknown> };
 
+/** The signal of one Alertmanager-shaped alert (Grafana's extend it with links and values). */
+export function alertmanagerSignal(a: z.infer<typeof AlertmanagerAlert>): Signal {
+  return {
+    fingerprint: a.fingerprint || fingerprintOfLabels(a.labels),
+    status: a.status,
+    summary: a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? a.labels.alertname ?? 'alert',
+    details: a.annotations.description ?? '',
+    severity: normaliseSeverity(a.labels.severity ?? a.labels.priority),
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAt: isoOrNull(a.startsAt),
+    endsAt: isoOrNull(a.endsAt),
+    generatorUrl: a.generatorURL || null,
+    links: [],
+    custom: {},
+  };
+}
+
 export function normaliseAlertmanager(p: AlertmanagerPayload): Normalised {
-  const signals = p.alerts.map((a): Signal => {
-    const summary = a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? a.labels.alertname ?? 'alert';
-    return {
-      fingerprint: a.fingerprint || fingerprintOfLabels(a.labels),
-      status: a.status,
-      summary,
-      details: a.annotations.description ?? '',
-      severity: normaliseSeverity(a.labels.severity ?? a.labels.priority),
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: isoOrNull(a.startsAt),
-      endsAt: isoOrNull(a.endsAt),
-      generatorUrl: a.generatorURL || null,
-      links: [],
-      custom: {},
-    };
-  });
+  const signals = p.alerts.map(alertmanagerSignal);
   return {
     signals,
     context: {

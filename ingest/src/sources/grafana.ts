@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Link, Signal } from '@oncall/contracts';
-import { normaliseSeverity } from '../domain/severity.js';
-import { AlertmanagerAlert, type Normalised } from './alertmanager.js';
-import { fingerprintOfLabels, isoOrNull, Labels } from './common.js';
+import { AlertmanagerAlert, alertmanagerSignal, type Normalised } from './alertmanager.js';
+import { Labels } from './common.js';
 
 const GrafanaAlert = AlertmanagerAlert.extend({
   silenceURL: z.string().default(''),
@@ -67,16 +66,8 @@ function customOf(a: GrafanaAlert): Record<string, unknown> {
 export function normaliseGrafana(p: GrafanaPayload): Normalised {
   const signals = p.alerts.map(
     (a): Signal => ({
-      fingerprint: a.fingerprint || fingerprintOfLabels(a.labels),
-      status: a.status,
+      ...alertmanagerSignal(a),
       summary: firstNonEmpty(a.annotations.summary, a.annotations.description, a.labels.alertname) ?? 'alert',
-      details: a.annotations.description ?? '',
-      severity: normaliseSeverity(a.labels.severity ?? a.labels.priority),
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: isoOrNull(a.startsAt),
-      endsAt: isoOrNull(a.endsAt),
-      generatorUrl: a.generatorURL || null,
       links: linksOf(a),
       custom: customOf(a),
     }),

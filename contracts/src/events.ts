@@ -8,15 +8,15 @@ import { z } from 'zod';
  * a breaking change adds version v+1 and an upcaster, it never edits a published version.
  */
 
-export const LabelMap = z.record(z.string(), z.string());
-export const Severity = z.enum(['critical', 'error', 'warning', 'info', 'unknown']);
-export type Severity = z.infer<typeof Severity>;
+import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
+import { configSchemas } from './config-schemas.js';
+import { escalationSchemas } from './escalation-schemas.js';
+
+export { LabelMap, Link, Severity } from './common-schemas.js';
+export * from './config-schemas.js';
+export * from './escalation-schemas.js';
 export const AlertSource = z.enum(['alertmanager', 'grafana', 'generic', 'pagerduty', 'heartbeat', 'manual']);
 export type AlertSource = z.infer<typeof AlertSource>;
-const isoTime = z.string().datetime({ offset: true });
-
-export const Link = z.object({ href: z.string(), text: z.string() });
-export type Link = z.infer<typeof Link>;
 
 /**
  * One alert as a source reported it, normalised. Signals are facts, not decisions.
@@ -132,6 +132,8 @@ const schemas = {
   HeartbeatReceived: {
     1: z.object({ monitorId: z.string(), serviceId: z.string(), receivedAt: isoTime }),
   },
+  ...configSchemas,
+  ...escalationSchemas,
 } as const;
 
 type Schemas = typeof schemas;
@@ -152,8 +154,23 @@ export type EventMetadata = Readonly<{
 
 export type DomainEvent = { [T in EventType]: Readonly<{ type: T; data: EventData<T> }> & EventMetadata }[EventType];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
-export type AlertEvent = EventOf<'AlertTriggered' | 'AlertUpdated' | 'AlertRepeated' | 'AlertAcknowledged' | 'AlertResolved'>;
-export type ConfigEvent = EventOf<'ServiceConfigured' | 'ServiceRemoved' | 'HeartbeatMonitorConfigured' | 'HeartbeatMonitorRemoved'>;
+export type AlertEvent = EventOf<
+  'AlertTriggered' | 'AlertUpdated' | 'AlertRepeated' | 'AlertAcknowledged' | 'AlertResolved' | 'AlertSnoozed' | 'AlertEscalated' | 'AlertUnacknowledged'
+>;
+export type ConfigEvent = EventOf<
+  | 'ServiceConfigured'
+  | 'ServiceRemoved'
+  | 'HeartbeatMonitorConfigured'
+  | 'HeartbeatMonitorRemoved'
+  | keyof typeof configSchemas
+>;
+/** Events the escalator writes on `escalations.<p>.<alertId>`. */
+export type EscalationEvent = EventOf<
+  'AlertRouted' | 'EscalationStepReached' | 'NotificationRequested' | 'EscalationStopped' | 'AlertReopenRequested'
+>;
+/** Events the dispatcher writes on `deliveries.<p>.<alertId>`. */
+export type DeliveryEvent = EventOf<'NotificationDelivered' | 'NotificationFailed'>;
+export type TicketEvent = EventOf<'TicketCreated' | 'TicketStatusChanged'>;
 
 export const EVENT_TYPES = Object.keys(schemas) as EventType[];
 

@@ -33,6 +33,9 @@ export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & {
       description: 'heartbeat beats, the last 1000 per monitor',
       max_msgs_per_subject: 1000,
     },
+    { ...common, name: STREAMS.escalations, subjects: [subjects.escalationsAll], description: 'escalator decisions: routing, steps, notification requests' },
+    { ...common, name: STREAMS.deliveries, subjects: [subjects.deliveriesAll], description: 'notification outcomes' },
+    { ...common, name: STREAMS.tickets, subjects: [subjects.ticketsAll], description: 'ticket events' },
   ];
 }
 
@@ -45,7 +48,17 @@ export const CONSUMERS = {
   projectorAlerts: 'projector-alerts-v1',
   projectorConfig: 'projector-config-v1',
   projectorHeartbeats: 'projector-heartbeats-v1',
+  /** The escalator reads each alert partition with its own durable consumer. */
+  escalator: (partition: number): string => `escalator-p${partition}-v1`,
+  /** Dispatcher replicas share one durable consumer of the escalations stream. */
+  dispatcher: 'dispatcher-v1',
+  projectorEscalations: 'projector-escalations-v1',
+  projectorDeliveries: 'projector-deliveries-v1',
+  projectorTickets: 'projector-tickets-v1',
 } as const;
+
+/** KV bucket of partition leases (`<role>.p<N>` → owner id), expiring unless refreshed. */
+export const LEASE_BUCKET = 'oncall-leases';
 
 /** Explicit-ack pull consumer reading one filter subject from the first message. */
 export function durableConsumer(name: string, filterSubject: string, maxAckPending: number): Partial<ConsumerConfig> {

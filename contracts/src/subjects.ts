@@ -5,15 +5,21 @@
  *   alerts.<p>.<alertId>     lifecycle events of one alert (its whole history by subject)
  *   config.<kind>.<id>       configuration events of one configuration aggregate
  *   heartbeats.<monitorId>   beats of one heartbeat monitor
+ *   escalations.<p>.<alertId>  escalator decisions about one alert (routing, steps, notifications)
+ *   deliveries.<p>.<alertId>   dispatcher outcomes for one alert's notifications
+ *   tickets.<p>.<alertId>      ticket bridge events for one alert
  */
 export const STREAMS = {
   intake: 'INTAKE',
   alerts: 'ALERTS',
   config: 'CONFIG',
   heartbeats: 'HEARTBEATS',
+  escalations: 'ESCALATIONS',
+  deliveries: 'DELIVERIES',
+  tickets: 'TICKETS',
 } as const;
 
-export type ConfigKind = 'service' | 'heartbeat';
+export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,
@@ -27,6 +33,14 @@ export const subjects = {
   configAll: 'config.>',
   heartbeat: (monitorId: string): string => `heartbeats.${monitorId}`,
   heartbeatsAll: 'heartbeats.>',
+  escalation: (partition: number, alertId: string): string => `escalations.${partition}.${alertId}`,
+  escalationsOfPartition: (partition: number): string => `escalations.${partition}.>`,
+  escalationHistory: (alertId: string): string => `escalations.*.${alertId}`,
+  escalationsAll: 'escalations.>',
+  delivery: (partition: number, alertId: string): string => `deliveries.${partition}.${alertId}`,
+  deliveriesAll: 'deliveries.>',
+  ticket: (partition: number, alertId: string): string => `tickets.${partition}.${alertId}`,
+  ticketsAll: 'tickets.>',
 } as const;
 
 /** Parses the partition out of an intake or alerts subject. */

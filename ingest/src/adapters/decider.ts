@@ -7,10 +7,10 @@ import {
 import { Counter, Gauge } from 'prom-client';
 import {
   buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, stableUuid, STREAMS, subjects,
-  type AlertEvent,
+  type AlertEvent, type EventData,
 } from '@oncall/contracts';
 import { registry, type Logger } from '@oncall/shared';
-import { alertKey, decide, evolve, isRecorded, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
+import { AlertCommandError, alertKey, decide, evolve, isRecorded, type AlertCommand, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
 
 const inputsTotal = new Counter({ name: 'oncall_decider_inputs_total', help: 'Intake messages decided', registers: [registry] });
 const eventsTotal = new Counter({
@@ -134,19 +134,12 @@ export class PartitionDecider {
     return !failed;
   }
 
-  /** Decides every signal of one intake message, updates the state and starts the appends. */
+  /** Decides every signal (or the command) of one intake message, updates the state and starts the appends. */
   private decideMessage(m: JsMsg, chains: Map<string, Promise<number>>): Promise<number>[] {
     const input = decodeEvent(m.data, { trusted: true });
-    if (input.type !== 'SignalsReceived') throw new Error(`decider cannot handle ${input.type}`);
     const occurredAt = new Date(m.info.timestampNanos / 1e6).toISOString();
     const appends: Promise<number>[] = [];
-    input.data.signals.forEach((signal, index) => {
-      const key = alertKey(input.data.serviceId, signal.fingerprint);
-      const decided = decide(
-        { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
-        this.open.get(key)?.alert,
-        { now: occurredAt, newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
-      );
+    const record = (decided: DecidedEvent[], index: number): void => {
       for (const d of decided) {
         if (!isRecorded(d)) {
           this.apply(d);
@@ -164,6 +157,27 @@ export class PartitionDecider {
         // memory (unrecorded repeats); the log wins.
         this.apply(this.stored.get(event.id)?.event ?? d);
       }
+    };
+    if (input.type === 'AlertCommandReceived') {
+      const { serviceId, fingerprint } = input.data;
+      try {
+        record(decide(commandOf(input.data), this.open.get(alertKey(serviceId, fingerprint))?.alert, { now: occurredAt, newAlertId: () => input.id }), 0);
+      } catch (err) {
+        if (!(err instanceof AlertCommandError)) throw err;
+        // A command that raced with a resolve (or named a closed alert) changes nothing.
+        this.log.info({ partition: this.partition, alertId: input.data.alertId, command: input.data.command, reason: err.message }, 'alert command ignored');
+      }
+      return appends;
+    }
+    if (input.type !== 'SignalsReceived') throw new Error(`decider cannot handle ${input.type}`);
+    input.data.signals.forEach((signal, index) => {
+      const key = alertKey(input.data.serviceId, signal.fingerprint);
+      const decided = decide(
+        { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
+        this.open.get(key)?.alert,
+        { now: occurredAt, newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
+      );
+      record(decided, index);
     });
     return appends;
   }
@@ -251,5 +265,27 @@ async function ackFloor(jsm: JetStreamManager, name: string): Promise<number> {
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return 0;
     throw err;
+  }
+}
+
+/** The decider command an intake AlertCommandReceived stands for. */
+function commandOf(d: EventData<'AlertCommandReceived'>): AlertCommand {
+  const target = { alertId: d.alertId, serviceId: d.serviceId, fingerprint: d.fingerprint };
+  switch (d.command) {
+    case 'acknowledge':
+      return { type: 'AcknowledgeAlert', data: { ...target, userId: d.userId, note: d.note } };
+    case 'resolve':
+      return { type: 'ResolveAlert', data: { ...target, userId: d.userId, note: d.note } };
+    case 'snooze':
+      if (d.until === null) throw new AlertCommandError('invalid', 'snooze needs until');
+      return { type: 'SnoozeAlert', data: { ...target, userId: d.userId, note: d.note, until: d.until } };
+    case 'escalate':
+      return { type: 'EscalateAlert', data: { ...target, userId: d.userId, note: d.note } };
+    case 'unacknowledge':
+      return { type: 'UnacknowledgeAlert', data: { ...target, userId: d.userId, reason: d.reason } };
+    default: {
+      const _never: never = d.command;
+      return _never;
+    }
   }
 }

@@ -6,10 +6,12 @@ import type { AlertSource, EventData, Link, Signal } from '@oncall/contracts';
  * command on the same state always gives the same events.
  *
  * Triggered ─ack→ Acknowledged ─resolve→ Resolved (closed: the state is gone, and the next
- * firing signal of the fingerprint opens a new alert with a new id).
+ * firing signal of the fingerprint opens a new alert with a new id). Snoozed is an acknowledgement
+ * with an end: the escalator reopens the alert (Unacknowledge) when it runs out, as it does when
+ * an acknowledged alert's ack timeout passes.
  */
 
-export type AlertStatus = 'triggered' | 'acknowledged';
+export type AlertStatus = 'triggered' | 'acknowledged' | 'snoozed';
 
 /** Repeats that changed nothing are recorded at most this often per alert. */
 export const REPEAT_RECORD_INTERVAL_MS = 60_000;
@@ -39,8 +41,11 @@ export type AlertTarget = { alertId: string; serviceId: string; fingerprint: str
 
 export type AlertCommand =
   | Readonly<{ type: 'ReportSignal'; data: { serviceId: string; source: AlertSource; signal: Signal } }>
-  | Readonly<{ type: 'AcknowledgeAlert'; data: AlertTarget & { userId: string; note: string } }>
-  | Readonly<{ type: 'ResolveAlert'; data: AlertTarget & { userId: string; note: string } }>;
+  | Readonly<{ type: 'AcknowledgeAlert'; data: AlertTarget & { userId: string | null; note: string } }>
+  | Readonly<{ type: 'ResolveAlert'; data: AlertTarget & { userId: string | null; note: string } }>
+  | Readonly<{ type: 'SnoozeAlert'; data: AlertTarget & { userId: string | null; note: string; until: string } }>
+  | Readonly<{ type: 'EscalateAlert'; data: AlertTarget & { userId: string | null; note: string } }>
+  | Readonly<{ type: 'UnacknowledgeAlert'; data: AlertTarget & { userId: string | null; reason: string } }>;
 
 export type DecidedEvent =
   | Readonly<{ type: 'AlertTriggered'; data: EventData<'AlertTriggered'> }>
@@ -48,6 +53,9 @@ export type DecidedEvent =
   | Readonly<{ type: 'AlertRepeated'; data: EventData<'AlertRepeated'> }>
   | Readonly<{ type: 'AlertAcknowledged'; data: EventData<'AlertAcknowledged'> }>
   | Readonly<{ type: 'AlertResolved'; data: EventData<'AlertResolved'> }>
+  | Readonly<{ type: 'AlertSnoozed'; data: EventData<'AlertSnoozed'> }>
+  | Readonly<{ type: 'AlertEscalated'; data: EventData<'AlertEscalated'> }>
+  | Readonly<{ type: 'AlertUnacknowledged'; data: EventData<'AlertUnacknowledged'> }>
   /**
    * A repeat that changed nothing and is not yet due to be recorded: it updates the count in
    * memory and is never appended (see `isRecorded`).
@@ -59,7 +67,7 @@ export const isRecorded = (e: DecidedEvent): e is Exclude<DecidedEvent, { type: 
 
 export type DecideContext = Readonly<{ now: string; newAlertId: () => string }>;
 
-export type AlertErrorCode = 'not_found' | 'illegal_state';
+export type AlertErrorCode = 'not_found' | 'illegal_state' | 'invalid';
 
 export class AlertCommandError extends Error {
   override readonly name = 'AlertCommandError';
@@ -88,6 +96,22 @@ export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx:
           data: { ...ref(open), by: 'user', userId: command.data.userId, note: command.data.note, endsAt: null },
         },
       ];
+    }
+    case 'SnoozeAlert': {
+      const open = requireOpen(command.data.alertId, state);
+      if (Date.parse(command.data.until) <= Date.parse(ctx.now)) throw new AlertCommandError('invalid', `snooze until ${command.data.until} is not in the future`);
+      const { userId, note, until } = command.data;
+      return [{ type: 'AlertSnoozed', data: { ...ref(open), userId, note, until } }];
+    }
+    case 'EscalateAlert': {
+      const open = requireOpen(command.data.alertId, state);
+      return [{ type: 'AlertEscalated', data: { ...ref(open), userId: command.data.userId, note: command.data.note } }];
+    }
+    case 'UnacknowledgeAlert': {
+      const open = requireOpen(command.data.alertId, state);
+      // Idempotent: a reopen that races with a new trigger or another reopen changes nothing.
+      if (open.status === 'triggered') return [];
+      return [{ type: 'AlertUnacknowledged', data: { ...ref(open), userId: command.data.userId, reason: command.data.reason } }];
     }
     default: {
       const _never: never = command;
@@ -130,6 +154,12 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
       return state && { ...state, unrecordedRepeats: state.unrecordedRepeats + 1 };
     case 'AlertAcknowledged':
       return state && { ...state, status: 'acknowledged' };
+    case 'AlertSnoozed':
+      return state && { ...state, status: 'snoozed' };
+    case 'AlertUnacknowledged':
+      return state && { ...state, status: 'triggered' };
+    case 'AlertEscalated':
+      return state;
     case 'AlertResolved':
       return undefined;
     default: {

@@ -2,36 +2,86 @@ import type { ConfigEvent, EventData } from '@oncall/contracts';
 
 /** The configuration as the log says it is now, folded from configuration events. */
 export type ServiceConfig = EventData<'ServiceConfigured'>;
-
 export type HeartbeatMonitor = EventData<'HeartbeatMonitorConfigured'>;
+export type Schedule = EventData<'ScheduleConfigured'>;
+export type EscalationPolicy = EventData<'EscalationPolicyConfigured'>;
+export type Routing = EventData<'RoutingConfigured'>;
+export type MaintenanceWindow = EventData<'MaintenanceWindowConfigured'>;
+export type Calendar = EventData<'CalendarConfigured'>;
+export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
   heartbeats: ReadonlyMap<string, HeartbeatMonitor>;
   /** SHA-256 of an integration key → service id. */
   serviceByKeyHash: ReadonlyMap<string, string>;
+  schedules: ReadonlyMap<string, Schedule>;
+  policies: ReadonlyMap<string, EscalationPolicy>;
+  /** Routing by service id. */
+  routing: ReadonlyMap<string, Routing>;
+  maintenance: ReadonlyMap<string, MaintenanceWindow>;
+  calendars: ReadonlyMap<string, Calendar>;
+  /** Latest published version of each template. */
+  templates: ReadonlyMap<string, TemplateVersion>;
 }>;
 
-export const initialConfigState = (): ConfigState => ({ services: new Map(), heartbeats: new Map(), serviceByKeyHash: new Map() });
+export const initialConfigState = (): ConfigState => ({
+  services: new Map(),
+  heartbeats: new Map(),
+  serviceByKeyHash: new Map(),
+  schedules: new Map(),
+  policies: new Map(),
+  routing: new Map(),
+  maintenance: new Map(),
+  calendars: new Map(),
+  templates: new Map(),
+});
+
+const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
+const without = <V>(map: ReadonlyMap<string, V>, key: string): Map<string, V> => {
+  const next = new Map(map);
+  next.delete(key);
+  return next;
+};
 
 export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigState {
   switch (event.type) {
     case 'ServiceConfigured': {
-      const services = new Map(state.services).set(event.data.serviceId, event.data);
+      const services = put(state.services, event.data.serviceId, event.data);
       return { ...state, services, serviceByKeyHash: indexKeys(services) };
     }
     case 'ServiceRemoved': {
-      const services = new Map(state.services);
-      services.delete(event.data.serviceId);
+      const services = without(state.services, event.data.serviceId);
       return { ...state, services, serviceByKeyHash: indexKeys(services) };
     }
     case 'HeartbeatMonitorConfigured':
-      return { ...state, heartbeats: new Map(state.heartbeats).set(event.data.monitorId, event.data) };
-    case 'HeartbeatMonitorRemoved': {
-      const heartbeats = new Map(state.heartbeats);
-      heartbeats.delete(event.data.monitorId);
-      return { ...state, heartbeats };
-    }
+      return { ...state, heartbeats: put(state.heartbeats, event.data.monitorId, event.data) };
+    case 'HeartbeatMonitorRemoved':
+      return { ...state, heartbeats: without(state.heartbeats, event.data.monitorId) };
+    case 'ScheduleConfigured':
+      return { ...state, schedules: put(state.schedules, event.data.scheduleId, event.data) };
+    case 'ScheduleRemoved':
+      return { ...state, schedules: without(state.schedules, event.data.scheduleId) };
+    case 'EscalationPolicyConfigured':
+      return { ...state, policies: put(state.policies, event.data.policyId, event.data) };
+    case 'EscalationPolicyRemoved':
+      return { ...state, policies: without(state.policies, event.data.policyId) };
+    case 'RoutingConfigured':
+      return { ...state, routing: put(state.routing, event.data.serviceId, event.data) };
+    case 'RoutingRemoved':
+      return { ...state, routing: without(state.routing, event.data.serviceId) };
+    case 'MaintenanceWindowConfigured':
+      return { ...state, maintenance: put(state.maintenance, event.data.windowId, event.data) };
+    case 'MaintenanceWindowRemoved':
+      return { ...state, maintenance: without(state.maintenance, event.data.windowId) };
+    case 'CalendarConfigured':
+      return { ...state, calendars: put(state.calendars, event.data.calendarId, event.data) };
+    case 'CalendarRemoved':
+      return { ...state, calendars: without(state.calendars, event.data.calendarId) };
+    case 'TemplateVersionPublished':
+      return { ...state, templates: put(state.templates, event.data.templateId, event.data) };
+    case 'TemplateRemoved':
+      return { ...state, templates: without(state.templates, event.data.templateId) };
     default: {
       const _never: never = event;
       return _never;

@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
+
+/**
+ * Escalation, notification and ticket events. The escalator writes `escalations.<p>.<alertId>`,
+ * the dispatcher `deliveries.<p>.<alertId>`, the ticket bridge `tickets.<p>.<alertId>`: each
+ * alert's history per concern is one subject, and every decision that depended on time or
+ * outside state (rule matched, who was on call, contact methods, template version) is recorded.
+ */
+
+const ref = { alertId: z.string().uuid(), serviceId: z.string() };
+
+/** What the dispatcher renders: the alert as the escalator knew it when it decided. */
+export const AlertSnapshot = z.object({
+  alertId: z.string().uuid(),
+  serviceId: z.string(),
+  serviceName: z.string(),
+  fingerprint: z.string(),
+  status: z.enum(['triggered', 'acknowledged', 'resolved']),
+  summary: z.string(),
+  details: z.string(),
+  severity: Severity,
+  labels: LabelMap,
+  annotations: LabelMap,
+  links: z.array(Link),
+  source: z.string(),
+  triggeredAt: isoTime,
+});
+export type AlertSnapshot = z.infer<typeof AlertSnapshot>;
+
+export const ContactChannel = z.enum(['sms', 'voice', 'email', 'slack', 'teams', 'webhook']);
+export type ContactChannel = z.infer<typeof ContactChannel>;
+export const ContactMethod = z.object({ channel: ContactChannel, address: z.string() });
+export type ContactMethod = z.infer<typeof ContactMethod>;
+
+/** Who a step pages: a user (with the schedule or rotation that put them there), a channel, a webhook. */
+export const Recipient = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('user'), userId: z.string(), via: z.string() }),
+  z.object({ type: z.literal('slack'), channel: z.string() }),
+  z.object({ type: z.literal('webhook'), url: z.string() }),
+]);
+export type Recipient = z.infer<typeof Recipient>;
+
+export const Priority = z.enum(['critical', 'high', 'normal', 'low']);
+export type Priority = z.infer<typeof Priority>;
+
+export const escalationSchemas = {
+  /** A user or the escalator asked to change an alert; the decider turns it into a lifecycle event. */
+  AlertCommandReceived: {
+    1: z.object({
+      ...ref,
+      fingerprint: z.string(),
+      command: z.enum(['acknowledge', 'resolve', 'snooze', 'escalate', 'unacknowledge']),
+      userId: z.string().nullable(),
+      note: z.string(),
+      /** snooze: until when. */
+      until: isoTime.nullable(),
+      /** unacknowledge: why (ack-timeout, snooze-ended, user). */
+      reason: z.string(),
+    }),
+  },
+  AlertSnoozed: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), until: isoTime, note: z.string() }) },
+  /** Manual escalation: jump to the next step now. */
+  AlertEscalated: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), note: z.string() }) },
+  /** An acknowledged or snoozed alert is open again (ack timeout, snooze end, or a user). */
+  AlertUnacknowledged: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), reason: z.string() }) },
+
+  /** The routing decision for a triggered alert. */
+  AlertRouted: {
+    1: z.object({
+      ...ref,
+      alert: AlertSnapshot,
+      /** Names of the rules that matched, in order; empty = service defaults. */
+      rules: z.array(z.string()),
+      policyId: z.string().nullable(),
+      templateId: z.string().nullable(),
+      templateVersion: z.number().int().positive().nullable(),
+      severity: Severity,
+      ticket: z.string().nullable(),
+      ackTimeoutSeconds: z.number().int().positive().nullable(),
+      /** Why nobody is paged now: a rule, or a maintenance window until its end. */
+      suppressed: z.object({ by: z.enum(['rule', 'maintenance']), windowId: z.string().nullable(), until: isoTime.nullable() }).nullable(),
+      /** Maintenance windows in annotate mode covering the alert. */
+      maintenance: z.array(z.string()),
+      /** ALERTS stream sequence of the AlertTriggered this decision answers. */
+      alertSeq: z.number().int().positive(),
+    }),
+  },
+  EscalationStepReached: {
+    1: z.object({
+      ...ref,
+      policyId: z.string(),
+      /** Zero-based step index and zero-based round (repeats of the whole policy). */
+      step: z.number().int().nonnegative(),
+      round: z.number().int().nonnegative(),
+      /** Re-pages of the same step (untilAllAck). */
+      page: z.number().int().nonnegative(),
+      recipients: z.array(Recipient),
+      /** The step keeps re-paging its users until each has acknowledged. */
+      untilAllAck: z.boolean(),
+      /** When the next step (or re-page) is due; null = last step of the last round. */
+      nextAt: isoTime.nullable(),
+      reason: z.enum(['triggered', 'timeout', 'manual', 'reopened', 'maintenance-ended', 'repage']),
+    }),
+  },
+  /** One recipient of one step, with the contact methods and template version chosen. */
+  NotificationRequested: {
+    1: z.object({
+      ...ref,
+      notificationId: z.string().uuid(),
+      kind: z.enum(['page', 'resolved']),
+      step: z.number().int().nonnegative(),
+      round: z.number().int().nonnegative(),
+      page: z.number().int().nonnegative(),
+      recipient: Recipient,
+      /** A user's contact methods as UserService listed them at decision time (empty for channels). */
+      contacts: z.array(ContactMethod),
+      userName: z.string().nullable(),
+      templateId: z.string().nullable(),
+      templateVersion: z.number().int().positive().nullable(),
+      priority: Priority,
+      alert: AlertSnapshot,
+      escalation: z.object({ policyId: z.string(), policyName: z.string(), step: z.number().int(), totalSteps: z.number().int() }),
+    }),
+  },
+  EscalationStopped: {
+    1: z.object({
+      ...ref,
+      reason: z.enum(['acknowledged', 'snoozed', 'resolved', 'exhausted', 'no-policy']),
+      userId: z.string().nullable(),
+      /** When the escalator will reopen the alert (ack timeout, snooze end); null = never. */
+      reopenAt: isoTime.nullable(),
+    }),
+  },
+  /** The ack timeout or snooze ran out; the escalator asked the decider to reopen the alert. */
+  AlertReopenRequested: { 1: z.object({ ...ref, reason: z.enum(['ack-timeout', 'snooze-ended']) }) },
+
+  NotificationDelivered: {
+    1: z.object({
+      ...ref,
+      notificationId: z.string().uuid(),
+      idempotencyKey: z.string(),
+      channel: ContactChannel,
+      /** Address as shown to operators (phone numbers and e-mail partly masked). */
+      destination: z.string(),
+      providerMessageId: z.string().nullable(),
+      attempts: z.number().int().positive(),
+      templateId: z.string().nullable(),
+      templateVersion: z.number().int().positive().nullable(),
+      /** Alerts bundled into this one message (storm to one person). */
+      bundled: z.number().int().positive(),
+    }),
+  },
+  NotificationFailed: {
+    1: z.object({
+      ...ref,
+      notificationId: z.string().uuid(),
+      idempotencyKey: z.string(),
+      channel: ContactChannel,
+      destination: z.string(),
+      reason: z.string(),
+      retryable: z.boolean(),
+      attempts: z.number().int().positive(),
+      error: z.string(),
+      /** Channel tried next (SMS → voice), or null. */
+      fallback: ContactChannel.nullable(),
+    }),
+  },
+  TicketCreated: { 1: z.object({ ...ref, providerId: z.string(), ticketKey: z.string(), url: z.string().nullable() }) },
+  TicketStatusChanged: { 1: z.object({ ...ref, providerId: z.string(), ticketKey: z.string(), status: z.string() }) },
+} as const;

@@ -1,0 +1,462 @@
+import {
+  stableUuid,
+  type AlertEvent, type AlertSnapshot, type ContactMethod, type EscalationEvent, type EscalationTarget, type EventData,
+  type Priority, type Recipient, type Severity,
+} from '@oncall/contracts';
+
+/**
+ * The escalation of one alert as a process manager: `decide(state, input, ctx) → events` and
+ * `evolve(state, event) → state`, pure, with `now` and every outside fact (routing, who is on
+ * call, contact methods) passed in through `ctx`.
+ *
+ * The state folds two streams: the alert's lifecycle events (ALERTS, written by the decider) and
+ * the escalator's own decisions (ESCALATIONS). `decide` answers an input with a primary decision
+ * and then with every follow-up the new state calls for (route → step → notifications), so a
+ * `Tick` on a state rebuilt after a crash completes whatever was half done, and timers are just
+ * "what is due at `now`" — there is nothing else to persist.
+ */
+
+export type EscalationPolicy = EventData<'EscalationPolicyConfigured'>;
+export type RouteDecision = Omit<EventData<'AlertRouted'>, 'alertId' | 'serviceId' | 'alert' | 'alertSeq'>;
+export type DirectoryUser = Readonly<{ name: string; contacts: readonly ContactMethod[] }>;
+
+export type EscalationContext = Readonly<{
+  now: number;
+  route: (alert: AlertSnapshot) => RouteDecision;
+  policy: (policyId: string) => EscalationPolicy | undefined;
+  /** Who a target pages now (schedules and rotations resolved through the on-call calculation). */
+  recipients: (target: EscalationTarget) => Recipient[];
+  /** A user from the directory; `undefined` when not loaded yet (the shell loads and decides again). */
+  user: (userId: string) => DirectoryUser | null | undefined;
+}>;
+
+export type EscalationInput =
+  | Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }>
+  | Readonly<{ type: 'Tick' }>;
+
+/** What an escalation event carries before the shell wraps it in an envelope. */
+export type Decision = { [E in EscalationEvent as E['type']]: Readonly<{ type: E['type']; data: E['data'] }> }[EscalationEvent['type']];
+
+export type Step = Readonly<{
+  policyId: string;
+  index: number;
+  round: number;
+  page: number;
+  recipients: readonly Recipient[];
+  nextAt: number | null;
+  untilAllAck: boolean;
+}>;
+
+export type Escalation = Readonly<{
+  alert: AlertSnapshot;
+  /** Users who acknowledged since the alert last (re)opened. */
+  ackedBy: readonly string[];
+  /** Last ALERTS sequence folded in, and the last one a decision answered. */
+  alertSeq: number;
+  decidedSeq: number;
+  /** Escalation events of this alert so far (ids and the expected subject sequence follow it). */
+  events: number;
+  route: RouteDecision | null;
+  routes: number;
+  step: Step | null;
+  stopped: Readonly<{ reason: EventData<'EscalationStopped'>['reason']; reopenAt: number | null }> | null;
+  reopenRequested: boolean;
+  /** Notification ids requested so far. */
+  requested: ReadonlySet<string>;
+  /** Everyone paged so far, by recipient key, to tell them about the resolution. */
+  paged: ReadonlyMap<string, Recipient>;
+}>;
+
+/** The shell must load these users from the directory and decide again. */
+export class UsersNeeded extends Error {
+  override readonly name = 'UsersNeeded';
+  constructor(readonly userIds: string[]) {
+    super(`users not loaded: ${userIds.join(', ')}`);
+  }
+}
+
+const MAX_FOLLOW_UPS = 200;
+const MIN_REPAGE_SECONDS = 60;
+
+export function decide(state: Escalation | undefined, input: EscalationInput, ctx: EscalationContext): Decision[] {
+  const out: Decision[] = [];
+  let s = state;
+  if (input.type === 'AlertEvent') {
+    if (s && input.seq <= s.alertSeq) return [];
+    const answered = s !== undefined && input.seq <= s.decidedSeq;
+    s = foldAlert(s, input.event, input.seq);
+    if (!s) return [];
+    if (!answered) for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
+  }
+  if (!s) return out;
+  for (let i = 0; i < MAX_FOLLOW_UPS; i++) {
+    const next = followUp(s, ctx);
+    if (!next) return out;
+    s = push(out, s, next);
+  }
+  throw new Error(`escalation of ${s.alert.alertId} did not settle after ${MAX_FOLLOW_UPS} decisions`);
+}
+
+function push(out: Decision[], s: Escalation, d: Decision): Escalation {
+  out.push(d);
+  return evolve(s, d)!;
+}
+
+/** The decision an alert event calls for by itself (follow-ups come after). */
+function primary(s: Escalation, event: AlertEvent, ctx: EscalationContext): Decision[] {
+  const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
+  switch (event.type) {
+    case 'AlertAcknowledged': {
+      if (s.stopped) return [];
+      const userId = event.data.userId;
+      const step = s.step;
+      if (step?.untilAllAck && userId !== null && stepUsers(step).includes(userId) && unacked(s, step).length > 0) return [];
+      const reopenAt = s.route?.ackTimeoutSeconds ? ctx.now + s.route.ackTimeoutSeconds * 1000 : null;
+      return [{ type: 'EscalationStopped', data: { ...ref, reason: 'acknowledged', userId, reopenAt: iso(reopenAt) } }];
+    }
+    case 'AlertSnoozed':
+      if (s.stopped?.reason === 'resolved') return [];
+      return [{ type: 'EscalationStopped', data: { ...ref, reason: 'snoozed', userId: event.data.userId, reopenAt: event.data.until } }];
+    case 'AlertResolved':
+      if (s.stopped?.reason === 'resolved') return [];
+      return [{ type: 'EscalationStopped', data: { ...ref, reason: 'resolved', userId: event.data.userId, reopenAt: null } }];
+    case 'AlertUnacknowledged':
+      return startStep(s, ctx, 0, 0, 'reopened');
+    case 'AlertEscalated': {
+      if (!s.step) return startStep(s, ctx, 0, 0, 'manual');
+      const next = advance(s.step, ctx);
+      return next ? startStep(s, ctx, next.index, next.round, 'manual') : [];
+    }
+    case 'AlertTriggered':
+    case 'AlertUpdated':
+    case 'AlertRepeated':
+      return [];
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+/** The one next thing the state calls for at `ctx.now`, or null when settled. */
+function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
+  const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
+  const now = ctx.now;
+  if (s.alert.status === 'resolved') return resolutionNotice(s, ctx);
+  if (!s.route) {
+    return { type: 'AlertRouted', data: { ...ref, alert: s.alert, alertSeq: s.alertSeq, ...ctx.route(s.alert) } };
+  }
+  const suppressedUntil = s.route.suppressed?.until ? Date.parse(s.route.suppressed.until) : null;
+  if (s.route.suppressed) {
+    // A maintenance window's end routes the alert again (another window may cover it by then).
+    if (suppressedUntil !== null && suppressedUntil <= now && s.alert.status === 'triggered') {
+      return { type: 'AlertRouted', data: { ...ref, alert: s.alert, alertSeq: s.alertSeq, ...ctx.route(s.alert) } };
+    }
+    return null;
+  }
+  if (!s.step && !s.stopped) {
+    if (!s.route.policyId || !ctx.policy(s.route.policyId)) {
+      return { type: 'EscalationStopped', data: { ...ref, reason: 'no-policy', userId: null, reopenAt: null } };
+    }
+    return startStep(s, ctx, 0, 0, s.routes > 1 ? 'maintenance-ended' : 'triggered')[0] ?? null;
+  }
+  if (s.step && !s.stopped) {
+    const step = s.step;
+    const missing = step.recipients.find((r) => !s.requested.has(notificationId(s, step, r, 'page')));
+    if (missing) return request(s, step, missing, 'page', ctx);
+  }
+  if (s.stopped) {
+    const { reopenAt } = s.stopped;
+    if (reopenAt !== null && reopenAt <= now && !s.reopenRequested && s.alert.status === 'acknowledged') {
+      return { type: 'AlertReopenRequested', data: { ...ref, reason: s.stopped.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' } };
+    }
+    return null;
+  }
+  const step = s.step;
+  if (!step || step.nextAt === null || step.nextAt > now) return null;
+  if (step.untilAllAck && s.ackedBy.length > 0) {
+    // Someone acknowledged: page the others again until each of them has.
+    const rest = unackedRecipients(s, step);
+    if (rest.length === 0) return { type: 'EscalationStopped', data: { ...ref, reason: 'acknowledged', userId: null, reopenAt: null } };
+    return reached(s, ctx, step.index, step.round, step.page + 1, rest, 'repage');
+  }
+  if (s.alert.status !== 'triggered') return null;
+  const next = advance(step, ctx);
+  if (!next) return { type: 'EscalationStopped', data: { ...ref, reason: 'exhausted', userId: null, reopenAt: null } };
+  return startStep(s, ctx, next.index, next.round, 'timeout')[0] ?? null;
+}
+
+/**
+ * The step after `step`: the next one, or the first of the next round, or null when exhausted.
+ * The policy as it is now decides: a policy edited mid-escalation takes effect at the next step.
+ */
+function advance(step: Step, ctx: EscalationContext): { index: number; round: number } | null {
+  const policy = ctx.policy(step.policyId);
+  if (!policy) return null;
+  if (step.index + 1 < policy.steps.length) return { index: step.index + 1, round: step.round };
+  if (step.round < policy.repeat) return { index: 0, round: step.round + 1 };
+  return null;
+}
+
+function startStep(s: Escalation, ctx: EscalationContext, index: number, round: number, reason: EventData<'EscalationStepReached'>['reason']): Decision[] {
+  if (s.alert.status === 'resolved' || !s.route?.policyId || s.route.suppressed) return [];
+  const policy = ctx.policy(s.route.policyId);
+  if (!policy) return [];
+  const step = policy.steps[Math.min(index, policy.steps.length - 1)]!;
+  const recipients = dedupe(step.targets.flatMap((t) => ctx.recipients(t)));
+  return [reachedWith(s, ctx, policy, Math.min(index, policy.steps.length - 1), round, 0, recipients, reason)];
+}
+
+function reached(s: Escalation, ctx: EscalationContext, index: number, round: number, page: number, recipients: Recipient[], reason: EventData<'EscalationStepReached'>['reason']): Decision {
+  return reachedWith(s, ctx, ctx.policy(s.step!.policyId), index, round, page, recipients, reason);
+}
+
+function reachedWith(
+  s: Escalation,
+  ctx: EscalationContext,
+  policy: EscalationPolicy | undefined,
+  index: number,
+  round: number,
+  page: number,
+  recipients: Recipient[],
+  reason: EventData<'EscalationStepReached'>['reason'],
+): Decision {
+  const step = policy?.steps[index];
+  const last = !policy || (index + 1 >= policy.steps.length && round >= policy.repeat && !step?.untilAllAck);
+  // Re-pages wait at least a minute, so a zero delay cannot page in a loop.
+  const delay = step?.untilAllAck ? Math.max(step.delaySeconds, MIN_REPAGE_SECONDS) : (step?.delaySeconds ?? 0);
+  const nextAt = step && !last ? ctx.now + delay * 1000 : null;
+  return {
+    type: 'EscalationStepReached',
+    data: {
+      alertId: s.alert.alertId,
+      serviceId: s.alert.serviceId,
+      policyId: policy?.policyId ?? s.step?.policyId ?? '',
+      step: index,
+      round,
+      page,
+      recipients,
+      untilAllAck: step?.untilAllAck ?? false,
+      nextAt: iso(nextAt),
+      reason,
+    },
+  };
+}
+
+function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved', ctx: EscalationContext): Decision {
+  let contacts: ContactMethod[] = [];
+  let userName: string | null = null;
+  if (r.type === 'user') {
+    const user = ctx.user(r.userId);
+    if (user === undefined) throw new UsersNeeded([r.userId]);
+    contacts = user ? [...user.contacts] : [];
+    userName = user?.name ?? null;
+  }
+  const policy = ctx.policy(step.policyId);
+  return {
+    type: 'NotificationRequested',
+    data: {
+      alertId: s.alert.alertId,
+      serviceId: s.alert.serviceId,
+      notificationId: notificationId(s, step, r, kind),
+      kind,
+      step: step.index,
+      round: step.round,
+      page: step.page,
+      recipient: r,
+      contacts,
+      userName,
+      templateId: s.route?.templateId ?? null,
+      templateVersion: s.route?.templateVersion ?? null,
+      priority: kind === 'resolved' ? 'low' : priorityOf(s.route?.severity ?? s.alert.severity),
+      alert: s.alert,
+      escalation: {
+        policyId: step.policyId,
+        policyName: policy?.name ?? step.policyId,
+        step: step.index,
+        totalSteps: policy?.steps.length ?? 0,
+      },
+    },
+  };
+}
+
+function resolutionNotice(s: Escalation, ctx: EscalationContext): Decision | null {
+  const step = s.step;
+  if (!step) return null;
+  for (const r of s.paged.values()) {
+    const id = notificationId(s, step, r, 'resolved');
+    if (!s.requested.has(id)) return request(s, step, r, 'resolved', ctx);
+  }
+  return null;
+}
+
+export function evolve(state: Escalation | undefined, d: Decision): Escalation | undefined {
+  if (d.type === 'AlertRouted') {
+    const { alert, alertSeq: _seq, alertId: _a, serviceId: _s, ...route } = d.data;
+    const base = state ?? initial(alert);
+    return { ...base, route, routes: base.routes + 1, events: base.events + 1 };
+  }
+  if (!state) return state;
+  const s = { ...state, events: state.events + 1 };
+  switch (d.type) {
+    case 'EscalationStepReached': {
+      const e = d.data;
+      return {
+        ...s,
+        stopped: null,
+        reopenRequested: false,
+        step: {
+          policyId: e.policyId,
+          index: e.step,
+          round: e.round,
+          page: e.page,
+          recipients: e.recipients,
+          nextAt: e.nextAt ? Date.parse(e.nextAt) : null,
+          untilAllAck: e.untilAllAck,
+        },
+      };
+    }
+    case 'NotificationRequested': {
+      const paged = d.data.kind === 'page' ? new Map(s.paged).set(recipientKey(d.data.recipient), d.data.recipient) : s.paged;
+      return { ...s, requested: new Set(s.requested).add(d.data.notificationId), paged };
+    }
+    case 'EscalationStopped':
+      return { ...s, stopped: { reason: d.data.reason, reopenAt: d.data.reopenAt ? Date.parse(d.data.reopenAt) : null }, reopenRequested: false };
+    case 'AlertReopenRequested':
+      return { ...s, reopenRequested: true };
+    default: {
+      const _never: never = d;
+      return _never;
+    }
+  }
+}
+
+/** Folds an alert lifecycle event into the alert part of the state. */
+export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq: number): Escalation | undefined {
+  if (event.type === 'AlertTriggered') {
+    const d = event.data;
+    const alert: AlertSnapshot = {
+      alertId: d.alertId,
+      serviceId: d.serviceId,
+      serviceName: d.serviceId,
+      fingerprint: d.fingerprint,
+      status: 'triggered',
+      summary: d.summary,
+      details: d.details,
+      severity: d.severity,
+      labels: d.labels,
+      annotations: d.annotations,
+      links: d.links,
+      source: d.source,
+      triggeredAt: d.seenAt,
+    };
+    return { ...(state ?? initial(alert)), alertSeq: seq };
+  }
+  if (!state) return state;
+  const s = { ...state, alertSeq: seq };
+  switch (event.type) {
+    case 'AlertUpdated': {
+      const { summary, details, severity, labels, annotations, links } = event.data;
+      return { ...s, alert: { ...s.alert, summary, details, severity, labels, annotations, links } };
+    }
+    case 'AlertRepeated':
+    case 'AlertEscalated':
+      return s;
+    case 'AlertAcknowledged': {
+      const userId = event.data.userId;
+      const ackedBy = userId && !s.ackedBy.includes(userId) ? [...s.ackedBy, userId] : s.ackedBy;
+      return { ...s, ackedBy, alert: { ...s.alert, status: 'acknowledged' } };
+    }
+    case 'AlertSnoozed':
+      return { ...s, alert: { ...s.alert, status: 'acknowledged' } };
+    case 'AlertUnacknowledged':
+      return { ...s, ackedBy: [], alert: { ...s.alert, status: 'triggered' } };
+    case 'AlertResolved':
+      return { ...s, alert: { ...s.alert, status: 'resolved' } };
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+/** Marks the alert events a stored decision answered (its envelope's causation sequence). */
+export const answered = (s: Escalation, causationSeq: number | undefined): Escalation =>
+  causationSeq && causationSeq > s.decidedSeq ? { ...s, decidedSeq: causationSeq } : s;
+
+export function initial(alert: AlertSnapshot): Escalation {
+  return {
+    alert,
+    ackedBy: [],
+    alertSeq: 0,
+    decidedSeq: 0,
+    events: 0,
+    route: null,
+    routes: 0,
+    step: null,
+    stopped: null,
+    reopenRequested: false,
+    requested: new Set(),
+    paged: new Map(),
+  };
+}
+
+/** When this escalation next needs a Tick, or null when only an alert event can move it. */
+export function dueAt(s: Escalation): number | null {
+  if (s.alert.status === 'resolved') return null;
+  if (s.route?.suppressed) return s.route.suppressed.until ? Date.parse(s.route.suppressed.until) : null;
+  if (s.stopped) return s.stopped.reopenAt !== null && !s.reopenRequested && s.alert.status === 'acknowledged' ? s.stopped.reopenAt : null;
+  if (!s.step || s.step.nextAt === null) return null;
+  return s.alert.status === 'triggered' || (s.step.untilAllAck && s.ackedBy.length > 0) ? s.step.nextAt : null;
+}
+
+/** Nothing more can happen: resolved and everyone told. The shell drops such states. */
+export const isSettled = (s: Escalation): boolean =>
+  s.alert.status === 'resolved' && (!s.step || [...s.paged.values()].every((r) => s.requested.has(notificationId(s, s.step!, r, 'resolved'))));
+
+export function recipientKey(r: Recipient): string {
+  switch (r.type) {
+    case 'user':
+      return `user:${r.userId}`;
+    case 'slack':
+      return `slack:${r.channel}`;
+    case 'webhook':
+      return `webhook:${r.url}`;
+    default: {
+      const _never: never = r;
+      return _never;
+    }
+  }
+}
+
+/** Stable per (alert, step, round, page, recipient, kind): the dispatcher's idempotency starts here. */
+export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved'): string {
+  const where = kind === 'resolved' ? 'resolved' : `${step.round}.${step.index}.${step.page}`;
+  return stableUuid(`notification:${s.alert.alertId}/${where}/${recipientKey(r)}`);
+}
+
+export function priorityOf(severity: Severity): Priority {
+  switch (severity) {
+    case 'critical':
+      return 'critical';
+    case 'error':
+      return 'high';
+    case 'warning':
+      return 'normal';
+    default:
+      return 'low';
+  }
+}
+
+const stepUsers = (step: Step): string[] => step.recipients.flatMap((r) => (r.type === 'user' ? [r.userId] : []));
+const unacked = (s: Escalation, step: Step): string[] => stepUsers(step).filter((u) => !s.ackedBy.includes(u));
+const unackedRecipients = (s: Escalation, step: Step): Recipient[] =>
+  step.recipients.filter((r) => r.type === 'user' && !s.ackedBy.includes(r.userId));
+
+function dedupe(recipients: Recipient[]): Recipient[] {
+  const seen = new Map<string, Recipient>();
+  for (const r of recipients) if (!seen.has(recipientKey(r))) seen.set(recipientKey(r), r);
+  return [...seen.values()];
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

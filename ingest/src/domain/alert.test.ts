@@ -272,11 +272,62 @@ describe('alert decider: acknowledgements', () => {
     given(triggered).when(ack()).then([acknowledged]);
   });
 
+  it('given an alert acknowledged by the same user, when acknowledged again, then nothing', () => {
+    given(triggered, acknowledged).when(ack()).then([]);
+  });
+
+  it('given an alert acknowledged by the source or another user, when a user acknowledges, then that user is recorded too', () => {
+    given(triggered, acknowledgedBySource).when(ack()).then([acknowledged]);
+    const byOther: DecidedEvent = { type: 'AlertAcknowledged', data: { ...REF, by: 'user', userId: 'u2', note: '' } };
+    given(triggered, byOther).when(ack()).then([acknowledged]);
+    expect(fold([triggered, byOther, acknowledged])?.ackedBy).toStrictEqual(['u2', 'u1']);
+  });
+});
+
+describe('alert decider: snooze, escalate, unacknowledge', () => {
+  const until = after(3_600_000);
+  const snooze = (at = until): AlertCommand => ({ type: 'SnoozeAlert', data: { ...REF, userId: 'u1', note: 'later', until: at } });
+  const escalate: AlertCommand = { type: 'EscalateAlert', data: { ...REF, userId: 'u1', note: 'need help' } };
+  const unack: AlertCommand = { type: 'UnacknowledgeAlert', data: { ...REF, userId: null, reason: 'ack-timeout' } };
+  const snoozed: DecidedEvent = { type: 'AlertSnoozed', data: { ...REF, userId: 'u1', note: 'later', until } };
+  const unacked: DecidedEvent = { type: 'AlertUnacknowledged', data: { ...REF, userId: null, reason: 'ack-timeout' } };
+
   it.each([
-    ['by a user', acknowledged],
-    ['by the source', acknowledgedBySource],
-  ])('given an alert acknowledged %s, when acknowledged by a user, then nothing', (_, ackEvent) => {
-    given(triggered, ackEvent).when(ack()).then([]);
+    ['a triggered', [triggered]],
+    ['an acknowledged', [triggered, acknowledged]],
+  ])('given %s alert, when snoozed, then AlertSnoozed and the status is snoozed', (_, history) => {
+    given(...history).when(snooze()).then([snoozed]);
+    expect(fold([...history, snoozed])?.status).toBe('snoozed');
+  });
+
+  it('a snooze that ends now or earlier is invalid', () => {
+    given(triggered).when(snooze(NOW)).thenThrows('invalid');
+  });
+
+  it('given a triggered alert, when escalated, then AlertEscalated (the status stays)', () => {
+    const escalated: DecidedEvent = { type: 'AlertEscalated', data: { ...REF, userId: 'u1', note: 'need help' } };
+    given(triggered).when(escalate).then([escalated]);
+    expect(fold([triggered, escalated])?.status).toBe('triggered');
+  });
+
+  it.each([
+    ['an acknowledged', [triggered, acknowledged]],
+    ['a snoozed', [triggered, snoozed]],
+  ])('given %s alert, when unacknowledged, then it is triggered again and its ackers forgotten', (_, history) => {
+    given(...history).when(unack).then([unacked]);
+    expect(fold([...history, unacked])).toMatchObject({ status: 'triggered', ackedBy: [] });
+  });
+
+  it('given a triggered alert, when unacknowledged, then nothing (a reopen that raced)', () => {
+    given(triggered).when(unack).then([]);
+  });
+
+  it.each<[string, DecidedEvent[], AlertCommand]>([
+    ['snooze on no alert', [], snooze()],
+    ['escalate on a resolved alert', [triggered, resolvedBySource], escalate],
+    ['unacknowledge on no alert', [], unack],
+  ])('%s throws illegal_state', (_, history, command) => {
+    given(...history).when(command).thenThrows('illegal_state');
   });
 });
 
@@ -318,6 +369,7 @@ describe('alert evolve', () => {
       repeatCount: 0,
       unrecordedRepeats: 0,
       recordedAt: TRIGGERED_AT,
+      ackedBy: [],
     });
   });
 

@@ -34,6 +34,8 @@ export type OpenAlert = Readonly<{
   unrecordedRepeats: number;
   /** When the count was last recorded (or the alert triggered). */
   recordedAt: string;
+  /** Users who acknowledged since the alert last opened: each is recorded once (untilAllAck steps). */
+  ackedBy: readonly string[];
 }>;
 
 /** Commands name the alert and its (service, fingerprint), which locate it in a partition. */
@@ -85,7 +87,8 @@ export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx:
       return decideSignal(command.data, state, ctx);
     case 'AcknowledgeAlert': {
       const open = requireOpen(command.data.alertId, state);
-      if (open.status === 'acknowledged') return [];
+      const { userId } = command.data;
+      if (open.status === 'acknowledged' && (userId === null || open.ackedBy.includes(userId))) return [];
       return [{ type: 'AlertAcknowledged', data: { ...ref(open), by: 'user', userId: command.data.userId, note: command.data.note } }];
     }
     case 'ResolveAlert': {
@@ -139,6 +142,7 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
         repeatCount: 0,
         unrecordedRepeats: 0,
         recordedAt: d.seenAt,
+        ackedBy: [],
       };
     }
     case 'AlertUpdated': {
@@ -152,12 +156,14 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
     }
     case 'RepeatSeen':
       return state && { ...state, unrecordedRepeats: state.unrecordedRepeats + 1 };
-    case 'AlertAcknowledged':
-      return state && { ...state, status: 'acknowledged' };
+    case 'AlertAcknowledged': {
+      const userId = event.data.userId;
+      return state && { ...state, status: 'acknowledged', ackedBy: userId && !state.ackedBy.includes(userId) ? [...state.ackedBy, userId] : state.ackedBy };
+    }
     case 'AlertSnoozed':
       return state && { ...state, status: 'snoozed' };
     case 'AlertUnacknowledged':
-      return state && { ...state, status: 'triggered' };
+      return state && { ...state, status: 'triggered', ackedBy: [] };
     case 'AlertEscalated':
       return state;
     case 'AlertResolved':

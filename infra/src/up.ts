@@ -13,6 +13,7 @@ import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
 import { readConfigFile } from './config-file.js';
 import { applyConfig } from './apply.js';
+import { startUsersService } from './users-service.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,6 +22,8 @@ const UpConfig = z.object({
   ONCALL_CONFIG_FILE: z.string().default(resolve(REPO_ROOT, 'examples/oncall.yaml')),
   NATS_URL: z.string().optional(),
   DATABASE_URL: z.string().url().optional(),
+  USER_SERVICE_URL: z.string().min(1).optional(),
+  USERS_FILE: z.string().default(resolve(REPO_ROOT, 'examples/users.yaml')),
   NATS_PORT: port(4222),
   PG_PORT: port(54329),
   INGEST_PORT: port(8080),
@@ -38,7 +41,8 @@ type Stop = () => Promise<void>;
 
 /**
  * `oncall up`: the whole pipeline in one process on the embedded default (a local nats-server
- * and PostgreSQL with data under ONCALL_DATA_DIR), or against NATS_URL / DATABASE_URL.
+ * and PostgreSQL with data under ONCALL_DATA_DIR, a UserService read from USERS_FILE), or against
+ * NATS_URL / DATABASE_URL / USER_SERVICE_URL.
  * Returns a function that stops everything in reverse order.
  */
 export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ stop: Stop; ingestUrl: string; grpcPort: number }> {
@@ -51,6 +55,14 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
   };
   try {
     const config = await readConfigFile(cfg.ONCALL_CONFIG_FILE);
+    let userServiceUrl = cfg.USER_SERVICE_URL;
+    if (!userServiceUrl) {
+      const users = await startUsersService({ file: resolve(cfg.USERS_FILE), port: 0, log: log.child({ service: 'users' }) });
+      stops.push(users.close);
+      userServiceUrl = `127.0.0.1:${users.port}`;
+    }
+    // The services run in this process and read their settings from its environment.
+    process.env.USER_SERVICE_URL = userServiceUrl;
     let natsUrl = cfg.NATS_URL;
     let databaseUrl = cfg.DATABASE_URL;
     const [nats, postgres] = await Promise.all([

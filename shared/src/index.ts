@@ -7,3 +7,4 @@ export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
 export { evolveConfig, initialConfigState, type ConfigState, type ServiceConfig, type HeartbeatMonitor } from './domain/config.js';
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
+export { userDirectory, fileUserDirectory, toContacts, UserDirectoryError, UserDirectoryUnavailable, UserDirectoryRejected, type UserDirectory, type DirectoryUser, type DirectoryLookup, type UserDirectoryOptions, type UserDirectoryErrorReason } from './users.js';

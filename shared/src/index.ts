@@ -8,3 +8,4 @@ export { evolveConfig, initialConfigState, type ConfigState, type ServiceConfig,
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
 export { userDirectory, fileUserDirectory, toContacts, UserDirectoryError, UserDirectoryUnavailable, UserDirectoryRejected, type UserDirectory, type DirectoryUser, type DirectoryLookup, type UserDirectoryOptions, type UserDirectoryErrorReason } from './users.js';
+export { compileRule, ruleCache, routeAlert, activeWindows, ruleContext, inBusinessHours, inTimeWindows, isValidTimeZone, isValidDate, toZonedIso, RuleCompileError, RuleEvaluationError, type CompiledRule, type CalendarReference, type RouteDecision, type RouteInput, type RoutedAlert, type RuleContext, type RuleError, type RuleLookup, type LocalTimeResult } from './domain/routing.js';

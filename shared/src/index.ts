@@ -7,5 +7,7 @@ export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
 export { evolveConfig, initialConfigState, type ConfigState, type ServiceConfig, type HeartbeatMonitor } from './domain/config.js';
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
+export { systemClock, ManualClock, type Clock } from './clock.js';
+export { holdLease, leaseBucket, LEASE_TTL_MS } from './lease.js';
 export { userDirectory, fileUserDirectory, toContacts, UserDirectoryError, UserDirectoryUnavailable, UserDirectoryRejected, type UserDirectory, type DirectoryUser, type DirectoryLookup, type UserDirectoryOptions, type UserDirectoryErrorReason } from './users.js';
 export { compileRule, ruleCache, routeAlert, activeWindows, ruleContext, inBusinessHours, inTimeWindows, isValidTimeZone, isValidDate, toZonedIso, RuleCompileError, RuleEvaluationError, type CompiledRule, type CalendarReference, type RouteDecision, type RouteInput, type RoutedAlert, type RuleContext, type RuleError, type RuleLookup, type LocalTimeResult } from './domain/routing.js';

@@ -38,6 +38,8 @@ export type EscalationInput =
 export type Decision = { [E in EscalationEvent as E['type']]: Readonly<{ type: E['type']; data: E['data'] }> }[EscalationEvent['type']];
 
 export type Step = Readonly<{
+  /** Position of the step's event among the alert's escalation events: names its notifications. */
+  serial: number;
   policyId: string;
   index: number;
   round: number;
@@ -306,6 +308,7 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
         stopped: null,
         reopenRequested: false,
         step: {
+          serial: state.events,
           policyId: e.policyId,
           index: e.step,
           round: e.round,
@@ -429,9 +432,12 @@ export function recipientKey(r: Recipient): string {
   }
 }
 
-/** Stable per (alert, step, round, page, recipient, kind): the dispatcher's idempotency starts here. */
+/**
+ * Stable per (alert, step reached, recipient) — a step reached again after a reopen is a new
+ * one — or (alert, recipient) for the resolution: the dispatcher's idempotency starts here.
+ */
 export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved'): string {
-  const where = kind === 'resolved' ? 'resolved' : `${step.round}.${step.index}.${step.page}`;
+  const where = kind === 'resolved' ? 'resolved' : `step-${step.serial}`;
   return stableUuid(`notification:${s.alert.alertId}/${where}/${recipientKey(r)}`);
 }
 

@@ -98,7 +98,11 @@ export class AlertLog {
   private readonly closed: Array<Pick<OpenAlert, 'serviceId' | 'fingerprint' | 'partition' | 'n'>> = [];
   private clock = Date.parse('2026-11-23T10:00:00.000Z');
   private n = 0;
-  readonly mix: Mix = { AlertTriggered: 0, AlertUpdated: 0, AlertRepeated: 0, AlertAcknowledged: 0, AlertResolved: 0 };
+  /** Events generated per type; the storm has no snoozes, manual escalations or reopens (weight 0). */
+  readonly mix: Mix = {
+    AlertTriggered: 0, AlertUpdated: 0, AlertRepeated: 0, AlertAcknowledged: 0, AlertResolved: 0,
+    AlertSnoozed: 0, AlertEscalated: 0, AlertUnacknowledged: 0,
+  };
 
   next(): { subject: string; data: Uint8Array } {
     this.clock += 1 + Math.floor(this.rand() * 3);

@@ -48,6 +48,11 @@ function logBuilder() {
       push('AlertAcknowledged', name, { by: userId ? 'user' : 'source', userId, note: userId ? 'on it' : '' }),
     resolved: (name: string, userId: string | null) =>
       push('AlertResolved', name, { by: userId ? 'user' : 'source', userId, note: userId ? 'fixed' : '', endsAt: userId ? null : at() }),
+    snoozed: (name: string, userId: string | null, minutes: number) =>
+      push('AlertSnoozed', name, { userId, until: new Date(T0 + minutes * 60_000).toISOString(), note: userId ? 'later' : '' }),
+    escalated: (name: string, userId: string | null) => push('AlertEscalated', name, { userId, note: userId ? 'help' : '' }),
+    unacknowledged: (name: string, userId: string | null) =>
+      push('AlertUnacknowledged', name, { userId, reason: userId ? 'user' : 'ack-timeout' }),
   };
 }
 
@@ -95,13 +100,30 @@ const referenceProjection: Projection = {
         case 'AlertAcknowledged':
           await tx.query(sql.unsafe`
             UPDATE alerts SET status = 'acknowledged', acknowledged_at = ${t}, acknowledged_by = ${e.data.userId}, updated_at = ${t},
+              first_acknowledged_at = COALESCE(first_acknowledged_at, ${t}), snoozed_until = NULL, snoozed_by = NULL,
               last_event_seq = ${at.seq}
             WHERE id = ${e.data.alertId}`);
           break;
         case 'AlertResolved':
           await tx.query(sql.unsafe`
             UPDATE alerts SET status = 'resolved', resolved_at = ${t}, resolved_by = ${e.data.userId}, updated_at = ${t},
+              snoozed_until = NULL, snoozed_by = NULL, last_event_seq = ${at.seq}
+            WHERE id = ${e.data.alertId}`);
+          break;
+        case 'AlertSnoozed':
+          await tx.query(sql.unsafe`
+            UPDATE alerts SET status = 'snoozed', snoozed_until = ${e.data.until}, snoozed_by = ${e.data.userId}, updated_at = ${t},
               last_event_seq = ${at.seq}
+            WHERE id = ${e.data.alertId}`);
+          break;
+        case 'AlertEscalated':
+          await tx.query(sql.unsafe`
+            UPDATE alerts SET escalated_at = ${t}, escalated_by = ${e.data.userId}, updated_at = ${t}, last_event_seq = ${at.seq}
+            WHERE id = ${e.data.alertId}`);
+          break;
+        case 'AlertUnacknowledged':
+          await tx.query(sql.unsafe`
+            UPDATE alerts SET status = 'triggered', snoozed_until = NULL, snoozed_by = NULL, updated_at = ${t}, last_event_seq = ${at.seq}
             WHERE id = ${e.data.alertId}`);
           break;
       }
@@ -148,6 +170,8 @@ describe('a batch of the alerts projection gives the rows of its events applied 
   log.triggered('db-1');
   log.triggered('old-3');
   log.acknowledged('old-3', 'alice');
+  log.triggered('old-4');
+  log.acknowledged('old-4', 'erin');
   const before = log.messages.length;
   log.triggered('A', { site: 'fra1' });
   log.repeated('old-1', 3);
@@ -169,6 +193,21 @@ describe('a batch of the alerts projection gives the rows of its events applied 
   log.resolved('old-3', 'erin');
   log.acknowledged('db-1#2', null);
   log.updated('old-1', 2, 6);
+  // snoozes, reopens and manual escalations: old-4 is acknowledged before the batch and
+  // reopened, re-acknowledged (first acknowledgement kept) and snoozed in it; D is snoozed,
+  // escalated, reopened and acknowledged within the batch; B's snooze outlives the batch.
+  log.snoozed('old-4', 'frank', 90);
+  log.escalated('B', 'gina');
+  log.triggered('D');
+  log.snoozed('D', 'hank', 30);
+  log.escalated('D', null);
+  log.unacknowledged('old-4', null);
+  log.unacknowledged('D', null);
+  log.acknowledged('old-4', 'ivan');
+  log.snoozed('B', 'gina', 60);
+  log.acknowledged('D', 'judy');
+  log.escalated('D', 'judy');
+  log.snoozed('old-4', 'ivan', 120);
 
   it('one lifecycle in one batch, interleaved with others, gives the rows of one event at a time', async () => {
     const batched = await db();
@@ -203,6 +242,13 @@ describe('a batch of the alerts projection gives the rows of its events applied 
     expect(byId.get(stableUuid('alert-C'))).toMatchObject({ summary: 'C down (v2)', repeat_count: 2, severity: 'critical' });
     expect(byId.get(stableUuid('alert-db-1'))).toMatchObject({ status: 'resolved', fingerprint: 'fp-db-1' });
     expect(byId.get(stableUuid('alert-db-1#2'))).toMatchObject({ status: 'acknowledged', fingerprint: 'fp-db-1', acknowledged_by: null });
+    const old4 = byId.get(stableUuid('alert-old-4'))!;
+    expect(old4).toMatchObject({ status: 'snoozed', acknowledged_by: 'ivan', snoozed_by: 'ivan', snoozed_until: new Date(T0 + 120 * 60_000) });
+    expect((old4.first_acknowledged_at as Date) < (old4.acknowledged_at as Date)).toBe(true);
+    const d = byId.get(stableUuid('alert-D'))!;
+    expect(d).toMatchObject({ status: 'acknowledged', acknowledged_by: 'judy', snoozed_until: null, snoozed_by: null, escalated_by: 'judy' });
+    expect(d.first_acknowledged_at).toEqual(d.acknowledged_at);
+    expect(byId.get(stableUuid('alert-B'))).toMatchObject({ status: 'snoozed', snoozed_by: 'gina', escalated_by: 'gina' });
   });
 
   it('costs the same few statements however many events and alerts a batch holds', async () => {
@@ -232,6 +278,7 @@ describe('a batch of the alerts projection gives the rows of its events applied 
     const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     const big = logBuilder();
     const open: Array<{ name: string; repeats: number; version: number; acked: boolean }> = [];
+    const who = () => (rand() < 0.5 ? 'zoe' : null);
     let next = 0;
     for (let i = 0; i < 1500; i++) {
       const r = rand();
@@ -251,7 +298,15 @@ describe('a batch of the alerts projection gives the rows of its events applied 
       else if (r < 0.8) big.updated(o.name, (o.version += 1), (o.repeats += 1));
       else if (r < 0.85 && !o.acked) {
         o.acked = true;
-        big.acknowledged(o.name, rand() < 0.5 ? 'zoe' : null);
+        big.acknowledged(o.name, who());
+      } else if (r < 0.87) {
+        o.acked = true;
+        big.snoozed(o.name, who(), 10 + i);
+      } else if (r < 0.88) {
+        big.escalated(o.name, who());
+      } else if (r < 0.9 && o.acked) {
+        o.acked = false;
+        big.unacknowledged(o.name, who());
       } else {
         open.splice(k, 1);
         big.resolved(o.name, rand() < 0.3 ? 'yan' : null);

@@ -44,6 +44,12 @@ describe('timeline describe(event)', () => {
     ['resolved by a user without a note', resolved('user', 'u1', ''), 'user:u1', 'resolved'],
     ['resolved by an unnamed user', resolved('user', null, ''), 'user:unknown', 'resolved'],
     ['resolved by the source', resolved('source', null, ''), 'source', 'resolved by the source'],
+    ['snoozed with a note', makeEvent('AlertSnoozed', { ...REF, userId: 'u1', until: '2026-01-01T02:00:00Z', note: 'tonight' }, META), 'user:u1', 'snoozed until 2026-01-01T02:00:00Z: tonight'],
+    ['snoozed without a note', makeEvent('AlertSnoozed', { ...REF, userId: 'u1', until: '2026-01-01T02:00:00Z', note: '' }, META), 'user:u1', 'snoozed until 2026-01-01T02:00:00Z'],
+    ['escalated by a user', makeEvent('AlertEscalated', { ...REF, userId: 'u2', note: 'need help' }, META), 'user:u2', 'escalated to the next step: need help'],
+    ['escalated by an unnamed user', makeEvent('AlertEscalated', { ...REF, userId: null, note: '' }, META), 'user:unknown', 'escalated to the next step'],
+    ['reopened by the escalator', makeEvent('AlertUnacknowledged', { ...REF, userId: null, reason: 'ack-timeout' }, META), 'escalator', 'reopened (ack-timeout)'],
+    ['reopened by a user', makeEvent('AlertUnacknowledged', { ...REF, userId: 'u3', reason: 'user' }, META), 'user:u3', 'reopened (user)'],
   ])('%s', (_, event, actor, message) => {
     expect(describeEvent(event)).toStrictEqual({ actor, message });
   });

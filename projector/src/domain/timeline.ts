@@ -1,4 +1,4 @@
-import type { AlertEvent } from '@oncall/contracts';
+import type { AlertEvent, DeliveryEvent, EscalationEvent, Recipient, TicketEvent } from '@oncall/contracts';
 
 /** Who did it and what happened, in words, for the alert timeline. Pure. */
 export function describe(event: AlertEvent): { actor: string; message: string } {
@@ -11,12 +11,19 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
       return { actor: 'source', message: `repeated (${event.data.repeatCount} ${event.data.repeatCount === 1 ? 'repeat' : 'repeats'} so far)` };
     case 'AlertAcknowledged':
       return event.data.by === 'user'
-        ? { actor: `user:${event.data.userId ?? 'unknown'}`, message: withNote('acknowledged', event.data.note) }
+        ? { actor: user(event.data.userId), message: withNote('acknowledged', event.data.note) }
         : { actor: 'source', message: 'acknowledged by the source' };
     case 'AlertResolved':
       return event.data.by === 'user'
-        ? { actor: `user:${event.data.userId ?? 'unknown'}`, message: withNote('resolved', event.data.note) }
+        ? { actor: user(event.data.userId), message: withNote('resolved', event.data.note) }
         : { actor: 'source', message: 'resolved by the source' };
+    case 'AlertSnoozed':
+      return { actor: user(event.data.userId), message: withNote(`snoozed until ${event.data.until}`, event.data.note) };
+    case 'AlertEscalated':
+      return { actor: user(event.data.userId), message: withNote('escalated to the next step', event.data.note) };
+    case 'AlertUnacknowledged':
+      // Without a user it is the escalator's reopen (ack timeout, snooze end).
+      return { actor: event.data.userId === null ? 'escalator' : user(event.data.userId), message: `reopened (${event.data.reason})` };
     default: {
       const _never: never = event;
       return _never;
@@ -24,4 +31,76 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
   }
 }
 
+/** Timeline words for the escalator's, dispatcher's and ticket bridge's events of an alert. Pure. */
+export function describeOther(event: EscalationEvent | DeliveryEvent | TicketEvent): { actor: string; message: string } {
+  switch (event.type) {
+    case 'AlertRouted': {
+      const d = event.data;
+      const how = d.rules.length > 0 ? `rules ${d.rules.join(', ')}` : 'service defaults';
+      const template = d.templateId ? `, template ${d.templateId}${d.templateVersion === null ? '' : ` v${d.templateVersion}`}` : '';
+      const suppressed = d.suppressed
+        ? `; suppressed by ${d.suppressed.by === 'maintenance' ? `maintenance window ${d.suppressed.windowId ?? '?'}` : 'a rule'}${d.suppressed.until ? ` until ${d.suppressed.until}` : ''}`
+        : '';
+      const maintenance = d.maintenance.length > 0 ? `; in maintenance ${d.maintenance.join(', ')}` : '';
+      return { actor: 'escalator', message: `routed by ${how}: policy ${d.policyId ?? '(none)'}${template}${suppressed}${maintenance}` };
+    }
+    case 'EscalationStepReached': {
+      const d = event.data;
+      const page = d.page > 0 ? `, re-page ${d.page}` : '';
+      const next = d.nextAt ? `; next at ${d.nextAt}` : '; last step';
+      const who = d.recipients.length > 0 ? d.recipients.map(recipient).join(', ') : 'nobody';
+      return { actor: 'escalator', message: `step ${d.step + 1} (round ${d.round + 1}${page}) reached (${d.reason}): paging ${who}${next}` };
+    }
+    case 'NotificationRequested': {
+      const d = event.data;
+      const via = d.contacts.length > 0 ? ` via ${d.contacts.map((c) => c.channel).join(', ')}` : '';
+      const what = d.kind === 'page' ? `${d.priority} page` : 'resolution notice';
+      return { actor: 'escalator', message: `${what} requested for ${recipient(d.recipient)}${via}` };
+    }
+    case 'EscalationStopped': {
+      const d = event.data;
+      const by = d.userId ? ` by ${d.userId}` : '';
+      const reopen = d.reopenAt ? `; reopens at ${d.reopenAt}` : '';
+      return { actor: 'escalator', message: `escalation stopped: ${d.reason}${by}${reopen}` };
+    }
+    case 'AlertReopenRequested':
+      return { actor: 'escalator', message: `reopen requested (${event.data.reason})` };
+    case 'NotificationDelivered': {
+      const d = event.data;
+      const bundled = d.bundled > 1 ? `, ${d.bundled} alerts in one message` : '';
+      return { actor: 'dispatcher', message: `${d.channel} delivered to ${d.destination} (${attempts(d.attempts)}${bundled})` };
+    }
+    case 'NotificationFailed': {
+      const d = event.data;
+      const fallback = d.fallback ? `; trying ${d.fallback}` : '';
+      return { actor: 'dispatcher', message: `${d.channel} to ${d.destination} failed: ${d.reason} (${attempts(d.attempts)}${d.retryable ? ', retryable' : ''})${fallback}` };
+    }
+    case 'TicketCreated':
+      return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} created${event.data.url ? ` (${event.data.url})` : ''}` };
+    case 'TicketStatusChanged':
+      return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} is now ${event.data.status}` };
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+const user = (userId: string | null): string => `user:${userId ?? 'unknown'}`;
 const withNote = (what: string, note: string): string => (note ? `${what}: ${note}` : what);
+const attempts = (n: number): string => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+
+function recipient(r: Recipient): string {
+  switch (r.type) {
+    case 'user':
+      return `user:${r.userId}${r.via ? ` (${r.via})` : ''}`;
+    case 'slack':
+      return `slack:${r.channel}`;
+    case 'webhook':
+      return 'webhook';
+    default: {
+      const _never: never = r;
+      return _never;
+    }
+  }
+}

@@ -3,7 +3,9 @@ import { CONSUMERS, STREAMS, subjects, type AlertEvent } from '@oncall/contracts
 import { describe } from '../domain/timeline.js';
 import type { Projection } from './types.js';
 
-const ALERT_EVENTS = new Set<string>(['AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved']);
+const ALERT_EVENTS = new Set<string>([
+  'AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged',
+] satisfies Array<AlertEvent['type']>);
 
 /** The columns a change event sets, with the types of their values. */
 type ChangedColumns = {
@@ -17,11 +19,19 @@ type ChangedColumns = {
   repeat_count: number;
   last_seen_at: string;
   updated_at: string;
-  status: 'acknowledged' | 'resolved';
+  status: 'triggered' | 'acknowledged' | 'snoozed' | 'resolved';
   acknowledged_at: string;
   acknowledged_by: string | null;
+  /** Set by the first acknowledgement of the batch; the row's own first one wins over it. */
+  first_acknowledged_at: string;
   resolved_at: string;
   resolved_by: string | null;
+  /** Present when a change set or cleared the snooze: the two columns below then replace the row's. */
+  snooze_set: true;
+  snoozed_until: string | null;
+  snoozed_by: string | null;
+  escalated_at: string;
+  escalated_by: string | null;
   last_event_seq: number;
 };
 
@@ -47,7 +57,9 @@ type TimelineRow =
  *
  * A batch costs at most two statements, however its events interleave. Its events are folded
  * in stream order in memory into one patch per alert; each change event sets its columns on the
- * patch, so per column the last change of the batch wins, exactly as one UPDATE per event would.
+ * patch, so per column the last change of the batch wins, exactly as one UPDATE per event would
+ * (`first_acknowledged_at` keeps the first; nullable columns that a change may clear travel with
+ * a flag saying the batch set them, `snooze_set`).
  *  1. One UPDATE … FROM for the patches of alerts inserted before the batch. It comes first: an
  *     alert resolved here frees its fingerprint for a new alert of the same batch.
  *  2. One INSERT of every timeline row and, from the same parsed rows, of every alert triggered
@@ -121,12 +133,32 @@ function applyChange(t: AlertPatch, e: ChangeEvent, seq: number): void {
       t.status = 'acknowledged';
       t.acknowledged_at = at;
       t.acknowledged_by = e.data.userId;
+      t.first_acknowledged_at ??= at;
+      clearSnooze(t);
       t.updated_at = at;
       break;
     case 'AlertResolved':
       t.status = 'resolved';
       t.resolved_at = at;
       t.resolved_by = e.data.userId;
+      clearSnooze(t);
+      t.updated_at = at;
+      break;
+    case 'AlertSnoozed':
+      t.status = 'snoozed';
+      t.snooze_set = true;
+      t.snoozed_until = e.data.until;
+      t.snoozed_by = e.data.userId;
+      t.updated_at = at;
+      break;
+    case 'AlertEscalated':
+      t.escalated_at = at;
+      t.escalated_by = e.data.userId;
+      t.updated_at = at;
+      break;
+    case 'AlertUnacknowledged':
+      t.status = 'triggered';
+      clearSnooze(t);
       t.updated_at = at;
       break;
     default: {
@@ -135,6 +167,12 @@ function applyChange(t: AlertPatch, e: ChangeEvent, seq: number): void {
     }
   }
   t.last_event_seq = seq;
+}
+
+function clearSnooze(t: AlertPatch): void {
+  t.snooze_set = true;
+  t.snoozed_until = null;
+  t.snoozed_by = null;
 }
 
 /**
@@ -150,14 +188,16 @@ async function insertRows(tx: DatabaseTransactionConnection, rows: readonly Time
       SELECT (e->>0)::int8, (e->>1)::uuid, (e->>2)::uuid, e->>3, (e->>4)::timestamptz, e->>5, e->>6, e->7 FROM t
     )
     INSERT INTO alerts (id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations, links, custom,
-      generator_url, starts_at, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-      repeat_count, last_seen_at, last_event_seq)
+      generator_url, starts_at, created_at, updated_at, acknowledged_at, acknowledged_by, first_acknowledged_at, resolved_at, resolved_by,
+      snoozed_until, snoozed_by, escalated_at, escalated_by, repeat_count, last_seen_at, last_event_seq)
     SELECT (d->>'alertId')::uuid, d->>'serviceId', d->>'fingerprint', COALESCE(p->>'status', 'triggered'), d->>'source',
       COALESCE(p->>'summary', d->>'summary'), COALESCE(p->>'details', d->>'details'), COALESCE(p->>'severity', d->>'severity'),
       COALESCE(p->'labels', d->'labels'), COALESCE(p->'annotations', d->'annotations'),
       COALESCE(p->'links', d->'links'), COALESCE(p->'custom', d->'custom'),
       d->>'generatorUrl', (d->>'startsAt')::timestamptz, (e->>4)::timestamptz, COALESCE(p->>'updated_at', e->>4)::timestamptz,
-      (p->>'acknowledged_at')::timestamptz, p->>'acknowledged_by', (p->>'resolved_at')::timestamptz, p->>'resolved_by',
+      (p->>'acknowledged_at')::timestamptz, p->>'acknowledged_by', (p->>'first_acknowledged_at')::timestamptz,
+      (p->>'resolved_at')::timestamptz, p->>'resolved_by', (p->>'snoozed_until')::timestamptz, p->>'snoozed_by',
+      (p->>'escalated_at')::timestamptz, p->>'escalated_by',
       COALESCE((p->>'repeat_count')::integer, 0), COALESCE(p->>'last_seen_at', d->>'seenAt')::timestamptz,
       COALESCE((p->>'last_event_seq')::int8, (e->>0)::int8)
     FROM t CROSS JOIN LATERAL (SELECT e->7 AS d, e->8 AS p) AS x
@@ -181,11 +221,17 @@ async function updateAlerts(tx: DatabaseTransactionConnection, patches: readonly
       acknowledged_at = COALESCE(u.acknowledged_at, a.acknowledged_at),
       acknowledged_by = CASE WHEN u.acknowledged_at IS NULL THEN a.acknowledged_by ELSE u.acknowledged_by END,
       resolved_at = COALESCE(u.resolved_at, a.resolved_at),
+      first_acknowledged_at = COALESCE(a.first_acknowledged_at, u.first_acknowledged_at),
       resolved_by = CASE WHEN u.resolved_at IS NULL THEN a.resolved_by ELSE u.resolved_by END,
+      snoozed_until = CASE WHEN u.snooze_set THEN u.snoozed_until ELSE a.snoozed_until END,
+      snoozed_by = CASE WHEN u.snooze_set THEN u.snoozed_by ELSE a.snoozed_by END,
+      escalated_at = COALESCE(u.escalated_at, a.escalated_at),
+      escalated_by = CASE WHEN u.escalated_at IS NULL THEN a.escalated_by ELSE u.escalated_by END,
       last_event_seq = u.last_event_seq
     FROM jsonb_to_recordset(${JSON.stringify(patches)}::jsonb) AS u(id uuid, summary text, details text, severity text,
       labels jsonb, annotations jsonb, links jsonb, custom jsonb, repeat_count integer, last_seen_at timestamptz,
       updated_at timestamptz, status text, acknowledged_at timestamptz, acknowledged_by text,
-      resolved_at timestamptz, resolved_by text, last_event_seq int8)
+      first_acknowledged_at timestamptz, resolved_at timestamptz, resolved_by text, snooze_set boolean, snoozed_until timestamptz,
+      snoozed_by text, escalated_at timestamptz, escalated_by text, last_event_seq int8)
     WHERE a.id = u.id`);
 }

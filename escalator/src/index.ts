@@ -1,10 +1,45 @@
-import type { Logger } from '@oncall/shared';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { holdLease, leaseBucket, systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
+import { escalationContext } from './adapters/context.js';
+import { HeartbeatWatcher } from './adapters/heartbeats.js';
+import { EscalatorPartition } from './adapters/partition.js';
+
+export { loadEscalatorConfig, type EscalatorConfig } from './config.js';
+export { decide, evolve, foldAlert, dueAt, type Escalation, type EscalationContext } from './domain/escalation.js';
+
+export type Stoppable = { stop: () => Promise<void> };
 
 /**
- * escalator is not built yet: this stub starts and stops cleanly so the runtime can already
- * include it. Its issue replaces it.
+ * Starts the escalator: for each alert partition, and for heartbeat monitoring, a lease holder
+ * that runs the work while this replica owns it. Replicas share the work by leases; one that
+ * dies is replaced when its leases expire. `clock` drives escalation timers (tests pass a
+ * manual one); leases always run on real time, since the server expires them.
  */
-export async function startEscalator(opts: { log: Logger }): Promise<{ stop: () => Promise<void> }> {
-  opts.log.info('escalator is a stub: nothing to do yet');
-  return { stop: async () => undefined };
+export async function startEscalator(opts: {
+  nc: NatsConnection;
+  partitions: number;
+  users: UserDirectory;
+  log: Logger;
+  owner: string;
+  clock?: Clock;
+  replicas?: number;
+}): Promise<Stoppable> {
+  const clock = opts.clock ?? systemClock;
+  const config = await watchConfig(opts.nc);
+  const kv = await leaseBucket(opts.nc, opts.replicas);
+  const stop = new AbortController();
+  const context = escalationContext(config, opts.log);
+  const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
+  const runs = Array.from({ length: opts.partitions }, (_, partition) =>
+    holdLease(kv, `escalator.p${partition}`, opts.owner, (lost) => new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log }).run(lost), leaseOpts),
+  );
+  runs.push(holdLease(kv, 'escalator.heartbeats', opts.owner, (lost) => new HeartbeatWatcher({ nc: opts.nc, partitions: opts.partitions, config, clock, log: opts.log }).run(lost), leaseOpts));
+  opts.log.info({ partitions: opts.partitions, owner: opts.owner }, 'escalator running');
+  return {
+    stop: async () => {
+      stop.abort();
+      await Promise.allSettled(runs);
+      await config.stop();
+    },
+  };
 }

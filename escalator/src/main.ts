@@ -1,7 +1,18 @@
+import { connectNats, ensureTopology, serveMetrics, userDirectory } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { startEscalator } from './index.js';
+import { loadEscalatorConfig, startEscalator } from './index.js';
 
 await runUntilSignal('escalator', async (log) => {
-  const service = await startEscalator({ log });
-  return () => service.stop();
+  const cfg = loadEscalatorConfig();
+  const nc = await connectNats(cfg.NATS_URL, 'escalator', log);
+  const { partitions } = await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
+  const metrics = await serveMetrics(cfg.METRICS_PORT);
+  const users = userDirectory(cfg.USER_SERVICE_URL);
+  const escalator = await startEscalator({ nc, partitions, users, log, owner: cfg.ESCALATOR_ID, replicas: cfg.ONCALL_REPLICAS });
+  return async () => {
+    await escalator.stop();
+    users.close();
+    metrics.close();
+    await nc.drain();
+  };
 });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { connectNats, createReadModelPool, ensureTopology, parseEnv, commonEnv, port, type Logger } from '@oncall/shared';
+import { connectNats, createReadModelPool, ensureTopology, parseEnv, commonEnv, port, userDirectory, type Logger } from '@oncall/shared';
 import { startDecider, startIngest } from '@oncall/ingest';
 import { startProjector } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
@@ -94,10 +94,12 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
 
     const pool = await createReadModelPool(databaseUrl, cfg.READ_MODEL_SCHEMA);
     stops.push(() => pool.end());
+    const directory = userDirectory(userServiceUrl);
+    stops.push(async () => directory.close());
     const services: Array<Promise<{ stop: Stop }>> = [
       startProjector({ nc: await connect('projector'), pool, log: log.child({ service: 'projector' }) }),
       startDecider({ nc: await connect('decider'), partitions, log: log.child({ service: 'decider' }) }),
-      startEscalator({ log: log.child({ service: 'escalator' }) }),
+      startEscalator({ nc: await connect('escalator'), partitions, users: directory, owner: 'oncall-up', log: log.child({ service: 'escalator' }) }),
       startDispatcher({ log: log.child({ service: 'dispatcher' }) }),
       startTicketBridge({ log: log.child({ service: 'ticket-bridge' }) }),
     ];

@@ -43,7 +43,7 @@ export function holdLease(
         if (running) {
           revision = await kv.update(key, owner, revision);
         } else {
-          revision = await kv.create(key, owner);
+          revision = await claim(kv, key, owner);
           const abort = new AbortController();
           opts.log.info({ lease: key, owner }, 'lease acquired');
           running = { abort, done: work(abort.signal).catch((err: unknown) => opts.log.error({ err, lease: key }, 'work under lease failed')) };
@@ -66,4 +66,15 @@ export function holdLease(
     }, { once: true });
     void tick();
   });
+}
+
+/** Creates the lease, or takes it back when it is already ours (a restart after kill -9 under the same id). */
+async function claim(kv: KV, key: string, owner: string): Promise<number> {
+  try {
+    return await kv.create(key, owner);
+  } catch (err) {
+    const entry = await kv.get(key);
+    if (entry && entry.operation === 'PUT' && entry.string() === owner) return kv.update(key, owner, entry.revision);
+    throw err;
+  }
 }

@@ -13,7 +13,7 @@ const META = { id: '00000000-0000-4000-8000-000000000001', occurredAt: at(0), ca
 const MIN = 60_000;
 
 const alertEvent = <T extends AlertEvent['type']>(type: T, data: Omit<EventData<T>, 'alertId' | 'serviceId' | 'fingerprint'>): AlertEvent =>
-  makeEvent(type, { ...REF, ...data } as EventData<T>, META) as AlertEvent;
+  makeEvent(type, { ...REF, ...data } as EventData<T>, META);
 
 const triggered = alertEvent('AlertTriggered', {
   summary: 'API down', details: '', severity: 'critical', labels: { site: 'fra1' }, annotations: {}, links: [], custom: {},
@@ -67,6 +67,7 @@ function ctx(now: number, over: { policy?: EscalationPolicy; route?: RouteDecisi
       }
     },
     user: (id) => USERS[id] ?? null,
+    serviceName: (id) => `Service ${id}`,
   };
 }
 

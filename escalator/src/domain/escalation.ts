@@ -28,6 +28,7 @@ export type EscalationContext = Readonly<{
   recipients: (target: EscalationTarget) => Recipient[];
   /** A user from the directory; `undefined` when not loaded yet (the shell loads and decides again). */
   user: (userId: string) => DirectoryUser | null | undefined;
+  serviceName: (serviceId: string) => string;
 }>;
 
 export type EscalationInput =
@@ -145,15 +146,11 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
   const now = ctx.now;
   if (s.alert.status === 'resolved') return resolutionNotice(s, ctx);
-  if (!s.route) {
-    return { type: 'AlertRouted', data: { ...ref, alert: s.alert, alertSeq: s.alertSeq, ...ctx.route(s.alert) } };
-  }
+  if (!s.route) return routed(s, ctx);
   const suppressedUntil = s.route.suppressed?.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.route.suppressed) {
     // A maintenance window's end routes the alert again (another window may cover it by then).
-    if (suppressedUntil !== null && suppressedUntil <= now && s.alert.status === 'triggered') {
-      return { type: 'AlertRouted', data: { ...ref, alert: s.alert, alertSeq: s.alertSeq, ...ctx.route(s.alert) } };
-    }
+    if (suppressedUntil !== null && suppressedUntil <= now && s.alert.status === 'triggered') return routed(s, ctx);
     return null;
   }
   if (!s.step && !s.stopped) {
@@ -186,6 +183,11 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   const next = advance(step, ctx);
   if (!next) return { type: 'EscalationStopped', data: { ...ref, reason: 'exhausted', userId: null, reopenAt: null } };
   return startStep(s, ctx, next.index, next.round, 'timeout')[0] ?? null;
+}
+
+function routed(s: Escalation, ctx: EscalationContext): Decision {
+  const alert = { ...s.alert, serviceName: ctx.serviceName(s.alert.serviceId) };
+  return { type: 'AlertRouted', data: { alertId: alert.alertId, serviceId: alert.serviceId, alert, alertSeq: s.alertSeq, ...ctx.route(alert) } };
 }
 
 /**
@@ -296,7 +298,7 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
   if (d.type === 'AlertRouted') {
     const { alert, alertSeq: _seq, alertId: _a, serviceId: _s, ...route } = d.data;
     const base = state ?? initial(alert);
-    return { ...base, route, routes: base.routes + 1, events: base.events + 1 };
+    return { ...base, alert: { ...base.alert, serviceName: alert.serviceName }, route, routes: base.routes + 1, events: base.events + 1 };
   }
   if (!state) return state;
   const s = { ...state, events: state.events + 1 };

@@ -1,0 +1,50 @@
+import type { EscalationTarget, Recipient } from '@oncall/contracts';
+import { onCallAt, routeAlert, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
+import type { ContextFactory } from './partition.js';
+
+/**
+ * The outside facts a decision needs, read from the configuration as it is at `now`: routing
+ * (CEL rules, maintenance windows, the template's latest version), policies, and who is on call.
+ */
+export function escalationContext(config: ConfigView, log: Logger): ContextFactory {
+  const rules = ruleCache();
+  return (now) => {
+    const cfg = config.state();
+    return {
+      now,
+      route: (alert) => {
+        const { errors, ...decision } = routeAlert({ alert, now }, cfg, rules);
+        for (const e of errors) log.warn({ alertId: alert.alertId, service: alert.serviceId, rule: e.rule, error: e.message }, 'routing rule failed to evaluate; treated as not matching');
+        const templateVersion = decision.templateId ? (cfg.templates.get(decision.templateId)?.version ?? null) : null;
+        return { ...decision, templateVersion };
+      },
+      policy: (id) => cfg.policies.get(id),
+      recipients: (target: EscalationTarget): Recipient[] => {
+        switch (target.type) {
+          case 'user':
+            return [{ type: 'user', userId: target.userId, via: 'direct' }];
+          case 'schedule': {
+            const schedule = cfg.schedules.get(target.scheduleId);
+            if (!schedule) return [];
+            return onCallAt(schedule, now).map((u) => ({ type: 'user', userId: u.userId, via: `schedule:${target.scheduleId}/${u.via}` }));
+          }
+          case 'rotation': {
+            const schedule = cfg.schedules.get(target.scheduleId);
+            const rotation = schedule?.rotations.find((r) => r.id === target.rotationId);
+            const member = schedule && rotation ? rotationMemberAt(rotation, schedule.timeZone, now) : null;
+            return member ? [{ type: 'user', userId: member.userId, via: `rotation:${target.scheduleId}/${target.rotationId}` }] : [];
+          }
+          case 'slack':
+            return [{ type: 'slack', channel: target.channel }];
+          case 'webhook':
+            return [{ type: 'webhook', url: target.url }];
+          default: {
+            const _never: never = target;
+            return _never;
+          }
+        }
+      },
+      serviceName: (id) => cfg.services.get(id)?.name ?? id,
+    };
+  };
+}

@@ -1,5 +1,5 @@
 import type { EscalationTarget, Recipient } from '@oncall/contracts';
-import { onCallAt, routeAlert, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
+import { onCallAt, routeAlert, rotationActiveAt, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
 import type { ContextFactory } from './partition.js';
 
 /**
@@ -31,7 +31,9 @@ export function escalationContext(config: ConfigView, log: Logger): ContextFacto
           case 'rotation': {
             const schedule = cfg.schedules.get(target.scheduleId);
             const rotation = schedule?.rotations.find((r) => r.id === target.rotationId);
-            const member = schedule && rotation ? rotationMemberAt(rotation, schedule.timeZone, now) : null;
+            // Outside its restriction windows a rotation pages nobody, as in the schedule's own answer.
+            const active = schedule && rotation && rotationActiveAt(rotation, schedule.timeZone, now);
+            const member = active ? rotationMemberAt(rotation, schedule.timeZone, now) : null;
             return member ? [{ type: 'user', userId: member.userId, via: `rotation:${target.scheduleId}/${target.rotationId}` }] : [];
           }
           case 'slack':

@@ -23,7 +23,11 @@ export type ConfigState = Readonly<{
   calendars: ReadonlyMap<string, Calendar>;
   /** Latest published version of each template. */
   templates: ReadonlyMap<string, TemplateVersion>;
+  /** Every published version, by `templateVersionKey`: notifications name the version they use. */
+  templateVersions: ReadonlyMap<string, TemplateVersion>;
 }>;
+
+export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
 
 export const initialConfigState = (): ConfigState => ({
   services: new Map(),
@@ -35,6 +39,7 @@ export const initialConfigState = (): ConfigState => ({
   maintenance: new Map(),
   calendars: new Map(),
   templates: new Map(),
+  templateVersions: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -79,7 +84,11 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
     case 'CalendarRemoved':
       return { ...state, calendars: without(state.calendars, event.data.calendarId) };
     case 'TemplateVersionPublished':
-      return { ...state, templates: put(state.templates, event.data.templateId, event.data) };
+      return {
+        ...state,
+        templates: put(state.templates, event.data.templateId, event.data),
+        templateVersions: put(state.templateVersions, templateVersionKey(event.data.templateId, event.data.version), event.data),
+      };
     case 'TemplateRemoved':
       return { ...state, templates: without(state.templates, event.data.templateId) };
     default: {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
-import { planApply, type PlannedEvent } from './apply.js';
-import type { ConfigFile } from './config-file.js';
+import { planApply, subjectOf, type PlannedEvent } from './apply.js';
+import { parseConfigFile, type ConfigFile } from './config-file.js';
 
 type FileService = ConfigFile['services'][number];
 
@@ -15,12 +15,13 @@ const svc = (id: string, over: Partial<FileService> = {}): FileService => ({
   name: `Service ${id}`,
   description: '',
   integrationKeys: [{ name: 'am', key: KEY_1 }],
+  routing: null,
   ...over,
 });
-const file = (...services: FileService[]): ConfigFile => ({ services, heartbeats: [] });
+const file = (...services: FileService[]): ConfigFile => ({ services, heartbeats: [], calendars: [], templates: [], schedules: [], escalationPolicies: [], maintenanceWindows: [] });
 
 /** Appends planned events to a state as the log would, with made-up metadata. */
-function applied(state: ConfigState, planned: PlannedEvent[]): ConfigState {
+function applied(state: ConfigState, planned: readonly PlannedEvent[]): ConfigState {
   return planned.reduce(
     (s, p, i) =>
       evolveConfig(s, { ...p, id: `id-${i}`, v: 1, occurredAt: '2026-01-01T00:00:00.000Z', causationId: null, correlationId: 't' }),
@@ -83,5 +84,163 @@ describe('planApply', () => {
       { type: 'ServiceRemoved', data: { serviceId: 'b' } },
     ]);
     expect(applied(current, planned).services.size).toBe(0);
+  });
+});
+
+const FULL = `
+services:
+  - id: web
+    name: Web
+    integrationKeys: [{ name: am, key: ${KEY_1} }]
+    routing:
+      escalationPolicy: p1
+      template: t1
+      ackTimeout: 30m
+      rules:
+        - { name: fra, when: 'has(labels.site) && labels.site == "fra1"', severity: critical, ticket: jira, continue: true }
+        - { name: biz, when: 'calendars.biz', escalationPolicy: p2, template: t1 }
+heartbeats:
+  - { id: web-canary, name: Canary, service: web, interval: 5m }
+calendars:
+  - { id: biz, name: Biz, timeZone: Europe/Berlin, hours: [{ days: [mon, fri], from: "09:00", to: "17:00" }] }
+templates:
+  - { id: t1, name: T1, channels: { sms: "{{ alert.summary }}" } }
+schedules:
+  - id: s1
+    name: S1
+    timeZone: Europe/Berlin
+    rotations:
+      - { id: r1, type: weekly, start: "2026-01-05T09:00", members: [alice, bob] }
+    overrides:
+      - { kind: add, user: carol, start: "2026-02-02T09:00", end: "2026-02-03T09:00" }
+escalationPolicies:
+  - { id: p1, name: P1, steps: [{ delay: 5m, targets: [{ schedule: s1 }] }, { delay: 10m, targets: [{ user: carol }, { slack: "#noc" }] }] }
+  - { id: p2, name: P2, repeat: 2, steps: [{ delay: 5m, untilAllAck: true, targets: [{ rotation: s1/r1 }] }] }
+maintenanceWindows:
+  - { id: m1, name: M1, timeZone: Europe/Berlin, start: "2026-03-10T22:00", end: "2026-03-11T04:00", labels: { site: fra1 } }
+`;
+const full = (text = FULL): ConfigFile => parseConfigFile(text, 'f.yaml');
+
+describe('planApply: schedules, policies, routing, calendars, templates, maintenance windows', () => {
+  it('on an empty state plans every element, referenced things first, on its own subject', () => {
+    const planned = planApply(initialConfigState(), full(), false);
+    expect(planned.map((p) => `${p.type} ${subjectOf(p)}`)).toStrictEqual([
+      'ServiceConfigured config.service.web',
+      'TemplateVersionPublished config.template.t1',
+      'HeartbeatMonitorConfigured config.heartbeat.web-canary',
+      'CalendarConfigured config.calendar.biz',
+      'ScheduleConfigured config.schedule.s1',
+      'EscalationPolicyConfigured config.policy.p1',
+      'EscalationPolicyConfigured config.policy.p2',
+      'RoutingConfigured config.routing.web',
+      'MaintenanceWindowConfigured config.maintenance.m1',
+    ]);
+  });
+
+  it('builds the contract events from the file', () => {
+    const planned = planApply(initialConfigState(), full(), false);
+    const find = (type: PlannedEvent['type'], id: string) => planned.find((p) => p.type === type && subjectOf(p).endsWith(`.${id}`))?.data;
+    expect(find('RoutingConfigured', 'web')).toStrictEqual({
+      serviceId: 'web',
+      escalationPolicyId: 'p1',
+      templateId: 't1',
+      ackTimeoutSeconds: 1800,
+      rules: [
+        { name: 'fra', when: 'has(labels.site) && labels.site == "fra1"', policyId: null, templateId: null, severity: 'critical', ticket: 'jira', suppress: false, continue: true },
+        { name: 'biz', when: 'calendars.biz', policyId: 'p2', templateId: 't1', severity: null, ticket: null, suppress: false, continue: false },
+      ],
+    });
+    expect(find('ScheduleConfigured', 's1')).toStrictEqual({
+      scheduleId: 's1',
+      name: 'S1',
+      timeZone: 'Europe/Berlin',
+      rotations: [{ id: 'r1', name: 'r1', type: 'weekly', shiftLength: 1, start: '2026-01-05T09:00:00+01:00', members: ['alice', 'bob'], restrictions: [] }],
+      overrides: [{ kind: 'add', userId: 'carol', replaces: null, start: '2026-02-02T09:00:00+01:00', end: '2026-02-03T09:00:00+01:00' }],
+      temporary: [],
+    });
+    expect(find('EscalationPolicyConfigured', 'p2')).toStrictEqual({
+      policyId: 'p2',
+      name: 'P2',
+      repeat: 2,
+      steps: [{ delaySeconds: 300, untilAllAck: true, targets: [{ type: 'rotation', scheduleId: 's1', rotationId: 'r1' }] }],
+    });
+    expect(find('TemplateVersionPublished', 't1')).toStrictEqual({
+      templateId: 't1',
+      version: 1,
+      name: 'T1',
+      description: '',
+      channels: { slack: null, teams: null, emailSubject: null, emailHtml: null, emailText: null, sms: '{{ alert.summary }}', voice: null, webhook: null },
+      variables: { required: [], optional: [] },
+      createdBy: 'oncall apply',
+    });
+  });
+
+  it('plans nothing once the plan is applied, even with prune', () => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
+    expect(planApply(state, full(), true)).toStrictEqual([]);
+  });
+
+  it.each<[string, string, string]>([
+    ['a schedule member', 'members: [alice, bob]', 'ScheduleConfigured'],
+    ['a step delay', 'delay: 10m', 'EscalationPolicyConfigured'],
+    ['a rule condition', "when: 'calendars.biz'", 'RoutingConfigured'],
+    ['a holiday', 'from: "09:00", to: "17:00" }]', 'CalendarConfigured'],
+    ['a window label', 'labels: { site: fra1 }', 'MaintenanceWindowConfigured'],
+  ])('plans exactly one event for a change of %s', (_, find, type) => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
+    const replacement: Record<string, string> = {
+      ScheduleConfigured: 'members: [bob, alice]',
+      EscalationPolicyConfigured: 'delay: 15m',
+      RoutingConfigured: "when: '!calendars.biz'",
+      CalendarConfigured: 'from: "09:00", to: "17:00" }], holidays: ["2026-12-25"]',
+      MaintenanceWindowConfigured: 'labels: { site: fra2 }',
+    };
+    const changed = full(FULL.replace(find, replacement[type] ?? ''));
+    const planned = planApply(state, changed, false);
+    expect(planned.map((p) => p.type)).toStrictEqual([type]);
+    expect(planApply(applied(state, planned), changed, false)).toStrictEqual([]);
+  });
+
+  it('a changed template gets the next version; an unchanged one nothing', () => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
+    const changed = full(FULL.replace('sms: "{{ alert.summary }}"', 'sms: "[{{ alert.severity }}] {{ alert.summary }}"'));
+    const planned = planApply(state, changed, false, { createdBy: 'alice' });
+    expect(planned).toMatchObject([{ type: 'TemplateVersionPublished', data: { templateId: 't1', version: 2, createdBy: 'alice', channels: { sms: '[{{ alert.severity }}] {{ alert.summary }}' } } }]);
+    const after = applied(state, planned);
+    expect(after.templates.get('t1')?.version).toBe(2);
+    expect(planApply(after, changed, false, { createdBy: 'bob' })).toStrictEqual([]);
+  });
+
+  it('a template removed and listed again continues after the highest version ever published', () => {
+    expect(planApply(initialConfigState(), full(), false, { templateVersions: new Map([['t1', 4]]) })).toContainEqual(
+      expect.objectContaining({ type: 'TemplateVersionPublished', data: expect.objectContaining({ templateId: 't1', version: 5 }) as unknown }),
+    );
+  });
+
+  it('a service that loses its routing block keeps its routing unless pruned', () => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
+    const withoutRouting = full();
+    const web = withoutRouting.services[0]!;
+    withoutRouting.services[0] = { ...web, routing: null };
+    expect(planApply(state, withoutRouting, false)).toStrictEqual([]);
+    expect(planApply(state, withoutRouting, true)).toStrictEqual([{ type: 'RoutingRemoved', data: { serviceId: 'web' } }]);
+  });
+
+  it('with prune, an empty file removes everything, referring things first', () => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
+    const planned = planApply(state, file(), true);
+    expect(planned.map((p) => `${p.type} ${subjectOf(p)}`)).toStrictEqual([
+      'MaintenanceWindowRemoved config.maintenance.m1',
+      'RoutingRemoved config.routing.web',
+      'HeartbeatMonitorRemoved config.heartbeat.web-canary',
+      'ServiceRemoved config.service.web',
+      'EscalationPolicyRemoved config.policy.p1',
+      'EscalationPolicyRemoved config.policy.p2',
+      'ScheduleRemoved config.schedule.s1',
+      'TemplateRemoved config.template.t1',
+      'CalendarRemoved config.calendar.biz',
+    ]);
+    const empty = applied(state, planned);
+    expect([empty.services, empty.routing, empty.schedules, empty.policies, empty.calendars, empty.templates, empty.maintenance, empty.heartbeats].map((m) => m.size)).toStrictEqual([0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });

@@ -1,45 +1,177 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, JetStreamApiError } from '@nats-io/jetstream';
-import { encodeEvent, makeEvent, stableUuid, subjects, type EventData } from '@oncall/contracts';
+import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from '@nats-io/jetstream';
+import { decodeEvent, encodeEvent, makeEvent, stableUuid, STREAMS, subjects, type EventData } from '@oncall/contracts';
 import { loadConfig, sha256Hex, type ConfigState } from '@oncall/shared';
 import type { ConfigFile } from './config-file.js';
 
-export type PlannedEvent =
-  | { type: 'ServiceConfigured'; data: EventData<'ServiceConfigured'> }
-  | { type: 'ServiceRemoved'; data: EventData<'ServiceRemoved'> }
-  | { type: 'HeartbeatMonitorConfigured'; data: EventData<'HeartbeatMonitorConfigured'> }
-  | { type: 'HeartbeatMonitorRemoved'; data: EventData<'HeartbeatMonitorRemoved'> };
+type Planned<T extends PlannedType> = { type: T; data: EventData<T> };
+type PlannedType =
+  | 'ServiceConfigured'
+  | 'ServiceRemoved'
+  | 'HeartbeatMonitorConfigured'
+  | 'HeartbeatMonitorRemoved'
+  | 'CalendarConfigured'
+  | 'CalendarRemoved'
+  | 'TemplateVersionPublished'
+  | 'TemplateRemoved'
+  | 'ScheduleConfigured'
+  | 'ScheduleRemoved'
+  | 'EscalationPolicyConfigured'
+  | 'EscalationPolicyRemoved'
+  | 'RoutingConfigured'
+  | 'RoutingRemoved'
+  | 'MaintenanceWindowConfigured'
+  | 'MaintenanceWindowRemoved';
+export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
-/**
- * What must be appended to make the log say what the file says. Pure: the same file against
- * the same state plans nothing, so applying a file twice changes nothing. Services missing
- * from the file are removed only with `prune`.
- */
-export function planApply(current: ConfigState, file: ConfigFile, prune: boolean): PlannedEvent[] {
-  const planned: PlannedEvent[] = [];
-  for (const s of file.services) {
-    const desired: EventData<'ServiceConfigured'> = {
+export type PlanOptions = {
+  /** `createdBy` of new template versions. Default "oncall apply". */
+  createdBy?: string;
+  /**
+   * Highest version ever published per template, including removed ones (the state forgets a
+   * removed template; a re-added one must not reuse its version numbers).
+   */
+  templateVersions?: ReadonlyMap<string, number>;
+};
+
+/** JSON with object keys sorted, so equal content compares equal whatever the key order. */
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+const same = (a: unknown, b: unknown): boolean => stable(a) === stable(b);
+
+/** The events the file's elements stand for, in the order they are appended (referenced things first). */
+function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceConfigured'>>; rest: PlannedEvent[] } {
+  const services = file.services.map(
+    (s): EventData<'ServiceConfigured'> => ({
       serviceId: s.id,
       name: s.name,
       description: s.description,
       integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: sha256Hex(k.key) })),
-    };
-    const existing = current.services.get(s.id);
-    if (!existing || canonical(existing) !== canonical(desired)) planned.push({ type: 'ServiceConfigured', data: desired });
+    }),
+  );
+  const rest: PlannedEvent[] = [
+    ...file.heartbeats.map((h): PlannedEvent => ({ type: 'HeartbeatMonitorConfigured', data: { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval } })),
+    ...file.calendars.map((c): PlannedEvent => ({ type: 'CalendarConfigured', data: { calendarId: c.id, name: c.name, timeZone: c.timeZone, hours: c.hours, holidays: c.holidays } })),
+    ...file.schedules.map(
+      (s): PlannedEvent => ({
+        type: 'ScheduleConfigured',
+        data: {
+          scheduleId: s.id,
+          name: s.name,
+          timeZone: s.timeZone,
+          rotations: s.rotations.map((r) => ({ id: r.id, name: r.name, type: r.type, shiftLength: r.shiftLength, start: r.start, members: r.members, restrictions: r.restrictions })),
+          overrides: s.overrides.map((o) => ({ kind: o.kind, userId: o.user, replaces: o.replaces, start: o.start, end: o.end })),
+          temporary: s.temporary,
+        },
+      }),
+    ),
+    ...file.escalationPolicies.map(
+      (p): PlannedEvent => ({
+        type: 'EscalationPolicyConfigured',
+        data: { policyId: p.id, name: p.name, repeat: p.repeat, steps: p.steps.map((s) => ({ delaySeconds: s.delay, targets: s.targets, untilAllAck: s.untilAllAck })) },
+      }),
+    ),
+    ...file.services.flatMap((s): PlannedEvent[] =>
+      s.routing === null
+        ? []
+        : [
+            {
+              type: 'RoutingConfigured',
+              data: {
+                serviceId: s.id,
+                escalationPolicyId: s.routing.escalationPolicy,
+                templateId: s.routing.template,
+                ackTimeoutSeconds: s.routing.ackTimeout,
+                rules: s.routing.rules.map((r) => ({
+                  name: r.name,
+                  when: r.when,
+                  policyId: r.escalationPolicy,
+                  templateId: r.template,
+                  severity: r.severity,
+                  ticket: r.ticket,
+                  suppress: r.suppress,
+                  continue: r.continue,
+                })),
+              },
+            },
+          ],
+    ),
+    ...file.maintenanceWindows.map(
+      (w): PlannedEvent => ({
+        type: 'MaintenanceWindowConfigured',
+        data: { windowId: w.id, name: w.name, start: w.start, end: w.end, services: w.services, labels: w.labels, when: w.when, mode: w.mode },
+      }),
+    ),
+  ];
+  return { services, rest };
+}
+
+/** What the state holds for the element a Configured event describes, if anything. */
+function existing(current: ConfigState, p: PlannedEvent): unknown {
+  switch (p.type) {
+    case 'HeartbeatMonitorConfigured':
+      return current.heartbeats.get(p.data.monitorId);
+    case 'CalendarConfigured':
+      return current.calendars.get(p.data.calendarId);
+    case 'ScheduleConfigured':
+      return current.schedules.get(p.data.scheduleId);
+    case 'EscalationPolicyConfigured':
+      return current.policies.get(p.data.policyId);
+    case 'RoutingConfigured':
+      return current.routing.get(p.data.serviceId);
+    case 'MaintenanceWindowConfigured':
+      return current.maintenance.get(p.data.windowId);
+    default:
+      return undefined;
   }
-  for (const h of file.heartbeats) {
-    const desired: EventData<'HeartbeatMonitorConfigured'> = { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval };
-    const existing = current.heartbeats.get(h.id);
-    if (!existing || JSON.stringify([existing.serviceId, existing.name, existing.intervalSeconds]) !== JSON.stringify([desired.serviceId, desired.name, desired.intervalSeconds])) {
-      planned.push({ type: 'HeartbeatMonitorConfigured', data: desired });
-    }
+}
+
+const templateContent = (t: Pick<EventData<'TemplateVersionPublished'>, 'name' | 'description' | 'channels' | 'variables'>) => [t.name, t.description, t.channels, t.variables];
+
+/**
+ * What must be appended to make the log say what the file says. Pure: the same file against
+ * the same state plans nothing, so applying a file twice changes nothing. Elements missing
+ * from the file are removed only with `prune`. A template whose content differs from its latest
+ * version gets a new version (latest + 1); versions are never rewritten.
+ */
+export function planApply(current: ConfigState, file: ConfigFile, prune: boolean, opts: PlanOptions = {}): PlannedEvent[] {
+  const planned: PlannedEvent[] = [];
+  const { services, rest } = desiredEvents(file);
+  for (const desired of services) {
+    const old = current.services.get(desired.serviceId);
+    if (!old || canonicalService(old) !== canonicalService(desired)) planned.push({ type: 'ServiceConfigured', data: desired });
   }
-  if (prune) {
-    const wanted = new Set(file.services.map((s) => s.id));
-    for (const id of current.services.keys()) if (!wanted.has(id)) planned.push({ type: 'ServiceRemoved', data: { serviceId: id } });
-    const monitors = new Set(file.heartbeats.map((h) => h.id));
-    for (const id of current.heartbeats.keys()) if (!monitors.has(id)) planned.push({ type: 'HeartbeatMonitorRemoved', data: { monitorId: id } });
+  for (const t of file.templates) {
+    const latest = current.templates.get(t.id);
+    if (latest && same(templateContent(latest), templateContent(t))) continue;
+    const version = Math.max(latest?.version ?? 0, opts.templateVersions?.get(t.id) ?? 0) + 1;
+    planned.push({
+      type: 'TemplateVersionPublished',
+      data: { templateId: t.id, version, name: t.name, description: t.description, channels: t.channels, variables: t.variables, createdBy: opts.createdBy ?? 'oncall apply' },
+    });
   }
+  for (const p of rest) {
+    const old = existing(current, p);
+    if (old === undefined || !same(old, p.data)) planned.push(p);
+  }
+  if (!prune) return planned;
+
+  // Removals: what refers to others goes first, so no reader sees a dangling reference.
+  const missing = <V>(state: ReadonlyMap<string, V>, wanted: Iterable<string>): string[] => {
+    const keep = new Set(wanted);
+    return [...state.keys()].filter((id) => !keep.has(id));
+  };
+  for (const id of missing(current.maintenance, file.maintenanceWindows.map((w) => w.id))) planned.push({ type: 'MaintenanceWindowRemoved', data: { windowId: id } });
+  for (const id of missing(current.routing, file.services.filter((s) => s.routing !== null).map((s) => s.id))) planned.push({ type: 'RoutingRemoved', data: { serviceId: id } });
+  for (const id of missing(current.heartbeats, file.heartbeats.map((h) => h.id))) planned.push({ type: 'HeartbeatMonitorRemoved', data: { monitorId: id } });
+  for (const id of missing(current.services, file.services.map((s) => s.id))) planned.push({ type: 'ServiceRemoved', data: { serviceId: id } });
+  for (const id of missing(current.policies, file.escalationPolicies.map((p) => p.id))) planned.push({ type: 'EscalationPolicyRemoved', data: { policyId: id } });
+  for (const id of missing(current.schedules, file.schedules.map((s) => s.id))) planned.push({ type: 'ScheduleRemoved', data: { scheduleId: id } });
+  for (const id of missing(current.templates, file.templates.map((t) => t.id))) planned.push({ type: 'TemplateRemoved', data: { templateId: id } });
+  for (const id of missing(current.calendars, file.calendars.map((c) => c.id))) planned.push({ type: 'CalendarRemoved', data: { calendarId: id } });
   return planned;
 }
 
@@ -52,6 +184,24 @@ export function subjectOf(p: PlannedEvent): string {
     case 'HeartbeatMonitorConfigured':
     case 'HeartbeatMonitorRemoved':
       return subjects.config('heartbeat', p.data.monitorId);
+    case 'CalendarConfigured':
+    case 'CalendarRemoved':
+      return subjects.config('calendar', p.data.calendarId);
+    case 'TemplateVersionPublished':
+    case 'TemplateRemoved':
+      return subjects.config('template', p.data.templateId);
+    case 'ScheduleConfigured':
+    case 'ScheduleRemoved':
+      return subjects.config('schedule', p.data.scheduleId);
+    case 'EscalationPolicyConfigured':
+    case 'EscalationPolicyRemoved':
+      return subjects.config('policy', p.data.policyId);
+    case 'RoutingConfigured':
+    case 'RoutingRemoved':
+      return subjects.config('routing', p.data.serviceId);
+    case 'MaintenanceWindowConfigured':
+    case 'MaintenanceWindowRemoved':
+      return subjects.config('maintenance', p.data.windowId);
     default: {
       const _never: never = p;
       return _never;
@@ -59,22 +209,54 @@ export function subjectOf(p: PlannedEvent): string {
   }
 }
 
-function canonical(s: EventData<'ServiceConfigured'>): string {
+function canonicalService(s: EventData<'ServiceConfigured'>): string {
   const keys = [...s.integrationKeys].sort((a, b) => a.keyHash.localeCompare(b.keyHash));
   return JSON.stringify([s.serviceId, s.name, s.description, keys.map((k) => [k.name, k.keyHash])]);
 }
 
+/**
+ * Highest published version of templates that the state no longer holds but whose subject has
+ * history (removed with prune). Read from the log only in that rare case.
+ */
+async function removedTemplateVersions(nc: NatsConnection, ids: string[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  if (ids.length === 0) return versions;
+  const filters = ids.map((id) => subjects.config('template', id));
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(STREAMS.config, { subjects_filter: subjects.config('template', '*') });
+  if (!filters.some((f) => info.state.subjects?.[f])) return versions;
+  const consumer = await jetstream(nc).consumers.get(STREAMS.config, { filter_subjects: filters, deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    const event = decodeEvent(m.data);
+    if (event.type === 'TemplateVersionPublished') versions.set(event.data.templateId, Math.max(versions.get(event.data.templateId) ?? 0, event.data.version));
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  return versions;
+}
+
 const WRONG_LAST_SEQUENCE = 10071;
+
+export type ApplyOptions = {
+  prune?: boolean;
+  /** Correlation id of the appended events. */
+  actor?: string;
+  /** `createdBy` of new template versions. Default "oncall apply". */
+  createdBy?: string;
+};
 
 /**
  * Appends the planned configuration events. Each append expects the subject's last sequence
  * as read, so a concurrent writer makes us re-read and re-plan instead of overwriting.
  */
-export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: { prune?: boolean; actor?: string } = {}): Promise<PlannedEvent[]> {
+export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: ApplyOptions = {}): Promise<PlannedEvent[]> {
   const js = jetstream(nc);
   for (let attempt = 1; ; attempt++) {
     const { state, subjectSeq } = await loadConfig(nc);
-    const planned = planApply(state, file, opts.prune ?? false);
+    const forgotten = file.templates.filter((t) => !state.templates.has(t.id) && subjectSeq.has(subjects.config('template', t.id))).map((t) => t.id);
+    const templateVersions = await removedTemplateVersions(nc, forgotten);
+    const planned = planApply(state, file, opts.prune ?? false, { createdBy: opts.createdBy, templateVersions });
     try {
       for (const p of planned) {
         const subject = subjectOf(p);

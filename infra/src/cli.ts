@@ -1,7 +1,9 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, commonEnv, ensureTopology, parseEnv } from '@oncall/shared';
+import { connectNats, createLogger, commonEnv, ensureTopology, parseEnv, userDirectory, type UserDirectory } from '@oncall/shared';
 import { z } from 'zod';
-import { readConfigFile } from './config-file.js';
+import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from './config-file.js';
+import { readUsersFile } from './users-file.js';
 import { applyConfig, subjectOf } from './apply.js';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
@@ -12,7 +14,12 @@ import { alertHistory } from './history.js';
 const USAGE = `usage: oncall <command>
 
   up                     start the whole pipeline (embedded NATS + PostgreSQL unless NATS_URL / DATABASE_URL are set)
-  apply -f <file.yaml>   append the configuration the file declares (services, integration keys); --prune removes services not in it
+  apply -f <file.yaml> [--users <users.yaml>] [--prune]
+                         check the file (shapes, references, CEL rules, time zones, users) and append what changed:
+                         services, heartbeats, calendars, templates, schedules, escalation policies, routing,
+                         maintenance windows. Users are checked against --users, else USER_SERVICE_URL, else not
+                         (with a warning). Any problem: every one is printed and nothing is appended.
+                         --prune also removes what the file no longer lists
   replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over
   alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
                          list alerts through query-api's gRPC AlertService, one JSON line each
@@ -50,14 +57,28 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'apply': {
-      const { values } = parseArgs({ args: rest, options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false }, users: { type: 'string' } },
+      });
       if (!values.file) throw new UsageError('apply needs -f <file.yaml>');
-      const file = await readConfigFile(values.file);
+      const users = await userSource(values.users, process.env.USER_SERVICE_URL);
+      let checked;
+      try {
+        checked = await readAndCheckConfigFile(values.file, users.options);
+      } catch (err) {
+        if (!(err instanceof ConfigFileError)) throw err;
+        process.stderr.write(`${err.message}\noncall: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${values.file}; nothing applied\n`);
+        return 1;
+      } finally {
+        users.close();
+      }
+      for (const warning of checked.warnings) process.stderr.write(`warning: ${warning}\n`);
       const env = parseEnv(CliEnv);
       const nc = await connectNats(env.NATS_URL, 'oncall-apply', log);
       try {
         await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
-        const applied = await applyConfig(nc, file, { prune: values.prune, actor: 'oncall-apply' });
+        const applied = await applyConfig(nc, checked.file, { prune: values.prune, actor: 'oncall-apply', createdBy: osUser() ?? 'oncall apply' });
         process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
         await nc.drain();
@@ -113,6 +134,28 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** Where `apply` checks users: a users file, else kneutral-api's UserService, else nowhere. */
+async function userSource(usersFile: string | undefined, userServiceUrl: string | undefined): Promise<{ options: ConfigCheckOptions; close: () => void }> {
+  if (usersFile) {
+    const ids = new Set((await readUsersFile(usersFile)).users.map((u) => u.id));
+    return { options: { knownUsers: () => ids, usersSource: usersFile }, close: () => undefined };
+  }
+  if (userServiceUrl) {
+    const directory: UserDirectory = userDirectory(userServiceUrl, { ttlMs: 0 });
+    const knownUsers = async (ids: string[]) => new Set((await directory.getUsers(ids)).users.keys());
+    return { options: { knownUsers, usersSource: `UserService at ${userServiceUrl}` }, close: () => directory.close() };
+  }
+  return { options: {}, close: () => undefined };
+}
+
+function osUser(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -1,87 +1,59 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { SECTIONS } from './config/schemas.js';
+import {
+  checkTemplates,
+  checkUsers,
+  crossCheck,
+  type BrokenIds,
+  type Issue,
+  type KnownUsers,
+  type ParsedSections,
+  type SectionName,
+  type TemplateValidator,
+} from './config/references.js';
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use 1-63 lower-case letters, digits and dashes');
+export type { KnownUsers, TemplateValidator, TemplateProblem, TemplateToValidate } from './config/references.js';
 
-const IntegrationKey = z
-  .object({
-    name: z.string().min(1).max(100),
-    key: z.string().min(16, 'integration keys need at least 16 characters').max(256).regex(/^\S+$/, 'no white space'),
-  })
-  .strict();
-
-const Service = z
-  .object({
-    id: Slug,
-    name: z.string().min(1).max(200),
-    description: z.string().max(2000).default(''),
-    integrationKeys: z.array(IntegrationKey).default([]),
-  })
-  .strict();
-
-const DURATION = /^(\d+)(s|m|h|d)$/;
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-
-/** "30s", "5m", "25h", "7d" → seconds. */
-const Interval = z
-  .string()
-  .regex(DURATION, 'use a number and a unit: 30s, 5m, 25h, 7d')
-  .transform((v) => {
-    const [, n, unit] = DURATION.exec(v)!;
-    return Number(n) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
-  })
-  .refine((s) => s >= 10 && s <= 30 * 86400, 'must be between 10s and 30d');
-
-const Heartbeat = z
-  .object({
-    id: Slug,
-    name: z.string().min(1).max(200),
-    service: Slug,
-    interval: Interval,
-  })
-  .strict();
+const list = <T extends z.ZodTypeAny>(element: T) =>
+  z
+    .array(element)
+    .nullish()
+    .transform((v): Array<z.output<T>> => v ?? []);
 
 /**
- * The declarative configuration file (`oncall apply -f`). Unknown keys are errors, so a typo
- * does not silently drop a setting. Later issues add schedules, policies, rules and templates.
+ * The declarative configuration file (`oncall apply -f`): services (with their routing),
+ * heartbeat monitors, business-hours calendars, notification templates, on-call schedules,
+ * escalation policies and maintenance windows. Unknown keys are errors, so a typo does not
+ * silently drop a setting. The format is documented in docs/configuration.md.
+ *
+ * This schema describes the whole file; `parseConfigFile` parses it element by element so that
+ * one broken element does not hide the problems of the others, and adds the checks across
+ * elements (duplicate ids, references, calendars named in CEL).
  */
 export const ConfigFile = z
   .object({
-    services: z
-      .array(Service)
-      .nullish()
-      .transform((s) => s ?? []),
-    heartbeats: z
-      .array(Heartbeat)
-      .nullish()
-      .transform((h) => h ?? []),
+    services: list(SECTIONS.services),
+    heartbeats: list(SECTIONS.heartbeats),
+    calendars: list(SECTIONS.calendars),
+    templates: list(SECTIONS.templates),
+    schedules: list(SECTIONS.schedules),
+    escalationPolicies: list(SECTIONS.escalationPolicies),
+    maintenanceWindows: list(SECTIONS.maintenanceWindows),
   })
-  .strict()
-  .superRefine((file, ctx) => {
-    const ids = new Map<string, number>();
-    const keys = new Map<string, string>();
-    file.services.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['services', i, 'id'], message: `duplicate service id "${s.id}" (also services[${ids.get(s.id)}])` });
-      if (!ids.has(s.id)) ids.set(s.id, i);
-      s.integrationKeys.forEach((k, j) => {
-        const where = `services[${i}].integrationKeys[${j}]`;
-        const other = keys.get(k.key);
-        if (other) ctx.addIssue({ code: 'custom', path: ['services', i, 'integrationKeys', j, 'key'], message: `the same key is used by ${other}` });
-        if (!other) keys.set(k.key, where);
-      });
-    });
-    const monitors = new Set<string>();
-    file.heartbeats.forEach((h, i) => {
-      if (monitors.has(h.id)) ctx.addIssue({ code: 'custom', path: ['heartbeats', i, 'id'], message: `duplicate heartbeat id "${h.id}"` });
-      monitors.add(h.id);
-      if (!ids.has(h.service)) ctx.addIssue({ code: 'custom', path: ['heartbeats', i, 'service'], message: `no service "${h.service}" in this file` });
-    });
-  });
+  .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
+/** Every problem of a file, one per line: `<file>: <path>: <message>`. */
 export class ConfigFileError extends Error {
   override readonly name = 'ConfigFileError';
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[], options?: ErrorOptions) {
+    const list = typeof problems === 'string' ? problems.split('\n') : problems;
+    super(list.join('\n'), options);
+    this.problems = list;
+  }
 }
 
 /** Formats a path like `services[0].integrationKeys[1].key`. */
@@ -89,28 +61,113 @@ function formatPath(path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
 }
 
-/** Parses YAML text; every problem is reported as `<file>: <field>: <message>`. */
-export function parseConfigFile(text: string, fileName: string): ConfigFile {
+const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+const TopLevel = z.object(Object.fromEntries(SECTION_NAMES.map((s) => [s, z.unknown()]))).strict();
+const SectionList = z.array(z.unknown()).nullish();
+
+type Analysis = { parsed: ParsedSections; issues: Issue[] };
+
+/** YAML, then every element on its own, then the checks across elements. */
+function analyse(text: string, fileName: string): Analysis {
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
-    throw new ConfigFileError(`${fileName}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigFileError([`${fileName}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
   }
-  const result = ConfigFile.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigFileError(result.error.issues.map((i) => `${fileName}: ${formatPath(i.path)}: ${i.message}`).join('\n'));
+  const issues: Issue[] = [];
+  const top = TopLevel.safeParse(raw);
+  if (!top.success) issues.push(...top.error.issues.map((i) => ({ path: i.path, message: i.message })));
+  const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+
+  const parsed = Object.fromEntries(SECTION_NAMES.map((s) => [s, []])) as unknown as ParsedSections;
+  const broken = Object.fromEntries(SECTION_NAMES.map((s) => [s, new Set<string>()])) as unknown as BrokenIds;
+  for (const section of SECTION_NAMES) {
+    const items = SectionList.safeParse(record[section]);
+    if (!items.success) {
+      issues.push(...items.error.issues.map((i) => ({ path: [section, ...i.path], message: i.message })));
+      continue;
+    }
+    (items.data ?? []).forEach((item, at) => {
+      const result = SECTIONS[section].safeParse(item);
+      if (result.success) {
+        (parsed[section] as Array<{ at: number; value: unknown }>).push({ at, value: result.data });
+        return;
+      }
+      issues.push(...result.error.issues.map((i) => ({ path: [section, at, ...i.path], message: i.message })));
+      const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+      if (typeof id === 'string') broken[section].add(id);
+    });
   }
-  return result.data;
+  issues.push(...crossCheck(parsed, broken));
+  return { parsed, issues };
+}
+
+const lines = (fileName: string, issues: Issue[]): string[] => issues.map((i) => `${fileName}: ${formatPath(i.path)}: ${i.message}`);
+
+function fileOf(parsed: ParsedSections): ConfigFile {
+  const values = <S extends SectionName>(s: S) => parsed[s].map((e) => e.value);
+  return {
+    services: values('services'),
+    heartbeats: values('heartbeats'),
+    calendars: values('calendars'),
+    templates: values('templates'),
+    schedules: values('schedules'),
+    escalationPolicies: values('escalationPolicies'),
+    maintenanceWindows: values('maintenanceWindows'),
+  };
+}
+
+/**
+ * Parses YAML text and checks everything that needs nothing but the file: shapes, durations,
+ * time zones, times, CEL conditions (with their line and column), ids and references. Every
+ * problem is reported as `<file>: <field>: <message>`, one per line. Users are not checked.
+ */
+export function parseConfigFile(text: string, fileName: string): ConfigFile {
+  const { parsed, issues } = analyse(text, fileName);
+  if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
+  return fileOf(parsed);
+}
+
+export type ConfigCheckOptions = {
+  /** Which user ids exist; without it users are not checked and a warning says so. */
+  knownUsers?: KnownUsers;
+  /** Where the users come from, for messages (`users.yaml`, `UserService at host:port`). */
+  usersSource?: string;
+  /** The dispatcher's template validator (liquid syntax, variables). */
+  validateTemplate?: TemplateValidator;
+};
+
+export type CheckedConfigFile = { file: ConfigFile; warnings: string[] };
+
+/**
+ * `parseConfigFile` plus the checks that need the outside: users against `knownUsers`, templates
+ * against `validateTemplate`. All problems of the file are reported together, file checks first.
+ */
+export async function checkConfigFile(text: string, fileName: string, opts: ConfigCheckOptions = {}): Promise<CheckedConfigFile> {
+  const { parsed, issues } = analyse(text, fileName);
+  const warnings: string[] = [];
+  if (opts.knownUsers) issues.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory')));
+  else warnings.push(`${fileName}: users not checked: no user source given (oncall apply --users <file>)`);
+  if (opts.validateTemplate) issues.push(...(await checkTemplates(parsed.templates, opts.validateTemplate)));
+  if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
+  return { file: fileOf(parsed), warnings };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigFileError([`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`], { cause: err });
+  }
 }
 
 export async function readConfigFile(path: string): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigFileError(`${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseConfigFile(text, path);
+  return parseConfigFile(await readText(path), path);
+}
+
+/** `readConfigFile` with the checks of `checkConfigFile`. */
+export async function readAndCheckConfigFile(path: string, opts: ConfigCheckOptions = {}): Promise<CheckedConfigFile> {
+  return checkConfigFile(await readText(path), path, opts);
 }

@@ -1,0 +1,158 @@
+import type { z } from 'zod';
+import type { TemplateChannels } from '@oncall/contracts';
+import { CHANNEL_PATH, compiled, type SECTIONS } from './schemas.js';
+
+/**
+ * Checks across elements of the configuration file: duplicate ids, references between sections
+ * (heartbeat → service, routing → policy/template/calendar, policy → schedule/rotation, window →
+ * service/calendar) and users (through an injected lookup). There are no policy → policy
+ * references, so escalation cycles cannot be written: a policy only names users, schedules,
+ * rotations and channels.
+ */
+
+export type Path = Array<string | number>;
+export type Issue = { path: Path; message: string };
+
+type Sections = typeof SECTIONS;
+export type SectionName = keyof Sections;
+export type Element<S extends SectionName> = z.output<Sections[S]>;
+/** A parsed element with its index in the file, so errors name the right line of a list. */
+export type Indexed<T> = { at: number; value: T };
+export type ParsedSections = { [S in SectionName]: Array<Indexed<Element<S>>> };
+/** Ids of elements that failed to parse: references to them are not reported a second time. */
+export type BrokenIds = { [S in SectionName]: Set<string> };
+
+function duplicates<T>(section: string, items: Array<Indexed<T>>, idOf: (t: T) => string, what: string, issues: Issue[]): Map<string, T> {
+  const byId = new Map<string, T>();
+  const firstAt = new Map<string, number>();
+  for (const { at, value } of items) {
+    const id = idOf(value);
+    const first = firstAt.get(id);
+    if (first !== undefined) issues.push({ path: [section, at, 'id'], message: `duplicate ${what} id "${id}" (also ${section}[${first}])` });
+    else {
+      firstAt.set(id, at);
+      byId.set(id, value);
+    }
+  }
+  return byId;
+}
+
+export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
+  const issues: Issue[] = [];
+  const services = duplicates('services', parsed.services, (s) => s.id, 'service', issues);
+  const calendars = duplicates('calendars', parsed.calendars, (c) => c.id, 'calendar', issues);
+  const templates = duplicates('templates', parsed.templates, (t) => t.id, 'template', issues);
+  const schedules = duplicates('schedules', parsed.schedules, (s) => s.id, 'schedule', issues);
+  const policies = duplicates('escalationPolicies', parsed.escalationPolicies, (p) => p.id, 'escalation policy', issues);
+  duplicates('maintenanceWindows', parsed.maintenanceWindows, (w) => w.id, 'maintenance window', issues);
+
+  const refTo = (kind: string, known: Map<string, unknown>, brokenIds: Set<string>) => (id: string | null, path: Path, prefix = '') => {
+    if (id !== null && !known.has(id) && !brokenIds.has(id)) issues.push({ path, message: `${prefix}no ${kind} "${id}" in this file` });
+  };
+  const service = refTo('service', services, broken.services);
+  const policy = refTo('escalation policy', policies, broken.escalationPolicies);
+  const template = refTo('template', templates, broken.templates);
+  const schedule = refTo('schedule', schedules, broken.schedules);
+  const calendar = refTo('calendar', calendars, broken.calendars);
+  const calendarsOf = (source: string, path: Path) => {
+    for (const ref of compiled(source).calendars) calendar(ref.calendarId, path, `line ${ref.line}, column ${ref.column}: `);
+  };
+
+  const keys = new Map<string, string>();
+  for (const { at, value: s } of parsed.services) {
+    s.integrationKeys.forEach((k, j) => {
+      const other = keys.get(k.key);
+      if (other) issues.push({ path: ['services', at, 'integrationKeys', j, 'key'], message: `the same key is used by ${other}` });
+      else keys.set(k.key, `services[${at}].integrationKeys[${j}]`);
+    });
+    if (!s.routing) continue;
+    const base: Path = ['services', at, 'routing'];
+    policy(s.routing.escalationPolicy, [...base, 'escalationPolicy']);
+    template(s.routing.template, [...base, 'template']);
+    s.routing.rules.forEach((r, k) => {
+      policy(r.escalationPolicy, [...base, 'rules', k, 'escalationPolicy']);
+      template(r.template, [...base, 'rules', k, 'template']);
+      calendarsOf(r.when, [...base, 'rules', k, 'when']);
+    });
+  }
+
+  const monitors = new Set<string>();
+  for (const { at, value: h } of parsed.heartbeats) {
+    if (monitors.has(h.id)) issues.push({ path: ['heartbeats', at, 'id'], message: `duplicate heartbeat id "${h.id}"` });
+    monitors.add(h.id);
+    service(h.service, ['heartbeats', at, 'service']);
+  }
+
+  for (const { at, value: p } of parsed.escalationPolicies) {
+    p.steps.forEach((step, j) =>
+      step.targets.forEach((t, k) => {
+        const path: Path = ['escalationPolicies', at, 'steps', j, 'targets', k];
+        if (t.type === 'schedule') schedule(t.scheduleId, [...path, 'schedule']);
+        if (t.type === 'rotation') {
+          const s = schedules.get(t.scheduleId);
+          if (!s) schedule(t.scheduleId, [...path, 'rotation']);
+          else if (!s.rotations.some((r) => r.id === t.rotationId)) issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
+        }
+      }),
+    );
+  }
+
+  for (const { at, value: w } of parsed.maintenanceWindows) {
+    w.services.forEach((s, j) => service(s, ['maintenanceWindows', at, 'services', j]));
+    if (w.when !== null) calendarsOf(w.when, ['maintenanceWindows', at, 'when']);
+  }
+  return issues;
+}
+
+/** Every place the file names a user, for the user check. */
+export function userReferences(parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>): Array<{ path: Path; userId: string }> {
+  const refs: Array<{ path: Path; userId: string }> = [];
+  for (const { at, value: s } of parsed.schedules) {
+    s.rotations.forEach((r, j) => r.members.forEach((u, k) => refs.push({ path: ['schedules', at, 'rotations', j, 'members', k], userId: u })));
+    s.overrides.forEach((o, j) => {
+      refs.push({ path: ['schedules', at, 'overrides', j, 'user'], userId: o.user });
+      if (o.replaces !== null) refs.push({ path: ['schedules', at, 'overrides', j, 'replaces'], userId: o.replaces });
+    });
+    s.temporary.forEach((t, j) => t.users.forEach((u, k) => refs.push({ path: ['schedules', at, 'temporary', j, 'users', k], userId: u })));
+  }
+  for (const { at, value: p } of parsed.escalationPolicies) {
+    p.steps.forEach((step, j) =>
+      step.targets.forEach((t, k) => {
+        if (t.type === 'user') refs.push({ path: ['escalationPolicies', at, 'steps', j, 'targets', k, 'user'], userId: t.userId });
+      }),
+    );
+  }
+  return refs;
+}
+
+/** Which of these user ids exist (kneutral-api's UserService, a users file, a fixed list). */
+export type KnownUsers = (ids: string[]) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
+
+export async function checkUsers(parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>, knownUsers: KnownUsers, source: string): Promise<Issue[]> {
+  const refs = userReferences(parsed);
+  if (refs.length === 0) return [];
+  let known: ReadonlySet<string>;
+  try {
+    known = await knownUsers([...new Set(refs.map((r) => r.userId))].sort());
+  } catch (err) {
+    return [{ path: [], message: `users could not be checked against ${source}: ${err instanceof Error ? err.message : String(err)}` }];
+  }
+  return refs.filter((r) => !known.has(r.userId)).map((r) => ({ path: r.path, message: `no user "${r.userId}" in ${source}` }));
+}
+
+/** A template as the file declares it, for the dispatcher's template validator. */
+export type TemplateToValidate = Element<'templates'>;
+/** A problem the validator found: in one channel (null = the template as a whole). */
+export type TemplateProblem = { channel: keyof TemplateChannels | null; message: string };
+/** Validates templates (liquid syntax, variables); supplied by the dispatcher's template engine. */
+export type TemplateValidator = (template: TemplateToValidate) => TemplateProblem[] | Promise<TemplateProblem[]>;
+
+export async function checkTemplates(templates: Array<Indexed<TemplateToValidate>>, validate: TemplateValidator): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  for (const { at, value } of templates) {
+    for (const p of await validate(value)) {
+      issues.push({ path: p.channel === null ? ['templates', at] : ['templates', at, 'channels', ...CHANNEL_PATH[p.channel]], message: p.message });
+    }
+  }
+  return issues;
+}

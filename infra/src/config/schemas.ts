@@ -1,0 +1,420 @@
+import { z } from 'zod';
+import { Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
+import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '@oncall/shared';
+
+/**
+ * Schemas of the elements of the configuration file. Strict everywhere: an unknown key is an
+ * error, so a typo never silently drops a setting. What an element means once parsed is close
+ * to the file (ids, not event names), with durations in seconds and times as ISO 8601 with an
+ * offset; `planApply` turns elements into configuration events.
+ */
+
+/** Service and heartbeat ids (kept as they were: dashes only). */
+export const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use 1-63 lower-case letters, digits and dashes');
+/** Ids of schedules, rotations, policies, calendars, templates and maintenance windows. Underscores allowed so `calendars.noc_hours` reads in CEL. */
+export const Id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1-63 lower-case letters, digits, dashes and underscores');
+/** Ids of users as the user directory knows them; whether they exist is checked separately. */
+const UserId = z.string().min(1).max(128);
+const Name = z.string().min(1).max(200);
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** "30s", "5m", "25h", "7d" → seconds, within [min, max]. */
+export function duration(minSeconds: number, maxSeconds: number, rangeMessage: string) {
+  return z
+    .string()
+    .regex(DURATION, 'use a number and a unit: 30s, 5m, 25h, 7d')
+    .transform((v) => {
+      const [, n, unit] = DURATION.exec(v)!;
+      return Number(n) * UNIT_SECONDS[unit as keyof typeof UNIT_SECONDS];
+    })
+    .refine((s) => s >= minSeconds && s <= maxSeconds, rangeMessage);
+}
+
+/** Heartbeat interval. */
+export const Interval = duration(10, 30 * 86400, 'must be between 10s and 30d');
+
+const TimeZone = z.string().refine(isValidTimeZone, (zone) => ({ message: `unknown time zone "${zone}" (use an IANA name like Europe/Berlin or UTC)` }));
+
+/** One compile cache for the file: references are checked later from the same compiled rules. */
+export const compiled = ruleCache();
+
+/** A CEL condition; compile errors carry their position inside the source. */
+const Condition = z
+  .string()
+  .min(1)
+  .superRefine((source, ctx) => {
+    try {
+      compiled(source);
+    } catch (err) {
+      if (!(err instanceof RuleCompileError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `line ${err.line}, column ${err.column}: ${err.message}` });
+    }
+  });
+
+/** A time with an offset, or local wall-clock time in `zone`; as ISO 8601 with the zone's offset. */
+function zonedTime(text: string, zone: string | null, path: Array<string | number>, ctx: z.RefinementCtx): string {
+  if (zone === null) {
+    if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+      ctx.addIssue({ code: 'custom', path, message: 'add an offset (2026-03-02T22:00:00+01:00) or set timeZone to write local time' });
+      return text;
+    }
+    const checked = toZonedIso(text, 'UTC');
+    if (!checked.ok) ctx.addIssue({ code: 'custom', path, message: checked.message });
+    return text;
+  }
+  const result = toZonedIso(text, zone);
+  if (!result.ok) {
+    ctx.addIssue({ code: 'custom', path, message: result.message });
+    return text;
+  }
+  return result.iso;
+}
+
+function endAfterStart(start: string, end: string, path: Array<string | number>, ctx: z.RefinementCtx): void {
+  const s = Date.parse(start);
+  const e = Date.parse(end);
+  if (!Number.isNaN(s) && !Number.isNaN(e) && e <= s) ctx.addIssue({ code: 'custom', path: [...path, 'end'], message: `must be after start (${start})` });
+}
+
+// ─── Services and heartbeats ──────────────────────────────────────────────────────────────────
+
+const IntegrationKey = z
+  .object({
+    name: z.string().min(1).max(100),
+    key: z.string().min(16, 'integration keys need at least 16 characters').max(256).regex(/^\S+$/, 'no white space'),
+  })
+  .strict();
+
+const RoutingRule = z
+  .object({
+    name: z.string().min(1).max(100),
+    when: Condition,
+    escalationPolicy: Id.nullish().transform((v) => v ?? null),
+    template: Id.nullish().transform((v) => v ?? null),
+    severity: Severity.nullish().transform((v) => v ?? null),
+    ticket: z
+      .string()
+      .min(1)
+      .max(100)
+      .nullish()
+      .transform((v) => v ?? null),
+    suppress: z.boolean().default(false),
+    continue: z.boolean().default(false),
+  })
+  .strict();
+
+const Routing = z
+  .object({
+    escalationPolicy: Id.nullish().transform((v) => v ?? null),
+    template: Id.nullish().transform((v) => v ?? null),
+    /** An acknowledged alert not resolved within this time triggers again; absent = never. */
+    ackTimeout: duration(60, 7 * 86400, 'must be between 1m and 7d')
+      .nullish()
+      .transform((v) => v ?? null),
+    rules: z.array(RoutingRule).default([]),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const names = new Map<string, number>();
+    r.rules.forEach((rule, i) => {
+      const first = names.get(rule.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}" (also rules[${first}])` });
+      else names.set(rule.name, i);
+    });
+  });
+
+export const Service = z
+  .object({
+    id: Slug,
+    name: Name,
+    description: z.string().max(2000).default(''),
+    integrationKeys: z.array(IntegrationKey).default([]),
+    routing: Routing.nullish().transform((v) => v ?? null),
+  })
+  .strict();
+
+export const Heartbeat = z
+  .object({
+    id: Slug,
+    name: Name,
+    service: Slug,
+    interval: Interval,
+  })
+  .strict();
+
+// ─── Schedules ────────────────────────────────────────────────────────────────────────────────
+
+const Restriction = z
+  .object({
+    days: z.array(Weekday).min(1, 'list at least one day (mon … sun)'),
+    from: TimeOfDay,
+    to: TimeOfDay,
+  })
+  .strict();
+
+const Rotation = z
+  .object({
+    id: Id,
+    name: Name.optional(),
+    type: z.enum(['hourly', 'daily', 'weekly', 'monthly']),
+    /** Units of `type` per shift. */
+    shiftLength: z.number().int().positive().max(1000).default(1),
+    /** First handoff: with an offset, or local time in the schedule's zone. */
+    start: z.string(),
+    members: z.array(UserId).min(1, 'list at least one member'),
+    restrictions: z.array(Restriction).default([]),
+  })
+  .strict()
+  .transform((r) => ({ ...r, name: r.name ?? r.id }));
+
+const Override = z
+  .object({
+    kind: z.enum(['add', 'remove', 'replace']),
+    user: UserId,
+    replaces: UserId.nullish().transform((v) => v ?? null),
+    start: z.string(),
+    end: z.string(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.kind === 'replace' && o.replaces === null) ctx.addIssue({ code: 'custom', path: ['replaces'], message: 'a replace override names the user it replaces' });
+    if (o.kind !== 'replace' && o.replaces !== null) ctx.addIssue({ code: 'custom', path: ['replaces'], message: `only a replace override names a user it replaces (this one is ${o.kind})` });
+  });
+
+const Temporary = z
+  .object({
+    start: z.string(),
+    end: z.string(),
+    users: z.array(UserId).min(1, 'list at least one user'),
+  })
+  .strict();
+
+export const Schedule = z
+  .object({
+    id: Id,
+    name: Name,
+    timeZone: TimeZone,
+    rotations: z.array(Rotation).default([]),
+    overrides: z.array(Override).default([]),
+    temporary: z.array(Temporary).default([]),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const ids = new Map<string, number>();
+    s.rotations.forEach((r, i) => {
+      const first = ids.get(r.id);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rotations', i, 'id'], message: `duplicate rotation id "${r.id}" (also rotations[${first}])` });
+      else ids.set(r.id, i);
+    });
+    if (s.rotations.length === 0 && s.temporary.length === 0) ctx.addIssue({ code: 'custom', path: ['rotations'], message: 'a schedule needs at least one rotation (or a temporary schedule)' });
+  })
+  .superRefine((s, ctx) => void zonedSchedule(s, ctx))
+  .transform((s, ctx) => zonedSchedule(s, ctx));
+
+/**
+ * The schedule with every time as ISO 8601 in its zone. Run as a refinement (so time errors are
+ * reported beside other errors of the schedule) and again as the transform once all is valid.
+ */
+function zonedSchedule<S extends { timeZone: string; rotations: Array<{ start: string }>; overrides: Array<{ start: string; end: string }>; temporary: Array<{ start: string; end: string }> }>(
+  s: S,
+  ctx: z.RefinementCtx,
+) {
+  const zone = isValidTimeZone(s.timeZone) ? s.timeZone : 'UTC';
+  const rotations = s.rotations.map((r, i) => ({ ...r, start: zonedTime(r.start, zone, ['rotations', i, 'start'], ctx) }));
+  const span = <T extends { start: string; end: string }>(x: T, path: Array<string | number>): T => {
+    const start = zonedTime(x.start, zone, [...path, 'start'], ctx);
+    const end = zonedTime(x.end, zone, [...path, 'end'], ctx);
+    endAfterStart(start, end, path, ctx);
+    return { ...x, start, end };
+  };
+  const overrides = s.overrides.map((o, i) => span(o, ['overrides', i]));
+  const temporary = s.temporary.map((t, i) => span(t, ['temporary', i]));
+  return { ...s, rotations, overrides, temporary };
+}
+
+// ─── Escalation policies ──────────────────────────────────────────────────────────────────────
+
+const TARGET_KEYS = ['user', 'schedule', 'rotation', 'slack', 'webhook'] as const;
+
+const Target = z
+  .object({
+    user: UserId.optional(),
+    schedule: Id.optional(),
+    /** "schedule/rotation" */
+    rotation: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}\/[a-z0-9][a-z0-9_-]{0,62}$/, 'use "<schedule id>/<rotation id>"')
+      .optional(),
+    slack: z
+      .string()
+      .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,})$/, 'use a channel name like "#noc" or a channel id like C0123ABCD')
+      .optional(),
+    webhook: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), 'use an http or https URL')
+      .optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const given = TARGET_KEYS.filter((k) => t[k] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of ${TARGET_KEYS.join(', ')}${given.length > 1 ? ` (found ${given.join(', ')})` : ''}` });
+  })
+  .transform((t): EscalationTarget => {
+    if (t.user !== undefined) return { type: 'user', userId: t.user };
+    if (t.schedule !== undefined) return { type: 'schedule', scheduleId: t.schedule };
+    if (t.rotation !== undefined) {
+      const [scheduleId = '', rotationId = ''] = t.rotation.split('/');
+      return { type: 'rotation', scheduleId, rotationId };
+    }
+    if (t.slack !== undefined) return { type: 'slack', channel: t.slack };
+    return { type: 'webhook', url: t.webhook ?? '' };
+  });
+
+const Step = z
+  .object({
+    /** Wait after paging this step before the next one (or the next round, or a re-page). */
+    delay: duration(0, 7 * 86400, 'must be between 0s and 7d'),
+    targets: z.array(Target).min(1, 'list at least one target'),
+    untilAllAck: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.untilAllAck && s.delay < 60) ctx.addIssue({ code: 'custom', path: ['delay'], message: 'untilAllAck re-pages every delay: use at least 1m' });
+  });
+
+export const EscalationPolicy = z
+  .object({
+    id: Id,
+    name: Name,
+    /** How many more times the whole policy runs after its last step. */
+    repeat: z.number().int().min(0).max(20).default(0),
+    steps: z.array(Step).min(1, 'list at least one step'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.repeat > 0 && p.steps.every((s) => s.delay === 0)) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeating a policy whose steps all have delay 0s would page in a loop' });
+  });
+
+// ─── Calendars, maintenance windows, templates ────────────────────────────────────────────────
+
+export const Calendar = z
+  .object({
+    id: Id,
+    name: Name,
+    timeZone: TimeZone,
+    hours: z
+      .array(
+        z
+          .object({
+            days: z.array(Weekday).min(1, 'list at least one day (mon … sun)'),
+            from: TimeOfDay,
+            to: TimeOfDay,
+          })
+          .strict(),
+      )
+      .min(1, 'list at least one span of business hours'),
+    /** Whole local days off. */
+    holidays: z.array(z.string().refine(isValidDate, 'use a real date as YYYY-MM-DD')).default([]),
+  })
+  .strict();
+
+export const MaintenanceWindow = z
+  .object({
+    id: Id,
+    name: Name,
+    /** With an offset, or local time in `timeZone`. */
+    start: z.string(),
+    end: z.string(),
+    /** Zone of local `start`/`end`; not stored (the event holds offsets). */
+    timeZone: TimeZone.optional(),
+    services: z.array(Slug).default([]),
+    labels: z.record(z.string().min(1), z.string()).default({}),
+    when: Condition.nullish().transform((v) => v ?? null),
+    mode: z.enum(['suppress', 'annotate']).default('suppress'),
+  })
+  .strict()
+  .superRefine((w, ctx) => void zonedWindow(w, ctx))
+  .transform((w, ctx) => zonedWindow(w, ctx));
+
+function zonedWindow<W extends { start: string; end: string; timeZone?: string | undefined }>(w: W, ctx: z.RefinementCtx): Omit<W, 'timeZone'> {
+  const zone = w.timeZone === undefined ? null : isValidTimeZone(w.timeZone) ? w.timeZone : 'UTC';
+  const start = zonedTime(w.start, zone, ['start'], ctx);
+  const end = zonedTime(w.end, zone, ['end'], ctx);
+  endAfterStart(start, end, [], ctx);
+  const { timeZone: _zone, ...rest } = w;
+  return { ...rest, start, end };
+}
+
+const Variable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'use a variable name like alert.summary');
+const TemplateText = z.string().min(1).max(100_000);
+
+export const Template = z
+  .object({
+    id: Id,
+    name: Name,
+    description: z.string().max(2000).default(''),
+    variables: z
+      .object({ required: z.array(Variable).default([]), optional: z.array(Variable).default([]) })
+      .strict()
+      .default({}),
+    channels: z
+      .object({
+        slack: TemplateText.optional(),
+        teams: TemplateText.optional(),
+        email: z.object({ subject: TemplateText, html: TemplateText.optional(), text: TemplateText.optional() }).strict().optional(),
+        sms: TemplateText.optional(),
+        voice: TemplateText.optional(),
+        webhook: TemplateText.optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const c = t.channels;
+    if (Object.values(c).every((v) => v === undefined)) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'give at least one channel (slack, teams, email, sms, voice, webhook)' });
+    if (c.email && c.email.html === undefined && c.email.text === undefined) ctx.addIssue({ code: 'custom', path: ['channels', 'email'], message: 'give html, text or both' });
+    const required = new Set(t.variables.required);
+    t.variables.optional.forEach((v, i) => {
+      if (required.has(v)) ctx.addIssue({ code: 'custom', path: ['variables', 'optional', i], message: `"${v}" is also required` });
+    });
+  })
+  .transform((t) => {
+    const c = t.channels;
+    const channels: TemplateChannels = {
+      slack: c.slack ?? null,
+      teams: c.teams ?? null,
+      emailSubject: c.email?.subject ?? null,
+      emailHtml: c.email?.html ?? null,
+      emailText: c.email?.text ?? null,
+      sms: c.sms ?? null,
+      voice: c.voice ?? null,
+      webhook: c.webhook ?? null,
+    };
+    return { id: t.id, name: t.name, description: t.description, variables: t.variables, channels };
+  });
+
+/** Where a channel of TemplateChannels is written in the file, under `templates[i].channels`. */
+export const CHANNEL_PATH: Record<keyof TemplateChannels, string[]> = {
+  slack: ['slack'],
+  teams: ['teams'],
+  emailSubject: ['email', 'subject'],
+  emailHtml: ['email', 'html'],
+  emailText: ['email', 'text'],
+  sms: ['sms'],
+  voice: ['voice'],
+  webhook: ['webhook'],
+};
+
+/** Every top-level section and the schema of its elements, in the order errors are reported. */
+export const SECTIONS = {
+  services: Service,
+  heartbeats: Heartbeat,
+  calendars: Calendar,
+  templates: Template,
+  schedules: Schedule,
+  escalationPolicies: EscalationPolicy,
+  maintenanceWindows: MaintenanceWindow,
+} as const;

@@ -1,0 +1,89 @@
+import { bearerToken, FailurePlan, recordOf, Recorder, sendFailure, sendJson, startHttpServer, type HttpFailure, type RecordedRequest } from './http.js';
+
+/** A Web API call the fake received, with form or JSON arguments decoded (`blocks` parsed). */
+export interface SlackCall {
+  method: string;
+  /** Bearer token of the request, or the `token` argument. */
+  token: string | null;
+  args: Record<string, unknown>;
+  request: RecordedRequest;
+}
+
+/** An HTTP failure, or Slack's usual HTTP 200 `{ ok: false, error }`. */
+export type SlackFailure = HttpFailure | { platformError: string };
+
+export interface SlackFakeOptions {
+  /** Accepted bot token; other tokens get `invalid_auth`. Default `xoxb-fake-token`. */
+  token?: string;
+  /** When given, `chat.postMessage` to any other channel gets `channel_not_found`. */
+  channels?: readonly string[];
+}
+
+export interface SlackFake {
+  /** Base URL for `WebClient`'s `slackApiUrl`, ending in `/api/`. */
+  readonly apiUrl: string;
+  readonly token: string;
+  readonly calls: Recorder<SlackCall>;
+  /** Answer the next `times` calls with `failure`. */
+  failNext(failure: SlackFailure, times?: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Slack's Web API as far as notifiers use it: `POST /api/chat.postMessage` (form or JSON body),
+ * Bearer token check, `{ ok: true, channel, ts }` or `{ ok: false, error }`. A user id (U…/W…)
+ * as channel opens a DM, answered with a D… channel like Slack does.
+ */
+export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<SlackFake> {
+  const token = opts.token ?? 'xoxb-fake-token';
+  const channels = opts.channels === undefined ? null : new Set(opts.channels);
+  const calls = new Recorder<SlackCall>();
+  const failures = new FailurePlan<SlackFailure>();
+  let seq = 0;
+
+  const server = await startHttpServer((req, res, body) => {
+    const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
+    const args = parseArgs(req.headers['content-type'] ?? '', body);
+    const callToken = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : null);
+    calls.push({ method, token: callToken, args, request: recordOf(req, body) });
+    const failure = failures.take();
+    if (failure !== undefined) {
+      if ('platformError' in failure) return sendJson(res, 200, { ok: false, error: failure.platformError });
+      return sendFailure(req, res, failure, () => ({ ok: false, error: 'fatal_error' }));
+    }
+    if (callToken === null) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    if (callToken !== token) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    if (method !== 'chat.postMessage') return sendJson(res, 200, { ok: false, error: 'unknown_method' });
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    if (channel === '' || (channels !== null && !channels.has(channel))) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
+    if (typeof args.text !== 'string' && args.blocks === undefined) return sendJson(res, 200, { ok: false, error: 'no_text' });
+    seq += 1;
+    const ts = `1700000000.${String(seq).padStart(6, '0')}`;
+    const answeredChannel = /^[UW]/.test(channel) ? `D${channel.slice(1)}` : channel;
+    return sendJson(res, 200, { ok: true, channel: answeredChannel, ts, message: { type: 'message', text: args.text, ts } });
+  });
+
+  return {
+    apiUrl: `http://127.0.0.1:${server.port}/api/`,
+    token,
+    calls,
+    failNext: (failure, times = 1) => failures.add(failure, times),
+    reset: () => {
+      calls.clear();
+      failures.clear();
+    },
+    close: () => server.close(),
+  };
+}
+
+function parseArgs(contentType: string, body: string): Record<string, unknown> {
+  const args: Record<string, unknown> = contentType.includes('application/json')
+    ? (JSON.parse(body || '{}') as Record<string, unknown>)
+    : Object.fromEntries(new URLSearchParams(body));
+  for (const key of ['blocks', 'attachments', 'metadata']) {
+    const value = args[key];
+    if (typeof value === 'string') args[key] = JSON.parse(value) as unknown;
+  }
+  return args;
+}

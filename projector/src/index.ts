@@ -5,17 +5,36 @@ import { ProjectionRunner } from './adapters/runner.js';
 import { alertsProjection } from './projections/alerts.js';
 import { configProjection } from './projections/config.js';
 import { heartbeatsProjection } from './projections/heartbeats.js';
+import { escalationsProjection } from './projections/escalations.js';
+import { deliveriesProjection } from './projections/deliveries.js';
+import { ticketsProjection } from './projections/tickets.js';
 
 export { alertsProjection } from './projections/alerts.js';
 export { configProjection } from './projections/config.js';
+export { heartbeatsProjection } from './projections/heartbeats.js';
+export { escalationsProjection } from './projections/escalations.js';
+export { deliveriesProjection } from './projections/deliveries.js';
+export { ticketsProjection } from './projections/tickets.js';
 export { replayProjection, type ReplayProgress } from './replay.js';
 export { applyBatch, PROJECTION_CHANNEL, SWITCH_LOCK } from './adapters/runner.js';
 export { waitForProjection, ProjectionTimeoutError } from './adapters/wait.js';
-export { describe as describeTimelineEvent } from './domain/timeline.js';
+export { describe as describeTimelineEvent, describeOther as describeOtherTimelineEvent } from './domain/timeline.js';
 export { loadProjectorConfig, type ProjectorConfig } from './config.js';
 export type { Projection } from './projections/types.js';
 
-export const PROJECTIONS = [configProjection, alertsProjection, heartbeatsProjection] as const;
+/**
+ * Every projection: the live projector runs them side by side, a replay one after another. No
+ * projection reads another's rows (tables two of them write have disjoint columns per writer), so
+ * any interleaving gives the same rows.
+ */
+export const PROJECTIONS = [
+  configProjection,
+  alertsProjection,
+  heartbeatsProjection,
+  escalationsProjection,
+  deliveriesProjection,
+  ticketsProjection,
+] as const;
 
 /** Starts every projection's durable consumer; the pool's search path selects the schema. */
 export async function startProjector(opts: { nc: NatsConnection; pool: DatabasePool; log: Logger }): Promise<{ stop: () => Promise<void> }> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type AlertEvent } from '@oncall/contracts';
-import { describe as describeEvent } from './timeline.js';
+import { escalation, eventFactory, user } from '../../../test/projection-events.js';
+import { describe as describeEvent, describeOther } from './timeline.js';
 
 const REF = { alertId: '11111111-1111-4111-8111-111111111111', serviceId: 'svc', fingerprint: 'fp-1' };
 const CONTENT = { summary: 'disk full', details: '', severity: 'critical', labels: {}, annotations: {}, links: [], custom: {} } as const;
@@ -52,5 +53,42 @@ describe('timeline describe(event)', () => {
     ['reopened by a user', makeEvent('AlertUnacknowledged', { ...REF, userId: 'u3', reason: 'user' }, META), 'user:u3', 'reopened (user)'],
   ])('%s', (_, event, actor, message) => {
     expect(describeEvent(event)).toStrictEqual({ actor, message });
+  });
+});
+
+describe('timeline describeOther(event): escalator, dispatcher and ticket events', () => {
+  const f = eventFactory();
+  const a = escalation(f, 'x');
+  it.each<[string, Parameters<typeof describeOther>[0], string, string]>([
+    ['routed by the defaults', a.routed(), 'escalator', 'routed by service defaults: policy primary, template default v1'],
+    [
+      'routed by rules into a maintenance window',
+      a.routed({ rules: ['db', 'night'], policyId: null, templateVersion: null, suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00Z' }, maintenance: ['ams1'] }),
+      'escalator',
+      'routed by rules db, night: policy (none), template default; suppressed by maintenance window fra1 until 2026-11-24T02:00:00Z; in maintenance ams1',
+    ],
+    ['suppressed by a rule', a.routed({ suppressed: { by: 'rule', windowId: null, until: null } }), 'escalator', 'routed by service defaults: policy primary, template default v1; suppressed by a rule'],
+    [
+      'a step with its users',
+      a.step(1, 0, [user('alice'), { type: 'slack', channel: '#ops' }, { type: 'webhook', url: 'https://hooks.example.com/secret-token' }], { nextInMinutes: null }),
+      'escalator',
+      'step 2 (round 1) reached (timeout): paging user:alice (schedule:primary), slack:#ops, webhook; last step',
+    ],
+    ['a re-page', a.step(0, 1, [user('bob', '')], { page: 2, reason: 'repage', nextInMinutes: null }), 'escalator', 'step 1 (round 2, re-page 2) reached (repage): paging user:bob; last step'],
+    ['a page requested', a.requested('k', user('alice'), { channels: ['sms', 'voice'] }), 'escalator', 'critical page requested for user:alice (schedule:primary) via sms, voice'],
+    ['a resolution notice', a.requested('r', { type: 'slack', channel: '#ops' }, { kind: 'resolved' }), 'escalator', 'resolution notice requested for slack:#ops'],
+    ['stopped by an acknowledgement', a.stopped('acknowledged', 'alice'), 'escalator', 'escalation stopped: acknowledged by alice'],
+    ['reopen requested', a.reopenRequested('snooze-ended'), 'escalator', 'reopen requested (snooze-ended)'],
+    ['delivered', a.delivered('k', 'sms', 1), 'dispatcher', 'sms delivered to ***sms (1 attempt)'],
+    ['failed with a fallback', a.failed('k', 'sms', 'voice', 3), 'dispatcher', 'sms to ***sms failed: provider_unavailable (3 attempts, retryable); trying voice'],
+    ['ticket created', a.ticketCreated('OPS-1'), 'ticket:jira', 'ticket OPS-1 created (https://jira.example.com/OPS-1)'],
+    ['ticket status', a.ticketStatus('OPS-1', 'Done'), 'ticket:jira', 'ticket OPS-1 is now Done'],
+  ])('%s', (_, event, actor, message) => {
+    expect(describeOther(event)).toStrictEqual({ actor, message });
+  });
+
+  it('a stop with a reopen time says when', () => {
+    const e = a.stopped('snoozed', 'carol', 30);
+    expect(describeOther(e).message).toBe(`escalation stopped: snoozed by carol; reopens at ${e.data.reopenAt}`);
   });
 });

@@ -1,0 +1,250 @@
+import type { DeliveryEvent, EscalationEvent, EventOf, Recipient } from '@oncall/contracts';
+
+/**
+ * The rows of the escalation read models as pure folds of events: `evolve…(row, event, seq) →
+ * row`. The projections load the rows a batch touches, fold the batch in stream order and save
+ * them, so a batch gives the rows of its events applied one at a time by construction. Field
+ * names are the table's column names (a row travels to and from PostgreSQL as JSON); times are
+ * the events' ISO strings, or what PostgreSQL rendered for a loaded row.
+ */
+
+/** `alert_escalations`: where an alert's escalation stands, from ESCALATIONS alone. */
+export type AlertEscalationRow = {
+  alert_id: string;
+  service_id: string;
+  alert_seq: number | null;
+  routed_at: string | null;
+  routes: number;
+  policy_id: string | null;
+  template_id: string | null;
+  template_version: number | null;
+  routing_rules: string[] | null;
+  routed_severity: string | null;
+  ticket_provider: string | null;
+  ack_timeout_seconds: number | null;
+  suppressed_by: string | null;
+  suppressed_window_id: string | null;
+  suppressed_until: string | null;
+  maintenance: string[] | null;
+  escalation_step: number | null;
+  escalation_round: number | null;
+  escalation_page: number | null;
+  step_reached_at: string | null;
+  step_reason: string | null;
+  step_recipients: Recipient[] | null;
+  next_escalation_at: string | null;
+  escalation_stopped_reason: string | null;
+  escalation_stopped_at: string | null;
+  escalation_stopped_by: string | null;
+  reopen_at: string | null;
+  reopen_requested_at: string | null;
+  reopen_reason: string | null;
+  notifications_requested: number;
+  updated_at: string;
+  last_event_seq: number;
+};
+
+/** Every column of AlertEscalationRow, in no particular order (the compiler checks the set). */
+export const ALERT_ESCALATION_COLUMNS = Object.keys({
+  alert_id: 0, service_id: 0, alert_seq: 0, routed_at: 0, routes: 0, policy_id: 0, template_id: 0, template_version: 0,
+  routing_rules: 0, routed_severity: 0, ticket_provider: 0, ack_timeout_seconds: 0, suppressed_by: 0, suppressed_window_id: 0,
+  suppressed_until: 0, maintenance: 0, escalation_step: 0, escalation_round: 0, escalation_page: 0, step_reached_at: 0,
+  step_reason: 0, step_recipients: 0, next_escalation_at: 0, escalation_stopped_reason: 0, escalation_stopped_at: 0,
+  escalation_stopped_by: 0, reopen_at: 0, reopen_requested_at: 0, reopen_reason: 0, notifications_requested: 0, updated_at: 0,
+  last_event_seq: 0,
+} satisfies Record<keyof AlertEscalationRow, 0>) as Array<keyof AlertEscalationRow>;
+
+export function initialAlertEscalation(alertId: string, serviceId: string, at: string, seq: number): AlertEscalationRow {
+  return {
+    alert_id: alertId, service_id: serviceId, alert_seq: null, routed_at: null, routes: 0, policy_id: null, template_id: null,
+    template_version: null, routing_rules: null, routed_severity: null, ticket_provider: null, ack_timeout_seconds: null,
+    suppressed_by: null, suppressed_window_id: null, suppressed_until: null, maintenance: null, escalation_step: null,
+    escalation_round: null, escalation_page: null, step_reached_at: null, step_reason: null, step_recipients: null,
+    next_escalation_at: null, escalation_stopped_reason: null, escalation_stopped_at: null, escalation_stopped_by: null,
+    reopen_at: null, reopen_requested_at: null, reopen_reason: null, notifications_requested: 0, updated_at: at, last_event_seq: seq,
+  };
+}
+
+/**
+ * One escalation event applied to an alert's row. The escalator routes an alert before anything
+ * else, but a row starts from the first event of any type (a log is not re-validated here).
+ */
+export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event: EscalationEvent, seq: number): AlertEscalationRow {
+  const at = event.occurredAt;
+  const r: AlertEscalationRow = { ...(row ?? initialAlertEscalation(event.data.alertId, event.data.serviceId, at, seq)), updated_at: at, last_event_seq: seq };
+  switch (event.type) {
+    case 'AlertRouted': {
+      const d = event.data;
+      return {
+        ...r,
+        alert_seq: d.alertSeq,
+        routed_at: at,
+        routes: r.routes + 1,
+        policy_id: d.policyId,
+        template_id: d.templateId,
+        template_version: d.templateVersion,
+        routing_rules: d.rules,
+        routed_severity: d.severity,
+        ticket_provider: d.ticket,
+        ack_timeout_seconds: d.ackTimeoutSeconds,
+        suppressed_by: d.suppressed?.by ?? null,
+        suppressed_window_id: d.suppressed?.windowId ?? null,
+        suppressed_until: d.suppressed?.until ?? null,
+        maintenance: d.maintenance,
+      };
+    }
+    case 'EscalationStepReached': {
+      const d = event.data;
+      // A step reached means the escalation runs (again): a stop or reopen request is over.
+      return {
+        ...r,
+        escalation_step: d.step,
+        escalation_round: d.round,
+        escalation_page: d.page,
+        step_reached_at: at,
+        step_reason: d.reason,
+        step_recipients: d.recipients,
+        next_escalation_at: d.nextAt,
+        escalation_stopped_reason: null,
+        escalation_stopped_at: null,
+        escalation_stopped_by: null,
+        reopen_at: null,
+        reopen_requested_at: null,
+        reopen_reason: null,
+      };
+    }
+    case 'NotificationRequested':
+      return { ...r, notifications_requested: r.notifications_requested + 1 };
+    case 'EscalationStopped': {
+      const d = event.data;
+      // Nothing is due while stopped; the step reached so far stays for the record.
+      return {
+        ...r,
+        next_escalation_at: null,
+        escalation_stopped_reason: d.reason,
+        escalation_stopped_at: at,
+        escalation_stopped_by: d.userId,
+        reopen_at: d.reopenAt,
+        reopen_requested_at: null,
+        reopen_reason: null,
+      };
+    }
+    case 'AlertReopenRequested':
+      return { ...r, reopen_requested_at: at, reopen_reason: event.data.reason };
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+/** The request columns of `notifications`, written by the escalations projection. */
+export type NotificationRequestRow = {
+  notification_id: string;
+  alert_id: string;
+  service_id: string;
+  kind: string;
+  step: number;
+  round: number;
+  page: number;
+  recipient: Recipient;
+  recipient_type: string;
+  user_id: string | null;
+  contacts: unknown;
+  template_id: string | null;
+  template_version: number | null;
+  priority: string;
+  requested_at: string;
+  request_seq: number;
+};
+
+export const NOTIFICATION_REQUEST_COLUMNS = Object.keys({
+  notification_id: 0, alert_id: 0, service_id: 0, kind: 0, step: 0, round: 0, page: 0, recipient: 0, recipient_type: 0, user_id: 0,
+  contacts: 0, template_id: 0, template_version: 0, priority: 0, requested_at: 0, request_seq: 0,
+} satisfies Record<keyof NotificationRequestRow, 0>) as Array<keyof NotificationRequestRow>;
+
+export function notificationRequest(event: EventOf<'NotificationRequested'>, seq: number): NotificationRequestRow {
+  const d = event.data;
+  return {
+    notification_id: d.notificationId,
+    alert_id: d.alertId,
+    service_id: d.serviceId,
+    kind: d.kind,
+    step: d.step,
+    round: d.round,
+    page: d.page,
+    recipient: d.recipient,
+    recipient_type: d.recipient.type,
+    user_id: d.recipient.type === 'user' ? d.recipient.userId : null,
+    contacts: d.contacts,
+    template_id: d.templateId,
+    template_version: d.templateVersion,
+    priority: d.priority,
+    requested_at: event.occurredAt,
+    request_seq: seq,
+  };
+}
+
+export type NotificationStatus = 'requested' | 'delivered' | 'failed';
+
+export type ChannelOutcome =
+  | { status: 'delivered'; destination: string; attempts: number; at: string; providerMessageId: string | null }
+  | { status: 'failed'; destination: string; attempts: number; at: string; reason: string; retryable: boolean; error: string; fallback: string | null };
+
+/** The outcome columns of `notifications`, written by the deliveries projection. */
+export type NotificationOutcomeRow = {
+  notification_id: string;
+  alert_id: string;
+  service_id: string;
+  status: NotificationStatus;
+  /** The latest outcome per channel. */
+  channels: Record<string, ChannelOutcome>;
+  /** The first delivery. */
+  delivered_at: string | null;
+  outcomes: number;
+  last_outcome_at: string | null;
+  delivery_seq: number | null;
+};
+
+export const NOTIFICATION_OUTCOME_COLUMNS = Object.keys({
+  notification_id: 0, alert_id: 0, service_id: 0, status: 0, channels: 0, delivered_at: 0, outcomes: 0, last_outcome_at: 0, delivery_seq: 0,
+} satisfies Record<keyof NotificationOutcomeRow, 0>) as Array<keyof NotificationOutcomeRow>;
+
+/** Before any outcome: also the columns' defaults in the table, for a row the request created. */
+export function initialNotificationOutcome(notificationId: string, alertId: string, serviceId: string): NotificationOutcomeRow {
+  return {
+    notification_id: notificationId, alert_id: alertId, service_id: serviceId, status: 'requested', channels: {},
+    delivered_at: null, outcomes: 0, last_outcome_at: null, delivery_seq: null,
+  };
+}
+
+/**
+ * One delivery outcome applied to a notification. Delivered on any channel is final; a failure
+ * with a fallback channel leaves the notification in flight (`requested`, unless it was
+ * delivered), a failure without one fails it.
+ */
+export function evolveNotificationOutcome(row: NotificationOutcomeRow | undefined, event: DeliveryEvent, seq: number): NotificationOutcomeRow {
+  const d = event.data;
+  const at = event.occurredAt;
+  const r = row ?? initialNotificationOutcome(d.notificationId, d.alertId, d.serviceId);
+  const base = { ...r, outcomes: r.outcomes + 1, last_outcome_at: at, delivery_seq: seq };
+  switch (event.type) {
+    case 'NotificationDelivered': {
+      const e = event.data;
+      const outcome: ChannelOutcome = { status: 'delivered', destination: e.destination, attempts: e.attempts, at, providerMessageId: e.providerMessageId };
+      return { ...base, status: 'delivered', delivered_at: r.delivered_at ?? at, channels: { ...r.channels, [e.channel]: outcome } };
+    }
+    case 'NotificationFailed': {
+      const e = event.data;
+      const outcome: ChannelOutcome = {
+        status: 'failed', destination: e.destination, attempts: e.attempts, at, reason: e.reason, retryable: e.retryable, error: e.error, fallback: e.fallback,
+      };
+      const status: NotificationStatus = r.status === 'delivered' ? 'delivered' : e.fallback ? 'requested' : 'failed';
+      return { ...base, status, channels: { ...r.channels, [e.channel]: outcome } };
+    }
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}

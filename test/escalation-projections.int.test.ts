@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEvent, STREAMS, type DomainEvent } from '@oncall/contracts';
+import { createReadModelPool } from '@oncall/shared';
+import {
+  alertsProjection,
+  applyBatch,
+  configProjection,
+  deliveriesProjection,
+  escalationsProjection,
+  ticketsProjection,
+  type Projection,
+} from '@oncall/projector';
+import type { DatabasePool } from 'slonik';
+import { createTestDatabase, tableRows } from './harness.js';
+import { alertLifecycle, alertRef, configLog, configSubjectOf, escalation, eventFactory, notificationIdOf, user } from './projection-events.js';
+
+type Message = { seq: number; subject: string; data: Uint8Array };
+type Db = { url: string; schema: string; pool: DatabasePool };
+
+/** Messages of one stream with consecutive sequences. */
+function streamOf(events: readonly DomainEvent[], subject: (e: DomainEvent) => string): Message[] {
+  return events.map((e, i) => ({ seq: i + 1, subject: subject(e), data: encodeEvent(e) }));
+}
+const perAlert = (prefix: string) => (e: DomainEvent) => `${prefix}.0.${(e.data as { alertId: string }).alertId}`;
+
+const dbs: Db[] = [];
+async function freshDb(): Promise<Db> {
+  const db = await createTestDatabase();
+  const d = { ...db, pool: await createReadModelPool(db.url, db.schema) };
+  dbs.push(d);
+  return d;
+}
+afterAll(async () => {
+  await Promise.all(dbs.map((d) => d.pool.end()));
+});
+
+async function applyInBatches(db: Db, projection: Projection, messages: readonly Message[], sizes: readonly number[]): Promise<void> {
+  let i = 0;
+  for (let k = 0; i < messages.length; k++) {
+    const size = sizes[k % sizes.length]!;
+    await applyBatch(db.pool, projection, messages.slice(i, i + size));
+    i += size;
+  }
+}
+
+const TABLES: Array<[string, string]> = [
+  ['alert_escalations', 'alert_id'],
+  ['notifications', 'notification_id'],
+  ['notification_deliveries', 'seq'],
+  ['tickets', 'alert_id, provider_id, ticket_key'],
+  ['escalation_timeline', 'stream, seq'],
+  ['projection_checkpoints', 'projection'],
+];
+async function rows(db: Db): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const [table, order] of TABLES) out[table] = await tableRows(db.url, db.schema, table, order, table === 'projection_checkpoints' ? ['updated_at'] : []);
+  return out;
+}
+
+/**
+ * A workload of three alerts: `a` escalates to step 2, is acknowledged, reopened by the ack
+ * timeout and escalates again; `b` is routed into a maintenance window and routed again when
+ * it ends; `c` is exhausted. Notifications are delivered, fail over to another channel, or fail.
+ */
+function workload() {
+  const f = eventFactory();
+  const a = escalation(f, 'a');
+  const b = escalation(f, 'b', 'payroll');
+  const c = escalation(f, 'c');
+  const esc: DomainEvent[] = [
+    a.routed({ rules: ['db'], alertSeq: 1 }),
+    b.routed({ suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' }, maintenance: ['ams1'], alertSeq: 2 }),
+    a.step(0, 0, [user('alice')]),
+    a.requested('1', user('alice'), { channels: ['sms', 'voice'] }),
+    c.routed({ alertSeq: 3 }),
+    c.step(0, 0, [{ type: 'slack', channel: '#ops' }], { nextInMinutes: null }),
+    c.requested('1', { type: 'slack', channel: '#ops' }),
+    a.step(1, 0, [user('bob'), { type: 'webhook', url: 'https://hooks.example.com/x' }], { nextInMinutes: 10 }),
+    a.requested('2-bob', user('bob')),
+    a.requested('2-hook', { type: 'webhook', url: 'https://hooks.example.com/x' }),
+    c.stopped('exhausted'),
+    a.stopped('acknowledged', 'bob', 60),
+    b.routed({ alertSeq: 2 }),
+    b.step(0, 0, [user('carol')]),
+    b.requested('1', user('carol'), { channels: ['email'] }),
+    a.reopenRequested('ack-timeout'),
+    a.step(0, 0, [user('alice')], { reason: 'reopened' }),
+    a.requested('3', user('alice')),
+  ];
+  const del: DomainEvent[] = [
+    a.failed('1', 'sms', 'voice'),
+    c.delivered('1', 'slack'),
+    a.delivered('1', 'voice', 2),
+    a.delivered('2-bob', 'sms'),
+    a.failed('2-hook', 'webhook', null, 5),
+    b.failed('1', 'email', null),
+    a.failed('3', 'sms', 'voice'),
+  ];
+  const tix: DomainEvent[] = [a.ticketCreated('OPS-1'), a.ticketStatus('OPS-1', 'In Progress'), c.ticketCreated('OPS-2'), a.ticketStatus('OPS-1', 'Done'), b.ticketStatus('SN-9', 'New', 'servicenow')];
+  return {
+    escalations: streamOf(esc, perAlert('escalations')),
+    deliveries: streamOf(del, perAlert('deliveries')),
+    tickets: streamOf(tix, perAlert('tickets')),
+  };
+}
+
+describe('escalation, delivery and ticket projections', () => {
+  const log = workload();
+  let reference: Record<string, unknown[]>;
+
+  beforeAll(async () => {
+    // One event per transaction: the reference every other way of applying must equal.
+    const db = await freshDb();
+    for (const m of log.escalations) await applyBatch(db.pool, escalationsProjection, [m]);
+    for (const m of log.deliveries) await applyBatch(db.pool, deliveriesProjection, [m]);
+    for (const m of log.tickets) await applyBatch(db.pool, ticketsProjection, [m]);
+    reference = await rows(db);
+  });
+
+  it('alert_escalations: where each escalation stands', () => {
+    const byId = new Map((reference.alert_escalations as Array<Record<string, unknown>>).map((r) => [r.alert_id, r]));
+    expect(byId.size).toBe(3);
+    expect(byId.get(alertRef('a').alertId)).toMatchObject({
+      routes: 1, routing_rules: ['db'], policy_id: 'primary', escalation_step: 0, escalation_round: 0, step_reason: 'reopened',
+      escalation_stopped_reason: null, reopen_at: null, reopen_requested_at: null, notifications_requested: 4, last_event_seq: '18',
+      step_recipients: [user('alice')],
+    });
+    expect(byId.get(alertRef('a').alertId)!.next_escalation_at).toBeInstanceOf(Date);
+    expect(byId.get(alertRef('b', 'payroll').alertId)).toMatchObject({
+      service_id: 'payroll', routes: 2, suppressed_by: null, suppressed_until: null, maintenance: [], escalation_step: 0, alert_seq: '2',
+    });
+    expect(byId.get(alertRef('c').alertId)).toMatchObject({ escalation_stopped_reason: 'exhausted', next_escalation_at: null, escalation_step: 0 });
+  });
+
+  it('notifications: one row per notification, request and outcome', () => {
+    const byId = new Map((reference.notifications as Array<Record<string, unknown>>).map((r) => [r.notification_id, r]));
+    expect(byId.size).toBe(6);
+    expect(byId.get(notificationIdOf('a', '1'))).toMatchObject({
+      kind: 'page', user_id: 'alice', recipient_type: 'user', status: 'delivered', outcomes: 2, request_seq: '4', delivery_seq: '3',
+      channels: { sms: { status: 'failed', fallback: 'voice' }, voice: { status: 'delivered', attempts: 2 } },
+    });
+    expect(byId.get(notificationIdOf('a', '2-hook'))).toMatchObject({ recipient_type: 'webhook', user_id: null, status: 'failed' });
+    expect(byId.get(notificationIdOf('a', '3'))).toMatchObject({ status: 'requested', delivered_at: null, outcomes: 1 });
+    expect(byId.get(notificationIdOf('b', '1'))).toMatchObject({ service_id: 'payroll', status: 'failed' });
+    expect(byId.get(notificationIdOf('c', '1'))).toMatchObject({ recipient_type: 'slack', status: 'delivered' });
+    expect(reference.notification_deliveries).toHaveLength(7);
+    expect(reference.notification_deliveries![0]).toMatchObject({ outcome: 'failed', channel: 'sms', reason: 'provider_unavailable', retryable: true, fallback: 'voice', provider_message_id: null });
+  });
+
+  it('tickets: created, then the provider status; a status without its creation still shows', () => {
+    expect((reference.tickets as Array<Record<string, unknown>>).map(({ ticket_key, provider_id, status, url }) => ({ ticket_key, provider_id, status, url })).sort((x, y) => String(x.ticket_key).localeCompare(String(y.ticket_key)))).toStrictEqual([
+      { ticket_key: 'OPS-1', provider_id: 'jira', status: 'Done', url: 'https://jira.example.com/OPS-1' },
+      { ticket_key: 'OPS-2', provider_id: 'jira', status: 'created', url: 'https://jira.example.com/OPS-2' },
+      { ticket_key: 'SN-9', provider_id: 'servicenow', status: 'New', url: null },
+    ]);
+  });
+
+  it('escalation_timeline: every event once, with the escalator, dispatcher or ticket system as actor', () => {
+    const timeline = reference.escalation_timeline as Array<{ stream: string; actor: string; message: string }>;
+    expect(timeline).toHaveLength(log.escalations.length + log.deliveries.length + log.tickets.length);
+    expect(new Set(timeline.filter((t) => t.stream === STREAMS.escalations).map((t) => t.actor))).toStrictEqual(new Set(['escalator']));
+    expect(new Set(timeline.filter((t) => t.stream === STREAMS.deliveries).map((t) => t.actor))).toStrictEqual(new Set(['dispatcher']));
+    expect(timeline.some((t) => t.message.includes('paging user:bob (schedule:primary), webhook'))).toBe(true);
+  });
+
+  it.each<[string, number[]]>([
+    ['the whole log in one batch', [1000]],
+    ['batches of two', [2]],
+    ['uneven batches', [3, 1, 5, 2]],
+  ])('%s gives the rows of one event at a time, in either projection order', async (_, sizes) => {
+    const deliveriesFirst = await freshDb();
+    await applyInBatches(deliveriesFirst, deliveriesProjection, log.deliveries, sizes);
+    await applyInBatches(deliveriesFirst, ticketsProjection, log.tickets, sizes);
+    await applyInBatches(deliveriesFirst, escalationsProjection, log.escalations, sizes);
+    expect(await rows(deliveriesFirst)).toEqual(reference);
+  });
+
+  it('interleaved batches of the two projections that share notifications give the same rows', async () => {
+    const db = await freshDb();
+    const e = [...log.escalations];
+    const d = [...log.deliveries];
+    // outcomes arrive before, between and after the requests they answer
+    while (e.length > 0 || d.length > 0) {
+      if (d.length > 0) await applyBatch(db.pool, deliveriesProjection, d.splice(0, 2));
+      if (e.length > 0) await applyBatch(db.pool, escalationsProjection, e.splice(0, 3));
+    }
+    for (const m of log.tickets) await applyBatch(db.pool, ticketsProjection, [m]);
+    expect(await rows(db)).toEqual(reference);
+  });
+
+  it('a batch applied again after a crash before its ack changes nothing', async () => {
+    const db = await freshDb();
+    await applyBatch(db.pool, escalationsProjection, log.escalations.slice(0, 10));
+    expect(await applyBatch(db.pool, escalationsProjection, log.escalations.slice(0, 12))).toBe(2);
+    await applyBatch(db.pool, escalationsProjection, log.escalations);
+    await applyBatch(db.pool, deliveriesProjection, log.deliveries);
+    await applyBatch(db.pool, deliveriesProjection, log.deliveries);
+    await applyBatch(db.pool, ticketsProjection, log.tickets);
+    expect(await rows(db)).toEqual(reference);
+  });
+
+  it('views: alerts with their escalation and ticket, open escalations, notifications per channel and day, the merged timeline', async () => {
+    const db = await freshDb();
+    const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));
+    const lifecycle = { a: alertLifecycle(f, 'a'), b: alertLifecycle(f, 'b', 'payroll'), c: alertLifecycle(f, 'c') };
+    const alertEvents = [lifecycle.a.triggered(), lifecycle.b.triggered(), lifecycle.c.triggered(), lifecycle.c.resolved(), lifecycle.a.snoozed('bob', 30)];
+    await applyBatch(db.pool, alertsProjection, streamOf(alertEvents, perAlert('alerts')));
+    await applyBatch(db.pool, escalationsProjection, log.escalations);
+    await applyBatch(db.pool, deliveriesProjection, log.deliveries);
+    await applyBatch(db.pool, ticketsProjection, log.tickets);
+
+    const joined = (await tableRows(db.url, db.schema, 'alerts_with_escalation', 'id')) as Array<Record<string, unknown>>;
+    expect(joined).toHaveLength(3);
+    expect(joined.find((r) => r.id === alertRef('a').alertId)).toMatchObject({
+      status: 'snoozed', snoozed_by: 'bob', policy_id: 'primary', routing_rules: ['db'], escalation_step: 0, ticket_key: 'OPS-1',
+      ticket_url: 'https://jira.example.com/OPS-1',
+    });
+    const open = (await tableRows(db.url, db.schema, 'noc_escalations_open', 'alert_id')) as Array<Record<string, unknown>>;
+    expect(open.map((r) => r.alert_id).sort()).toStrictEqual([alertRef('a').alertId, alertRef('b', 'payroll').alertId].sort());
+    const channels = (await tableRows(db.url, db.schema, 'noc_notifications_by_channel_day', 'channel')) as Array<Record<string, unknown>>;
+    // one UTC day (a timestamp without zone, which the driver reads in the local zone)
+    expect(new Set(channels.map((r) => (r.day as Date).getTime())).size).toBe(1);
+    expect(channels.map(({ day: _day, ...rest }) => rest)).toEqual([
+      { channel: 'email', sent: '0', failed: '1', failed_without_fallback: '1', attempts: '3' },
+      { channel: 'slack', sent: '1', failed: '0', failed_without_fallback: '0', attempts: '1' },
+      { channel: 'sms', sent: '1', failed: '2', failed_without_fallback: '0', attempts: '7' },
+      { channel: 'voice', sent: '1', failed: '0', failed_without_fallback: '0', attempts: '2' },
+      { channel: 'webhook', sent: '0', failed: '1', failed_without_fallback: '1', attempts: '5' },
+    ]);
+    const history = (await tableRows(db.url, db.schema, 'alert_timeline_all', 'occurred_at, stream_rank, seq')) as Array<Record<string, unknown>>;
+    const ofA = history.filter((r) => r.alert_id === alertRef('a').alertId);
+    expect(ofA.map((r) => r.stream)).toContain('ALERTS');
+    expect(ofA.map((r) => r.event_type).slice(0, 3)).toStrictEqual(['AlertTriggered', 'AlertSnoozed', 'AlertRouted']);
+    expect(ofA).toHaveLength(2 + 11 + 4 + 3);
+  });
+});
+
+describe('configuration projection', () => {
+  let db: Db;
+  const q = (table: string, order: string) => tableRows(db.url, db.schema, table, order);
+
+  beforeAll(async () => {
+    db = await freshDb();
+    const events = configLog(eventFactory());
+    const messages = streamOf(events, configSubjectOf);
+    // configuration is applied one event at a time; split anyway, as the live projector would
+    await applyInBatches(db, configProjection, messages, [4, 1, 7]);
+  });
+
+  it('schedules: replaced whole, layers and overrides in list order', async () => {
+    expect(await q('schedules', 'id')).toMatchObject([
+      { id: 'primary', name: 'Primary (24/7)', time_zone: 'Europe/Berlin', last_event_seq: '3' },
+      { id: 'secondary', name: 'Secondary', time_zone: 'UTC' },
+    ]);
+    expect(await q('schedule_rotations', 'schedule_id, position')).toEqual([
+      { schedule_id: 'primary', position: 0, rotation_id: 'weekly', name: 'Weekly', type: 'weekly', shift_length: 1, starts_at: new Date('2026-11-02T08:00:00Z'), members: ['bob', 'alice'], restrictions: [] },
+      { schedule_id: 'secondary', position: 0, rotation_id: 'daily', name: 'Daily', type: 'daily', shift_length: 1, starts_at: new Date('2026-11-02T08:00:00Z'), members: ['hank'], restrictions: [] },
+    ]);
+    expect(await q('schedule_overrides', 'schedule_id, position')).toEqual([]);
+    expect(await q('schedule_temporary', 'schedule_id, position')).toEqual([
+      { schedule_id: 'primary', position: 0, starts_at: new Date('2026-12-23T23:00:00Z'), ends_at: new Date('2026-12-26T23:00:00Z'), users: ['frank'] },
+    ]);
+  });
+
+  it('escalation policies and their steps; a removed policy is gone with its steps', async () => {
+    expect(await q('escalation_policies', 'id')).toMatchObject([{ id: 'primary', name: 'Primary', repeats: 1 }]);
+    expect(await q('escalation_steps', 'policy_id, step')).toEqual([
+      { policy_id: 'primary', step: 0, delay_seconds: 300, until_all_ack: false, targets: [{ type: 'schedule', scheduleId: 'primary' }] },
+      { policy_id: 'primary', step: 1, delay_seconds: 600, until_all_ack: true, targets: [{ type: 'user', userId: 'ivan' }, { type: 'slack', channel: '#ops' }] },
+    ]);
+  });
+
+  it('routing defaults and ordered rules', async () => {
+    expect(await q('routing', 'service_id')).toMatchObject([{ service_id: 'checkout', escalation_policy_id: 'primary', template_id: 'default', ack_timeout_seconds: 3600 }]);
+    expect(await q('routing_rules', 'service_id, position')).toEqual([
+      { service_id: 'checkout', position: 0, name: 'db', condition: 'labels.team == "db"', policy_id: 'primary', template_id: null, severity: null, ticket_provider: 'jira', suppress: false, continue_matching: true },
+      { service_id: 'checkout', position: 1, name: 'test', condition: 'labels.env == "test"', policy_id: null, template_id: null, severity: 'info', ticket_provider: null, suppress: true, continue_matching: false },
+    ]);
+  });
+
+  it('maintenance windows and calendars', async () => {
+    expect(await q('maintenance_windows', 'id')).toMatchObject([
+      { id: 'fra1', services: ['checkout'], labels: { site: 'fra1' }, condition: null, mode: 'suppress', starts_at: new Date('2026-11-23T22:00:00Z') },
+    ]);
+    expect(await q('calendars', 'id')).toMatchObject([
+      { id: 'business', time_zone: 'Europe/Berlin', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }], holidays: ['2026-12-25', '2026-12-26'] },
+    ]);
+  });
+
+  it('templates: every version immutable, latest_version the last published; a removed template is gone with its versions', async () => {
+    expect(await q('templates', 'id')).toMatchObject([{ id: 'default', latest_version: 1, name: 'Default (again)' }]);
+    const versions = (await q('template_versions', 'template_id, version')) as Array<Record<string, unknown>>;
+    expect(versions.map((v) => [v.version, v.description, v.created_by])).toStrictEqual([[1, 'first', 'alice'], [2, 'second', 'bob']]);
+    expect(versions[1]).toMatchObject({ required_variables: ['alert.summary'], optional_variables: ['alert.details'], channels: { voice: 'Alert: {{ alert.summary }}' } });
+  });
+});

@@ -1,10 +1,42 @@
-import type { Logger } from '@oncall/shared';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { systemClock, watchConfig, type Clock, type Logger } from '@oncall/shared';
+import { DEFAULT_OPTIONS, Dispatcher, type DispatcherOptions } from './adapters/dispatcher.js';
+import type { Notifiers } from './notifiers/index.js';
 
-/**
- * dispatcher is not built yet: this stub starts and stops cleanly so the runtime can already
- * include it. Its issue replaces it.
- */
-export async function startDispatcher(opts: { log: Logger }): Promise<{ stop: () => Promise<void> }> {
-  opts.log.info('dispatcher is a stub: nothing to do yet');
-  return { stop: async () => undefined };
+export { loadDispatcherConfig, notifiersFrom, type DispatcherConfig } from './config.js';
+export { DEFAULT_OPTIONS, DELIVERY_BUCKET, type DispatcherOptions } from './adapters/dispatcher.js';
+export * as render from './render/index.js';
+export * as notifiers from './notifiers/index.js';
+
+export type Stoppable = { stop: () => Promise<void> };
+
+/** Starts the delivery pipeline; replicas share the escalations stream's durable consumer. */
+export async function startDispatcher(opts: {
+  nc: NatsConnection;
+  notifiers: Notifiers;
+  log: Logger;
+  clock?: Clock;
+  options?: Partial<DispatcherOptions>;
+  replicas?: number;
+}): Promise<Stoppable> {
+  const config = await watchConfig(opts.nc);
+  const stop = new AbortController();
+  const dispatcher = new Dispatcher({
+    nc: opts.nc,
+    notifiers: opts.notifiers,
+    config,
+    clock: opts.clock ?? systemClock,
+    log: opts.log,
+    options: { ...DEFAULT_OPTIONS, ...opts.options },
+    replicas: opts.replicas,
+  });
+  const run = dispatcher.run(stop.signal);
+  opts.log.info({ channels: Object.keys(opts.notifiers) }, 'dispatcher running');
+  return {
+    stop: async () => {
+      stop.abort();
+      await run;
+      await config.stop();
+    },
+  };
 }

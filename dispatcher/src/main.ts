@@ -1,7 +1,15 @@
+import { connectNats, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
-  const service = await startDispatcher({ log });
-  return () => service.stop();
+  const cfg = loadDispatcherConfig();
+  const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
+  const metrics = await serveMetrics(cfg.METRICS_PORT);
+  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null } });
+  return async () => {
+    await dispatcher.stop();
+    metrics.close();
+    await nc.drain();
+  };
 });

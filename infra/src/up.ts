@@ -6,7 +6,7 @@ import { startDecider, startIngest } from '@oncall/ingest';
 import { startProjector } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
 import { startEscalator } from '@oncall/escalator';
-import { startDispatcher } from '@oncall/dispatcher';
+import { loadDispatcherConfig, notifiersFrom, startDispatcher } from '@oncall/dispatcher';
 import { startTicketBridge } from '@oncall/ticket-bridge';
 import { startNatsServer } from './nats-server.js';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
@@ -100,7 +100,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
       startProjector({ nc: await connect('projector'), pool, log: log.child({ service: 'projector' }) }),
       startDecider({ nc: await connect('decider'), partitions, log: log.child({ service: 'decider' }) }),
       startEscalator({ nc: await connect('escalator'), partitions, users: directory, owner: 'oncall-up', log: log.child({ service: 'escalator' }) }),
-      startDispatcher({ log: log.child({ service: 'dispatcher' }) }),
+      startDispatcher({ nc: await connect('dispatcher'), notifiers: notifiersFrom(loadDispatcherConfig(env)), log: log.child({ service: 'dispatcher' }) }),
       startTicketBridge({ log: log.child({ service: 'ticket-bridge' }) }),
     ];
     for (const s of await Promise.all(services)) stops.push(s.stop);

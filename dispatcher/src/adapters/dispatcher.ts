@@ -1,0 +1,311 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JsMsg } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Counter, Histogram } from 'prom-client';
+import {
+  buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, partitionOfSubject, stableUuid, STREAMS, subjects,
+  type ContactChannel, type DeliveryEvent, type EventData,
+} from '@oncall/contracts';
+import { registry, templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
+import { bundle } from '../domain/bundle.js';
+import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
+import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
+import { DeliveryError, type Notifier, type Notifiers } from '../notifiers/index.js';
+import { buildRenderContext, renderNotification, TemplateError, type RenderTemplate } from '../render/index.js';
+import { toMessage } from './messages.js';
+
+const deliveriesTotal = new Counter({
+  name: 'oncall_dispatcher_deliveries_total',
+  help: 'Delivery outcomes by channel',
+  labelNames: ['channel', 'outcome', 'reason'],
+  registers: [registry],
+});
+const latency = new Histogram({
+  name: 'oncall_dispatcher_request_to_delivery_seconds',
+  help: 'From NotificationRequested to the provider accepting the message',
+  labelNames: ['channel'],
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const DELIVERY_BUCKET = 'oncall-deliveries';
+
+export type DispatcherOptions = Readonly<{
+  /** Attempts per delivery before NotificationFailed (and the fallback). */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A page older than this when first tried is recorded as failed (expired), not sent. */
+  staleAfterMs: number;
+  /** Per destination (channel + address); critical notifications bypass it. */
+  perDestination: Readonly<Partial<Record<ContactChannel, BucketConfig>>>;
+  /** Per provider (channel); waits rather than bundles. */
+  perProvider: Readonly<Partial<Record<ContactChannel, BucketConfig>>>;
+  /** How long a rate-limited destination collects notifications into one bundled message. */
+  bundleWindowMs: number;
+  concurrency: number;
+  publicUrl: string | null;
+}>;
+
+export const DEFAULT_OPTIONS: DispatcherOptions = {
+  maxAttempts: 5,
+  retryBaseMs: 1000,
+  retryMaxMs: 60_000,
+  staleAfterMs: 60 * 60_000,
+  perDestination: {
+    sms: { capacity: 3, perMinute: 2 },
+    voice: { capacity: 2, perMinute: 1 },
+    email: { capacity: 10, perMinute: 20 },
+    slack: { capacity: 10, perMinute: 30 },
+    teams: { capacity: 10, perMinute: 30 },
+  },
+  perProvider: { slack: { capacity: 50, perMinute: 3000 }, sms: { capacity: 50, perMinute: 3000 }, voice: { capacity: 20, perMinute: 600 } },
+  bundleWindowMs: 10_000,
+  concurrency: 64,
+  publicUrl: null,
+};
+
+type Outcome = { retryInMs: number } | 'done';
+type Held = { items: Array<{ n: NotificationRequested; d: Delivery; partition: number; done: (o: Outcome) => void }>; timer: () => void };
+
+/**
+ * The delivery pipeline: dedup → render → rate limit → send → record. It reads the escalator's
+ * NotificationRequested events (replicas share one durable consumer), and for each planned
+ * delivery checks the idempotency record (KV, per notification and channel), renders with the
+ * template version the escalator chose, waits for the provider's and the destination's token
+ * buckets (bundling a storm to one destination into one message), sends through the channel's
+ * notifier, and records the outcome: the KV entry first, then NotificationDelivered or, after
+ * bounded retries with backoff (JetStream redelivery), NotificationFailed and the fallback.
+ */
+export class Dispatcher {
+  private readonly js;
+  private kv!: KV;
+  private readonly destinations = new Map<string, Bucket>();
+  private readonly providers = new Map<ContactChannel, Bucket>();
+  private readonly held = new Map<string, Held>();
+  private inFlight = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: { nc: NatsConnection; notifiers: Notifiers; config: ConfigView; clock: Clock; log: Logger; options: DispatcherOptions; replicas?: number },
+  ) {
+    this.js = jetstream(deps.nc);
+    this.log = deps.log;
+  }
+
+  async run(stop: AbortSignal): Promise<void> {
+    this.kv = await new Kvm(this.deps.nc).create(DELIVERY_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000, replicas: this.deps.replicas ?? 1 });
+    await ensureConsumer(this.deps.nc);
+    const consumer = await this.js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher);
+    const running = new Set<Promise<void>>();
+    while (!stop.aborted) {
+      try {
+        const messages = await consumer.consume({ max_messages: this.deps.options.concurrency });
+        stop.addEventListener('abort', () => void messages.close(), { once: true });
+        for await (const m of messages) {
+          while (this.inFlight >= this.deps.options.concurrency) await Promise.race(running);
+          const p = this.handle(m).catch((err: unknown) => {
+            this.log.error({ err, seq: m.seq }, 'notification handling failed; it will be redelivered');
+            m.nak(this.deps.options.retryBaseMs);
+          });
+          running.add(p);
+          this.inFlight++;
+          void p.finally(() => {
+            running.delete(p);
+            this.inFlight--;
+          });
+        }
+      } catch (err) {
+        if (stop.aborted) break;
+        this.log.error({ err }, 'dispatcher consumer failed; resuming');
+        await sleep(1000);
+      }
+    }
+    for (const h of this.held.values()) h.timer();
+    await Promise.allSettled(running);
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const event = decodeEvent(m.data, { trusted: true });
+    if (event.type !== 'NotificationRequested') {
+      m.ack();
+      return;
+    }
+    const n = event.data;
+    const partition = partitionOfSubject(m.subject);
+    const attempt = m.info.deliveryCount;
+    const age = this.deps.clock.now() - Date.parse(event.occurredAt);
+    const plan = planDeliveries(n);
+    if (plan.length === 0) {
+      deliveriesTotal.inc({ channel: 'none', outcome: 'failed', reason: 'no_contact_method' });
+      this.log.warn({ alertId: n.alertId, notificationId: n.notificationId, recipient: n.recipient }, 'recipient has no contact method; nothing sent');
+      m.ack();
+      return;
+    }
+    const outcomes = await Promise.all(plan.map((d) => this.deliver(n, d, partition, attempt, age, Date.parse(event.occurredAt))));
+    const retries = outcomes.filter((o): o is { retryInMs: number } => o !== 'done');
+    if (retries.length === 0) m.ack();
+    else m.nak(Math.max(...retries.map((r) => r.retryInMs)));
+  }
+
+  private async deliver(n: NotificationRequested, d: Delivery, partition: number, attempt: number, age: number, requestedAt: number): Promise<Outcome> {
+    const key = kvKey(d.idempotencyKey);
+    // dedup: sent before (an earlier attempt, another replica, or before a crash)
+    if ((await this.kv.get(key))?.string().startsWith('sent')) return 'done';
+    if (age > this.deps.options.staleAfterMs && attempt === 1) {
+      // Too old to be worth a page (the dispatcher was down): recorded, and no fallback either.
+      return this.fail(n, { ...d, fallback: null }, partition, attempt, new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }), 'expired');
+    }
+    // rate limit: the destination's bucket bundles, the provider's bucket waits
+    if (n.priority !== 'critical') {
+      const cfg = this.deps.options.perDestination[d.channel];
+      const dest = `${d.channel}:${d.address}`;
+      if (cfg) {
+        const r = take(this.destinations.get(dest), cfg, this.deps.clock.now());
+        this.destinations.set(dest, r.bucket);
+        if (!r.ok || this.held.has(dest)) return this.hold(dest, n, d, partition);
+      }
+    }
+    await this.providerToken(d.channel);
+    return this.send([n], d, partition, attempt, requestedAt);
+  }
+
+  /** Sends one message standing for `items` (one notification, or a bundle) and records each. */
+  private async send(items: NotificationRequested[], d: Delivery, partition: number, attempt: number, requestedAt: number): Promise<Outcome> {
+    const n = bundle(items);
+    const notifier = this.deps.notifiers[d.channel];
+    if (!notifier) {
+      const err = new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false });
+      for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, 'channel_not_configured');
+      return 'done';
+    }
+    try {
+      const message = toMessage(this.render(n, d.channel));
+      const result = await notifier.notify(message, d.address, { idempotencyKey: d.idempotencyKey });
+      latency.observe({ channel: d.channel }, Math.max(0, this.deps.clock.now() - requestedAt) / 1000);
+      for (const item of items) await this.delivered(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, result.providerMessageId, items.length);
+      return 'done';
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      if (err.retryable && attempt < this.deps.options.maxAttempts) {
+        deliveriesTotal.inc({ channel: d.channel, outcome: 'retry', reason: err.reason });
+        this.log.warn({ alertId: n.alertId, channel: d.channel, reason: err.reason, attempt }, 'delivery failed; will retry');
+        return { retryInMs: retryDelay(attempt, Math.random(), { baseMs: this.deps.options.retryBaseMs, maxMs: this.deps.options.retryMaxMs, retryAfterMs: err.retryAfterMs }) };
+      }
+      for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, err.reason);
+      return 'done';
+    }
+  }
+
+  /** The chosen template version, falling back to the built-in default if it cannot render. */
+  private render(n: NotificationRequested, channel: ContactChannel) {
+    const context = buildRenderContext(n, { now: new Date(this.deps.clock.now()).toISOString(), publicUrl: this.deps.options.publicUrl });
+    const version = n.templateId && n.templateVersion ? this.deps.config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion)) : undefined;
+    const template: RenderTemplate | null = version ? { templateId: version.templateId, version: version.version, channels: version.channels, variables: version.variables } : null;
+    try {
+      return renderNotification(template, channel, context);
+    } catch (err) {
+      if (!(err instanceof TemplateError) || !template) throw err;
+      // A broken template must not stop a page: the built-in default goes out instead.
+      this.log.error({ err, templateId: template.templateId, version: template.version, channel }, 'template failed to render; sent the default');
+      return renderNotification(null, channel, context);
+    }
+  }
+
+  private hold(dest: string, n: NotificationRequested, d: Delivery, partition: number): Promise<Outcome> {
+    return new Promise((resolve) => {
+      let h = this.held.get(dest);
+      if (!h) {
+        const flushAt = this.deps.clock.now() + this.deps.options.bundleWindowMs;
+        const cancel = this.deps.clock.at(flushAt, () => void this.flush(dest));
+        h = { items: [], timer: cancel };
+        this.held.set(dest, h);
+      }
+      h.items.push({ n, d, partition, done: resolve });
+    });
+  }
+
+  private async flush(dest: string): Promise<void> {
+    const h = this.held.get(dest);
+    this.held.delete(dest);
+    if (!h || h.items.length === 0) return;
+    const first = h.items[0]!;
+    await this.providerToken(first.d.channel);
+    const outcome = await this.send(h.items.map((i) => i.n), first.d, first.partition, 1, this.deps.clock.now()).catch((err: unknown) => {
+      this.log.error({ err, dest: maskAddress(first.d.channel, first.d.address) }, 'bundle failed');
+      return { retryInMs: this.deps.options.retryBaseMs };
+    });
+    for (const i of h.items) i.done(outcome);
+  }
+
+  private async providerToken(channel: ContactChannel): Promise<void> {
+    const cfg = this.deps.options.perProvider[channel];
+    if (!cfg) return;
+    for (;;) {
+      const r = take(this.providers.get(channel), cfg, this.deps.clock.now());
+      this.providers.set(channel, r.bucket);
+      if (r.ok) return;
+      await new Promise<void>((resolve) => this.deps.clock.at(r.nextTokenAt, resolve));
+    }
+  }
+
+  private async delivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
+    await this.kv.put(kvKey(d.idempotencyKey), `sent:${providerMessageId ?? ''}`);
+    deliveriesTotal.inc({ channel: d.channel, outcome: 'delivered', reason: '' });
+    await this.record(partition, 'NotificationDelivered', {
+      alertId: n.alertId,
+      serviceId: n.serviceId,
+      notificationId: n.notificationId,
+      idempotencyKey: d.idempotencyKey,
+      channel: d.channel,
+      destination: maskAddress(d.channel, d.address),
+      providerMessageId,
+      attempts,
+      templateId: n.templateId,
+      templateVersion: n.templateVersion,
+      bundled,
+    });
+  }
+
+  private async fail(n: NotificationRequested, d: Delivery, partition: number, attempts: number, err: DeliveryError, reason: string): Promise<Outcome> {
+    const next = fallbackOf(n, d);
+    await this.kv.put(kvKey(d.idempotencyKey), `failed:${reason}`);
+    deliveriesTotal.inc({ channel: d.channel, outcome: 'failed', reason });
+    this.log.warn({ alertId: n.alertId, channel: d.channel, reason, fallback: next?.channel ?? null }, 'delivery failed for good');
+    await this.record(partition, 'NotificationFailed', {
+      alertId: n.alertId,
+      serviceId: n.serviceId,
+      notificationId: n.notificationId,
+      idempotencyKey: d.idempotencyKey,
+      channel: d.channel,
+      destination: maskAddress(d.channel, d.address),
+      reason,
+      retryable: err.retryable,
+      attempts,
+      error: err.message,
+      fallback: next?.channel ?? null,
+    });
+    if (!next) return 'done';
+    return this.send([n], next, partition, 1, this.deps.clock.now());
+  }
+
+  private async record<T extends DeliveryEvent['type']>(partition: number, type: T, data: EventData<T>): Promise<void> {
+    const id = stableUuid(`${type}:${data.idempotencyKey}`);
+    const event = buildEvent(type, data, { id, occurredAt: new Date(this.deps.clock.now()).toISOString(), causationId: data.notificationId, correlationId: data.alertId });
+    await this.js.publish(subjects.delivery(partition, data.alertId), encodeEvent(event), { msgID: id });
+  }
+}
+
+/** KV keys allow letters, digits and `-/_=.`. */
+const kvKey = (idempotencyKey: string): string => idempotencyKey.replace(/[^A-Za-z0-9_=/-]/g, '.');
+
+async function ensureConsumer(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await jsm.consumers.add(STREAMS.escalations, { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: 60_000_000_000 });
+  }
+}

@@ -221,15 +221,19 @@ function canonicalService(s: EventData<'ServiceConfigured'>): string {
 async function removedTemplateVersions(nc: NatsConnection, ids: string[]): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   if (ids.length === 0) return versions;
-  const filters = ids.map((id) => subjects.config('template', id));
+  const wanted = new Set(ids);
+  const all = subjects.config('template', '*');
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(STREAMS.config, { subjects_filter: subjects.config('template', '*') });
-  if (!filters.some((f) => info.state.subjects?.[f])) return versions;
-  const consumer = await jetstream(nc).consumers.get(STREAMS.config, { filter_subjects: filters, deliver_policy: DeliverPolicy.All });
+  const info = await jsm.streams.info(STREAMS.config, { subjects_filter: all });
+  if (!ids.some((id) => info.state.subjects?.[subjects.config('template', id)])) return versions;
+  // One wildcard filter (filter_subjects needs nats-server 2.10); the other templates are skipped.
+  const consumer = await jetstream(nc).consumers.get(STREAMS.config, { filter_subjects: all, deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
   for await (const m of messages) {
     const event = decodeEvent(m.data);
-    if (event.type === 'TemplateVersionPublished') versions.set(event.data.templateId, Math.max(versions.get(event.data.templateId) ?? 0, event.data.version));
+    if (event.type === 'TemplateVersionPublished' && wanted.has(event.data.templateId)) {
+      versions.set(event.data.templateId, Math.max(versions.get(event.data.templateId) ?? 0, event.data.version));
+    }
     if (m.info.pending === 0) break;
   }
   await messages.close();

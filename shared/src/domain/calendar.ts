@@ -70,11 +70,25 @@ export function toZonedIso(text: string, zone: string): LocalTimeResult {
     return { ok: true, iso: dt.setZone(zone).toISO({ suppressMilliseconds: true }) ?? text };
   }
   if (!LOCAL.test(text)) return { ok: false, message: 'use ISO 8601 with an offset (2026-01-05T09:00:00+01:00) or local time (2026-01-05T09:00)' };
-  const dt = DateTime.fromISO(text, { zone });
-  if (!dt.isValid) return { ok: false, message: `not a valid time: ${dt.invalidExplanation ?? text}` };
-  const written = text.length === 16 ? `${text}:00` : text;
-  if (dt.toFormat("yyyy-MM-dd'T'HH:mm:ss") !== written) return { ok: false, message: `${text} does not exist in ${zone} (the clocks skip it)` };
-  return { ok: true, iso: dt.toISO({ suppressMilliseconds: true }) ?? text };
+  const wall = DateTime.fromISO(text, { zone: 'UTC' });
+  if (!wall.isValid) return { ok: false, message: `not a valid time: ${wall.invalidExplanation ?? text}` };
+  const instant = localInstant(wall.toMillis(), zone);
+  if (instant === null) return { ok: false, message: `${text} does not exist in ${zone} (the clocks skip it)` };
+  return { ok: true, iso: DateTime.fromMillis(instant, { zone }).toISO({ suppressMilliseconds: true }) ?? text };
+}
+
+/**
+ * The instant at which the zone's clocks show a wall-clock time (given as if it were UTC), or null
+ * when they skip it. An ambiguous time (clocks falling back) takes the earlier occurrence, as
+ * docs/schedules.md does. luxon's own `fromISO(local, { zone })` guesses with the offset at the
+ * current date, so the same file would give different instants in summer and in winter.
+ */
+function localInstant(wallMs: number, zone: string): number | null {
+  const z = IANAZone.create(zone);
+  const day = 86_400_000;
+  const offsets = new Set([z.offset(wallMs - day), z.offset(wallMs), z.offset(wallMs + day)]);
+  const candidates = [...offsets].map((o) => wallMs - o * 60_000).filter((t) => wallMs - z.offset(t) * 60_000 === t);
+  return candidates.length === 0 ? null : Math.min(...candidates);
 }
 
 /** Whether `date` (YYYY-MM-DD) is a real calendar date. */

@@ -1,3 +1,4 @@
+import { Settings } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ConfigEvent, EventData, RoutingRule } from '@oncall/contracts';
 import { evolveConfig, initialConfigState, type ConfigState } from './config.js';
@@ -160,8 +161,21 @@ describe('toZonedIso', () => {
     ['2026-07-05T09:00:30', 'Europe/Berlin', '2026-07-05T09:00:30+02:00'],
     ['2026-01-05T08:00:00Z', 'Europe/Berlin', '2026-01-05T09:00:00+01:00'],
     ['2026-03-08T03:30', 'America/New_York', '2026-03-08T03:30:00-04:00'],
+    ['2026-10-25T02:30', 'Europe/Berlin', '2026-10-25T02:30:00+02:00'],
+    ['2026-11-01T01:30', 'America/New_York', '2026-11-01T01:30:00-04:00'],
+    ['2026-10-25T03:30', 'Europe/Berlin', '2026-10-25T03:30:00+01:00'],
   ])('reads %s in %s as %s', (text, zone, iso) => {
     expect(toZonedIso(text, zone)).toStrictEqual({ ok: true, iso });
+  });
+
+  it.each(['2026-07-01T00:00:00Z', '2026-01-15T00:00:00Z'])('an ambiguous local time is the earlier occurrence whatever the date (now = %s)', (now) => {
+    const saved = Settings.now;
+    Settings.now = () => Date.parse(now);
+    try {
+      expect(toZonedIso('2026-10-25T02:30', 'Europe/Berlin')).toStrictEqual({ ok: true, iso: '2026-10-25T02:30:00+02:00' });
+    } finally {
+      Settings.now = saved;
+    }
   });
   it.each<[string, string, string]>([
     ['2026-03-29T02:30', 'Europe/Berlin', 'does not exist in Europe/Berlin'],

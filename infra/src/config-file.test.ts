@@ -224,6 +224,7 @@ describe('parseConfigFile: schedules, policies, routing, calendars, templates, m
     ['an add override naming a user it replaces', { schedules: parts.schedules.replace('kind: replace', 'kind: add') }, ['f.yaml: schedules[0].overrides[0].replaces: only a replace override names a user it replaces (this one is add)']],
     ['a restriction without days', { schedules: parts.schedules.replace('days: [sat, sun]', 'days: []') }, ['f.yaml: schedules[0].rotations[0].restrictions[0].days: list at least one day (mon … sun)']],
     ['a restriction time that is no time', { schedules: parts.schedules.replace('to: "00:00"', 'to: "24:00"') }, ['f.yaml: schedules[0].rotations[0].restrictions[0].to: use HH:mm (24 h)']],
+    ['a shift longer than the on-call calculation allows', { schedules: parts.schedules.replace('type: weekly,', 'type: weekly, shiftLength: 60,') }, ['f.yaml: schedules[0].rotations[0].shiftLength: must be a whole number from 1 to 53 for a weekly rotation']],
     ['a rotation without members', { schedules: parts.schedules.replace('members: [alice, bob]', 'members: []') }, ['f.yaml: schedules[0].rotations[0].members: list at least one member']],
     [
       'duplicate rotation ids',

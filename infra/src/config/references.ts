@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { TemplateChannels } from '@oncall/contracts';
+import { validateSchedule } from '@oncall/shared';
 import { CHANNEL_PATH, compiled, type SECTIONS } from './schemas.js';
 
 /**
@@ -95,6 +96,23 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
         }
       }),
     );
+  }
+
+  // The on-call calculation's own checks (limits it needs, e.g. shift lengths per rotation type).
+  for (const { at, value: s } of parsed.schedules) {
+    const problems = validateSchedule({
+      scheduleId: s.id,
+      name: s.name,
+      timeZone: s.timeZone,
+      rotations: s.rotations,
+      overrides: s.overrides.map((o) => ({ kind: o.kind, userId: o.user, replaces: o.replaces, start: o.start, end: o.end })),
+      temporary: s.temporary,
+    });
+    for (const problem of problems) {
+      const colon = problem.indexOf(': ');
+      const field = colon < 0 ? [] : problem.slice(0, colon).split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/^userId$/, 'user')));
+      issues.push({ path: ['schedules', at, ...field], message: colon < 0 ? problem : problem.slice(colon + 2) });
+    }
   }
 
   for (const { at, value: w } of parsed.maintenanceWindows) {

@@ -11,7 +11,7 @@ import { registry, templateVersionKey, type Clock, type ConfigView, type Logger 
 import { bundle } from '../domain/bundle.js';
 import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
 import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
-import { DeliveryError, type Notifier, type Notifiers } from '../notifiers/index.js';
+import { DeliveryError, type Notifiers } from '../notifiers/index.js';
 import { buildRenderContext, renderNotification, TemplateError, type RenderTemplate } from '../render/index.js';
 import { toMessage } from './messages.js';
 
@@ -44,6 +44,8 @@ export type DispatcherOptions = Readonly<{
   perProvider: Readonly<Partial<Record<ContactChannel, BucketConfig>>>;
   /** How long a rate-limited destination collects notifications into one bundled message. */
   bundleWindowMs: number;
+  /** A delivery claimed longer ago than this by a send that never finished is taken over. */
+  claimStaleMs: number;
   concurrency: number;
   publicUrl: string | null;
 }>;
@@ -62,6 +64,7 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   },
   perProvider: { slack: { capacity: 50, perMinute: 3000 }, sms: { capacity: 50, perMinute: 3000 }, voice: { capacity: 20, perMinute: 600 } },
   bundleWindowMs: 10_000,
+  claimStaleMs: 60_000,
   concurrency: 64,
   publicUrl: null,
 };
@@ -84,6 +87,7 @@ export class Dispatcher {
   private readonly destinations = new Map<string, Bucket>();
   private readonly providers = new Map<ContactChannel, Bucket>();
   private readonly held = new Map<string, Held>();
+  private readonly inFlightKeys = new Map<string, Promise<Outcome>>();
   private inFlight = 0;
   private readonly log: Logger;
 
@@ -150,9 +154,49 @@ export class Dispatcher {
   }
 
   private async deliver(n: NotificationRequested, d: Delivery, partition: number, attempt: number, age: number, requestedAt: number): Promise<Outcome> {
-    const key = kvKey(d.idempotencyKey);
-    // dedup: sent before (an earlier attempt, another replica, or before a crash)
-    if ((await this.kv.get(key))?.string().startsWith('sent')) return 'done';
+    // dedup: a copy of this delivery in flight here, or recorded by an earlier attempt, another
+    // replica, or a process that crashed
+    const local = this.inFlightKeys.get(d.idempotencyKey);
+    if (local) return local;
+    const claimed = await this.claim(d.idempotencyKey);
+    if (claimed !== 'claimed') return claimed;
+    const run = this.deliverClaimed(n, d, partition, attempt, age, requestedAt);
+    this.inFlightKeys.set(d.idempotencyKey, run);
+    try {
+      const outcome = await run;
+      // A retry must be able to claim again.
+      if (outcome !== 'done') await this.kv.delete(kvKey(d.idempotencyKey)).catch(() => undefined);
+      return outcome;
+    } finally {
+      this.inFlightKeys.delete(d.idempotencyKey);
+    }
+  }
+
+  /**
+   * Claims a delivery in the KV record: exactly one attempt at a time, across replicas. A claim
+   * older than `claimStaleMs` belongs to a process that died mid-send: it is taken over and the
+   * message sent again (at least once: whether the provider got the first send is unknown).
+   */
+  private async claim(idempotencyKey: string): Promise<Outcome | 'claimed'> {
+    const key = kvKey(idempotencyKey);
+    const mark = `sending:${this.deps.clock.now()}`;
+    try {
+      await this.kv.create(key, mark);
+      return 'claimed';
+    } catch {
+      const entry = await this.kv.get(key);
+      if (!entry || entry.operation !== 'PUT') return 'claimed';
+      const value = entry.string();
+      if (value.startsWith('sent') || value.startsWith('failed')) return 'done';
+      const since = Number(value.split(':')[1]);
+      if (this.deps.clock.now() - since < this.deps.options.claimStaleMs) return { retryInMs: this.deps.options.retryBaseMs };
+      await this.kv.update(key, mark, entry.revision);
+      this.log.warn({ idempotencyKey }, 'took over a delivery claimed by a process that stopped mid-send; sending again');
+      return 'claimed';
+    }
+  }
+
+  private async deliverClaimed(n: NotificationRequested, d: Delivery, partition: number, attempt: number, age: number, requestedAt: number): Promise<Outcome> {
     if (age > this.deps.options.staleAfterMs && attempt === 1) {
       // Too old to be worth a page (the dispatcher was down): recorded, and no fallback either.
       return this.fail(n, { ...d, fallback: null }, partition, attempt, new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }), 'expired');

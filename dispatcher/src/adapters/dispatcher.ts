@@ -11,7 +11,7 @@ import { registry, templateVersionKey, type Clock, type ConfigView, type Logger 
 import { bundle } from '../domain/bundle.js';
 import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
 import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
-import { DeliveryError, type Notifiers } from '../notifiers/index.js';
+import { DeliveryError, type ChannelMessages, type Notifier, type Notifiers } from '../notifiers/index.js';
 import { buildRenderContext, renderNotification, TemplateError, type RenderTemplate } from '../render/index.js';
 import { toMessage } from './messages.js';
 
@@ -218,7 +218,8 @@ export class Dispatcher {
   /** Sends one message standing for `items` (one notification, or a bundle) and records each. */
   private async send(items: NotificationRequested[], d: Delivery, partition: number, attempt: number, requestedAt: number): Promise<Outcome> {
     const n = bundle(items);
-    const notifier = this.deps.notifiers[d.channel];
+    // The channel's notifier takes the channel's message, which toMessage produces for it.
+    const notifier = this.deps.notifiers[d.channel] as Notifier<ChannelMessages[ContactChannel]> | undefined;
     if (!notifier) {
       const err = new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false });
       for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, 'channel_not_configured');

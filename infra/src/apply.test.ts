@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
+import { evolveConfig, initialConfigState, routeAlert, ruleCache, type ConfigState } from '@oncall/shared';
 import { planApply, subjectOf, type PlannedEvent } from './apply.js';
-import { parseConfigFile, type ConfigFile } from './config-file.js';
+import { parseConfigFile, readConfigFile, type ConfigFile } from './config-file.js';
 
 type FileService = ConfigFile['services'][number];
 
@@ -242,5 +243,33 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
     ]);
     const empty = applied(state, planned);
     expect([empty.services, empty.routing, empty.schedules, empty.policies, empty.calendars, empty.templates, empty.maintenance, empty.heartbeats].map((m) => m.size)).toStrictEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe('examples/isp-noc.yaml, applied to an empty state', () => {
+  it('routes as docs/routing.md describes', async () => {
+    const f = await readConfigFile(fileURLToPath(new URL('../../examples/isp-noc.yaml', import.meta.url)));
+    const state = applied(initialConfigState(), planApply(initialConfigState(), f, false));
+    const rules = ruleCache();
+    const route = (labels: Record<string, string>, at: string) =>
+      routeAlert({ alert: { serviceId: 'core-network', severity: 'warning', summary: 's', source: 'alertmanager', fingerprint: 'f', labels, annotations: {} }, now: Date.parse(at) }, state, rules);
+    expect(route({ customer_tier: 'enterprise', equipment_type: 'core_router', pop: 'fra2' }, '2026-03-02T09:00:00Z')).toMatchObject({
+      rules: ['enterprise-sla', 'core-equipment-boost', 'frankfurt-pops'],
+      policyId: 'enterprise-sla',
+      templateId: 'noc-de',
+      severity: 'error',
+      errors: [],
+    });
+    expect(route({ alertname: 'BGPSessionDown', carrier: 'lumen', customer_tier: 'premium' }, '2026-03-02T09:00:00Z')).toMatchObject({
+      rules: ['carrier-session-down', 'enterprise-sla'],
+      policyId: 'enterprise-sla',
+      ticket: 'carrier-portal',
+      errors: [],
+    });
+    expect(route({ site: 'fra1' }, '2026-03-10T22:30:00Z')).toMatchObject({
+      rules: ['standard-after-hours'],
+      policyId: 'noc-l1-only',
+      suppressed: { by: 'maintenance', windowId: 'fra1-power-work', until: '2026-03-11T04:00:00+01:00' },
+    });
   });
 });

@@ -219,7 +219,7 @@ export class Dispatcher {
   private async send(items: NotificationRequested[], d: Delivery, partition: number, attempt: number, requestedAt: number): Promise<Outcome> {
     const n = bundle(items);
     // The channel's notifier takes the channel's message, which toMessage produces for it.
-    const notifier = this.deps.notifiers[d.channel] as Notifier<ChannelMessages[ContactChannel]> | undefined;
+    const notifier: Notifier<ChannelMessages[ContactChannel]> | undefined = this.deps.notifiers[d.channel];
     if (!notifier) {
       const err = new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false });
       for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, 'channel_not_configured');

@@ -1,17 +1,24 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeEvent, STREAMS, type DomainEvent } from '@oncall/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import { CONSUMERS, encodeEvent, STREAMS, type DomainEvent } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
+import { migrate } from '@oncall/infra';
 import {
   alertsProjection,
   applyBatch,
   configProjection,
   deliveriesProjection,
   escalationsProjection,
+  replayProjection,
   ticketsProjection,
+  waitForProjection,
   type Projection,
 } from '@oncall/projector';
 import type { DatabasePool } from 'slonik';
-import { createTestDatabase, tableRows } from './harness.js';
+import { createTestDatabase, prepareTopology, startTestNats, streamLastSeq, tableRows, type TestNats } from './harness.js';
 import { alertLifecycle, alertRef, configLog, configSubjectOf, escalation, eventFactory, notificationIdOf, user } from './projection-events.js';
 
 type Message = { seq: number; subject: string; data: Uint8Array };
@@ -293,4 +300,62 @@ describe('configuration projection', () => {
     expect(versions.map((v) => [v.version, v.description, v.created_by])).toStrictEqual([[1, 'first', 'alice'], [2, 'second', 'bob']]);
     expect(versions[1]).toMatchObject({ required_variables: ['alert.summary'], optional_variables: ['alert.details'], channels: { voice: 'Alert: {{ alert.summary }}' } });
   });
+});
+
+describe('escalation and deliveries projections in a projector killed with SIGKILL mid-stream', () => {
+  const ROOT = fileURLToPath(new URL('..', import.meta.url));
+  const ALERTS = 2000;
+  let nats: TestNats;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await nats?.stop();
+  });
+  const start = (env: Record<string, string>) =>
+    spawn(process.execPath, ['--import', 'tsx', 'projector/src/main.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  it('resumes from its checkpoints with no row lost or doubled', async () => {
+    const nc = await nats.connect();
+    await prepareTopology(nc);
+    const db = await createTestDatabase();
+    const js = jetstream(nc);
+    const acks: Array<Promise<unknown>> = [];
+    const f = eventFactory();
+    for (let i = 0; i < ALERTS; i++) {
+      const a = escalation(f, `kill-${i}`);
+      for (const e of [a.routed(), a.step(0, 0, [user(`u${i % 7}`)]), a.requested('1', user(`u${i % 7}`))]) acks.push(js.publish(perAlert('escalations')(e), encodeEvent(e)));
+      const outcome = i % 3 === 0 ? a.failed('1', 'sms', i % 2 ? 'voice' : null) : a.delivered('1', 'sms');
+      acks.push(js.publish(perAlert('deliveries')(outcome), encodeEvent(outcome)));
+    }
+    await Promise.all(acks);
+    const last = { escalations: await streamLastSeq(nc, STREAMS.escalations), deliveries: await streamLastSeq(nc, STREAMS.deliveries) };
+    const env = { NATS_URL: nats.url, DATABASE_URL: db.url, READ_MODEL_SCHEMA: db.schema, METRICS_PORT: String(await getPort()) };
+
+    child = start(env);
+    await waitForProjection(db.url, db.schema, CONSUMERS.projectorEscalations, 1, 30_000);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child!.once('exit', resolve));
+    const checkpoints = (await tableRows(db.url, db.schema, 'projection_checkpoints', 'projection')) as Array<{ projection: string; last_seq: string }>;
+    expect(Number(checkpoints.find((c) => c.projection === CONSUMERS.projectorEscalations)?.last_seq)).toBeLessThan(last.escalations);
+
+    child = start(env);
+    await waitForProjection(db.url, db.schema, CONSUMERS.projectorEscalations, last.escalations, 30_000);
+    await waitForProjection(db.url, db.schema, CONSUMERS.projectorDeliveries, last.deliveries, 30_000);
+    child.kill('SIGTERM');
+
+    await migrate(db.url, 'fresh');
+    const pool = await createReadModelPool(db.url, 'fresh');
+    await replayProjection(nc, pool, deliveriesProjection);
+    await replayProjection(nc, pool, escalationsProjection);
+    await pool.end();
+    for (const [table, order] of TABLES.slice(0, -1)) {
+      const live = await tableRows(db.url, db.schema, table, order);
+      expect(live, table).toEqual(await tableRows(db.url, 'fresh', table, order));
+    }
+    expect(await tableRows(db.url, db.schema, 'alert_escalations', 'alert_id')).toHaveLength(ALERTS);
+    expect(await tableRows(db.url, db.schema, 'notification_deliveries', 'seq')).toHaveLength(ALERTS);
+  }, 90_000);
 });

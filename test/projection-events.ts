@@ -37,9 +37,10 @@ export type Factory = ReturnType<typeof eventFactory>;
 export const alertRef = (name: string, serviceId = 'checkout') => ({ alertId: stableUuid(`alert-${name}`), serviceId });
 export const notificationIdOf = (name: string, key: string) => stableUuid(`notification-${name}-${key}`);
 
-export function snapshot(name: string, serviceId = 'checkout'): AlertSnapshot {
+export function snapshot(name: string, serviceId = 'checkout', alertId = alertRef(name, serviceId).alertId): AlertSnapshot {
   return {
-    ...alertRef(name, serviceId),
+    alertId,
+    serviceId,
     serviceName: serviceId,
     fingerprint: `fp-${name}`,
     status: 'triggered',
@@ -56,14 +57,14 @@ export function snapshot(name: string, serviceId = 'checkout'): AlertSnapshot {
 
 export const user = (userId: string, via = 'schedule:primary'): Recipient => ({ type: 'user', userId, via });
 
-/** The escalation events of one alert. */
-export function escalation(f: Factory, name: string, serviceId = 'checkout') {
-  const ref = alertRef(name, serviceId);
+/** The escalation events of one alert (of a made-up id derived from `name`, unless `alertId` is given). */
+export function escalation(f: Factory, name: string, serviceId = 'checkout', alertId = alertRef(name, serviceId).alertId) {
+  const ref = { alertId, serviceId };
   return {
     routed: (o: Partial<Pick<EventData<'AlertRouted'>, 'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq'>> = {}) =>
       f.make('AlertRouted', {
         ...ref,
-        alert: snapshot(name, serviceId),
+        alert: snapshot(name, serviceId, alertId),
         rules: o.rules ?? [],
         policyId: o.policyId === undefined ? 'primary' : o.policyId,
         templateId: 'default',
@@ -101,7 +102,7 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout') {
         templateId: 'default',
         templateVersion: 1,
         priority: 'critical',
-        alert: snapshot(name, serviceId),
+        alert: snapshot(name, serviceId, alertId),
         escalation: { policyId: 'primary', policyName: 'Primary', step: o.step ?? 0, totalSteps: 2 },
       }),
     stopped: (reason: EventData<'EscalationStopped'>['reason'], userId: string | null = null, reopenInMinutes: number | null = null) =>

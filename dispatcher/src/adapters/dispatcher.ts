@@ -12,7 +12,7 @@ import { bundle } from '../domain/bundle.js';
 import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
 import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
 import { DeliveryError, type ChannelMessages, type Notifier, type Notifiers } from '../notifiers/index.js';
-import { buildRenderContext, renderNotification, TemplateError, type RenderTemplate } from '../render/index.js';
+import { buildRenderContext, renderNotification, type RenderTemplate } from '../render/index.js';
 import { toMessage } from './messages.js';
 
 const deliveriesTotal = new Counter({
@@ -243,19 +243,17 @@ export class Dispatcher {
     }
   }
 
-  /** The chosen template version, falling back to the built-in default if it cannot render. */
+  /**
+   * Renders with the template version the escalator chose. A part that fails to render is
+   * replaced by the built-in default (the renderer's fallback): a broken template never stops a page.
+   */
   private render(n: NotificationRequested, channel: ContactChannel) {
     const context = buildRenderContext(n, { now: new Date(this.deps.clock.now()).toISOString(), publicUrl: this.deps.options.publicUrl });
     const version = n.templateId && n.templateVersion ? this.deps.config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion)) : undefined;
     const template: RenderTemplate | null = version ? { templateId: version.templateId, version: version.version, channels: version.channels, variables: version.variables } : null;
-    try {
-      return renderNotification(template, channel, context);
-    } catch (err) {
-      if (!(err instanceof TemplateError) || !template) throw err;
-      // A broken template must not stop a page: the built-in default goes out instead.
-      this.log.error({ err, templateId: template.templateId, version: template.version, channel }, 'template failed to render; sent the default');
-      return renderNotification(null, channel, context);
-    }
+    const rendered = renderNotification(template, channel, context);
+    for (const w of rendered.warnings) if (w.code === 'TEMPLATE_FALLBACK') this.log.error({ templateId: template?.templateId, version: template?.version, channel, warning: w.message }, 'template part failed to render; sent the default');
+    return rendered;
   }
 
   private hold(dest: string, n: NotificationRequested, d: Delivery, partition: number): Promise<Outcome> {

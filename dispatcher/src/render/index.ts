@@ -39,7 +39,7 @@ export { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './channels/sla
 export { type AdaptiveCard, type TeamsMessage } from './channels/teams.js';
 export { type EmailContent } from './channels/email.js';
 export { type VoiceContent } from './channels/voice.js';
-export { signWebhook, verifyWebhookSignature, webhookHeaders, WEBHOOK_SIGNATURE_HEADER, type WebhookContent } from './channels/webhook.js';
+export { type WebhookContent } from './channels/webhook.js';
 export { EXAMPLE_TEMPLATE } from './examples.js';
 export { benchRenders, type RenderBenchOptions, type RenderBenchResult } from './bench.js';
 

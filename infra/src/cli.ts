@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { connectNats, createLogger, commonEnv, ensureTopology, parseEnv, userDirectory, type UserDirectory } from '@oncall/shared';
 import { z } from 'zod';
 import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from './config-file.js';
+import { validateTemplate } from './template-check.js';
 import { readUsersFile } from './users-file.js';
 import { applyConfig, subjectOf } from './apply.js';
 import { migrate } from './migrate.js';
@@ -139,14 +140,14 @@ class UsageError extends Error {}
 async function userSource(usersFile: string | undefined, userServiceUrl: string | undefined): Promise<{ options: ConfigCheckOptions; close: () => void }> {
   if (usersFile) {
     const ids = new Set((await readUsersFile(usersFile)).users.map((u) => u.id));
-    return { options: { knownUsers: () => ids, usersSource: usersFile }, close: () => undefined };
+    return { options: { knownUsers: () => ids, usersSource: usersFile, validateTemplate }, close: () => undefined };
   }
   if (userServiceUrl) {
     const directory: UserDirectory = userDirectory(userServiceUrl, { ttlMs: 0 });
     const knownUsers = async (ids: string[]) => new Set((await directory.getUsers(ids)).users.keys());
-    return { options: { knownUsers, usersSource: `UserService at ${userServiceUrl}` }, close: () => directory.close() };
+    return { options: { knownUsers, usersSource: `UserService at ${userServiceUrl}`, validateTemplate }, close: () => directory.close() };
   }
-  return { options: {}, close: () => undefined };
+  return { options: { validateTemplate }, close: () => undefined };
 }
 
 function osUser(): string | undefined {

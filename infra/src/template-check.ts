@@ -1,0 +1,8 @@
+import { render } from '@oncall/dispatcher';
+import type { TemplateValidator } from './config-file.js';
+
+/** Templates are checked at apply with the dispatcher's renderer: the one that will send them. */
+export const validateTemplate: TemplateValidator = (t) =>
+  render
+    .validateTemplate(t.channels, { required: t.variables.required, optional: t.variables.optional })
+    .errors.map((e) => ({ channel: e.field, message: `line ${e.line}, column ${e.column}: ${e.message}` }));

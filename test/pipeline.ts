@@ -46,7 +46,7 @@ export async function startTestPipeline(opts: { partitions?: number; rateLimitPe
 
   let projector: Stop | undefined = await startProjector({ nc: await nats.connect('projector'), pool, log: testLog });
   const decider = await startDecider({ nc: await nats.connect('decider'), partitions, log: testLog });
-  const grpc = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog });
+  const grpc = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog, nc: await nats.connect('query-api'), partitions, databaseUrl: db.url, schema: db.schema });
   const ingestNc = await nats.connect('ingest');
   const ingest = await startIngest({
     nc: ingestNc,

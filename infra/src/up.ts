@@ -104,7 +104,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
       startTicketBridge({ log: log.child({ service: 'ticket-bridge' }) }),
     ];
     for (const s of await Promise.all(services)) stops.push(s.stop);
-    const grpc = await startGrpcServer({ pool, port: cfg.GRPC_PORT, host: cfg.GRPC_HOST, log: log.child({ service: 'query-api' }) });
+    const grpc = await startGrpcServer({ pool, port: cfg.GRPC_PORT, host: cfg.GRPC_HOST, log: log.child({ service: 'query-api' }), nc: await connect('query-api'), partitions, databaseUrl, schema: cfg.READ_MODEL_SCHEMA });
     stops.push(grpc.stop);
     const ingest = await startIngest({
       nc: await connect('ingest'),

@@ -1,18 +1,24 @@
-import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { DatabasePool } from 'slonik';
 import type { alertingV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
-import { getAlert, getTimeline, listAlerts, type AlertFilter } from './read-model.js';
-import { SEVERITY_FROM_PROTO, STATUS_FROM_PROTO, toProtoAlert } from './mapping.js';
-import { InvalidArgument, NotFound, toServiceError } from './errors.js';
+import type { AlertCommandInput, AlertCommands } from './adapters/alert-commands.js';
+import { COMMAND_FOR_STATUS, type CommandKind } from './domain/commands.js';
+import { InvalidArgument, NotFound, Unavailable } from './errors.js';
+import { serverStream, unary, type CallContext } from './handlers.js';
+import { apiStep, SEVERITY_FROM_PROTO, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
+import { getAlert, getTimeline, listAlerts, type AlertFilter, type AlertRow } from './read-model/alerts.js';
+import { bounded, limit, required, requiredUuid } from './validate.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const DEFAULT_LIST_LIMIT = 1000;
-export const MAX_LIST_LIMIT = 10_000;
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './validate.js';
+
+/** Snoozes last at least a minute (the decider refuses an end that is already past) and at most 30 days. */
+export const MIN_SNOOZE_SECONDS = 60;
+export const MAX_SNOOZE_SECONDS = 30 * 86_400;
+const MAX_NOTE = 4096;
 
 /** Validates a ListAlertsRequest into a read-model filter; throws InvalidArgument naming the field. */
 export function toFilter(req: alertingV1.ListAlertsRequest): AlertFilter {
-  if (req.limit < 0 || req.limit > MAX_LIST_LIMIT) throw new InvalidArgument('limit', `must be between 0 and ${MAX_LIST_LIMIT}`);
+  const max = limit('limit', req.limit);
   const statuses = req.statuses.map((s, i) => {
     const st = STATUS_FROM_PROTO.get(s);
     if (!st) throw new InvalidArgument(`statuses[${i}]`, `unknown status ${s}`);
@@ -30,71 +36,82 @@ export function toFilter(req: alertingV1.ListAlertsRequest): AlertFilter {
     labelSelector: req.labelSelector,
     createdAfter: req.createdAfter,
     createdBefore: req.createdBefore,
-    limit: req.limit || DEFAULT_LIST_LIMIT,
+    limit: max,
   };
 }
 
-export function alertService(pool: DatabasePool, log: Logger): Partial<alertingV1.AlertServiceServer> {
+type CommandRequest = { alertId: string; userId: string; note: string; requestId: string };
+
+/** Validates the fields every alert command has; throws InvalidArgument naming the field. */
+export function toCommand(command: CommandKind, req: CommandRequest, snoozeSeconds: number | null = null): AlertCommandInput {
   return {
-    getAlert: (call: ServerUnaryCall<alertingV1.GetAlertRequest, alertingV1.Alert>, callback: sendUnaryData<alertingV1.Alert>) => {
-      const run = async () => {
-        const { id } = call.request;
-        if (!UUID.test(id)) throw new InvalidArgument('id', 'must be a UUID');
-        const row = await getAlert(pool, id);
-        if (!row) throw new NotFound(`alert ${id} not found`);
-        return toProtoAlert(row);
-      };
-      run().then(
-        (alert) => callback(null, alert),
-        (err: unknown) => {
-          if (!(err instanceof InvalidArgument || err instanceof NotFound)) log.error({ err }, 'GetAlert failed');
-          callback(toServiceError(err), null);
-        },
-      );
-    },
-    getAlertTimeline: (call: ServerWritableStream<alertingV1.GetAlertTimelineRequest, alertingV1.TimelineEntry>) => {
-      const run = async () => {
-        const { alertId } = call.request;
-        if (!UUID.test(alertId)) throw new InvalidArgument('alert_id', 'must be a UUID');
-        const rows = await getTimeline(pool, alertId);
-        if (rows.length === 0 && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
-        for (const r of rows) {
-          if (call.cancelled) return;
-          const entry = {
-            alertId: r.alert_id,
-            sequence: r.seq,
-            eventId: r.event_id,
-            eventType: r.event_type,
-            occurredAt: new Date(r.occurred_at),
-            actor: r.actor,
-            message: r.message,
-          };
-          if (!call.write(entry)) await new Promise((resolve) => call.once('drain', resolve));
-        }
-      };
-      run().then(
-        () => call.end(),
-        (err: unknown) => {
-          if (!(err instanceof InvalidArgument || err instanceof NotFound)) log.error({ err }, 'GetAlertTimeline failed');
-          call.emit('error', toServiceError(err));
-        },
-      );
-    },
-    listAlerts: (call: ServerWritableStream<alertingV1.ListAlertsRequest, alertingV1.Alert>) => {
-      const run = async () => {
-        const rows = await listAlerts(pool, toFilter(call.request));
-        for (const row of rows) {
-          if (call.cancelled) return;
-          if (!call.write(toProtoAlert(row))) await new Promise((resolve) => call.once('drain', resolve));
-        }
-      };
-      run().then(
-        () => call.end(),
-        (err: unknown) => {
-          if (!(err instanceof InvalidArgument)) log.error({ err }, 'ListAlerts failed');
-          call.emit('error', toServiceError(err));
-        },
-      );
-    },
+    alertId: requiredUuid('alert_id', req.alertId),
+    command,
+    userId: required('user_id', req.userId),
+    note: bounded('note', req.note, MAX_NOTE),
+    requestId: bounded('request_id', req.requestId, 256),
+    snoozeSeconds,
+  };
+}
+
+/** The snooze length in whole seconds; throws InvalidArgument naming `duration`. */
+export function snoozeSeconds(duration: { seconds: number; nanos: number } | undefined): number {
+  if (!duration) throw new InvalidArgument('duration', 'is required');
+  const seconds = duration.seconds + duration.nanos / 1e9;
+  if (!Number.isFinite(seconds) || seconds < MIN_SNOOZE_SECONDS || seconds > MAX_SNOOZE_SECONDS) {
+    throw new InvalidArgument('duration', `must be between ${MIN_SNOOZE_SECONDS} s and ${MAX_SNOOZE_SECONDS / 86_400} days`);
+  }
+  return Math.round(seconds);
+}
+
+/** The command UpdateAlertStatus stands for; throws InvalidArgument naming `status`. */
+export function commandForStatus(status: alertingV1.AlertStatus): CommandKind {
+  const word = STATUS_FROM_PROTO.get(status);
+  if (word === 'snoozed') throw new InvalidArgument('status', 'use SnoozeAlert: a snooze needs a duration');
+  const command = word && COMMAND_FOR_STATUS[word];
+  if (!command) throw new InvalidArgument('status', `must be TRIGGERED, ACKNOWLEDGED or RESOLVED, not ${status}`);
+  return command;
+}
+
+/** AlertService: reads from the read model; commands through intake with read-your-writes. */
+export function alertService(pool: DatabasePool, log: Logger, commands: AlertCommands | null): Partial<alertingV1.AlertServiceServer> {
+  const run = (input: AlertCommandInput, ctx: CallContext): Promise<AlertRow> => {
+    if (!commands) throw new Unavailable('alert commands need a NATS connection and the projection feed, which this server was started without');
+    return commands.run(input, ctx);
+  };
+  return {
+    getAlert: unary(log, 'GetAlert', async (req: alertingV1.GetAlertRequest) => {
+      const id = requiredUuid('id', req.id);
+      const row = await getAlert(pool, id);
+      if (!row) throw new NotFound(`alert ${id} not found`);
+      return toProtoAlert(row);
+    }),
+    getAlertTimeline: serverStream(log, 'GetAlertTimeline', async (req: alertingV1.GetAlertTimelineRequest, write) => {
+      const alertId = requiredUuid('alert_id', req.alertId);
+      const rows = await getTimeline(pool, alertId);
+      if (rows.length === 0 && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
+      for (const r of rows) await write(toTimelineEntry(r));
+    }),
+    listAlerts: serverStream(log, 'ListAlerts', async (req: alertingV1.ListAlertsRequest, write) => {
+      for (const row of await listAlerts(pool, toFilter(req))) await write(toProtoAlert(row));
+    }),
+    acknowledgeAlert: unary(log, 'AcknowledgeAlert', async (req: alertingV1.AcknowledgeRequest, ctx) => ({
+      alert: toProtoAlert(await run(toCommand('acknowledge', req), ctx)),
+    })),
+    resolveAlert: unary(log, 'ResolveAlert', async (req: alertingV1.ResolveRequest, ctx) => ({
+      alert: toProtoAlert(await run(toCommand('resolve', req), ctx)),
+    })),
+    escalateAlert: unary(log, 'EscalateAlert', async (req: alertingV1.EscalateRequest, ctx) => {
+      const row = await run(toCommand('escalate', req), ctx);
+      return { alert: toProtoAlert(row), escalationStep: apiStep(row.escalation_step) };
+    }),
+    snoozeAlert: unary(log, 'SnoozeAlert', async (req: alertingV1.SnoozeRequest, ctx) => {
+      const input = toCommand('snooze', req, snoozeSeconds(req.duration));
+      const row = await run(input, ctx);
+      return { alert: toProtoAlert(row), snoozedUntil: row.snoozed_until === null ? undefined : new Date(row.snoozed_until) };
+    }),
+    updateAlertStatus: unary(log, 'UpdateAlertStatus', async (req: alertingV1.UpdateStatusRequest, ctx) =>
+      toProtoAlert(await run(toCommand(commandForStatus(req.status), req), ctx)),
+    ),
   };
 }

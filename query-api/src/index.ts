@@ -1,3 +1,3 @@
-export { startGrpcServer } from './server.js';
+export { startGrpcServer, type GrpcServerOptions } from './server.js';
 export { loadQueryApiConfig, type QueryApiConfig } from './config.js';
 export { toFilter } from './alert-service.js';

@@ -1,15 +1,28 @@
-import { createReadModelPool, serveMetrics } from '@oncall/shared';
+import { connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadQueryApiConfig, startGrpcServer } from './index.js';
 
 await runUntilSignal('query-api', async (log) => {
   const cfg = loadQueryApiConfig();
   const pool = await createReadModelPool(cfg.DATABASE_URL, cfg.READ_MODEL_SCHEMA);
+  const nc = await connectNats(cfg.NATS_URL, 'query-api', log);
+  const { partitions } = await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
-  const grpc = await startGrpcServer({ pool, port: cfg.GRPC_PORT, host: cfg.GRPC_HOST, log });
+  const grpc = await startGrpcServer({
+    pool,
+    port: cfg.GRPC_PORT,
+    host: cfg.GRPC_HOST,
+    log,
+    nc,
+    partitions,
+    databaseUrl: cfg.DATABASE_URL,
+    schema: cfg.READ_MODEL_SCHEMA,
+    commandTimeoutMs: cfg.COMMAND_TIMEOUT_MS,
+  });
   return async () => {
     await grpc.stop();
     metrics.close();
+    await nc.drain();
     await pool.end();
   };
 });

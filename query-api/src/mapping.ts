@@ -1,14 +1,15 @@
 import { alertingV1 } from '@oncall/contracts';
-import type { AlertRow } from './read-model.js';
+import type { AlertRow, AlertStatusWord, TimelineRow } from './read-model/alerts.js';
 
 const { AlertStatus, AlertSource, Severity } = alertingV1;
 
-const STATUS: Record<AlertRow['status'], alertingV1.AlertStatus> = {
+const STATUS: Record<AlertStatusWord, alertingV1.AlertStatus> = {
   triggered: AlertStatus.ALERT_STATUS_TRIGGERED,
   acknowledged: AlertStatus.ALERT_STATUS_ACKNOWLEDGED,
+  snoozed: AlertStatus.ALERT_STATUS_SNOOZED,
   resolved: AlertStatus.ALERT_STATUS_RESOLVED,
 };
-export const STATUS_FROM_PROTO = new Map(Object.entries(STATUS).map(([k, v]) => [v, k as AlertRow['status']]));
+export const STATUS_FROM_PROTO = new Map(Object.entries(STATUS).map(([k, v]) => [v, k as AlertStatusWord]));
 
 const SOURCE: Record<string, alertingV1.AlertSource> = {
   alertmanager: AlertSource.ALERT_SOURCE_ALERTMANAGER,
@@ -28,7 +29,10 @@ const SEVERITY: Record<string, alertingV1.Severity> = {
 };
 export const SEVERITY_FROM_PROTO = new Map(Object.entries(SEVERITY).map(([k, v]) => [v, k]));
 
-const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
+export const date = (ms: number | null): Date | undefined => (ms === null ? undefined : new Date(ms));
+
+/** The read model's zero-based step as the API's one-based step; 0 = no step reached yet. */
+export const apiStep = (step: number | null): number => (step === null ? 0 : step + 1);
 
 export function toProtoAlert(r: AlertRow): alertingV1.Alert {
   return {
@@ -46,13 +50,37 @@ export function toProtoAlert(r: AlertRow): alertingV1.Alert {
     acknowledgedByUserId: r.acknowledged_by ?? '',
     resolvedAt: date(r.resolved_at),
     resolvedByUserId: r.resolved_by ?? '',
-    externalTicketId: r.external_ticket_id ?? '',
+    externalTicketId: r.ticket_key ?? r.external_ticket_id ?? '',
     severity: SEVERITY[r.severity] ?? Severity.SEVERITY_UNSPECIFIED,
     updatedAt: date(r.updated_at),
     generatorUrl: r.generator_url ?? '',
     repeatCount: r.repeat_count,
-    escalationStep: 0,
-    snoozedUntil: undefined,
+    escalationStep: apiStep(r.escalation_step),
+    snoozedUntil: date(r.snoozed_until),
     lastEventSequence: r.last_event_seq,
+    escalationPolicyId: r.policy_id ?? '',
+    nextEscalationAt: date(r.next_escalation_at),
+    escalationSuppressed: r.suppressed_by !== null,
+    escalationSuppressedBy: r.suppressed_by ?? '',
+    escalationSuppressedUntil: date(r.suppressed_until),
+    escalationRound: r.escalation_round ?? 0,
+    escalationStoppedReason: r.escalation_stopped_reason ?? '',
+    snoozedByUserId: r.snoozed_by ?? '',
+    escalatedAt: date(r.escalated_at),
+    escalatedByUserId: r.escalated_by ?? '',
+    externalTicketUrl: r.ticket_url ?? '',
+  };
+}
+
+export function toTimelineEntry(r: TimelineRow): alertingV1.TimelineEntry {
+  return {
+    alertId: r.alert_id,
+    sequence: r.seq,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    occurredAt: new Date(r.occurred_at),
+    actor: r.actor,
+    message: r.message,
+    stream: r.stream,
   };
 }

@@ -1,42 +1,94 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
-import type { Logger } from '@oncall/shared';
+import { watchConfig, type ConfigView, type Logger } from '@oncall/shared';
+import { AlertCommands } from './adapters/alert-commands.js';
+import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 
+export type GrpcServerOptions = {
+  pool: DatabasePool;
+  port: number;
+  host: string;
+  log: Logger;
+  /**
+   * NATS: alert commands append to INTAKE and on-call lookups read the configuration from CONFIG.
+   * Without it (or without `partitions`) those RPCs answer UNAVAILABLE.
+   */
+  nc?: NatsConnection;
+  /** The partition count fixed at stream creation (ensureTopology). */
+  partitions?: number;
+  /**
+   * The read-model database and schema for LISTEN (read-your-writes of commands, delivery-status
+   * streams). Without them those RPCs answer UNAVAILABLE.
+   */
+  databaseUrl?: string;
+  schema?: string;
+  /** Longest a command waits for its outcome to be visible (default 10 s). */
+  commandTimeoutMs?: number;
+};
+
 /**
- * The gRPC server: AlertService reads from the read model; the other services of the contracts
- * are registered so reflection lists them, and answer UNIMPLEMENTED until their issues land.
+ * The gRPC server. Reads come from the read model, alert commands go through the intake stream;
+ * RPCs without an implementation answer UNIMPLEMENTED (docs/query-api.md lists them).
  */
-export async function startGrpcServer(opts: { pool: DatabasePool; port: number; host: string; log: Logger }): Promise<{ port: number; stop: () => Promise<void> }> {
-  const server = new Server();
-  server.addService(alertingV1.AlertServiceService, alertService(opts.pool, opts.log) as UntypedServiceImplementation);
-  for (const definition of [
-    alertingV1.ScheduleServiceService,
-    alertingV1.EscalationServiceService,
-    alertingV1.TicketIntegrationServiceService,
-    notificationV1.NotificationServiceService,
-    notificationV1.TemplateServiceService,
-  ]) {
-    server.addService(definition, {});
+export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: number; stop: () => Promise<void> }> {
+  const { pool, log } = opts;
+  const now = (): number => Date.now();
+  const feed = opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
+  let config: ConfigView | null = null;
+  try {
+    config = opts.nc ? await watchConfig(opts.nc) : null;
+  } catch (err) {
+    await feed?.stop();
+    throw err;
   }
-  const health = new HealthImplementation({ '': 'SERVING', 'alerting.v1.AlertService': 'SERVING' });
+  const commands =
+    opts.nc && opts.partitions && feed
+      ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      : null;
+  const stopping = new AbortController();
+
+  const server = new Server();
+  // Methods an implementation leaves out answer UNIMPLEMENTED.
+  const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
+    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
+    ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, {}],
+    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, {}],
+    ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
+    ['notification.v1.NotificationService', notificationV1.NotificationServiceService, {}],
+    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, {}],
+  ];
+  for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);
+  const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map(([name]) => [name, 'SERVING' as const])) });
   health.addToServer(server);
   new ReflectionService(loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath))).addToServer(server);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  opts.log.info({ port }, 'query-api gRPC listening');
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  } catch (err) {
+    await config?.stop();
+    await feed?.stop();
+    throw err;
+  }
+  log.info({ port, commands: commands !== null, streams: feed !== null }, 'query-api gRPC listening');
   return {
     port,
     stop: async () => {
       health.setStatus('', 'NOT_SERVING');
+      // Open delivery-status streams would hold tryShutdown forever: end them first.
+      stopping.abort();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await config?.stop();
+      await feed?.stop();
     },
   };
 }

@@ -1,11 +1,19 @@
-import { sql, type DatabasePool } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { maybeRow, rows } from './db.js';
+
+/** Times come back as epoch ms (slonik's timestamptz parser), bigints as strings. */
+const time = z.number();
+const bigint = z.coerce.number();
+
+export const ALERT_STATUSES = ['triggered', 'acknowledged', 'snoozed', 'resolved'] as const;
+export type AlertStatusWord = (typeof ALERT_STATUSES)[number];
 
 const AlertRow = z.object({
   id: z.string(),
   service_id: z.string(),
   fingerprint: z.string(),
-  status: z.enum(['triggered', 'acknowledged', 'resolved']),
+  status: z.enum(ALERT_STATUSES),
   source: z.string(),
   summary: z.string(),
   details: z.string(),
@@ -13,21 +21,35 @@ const AlertRow = z.object({
   labels: z.record(z.string(), z.string()),
   annotations: z.record(z.string(), z.string()),
   generator_url: z.string().nullable(),
-  created_at: z.number(),
-  updated_at: z.number(),
-  acknowledged_at: z.number().nullable(),
+  created_at: time,
+  updated_at: time,
+  acknowledged_at: time.nullable(),
   acknowledged_by: z.string().nullable(),
-  resolved_at: z.number().nullable(),
+  resolved_at: time.nullable(),
   resolved_by: z.string().nullable(),
+  snoozed_until: time.nullable(),
+  snoozed_by: z.string().nullable(),
+  escalated_at: time.nullable(),
+  escalated_by: z.string().nullable(),
   external_ticket_id: z.string().nullable(),
   repeat_count: z.number(),
-  last_event_seq: z.coerce.number(),
+  last_event_seq: bigint,
+  // alerts_with_escalation: null until the escalator has routed the alert
+  policy_id: z.string().nullable(),
+  suppressed_by: z.string().nullable(),
+  suppressed_until: time.nullable(),
+  escalation_step: z.number().nullable(),
+  escalation_round: z.number().nullable(),
+  next_escalation_at: time.nullable(),
+  escalation_stopped_reason: z.string().nullable(),
+  ticket_key: z.string().nullable(),
+  ticket_url: z.string().nullable(),
 });
 export type AlertRow = z.infer<typeof AlertRow>;
 
 export type AlertFilter = {
   serviceIds: string[];
-  statuses: AlertRow['status'][];
+  statuses: AlertStatusWord[];
   severities: string[];
   labelSelector: Record<string, string>;
   createdAfter?: Date;
@@ -36,10 +58,13 @@ export type AlertFilter = {
 };
 
 const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations,
-  generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, external_ticket_id, repeat_count, last_event_seq`;
+  generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
+  escalated_at, escalated_by, external_ticket_id, repeat_count, last_event_seq, policy_id, suppressed_by, suppressed_until,
+  escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url`;
 
-export async function getAlert(pool: DatabasePool, id: string): Promise<AlertRow | null> {
-  return pool.maybeOne(sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts WHERE id = ${id}`);
+/** One alert with its escalation state and first ticket. */
+export async function getAlert(db: CommonQueryMethods, id: string): Promise<AlertRow | null> {
+  return maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts_with_escalation WHERE id = ${id}`);
 }
 
 /** Newest first; every filter is optional and they combine with AND. */
@@ -51,24 +76,44 @@ export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<re
   if (Object.keys(f.labelSelector).length) where.push(sql.fragment`labels @> ${sql.jsonb(f.labelSelector)}`);
   if (f.createdAfter) where.push(sql.fragment`created_at > ${f.createdAfter.toISOString()}`);
   if (f.createdBefore) where.push(sql.fragment`created_at < ${f.createdBefore.toISOString()}`);
-  return pool.any(sql.type(AlertRow)`
-    SELECT ${COLUMNS} FROM alerts WHERE ${sql.join(where, sql.fragment` AND `)}
+  return rows(pool, sql.type(AlertRow)`
+    SELECT ${COLUMNS} FROM alerts_with_escalation WHERE ${sql.join(where, sql.fragment` AND `)}
     ORDER BY created_at DESC, id LIMIT ${f.limit}`);
 }
 
+/**
+ * Users who acknowledged the alert since it last opened (its trigger or latest reopen), as the
+ * decider counts them: a repeated acknowledgement by one of them changes nothing.
+ */
+export async function acknowledgedSinceOpen(pool: DatabasePool, alertId: string): Promise<readonly string[]> {
+  const users = await rows(pool, sql.type(z.object({ user_id: z.string() }))`
+    SELECT DISTINCT data->>'userId' AS user_id FROM alert_timeline
+    WHERE alert_id = ${alertId} AND event_type = 'AlertAcknowledged' AND data->>'userId' IS NOT NULL
+      AND seq > COALESCE((SELECT max(seq) FROM alert_timeline WHERE alert_id = ${alertId} AND event_type = 'AlertUnacknowledged'), 0)`);
+  return users.map((u) => u.user_id);
+}
+
 const TimelineRow = z.object({
-  seq: z.coerce.number(),
+  stream: z.string(),
+  seq: bigint,
   alert_id: z.string(),
   event_id: z.string(),
   event_type: z.string(),
-  occurred_at: z.number(),
+  occurred_at: time,
   actor: z.string(),
   message: z.string(),
 });
 export type TimelineRow = z.infer<typeof TimelineRow>;
 
-/** Every event of one alert, oldest first. */
+/** Every event of one alert across ALERTS, ESCALATIONS, DELIVERIES and TICKETS, oldest first. */
 export async function getTimeline(pool: DatabasePool, alertId: string): Promise<readonly TimelineRow[]> {
-  return pool.any(sql.type(TimelineRow)`
-    SELECT seq, alert_id, event_id, event_type, occurred_at, actor, message FROM alert_timeline WHERE alert_id = ${alertId} ORDER BY seq`);
+  return rows(pool, sql.type(TimelineRow)`
+    SELECT stream, seq, alert_id, event_id, event_type, occurred_at, actor, message FROM alert_timeline_all
+    WHERE alert_id = ${alertId} ORDER BY occurred_at, stream_rank, seq`);
+}
+
+/** The last stream sequence a projection has applied (0 before its first batch). */
+export async function checkpoint(db: CommonQueryMethods, projection: string): Promise<number> {
+  const row = await maybeRow(db, sql.type(z.object({ last_seq: bigint }))`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection}`);
+  return row?.last_seq ?? 0;
 }

@@ -39,6 +39,8 @@ export enum AlertStatus {
   ALERT_STATUS_TRIGGERED = 1,
   ALERT_STATUS_ACKNOWLEDGED = 2,
   ALERT_STATUS_RESOLVED = 3,
+  /** ALERT_STATUS_SNOOZED - Acknowledged until snoozed_until; the escalator reopens it then (back to TRIGGERED). */
+  ALERT_STATUS_SNOOZED = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +58,9 @@ export function alertStatusFromJSON(object: any): AlertStatus {
     case 3:
     case "ALERT_STATUS_RESOLVED":
       return AlertStatus.ALERT_STATUS_RESOLVED;
+    case 4:
+    case "ALERT_STATUS_SNOOZED":
+      return AlertStatus.ALERT_STATUS_SNOOZED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -73,6 +78,8 @@ export function alertStatusToJSON(object: AlertStatus): string {
       return "ALERT_STATUS_ACKNOWLEDGED";
     case AlertStatus.ALERT_STATUS_RESOLVED:
       return "ALERT_STATUS_RESOLVED";
+    case AlertStatus.ALERT_STATUS_SNOOZED:
+      return "ALERT_STATUS_SNOOZED";
     case AlertStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -446,12 +453,35 @@ export interface Alert {
   updatedAt: Date | undefined;
   generatorUrl: string;
   repeatCount: number;
+  /** one-based step of the escalation policy last reached; 0 = none yet */
   escalationStep: number;
   snoozedUntil:
     | Date
     | undefined;
   /** JetStream sequence of the last event applied */
   lastEventSequence: number;
+  /** Escalation state (the escalator's decisions; empty until the alert is routed). */
+  escalationPolicyId: string;
+  /** unset: stopped, or last step of the last round */
+  nextEscalationAt:
+    | Date
+    | undefined;
+  /** routed, but nobody is paged (a rule or a maintenance window) */
+  escalationSuppressed: boolean;
+  /** "rule" or "maintenance" */
+  escalationSuppressedBy: string;
+  escalationSuppressedUntil:
+    | Date
+    | undefined;
+  /** zero-based pass through the policy (it can repeat) */
+  escalationRound: number;
+  /** "acknowledged", "snoozed", "resolved", "exhausted", "no-policy" */
+  escalationStoppedReason: string;
+  snoozedByUserId: string;
+  /** the latest manual escalation */
+  escalatedAt: Date | undefined;
+  escalatedByUserId: string;
+  externalTicketUrl: string;
 }
 
 export interface Alert_LabelsEntry {
@@ -509,11 +539,14 @@ export interface ListAlertsRequest_LabelSelectorEntry {
   value: string;
 }
 
+/** TRIGGERED reopens an acknowledged or snoozed alert; SNOOZED needs SnoozeAlert (a duration). */
 export interface UpdateStatusRequest {
   alertId: string;
   status: AlertStatus;
   userId: string;
   note: string;
+  /** optional idempotency key (see AcknowledgeRequest) */
+  requestId: string;
 }
 
 export interface GetAlertTimelineRequest {
@@ -528,12 +561,19 @@ export interface TimelineEntry {
   occurredAt: Date | undefined;
   actor: string;
   message: string;
+  /** ALERTS (lifecycle), ESCALATIONS, DELIVERIES or TICKETS: `sequence` is a sequence of this stream. */
+  stream: string;
 }
 
 export interface AcknowledgeRequest {
   alertId: string;
   userId: string;
   note: string;
+  /**
+   * Optional idempotency key: a retry with the same key within 10 minutes is applied once.
+   * Without it, a retry is recognised by its content, user and the alert's last event.
+   */
+  requestId: string;
 }
 
 export interface AcknowledgeResponse {
@@ -544,6 +584,8 @@ export interface ResolveRequest {
   alertId: string;
   userId: string;
   note: string;
+  /** optional idempotency key (see AcknowledgeRequest) */
+  requestId: string;
 }
 
 export interface ResolveResponse {
@@ -554,10 +596,18 @@ export interface EscalateRequest {
   alertId: string;
   userId: string;
   note: string;
+  /** optional idempotency key (see AcknowledgeRequest) */
+  requestId: string;
 }
 
 export interface EscalateResponse {
-  alert: Alert | undefined;
+  alert:
+    | Alert
+    | undefined;
+  /**
+   * The step as known when answering (one-based; 0 = none yet). The escalator moves the alert to
+   * the next step on its own after the escalation is recorded, so this may still be the old step.
+   */
   escalationStep: number;
 }
 
@@ -566,6 +616,8 @@ export interface SnoozeRequest {
   userId: string;
   duration: Duration | undefined;
   note: string;
+  /** optional idempotency key (see AcknowledgeRequest) */
+  requestId: string;
 }
 
 export interface SnoozeResponse {
@@ -664,7 +716,18 @@ export interface OnCallResponse {
   /** kneutral-api user ids */
   userIds: string[];
   scheduleId: string;
-  validUntil: Date | undefined;
+  /** the next instant the answer may change; unset = never */
+  validUntil:
+    | Date
+    | undefined;
+  /** the same users with why each is on call */
+  users: OnCallUser[];
+}
+
+export interface OnCallUser {
+  userId: string;
+  /** "rotation:<id>", "temporary", "override:add", "override:replace" */
+  via: string;
 }
 
 export interface CreateOverrideRequest {
@@ -762,7 +825,9 @@ export interface GetEscalationStateRequest {
 }
 
 export interface StepRecord {
+  /** one-based */
   stepNumber: number;
+  /** zero-based pass through the policy */
   repetition: number;
   reachedAt:
     | Date
@@ -776,10 +841,21 @@ export interface StepRecord {
 export interface EscalationState {
   alertId: string;
   policyId: string;
+  /** one-based; 0 = no step reached yet */
   currentStep: number;
+  /** zero-based pass through the policy */
   repetition: number;
   nextStepAt: Date | undefined;
   history: StepRecord[];
+  /** "acknowledged", "snoozed", "resolved", "exhausted", "no-policy"; empty while escalating */
+  stoppedReason: string;
+  /** when the escalator reopens an acknowledged or snoozed alert */
+  reopenAt:
+    | Date
+    | undefined;
+  /** "rule" or "maintenance"; empty when paging */
+  suppressedBy: string;
+  suppressedUntil: Date | undefined;
 }
 
 export interface CreateTicketRequest {
@@ -881,6 +957,17 @@ function createBaseAlert(): Alert {
     escalationStep: 0,
     snoozedUntil: undefined,
     lastEventSequence: 0,
+    escalationPolicyId: "",
+    nextEscalationAt: undefined,
+    escalationSuppressed: false,
+    escalationSuppressedBy: "",
+    escalationSuppressedUntil: undefined,
+    escalationRound: 0,
+    escalationStoppedReason: "",
+    snoozedByUserId: "",
+    escalatedAt: undefined,
+    escalatedByUserId: "",
+    externalTicketUrl: "",
   };
 }
 
@@ -951,6 +1038,39 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.lastEventSequence !== 0) {
       writer.uint32(176).int64(message.lastEventSequence);
+    }
+    if (message.escalationPolicyId !== "") {
+      writer.uint32(186).string(message.escalationPolicyId);
+    }
+    if (message.nextEscalationAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextEscalationAt), writer.uint32(194).fork()).join();
+    }
+    if (message.escalationSuppressed !== false) {
+      writer.uint32(200).bool(message.escalationSuppressed);
+    }
+    if (message.escalationSuppressedBy !== "") {
+      writer.uint32(210).string(message.escalationSuppressedBy);
+    }
+    if (message.escalationSuppressedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.escalationSuppressedUntil), writer.uint32(218).fork()).join();
+    }
+    if (message.escalationRound !== 0) {
+      writer.uint32(224).int32(message.escalationRound);
+    }
+    if (message.escalationStoppedReason !== "") {
+      writer.uint32(234).string(message.escalationStoppedReason);
+    }
+    if (message.snoozedByUserId !== "") {
+      writer.uint32(242).string(message.snoozedByUserId);
+    }
+    if (message.escalatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.escalatedAt), writer.uint32(250).fork()).join();
+    }
+    if (message.escalatedByUserId !== "") {
+      writer.uint32(258).string(message.escalatedByUserId);
+    }
+    if (message.externalTicketUrl !== "") {
+      writer.uint32(266).string(message.externalTicketUrl);
     }
     return writer;
   },
@@ -1150,6 +1270,94 @@ export const Alert: MessageFns<Alert> = {
             message.lastEventSequence = longToNumber(reader.int64());
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.escalationPolicyId = reader.string();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.nextEscalationAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.escalationSuppressed = reader.bool();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.escalationSuppressedBy = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.escalationSuppressedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.escalationRound = reader.int32();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.escalationStoppedReason = reader.string();
+            continue;
+          }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.snoozedByUserId = reader.string();
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.escalatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.escalatedByUserId = reader.string();
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.externalTicketUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1264,6 +1472,61 @@ export const Alert: MessageFns<Alert> = {
         : isSet(object.last_event_sequence)
         ? globalThis.Number(object.last_event_sequence)
         : 0,
+      escalationPolicyId: isSet(object.escalationPolicyId)
+        ? globalThis.String(object.escalationPolicyId)
+        : isSet(object.escalation_policy_id)
+        ? globalThis.String(object.escalation_policy_id)
+        : "",
+      nextEscalationAt: isSet(object.nextEscalationAt)
+        ? fromJsonTimestamp(object.nextEscalationAt)
+        : isSet(object.next_escalation_at)
+        ? fromJsonTimestamp(object.next_escalation_at)
+        : undefined,
+      escalationSuppressed: isSet(object.escalationSuppressed)
+        ? globalThis.Boolean(object.escalationSuppressed)
+        : isSet(object.escalation_suppressed)
+        ? globalThis.Boolean(object.escalation_suppressed)
+        : false,
+      escalationSuppressedBy: isSet(object.escalationSuppressedBy)
+        ? globalThis.String(object.escalationSuppressedBy)
+        : isSet(object.escalation_suppressed_by)
+        ? globalThis.String(object.escalation_suppressed_by)
+        : "",
+      escalationSuppressedUntil: isSet(object.escalationSuppressedUntil)
+        ? fromJsonTimestamp(object.escalationSuppressedUntil)
+        : isSet(object.escalation_suppressed_until)
+        ? fromJsonTimestamp(object.escalation_suppressed_until)
+        : undefined,
+      escalationRound: isSet(object.escalationRound)
+        ? globalThis.Number(object.escalationRound)
+        : isSet(object.escalation_round)
+        ? globalThis.Number(object.escalation_round)
+        : 0,
+      escalationStoppedReason: isSet(object.escalationStoppedReason)
+        ? globalThis.String(object.escalationStoppedReason)
+        : isSet(object.escalation_stopped_reason)
+        ? globalThis.String(object.escalation_stopped_reason)
+        : "",
+      snoozedByUserId: isSet(object.snoozedByUserId)
+        ? globalThis.String(object.snoozedByUserId)
+        : isSet(object.snoozed_by_user_id)
+        ? globalThis.String(object.snoozed_by_user_id)
+        : "",
+      escalatedAt: isSet(object.escalatedAt)
+        ? fromJsonTimestamp(object.escalatedAt)
+        : isSet(object.escalated_at)
+        ? fromJsonTimestamp(object.escalated_at)
+        : undefined,
+      escalatedByUserId: isSet(object.escalatedByUserId)
+        ? globalThis.String(object.escalatedByUserId)
+        : isSet(object.escalated_by_user_id)
+        ? globalThis.String(object.escalated_by_user_id)
+        : "",
+      externalTicketUrl: isSet(object.externalTicketUrl)
+        ? globalThis.String(object.externalTicketUrl)
+        : isSet(object.external_ticket_url)
+        ? globalThis.String(object.external_ticket_url)
+        : "",
     };
   },
 
@@ -1347,6 +1610,39 @@ export const Alert: MessageFns<Alert> = {
     if (message.lastEventSequence !== 0) {
       obj.lastEventSequence = Math.round(message.lastEventSequence);
     }
+    if (message.escalationPolicyId !== "") {
+      obj.escalationPolicyId = message.escalationPolicyId;
+    }
+    if (message.nextEscalationAt !== undefined) {
+      obj.nextEscalationAt = message.nextEscalationAt.toISOString();
+    }
+    if (message.escalationSuppressed !== false) {
+      obj.escalationSuppressed = message.escalationSuppressed;
+    }
+    if (message.escalationSuppressedBy !== "") {
+      obj.escalationSuppressedBy = message.escalationSuppressedBy;
+    }
+    if (message.escalationSuppressedUntil !== undefined) {
+      obj.escalationSuppressedUntil = message.escalationSuppressedUntil.toISOString();
+    }
+    if (message.escalationRound !== 0) {
+      obj.escalationRound = Math.round(message.escalationRound);
+    }
+    if (message.escalationStoppedReason !== "") {
+      obj.escalationStoppedReason = message.escalationStoppedReason;
+    }
+    if (message.snoozedByUserId !== "") {
+      obj.snoozedByUserId = message.snoozedByUserId;
+    }
+    if (message.escalatedAt !== undefined) {
+      obj.escalatedAt = message.escalatedAt.toISOString();
+    }
+    if (message.escalatedByUserId !== "") {
+      obj.escalatedByUserId = message.escalatedByUserId;
+    }
+    if (message.externalTicketUrl !== "") {
+      obj.externalTicketUrl = message.externalTicketUrl;
+    }
     return obj;
   },
 
@@ -1393,6 +1689,17 @@ export const Alert: MessageFns<Alert> = {
     message.escalationStep = object.escalationStep ?? 0;
     message.snoozedUntil = object.snoozedUntil ?? undefined;
     message.lastEventSequence = object.lastEventSequence ?? 0;
+    message.escalationPolicyId = object.escalationPolicyId ?? "";
+    message.nextEscalationAt = object.nextEscalationAt ?? undefined;
+    message.escalationSuppressed = object.escalationSuppressed ?? false;
+    message.escalationSuppressedBy = object.escalationSuppressedBy ?? "";
+    message.escalationSuppressedUntil = object.escalationSuppressedUntil ?? undefined;
+    message.escalationRound = object.escalationRound ?? 0;
+    message.escalationStoppedReason = object.escalationStoppedReason ?? "";
+    message.snoozedByUserId = object.snoozedByUserId ?? "";
+    message.escalatedAt = object.escalatedAt ?? undefined;
+    message.escalatedByUserId = object.escalatedByUserId ?? "";
+    message.externalTicketUrl = object.externalTicketUrl ?? "";
     return message;
   },
 };
@@ -2412,7 +2719,7 @@ export const ListAlertsRequest_LabelSelectorEntry: MessageFns<ListAlertsRequest_
 };
 
 function createBaseUpdateStatusRequest(): UpdateStatusRequest {
-  return { alertId: "", status: 0, userId: "", note: "" };
+  return { alertId: "", status: 0, userId: "", note: "", requestId: "" };
 }
 
 export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
@@ -2428,6 +2735,9 @@ export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(34).string(message.note);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
     }
     return writer;
   },
@@ -2477,6 +2787,14 @@ export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2503,6 +2821,11 @@ export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -2520,6 +2843,9 @@ export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2532,6 +2858,7 @@ export const UpdateStatusRequest: MessageFns<UpdateStatusRequest> = {
     message.status = object.status ?? 0;
     message.userId = object.userId ?? "";
     message.note = object.note ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -2610,7 +2937,16 @@ export const GetAlertTimelineRequest: MessageFns<GetAlertTimelineRequest> = {
 };
 
 function createBaseTimelineEntry(): TimelineEntry {
-  return { alertId: "", sequence: 0, eventId: "", eventType: "", occurredAt: undefined, actor: "", message: "" };
+  return {
+    alertId: "",
+    sequence: 0,
+    eventId: "",
+    eventType: "",
+    occurredAt: undefined,
+    actor: "",
+    message: "",
+    stream: "",
+  };
 }
 
 export const TimelineEntry: MessageFns<TimelineEntry> = {
@@ -2635,6 +2971,9 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     }
     if (message.message !== "") {
       writer.uint32(58).string(message.message);
+    }
+    if (message.stream !== "") {
+      writer.uint32(66).string(message.stream);
     }
     return writer;
   },
@@ -2708,6 +3047,14 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
             message.message = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2745,6 +3092,7 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
         : undefined,
       actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
     };
   },
 
@@ -2771,6 +3119,9 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
     return obj;
   },
 
@@ -2786,12 +3137,13 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     message.occurredAt = object.occurredAt ?? undefined;
     message.actor = object.actor ?? "";
     message.message = object.message ?? "";
+    message.stream = object.stream ?? "";
     return message;
   },
 };
 
 function createBaseAcknowledgeRequest(): AcknowledgeRequest {
-  return { alertId: "", userId: "", note: "" };
+  return { alertId: "", userId: "", note: "", requestId: "" };
 }
 
 export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
@@ -2804,6 +3156,9 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(26).string(message.note);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -2845,6 +3200,14 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2870,6 +3233,11 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -2884,6 +3252,9 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2895,6 +3266,7 @@ export const AcknowledgeRequest: MessageFns<AcknowledgeRequest> = {
     message.alertId = object.alertId ?? "";
     message.userId = object.userId ?? "";
     message.note = object.note ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -2967,7 +3339,7 @@ export const AcknowledgeResponse: MessageFns<AcknowledgeResponse> = {
 };
 
 function createBaseResolveRequest(): ResolveRequest {
-  return { alertId: "", userId: "", note: "" };
+  return { alertId: "", userId: "", note: "", requestId: "" };
 }
 
 export const ResolveRequest: MessageFns<ResolveRequest> = {
@@ -2980,6 +3352,9 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(26).string(message.note);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -3021,6 +3396,14 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3046,6 +3429,11 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -3060,6 +3448,9 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -3071,6 +3462,7 @@ export const ResolveRequest: MessageFns<ResolveRequest> = {
     message.alertId = object.alertId ?? "";
     message.userId = object.userId ?? "";
     message.note = object.note ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -3143,7 +3535,7 @@ export const ResolveResponse: MessageFns<ResolveResponse> = {
 };
 
 function createBaseEscalateRequest(): EscalateRequest {
-  return { alertId: "", userId: "", note: "" };
+  return { alertId: "", userId: "", note: "", requestId: "" };
 }
 
 export const EscalateRequest: MessageFns<EscalateRequest> = {
@@ -3156,6 +3548,9 @@ export const EscalateRequest: MessageFns<EscalateRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(26).string(message.note);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -3197,6 +3592,14 @@ export const EscalateRequest: MessageFns<EscalateRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3222,6 +3625,11 @@ export const EscalateRequest: MessageFns<EscalateRequest> = {
         ? globalThis.String(object.user_id)
         : "",
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -3236,6 +3644,9 @@ export const EscalateRequest: MessageFns<EscalateRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -3247,6 +3658,7 @@ export const EscalateRequest: MessageFns<EscalateRequest> = {
     message.alertId = object.alertId ?? "";
     message.userId = object.userId ?? "";
     message.note = object.note ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -3341,7 +3753,7 @@ export const EscalateResponse: MessageFns<EscalateResponse> = {
 };
 
 function createBaseSnoozeRequest(): SnoozeRequest {
-  return { alertId: "", userId: "", duration: undefined, note: "" };
+  return { alertId: "", userId: "", duration: undefined, note: "", requestId: "" };
 }
 
 export const SnoozeRequest: MessageFns<SnoozeRequest> = {
@@ -3357,6 +3769,9 @@ export const SnoozeRequest: MessageFns<SnoozeRequest> = {
     }
     if (message.note !== "") {
       writer.uint32(34).string(message.note);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
     }
     return writer;
   },
@@ -3406,6 +3821,14 @@ export const SnoozeRequest: MessageFns<SnoozeRequest> = {
             message.note = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3432,6 +3855,11 @@ export const SnoozeRequest: MessageFns<SnoozeRequest> = {
         : "",
       duration: isSet(object.duration) ? Duration.fromJSON(object.duration) : undefined,
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -3449,6 +3877,9 @@ export const SnoozeRequest: MessageFns<SnoozeRequest> = {
     if (message.note !== "") {
       obj.note = message.note;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -3463,6 +3894,7 @@ export const SnoozeRequest: MessageFns<SnoozeRequest> = {
       ? Duration.fromPartial(object.duration)
       : undefined;
     message.note = object.note ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -4945,7 +5377,7 @@ export const OnCallRequest: MessageFns<OnCallRequest> = {
 };
 
 function createBaseOnCallResponse(): OnCallResponse {
-  return { userIds: [], scheduleId: "", validUntil: undefined };
+  return { userIds: [], scheduleId: "", validUntil: undefined, users: [] };
 }
 
 export const OnCallResponse: MessageFns<OnCallResponse> = {
@@ -4958,6 +5390,9 @@ export const OnCallResponse: MessageFns<OnCallResponse> = {
     }
     if (message.validUntil !== undefined) {
       Timestamp.encode(toTimestamp(message.validUntil), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.users) {
+      OnCallUser.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -4999,6 +5434,14 @@ export const OnCallResponse: MessageFns<OnCallResponse> = {
             message.validUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.users.push(OnCallUser.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5028,6 +5471,7 @@ export const OnCallResponse: MessageFns<OnCallResponse> = {
         : isSet(object.valid_until)
         ? fromJsonTimestamp(object.valid_until)
         : undefined,
+      users: globalThis.Array.isArray(object?.users) ? object.users.map((e: any) => OnCallUser.fromJSON(e)) : [],
     };
   },
 
@@ -5042,6 +5486,9 @@ export const OnCallResponse: MessageFns<OnCallResponse> = {
     if (message.validUntil !== undefined) {
       obj.validUntil = message.validUntil.toISOString();
     }
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => OnCallUser.toJSON(e));
+    }
     return obj;
   },
 
@@ -5053,6 +5500,96 @@ export const OnCallResponse: MessageFns<OnCallResponse> = {
     message.userIds = object.userIds?.map((e) => e) || [];
     message.scheduleId = object.scheduleId ?? "";
     message.validUntil = object.validUntil ?? undefined;
+    message.users = object.users?.map((e) => OnCallUser.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOnCallUser(): OnCallUser {
+  return { userId: "", via: "" };
+}
+
+export const OnCallUser: MessageFns<OnCallUser> = {
+  encode(message: OnCallUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.via !== "") {
+      writer.uint32(18).string(message.via);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OnCallUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOnCallUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.via = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OnCallUser {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      via: isSet(object.via) ? globalThis.String(object.via) : "",
+    };
+  },
+
+  toJSON(message: OnCallUser): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.via !== "") {
+      obj.via = message.via;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OnCallUser>): OnCallUser {
+    return OnCallUser.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OnCallUser>): OnCallUser {
+    const message = createBaseOnCallUser();
+    message.userId = object.userId ?? "";
+    message.via = object.via ?? "";
     return message;
   },
 };
@@ -6836,7 +7373,18 @@ export const StepRecord: MessageFns<StepRecord> = {
 };
 
 function createBaseEscalationState(): EscalationState {
-  return { alertId: "", policyId: "", currentStep: 0, repetition: 0, nextStepAt: undefined, history: [] };
+  return {
+    alertId: "",
+    policyId: "",
+    currentStep: 0,
+    repetition: 0,
+    nextStepAt: undefined,
+    history: [],
+    stoppedReason: "",
+    reopenAt: undefined,
+    suppressedBy: "",
+    suppressedUntil: undefined,
+  };
 }
 
 export const EscalationState: MessageFns<EscalationState> = {
@@ -6858,6 +7406,18 @@ export const EscalationState: MessageFns<EscalationState> = {
     }
     for (const v of message.history) {
       StepRecord.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.stoppedReason !== "") {
+      writer.uint32(58).string(message.stoppedReason);
+    }
+    if (message.reopenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.reopenAt), writer.uint32(66).fork()).join();
+    }
+    if (message.suppressedBy !== "") {
+      writer.uint32(74).string(message.suppressedBy);
+    }
+    if (message.suppressedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.suppressedUntil), writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -6923,6 +7483,38 @@ export const EscalationState: MessageFns<EscalationState> = {
             message.history.push(StepRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stoppedReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reopenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.suppressedBy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.suppressedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6961,6 +7553,26 @@ export const EscalationState: MessageFns<EscalationState> = {
       history: globalThis.Array.isArray(object?.history)
         ? object.history.map((e: any) => StepRecord.fromJSON(e))
         : [],
+      stoppedReason: isSet(object.stoppedReason)
+        ? globalThis.String(object.stoppedReason)
+        : isSet(object.stopped_reason)
+        ? globalThis.String(object.stopped_reason)
+        : "",
+      reopenAt: isSet(object.reopenAt)
+        ? fromJsonTimestamp(object.reopenAt)
+        : isSet(object.reopen_at)
+        ? fromJsonTimestamp(object.reopen_at)
+        : undefined,
+      suppressedBy: isSet(object.suppressedBy)
+        ? globalThis.String(object.suppressedBy)
+        : isSet(object.suppressed_by)
+        ? globalThis.String(object.suppressed_by)
+        : "",
+      suppressedUntil: isSet(object.suppressedUntil)
+        ? fromJsonTimestamp(object.suppressedUntil)
+        : isSet(object.suppressed_until)
+        ? fromJsonTimestamp(object.suppressed_until)
+        : undefined,
     };
   },
 
@@ -6984,6 +7596,18 @@ export const EscalationState: MessageFns<EscalationState> = {
     if (message.history?.length) {
       obj.history = message.history.map((e) => StepRecord.toJSON(e));
     }
+    if (message.stoppedReason !== "") {
+      obj.stoppedReason = message.stoppedReason;
+    }
+    if (message.reopenAt !== undefined) {
+      obj.reopenAt = message.reopenAt.toISOString();
+    }
+    if (message.suppressedBy !== "") {
+      obj.suppressedBy = message.suppressedBy;
+    }
+    if (message.suppressedUntil !== undefined) {
+      obj.suppressedUntil = message.suppressedUntil.toISOString();
+    }
     return obj;
   },
 
@@ -6998,6 +7622,10 @@ export const EscalationState: MessageFns<EscalationState> = {
     message.repetition = object.repetition ?? 0;
     message.nextStepAt = object.nextStepAt ?? undefined;
     message.history = object.history?.map((e) => StepRecord.fromPartial(e)) || [];
+    message.stoppedReason = object.stoppedReason ?? "";
+    message.reopenAt = object.reopenAt ?? undefined;
+    message.suppressedBy = object.suppressedBy ?? "";
+    message.suppressedUntil = object.suppressedUntil ?? undefined;
     return message;
   },
 };

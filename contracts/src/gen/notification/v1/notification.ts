@@ -243,7 +243,7 @@ export interface Destination {
 
 export interface GetDeliveryStatusRequest {
   notificationId: string;
-  /** optional: one destination of the notification */
+  /** optional: one channel of the notification, by name ("sms") */
   deliveryId: string;
 }
 
@@ -259,6 +259,28 @@ export interface DeliveryStatus {
   updatedAt: Date | undefined;
   alertId: string;
   templateVersion: number;
+  /** the latest outcome per channel tried */
+  channels: ChannelOutcome[];
+  /** "page" or "resolved"; empty until the request is recorded */
+  kind: string;
+  requestedAt: Date | undefined;
+}
+
+/** The latest outcome of one channel of a notification (retries happen inside one outcome). */
+export interface ChannelOutcome {
+  channel: ChannelType;
+  /** DELIVERED or FAILED */
+  state: DeliveryState;
+  /** as shown to operators (phone numbers and e-mail partly masked) */
+  destination: string;
+  attempts: number;
+  providerMessageId: string;
+  failureReason: string;
+  retryable: boolean;
+  error: string;
+  /** the channel tried next (SMS -> voice), or unspecified */
+  fallback: ChannelType;
+  at: Date | undefined;
 }
 
 export interface StreamDeliveryStatusRequest {
@@ -292,6 +314,10 @@ export interface Template_ChannelsEntry {
   value: ChannelTemplate | undefined;
 }
 
+/**
+ * Keys of the channels maps: "slack", "teams", "email", "sms", "voice", "webhook". Email's
+ * content is the HTML part; metadata "subject" and "text" hold the subject and plain-text parts.
+ */
 export interface ChannelTemplate {
   channel: ChannelType;
   /** liquid template source */
@@ -418,12 +444,17 @@ export interface RenderedPreview {
   subject: string;
   /** SMS only */
   smsSegments: number;
+  /** email only: the plain-text part */
+  textContent: string;
+  /** problems that made this channel fall back to its default (what is shown is that fallback) */
+  errors: ValidationError[];
 }
 
 export interface ValidateTemplateRequest {
   channels: { [key: string]: ChannelTemplate };
   requiredVariables: string[];
   sampleData: { [key: string]: any } | undefined;
+  optionalVariables: string[];
 }
 
 export interface ValidateTemplateRequest_ChannelsEntry {
@@ -925,6 +956,9 @@ function createBaseDeliveryStatus(): DeliveryStatus {
     updatedAt: undefined,
     alertId: "",
     templateVersion: 0,
+    channels: [],
+    kind: "",
+    requestedAt: undefined,
   };
 }
 
@@ -959,6 +993,15 @@ export const DeliveryStatus: MessageFns<DeliveryStatus> = {
     }
     if (message.templateVersion !== 0) {
       writer.uint32(80).int32(message.templateVersion);
+    }
+    for (const v of message.channels) {
+      ChannelOutcome.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.kind !== "") {
+      writer.uint32(98).string(message.kind);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1056,6 +1099,30 @@ export const DeliveryStatus: MessageFns<DeliveryStatus> = {
             message.templateVersion = reader.int32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.channels.push(ChannelOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1108,6 +1175,15 @@ export const DeliveryStatus: MessageFns<DeliveryStatus> = {
         : isSet(object.template_version)
         ? globalThis.Number(object.template_version)
         : 0,
+      channels: globalThis.Array.isArray(object?.channels)
+        ? object.channels.map((e: any) => ChannelOutcome.fromJSON(e))
+        : [],
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
     };
   },
 
@@ -1143,6 +1219,15 @@ export const DeliveryStatus: MessageFns<DeliveryStatus> = {
     if (message.templateVersion !== 0) {
       obj.templateVersion = Math.round(message.templateVersion);
     }
+    if (message.channels?.length) {
+      obj.channels = message.channels.map((e) => ChannelOutcome.toJSON(e));
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
     return obj;
   },
 
@@ -1163,6 +1248,241 @@ export const DeliveryStatus: MessageFns<DeliveryStatus> = {
     message.updatedAt = object.updatedAt ?? undefined;
     message.alertId = object.alertId ?? "";
     message.templateVersion = object.templateVersion ?? 0;
+    message.channels = object.channels?.map((e) => ChannelOutcome.fromPartial(e)) || [];
+    message.kind = object.kind ?? "";
+    message.requestedAt = object.requestedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseChannelOutcome(): ChannelOutcome {
+  return {
+    channel: 0,
+    state: 0,
+    destination: "",
+    attempts: 0,
+    providerMessageId: "",
+    failureReason: "",
+    retryable: false,
+    error: "",
+    fallback: 0,
+    at: undefined,
+  };
+}
+
+export const ChannelOutcome: MessageFns<ChannelOutcome> = {
+  encode(message: ChannelOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.channel !== 0) {
+      writer.uint32(8).int32(message.channel);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.destination !== "") {
+      writer.uint32(26).string(message.destination);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).int32(message.attempts);
+    }
+    if (message.providerMessageId !== "") {
+      writer.uint32(42).string(message.providerMessageId);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(50).string(message.failureReason);
+    }
+    if (message.retryable !== false) {
+      writer.uint32(56).bool(message.retryable);
+    }
+    if (message.error !== "") {
+      writer.uint32(66).string(message.error);
+    }
+    if (message.fallback !== 0) {
+      writer.uint32(72).int32(message.fallback);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChannelOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChannelOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.channel = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.providerMessageId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.retryable = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.fallback = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChannelOutcome {
+    return {
+      channel: isSet(object.channel) ? channelTypeFromJSON(object.channel) : 0,
+      state: isSet(object.state) ? deliveryStateFromJSON(object.state) : 0,
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      providerMessageId: isSet(object.providerMessageId)
+        ? globalThis.String(object.providerMessageId)
+        : isSet(object.provider_message_id)
+        ? globalThis.String(object.provider_message_id)
+        : "",
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
+      retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      fallback: isSet(object.fallback) ? channelTypeFromJSON(object.fallback) : 0,
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: ChannelOutcome): unknown {
+    const obj: any = {};
+    if (message.channel !== 0) {
+      obj.channel = channelTypeToJSON(message.channel);
+    }
+    if (message.state !== 0) {
+      obj.state = deliveryStateToJSON(message.state);
+    }
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.providerMessageId !== "") {
+      obj.providerMessageId = message.providerMessageId;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
+    if (message.retryable !== false) {
+      obj.retryable = message.retryable;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.fallback !== 0) {
+      obj.fallback = channelTypeToJSON(message.fallback);
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChannelOutcome>): ChannelOutcome {
+    return ChannelOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChannelOutcome>): ChannelOutcome {
+    const message = createBaseChannelOutcome();
+    message.channel = object.channel ?? 0;
+    message.state = object.state ?? 0;
+    message.destination = object.destination ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.providerMessageId = object.providerMessageId ?? "";
+    message.failureReason = object.failureReason ?? "";
+    message.retryable = object.retryable ?? false;
+    message.error = object.error ?? "";
+    message.fallback = object.fallback ?? 0;
+    message.at = object.at ?? undefined;
     return message;
   },
 };
@@ -3822,7 +4142,16 @@ export const RenderPreviewResponse_PreviewsEntry: MessageFns<RenderPreviewRespon
 };
 
 function createBaseRenderedPreview(): RenderedPreview {
-  return { channel: 0, renderedContent: "", previewUrl: "", warnings: [], subject: "", smsSegments: 0 };
+  return {
+    channel: 0,
+    renderedContent: "",
+    previewUrl: "",
+    warnings: [],
+    subject: "",
+    smsSegments: 0,
+    textContent: "",
+    errors: [],
+  };
 }
 
 export const RenderedPreview: MessageFns<RenderedPreview> = {
@@ -3844,6 +4173,12 @@ export const RenderedPreview: MessageFns<RenderedPreview> = {
     }
     if (message.smsSegments !== 0) {
       writer.uint32(48).int32(message.smsSegments);
+    }
+    if (message.textContent !== "") {
+      writer.uint32(58).string(message.textContent);
+    }
+    for (const v of message.errors) {
+      ValidationError.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -3909,6 +4244,22 @@ export const RenderedPreview: MessageFns<RenderedPreview> = {
             message.smsSegments = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.textContent = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.errors.push(ValidationError.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3941,6 +4292,14 @@ export const RenderedPreview: MessageFns<RenderedPreview> = {
         : isSet(object.sms_segments)
         ? globalThis.Number(object.sms_segments)
         : 0,
+      textContent: isSet(object.textContent)
+        ? globalThis.String(object.textContent)
+        : isSet(object.text_content)
+        ? globalThis.String(object.text_content)
+        : "",
+      errors: globalThis.Array.isArray(object?.errors)
+        ? object.errors.map((e: any) => ValidationError.fromJSON(e))
+        : [],
     };
   },
 
@@ -3964,6 +4323,12 @@ export const RenderedPreview: MessageFns<RenderedPreview> = {
     if (message.smsSegments !== 0) {
       obj.smsSegments = Math.round(message.smsSegments);
     }
+    if (message.textContent !== "") {
+      obj.textContent = message.textContent;
+    }
+    if (message.errors?.length) {
+      obj.errors = message.errors.map((e) => ValidationError.toJSON(e));
+    }
     return obj;
   },
 
@@ -3978,12 +4343,14 @@ export const RenderedPreview: MessageFns<RenderedPreview> = {
     message.warnings = object.warnings?.map((e) => e) || [];
     message.subject = object.subject ?? "";
     message.smsSegments = object.smsSegments ?? 0;
+    message.textContent = object.textContent ?? "";
+    message.errors = object.errors?.map((e) => ValidationError.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseValidateTemplateRequest(): ValidateTemplateRequest {
-  return { channels: {}, requiredVariables: [], sampleData: undefined };
+  return { channels: {}, requiredVariables: [], sampleData: undefined, optionalVariables: [] };
 }
 
 export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
@@ -3996,6 +4363,9 @@ export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
     }
     if (message.sampleData !== undefined) {
       Struct.encode(Struct.wrap(message.sampleData), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.optionalVariables) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -4040,6 +4410,14 @@ export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
             message.sampleData = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.optionalVariables.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4078,6 +4456,11 @@ export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
         : isObject(object.sample_data)
         ? object.sample_data
         : undefined,
+      optionalVariables: globalThis.Array.isArray(object?.optionalVariables)
+        ? object.optionalVariables.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.optional_variables)
+        ? object.optional_variables.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -4098,6 +4481,9 @@ export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
     if (message.sampleData !== undefined) {
       obj.sampleData = message.sampleData;
     }
+    if (message.optionalVariables?.length) {
+      obj.optionalVariables = message.optionalVariables;
+    }
     return obj;
   },
 
@@ -4117,6 +4503,7 @@ export const ValidateTemplateRequest: MessageFns<ValidateTemplateRequest> = {
     );
     message.requiredVariables = object.requiredVariables?.map((e) => e) || [];
     message.sampleData = object.sampleData ?? undefined;
+    message.optionalVariables = object.optionalVariables?.map((e) => e) || [];
     return message;
   },
 };

@@ -1,0 +1,66 @@
+import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { Logger } from '@oncall/shared';
+import { ApiError, toServiceError } from './errors.js';
+
+/** What a handler learns about its call besides the request. */
+export type CallContext = Readonly<{
+  /** Aborted when the client cancels or its deadline passes. */
+  signal: AbortSignal;
+  /** The client's deadline (epoch ms), or null when it set none. */
+  deadline: number | null;
+}>;
+
+function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort());
+  const d = call.getDeadline();
+  const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : null;
+  return { signal: controller.signal, deadline };
+}
+
+function failed(log: Logger, method: string, err: unknown): void {
+  if (!(err instanceof ApiError)) log.error({ err, method }, 'request failed');
+}
+
+/** A unary handler from an async function; errors map to a status in one place. */
+export function unary<Req, Res>(log: Logger, method: string, run: (request: Req, ctx: CallContext) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    run(call.request, contextOf(call)).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        failed(log, method, err);
+        callback(toServiceError(err), null);
+      },
+    );
+  };
+}
+
+/** Writes one message, waiting for the stream to drain when its buffer is full. */
+export type Write<Res> = (message: Res) => Promise<void>;
+
+/**
+ * A server-streaming handler from an async function that writes messages; the stream ends when
+ * it returns. Nothing is written once the client has cancelled.
+ */
+export function serverStream<Req, Res>(log: Logger, method: string, run: (request: Req, write: Write<Res>, ctx: CallContext) => Promise<void>) {
+  return (call: ServerWritableStream<Req, Res>): void => {
+    const ctx = contextOf(call);
+    const write: Write<Res> = async (message) => {
+      if (call.cancelled) return;
+      if (call.write(message)) return;
+      await new Promise<void>((resolve) => {
+        call.once('drain', resolve);
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    };
+    run(call.request, write, ctx).then(
+      () => {
+        if (!call.cancelled) call.end();
+      },
+      (err: unknown) => {
+        failed(log, method, err);
+        if (!call.cancelled) call.emit('error', toServiceError(err));
+      },
+    );
+  };
+}

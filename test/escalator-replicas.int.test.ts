@@ -53,7 +53,7 @@ describe('two escalator replicas', () => {
     // One replica stops (its leases are released); the other takes its partitions over.
     await a.stop();
     clock.advance(5 * 60_000);
-    await log.waitFor((e) => e.type === 'NotificationRequested' && (e as Notice).data.recipient.type === 'user' && ((e as Notice).data.recipient as { userId: string }).userId === 'bob', keys.length, 20_000);
+    await log.waitFor((e) => e.type === 'NotificationRequested' && (e).data.recipient.type === 'user' && ((e).data.recipient as { userId: string }).userId === 'bob', keys.length, 20_000);
     for (const id of alertIds) expect(notices(log.events, id).map((n) => (n.data.recipient as { userId: string }).userId)).toStrictEqual(['alice', 'bob']);
     await b.stop();
   }, 40_000);

@@ -13,6 +13,10 @@ export const DispatcherConfig = z.object({
   DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
   PUBLIC_URL: z.string().url().optional(),
   NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Redelivery of a notification whose handler died (set when the consumer is first created). */
+  DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** A delivery claimed this long ago by a send that never finished is sent again. */
+  DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
   SLACK_TOKEN: optional,
   SLACK_API_URL: z.string().url().optional(),
   GRAPH_TOKEN: optional,

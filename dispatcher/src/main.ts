@@ -6,7 +6,7 @@ await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
-  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null } });
+  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null, ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS, claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS } });
   return async () => {
     await dispatcher.stop();
     metrics.close();

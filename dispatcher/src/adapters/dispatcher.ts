@@ -46,6 +46,8 @@ export type DispatcherOptions = Readonly<{
   bundleWindowMs: number;
   /** A delivery claimed longer ago than this by a send that never finished is taken over. */
   claimStaleMs: number;
+  /** How long JetStream waits for an ack before redelivering (set when the consumer is created). */
+  ackWaitMs: number;
   concurrency: number;
   publicUrl: string | null;
 }>;
@@ -65,6 +67,7 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   perProvider: { slack: { capacity: 50, perMinute: 3000 }, sms: { capacity: 50, perMinute: 3000 }, voice: { capacity: 20, perMinute: 600 } },
   bundleWindowMs: 10_000,
   claimStaleMs: 60_000,
+  ackWaitMs: 60_000,
   concurrency: 64,
   publicUrl: null,
 };
@@ -100,7 +103,7 @@ export class Dispatcher {
 
   async run(stop: AbortSignal): Promise<void> {
     this.kv = await new Kvm(this.deps.nc).create(DELIVERY_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000, replicas: this.deps.replicas ?? 1 });
-    await ensureConsumer(this.deps.nc);
+    await ensureConsumer(this.deps.nc, this.deps.options.ackWaitMs);
     const consumer = await this.js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher);
     const running = new Set<Promise<void>>();
     while (!stop.aborted) {
@@ -343,12 +346,12 @@ export class Dispatcher {
 /** KV keys allow letters, digits and `-/_=.`. */
 const kvKey = (idempotencyKey: string): string => idempotencyKey.replace(/[^A-Za-z0-9_=/-]/g, '.');
 
-async function ensureConsumer(nc: NatsConnection): Promise<void> {
+async function ensureConsumer(nc: NatsConnection, ackWaitMs: number): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
   } catch (err) {
     if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await jsm.consumers.add(STREAMS.escalations, { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: 60_000_000_000 });
+    await jsm.consumers.add(STREAMS.escalations, { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: ackWaitMs * 1_000_000 });
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertingV1 } from '@oncall/contracts';
-import { toFilter } from './alert-service.js';
+import { commandForStatus, snoozeSeconds, toCommand, toFilter } from './alert-service.js';
 import { InvalidArgument } from './errors.js';
 
 const { AlertStatus, Severity } = alertingV1;
@@ -50,11 +50,11 @@ describe('toFilter', () => {
   it('maps statuses and severities to read-model words', () => {
     const f = toFilter(
       request({
-        statuses: [AlertStatus.ALERT_STATUS_TRIGGERED, AlertStatus.ALERT_STATUS_ACKNOWLEDGED, AlertStatus.ALERT_STATUS_RESOLVED],
+        statuses: [AlertStatus.ALERT_STATUS_TRIGGERED, AlertStatus.ALERT_STATUS_ACKNOWLEDGED, AlertStatus.ALERT_STATUS_SNOOZED, AlertStatus.ALERT_STATUS_RESOLVED],
         severities: [Severity.SEVERITY_CRITICAL, Severity.SEVERITY_ERROR, Severity.SEVERITY_WARNING, Severity.SEVERITY_INFO],
       }),
     );
-    expect(f.statuses).toStrictEqual(['triggered', 'acknowledged', 'resolved']);
+    expect(f.statuses).toStrictEqual(['triggered', 'acknowledged', 'snoozed', 'resolved']);
     expect(f.severities).toStrictEqual(['critical', 'error', 'warning', 'info']);
   });
 
@@ -71,5 +71,60 @@ describe('toFilter', () => {
     ['an unrecognised severity', request({ severities: [Severity.SEVERITY_INFO, Severity.UNRECOGNIZED] }), 'severities[1]'],
   ])('rejects %s naming the field %s', (_, r, field) => {
     expect(invalidField(r)).toBe(field);
+  });
+});
+
+/** The field named by the InvalidArgument that `run` throws. */
+function fieldOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidArgument);
+    return (err as InvalidArgument).field;
+  }
+  throw new Error('expected InvalidArgument');
+}
+
+describe('alert command requests', () => {
+  const id = '0b49c0f2-5a7e-4e8c-abd4-bbea11dfa803';
+  const ok = { alertId: id, userId: 'alice', note: '', requestId: '' };
+
+  it('validates the common fields', () => {
+    expect(toCommand('acknowledge', { ...ok, alertId: id.toUpperCase() })).toEqual({ alertId: id, command: 'acknowledge', userId: 'alice', note: '', requestId: '', snoozeSeconds: null });
+  });
+
+  it.each<[string, Partial<typeof ok>, string]>([
+    ['no alert id', { alertId: '' }, 'alert_id'],
+    ['a bad alert id', { alertId: 'alert-1' }, 'alert_id'],
+    ['no user id', { userId: '' }, 'user_id'],
+    ['a blank user id', { userId: '  ' }, 'user_id'],
+    ['a long note', { note: 'x'.repeat(4097) }, 'note'],
+    ['a long request id', { requestId: 'r'.repeat(257) }, 'request_id'],
+  ])('rejects %s', (_, change, field) => {
+    expect(fieldOf(() => toCommand('resolve', { ...ok, ...change }))).toBe(field);
+  });
+
+  it.each<[{ seconds: number; nanos: number } | undefined, number | null]>([
+    [{ seconds: 60, nanos: 0 }, 60],
+    [{ seconds: 3599, nanos: 600_000_000 }, 3600],
+    [{ seconds: 30 * 86_400, nanos: 0 }, 30 * 86_400],
+    [undefined, null],
+    [{ seconds: 59, nanos: 0 }, null],
+    [{ seconds: 30 * 86_400 + 1, nanos: 0 }, null],
+  ])('snooze duration %j → %s seconds', (duration, seconds) => {
+    if (seconds === null) expect(fieldOf(() => snoozeSeconds(duration))).toBe('duration');
+    else expect(snoozeSeconds(duration)).toBe(seconds);
+  });
+
+  it.each<[alertingV1.AlertStatus, string | null]>([
+    [AlertStatus.ALERT_STATUS_TRIGGERED, 'unacknowledge'],
+    [AlertStatus.ALERT_STATUS_ACKNOWLEDGED, 'acknowledge'],
+    [AlertStatus.ALERT_STATUS_RESOLVED, 'resolve'],
+    [AlertStatus.ALERT_STATUS_SNOOZED, null],
+    [AlertStatus.ALERT_STATUS_UNSPECIFIED, null],
+    [42 as alertingV1.AlertStatus, null],
+  ])('UpdateAlertStatus to %s is %s', (status, command) => {
+    if (command === null) expect(fieldOf(() => commandForStatus(status))).toBe('status');
+    else expect(commandForStatus(status)).toBe(command);
   });
 });

@@ -6,20 +6,18 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
-import { watchConfig, type ConfigView, type Logger } from '@oncall/shared';
+import type { Logger } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
+import { templateService } from './template-service.js';
 
 export type GrpcServerOptions = {
   pool: DatabasePool;
   port: number;
   host: string;
   log: Logger;
-  /**
-   * NATS: alert commands append to INTAKE and on-call lookups read the configuration from CONFIG.
-   * Without it (or without `partitions`) those RPCs answer UNAVAILABLE.
-   */
+  /** NATS: alert commands append to INTAKE. Without it (or without `partitions`) they answer UNAVAILABLE. */
   nc?: NatsConnection;
   /** The partition count fixed at stream creation (ensureTopology). */
   partitions?: number;
@@ -41,13 +39,6 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   const { pool, log } = opts;
   const now = (): number => Date.now();
   const feed = opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
-  let config: ConfigView | null = null;
-  try {
-    config = opts.nc ? await watchConfig(opts.nc) : null;
-  } catch (err) {
-    await feed?.stop();
-    throw err;
-  }
   const commands =
     opts.nc && opts.partitions && feed
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
@@ -62,7 +53,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, {}],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     ['notification.v1.NotificationService', notificationV1.NotificationServiceService, {}],
-    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, {}],
+    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];
   for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map(([name]) => [name, 'SERVING' as const])) });
@@ -75,7 +66,6 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (err) {
-    await config?.stop();
     await feed?.stop();
     throw err;
   }
@@ -87,7 +77,6 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       // Open delivery-status streams would hold tryShutdown forever: end them first.
       stopping.abort();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await config?.stop();
       await feed?.stop();
     },
   };

@@ -1,4 +1,4 @@
-import type { sendUnaryData, ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@oncall/shared';
 import { ApiError, toServiceError } from './errors.js';
 
@@ -38,13 +38,19 @@ export function unary<Req, Res>(log: Logger, method: string, run: (request: Req,
 /** Writes one message, waiting for the stream to drain when its buffer is full. */
 export type Write<Res> = (message: Res) => Promise<void>;
 
+export type StreamContext = CallContext &
+  Readonly<{
+    /** Sends the response headers now (before the first message): tells the client the stream is set up. */
+    sendHeaders: () => void;
+  }>;
+
 /**
  * A server-streaming handler from an async function that writes messages; the stream ends when
  * it returns. Nothing is written once the client has cancelled.
  */
-export function serverStream<Req, Res>(log: Logger, method: string, run: (request: Req, write: Write<Res>, ctx: CallContext) => Promise<void>) {
+export function serverStream<Req, Res>(log: Logger, method: string, run: (request: Req, write: Write<Res>, ctx: StreamContext) => Promise<void>) {
   return (call: ServerWritableStream<Req, Res>): void => {
-    const ctx = contextOf(call);
+    const ctx: StreamContext = { ...contextOf(call), sendHeaders: () => call.sendMetadata(new Metadata()) };
     const write: Write<Res> = async (message) => {
       if (call.cancelled) return;
       if (call.write(message)) return;

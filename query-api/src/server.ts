@@ -10,6 +10,7 @@ import type { Logger } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
+import { notificationService } from './notification-service.js';
 import { templateService } from './template-service.js';
 
 export type GrpcServerOptions = {
@@ -52,7 +53,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, {}],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, {}],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
-    ['notification.v1.NotificationService', notificationV1.NotificationServiceService, {}],
+    ['notification.v1.NotificationService', notificationV1.NotificationServiceService, notificationService(pool, log, feed, stopping.signal)],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];
   for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);

@@ -1,0 +1,79 @@
+import type { DatabasePool } from 'slonik';
+import { CONSUMERS, type notificationV1 } from '@oncall/contracts';
+import type { Logger } from '@oncall/shared';
+import type { ProjectionFeed } from './adapters/projection-feed.js';
+import { isChannelName, toDeliveryStatus } from './delivery-mapping.js';
+import { InvalidArgument, NotFound, Unavailable } from './errors.js';
+import { serverStream, unary } from './handlers.js';
+import { getNotification, notificationChanges, notificationMark, type NotificationFilter, type NotificationMark } from './read-model/notifications.js';
+import { requiredUuid, uuid } from './validate.js';
+
+const PROJECTIONS: ReadonlySet<string> = new Set([CONSUMERS.projectorEscalations, CONSUMERS.projectorDeliveries]);
+
+/**
+ * NotificationService: delivery status from `notifications` (request and per-channel outcomes).
+ * Sending and destinations belong to the dispatcher and the user directory: SendNotification
+ * and RegisterDestination stay UNIMPLEMENTED.
+ */
+export function notificationService(
+  pool: DatabasePool,
+  log: Logger,
+  feed: ProjectionFeed | null,
+  /** Aborted when the server stops: open streams end with UNAVAILABLE. */
+  stopping: AbortSignal,
+): Partial<notificationV1.NotificationServiceServer> {
+  return {
+    getDeliveryStatus: unary(log, 'GetDeliveryStatus', async (req: notificationV1.GetDeliveryStatusRequest) => {
+      const id = requiredUuid('notification_id', req.notificationId);
+      const channel = req.deliveryId === '' ? null : req.deliveryId;
+      if (channel !== null && !isChannelName(channel)) throw new InvalidArgument('delivery_id', 'must be a channel name (sms, voice, email, slack, teams, webhook) or empty');
+      const row = await getNotification(pool, id);
+      if (!row) throw new NotFound(`notification ${id} not found`);
+      if (channel !== null && !row.channels[channel]) throw new NotFound(`notification ${id} has no outcome on ${channel}`);
+      return toDeliveryStatus(row, channel);
+    }),
+
+    /**
+     * The matching notifications as they are now (when following an alert or a notification),
+     * then each one again whenever a projection commit changed it, until the client cancels.
+     */
+    streamDeliveryStatus: serverStream(log, 'StreamDeliveryStatus', async (req: notificationV1.StreamDeliveryStatusRequest, write, ctx) => {
+      const filter: NotificationFilter = { notificationId: uuid('notification_id', req.notificationId, 'optional'), alertId: uuid('alert_id', req.alertId, 'optional') };
+      if (!feed) throw new Unavailable('delivery-status streams need the projection feed, which this server was started without');
+      const signal = AbortSignal.any([ctx.signal, stopping]);
+      let dirty = false;
+      let wake: (() => void) | null = null;
+      // Subscribed before the first read, so no commit after it is missed.
+      const unsubscribe = feed.subscribe((projection) => {
+        if (projection !== null && !PROJECTIONS.has(projection)) return;
+        dirty = true;
+        wake?.();
+      });
+      const onAbort = (): void => wake?.();
+      signal.addEventListener('abort', onAbort);
+      try {
+        const following = filter.notificationId !== null || filter.alertId !== null;
+        // Following everything starts from now; following an alert or a notification shows its current state first.
+        let mark: NotificationMark | null = following ? null : await notificationMark(pool);
+        ctx.sendHeaders();
+        while (!signal.aborted) {
+          if (mark !== null && !dirty) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = null;
+            continue;
+          }
+          dirty = false;
+          const changes = await notificationChanges(pool, filter, mark);
+          for (const row of changes.rows) await write(toDeliveryStatus(row));
+          mark = changes.mark;
+        }
+        if (stopping.aborted && !ctx.signal.aborted) throw new Unavailable('query-api is shutting down');
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
+      }
+    }),
+  };
+}

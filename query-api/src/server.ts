@@ -10,7 +10,9 @@ import type { Logger } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
+import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
+import { scheduleService } from './schedule-service.js';
 import { templateService } from './template-service.js';
 
 export type GrpcServerOptions = {
@@ -50,8 +52,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
     ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
-    ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, {}],
-    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, {}],
+    ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
+    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     ['notification.v1.NotificationService', notificationV1.NotificationServiceService, notificationService(pool, log, feed, stopping.signal)],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],

@@ -1,0 +1,62 @@
+import type { DatabasePool } from 'slonik';
+import type { alertingV1, Recipient } from '@oncall/contracts';
+import type { Logger } from '@oncall/shared';
+import { NotFound } from './errors.js';
+import { unary } from './handlers.js';
+import { apiStep, date } from './mapping.js';
+import { getAlert } from './read-model/alerts.js';
+import { getEscalation, getSteps, type StepRow } from './read-model/escalations.js';
+import { requiredUuid } from './validate.js';
+
+const describeRecipient = (r: Recipient): string => {
+  switch (r.type) {
+    case 'user':
+      return `${r.userId} via ${r.via}`;
+    case 'slack':
+      return `slack:${r.channel}`;
+    case 'webhook':
+      return 'webhook';
+    default: {
+      const _never: never = r;
+      return _never;
+    }
+  }
+};
+
+function toStepRecord(s: StepRow): alertingV1.StepRecord {
+  const { data } = s;
+  return {
+    stepNumber: data.step + 1,
+    repetition: data.round,
+    reachedAt: new Date(s.occurred_at),
+    userIds: data.recipients.flatMap((r) => (r.type === 'user' ? [r.userId] : [])),
+    reason: `${data.reason}${data.page > 0 ? ` (re-page ${data.page})` : ''}: ${data.recipients.map(describeRecipient).join(', ') || 'nobody'}`,
+  };
+}
+
+/**
+ * EscalationService: where an alert's escalation stands (`alert_escalations`) and every step
+ * reached (`escalation_timeline`). Policies are written by `oncall apply`: the policy RPCs stay
+ * UNIMPLEMENTED.
+ */
+export function escalationService(pool: DatabasePool, log: Logger): Partial<alertingV1.EscalationServiceServer> {
+  return {
+    getEscalationState: unary(log, 'GetEscalationState', async (req: alertingV1.GetEscalationStateRequest): Promise<alertingV1.EscalationState> => {
+      const alertId = requiredUuid('alert_id', req.alertId);
+      const [row, steps] = await Promise.all([getEscalation(pool, alertId), getSteps(pool, alertId)]);
+      if (!row && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
+      return {
+        alertId,
+        policyId: row?.policy_id ?? '',
+        currentStep: apiStep(row?.escalation_step ?? null),
+        repetition: row?.escalation_round ?? 0,
+        nextStepAt: date(row?.next_escalation_at ?? null),
+        history: steps.map(toStepRecord),
+        stoppedReason: row?.escalation_stopped_reason ?? '',
+        reopenAt: date(row?.reopen_at ?? null),
+        suppressedBy: row?.suppressed_by ?? '',
+        suppressedUntil: date(row?.suppressed_until ?? null),
+      };
+    }),
+  };
+}

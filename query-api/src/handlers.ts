@@ -18,17 +18,20 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
   return { signal: controller.signal, deadline };
 }
 
-function failed(log: Logger, method: string, err: unknown): void {
-  if (!(err instanceof ApiError)) log.error({ err, method }, 'request failed');
+function failed(log: Logger, method: string, err: unknown, ctx: CallContext): void {
+  // A call the client gave up on fails with whatever was waiting; nobody reads the answer.
+  if (ctx.signal.aborted) log.debug({ err, method }, 'request cancelled by the client');
+  else if (!(err instanceof ApiError)) log.error({ err, method }, 'request failed');
 }
 
 /** A unary handler from an async function; errors map to a status in one place. */
 export function unary<Req, Res>(log: Logger, method: string, run: (request: Req, ctx: CallContext) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-    run(call.request, contextOf(call)).then(
+    const ctx = contextOf(call);
+    run(call.request, ctx).then(
       (res) => callback(null, res),
       (err: unknown) => {
-        failed(log, method, err);
+        failed(log, method, err, ctx);
         callback(toServiceError(err), null);
       },
     );
@@ -64,7 +67,7 @@ export function serverStream<Req, Res>(log: Logger, method: string, run: (reques
         if (!call.cancelled) call.end();
       },
       (err: unknown) => {
-        failed(log, method, err);
+        failed(log, method, err, ctx);
         if (!call.cancelled) call.emit('error', toServiceError(err));
       },
     );

@@ -4,8 +4,10 @@
  *   - events_per_sec: the live projector applying a storm published while it runs
  *     (first publish → checkpoint at the storm's last sequence);
  *   - lag_p99_ms: at a paced rate, publish ack → the projection's commit of that event;
- *   - replay_1m_events_sec: replaying the whole log (1M events by default) from sequence 1 into a
- *     fresh schema; scaled to 1M events when the log holds another number (replay_sec is as measured).
+ *   - replay_1m_events_sec: `oncall replay` (rebuildReadModels) of the whole log (1M events by
+ *     default): bulk load from sequence 1 into `<schema>_rebuild` without secondary indexes, index
+ *     builds, catch-up, switch-over; scaled to 1M events when the log holds another number
+ *     (replay_sec is as measured, replay_load_sec the bulk load alone).
  * Progress goes to stderr; one JSON line goes to stdout at the end.
  *
  * Environment: BENCH_EVENTS (storm size, 200000), BENCH_PACED_RATE (5000/s), BENCH_PACED_SECONDS (10),
@@ -16,8 +18,8 @@
  * projector process).
  */
 import { randomUUID } from 'node:crypto';
-import { availableParallelism, tmpdir } from 'node:os';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,8 +39,8 @@ import {
   type Severity,
 } from '@oncall/contracts';
 import { connectNats, createLogger, createReadModelPool, ensureTopology } from '@oncall/shared';
-import { ensureDatabase, migrate, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
-import { alertsProjection, PROJECTION_CHANNEL, replayProjection, startProjector, type Projection } from '@oncall/projector';
+import { ensureDatabase, migrate, rebuildReadModels, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
+import { PROJECTION_CHANNEL, startProjector } from '@oncall/projector';
 import { percentile } from './load.js';
 import { ROOT, stopProcess } from './processes.js';
 import { stormAlert } from './storm.js';
@@ -301,6 +303,45 @@ class AppliedWatch {
   }
 }
 
+/** CPU seconds (user + system, reaped children included) of processes, from /proc. */
+async function cpuSeconds(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0) + Number(f[13] ?? 0) + Number(f[14] ?? 0);
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/** The PostgreSQL server's processes: the postmaster and its children (backends, WAL writer, autovacuum, …). */
+async function postgresPids(dataDir: string): Promise<number[]> {
+  const postmaster = Number((await readFile(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * CPU used by each process of the benchmark between `start()` and `stop()`, in µs per event:
+ * on a shared machine wall-clock rates move with other people's load, CPU per event much less.
+ */
+async function cpuMeter(parts: Record<string, () => Promise<number[]>>): Promise<{ stop: (events: number) => Promise<Record<string, number>> }> {
+  const read = async () => Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, pids]) => [k, await cpuSeconds(await pids())] as const)));
+  const before = await read();
+  return {
+    stop: async (events) => {
+      // Backends that ended meanwhile are counted by the postmaster's reaped-children time.
+      const after = await read();
+      return Object.fromEntries(Object.keys(parts).map((k) => [k, Math.round(((after[k]! - before[k]!) * 1e6) / events)]));
+    },
+  };
+}
+
 /** projector/src/main.ts as its own process, its log (stdout) on our stderr. */
 function spawnProjector(env: Record<string, string>): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
@@ -312,6 +353,7 @@ function spawnProjector(env: Record<string, string>): ChildProcess {
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadavg().map((l) => Number(l.toFixed(2)));
   const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-projector-'));
   await chmod(dir, 0o755);
   const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
@@ -365,12 +407,21 @@ async function main(): Promise<void> {
     say(`storm: encoding ${STORM_EVENTS} events`);
     const storm = Array.from({ length: STORM_EVENTS }, () => gen.next());
     say('storm: publishing while the projector runs');
+    const pgDir = join(dir, 'pg');
+    const natsPid = async () => (nats.process.pid ? [nats.process.pid] : []);
+    const stormCpu = await cpuMeter({
+      postgres: () => postgresPids(pgDir),
+      ...(child?.pid ? { projector: async () => [child!.pid!] } : {}),
+      nats: natsPid,
+      bench: async () => [process.pid],
+    });
     const t0 = performance.now();
     for (const m of storm) await pub.publish(m.subject, m.data);
     const stormLast = await pub.drain();
     const published = performance.now() - t0;
     await watch.until(stormLast);
     const stormSeconds = (performance.now() - t0) / 1000;
+    const stormCpuUs = await stormCpu.stop(STORM_EVENTS);
     storm.length = 0;
     const eventsPerSec = STORM_EVENTS / stormSeconds;
     say(`storm: published in ${(published / 1000).toFixed(1)} s, applied ${STORM_EVENTS} events in ${stormSeconds.toFixed(1)} s: ${Math.round(eventsPerSec)} events/s`);
@@ -412,26 +463,32 @@ async function main(): Promise<void> {
       say(`log: ${total} events (${Math.round((total - before) / ((performance.now() - g0) / 1000))} events/s appended)`);
     }
 
-    say(`replay: ${total} events into the fresh schema ${REPLAY_SCHEMA}`);
+    // What `oncall replay` does: rebuild into `<schema>_rebuild` (bulk load, then indexes), switch in.
+    say(`replay: ${total} events, oncall replay of the schema ${REPLAY_SCHEMA}`);
     await migrate(databaseUrl, REPLAY_SCHEMA);
-    const pool = await createReadModelPool(databaseUrl, REPLAY_SCHEMA);
-    let replayed: number;
-    // the same projection, counting the batches replayProjection hands it
     let replayBatches = 0;
-    const counted: Projection = { ...alertsProjection, applyMany: (tx, events) => ((replayBatches += 1), alertsProjection.applyMany(tx, events)) };
+    let loaded = 0;
     const r0 = performance.now();
-    try {
-      let reported = 0;
-      replayed = await replayProjection(nc, pool, counted, (p) => {
+    let reported = 0;
+    const replayCpu = await cpuMeter({ postgres: () => postgresPids(pgDir), nats: natsPid, bench: async () => [process.pid] });
+    const rebuilt = await rebuildReadModels({
+      nc,
+      databaseUrl,
+      schema: REPLAY_SCHEMA,
+      log,
+      onProgress: (p) => {
+        replayBatches++;
+        loaded = performance.now();
         if (p.done - reported >= 100_000) {
           reported = p.done;
-          say(`replay: ${p.done}/${p.total} (${Math.round(p.done / ((performance.now() - r0) / 1000))} events/s)`);
+          say(`replay: ${p.done}/${p.total} (${Math.round(p.done / ((loaded - r0) / 1000))} events/s)`);
         }
-      });
-    } finally {
-      await pool.end();
-    }
+      },
+    });
+    const replayed = rebuilt.events;
     const replaySeconds = (performance.now() - r0) / 1000;
+    const replayCpuUs = await replayCpu.stop(replayed);
+    const loadSeconds = (loaded - r0) / 1000;
     const check = new pg.Client({ connectionString: databaseUrl });
     await check.connect();
     const rows = await check.query<{ timeline: string; alerts: string }>(
@@ -440,7 +497,7 @@ async function main(): Promise<void> {
     await check.end();
     const timelineRows = Number(rows.rows[0]?.timeline);
     if (replayed !== total || timelineRows !== total) throw new Error(`replay applied ${replayed} events, ${timelineRows} timeline rows, of ${total}`);
-    say(`replay: ${replayed} events in ${replaySeconds.toFixed(1)} s (${Math.round(replayed / replaySeconds)} events/s), ${rows.rows[0]?.alerts} alerts`);
+    say(`replay: ${replayed} events in ${replaySeconds.toFixed(1)} s (${Math.round(replayed / replaySeconds)} events/s; loaded in ${loadSeconds.toFixed(1)} s, then indexes and switch-over), ${rows.rows[0]?.alerts} alerts`);
     await nc.close();
 
     const result = {
@@ -452,10 +509,15 @@ async function main(): Promise<void> {
       paced_events_per_sec: PACED_RATE,
       replay_events: replayed,
       replay_sec: Number(replaySeconds.toFixed(1)),
+      replay_load_sec: Number(loadSeconds.toFixed(1)),
       replay_mean_batch: Math.round(replayed / replayBatches),
       mix: gen.mix,
       projector: MODE,
+      storm_cpu_us_per_event: stormCpuUs,
+      replay_cpu_us_per_event: replayCpuUs,
       cores: availableParallelism(),
+      loadavg_start: loadStart,
+      loadavg_end: loadavg().map((l) => Number(l.toFixed(2))),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

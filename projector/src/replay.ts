@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import type { Projection } from './projections/types.js';
 import { batches } from '@oncall/shared';
-import { applyBatch } from './adapters/runner.js';
+import { applyEvents, decoded } from './adapters/runner.js';
 
 export type ReplayProgress = { projection: string; done: number; total: number };
 
@@ -34,11 +34,11 @@ export async function replayProjection(
   const messages = await consumer.consume({ max_messages: BATCH });
   let done = 0;
   try {
-    for await (const batch of batches(messages, BATCH)) {
+    for await (const batch of batches(decoded(messages), BATCH)) {
       const last = batch[batch.length - 1]!;
-      done += await applyBatch(pool, projection, batch.map((m) => ({ seq: m.seq, subject: m.subject, data: m.data })));
-      onProgress({ projection: projection.name, done: last.seq, total });
-      if (last.seq >= total || last.info.pending === 0) break;
+      done += await applyEvents(pool, projection, batch, { durable: false });
+      onProgress({ projection: projection.name, done: last.at.seq, total });
+      if (last.at.seq >= total || last.pending === 0) break;
     }
   } finally {
     await messages.close();

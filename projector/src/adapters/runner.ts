@@ -3,9 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import { Counter, Gauge } from 'prom-client';
-import { decodeEvent } from '@oncall/contracts';
+import { decodeEvent, type DomainEvent } from '@oncall/contracts';
 import { batches, registry, type Logger } from '@oncall/shared';
-import type { Projection } from '../projections/types.js';
+import type { Applied, Projection } from '../projections/types.js';
 
 const applied = new Counter({
   name: 'oncall_projector_events_total',
@@ -39,6 +39,28 @@ export const PROJECTION_CHANNEL = 'oncall_projection';
  */
 export const SWITCH_LOCK = 0x6f6e63616c6c; // "oncall"
 
+/** A stream message decoded into its event (decoded as it arrives, while the previous batch commits). */
+export type DecodedMessage = Readonly<{ event: DomainEvent; at: Applied; pending: number }>;
+
+/** Decodes messages as they arrive, so decoding overlaps the database work of the batch before. */
+export async function* decoded(messages: AsyncIterable<JsMsg>): AsyncGenerator<DecodedMessage> {
+  for await (const m of messages) {
+    yield { event: decodeEvent(m.data, { trusted: true }), at: { seq: m.seq, subject: m.subject }, pending: m.info.pending };
+  }
+}
+
+export type ApplyOptions = {
+  /** Take SWITCH_LOCK shared first (the live projector), so a batch cannot straddle a switch-over. */
+  live?: boolean;
+  /**
+   * `false` commits with `synchronous_commit = off`: the commit returns before its WAL is flushed.
+   * A PostgreSQL crash can then lose the last commits (at most about three `wal_writer_delay`s),
+   * rows and checkpoint together, since they are one transaction; the projection then simply
+   * applies those events again from the older checkpoint. Used by replays (restartable anyway).
+   */
+  durable?: boolean;
+};
+
 /**
  * Applies a batch in one transaction: events at or below the checkpoint are skipped (they were
  * applied before a crash that came before the ack), the rest are applied in stream order, and
@@ -51,28 +73,39 @@ export async function applyBatch(
   pool: DatabasePool,
   projection: Projection,
   batch: ReadonlyArray<{ seq: number; subject: string; data: Uint8Array }>,
-  opts: { live?: boolean } = {},
+  opts: ApplyOptions = {},
+): Promise<number> {
+  const events = batch.map((m) => ({ event: decodeEvent(m.data, { trusted: true }), at: { seq: m.seq, subject: m.subject } }));
+  return applyEvents(pool, projection, events, opts);
+}
+
+/** applyBatch for events decoded already (see `decoded`). */
+export async function applyEvents(
+  pool: DatabasePool,
+  projection: Projection,
+  batch: ReadonlyArray<{ event: DomainEvent; at: Applied }>,
+  opts: ApplyOptions = {},
 ): Promise<number> {
   return pool.transaction(async (tx) => {
     if (opts.live) await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock_shared(${SWITCH_LOCK})`);
+    if (opts.durable === false) await tx.query(sql.unsafe`SET LOCAL synchronous_commit = off`);
+    // A statement of its own, after the lock: its table name resolves in the schema in place now.
     const checkpoint = Number(
       (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name} FOR UPDATE`)) ?? 0,
     );
-    const fresh = batch.filter((m) => m.seq > checkpoint);
+    const fresh = batch.filter((m) => m.at.seq > checkpoint);
     const count = fresh.length;
-    const last = fresh.length ? fresh[fresh.length - 1]!.seq : checkpoint;
-    if (count > 0) {
-      await projection.applyMany(
-        tx,
-        fresh.map((m) => ({ event: decodeEvent(m.data, { trusted: true }), at: { seq: m.seq, subject: m.subject } })),
-      );
-    }
+    const last = fresh.length ? fresh[fresh.length - 1]!.at.seq : checkpoint;
+    if (count > 0) await projection.applyMany(tx, fresh);
     if (last > checkpoint) {
+      // The checkpoint and the NOTIFY (delivered on commit: readers wait for their writes without polling) in one round trip.
       await tx.query(sql.unsafe`
-        INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${last}, now())
-        ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()`);
-      // Delivered on commit: lets readers wait for their writes without polling.
-      await tx.query(sql.unsafe`SELECT pg_notify(${PROJECTION_CHANNEL}, current_schema() || ' ' || ${projection.name} || ' ' || ${last})`);
+        WITH c AS (
+          INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${last}, now())
+          ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()
+          RETURNING last_seq
+        )
+        SELECT pg_notify(${PROJECTION_CHANNEL}, current_schema() || ' ' || ${projection.name} || ' ' || c.last_seq) FROM c`);
     }
     return count;
   });
@@ -113,7 +146,7 @@ export class ProjectionRunner {
           opt_start_seq: checkpoint + 1,
         });
         this.messages = await consumer.consume({ max_messages: MAX_BATCH });
-        for await (const batch of batches(this.messages, MAX_BATCH)) await this.flush(batch);
+        for await (const batch of batches(decoded(this.messages), MAX_BATCH)) await this.flush(batch);
       } catch (err) {
         if (this.stopped || this.nc.isClosed()) return;
         this.log.error({ err, projection: this.projection.name }, 'projection failed; restarting it from its checkpoint');
@@ -128,12 +161,12 @@ export class ProjectionRunner {
     await this.messages?.close();
   }
 
-  private async flush(batch: JsMsg[]): Promise<void> {
-    const count = await applyBatch(this.pool, this.projection, batch, { live: true });
+  private async flush(batch: DecodedMessage[]): Promise<void> {
+    const count = await applyEvents(this.pool, this.projection, batch, { live: true });
     const last = batch[batch.length - 1];
     if (last) {
-      checkpointGauge.set({ projection: this.projection.name }, last.seq);
-      lagGauge.set({ projection: this.projection.name }, last.info.pending);
+      checkpointGauge.set({ projection: this.projection.name }, last.at.seq);
+      lagGauge.set({ projection: this.projection.name }, last.pending);
     }
     applied.inc({ projection: this.projection.name }, count);
   }

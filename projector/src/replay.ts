@@ -2,8 +2,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import type { Projection } from './projections/types.js';
-import { batches } from '@oncall/shared';
 import { applyEvents, decoded } from './adapters/runner.js';
+import { applyInBatches } from './adapters/pipeline.js';
 
 export type ReplayProgress = { projection: string; done: number; total: number };
 
@@ -34,12 +34,16 @@ export async function replayProjection(
   const messages = await consumer.consume({ max_messages: BATCH });
   let done = 0;
   try {
-    for await (const batch of batches(decoded(messages), BATCH)) {
-      const last = batch[batch.length - 1]!;
-      done += await applyEvents(pool, projection, batch, { durable: false });
-      onProgress({ projection: projection.name, done: last.at.seq, total });
-      if (last.at.seq >= total || last.pending === 0) break;
-    }
+    await applyInBatches(
+      decoded(messages),
+      BATCH,
+      projection,
+      async (batch, prepared) => {
+        done += await applyEvents(pool, projection, batch, { durable: false, prepared });
+        onProgress({ projection: projection.name, done: batch[batch.length - 1]!.at.seq, total });
+      },
+      (last) => last.at.seq >= total || last.pending === 0,
+    );
   } finally {
     await messages.close();
   }

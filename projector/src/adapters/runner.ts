@@ -4,8 +4,9 @@ import { jetstream, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@na
 import { sql, type DatabasePool } from 'slonik';
 import { Counter, Gauge } from 'prom-client';
 import { decodeEvent, type DomainEvent } from '@oncall/contracts';
-import { batches, registry, type Logger } from '@oncall/shared';
-import type { Applied, Projection } from '../projections/types.js';
+import { registry, type Logger } from '@oncall/shared';
+import type { Applied, Prepared, Projection } from '../projections/types.js';
+import { applyInBatches } from './pipeline.js';
 
 const applied = new Counter({
   name: 'oncall_projector_events_total',
@@ -50,6 +51,8 @@ export async function* decoded(messages: AsyncIterable<JsMsg>): AsyncGenerator<D
 }
 
 export type ApplyOptions = {
+  /** The batch prepared ahead (`projection.prepare`); used when every event of it is fresh. */
+  prepared?: Prepared;
   /** Take SWITCH_LOCK shared first (the live projector), so a batch cannot straddle a switch-over. */
   live?: boolean;
   /**
@@ -96,7 +99,8 @@ export async function applyEvents(
     const fresh = batch.filter((m) => m.at.seq > checkpoint);
     const count = fresh.length;
     const last = fresh.length ? fresh[fresh.length - 1]!.at.seq : checkpoint;
-    if (count > 0) await projection.applyMany(tx, fresh);
+    if (count > 0 && count === batch.length && opts.prepared) await opts.prepared(tx);
+    else if (count > 0) await projection.applyMany(tx, fresh);
     if (last > checkpoint) {
       // The checkpoint and the NOTIFY (delivered on commit: readers wait for their writes without polling) in one round trip.
       await tx.query(sql.unsafe`
@@ -146,7 +150,7 @@ export class ProjectionRunner {
           opt_start_seq: checkpoint + 1,
         });
         this.messages = await consumer.consume({ max_messages: MAX_BATCH });
-        for await (const batch of batches(decoded(this.messages), MAX_BATCH)) await this.flush(batch);
+        await applyInBatches(decoded(this.messages), MAX_BATCH, this.projection, (batch, prepared) => this.flush(batch, prepared));
       } catch (err) {
         if (this.stopped || this.nc.isClosed()) return;
         this.log.error({ err, projection: this.projection.name }, 'projection failed; restarting it from its checkpoint');
@@ -161,8 +165,8 @@ export class ProjectionRunner {
     await this.messages?.close();
   }
 
-  private async flush(batch: DecodedMessage[]): Promise<void> {
-    const count = await applyEvents(this.pool, this.projection, batch, { live: true });
+  private async flush(batch: readonly DecodedMessage[], prepared: Prepared | undefined): Promise<void> {
+    const count = await applyEvents(this.pool, this.projection, batch, { live: true, prepared });
     const last = batch[batch.length - 1];
     if (last) {
       checkpointGauge.set({ projection: this.projection.name }, last.at.seq);

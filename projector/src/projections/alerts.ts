@@ -1,7 +1,8 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
-import { CONSUMERS, STREAMS, subjects, type AlertEvent } from '@oncall/contracts';
+import { CONSUMERS, STREAMS, subjects, type AlertEvent, type DomainEvent } from '@oncall/contracts';
 import { describe } from '../domain/timeline.js';
-import type { Projection } from './types.js';
+import { jsonbOrdered } from '../domain/jsonb-order.js';
+import type { Applied, Prepared, Projection } from './types.js';
 
 const ALERT_EVENTS = new Set<string>([
   'AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged',
@@ -73,37 +74,46 @@ export const alertsProjection: Projection = {
   name: CONSUMERS.projectorAlerts,
   stream: STREAMS.alerts,
   filterSubject: subjects.alertsAll,
-  applyMany: async (tx, events) => {
-    const timeline: TimelineRow[] = [];
-    const existing: AlertPatch[] = [];
-    /** The patch the next change of an alert goes to: of its trigger in the batch, or of the row before. */
-    const patches = new Map<string, AlertPatch>();
-    for (const { event, at } of events) {
-      if (!ALERT_EVENTS.has(event.type)) continue;
-      const e = event as AlertEvent;
-      const { actor, message } = describe(e);
-      const row = [at.seq, e.data.alertId, e.id, e.type, e.occurredAt, actor, message, e.data] as const;
-      if (e.type === 'AlertTriggered') {
-        // The alert's later changes in this batch go onto its insert. A second trigger of the same
-        // id is a second row, whose insert fails as the second insert would have.
-        const patch: AlertPatch = {};
-        timeline.push([...row, patch]);
-        patches.set(e.data.alertId, patch);
-        continue;
-      }
-      timeline.push(row);
-      let patch = patches.get(e.data.alertId);
-      if (!patch) {
-        patch = { id: e.data.alertId };
-        existing.push(patch);
-        patches.set(e.data.alertId, patch);
-      }
-      applyChange(patch, e, at.seq);
-    }
-    if (existing.length > 0) await updateAlerts(tx, existing);
-    if (timeline.length > 0) await insertRows(tx, timeline);
-  },
+  applyMany: (tx, events) => prepareAlerts(events)(tx),
+  prepare: (events) => prepareAlerts(events),
 };
+
+/** Folds a batch and builds the parameters of its (at most) two statements; no database work. */
+function prepareAlerts(events: ReadonlyArray<{ event: DomainEvent; at: Applied }>): Prepared {
+  const timeline: TimelineRow[] = [];
+  const existing: AlertPatch[] = [];
+  /** The patch the next change of an alert goes to: of its trigger in the batch, or of the row before. */
+  const patches = new Map<string, AlertPatch>();
+  for (const { event, at } of events) {
+    if (!ALERT_EVENTS.has(event.type)) continue;
+    const e = event as AlertEvent;
+    const { actor, message } = describe(e);
+    const row = [at.seq, e.data.alertId, e.id, e.type, e.occurredAt, actor, message, e.data] as const;
+    if (e.type === 'AlertTriggered') {
+      // The alert's later changes in this batch go onto its insert. A second trigger of the same
+      // id is a second row, whose insert fails as the second insert would have.
+      const patch: AlertPatch = {};
+      timeline.push([...row, patch]);
+      patches.set(e.data.alertId, patch);
+      continue;
+    }
+    timeline.push(row);
+    let patch = patches.get(e.data.alertId);
+    if (!patch) {
+      patch = { id: e.data.alertId };
+      existing.push(patch);
+      patches.set(e.data.alertId, patch);
+    }
+    applyChange(patch, e, at.seq);
+  }
+  // Keys in jsonb order: PostgreSQL then parses the parameters without sorting them (jsonb-order.ts).
+  const updates = existing.length > 0 ? JSON.stringify(jsonbOrdered(existing)) : undefined;
+  const rows = timeline.length > 0 ? JSON.stringify(jsonbOrdered(timeline)) : undefined;
+  return async (tx) => {
+    if (updates) await updateAlerts(tx, updates);
+    if (rows) await insertRows(tx, rows);
+  };
+}
 
 /** Sets the columns one change event sets: the same assignments as one UPDATE per event. */
 function applyChange(t: AlertPatch, e: ChangeEvent, seq: number): void {
@@ -176,13 +186,13 @@ function clearSnooze(t: AlertPatch): void {
 }
 
 /**
- * The timeline rows, and the alerts triggered in the batch: an alert's column is its patch's
+ * The timeline rows (`rows`: the TimelineRow array as JSON), and the alerts triggered in the batch: an alert's column is its patch's
  * value if a later event of the batch set it, else what AlertTriggered sets (`d` is its data).
  * The two inserts touch different tables, so running them in one statement orders nothing.
  */
-async function insertRows(tx: DatabaseTransactionConnection, rows: readonly TimelineRow[]): Promise<void> {
+async function insertRows(tx: DatabaseTransactionConnection, rows: string): Promise<void> {
   await tx.query(sql.unsafe`
-    WITH t AS MATERIALIZED (SELECT e FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS e),
+    WITH t AS MATERIALIZED (SELECT e FROM jsonb_array_elements(${rows}::jsonb) AS e),
     timeline AS (
       INSERT INTO alert_timeline (seq, alert_id, event_id, event_type, occurred_at, actor, message, data)
       SELECT (e->>0)::int8, (e->>1)::uuid, (e->>2)::uuid, e->>3, (e->>4)::timestamptz, e->>5, e->>6, e->7 FROM t
@@ -204,7 +214,8 @@ async function insertRows(tx: DatabaseTransactionConnection, rows: readonly Time
     WHERE p IS NOT NULL`);
 }
 
-async function updateAlerts(tx: DatabaseTransactionConnection, patches: readonly AlertPatch[]): Promise<void> {
+/** `patches`: the AlertPatch array as JSON. */
+async function updateAlerts(tx: DatabaseTransactionConnection, patches: string): Promise<void> {
   await tx.query(sql.unsafe`
     UPDATE alerts AS a SET
       summary = COALESCE(u.summary, a.summary),
@@ -228,7 +239,7 @@ async function updateAlerts(tx: DatabaseTransactionConnection, patches: readonly
       escalated_at = COALESCE(u.escalated_at, a.escalated_at),
       escalated_by = CASE WHEN u.escalated_at IS NULL THEN a.escalated_by ELSE u.escalated_by END,
       last_event_seq = u.last_event_seq
-    FROM jsonb_to_recordset(${JSON.stringify(patches)}::jsonb) AS u(id uuid, summary text, details text, severity text,
+    FROM jsonb_to_recordset(${patches}::jsonb) AS u(id uuid, summary text, details text, severity text,
       labels jsonb, annotations jsonb, links jsonb, custom jsonb, repeat_count integer, last_seen_at timestamptz,
       updated_at timestamptz, status text, acknowledged_at timestamptz, acknowledged_by text,
       first_acknowledged_at timestamptz, resolved_at timestamptz, resolved_by text, snooze_set boolean, snoozed_until timestamptz,

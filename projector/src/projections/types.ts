@@ -3,6 +3,9 @@ import type { DomainEvent } from '@oncall/contracts';
 
 export type Applied = { seq: number; subject: string };
 
+/** What applies a prepared batch, inside the transaction that advances the checkpoint. */
+export type Prepared = (tx: DatabaseTransactionConnection) => Promise<void>;
+
 /**
  * A projection turns events of one stream into rows. `apply` runs inside the transaction that
  * also advances the checkpoint; it must not have side effects outside the database.
@@ -14,6 +17,12 @@ export type Projection = Readonly<{
   filterSubject: string;
   /** Applies a batch in stream order, inside the transaction that advances the checkpoint. */
   applyMany: (tx: DatabaseTransactionConnection, events: ReadonlyArray<{ event: DomainEvent; at: Applied }>) => Promise<void>;
+  /**
+   * Optional: the part of applyMany that needs no database (folding, building the statements'
+   * parameters), so that the runner can prepare a batch while the batch before it commits.
+   * `prepare(events)(tx)` does exactly what `applyMany(tx, events)` does.
+   */
+  prepare?: (events: ReadonlyArray<{ event: DomainEvent; at: Applied }>) => Prepared;
 }>;
 
 /** A projection that applies one event at a time. */

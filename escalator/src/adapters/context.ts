@@ -8,8 +8,17 @@ import type { ContextFactory } from './partition.js';
  */
 export function escalationContext(config: ConfigView, log: Logger): ContextFactory {
   const rules = ruleCache();
+  // Decisions made in the same millisecond on the same configuration share one context.
+  let last: { now: number; cfg: unknown; ctx: ReturnType<ContextFactory> } | null = null;
   return (now) => {
     const cfg = config.state();
+    if (last?.now === now && last.cfg === cfg) return last.ctx;
+    const ctx = build(now, cfg);
+    last = { now, cfg, ctx };
+    return ctx;
+  };
+
+  function build(now: number, cfg: ReturnType<ConfigView['state']>): ReturnType<ContextFactory> {
     return {
       now,
       route: (alert) => {
@@ -48,5 +57,5 @@ export function escalationContext(config: ConfigView, log: Logger): ContextFacto
       },
       serviceName: (id) => cfg.services.get(id)?.name ?? id,
     };
-  };
+  }
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JsMsg,
+  DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
+  type JetStreamClient, type JetStreamManager, type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -10,15 +11,37 @@ import {
 } from '@oncall/contracts';
 import { registry, type Clock, type DirectoryUser, type Logger, type UserDirectory } from '@oncall/shared';
 import {
-  answered, decide, dueAt, evolve, foldAlert, isSettled, UsersNeeded,
+  answered, decideAndEvolve, dueAt, evolve, foldAlert, isSettled, UsersNeeded,
   type Decision, type Escalation, type EscalationContext, type EscalationInput,
 } from '../domain/escalation.js';
+import { ChainAppender, type AppendFailed, type AppendListener } from './appender.js';
 import { readExisting } from './read-subjects.js';
 import { TimerQueue } from './timers.js';
 
+/** Partitions running in this process, for the gauges (read at scrape time, not per decision). */
+const running = new Set<EscalatorPartition>();
+
 const decisionsTotal = new Counter({ name: 'oncall_escalator_events_total', help: 'Escalation events appended', labelNames: ['type'], registers: [registry] });
-const openEscalations = new Gauge({ name: 'oncall_escalator_open_escalations', help: 'Escalations held in memory', labelNames: ['partition'], registers: [registry] });
-const pendingTimers = new Gauge({ name: 'oncall_escalator_timers', help: 'Escalations waiting for a timer', labelNames: ['partition'], registers: [registry] });
+new Gauge({
+  name: 'oncall_escalator_open_escalations',
+  help: 'Escalations held in memory',
+  labelNames: ['partition'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const p of running) this.set({ partition: String(p.partition) }, p.size());
+  },
+});
+new Gauge({
+  name: 'oncall_escalator_timers',
+  help: 'Escalations waiting for a timer',
+  labelNames: ['partition'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const p of running) this.set({ partition: String(p.partition) }, p.timerCount());
+  },
+});
 const fireLag = new Histogram({
   name: 'oncall_escalator_timer_lag_seconds',
   help: 'How late timers fired',
@@ -26,10 +49,24 @@ const fireLag = new Histogram({
   registers: [registry],
 });
 
+const countersByType = new Map<string, { inc: () => void }>();
+function countAppended(type: string): void {
+  let counter = countersByType.get(type);
+  if (!counter) countersByType.set(type, (counter = decisionsTotal.labels({ type })));
+  counter.inc();
+}
+
 const ALERT_EVENTS = new Set(['AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged']);
-const FETCH_BATCH = 200;
-const FETCH_EXPIRES_MS = 1000;
+const CONSUME_BATCH = 500;
+/** Alert messages of a partition decided but not yet acked (their appends in flight); the server holds back the rest. */
+const MAX_ACK_PENDING = 1000;
+/** Timers wait while this many alerts of the partition have appends in flight, and resume at half. */
+const MAX_APPENDING = 2000;
+/** Timer decisions per turn of the event loop, so stored decisions are acked in between. */
+const TICKS_PER_TURN = 64;
 const USER_CACHE_MS = 30_000;
+const USER_RETRY_MS = 1000;
+const TICK: EscalationInput = { type: 'Tick' };
 
 /** Everything a decision needs from the outside except users: routing, policies, on-call. */
 export type ContextFactory = (now: number) => Omit<EscalationContext, 'user'>;
@@ -45,129 +82,256 @@ export type PartitionDeps = Readonly<{
 
 type Meta = { causationId: string | null; causationSeq?: number; correlationId: string };
 
+/** An alert message delivered to this partition, acked once its decisions (`remaining` of them) are stored. */
+type Delivered = { m: JsMsg; remaining: number; stored: boolean };
+
+/** An input to decide, in arrival order. */
+type Pending = { alertId: string; input: EscalationInput; meta: Meta; delivered: Delivered | undefined };
+
+/** One append in flight: what to do once it is stored. */
+type Appending = { alertId: string; type: EscalationEvent['type']; delivered: Delivered | undefined; reopen: { data: EventData<'AlertReopenRequested'>; state: Escalation; id: string } | null };
+
 /**
  * The escalator of one alert partition (one owner at a time, under a lease). It holds every
  * unsettled escalation in memory, rebuilt from the log at start: the partition's alert events
  * and its own decisions. Alert events arrive through a durable consumer; due times through one
- * timer. Decisions of one alert are appended in order, each expecting the previous one's
- * subject sequence, and a message is acked only after its decisions are stored.
+ * timer over a min-heap.
+ *
+ * Decisions are synchronous and made one at a time in arrival order (a decision that needs a
+ * user from the directory holds the ones after it until the user is loaded). Their appends are
+ * not awaited before the next decision: each alert's events form a chain, every append
+ * expecting the subject sequence the previous one got, while different alerts' chains are in
+ * flight together (`ChainAppender`). A message is acked after its decisions are stored, in
+ * delivery order, so the consumer's ack floor is a point up to which every alert event is
+ * answered in the log.
  */
 export class EscalatorPartition {
+  readonly partition: number;
   private readonly js: JetStreamClient;
   private states = new Map<string, Escalation>();
   private lastSeq = new Map<string, number>();
-  private chains = new Map<string, Promise<number>>();
+  private appender: ChainAppender<Appending> | null = null;
   private timers = new TimerQueue();
   private cancelTimer: (() => void) | null = null;
   private armedAt: number | null = null;
-  private lock: Promise<unknown> = Promise.resolve();
+  private firing = false;
+  private resumeFiring = false;
+  /** Inputs waiting behind one that waits for the user directory; they run from `queueHead` on. */
+  private queue: Pending[] = [];
+  private queueHead = 0;
+  private loadingUsers = false;
   private users = new Map<string, DirectoryUser | null>();
   private usersLoadedAt = 0;
-  /** Alert events up to this sequence were read at rebuild: an alert without state there is settled. */
+  private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
+  /** Alert events up to this sequence were read at rebuild: an alert without state there is settled... */
   private rebuiltThrough = 0;
-  private failed = false;
+  /** ...unless it is one of these: open alerts the log holds no decision for, decided again from their first event. */
+  private undecided = new Set<string>();
+  private delivered: Delivered[] = [];
+  private ackHead = 0;
+  /** Bumped by every rebuild and at the end: callbacks of earlier work must not touch what follows. */
+  private generation = 0;
+  private failure: unknown = null;
+  private stopConsuming: (() => void) | null = null;
   private readonly log: Logger;
+  private readonly user = (id: string) => this.users.get(id);
+  private readonly listener: AppendListener<Appending> = {
+    lastSeq: (alertId) => this.lastSeq.get(alertId) ?? 0,
+    stored: (a, seq) => this.onStored(a, seq),
+    failed: (err: AppendFailed) => this.fail(err),
+  };
 
   constructor(private readonly deps: PartitionDeps) {
+    this.partition = deps.partition;
     this.js = jetstream(deps.nc);
     this.log = deps.log.child({ partition: deps.partition });
   }
 
   /** Runs until `lost` aborts (lease lost or shutdown). */
   async run(lost: AbortSignal): Promise<void> {
-    while (!lost.aborted) {
-      try {
-        await this.rebuild();
-        await this.consume(lost);
-      } catch (err) {
-        if (lost.aborted) break;
-        this.log.error({ err }, 'escalator partition failed; rebuilding it');
-        await sleep(1000);
+    running.add(this);
+    try {
+      while (!lost.aborted) {
+        try {
+          await this.rebuild();
+          await this.consume(lost);
+        } catch (err) {
+          if (lost.aborted) break;
+          this.log.error({ err }, 'escalator partition failed; rebuilding it');
+          await sleep(1000);
+        }
       }
+      this.halt();
+      // Appends in flight still complete (and ack their messages); nothing new is decided.
+      await this.appender?.stop();
+    } finally {
+      running.delete(this);
     }
-    this.cancelTimer?.();
-    await Promise.allSettled(this.chains.values());
   }
 
   size(): number {
     return this.states.size;
   }
 
-  private async consume(lost: AbortSignal): Promise<void> {
-    const name = CONSUMERS.escalator(this.deps.partition);
-    await ensureConsumer(this.deps.nc, name, subjects.alertsOfPartition(this.deps.partition));
-    const consumer = await this.js.consumers.get(STREAMS.alerts, name);
-    let acked: Promise<void> = Promise.resolve();
-    while (!lost.aborted && !this.failed) {
-      const batch = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
-      const stop = () => void batch.close();
-      lost.addEventListener('abort', stop, { once: true });
-      for await (const m of batch) {
-        const stored = await this.exclusive(() => this.onAlertMessage(m));
-        acked = acked.then(async () => {
-          await stored;
-          m.ack();
-        });
-        acked.catch(() => {
-          this.failed = true;
-        });
-      }
-      lost.removeEventListener('abort', stop);
-    }
-    await acked.catch(() => undefined);
-    if (this.failed) throw new Error('an append failed');
+  timerCount(): number {
+    return this.timers.size;
   }
 
-  private async onAlertMessage(m: JsMsg): Promise<Promise<unknown>> {
+  private async consume(lost: AbortSignal): Promise<void> {
+    const consumer = await this.js.consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
+    const messages = await consumer.consume({ max_messages: CONSUME_BATCH });
+    const stop = () => void messages.close().catch(() => undefined);
+    lost.addEventListener('abort', stop, { once: true });
+    this.stopConsuming = stop;
+    try {
+      for await (const m of messages) {
+        if (this.failure !== null || lost.aborted) break;
+        this.onAlertMessage(m);
+      }
+    } finally {
+      lost.removeEventListener('abort', stop);
+      this.stopConsuming = null;
+      stop();
+    }
+    if (this.failure !== null) throw new Error('an append failed', { cause: this.failure });
+    if (!lost.aborted) throw new Error('the alert consumer stopped');
+  }
+
+  private onAlertMessage(m: JsMsg): void {
+    const delivered: Delivered = { m, remaining: 0, stored: false };
+    this.delivered.push(delivered);
     const event = decodeEvent(m.data, { trusted: true });
-    if (!ALERT_EVENTS.has(event.type)) return Promise.resolve();
+    if (!ALERT_EVENTS.has(event.type)) {
+      this.stored(delivered);
+      return;
+    }
     const alert = event as AlertEvent;
     const alertId = alert.data.alertId;
-    const state = this.states.get(alertId);
-    // Read at rebuild and without a state: the escalation is settled (or was never needed).
-    if (!state && m.seq <= this.rebuiltThrough) return Promise.resolve();
-    return this.decideAndAppend(alertId, { type: 'AlertEvent', event: alert, seq: m.seq }, {
-      causationId: alert.id,
-      causationSeq: m.seq,
-      correlationId: alert.correlationId,
+    if (m.seq <= this.rebuiltThrough && !this.states.has(alertId) && !this.undecided.has(alertId)) {
+      this.stored(delivered);
+      return;
+    }
+    this.submit({
+      alertId,
+      input: { type: 'AlertEvent', event: alert, seq: m.seq },
+      meta: { causationId: alert.id, causationSeq: m.seq, correlationId: alert.correlationId },
+      delivered,
     });
   }
 
-  /** Decides an input for one alert, updates the state at once and starts the appends. */
-  private async decideAndAppend(alertId: string, input: EscalationInput, meta: Meta): Promise<Promise<unknown>> {
-    const before = this.states.get(alertId);
-    const now = this.deps.clock.now();
-    const decisions = await this.decideWithUsers(before, input, now);
-    let state = input.type === 'AlertEvent' && (!before || input.seq > before.alertSeq) ? foldAlert(before, input.event, input.seq) : before;
-    const appends: Promise<unknown>[] = [];
-    const occurredAt = new Date(now).toISOString();
-    decisions.forEach((d) => {
-      const index = state?.events ?? 0;
-      state = evolve(state, d);
-      const event = buildEvent(d.type, d.data as never, { id: stableUuid(`escalation:${alertId}:${index}`), occurredAt, ...meta }) as EscalationEvent;
-      appends.push(this.append(alertId, event, state!));
-    });
-    if (state && input.type === 'AlertEvent') state = answered(state, input.seq);
-    this.track(alertId, state);
-    return Promise.all(appends);
+  /** Marks a message's decisions stored and acks every message up to the first one still waiting. */
+  private stored(d: Delivered): void {
+    d.stored = true;
+    if (this.failure !== null) return;
+    const list = this.delivered;
+    while (this.ackHead < list.length && list[this.ackHead]!.stored) list[this.ackHead++]!.m.ack();
+    if (this.ackHead >= 1024 && this.ackHead * 2 >= list.length) {
+      list.splice(0, this.ackHead);
+      this.ackHead = 0;
+    }
   }
 
-  private async decideWithUsers(state: Escalation | undefined, input: EscalationInput, now: number): Promise<Decision[]> {
+  /** Decides now, or after the inputs already waiting behind a user lookup: decisions never interleave or overtake. */
+  private submit(p: Pending): void {
+    if (this.loadingUsers || this.queueHead < this.queue.length) this.queue.push(p);
+    else this.run1(p);
+  }
+
+  private run1(p: Pending): void {
+    if (this.failure !== null) return;
+    let needed: UsersNeeded | undefined;
+    try {
+      needed = this.decideAndAppend(p);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (!needed) return;
+    // Back to the front: nothing decided after it may overtake it.
+    if (this.queueHead > 0) this.queue[--this.queueHead] = p;
+    else this.queue.unshift(p);
+    this.loadUsers(needed.userIds);
+  }
+
+  private drainQueue(): void {
+    while (!this.loadingUsers && this.queueHead < this.queue.length) this.run1(this.queue[this.queueHead++]!);
+    if (this.queueHead >= this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    }
+  }
+
+  /** Loads users the next decision needs; decisions wait (and the lookup is retried) until it answers. */
+  private loadUsers(ids: readonly string[]): void {
+    this.loadingUsers = true;
+    const generation = this.generation;
+    const attempt = (): void => {
+      this.deps.users.getUsers(ids).then(
+        (found) => {
+          if (generation !== this.generation) return;
+          for (const id of ids) this.users.set(id, found.users.get(id) ?? null);
+          this.loadingUsers = false;
+          this.drainQueue();
+        },
+        (err: unknown) => {
+          if (generation !== this.generation) return;
+          this.log.warn({ err, users: ids }, 'user directory lookup failed; decisions wait and it is retried');
+          setTimeout(attempt, USER_RETRY_MS).unref();
+        },
+      );
+    };
+    attempt();
+  }
+
+  private contextAt(now: number): EscalationContext {
     if (now - this.usersLoadedAt > USER_CACHE_MS) {
       this.users = new Map();
       this.usersLoadedAt = now;
     }
     const base = this.deps.context(now);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return decide(state, input, { ...base, user: (id) => this.users.get(id) });
-      } catch (err) {
-        if (!(err instanceof UsersNeeded) || attempt > 20) throw err;
-        // Load everyone the context could need at once: the rest of the on-call users come next.
-        const found = await this.deps.users.getUsers(err.userIds);
-        for (const id of err.userIds) this.users.set(id, found.users.get(id) ?? null);
-      }
+    if (this.context?.base !== base) this.context = { base, full: { ...base, user: this.user } };
+    return this.context.full;
+  }
+
+  /**
+   * Decides an input for one alert, updates the state at once and starts the appends; the
+   * message it came with (if any) counts as stored once they are. Returns the users to load
+   * before deciding again, if the decision needs any.
+   */
+  private decideAndAppend({ alertId, input, meta, delivered }: Pending): UsersNeeded | undefined {
+    const before = this.states.get(alertId);
+    if (input.type === 'Tick' && !before) return undefined;
+    const now = this.deps.clock.now();
+    let decided: { decisions: Decision[]; state: Escalation | undefined };
+    try {
+      decided = decideAndEvolve(before, input, this.contextAt(now));
+    } catch (err) {
+      if (err instanceof UsersNeeded) return err;
+      throw err;
     }
+    const { decisions } = decided;
+    let state = decided.state;
+    if (input.type === 'Tick') {
+      const due = before ? dueAt(before) : null;
+      if (due !== null && due <= now) fireLag.observe((now - due) / 1000);
+    }
+    if (delivered) delivered.remaining = decisions.length;
+    if (decisions.length > 0) {
+      const occurredAt = new Date(now).toISOString();
+      const subject = subjects.escalation(this.partition, alertId);
+      // Event ids follow the alert's count of escalation events (each decision adds one).
+      const first = before?.events ?? 0;
+      decisions.forEach((d, i) => {
+        const event = buildEvent(d.type, d.data as never, { id: stableUuid(`escalation:${alertId}:${first + i}`), occurredAt, ...meta }) as EscalationEvent;
+        const reopen = event.type === 'AlertReopenRequested' ? { data: event.data, state: state!, id: event.id } : null;
+        this.appender!.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, delivered, reopen });
+      });
+    }
+    if (state && input.type === 'AlertEvent') state = answered(state, input.seq);
+    this.track(alertId, state);
+    this.arm();
+    if (delivered && decisions.length === 0) this.stored(delivered);
+    return undefined;
   }
 
   private track(alertId: string, state: Escalation | undefined): void {
@@ -178,32 +342,38 @@ export class EscalatorPartition {
       this.states.set(alertId, state);
       this.timers.set(alertId, dueAt(state));
     }
-    openEscalations.set({ partition: String(this.deps.partition) }, this.states.size);
-    pendingTimers.set({ partition: String(this.deps.partition) }, this.timers.size);
-    this.arm();
   }
 
-  private append(alertId: string, event: EscalationEvent, state: Escalation): Promise<number> {
-    const subject = subjects.escalation(this.deps.partition, alertId);
-    const previous = this.chains.get(alertId) ?? Promise.resolve(this.lastSeq.get(alertId) ?? 0);
-    const seq = previous.then(async (lastSubjectSequence) => {
-      const ack = await this.js.publish(subject, encodeEvent(event), { msgID: event.id, expect: { lastSubjectSequence } });
-      decisionsTotal.inc({ type: event.type });
-      if (event.type === 'AlertReopenRequested') await this.requestReopen(event.data, state, event.id);
-      return ack.seq;
-    });
-    this.chains.set(alertId, seq);
-    void seq.then(
-      (s) => {
-        this.lastSeq.set(alertId, s);
-        if (this.chains.get(alertId) === seq) this.chains.delete(alertId);
-        if (!this.states.has(alertId)) this.lastSeq.delete(alertId);
-      },
-      () => {
-        this.failed = true;
-      },
-    );
-    return seq;
+  private onStored(a: Appending, seq: number): void {
+    this.lastSeq.set(a.alertId, seq);
+    countAppended(a.type);
+    if (a.reopen) {
+      const { data, state, id } = a.reopen;
+      this.requestReopen(data, state, id).then(() => this.appendDone(a), (err: unknown) => this.fail(err));
+    } else {
+      this.appendDone(a);
+    }
+  }
+
+  private appendDone(a: Appending): void {
+    if (a.delivered && --a.delivered.remaining === 0) this.stored(a.delivered);
+    if (!this.appender) return;
+    if (!this.states.has(a.alertId) && !this.appender.pending(a.alertId)) this.lastSeq.delete(a.alertId);
+    if (this.resumeFiring && this.appender.size <= MAX_APPENDING / 2) {
+      this.resumeFiring = false;
+      this.fireDue();
+    }
+  }
+
+  /** After a failed append nothing more is decided or acked; the partition rebuilds from the log. */
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.log.warn({ err }, 'escalator decision failed; rebuilding the partition from the log');
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.armedAt = null;
+    this.stopConsuming?.();
   }
 
   /** Asks the decider to reopen the alert; idempotent (message id, and the decider ignores a triggered alert). */
@@ -222,90 +392,164 @@ export class EscalatorPartition {
       },
       { id: stableUuid(`reopen:${causationId}`), occurredAt: new Date(this.deps.clock.now()).toISOString(), causationId, correlationId: data.alertId },
     );
-    await this.js.publish(subjects.intake(this.deps.partition), encodeEvent(command), { msgID: command.id });
+    await this.js.publish(subjects.intake(this.partition), encodeEvent(command), { msgID: command.id });
   }
 
   private arm(): void {
+    if (this.firing || this.failure !== null) return;
     const next = this.timers.peek();
     if (next === this.armedAt) return;
     this.cancelTimer?.();
     this.cancelTimer = null;
     this.armedAt = next;
     if (next === null) return;
+    const generation = this.generation;
     this.cancelTimer = this.deps.clock.at(next, () => {
+      if (generation !== this.generation) return;
       this.armedAt = null;
       this.cancelTimer = null;
-      void this.exclusive(() => this.fireDue()).catch((err: unknown) => {
-        this.log.error({ err }, 'timer decisions failed');
-        this.failed = true;
-      });
+      this.firing = true;
+      this.fireDue();
     });
   }
 
-  private async fireDue(): Promise<void> {
-    const now = this.deps.clock.now();
-    const ids = this.timers.popDue(now);
-    for (const alertId of ids) {
-      const state = this.states.get(alertId);
-      if (!state) continue;
-      const due = dueAt(state);
-      if (due !== null) fireLag.observe(Math.max(0, now - due) / 1000);
-      await this.decideAndAppend(alertId, { type: 'Tick' }, { causationId: null, correlationId: alertId });
+  /**
+   * Decides a Tick for due alerts, a slice per turn of the event loop; pauses while too many
+   * appends are in flight (a backlog of due timers after a restart must not flood the server).
+   */
+  private fireDue(): void {
+    if (this.failure !== null || !this.appender) {
+      this.firing = false;
+      return;
     }
+    if (this.appender.size >= MAX_APPENDING) {
+      this.resumeFiring = true;
+      return;
+    }
+    const ids = this.timers.popDue(this.deps.clock.now(), TICKS_PER_TURN);
+    for (const alertId of ids) this.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, delivered: undefined });
+    if (ids.length === TICKS_PER_TURN) {
+      const generation = this.generation;
+      setImmediate(() => {
+        if (generation === this.generation) this.fireDue();
+      });
+      return;
+    }
+    this.firing = false;
     this.arm();
   }
 
-  /** Runs `fn` after everything queued before it: decisions of a partition never interleave. */
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn);
-    this.lock = run.catch(() => undefined);
-    return run;
-  }
-
-  /** The partition's escalations as the log has them: alert events, then the escalator's own decisions. */
-  private async rebuild(): Promise<void> {
+  /** Stops deciding: timers, queued decisions and callbacks of this generation end here. */
+  private halt(): void {
+    this.generation++;
     this.cancelTimer?.();
-    await Promise.allSettled(this.chains.values());
-    this.states = new Map();
-    this.lastSeq = new Map();
-    this.chains = new Map();
-    this.timers = new TimerQueue();
     this.cancelTimer = null;
     this.armedAt = null;
-    this.failed = false;
+    this.firing = false;
+    this.resumeFiring = false;
+    this.queue = [];
+    this.queueHead = 0;
+    this.loadingUsers = false;
+  }
+
+  /**
+   * The partition's escalations as the log has them. The consumer's ack floor F is the point up
+   * to which every alert event is answered in the log (messages are acked in order, after their
+   * decisions are stored); without a consumer (first start, a new consumer version) it is the end
+   * of the log. Alert events up to F are folded, then the escalator's own decisions. The consumer
+   * is recreated to deliver from F + 1 in order (a plain redelivery would come behind newer
+   * messages): an event whose decisions a crash cut off is decided again, one whose decisions are
+   * stored is folded without being answered twice (decisions carry the sequence they answered).
+   * An open alert the log holds no decision for (it arrived just before the first start) is
+   * decided again from its first event, so delivery starts there if that is earlier; events of
+   * other alerts at or below F are skipped or folded again without deciding anything.
+   * A Tick's decisions are not tied to a message: an escalation whose last decision came from a
+   * Tick gets one more Tick now, which completes what a crash cut short (or decides nothing).
+   */
+  private async rebuild(): Promise<void> {
+    this.halt();
+    await this.appender?.stop();
+    this.appender = null;
+    this.states = new Map();
+    this.lastSeq = new Map();
+    this.timers = new TimerQueue();
+    this.delivered = [];
+    this.ackHead = 0;
+    this.failure = null;
+    const jsm = await jetstreamManager(this.deps.nc);
+    const name = CONSUMERS.escalator(this.partition);
+    const filter = subjects.alertsOfPartition(this.partition);
+    const floor = await ackFloor(jsm, name);
+    await jsm.consumers.delete(STREAMS.alerts, name).catch((err: unknown) => {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    });
     const states = this.states;
-    this.rebuiltThrough = await readExisting(this.js, STREAMS.alerts, subjects.alertsOfPartition(this.deps.partition), (event, seq) => {
+    const redelivered = new Set<string>();
+    const firstSeq = new Map<string, number>();
+    const lastRead = await readExisting(this.js, STREAMS.alerts, filter, (event, seq) => {
       if (!ALERT_EVENTS.has(event.type)) return;
       const e = event as AlertEvent;
-      const next = foldAlert(states.get(e.data.alertId), e, seq);
-      if (next) states.set(e.data.alertId, next);
+      const alertId = e.data.alertId;
+      if (floor !== null && seq > floor) {
+        redelivered.add(alertId);
+        return;
+      }
+      const before = states.get(alertId);
+      const next = foldAlert(before, e, seq);
+      if (!next) return;
+      states.set(alertId, next);
+      if (!before) firstSeq.set(alertId, seq);
     });
-    await readExisting(this.js, STREAMS.escalations, subjects.escalationsOfPartition(this.deps.partition), (event, seq) => {
+    const lastByTick = new Set<string>();
+    await readExisting(this.js, STREAMS.escalations, subjects.escalationsOfPartition(this.partition), (event, seq) => {
       const e = event as EscalationEvent;
       const next = evolve(states.get(e.data.alertId), { type: e.type, data: e.data } as Decision);
       if (next) states.set(e.data.alertId, answered(next, e.causationSeq));
       this.lastSeq.set(e.data.alertId, seq);
+      if (e.causationSeq === undefined) lastByTick.add(e.data.alertId);
+      else lastByTick.delete(e.data.alertId);
     });
+    this.rebuiltThrough = floor ?? lastRead;
+    this.undecided = new Set();
+    let start = this.rebuiltThrough + 1;
+    for (const [alertId, state] of states) {
+      if (state.events > 0 || state.alert.status === 'resolved') continue;
+      states.delete(alertId);
+      this.undecided.add(alertId);
+      start = Math.min(start, firstSeq.get(alertId) ?? start);
+    }
+    await jsm.consumers.add(STREAMS.alerts, {
+      ...durableConsumer(name, filter, MAX_ACK_PENDING),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: start,
+    });
+    this.appender = new ChainAppender(this.deps.nc, this.listener);
     const reopen: Array<[string, Escalation]> = [];
     for (const [alertId, state] of [...states]) {
       this.track(alertId, state);
       if (state.reopenRequested && state.alert.status === 'acknowledged') reopen.push([alertId, state]);
     }
+    const now = this.deps.clock.now();
+    for (const alertId of lastByTick) if (this.states.has(alertId) && !redelivered.has(alertId)) this.timers.set(alertId, now);
     for (const id of [...this.lastSeq.keys()]) if (!states.has(id)) this.lastSeq.delete(id);
     // A reopen request stored just before a crash may not have reached the decider.
     for (const [alertId, state] of reopen) {
       await this.requestReopen({ alertId, serviceId: state.alert.serviceId, reason: state.stopped?.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' }, state, `rebuild:${alertId}:${state.events}`);
     }
-    this.log.info({ escalations: states.size, timers: this.timers.size, alertsRead: this.rebuiltThrough }, 'escalator partition rebuilt from the log');
+    this.arm();
+    this.log.info(
+      { escalations: states.size, timers: this.timers.size, ackFloor: floor, alertsRead: lastRead, undecided: this.undecided.size, deliverFrom: start },
+      'escalator partition rebuilt from the log',
+    );
   }
 }
 
-async function ensureConsumer(nc: NatsConnection, name: string, filter: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+/** The consumer's ack floor, or null when the consumer does not exist. */
+async function ackFloor(jsm: JetStreamManager, name: string): Promise<number | null> {
   try {
-    await jsm.consumers.info(STREAMS.alerts, name);
+    return (await jsm.consumers.info(STREAMS.alerts, name)).ack_floor.stream_seq;
   } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await jsm.consumers.add(STREAMS.alerts, durableConsumer(name, filter, 2000));
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
+    throw err;
   }
 }

@@ -23,10 +23,10 @@ export class TimerQueue {
     return this.heap[0]?.due ?? null;
   }
 
-  /** Removes and returns every key due at or before `now`. */
-  popDue(now: number): string[] {
+  /** Removes and returns the keys due at or before `now`, earliest first, at most `max` of them. */
+  popDue(now: number, max = Infinity): string[] {
     const keys: string[] = [];
-    for (;;) {
+    while (keys.length < max) {
       this.dropStale();
       const top = this.heap[0];
       if (!top || top.due > now) return keys;
@@ -34,6 +34,7 @@ export class TimerQueue {
       this.current.delete(top.key);
       keys.push(top.key);
     }
+    return keys;
   }
 
   get size(): number {

@@ -82,19 +82,28 @@ const MAX_FOLLOW_UPS = 200;
 const MIN_REPAGE_SECONDS = 60;
 
 export function decide(state: Escalation | undefined, input: EscalationInput, ctx: EscalationContext): Decision[] {
+  return decideAndEvolve(state, input, ctx).decisions;
+}
+
+/**
+ * `decide`, and the state it arrives at: the input folded in (when it is a newer alert event)
+ * and every decision evolved, in order — what a caller would get by doing that itself, without
+ * doing the work twice.
+ */
+export function decideAndEvolve(state: Escalation | undefined, input: EscalationInput, ctx: EscalationContext): { decisions: Decision[]; state: Escalation | undefined } {
   const out: Decision[] = [];
   let s = state;
   if (input.type === 'AlertEvent') {
-    if (s && input.seq <= s.alertSeq) return [];
+    if (s && input.seq <= s.alertSeq) return { decisions: out, state };
     const answered = s !== undefined && input.seq <= s.decidedSeq;
     s = foldAlert(s, input.event, input.seq);
-    if (!s) return [];
+    if (!s) return { decisions: out, state: s };
     if (!answered) for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
   }
-  if (!s) return out;
+  if (!s) return { decisions: out, state: s };
   for (let i = 0; i < MAX_FOLLOW_UPS; i++) {
     const next = followUp(s, ctx);
-    if (!next) return out;
+    if (!next) return { decisions: out, state: s };
     s = push(out, s, next);
   }
   throw new Error(`escalation of ${s.alert.alertId} did not settle after ${MAX_FOLLOW_UPS} decisions`);
@@ -439,9 +448,31 @@ export function recipientKey(r: Recipient): string {
  * one — or (alert, recipient) for the resolution: the dispatcher's idempotency starts here.
  */
 export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved'): string {
-  const where = kind === 'resolved' ? 'resolved' : `step-${step.serial}`;
-  return stableUuid(`notification:${s.alert.alertId}/${where}/${recipientKey(r)}`);
+  const alertId = s.alert.alertId;
+  if (kind === 'resolved') {
+    const name = `notification:${alertId}/resolved/${recipientKey(r)}`;
+    let id = resolvedIds.get(name);
+    if (id === undefined) {
+      id = stableUuid(name);
+      if (resolvedIds.size >= 4096) resolvedIds.clear();
+      resolvedIds.set(name, id);
+    }
+    return id;
+  }
+  const known = pageIds.get(r);
+  if (known?.alertId === alertId && known.serial === step.serial) return known.id;
+  const id = stableUuid(`notification:${alertId}/step-${step.serial}/${recipientKey(r)}`);
+  pageIds.set(r, { alertId, serial: step.serial, id });
+  return id;
 }
+
+// Deciding asks for each notification's id again and again (is it requested? request it; is the
+// step's next one requested? — on every later Tick too); a SHA-256 each time was ~5% of the
+// escalator's CPU. Ids are a pure function of their name, so remembering them changes nothing
+// but the cost: page ids per recipient object of a step (they go with it), resolution ids for a
+// while.
+const pageIds = new WeakMap<Recipient, { alertId: string; serial: number; id: string }>();
+const resolvedIds = new Map<string, string>();
 
 export function priorityOf(severity: Severity): Priority {
   switch (severity) {

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  buildEvent, encodeEvent, partitionOf, stableUuid, STREAMS, subjects,
+  type DomainEvent, type EscalationEvent, type EventData, type EventOf,
+} from '@oncall/contracts';
+import { fileUserDirectory, ManualClock } from '@oncall/shared';
+import { startEscalator } from '../index.js';
+import { prepareTopology, startTestNats, testLog, type TestNats } from '../../../test/harness.js';
+import { appendConfig, followStream, type FollowedStream } from '../../../test/escalation-log.js';
+
+/**
+ * Recovery of a partition from the log: what arrived or was cut short while no escalator ran
+ * is decided when one starts, and nothing already stored is decided twice.
+ */
+
+const USERS = fileUserDirectory([
+  { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'UTC', contacts: [{ channel: 'sms', address: '+15555550101' }] },
+  { id: 'carol', name: 'Carol', email: 'carol@example.com', timezone: 'UTC', contacts: [{ channel: 'voice', address: '+15555550103' }] },
+]);
+const SERVICE = 'checkout';
+const P = 1;
+
+type Notice = EventOf<'NotificationRequested'>;
+const of = (events: readonly DomainEvent[], alertId: string): EscalationEvent[] =>
+  events.filter((e): e is EscalationEvent => e.data !== null && typeof e.data === 'object' && 'alertId' in e.data && e.data.alertId === alertId && e.type !== 'AlertTriggered');
+const who = (e: EscalationEvent): string => {
+  const r = (e as Notice).data.recipient;
+  return r.type === 'user' ? r.userId : r.type === 'slack' ? r.channel : r.url;
+};
+
+describe('escalator partition recovery', () => {
+  let nats: TestNats;
+  let admin: NatsConnection;
+  let log: FollowedStream;
+  let escalator: { stop: () => Promise<void> } | null = null;
+  const clock = new ManualClock(Date.now());
+  const start = async () => {
+    escalator = await startEscalator({ nc: await nats.connect('escalator'), partitions: P, users: USERS, log: testLog, owner: 'recovery-test', clock });
+  };
+  const stop = async () => {
+    await escalator?.stop();
+    escalator = null;
+  };
+
+  /** Writes an AlertTriggered as the decider would; returns its alert id and ALERTS sequence. */
+  const trigger = async (fingerprint: string): Promise<{ alertId: string; seq: number }> => {
+    const alertId = randomUUID();
+    const now = new Date(clock.now()).toISOString();
+    const event = buildEvent('AlertTriggered', {
+      alertId, serviceId: SERVICE, fingerprint, source: 'generic', summary: `down: ${fingerprint}`, details: '', severity: 'critical',
+      labels: { host: fingerprint }, annotations: {}, links: [], custom: {}, startsAt: null, generatorUrl: null, seenAt: now,
+    }, { id: randomUUID(), occurredAt: now, causationId: null, correlationId: alertId });
+    const ack = await jetstream(admin).publish(subjects.alert(partitionOf(SERVICE, fingerprint, P), alertId), encodeEvent(event));
+    return { alertId, seq: ack.seq };
+  };
+
+  /** Appends an escalation event as the escalator would have before a crash. */
+  const appendDecision = async <T extends EscalationEvent['type']>(alertId: string, type: T, data: EventData<T>, causationSeq?: number) => {
+    const before = of(log.events, alertId);
+    const event = buildEvent(type, data, {
+      id: stableUuid(`escalation:${alertId}:${before.length}`), occurredAt: new Date(clock.now()).toISOString(),
+      causationId: null, ...(causationSeq ? { causationSeq } : {}), correlationId: alertId,
+    }) as EscalationEvent;
+    const lastSubjectSequence = (await jetstream(admin).publish(subjects.escalation(0, alertId), encodeEvent(event), { msgID: event.id, expect: { lastSubjectSequence: await lastSeqOf(alertId) } })).seq;
+    await log.waitFor((e) => e.id === event.id);
+    return lastSubjectSequence;
+  };
+  const lastSeqOf = async (alertId: string): Promise<number> => {
+    const jsm = await jetstreamManager(admin);
+    const msg = await jsm.streams.getMessage(STREAMS.escalations, { last_by_subj: subjects.escalation(0, alertId) }).catch(() => null);
+    return msg?.seq ?? 0;
+  };
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    admin = await nats.connect('admin');
+    await prepareTopology(admin, P);
+    await appendConfig(admin, 'policy', SERVICE, 'EscalationPolicyConfigured', {
+      policyId: SERVICE, name: 'Checkout', repeat: 0,
+      steps: [
+        { delaySeconds: 300, targets: [{ type: 'user', userId: 'alice' }], untilAllAck: false },
+        { delaySeconds: 600, targets: [{ type: 'user', userId: 'carol' }, { type: 'slack', channel: '#noc' }], untilAllAck: false },
+      ],
+    });
+    await appendConfig(admin, 'routing', SERVICE, 'RoutingConfigured', { serviceId: SERVICE, escalationPolicyId: SERVICE, templateId: null, ackTimeoutSeconds: null, rules: [] });
+    log = await followStream(admin, STREAMS.escalations);
+  });
+
+  afterEach(stop);
+
+  afterAll(async () => {
+    await log.close();
+    await nats.stop();
+  });
+
+  it('pages an alert that arrived while no escalator ran, once, and nothing decided before again', async () => {
+    await start();
+    const before = await trigger('web-1');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === before.alertId);
+    await stop();
+
+    const during = await trigger('web-2');
+    await start();
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === during.alertId);
+    // A barrier: with one partition, a later alert is answered after everything before it.
+    const barrier = await trigger('barrier-1');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+
+    expect(of(log.events, during.alertId).map((e) => e.type)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested']);
+    expect(of(log.events, before.alertId).map((e) => e.type)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested']);
+  });
+
+  it('completes the decisions of an alert event a crash cut short (after the first append), without repeating that one', async () => {
+    await start();
+    const template = await trigger('template');
+    const [routedTemplate] = await log.waitFor((e) => e.type === 'AlertRouted' && e.data.alertId === template.alertId);
+    await stop();
+
+    // Stored before the crash: the alert event and its AlertRouted; never acked.
+    const cut = await trigger('web-3');
+    const routed = (routedTemplate as EventOf<'AlertRouted'>).data;
+    await appendDecision(cut.alertId, 'AlertRouted', {
+      ...routed, alertId: cut.alertId, alertSeq: cut.seq,
+      alert: { ...routed.alert, alertId: cut.alertId, fingerprint: 'web-3', summary: 'down: web-3', labels: { host: 'web-3' } },
+    }, cut.seq);
+
+    await start();
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === cut.alertId);
+    const barrier = await trigger('barrier-2');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+    const events = of(log.events, cut.alertId);
+    expect(events.map((e) => e.type)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested']);
+    expect(events.slice(2).map(who)).toStrictEqual(['alice']);
+  });
+
+  it('completes a timer decision a crash cut short: the step is stored, its pages are requested after the restart, once', async () => {
+    await start();
+    const alert = await trigger('web-4');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === alert.alertId);
+    await stop();
+
+    // The step-1 timeout was stored; its two pages were not.
+    await appendDecision(alert.alertId, 'EscalationStepReached', {
+      alertId: alert.alertId, serviceId: SERVICE, policyId: SERVICE, step: 1, round: 0, page: 0, untilAllAck: false, reason: 'timeout',
+      recipients: [{ type: 'user', userId: 'carol', via: 'direct' }, { type: 'slack', channel: '#noc' }],
+      nextAt: null,
+    });
+    await start();
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === alert.alertId, 3);
+    const barrier = await trigger('barrier-3');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+    const notices = of(log.events, alert.alertId).filter((e) => e.type === 'NotificationRequested');
+    expect(notices.map(who)).toStrictEqual(['alice', 'carol', '#noc']);
+  });
+});

@@ -4,29 +4,37 @@ import { createReadModelPool, type Logger } from '@oncall/shared';
 import { PROJECTIONS, replayProjection, SWITCH_LOCK, type ReplayProgress } from '@oncall/projector';
 import { migrate } from './migrate.js';
 
-export type RebuildResult = { events: number; seconds: number };
+/** Events applied, and seconds in all and per phase (see rebuildReadModels). */
+export type RebuildResult = {
+  events: number;
+  seconds: number;
+  phases: { load: number; indexes: number; catchUp: number; switchOver: number };
+};
 
-/** How many indexes are built at a time after the bulk load (PostgreSQL adds its own parallel workers to each). */
+/** How many indexes are built at a time after the bulk load (PostgreSQL may add parallel workers to each). */
 const INDEX_BUILDERS = 2;
 
 /**
  * Rebuilds every read model from sequence 1 into a fresh schema (`<schema>_rebuild`) while the
  * live one keeps serving, then switches over.
  *
- * 1. Bulk load: the fresh schema's secondary indexes (everything but primary keys) are dropped,
- *    every projection replays into the bare tables (commits with `synchronous_commit = off`), and
- *    the indexes are built again from their saved definitions: a sorted build is far cheaper than
- *    maintaining seven indexes row by row, and the load no longer slows down as they outgrow
- *    memory. The projections need only the primary keys while they load (their ON CONFLICT
- *    targets and the UPDATE lookups); the other indexes serve readers, who never see this schema
- *    before the switch, or check invariants, which building the unique ones checks on the loaded
- *    rows (see `deferSecondaryIndexes`). The tables are analyzed for the planner.
- * 2. Catch-up: what arrived during the load, applied with every index in place.
- * 3. Switch-over: under an exclusive SWITCH_LOCK (live projector batches hold it shared) it
+ * 1. Bulk load: the fresh schema's secondary indexes (everything but primary keys) are dropped
+ *    and the projections replay into the bare tables, side by side on their own connections
+ *    (commits with `synchronous_commit = off`). Maintaining the alerts table's secondary indexes
+ *    and the timeline's, row by row, was most of a replay's cost, and it grew as the indexes
+ *    outgrew memory. The projections need only the primary keys while they load (their ON
+ *    CONFLICT targets and UPDATE lookups); see `deferSecondaryIndexes` for the others.
+ * 2. Indexes: built again from their saved definitions (sorted builds, same names), then the
+ *    tables are analyzed for the planner.
+ * 3. Catch-up: what arrived during 1 and 2, applied with every index in place.
+ * 4. Switch-over: under an exclusive SWITCH_LOCK (live projector batches hold it shared) it
  *    applies what arrived meanwhile and renames the new schema into place in one transaction.
  *    Readers and the live projector resolve table names per statement, so they carry on in the
  *    new schema; events the live projector applies later that the rebuild already has are
  *    skipped by the checkpoint.
+ *
+ * Running the projections side by side is what the live projector does: no projection reads
+ * rows another one writes, and the one table two of them write has disjoint columns per writer.
  */
 export async function rebuildReadModels(opts: {
   nc: NatsConnection;
@@ -46,6 +54,17 @@ export async function rebuildReadModels(opts: {
     const deferred = await deferSecondaryIndexes(admin, target);
     const pool = await createReadModelPool(opts.databaseUrl, target);
     let events = 0;
+    const replayAll = async (report?: (p: ReplayProgress) => void) => {
+      const applied = await Promise.all(PROJECTIONS.map((projection) => replayProjection(opts.nc, pool, projection, report)));
+      events += applied.reduce((sum, n) => sum + n, 0);
+    };
+    const phases = { load: 0, indexes: 0, catchUp: 0, switchOver: 0 };
+    let mark = performance.now();
+    const phase = (name: keyof typeof phases) => {
+      const now = performance.now();
+      phases[name] = (now - mark) / 1000;
+      mark = now;
+    };
     try {
       const done = new Map<string, ReplayProgress>();
       const report = (p: ReplayProgress) => {
@@ -53,18 +72,21 @@ export async function rebuildReadModels(opts: {
         const all = [...done.values()];
         opts.onProgress?.({ done: all.reduce((s, x) => s + x.done, 0), total: all.reduce((s, x) => s + x.total, 0) });
       };
-      for (const projection of PROJECTIONS) events += await replayProjection(opts.nc, pool, projection, report);
-      const indexing = performance.now();
+      await replayAll(report);
+      phase('load');
+      opts.log.info({ events, schema: target, seconds: phases.load }, 'loaded; building indexes');
       await buildIndexes(admin, opts.databaseUrl, deferred);
       await analyze(admin, target);
-      opts.log.info({ events, schema: target, indexes: deferred.length, indexSeconds: (performance.now() - indexing) / 1000 }, 'loaded and indexed; catching up');
-      for (const projection of PROJECTIONS) events += await replayProjection(opts.nc, pool, projection, report);
+      phase('indexes');
+      opts.log.info({ indexes: deferred.length, seconds: phases.indexes }, 'indexed; catching up');
+      await replayAll(report);
+      phase('catchUp');
       opts.log.info({ events, schema: target }, 'caught up; switching over');
 
       await admin.query('BEGIN');
       try {
         await admin.query('SELECT pg_advisory_xact_lock($1)', [SWITCH_LOCK]);
-        for (const projection of PROJECTIONS) events += await replayProjection(opts.nc, pool, projection);
+        await replayAll();
         const retired = `${opts.schema}_retired`;
         await admin.query(`DROP SCHEMA IF EXISTS ${ident(retired)} CASCADE`);
         await admin.query(`ALTER SCHEMA ${ident(opts.schema)} RENAME TO ${ident(retired)}`);
@@ -75,77 +97,89 @@ export async function rebuildReadModels(opts: {
         await admin.query('ROLLBACK').catch(() => undefined);
         throw err;
       }
+      phase('switchOver');
     } finally {
       await pool.end();
     }
-    return { events, seconds: (performance.now() - started) / 1000 };
+    return { events, seconds: (performance.now() - started) / 1000, phases };
   } finally {
     await admin.end();
   }
 }
 
-/** A secondary index dropped for the bulk load: the statements that drop and create it. */
-type DeferredIndex = { name: string; table: string; drop: string; create: string };
+/**
+ * A secondary index dropped for the bulk load: how to drop it, build it (CREATE [UNIQUE] INDEX,
+ * which several builders may run on one table at a time) and, for a unique constraint, attach
+ * the built index to the constraint again (brief; done after every build).
+ */
+type DeferredIndex = { name: string; table: string; drop: string; build: string; attach?: string };
 
 /**
  * Drops every index of `schema` except primary keys, unique constraints included, and returns
- * how to create each again (its catalog definition, same name: later migrations find it).
+ * how to create each again from its catalog definition, with the same name (later migrations
+ * find it).
  *
  * The projections' ON CONFLICT targets are all primary keys, and nothing reads through the other
- * indexes during a replay. Two of them are unique and so also check the log:
+ * indexes during a replay. Two of them are unique, and so also check the log:
  *  - `alerts_one_open_per_fingerprint` (at most one open alert per service and fingerprint): the
  *    projection never reads through it, it only fails a statement that breaks it. Built after
  *    the load it checks the final rows; the live projector checks the rows at each batch
- *    boundary (a batch folds an alert's events into one row, so states inside a batch are never
- *    checked either). The decider is what guarantees it; a log that breaks it makes this build
- *    fail, and the rebuild stops before the switch-over with the live schema untouched.
- *  - `event_id` uniqueness of the timelines: likewise checked on the loaded rows.
+ *    boundary (a batch folds an alert's events into one row, so states inside a batch are not
+ *    checked there either). The decider is what guarantees it; a log that breaks it in the final
+ *    rows makes the build fail (IndexBuildError), and the rebuild stops before the switch-over
+ *    with the live schema untouched.
+ *  - the timelines' unique `event_id`: likewise checked on the loaded rows.
  */
 async function deferSecondaryIndexes(admin: pg.Client, schema: string): Promise<DeferredIndex[]> {
-  const { rows } = await admin.query<{ index: string; table: string; constraint: string | null; definition: string }>(
-    `SELECT i.indexrelid::regclass::text AS index, i.indrelid::regclass::text AS table, c.conname AS constraint,
-       CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid) ELSE pg_get_constraintdef(c.oid) END AS definition
+  const { rows } = await admin.query<{ index: string; index_name: string; table: string; constraint: string | null; type: string | null; index_def: string; constraint_def: string | null }>(
+    `SELECT i.indexrelid::regclass::text AS index, ic.relname AS index_name, i.indrelid::regclass::text AS table,
+       c.conname AS constraint, c.contype AS type, pg_get_indexdef(i.indexrelid) AS index_def, pg_get_constraintdef(c.oid) AS constraint_def
      FROM pg_index i
+     JOIN pg_class ic ON ic.oid = i.indexrelid
      JOIN pg_class t ON t.oid = i.indrelid
      JOIN pg_namespace n ON n.oid = t.relnamespace
      LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('u', 'x')
      WHERE n.nspname = $1 AND NOT i.indisprimary AND t.relname <> 'pgmigrations'`,
     [schema],
   );
-  const deferred = rows.map((r): DeferredIndex => ({
-    name: r.index,
-    table: r.table,
-    drop: r.constraint ? `ALTER TABLE ${r.table} DROP CONSTRAINT ${ident(r.constraint)}` : `DROP INDEX ${r.index}`,
-    create: r.constraint ? `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} ${r.definition}` : r.definition,
-  }));
+  const deferred = rows.map((r): DeferredIndex => {
+    const index = { name: r.index, table: r.table };
+    if (!r.constraint) return { ...index, drop: `DROP INDEX ${r.index}`, build: r.index_def };
+    const drop = `ALTER TABLE ${r.table} DROP CONSTRAINT ${ident(r.constraint)}`;
+    // An exclusion constraint cannot adopt an index: it builds its own.
+    if (r.type === 'x') return { ...index, drop, build: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} ${r.constraint_def}` };
+    return { ...index, drop, build: r.index_def, attach: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} UNIQUE USING INDEX ${ident(r.index_name)}` };
+  });
   for (const d of deferred) await admin.query(d.drop);
   return deferred;
 }
 
-/** Creates the deferred indexes, INDEX_BUILDERS at a time on their own connections, biggest tables first. */
+/** Builds the deferred indexes, INDEX_BUILDERS at a time on their own connections, biggest tables first. */
 async function buildIndexes(admin: pg.Client, databaseUrl: string, deferred: readonly DeferredIndex[]): Promise<void> {
   const sizes = new Map<string, number>();
   for (const { table } of deferred) {
     if (!sizes.has(table)) sizes.set(table, Number((await admin.query<{ size: string }>('SELECT pg_relation_size($1::regclass) AS size', [table])).rows[0]?.size));
   }
   const queue = [...deferred].sort((a, b) => sizes.get(b.table)! - sizes.get(a.table)!);
+  const run = async (client: pg.Client, index: DeferredIndex, statement: string) => {
+    try {
+      await client.query(statement);
+    } catch (cause) {
+      throw new IndexBuildError(`building ${index.name} after the bulk load failed: ${(cause as Error).message}`, { cause });
+    }
+  };
   const builder = async () => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
       await client.query(`SET maintenance_work_mem = '256MB'`);
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        try {
-          await client.query(next.create);
-        } catch (cause) {
-          throw new IndexBuildError(`building ${next.name} after the bulk load failed: ${(cause as Error).message}`, { cause });
-        }
-      }
+      for (let next = queue.shift(); next; next = queue.shift()) await run(client, next, next.build);
     } finally {
       await client.end();
     }
   };
   await Promise.all(Array.from({ length: Math.min(INDEX_BUILDERS, queue.length) }, builder));
+  for (const index of deferred) if (index.attach) await run(admin, index, index.attach);
 }
 
 /** Fresh statistics for the planner: the rebuilt tables are read as soon as they are switched in. */

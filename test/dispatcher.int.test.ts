@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { CONSUMERS, encodeEvent, STREAMS, type DomainEvent, type EventOf } from '@oncall/contracts';
 import { fileUserDirectory } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
+import { DELIVERY_BUCKET, kvKey } from '../dispatcher/src/adapters/dispatcher.js';
+import { formatRecord } from '../dispatcher/src/domain/record.js';
+import { escalation, eventFactory, user } from './projection-events.js';
 import { emailNotifierFor, slackNotifierFor, startDispatcherForTest } from './dispatcher-setup.js';
 import { appendConfig, followStream } from './escalation-log.js';
 import { startSlackFake, startSmtpFake, type SlackFake, type SmtpFake } from './fakes/index.js';
@@ -89,5 +93,29 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     await deliveries.waitFor((e) => e.type === 'NotificationDelivered', 4);
     expect(slack.calls.items).toHaveLength(before.slack + 1);
     expect(smtp.messages.items).toHaveLength(before.mail + 1);
+  });
+
+  it('a delivery recorded before a crash cut off its event gets the event, and a failed SMS goes on to its voice fallback', async () => {
+    const e = escalation(eventFactory(Date.now()), 'resume');
+    const slackPage = e.requested('slack', { type: 'slack', channel: '#noc' });
+    const smsPage = e.requested('sms', user('bob'), { channels: ['sms', 'voice'] });
+    // What a dispatcher killed between writing the record and writing the event leaves behind.
+    const kv = await new Kvm(p.admin).open(DELIVERY_BUCKET);
+    await kv.put(kvKey(`${slackPage.data.notificationId}:slack`), formatRecord({ state: 'sent', providerMessageId: 'C0NOC/1763900000.000100' }));
+    await kv.put(kvKey(`${smsPage.data.notificationId}:sms`), formatRecord({ state: 'failed', delivery: 1, reason: 'provider_unavailable' }));
+    const slackCalls = slack.calls.items.length;
+    for (const event of [slackPage, smsPage]) await jetstream(p.admin).publish(`escalations.0.${event.data.alertId}`, encodeEvent(event));
+    const mine = (ev: DomainEvent) => 'notificationId' in ev.data && [slackPage.data.notificationId, smsPage.data.notificationId].includes(ev.data.notificationId);
+    const recorded = await deliveries.waitFor(mine, 3);
+    expect(recorded.map((ev) => [ev.type, (ev.data as { channel: string }).channel]).sort()).toStrictEqual([
+      ['NotificationDelivered', 'slack'],
+      ['NotificationFailed', 'sms'],
+      ['NotificationFailed', 'voice'],
+    ]);
+    expect(recorded.find((ev) => ev.type === 'NotificationDelivered')?.data).toMatchObject({ providerMessageId: 'C0NOC/1763900000.000100' });
+    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'sms')?.data).toMatchObject({ reason: 'provider_unavailable', fallback: 'voice' });
+    // The fallback was tried: this dispatcher has no voice channel.
+    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'voice')?.data).toMatchObject({ reason: 'channel_not_configured' });
+    expect(slack.calls.items).toHaveLength(slackCalls);
   });
 });

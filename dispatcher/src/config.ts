@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonEnv, parseEnv, port } from '@oncall/shared';
+import { DEFAULT_OPTIONS, type DispatcherOptions } from './adapters/dispatcher.js';
 import { emailNotifier, parseSmtpUrl, slackNotifier, teamsNotifier, twilioNotifiers, webhookNotifier, type Notifiers } from './notifiers/index.js';
 
 const optional = z.string().min(1).optional();
@@ -19,6 +20,8 @@ export const DispatcherConfig = z.object({
   DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
   SLACK_TOKEN: optional,
   SLACK_API_URL: z.string().url().optional(),
+  /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
+  SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
   GRAPH_TOKEN: optional,
   GRAPH_BASE_URL: z.string().url().startsWith('https://', 'the Graph SDK sends its token over https only').optional(),
   TWILIO_ACCOUNT_SID: optional,
@@ -38,6 +41,12 @@ export const DispatcherConfig = z.object({
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
 
 export const loadDispatcherConfig = (env?: NodeJS.ProcessEnv) => parseEnv(DispatcherConfig, env);
+
+/** The provider buckets: the defaults with the configured Slack budget (a one-second burst). */
+export function providerLimits(c: DispatcherConfig): DispatcherOptions['perProvider'] {
+  const perMinute = c.SLACK_MESSAGES_PER_MINUTE;
+  return { ...DEFAULT_OPTIONS.perProvider, slack: { capacity: Math.max(1, Math.round(perMinute / 60)), perMinute } };
+}
 
 /** The notifiers the settings enable. */
 export function notifiersFrom(c: DispatcherConfig): Notifiers {

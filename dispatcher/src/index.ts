@@ -3,7 +3,7 @@ import { systemClock, watchConfig, type Clock, type Logger } from '@oncall/share
 import { DEFAULT_OPTIONS, Dispatcher, type DispatcherOptions } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
 
-export { loadDispatcherConfig, notifiersFrom, type DispatcherConfig } from './config.js';
+export { loadDispatcherConfig, notifiersFrom, providerLimits, type DispatcherConfig } from './config.js';
 export { DEFAULT_OPTIONS, DELIVERY_BUCKET, type DispatcherOptions } from './adapters/dispatcher.js';
 export * as render from './render/index.js';
 export * as notifiers from './notifiers/index.js';

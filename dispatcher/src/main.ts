@@ -1,12 +1,12 @@
 import { connectNats, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { loadDispatcherConfig, notifiersFrom, startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, providerLimits, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
-  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null, ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS, claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS } });
+  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null, ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS, claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS, perProvider: providerLimits(cfg) } });
   return async () => {
     await dispatcher.stop();
     metrics.close();

@@ -11,6 +11,7 @@ import { registry, templateVersionKey, type Clock, type ConfigView, type Logger 
 import { bundle } from '../domain/bundle.js';
 import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
 import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
+import { formatRecord, parseRecord, type DeliveryRecord } from '../domain/record.js';
 import { DeliveryError, type ChannelMessages, type Notifier, type Notifiers } from '../notifiers/index.js';
 import { buildRenderContext, renderNotification, type RenderTemplate } from '../render/index.js';
 import { toMessage } from './messages.js';
@@ -68,12 +69,19 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   bundleWindowMs: 10_000,
   claimStaleMs: 60_000,
   ackWaitMs: 60_000,
-  concurrency: 64,
+  concurrency: 256,
   publicUrl: null,
 };
 
 type Outcome = { retryInMs: number } | 'done';
-type Held = { items: Array<{ n: NotificationRequested; d: Delivery; partition: number; done: (o: Outcome) => void }>; timer: () => void };
+/**
+ * Which try of a delivery this is: `delivery` is the message's JetStream delivery count, `base`
+ * the delivery count at which this delivery began (1, or when its primary failed for good, for a
+ * fallback), so this is attempt `delivery - base + 1` of it.
+ */
+type Try = Readonly<{ delivery: number; base: number }>;
+const attemptOf = (t: Try) => t.delivery - t.base + 1;
+type Held = { items: Array<{ n: NotificationRequested; d: Delivery; partition: number; t: Try; done: (o: Outcome) => void }>; timer: () => void };
 
 /**
  * The delivery pipeline: dedup → render → rate limit → send → record. It reads the escalator's
@@ -141,7 +149,6 @@ export class Dispatcher {
     }
     const n = event.data;
     const partition = partitionOfSubject(m.subject);
-    const attempt = m.info.deliveryCount;
     const age = this.deps.clock.now() - Date.parse(event.occurredAt);
     const plan = planDeliveries(n);
     if (plan.length === 0) {
@@ -150,20 +157,21 @@ export class Dispatcher {
       m.ack();
       return;
     }
-    const outcomes = await Promise.all(plan.map((d) => this.deliver(n, d, partition, attempt, age, Date.parse(event.occurredAt))));
+    const t: Try = { delivery: m.info.deliveryCount, base: 1 };
+    const outcomes = await Promise.all(plan.map((d) => this.deliver(n, d, partition, t, age, Date.parse(event.occurredAt))));
     const retries = outcomes.filter((o): o is { retryInMs: number } => o !== 'done');
     if (retries.length === 0) m.ack();
     else m.nak(Math.max(...retries.map((r) => r.retryInMs)));
   }
 
-  private async deliver(n: NotificationRequested, d: Delivery, partition: number, attempt: number, age: number, requestedAt: number): Promise<Outcome> {
+  private async deliver(n: NotificationRequested, d: Delivery, partition: number, t: Try, age: number, requestedAt: number): Promise<Outcome> {
     // dedup: a copy of this delivery in flight here, or recorded by an earlier attempt, another
     // replica, or a process that crashed
     const local = this.inFlightKeys.get(d.idempotencyKey);
     if (local) return local;
     const claimed = await this.claim(d.idempotencyKey);
-    if (claimed !== 'claimed') return claimed;
-    const run = this.deliverClaimed(n, d, partition, attempt, age, requestedAt);
+    if (claimed !== 'claimed') return this.resume(n, d, partition, t, claimed);
+    const run = this.deliverClaimed(n, d, partition, t, age, requestedAt);
     this.inFlightKeys.set(d.idempotencyKey, run);
     try {
       const outcome = await run;
@@ -180,29 +188,48 @@ export class Dispatcher {
    * older than `claimStaleMs` belongs to a process that died mid-send: it is taken over and the
    * message sent again (at least once: whether the provider got the first send is unknown).
    */
-  private async claim(idempotencyKey: string): Promise<Outcome | 'claimed'> {
+  private async claim(idempotencyKey: string): Promise<DeliveryRecord | 'claimed'> {
     const key = kvKey(idempotencyKey);
-    const mark = `sending:${this.deps.clock.now()}`;
+    const mark = formatRecord({ state: 'sending', since: this.deps.clock.now() });
     try {
       await this.kv.create(key, mark);
       return 'claimed';
     } catch {
       const entry = await this.kv.get(key);
       if (!entry || entry.operation !== 'PUT') return 'claimed';
-      const value = entry.string();
-      if (value.startsWith('sent') || value.startsWith('failed')) return 'done';
-      const since = Number(value.split(':')[1]);
-      if (this.deps.clock.now() - since < this.deps.options.claimStaleMs) return { retryInMs: this.deps.options.retryBaseMs };
+      const record = parseRecord(entry.string());
+      if (record.state !== 'sending' || this.deps.clock.now() - record.since < this.deps.options.claimStaleMs) return record;
       await this.kv.update(key, mark, entry.revision);
       this.log.warn({ idempotencyKey }, 'took over a delivery claimed by a process that stopped mid-send; sending again');
       return 'claimed';
     }
   }
 
-  private async deliverClaimed(n: NotificationRequested, d: Delivery, partition: number, attempt: number, age: number, requestedAt: number): Promise<Outcome> {
-    if (age > this.deps.options.staleAfterMs && attempt === 1) {
+  /**
+   * A delivery an earlier try already settled, or is still sending. The record is written before
+   * the event, so a process that stopped between the two left the event unwritten: it is
+   * written again (the same event id, so JetStream's duplicate window drops a second copy), and a
+   * fallback that had not been sent yet is sent now.
+   */
+  private async resume(n: NotificationRequested, d: Delivery, partition: number, t: Try, record: DeliveryRecord): Promise<Outcome> {
+    switch (record.state) {
+      case 'sending':
+        return { retryInMs: this.deps.options.retryBaseMs };
+      case 'sent':
+        await this.recordDelivered(n, d, partition, Math.max(1, attemptOf(t) - 1), record.providerMessageId, 1);
+        return 'done';
+      case 'failed': {
+        const err = new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false });
+        await this.recordFailed(n, d, partition, Math.max(1, record.delivery - t.base + 1), err, record.reason);
+        return this.fallback(n, d, partition, { delivery: t.delivery, base: record.delivery });
+      }
+    }
+  }
+
+  private async deliverClaimed(n: NotificationRequested, d: Delivery, partition: number, t: Try, age: number, requestedAt: number): Promise<Outcome> {
+    if (age > this.deps.options.staleAfterMs && t.delivery === 1) {
       // Too old to be worth a page (the dispatcher was down): recorded, and no fallback either.
-      return this.fail(n, { ...d, fallback: null }, partition, attempt, new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }), 'expired');
+      return this.fail(n, { ...d, fallback: null }, partition, t, new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }), 'expired');
     }
     // rate limit: the destination's bucket bundles, the provider's bucket waits
     if (n.priority !== 'critical') {
@@ -211,38 +238,37 @@ export class Dispatcher {
       if (cfg) {
         const r = take(this.destinations.get(dest), cfg, this.deps.clock.now());
         this.destinations.set(dest, r.bucket);
-        if (!r.ok || this.held.has(dest)) return this.hold(dest, n, d, partition);
+        if (!r.ok || this.held.has(dest)) return this.hold(dest, n, d, partition, t);
       }
     }
     await this.providerToken(d.channel);
-    return this.send([n], d, partition, attempt, requestedAt);
+    return this.send([n], d, partition, t, requestedAt);
   }
 
   /** Sends one message standing for `items` (one notification, or a bundle) and records each. */
-  private async send(items: NotificationRequested[], d: Delivery, partition: number, attempt: number, requestedAt: number): Promise<Outcome> {
+  private async send(items: NotificationRequested[], d: Delivery, partition: number, t: Try, requestedAt: number): Promise<Outcome> {
     const n = bundle(items);
     // The channel's notifier takes the channel's message, which toMessage produces for it.
     const notifier: Notifier<ChannelMessages[ContactChannel]> | undefined = this.deps.notifiers[d.channel];
     if (!notifier) {
       const err = new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false });
-      for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, 'channel_not_configured');
-      return 'done';
+      return this.failAll(items, d, partition, t, err, 'channel_not_configured');
     }
     try {
       const message = toMessage(this.render(n, d.channel));
       const result = await notifier.notify(message, d.address, { idempotencyKey: d.idempotencyKey });
       latency.observe({ channel: d.channel }, Math.max(0, this.deps.clock.now() - requestedAt) / 1000);
-      for (const item of items) await this.delivered(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, result.providerMessageId, items.length);
+      for (const item of items) await this.delivered(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attemptOf(t), result.providerMessageId, items.length);
       return 'done';
     } catch (err) {
       if (!(err instanceof DeliveryError)) throw err;
+      const attempt = attemptOf(t);
       if (err.retryable && attempt < this.deps.options.maxAttempts) {
         deliveriesTotal.inc({ channel: d.channel, outcome: 'retry', reason: err.reason });
         this.log.warn({ alertId: n.alertId, channel: d.channel, reason: err.reason, attempt }, 'delivery failed; will retry');
         return { retryInMs: retryDelay(attempt, Math.random(), { baseMs: this.deps.options.retryBaseMs, maxMs: this.deps.options.retryMaxMs, retryAfterMs: err.retryAfterMs }) };
       }
-      for (const item of items) await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attempt, err, err.reason);
-      return 'done';
+      return this.failAll(items, d, partition, t, err, err.reason);
     }
   }
 
@@ -259,7 +285,7 @@ export class Dispatcher {
     return rendered;
   }
 
-  private hold(dest: string, n: NotificationRequested, d: Delivery, partition: number): Promise<Outcome> {
+  private hold(dest: string, n: NotificationRequested, d: Delivery, partition: number, t: Try): Promise<Outcome> {
     return new Promise((resolve) => {
       let h = this.held.get(dest);
       if (!h) {
@@ -268,7 +294,7 @@ export class Dispatcher {
         h = { items: [], timer: cancel };
         this.held.set(dest, h);
       }
-      h.items.push({ n, d, partition, done: resolve });
+      h.items.push({ n, d, partition, t, done: resolve });
     });
   }
 
@@ -278,7 +304,7 @@ export class Dispatcher {
     if (!h || h.items.length === 0) return;
     const first = h.items[0]!;
     await this.providerToken(first.d.channel);
-    const outcome = await this.send(h.items.map((i) => i.n), first.d, first.partition, 1, this.deps.clock.now()).catch((err: unknown) => {
+    const outcome = await this.send(h.items.map((i) => i.n), first.d, first.partition, first.t, this.deps.clock.now()).catch((err: unknown) => {
       this.log.error({ err, dest: maskAddress(first.d.channel, first.d.address) }, 'bundle failed');
       return { retryInMs: this.deps.options.retryBaseMs };
     });
@@ -297,9 +323,13 @@ export class Dispatcher {
   }
 
   private async delivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
-    await this.kv.put(kvKey(d.idempotencyKey), `sent:${providerMessageId ?? ''}`);
+    await this.kv.put(kvKey(d.idempotencyKey), formatRecord({ state: 'sent', providerMessageId }));
     deliveriesTotal.inc({ channel: d.channel, outcome: 'delivered', reason: '' });
-    await this.record(partition, 'NotificationDelivered', {
+    await this.recordDelivered(n, d, partition, attempts, providerMessageId, bundled);
+  }
+
+  private recordDelivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
+    return this.record(partition, 'NotificationDelivered', {
       alertId: n.alertId,
       serviceId: n.serviceId,
       notificationId: n.notificationId,
@@ -314,12 +344,24 @@ export class Dispatcher {
     });
   }
 
-  private async fail(n: NotificationRequested, d: Delivery, partition: number, attempts: number, err: DeliveryError, reason: string): Promise<Outcome> {
-    const next = fallbackOf(n, d);
-    await this.kv.put(kvKey(d.idempotencyKey), `failed:${reason}`);
+  /** Each notification of a (bundled) message failed for good; each goes on to its fallback. */
+  private async failAll(items: NotificationRequested[], d: Delivery, partition: number, t: Try, err: DeliveryError, reason: string): Promise<Outcome> {
+    const outcomes = [];
+    for (const item of items) outcomes.push(await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, t, err, reason));
+    const retries = outcomes.filter((o): o is { retryInMs: number } => o !== 'done');
+    return retries.length === 0 ? 'done' : { retryInMs: Math.max(...retries.map((r) => r.retryInMs)) };
+  }
+
+  private async fail(n: NotificationRequested, d: Delivery, partition: number, t: Try, err: DeliveryError, reason: string): Promise<Outcome> {
+    await this.kv.put(kvKey(d.idempotencyKey), formatRecord({ state: 'failed', delivery: t.delivery, reason }));
     deliveriesTotal.inc({ channel: d.channel, outcome: 'failed', reason });
-    this.log.warn({ alertId: n.alertId, channel: d.channel, reason, fallback: next?.channel ?? null }, 'delivery failed for good');
-    await this.record(partition, 'NotificationFailed', {
+    this.log.warn({ alertId: n.alertId, channel: d.channel, reason, fallback: d.fallback?.channel ?? null }, 'delivery failed for good');
+    await this.recordFailed(n, d, partition, attemptOf(t), err, reason);
+    return this.fallback(n, d, partition, { delivery: t.delivery, base: t.delivery });
+  }
+
+  private recordFailed(n: NotificationRequested, d: Delivery, partition: number, attempts: number, err: DeliveryError, reason: string): Promise<void> {
+    return this.record(partition, 'NotificationFailed', {
       alertId: n.alertId,
       serviceId: n.serviceId,
       notificationId: n.notificationId,
@@ -330,10 +372,15 @@ export class Dispatcher {
       retryable: err.retryable,
       attempts,
       error: err.message,
-      fallback: next?.channel ?? null,
+      fallback: d.fallback?.channel ?? null,
     });
-    if (!next) return 'done';
-    return this.send([n], next, partition, 1, this.deps.clock.now());
+  }
+
+  /** The delivery's fallback (SMS → voice), claimed like any delivery; `t.base` is where it began. */
+  private fallback(n: NotificationRequested, d: Delivery, partition: number, t: Try): Promise<Outcome> {
+    const next = fallbackOf(n, d);
+    if (!next) return Promise.resolve('done');
+    return this.deliver(n, next, partition, t, 0, this.deps.clock.now());
   }
 
   private async record<T extends DeliveryEvent['type']>(partition: number, type: T, data: EventData<T>): Promise<void> {
@@ -343,8 +390,8 @@ export class Dispatcher {
   }
 }
 
-/** KV keys allow letters, digits and `-/_=.`. */
-const kvKey = (idempotencyKey: string): string => idempotencyKey.replace(/[^A-Za-z0-9_=/-]/g, '.');
+/** The delivery record's KV key (KV keys allow letters, digits and `-/_=.`). */
+export const kvKey = (idempotencyKey: string): string => idempotencyKey.replace(/[^A-Za-z0-9_=/-]/g, '.');
 
 async function ensureConsumer(nc: NatsConnection, ackWaitMs: number): Promise<void> {
   const jsm = await jetstreamManager(nc);

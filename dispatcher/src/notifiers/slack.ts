@@ -9,6 +9,7 @@ import {
   type FetchFunction,
   type Logger as SlackLogger,
 } from '@slack/web-api';
+import { requestFetch } from './request-fetch.js';
 import { combinedSignal, currentCall, withCall, type CallState } from './call-context.js';
 import {
   classifyTransportFailure,
@@ -26,7 +27,7 @@ export interface SlackNotifierConfig {
   apiUrl?: string;
   /** Per-request timeout, default 10 s. */
   timeoutMs?: number;
-  /** Transport override (proxies, tests); default the global fetch. */
+  /** Transport override (proxies, tests); default `requestFetch` (fetch semantics over undici's request). */
   fetch?: FetchFunction;
 }
 
@@ -97,7 +98,7 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
 
   constructor(config: SlackNotifierConfig) {
     const apiUrl = config.apiUrl ?? 'https://slack.com/api/';
-    const fetchImpl: FetchFunction = config.fetch ?? ((url, init) => fetch(url, init));
+    const fetchImpl: FetchFunction = config.fetch ?? requestFetch;
     // The SDK takes no per-call signal and its rate-limit error keeps only integer seconds: this
     // fetch joins the caller's signal and records the answer for the call in progress.
     const contextFetch: FetchFunction = async (url, init) => {

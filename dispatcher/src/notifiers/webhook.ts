@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { classifyTransportFailure, DeliveryError, httpDeliveryError } from './errors.js';
+import { requestFetch } from './request-fetch.js';
 import type { Notifier, NotifyOptions, NotifyResult, WebhookMessage } from './types.js';
 
 export interface WebhookConfig {
@@ -10,7 +11,7 @@ export interface WebhookConfig {
    * `webhook-signature: v1,<base64 HMAC-SHA256>`). A `whsec_` prefix means the rest is base64.
    */
   signingSecret?: string;
-  /** Transport override (tests, proxies); default the global fetch. */
+  /** Transport override (tests, proxies); default `requestFetch` (fetch semantics over undici's request). */
   fetch?: typeof fetch;
   /** Clock for the signature timestamp, default `Date.now`. */
   now?: () => number;
@@ -30,7 +31,7 @@ class WebhookNotifierImpl implements Notifier<WebhookMessage> {
 
   constructor(private readonly config: WebhookConfig) {
     this.timeoutMs = config.timeoutMs ?? 10_000;
-    this.fetchImpl = config.fetch ?? ((input, init) => fetch(input, init));
+    this.fetchImpl = config.fetch ?? requestFetch;
     this.now = config.now ?? Date.now;
   }
 

@@ -1,17 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Starts one service entry point as its own Node process (TypeScript through tsx). */
-export function spawnService(entry: string, env: Record<string, string>): ChildProcess {
+/**
+ * Starts one service entry point as its own Node process (TypeScript through tsx); its log goes
+ * to this process's stderr. `errors`, when given, counts the service's error and fatal log lines.
+ */
+export function spawnService(entry: string, env: Record<string, string>, errors?: { count: number }): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', errors ? 'pipe' : 'inherit'],
   });
+  if (errors && child.stderr) {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (/"level":(5|6)0\b/.test(line)) errors.count += 1;
+      process.stderr.write(`${line}\n`);
+    });
+  }
   return child;
 }
 
@@ -28,6 +38,24 @@ export async function rssMb(pid: number): Promise<number> {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc. */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The machine's CPU time so far (all cores, in ticks): idle (idle + iowait) and total, from /proc/stat. */
+export async function machineCpu(): Promise<{ idle: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: ticks[3]! + ticks[4]!, total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+/** USER_HZ: 100 on every Linux build Node supports (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Polls `check` until it is true (benchmarks may poll; tests await events instead). */
 export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -37,9 +37,10 @@
  * for the slack channel, for BENCH_RENDER_MS (3000), before anything else runs.
  *
  * Progress and the services' logs go to stderr; one JSON line goes to stdout at the end.
+ * BENCH_DUMP=<file> also writes every alert's timestamps as CSV.
  * ONCALL_PARTITIONS (8).
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -402,6 +403,11 @@ async function main(): Promise<void> {
       cores: availableParallelism(),
       load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
     };
+    if (process.env.BENCH_DUMP) {
+      // Per alert, for plotting: n, sent, accepted, AlertTriggered stored, NotificationRequested stored, Slack received (epoch ms).
+      const rows = Array.from({ length: total }, (_, i) => [i, sent[i], accepted[i], stages.triggered.get(i), stages.requested.get(i), arrivals.received[i]].map((v) => (v === undefined || Number.isNaN(v) ? '' : Math.round(v))).join(','));
+      await writeFile(process.env.BENCH_DUMP, `n,sent,accepted,triggered,requested,received\n${rows.join('\n')}\n`);
+    }
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await Promise.all(services.map((s) => stopProcess(s.child)));

@@ -6,19 +6,21 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Starts one service entry point as its own Node process (TypeScript through tsx); its log goes
- * to this process's stderr. `errors`, when given, counts the service's error and fatal log lines.
+ * Starts one service entry point as its own Node process (TypeScript through tsx). Without
+ * `errors` its log (stdout) is dropped and its stderr inherited; with it, both go to this
+ * process's stderr and the service's error and fatal log lines are counted.
  */
 export function spawnService(entry: string, env: Record<string, string>, errors?: { count: number }): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', errors ? 'pipe' : 'inherit'],
+    stdio: errors ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
   });
-  if (errors && child.stderr) {
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      if (/"level":(5|6)0\b/.test(line)) errors.count += 1;
+  for (const output of errors ? [child.stdout, child.stderr] : []) {
+    if (!output) continue;
+    createInterface({ input: output }).on('line', (line) => {
+      if (/"level":(5|6)0\b/.test(line)) errors!.count += 1;
       process.stderr.write(`${line}\n`);
     });
   }

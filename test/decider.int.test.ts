@@ -97,4 +97,22 @@ describe('decider: single writer per partition, state rebuilt from the log', () 
     expect(watch.seen.map((e) => e.type)).toEqual(Array(PARTITIONS).fill('AlertTriggered'));
     expect(await streamLastSeq(nc, STREAMS.alerts)).toBe(before + PARTITIONS);
   });
+
+  it('a consumer deleted mid-session is recreated after the last decided message: nothing lost, nothing twice', async () => {
+    const watch = watchAlerts(nc);
+    const decider = await startDecider({ nc: await nats.connect('decider-3'), partitions: PARTITIONS, log: testLog });
+    const open = fingerprintIn(0, 'kept');
+    await send([signal(open)]);
+    await watch.until(1);
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(STREAMS.intake, CONSUMERS.decider(0));
+    await send([signal(open)]); // a repeat of the open alert: nothing
+    await send([signal(fingerprintIn(0, 'after'))]);
+    await watch.until(2);
+    await decider.stop();
+    watch.stop();
+    expect(watch.seen.map((e) => `${e.type}:${e.data.fingerprint}`)).toEqual([`AlertTriggered:${open}`, `AlertTriggered:${fingerprintIn(0, 'after')}`]);
+    const info = await jsm.consumers.info(STREAMS.intake, CONSUMERS.decider(0));
+    expect(info.num_pending + info.num_ack_pending).toBe(0);
+  });
 });

@@ -23,9 +23,18 @@ const openAlerts = new Gauge({ name: 'oncall_decider_open_alerts', help: 'Open a
 const recoveries = new Counter({ name: 'oncall_decider_recoveries_total', help: 'Partition restarts after a failure', registers: [registry] });
 
 type Entry = { alert: OpenAlert; lastSeq: number };
+/** How consuming ended: stopped, the consumer failed (state exact), or an append failed. */
+type ConsumeEnd = 'stopped' | 'consumer-failed' | 'append-failed';
 
-const FETCH_BATCH = 500;
-const FETCH_EXPIRES_MS = 2000;
+/** Messages pulled ahead (at most twice that unacked); decisions are made as they arrive. */
+const PULL_BATCH = 500;
+/**
+ * One pull request's lifetime. The client keeps pulls going and re-pulls when two of the
+ * server's idle heartbeats (every expires / 2) are missed. A pull the server stops serving
+ * (seen on nats-server 2.9 under a saturated CPU: one-shot fetches that got nothing for their
+ * whole lifetime while messages waited) then costs at most this long, not a partition restart.
+ */
+const PULL_EXPIRES_MS = 2000;
 const RETRY_DELAY_MS = 1000;
 
 /**
@@ -51,7 +60,7 @@ export class PartitionDecider {
   /** Highest intake sequence decided since the last restart. */
   private decidedThrough = 0;
   private stopped = false;
-  private fetching: ConsumerMessages | undefined;
+  private messages: ConsumerMessages | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -63,7 +72,7 @@ export class PartitionDecider {
 
   stop(): void {
     this.stopped = true;
-    void this.fetching?.close();
+    void this.messages?.close();
   }
 
   /** Runs until stop() or until the NATS connection is closed. */
@@ -77,8 +86,10 @@ export class PartitionDecider {
         }
         const consumer = await this.js.consumers.get(STREAMS.intake, CONSUMERS.decider(this.partition));
         while (!this.stopped && healthy) {
-          this.fetching = await consumer.fetch({ max_messages: FETCH_BATCH, expires: FETCH_EXPIRES_MS });
-          healthy = await this.decideBatch(this.fetching);
+          this.messages = await consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+          const end = await this.decideAll(this.messages);
+          if (end === 'consumer-failed' && !this.stopped) await this.resync();
+          healthy = end !== 'append-failed';
           if (!healthy) recoveries.inc();
         }
       } catch (err) {
@@ -95,43 +106,50 @@ export class PartitionDecider {
     return this.open.size;
   }
 
-  /** Decides a batch in order; false when an append failed and the partition must restart. */
-  private async decideBatch(batch: AsyncIterable<JsMsg>): Promise<boolean> {
+  /** Decides messages in order until stopped or failed; an append that failed means the partition must restart. */
+  private async decideAll(messages: AsyncIterable<JsMsg>): Promise<ConsumeEnd> {
     const chains = new Map<string, Promise<number>>();
     let acked = Promise.resolve();
     let failed = false;
-    for await (const m of batch) {
-      if (failed) continue;
-      // A redelivery (it can come behind newer messages) of a message already decided in this
-      // session: its original delivery is acked in order once its events are stored. Acking
-      // this copy could move the ack floor past events still in flight, so it is left alone.
-      if (m.seq <= this.decidedThrough) continue;
-      this.decidedThrough = m.seq;
-      let appends: Promise<unknown>[];
-      try {
-        appends = this.decideMessage(m, chains);
-      } catch (err) {
-        this.log.error({ err, partition: this.partition, seq: m.seq }, 'intake message cannot be decided; terminating it');
-        acked = acked.then(() => {
-          m.term();
+    let consumerFailed = false;
+    try {
+      for await (const m of messages) {
+        if (failed) break;
+        // A redelivery (it can come behind newer messages) of a message already decided in this
+        // session: its original delivery is acked in order once its events are stored. Acking
+        // this copy could move the ack floor past events still in flight, so it is left alone.
+        if (m.seq <= this.decidedThrough) continue;
+        this.decidedThrough = m.seq;
+        let appends: Promise<unknown>[];
+        try {
+          appends = this.decideMessage(m, chains);
+        } catch (err) {
+          this.log.error({ err, partition: this.partition, seq: m.seq }, 'intake message cannot be decided; terminating it');
+          acked = acked.then(() => {
+            m.term();
+            this.ackedThrough = m.seq;
+          });
+          continue;
+        }
+        const done = Promise.all(appends);
+        acked = acked.then(async () => {
+          await done;
+          m.ack();
           this.ackedThrough = m.seq;
         });
-        continue;
+        acked.catch((err: unknown) => {
+          if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
+          failed = true;
+        });
+        inputsTotal.inc();
       }
-      const done = Promise.all(appends);
-      acked = acked.then(async () => {
-        await done;
-        m.ack();
-        this.ackedThrough = m.seq;
-      });
-      acked.catch((err: unknown) => {
-        if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
-        failed = true;
-      });
-      inputsTotal.inc();
+    } catch (err) {
+      if (!this.stopped) this.log.warn({ err, partition: this.partition }, 'intake consumer failed; resuming after the last decided message');
+      consumerFailed = true;
     }
     await acked.catch(() => undefined);
-    return !failed;
+    if (failed) return 'append-failed';
+    return consumerFailed ? 'consumer-failed' : 'stopped';
   }
 
   /** Decides every signal (or the command) of one intake message, updates the state and starts the appends. */
@@ -223,13 +241,33 @@ export class PartitionDecider {
     const jsm = await jetstreamManager(this.nc);
     const name = CONSUMERS.decider(this.partition);
     const floor = Math.max(await ackFloor(jsm, name), this.ackedThrough);
-    await jsm.consumers.delete(STREAMS.intake, name).catch((err: unknown) => {
+    await this.deleteConsumer(jsm);
+    await this.rebuild(floor);
+    await this.deliverFrom(jsm, floor);
+  }
+
+  /**
+   * After the consumer failed (deleted, or the stream gone for a moment) with every decided message's events stored and acked:
+   * the state is exact as of the last decided message, so only the consumer is recreated, to
+   * deliver from the next message in order (whatever was in flight to the old one comes again).
+   */
+  private async resync(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await this.deleteConsumer(jsm);
+    await this.deliverFrom(jsm, this.decidedThrough);
+  }
+
+  private async deleteConsumer(jsm: JetStreamManager): Promise<void> {
+    await jsm.consumers.delete(STREAMS.intake, CONSUMERS.decider(this.partition)).catch((err: unknown) => {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
     });
-    await this.rebuild(floor);
+  }
+
+  /** Creates the intake consumer to deliver from `floor` + 1, everything up to `floor` decided. */
+  private async deliverFrom(jsm: JetStreamManager, floor: number): Promise<void> {
     this.decidedThrough = floor;
     await jsm.consumers.add(STREAMS.intake, {
-      ...durableConsumer(name, subjects.intake(this.partition), FETCH_BATCH * 2),
+      ...durableConsumer(CONSUMERS.decider(this.partition), subjects.intake(this.partition), PULL_BATCH * 2),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: floor + 1,
     });

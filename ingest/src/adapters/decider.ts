@@ -112,6 +112,7 @@ export class PartitionDecider {
     let acked = Promise.resolve();
     let failed = false;
     let consumerFailed = false;
+    let unacked = 0;
     try {
       for await (const m of messages) {
         if (failed) break;
@@ -132,16 +133,22 @@ export class PartitionDecider {
           continue;
         }
         const done = Promise.all(appends);
+        // Observed through the chain below; this only keeps an early failure from counting as unhandled.
+        done.catch(() => undefined);
+        unacked++;
         acked = acked.then(async () => {
           await done;
           m.ack();
           this.ackedThrough = m.seq;
+          unacked--;
         });
         acked.catch((err: unknown) => {
           if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
           failed = true;
         });
         inputsTotal.inc();
+        // Backpressure: a backlog arrives faster than appends complete.
+        if (unacked >= PULL_BATCH) await acked.catch(() => undefined);
       }
     } catch (err) {
       if (!this.stopped) this.log.warn({ err, partition: this.partition }, 'intake consumer failed; resuming after the last decided message');

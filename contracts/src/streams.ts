@@ -60,12 +60,15 @@ export const CONSUMERS = {
 /** KV bucket of partition leases (`<role>.p<N>` → owner id), expiring unless refreshed. */
 export const LEASE_BUCKET = 'oncall-leases';
 
-/** Explicit-ack pull consumer reading one filter subject from the first message. */
-export function durableConsumer(name: string, filterSubject: string, maxAckPending: number): Partial<ConsumerConfig> {
+/**
+ * Pull consumer reading one filter subject from the first message. `ack: 'all'` is for readers
+ * that finish messages in stream order: one ack then covers every message before it.
+ */
+export function durableConsumer(name: string, filterSubject: string, maxAckPending: number, ack: 'explicit' | 'all' = 'explicit'): Partial<ConsumerConfig> {
   return {
     durable_name: name,
     filter_subject: filterSubject,
-    ack_policy: AckPolicy.Explicit,
+    ack_policy: ack === 'all' ? AckPolicy.All : AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: 30_000 * NS_PER_MS,
     max_ack_pending: maxAckPending,

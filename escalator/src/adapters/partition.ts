@@ -219,12 +219,15 @@ export class EscalatorPartition {
     });
   }
 
-  /** Marks a message's decisions stored and acks every message up to the first one still waiting. */
+  /** Marks a message's decisions stored and acks every message up to the first one still waiting (one ack). */
   private stored(d: Delivered): void {
     d.stored = true;
     if (this.failure !== null) return;
     const list = this.delivered;
-    while (this.ackHead < list.length && list[this.ackHead]!.stored) list[this.ackHead++]!.m.ack();
+    // The consumer acks all: acking the last message of the stored run covers the ones before it.
+    let last: JsMsg | undefined;
+    while (this.ackHead < list.length && list[this.ackHead]!.stored) last = list[this.ackHead++]!.m;
+    last?.ack();
     if (this.ackHead >= 1024 && this.ackHead * 2 >= list.length) {
       list.splice(0, this.ackHead);
       this.ackHead = 0;
@@ -519,7 +522,7 @@ export class EscalatorPartition {
       start = Math.min(start, firstSeq.get(alertId) ?? start);
     }
     await jsm.consumers.add(STREAMS.alerts, {
-      ...durableConsumer(name, filter, MAX_ACK_PENDING),
+      ...durableConsumer(name, filter, MAX_ACK_PENDING, 'all'),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
     });

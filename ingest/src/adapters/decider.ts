@@ -35,6 +35,8 @@ const PULL_BATCH = 500;
  * whole lifetime while messages waited) then costs at most this long, not a partition restart.
  */
 const PULL_EXPIRES_MS = 2000;
+/** At most this many decided messages between two acks during a burst. */
+const ACK_EVERY = 100;
 const RETRY_DELAY_MS = 1000;
 
 /**
@@ -113,6 +115,7 @@ export class PartitionDecider {
     let failed = false;
     let consumerFailed = false;
     let unacked = 0;
+    let sinceAck = 0;
     try {
       for await (const m of messages) {
         if (failed) break;
@@ -138,9 +141,14 @@ export class PartitionDecider {
         unacked++;
         acked = acked.then(async () => {
           await done;
-          m.ack();
           this.ackedThrough = m.seq;
           unacked--;
+          // The consumer acks all: one ack covers every message before it, so a burst is acked
+          // when it is all stored (and every ACK_EVERY messages on the way).
+          if (unacked === 0 || ++sinceAck >= ACK_EVERY) {
+            m.ack();
+            sinceAck = 0;
+          }
         });
         acked.catch((err: unknown) => {
           if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
@@ -274,7 +282,7 @@ export class PartitionDecider {
   private async deliverFrom(jsm: JetStreamManager, floor: number): Promise<void> {
     this.decidedThrough = floor;
     await jsm.consumers.add(STREAMS.intake, {
-      ...durableConsumer(CONSUMERS.decider(this.partition), subjects.intake(this.partition), PULL_BATCH * 2),
+      ...durableConsumer(CONSUMERS.decider(this.partition), subjects.intake(this.partition), PULL_BATCH * 2, 'all'),
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: floor + 1,
     });

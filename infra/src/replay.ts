@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
-import { createReadModelPool, type Logger } from '@oncall/shared';
+import { createReadModelPool, partitionCount, type Logger } from '@oncall/shared';
 import { PROJECTIONS, replayProjection, SWITCH_LOCK, type ReplayProgress } from '@oncall/projector';
 import { migrate } from './migrate.js';
 
@@ -20,7 +20,8 @@ const INDEX_BUILDERS = 2;
  *
  * 1. Bulk load: the fresh schema's secondary indexes (everything but primary keys) are dropped
  *    and the projections replay into the bare tables, side by side on their own connections
- *    (commits with `synchronous_commit = off`). Maintaining the alerts table's secondary indexes
+ *    (commits with `synchronous_commit = off`), the alerts projection one connection per
+ *    partition (see replayProjection). Maintaining the alerts table's secondary indexes
  *    and the timeline's, row by row, was most of a replay's cost, and it grew as the indexes
  *    outgrew memory. The projections need only the primary keys while they load (their ON
  *    CONFLICT targets and UPDATE lookups); see `deferSecondaryIndexes` for the others.
@@ -53,9 +54,10 @@ export async function rebuildReadModels(opts: {
     await migrate(opts.databaseUrl, opts.schema);
     const deferred = await deferSecondaryIndexes(admin, target);
     const pool = await createReadModelPool(opts.databaseUrl, target);
+    const partitions = await partitionCount(opts.nc);
     let events = 0;
     const replayAll = async (report?: (p: ReplayProgress) => void) => {
-      const applied = await Promise.all(PROJECTIONS.map((projection) => replayProjection(opts.nc, pool, projection, report)));
+      const applied = await Promise.all(PROJECTIONS.map((projection) => replayProjection(opts.nc, pool, projection, report, partitions)));
       events += applied.reduce((sum, n) => sum + n, 0);
     };
     const phases = { load: 0, indexes: 0, catchUp: 0, switchOver: 0 };

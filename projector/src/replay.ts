@@ -13,24 +13,64 @@ const BATCH = 2000;
  * Applies one projection into `pool`'s schema from the sequence after its checkpoint there (1
  * on a fresh schema) up to the stream's last sequence as of the call, in batches, with an ordered
  * consumer. Stops at that sequence even while new events keep arriving. Returns events applied.
+ *
+ * On a fresh schema, a projection whose rows never span partitions (`partitionSubject`) with
+ * `partitions` > 1 is loaded one consumer per partition, side by side on their own connections,
+ * each with a checkpoint of its own (`<name>#p<N>`), up to that same last sequence; then the
+ * projection's checkpoint is set to it and the partition checkpoints are removed, in one
+ * transaction. (A rebuild that stops midway starts again from an empty schema.)
  */
 export async function replayProjection(
   nc: NatsConnection,
   pool: DatabasePool,
   projection: Projection,
   onProgress: (p: ReplayProgress) => void = () => undefined,
+  partitions = 1,
 ): Promise<number> {
   const jsm = await jetstreamManager(nc);
   const total = (await jsm.streams.info(projection.stream)).state.last_seq;
   const from =
     Number((await pool.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name}`)) ?? 0) + 1;
   if (from > total) return 0;
-  const consumer = await jetstream(nc).consumers.get(projection.stream, {
-    filter_subjects: projection.filterSubject,
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: from,
+  const split = projection.partitionSubject;
+  if (split === undefined || partitions <= 1 || from > 1) {
+    return replayRange(nc, pool, projection, { filter: projection.filterSubject, checkpoint: projection.name, from, total }, (done) =>
+      onProgress({ projection: projection.name, done, total }),
+    );
+  }
+  const done = new Array<number>(partitions).fill(0);
+  const applied = await Promise.all(
+    Array.from({ length: partitions }, (_, p) =>
+      replayRange(nc, pool, projection, { filter: split(p), checkpoint: `${projection.name}#p${p}`, from: 1, total }, (_seq, count) => {
+        done[p] = count;
+        onProgress({ projection: projection.name, done: done.reduce((a, b) => a + b, 0), total });
+      }),
+    ),
+  );
+  await pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`
+      INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${total}, now())
+      ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()`);
+    await tx.query(sql.unsafe`DELETE FROM projection_checkpoints WHERE projection LIKE ${`${projection.name}#p%`}`);
   });
-  if ((await consumer.info()).num_pending === 0) return 0;
+  return applied.reduce((a, b) => a + b, 0);
+}
+
+/** Applies the events of `filter` with sequences from `from` through `total` (none after it), advancing `checkpoint`. */
+async function replayRange(
+  nc: NatsConnection,
+  pool: DatabasePool,
+  projection: Projection,
+  range: { filter: string; checkpoint: string; from: number; total: number },
+  onBatch: (lastSeq: number, applied: number) => void,
+): Promise<number> {
+  const consumer = await jetstream(nc).consumers.get(projection.stream, {
+    filter_subjects: range.filter,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: range.from,
+  });
+  const info = await consumer.info();
+  if (info.num_pending === 0) return 0;
   const messages = await consumer.consume({ max_messages: BATCH });
   let done = 0;
   try {
@@ -39,10 +79,13 @@ export async function replayProjection(
       BATCH,
       projection,
       async (batch, prepared) => {
-        done += await applyEvents(pool, projection, batch, { durable: false, prepared });
-        onProgress({ projection: projection.name, done: batch[batch.length - 1]!.at.seq, total });
+        // Events after `total` belong to the next replay (or the live projector), not this one.
+        const upTo = batch[batch.length - 1]!.at.seq <= range.total ? batch : batch.filter((m) => m.at.seq <= range.total);
+        if (upTo.length === 0) return;
+        done += await applyEvents(pool, projection, upTo, { durable: false, prepared: upTo === batch ? prepared : undefined, checkpoint: range.checkpoint });
+        onBatch(upTo[upTo.length - 1]!.at.seq, done);
       },
-      (last) => last.at.seq >= total || last.pending === 0,
+      (last) => last.at.seq >= range.total || last.pending === 0,
     );
   } finally {
     await messages.close();

@@ -52,6 +52,13 @@ export async function ensureTopology(
   return { partitions };
 }
 
+/** The partition count fixed at creation (see ensureTopology); 1 when none was fixed yet. */
+export async function partitionCount(nc: NatsConnection): Promise<number> {
+  const kv = await new Kvm(nc).open(META_BUCKET);
+  const partitions = Number((await kv.get('partitions').catch(() => null))?.string());
+  return Number.isInteger(partitions) && partitions >= 1 ? partitions : 1;
+}
+
 async function upsertStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.info(cfg.name);

@@ -62,6 +62,8 @@ export type ApplyOptions = {
    * applies those events again from the older checkpoint. Used by replays (restartable anyway).
    */
   durable?: boolean;
+  /** The checkpoint row to read and advance; default the projection's name. */
+  checkpoint?: string;
 };
 
 /**
@@ -93,8 +95,9 @@ export async function applyEvents(
     if (opts.live) await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock_shared(${SWITCH_LOCK})`);
     if (opts.durable === false) await tx.query(sql.unsafe`SET LOCAL synchronous_commit = off`);
     // A statement of its own, after the lock: its table name resolves in the schema in place now.
+    const name = opts.checkpoint ?? projection.name;
     const checkpoint = Number(
-      (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name} FOR UPDATE`)) ?? 0,
+      (await tx.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${name} FOR UPDATE`)) ?? 0,
     );
     const fresh = batch.filter((m) => m.at.seq > checkpoint);
     const count = fresh.length;
@@ -105,11 +108,11 @@ export async function applyEvents(
       // The checkpoint and the NOTIFY (delivered on commit: readers wait for their writes without polling) in one round trip.
       await tx.query(sql.unsafe`
         WITH c AS (
-          INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${projection.name}, ${last}, now())
+          INSERT INTO projection_checkpoints (projection, last_seq, updated_at) VALUES (${name}, ${last}, now())
           ON CONFLICT (projection) DO UPDATE SET last_seq = EXCLUDED.last_seq, updated_at = now()
           RETURNING last_seq
         )
-        SELECT pg_notify(${PROJECTION_CHANNEL}, current_schema() || ' ' || ${projection.name} || ' ' || c.last_seq) FROM c`);
+        SELECT pg_notify(${PROJECTION_CHANNEL}, current_schema() || ' ' || ${name} || ' ' || c.last_seq) FROM c`);
     }
     return count;
   });

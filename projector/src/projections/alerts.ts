@@ -74,6 +74,7 @@ export const alertsProjection: Projection = {
   name: CONSUMERS.projectorAlerts,
   stream: STREAMS.alerts,
   filterSubject: subjects.alertsAll,
+  partitionSubject: subjects.alertsOfPartition,
   applyMany: (tx, events) => prepareAlerts(events)(tx),
   prepare: (events) => prepareAlerts(events),
 };

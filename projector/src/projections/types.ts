@@ -15,6 +15,12 @@ export type Projection = Readonly<{
   name: string;
   stream: string;
   filterSubject: string;
+  /**
+   * Optional: the filter subject of one partition, when the projection's rows never span
+   * partitions (each row belongs to one alert, and an alert to one partition). A replay into a
+   * fresh schema then loads the partitions side by side.
+   */
+  partitionSubject?: (partition: number) => string;
   /** Applies a batch in stream order, inside the transaction that advances the checkpoint. */
   applyMany: (tx: DatabaseTransactionConnection, events: ReadonlyArray<{ event: DomainEvent; at: Applied }>) => Promise<void>;
   /**

@@ -9,7 +9,7 @@ import {
   buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, stableUuid, STREAMS, subjects,
   type AlertEvent, type EventData,
 } from '@oncall/contracts';
-import { registry, type Logger } from '@oncall/shared';
+import { registry, StreamAppender, type Logger } from '@oncall/shared';
 import { AlertCommandError, alertKey, decide, evolve, isRecorded, type AlertCommand, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
 
 const inputsTotal = new Counter({ name: 'oncall_decider_inputs_total', help: 'Intake messages decided', registers: [registry] });
@@ -38,6 +38,8 @@ const PULL_EXPIRES_MS = 2000;
 /** At most this many decided messages between two acks during a burst. */
 const ACK_EVERY = 100;
 const RETRY_DELAY_MS = 1000;
+/** An append unanswered this long fails, and the partition restarts. */
+const APPEND_TIMEOUT_MS = 5000;
 
 /**
  * The single writer of one partition. It holds every open alert of the partition in memory
@@ -55,6 +57,7 @@ const RETRY_DELAY_MS = 1000;
  */
 export class PartitionDecider {
   private readonly js: JetStreamClient;
+  private readonly appender: StreamAppender;
   private open = new Map<string, Entry>();
   /** Events already in the log for intake messages above the ack floor, by id. */
   private stored = new Map<string, { seq: number; event: AlertEvent }>();
@@ -70,11 +73,13 @@ export class PartitionDecider {
     private readonly log: Logger,
   ) {
     this.js = jetstream(nc);
+    this.appender = new StreamAppender(nc, APPEND_TIMEOUT_MS);
   }
 
   stop(): void {
     this.stopped = true;
     void this.messages?.close();
+    void this.appender.close();
   }
 
   /** Runs until stop() or until the NATS connection is closed. */
@@ -227,9 +232,9 @@ export class PartitionDecider {
       // No msgID: recovery already knows every stored event by its id (see restart()), and a
       // 10-minute duplicate window over ~20k events/s would hold millions of ids in the server
       // (measured: +25% decisions/s without it). The expected sequence still stops a second writer.
-      const pa = await this.js.publish(subject, encodeEvent(event), { expect: { lastSubjectSequence } });
+      const seq = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
       eventsTotal.inc({ type: event.type });
-      return pa.seq;
+      return seq;
     });
     chains.set(subject, seq);
     return seq.then((s) => {
@@ -253,6 +258,8 @@ export class PartitionDecider {
    * delivers from the floor + 1, in order (a plain redelivery would come after newer messages).
    */
   private async restart(): Promise<void> {
+    // Appends still in flight land (or time out) before the log is read.
+    await this.appender.drain();
     const jsm = await jetstreamManager(this.nc);
     const name = CONSUMERS.decider(this.partition);
     const floor = Math.max(await ackFloor(jsm, name), this.ackedThrough);

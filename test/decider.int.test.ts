@@ -109,10 +109,15 @@ describe('decider: single writer per partition, state rebuilt from the log', () 
     await send([signal(open)]); // a repeat of the open alert: nothing
     await send([signal(fingerprintIn(0, 'after'))]);
     await watch.until(2);
+    // Every intake message of the partition decided and acked (the ack follows the append's acknowledgement).
+    const settled = async () => {
+      const info = await jsm.consumers.info(STREAMS.intake, CONSUMERS.decider(0));
+      return info.num_pending + info.num_ack_pending === 0;
+    };
+    for (let i = 0; i < 100 && !(await settled()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await settled()).toBe(true);
     await decider.stop();
     watch.stop();
     expect(watch.seen.map((e) => `${e.type}:${e.data.fingerprint}`)).toEqual([`AlertTriggered:${open}`, `AlertTriggered:${fingerprintIn(0, 'after')}`]);
-    const info = await jsm.consumers.info(STREAMS.intake, CONSUMERS.decider(0));
-    expect(info.num_pending + info.num_ack_pending).toBe(0);
   });
 });

@@ -17,10 +17,12 @@ export class AppendFailed extends Error {
 }
 
 export type AppendOptions = Readonly<{ expectLastSubjectSequence?: number; msgID?: string }>;
+/** Where the server stored an append; `duplicate`: it had stored one with the same msgID already (at `seq`). */
+export type Stored = Readonly<{ seq: number; duplicate: boolean }>;
 
-type Waiting = { subject: string; sentAt: number; resolve: (seq: number) => void; reject: (err: AppendFailed) => void };
+type Waiting = { subject: string; sentAt: number; resolve: (stored: Stored) => void; reject: (err: AppendFailed) => void };
 type Ready = { subject: string; data: Uint8Array; opts: AppendOptions; waiting: Waiting };
-type PubAck = { stream?: string; seq?: number; error?: ApiError };
+type PubAck = { stream?: string; seq?: number; duplicate?: boolean; error?: ApiError };
 
 const SWEEP_EVERY_MS = 1000;
 
@@ -29,11 +31,10 @@ const SWEEP_EVERY_MS = 1000;
  *
  * Built on core publishes with a reply subject instead of `jetstream().publish()`: that one is a
  * request per message (a request object, a timer, a cancellation error with a stack trace, a
- * promise race) and writes to the socket once per microtask checkpoint, which made it most of
- * the escalator's and a large part of the decider's CPU. Here the appends made in one turn of
- * the event loop go out together (one socket write), acknowledgements are matched by reply
- * subject in one subscription callback, and one sweep a second fails appends left unanswered
- * past the timeout.
+ * promise race), which made it most of the escalator's and a large part of the decider's CPU.
+ * Here the appends made in one turn of the event loop go out together (one socket write),
+ * acknowledgements are matched by reply subject in one subscription callback, and one
+ * sweep a second fails appends left unanswered past the timeout.
  */
 export class StreamAppender {
   private readonly prefix = createInbox();
@@ -54,9 +55,9 @@ export class StreamAppender {
     this.sweeper.unref();
   }
 
-  /** Resolves with the stream sequence the server stored the message at; rejects with AppendFailed. */
-  append(subject: string, data: Uint8Array, opts: AppendOptions = {}): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+  /** Resolves when the server stored the message; rejects with AppendFailed. */
+  append(subject: string, data: Uint8Array, opts: AppendOptions = {}): Promise<Stored> {
+    return new Promise<Stored>((resolve, reject) => {
       this.ready.push({ subject, data, opts, waiting: { subject, sentAt: 0, resolve, reject } });
       if (this.scheduled) return;
       this.scheduled = true;
@@ -108,9 +109,9 @@ export class StreamAppender {
     const waiting = this.inFlight.get(token);
     if (!waiting) return;
     this.inFlight.delete(token);
-    const seq = storedSeq(waiting.subject, msg);
-    if (seq instanceof AppendFailed) waiting.reject(seq);
-    else waiting.resolve(seq);
+    const stored = storedAt(waiting.subject, msg);
+    if (stored instanceof AppendFailed) waiting.reject(stored);
+    else waiting.resolve(stored);
     this.settled();
   }
 
@@ -133,8 +134,8 @@ export class StreamAppender {
   }
 }
 
-/** The sequence the server stored an append at, or why it did not. */
-function storedSeq(subject: string, msg: Msg): number | AppendFailed {
+/** Where the server stored an append, or why it did not. */
+function storedAt(subject: string, msg: Msg): Stored | AppendFailed {
   if (msg.data.length === 0 && msg.headers?.code === 503) return new AppendFailed('no-responders', subject, 'no stream answered');
   let ack: PubAck;
   try {
@@ -144,5 +145,5 @@ function storedSeq(subject: string, msg: Msg): number | AppendFailed {
   }
   if (ack.error) return new AppendFailed('rejected', subject, ack.error.description, { cause: new JetStreamApiError(ack.error) });
   if (typeof ack.seq !== 'number' || !ack.stream) return new AppendFailed('invalid-ack', subject, 'the acknowledgement has no sequence');
-  return ack.seq;
+  return { seq: ack.seq, duplicate: ack.duplicate === true };
 }

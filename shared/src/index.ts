@@ -3,7 +3,7 @@ export { parseEnv, ConfigError, commonEnv, port } from './env.js';
 export { registry, serveMetrics } from './metrics.js';
 export { createReadModelPool, withSearchPath } from './db.js';
 export { connectNats, ensureTopology, partitionCount, type Topology } from './nats.js';
-export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions } from './append.js';
+export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions, type Stored } from './append.js';
 export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
 export { evolveConfig, initialConfigState, templateVersionKey, type ConfigState, type ServiceConfig, type HeartbeatMonitor } from './domain/config.js';
 export { sha256Hex } from './hash.js';

@@ -79,7 +79,7 @@ export class ChainAppender<T> {
   private send(p: Pending<T>, expected: number): void {
     const sentAt = Date.now();
     this.publisher.append(p.subject, p.data, { msgID: p.msgID, expectLastSubjectSequence: expected }).then(
-      (seq) => this.onStored(p, seq, sentAt),
+      (stored) => this.onStored(p, stored.seq, sentAt),
       (err: unknown) => this.fail(err instanceof AppendFailed ? err : new AppendFailed('not-sent', p.subject, String(err))),
     );
   }

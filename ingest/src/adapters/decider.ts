@@ -232,7 +232,7 @@ export class PartitionDecider {
       // No msgID: recovery already knows every stored event by its id (see restart()), and a
       // 10-minute duplicate window over ~20k events/s would hold millions of ids in the server
       // (measured: +25% decisions/s without it). The expected sequence still stops a second writer.
-      const seq = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
+      const { seq } = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
       eventsTotal.inc({ type: event.type });
       return seq;
     });

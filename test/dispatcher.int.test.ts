@@ -118,4 +118,17 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'voice')?.data).toMatchObject({ reason: 'channel_not_configured' });
     expect(slack.calls.items).toHaveLength(slackCalls);
   });
+
+  it('a send that fails with a retryable error is retried after a backoff and recorded once, with its attempts', async () => {
+    const e = escalation(eventFactory(Date.now()), 'retried');
+    const page = e.requested('slack', { type: 'slack', channel: '#retries' });
+    const calls = slack.calls.items.length;
+    slack.failNext({ status: 503 }, 1);
+    await jetstream(p.admin).publish(`escalations.1.${page.data.alertId}`, encodeEvent(page));
+    const [delivered] = await deliveries.waitFor((ev) => ev.type === 'NotificationDelivered' && ev.data.notificationId === page.data.notificationId);
+    expect(delivered!.data).toMatchObject({ channel: 'slack', attempts: 2 });
+    expect(slack.calls.items.slice(calls).map((c) => c.args.channel)).toStrictEqual(['#retries', '#retries']);
+    const failed = deliveries.events.filter((ev) => ev.type === 'NotificationFailed' && ev.data.notificationId === page.data.notificationId);
+    expect(failed).toHaveLength(0);
+  });
 });

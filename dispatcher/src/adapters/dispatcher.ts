@@ -7,7 +7,7 @@ import {
   buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, partitionOfSubject, stableUuid, STREAMS, subjects,
   type ContactChannel, type DeliveryEvent, type EventData,
 } from '@oncall/contracts';
-import { registry, templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
+import { AppendFailed, registry, StreamAppender, templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
 import { bundle } from '../domain/bundle.js';
 import { retryDelay, take, type Bucket, type BucketConfig } from '../domain/limits.js';
 import { fallbackOf, maskAddress, planDeliveries, type Delivery, type NotificationRequested } from '../domain/plan.js';
@@ -95,6 +95,8 @@ type Held = { items: Array<{ n: NotificationRequested; d: Delivery; partition: n
 export class Dispatcher {
   private readonly js;
   private kv!: KV;
+  /** KV writes and delivery events go out as core publishes with replies (see StreamAppender). */
+  private readonly appender: StreamAppender;
   private readonly destinations = new Map<string, Bucket>();
   private readonly providers = new Map<ContactChannel, Bucket>();
   private readonly held = new Map<string, Held>();
@@ -106,6 +108,7 @@ export class Dispatcher {
     private readonly deps: { nc: NatsConnection; notifiers: Notifiers; config: ConfigView; clock: Clock; log: Logger; options: DispatcherOptions; replicas?: number },
   ) {
     this.js = jetstream(deps.nc);
+    this.appender = new StreamAppender(deps.nc, 10_000);
     this.log = deps.log;
   }
 
@@ -139,6 +142,7 @@ export class Dispatcher {
     }
     for (const h of this.held.values()) h.timer();
     await Promise.allSettled(running);
+    await this.appender.close();
   }
 
   private async handle(m: JsMsg): Promise<void> {
@@ -192,11 +196,18 @@ export class Dispatcher {
     const key = kvKey(idempotencyKey);
     const mark = formatRecord({ state: 'sending', since: this.deps.clock.now() });
     try {
-      await this.kv.create(key, mark);
+      // kv.create, as one publish expecting the key's subject to be empty
+      await this.appender.append(kvSubject(key), encoder.encode(mark), { expectLastSubjectSequence: 0 });
       return 'claimed';
-    } catch {
+    } catch (err) {
+      if (!(err instanceof AppendFailed && err.cause instanceof JetStreamApiError && err.cause.code === JetStreamApiCodes.StreamWrongLastSequence)) throw err;
       const entry = await this.kv.get(key);
-      if (!entry || entry.operation !== 'PUT') return 'claimed';
+      if (entry && entry.operation !== 'PUT') {
+        // Deleted by a retry: claimed again on top of the delete marker.
+        await this.kv.update(key, mark, entry.revision);
+        return 'claimed';
+      }
+      if (!entry) return 'claimed';
       const record = parseRecord(entry.string());
       if (record.state !== 'sending' || this.deps.clock.now() - record.since < this.deps.options.claimStaleMs) return record;
       await this.kv.update(key, mark, entry.revision);
@@ -323,7 +334,7 @@ export class Dispatcher {
   }
 
   private async delivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
-    await this.kv.put(kvKey(d.idempotencyKey), formatRecord({ state: 'sent', providerMessageId }));
+    await this.putRecord(d.idempotencyKey, { state: 'sent', providerMessageId });
     deliveriesTotal.inc({ channel: d.channel, outcome: 'delivered', reason: '' });
     await this.recordDelivered(n, d, partition, attempts, providerMessageId, bundled);
   }
@@ -353,7 +364,7 @@ export class Dispatcher {
   }
 
   private async fail(n: NotificationRequested, d: Delivery, partition: number, t: Try, err: DeliveryError, reason: string): Promise<Outcome> {
-    await this.kv.put(kvKey(d.idempotencyKey), formatRecord({ state: 'failed', delivery: t.delivery, reason }));
+    await this.putRecord(d.idempotencyKey, { state: 'failed', delivery: t.delivery, reason });
     deliveriesTotal.inc({ channel: d.channel, outcome: 'failed', reason });
     this.log.warn({ alertId: n.alertId, channel: d.channel, reason, fallback: d.fallback?.channel ?? null }, 'delivery failed for good');
     await this.recordFailed(n, d, partition, attemptOf(t), err, reason);
@@ -383,12 +394,21 @@ export class Dispatcher {
     return this.deliver(n, next, partition, t, 0, this.deps.clock.now());
   }
 
+  /** kv.put of the delivery's record, as one publish. */
+  private async putRecord(idempotencyKey: string, record: DeliveryRecord): Promise<void> {
+    await this.appender.append(kvSubject(kvKey(idempotencyKey)), encoder.encode(formatRecord(record)));
+  }
+
   private async record<T extends DeliveryEvent['type']>(partition: number, type: T, data: EventData<T>): Promise<void> {
     const id = stableUuid(`${type}:${data.idempotencyKey}`);
     const event = buildEvent(type, data, { id, occurredAt: new Date(this.deps.clock.now()).toISOString(), causationId: data.notificationId, correlationId: data.alertId });
-    await this.js.publish(subjects.delivery(partition, data.alertId), encodeEvent(event), { msgID: id });
+    await this.appender.append(subjects.delivery(partition, data.alertId), encodeEvent(event), { msgID: id });
   }
 }
+
+const encoder = new TextEncoder();
+/** The subject a KV entry of the delivery bucket is stored under. */
+const kvSubject = (key: string): string => `$KV.${DELIVERY_BUCKET}.${key}`;
 
 /** The delivery record's KV key (KV keys allow letters, digits and `-/_=.`). */
 export const kvKey = (idempotencyKey: string): string => idempotencyKey.replace(/[^A-Za-z0-9_=/-]/g, '.');

@@ -28,7 +28,11 @@ type Db = { url: string; schema: string; pool: DatabasePool };
 function streamOf(events: readonly DomainEvent[], subject: (e: DomainEvent) => string): Message[] {
   return events.map((e, i) => ({ seq: i + 1, subject: subject(e), data: encodeEvent(e) }));
 }
-const perAlert = (prefix: string) => (e: DomainEvent) => `${prefix}.0.${(e.data as { alertId: string }).alertId}`;
+/** The event's subject, in one of two partitions by its alert id (so a partitioned replay has two to load). */
+const perAlert = (prefix: string) => (e: DomainEvent) => {
+  const alertId = (e.data as { alertId: string }).alertId;
+  return `${prefix}.${Number.parseInt(alertId[0]!, 16) % 2}.${alertId}`;
+};
 
 const dbs: Db[] = [];
 async function freshDb(): Promise<Db> {
@@ -348,8 +352,8 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
 
     await migrate(db.url, 'fresh');
     const pool = await createReadModelPool(db.url, 'fresh');
-    await replayProjection(nc, pool, deliveriesProjection);
-    await replayProjection(nc, pool, escalationsProjection);
+    // Partitioned, as `oncall replay` loads them: one consumer per partition, side by side.
+    await Promise.all([replayProjection(nc, pool, deliveriesProjection, undefined, 2), replayProjection(nc, pool, escalationsProjection, undefined, 2)]);
     await pool.end();
     for (const [table, order] of TABLES.slice(0, -1)) {
       const live = await tableRows(db.url, db.schema, table, order);

@@ -38,6 +38,7 @@ export const subjects = {
   escalationHistory: (alertId: string): string => `escalations.*.${alertId}`,
   escalationsAll: 'escalations.>',
   delivery: (partition: number, alertId: string): string => `deliveries.${partition}.${alertId}`,
+  deliveriesOfPartition: (partition: number): string => `deliveries.${partition}.>`,
   deliveriesAll: 'deliveries.>',
   ticket: (partition: number, alertId: string): string => `tickets.${partition}.${alertId}`,
   ticketsAll: 'tickets.>',

@@ -19,6 +19,7 @@ export const deliveriesProjection: Projection = {
   name: CONSUMERS.projectorDeliveries,
   stream: STREAMS.deliveries,
   filterSubject: subjects.deliveriesAll,
+  partitionSubject: subjects.deliveriesOfPartition,
   applyMany: async (tx, events) => {
     const mine = events.filter((e) => DELIVERY_EVENTS.has(e.event.type));
     if (mine.length === 0) return;

@@ -31,6 +31,7 @@ export const escalationsProjection: Projection = {
   name: CONSUMERS.projectorEscalations,
   stream: STREAMS.escalations,
   filterSubject: subjects.escalationsAll,
+  partitionSubject: subjects.escalationsOfPartition,
   applyMany: async (tx, events) => {
     const mine = events.filter((e) => ESCALATION_EVENTS.has(e.event.type));
     if (mine.length === 0) return;

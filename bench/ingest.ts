@@ -72,12 +72,14 @@ async function main(): Promise<void> {
 
     const ingestPort = await getPort();
     const env = { NATS_URL: nats.url, DATABASE_URL: databaseUrl, ONCALL_PARTITIONS: String(PARTITIONS), INGEST_RATE_LIMIT_PER_SECOND: '0' };
-    const ingest = spawnService('ingest/src/main.ts', { ...env, INGEST_PORT: String(ingestPort), INGEST_HOST: '127.0.0.1' });
+    // The services' error and fatal log lines, counted for the result (their logs go to stderr).
+    const errors = { count: 0 };
+    const ingest = spawnService('ingest/src/main.ts', { ...env, INGEST_PORT: String(ingestPort), INGEST_HOST: '127.0.0.1' }, errors);
     children.push(ingest);
     const deciderEnv = { ...env, METRICS_PORT: String(await getPort()) };
-    let decider = spawnService('ingest/src/decider-main.ts', deciderEnv);
+    let decider = spawnService('ingest/src/decider-main.ts', deciderEnv, errors);
     children.push(decider);
-    children.push(spawnService('projector/src/main.ts', { ...env, METRICS_PORT: String(await getPort()) }));
+    children.push(spawnService('projector/src/main.ts', { ...env, METRICS_PORT: String(await getPort()) }, errors));
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
     await until(async () => fetch(`${ingestUrl}/healthz`).then((r) => r.ok, () => false), 30_000, 'ingest');
 
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
     const target = alertsBefore + NEW_REQUESTS * ALERTS_PER_REQUEST;
     const fresh = await runLoad({ url: webhookUrl, bodies: allNew(NEW_REQUESTS, 10_000_000).map((a, i) => webhookBody(a, 'new', i)), connections: CONNECTIONS, headers, onAnswer: record });
     say(`oncall: all-new accepted at ${Math.round((fresh.ok * ALERTS_PER_REQUEST) / fresh.seconds)} alerts/s; starting the decider on the backlog`);
-    decider = spawnService('ingest/src/decider-main.ts', deciderEnv);
+    decider = spawnService('ingest/src/decider-main.ts', deciderEnv, errors);
     children.push(decider);
     await until(async () => (await jsm.streams.info(STREAMS.alerts)).state.messages > alertsBefore, 60_000, 'the first decision');
     const t0 = performance.now();
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
       requests: storm.ok + fresh.ok + paced.ok,
       connections: CONNECTIONS,
       partitions: PARTITIONS,
+      error_logs: errors.count,
       cores: (await import('node:os')).availableParallelism(),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -62,7 +62,7 @@ import { startUsersService } from '../infra/src/users-service.js';
 import { render } from '@oncall/dispatcher';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { percentile } from './load.js';
-import { cpuMs, machineCpu, ROOT, rssMb, spawnService, stopProcess, until } from './processes.js';
+import { cpuMs, machineCpu, ROOT, rssMb, say, spawnService, stopProcess, until } from './processes.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -74,7 +74,6 @@ const WITH_PROJECTOR = process.env.BENCH_PROJECTOR === '1';
 const KEY = 'bench-dispatcher-key-0000000001';
 const CHANNEL = '#bench-noc';
 const log: Logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'bench' } }, pino.destination(2));
-const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 const epochMs = () => performance.timeOrigin + performance.now();
 
 const SLACK_TEMPLATE = render.EXAMPLE_TEMPLATE.channels.slack ?? '';

@@ -54,6 +54,7 @@ import { connectNats, createLogger, ensureTopology, fileUserDirectory, onCallAt,
 import { startNatsServer } from '@oncall/infra';
 import { startEscalator } from '@oncall/escalator';
 import { percentile } from './load.js';
+import { say } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 100_000);
@@ -65,7 +66,6 @@ const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 8);
 const WINDOW = 1000; // async publishes in flight
 const SERVICE = 'edge-network';
 const log = createLogger('bench', 'warn');
-const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
 type Schedule = EventData<'ScheduleConfigured'>;
 

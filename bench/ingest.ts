@@ -13,7 +13,7 @@ import { connectNats, createLogger, ensureTopology } from '@oncall/shared';
 import { applyConfig, ensureDatabase, migrate, parseConfigFile, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { percentile, runLoad } from './load.js';
 import { alertmanagerApiBody, stormAlert, webhookBody } from './storm.js';
-import { rssMb, spawnService, stopProcess, until } from './processes.js';
+import { rssMb, say, spawnService, stopProcess, until } from './processes.js';
 
 const KEY = 'bench-integration-key-000000001';
 const ALERTS_PER_REQUEST = 50;
@@ -23,7 +23,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 4);
 const POOL_GROUPS = 100; // 5,000 distinct alerts re-sent again and again
 const log = createLogger('bench', 'warn');
-const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
 const runId = Math.random().toString(36).slice(2, 10);
 const repeatHeavy = (n: number) =>

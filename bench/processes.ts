@@ -59,6 +59,9 @@ export async function machineCpu(): Promise<{ idle: number; total: number }> {
 /** USER_HZ: 100 on every Linux build Node supports (`getconf CLK_TCK`). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** A progress line on stderr (stdout carries only a benchmark's result line), with the time of day. */
+export const say = (msg: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+
 /** Polls `check` until it is true (benchmarks may poll; tests await events instead). */
 export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

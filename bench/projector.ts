@@ -44,7 +44,7 @@ import { connectNats, createLogger, createReadModelPool, ensureTopology } from '
 import { ensureDatabase, migrate, rebuildReadModels, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { PROJECTION_CHANNEL, startProjector } from '@oncall/projector';
 import { percentile } from './load.js';
-import { ROOT, stopProcess } from './processes.js';
+import { ROOT, say, stopProcess } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const STORM_EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -59,7 +59,6 @@ const LAG_SAMPLE_EVERY = 10;
 const SCHEMA = 'oncall';
 const REPLAY_SCHEMA = 'replay_bench';
 const log = createLogger('bench', 'warn');
-const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
 /** Small seeded PRNG (mulberry32): the same log on every run. */
 function prng(seed: number): () => number {

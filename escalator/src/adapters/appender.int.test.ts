@@ -3,7 +3,8 @@ import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstre
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, subjects } from '@oncall/contracts';
 import { prepareTopology, startTestNats, type TestNats } from '../../../test/harness.js';
-import { ChainAppender, type AppendFailed, type AppendListener } from './appender.js';
+import type { AppendFailed } from '@oncall/shared';
+import { ChainAppender, type AppendListener } from './appender.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

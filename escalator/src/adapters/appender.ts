@@ -9,8 +9,6 @@ const appendSeconds = new Histogram({
   registers: [registry],
 });
 
-export { AppendFailed };
-
 /** What the owner of the chains learns about its appends. */
 export interface AppendListener<T> {
   /** The subject's last sequence, asked when a key with nothing pending gets an append. */

@@ -9,12 +9,12 @@ import {
   buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, stableUuid, STREAMS, subjects,
   type AlertEvent, type EscalationEvent, type EventData,
 } from '@oncall/contracts';
-import { registry, type Clock, type DirectoryUser, type Logger, type UserDirectory } from '@oncall/shared';
+import { registry, type AppendFailed, type Clock, type DirectoryUser, type Logger, type UserDirectory } from '@oncall/shared';
 import {
   answered, decideAndEvolve, dueAt, evolve, foldAlert, isSettled, UsersNeeded,
   type Decision, type Escalation, type EscalationContext, type EscalationInput,
 } from '../domain/escalation.js';
-import { ChainAppender, type AppendFailed, type AppendListener } from './appender.js';
+import { ChainAppender, type AppendListener } from './appender.js';
 import { readExisting } from './read-subjects.js';
 import { TimerQueue } from './timers.js';
 

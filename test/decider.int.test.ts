@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, partitionOf, STREAMS, subjects, type AlertEvent, type Signal } from '@oncall/contracts';
 import { IntakePublisher } from '../ingest/src/adapters/intake-publisher.js';
+import { StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
 import { prepareTopology, startTestNats, streamLastSeq, testLog, type TestNats } from './harness.js';
 
@@ -58,7 +59,7 @@ describe('decider: single writer per partition, state rebuilt from the log', () 
     nats = await startTestNats();
     nc = await nats.connect();
     await prepareTopology(nc, PARTITIONS);
-    publisher = new IntakePublisher(nc, PARTITIONS);
+    publisher = new IntakePublisher(new StreamAppender(nc), PARTITIONS);
   });
   afterAll(async () => nats?.stop());
 

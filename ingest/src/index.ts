@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { watchConfig, type Logger } from '@oncall/shared';
+import { StreamAppender, watchConfig, type Logger } from '@oncall/shared';
 import { IntakePublisher } from './adapters/intake-publisher.js';
 import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { PartitionDecider } from './adapters/decider.js';
@@ -25,8 +25,9 @@ export async function startIngest(
   },
 ): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
-  const publisher = new IntakePublisher(opts.nc, opts.partitions, opts.publishTimeoutMs);
-  const heartbeats = new HeartbeatPublisher(opts.nc, opts.publishTimeoutMs);
+  const appender = new StreamAppender(opts.nc, opts.publishTimeoutMs ?? 5000);
+  const publisher = new IntakePublisher(appender, opts.partitions);
+  const heartbeats = new HeartbeatPublisher(appender);
   const app = await buildServer({
     config,
     publisher,
@@ -41,6 +42,7 @@ export async function startIngest(
     url,
     stop: async () => {
       await app.close();
+      await appender.close();
       await config.stop();
     },
   };

@@ -1,19 +1,11 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { buildEvent, encodeEvent, subjects } from '@oncall/contracts';
 import { randomUUID } from 'node:crypto';
+import { buildEvent, encodeEvent, subjects } from '@oncall/contracts';
+import type { StreamAppender } from '@oncall/shared';
 import { IntakeUnavailableError } from './intake-publisher.js';
 
 /** Appends one HeartbeatReceived per beat; answered only after JetStream acked it. */
 export class HeartbeatPublisher {
-  private readonly js: JetStreamClient;
-
-  constructor(
-    nc: NatsConnection,
-    private readonly timeoutMs = 5000,
-  ) {
-    this.js = jetstream(nc);
-  }
+  constructor(private readonly appender: StreamAppender) {}
 
   async beat(monitorId: string, serviceId: string, now: Date): Promise<void> {
     const id = randomUUID();
@@ -24,7 +16,7 @@ export class HeartbeatPublisher {
       correlationId: id,
     });
     try {
-      await this.js.publish(subjects.heartbeat(monitorId), encodeEvent(event), { msgID: id, timeout: this.timeoutMs });
+      await this.appender.append(subjects.heartbeat(monitorId), encodeEvent(event), { msgID: id });
     } catch (cause) {
       throw new IntakeUnavailableError('JetStream did not acknowledge the heartbeat', { cause });
     }

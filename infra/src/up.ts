@@ -9,7 +9,7 @@ import { startEscalator } from '@oncall/escalator';
 import { loadDispatcherConfig, notifiersFrom, startDispatcher } from '@oncall/dispatcher';
 import { startTicketBridge } from '@oncall/ticket-bridge';
 import { startNatsServer } from './nats-server.js';
-import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
+import { ensureDatabase, parsePostgresSettings, startEmbeddedPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
 import { readConfigFile } from './config-file.js';
 import { applyConfig } from './apply.js';
@@ -26,6 +26,17 @@ const UpConfig = z.object({
   USERS_FILE: z.string().default(resolve(REPO_ROOT, 'examples/users.yaml')),
   NATS_PORT: port(4222),
   PG_PORT: port(54329),
+  ONCALL_PG_SETTINGS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parsePostgresSettings(text);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
   INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -67,7 +78,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
     let databaseUrl = cfg.DATABASE_URL;
     const [nats, postgres] = await Promise.all([
       natsUrl ? undefined : startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log }),
-      databaseUrl ? undefined : startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port: cfg.PG_PORT, log }),
+      databaseUrl ? undefined : startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS }),
     ]);
     if (postgres) {
       stops.push(postgres.stop);

@@ -66,6 +66,7 @@ export class PartitionDecider {
   private decidedThrough = 0;
   private stopped = false;
   private messages: ConsumerMessages | undefined;
+  private readonly openGauge: Gauge.Internal<'partition'>;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -74,6 +75,7 @@ export class PartitionDecider {
   ) {
     this.js = jetstream(nc);
     this.appender = new StreamAppender(nc, APPEND_TIMEOUT_MS);
+    this.openGauge = openAlerts.labels({ partition: String(partition) });
   }
 
   stop(): void {
@@ -220,14 +222,16 @@ export class PartitionDecider {
     return appends;
   }
 
-  /** Appends after the previous event of the same alert, expecting its sequence. */
+  /**
+   * Appends after the previous event of the same alert, expecting its sequence. Events of an
+   * alert in flight together form a chain; a chain ends when its last append is stored (the
+   * alert's lastSeq then carries on), so the map holds only alerts with appends in flight.
+   */
   private append(event: AlertEvent, chains: Map<string, Promise<number>>): Promise<number> {
     const subject = subjects.alert(this.partition, event.data.alertId);
-    const entry = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
-    const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
-    const previous = chains.get(subject) ?? Promise.resolve(known);
+    const key = alertKey(event.data.serviceId, event.data.fingerprint);
     const stored = this.stored.get(event.id)?.seq;
-    const seq = previous.then(async (lastSubjectSequence) => {
+    const write = async (lastSubjectSequence: number): Promise<number> => {
       if (stored !== undefined) return stored;
       // No msgID: recovery already knows every stored event by its id (see restart()), and a
       // 10-minute duplicate window over ~20k events/s would hold millions of ids in the server
@@ -235,11 +239,15 @@ export class PartitionDecider {
       const { seq } = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
       eventsTotal.inc({ type: event.type });
       return seq;
-    });
+    };
+    const previous = chains.get(subject);
+    const entry = previous ? undefined : this.open.get(key);
+    const seq = previous ? previous.then(write) : write(entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0);
     chains.set(subject, seq);
     return seq.then((s) => {
-      const current = this.open.get(alertKey(event.data.serviceId, event.data.fingerprint));
+      const current = this.open.get(key);
       if (current && current.alert.alertId === event.data.alertId) current.lastSeq = Math.max(current.lastSeq, s);
+      if (chains.get(subject) === seq) chains.delete(subject);
       return s;
     });
   }
@@ -250,7 +258,7 @@ export class PartitionDecider {
     const next = evolve(entry?.alert, event);
     if (!next) this.open.delete(key);
     else this.open.set(key, { alert: next, lastSeq: seq ?? (entry?.alert.alertId === next.alertId ? entry.lastSeq : 0) });
-    openAlerts.set({ partition: String(this.partition) }, this.open.size);
+    this.openGauge.set(this.open.size);
   }
 
   /**

@@ -6,13 +6,21 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
+ * Node flags the services run with (as `npm start` and the README's per-service commands do):
+ * young-generation semi-spaces of 32 MB instead of 16, so the garbage of a request or a batch
+ * dies young instead of being promoted. Measured on bench:ingest: +12–20% alerts/s accepted,
+ * ingest RSS 260 → 200 MB (64 MB: no faster, more memory).
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=32'];
+
+/**
  * Starts one service entry point as its own Node process (TypeScript through tsx). Without
  * `errors` its log (stdout) is dropped and its stderr inherited; with it, both go to this
  * process's stderr and the service's error and fatal log lines are counted.
  */
 export function spawnService(entry: string, env: Record<string, string>, errors?: { count: number }): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: errors ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],

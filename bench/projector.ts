@@ -44,7 +44,7 @@ import { connectNats, createLogger, createReadModelPool, ensureTopology } from '
 import { ensureDatabase, migrate, rebuildReadModels, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { PROJECTION_CHANNEL, startProjector } from '@oncall/projector';
 import { percentile } from './load.js';
-import { ROOT, say, stopProcess } from './processes.js';
+import { NODE_FLAGS, ROOT, say, stopProcess } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const STORM_EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -346,7 +346,7 @@ async function cpuMeter(parts: Record<string, () => Promise<number[]>>): Promise
 /** projector/src/main.ts as its own process, its log (stdout) on our stderr. */
 function spawnProjector(env: Record<string, string>): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  return spawn(process.execPath, [...profile, '--import', 'tsx', 'projector/src/main.ts'], {
+  return spawn(process.execPath, [...NODE_FLAGS, ...profile, '--import', 'tsx', 'projector/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', process.stderr, 'inherit'],

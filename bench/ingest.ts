@@ -14,7 +14,7 @@ import { connectNats, createLogger, ensureTopology } from '@oncall/shared';
 import { applyConfig, ensureDatabase, migrate, parseConfigFile, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { percentile, runLoad } from './load.js';
 import { alertmanagerApiBody, stormAlert, webhookBody } from './storm.js';
-import { rssMb, say, spawnService, stopProcess, until } from './processes.js';
+import { cpuMeter, postgresPids, rssMb, say, spawnService, stopProcess, until } from './processes.js';
 
 const KEY = 'bench-integration-key-000000001';
 const ALERTS_PER_REQUEST = 50;
@@ -79,7 +79,18 @@ async function main(): Promise<void> {
     const deciderEnv = { ...env, METRICS_PORT: String(await getPort()) };
     let decider = spawnService('ingest/src/decider-main.ts', deciderEnv, errors);
     children.push(decider);
-    children.push(spawnService('projector/src/main.ts', { ...env, METRICS_PORT: String(await getPort()) }, errors));
+    const projector = spawnService('projector/src/main.ts', { ...env, METRICS_PORT: String(await getPort()) }, errors);
+    children.push(projector);
+    // CPU per alert of each process in a phase: what the two cores were spent on.
+    const meter = () =>
+      cpuMeter({
+        ingest: async () => [ingest.pid!],
+        decider: async () => [decider.pid!],
+        projector: async () => [projector.pid!],
+        postgres: () => postgresPids(join(dir, 'pg')),
+        nats: async () => (nats.process.pid ? [nats.process.pid] : []),
+        bench: async () => [process.pid],
+      });
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
     await until(async () => fetch(`${ingestUrl}/healthz`).then((r) => r.ok, () => false), 30_000, 'ingest');
 
@@ -115,7 +126,10 @@ async function main(): Promise<void> {
     }
 
     say('oncall: repeat-heavy storm');
-    const storm = await runLoad({ url: webhookUrl, bodies: repeatHeavy(REQUESTS).map((a, i) => webhookBody(a, 'storm', i)), connections: CONNECTIONS, headers, onAnswer: record });
+    const bodies = repeatHeavy(REQUESTS).map((a, i) => webhookBody(a, 'storm', i));
+    const stormCpu = await meter();
+    const storm = await runLoad({ url: webhookUrl, bodies, connections: CONNECTIONS, headers, onAnswer: record });
+    const stormCpuUs = await stormCpu.stop(storm.ok * ALERTS_PER_REQUEST);
     const ourRate = (storm.ok * ALERTS_PER_REQUEST) / storm.seconds;
     say(`oncall: ${Math.round(ourRate)} alerts/s (${storm.failed} failed, statuses ${JSON.stringify(storm.statuses)})`);
 
@@ -131,11 +145,14 @@ async function main(): Promise<void> {
     say(`oncall: all-new accepted at ${Math.round((fresh.ok * ALERTS_PER_REQUEST) / fresh.seconds)} alerts/s; starting the decider on the backlog`);
     decider = spawnService('ingest/src/decider-main.ts', deciderEnv, errors);
     children.push(decider);
+    const decideCpu = await meter();
     await until(async () => (await jsm.streams.info(STREAMS.alerts)).state.messages > alertsBefore, 60_000, 'the first decision');
     const t0 = performance.now();
     const firstCount = (await jsm.streams.info(STREAMS.alerts)).state.messages;
     await until(async () => (await jsm.streams.info(STREAMS.alerts)).state.messages >= target, 120_000, 'the decider');
     const decidedRate = (target - firstCount) / ((performance.now() - t0) / 1000);
+    // Includes the decider's start (state rebuild) and the projector's work as it runs meanwhile.
+    const decideCpuUs = await decideCpu.stop(target - alertsBefore);
     say(`oncall: decided ${Math.round(decidedRate)} new alerts/s`);
 
     // The latency target is for a steady 5k alerts/s, not for a pipeline still digesting the
@@ -189,6 +206,8 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       partitions: PARTITIONS,
       error_logs: errors.count,
+      storm_cpu_us_per_alert: stormCpuUs,
+      decide_cpu_us_per_alert: decideCpuUs,
       cores: (await import('node:os')).availableParallelism(),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -62,6 +63,45 @@ export async function machineCpu(): Promise<{ idle: number; total: number }> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
   const ticks = line.trim().split(/\s+/).slice(1).map(Number);
   return { idle: ticks[3]! + ticks[4]!, total: ticks.reduce((a, b) => a + b, 0) };
+}
+
+/** CPU seconds (user + system, reaped children included) of processes, from /proc. */
+export async function cpuSeconds(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0) + Number(f[13] ?? 0) + Number(f[14] ?? 0);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The PostgreSQL server's processes: the postmaster and its children (backends, WAL writer, autovacuum, …). */
+export async function postgresPids(dataDir: string): Promise<number[]> {
+  const postmaster = Number((await readFile(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * CPU used by each process of the benchmark between `start()` and `stop()`, in µs per event:
+ * on a shared machine wall-clock rates move with other people's load, CPU per event much less.
+ */
+export async function cpuMeter(parts: Record<string, () => Promise<number[]>>): Promise<{ stop: (events: number) => Promise<Record<string, number>> }> {
+  const read = async () => Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, pids]) => [k, await cpuSeconds(await pids())] as const)));
+  const before = await read();
+  return {
+    stop: async (events) => {
+      // Backends that ended meanwhile are counted by the postmaster's reaped-children time.
+      const after = await read();
+      return Object.fromEntries(Object.keys(parts).map((k) => [k, Math.round(((after[k]! - before[k]!) * 1e6) / events)]));
+    },
+  };
 }
 
 /** USER_HZ: 100 on every Linux build Node supports (`getconf CLK_TCK`). */

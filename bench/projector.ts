@@ -21,7 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,7 +44,7 @@ import { connectNats, createLogger, createReadModelPool, ensureTopology } from '
 import { ensureDatabase, migrate, rebuildReadModels, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { PROJECTION_CHANNEL, startProjector } from '@oncall/projector';
 import { percentile } from './load.js';
-import { NODE_FLAGS, ROOT, say, stopProcess } from './processes.js';
+import { cpuMeter, NODE_FLAGS, postgresPids, ROOT, say, stopProcess } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const STORM_EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -302,45 +302,6 @@ class AppliedWatch {
   async stop(): Promise<void> {
     await this.client.end();
   }
-}
-
-/** CPU seconds (user + system, reaped children included) of processes, from /proc. */
-async function cpuSeconds(pids: readonly number[]): Promise<number> {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0) + Number(f[13] ?? 0) + Number(f[14] ?? 0);
-  }
-  return ticks / 100; // USER_HZ
-}
-
-/** The PostgreSQL server's processes: the postmaster and its children (backends, WAL writer, autovacuum, …). */
-async function postgresPids(dataDir: string): Promise<number[]> {
-  const postmaster = Number((await readFile(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  const pids = [postmaster];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/**
- * CPU used by each process of the benchmark between `start()` and `stop()`, in µs per event:
- * on a shared machine wall-clock rates move with other people's load, CPU per event much less.
- */
-async function cpuMeter(parts: Record<string, () => Promise<number[]>>): Promise<{ stop: (events: number) => Promise<Record<string, number>> }> {
-  const read = async () => Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, pids]) => [k, await cpuSeconds(await pids())] as const)));
-  const before = await read();
-  return {
-    stop: async (events) => {
-      // Backends that ended meanwhile are counted by the postmaster's reaped-children time.
-      const after = await read();
-      return Object.fromEntries(Object.keys(parts).map((k) => [k, Math.round(((after[k]! - before[k]!) * 1e6) / events)]));
-    },
-  };
 }
 
 /** projector/src/main.ts as its own process, its log (stdout) on our stderr. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -255,7 +255,7 @@ export function makeEvent<T extends EventType>(
 
 /** A UUID (v4 layout) derived from a name: ids of decisions must be the same when re-decided. */
 export function stableUuid(name: string): string {
-  const h = createHash('sha256').update(name).digest();
+  const h = hash('sha256', name, 'buffer');
   h[6] = (h[6]! & 0x0f) | 0x40;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');

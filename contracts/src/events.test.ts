@@ -382,4 +382,14 @@ describe('stableUuid', () => {
   it('gives different ids for different names', () => {
     expect(new Set(names.map(stableUuid)).size).toBe(names.length);
   });
+
+  // Ids stored in the log must come out the same from every later release: a restarted decider
+  // matches the events it re-decides with the stored ones by id.
+  it.each([
+    ['intake.0:req-1', 'fb3f9d54-8e4f-4cbf-a5cd-5a19788a6d60'],
+    ['alert:3f0c8b5e-0000-4000-8000-000000000000:7', 'bd7f334b-4325-4db6-86bb-6f33e640a249'],
+    ['ünïcødé ✓', 'a6745d77-6703-41f4-86b2-13eef2a38cf5'],
+  ])('%j is %s, as in every earlier release', (name, id) => {
+    expect(stableUuid(name)).toBe(id);
+  });
 });

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import getPort from 'get-port';
-import postgres from 'pg';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS } from '@oncall/contracts';
 import { connectNats, createLogger, ensureTopology } from '@oncall/shared';
 import { applyConfig, ensureDatabase, migrate, parseConfigFile, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
+import { waitForProjection } from '@oncall/projector';
 import { percentile, runLoad } from './load.js';
 import { alertmanagerApiBody, stormAlert, webhookBody } from './storm.js';
 import { cpuMeter, postgresPids, rssMb, say, spawnService, stopProcess, until } from './processes.js';
@@ -158,14 +158,8 @@ async function main(): Promise<void> {
     // The latency target is for a steady 5k alerts/s, not for a pipeline still digesting the
     // 100k-alert backlog above: the projector's catch-up is waited for first.
     say('oncall: waiting for the projector to catch up');
-    const db = new postgres.Client({ connectionString: databaseUrl });
-    await db.connect();
     const alertsLast = (await jsm.streams.info(STREAMS.alerts)).state.last_seq;
-    await until(async () => {
-      const r = await db.query<{ last_seq: string }>('SELECT last_seq FROM oncall.projection_checkpoints WHERE projection = $1', [CONSUMERS.projectorAlerts]);
-      return Number(r.rows[0]?.last_seq ?? 0) >= alertsLast;
-    }, 120_000, 'the projector');
-    await db.end();
+    await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, alertsLast, 120_000);
 
     say('oncall: latency at 5,000 alerts/s');
     const paced = await runLoad({

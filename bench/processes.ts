@@ -50,12 +50,9 @@ export async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc. */
+/** CPU time (user + system, all threads, reaped children included) a process has used so far, in ms, from /proc. */
 export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  return (await cpuSeconds([pid])) * 1000;
 }
 
 /** The machine's CPU time so far (all cores, in ticks): idle (idle + iowait) and total, from /proc/stat. */

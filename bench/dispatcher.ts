@@ -79,19 +79,26 @@ const epochMs = () => performance.timeOrigin + performance.now();
 const SLACK_TEMPLATE = render.EXAMPLE_TEMPLATE.channels.slack ?? '';
 
 const CONFIG = JSON.stringify({
-  services: [{
-    id: 'bench',
-    name: 'Bench edge network',
-    integrationKeys: [{ name: 'generic', key: KEY }],
-    routing: { escalationPolicy: 'bench-noc', template: 'bench-page' },
-  }],
+  services: [
+    {
+      id: 'bench',
+      name: 'Bench edge network',
+      integrationKeys: [{ name: 'generic', key: KEY }],
+      routing: { escalationPolicy: 'bench-noc', template: 'bench-page' },
+    },
+  ],
   escalationPolicies: [{ id: 'bench-noc', name: 'Bench NOC', steps: [{ delay: '0s', targets: [{ slack: CHANNEL }] }] }],
-  templates: [{
-    id: 'bench-page',
-    name: 'Bench page',
-    variables: { required: ['alert.summary', 'service.name'], optional: ['annotations.runbook_url', 'labels.namespace', 'labels.severity'] },
-    channels: { slack: SLACK_TEMPLATE },
-  }],
+  templates: [
+    {
+      id: 'bench-page',
+      name: 'Bench page',
+      variables: {
+        required: ['alert.summary', 'service.name'],
+        optional: ['annotations.runbook_url', 'labels.namespace', 'labels.severity'],
+      },
+      channels: { slack: SLACK_TEMPLATE },
+    },
+  ],
 });
 
 const SITES = ['fra1', 'ams2', 'lon3', 'par1', 'nyc4', 'sjc2'];
@@ -107,7 +114,15 @@ function alertBody(n: number, runId: string): string {
     details: `${name} has been firing for more than 2 minutes on ${device} behind core router ${site}-core-1.`,
     severity: 'critical',
     dedup_key: `${runId}-${n}`,
-    labels: { alertname: name, site, device, namespace: `net-${site}`, job: 'node', team: 'network', instance: `10.0.${(n >> 8) & 255}.${n & 255}:9100` },
+    labels: {
+      alertname: name,
+      site,
+      device,
+      namespace: `net-${site}`,
+      job: 'node',
+      team: 'network',
+      instance: `10.0.${(n >> 8) & 255}.${n & 255}:9100`,
+    },
     annotations: { runbook_url: `https://runbooks.example.net/${name.toLowerCase()}` },
   });
 }
@@ -138,7 +153,15 @@ function sampleRequest(): EventData<'NotificationRequested'> {
       summary: 'BGPSessionDown on ams2-edge-42 [abc #42]',
       details: 'BGPSessionDown has been firing for more than 2 minutes on ams2-edge-42 behind core router ams2-core-1.',
       severity: 'critical',
-      labels: { alertname: 'BGPSessionDown', site: 'ams2', device: 'ams2-edge-42', namespace: 'net-ams2', job: 'node', team: 'network', instance: '10.0.0.42:9100' },
+      labels: {
+        alertname: 'BGPSessionDown',
+        site: 'ams2',
+        device: 'ams2-edge-42',
+        namespace: 'net-ams2',
+        job: 'node',
+        team: 'network',
+        instance: '10.0.0.42:9100',
+      },
       annotations: { runbook_url: 'https://runbooks.example.net/bgpsessiondown' },
       links: [],
       source: 'generic',
@@ -161,7 +184,11 @@ function renderBench(): number {
 }
 
 const ms = (v: number) => Number(v.toFixed(1));
-const stats = (values: number[]) => ({ p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(values.length ? Math.max(...values) : 0) });
+const stats = (values: number[]) => ({
+  p50: ms(percentile(values, 50)),
+  p99: ms(percentile(values, 99)),
+  max: ms(values.length ? Math.max(...values) : 0),
+});
 
 type StageTimes = { triggered: Map<number, number>; requested: Map<number, number> };
 
@@ -199,7 +226,14 @@ async function stageTimes(nc: NatsConnection, runId: string): Promise<StageTimes
 type Paced = { statuses: Record<number, number>; failed: number; seconds: number };
 
 /** Sends `body(i)` at `started + i / rate` over up to `connections` keep-alive connections. */
-async function paced(url: string, body: (i: number) => string, count: number, rate: number, connections: number, out: { sent?: Float64Array; accepted?: Float64Array }): Promise<Paced> {
+async function paced(
+  url: string,
+  body: (i: number) => string,
+  count: number,
+  rate: number,
+  connections: number,
+  out: { sent?: Float64Array; accepted?: Float64Array },
+): Promise<Paced> {
   const agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
   const statuses: Record<number, number> = {};
@@ -241,7 +275,10 @@ class Arrivals {
   unmatched = 0;
   private readonly marker: RegExp;
 
-  constructor(runId: string, readonly total: number) {
+  constructor(
+    runId: string,
+    readonly total: number,
+  ) {
     this.marker = new RegExp(`\\[${runId} #(\\d+)\\]`);
     this.received = new Float64Array(total).fill(Number.NaN);
     this.messages = new Int32Array(total);
@@ -267,7 +304,11 @@ class Arrivals {
 type Service = { name: string; child: ChildProcess };
 
 async function main(): Promise<void> {
-  say(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+  say(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${availableParallelism()} cores`,
+  );
   say('render stage: benchRenders, slack channel');
   const rendersPerSec = renderBench();
   say(`render stage: ${Math.round(rendersPerSec)} renders/s`);
@@ -301,13 +342,29 @@ async function main(): Promise<void> {
       await start('projector', 'projector/src/main.ts', { DATABASE_URL: pg.url('oncall') });
     }
     const ingestPort = await getPort();
-    await start('ingest', 'ingest/src/main.ts', { INGEST_PORT: String(ingestPort), INGEST_HOST: '127.0.0.1', INGEST_RATE_LIMIT_PER_SECOND: '0' });
+    await start('ingest', 'ingest/src/main.ts', {
+      INGEST_PORT: String(ingestPort),
+      INGEST_HOST: '127.0.0.1',
+      INGEST_RATE_LIMIT_PER_SECOND: '0',
+    });
     await start('decider', 'ingest/src/decider-main.ts', {});
     await start('escalator', 'escalator/src/main.ts', { USER_SERVICE_URL: `127.0.0.1:${users.port}`, ESCALATOR_ID: 'bench' });
     // Slack's own limit is not what is measured: the provider bucket is raised to 2,000/s.
-    await start('dispatcher', 'dispatcher/src/main.ts', { SLACK_TOKEN: slack.token, SLACK_API_URL: slack.apiUrl, SLACK_MESSAGES_PER_MINUTE: '120000' });
+    await start('dispatcher', 'dispatcher/src/main.ts', {
+      SLACK_TOKEN: slack.token,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_MESSAGES_PER_MINUTE: '120000',
+    });
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    await until(async () => fetch(`${ingestUrl}/healthz`).then((r) => r.ok, () => false), 30_000, 'ingest');
+    await until(
+      async () =>
+        fetch(`${ingestUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      'ingest',
+    );
     const url = `${ingestUrl}/api/v1/webhook/generic`;
 
     say(`warm-up: ${WARMUP} alerts at 100/s`);
@@ -321,10 +378,20 @@ async function main(): Promise<void> {
     const cpu = async () => Promise.all(services.map((s) => cpuMs(s.child.pid!)));
     const peakRss: Record<string, number> = {};
     const sampler = setInterval(() => {
-      for (const s of services) void rssMb(s.child.pid!).then((mb) => (peakRss[s.name] = Math.max(peakRss[s.name] ?? 0, mb)), () => undefined);
+      for (const s of services)
+        void rssMb(s.child.pid!).then(
+          (mb) => (peakRss[s.name] = Math.max(peakRss[s.name] ?? 0, mb)),
+          () => undefined,
+        );
     }, 200);
     const t0 = Date.now();
-    const progress = setInterval(() => say(`${Math.round((Date.now() - t0) / 1000)} s: ${acceptedCount()} accepted, ${arrivals.paged()} paged in Slack; load ${loadavg()[0]!.toFixed(2)}`), 5000);
+    const progress = setInterval(
+      () =>
+        say(
+          `${Math.round((Date.now() - t0) / 1000)} s: ${acceptedCount()} accepted, ${arrivals.paged()} paged in Slack; load ${loadavg()[0]!.toFixed(2)}`,
+        ),
+      5000,
+    );
     say(`measuring: ${total} alerts at ${RATE}/s, one per request, up to ${CONNECTIONS} connections`);
     const cpu0 = await cpu();
     const natsCpu0 = await cpuMs(nats.process.pid!);
@@ -391,8 +458,16 @@ async function main(): Promise<void> {
       e2e_from_send_p99_ms: ms(percentile(fromSend, 99)),
       accept_p99_ms: ms(percentile(accepts, 99)),
       offered_per_sec: Math.round(((sentTimes.length - 1) * 1000) / Math.max(1, sendingMs)),
-      stages_ms: { sent_to_alert_stored: stats(split.decider), to_notification_stored: stats(split.escalator), to_slack: stats(split.dispatcher) },
-      cpu_ms_per_alert: Object.fromEntries<number>([...services.map((s, i): [string, number] => [s.name, perAlert(cpu1[i]! - cpu0[i]!)]), ['nats', perAlert(natsCpu1 - natsCpu0)], ['bench', perAlert((ownCpu.user + ownCpu.system) / 1000)]]),
+      stages_ms: {
+        sent_to_alert_stored: stats(split.decider),
+        to_notification_stored: stats(split.escalator),
+        to_slack: stats(split.dispatcher),
+      },
+      cpu_ms_per_alert: Object.fromEntries<number>([
+        ...services.map((s, i): [string, number] => [s.name, perAlert(cpu1[i]! - cpu0[i]!)]),
+        ['nats', perAlert(natsCpu1 - natsCpu0)],
+        ['bench', perAlert((ownCpu.user + ownCpu.system) / 1000)],
+      ]),
       machine_cpu_busy: Number((1 - (machine1.idle - machine0.idle) / Math.max(1, machine1.total - machine0.total)).toFixed(2)),
       rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
       failed_requests: load.failed,
@@ -404,7 +479,11 @@ async function main(): Promise<void> {
     };
     if (process.env.BENCH_DUMP) {
       // Per alert, for plotting: n, sent, accepted, AlertTriggered stored, NotificationRequested stored, Slack received (epoch ms).
-      const rows = Array.from({ length: total }, (_, i) => [i, sent[i], accepted[i], stages.triggered.get(i), stages.requested.get(i), arrivals.received[i]].map((v) => (v === undefined || Number.isNaN(v) ? '' : Math.round(v))).join(','));
+      const rows = Array.from({ length: total }, (_, i) =>
+        [i, sent[i], accepted[i], stages.triggered.get(i), stages.requested.get(i), arrivals.received[i]]
+          .map((v) => (v === undefined || Number.isNaN(v) ? '' : Math.round(v)))
+          .join(','),
+      );
       await writeFile(process.env.BENCH_DUMP, `n,sent,accepted,triggered,requested,received\n${rows.join('\n')}\n`);
     }
     process.stdout.write(`${JSON.stringify(result)}\n`);

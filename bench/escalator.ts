@@ -47,8 +47,18 @@ import getPort from 'get-port';
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  buildEvent, CONSUMERS, decodeEvent, encodeEvent, makeEvent, partitionOf, STREAMS, subjects,
-  type ConfigKind, type EventData, type EventType, type Severity,
+  buildEvent,
+  CONSUMERS,
+  decodeEvent,
+  encodeEvent,
+  makeEvent,
+  partitionOf,
+  STREAMS,
+  subjects,
+  type ConfigKind,
+  type EventData,
+  type EventType,
+  type Severity,
 } from '@oncall/contracts';
 import { connectNats, createLogger, ensureTopology, fileUserDirectory, onCallAt, registry, type DirectoryUser } from '@oncall/shared';
 import { startNatsServer } from '@oncall/infra';
@@ -107,20 +117,44 @@ function nocSchedule(overridesAround: number, overrideCount: number): Schedule {
   const overrides: Schedule['overrides'] = Array.from({ length: overrideCount }, (_, i) => {
     const start = overridesAround + Math.floor((rand() - 0.5) * 300 * 24) * H;
     const kind = i % 3 === 0 ? 'add' : 'replace';
-    return { kind, userId: 'sub', replaces: kind === 'replace' ? MEMBERS[i % MEMBERS.length]! : null, start: iso(start), end: iso(start + (2 + (i % 30)) * H) };
+    return {
+      kind,
+      userId: 'sub',
+      replaces: kind === 'replace' ? MEMBERS[i % MEMBERS.length]! : null,
+      start: iso(start),
+      end: iso(start + (2 + (i % 30)) * H),
+    };
   });
   return {
     scheduleId: 'noc',
     name: 'NOC primary',
     timeZone: 'America/New_York',
     rotations: [
-      { id: 'base', name: 'Weekly base', type: 'weekly', shiftLength: 1, start: '2025-01-06T09:00:00-05:00', members: MEMBERS, restrictions: [] },
       {
-        id: 'nights', name: 'Weeknights', type: 'daily', shiftLength: 1, start: '2025-01-06T20:00:00-05:00', members: ['night-1', 'night-2'],
+        id: 'base',
+        name: 'Weekly base',
+        type: 'weekly',
+        shiftLength: 1,
+        start: '2025-01-06T09:00:00-05:00',
+        members: MEMBERS,
+        restrictions: [],
+      },
+      {
+        id: 'nights',
+        name: 'Weeknights',
+        type: 'daily',
+        shiftLength: 1,
+        start: '2025-01-06T20:00:00-05:00',
+        members: ['night-1', 'night-2'],
         restrictions: [{ days: ['mon', 'tue', 'wed', 'thu'], from: '20:00', to: '08:00' }],
       },
       {
-        id: 'weekend', name: 'Weekend', type: 'weekly', shiftLength: 1, start: '2025-01-04T00:00:00-05:00', members: ['weekend-1', 'weekend-2'],
+        id: 'weekend',
+        name: 'Weekend',
+        type: 'weekly',
+        shiftLength: 1,
+        start: '2025-01-04T00:00:00-05:00',
+        members: ['weekend-1', 'weekend-2'],
         restrictions: [{ days: ['sat', 'sun'], from: '00:00', to: '00:00' }],
       },
     ],
@@ -151,8 +185,19 @@ function lookupBench(): { perSec: number; lookups: number } {
   return { perSec: n / seconds, lookups: n };
 }
 
-async function appendConfig<T extends EventType>(js: JetStreamClient, kind: ConfigKind, id: string, type: T, data: EventData<T>): Promise<void> {
-  const event = makeEvent(type, data, { id: randomUUID(), occurredAt: new Date().toISOString(), causationId: null, correlationId: `bench-${kind}-${id}` });
+async function appendConfig<T extends EventType>(
+  js: JetStreamClient,
+  kind: ConfigKind,
+  id: string,
+  type: T,
+  data: EventData<T>,
+): Promise<void> {
+  const event = makeEvent(type, data, {
+    id: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    causationId: null,
+    correlationId: `bench-${kind}-${id}`,
+  });
   await js.publish(subjects.config(kind, id), encodeEvent(event));
 }
 
@@ -160,41 +205,85 @@ async function seedConfig(js: JetStreamClient): Promise<void> {
   const now = Date.now();
   // Overrides around the run but not covering it (the live count of recipients stays one).
   await appendConfig(js, 'schedule', 'noc', 'ScheduleConfigured', nocSchedule(now + 200 * 86_400_000, 12));
-  await appendConfig(js, 'service', SERVICE, 'ServiceConfigured', { serviceId: SERVICE, name: 'Edge network', description: 'routers and links', integrationKeys: [] });
+  await appendConfig(js, 'service', SERVICE, 'ServiceConfigured', {
+    serviceId: SERVICE,
+    name: 'Edge network',
+    description: 'routers and links',
+    integrationKeys: [],
+  });
   await appendConfig(js, 'calendar', 'office', 'CalendarConfigured', {
-    calendarId: 'office', name: 'Office hours', timeZone: 'Europe/Berlin', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }], holidays: ['2026-12-25'],
+    calendarId: 'office',
+    name: 'Office hours',
+    timeZone: 'Europe/Berlin',
+    hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }],
+    holidays: ['2026-12-25'],
   });
   await appendConfig(js, 'policy', 'noc', 'EscalationPolicyConfigured', {
-    policyId: 'noc', name: 'NOC escalation', repeat: 0,
+    policyId: 'noc',
+    name: 'NOC escalation',
+    repeat: 0,
     steps: [
       { delaySeconds: DELAY_SECONDS, targets: [{ type: 'schedule', scheduleId: 'noc' }], untilAllAck: false },
-      { delaySeconds: 600, targets: [{ type: 'user', userId: 'carol' }, { type: 'slack', channel: '#noc' }], untilAllAck: false },
+      {
+        delaySeconds: 600,
+        targets: [
+          { type: 'user', userId: 'carol' },
+          { type: 'slack', channel: '#noc' },
+        ],
+        untilAllAck: false,
+      },
       { delaySeconds: 900, targets: [{ type: 'rotation', scheduleId: 'noc', rotationId: 'base' }], untilAllAck: false },
     ],
   });
   await appendConfig(js, 'policy', 'single', 'EscalationPolicyConfigured', {
-    policyId: 'single', name: 'Page dave once', repeat: 0, steps: [{ delaySeconds: 0, targets: [{ type: 'user', userId: 'dave' }], untilAllAck: false }],
+    policyId: 'single',
+    name: 'Page dave once',
+    repeat: 0,
+    steps: [{ delaySeconds: 0, targets: [{ type: 'user', userId: 'dave' }], untilAllAck: false }],
   });
   await appendConfig(js, 'policy', 'db', 'EscalationPolicyConfigured', {
-    policyId: 'db', name: 'DB team', repeat: 1, steps: [{ delaySeconds: 300, targets: [{ type: 'user', userId: 'carol' }], untilAllAck: true }],
+    policyId: 'db',
+    name: 'DB team',
+    repeat: 1,
+    steps: [{ delaySeconds: 300, targets: [{ type: 'user', userId: 'carol' }], untilAllAck: true }],
   });
   const rule = (name: string, when: string, actions: Partial<EventData<'RoutingConfigured'>['rules'][number]> = {}) => ({
-    name, when, policyId: null, templateId: null, severity: null, ticket: null, suppress: false, continue: false, ...actions,
+    name,
+    when,
+    policyId: null,
+    templateId: null,
+    severity: null,
+    ticket: null,
+    suppress: false,
+    continue: false,
+    ...actions,
   });
   await appendConfig(js, 'routing', SERVICE, 'RoutingConfigured', {
-    serviceId: SERVICE, escalationPolicyId: 'noc', templateId: null, ackTimeoutSeconds: 1800,
+    serviceId: SERVICE,
+    escalationPolicyId: 'noc',
+    templateId: null,
+    ackTimeoutSeconds: 1800,
     rules: [
       rule('staging-quiet', 'has(labels.env) && labels.env == "staging"', { suppress: true }),
       rule('db-team', 'has(labels.team) && labels.team == "db"', { policyId: 'db' }),
-      rule('gold-customers', 'has(labels.customer_tier) && labels.customer_tier in ["gold", "platinum"]', { severity: 'critical', continue: true }),
+      rule('gold-customers', 'has(labels.customer_tier) && labels.customer_tier in ["gold", "platinum"]', {
+        severity: 'critical',
+        continue: true,
+      }),
       rule('power', 'has(labels.alertname) && labels.alertname.matches("^(UPS|PDU|CRAC)")', { policyId: 'db' }),
       rule('bench-single', 'has(labels.bench) && labels.bench == "single"', { policyId: 'single' }),
       rule('after-hours', 'alert.severity == "critical" && !calendars.office', { continue: true }),
     ],
   });
   await appendConfig(js, 'maintenance', 'lab', 'MaintenanceWindowConfigured', {
-    windowId: 'lab', name: 'Lab rebuild', start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 86_400_000).toISOString(),
-    services: [SERVICE], labels: { site: 'lab1' }, when: null, mode: 'suppress',
+    windowId: 'lab',
+    name: 'Lab rebuild',
+    start: new Date(now - 3_600_000).toISOString(),
+    end: new Date(now + 86_400_000).toISOString(),
+    services: [SERVICE],
+    labels: { site: 'lab1' },
+    when: null,
+    mode: 'suppress',
   });
 }
 
@@ -206,12 +295,26 @@ function triggered(n: number, extraLabels: Record<string, string> = {}): { subje
   const am = stormAlert(n, runId);
   const alertId = randomUUID();
   const now = new Date().toISOString();
-  const event = buildEvent('AlertTriggered', {
-    alertId, serviceId: SERVICE, fingerprint: am.fingerprint,
-    source: 'alertmanager', summary: am.annotations.summary ?? '', details: am.annotations.description ?? '',
-    severity: SEVERITY[am.labels.severity ?? ''] ?? 'unknown', labels: { ...am.labels, ...extraLabels }, annotations: am.annotations,
-    links: [], custom: {}, startsAt: am.startsAt, generatorUrl: am.generatorURL, seenAt: now,
-  }, { id: randomUUID(), occurredAt: now, causationId: randomUUID(), correlationId: alertId });
+  const event = buildEvent(
+    'AlertTriggered',
+    {
+      alertId,
+      serviceId: SERVICE,
+      fingerprint: am.fingerprint,
+      source: 'alertmanager',
+      summary: am.annotations.summary ?? '',
+      details: am.annotations.description ?? '',
+      severity: SEVERITY[am.labels.severity ?? ''] ?? 'unknown',
+      labels: { ...am.labels, ...extraLabels },
+      annotations: am.annotations,
+      links: [],
+      custom: {},
+      startsAt: am.startsAt,
+      generatorUrl: am.generatorURL,
+      seenAt: now,
+    },
+    { id: randomUUID(), occurredAt: now, causationId: randomUUID(), correlationId: alertId },
+  );
   return { subject: subjects.alert(partitionOf(SERVICE, am.fingerprint, PARTITIONS), alertId), data: encodeEvent(event), alertId };
 }
 
@@ -264,7 +367,10 @@ async function machineBusySeconds(): Promise<number> {
  * CPU used over a phase, in % of one core, by this process (the escalator), nats-server, the
  * publisher, and everything else on the machine (`others`: other people's work skews the run).
  */
-async function cpuMeter(natsPid: number, publisherPid: number): Promise<() => Promise<{ self: number; nats: number; publisher: number; others: number }>> {
+async function cpuMeter(
+  natsPid: number,
+  publisherPid: number,
+): Promise<() => Promise<{ self: number; nats: number; publisher: number; others: number }>> {
   const t0 = performance.now();
   const self0 = process.cpuUsage();
   const nats0 = await cpuSeconds(natsPid);
@@ -273,10 +379,19 @@ async function cpuMeter(natsPid: number, publisherPid: number): Promise<() => Pr
   return async () => {
     const seconds = (performance.now() - t0) / 1000;
     const self = process.cpuUsage(self0);
-    const used = { self: (self.user + self.system) / 1e6, nats: (await cpuSeconds(natsPid)) - nats0, publisher: (await cpuSeconds(publisherPid)) - publisher0 };
+    const used = {
+      self: (self.user + self.system) / 1e6,
+      nats: (await cpuSeconds(natsPid)) - nats0,
+      publisher: (await cpuSeconds(publisherPid)) - publisher0,
+    };
     const machine = (await machineBusySeconds()) - machine0;
     const pct = (cpu: number) => Math.round((cpu / seconds) * 100);
-    return { self: pct(used.self), nats: pct(used.nats), publisher: pct(used.publisher), others: Math.max(0, pct(machine - used.self - used.nats - used.publisher)) };
+    return {
+      self: pct(used.self),
+      nats: pct(used.nats),
+      publisher: pct(used.publisher),
+      others: Math.max(0, pct(machine - used.self - used.nats - used.publisher)),
+    };
   };
 }
 
@@ -299,7 +414,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Cumulative bucket counts of a histogram of this process's registry (the escalator's metrics). */
 async function buckets(name: string): Promise<Map<number, number>> {
-  const values = ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{ metricName?: string; labels: Record<string, string | number | undefined>; value: number }>;
+  const values = ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{
+    metricName?: string;
+    labels: Record<string, string | number | undefined>;
+    value: number;
+  }>;
   const out = new Map<number, number>();
   for (const v of values) if (v.metricName === `${name}_bucket`) out.set(v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), v.value);
   return out;
@@ -327,7 +446,13 @@ class PublisherProcess {
 
   static async start(natsUrl: string): Promise<PublisherProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-      env: { ...process.env, BENCH_ESCALATOR_ROLE: 'publisher', BENCH_NATS_URL: natsUrl, BENCH_RUN_ID: runId, ONCALL_PARTITIONS: String(PARTITIONS) },
+      env: {
+        ...process.env,
+        BENCH_ESCALATOR_ROLE: 'publisher',
+        BENCH_NATS_URL: natsUrl,
+        BENCH_RUN_ID: runId,
+        ONCALL_PARTITIONS: String(PARTITIONS),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -423,9 +548,17 @@ async function readEscalations(nc: NatsConnection, through: number): Promise<Tim
     const e = decodeEvent(m.data, { trusted: true });
     const d = e.data as Record<string, unknown>;
     out.push({
-      alertId: String(d.alertId), type: e.type, occurredAt: Date.parse(e.occurredAt), storedAt: m.info.timestampNanos / 1e6, partition: Number(m.subject.split('.')[1]),
-      reason: d.reason as string | undefined, policyId: d.policyId as string | undefined, step: d.step as number | undefined,
-      nextAt: d.nextAt as string | null | undefined, kind: d.kind as string | undefined, notificationId: d.notificationId as string | undefined,
+      alertId: String(d.alertId),
+      type: e.type,
+      occurredAt: Date.parse(e.occurredAt),
+      storedAt: m.info.timestampNanos / 1e6,
+      partition: Number(m.subject.split('.')[1]),
+      reason: d.reason as string | undefined,
+      policyId: d.policyId as string | undefined,
+      step: d.step as number | undefined,
+      nextAt: d.nextAt as string | null | undefined,
+      kind: d.kind as string | undefined,
+      notificationId: d.notificationId as string | undefined,
     });
     if (m.seq >= through) break;
   }
@@ -455,7 +588,13 @@ async function main(): Promise<void> {
     await seedConfig(js);
     const escalatorNc = await connectNats(nats.url, 'escalator', log);
     conns.push(escalatorNc);
-    escalator = await startEscalator({ nc: escalatorNc, partitions: PARTITIONS, users: fileUserDirectory(USERS), log, owner: 'bench-escalator' });
+    escalator = await startEscalator({
+      nc: escalatorNc,
+      partitions: PARTITIONS,
+      users: fileUserDirectory(USERS),
+      log,
+      owner: 'bench-escalator',
+    });
     publisher = await PublisherProcess.start(nats.url);
 
     say(`warm-up: ${WARMUP} alerts to a one-step policy`);
@@ -472,23 +611,30 @@ async function main(): Promise<void> {
     const { seconds: publishSeconds } = await publisher.run({ from: 0, count: TIMERS, labels: {}, rate: 0 });
     say(`published at ${Math.round(TIMERS / publishSeconds)}/s; waiting for the escalator`);
     let progress = performance.now();
-    await until(async () => {
-      const left = await unacked(jsm);
-      if (performance.now() - progress > 2000) {
-        progress = performance.now();
-        say(`  ${left} alerts not answered yet`);
-      }
-      return left === 0;
-    }, 600_000, 'the escalator to answer every alert');
+    await until(
+      async () => {
+        const left = await unacked(jsm);
+        if (performance.now() - progress > 2000) {
+          progress = performance.now();
+          say(`  ${left} alerts not answered yet`);
+        }
+        return left === 0;
+      },
+      600_000,
+      'the escalator to answer every alert',
+    );
     const answeredMs = performance.now() - t0;
     const created1 = Date.now();
     const createdCpu = await createCpu();
     const heapAfterCreate = process.memoryUsage().heapUsed / 2 ** 20;
     await createProfile();
     const alertsPerSec = TIMERS / (answeredMs / 1000);
-    say(`answered ${Math.round(alertsPerSec)} alerts/s (${(answeredMs / 1000).toFixed(1)} s); cpu escalator ${createdCpu.self}%, nats-server ${createdCpu.nats}%, publisher ${createdCpu.publisher}%, other processes ${createdCpu.others}%`);
+    say(
+      `answered ${Math.round(alertsPerSec)} alerts/s (${(answeredMs / 1000).toFixed(1)} s); cpu escalator ${createdCpu.self}%, nats-server ${createdCpu.nats}%, publisher ${createdCpu.publisher}%, other processes ${createdCpu.others}%`,
+    );
     const firstFire = created0 + DELAY_SECONDS * 1000;
-    if (created1 > firstFire) say(`note: creating took longer than the first step's delay; timers fired while alerts were still being created`);
+    if (created1 > firstFire)
+      say(`note: creating took longer than the first step's delay; timers fired while alerts were still being created`);
 
     // Each alert: routed, step 0, one page; its timer: step 1 and two pages (three events each time).
     const target = base + TIMERS * 6;
@@ -509,20 +655,29 @@ async function main(): Promise<void> {
     const appendBefore = await buckets('oncall_escalator_append_seconds');
     const fireProfile = await profilePhase('fire');
     progress = performance.now();
-    await until(async () => {
-      const seq = await lastSeq(jsm, STREAMS.escalations);
-      if (performance.now() - progress > 2000) {
-        progress = performance.now();
-        say(`  ${seq - base - TIMERS * 3} of ${TIMERS * 3} timer decisions stored`);
-      }
-      return seq >= target + storm * 3;
-    }, (created1 - created0) + 600_000, 'the timers', 200);
+    await until(
+      async () => {
+        const seq = await lastSeq(jsm, STREAMS.escalations);
+        if (performance.now() - progress > 2000) {
+          progress = performance.now();
+          say(`  ${seq - base - TIMERS * 3} of ${TIMERS * 3} timer decisions stored`);
+        }
+        return seq >= target + storm * 3;
+      },
+      created1 - created0 + 600_000,
+      'the timers',
+      200,
+    );
     const firedCpu = await fireCpu();
     const firedElu = performance.eventLoopUtilization(fireElu).utilization;
     const appendAfter = await buckets('oncall_escalator_append_seconds');
     await fireProfile();
     await stormDone;
-    await until(async () => (await lastSeq(jsm, STREAMS.escalations)) >= target + storm * 3 && (await unacked(jsm)) === 0, 120_000, 'the storm alerts');
+    await until(
+      async () => (await lastSeq(jsm, STREAMS.escalations)) >= target + storm * 3 && (await unacked(jsm)) === 0,
+      120_000,
+      'the storm alerts',
+    );
     loopDelay.disable();
     clearInterval(sampler);
     await escalator.stop();
@@ -552,7 +707,8 @@ async function main(): Promise<void> {
         pagesOnCreate++;
       }
     }
-    if (nextAt.size !== TIMERS || pagesOnCreate !== TIMERS) throw new Error(`expected ${TIMERS} escalations with one page each, found ${nextAt.size} with ${pagesOnCreate} pages`);
+    if (nextAt.size !== TIMERS || pagesOnCreate !== TIMERS)
+      throw new Error(`expected ${TIMERS} escalations with one page each, found ${nextAt.size} with ${pagesOnCreate} pages`);
     if (timeouts !== TIMERS) throw new Error(`expected ${TIMERS} timeouts, found ${timeouts}`);
     const ids = new Set(events.filter((e) => e.type === 'NotificationRequested').map((e) => e.notificationId));
     const notices = events.filter((e) => e.type === 'NotificationRequested').length;
@@ -563,12 +719,17 @@ async function main(): Promise<void> {
     // How the lag developed while the timers fired: p50/p99 per 5 s of due times.
     byDue.sort((a, b) => a[0] - b[0]);
     const first = byDue[0]?.[0] ?? 0;
-    for (let from = 0; from < byDue.length; ) {
+    for (let from = 0; from < byDue.length;) {
       const window = Math.floor((byDue[from]![0] - first) / 5000);
       let to = from;
       while (to < byDue.length && Math.floor((byDue[to]![0] - first) / 5000) === window) to++;
-      const slice = byDue.slice(from, to).map(([, l]) => l).sort((a, b) => a - b);
-      say(`  due +${window * 5}s: ${slice.length} timers, lag p50 ${Math.round(percentile(slice, 50))} ms, p99 ${Math.round(percentile(slice, 99))} ms`);
+      const slice = byDue
+        .slice(from, to)
+        .map(([, l]) => l)
+        .sort((a, b) => a - b);
+      say(
+        `  due +${window * 5}s: ${slice.length} timers, lag p50 ${Math.round(percentile(slice, 50))} ms, p99 ${Math.round(percentile(slice, 99))} ms`,
+      );
       from = to;
     }
 

@@ -32,7 +32,9 @@ const repeatHeavy = (n: number) =>
     return Array.from({ length: ALERTS_PER_REQUEST }, (_, j) => stormAlert(group * ALERTS_PER_REQUEST + j, runId));
   });
 const allNew = (n: number, offset: number) =>
-  Array.from({ length: n }, (_, i) => Array.from({ length: ALERTS_PER_REQUEST }, (_, j) => stormAlert(offset + i * ALERTS_PER_REQUEST + j, runId)));
+  Array.from({ length: n }, (_, i) =>
+    Array.from({ length: ALERTS_PER_REQUEST }, (_, j) => stormAlert(offset + i * ALERTS_PER_REQUEST + j, runId)),
+  );
 
 async function startAlertmanager(dir: string): Promise<{ url: string; child: ChildProcess } | undefined> {
   const binary = '/usr/bin/prometheus-alertmanager';
@@ -43,16 +45,28 @@ async function startAlertmanager(dir: string): Promise<{ url: string; child: Chi
   }
   const port = await getPort();
   await writeFile(join(dir, 'am.yml'), 'route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n');
-  const child = spawn(binary, [
-    `--config.file=${join(dir, 'am.yml')}`,
-    `--storage.path=${join(dir, 'am')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--cluster.listen-address=',
-    `--web.external-url=http://127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: 'ignore' });
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, 'am.yml')}`,
+      `--storage.path=${join(dir, 'am')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      `--web.external-url=http://127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
   const url = `http://127.0.0.1:${port}`;
-  await until(async () => fetch(`${url}/-/ready`).then((r) => r.ok, () => false), 15_000, 'alertmanager');
+  await until(
+    async () =>
+      fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    15_000,
+    'alertmanager',
+  );
   return { url, child };
 }
 
@@ -68,7 +82,10 @@ async function main(): Promise<void> {
     await migrate(databaseUrl, 'oncall');
     const nc = await connectNats(nats.url, 'bench', log);
     await ensureTopology(nc, { partitions: PARTITIONS, replicas: 1 }, log);
-    await applyConfig(nc, parseConfigFile(`services:\n  - id: storm\n    name: Storm\n    integrationKeys:\n      - { name: am, key: ${KEY} }\n`, 'bench.yaml'));
+    await applyConfig(
+      nc,
+      parseConfigFile(`services:\n  - id: storm\n    name: Storm\n    integrationKeys:\n      - { name: am, key: ${KEY} }\n`, 'bench.yaml'),
+    );
 
     const ingestPort = await getPort();
     const env = { NATS_URL: nats.url, DATABASE_URL: databaseUrl, ONCALL_PARTITIONS: String(PARTITIONS), INGEST_RATE_LIMIT_PER_SECOND: '0' };
@@ -92,11 +109,22 @@ async function main(): Promise<void> {
         bench: async () => [process.pid],
       });
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    await until(async () => fetch(`${ingestUrl}/healthz`).then((r) => r.ok, () => false), 30_000, 'ingest');
+    await until(
+      async () =>
+        fetch(`${ingestUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      'ingest',
+    );
 
     let peakRss = 0;
     const sampler = setInterval(() => {
-      void rssMb(ingest.pid!).then((mb) => (peakRss = Math.max(peakRss, mb)), () => undefined);
+      void rssMb(ingest.pid!).then(
+        (mb) => (peakRss = Math.max(peakRss, mb)),
+        () => undefined,
+      );
     }, 100);
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
@@ -108,7 +136,13 @@ async function main(): Promise<void> {
     };
 
     say('warm-up');
-    await runLoad({ url: webhookUrl, bodies: repeatHeavy(200).map((a, i) => webhookBody(a, 'warm', i)), connections: CONNECTIONS, headers, onAnswer: record });
+    await runLoad({
+      url: webhookUrl,
+      bodies: repeatHeavy(200).map((a, i) => webhookBody(a, 'warm', i)),
+      connections: CONNECTIONS,
+      headers,
+      onAnswer: record,
+    });
 
     const am = await startAlertmanager(dir);
     let amRate: number | null = null;
@@ -116,8 +150,18 @@ async function main(): Promise<void> {
       children.push(am.child);
       say('alertmanager: repeat-heavy storm');
       const amBodies = repeatHeavy(REQUESTS).map((a) => alertmanagerApiBody(a));
-      await runLoad({ url: `${am.url}/api/v2/alerts`, bodies: amBodies.slice(0, 200), connections: CONNECTIONS, headers: { 'content-type': 'application/json' } });
-      const r = await runLoad({ url: `${am.url}/api/v2/alerts`, bodies: amBodies, connections: CONNECTIONS, headers: { 'content-type': 'application/json' } });
+      await runLoad({
+        url: `${am.url}/api/v2/alerts`,
+        bodies: amBodies.slice(0, 200),
+        connections: CONNECTIONS,
+        headers: { 'content-type': 'application/json' },
+      });
+      const r = await runLoad({
+        url: `${am.url}/api/v2/alerts`,
+        bodies: amBodies,
+        connections: CONNECTIONS,
+        headers: { 'content-type': 'application/json' },
+      });
       amRate = (r.ok * ALERTS_PER_REQUEST) / r.seconds;
       say(`alertmanager: ${Math.round(amRate)} alerts/s (${r.failed} failed)`);
       await stopProcess(am.child);
@@ -137,12 +181,24 @@ async function main(): Promise<void> {
     // its rate is measured from its first new event to its last, with the projector running.
     say('oncall: all-new storm into the intake, decider stopped');
     const jsm = await jetstreamManager(nc);
-    await until(async () => (await jsm.consumers.list(STREAMS.intake).next()).every((c) => c.num_pending === 0 && c.num_ack_pending === 0), 120_000, 'the decider to drain');
+    await until(
+      async () => (await jsm.consumers.list(STREAMS.intake).next()).every((c) => c.num_pending === 0 && c.num_ack_pending === 0),
+      120_000,
+      'the decider to drain',
+    );
     await stopProcess(decider);
     const alertsBefore = (await jsm.streams.info(STREAMS.alerts)).state.messages;
     const target = alertsBefore + NEW_REQUESTS * ALERTS_PER_REQUEST;
-    const fresh = await runLoad({ url: webhookUrl, bodies: allNew(NEW_REQUESTS, 10_000_000).map((a, i) => webhookBody(a, 'new', i)), connections: CONNECTIONS, headers, onAnswer: record });
-    say(`oncall: all-new accepted at ${Math.round((fresh.ok * ALERTS_PER_REQUEST) / fresh.seconds)} alerts/s; starting the decider on the backlog`);
+    const fresh = await runLoad({
+      url: webhookUrl,
+      bodies: allNew(NEW_REQUESTS, 10_000_000).map((a, i) => webhookBody(a, 'new', i)),
+      connections: CONNECTIONS,
+      headers,
+      onAnswer: record,
+    });
+    say(
+      `oncall: all-new accepted at ${Math.round((fresh.ok * ALERTS_PER_REQUEST) / fresh.seconds)} alerts/s; starting the decider on the backlog`,
+    );
     decider = spawnService('ingest/src/decider-main.ts', deciderEnv, errors);
     children.push(decider);
     const decideCpu = await meter();

@@ -89,8 +89,11 @@ export async function postgresPids(dataDir: string): Promise<number[]> {
  * CPU used by each process of the benchmark between `start()` and `stop()`, in µs per event:
  * on a shared machine wall-clock rates move with other people's load, CPU per event much less.
  */
-export async function cpuMeter(parts: Record<string, () => Promise<number[]>>): Promise<{ stop: (events: number) => Promise<Record<string, number>> }> {
-  const read = async () => Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, pids]) => [k, await cpuSeconds(await pids())] as const)));
+export async function cpuMeter(
+  parts: Record<string, () => Promise<number[]>>,
+): Promise<{ stop: (events: number) => Promise<Record<string, number>> }> {
+  const read = async () =>
+    Object.fromEntries(await Promise.all(Object.entries(parts).map(async ([k, pids]) => [k, await cpuSeconds(await pids())] as const)));
   const before = await read();
   return {
     stop: async (events) => {

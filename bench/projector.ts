@@ -103,8 +103,14 @@ export class AlertLog {
   private n = 0;
   /** Events generated per type; the storm has no snoozes, manual escalations or reopens (weight 0). */
   readonly mix: Mix = {
-    AlertTriggered: 0, AlertUpdated: 0, AlertRepeated: 0, AlertAcknowledged: 0, AlertResolved: 0,
-    AlertSnoozed: 0, AlertEscalated: 0, AlertUnacknowledged: 0,
+    AlertTriggered: 0,
+    AlertUpdated: 0,
+    AlertRepeated: 0,
+    AlertAcknowledged: 0,
+    AlertResolved: 0,
+    AlertSnoozed: 0,
+    AlertEscalated: 0,
+    AlertUnacknowledged: 0,
   };
 
   next(): { subject: string; data: Uint8Array } {
@@ -135,11 +141,22 @@ export class AlertLog {
         return this.emit(a, 'AlertRepeated', now, { ...ref(a), repeatCount: a.repeatCount, seenAt: now, ...extras(a, now) });
       }
       a.version++;
-      return this.emit(a, 'AlertUpdated', now, { ...ref(a), ...content(a, this.runId), changed: ['summary', 'annotations'], repeatCount: a.repeatCount, seenAt: now });
+      return this.emit(a, 'AlertUpdated', now, {
+        ...ref(a),
+        ...content(a, this.runId),
+        changed: ['summary', 'annotations'],
+        repeatCount: a.repeatCount,
+        seenAt: now,
+      });
     }
     a.acked = true;
     const byUser = this.rand() < 0.5;
-    return this.emit(a, 'AlertAcknowledged', now, { ...ref(a), by: byUser ? 'user' : 'source', userId: byUser ? `user-${a.n % 17}` : null, note: byUser ? 'looking' : '' });
+    return this.emit(a, 'AlertAcknowledged', now, {
+      ...ref(a),
+      by: byUser ? 'user' : 'source',
+      userId: byUser ? `user-${a.n % 17}` : null,
+      note: byUser ? 'looking' : '',
+    });
   }
 
   private trigger(now: string): { subject: string; data: Uint8Array } {
@@ -156,7 +173,14 @@ export class AlertLog {
       const fingerprint = stormAlert(n, this.runId).fingerprint;
       base = { serviceId, fingerprint, partition: partitionOf(serviceId, fingerprint, PARTITIONS), n };
     }
-    const a: OpenAlert = { ...base, alertId: randomUUID(), source: base.n % 5 === 0 ? 'grafana' : 'alertmanager', repeatCount: 0, acked: false, version: 0 };
+    const a: OpenAlert = {
+      ...base,
+      alertId: randomUUID(),
+      source: base.n % 5 === 0 ? 'grafana' : 'alertmanager',
+      repeatCount: 0,
+      acked: false,
+      version: 0,
+    };
     this.open.push(a);
     const am = stormAlert(a.n, this.runId);
     return this.emit(a, 'AlertTriggered', now, {
@@ -169,7 +193,12 @@ export class AlertLog {
     });
   }
 
-  private emit<T extends AlertEvent['type']>(a: OpenAlert, type: T, occurredAt: string, data: EventData<T>): { subject: string; data: Uint8Array } {
+  private emit<T extends AlertEvent['type']>(
+    a: OpenAlert,
+    type: T,
+    occurredAt: string,
+    data: EventData<T>,
+  ): { subject: string; data: Uint8Array } {
     this.mix[type]++;
     const event = buildEvent(type, data, { id: randomUUID(), occurredAt, causationId: randomUUID(), correlationId: a.alertId });
     return { subject: subjects.alert(a.partition, a.alertId), data: encodeEvent(event) };
@@ -186,11 +215,17 @@ function extras(a: OpenAlert, now: string): Pick<EventData<'AlertTriggered'>, 'l
       { href: `https://grafana.example.net/d/net-${a.n % 40}?from=${now}`, text: 'Dashboard' },
       { href: `https://grafana.example.net/d/net-${a.n % 40}?viewPanel=${a.n % 7}`, text: 'Panel' },
     ],
-    custom: { values: { A: (a.n % 1000) / 10 + a.repeatCount, B: a.repeatCount }, valueString: `[ var='A' labels={} value=${a.n % 1000} ]` },
+    custom: {
+      values: { A: (a.n % 1000) / 10 + a.repeatCount, B: a.repeatCount },
+      valueString: `[ var='A' labels={} value=${a.n % 1000} ]`,
+    },
   };
 }
 
-function content(a: OpenAlert, runId: string): Omit<EventData<'AlertUpdated'>, 'alertId' | 'serviceId' | 'fingerprint' | 'changed' | 'repeatCount' | 'seenAt'> {
+function content(
+  a: OpenAlert,
+  runId: string,
+): Omit<EventData<'AlertUpdated'>, 'alertId' | 'serviceId' | 'fingerprint' | 'changed' | 'repeatCount' | 'seenAt'> {
   const am = stormAlert(a.n, runId);
   const annotations = a.version === 0 ? am.annotations : { ...am.annotations, summary: `${am.annotations.summary} (still, ${a.version})` };
   return {
@@ -216,18 +251,21 @@ export class Publisher {
     while (this.inflight >= WINDOW) await new Promise<void>((r) => this.waiters.push(r));
     if (this.failure) throw this.failure;
     this.inflight++;
-    this.js.publish(subject, data, { timeout: 30_000 }).then(
-      (ack) => {
-        if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
-        onAck?.(ack.seq);
-      },
-      (err: unknown) => {
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
-      },
-    ).finally(() => {
-      this.inflight--;
-      this.waiters.shift()?.();
-    });
+    this.js
+      .publish(subject, data, { timeout: 30_000 })
+      .then(
+        (ack) => {
+          if (ack.seq > this.lastSeq) this.lastSeq = ack.seq;
+          onAck?.(ack.seq);
+        },
+        (err: unknown) => {
+          this.failure ??= err instanceof Error ? err : new Error(String(err));
+        },
+      )
+      .finally(() => {
+        this.inflight--;
+        this.waiters.shift()?.();
+      });
   }
 
   async drain(): Promise<number> {
@@ -266,14 +304,16 @@ class AppliedWatch {
     this.applied = seq;
     if (this.samples.length) {
       const still = [];
-      for (const s of this.samples) if (s.seq <= seq) this.lagsMs.push(Math.max(0, at - s.ackedAt));
-      else still.push(s);
+      for (const s of this.samples)
+        if (s.seq <= seq) this.lagsMs.push(Math.max(0, at - s.ackedAt));
+        else still.push(s);
       this.samples = still;
     }
     if (this.waits.length) {
       const still = [];
-      for (const w of this.waits) if (w.seq <= seq) w.resolve();
-      else still.push(w);
+      for (const w of this.waits)
+        if (w.seq <= seq) w.resolve();
+        else still.push(w);
       this.waits = still;
     }
   }
@@ -386,7 +426,9 @@ async function main(): Promise<void> {
     const stormCpuUs = await stormCpu.stop(STORM_EVENTS);
     storm.length = 0;
     const eventsPerSec = STORM_EVENTS / stormSeconds;
-    say(`storm: published in ${(published / 1000).toFixed(1)} s, applied ${STORM_EVENTS} events in ${stormSeconds.toFixed(1)} s: ${Math.round(eventsPerSec)} events/s`);
+    say(
+      `storm: published in ${(published / 1000).toFixed(1)} s, applied ${STORM_EVENTS} events in ${stormSeconds.toFixed(1)} s: ${Math.round(eventsPerSec)} events/s`,
+    );
 
     say(`paced: ${PACED_RATE} events/s for ${PACED_SECONDS} s`);
     const pacedEvents = Math.round(PACED_RATE * PACED_SECONDS);
@@ -402,7 +444,9 @@ async function main(): Promise<void> {
     const pacedSeconds = (performance.now() - p0) / 1000;
     await watch.until(await pub.drain());
     const lags = watch.lagsMs;
-    say(`paced: ${Math.round(pacedEvents / pacedSeconds)} events/s offered; lag p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms over ${lags.length} samples`);
+    say(
+      `paced: ${Math.round(pacedEvents / pacedSeconds)} events/s offered; lag p50 ${percentile(lags, 50).toFixed(1)} ms, p99 ${percentile(lags, 99).toFixed(1)} ms over ${lags.length} samples`,
+    );
 
     // The live projector is done: stop it so the log top-up and the replay have the machine.
     await stopProcess(child);
@@ -456,8 +500,11 @@ async function main(): Promise<void> {
     );
     await check.end();
     const timelineRows = Number(rows.rows[0]?.timeline);
-    if (replayed !== total || timelineRows !== total) throw new Error(`replay applied ${replayed} events, ${timelineRows} timeline rows, of ${total}`);
-    say(`replay: ${replayed} events in ${replaySeconds.toFixed(1)} s (${Math.round(replayed / replaySeconds)} events/s; loaded in ${loadSeconds.toFixed(1)} s, indexes built and analyzed in ${indexSeconds.toFixed(1)} s), ${rows.rows[0]?.alerts} alerts`);
+    if (replayed !== total || timelineRows !== total)
+      throw new Error(`replay applied ${replayed} events, ${timelineRows} timeline rows, of ${total}`);
+    say(
+      `replay: ${replayed} events in ${replaySeconds.toFixed(1)} s (${Math.round(replayed / replaySeconds)} events/s; loaded in ${loadSeconds.toFixed(1)} s, indexes built and analyzed in ${indexSeconds.toFixed(1)} s), ${rows.rows[0]?.alerts} alerts`,
+    );
     await nc.close();
 
     const result = {

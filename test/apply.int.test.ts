@@ -61,7 +61,11 @@ const USERS = join(ROOT, 'examples/users.yaml');
 
 /** `oncall apply …` as a user runs it; resolves with the exit code and what it printed. */
 function oncall(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/oncall.js', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/oncall.js', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -108,7 +112,13 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     ]);
     expect(state.policies.get('noc-default')?.steps.map((s) => [s.delaySeconds, s.targets])).toStrictEqual([
       [300, [{ type: 'schedule', scheduleId: 'noc' }]],
-      [600, [{ type: 'user', userId: 'carol' }, { type: 'slack', channel: '#noc' }]],
+      [
+        600,
+        [
+          { type: 'user', userId: 'carol' },
+          { type: 'slack', channel: '#noc' },
+        ],
+      ],
     ]);
     expect(state.templates.get('default')).toMatchObject({ version: 1, createdBy: 'test' });
 
@@ -117,7 +127,10 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
   });
 
   it('a changed template appends version 2, and only that', async () => {
-    const text = (await readFile(EXAMPLE, 'utf8')).replace('voice: "{{ alert.severity }} alert for', 'voice: "Attention. {{ alert.severity }} alert for');
+    const text = (await readFile(EXAMPLE, 'utf8')).replace(
+      'voice: "{{ alert.severity }} alert for',
+      'voice: "Attention. {{ alert.severity }} alert for',
+    );
     const applied = await applyConfig(nc, parseConfigFile(text, 'changed.yaml'), { createdBy: 'test' });
     expect(applied).toMatchObject([{ type: 'TemplateVersionPublished', data: { templateId: 'default', version: 2 } }]);
     expect(await streamLastSeq(nc, STREAMS.config)).toBe(9);
@@ -125,7 +138,10 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
   });
 
   it('a template pruned and listed again continues its version numbers from the log', async () => {
-    const withoutTemplate = parseConfigFile((await readFile(EXAMPLE, 'utf8')).replace(/\ntemplates:[\s\S]*$/, '\n').replace(/\n {6}template: default/, ''), 'no-template.yaml');
+    const withoutTemplate = parseConfigFile(
+      (await readFile(EXAMPLE, 'utf8')).replace(/\ntemplates:[\s\S]*$/, '\n').replace(/\n {6}template: default/, ''),
+      'no-template.yaml',
+    );
     expect(await applyConfig(nc, withoutTemplate, { prune: true })).toStrictEqual([
       { type: 'RoutingConfigured', data: expect.objectContaining({ serviceId: 'demo', templateId: null }) as unknown },
       { type: 'TemplateRemoved', data: { templateId: 'default' } },
@@ -146,7 +162,12 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     expect(first.stdout).toContain('RoutingConfigured config.routing.core-network\n');
     expect(first.stdout).toContain('MaintenanceWindowConfigured config.maintenance.fra1-power-work\n');
     const state = (await loadConfig(nc)).state;
-    expect(state.maintenance.get('fra1-power-work')).toMatchObject({ start: '2026-03-10T22:00:00+01:00', end: '2026-03-11T04:00:00+01:00', labels: { site: 'fra1' }, mode: 'suppress' });
+    expect(state.maintenance.get('fra1-power-work')).toMatchObject({
+      start: '2026-03-10T22:00:00+01:00',
+      end: '2026-03-11T04:00:00+01:00',
+      labels: { site: 'fra1' },
+      mode: 'suppress',
+    });
     expect(state.templates.get('noc')?.createdBy).not.toBe('');
 
     const second = await oncall(['apply', '-f', 'examples/isp-noc.yaml', '--users', 'examples/users.yaml'], env);
@@ -154,7 +175,11 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
   });
 
   it('without --users the CLI applies but warns that users were not checked', async () => {
-    const result = await oncall(['apply', '-f', 'examples/isp-noc.yaml'], { NATS_URL: nats.url, ONCALL_PARTITIONS: '4', USER_SERVICE_URL: '' });
+    const result = await oncall(['apply', '-f', 'examples/isp-noc.yaml'], {
+      NATS_URL: nats.url,
+      ONCALL_PARTITIONS: '4',
+      USER_SERVICE_URL: '',
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('warning: examples/isp-noc.yaml: users not checked: no user source given (oncall apply --users <file>)\n');
   });
@@ -162,7 +187,10 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
   it('a bad file (invalid CEL, unknown user, bad zone) appends nothing and prints every error', async () => {
     const bad = join(dir, 'bad.yaml');
     const text = (await readFile(EXAMPLE, 'utf8'))
-      .replace('when: alert.severity == "critical" && !calendars.office_hours', 'when: alert.severity == "critical" && && !calendars.office_hours')
+      .replace(
+        'when: alert.severity == "critical" && !calendars.office_hours',
+        'when: alert.severity == "critical" && && !calendars.office_hours',
+      )
       .replace('members: [alice, bob]', 'members: [alice, mallory]')
       .replace('    timeZone: Europe/Berlin\n    hours:', '    timeZone: Europe/Berln\n    hours:');
     await writeFile(bad, text);

@@ -119,6 +119,9 @@ describe('decider: single writer per partition, state rebuilt from the log', () 
     expect(await settled()).toBe(true);
     await decider.stop();
     watch.stop();
-    expect(watch.seen.map((e) => `${e.type}:${e.data.fingerprint}`)).toEqual([`AlertTriggered:${open}`, `AlertTriggered:${fingerprintIn(0, 'after')}`]);
+    expect(watch.seen.map((e) => `${e.type}:${e.data.fingerprint}`)).toEqual([
+      `AlertTriggered:${open}`,
+      `AlertTriggered:${fingerprintIn(0, 'after')}`,
+    ]);
   });
 });

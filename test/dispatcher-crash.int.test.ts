@@ -39,7 +39,6 @@ async function spawnDispatcher(p: TestPipeline, slack: SlackFake): Promise<Child
   return child;
 }
 
-
 describe('dispatcher killed mid-send', () => {
   let p: TestPipeline;
   let slack: SlackFake;
@@ -51,12 +50,27 @@ describe('dispatcher killed mid-send', () => {
   beforeAll(async () => {
     [p, slack] = await Promise.all([startTestPipeline({ partitions: 1 }), startSlackFake()]);
     await appendConfig(p.admin, 'policy', 'noc', 'EscalationPolicyConfigured', {
-      policyId: 'noc', name: 'NOC', repeat: 0, steps: [{ delaySeconds: 600, targets: [{ type: 'slack', channel: 'C0NOC' }], untilAllAck: false }],
+      policyId: 'noc',
+      name: 'NOC',
+      repeat: 0,
+      steps: [{ delaySeconds: 600, targets: [{ type: 'slack', channel: 'C0NOC' }], untilAllAck: false }],
     });
-    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', { serviceId: 'checkout', escalationPolicyId: 'noc', templateId: null, ackTimeoutSeconds: null, rules: [] });
+    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', {
+      serviceId: 'checkout',
+      escalationPolicyId: 'noc',
+      templateId: null,
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
     escalations = await followStream(p.admin, STREAMS.escalations);
     deliveries = await followStream(p.admin, STREAMS.deliveries);
-    escalator = await startEscalator({ nc: await p.nats.connect('escalator'), partitions: p.partitions, users: fileUserDirectory([]), log: testLog, owner: 'test' });
+    escalator = await startEscalator({
+      nc: await p.nats.connect('escalator'),
+      partitions: p.partitions,
+      users: fileUserDirectory([]),
+      log: testLog,
+      owner: 'test',
+    });
   });
 
   afterAll(async () => {
@@ -67,12 +81,18 @@ describe('dispatcher killed mid-send', () => {
   });
 
   const page = async (summary: string) => {
-    expect((await p.post('/api/v1/webhook/generic', JSON.stringify({ summary, severity: 'critical', dedup_key: summary }))).status).toBe(202);
+    expect((await p.post('/api/v1/webhook/generic', JSON.stringify({ summary, severity: 'critical', dedup_key: summary }))).status).toBe(
+      202,
+    );
   };
   const callsFor = (summary: string) => slack.calls.items.filter((c) => String(c.args.text).includes(summary)).length;
   const deliveredFor = (summary: string, events: DomainEvent[]) => {
-    const ids = new Set(escalations.events.filter((e) => e.type === 'NotificationRequested' && e.data.alert.summary === summary).map((e) => (e as EventOf<'NotificationRequested'>).data.notificationId));
-    return events.filter((e) => e.type === 'NotificationDelivered' && ids.has((e).data.notificationId)).length;
+    const ids = new Set(
+      escalations.events
+        .filter((e) => e.type === 'NotificationRequested' && e.data.alert.summary === summary)
+        .map((e) => (e as EventOf<'NotificationRequested'>).data.notificationId),
+    );
+    return events.filter((e) => e.type === 'NotificationDelivered' && ids.has(e.data.notificationId)).length;
   };
 
   it('each notification is delivered once; the one cut mid-send is sent again after restart', async () => {

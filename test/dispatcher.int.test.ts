@@ -14,7 +14,16 @@ import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { testLog } from './harness.js';
 
 const USERS = fileUserDirectory([
-  { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'Europe/Berlin', contacts: [{ channel: 'email', address: 'alice@example.com' }, { channel: 'slack', address: 'U0ALICE' }] },
+  {
+    id: 'alice',
+    name: 'Alice',
+    email: 'alice@example.com',
+    timezone: 'Europe/Berlin',
+    contacts: [
+      { channel: 'email', address: 'alice@example.com' },
+      { channel: 'slack', address: 'U0ALICE' },
+    ],
+  },
 ]);
 
 type Delivered = EventOf<'NotificationDelivered'>;
@@ -29,7 +38,8 @@ async function ackedThrough(p: TestPipeline, seq: number): Promise<void> {
   }
   throw new Error(`dispatcher never acked through ${seq}`);
 }
-const generic = (summary: string, key: string, labels: Record<string, string> = {}) => JSON.stringify({ summary, severity: 'critical', dedup_key: key, labels });
+const generic = (summary: string, key: string, labels: Record<string, string> = {}) =>
+  JSON.stringify({ summary, severity: 'critical', dedup_key: key, labels });
 
 describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', () => {
   let p: TestPipeline;
@@ -42,17 +52,45 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
   beforeAll(async () => {
     [p, slack, smtp] = await Promise.all([startTestPipeline({ partitions: 2 }), startSlackFake(), startSmtpFake()]);
     await appendConfig(p.admin, 'policy', 'checkout', 'EscalationPolicyConfigured', {
-      policyId: 'checkout', name: 'Checkout', repeat: 0,
+      policyId: 'checkout',
+      name: 'Checkout',
+      repeat: 0,
       steps: [{ delaySeconds: 600, targets: [{ type: 'user', userId: 'alice' }], untilAllAck: false }],
     });
-    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', { serviceId: 'checkout', escalationPolicyId: 'checkout', templateId: 'page', ackTimeoutSeconds: null, rules: [] });
+    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', {
+      serviceId: 'checkout',
+      escalationPolicyId: 'checkout',
+      templateId: 'page',
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
     await appendConfig(p.admin, 'template', 'page', 'TemplateVersionPublished', {
-      templateId: 'page', version: 1, name: 'Page', description: '', createdBy: 'test', variables: { required: [], optional: [] },
-      channels: { slack: null, teams: null, emailSubject: '[{{ alert.severity | upcase }}] {{ alert.summary }}', emailHtml: null, emailText: null, sms: null, voice: null, webhook: null },
+      templateId: 'page',
+      version: 1,
+      name: 'Page',
+      description: '',
+      createdBy: 'test',
+      variables: { required: [], optional: [] },
+      channels: {
+        slack: null,
+        teams: null,
+        emailSubject: '[{{ alert.severity | upcase }}] {{ alert.summary }}',
+        emailHtml: null,
+        emailText: null,
+        sms: null,
+        voice: null,
+        webhook: null,
+      },
     });
     escalations = await followStream(p.admin, STREAMS.escalations);
     deliveries = await followStream(p.admin, STREAMS.deliveries);
-    const escalator = await startEscalator({ nc: await p.nats.connect('escalator'), partitions: p.partitions, users: USERS, log: testLog, owner: 'test' });
+    const escalator = await startEscalator({
+      nc: await p.nats.connect('escalator'),
+      partitions: p.partitions,
+      users: USERS,
+      log: testLog,
+      owner: 'test',
+    });
     const dispatcher = await startDispatcherForTest(p, { slack: slackNotifierFor(slack), email: emailNotifierFor(smtp) });
     stops = [dispatcher.stop, escalator.stop];
   });
@@ -85,7 +123,10 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     const [request] = await escalations.waitFor((e) => e.type === 'NotificationRequested');
     const before = { slack: slack.calls.items.length, mail: smtp.messages.items.length };
     // The same event again, as JetStream would redeliver it after a crash between send and ack.
-    const copy = await jetstream(p.admin).publish(`escalations.0.${(request as DomainEvent & { data: { alertId: string } }).data.alertId}`, encodeEvent(request!));
+    const copy = await jetstream(p.admin).publish(
+      `escalations.0.${(request as DomainEvent & { data: { alertId: string } }).data.alertId}`,
+      encodeEvent(request!),
+    );
     await ackedThrough(p, copy.seq);
     expect((await p.post('/api/v1/webhook/generic', generic('cache cold', 'cache-cold'))).status).toBe(202);
     await slack.calls.waitFor(before.slack + 1, 15_000);
@@ -101,21 +142,35 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     const smsPage = e.requested('sms', user('bob'), { channels: ['sms', 'voice'] });
     // What a dispatcher killed between writing the record and writing the event leaves behind.
     const kv = await new Kvm(p.admin).open(DELIVERY_BUCKET);
-    await kv.put(kvKey(`${slackPage.data.notificationId}:slack`), formatRecord({ state: 'sent', providerMessageId: 'C0NOC/1763900000.000100' }));
-    await kv.put(kvKey(`${smsPage.data.notificationId}:sms`), formatRecord({ state: 'failed', delivery: 1, reason: 'provider_unavailable' }));
+    await kv.put(
+      kvKey(`${slackPage.data.notificationId}:slack`),
+      formatRecord({ state: 'sent', providerMessageId: 'C0NOC/1763900000.000100' }),
+    );
+    await kv.put(
+      kvKey(`${smsPage.data.notificationId}:sms`),
+      formatRecord({ state: 'failed', delivery: 1, reason: 'provider_unavailable' }),
+    );
     const slackCalls = slack.calls.items.length;
     for (const event of [slackPage, smsPage]) await jetstream(p.admin).publish(`escalations.0.${event.data.alertId}`, encodeEvent(event));
-    const mine = (ev: DomainEvent) => 'notificationId' in ev.data && [slackPage.data.notificationId, smsPage.data.notificationId].includes(ev.data.notificationId);
+    const mine = (ev: DomainEvent) =>
+      'notificationId' in ev.data && [slackPage.data.notificationId, smsPage.data.notificationId].includes(ev.data.notificationId);
     const recorded = await deliveries.waitFor(mine, 3);
     expect(recorded.map((ev) => [ev.type, (ev.data as { channel: string }).channel]).sort()).toStrictEqual([
       ['NotificationDelivered', 'slack'],
       ['NotificationFailed', 'sms'],
       ['NotificationFailed', 'voice'],
     ]);
-    expect(recorded.find((ev) => ev.type === 'NotificationDelivered')?.data).toMatchObject({ providerMessageId: 'C0NOC/1763900000.000100' });
-    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'sms')?.data).toMatchObject({ reason: 'provider_unavailable', fallback: 'voice' });
+    expect(recorded.find((ev) => ev.type === 'NotificationDelivered')?.data).toMatchObject({
+      providerMessageId: 'C0NOC/1763900000.000100',
+    });
+    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'sms')?.data).toMatchObject({
+      reason: 'provider_unavailable',
+      fallback: 'voice',
+    });
     // The fallback was tried: this dispatcher has no voice channel.
-    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'voice')?.data).toMatchObject({ reason: 'channel_not_configured' });
+    expect(recorded.find((ev) => ev.type === 'NotificationFailed' && ev.data.channel === 'voice')?.data).toMatchObject({
+      reason: 'channel_not_configured',
+    });
     expect(slack.calls.items).toHaveLength(slackCalls);
   });
 
@@ -125,10 +180,14 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     const calls = slack.calls.items.length;
     slack.failNext({ status: 503 }, 1);
     await jetstream(p.admin).publish(`escalations.1.${page.data.alertId}`, encodeEvent(page));
-    const [delivered] = await deliveries.waitFor((ev) => ev.type === 'NotificationDelivered' && ev.data.notificationId === page.data.notificationId);
+    const [delivered] = await deliveries.waitFor(
+      (ev) => ev.type === 'NotificationDelivered' && ev.data.notificationId === page.data.notificationId,
+    );
     expect(delivered!.data).toMatchObject({ channel: 'slack', attempts: 2 });
     expect(slack.calls.items.slice(calls).map((c) => c.args.channel)).toStrictEqual(['#retries', '#retries']);
-    const failed = deliveries.events.filter((ev) => ev.type === 'NotificationFailed' && ev.data.notificationId === page.data.notificationId);
+    const failed = deliveries.events.filter(
+      (ev) => ev.type === 'NotificationFailed' && ev.data.notificationId === page.data.notificationId,
+    );
     expect(failed).toHaveLength(0);
   });
 });

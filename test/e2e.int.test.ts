@@ -119,7 +119,18 @@ async function reflectedServices(address: string): Promise<string[]> {
   const root = dirname(createRequire(import.meta.url).resolve('@grpc/reflection'));
   const def = loadSync(join(root, '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto'), { keepCase: true });
   type ReflectionResponse = { list_services_response?: { service: Array<{ name: string }> } };
-  type Reflection = { grpc: { reflection: { v1: { ServerReflection: new (a: string, c: unknown) => Client & { ServerReflectionInfo: () => ClientDuplexStream<unknown, ReflectionResponse> } } } } };
+  type Reflection = {
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            a: string,
+            c: unknown,
+          ) => Client & { ServerReflectionInfo: () => ClientDuplexStream<unknown, ReflectionResponse> };
+        };
+      };
+    };
+  };
   const { ServerReflection } = (loadPackageDefinition(def) as unknown as Reflection).grpc.reflection.v1;
   const client = new ServerReflection(address, credentials.createInsecure());
   const call = client.ServerReflectionInfo();

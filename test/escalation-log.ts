@@ -1,6 +1,16 @@
 import { jetstream, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent, encodeEvent, makeEvent, stableUuid, subjects, type ConfigKind, type DomainEvent, type EventData, type EventType } from '@oncall/contracts';
+import {
+  decodeEvent,
+  encodeEvent,
+  makeEvent,
+  stableUuid,
+  subjects,
+  type ConfigKind,
+  type DomainEvent,
+  type EventData,
+  type EventType,
+} from '@oncall/contracts';
 
 /**
  * NOTE: reconstructed by the read-models helper (issue 4), which overwrote the original of this
@@ -11,7 +21,13 @@ import { decodeEvent, encodeEvent, makeEvent, stableUuid, subjects, type ConfigK
 let appended = 0;
 
 /** Appends one validated configuration event on `config.<kind>.<id>`; returns its stream sequence. */
-export async function appendConfig<T extends EventType>(nc: NatsConnection, kind: ConfigKind, id: string, type: T, data: EventData<T>): Promise<number> {
+export async function appendConfig<T extends EventType>(
+  nc: NatsConnection,
+  kind: ConfigKind,
+  id: string,
+  type: T,
+  data: EventData<T>,
+): Promise<number> {
   appended += 1;
   const event = makeEvent(type, data, {
     id: stableUuid(`config:${kind}:${id}:${type}:${appended}:${Date.now()}`),

@@ -19,7 +19,16 @@ import {
 } from '@oncall/projector';
 import type { DatabasePool } from 'slonik';
 import { createTestDatabase, prepareTopology, startTestNats, streamLastSeq, tableRows, type TestNats } from './harness.js';
-import { alertLifecycle, alertRef, configLog, configSubjectOf, escalation, eventFactory, notificationIdOf, user } from './projection-events.js';
+import {
+  alertLifecycle,
+  alertRef,
+  configLog,
+  configSubjectOf,
+  escalation,
+  eventFactory,
+  notificationIdOf,
+  user,
+} from './projection-events.js';
 
 type Message = { seq: number; subject: string; data: Uint8Array };
 type Db = { url: string; schema: string; pool: DatabasePool };
@@ -64,7 +73,8 @@ const TABLES: Array<[string, string]> = [
 ];
 async function rows(db: Db): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
-  for (const [table, order] of TABLES) out[table] = await tableRows(db.url, db.schema, table, order, table === 'projection_checkpoints' ? ['updated_at'] : []);
+  for (const [table, order] of TABLES)
+    out[table] = await tableRows(db.url, db.schema, table, order, table === 'projection_checkpoints' ? ['updated_at'] : []);
   return out;
 }
 
@@ -80,7 +90,11 @@ function workload() {
   const c = escalation(f, 'c');
   const esc: DomainEvent[] = [
     a.routed({ rules: ['db'], alertSeq: 1 }),
-    b.routed({ suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' }, maintenance: ['ams1'], alertSeq: 2 }),
+    b.routed({
+      suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' },
+      maintenance: ['ams1'],
+      alertSeq: 2,
+    }),
     a.step(0, 0, [user('alice')]),
     a.requested('1', user('alice'), { channels: ['sms', 'voice'] }),
     c.routed({ alertSeq: 3 }),
@@ -107,7 +121,13 @@ function workload() {
     b.failed('1', 'email', null),
     a.failed('3', 'sms', 'voice'),
   ];
-  const tix: DomainEvent[] = [a.ticketCreated('OPS-1'), a.ticketStatus('OPS-1', 'In Progress'), c.ticketCreated('OPS-2'), a.ticketStatus('OPS-1', 'Done'), b.ticketStatus('SN-9', 'New', 'servicenow')];
+  const tix: DomainEvent[] = [
+    a.ticketCreated('OPS-1'),
+    a.ticketStatus('OPS-1', 'In Progress'),
+    c.ticketCreated('OPS-2'),
+    a.ticketStatus('OPS-1', 'Done'),
+    b.ticketStatus('SN-9', 'New', 'servicenow'),
+  ];
   return {
     escalations: streamOf(esc, perAlert('escalations')),
     deliveries: streamOf(del, perAlert('deliveries')),
@@ -132,22 +152,47 @@ describe('escalation, delivery and ticket projections', () => {
     const byId = new Map((reference.alert_escalations as Array<Record<string, unknown>>).map((r) => [r.alert_id, r]));
     expect(byId.size).toBe(3);
     expect(byId.get(alertRef('a').alertId)).toMatchObject({
-      routes: 1, routing_rules: ['db'], policy_id: 'primary', escalation_step: 0, escalation_round: 0, step_reason: 'reopened',
-      escalation_stopped_reason: null, reopen_at: null, reopen_requested_at: null, notifications_requested: 4, last_event_seq: '18',
+      routes: 1,
+      routing_rules: ['db'],
+      policy_id: 'primary',
+      escalation_step: 0,
+      escalation_round: 0,
+      step_reason: 'reopened',
+      escalation_stopped_reason: null,
+      reopen_at: null,
+      reopen_requested_at: null,
+      notifications_requested: 4,
+      last_event_seq: '18',
       step_recipients: [user('alice')],
     });
     expect(byId.get(alertRef('a').alertId)!.next_escalation_at).toBeInstanceOf(Date);
     expect(byId.get(alertRef('b', 'payroll').alertId)).toMatchObject({
-      service_id: 'payroll', routes: 2, suppressed_by: null, suppressed_until: null, maintenance: [], escalation_step: 0, alert_seq: '2',
+      service_id: 'payroll',
+      routes: 2,
+      suppressed_by: null,
+      suppressed_until: null,
+      maintenance: [],
+      escalation_step: 0,
+      alert_seq: '2',
     });
-    expect(byId.get(alertRef('c').alertId)).toMatchObject({ escalation_stopped_reason: 'exhausted', next_escalation_at: null, escalation_step: 0 });
+    expect(byId.get(alertRef('c').alertId)).toMatchObject({
+      escalation_stopped_reason: 'exhausted',
+      next_escalation_at: null,
+      escalation_step: 0,
+    });
   });
 
   it('notifications: one row per notification, request and outcome', () => {
     const byId = new Map((reference.notifications as Array<Record<string, unknown>>).map((r) => [r.notification_id, r]));
     expect(byId.size).toBe(6);
     expect(byId.get(notificationIdOf('a', '1'))).toMatchObject({
-      kind: 'page', user_id: 'alice', recipient_type: 'user', status: 'delivered', outcomes: 2, request_seq: '4', delivery_seq: '3',
+      kind: 'page',
+      user_id: 'alice',
+      recipient_type: 'user',
+      status: 'delivered',
+      outcomes: 2,
+      request_seq: '4',
+      delivery_seq: '3',
       channels: { sms: { status: 'failed', fallback: 'voice' }, voice: { status: 'delivered', attempts: 2 } },
     });
     expect(byId.get(notificationIdOf('a', '2-hook'))).toMatchObject({ recipient_type: 'webhook', user_id: null, status: 'failed' });
@@ -155,11 +200,22 @@ describe('escalation, delivery and ticket projections', () => {
     expect(byId.get(notificationIdOf('b', '1'))).toMatchObject({ service_id: 'payroll', status: 'failed' });
     expect(byId.get(notificationIdOf('c', '1'))).toMatchObject({ recipient_type: 'slack', status: 'delivered' });
     expect(reference.notification_deliveries).toHaveLength(7);
-    expect(reference.notification_deliveries![0]).toMatchObject({ outcome: 'failed', channel: 'sms', reason: 'provider_unavailable', retryable: true, fallback: 'voice', provider_message_id: null });
+    expect(reference.notification_deliveries![0]).toMatchObject({
+      outcome: 'failed',
+      channel: 'sms',
+      reason: 'provider_unavailable',
+      retryable: true,
+      fallback: 'voice',
+      provider_message_id: null,
+    });
   });
 
   it('tickets: created, then the provider status; a status without its creation still shows', () => {
-    expect((reference.tickets as Array<Record<string, unknown>>).map(({ ticket_key, provider_id, status, url }) => ({ ticket_key, provider_id, status, url })).sort((x, y) => String(x.ticket_key).localeCompare(String(y.ticket_key)))).toStrictEqual([
+    expect(
+      (reference.tickets as Array<Record<string, unknown>>)
+        .map(({ ticket_key, provider_id, status, url }) => ({ ticket_key, provider_id, status, url }))
+        .sort((x, y) => String(x.ticket_key).localeCompare(String(y.ticket_key))),
+    ).toStrictEqual([
       { ticket_key: 'OPS-1', provider_id: 'jira', status: 'Done', url: 'https://jira.example.com/OPS-1' },
       { ticket_key: 'OPS-2', provider_id: 'jira', status: 'created', url: 'https://jira.example.com/OPS-2' },
       { ticket_key: 'SN-9', provider_id: 'servicenow', status: 'New', url: null },
@@ -214,7 +270,13 @@ describe('escalation, delivery and ticket projections', () => {
     const db = await freshDb();
     const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));
     const lifecycle = { a: alertLifecycle(f, 'a'), b: alertLifecycle(f, 'b', 'payroll'), c: alertLifecycle(f, 'c') };
-    const alertEvents = [lifecycle.a.triggered(), lifecycle.b.triggered(), lifecycle.c.triggered(), lifecycle.c.resolved(), lifecycle.a.snoozed('bob', 30)];
+    const alertEvents = [
+      lifecycle.a.triggered(),
+      lifecycle.b.triggered(),
+      lifecycle.c.triggered(),
+      lifecycle.c.resolved(),
+      lifecycle.a.snoozed('bob', 30),
+    ];
     await applyBatch(db.pool, alertsProjection, streamOf(alertEvents, perAlert('alerts')));
     await applyBatch(db.pool, escalationsProjection, log.escalations);
     await applyBatch(db.pool, deliveriesProjection, log.deliveries);
@@ -223,7 +285,12 @@ describe('escalation, delivery and ticket projections', () => {
     const joined = (await tableRows(db.url, db.schema, 'alerts_with_escalation', 'id')) as Array<Record<string, unknown>>;
     expect(joined).toHaveLength(3);
     expect(joined.find((r) => r.id === alertRef('a').alertId)).toMatchObject({
-      status: 'snoozed', snoozed_by: 'bob', policy_id: 'primary', routing_rules: ['db'], escalation_step: 0, ticket_key: 'OPS-1',
+      status: 'snoozed',
+      snoozed_by: 'bob',
+      policy_id: 'primary',
+      routing_rules: ['db'],
+      escalation_step: 0,
+      ticket_key: 'OPS-1',
       ticket_url: 'https://jira.example.com/OPS-1',
     });
     const open = (await tableRows(db.url, db.schema, 'noc_escalations_open', 'alert_id')) as Array<Record<string, unknown>>;
@@ -238,7 +305,9 @@ describe('escalation, delivery and ticket projections', () => {
       { channel: 'voice', sent: '1', failed: '0', failed_without_fallback: '0', attempts: '2' },
       { channel: 'webhook', sent: '0', failed: '1', failed_without_fallback: '1', attempts: '5' },
     ]);
-    const history = (await tableRows(db.url, db.schema, 'alert_timeline_all', 'occurred_at, stream_rank, seq')) as Array<Record<string, unknown>>;
+    const history = (await tableRows(db.url, db.schema, 'alert_timeline_all', 'occurred_at, stream_rank, seq')) as Array<
+      Record<string, unknown>
+    >;
     const ofA = history.filter((r) => r.alert_id === alertRef('a').alertId);
     expect(ofA.map((r) => r.stream)).toContain('ALERTS');
     expect(ofA.map((r) => r.event_type).slice(0, 3)).toStrictEqual(['AlertTriggered', 'AlertSnoozed', 'AlertRouted']);
@@ -264,12 +333,38 @@ describe('configuration projection', () => {
       { id: 'secondary', name: 'Secondary', time_zone: 'UTC' },
     ]);
     expect(await q('schedule_rotations', 'schedule_id, position')).toEqual([
-      { schedule_id: 'primary', position: 0, rotation_id: 'weekly', name: 'Weekly', type: 'weekly', shift_length: 1, starts_at: new Date('2026-11-02T08:00:00Z'), members: ['bob', 'alice'], restrictions: [] },
-      { schedule_id: 'secondary', position: 0, rotation_id: 'daily', name: 'Daily', type: 'daily', shift_length: 1, starts_at: new Date('2026-11-02T08:00:00Z'), members: ['hank'], restrictions: [] },
+      {
+        schedule_id: 'primary',
+        position: 0,
+        rotation_id: 'weekly',
+        name: 'Weekly',
+        type: 'weekly',
+        shift_length: 1,
+        starts_at: new Date('2026-11-02T08:00:00Z'),
+        members: ['bob', 'alice'],
+        restrictions: [],
+      },
+      {
+        schedule_id: 'secondary',
+        position: 0,
+        rotation_id: 'daily',
+        name: 'Daily',
+        type: 'daily',
+        shift_length: 1,
+        starts_at: new Date('2026-11-02T08:00:00Z'),
+        members: ['hank'],
+        restrictions: [],
+      },
     ]);
     expect(await q('schedule_overrides', 'schedule_id, position')).toEqual([]);
     expect(await q('schedule_temporary', 'schedule_id, position')).toEqual([
-      { schedule_id: 'primary', position: 0, starts_at: new Date('2026-12-23T23:00:00Z'), ends_at: new Date('2026-12-26T23:00:00Z'), users: ['frank'] },
+      {
+        schedule_id: 'primary',
+        position: 0,
+        starts_at: new Date('2026-12-23T23:00:00Z'),
+        ends_at: new Date('2026-12-26T23:00:00Z'),
+        users: ['frank'],
+      },
     ]);
   });
 
@@ -277,32 +372,84 @@ describe('configuration projection', () => {
     expect(await q('escalation_policies', 'id')).toMatchObject([{ id: 'primary', name: 'Primary', repeats: 1 }]);
     expect(await q('escalation_steps', 'policy_id, step')).toEqual([
       { policy_id: 'primary', step: 0, delay_seconds: 300, until_all_ack: false, targets: [{ type: 'schedule', scheduleId: 'primary' }] },
-      { policy_id: 'primary', step: 1, delay_seconds: 600, until_all_ack: true, targets: [{ type: 'user', userId: 'ivan' }, { type: 'slack', channel: '#ops' }] },
+      {
+        policy_id: 'primary',
+        step: 1,
+        delay_seconds: 600,
+        until_all_ack: true,
+        targets: [
+          { type: 'user', userId: 'ivan' },
+          { type: 'slack', channel: '#ops' },
+        ],
+      },
     ]);
   });
 
   it('routing defaults and ordered rules', async () => {
-    expect(await q('routing', 'service_id')).toMatchObject([{ service_id: 'checkout', escalation_policy_id: 'primary', template_id: 'default', ack_timeout_seconds: 3600 }]);
+    expect(await q('routing', 'service_id')).toMatchObject([
+      { service_id: 'checkout', escalation_policy_id: 'primary', template_id: 'default', ack_timeout_seconds: 3600 },
+    ]);
     expect(await q('routing_rules', 'service_id, position')).toEqual([
-      { service_id: 'checkout', position: 0, name: 'db', condition: 'labels.team == "db"', policy_id: 'primary', template_id: null, severity: null, ticket_provider: 'jira', suppress: false, continue_matching: true },
-      { service_id: 'checkout', position: 1, name: 'test', condition: 'labels.env == "test"', policy_id: null, template_id: null, severity: 'info', ticket_provider: null, suppress: true, continue_matching: false },
+      {
+        service_id: 'checkout',
+        position: 0,
+        name: 'db',
+        condition: 'labels.team == "db"',
+        policy_id: 'primary',
+        template_id: null,
+        severity: null,
+        ticket_provider: 'jira',
+        suppress: false,
+        continue_matching: true,
+      },
+      {
+        service_id: 'checkout',
+        position: 1,
+        name: 'test',
+        condition: 'labels.env == "test"',
+        policy_id: null,
+        template_id: null,
+        severity: 'info',
+        ticket_provider: null,
+        suppress: true,
+        continue_matching: false,
+      },
     ]);
   });
 
   it('maintenance windows and calendars', async () => {
     expect(await q('maintenance_windows', 'id')).toMatchObject([
-      { id: 'fra1', services: ['checkout'], labels: { site: 'fra1' }, condition: null, mode: 'suppress', starts_at: new Date('2026-11-23T22:00:00Z') },
+      {
+        id: 'fra1',
+        services: ['checkout'],
+        labels: { site: 'fra1' },
+        condition: null,
+        mode: 'suppress',
+        starts_at: new Date('2026-11-23T22:00:00Z'),
+      },
     ]);
     expect(await q('calendars', 'id')).toMatchObject([
-      { id: 'business', time_zone: 'Europe/Berlin', hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }], holidays: ['2026-12-25', '2026-12-26'] },
+      {
+        id: 'business',
+        time_zone: 'Europe/Berlin',
+        hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }],
+        holidays: ['2026-12-25', '2026-12-26'],
+      },
     ]);
   });
 
   it('templates: every version immutable, latest_version the last published; a removed template is gone with its versions', async () => {
     expect(await q('templates', 'id')).toMatchObject([{ id: 'default', latest_version: 1, name: 'Default (again)' }]);
     const versions = (await q('template_versions', 'template_id, version')) as Array<Record<string, unknown>>;
-    expect(versions.map((v) => [v.version, v.description, v.created_by])).toStrictEqual([[1, 'first', 'alice'], [2, 'second', 'bob']]);
-    expect(versions[1]).toMatchObject({ required_variables: ['alert.summary'], optional_variables: ['alert.details'], channels: { voice: 'Alert: {{ alert.summary }}' } });
+    expect(versions.map((v) => [v.version, v.description, v.created_by])).toStrictEqual([
+      [1, 'first', 'alice'],
+      [2, 'second', 'bob'],
+    ]);
+    expect(versions[1]).toMatchObject({
+      required_variables: ['alert.summary'],
+      optional_variables: ['alert.details'],
+      channels: { voice: 'Alert: {{ alert.summary }}' },
+    });
   });
 });
 
@@ -319,7 +466,11 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
     await nats?.stop();
   });
   const start = (env: Record<string, string>) =>
-    spawn(process.execPath, ['--import', 'tsx', 'projector/src/main.ts'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    spawn(process.execPath, ['--import', 'tsx', 'projector/src/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'error', ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
 
   it('resumes from its checkpoints with no row lost or doubled', async () => {
     const nc = await nats.connect();
@@ -330,7 +481,8 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
     const f = eventFactory();
     for (let i = 0; i < ALERTS; i++) {
       const a = escalation(f, `kill-${i}`);
-      for (const e of [a.routed(), a.step(0, 0, [user(`u${i % 7}`)]), a.requested('1', user(`u${i % 7}`))]) acks.push(js.publish(perAlert('escalations')(e), encodeEvent(e)));
+      for (const e of [a.routed(), a.step(0, 0, [user(`u${i % 7}`)]), a.requested('1', user(`u${i % 7}`))])
+        acks.push(js.publish(perAlert('escalations')(e), encodeEvent(e)));
       const outcome = i % 3 === 0 ? a.failed('1', 'sms', i % 2 ? 'voice' : null) : a.delivered('1', 'sms');
       acks.push(js.publish(perAlert('deliveries')(outcome), encodeEvent(outcome)));
     }
@@ -342,7 +494,10 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
     await waitForProjection(db.url, db.schema, CONSUMERS.projectorEscalations, 1, 30_000);
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
-    const checkpoints = (await tableRows(db.url, db.schema, 'projection_checkpoints', 'projection')) as Array<{ projection: string; last_seq: string }>;
+    const checkpoints = (await tableRows(db.url, db.schema, 'projection_checkpoints', 'projection')) as Array<{
+      projection: string;
+      last_seq: string;
+    }>;
     expect(Number(checkpoints.find((c) => c.projection === CONSUMERS.projectorEscalations)?.last_seq)).toBeLessThan(last.escalations);
 
     child = start(env);
@@ -353,7 +508,10 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
     await migrate(db.url, 'fresh');
     const pool = await createReadModelPool(db.url, 'fresh');
     // Partitioned, as `oncall replay` loads them: one consumer per partition, side by side.
-    await Promise.all([replayProjection(nc, pool, deliveriesProjection, undefined, 2), replayProjection(nc, pool, escalationsProjection, undefined, 2)]);
+    await Promise.all([
+      replayProjection(nc, pool, deliveriesProjection, undefined, 2),
+      replayProjection(nc, pool, escalationsProjection, undefined, 2),
+    ]);
     await pool.end();
     for (const [table, order] of TABLES.slice(0, -1)) {
       const live = await tableRows(db.url, db.schema, table, order);

@@ -11,25 +11,41 @@ const USERS = fileUserDirectory([
   { id: 'bob', name: 'Bob', email: 'b@example.com', timezone: 'UTC', contacts: [{ channel: 'email', address: 'b@example.com' }] },
 ]);
 type Notice = EventOf<'NotificationRequested'>;
-const notices = (events: DomainEvent[], alertId: string) => events.filter((e): e is Notice => e.type === 'NotificationRequested' && e.data.alertId === alertId);
+const notices = (events: DomainEvent[], alertId: string) =>
+  events.filter((e): e is Notice => e.type === 'NotificationRequested' && e.data.alertId === alertId);
 
 describe('two escalator replicas', () => {
   let p: TestPipeline;
   let log: Awaited<ReturnType<typeof followStream>>;
   const clock = new ManualClock(Date.now());
   const replica = async (owner: string) =>
-    startEscalator({ nc: await p.nats.connect(owner), partitions: p.partitions, users: USERS, log: testLog.child({ owner }), owner, clock });
+    startEscalator({
+      nc: await p.nats.connect(owner),
+      partitions: p.partitions,
+      users: USERS,
+      log: testLog.child({ owner }),
+      owner,
+      clock,
+    });
 
   beforeAll(async () => {
     p = await startTestPipeline({ partitions: 2 });
     await appendConfig(p.admin, 'policy', 'checkout', 'EscalationPolicyConfigured', {
-      policyId: 'checkout', name: 'Checkout', repeat: 0,
+      policyId: 'checkout',
+      name: 'Checkout',
+      repeat: 0,
       steps: [
         { delaySeconds: 300, targets: [{ type: 'user', userId: 'alice' }], untilAllAck: false },
         { delaySeconds: 300, targets: [{ type: 'user', userId: 'bob' }], untilAllAck: false },
       ],
     });
-    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', { serviceId: 'checkout', escalationPolicyId: 'checkout', templateId: null, ackTimeoutSeconds: null, rules: [] });
+    await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', {
+      serviceId: 'checkout',
+      escalationPolicyId: 'checkout',
+      templateId: null,
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
     log = await followStream(p.admin, STREAMS.escalations);
   });
 
@@ -53,8 +69,14 @@ describe('two escalator replicas', () => {
     // One replica stops (its leases are released); the other takes its partitions over.
     await a.stop();
     clock.advance(5 * 60_000);
-    await log.waitFor((e) => e.type === 'NotificationRequested' && (e).data.recipient.type === 'user' && ((e).data.recipient as { userId: string }).userId === 'bob', keys.length, 20_000);
-    for (const id of alertIds) expect(notices(log.events, id).map((n) => (n.data.recipient as { userId: string }).userId)).toStrictEqual(['alice', 'bob']);
+    await log.waitFor(
+      (e) =>
+        e.type === 'NotificationRequested' && e.data.recipient.type === 'user' && (e.data.recipient as { userId: string }).userId === 'bob',
+      keys.length,
+      20_000,
+    );
+    for (const id of alertIds)
+      expect(notices(log.events, id).map((n) => (n.data.recipient as { userId: string }).userId)).toStrictEqual(['alice', 'bob']);
     await b.stop();
   }, 40_000);
 });

@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 export const amFiring = readFileSync(new URL('./fixtures/alertmanager/v0.25-firing.json', import.meta.url), 'utf8');
 export const amResolved = readFileSync(new URL('./fixtures/alertmanager/v0.25-resolved.json', import.meta.url), 'utf8');
 
-type AmAlert = { status: string; labels: Record<string, string>; annotations: Record<string, string>; fingerprint?: string; startsAt: string; endsAt?: string; generatorURL?: string };
+type AmAlert = {
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  fingerprint?: string;
+  startsAt: string;
+  endsAt?: string;
+  generatorURL?: string;
+};
 
 /** An Alertmanager v4 payload with the given alerts, shaped like the captured fixture. */
 export function amPayload(alerts: AmAlert[], status = 'firing'): string {

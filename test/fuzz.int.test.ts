@@ -41,7 +41,10 @@ describe('arbitrary input never crashes ingest nor appends anything', () => {
         fc.constantFrom(...ENDPOINTS),
         fc.oneof(
           fc.jsonValue().map((v) => JSON.stringify(v)),
-          fc.tuple(field, fc.jsonValue()).filter(([, v]) => v !== undefined).map(([k, v]) => JSON.stringify({ ...fixture, [k]: v })),
+          fc
+            .tuple(field, fc.jsonValue())
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => JSON.stringify({ ...fixture, [k]: v })),
         ),
         async (path, body) => {
           const before = await streamLastSeq(p.admin, STREAMS.intake);

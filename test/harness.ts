@@ -72,7 +72,13 @@ export async function createTestDatabase(schema = 'oncall'): Promise<{ url: stri
 }
 
 /** Rows of a table in a stable order, for comparisons. */
-export async function tableRows(databaseUrl: string, schema: string, table: string, orderBy: string, exclude: string[] = []): Promise<unknown[]> {
+export async function tableRows(
+  databaseUrl: string,
+  schema: string,
+  table: string,
+  orderBy: string,
+  exclude: string[] = [],
+): Promise<unknown[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

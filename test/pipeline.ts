@@ -46,7 +46,16 @@ export async function startTestPipeline(opts: { partitions?: number; rateLimitPe
 
   let projector: Stop | undefined = await startProjector({ nc: await nats.connect('projector'), pool, log: testLog });
   const decider = await startDecider({ nc: await nats.connect('decider'), partitions, log: testLog });
-  const grpc = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog, nc: await nats.connect('query-api'), partitions, databaseUrl: db.url, schema: db.schema });
+  const grpc = await startGrpcServer({
+    pool,
+    port: 0,
+    host: '127.0.0.1',
+    log: testLog,
+    nc: await nats.connect('query-api'),
+    partitions,
+    databaseUrl: db.url,
+    schema: db.schema,
+  });
   const ingestNc = await nats.connect('ingest');
   const ingest = await startIngest({
     nc: ingestNc,
@@ -72,7 +81,11 @@ export async function startTestPipeline(opts: { partitions?: number; rateLimitPe
     ingestNc,
     /** POSTs an Alertmanager webhook body with the test key. */
     postAlertmanager: (body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
-      fetch(`${ingest.url}/api/v1/webhook/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+      fetch(`${ingest.url}/api/v1/webhook/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      }),
     /** POSTs a JSON body to any ingest path with the test key. */
     post: (path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
       fetch(`${ingest.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
@@ -80,7 +93,8 @@ export async function startTestPipeline(opts: { partitions?: number; rateLimitPe
     alertsApplied: (seq: number) => waitForProjection(db.url, db.schema, CONSUMERS.projectorAlerts, seq),
     listAlerts: async (req: Partial<alertingV1.ListAlertsRequest> = {}): Promise<alertingV1.Alert[]> => {
       const out: alertingV1.Alert[] = [];
-      for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req)) as AsyncIterable<alertingV1.Alert>) out.push(a);
+      for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req)) as AsyncIterable<alertingV1.Alert>)
+        out.push(a);
       return out;
     },
     getAlert: (id: string) =>

@@ -14,13 +14,20 @@ const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 function logBuilder() {
   const messages: Message[] = [];
   let n = 0;
-  const ref = (name: string) => ({ alertId: stableUuid(`alert-${name}`), serviceId: name.startsWith('db') ? 'db' : 'edge', fingerprint: `fp-${name.split('#')[0]}` });
+  const ref = (name: string) => ({
+    alertId: stableUuid(`alert-${name}`),
+    serviceId: name.startsWith('db') ? 'db' : 'edge',
+    fingerprint: `fp-${name.split('#')[0]}`,
+  });
   const push = <T extends AlertEvent['type']>(type: T, name: string, data: Omit<EventData<T>, 'alertId' | 'serviceId' | 'fingerprint'>) => {
     const seq = ++n;
     const occurredAt = new Date(T0 + seq * 1000).toISOString();
     const r = ref(name);
     const event = buildEvent(type, { ...r, ...data } as EventData<T>, {
-      id: stableUuid(`event-${seq}`), occurredAt, causationId: null, correlationId: `test-${name}`,
+      id: stableUuid(`event-${seq}`),
+      occurredAt,
+      causationId: null,
+      correlationId: `test-${name}`,
     });
     messages.push({ seq, subject: subjects.alert(seq % 3, r.alertId), data: encodeEvent(event) });
   };
@@ -29,20 +36,37 @@ function logBuilder() {
     messages,
     triggered: (name: string, labels: Record<string, string> = {}) =>
       push('AlertTriggered', name, {
-        source: 'alertmanager', summary: `${name} down`, details: `${name} is down`, severity: 'critical',
-        labels: { alertname: 'InstanceDown', instance: name, ...labels }, annotations: { summary: `${name} down` },
-        links: [], custom: {}, startsAt: at(), generatorUrl: `http://prometheus/${name}`, seenAt: at(),
+        source: 'alertmanager',
+        summary: `${name} down`,
+        details: `${name} is down`,
+        severity: 'critical',
+        labels: { alertname: 'InstanceDown', instance: name, ...labels },
+        annotations: { summary: `${name} down` },
+        links: [],
+        custom: {},
+        startsAt: at(),
+        generatorUrl: `http://prometheus/${name}`,
+        seenAt: at(),
       }),
     updated: (name: string, version: number, repeatCount: number) =>
       push('AlertUpdated', name, {
-        summary: `${name} down (v${version})`, details: `still down, v${version}`, severity: version % 2 ? 'warning' : 'critical',
-        labels: { alertname: 'InstanceDown', instance: name, v: String(version) }, annotations: { summary: `${name} down (v${version})` },
-        links: [{ href: `http://grafana/${name}?v=${version}`, text: 'Dashboard' }], custom: { version },
-        changed: ['summary', 'details', 'labels'], repeatCount, seenAt: at(),
+        summary: `${name} down (v${version})`,
+        details: `still down, v${version}`,
+        severity: version % 2 ? 'warning' : 'critical',
+        labels: { alertname: 'InstanceDown', instance: name, v: String(version) },
+        annotations: { summary: `${name} down (v${version})` },
+        links: [{ href: `http://grafana/${name}?v=${version}`, text: 'Dashboard' }],
+        custom: { version },
+        changed: ['summary', 'details', 'labels'],
+        repeatCount,
+        seenAt: at(),
       }),
     repeated: (name: string, repeatCount: number) =>
       push('AlertRepeated', name, {
-        repeatCount, seenAt: at(), links: [{ href: `http://grafana/${name}?r=${repeatCount}`, text: 'Panel' }], custom: { values: { A: repeatCount * 1.5 } },
+        repeatCount,
+        seenAt: at(),
+        links: [{ href: `http://grafana/${name}?r=${repeatCount}`, text: 'Panel' }],
+        custom: { values: { A: repeatCount * 1.5 } },
       }),
     acknowledged: (name: string, userId: string | null) =>
       push('AlertAcknowledged', name, { by: userId ? 'user' : 'source', userId, note: userId ? 'on it' : '' }),
@@ -229,24 +253,44 @@ describe('a batch of the alerts projection gives the rows of its events applied 
     const byId = new Map((got.alerts as Array<Record<string, unknown>>).map((a) => [a.id, a]));
     const a = byId.get(stableUuid('alert-A'))!;
     expect(a).toMatchObject({
-      status: 'resolved', summary: 'A down (v1)', severity: 'warning', repeat_count: 2,
-      labels: { alertname: 'InstanceDown', instance: 'A', v: '1' }, links: [{ href: 'http://grafana/A?r=2', text: 'Panel' }],
-      custom: { values: { A: 3 } }, acknowledged_by: 'carol', resolved_by: 'dave',
+      status: 'resolved',
+      summary: 'A down (v1)',
+      severity: 'warning',
+      repeat_count: 2,
+      labels: { alertname: 'InstanceDown', instance: 'A', v: '1' },
+      links: [{ href: 'http://grafana/A?r=2', text: 'Panel' }],
+      custom: { values: { A: 3 } },
+      acknowledged_by: 'carol',
+      resolved_by: 'dave',
     });
     expect((a.acknowledged_at as Date) < (a.resolved_at as Date)).toBe(true);
     expect(a.updated_at).toEqual(a.resolved_at);
     expect(byId.get(stableUuid('alert-old-1'))).toMatchObject({
-      status: 'triggered', summary: 'old-1 down (v2)', repeat_count: 6, custom: { version: 2 },
+      status: 'triggered',
+      summary: 'old-1 down (v2)',
+      repeat_count: 6,
+      custom: { version: 2 },
     });
     expect(byId.get(stableUuid('alert-old-2'))).toMatchObject({ status: 'resolved', acknowledged_by: 'bob', resolved_by: null });
     expect(byId.get(stableUuid('alert-C'))).toMatchObject({ summary: 'C down (v2)', repeat_count: 2, severity: 'critical' });
     expect(byId.get(stableUuid('alert-db-1'))).toMatchObject({ status: 'resolved', fingerprint: 'fp-db-1' });
     expect(byId.get(stableUuid('alert-db-1#2'))).toMatchObject({ status: 'acknowledged', fingerprint: 'fp-db-1', acknowledged_by: null });
     const old4 = byId.get(stableUuid('alert-old-4'))!;
-    expect(old4).toMatchObject({ status: 'snoozed', acknowledged_by: 'ivan', snoozed_by: 'ivan', snoozed_until: new Date(T0 + 120 * 60_000) });
+    expect(old4).toMatchObject({
+      status: 'snoozed',
+      acknowledged_by: 'ivan',
+      snoozed_by: 'ivan',
+      snoozed_until: new Date(T0 + 120 * 60_000),
+    });
     expect((old4.first_acknowledged_at as Date) < (old4.acknowledged_at as Date)).toBe(true);
     const d = byId.get(stableUuid('alert-D'))!;
-    expect(d).toMatchObject({ status: 'acknowledged', acknowledged_by: 'judy', snoozed_until: null, snoozed_by: null, escalated_by: 'judy' });
+    expect(d).toMatchObject({
+      status: 'acknowledged',
+      acknowledged_by: 'judy',
+      snoozed_until: null,
+      snoozed_by: null,
+      escalated_by: 'judy',
+    });
     expect(d.first_acknowledged_at).toEqual(d.acknowledged_at);
     expect(byId.get(stableUuid('alert-B'))).toMatchObject({ status: 'snoozed', snoozed_by: 'gina', escalated_by: 'gina' });
   });
@@ -257,7 +301,9 @@ describe('a batch of the alerts projection gives the rows of its events applied 
     const counting = await createPool(withSearchPath(d.url, d.schema), {
       captureStackTrace: false,
       // statements of the projection (not the checkpoint bookkeeping of applyBatch)
-      interceptors: [{ name: 'count', beforeQueryExecution: (_c, q) => ((statements += /\balert(s|_timeline)\b/.test(q.sql) ? 1 : 0), null) }],
+      interceptors: [
+        { name: 'count', beforeQueryExecution: (_c, q) => ((statements += /\balert(s|_timeline)\b/.test(q.sql) ? 1 : 0), null) },
+      ],
     });
     try {
       const first = log.messages.slice(0, before);
@@ -275,7 +321,7 @@ describe('a batch of the alerts projection gives the rows of its events applied 
   it('any split of a long random log into batches gives the rows of one event at a time', async () => {
     // A deterministic pseudo-random valid log: alerts open, change, resolve, and fingerprints fire again.
     let seed = 42;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const big = logBuilder();
     const open: Array<{ name: string; repeats: number; version: number; acked: boolean }> = [];
     const who = () => (rand() < 0.5 ? 'zoe' : null);
@@ -315,7 +361,7 @@ describe('a batch of the alerts projection gives the rows of its events applied 
     const batched = await db();
     const single = await db();
     const reference = await db();
-    for (let i = 0; i < big.messages.length; ) {
+    for (let i = 0; i < big.messages.length;) {
       const size = 1 + Math.floor(rand() * (rand() < 0.2 ? 400 : 40));
       await applyBatch(batched.pool, alertsProjection, big.messages.slice(i, i + size));
       i += size;

@@ -61,7 +61,9 @@ export const user = (userId: string, via = 'schedule:primary'): Recipient => ({ 
 export function escalation(f: Factory, name: string, serviceId = 'checkout', alertId = alertRef(name, serviceId).alertId) {
   const ref = { alertId, serviceId };
   return {
-    routed: (o: Partial<Pick<EventData<'AlertRouted'>, 'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq'>> = {}) =>
+    routed: (
+      o: Partial<Pick<EventData<'AlertRouted'>, 'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq'>> = {},
+    ) =>
       f.make('AlertRouted', {
         ...ref,
         alert: snapshot(name, serviceId, alertId),
@@ -76,7 +78,12 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
         maintenance: o.maintenance ?? [],
         alertSeq: o.alertSeq ?? 1,
       }),
-    step: (step: number, round: number, recipients: Recipient[], o: { page?: number; nextInMinutes?: number | null; reason?: EventData<'EscalationStepReached'>['reason'] } = {}) =>
+    step: (
+      step: number,
+      round: number,
+      recipients: Recipient[],
+      o: { page?: number; nextInMinutes?: number | null; reason?: EventData<'EscalationStepReached'>['reason'] } = {},
+    ) =>
       f.make('EscalationStepReached', {
         ...ref,
         policyId: 'primary',
@@ -97,7 +104,10 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
         round: 0,
         page: 0,
         recipient,
-        contacts: recipient.type === 'user' ? (o.channels ?? ['sms']).map((channel) => ({ channel, address: `${recipient.userId}@${channel}` })) : [],
+        contacts:
+          recipient.type === 'user'
+            ? (o.channels ?? ['sms']).map((channel) => ({ channel, address: `${recipient.userId}@${channel}` }))
+            : [],
         userName: recipient.type === 'user' ? recipient.userId : null,
         templateId: 'default',
         templateVersion: 1,
@@ -107,7 +117,8 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
       }),
     stopped: (reason: EventData<'EscalationStopped'>['reason'], userId: string | null = null, reopenInMinutes: number | null = null) =>
       f.make('EscalationStopped', { ...ref, reason, userId, reopenAt: reopenInMinutes === null ? null : f.minutes(reopenInMinutes) }),
-    reopenRequested: (reason: EventData<'AlertReopenRequested'>['reason'] = 'ack-timeout') => f.make('AlertReopenRequested', { ...ref, reason }),
+    reopenRequested: (reason: EventData<'AlertReopenRequested'>['reason'] = 'ack-timeout') =>
+      f.make('AlertReopenRequested', { ...ref, reason }),
     delivered: (key: string, channel: ContactChannel, attempts = 1) =>
       f.make('NotificationDelivered', {
         ...ref,
@@ -136,7 +147,8 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
       }),
     ticketCreated: (key: string, providerId = 'jira') =>
       f.make('TicketCreated', { ...ref, providerId, ticketKey: key, url: `https://${providerId}.example.com/${key}` }),
-    ticketStatus: (key: string, status: string, providerId = 'jira') => f.make('TicketStatusChanged', { ...ref, providerId, ticketKey: key, status }),
+    ticketStatus: (key: string, status: string, providerId = 'jira') =>
+      f.make('TicketStatusChanged', { ...ref, providerId, ticketKey: key, status }),
   };
 }
 
@@ -146,8 +158,18 @@ export function alertLifecycle(f: Factory, name: string, serviceId = 'checkout')
   return {
     triggered: () =>
       f.make('AlertTriggered', {
-        ...ref, source: 'alertmanager', summary: `${name} is down`, details: '', severity: 'critical', labels: { instance: name }, annotations: {},
-        links: [], custom: {}, startsAt: null, generatorUrl: null, seenAt: f.now(),
+        ...ref,
+        source: 'alertmanager',
+        summary: `${name} is down`,
+        details: '',
+        severity: 'critical',
+        labels: { instance: name },
+        annotations: {},
+        links: [],
+        custom: {},
+        startsAt: null,
+        generatorUrl: null,
+        seenAt: f.now(),
       }),
     acknowledged: (userId: string) => f.make('AlertAcknowledged', { ...ref, by: 'user', userId, note: '' }),
     snoozed: (userId: string, minutes: number) => f.make('AlertSnoozed', { ...ref, userId, until: f.minutes(minutes), note: '' }),
@@ -159,83 +181,200 @@ export function alertLifecycle(f: Factory, name: string, serviceId = 'checkout')
 
 /** One configuration event of every kind, and changes and removals of some, in a plausible order. */
 export function configLog(f: Factory): DomainEvent[] {
-  const templateChannels = { slack: '{{ alert.summary }}', teams: null, emailSubject: '{{ alert.summary }}', emailHtml: null, emailText: '{{ alert.details }}', sms: '{{ alert.summary }}', voice: null, webhook: null };
+  const templateChannels = {
+    slack: '{{ alert.summary }}',
+    teams: null,
+    emailSubject: '{{ alert.summary }}',
+    emailHtml: null,
+    emailText: '{{ alert.details }}',
+    sms: '{{ alert.summary }}',
+    voice: null,
+    webhook: null,
+  };
   return [
     f.make('ScheduleConfigured', {
       scheduleId: 'primary',
       name: 'Primary',
       timeZone: 'Europe/Berlin',
       rotations: [
-        { id: 'weekly', name: 'Weekly', type: 'weekly', shiftLength: 1, start: '2026-11-02T09:00:00+01:00', members: ['carol', 'alice', 'bob'], restrictions: [] },
         {
-          id: 'nights', name: 'Nights', type: 'daily', shiftLength: 1, start: '2026-11-02T22:00:00+01:00', members: ['dave'],
+          id: 'weekly',
+          name: 'Weekly',
+          type: 'weekly',
+          shiftLength: 1,
+          start: '2026-11-02T09:00:00+01:00',
+          members: ['carol', 'alice', 'bob'],
+          restrictions: [],
+        },
+        {
+          id: 'nights',
+          name: 'Nights',
+          type: 'daily',
+          shiftLength: 1,
+          start: '2026-11-02T22:00:00+01:00',
+          members: ['dave'],
           restrictions: [{ days: ['mon', 'tue'], from: '22:00', to: '06:00' }],
         },
       ],
-      overrides: [{ kind: 'replace', userId: 'erin', replaces: 'alice', start: '2026-11-23T09:00:00+01:00', end: '2026-11-24T09:00:00+01:00' }],
+      overrides: [
+        { kind: 'replace', userId: 'erin', replaces: 'alice', start: '2026-11-23T09:00:00+01:00', end: '2026-11-24T09:00:00+01:00' },
+      ],
       temporary: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', users: ['frank', 'gina'] }],
     }),
     f.make('ScheduleConfigured', {
-      scheduleId: 'secondary', name: 'Secondary', timeZone: 'UTC',
-      rotations: [{ id: 'daily', name: 'Daily', type: 'daily', shiftLength: 1, start: '2026-11-02T08:00:00Z', members: ['hank'], restrictions: [] }],
-      overrides: [], temporary: [],
+      scheduleId: 'secondary',
+      name: 'Secondary',
+      timeZone: 'UTC',
+      rotations: [
+        { id: 'daily', name: 'Daily', type: 'daily', shiftLength: 1, start: '2026-11-02T08:00:00Z', members: ['hank'], restrictions: [] },
+      ],
+      overrides: [],
+      temporary: [],
     }),
     // replaced: one rotation fewer, no override
     f.make('ScheduleConfigured', {
-      scheduleId: 'primary', name: 'Primary (24/7)', timeZone: 'Europe/Berlin',
-      rotations: [{ id: 'weekly', name: 'Weekly', type: 'weekly', shiftLength: 1, start: '2026-11-02T09:00:00+01:00', members: ['bob', 'alice'], restrictions: [] }],
-      overrides: [], temporary: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', users: ['frank'] }],
+      scheduleId: 'primary',
+      name: 'Primary (24/7)',
+      timeZone: 'Europe/Berlin',
+      rotations: [
+        {
+          id: 'weekly',
+          name: 'Weekly',
+          type: 'weekly',
+          shiftLength: 1,
+          start: '2026-11-02T09:00:00+01:00',
+          members: ['bob', 'alice'],
+          restrictions: [],
+        },
+      ],
+      overrides: [],
+      temporary: [{ start: '2026-12-24T00:00:00+01:00', end: '2026-12-27T00:00:00+01:00', users: ['frank'] }],
     }),
     f.make('EscalationPolicyConfigured', {
-      policyId: 'primary', name: 'Primary', repeat: 1,
+      policyId: 'primary',
+      name: 'Primary',
+      repeat: 1,
       steps: [
         { delaySeconds: 300, targets: [{ type: 'schedule', scheduleId: 'primary' }], untilAllAck: false },
-        { delaySeconds: 600, targets: [{ type: 'user', userId: 'ivan' }, { type: 'slack', channel: '#ops' }], untilAllAck: true },
+        {
+          delaySeconds: 600,
+          targets: [
+            { type: 'user', userId: 'ivan' },
+            { type: 'slack', channel: '#ops' },
+          ],
+          untilAllAck: true,
+        },
       ],
     }),
     f.make('EscalationPolicyConfigured', {
-      policyId: 'old', name: 'Old', repeat: 0, steps: [{ delaySeconds: 60, targets: [{ type: 'webhook', url: 'https://hooks.example.com/x' }], untilAllAck: false }],
+      policyId: 'old',
+      name: 'Old',
+      repeat: 0,
+      steps: [{ delaySeconds: 60, targets: [{ type: 'webhook', url: 'https://hooks.example.com/x' }], untilAllAck: false }],
     }),
     f.make('EscalationPolicyRemoved', { policyId: 'old' }),
     f.make('RoutingConfigured', {
-      serviceId: 'checkout', escalationPolicyId: 'primary', templateId: 'default', ackTimeoutSeconds: 3600,
+      serviceId: 'checkout',
+      escalationPolicyId: 'primary',
+      templateId: 'default',
+      ackTimeoutSeconds: 3600,
       rules: [
-        { name: 'db', when: 'labels.team == "db"', policyId: 'primary', templateId: null, severity: null, ticket: 'jira', suppress: false, continue: true },
-        { name: 'test', when: 'labels.env == "test"', policyId: null, templateId: null, severity: 'info', ticket: null, suppress: true, continue: false },
+        {
+          name: 'db',
+          when: 'labels.team == "db"',
+          policyId: 'primary',
+          templateId: null,
+          severity: null,
+          ticket: 'jira',
+          suppress: false,
+          continue: true,
+        },
+        {
+          name: 'test',
+          when: 'labels.env == "test"',
+          policyId: null,
+          templateId: null,
+          severity: 'info',
+          ticket: null,
+          suppress: true,
+          continue: false,
+        },
       ],
     }),
     f.make('RoutingConfigured', { serviceId: 'payroll', escalationPolicyId: null, templateId: null, ackTimeoutSeconds: null, rules: [] }),
     f.make('RoutingRemoved', { serviceId: 'payroll' }),
     f.make('MaintenanceWindowConfigured', {
-      windowId: 'fra1', name: 'fra1 upgrade', start: '2026-11-23T22:00:00Z', end: '2026-11-24T02:00:00Z', services: ['checkout'],
-      labels: { site: 'fra1' }, when: null, mode: 'suppress',
+      windowId: 'fra1',
+      name: 'fra1 upgrade',
+      start: '2026-11-23T22:00:00Z',
+      end: '2026-11-24T02:00:00Z',
+      services: ['checkout'],
+      labels: { site: 'fra1' },
+      when: null,
+      mode: 'suppress',
     }),
     f.make('MaintenanceWindowConfigured', {
-      windowId: 'ams1', name: 'ams1 fibre', start: '2026-11-25T22:00:00Z', end: '2026-11-26T02:00:00Z', services: [], labels: {},
-      when: 'labels.site == "ams1"', mode: 'annotate',
+      windowId: 'ams1',
+      name: 'ams1 fibre',
+      start: '2026-11-25T22:00:00Z',
+      end: '2026-11-26T02:00:00Z',
+      services: [],
+      labels: {},
+      when: 'labels.site == "ams1"',
+      mode: 'annotate',
     }),
     f.make('MaintenanceWindowRemoved', { windowId: 'ams1' }),
     f.make('CalendarConfigured', {
-      calendarId: 'business', name: 'Business hours', timeZone: 'Europe/Berlin',
-      hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }], holidays: ['2026-12-25', '2026-12-26'],
+      calendarId: 'business',
+      name: 'Business hours',
+      timeZone: 'Europe/Berlin',
+      hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }],
+      holidays: ['2026-12-25', '2026-12-26'],
     }),
-    f.make('CalendarConfigured', { calendarId: 'gone', name: 'Gone', timeZone: 'UTC', hours: [{ days: ['sat'], from: '00:00', to: '00:00' }], holidays: [] }),
+    f.make('CalendarConfigured', {
+      calendarId: 'gone',
+      name: 'Gone',
+      timeZone: 'UTC',
+      hours: [{ days: ['sat'], from: '00:00', to: '00:00' }],
+      holidays: [],
+    }),
     f.make('CalendarRemoved', { calendarId: 'gone' }),
     f.make('TemplateVersionPublished', {
-      templateId: 'default', version: 1, name: 'Default', description: 'first', channels: templateChannels,
-      variables: { required: ['alert.summary'], optional: [] }, createdBy: 'alice',
+      templateId: 'default',
+      version: 1,
+      name: 'Default',
+      description: 'first',
+      channels: templateChannels,
+      variables: { required: ['alert.summary'], optional: [] },
+      createdBy: 'alice',
     }),
     f.make('TemplateVersionPublished', {
-      templateId: 'default', version: 2, name: 'Default', description: 'second', channels: { ...templateChannels, voice: 'Alert: {{ alert.summary }}' },
-      variables: { required: ['alert.summary'], optional: ['alert.details'] }, createdBy: 'bob',
+      templateId: 'default',
+      version: 2,
+      name: 'Default',
+      description: 'second',
+      channels: { ...templateChannels, voice: 'Alert: {{ alert.summary }}' },
+      variables: { required: ['alert.summary'], optional: ['alert.details'] },
+      createdBy: 'bob',
     }),
     // a second publication of version 1 changes no version row
     f.make('TemplateVersionPublished', {
-      templateId: 'default', version: 1, name: 'Default (again)', description: 'republished', channels: templateChannels,
-      variables: { required: [], optional: [] }, createdBy: 'mallory',
+      templateId: 'default',
+      version: 1,
+      name: 'Default (again)',
+      description: 'republished',
+      channels: templateChannels,
+      variables: { required: [], optional: [] },
+      createdBy: 'mallory',
     }),
     f.make('TemplateVersionPublished', {
-      templateId: 'scratch', version: 1, name: 'Scratch', description: '', channels: templateChannels, variables: { required: [], optional: [] }, createdBy: 'carol',
+      templateId: 'scratch',
+      version: 1,
+      name: 'Scratch',
+      description: '',
+      channels: templateChannels,
+      variables: { required: [], optional: [] },
+      createdBy: 'carol',
     }),
     f.make('TemplateRemoved', { templateId: 'scratch' }),
   ];
@@ -245,7 +384,11 @@ export function configLog(f: Factory): DomainEvent[] {
 export function configSubjectOf(e: DomainEvent): string {
   const d = e.data as Record<string, unknown>;
   const pairs: Array<[string, string]> = [
-    ['scheduleId', 'schedule'], ['policyId', 'policy'], ['windowId', 'maintenance'], ['calendarId', 'calendar'], ['templateId', 'template'],
+    ['scheduleId', 'schedule'],
+    ['policyId', 'policy'],
+    ['windowId', 'maintenance'],
+    ['calendarId', 'calendar'],
+    ['templateId', 'template'],
   ];
   for (const [key, kind] of pairs) if (typeof d[key] === 'string') return `config.${kind}.${d[key]}`;
   if (e.type.startsWith('Routing')) return `config.routing.${d.serviceId as string}`;

@@ -29,10 +29,24 @@ async function appendWorkload(nc: NatsConnection): Promise<number> {
   const meta = (id: string) => ({ id: stableUuid(id), occurredAt: AT, causationId: null, correlationId: 'crash-test' });
   for (let i = 0; i < ALERTS; i++) {
     const ref = { alertId: stableUuid(`alert-${i}`), serviceId: 'svc', fingerprint: `fp-${i}` };
-    const triggered = buildEvent('AlertTriggered', {
-      ...ref, source: 'generic', summary: `alert ${i}`, details: '', severity: 'critical', labels: { n: String(i) }, annotations: {},
-      links: [], custom: {}, startsAt: null, generatorUrl: null, seenAt: AT,
-    }, meta(`t-${i}`));
+    const triggered = buildEvent(
+      'AlertTriggered',
+      {
+        ...ref,
+        source: 'generic',
+        summary: `alert ${i}`,
+        details: '',
+        severity: 'critical',
+        labels: { n: String(i) },
+        annotations: {},
+        links: [],
+        custom: {},
+        startsAt: null,
+        generatorUrl: null,
+        seenAt: AT,
+      },
+      meta(`t-${i}`),
+    );
     acks.push(js.publish(subjects.alert(0, ref.alertId), encodeEvent(triggered)));
     if (i % 3 === 0) {
       const resolved = buildEvent('AlertResolved', { ...ref, by: 'source', userId: null, note: '', endsAt: null }, meta(`r-${i}`));

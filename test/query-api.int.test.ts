@@ -2,16 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { jetstream } from '@nats-io/jetstream';
-import {
-  alertingV1,
-  CONSUMERS,
-  encodeEvent,
-  notificationV1,
-  partitionOf,
-  STREAMS,
-  subjects,
-  type DomainEvent,
-} from '@oncall/contracts';
+import { alertingV1, CONSUMERS, encodeEvent, notificationV1, partitionOf, STREAMS, subjects, type DomainEvent } from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
 import { amAlert, amPayload } from './fixtures.js';
@@ -60,7 +51,12 @@ function badRequest(err: ServiceError): { code: number; typeUrl: string; field: 
   const statusFields = fields(bin as Buffer);
   const any = fields(statusFields.get(3) as Uint8Array);
   const violation = fields(fields(any.get(2) as Uint8Array).get(1) as Uint8Array);
-  return { code: statusFields.get(1) as number, typeUrl: text(any.get(1)), field: text(violation.get(1)), description: text(violation.get(2)) };
+  return {
+    code: statusFields.get(1) as number,
+    typeUrl: text(any.get(1)),
+    field: text(violation.get(1)),
+    description: text(violation.get(2)),
+  };
 }
 
 async function expectInvalid(p: Promise<unknown>, field: string): Promise<void> {
@@ -113,10 +109,12 @@ describe('query-api over gRPC against the in-process pipeline', () => {
   const partitionOfAlert = (a: alertingV1.Alert) => partitionOf(a.serviceId, a.fingerprint, p.partitions);
   const acknowledge = (r: Partial<alertingV1.AcknowledgeRequest>) =>
     ask<alertingV1.AcknowledgeResponse>((cb) => alerts.acknowledgeAlert(alertingV1.AcknowledgeRequest.fromPartial(r), cb));
-  const snooze = (r: Partial<alertingV1.SnoozeRequest>) => ask<alertingV1.SnoozeResponse>((cb) => alerts.snoozeAlert(alertingV1.SnoozeRequest.fromPartial(r), cb));
+  const snooze = (r: Partial<alertingV1.SnoozeRequest>) =>
+    ask<alertingV1.SnoozeResponse>((cb) => alerts.snoozeAlert(alertingV1.SnoozeRequest.fromPartial(r), cb));
   const escalate = (r: Partial<alertingV1.EscalateRequest>) =>
     ask<alertingV1.EscalateResponse>((cb) => alerts.escalateAlert(alertingV1.EscalateRequest.fromPartial(r), cb));
-  const resolve = (r: Partial<alertingV1.ResolveRequest>) => ask<alertingV1.ResolveResponse>((cb) => alerts.resolveAlert(alertingV1.ResolveRequest.fromPartial(r), cb));
+  const resolve = (r: Partial<alertingV1.ResolveRequest>) =>
+    ask<alertingV1.ResolveResponse>((cb) => alerts.resolveAlert(alertingV1.ResolveRequest.fromPartial(r), cb));
   const updateStatus = (r: Partial<alertingV1.UpdateStatusRequest>) =>
     ask<alertingV1.Alert>((cb) => alerts.updateAlertStatus(alertingV1.UpdateStatusRequest.fromPartial(r), cb));
   const timeline = (alertId: string) => collect<alertingV1.TimelineEntry>(alerts.getAlertTimeline({ alertId }));
@@ -207,7 +205,9 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       const client = new alertingV1.AlertServiceClient(`127.0.0.1:${bare.port}`, credentials.createInsecure());
       try {
         const alert = await openAlert('cmd-bare');
-        const err = await failure(ask((cb) => client.acknowledgeAlert(alertingV1.AcknowledgeRequest.fromPartial({ alertId: alert.id, userId: 'a' }), cb)));
+        const err = await failure(
+          ask((cb) => client.acknowledgeAlert(alertingV1.AcknowledgeRequest.fromPartial({ alertId: alert.id, userId: 'a' }), cb)),
+        );
         expect(err.code).toBe(status.UNAVAILABLE);
         expect((await ask<alertingV1.Alert>((cb) => client.getAlert({ id: alert.id }, cb))).id).toBe(alert.id);
       } finally {
@@ -248,7 +248,13 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       const state = await ask<alertingV1.EscalationState>((cb) => escalations.getEscalationState({ alertId: alert.id }, cb));
       expect(state).toMatchObject({ alertId: alert.id, policyId: 'primary', currentStep: 1, repetition: 0, stoppedReason: '' });
       expect(state.history).toEqual([
-        { stepNumber: 1, repetition: 0, reachedAt: expect.any(Date) as Date, userIds: ['alice'], reason: 'triggered: alice via schedule:primary, slack:#ops' },
+        {
+          stepNumber: 1,
+          repetition: 0,
+          reachedAt: expect.any(Date) as Date,
+          userIds: ['alice'],
+          reason: 'triggered: alice via schedule:primary, slack:#ops',
+        },
       ]);
       const unknown = await failure(ask((cb) => escalations.getEscalationState({ alertId: '00000000-0000-4000-8000-000000000001' }, cb)));
       expect(unknown.code).toBe(status.NOT_FOUND);
@@ -256,15 +262,26 @@ describe('query-api over gRPC against the in-process pipeline', () => {
 
     it('GetDeliveryStatus and StreamDeliveryStatus follow a notification as its outcomes are projected', async () => {
       const notificationId = notificationIdOf('delivery', 'alice');
-      const get = (deliveryId = '') => ask<notificationV1.DeliveryStatus>((cb) => notifications.getDeliveryStatus({ notificationId, deliveryId }, cb));
-      expect(await get()).toMatchObject({ notificationId, alertId: alert.id, state: DeliveryState.DELIVERY_STATE_PENDING, kind: 'page', channels: [] });
+      const get = (deliveryId = '') =>
+        ask<notificationV1.DeliveryStatus>((cb) => notifications.getDeliveryStatus({ notificationId, deliveryId }, cb));
+      expect(await get()).toMatchObject({
+        notificationId,
+        alertId: alert.id,
+        state: DeliveryState.DELIVERY_STATE_PENDING,
+        kind: 'page',
+        channels: [],
+      });
 
       const stream = notifications.streamDeliveryStatus({ alertId: alert.id, notificationId: '' });
       const updates = stream[Symbol.asyncIterator]() as AsyncIterator<notificationV1.DeliveryStatus>;
       expect((await updates.next()).value).toMatchObject({ notificationId, state: DeliveryState.DELIVERY_STATE_PENDING });
 
       await publish(CONSUMERS.projectorDeliveries, [del(x().failed('alice', 'sms', 'voice'))]);
-      expect((await updates.next()).value).toMatchObject({ notificationId, state: DeliveryState.DELIVERY_STATE_RETRYING, failureReason: 'provider_unavailable' });
+      expect((await updates.next()).value).toMatchObject({
+        notificationId,
+        state: DeliveryState.DELIVERY_STATE_RETRYING,
+        failureReason: 'provider_unavailable',
+      });
       await publish(CONSUMERS.projectorDeliveries, [del(x().delivered('alice', 'voice', 2))]);
       expect((await updates.next()).value).toMatchObject({ notificationId, state: DeliveryState.DELIVERY_STATE_DELIVERED });
       stream.cancel();
@@ -282,12 +299,22 @@ describe('query-api over gRPC against the in-process pipeline', () => {
         [ChannelType.CHANNEL_SMS, DeliveryState.DELIVERY_STATE_FAILED, 3, ChannelType.CHANNEL_VOICE],
         [ChannelType.CHANNEL_VOICE, DeliveryState.DELIVERY_STATE_DELIVERED, 2, ChannelType.CHANNEL_UNSPECIFIED],
       ]);
-      expect(await get('sms')).toMatchObject({ deliveryId: 'sms', state: DeliveryState.DELIVERY_STATE_FAILED, attempts: 3, failureReason: 'provider_unavailable' });
+      expect(await get('sms')).toMatchObject({
+        deliveryId: 'sms',
+        state: DeliveryState.DELIVERY_STATE_FAILED,
+        attempts: 3,
+        failureReason: 'provider_unavailable',
+      });
 
       expect((await failure(get('pager'))).code).toBe(status.INVALID_ARGUMENT);
-      const unknown = await failure(ask((cb) => notifications.getDeliveryStatus({ notificationId: '00000000-0000-4000-8000-000000000002', deliveryId: '' }, cb)));
+      const unknown = await failure(
+        ask((cb) => notifications.getDeliveryStatus({ notificationId: '00000000-0000-4000-8000-000000000002', deliveryId: '' }, cb)),
+      );
       expect(unknown.code).toBe(status.NOT_FOUND);
-      await expectInvalid(ask((cb) => notifications.getDeliveryStatus({ notificationId: 'nope', deliveryId: '' }, cb)), 'notification_id');
+      await expectInvalid(
+        ask((cb) => notifications.getDeliveryStatus({ notificationId: 'nope', deliveryId: '' }, cb)),
+        'notification_id',
+      );
     });
 
     it('a stream of every notification starts from now and shows new ones', async () => {
@@ -296,7 +323,10 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       await new Promise((resolve) => stream.once('metadata', resolve));
       const updates = stream[Symbol.asyncIterator]() as AsyncIterator<notificationV1.DeliveryStatus>;
       await publish(CONSUMERS.projectorEscalations, [esc(x().requested('bob', user('bob')))]);
-      expect((await updates.next()).value).toMatchObject({ notificationId: notificationIdOf('delivery', 'bob'), state: DeliveryState.DELIVERY_STATE_PENDING });
+      expect((await updates.next()).value).toMatchObject({
+        notificationId: notificationIdOf('delivery', 'bob'),
+        state: DeliveryState.DELIVERY_STATE_PENDING,
+      });
       stream.cancel();
     });
   });
@@ -327,12 +357,21 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       ] as const;
 
     beforeAll(async () => {
-      await publish(CONSUMERS.projectorConfig, [published(1, channels.sms), published(2, 'SMS v2: {{ alert.summary }} {{ labels.instance }}')]);
+      await publish(CONSUMERS.projectorConfig, [
+        published(1, channels.sms),
+        published(2, 'SMS v2: {{ alert.summary }} {{ labels.instance }}'),
+      ]);
     });
 
     it('reads templates and versions from the read model', async () => {
       const t = await ask<notificationV1.Template>((cb) => templates.getTemplate({ id: 'ops' }, cb));
-      expect(t).toMatchObject({ id: 'ops', name: 'Ops', currentVersion: 2, requiredVariables: ['labels.instance'], createdByUserId: 'alice' });
+      expect(t).toMatchObject({
+        id: 'ops',
+        name: 'Ops',
+        currentVersion: 2,
+        requiredVariables: ['labels.instance'],
+        createdByUserId: 'alice',
+      });
       expect(Object.keys(t.channels).sort()).toEqual(['email', 'sms']);
       expect(t.channels.email).toEqual({
         channel: ChannelType.CHANNEL_EMAIL,
@@ -347,7 +386,9 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       expect((await collect<notificationV1.Template>(templates.listTemplates({ limit: 0 }))).map((x) => x.id)).toEqual(['ops']);
       expect((await failure(ask((cb) => templates.getTemplate({ id: 'nope' }, cb)))).code).toBe(status.NOT_FOUND);
       expect((await failure(ask((cb) => templates.getTemplateVersion({ templateId: 'ops', version: 9 }, cb)))).code).toBe(status.NOT_FOUND);
-      expect((await failure(ask((cb) => templates.createTemplate(notificationV1.CreateTemplateRequest.fromPartial({ name: 'x' }), cb)))).code).toBe(status.UNIMPLEMENTED);
+      expect(
+        (await failure(ask((cb) => templates.createTemplate(notificationV1.CreateTemplateRequest.fromPartial({ name: 'x' }), cb)))).code,
+      ).toBe(status.UNIMPLEMENTED);
     });
 
     it('RenderPreview renders what would be sent per channel with the sample data', async () => {
@@ -372,10 +413,15 @@ describe('query-api over gRPC against the in-process pipeline', () => {
     it('RenderPreview of a draft and ValidateTemplate report syntax errors with line and column', async () => {
       const draft = { sms: { channel: ChannelType.CHANNEL_SMS, content: 'line one\n  {{ alert.summary ', format: '', metadata: {} } };
       const preview = await ask<notificationV1.RenderPreviewResponse>((cb) =>
-        templates.renderPreview(notificationV1.RenderPreviewRequest.fromPartial({ draftChannels: draft, channels: [ChannelType.CHANNEL_SMS] }), cb),
+        templates.renderPreview(
+          notificationV1.RenderPreviewRequest.fromPartial({ draftChannels: draft, channels: [ChannelType.CHANNEL_SMS] }),
+          cb,
+        ),
       );
       expect(preview.validation!.valid).toBe(false);
-      expect(preview.validation!.errors).toEqual([{ field: 'channels[sms].content', code: 'INVALID_SYNTAX', line: 2, column: 3, message: expect.any(String) as string }]);
+      expect(preview.validation!.errors).toEqual([
+        { field: 'channels[sms].content', code: 'INVALID_SYNTAX', line: 2, column: 3, message: expect.any(String) as string },
+      ]);
       // What is shown is what would be sent: the built-in default.
       expect(preview.previews.sms!.errors).toHaveLength(1);
       expect(preview.previews.sms!.renderedContent).not.toContain('line one');
@@ -383,7 +429,10 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       const result = await ask<notificationV1.ValidationResult>((cb) =>
         templates.validateTemplate(
           notificationV1.ValidateTemplateRequest.fromPartial({
-            channels: { email: { content: '<p>ok</p>', metadata: { subject: 'Alert {% if alert.summary %}' } }, sms: { content: '{{ alert.summary }}' } },
+            channels: {
+              email: { content: '<p>ok</p>', metadata: { subject: 'Alert {% if alert.summary %}' } },
+              sms: { content: '{{ alert.summary }}' },
+            },
           }),
           cb,
         ),
@@ -392,19 +441,32 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       expect(result.errors).toMatchObject([{ field: 'channels[email].metadata[subject]', code: 'INVALID_SYNTAX', line: 1, column: 7 }]);
 
       const ok = await ask<notificationV1.ValidationResult>((cb) =>
-        templates.validateTemplate(notificationV1.ValidateTemplateRequest.fromPartial({ channels: { sms: { content: '{{ alert.summary }}' } } }), cb),
+        templates.validateTemplate(
+          notificationV1.ValidateTemplateRequest.fromPartial({ channels: { sms: { content: '{{ alert.summary }}' } } }),
+          cb,
+        ),
       );
       expect(ok).toMatchObject({ valid: true, errors: [] });
 
       await expectInvalid(
-        ask((cb) => templates.validateTemplate(notificationV1.ValidateTemplateRequest.fromPartial({ channels: { pager: { content: 'x' } } }), cb)),
+        ask((cb) =>
+          templates.validateTemplate(notificationV1.ValidateTemplateRequest.fromPartial({ channels: { pager: { content: 'x' } } }), cb),
+        ),
         'channels[pager]',
       );
       await expectInvalid(
-        ask((cb) => templates.validateTemplate(notificationV1.ValidateTemplateRequest.fromPartial({ channels: { email: { content: 'x', metadata: { subjct: 'y' } } } }), cb)),
+        ask((cb) =>
+          templates.validateTemplate(
+            notificationV1.ValidateTemplateRequest.fromPartial({ channels: { email: { content: 'x', metadata: { subjct: 'y' } } } }),
+            cb,
+          ),
+        ),
         'channels[email].metadata[subjct]',
       );
-      await expectInvalid(ask((cb) => templates.renderPreview(notificationV1.RenderPreviewRequest.fromPartial({}), cb)), 'template_id');
+      await expectInvalid(
+        ask((cb) => templates.renderPreview(notificationV1.RenderPreviewRequest.fromPartial({}), cb)),
+        'template_id',
+      );
     });
   });
 
@@ -417,8 +479,20 @@ describe('query-api over gRPC against the in-process pipeline', () => {
             scheduleId: 'primary',
             name: 'Primary',
             timeZone: 'Europe/Berlin',
-            rotations: [{ id: 'weekly', name: 'Weekly', type: 'weekly', shiftLength: 1, start: '2026-11-02T09:00:00+01:00', members: ['alice', 'bob'], restrictions: [] }],
-            overrides: [{ kind: 'add', userId: 'carol', replaces: null, start: '2026-11-10T00:00:00+01:00', end: '2026-11-11T00:00:00+01:00' }],
+            rotations: [
+              {
+                id: 'weekly',
+                name: 'Weekly',
+                type: 'weekly',
+                shiftLength: 1,
+                start: '2026-11-02T09:00:00+01:00',
+                members: ['alice', 'bob'],
+                restrictions: [],
+              },
+            ],
+            overrides: [
+              { kind: 'add', userId: 'carol', replaces: null, start: '2026-11-10T00:00:00+01:00', end: '2026-11-11T00:00:00+01:00' },
+            ],
             temporary: [],
           }),
         ],
@@ -466,13 +540,22 @@ describe('query-api over gRPC against the in-process pipeline', () => {
   it('a command whose outcome does not show within the timeout answers DEADLINE_EXCEEDED', async () => {
     const alert = await openAlert('cmd-deadline');
     const slow = await startGrpcServer({
-      pool: p.pool, port: 0, host: '127.0.0.1', log: testLog, nc: await p.nats.connect('query-api-2'), partitions: p.partitions,
-      databaseUrl: p.db.url, schema: p.db.schema, commandTimeoutMs: 300,
+      pool: p.pool,
+      port: 0,
+      host: '127.0.0.1',
+      log: testLog,
+      nc: await p.nats.connect('query-api-2'),
+      partitions: p.partitions,
+      databaseUrl: p.db.url,
+      schema: p.db.schema,
+      commandTimeoutMs: 300,
     });
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${slow.port}`, credentials.createInsecure());
     try {
       await p.stopProjector();
-      const err = await failure(ask((cb) => client.escalateAlert(alertingV1.EscalateRequest.fromPartial({ alertId: alert.id, userId: 'alice' }), cb)));
+      const err = await failure(
+        ask((cb) => client.escalateAlert(alertingV1.EscalateRequest.fromPartial({ alertId: alert.id, userId: 'alice' }), cb)),
+      );
       expect(err.code, err.details).toBe(status.DEADLINE_EXCEEDED);
       expect(err.details).toMatch(/accepted \(intake sequence \d+\)/);
     } finally {

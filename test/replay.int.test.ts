@@ -42,10 +42,22 @@ const TABLES: Array<[table: string, orderBy: string, exclude: string[]]> = [
 type AlertRow = { id: string; service_id: string; fingerprint: string; summary: string; status: string };
 
 /** A user command through intake, as query-api and the escalator send them; the decider turns it into an alert event. */
-async function command(p: TestPipeline, alert: AlertRow, data: Pick<EventData<'AlertCommandReceived'>, 'command' | 'userId'> & Partial<EventData<'AlertCommandReceived'>>, n: number) {
-  const event = buildEvent('AlertCommandReceived', { alertId: alert.id, serviceId: alert.service_id, fingerprint: alert.fingerprint, note: '', until: null, reason: '', ...data }, {
-    id: stableUuid(`replay-command-${n}`), occurredAt: new Date().toISOString(), causationId: null, correlationId: alert.id,
-  });
+async function command(
+  p: TestPipeline,
+  alert: AlertRow,
+  data: Pick<EventData<'AlertCommandReceived'>, 'command' | 'userId'> & Partial<EventData<'AlertCommandReceived'>>,
+  n: number,
+) {
+  const event = buildEvent(
+    'AlertCommandReceived',
+    { alertId: alert.id, serviceId: alert.service_id, fingerprint: alert.fingerprint, note: '', until: null, reason: '', ...data },
+    {
+      id: stableUuid(`replay-command-${n}`),
+      occurredAt: new Date().toISOString(),
+      causationId: null,
+      correlationId: alert.id,
+    },
+  );
   await jetstream(p.admin).publish(subjects.intake(partitionOf(alert.service_id, alert.fingerprint, p.partitions)), encodeEvent(event));
 }
 
@@ -77,19 +89,42 @@ function escalationWorkload(alerts: AlertRow[]) {
   const esc = (p: string) => (e: DomainEvent) => [`${p}.0.${(e.data as { alertId: string }).alertId}`, e] as const;
   return {
     escalations: [
-      ghost.routed(), ghost.step(0, 0, [user('zoe')]), ghost.requested('1', user('zoe')),
-      x.routed({ rules: ['db'] }), x.step(0, 0, [user('alice')]), x.requested('1', user('alice'), { channels: ['sms', 'voice'] }),
+      ghost.routed(),
+      ghost.step(0, 0, [user('zoe')]),
+      ghost.requested('1', user('zoe')),
+      x.routed({ rules: ['db'] }),
+      x.step(0, 0, [user('alice')]),
+      x.requested('1', user('alice'), { channels: ['sms', 'voice'] }),
       y.routed({ suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' }, maintenance: ['ams1'] }),
-      z.routed(), z.step(0, 0, [{ type: 'slack', channel: '#ops' }]), z.requested('1', { type: 'slack', channel: '#ops' }),
-      x.step(1, 0, [user('bob')], { nextInMinutes: null }), x.requested('2', user('bob')), x.stopped('acknowledged', 'bob', 60),
-      y.routed(), y.step(0, 0, [user('carol')]), y.requested('1', user('carol'), { channels: ['email'] }), z.stopped('exhausted'),
-      x.reopenRequested(), x.step(0, 0, [user('alice')], { reason: 'reopened' }), x.requested('3', user('alice')),
+      z.routed(),
+      z.step(0, 0, [{ type: 'slack', channel: '#ops' }]),
+      z.requested('1', { type: 'slack', channel: '#ops' }),
+      x.step(1, 0, [user('bob')], { nextInMinutes: null }),
+      x.requested('2', user('bob')),
+      x.stopped('acknowledged', 'bob', 60),
+      y.routed(),
+      y.step(0, 0, [user('carol')]),
+      y.requested('1', user('carol'), { channels: ['email'] }),
+      z.stopped('exhausted'),
+      x.reopenRequested(),
+      x.step(0, 0, [user('alice')], { reason: 'reopened' }),
+      x.requested('3', user('alice')),
     ].map(esc('escalations')),
     deliveries: [
-      ghost.delivered('1', 'sms'), x.failed('1', 'sms', 'voice'), z.delivered('1', 'slack'), x.delivered('1', 'voice', 2),
-      x.delivered('2', 'sms'), y.failed('1', 'email', null), x.failed('3', 'sms', 'voice'),
+      ghost.delivered('1', 'sms'),
+      x.failed('1', 'sms', 'voice'),
+      z.delivered('1', 'slack'),
+      x.delivered('1', 'voice', 2),
+      x.delivered('2', 'sms'),
+      y.failed('1', 'email', null),
+      x.failed('3', 'sms', 'voice'),
     ].map(esc('deliveries')),
-    tickets: [x.ticketCreated('OPS-1'), x.ticketStatus('OPS-1', 'In Progress'), z.ticketCreated('OPS-2'), x.ticketStatus('OPS-1', 'Done')].map(esc('tickets')),
+    tickets: [
+      x.ticketCreated('OPS-1'),
+      x.ticketStatus('OPS-1', 'In Progress'),
+      z.ticketCreated('OPS-2'),
+      x.ticketStatus('OPS-1', 'Done'),
+    ].map(esc('tickets')),
   };
 }
 
@@ -110,11 +145,21 @@ describe('the read models are a pure function of the log', () => {
     // 5 triggered
     await post(amPayload(names.map((n) => amAlert(n))));
     // 2 updated (annotation changed), 3 plain repeats that change nothing
-    await post(amPayload(names.map((n, i) => amAlert(n, i < 2 ? { annotations: { summary: `${n} is down`, description: 'still down' } } : {}))));
+    await post(
+      amPayload(names.map((n, i) => amAlert(n, i < 2 ? { annotations: { summary: `${n} is down`, description: 'still down' } } : {}))),
+    );
     // 2 resolved
-    await post(amPayload(['core-1', 'core-2'].map((n) => amAlert(n, { status: 'resolved', endsAt: '2026-11-23T10:05:00Z' })), 'resolved'));
+    await post(
+      amPayload(
+        ['core-1', 'core-2'].map((n) => amAlert(n, { status: 'resolved', endsAt: '2026-11-23T10:05:00Z' })),
+        'resolved',
+      ),
+    );
     // Configuration of every kind, while alerts come in.
-    const config = publishAll(p, configLog(eventFactory()).map((e) => [configSubjectOf(e), e] as const));
+    const config = publishAll(
+      p,
+      configLog(eventFactory()).map((e) => [configSubjectOf(e), e] as const),
+    );
     // core-1 fires again: a new alert
     await post(amPayload([amAlert('core-1', { startsAt: '2026-11-23T10:10:00Z' })]));
     await p.alertsApplied(10);
@@ -141,17 +186,36 @@ describe('the read models are a pure function of the log', () => {
   it('projected what the workload implies', () => {
     expect(live.alert_timeline).toHaveLength(15);
     expect(live.alerts).toHaveLength(6);
-    const byName = new Map((live.alerts as Array<Record<string, unknown>>).filter((a) => a.status !== 'resolved').map((a) => [a.summary, a]));
+    const byName = new Map(
+      (live.alerts as Array<Record<string, unknown>>).filter((a) => a.status !== 'resolved').map((a) => [a.summary, a]),
+    );
     expect(byName.get('edge-1 is down')).toMatchObject({ status: 'acknowledged', acknowledged_by: 'dave' });
     const edge1 = byName.get('edge-1 is down')!;
     expect((edge1.first_acknowledged_at as Date) < (edge1.acknowledged_at as Date)).toBe(true);
-    expect(byName.get('edge-2 is down')).toMatchObject({ status: 'snoozed', snoozed_by: 'bob', snoozed_until: new Date('2030-01-01T00:00:00Z') });
+    expect(byName.get('edge-2 is down')).toMatchObject({
+      status: 'snoozed',
+      snoozed_by: 'bob',
+      snoozed_until: new Date('2030-01-01T00:00:00Z'),
+    });
     expect(byName.get('dns is down')).toMatchObject({ status: 'triggered', escalated_by: 'carol' });
     const statuses = (live.alerts as Array<{ status: string }>).map((a) => a.status).sort();
     expect(statuses).toEqual(['acknowledged', 'resolved', 'resolved', 'snoozed', 'triggered', 'triggered']);
     // configuration of every kind, escalation state of four alerts (one not in ALERTS), six notifications
-    for (const table of ['schedules', 'schedule_rotations', 'schedule_temporary', 'escalation_policies', 'escalation_steps', 'routing', 'routing_rules',
-      'maintenance_windows', 'calendars', 'templates', 'template_versions', 'tickets']) expect(live[table], table).not.toHaveLength(0);
+    for (const table of [
+      'schedules',
+      'schedule_rotations',
+      'schedule_temporary',
+      'escalation_policies',
+      'escalation_steps',
+      'routing',
+      'routing_rules',
+      'maintenance_windows',
+      'calendars',
+      'templates',
+      'template_versions',
+      'tickets',
+    ])
+      expect(live[table], table).not.toHaveLength(0);
     expect(live.alert_escalations).toHaveLength(4);
     expect(live.notifications).toHaveLength(6);
     expect(live.notification_deliveries).toHaveLength(7);
@@ -172,8 +236,17 @@ describe('the read models are a pure function of the log', () => {
     const escalating = (await tableRows(p.db.url, p.db.schema, 'noc_escalations_open', 'alert_id')) as Array<Record<string, unknown>>;
     expect(escalating).toHaveLength(4);
     expect(escalating.filter((r) => r.policy_id !== null)).toHaveLength(3);
-    const channels = (await tableRows(p.db.url, p.db.schema, 'noc_notifications_by_channel_day', 'channel')) as Array<{ channel: string; sent: string; failed: string }>;
-    expect(channels.map((c) => [c.channel, c.sent, c.failed])).toStrictEqual([['email', '0', '1'], ['slack', '1', '0'], ['sms', '2', '2'], ['voice', '1', '0']]);
+    const channels = (await tableRows(p.db.url, p.db.schema, 'noc_notifications_by_channel_day', 'channel')) as Array<{
+      channel: string;
+      sent: string;
+      failed: string;
+    }>;
+    expect(channels.map((c) => [c.channel, c.sent, c.failed])).toStrictEqual([
+      ['email', '0', '1'],
+      ['slack', '1', '0'],
+      ['sms', '2', '2'],
+      ['voice', '1', '0'],
+    ]);
   });
 
   it('every panel query of the shipped Grafana dashboard runs against the views', async () => {
@@ -211,7 +284,13 @@ describe('the read models are a pure function of the log', () => {
       for (let i = 0; i < 5; i++) expect((await p.postAlertmanager(amPayload([amAlert(`during-${i}`)]))).status).toBe(202);
     })();
     const progress: number[] = [];
-    const result = await rebuildReadModels({ nc: p.admin, databaseUrl: p.db.url, schema: p.db.schema, log: testLog, onProgress: (x) => progress.push(x.done) });
+    const result = await rebuildReadModels({
+      nc: p.admin,
+      databaseUrl: p.db.url,
+      schema: p.db.schema,
+      log: testLog,
+      onProgress: (x) => progress.push(x.done),
+    });
     await during;
     expect(result.events).toBeGreaterThanOrEqual(15 + 3 + 20 + 31); // alert, configuration, escalation/delivery/ticket events at least
     expect(progress.length).toBeGreaterThan(0);

@@ -10,7 +10,14 @@ const fixture = (path: string) => readFileSync(new URL(`./fixtures/${path}`, imp
 const pd = (path: string, key = TEST_KEY) => JSON.stringify({ ...(JSON.parse(fixture(path)) as object), routing_key: key });
 const { AlertStatus, AlertSource } = alertingV1;
 
-type Row = { source: string; fingerprint: string; status: string; links: unknown; custom: Record<string, unknown>; labels: Record<string, string> };
+type Row = {
+  source: string;
+  fingerprint: string;
+  status: string;
+  links: unknown;
+  custom: Record<string, unknown>;
+  labels: Record<string, string>;
+};
 
 describe('every source format through the whole pipeline', () => {
   let p: TestPipeline;
@@ -42,7 +49,11 @@ describe('every source format through the whole pipeline', () => {
     expect((await p.post('/api/v1/webhook/generic', JSON.stringify(open))).status).toBe(202);
     await p.alertsApplied((seq += 1));
     const [alert] = await p.listAlerts({ labelSelector: { job: 'backup' } });
-    expect(alert).toMatchObject({ fingerprint: 'backup-db-main', source: AlertSource.ALERT_SOURCE_GENERIC, severity: alertingV1.Severity.SEVERITY_ERROR });
+    expect(alert).toMatchObject({
+      fingerprint: 'backup-db-main',
+      source: AlertSource.ALERT_SOURCE_GENERIC,
+      severity: alertingV1.Severity.SEVERITY_ERROR,
+    });
 
     expect((await p.post('/api/v1/webhook/generic', JSON.stringify({ ...open, action: 'close' }))).status).toBe(202);
     await p.alertsApplied((seq += 1));
@@ -55,7 +66,11 @@ describe('every source format through the whole pipeline', () => {
     expect(await trigger.json()).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'srv01/mysql' });
     await p.alertsApplied((seq += 1));
     const [alert] = await p.listAlerts({ labelSelector: { component: 'mysql' } });
-    expect(alert).toMatchObject({ fingerprint: 'srv01/mysql', status: AlertStatus.ALERT_STATUS_TRIGGERED, source: AlertSource.ALERT_SOURCE_PAGERDUTY });
+    expect(alert).toMatchObject({
+      fingerprint: 'srv01/mysql',
+      status: AlertStatus.ALERT_STATUS_TRIGGERED,
+      source: AlertSource.ALERT_SOURCE_PAGERDUTY,
+    });
 
     expect((await p.post('/v2/enqueue', pd('pagerduty/acknowledge.json'), {})).status).toBe(202);
     await p.alertsApplied((seq += 1));
@@ -78,7 +93,10 @@ describe('every source format through the whole pipeline', () => {
     expect(beat.status).toBe(202);
     expect(await beat.json()).toEqual({ status: 'accepted', monitorId: 'checkout-canary' });
     await waitForProjection(p.db.url, p.db.schema, CONSUMERS.projectorHeartbeats, 1);
-    const [row] = (await tableRows(p.db.url, p.db.schema, 'heartbeat_beats', 'monitor_id')) as Array<{ monitor_id: string; last_beat_at: Date }>;
+    const [row] = (await tableRows(p.db.url, p.db.schema, 'heartbeat_beats', 'monitor_id')) as Array<{
+      monitor_id: string;
+      last_beat_at: Date;
+    }>;
     expect(row?.monitor_id).toBe('checkout-canary');
 
     const [health] = await tableRows(p.db.url, p.db.schema, 'noc_heartbeat_health', 'monitor_id');

@@ -14,7 +14,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Starts `oncall up` and resolves when it prints that the pipeline is up. */
 function startUp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/oncall.js', 'up'], { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/oncall.js', 'up'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -72,9 +76,12 @@ describe('npm start (oncall up) on the embedded default', () => {
 
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${ports.GRPC_PORT}`, credentials.createInsecure());
     const alerts: alertingV1.Alert[] = [];
-    for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>) alerts.push(a);
+    for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>)
+      alerts.push(a);
     client.close();
-    expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toEqual([['demo', '3803e91d9c8292eb', alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED]]);
+    expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toEqual([
+      ['demo', '3803e91d9c8292eb', alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED],
+    ]);
 
     child.kill('SIGINT');
     expect(await exited(child)).toBe(0);

@@ -18,10 +18,11 @@ function unary<Req, Res>(call: (req: Req, cb: (err: ServiceError | null, res?: R
   return new Promise((resolve, reject) => call(req, (err, res) => (err ? reject(err) : resolve(res!))));
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(
-  () => expect.unreachable('the call succeeded'),
-  (err: unknown) => err,
-);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable('the call succeeded'),
+    (err: unknown) => err,
+  );
 
 describe('file-backed UserService and the userDirectory client', () => {
   let running: RunningUsersService;
@@ -62,7 +63,13 @@ describe('file-backed UserService and the userDirectory client', () => {
       ],
     });
     expect(users.get('carol')?.contacts.map((c) => c.channel)).toStrictEqual(['email', 'slack', 'voice']);
-    expect(users.get('dave')).toStrictEqual({ id: 'dave', name: 'Dave Example', email: 'dave@example.com', timezone: 'UTC', contacts: [{ channel: 'email', address: 'dave@example.com' }] });
+    expect(users.get('dave')).toStrictEqual({
+      id: 'dave',
+      name: 'Dave Example',
+      email: 'dave@example.com',
+      timezone: 'UTC',
+      contacts: [{ channel: 'email', address: 'dave@example.com' }],
+    });
   });
 
   it('answers from its cache within the TTL, asks once for only the uncached ids, and again after the TTL', async () => {
@@ -115,11 +122,36 @@ describe('file-backed UserService and the userDirectory client', () => {
     });
 
     it.each<[string, () => Promise<unknown>, number, string]>([
-      ['GetUsersByIDs without ids', () => unary(client.getUsersByIDs.bind(client), { ids: [] }), status.INVALID_ARGUMENT, 'ids: must not be empty'],
-      ['GetUsersByIDs with an empty id', () => unary(client.getUsersByIDs.bind(client), { ids: ['alice', ''] }), status.INVALID_ARGUMENT, 'ids[1]: must not be empty'],
-      ['GetUserContactMethods of an unknown user', () => unary(client.getUserContactMethods.bind(client), { id: 'nobody' }), status.NOT_FOUND, 'user nobody not found'],
-      ['GetUserContactMethods without an id', () => unary(client.getUserContactMethods.bind(client), { id: '' }), status.INVALID_ARGUMENT, 'id: must not be empty'],
-      ['ValidateUserExists without an id', () => unary(client.validateUserExists.bind(client), { id: '' }), status.INVALID_ARGUMENT, 'id: must not be empty'],
+      [
+        'GetUsersByIDs without ids',
+        () => unary(client.getUsersByIDs.bind(client), { ids: [] }),
+        status.INVALID_ARGUMENT,
+        'ids: must not be empty',
+      ],
+      [
+        'GetUsersByIDs with an empty id',
+        () => unary(client.getUsersByIDs.bind(client), { ids: ['alice', ''] }),
+        status.INVALID_ARGUMENT,
+        'ids[1]: must not be empty',
+      ],
+      [
+        'GetUserContactMethods of an unknown user',
+        () => unary(client.getUserContactMethods.bind(client), { id: 'nobody' }),
+        status.NOT_FOUND,
+        'user nobody not found',
+      ],
+      [
+        'GetUserContactMethods without an id',
+        () => unary(client.getUserContactMethods.bind(client), { id: '' }),
+        status.INVALID_ARGUMENT,
+        'id: must not be empty',
+      ],
+      [
+        'ValidateUserExists without an id',
+        () => unary(client.validateUserExists.bind(client), { id: '' }),
+        status.INVALID_ARGUMENT,
+        'id: must not be empty',
+      ],
     ])('refuses %s', async (_, call, code, details) => {
       expect(await errorOf(call())).toMatchObject({ code, details });
     });
@@ -140,7 +172,9 @@ describe('file-backed UserService and the userDirectory client', () => {
 
     it('reports SERVING on grpc health', async () => {
       const Health = makeClientConstructor(healthService, 'Health');
-      type HealthClient = Client & { check: (req: { service: string }, cb: (err: ServiceError | null, res?: { status: string }) => void) => void };
+      type HealthClient = Client & {
+        check: (req: { service: string }, cb: (err: ServiceError | null, res?: { status: string }) => void) => void;
+      };
       const health = new Health(url, credentials.createInsecure()) as unknown as HealthClient;
       try {
         expect(await unary(health.check.bind(health), { service: 'kneutral.user.v1.UserService' })).toStrictEqual({ status: 'SERVING' });
@@ -197,8 +231,14 @@ describe('file-backed UserService and the userDirectory client', () => {
 
   it('gives up after its deadline when the service does not answer', async () => {
     const server = new Server();
-    server.addService(userV1.UserServiceService, { getUsersByIDs: () => undefined, getUserContactMethods: () => undefined, validateUserExists: () => undefined });
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    server.addService(userV1.UserServiceService, {
+      getUsersByIDs: () => undefined,
+      getUserContactMethods: () => undefined,
+      validateUserExists: () => undefined,
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     const users = userDirectory(`127.0.0.1:${port}`, { deadlineMs: 200 });
     try {
       const started = Date.now();
@@ -215,7 +255,9 @@ describe('file-backed UserService and the userDirectory client', () => {
   it('throws a UserDirectoryRejected, not retryable, when the service refuses the request', async () => {
     const server = new Server();
     server.addService(userV1.UserServiceService, {});
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
     const users = userDirectory(`127.0.0.1:${port}`);
     try {
       const err = await errorOf(users.getUsers(['alice']));

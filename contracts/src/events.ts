@@ -81,7 +81,13 @@ const schemas = {
   },
   /** A repeat of an open alert whose content changed; `changed` names the fields. */
   AlertUpdated: {
-    1: z.object({ ...alertRef, ...alertContent, changed: z.array(z.string()).min(1), repeatCount: z.number().int().nonnegative(), seenAt: isoTime }),
+    1: z.object({
+      ...alertRef,
+      ...alertContent,
+      changed: z.array(z.string()).min(1),
+      repeatCount: z.number().int().nonnegative(),
+      seenAt: isoTime,
+    }),
   },
   /**
    * Repeats of an open alert whose content did not change, recorded at most once a minute per
@@ -155,14 +161,17 @@ export type EventMetadata = Readonly<{
 export type DomainEvent = { [T in EventType]: Readonly<{ type: T; data: EventData<T> }> & EventMetadata }[EventType];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 export type AlertEvent = EventOf<
-  'AlertTriggered' | 'AlertUpdated' | 'AlertRepeated' | 'AlertAcknowledged' | 'AlertResolved' | 'AlertSnoozed' | 'AlertEscalated' | 'AlertUnacknowledged'
+  | 'AlertTriggered'
+  | 'AlertUpdated'
+  | 'AlertRepeated'
+  | 'AlertAcknowledged'
+  | 'AlertResolved'
+  | 'AlertSnoozed'
+  | 'AlertEscalated'
+  | 'AlertUnacknowledged'
 >;
 export type ConfigEvent = EventOf<
-  | 'ServiceConfigured'
-  | 'ServiceRemoved'
-  | 'HeartbeatMonitorConfigured'
-  | 'HeartbeatMonitorRemoved'
-  | keyof typeof configSchemas
+  'ServiceConfigured' | 'ServiceRemoved' | 'HeartbeatMonitorConfigured' | 'HeartbeatMonitorRemoved' | keyof typeof configSchemas
 >;
 /** Events the escalator writes on `escalations.<p>.<alertId>`. */
 export type EscalationEvent = EventOf<
@@ -219,7 +228,14 @@ export function decodeEvent(bytes: Uint8Array, opts: { trusted?: boolean } = {})
 function trustedEnvelope(raw: unknown): DomainEvent {
   const e = raw as Partial<Record<keyof DomainEvent, unknown>> | null;
   const versions = typeof e?.type === 'string' ? (schemas as Record<string, Record<number, unknown>>)[e.type] : undefined;
-  if (!e || typeof e.id !== 'string' || typeof e.occurredAt !== 'string' || typeof e.data !== 'object' || e.data === null || !versions?.[e.v as number]) {
+  if (
+    !e ||
+    typeof e.id !== 'string' ||
+    typeof e.occurredAt !== 'string' ||
+    typeof e.data !== 'object' ||
+    e.data === null ||
+    !versions?.[e.v as number]
+  ) {
     throw new EventDecodeError(`bad or unknown event envelope: ${JSON.stringify(raw).slice(0, 200)}`);
   }
   return raw as DomainEvent;

@@ -33,7 +33,12 @@ export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & {
       description: 'heartbeat beats, the last 1000 per monitor',
       max_msgs_per_subject: 1000,
     },
-    { ...common, name: STREAMS.escalations, subjects: [subjects.escalationsAll], description: 'escalator decisions: routing, steps, notification requests' },
+    {
+      ...common,
+      name: STREAMS.escalations,
+      subjects: [subjects.escalationsAll],
+      description: 'escalator decisions: routing, steps, notification requests',
+    },
     { ...common, name: STREAMS.deliveries, subjects: [subjects.deliveriesAll], description: 'notification outcomes' },
     { ...common, name: STREAMS.tickets, subjects: [subjects.ticketsAll], description: 'ticket events' },
   ];
@@ -64,7 +69,12 @@ export const LEASE_BUCKET = 'oncall-leases';
  * Pull consumer reading one filter subject from the first message. `ack: 'all'` is for readers
  * that finish messages in stream order: one ack then covers every message before it.
  */
-export function durableConsumer(name: string, filterSubject: string, maxAckPending: number, ack: 'explicit' | 'all' = 'explicit'): Partial<ConsumerConfig> {
+export function durableConsumer(
+  name: string,
+  filterSubject: string,
+  maxAckPending: number,
+  ack: 'explicit' | 'all' = 'explicit',
+): Partial<ConsumerConfig> {
   return {
     durable_name: name,
     filter_subject: filterSubject,

@@ -42,7 +42,17 @@ describe('partitionOfSubject', () => {
     expect(partitionOfSubject(subject)).toBe(partition);
   });
 
-  it.each(['alerts.x.y', 'alerts', 'intake.-1', 'intake.2x', 'config.service.svc', 'alerts..x', 'alerts.1e1.x', 'alerts. 3.x', 'alerts.0x3.x'])('%s throws', (subject) => {
+  it.each([
+    'alerts.x.y',
+    'alerts',
+    'intake.-1',
+    'intake.2x',
+    'config.service.svc',
+    'alerts..x',
+    'alerts.1e1.x',
+    'alerts. 3.x',
+    'alerts.0x3.x',
+  ])('%s throws', (subject) => {
     expect(() => partitionOfSubject(subject)).toThrow(`subject ${subject} carries no partition`);
   });
 });

@@ -2,42 +2,57 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonEnv, parseEnv, port } from '@oncall/shared';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './adapters/dispatcher.js';
-import { emailNotifier, parseSmtpUrl, slackNotifier, teamsNotifier, twilioNotifiers, webhookNotifier, type Notifiers } from './notifiers/index.js';
+import {
+  emailNotifier,
+  parseSmtpUrl,
+  slackNotifier,
+  teamsNotifier,
+  twilioNotifiers,
+  webhookNotifier,
+  type Notifiers,
+} from './notifiers/index.js';
 
 const optional = z.string().min(1).optional();
 
 /** Every provider is optional: a channel without settings records its deliveries as failed (channel_not_configured). */
-export const DispatcherConfig = z.object({
-  NATS_URL: commonEnv.NATS_URL,
-  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
-  METRICS_PORT: port(9104),
-  DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
-  PUBLIC_URL: z.string().url().optional(),
-  NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Redelivery of a notification whose handler died (set when the consumer is first created). */
-  DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
-  /** A delivery claimed this long ago by a send that never finished is sent again. */
-  DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
-  SLACK_TOKEN: optional,
-  SLACK_API_URL: z.string().url().optional(),
-  /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
-  SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
-  GRAPH_TOKEN: optional,
-  GRAPH_BASE_URL: z.string().url().startsWith('https://', 'the Graph SDK sends its token over https only').optional(),
-  TWILIO_ACCOUNT_SID: optional,
-  TWILIO_AUTH_TOKEN: optional,
-  TWILIO_FROM: optional,
-  TWILIO_MESSAGING_SERVICE_SID: optional,
-  TWILIO_API_URL: z.string().url().optional(),
-  SMTP_URL: z.string().url().optional(),
-  SMTP_FROM: optional,
-  SMTP_REQUIRE_TLS: z.enum(['true', 'false']).default('false'),
-  WEBHOOK_SIGNING_SECRET: optional,
-}).superRefine((c, ctx) => {
-  const twilio = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM].filter(Boolean).length;
-  if (twilio > 0 && twilio < 3) ctx.addIssue({ code: 'custom', path: ['TWILIO_ACCOUNT_SID'], message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together' });
-  if (c.SMTP_URL && !c.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'SMTP_URL needs SMTP_FROM' });
-});
+export const DispatcherConfig = z
+  .object({
+    NATS_URL: commonEnv.NATS_URL,
+    ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
+    METRICS_PORT: port(9104),
+    DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
+    PUBLIC_URL: z.string().url().optional(),
+    NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Redelivery of a notification whose handler died (set when the consumer is first created). */
+    DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** A delivery claimed this long ago by a send that never finished is sent again. */
+    DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
+    SLACK_TOKEN: optional,
+    SLACK_API_URL: z.string().url().optional(),
+    /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
+    SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
+    GRAPH_TOKEN: optional,
+    GRAPH_BASE_URL: z.string().url().startsWith('https://', 'the Graph SDK sends its token over https only').optional(),
+    TWILIO_ACCOUNT_SID: optional,
+    TWILIO_AUTH_TOKEN: optional,
+    TWILIO_FROM: optional,
+    TWILIO_MESSAGING_SERVICE_SID: optional,
+    TWILIO_API_URL: z.string().url().optional(),
+    SMTP_URL: z.string().url().optional(),
+    SMTP_FROM: optional,
+    SMTP_REQUIRE_TLS: z.enum(['true', 'false']).default('false'),
+    WEBHOOK_SIGNING_SECRET: optional,
+  })
+  .superRefine((c, ctx) => {
+    const twilio = [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM].filter(Boolean).length;
+    if (twilio > 0 && twilio < 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_ACCOUNT_SID'],
+        message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together',
+      });
+    if (c.SMTP_URL && !c.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'SMTP_URL needs SMTP_FROM' });
+  });
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
 
 export const loadDispatcherConfig = (env?: NodeJS.ProcessEnv) => parseEnv(DispatcherConfig, env);
@@ -66,6 +81,12 @@ export function notifiersFrom(c: DispatcherConfig): Notifiers {
     notifiers.sms = sms;
     notifiers.voice = voice;
   }
-  if (c.SMTP_URL && c.SMTP_FROM) notifiers.email = emailNotifier({ ...parseSmtpUrl(c.SMTP_URL), from: c.SMTP_FROM, requireTLS: c.SMTP_REQUIRE_TLS === 'true', timeoutMs });
+  if (c.SMTP_URL && c.SMTP_FROM)
+    notifiers.email = emailNotifier({
+      ...parseSmtpUrl(c.SMTP_URL),
+      from: c.SMTP_FROM,
+      requireTLS: c.SMTP_REQUIRE_TLS === 'true',
+      timeoutMs,
+    });
   return notifiers;
 }

@@ -6,7 +6,18 @@ await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
-  const dispatcher = await startDispatcher({ nc, notifiers: notifiersFrom(cfg), log, replicas: cfg.ONCALL_REPLICAS, options: { publicUrl: cfg.PUBLIC_URL ?? null, ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS, claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS, perProvider: providerLimits(cfg) } });
+  const dispatcher = await startDispatcher({
+    nc,
+    notifiers: notifiersFrom(cfg),
+    log,
+    replicas: cfg.ONCALL_REPLICAS,
+    options: {
+      publicUrl: cfg.PUBLIC_URL ?? null,
+      ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
+      claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS,
+      perProvider: providerLimits(cfg),
+    },
+  });
   return async () => {
     await dispatcher.stop();
     metrics.close();

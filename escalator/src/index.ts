@@ -31,9 +31,23 @@ export async function startEscalator(opts: {
   const context = escalationContext(config, opts.log);
   const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
   const runs = Array.from({ length: opts.partitions }, (_, partition) =>
-    holdLease(kv, `escalator.p${partition}`, opts.owner, (lost) => new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log }).run(lost), leaseOpts),
+    holdLease(
+      kv,
+      `escalator.p${partition}`,
+      opts.owner,
+      (lost) => new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log }).run(lost),
+      leaseOpts,
+    ),
   );
-  runs.push(holdLease(kv, 'escalator.heartbeats', opts.owner, (lost) => new HeartbeatWatcher({ nc: opts.nc, partitions: opts.partitions, config, clock, log: opts.log }).run(lost), leaseOpts));
+  runs.push(
+    holdLease(
+      kv,
+      'escalator.heartbeats',
+      opts.owner,
+      (lost) => new HeartbeatWatcher({ nc: opts.nc, partitions: opts.partitions, config, clock, log: opts.log }).run(lost),
+      leaseOpts,
+    ),
+  );
   opts.log.info({ partitions: opts.partitions, owner: opts.owner }, 'escalator running');
   return {
     stop: async () => {

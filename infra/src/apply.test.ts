@@ -19,7 +19,15 @@ const svc = (id: string, over: Partial<FileService> = {}): FileService => ({
   routing: null,
   ...over,
 });
-const file = (...services: FileService[]): ConfigFile => ({ services, heartbeats: [], calendars: [], templates: [], schedules: [], escalationPolicies: [], maintenanceWindows: [] });
+const file = (...services: FileService[]): ConfigFile => ({
+  services,
+  heartbeats: [],
+  calendars: [],
+  templates: [],
+  schedules: [],
+  escalationPolicies: [],
+  maintenanceWindows: [],
+});
 
 /** Appends planned events to a state as the log would, with made-up metadata. */
 function applied(state: ConfigState, planned: readonly PlannedEvent[]): ConfigState {
@@ -36,8 +44,14 @@ describe('planApply', () => {
     const f = file(svc('a'), svc('b', { description: 'd', integrationKeys: [{ name: 'x', key: KEY_2 }] }));
     const planned = planApply(initialConfigState(), f, false);
     expect(planned).toStrictEqual([
-      { type: 'ServiceConfigured', data: { serviceId: 'a', name: 'Service a', description: '', integrationKeys: [{ name: 'am', keyHash: sha256(KEY_1) }] } },
-      { type: 'ServiceConfigured', data: { serviceId: 'b', name: 'Service b', description: 'd', integrationKeys: [{ name: 'x', keyHash: sha256(KEY_2) }] } },
+      {
+        type: 'ServiceConfigured',
+        data: { serviceId: 'a', name: 'Service a', description: '', integrationKeys: [{ name: 'am', keyHash: sha256(KEY_1) }] },
+      },
+      {
+        type: 'ServiceConfigured',
+        data: { serviceId: 'b', name: 'Service b', description: 'd', integrationKeys: [{ name: 'x', keyHash: sha256(KEY_2) }] },
+      },
     ]);
     expect(JSON.stringify(planned)).not.toContain(KEY_1);
     expect(JSON.stringify(planned)).not.toContain(KEY_2);
@@ -49,7 +63,10 @@ describe('planApply', () => {
   });
 
   it('does not care about the order of keys in the file', () => {
-    const keys = [{ name: 'k1', key: KEY_1 }, { name: 'k2', key: KEY_2 }];
+    const keys = [
+      { name: 'k1', key: KEY_1 },
+      { name: 'k2', key: KEY_2 },
+    ];
     const current = stateOf(file(svc('a', { integrationKeys: keys })));
     expect(planApply(current, file(svc('a', { integrationKeys: [...keys].reverse() })), false)).toStrictEqual([]);
   });
@@ -57,7 +74,15 @@ describe('planApply', () => {
   it.each<[string, Partial<FileService>]>([
     ['a new name', { name: 'Renamed' }],
     ['a new description', { description: 'now described' }],
-    ['an added key', { integrationKeys: [{ name: 'am', key: KEY_1 }, { name: 'new', key: KEY_2 }] }],
+    [
+      'an added key',
+      {
+        integrationKeys: [
+          { name: 'am', key: KEY_1 },
+          { name: 'new', key: KEY_2 },
+        ],
+      },
+    ],
     ['a replaced key', { integrationKeys: [{ name: 'am', key: KEY_2 }] }],
     ['a renamed key', { integrationKeys: [{ name: 'renamed', key: KEY_1 }] }],
     ['no keys', { integrationKeys: [] }],
@@ -147,15 +172,43 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
       templateId: 't1',
       ackTimeoutSeconds: 1800,
       rules: [
-        { name: 'fra', when: 'has(labels.site) && labels.site == "fra1"', policyId: null, templateId: null, severity: 'critical', ticket: 'jira', suppress: false, continue: true },
-        { name: 'biz', when: 'calendars.biz', policyId: 'p2', templateId: 't1', severity: null, ticket: null, suppress: false, continue: false },
+        {
+          name: 'fra',
+          when: 'has(labels.site) && labels.site == "fra1"',
+          policyId: null,
+          templateId: null,
+          severity: 'critical',
+          ticket: 'jira',
+          suppress: false,
+          continue: true,
+        },
+        {
+          name: 'biz',
+          when: 'calendars.biz',
+          policyId: 'p2',
+          templateId: 't1',
+          severity: null,
+          ticket: null,
+          suppress: false,
+          continue: false,
+        },
       ],
     });
     expect(find('ScheduleConfigured', 's1')).toStrictEqual({
       scheduleId: 's1',
       name: 'S1',
       timeZone: 'Europe/Berlin',
-      rotations: [{ id: 'r1', name: 'r1', type: 'weekly', shiftLength: 1, start: '2026-01-05T09:00:00+01:00', members: ['alice', 'bob'], restrictions: [] }],
+      rotations: [
+        {
+          id: 'r1',
+          name: 'r1',
+          type: 'weekly',
+          shiftLength: 1,
+          start: '2026-01-05T09:00:00+01:00',
+          members: ['alice', 'bob'],
+          restrictions: [],
+        },
+      ],
       overrides: [{ kind: 'add', userId: 'carol', replaces: null, start: '2026-02-02T09:00:00+01:00', end: '2026-02-03T09:00:00+01:00' }],
       temporary: [],
     });
@@ -170,7 +223,16 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
       version: 1,
       name: 'T1',
       description: '',
-      channels: { slack: null, teams: null, emailSubject: null, emailHtml: null, emailText: null, sms: '{{ alert.summary }}', voice: null, webhook: null },
+      channels: {
+        slack: null,
+        teams: null,
+        emailSubject: null,
+        emailHtml: null,
+        emailText: null,
+        sms: '{{ alert.summary }}',
+        voice: null,
+        webhook: null,
+      },
       variables: { required: [], optional: [] },
       createdBy: 'oncall apply',
     });
@@ -206,7 +268,12 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
     const state = applied(initialConfigState(), planApply(initialConfigState(), full(), false));
     const changed = full(FULL.replace('sms: "{{ alert.summary }}"', 'sms: "[{{ alert.severity }}] {{ alert.summary }}"'));
     const planned = planApply(state, changed, false, { createdBy: 'alice' });
-    expect(planned).toMatchObject([{ type: 'TemplateVersionPublished', data: { templateId: 't1', version: 2, createdBy: 'alice', channels: { sms: '[{{ alert.severity }}] {{ alert.summary }}' } } }]);
+    expect(planned).toMatchObject([
+      {
+        type: 'TemplateVersionPublished',
+        data: { templateId: 't1', version: 2, createdBy: 'alice', channels: { sms: '[{{ alert.severity }}] {{ alert.summary }}' } },
+      },
+    ]);
     const after = applied(state, planned);
     expect(after.templates.get('t1')?.version).toBe(2);
     expect(planApply(after, changed, false, { createdBy: 'bob' })).toStrictEqual([]);
@@ -214,7 +281,10 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
 
   it('a template removed and listed again continues after the highest version ever published', () => {
     expect(planApply(initialConfigState(), full(), false, { templateVersions: new Map([['t1', 4]]) })).toContainEqual(
-      expect.objectContaining({ type: 'TemplateVersionPublished', data: expect.objectContaining({ templateId: 't1', version: 5 }) as unknown }),
+      expect.objectContaining({
+        type: 'TemplateVersionPublished',
+        data: expect.objectContaining({ templateId: 't1', version: 5 }) as unknown,
+      }),
     );
   });
 
@@ -242,7 +312,18 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
       'CalendarRemoved config.calendar.biz',
     ]);
     const empty = applied(state, planned);
-    expect([empty.services, empty.routing, empty.schedules, empty.policies, empty.calendars, empty.templates, empty.maintenance, empty.heartbeats].map((m) => m.size)).toStrictEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(
+      [
+        empty.services,
+        empty.routing,
+        empty.schedules,
+        empty.policies,
+        empty.calendars,
+        empty.templates,
+        empty.maintenance,
+        empty.heartbeats,
+      ].map((m) => m.size),
+    ).toStrictEqual([0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
 
@@ -252,7 +333,22 @@ describe('examples/isp-noc.yaml, applied to an empty state', () => {
     const state = applied(initialConfigState(), planApply(initialConfigState(), f, false));
     const rules = ruleCache();
     const route = (labels: Record<string, string>, at: string) =>
-      routeAlert({ alert: { serviceId: 'core-network', severity: 'warning', summary: 's', source: 'alertmanager', fingerprint: 'f', labels, annotations: {} }, now: Date.parse(at) }, state, rules);
+      routeAlert(
+        {
+          alert: {
+            serviceId: 'core-network',
+            severity: 'warning',
+            summary: 's',
+            source: 'alertmanager',
+            fingerprint: 'f',
+            labels,
+            annotations: {},
+          },
+          now: Date.parse(at),
+        },
+        state,
+        rules,
+      );
     expect(route({ customer_tier: 'enterprise', equipment_type: 'core_router', pop: 'fra2' }, '2026-03-02T09:00:00Z')).toMatchObject({
       rules: ['enterprise-sla', 'core-equipment-boost', 'frankfurt-pops'],
       policyId: 'enterprise-sla',

@@ -37,43 +37,58 @@ export type PlanOptions = {
 /** JSON with object keys sorted, so equal content compares equal whatever the key order. */
 function stable(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 const same = (a: unknown, b: unknown): boolean => stable(a) === stable(b);
 
 /** The events the file's elements stand for, in the order they are appended (referenced things first). */
 function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceConfigured'>>; rest: PlannedEvent[] } {
-  const services = file.services.map(
-    (s): EventData<'ServiceConfigured'> => ({
-      serviceId: s.id,
-      name: s.name,
-      description: s.description,
-      integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: sha256Hex(k.key) })),
-    }),
-  );
+  const services = file.services.map((s): EventData<'ServiceConfigured'> => ({
+    serviceId: s.id,
+    name: s.name,
+    description: s.description,
+    integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: sha256Hex(k.key) })),
+  }));
   const rest: PlannedEvent[] = [
-    ...file.heartbeats.map((h): PlannedEvent => ({ type: 'HeartbeatMonitorConfigured', data: { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval } })),
-    ...file.calendars.map((c): PlannedEvent => ({ type: 'CalendarConfigured', data: { calendarId: c.id, name: c.name, timeZone: c.timeZone, hours: c.hours, holidays: c.holidays } })),
-    ...file.schedules.map(
-      (s): PlannedEvent => ({
-        type: 'ScheduleConfigured',
-        data: {
-          scheduleId: s.id,
-          name: s.name,
-          timeZone: s.timeZone,
-          rotations: s.rotations.map((r) => ({ id: r.id, name: r.name, type: r.type, shiftLength: r.shiftLength, start: r.start, members: r.members, restrictions: r.restrictions })),
-          overrides: s.overrides.map((o) => ({ kind: o.kind, userId: o.user, replaces: o.replaces, start: o.start, end: o.end })),
-          temporary: s.temporary,
-        },
-      }),
-    ),
-    ...file.escalationPolicies.map(
-      (p): PlannedEvent => ({
-        type: 'EscalationPolicyConfigured',
-        data: { policyId: p.id, name: p.name, repeat: p.repeat, steps: p.steps.map((s) => ({ delaySeconds: s.delay, targets: s.targets, untilAllAck: s.untilAllAck })) },
-      }),
-    ),
+    ...file.heartbeats.map((h): PlannedEvent => ({
+      type: 'HeartbeatMonitorConfigured',
+      data: { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval },
+    })),
+    ...file.calendars.map((c): PlannedEvent => ({
+      type: 'CalendarConfigured',
+      data: { calendarId: c.id, name: c.name, timeZone: c.timeZone, hours: c.hours, holidays: c.holidays },
+    })),
+    ...file.schedules.map((s): PlannedEvent => ({
+      type: 'ScheduleConfigured',
+      data: {
+        scheduleId: s.id,
+        name: s.name,
+        timeZone: s.timeZone,
+        rotations: s.rotations.map((r) => ({
+          id: r.id,
+          name: r.name,
+          type: r.type,
+          shiftLength: r.shiftLength,
+          start: r.start,
+          members: r.members,
+          restrictions: r.restrictions,
+        })),
+        overrides: s.overrides.map((o) => ({ kind: o.kind, userId: o.user, replaces: o.replaces, start: o.start, end: o.end })),
+        temporary: s.temporary,
+      },
+    })),
+    ...file.escalationPolicies.map((p): PlannedEvent => ({
+      type: 'EscalationPolicyConfigured',
+      data: {
+        policyId: p.id,
+        name: p.name,
+        repeat: p.repeat,
+        steps: p.steps.map((s) => ({ delaySeconds: s.delay, targets: s.targets, untilAllAck: s.untilAllAck })),
+      },
+    })),
     ...file.services.flatMap((s): PlannedEvent[] =>
       s.routing === null
         ? []
@@ -99,12 +114,19 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
             },
           ],
     ),
-    ...file.maintenanceWindows.map(
-      (w): PlannedEvent => ({
-        type: 'MaintenanceWindowConfigured',
-        data: { windowId: w.id, name: w.name, start: w.start, end: w.end, services: w.services, labels: w.labels, when: w.when, mode: w.mode },
-      }),
-    ),
+    ...file.maintenanceWindows.map((w): PlannedEvent => ({
+      type: 'MaintenanceWindowConfigured',
+      data: {
+        windowId: w.id,
+        name: w.name,
+        start: w.start,
+        end: w.end,
+        services: w.services,
+        labels: w.labels,
+        when: w.when,
+        mode: w.mode,
+      },
+    })),
   ];
   return { services, rest };
 }
@@ -129,7 +151,12 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
   }
 }
 
-const templateContent = (t: Pick<EventData<'TemplateVersionPublished'>, 'name' | 'description' | 'channels' | 'variables'>) => [t.name, t.description, t.channels, t.variables];
+const templateContent = (t: Pick<EventData<'TemplateVersionPublished'>, 'name' | 'description' | 'channels' | 'variables'>) => [
+  t.name,
+  t.description,
+  t.channels,
+  t.variables,
+];
 
 /**
  * What must be appended to make the log say what the file says. Pure: the same file against
@@ -150,7 +177,15 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const version = Math.max(latest?.version ?? 0, opts.templateVersions?.get(t.id) ?? 0) + 1;
     planned.push({
       type: 'TemplateVersionPublished',
-      data: { templateId: t.id, version, name: t.name, description: t.description, channels: t.channels, variables: t.variables, createdBy: opts.createdBy ?? 'oncall apply' },
+      data: {
+        templateId: t.id,
+        version,
+        name: t.name,
+        description: t.description,
+        channels: t.channels,
+        variables: t.variables,
+        createdBy: opts.createdBy ?? 'oncall apply',
+      },
     });
   }
   for (const p of rest) {
@@ -164,14 +199,46 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const keep = new Set(wanted);
     return [...state.keys()].filter((id) => !keep.has(id));
   };
-  for (const id of missing(current.maintenance, file.maintenanceWindows.map((w) => w.id))) planned.push({ type: 'MaintenanceWindowRemoved', data: { windowId: id } });
-  for (const id of missing(current.routing, file.services.filter((s) => s.routing !== null).map((s) => s.id))) planned.push({ type: 'RoutingRemoved', data: { serviceId: id } });
-  for (const id of missing(current.heartbeats, file.heartbeats.map((h) => h.id))) planned.push({ type: 'HeartbeatMonitorRemoved', data: { monitorId: id } });
-  for (const id of missing(current.services, file.services.map((s) => s.id))) planned.push({ type: 'ServiceRemoved', data: { serviceId: id } });
-  for (const id of missing(current.policies, file.escalationPolicies.map((p) => p.id))) planned.push({ type: 'EscalationPolicyRemoved', data: { policyId: id } });
-  for (const id of missing(current.schedules, file.schedules.map((s) => s.id))) planned.push({ type: 'ScheduleRemoved', data: { scheduleId: id } });
-  for (const id of missing(current.templates, file.templates.map((t) => t.id))) planned.push({ type: 'TemplateRemoved', data: { templateId: id } });
-  for (const id of missing(current.calendars, file.calendars.map((c) => c.id))) planned.push({ type: 'CalendarRemoved', data: { calendarId: id } });
+  for (const id of missing(
+    current.maintenance,
+    file.maintenanceWindows.map((w) => w.id),
+  ))
+    planned.push({ type: 'MaintenanceWindowRemoved', data: { windowId: id } });
+  for (const id of missing(
+    current.routing,
+    file.services.filter((s) => s.routing !== null).map((s) => s.id),
+  ))
+    planned.push({ type: 'RoutingRemoved', data: { serviceId: id } });
+  for (const id of missing(
+    current.heartbeats,
+    file.heartbeats.map((h) => h.id),
+  ))
+    planned.push({ type: 'HeartbeatMonitorRemoved', data: { monitorId: id } });
+  for (const id of missing(
+    current.services,
+    file.services.map((s) => s.id),
+  ))
+    planned.push({ type: 'ServiceRemoved', data: { serviceId: id } });
+  for (const id of missing(
+    current.policies,
+    file.escalationPolicies.map((p) => p.id),
+  ))
+    planned.push({ type: 'EscalationPolicyRemoved', data: { policyId: id } });
+  for (const id of missing(
+    current.schedules,
+    file.schedules.map((s) => s.id),
+  ))
+    planned.push({ type: 'ScheduleRemoved', data: { scheduleId: id } });
+  for (const id of missing(
+    current.templates,
+    file.templates.map((t) => t.id),
+  ))
+    planned.push({ type: 'TemplateRemoved', data: { templateId: id } });
+  for (const id of missing(
+    current.calendars,
+    file.calendars.map((c) => c.id),
+  ))
+    planned.push({ type: 'CalendarRemoved', data: { calendarId: id } });
   return planned;
 }
 
@@ -258,7 +325,9 @@ export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: Ap
   const js = jetstream(nc);
   for (let attempt = 1; ; attempt++) {
     const { state, subjectSeq } = await loadConfig(nc);
-    const forgotten = file.templates.filter((t) => !state.templates.has(t.id) && subjectSeq.has(subjects.config('template', t.id))).map((t) => t.id);
+    const forgotten = file.templates
+      .filter((t) => !state.templates.has(t.id) && subjectSeq.has(subjects.config('template', t.id)))
+      .map((t) => t.id);
     const templateVersions = await removedTemplateVersions(nc, forgotten);
     const planned = planApply(state, file, opts.prune ?? false, { createdBy: opts.createdBy, templateVersions });
     try {

@@ -37,7 +37,6 @@ const CliEnv = z.object({
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
 });
 
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const log = createLogger(command === 'up' ? undefined : `oncall-${command ?? 'cli'}`);
@@ -69,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
         checked = await readAndCheckConfigFile(values.file, users.options);
       } catch (err) {
         if (!(err instanceof ConfigFileError)) throw err;
-        process.stderr.write(`${err.message}\noncall: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${values.file}; nothing applied\n`);
+        process.stderr.write(
+          `${err.message}\noncall: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} in ${values.file}; nothing applied\n`,
+        );
         return 1;
       } finally {
         users.close();
@@ -79,7 +80,11 @@ async function main(argv: string[]): Promise<number> {
       const nc = await connectNats(env.NATS_URL, 'oncall-apply', log);
       try {
         await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
-        const applied = await applyConfig(nc, checked.file, { prune: values.prune, actor: 'oncall-apply', createdBy: osUser() ?? 'oncall apply' });
+        const applied = await applyConfig(nc, checked.file, {
+          prune: values.prune,
+          actor: 'oncall-apply',
+          createdBy: osUser() ?? 'oncall apply',
+        });
         process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
         await nc.drain();
@@ -104,7 +109,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'alerts': {
-      const { values } = parseArgs({ args: rest, options: { grpc: { type: 'string', default: '127.0.0.1:50051' }, status: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { grpc: { type: 'string', default: '127.0.0.1:50051' }, status: { type: 'string' } },
+      });
       for await (const alert of listAlertsOverGrpc(values.grpc, values.status)) process.stdout.write(`${JSON.stringify(alert)}\n`);
       return 0;
     }
@@ -137,7 +145,10 @@ async function main(argv: string[]): Promise<number> {
 class UsageError extends Error {}
 
 /** Where `apply` checks users: a users file, else kneutral-api's UserService, else nowhere. */
-async function userSource(usersFile: string | undefined, userServiceUrl: string | undefined): Promise<{ options: ConfigCheckOptions; close: () => void }> {
+async function userSource(
+  usersFile: string | undefined,
+  userServiceUrl: string | undefined,
+): Promise<{ options: ConfigCheckOptions; close: () => void }> {
   if (usersFile) {
     const ids = new Set((await readUsersFile(usersFile)).users.map((u) => u.id));
     return { options: { knownUsers: () => ids, usersSource: usersFile, validateTemplate }, close: () => undefined };

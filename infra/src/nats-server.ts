@@ -10,7 +10,9 @@ export const NATS_CONF = fileURLToPath(new URL('../../nats.conf', import.meta.ur
 export class NatsServerMissingError extends Error {
   override readonly name = 'NatsServerMissingError';
   constructor() {
-    super('nats-server not found on PATH: install it with `sudo apt-get install -y nats-server` (Debian/Ubuntu), or set NATS_URL to an existing NATS server');
+    super(
+      'nats-server not found on PATH: install it with `sudo apt-get install -y nats-server` (Debian/Ubuntu), or set NATS_URL to an existing NATS server',
+    );
   }
 }
 

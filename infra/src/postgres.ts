@@ -62,7 +62,10 @@ export async function startEmbeddedPostgres(opts: {
     onLog: (m: string) => opts.log?.debug({ postgres: m.trim() }),
     onError: (e: unknown) => opts.log?.error({ err: e }, 'postgres error'),
   });
-  const initialised = await access(join(databaseDir, 'PG_VERSION')).then(() => true, () => false);
+  const initialised = await access(join(databaseDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
   if (!initialised) await server.initialise();
   await server.start();
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
@@ -85,7 +88,9 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
 async function assertTraversable(dir: string): Promise<void> {
   for (let d = dir; ; d = dirname(d)) {
     if (((await stat(d)).mode & 0o001) === 0) {
-      throw new Error(`PostgreSQL runs as the postgres user, which cannot enter ${d}: run \`chmod o+x ${d}\` or set ONCALL_DATA_DIR elsewhere`);
+      throw new Error(
+        `PostgreSQL runs as the postgres user, which cannot enter ${d}: run \`chmod o+x ${d}\` or set ONCALL_DATA_DIR elsewhere`,
+      );
     }
     if (dirname(d) === d) return;
   }

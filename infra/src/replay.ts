@@ -132,7 +132,15 @@ type DeferredIndex = { name: string; table: string; drop: string; build: string;
  *  - the timelines' unique `event_id`: likewise checked on the loaded rows.
  */
 async function deferSecondaryIndexes(admin: pg.Client, schema: string): Promise<DeferredIndex[]> {
-  const { rows } = await admin.query<{ index: string; index_name: string; table: string; constraint: string | null; type: string | null; index_def: string; constraint_def: string | null }>(
+  const { rows } = await admin.query<{
+    index: string;
+    index_name: string;
+    table: string;
+    constraint: string | null;
+    type: string | null;
+    index_def: string;
+    constraint_def: string | null;
+  }>(
     `SELECT i.indexrelid::regclass::text AS index, ic.relname AS index_name, i.indrelid::regclass::text AS table,
        c.conname AS constraint, c.contype AS type, pg_get_indexdef(i.indexrelid) AS index_def, pg_get_constraintdef(c.oid) AS constraint_def
      FROM pg_index i
@@ -148,8 +156,14 @@ async function deferSecondaryIndexes(admin: pg.Client, schema: string): Promise<
     if (!r.constraint) return { ...index, drop: `DROP INDEX ${r.index}`, build: r.index_def };
     const drop = `ALTER TABLE ${r.table} DROP CONSTRAINT ${ident(r.constraint)}`;
     // An exclusion constraint cannot adopt an index: it builds its own.
-    if (r.type === 'x') return { ...index, drop, build: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} ${r.constraint_def}` };
-    return { ...index, drop, build: r.index_def, attach: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} UNIQUE USING INDEX ${ident(r.index_name)}` };
+    if (r.type === 'x')
+      return { ...index, drop, build: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} ${r.constraint_def}` };
+    return {
+      ...index,
+      drop,
+      build: r.index_def,
+      attach: `ALTER TABLE ${r.table} ADD CONSTRAINT ${ident(r.constraint)} UNIQUE USING INDEX ${ident(r.index_name)}`,
+    };
   });
   for (const d of deferred) await admin.query(d.drop);
   return deferred;

@@ -39,7 +39,11 @@ const UpConfig = z.object({
     }),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
-  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  INGEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
@@ -78,7 +82,9 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
     let databaseUrl = cfg.DATABASE_URL;
     const [nats, postgres] = await Promise.all([
       natsUrl ? undefined : startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log }),
-      databaseUrl ? undefined : startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS }),
+      databaseUrl
+        ? undefined
+        : startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS }),
     ]);
     if (postgres) {
       stops.push(postgres.stop);
@@ -110,12 +116,31 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Pro
     const services: Array<Promise<{ stop: Stop }>> = [
       startProjector({ nc: await connect('projector'), pool, log: log.child({ service: 'projector' }) }),
       startDecider({ nc: await connect('decider'), partitions, log: log.child({ service: 'decider' }) }),
-      startEscalator({ nc: await connect('escalator'), partitions, users: directory, owner: 'oncall-up', log: log.child({ service: 'escalator' }) }),
-      startDispatcher({ nc: await connect('dispatcher'), notifiers: notifiersFrom(loadDispatcherConfig(env)), log: log.child({ service: 'dispatcher' }) }),
+      startEscalator({
+        nc: await connect('escalator'),
+        partitions,
+        users: directory,
+        owner: 'oncall-up',
+        log: log.child({ service: 'escalator' }),
+      }),
+      startDispatcher({
+        nc: await connect('dispatcher'),
+        notifiers: notifiersFrom(loadDispatcherConfig(env)),
+        log: log.child({ service: 'dispatcher' }),
+      }),
       startTicketBridge({ log: log.child({ service: 'ticket-bridge' }) }),
     ];
     for (const s of await Promise.all(services)) stops.push(s.stop);
-    const grpc = await startGrpcServer({ pool, port: cfg.GRPC_PORT, host: cfg.GRPC_HOST, log: log.child({ service: 'query-api' }), nc: await connect('query-api'), partitions, databaseUrl, schema: cfg.READ_MODEL_SCHEMA });
+    const grpc = await startGrpcServer({
+      pool,
+      port: cfg.GRPC_PORT,
+      host: cfg.GRPC_HOST,
+      log: log.child({ service: 'query-api' }),
+      nc: await connect('query-api'),
+      partitions,
+      databaseUrl,
+      schema: cfg.READ_MODEL_SCHEMA,
+    });
     stops.push(grpc.stop);
     const ingest = await startIngest({
       nc: await connect('ingest'),

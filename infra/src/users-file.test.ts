@@ -37,7 +37,17 @@ describe('parseUsersFile', () => {
     ].join('\n');
     expect(parseUsersFile(text, 'u.yaml')).toStrictEqual({
       users: [
-        { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'Europe/Berlin', phone: '+15555550101', slackId: 'U0ALICE', teamsId: 'alice-teams', sms: true, voice: true },
+        {
+          id: 'alice',
+          name: 'Alice',
+          email: 'alice@example.com',
+          timezone: 'Europe/Berlin',
+          phone: '+15555550101',
+          slackId: 'U0ALICE',
+          teamsId: 'alice-teams',
+          sms: true,
+          voice: true,
+        },
         { id: 'carol', name: 'Carol', email: 'carol@example.com', timezone: 'UTC', phone: '+15555550103', sms: false, voice: true },
         { id: 'dave', name: 'Dave', email: 'dave@example.com', timezone: 'UTC', sms: false, voice: false },
       ],
@@ -58,22 +68,54 @@ describe('parseUsersFile', () => {
     ['users that is not a list', 'users: {}\n', 'u.yaml: users: Expected array, received object'],
     ['a missing email', 'users:\n  - { id: a, name: A }\n', 'u.yaml: users[0].email: Required'],
     ['a malformed email', 'users:\n  - { id: a, name: A, email: not-an-email }\n', 'u.yaml: users[0].email: Invalid email'],
-    ['an id with a space', 'users:\n  - { id: "a b", name: A, email: a@example.com }\n', 'u.yaml: users[0].id: use 1-128 letters, digits, dots, dashes, underscores or @, starting with a letter or digit'],
-    ['a misspelt time zone', oneUser(', timezone: Europe/Berln'), 'u.yaml: users[0].timezone: not an IANA time zone (like Europe/Berlin or UTC)'],
-    ['an offset instead of a zone', oneUser(', timezone: "+01:00"'), 'u.yaml: users[0].timezone: not an IANA time zone (like Europe/Berlin or UTC)'],
-    ['an unquoted phone (a YAML number)', oneUser(', phone: +15555550101'), 'u.yaml: users[0].phone: quote the number, like phone: "+15555550101"'],
+    [
+      'an id with a space',
+      'users:\n  - { id: "a b", name: A, email: a@example.com }\n',
+      'u.yaml: users[0].id: use 1-128 letters, digits, dots, dashes, underscores or @, starting with a letter or digit',
+    ],
+    [
+      'a misspelt time zone',
+      oneUser(', timezone: Europe/Berln'),
+      'u.yaml: users[0].timezone: not an IANA time zone (like Europe/Berlin or UTC)',
+    ],
+    [
+      'an offset instead of a zone',
+      oneUser(', timezone: "+01:00"'),
+      'u.yaml: users[0].timezone: not an IANA time zone (like Europe/Berlin or UTC)',
+    ],
+    [
+      'an unquoted phone (a YAML number)',
+      oneUser(', phone: +15555550101'),
+      'u.yaml: users[0].phone: quote the number, like phone: "+15555550101"',
+    ],
     ['a phone not in E.164', oneUser(', phone: "555-0101"'), 'u.yaml: users[0].phone: use E.164: + then 7 to 15 digits, like +15555550101'],
     ['sms without a phone', oneUser(', sms: true'), 'u.yaml: users[0].sms: sms needs a phone'],
     ['voice without a phone', oneUser(', voice: true, sms: false'), 'u.yaml: users[0].voice: voice needs a phone'],
-    ['sms that is not a boolean', oneUser(', phone: "+15555550101", sms: "yes"'), 'u.yaml: users[0].sms: Expected boolean, received string'],
-    ['a lower-case Slack id', oneUser(', slackId: u0alice'), 'u.yaml: users[0].slackId: a Slack member id starts with U or W, like U024BE7LH'],
+    [
+      'sms that is not a boolean',
+      oneUser(', phone: "+15555550101", sms: "yes"'),
+      'u.yaml: users[0].sms: Expected boolean, received string',
+    ],
+    [
+      'a lower-case Slack id',
+      oneUser(', slackId: u0alice'),
+      'u.yaml: users[0].slackId: a Slack member id starts with U or W, like U024BE7LH',
+    ],
     [
       'a duplicate id',
       'users:\n  - { id: a, name: A, email: a@example.com }\n  - { id: b, name: B, email: b@example.com }\n  - { id: a, name: A2, email: a2@example.com }\n',
       'u.yaml: users[2].id: duplicate user id "a" (also users[0])',
     ],
-    ['a block inside a flow list', 'users: [\n  - id: a\n', 'u.yaml: not valid YAML (line 2, column 3): Block collections are not allowed within flow collections at line 2, column 3:'],
-    ['a key given twice', 'users:\n  - id: a\n    id: b\n', 'u.yaml: not valid YAML (line 3, column 5): Map keys must be unique at line 3, column 5:'],
+    [
+      'a block inside a flow list',
+      'users: [\n  - id: a\n',
+      'u.yaml: not valid YAML (line 2, column 3): Block collections are not allowed within flow collections at line 2, column 3:',
+    ],
+    [
+      'a key given twice',
+      'users:\n  - id: a\n    id: b\n',
+      'u.yaml: not valid YAML (line 3, column 5): Map keys must be unique at line 3, column 5:',
+    ],
   ])('rejects %s', (_, text, expected) => {
     expect(errorOf(text)).toBe(expected);
   });
@@ -98,7 +140,9 @@ describe('readUsersFile', () => {
   });
 
   it('names the file it cannot read', async () => {
-    await expect(readUsersFile('/nonexistent/users.yaml')).rejects.toThrow(new UsersFileError('/nonexistent/users.yaml: cannot read: ENOENT'));
+    await expect(readUsersFile('/nonexistent/users.yaml')).rejects.toThrow(
+      new UsersFileError('/nonexistent/users.yaml: cannot read: ENOENT'),
+    );
   });
 
   it('names the file in validation errors', async () => {

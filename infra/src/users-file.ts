@@ -18,7 +18,12 @@ function isIanaZone(zone: string): boolean {
 
 const UserEntry = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'use 1-128 letters, digits, dots, dashes, underscores or @, starting with a letter or digit'),
+    id: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/,
+        'use 1-128 letters, digits, dots, dashes, underscores or @, starting with a letter or digit',
+      ),
     name: z.string().min(1).max(200),
     email: z.string().email(),
     timezone: z.string().refine(isIanaZone, 'not an IANA time zone (like Europe/Berlin or UTC)').default('UTC'),
@@ -62,7 +67,8 @@ export const UsersFile = z
     const seen = new Map<string, number>();
     file.users.forEach((u, i) => {
       const first = seen.get(u.id);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: `duplicate user id "${u.id}" (also users[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['users', i, 'id'], message: `duplicate user id "${u.id}" (also users[${first}])` });
       else seen.set(u.id, i);
     });
   });

@@ -7,7 +7,11 @@ export const IngestConfig = z.object({
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
-  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  INGEST_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;

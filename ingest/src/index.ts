@@ -12,18 +12,16 @@ export { loadIngestConfig, loadDeciderConfig, type IngestConfig, type DeciderCon
 export type Stoppable = { stop: () => Promise<void> };
 
 /** Starts the webhook HTTP server; answers 2xx only after JetStream acknowledged the signals. */
-export async function startIngest(
-  opts: {
-    nc: NatsConnection;
-    partitions: number;
-    port: number;
-    host: string;
-    bodyLimitBytes: number;
-    rateLimitPerSecond: number;
-    publishTimeoutMs?: number;
-    log: Logger;
-  },
-): Promise<Stoppable & { url: string }> {
+export async function startIngest(opts: {
+  nc: NatsConnection;
+  partitions: number;
+  port: number;
+  host: string;
+  bodyLimitBytes: number;
+  rateLimitPerSecond: number;
+  publishTimeoutMs?: number;
+  log: Logger;
+}): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
   const appender = new StreamAppender(opts.nc, opts.publishTimeoutMs ?? 5000);
   const publisher = new IntakePublisher(appender, opts.partitions);

@@ -6,7 +6,15 @@ await runUntilSignal('ingest', async (log) => {
   const cfg = loadIngestConfig();
   const nc = await connectNats(cfg.NATS_URL, 'ingest', log);
   const { partitions } = await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
-  const ingest = await startIngest({ nc, partitions, port: cfg.INGEST_PORT, host: cfg.INGEST_HOST, bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES, rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND, log });
+  const ingest = await startIngest({
+    nc,
+    partitions,
+    port: cfg.INGEST_PORT,
+    host: cfg.INGEST_HOST,
+    bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
+    rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
+    log,
+  });
   return async () => {
     await ingest.stop();
     await nc.drain();

@@ -37,7 +37,11 @@ export const PROJECTIONS = [
 ] as const;
 
 /** Starts every projection's durable consumer; the pool's search path selects the schema. */
-export async function startProjector(opts: { nc: NatsConnection; pool: DatabasePool; log: Logger }): Promise<{ stop: () => Promise<void> }> {
+export async function startProjector(opts: {
+  nc: NatsConnection;
+  pool: DatabasePool;
+  log: Logger;
+}): Promise<{ stop: () => Promise<void> }> {
   const runners = PROJECTIONS.map((p) => new ProjectionRunner(opts.nc, opts.pool, p, opts.log.child({ projection: p.name })));
   const runs = runners.map((r) => r.run());
   opts.log.info({ projections: PROJECTIONS.map((p) => p.name) }, 'projector running');

@@ -13,13 +13,40 @@ const AT = '2026-11-23T10:00:00.000Z';
 async function alert(nc: NatsConnection, name: string, opts: { fingerprint?: string; resolve?: boolean } = {}): Promise<void> {
   const js = jetstream(nc);
   const ref = { alertId: stableUuid(`rebuild-${name}`), serviceId: 'svc', fingerprint: opts.fingerprint ?? `fp-${name}` };
-  const meta = (kind: string) => ({ id: stableUuid(`rebuild-${kind}-${name}`), occurredAt: AT, causationId: null, correlationId: 'rebuild-test' });
-  await js.publish(subjects.alert(0, ref.alertId), encodeEvent(buildEvent('AlertTriggered', {
-    ...ref, source: 'generic', summary: name, details: '', severity: 'critical', labels: { site: 'fra1' }, annotations: {},
-    links: [], custom: {}, startsAt: null, generatorUrl: null, seenAt: AT,
-  }, meta('t'))));
+  const meta = (kind: string) => ({
+    id: stableUuid(`rebuild-${kind}-${name}`),
+    occurredAt: AT,
+    causationId: null,
+    correlationId: 'rebuild-test',
+  });
+  await js.publish(
+    subjects.alert(0, ref.alertId),
+    encodeEvent(
+      buildEvent(
+        'AlertTriggered',
+        {
+          ...ref,
+          source: 'generic',
+          summary: name,
+          details: '',
+          severity: 'critical',
+          labels: { site: 'fra1' },
+          annotations: {},
+          links: [],
+          custom: {},
+          startsAt: null,
+          generatorUrl: null,
+          seenAt: AT,
+        },
+        meta('t'),
+      ),
+    ),
+  );
   if (opts.resolve) {
-    await js.publish(subjects.alert(0, ref.alertId), encodeEvent(buildEvent('AlertResolved', { ...ref, by: 'source', userId: null, note: '', endsAt: null }, meta('r'))));
+    await js.publish(
+      subjects.alert(0, ref.alertId),
+      encodeEvent(buildEvent('AlertResolved', { ...ref, by: 'source', userId: null, note: '', endsAt: null }, meta('r'))),
+    );
   }
 }
 
@@ -68,7 +95,11 @@ describe('oncall replay bulk-loads without secondary indexes', () => {
     await client.connect();
     const { rows } = await client.query(`SELECT summary, status FROM "${db.schema}".alerts ORDER BY summary`);
     await client.end();
-    expect(rows).toEqual([{ summary: 'a', status: 'triggered' }, { summary: 'b', status: 'resolved' }, { summary: 'c', status: 'triggered' }]);
+    expect(rows).toEqual([
+      { summary: 'a', status: 'triggered' },
+      { summary: 'b', status: 'resolved' },
+      { summary: 'c', status: 'triggered' },
+    ]);
   });
 
   it('a log with two open alerts for one fingerprint fails the rebuild before the switch-over', async () => {

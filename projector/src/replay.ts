@@ -36,7 +36,8 @@ export async function replayProjection(
   const jsm = await jetstreamManager(nc);
   const total = (await jsm.streams.info(projection.stream)).state.last_seq;
   const from =
-    Number((await pool.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name}`)) ?? 0) + 1;
+    Number((await pool.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection.name}`)) ?? 0) +
+    1;
   if (from > total) return 0;
   const split = projection.partitionSubject;
   if (split === undefined || partitions <= 1 || from > 1) {
@@ -88,7 +89,11 @@ async function replayRange(
         // Events after `total` belong to the next replay (or the live projector), not this one.
         const upTo = batch[batch.length - 1]!.at.seq <= range.total ? batch : batch.filter((m) => m.at.seq <= range.total);
         if (upTo.length === 0) return;
-        done += await applyEvents(pool, projection, upTo, { durable: false, prepared: upTo === batch ? prepared : undefined, checkpoint: range.checkpoint });
+        done += await applyEvents(pool, projection, upTo, {
+          durable: false,
+          prepared: upTo === batch ? prepared : undefined,
+          checkpoint: range.checkpoint,
+        });
         onBatch(upTo[upTo.length - 1]!.at.seq, done);
       },
       (last) => last.at.seq >= range.total || last.pending === 0,

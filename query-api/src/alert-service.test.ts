@@ -50,7 +50,12 @@ describe('toFilter', () => {
   it('maps statuses and severities to read-model words', () => {
     const f = toFilter(
       request({
-        statuses: [AlertStatus.ALERT_STATUS_TRIGGERED, AlertStatus.ALERT_STATUS_ACKNOWLEDGED, AlertStatus.ALERT_STATUS_SNOOZED, AlertStatus.ALERT_STATUS_RESOLVED],
+        statuses: [
+          AlertStatus.ALERT_STATUS_TRIGGERED,
+          AlertStatus.ALERT_STATUS_ACKNOWLEDGED,
+          AlertStatus.ALERT_STATUS_SNOOZED,
+          AlertStatus.ALERT_STATUS_RESOLVED,
+        ],
         severities: [Severity.SEVERITY_CRITICAL, Severity.SEVERITY_ERROR, Severity.SEVERITY_WARNING, Severity.SEVERITY_INFO],
       }),
     );
@@ -67,7 +72,11 @@ describe('toFilter', () => {
     ['a limit over 10000', request({ limit: 10_001 }), 'limit'],
     ['an unspecified status', request({ statuses: [AlertStatus.ALERT_STATUS_UNSPECIFIED] }), 'statuses[0]'],
     ['an unrecognised status', request({ statuses: [AlertStatus.ALERT_STATUS_TRIGGERED, AlertStatus.UNRECOGNIZED] }), 'statuses[1]'],
-    ['a status number out of range', request({ statuses: [AlertStatus.ALERT_STATUS_RESOLVED, 99 as alertingV1.AlertStatus] }), 'statuses[1]'],
+    [
+      'a status number out of range',
+      request({ statuses: [AlertStatus.ALERT_STATUS_RESOLVED, 99 as alertingV1.AlertStatus] }),
+      'statuses[1]',
+    ],
     ['an unrecognised severity', request({ severities: [Severity.SEVERITY_INFO, Severity.UNRECOGNIZED] }), 'severities[1]'],
   ])('rejects %s naming the field %s', (_, r, field) => {
     expect(invalidField(r)).toBe(field);
@@ -90,7 +99,14 @@ describe('alert command requests', () => {
   const ok = { alertId: id, userId: 'alice', note: '', requestId: '' };
 
   it('validates the common fields', () => {
-    expect(toCommand('acknowledge', { ...ok, alertId: id.toUpperCase() })).toEqual({ alertId: id, command: 'acknowledge', userId: 'alice', note: '', requestId: '', snoozeSeconds: null });
+    expect(toCommand('acknowledge', { ...ok, alertId: id.toUpperCase() })).toEqual({
+      alertId: id,
+      command: 'acknowledge',
+      userId: 'alice',
+      note: '',
+      requestId: '',
+      snoozeSeconds: null,
+    });
   });
 
   it.each<[string, Partial<typeof ok>, string]>([

@@ -76,7 +76,8 @@ export function commandForStatus(status: alertingV1.AlertStatus): CommandKind {
 /** AlertService: reads from the read model; commands through intake with read-your-writes. */
 export function alertService(pool: DatabasePool, log: Logger, commands: AlertCommands | null): Partial<alertingV1.AlertServiceServer> {
   const run = (input: AlertCommandInput, ctx: CallContext): Promise<AlertRow> => {
-    if (!commands) throw new Unavailable('alert commands need a NATS connection and the projection feed, which this server was started without');
+    if (!commands)
+      throw new Unavailable('alert commands need a NATS connection and the projection feed, which this server was started without');
     return commands.run(input, ctx);
   };
   return {

@@ -22,8 +22,23 @@ const row = (r: Partial<NotificationRow>): NotificationRow => ({
   ...r,
 });
 
-const smsFailed = { status: 'failed', destination: '+49•••678', attempts: 3, at: '2026-11-23T10:00:10Z', reason: 'provider_unavailable', retryable: true, error: 'HTTP 503', fallback: 'voice' } as const;
-const voiceDelivered = { status: 'delivered', destination: '+49•••678', attempts: 1, at: '2026-11-23T10:00:20Z', providerMessageId: 'CA1' } as const;
+const smsFailed = {
+  status: 'failed',
+  destination: '+49•••678',
+  attempts: 3,
+  at: '2026-11-23T10:00:10Z',
+  reason: 'provider_unavailable',
+  retryable: true,
+  error: 'HTTP 503',
+  fallback: 'voice',
+} as const;
+const voiceDelivered = {
+  status: 'delivered',
+  destination: '+49•••678',
+  attempts: 1,
+  at: '2026-11-23T10:00:20Z',
+  providerMessageId: 'CA1',
+} as const;
 
 describe('delivery state', () => {
   it.each<[NotificationRow['status'], number, notificationV1.DeliveryState]>([
@@ -36,7 +51,14 @@ describe('delivery state', () => {
   });
 
   it('a delivery after a failed channel: delivered, with both channels in the order tried', () => {
-    const s = toDeliveryStatus(row({ status: 'delivered', outcomes: 2, channels: { voice: voiceDelivered, sms: smsFailed }, last_outcome_at: Date.parse(voiceDelivered.at) }));
+    const s = toDeliveryStatus(
+      row({
+        status: 'delivered',
+        outcomes: 2,
+        channels: { voice: voiceDelivered, sms: smsFailed },
+        last_outcome_at: Date.parse(voiceDelivered.at),
+      }),
+    );
     expect(s).toMatchObject({
       state: DeliveryState.DELIVERY_STATE_DELIVERED,
       attempts: 4,
@@ -54,10 +76,20 @@ describe('delivery state', () => {
 
   it('one channel on its own', () => {
     const s = toDeliveryStatus(row({ status: 'delivered', outcomes: 2, channels: { voice: voiceDelivered, sms: smsFailed } }), 'sms');
-    expect(s).toMatchObject({ deliveryId: 'sms', state: DeliveryState.DELIVERY_STATE_FAILED, attempts: 3, failureReason: 'provider_unavailable', updatedAt: new Date(smsFailed.at) });
+    expect(s).toMatchObject({
+      deliveryId: 'sms',
+      state: DeliveryState.DELIVERY_STATE_FAILED,
+      attempts: 3,
+      failureReason: 'provider_unavailable',
+      updatedAt: new Date(smsFailed.at),
+    });
   });
 
   it('a Slack channel recipient before any outcome', () => {
-    expect(toDeliveryStatus(row({ recipient: { type: 'slack', channel: '#ops' } })).destination).toEqual({ userId: '', channel: ChannelType.CHANNEL_SLACK, channelAddress: '#ops' });
+    expect(toDeliveryStatus(row({ recipient: { type: 'slack', channel: '#ops' } })).destination).toEqual({
+      userId: '',
+      channel: ChannelType.CHANNEL_SLACK,
+      channelAddress: '#ops',
+    });
   });
 });

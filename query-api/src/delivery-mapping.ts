@@ -11,7 +11,8 @@ const CHANNEL: Readonly<Record<string, notificationV1.ChannelType>> = {
   voice: ChannelType.CHANNEL_VOICE,
   webhook: ChannelType.CHANNEL_WEBHOOK,
 };
-const channelType = (name: string | null): notificationV1.ChannelType => (name === null ? ChannelType.CHANNEL_UNSPECIFIED : (CHANNEL[name] ?? ChannelType.CHANNEL_UNSPECIFIED));
+const channelType = (name: string | null): notificationV1.ChannelType =>
+  name === null ? ChannelType.CHANNEL_UNSPECIFIED : (CHANNEL[name] ?? ChannelType.CHANNEL_UNSPECIFIED);
 
 export const isChannelName = (name: string): boolean => Object.hasOwn(CHANNEL, name);
 
@@ -38,9 +39,25 @@ export function notificationState(r: Pick<NotificationRow, 'status' | 'outcomes'
 function toChannelOutcome(channel: string, o: ChannelOutcomeRow): notificationV1.ChannelOutcome {
   const base = { channel: channelType(channel), destination: o.destination, attempts: o.attempts, at: new Date(o.at) };
   if (o.status === 'delivered') {
-    return { ...base, state: DeliveryState.DELIVERY_STATE_DELIVERED, providerMessageId: o.providerMessageId ?? '', failureReason: '', retryable: false, error: '', fallback: ChannelType.CHANNEL_UNSPECIFIED };
+    return {
+      ...base,
+      state: DeliveryState.DELIVERY_STATE_DELIVERED,
+      providerMessageId: o.providerMessageId ?? '',
+      failureReason: '',
+      retryable: false,
+      error: '',
+      fallback: ChannelType.CHANNEL_UNSPECIFIED,
+    };
   }
-  return { ...base, state: DeliveryState.DELIVERY_STATE_FAILED, providerMessageId: '', failureReason: o.reason, retryable: o.retryable, error: o.error, fallback: channelType(o.fallback) };
+  return {
+    ...base,
+    state: DeliveryState.DELIVERY_STATE_FAILED,
+    providerMessageId: '',
+    failureReason: o.reason,
+    retryable: o.retryable,
+    error: o.error,
+    fallback: channelType(o.fallback),
+  };
 }
 
 /**
@@ -57,13 +74,23 @@ export function toDeliveryStatus(r: NotificationRow, channel: string | null = nu
   const shown = channel === null ? (delivered ?? entries.at(-1)) : entries[0];
   const recipient = r.recipient;
   const state =
-    channel === null ? notificationState(r) : shown?.[1].status === 'delivered' ? DeliveryState.DELIVERY_STATE_DELIVERED : DeliveryState.DELIVERY_STATE_FAILED;
+    channel === null
+      ? notificationState(r)
+      : shown?.[1].status === 'delivered'
+        ? DeliveryState.DELIVERY_STATE_DELIVERED
+        : DeliveryState.DELIVERY_STATE_FAILED;
   return {
     notificationId: r.notification_id,
     deliveryId: channel ?? '',
     destination: {
       userId: recipient?.type === 'user' ? recipient.userId : '',
-      channel: shown ? channelType(shown[0]) : recipient?.type === 'slack' ? ChannelType.CHANNEL_SLACK : recipient?.type === 'webhook' ? ChannelType.CHANNEL_WEBHOOK : ChannelType.CHANNEL_UNSPECIFIED,
+      channel: shown
+        ? channelType(shown[0])
+        : recipient?.type === 'slack'
+          ? ChannelType.CHANNEL_SLACK
+          : recipient?.type === 'webhook'
+            ? ChannelType.CHANNEL_WEBHOOK
+            : ChannelType.CHANNEL_UNSPECIFIED,
       channelAddress: shown ? shown[1].destination : recipient?.type === 'slack' ? recipient.channel : '',
     },
     state,

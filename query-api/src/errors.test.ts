@@ -30,7 +30,10 @@ describe('toServiceError', () => {
   });
 
   it('maps the other API errors by code and hides anything else', () => {
-    expect(toServiceError(new FailedPrecondition('alert x is resolved'))).toEqual({ code: status.FAILED_PRECONDITION, details: 'alert x is resolved' });
+    expect(toServiceError(new FailedPrecondition('alert x is resolved'))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      details: 'alert x is resolved',
+    });
     expect(toServiceError(new Error('password=hunter2'))).toEqual({ code: status.INTERNAL, details: 'internal error' });
   });
 });

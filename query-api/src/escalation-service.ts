@@ -41,22 +41,26 @@ function toStepRecord(s: StepRow): alertingV1.StepRecord {
  */
 export function escalationService(pool: DatabasePool, log: Logger): Partial<alertingV1.EscalationServiceServer> {
   return {
-    getEscalationState: unary(log, 'GetEscalationState', async (req: alertingV1.GetEscalationStateRequest): Promise<alertingV1.EscalationState> => {
-      const alertId = requiredUuid('alert_id', req.alertId);
-      const [row, steps] = await Promise.all([getEscalation(pool, alertId), getSteps(pool, alertId)]);
-      if (!row && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
-      return {
-        alertId,
-        policyId: row?.policy_id ?? '',
-        currentStep: apiStep(row?.escalation_step ?? null),
-        repetition: row?.escalation_round ?? 0,
-        nextStepAt: date(row?.next_escalation_at ?? null),
-        history: steps.map(toStepRecord),
-        stoppedReason: row?.escalation_stopped_reason ?? '',
-        reopenAt: date(row?.reopen_at ?? null),
-        suppressedBy: row?.suppressed_by ?? '',
-        suppressedUntil: date(row?.suppressed_until ?? null),
-      };
-    }),
+    getEscalationState: unary(
+      log,
+      'GetEscalationState',
+      async (req: alertingV1.GetEscalationStateRequest): Promise<alertingV1.EscalationState> => {
+        const alertId = requiredUuid('alert_id', req.alertId);
+        const [row, steps] = await Promise.all([getEscalation(pool, alertId), getSteps(pool, alertId)]);
+        if (!row && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
+        return {
+          alertId,
+          policyId: row?.policy_id ?? '',
+          currentStep: apiStep(row?.escalation_step ?? null),
+          repetition: row?.escalation_round ?? 0,
+          nextStepAt: date(row?.next_escalation_at ?? null),
+          history: steps.map(toStepRecord),
+          stoppedReason: row?.escalation_stopped_reason ?? '',
+          reopenAt: date(row?.reopen_at ?? null),
+          suppressedBy: row?.suppressed_by ?? '',
+          suppressedUntil: date(row?.suppressed_until ?? null),
+        };
+      },
+    ),
   };
 }

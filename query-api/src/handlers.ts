@@ -51,7 +51,11 @@ export type StreamContext = CallContext &
  * A server-streaming handler from an async function that writes messages; the stream ends when
  * it returns. Nothing is written once the client has cancelled.
  */
-export function serverStream<Req, Res>(log: Logger, method: string, run: (request: Req, write: Write<Res>, ctx: StreamContext) => Promise<void>) {
+export function serverStream<Req, Res>(
+  log: Logger,
+  method: string,
+  run: (request: Req, write: Write<Res>, ctx: StreamContext) => Promise<void>,
+) {
   return (call: ServerWritableStream<Req, Res>): void => {
     const ctx: StreamContext = { ...contextOf(call), sendHeaders: () => call.sendMetadata(new Metadata()) };
     const write: Write<Res> = async (message) => {

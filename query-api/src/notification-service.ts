@@ -5,7 +5,13 @@ import type { ProjectionFeed } from './adapters/projection-feed.js';
 import { isChannelName, toDeliveryStatus } from './delivery-mapping.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary } from './handlers.js';
-import { getNotification, notificationChanges, notificationMark, type NotificationFilter, type NotificationMark } from './read-model/notifications.js';
+import {
+  getNotification,
+  notificationChanges,
+  notificationMark,
+  type NotificationFilter,
+  type NotificationMark,
+} from './read-model/notifications.js';
 import { requiredUuid, uuid } from './validate.js';
 
 const PROJECTIONS: ReadonlySet<string> = new Set([CONSUMERS.projectorEscalations, CONSUMERS.projectorDeliveries]);
@@ -26,7 +32,8 @@ export function notificationService(
     getDeliveryStatus: unary(log, 'GetDeliveryStatus', async (req: notificationV1.GetDeliveryStatusRequest) => {
       const id = requiredUuid('notification_id', req.notificationId);
       const channel = req.deliveryId === '' ? null : req.deliveryId;
-      if (channel !== null && !isChannelName(channel)) throw new InvalidArgument('delivery_id', 'must be a channel name (sms, voice, email, slack, teams, webhook) or empty');
+      if (channel !== null && !isChannelName(channel))
+        throw new InvalidArgument('delivery_id', 'must be a channel name (sms, voice, email, slack, teams, webhook) or empty');
       const row = await getNotification(pool, id);
       if (!row) throw new NotFound(`notification ${id} not found`);
       if (channel !== null && !row.channels[channel]) throw new NotFound(`notification ${id} has no outcome on ${channel}`);
@@ -38,7 +45,10 @@ export function notificationService(
      * then each one again whenever a projection commit changed it, until the client cancels.
      */
     streamDeliveryStatus: serverStream(log, 'StreamDeliveryStatus', async (req: notificationV1.StreamDeliveryStatusRequest, write, ctx) => {
-      const filter: NotificationFilter = { notificationId: uuid('notification_id', req.notificationId, 'optional'), alertId: uuid('alert_id', req.alertId, 'optional') };
+      const filter: NotificationFilter = {
+        notificationId: uuid('notification_id', req.notificationId, 'optional'),
+        alertId: uuid('alert_id', req.alertId, 'optional'),
+      };
       if (!feed) throw new Unavailable('delivery-status streams need the projection feed, which this server was started without');
       const signal = AbortSignal.any([ctx.signal, stopping]);
       let dirty = false;

@@ -14,7 +14,11 @@ const ROTATION_TYPE = {
   weekly: RotationType.ROTATION_TYPE_WEEKLY,
   monthly: RotationType.ROTATION_TYPE_MONTHLY,
 } as const;
-const OVERRIDE_TYPE = { add: OverrideType.OVERRIDE_TYPE_ADD, remove: OverrideType.OVERRIDE_TYPE_REMOVE, replace: OverrideType.OVERRIDE_TYPE_REPLACE } as const;
+const OVERRIDE_TYPE = {
+  add: OverrideType.OVERRIDE_TYPE_ADD,
+  remove: OverrideType.OVERRIDE_TYPE_REMOVE,
+  replace: OverrideType.OVERRIDE_TYPE_REPLACE,
+} as const;
 const WEEKDAY: Readonly<Record<Weekday, alertingV1.Weekday>> = {
   mon: ProtoWeekday.WEEKDAY_MONDAY,
   tue: ProtoWeekday.WEEKDAY_TUESDAY,
@@ -97,7 +101,12 @@ export function scheduleService(pool: DatabasePool, log: Logger, now: () => numb
       try {
         const users = onCallAt(schedule, at);
         const next = nextChangeAfter(schedule, at);
-        return { scheduleId: id, userIds: users.map((u) => u.userId), users: users.map((u) => ({ userId: u.userId, via: u.via })), validUntil: next === null ? undefined : new Date(next) };
+        return {
+          scheduleId: id,
+          userIds: users.map((u) => u.userId),
+          users: users.map((u) => ({ userId: u.userId, via: u.via })),
+          validUntil: next === null ? undefined : new Date(next),
+        };
       } catch (err) {
         if (!(err instanceof ScheduleError)) throw err;
         throw new FailedPrecondition(`schedule ${id} cannot be evaluated: ${err.message}`, { cause: err });

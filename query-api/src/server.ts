@@ -41,7 +41,8 @@ export type GrpcServerOptions = {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: number; stop: () => Promise<void> }> {
   const { pool, log } = opts;
   const now = (): number => Date.now();
-  const feed = opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
+  const feed =
+    opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
   const commands =
     opts.nc && opts.partitions && feed
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
@@ -55,7 +56,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
-    ['notification.v1.NotificationService', notificationV1.NotificationServiceService, notificationService(pool, log, feed, stopping.signal)],
+    [
+      'notification.v1.NotificationService',
+      notificationV1.NotificationServiceService,
+      notificationService(pool, log, feed, stopping.signal),
+    ],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];
   for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);

@@ -4,8 +4,21 @@ import { InvalidArgument } from './errors.js';
 import { partField, toProtoChannels, toTemplateChannels } from './template-mapping.js';
 
 const { ChannelType } = notificationV1;
-const none: TemplateChannels = { slack: null, teams: null, emailSubject: null, emailHtml: null, emailText: null, sms: null, voice: null, webhook: null };
-const entry = (content: string, metadata: Record<string, string> = {}, channel = ChannelType.CHANNEL_UNSPECIFIED): notificationV1.ChannelTemplate => ({
+const none: TemplateChannels = {
+  slack: null,
+  teams: null,
+  emailSubject: null,
+  emailHtml: null,
+  emailText: null,
+  sms: null,
+  voice: null,
+  webhook: null,
+};
+const entry = (
+  content: string,
+  metadata: Record<string, string> = {},
+  channel = ChannelType.CHANNEL_UNSPECIFIED,
+): notificationV1.ChannelTemplate => ({
   channel,
   content,
   format: '',
@@ -29,9 +42,20 @@ describe('template channels on the wire', () => {
       sms: entry('{{ alert.summary }}', {}, ChannelType.CHANNEL_SMS),
     };
     const parts = toTemplateChannels('channels', wire);
-    expect(parts).toEqual({ ...none, emailHtml: '<p>{{ alert.summary }}</p>', emailSubject: 'S', emailText: 'T', sms: '{{ alert.summary }}' });
+    expect(parts).toEqual({
+      ...none,
+      emailHtml: '<p>{{ alert.summary }}</p>',
+      emailSubject: 'S',
+      emailText: 'T',
+      sms: '{{ alert.summary }}',
+    });
     expect(toProtoChannels(parts)).toEqual({
-      email: { channel: ChannelType.CHANNEL_EMAIL, content: '<p>{{ alert.summary }}</p>', format: 'html', metadata: { subject: 'S', text: 'T' } },
+      email: {
+        channel: ChannelType.CHANNEL_EMAIL,
+        content: '<p>{{ alert.summary }}</p>',
+        format: 'html',
+        metadata: { subject: 'S', text: 'T' },
+      },
       sms: { channel: ChannelType.CHANNEL_SMS, content: '{{ alert.summary }}', format: 'text', metadata: {} },
     });
     expect(toProtoChannels(none)).toEqual({});

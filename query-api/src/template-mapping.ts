@@ -66,14 +66,28 @@ const orNull = (s: string | undefined): string | null => (s === undefined || s =
 
 /** Template sources from the wire; throws InvalidArgument naming the first wrong field under `field`. */
 export function toTemplateChannels(field: string, channels: Readonly<Record<string, notificationV1.ChannelTemplate>>): TemplateChannels {
-  const out: TemplateChannels = { slack: null, teams: null, emailSubject: null, emailHtml: null, emailText: null, sms: null, voice: null, webhook: null };
+  const out: TemplateChannels = {
+    slack: null,
+    teams: null,
+    emailSubject: null,
+    emailHtml: null,
+    emailText: null,
+    sms: null,
+    voice: null,
+    webhook: null,
+  };
   for (const [name, t] of Object.entries(channels)) {
     const at = `${field}[${name}]`;
     if (!isChannel(name)) throw new InvalidArgument(at, 'unknown channel (use slack, teams, email, sms, voice or webhook)');
-    if (t.channel !== ChannelType.CHANNEL_UNSPECIFIED && t.channel !== CHANNEL_TYPE[name]) throw new InvalidArgument(`${at}.channel`, `does not match the key ${name}`);
+    if (t.channel !== ChannelType.CHANNEL_UNSPECIFIED && t.channel !== CHANNEL_TYPE[name])
+      throw new InvalidArgument(`${at}.channel`, `does not match the key ${name}`);
     const allowed = name === 'email' ? ['subject', 'text'] : [];
     for (const key of Object.keys(t.metadata)) {
-      if (!allowed.includes(key)) throw new InvalidArgument(`${at}.metadata[${key}]`, name === 'email' ? 'unknown key (use subject or text)' : 'no metadata for this channel');
+      if (!allowed.includes(key))
+        throw new InvalidArgument(
+          `${at}.metadata[${key}]`,
+          name === 'email' ? 'unknown key (use subject or text)' : 'no metadata for this channel',
+        );
     }
     if (name === 'email') {
       out.emailHtml = orNull(t.content);
@@ -134,7 +148,13 @@ export function toProtoTemplateVersion(r: TemplateVersionRow): notificationV1.Te
 }
 
 export function toValidationError(e: render.ValidationError): notificationV1.ValidationError {
-  return { field: e.field ? partField(e.field) : `channels[${e.channel}]`, message: e.message, code: e.code, line: e.line, column: e.column };
+  return {
+    field: e.field ? partField(e.field) : `channels[${e.channel}]`,
+    message: e.message,
+    code: e.code,
+    line: e.line,
+    column: e.column,
+  };
 }
 
 function toValidationWarning(w: render.RenderWarning): notificationV1.ValidationWarning {

@@ -40,7 +40,9 @@ export function templateService(pool: DatabasePool, log: Logger): Partial<notifi
     return row;
   };
   return {
-    getTemplate: unary(log, 'GetTemplate', async (req: notificationV1.GetTemplateRequest) => toProtoTemplate(await load(required('id', req.id), 0))),
+    getTemplate: unary(log, 'GetTemplate', async (req: notificationV1.GetTemplateRequest) =>
+      toProtoTemplate(await load(required('id', req.id), 0)),
+    ),
     listTemplates: serverStream(log, 'ListTemplates', async (req: notificationV1.ListTemplatesRequest, write) => {
       for (const row of await listTemplates(pool, limit('limit', req.limit))) await write(toProtoTemplate(row));
     }),
@@ -53,26 +55,30 @@ export function templateService(pool: DatabasePool, log: Logger): Partial<notifi
       if (rows.length === 0) throw new NotFound(`template ${templateId} not found`);
       for (const row of rows) await write(toProtoTemplateVersion(row));
     }),
-    renderPreview: unary(log, 'RenderPreview', async (req: notificationV1.RenderPreviewRequest): Promise<notificationV1.RenderPreviewResponse> => {
-      const channels = req.channels.map((c, i) => channelOfType(`channels[${i}]`, c));
-      const draft = Object.keys(req.draftChannels).length > 0 ? toTemplateChannels('draft_channels', req.draftChannels) : null;
-      const templateId = bounded('template_id', req.templateId, 256);
-      const v = version('template_version', req.templateVersion);
-      const stored = templateId === '' ? null : await load(templateId, v);
-      const sources = draft ?? stored?.channels;
-      if (!sources) throw new InvalidArgument('template_id', 'is required unless draft_channels are given');
-      // A draft is previewed as version 0: the renderer re-parses a changed source under that key.
-      const template: render.RenderTemplate = {
-        templateId: templateId || '(draft)',
-        version: draft ? 0 : (stored?.version ?? 0),
-        channels: sources,
-        variables: stored ? { required: stored.required_variables, optional: stored.optional_variables } : undefined,
-      };
-      const result = render.renderPreview(template, req.sampleData ?? null, channels.length > 0 ? { channels } : undefined);
-      const previews: Record<string, notificationV1.RenderedPreview> = {};
-      for (const p of Object.values(result.previews)) if (p) previews[p.channel] = toRenderedPreview(p);
-      return { previews, validation: toValidationResult(result.validation) };
-    }),
+    renderPreview: unary(
+      log,
+      'RenderPreview',
+      async (req: notificationV1.RenderPreviewRequest): Promise<notificationV1.RenderPreviewResponse> => {
+        const channels = req.channels.map((c, i) => channelOfType(`channels[${i}]`, c));
+        const draft = Object.keys(req.draftChannels).length > 0 ? toTemplateChannels('draft_channels', req.draftChannels) : null;
+        const templateId = bounded('template_id', req.templateId, 256);
+        const v = version('template_version', req.templateVersion);
+        const stored = templateId === '' ? null : await load(templateId, v);
+        const sources = draft ?? stored?.channels;
+        if (!sources) throw new InvalidArgument('template_id', 'is required unless draft_channels are given');
+        // A draft is previewed as version 0: the renderer re-parses a changed source under that key.
+        const template: render.RenderTemplate = {
+          templateId: templateId || '(draft)',
+          version: draft ? 0 : (stored?.version ?? 0),
+          channels: sources,
+          variables: stored ? { required: stored.required_variables, optional: stored.optional_variables } : undefined,
+        };
+        const result = render.renderPreview(template, req.sampleData ?? null, channels.length > 0 ? { channels } : undefined);
+        const previews: Record<string, notificationV1.RenderedPreview> = {};
+        for (const p of Object.values(result.previews)) if (p) previews[p.channel] = toRenderedPreview(p);
+        return { previews, validation: toValidationResult(result.validation) };
+      },
+    ),
     validateTemplate: unary(log, 'ValidateTemplate', async (req: notificationV1.ValidateTemplateRequest) => {
       const channels = toTemplateChannels('channels', req.channels);
       const result = render.validateTemplate(channels, {

@@ -92,7 +92,8 @@ export class StreamAppender {
       waiting.sentAt = now;
       const h = headers();
       if (opts.msgID !== undefined) h.set('Nats-Msg-Id', opts.msgID);
-      if (opts.expectLastSubjectSequence !== undefined) h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectLastSubjectSequence));
+      if (opts.expectLastSubjectSequence !== undefined)
+        h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectLastSubjectSequence));
       try {
         this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers: h });
       } catch (err) {

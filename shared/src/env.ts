@@ -21,7 +21,10 @@ export const port = (fallback: number) => z.coerce.number().int().min(0).max(655
 export const commonEnv = {
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   DATABASE_URL: z.string().url().default('postgres://postgres:postgres@127.0.0.1:54329/oncall'),
-  READ_MODEL_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier').default('oncall'),
+  READ_MODEL_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier')
+    .default('oncall'),
   ONCALL_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
   ONCALL_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 };

@@ -5,11 +5,63 @@ export { createReadModelPool, withSearchPath } from './db.js';
 export { connectNats, ensureTopology, partitionCount, type Topology } from './nats.js';
 export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions, type Stored } from './append.js';
 export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
-export { evolveConfig, initialConfigState, templateVersionKey, type ConfigState, type ServiceConfig, type HeartbeatMonitor } from './domain/config.js';
+export {
+  evolveConfig,
+  initialConfigState,
+  templateVersionKey,
+  type ConfigState,
+  type ServiceConfig,
+  type HeartbeatMonitor,
+} from './domain/config.js';
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { holdLease, leaseBucket, LEASE_TTL_MS } from './lease.js';
-export { userDirectory, fileUserDirectory, toContacts, UserDirectoryError, UserDirectoryUnavailable, UserDirectoryRejected, type UserDirectory, type DirectoryUser, type DirectoryLookup, type UserDirectoryOptions, type UserDirectoryErrorReason } from './users.js';
-export { compileRule, ruleCache, routeAlert, activeWindows, ruleContext, inBusinessHours, inTimeWindows, isValidTimeZone, isValidDate, toZonedIso, RuleCompileError, RuleEvaluationError, type CompiledRule, type CalendarReference, type RouteDecision, type RouteInput, type RoutedAlert, type RuleContext, type RuleError, type RuleLookup, type LocalTimeResult } from './domain/routing.js';
-export { onCallAt, rotationMemberAt, rotationActiveAt, nextChangeAfter, shifts, validateSchedule, ScheduleError, type OnCallUser, type RotationShift, type UserShift } from './domain/oncall.js';
+export {
+  userDirectory,
+  fileUserDirectory,
+  toContacts,
+  UserDirectoryError,
+  UserDirectoryUnavailable,
+  UserDirectoryRejected,
+  type UserDirectory,
+  type DirectoryUser,
+  type DirectoryLookup,
+  type UserDirectoryOptions,
+  type UserDirectoryErrorReason,
+} from './users.js';
+export {
+  compileRule,
+  ruleCache,
+  routeAlert,
+  activeWindows,
+  ruleContext,
+  inBusinessHours,
+  inTimeWindows,
+  isValidTimeZone,
+  isValidDate,
+  toZonedIso,
+  RuleCompileError,
+  RuleEvaluationError,
+  type CompiledRule,
+  type CalendarReference,
+  type RouteDecision,
+  type RouteInput,
+  type RoutedAlert,
+  type RuleContext,
+  type RuleError,
+  type RuleLookup,
+  type LocalTimeResult,
+} from './domain/routing.js';
+export {
+  onCallAt,
+  rotationMemberAt,
+  rotationActiveAt,
+  nextChangeAfter,
+  shifts,
+  validateSchedule,
+  ScheduleError,
+  type OnCallUser,
+  type RotationShift,
+  type UserShift,
+} from './domain/oncall.js';

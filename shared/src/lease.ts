@@ -46,7 +46,10 @@ export function holdLease(
           revision = await claim(kv, key, owner);
           const abort = new AbortController();
           opts.log.info({ lease: key, owner }, 'lease acquired');
-          running = { abort, done: work(abort.signal).catch((err: unknown) => opts.log.error({ err, lease: key }, 'work under lease failed')) };
+          running = {
+            abort,
+            done: work(abort.signal).catch((err: unknown) => opts.log.error({ err, lease: key }, 'work under lease failed')),
+          };
         }
       } catch (err) {
         if (running) {
@@ -56,14 +59,18 @@ export function holdLease(
       }
       schedule(RENEW_EVERY_MS);
     };
-    opts.stop.addEventListener('abort', () => {
-      cancel();
-      void (async () => {
-        await release();
-        if (revision) await kv.delete(key, { previousSeq: revision }).catch(() => undefined);
-        resolve();
-      })();
-    }, { once: true });
+    opts.stop.addEventListener(
+      'abort',
+      () => {
+        cancel();
+        void (async () => {
+          await release();
+          if (revision) await kv.delete(key, { previousSeq: revision }).catch(() => undefined);
+          resolve();
+        })();
+      },
+      { once: true },
+    );
     void tick();
   });
 }

@@ -30,11 +30,7 @@ export type Topology = { partitions: number };
  * The count is written once to a KV bucket: alerts are mapped to partitions by it, so a later
  * change of ONCALL_PARTITIONS must not silently re-map them; the stored value wins.
  */
-export async function ensureTopology(
-  nc: NatsConnection,
-  opts: { partitions: number; replicas: number },
-  log: Logger,
-): Promise<Topology> {
+export async function ensureTopology(nc: NatsConnection, opts: { partitions: number; replicas: number }, log: Logger): Promise<Topology> {
   const jsm = await jetstreamManager(nc);
   for (const cfg of streamConfigs(opts.replicas)) await upsertStream(jsm, cfg);
   const kv = await new Kvm(nc).create(META_BUCKET, { history: 1, replicas: opts.replicas });
@@ -47,7 +43,10 @@ export async function ensureTopology(
   const partitions = Number(entry?.string());
   if (!Number.isInteger(partitions) || partitions < 1) throw new Error(`bad partition count in ${META_BUCKET}: ${entry?.string()}`);
   if (partitions !== opts.partitions) {
-    log.warn({ stored: partitions, requested: opts.partitions }, 'ONCALL_PARTITIONS differs from the count fixed at creation; using the stored count');
+    log.warn(
+      { stored: partitions, requested: opts.partitions },
+      'ONCALL_PARTITIONS differs from the count fixed at creation; using the stored count',
+    );
   }
   return { partitions };
 }

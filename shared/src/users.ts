@@ -52,7 +52,15 @@ export class UserDirectoryRejected extends UserDirectoryError {
   }
 }
 
-const TRANSIENT = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.INTERNAL, status.UNKNOWN, status.CANCELLED]);
+const TRANSIENT = new Set<number>([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.ABORTED,
+  status.INTERNAL,
+  status.UNKNOWN,
+  status.CANCELLED,
+]);
 
 /** The one place that classifies gRPC failures of UserService. */
 function classify(err: ServiceError, url: string): UserDirectoryError {
@@ -114,7 +122,9 @@ class GrpcUserDirectoryImpl implements UserDirectory {
     }
     if (toFetch.length > 0) this.fetch(toFetch);
     const pending = wanted.filter((id) => !known.has(id));
-    const settled = await Promise.all(pending.map((id) => this.inFlight.get(id) ?? Promise.reject(new Error(`unreachable: no lookup for ${id}`))));
+    const settled = await Promise.all(
+      pending.map((id) => this.inFlight.get(id) ?? Promise.reject(new Error(`unreachable: no lookup for ${id}`))),
+    );
     pending.forEach((id, i) => known.set(id, settled[i]!));
 
     const result: DirectoryLookup = { users: new Map(), missing: [] };

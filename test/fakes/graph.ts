@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { Agent } from 'undici';
-import { bearerToken, FailurePlan, recordOf, Recorder, sendFailure, sendJson, startHttpServer, type HttpFailure, type RecordedRequest } from './http.js';
+import {
+  bearerToken,
+  FailurePlan,
+  recordOf,
+  Recorder,
+  sendFailure,
+  sendJson,
+  startHttpServer,
+  type HttpFailure,
+  type RecordedRequest,
+} from './http.js';
 
 /** A Graph call the fake received. */
 export interface GraphCall {
@@ -63,7 +73,13 @@ function certificate(): Promise<Pems> {
       notAfterDate: new Date(Date.now() + 7 * 24 * 3600 * 1000),
       extensions: [
         { name: 'basicConstraints', cA: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
       ],
     })
     .then((generated) => ({ key: generated.private, cert: generated.cert }));

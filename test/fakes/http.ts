@@ -8,10 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * fake fills in a provider-shaped error body when none is given), a dropped connection, or no
  * answer at all until the fake is closed.
  */
-export type HttpFailure =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
-  | { drop: true }
-  | { hang: true };
+export type HttpFailure = { status: number; headers?: Record<string, string>; body?: unknown } | { drop: true } | { hang: true };
 
 /** The raw HTTP request a fake received. */
 export interface RecordedRequest {
@@ -95,7 +92,8 @@ export async function startHttpServer(handler: Handler, opts: { tls?: { key: str
         if (!res.headersSent) sendJson(res, 500, { error: String(err) });
       });
   };
-  const server = opts.tls === undefined ? http.createServer(listener) : https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, listener);
+  const server =
+    opts.tls === undefined ? http.createServer(listener) : https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, listener);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

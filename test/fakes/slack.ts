@@ -1,4 +1,14 @@
-import { bearerToken, FailurePlan, recordOf, Recorder, sendFailure, sendJson, startHttpServer, type HttpFailure, type RecordedRequest } from './http.js';
+import {
+  bearerToken,
+  FailurePlan,
+  recordOf,
+  Recorder,
+  sendFailure,
+  sendJson,
+  startHttpServer,
+  type HttpFailure,
+  type RecordedRequest,
+} from './http.js';
 
 /** A Web API call the fake received, with form or JSON arguments decoded (`blocks` parsed). */
 export interface SlackCall {
@@ -56,7 +66,8 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     if (callToken !== token) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
     if (method !== 'chat.postMessage') return sendJson(res, 200, { ok: false, error: 'unknown_method' });
     const channel = typeof args.channel === 'string' ? args.channel : '';
-    if (channel === '' || (channels !== null && !channels.has(channel))) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
+    if (channel === '' || (channels !== null && !channels.has(channel)))
+      return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
     if (typeof args.text !== 'string' && args.blocks === undefined) return sendJson(res, 200, { ok: false, error: 'no_text' });
     seq += 1;
     const ts = `1700000000.${String(seq).padStart(6, '0')}`;

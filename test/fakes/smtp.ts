@@ -19,7 +19,8 @@ export interface SmtpMessage {
  * `mail` (MAIL FROM), `rcpt` (RCPT TO, e.g. 550 or 451) or `data` (after the message, e.g. 554);
  * or no reply at all at that step until the fake closes (`hang`).
  */
-export type SmtpFailure = { stage: 'auth' | 'mail' | 'rcpt' | 'data'; code: number; message?: string } | { stage: 'mail' | 'rcpt' | 'data'; hang: true };
+export type SmtpFailure =
+  { stage: 'auth' | 'mail' | 'rcpt' | 'data'; code: number; message?: string } | { stage: 'mail' | 'rcpt' | 'data'; hang: true };
 
 export interface SmtpFakeOptions {
   /** When given, AUTH (PLAIN/LOGIN, allowed without TLS) is required and checked; otherwise AUTH is not offered. */

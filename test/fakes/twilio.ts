@@ -56,7 +56,13 @@ export async function startTwilioFake(opts: TwilioFakeOptions = {}): Promise<Twi
     const auth = basicAuth(req.headers.authorization);
     const params = Object.fromEntries(new URLSearchParams(body));
     if (route !== null && req.method === 'POST') {
-      calls.push({ kind: route[2] === 'Messages' ? 'message' : 'call', accountSid: route[1] ?? '', auth, params, request: recordOf(req, body) });
+      calls.push({
+        kind: route[2] === 'Messages' ? 'message' : 'call',
+        accountSid: route[1] ?? '',
+        auth,
+        params,
+        request: recordOf(req, body),
+      });
     }
     const failure = failures.take();
     if (failure !== undefined) {
@@ -97,7 +103,8 @@ export async function startTwilioFake(opts: TwilioFakeOptions = {}): Promise<Twi
       });
     }
     if (params.From === undefined) return sendJson(res, 400, twilioError(400, 21213, 'Caller phone number is required.'));
-    if (params.Twiml === undefined && params.Url === undefined) return sendJson(res, 400, twilioError(400, 21205, 'Url parameter is required.'));
+    if (params.Twiml === undefined && params.Url === undefined)
+      return sendJson(res, 400, twilioError(400, 21205, 'Url parameter is required.'));
     const sid = `CA${randomBytes(16).toString('hex')}`;
     return sendJson(res, 201, {
       sid,

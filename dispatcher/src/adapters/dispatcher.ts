@@ -4,8 +4,18 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter, Histogram } from 'prom-client';
 import {
-  buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, partitionOfSubject, stableUuid, STREAMS, subjects,
-  type ContactChannel, type DeliveryEvent, type EventData,
+  buildEvent,
+  CONSUMERS,
+  decodeEvent,
+  durableConsumer,
+  encodeEvent,
+  partitionOfSubject,
+  stableUuid,
+  STREAMS,
+  subjects,
+  type ContactChannel,
+  type DeliveryEvent,
+  type EventData,
 } from '@oncall/contracts';
 import { AppendFailed, registry, StreamAppender, templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
 import { bundle } from '../domain/bundle.js';
@@ -65,7 +75,11 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
     slack: { capacity: 10, perMinute: 30 },
     teams: { capacity: 10, perMinute: 30 },
   },
-  perProvider: { slack: { capacity: 50, perMinute: 3000 }, sms: { capacity: 50, perMinute: 3000 }, voice: { capacity: 20, perMinute: 600 } },
+  perProvider: {
+    slack: { capacity: 50, perMinute: 3000 },
+    sms: { capacity: 50, perMinute: 3000 },
+    voice: { capacity: 20, perMinute: 600 },
+  },
   bundleWindowMs: 10_000,
   claimStaleMs: 60_000,
   ackWaitMs: 60_000,
@@ -81,7 +95,10 @@ type Outcome = { retryInMs: number } | 'done';
  */
 type Try = Readonly<{ delivery: number; base: number }>;
 const attemptOf = (t: Try) => t.delivery - t.base + 1;
-type Held = { items: Array<{ n: NotificationRequested; d: Delivery; partition: number; t: Try; done: (o: Outcome) => void }>; timer: () => void };
+type Held = {
+  items: Array<{ n: NotificationRequested; d: Delivery; partition: number; t: Try; done: (o: Outcome) => void }>;
+  timer: () => void;
+};
 
 /**
  * The delivery pipeline: dedup → render → rate limit → send → record. It reads the escalator's
@@ -105,7 +122,15 @@ export class Dispatcher {
   private readonly log: Logger;
 
   constructor(
-    private readonly deps: { nc: NatsConnection; notifiers: Notifiers; config: ConfigView; clock: Clock; log: Logger; options: DispatcherOptions; replicas?: number },
+    private readonly deps: {
+      nc: NatsConnection;
+      notifiers: Notifiers;
+      config: ConfigView;
+      clock: Clock;
+      log: Logger;
+      options: DispatcherOptions;
+      replicas?: number;
+    },
   ) {
     this.js = jetstream(deps.nc);
     this.appender = new StreamAppender(deps.nc, 10_000);
@@ -113,7 +138,11 @@ export class Dispatcher {
   }
 
   async run(stop: AbortSignal): Promise<void> {
-    this.kv = await new Kvm(this.deps.nc).create(DELIVERY_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000, replicas: this.deps.replicas ?? 1 });
+    this.kv = await new Kvm(this.deps.nc).create(DELIVERY_BUCKET, {
+      history: 1,
+      ttl: 7 * 24 * 3600_000,
+      replicas: this.deps.replicas ?? 1,
+    });
     await ensureConsumer(this.deps.nc, this.deps.options.ackWaitMs);
     const consumer = await this.js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher);
     const running = new Set<Promise<void>>();
@@ -157,7 +186,10 @@ export class Dispatcher {
     const plan = planDeliveries(n);
     if (plan.length === 0) {
       deliveriesTotal.inc({ channel: 'none', outcome: 'failed', reason: 'no_contact_method' });
-      this.log.warn({ alertId: n.alertId, notificationId: n.notificationId, recipient: n.recipient }, 'recipient has no contact method; nothing sent');
+      this.log.warn(
+        { alertId: n.alertId, notificationId: n.notificationId, recipient: n.recipient },
+        'recipient has no contact method; nothing sent',
+      );
       m.ack();
       return;
     }
@@ -168,7 +200,14 @@ export class Dispatcher {
     else m.nak(Math.max(...retries.map((r) => r.retryInMs)));
   }
 
-  private async deliver(n: NotificationRequested, d: Delivery, partition: number, t: Try, age: number, requestedAt: number): Promise<Outcome> {
+  private async deliver(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    t: Try,
+    age: number,
+    requestedAt: number,
+  ): Promise<Outcome> {
     // dedup: a copy of this delivery in flight here, or recorded by an earlier attempt, another
     // replica, or a process that crashed
     const local = this.inFlightKeys.get(d.idempotencyKey);
@@ -200,7 +239,12 @@ export class Dispatcher {
       await this.appender.append(kvSubject(key), encoder.encode(mark), { expectLastSubjectSequence: 0 });
       return 'claimed';
     } catch (err) {
-      if (!(err instanceof AppendFailed && err.cause instanceof JetStreamApiError && err.cause.code === JetStreamApiCodes.StreamWrongLastSequence)) throw err;
+      if (!(
+        err instanceof AppendFailed &&
+        err.cause instanceof JetStreamApiError &&
+        err.cause.code === JetStreamApiCodes.StreamWrongLastSequence
+      ))
+        throw err;
       const entry = await this.kv.get(key);
       if (entry && entry.operation !== 'PUT') {
         // Deleted by a retry: claimed again on top of the delete marker.
@@ -237,10 +281,24 @@ export class Dispatcher {
     }
   }
 
-  private async deliverClaimed(n: NotificationRequested, d: Delivery, partition: number, t: Try, age: number, requestedAt: number): Promise<Outcome> {
+  private async deliverClaimed(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    t: Try,
+    age: number,
+    requestedAt: number,
+  ): Promise<Outcome> {
     if (age > this.deps.options.staleAfterMs && t.delivery === 1) {
       // Too old to be worth a page (the dispatcher was down): recorded, and no fallback either.
-      return this.fail(n, { ...d, fallback: null }, partition, t, new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }), 'expired');
+      return this.fail(
+        n,
+        { ...d, fallback: null },
+        partition,
+        t,
+        new DeliveryError({ channel: d.channel, reason: 'unknown', retryable: false }),
+        'expired',
+      );
     }
     // rate limit: the destination's bucket bundles, the provider's bucket waits
     if (n.priority !== 'critical') {
@@ -269,7 +327,15 @@ export class Dispatcher {
       const message = toMessage(this.render(n, d.channel));
       const result = await notifier.notify(message, d.address, { idempotencyKey: d.idempotencyKey });
       latency.observe({ channel: d.channel }, Math.max(0, this.deps.clock.now() - requestedAt) / 1000);
-      for (const item of items) await this.delivered(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, attemptOf(t), result.providerMessageId, items.length);
+      for (const item of items)
+        await this.delivered(
+          item,
+          { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` },
+          partition,
+          attemptOf(t),
+          result.providerMessageId,
+          items.length,
+        );
       return 'done';
     } catch (err) {
       if (!(err instanceof DeliveryError)) throw err;
@@ -277,7 +343,13 @@ export class Dispatcher {
       if (err.retryable && attempt < this.deps.options.maxAttempts) {
         deliveriesTotal.inc({ channel: d.channel, outcome: 'retry', reason: err.reason });
         this.log.warn({ alertId: n.alertId, channel: d.channel, reason: err.reason, attempt }, 'delivery failed; will retry');
-        return { retryInMs: retryDelay(attempt, Math.random(), { baseMs: this.deps.options.retryBaseMs, maxMs: this.deps.options.retryMaxMs, retryAfterMs: err.retryAfterMs }) };
+        return {
+          retryInMs: retryDelay(attempt, Math.random(), {
+            baseMs: this.deps.options.retryBaseMs,
+            maxMs: this.deps.options.retryMaxMs,
+            retryAfterMs: err.retryAfterMs,
+          }),
+        };
       }
       return this.failAll(items, d, partition, t, err, err.reason);
     }
@@ -289,10 +361,20 @@ export class Dispatcher {
    */
   private render(n: NotificationRequested, channel: ContactChannel) {
     const context = buildRenderContext(n, { now: new Date(this.deps.clock.now()).toISOString(), publicUrl: this.deps.options.publicUrl });
-    const version = n.templateId && n.templateVersion ? this.deps.config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion)) : undefined;
-    const template: RenderTemplate | null = version ? { templateId: version.templateId, version: version.version, channels: version.channels, variables: version.variables } : null;
+    const version =
+      n.templateId && n.templateVersion
+        ? this.deps.config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion))
+        : undefined;
+    const template: RenderTemplate | null = version
+      ? { templateId: version.templateId, version: version.version, channels: version.channels, variables: version.variables }
+      : null;
     const rendered = renderNotification(template, channel, context);
-    for (const w of rendered.warnings) if (w.code === 'TEMPLATE_FALLBACK') this.log.error({ templateId: template?.templateId, version: template?.version, channel, warning: w.message }, 'template part failed to render; sent the default');
+    for (const w of rendered.warnings)
+      if (w.code === 'TEMPLATE_FALLBACK')
+        this.log.error(
+          { templateId: template?.templateId, version: template?.version, channel, warning: w.message },
+          'template part failed to render; sent the default',
+        );
     return rendered;
   }
 
@@ -315,7 +397,13 @@ export class Dispatcher {
     if (!h || h.items.length === 0) return;
     const first = h.items[0]!;
     await this.providerToken(first.d.channel);
-    const outcome = await this.send(h.items.map((i) => i.n), first.d, first.partition, first.t, this.deps.clock.now()).catch((err: unknown) => {
+    const outcome = await this.send(
+      h.items.map((i) => i.n),
+      first.d,
+      first.partition,
+      first.t,
+      this.deps.clock.now(),
+    ).catch((err: unknown) => {
       this.log.error({ err, dest: maskAddress(first.d.channel, first.d.address) }, 'bundle failed');
       return { retryInMs: this.deps.options.retryBaseMs };
     });
@@ -333,13 +421,27 @@ export class Dispatcher {
     }
   }
 
-  private async delivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
+  private async delivered(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    attempts: number,
+    providerMessageId: string | null,
+    bundled: number,
+  ): Promise<void> {
     await this.putRecord(d.idempotencyKey, { state: 'sent', providerMessageId });
     deliveriesTotal.inc({ channel: d.channel, outcome: 'delivered', reason: '' });
     await this.recordDelivered(n, d, partition, attempts, providerMessageId, bundled);
   }
 
-  private recordDelivered(n: NotificationRequested, d: Delivery, partition: number, attempts: number, providerMessageId: string | null, bundled: number): Promise<void> {
+  private recordDelivered(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    attempts: number,
+    providerMessageId: string | null,
+    bundled: number,
+  ): Promise<void> {
     return this.record(partition, 'NotificationDelivered', {
       alertId: n.alertId,
       serviceId: n.serviceId,
@@ -356,14 +458,29 @@ export class Dispatcher {
   }
 
   /** Each notification of a (bundled) message failed for good; each goes on to its fallback. */
-  private async failAll(items: NotificationRequested[], d: Delivery, partition: number, t: Try, err: DeliveryError, reason: string): Promise<Outcome> {
+  private async failAll(
+    items: NotificationRequested[],
+    d: Delivery,
+    partition: number,
+    t: Try,
+    err: DeliveryError,
+    reason: string,
+  ): Promise<Outcome> {
     const outcomes = [];
-    for (const item of items) outcomes.push(await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, t, err, reason));
+    for (const item of items)
+      outcomes.push(await this.fail(item, { ...d, idempotencyKey: `${item.notificationId}:${d.channel}` }, partition, t, err, reason));
     const retries = outcomes.filter((o): o is { retryInMs: number } => o !== 'done');
     return retries.length === 0 ? 'done' : { retryInMs: Math.max(...retries.map((r) => r.retryInMs)) };
   }
 
-  private async fail(n: NotificationRequested, d: Delivery, partition: number, t: Try, err: DeliveryError, reason: string): Promise<Outcome> {
+  private async fail(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    t: Try,
+    err: DeliveryError,
+    reason: string,
+  ): Promise<Outcome> {
     await this.putRecord(d.idempotencyKey, { state: 'failed', delivery: t.delivery, reason });
     deliveriesTotal.inc({ channel: d.channel, outcome: 'failed', reason });
     this.log.warn({ alertId: n.alertId, channel: d.channel, reason, fallback: d.fallback?.channel ?? null }, 'delivery failed for good');
@@ -371,7 +488,14 @@ export class Dispatcher {
     return this.fallback(n, d, partition, { delivery: t.delivery, base: t.delivery });
   }
 
-  private recordFailed(n: NotificationRequested, d: Delivery, partition: number, attempts: number, err: DeliveryError, reason: string): Promise<void> {
+  private recordFailed(
+    n: NotificationRequested,
+    d: Delivery,
+    partition: number,
+    attempts: number,
+    err: DeliveryError,
+    reason: string,
+  ): Promise<void> {
     return this.record(partition, 'NotificationFailed', {
       alertId: n.alertId,
       serviceId: n.serviceId,
@@ -401,7 +525,12 @@ export class Dispatcher {
 
   private async record<T extends DeliveryEvent['type']>(partition: number, type: T, data: EventData<T>): Promise<void> {
     const id = stableUuid(`${type}:${data.idempotencyKey}`);
-    const event = buildEvent(type, data, { id, occurredAt: new Date(this.deps.clock.now()).toISOString(), causationId: data.notificationId, correlationId: data.alertId });
+    const event = buildEvent(type, data, {
+      id,
+      occurredAt: new Date(this.deps.clock.now()).toISOString(),
+      causationId: data.notificationId,
+      correlationId: data.alertId,
+    });
     await this.appender.append(subjects.delivery(partition, data.alertId), encodeEvent(event), { msgID: id });
   }
 }
@@ -419,6 +548,9 @@ async function ensureConsumer(nc: NatsConnection, ackWaitMs: number): Promise<vo
     await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
   } catch (err) {
     if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await jsm.consumers.add(STREAMS.escalations, { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: ackWaitMs * 1_000_000 });
+    await jsm.consumers.add(STREAMS.escalations, {
+      ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000),
+      ack_wait: ackWaitMs * 1_000_000,
+    });
   }
 }

@@ -20,8 +20,19 @@ const notification = (over: Partial<NotificationRequested> = {}): NotificationRe
   templateVersion: null,
   priority: 'critical',
   alert: {
-    alertId: '7f1c2a4e-1111-4c6b-9d7e-0a1b2c3d4e5f', serviceId: 'api', serviceName: 'API', fingerprint: 'f', status: 'triggered',
-    summary: 'API down', details: '', severity: 'critical', labels: {}, annotations: {}, links: [], source: 'alertmanager', triggeredAt: '2026-11-23T10:00:00.000Z',
+    alertId: '7f1c2a4e-1111-4c6b-9d7e-0a1b2c3d4e5f',
+    serviceId: 'api',
+    serviceName: 'API',
+    fingerprint: 'f',
+    status: 'triggered',
+    summary: 'API down',
+    details: '',
+    severity: 'critical',
+    labels: {},
+    annotations: {},
+    links: [],
+    source: 'alertmanager',
+    triggeredAt: '2026-11-23T10:00:00.000Z',
   },
   escalation: { policyId: 'p', policyName: 'P', step: 0, totalSteps: 2 },
   ...over,
@@ -32,7 +43,11 @@ describe('planDeliveries', () => {
   it.each<[string, Partial<NotificationRequested>, string[]]>([
     ['a Slack channel recipient', { recipient: { type: 'slack', channel: '#noc' }, contacts: [] }, ['slack #noc']],
     ['a webhook recipient', { recipient: { type: 'webhook', url: 'https://hooks.example/x' } }, ['webhook https://hooks.example/x']],
-    ['a user with sms and voice: sms, voice only as its fallback', { contacts: [c('sms', '+1555'), c('voice', '+1555'), c('email', 'a@x')] }, ['sms +1555 → voice', 'email a@x']],
+    [
+      'a user with sms and voice: sms, voice only as its fallback',
+      { contacts: [c('sms', '+1555'), c('voice', '+1555'), c('email', 'a@x')] },
+      ['sms +1555 → voice', 'email a@x'],
+    ],
     ['a user with voice only: a call', { contacts: [c('voice', '+1666')] }, ['voice +1666']],
     ['a resolution notice: never a call', { kind: 'resolved', contacts: [c('voice', '+1666'), c('slack', 'U1')] }, ['slack U1']],
     ['a user without contact methods: nothing', { contacts: [] }, []],
@@ -45,7 +60,12 @@ describe('planDeliveries', () => {
 
   it('the fallback is a delivery of its own with its own idempotency key', () => {
     const n = notification({ contacts: [c('sms', '+1555'), c('voice', '+1777')] });
-    expect(fallbackOf(n, planDeliveries(n)[0]!)).toStrictEqual({ channel: 'voice', address: '+1777', idempotencyKey: `${ID}:voice`, fallback: null });
+    expect(fallbackOf(n, planDeliveries(n)[0]!)).toStrictEqual({
+      channel: 'voice',
+      address: '+1777',
+      idempotencyKey: `${ID}:voice`,
+      fallback: null,
+    });
   });
 
   it.each<[ContactMethod['channel'], string, string]>([
@@ -92,7 +112,11 @@ describe('bundle', () => {
       notification({ alert: { ...notification().alert, summary: 'cpu 95%', severity: 'error' } }),
     ];
     const b = bundle(items);
-    expect(b.alert).toMatchObject({ summary: '3 new alerts on API', severity: 'critical', details: '• [warning] disk 91%\n• [critical] API down\n• [error] cpu 95%' });
+    expect(b.alert).toMatchObject({
+      summary: '3 new alerts on API',
+      severity: 'critical',
+      details: '• [warning] disk 91%\n• [critical] API down\n• [error] cpu 95%',
+    });
     expect(b.recipient).toStrictEqual(items[0]!.recipient);
   });
 

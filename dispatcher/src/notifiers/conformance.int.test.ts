@@ -64,7 +64,8 @@ const slackRow: Row = {
       destination: 'C0123ALERTS',
       secrets: [SLACK_TOKEN],
       requestCount: () => fake.calls.items.length,
-      failWithStatus: (status, retryAfter) => fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
+      failWithStatus: (status, retryAfter) =>
+        fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
       hangNext: () => fake.failNext({ hang: true }),
       errorStatus: (status) => status,
       expectDelivered(result) {
@@ -94,7 +95,8 @@ const teamsRow: Row = {
       destination: '19:alerts-chat@thread.v2',
       secrets: [GRAPH_TOKEN],
       requestCount: () => fake.calls.items.length,
-      failWithStatus: (status, retryAfter) => fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
+      failWithStatus: (status, retryAfter) =>
+        fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
       hangNext: () => fake.failNext({ hang: true }),
       errorStatus: (status) => status,
       expectDelivered(result) {
@@ -122,7 +124,13 @@ function twilioRow(channel: 'sms' | 'voice'): Row {
     retryAfter: true,
     async start() {
       const fake: TwilioFake = await startTwilioFake({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
-      const notifiers = twilioNotifiers({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, from: '+15550000001', apiUrl: fake.baseUrl, timeoutMs: 5_000 });
+      const notifiers = twilioNotifiers({
+        accountSid: TWILIO_SID,
+        authToken: TWILIO_TOKEN,
+        from: '+15550000001',
+        apiUrl: fake.baseUrl,
+        timeoutMs: 5_000,
+      });
       const twiml = '<Response><Say>DiskFull on db-1. Press 1 to acknowledge.</Say></Response>';
       return {
         notifier: channel === 'sms' ? notifiers.sms : notifiers.voice,
@@ -130,7 +138,8 @@ function twilioRow(channel: 'sms' | 'voice'): Row {
         destination: '+15551234567',
         secrets: [TWILIO_TOKEN, Buffer.from(`${TWILIO_SID}:${TWILIO_TOKEN}`).toString('base64')],
         requestCount: () => fake.calls.items.length,
-        failWithStatus: (status, retryAfter) => fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
+        failWithStatus: (status, retryAfter) =>
+          fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
         hangNext: () => fake.failNext({ hang: true }),
         errorStatus: (status) => status,
         expectDelivered(result) {
@@ -221,7 +230,8 @@ const webhookRow: Row = {
       destination: `${fake.url}/hooks/team-a`,
       secrets: [WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.length)],
       requestCount: () => fake.requests.items.length,
-      failWithStatus: (status, retryAfter) => fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
+      failWithStatus: (status, retryAfter) =>
+        fake.failNext({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } }),
       hangNext: () => fake.failNext({ hang: true }),
       errorStatus: (status) => status,
       expectDelivered(result, idempotencyKey) {
@@ -420,7 +430,12 @@ describe('teams specifics', () => {
 
   it('posts to a channel for team:<id>/channel:<id>, with a token from a provider function', async () => {
     const result = await notifier.notify(message, 'team:team-1/channel:19:general@thread.tacv2', { idempotencyKey: nextKey() });
-    expect(fake.calls.items.at(-1)).toMatchObject({ kind: 'channel', teamId: 'team-1', channelId: '19:general@thread.tacv2', token: GRAPH_TOKEN });
+    expect(fake.calls.items.at(-1)).toMatchObject({
+      kind: 'channel',
+      teamId: 'team-1',
+      channelId: '19:general@thread.tacv2',
+      token: GRAPH_TOKEN,
+    });
     expect(result.providerMessageId).not.toBeNull();
   });
 
@@ -449,7 +464,12 @@ describe('teams specifics', () => {
   it('503 with Retry-After is retryable with the advice kept', async () => {
     fake.failNext({ status: 503, headers: { 'retry-after': '12' } });
     const err = await deliveryFailure(notifier.notify(message, '19:a@thread.v2', { idempotencyKey: nextKey() }));
-    expect(err).toMatchObject({ reason: 'provider_unavailable', retryable: true, retryAfterMs: 12_000, providerCode: 'ServiceNotAvailable' });
+    expect(err).toMatchObject({
+      reason: 'provider_unavailable',
+      retryable: true,
+      retryAfterMs: 12_000,
+      providerCode: 'ServiceNotAvailable',
+    });
   });
 });
 
@@ -459,7 +479,12 @@ describe('twilio specifics', () => {
     fake = await startTwilioFake({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN });
   });
   afterAll(() => fake.close());
-  const config = (): Parameters<typeof twilioNotifiers>[0] => ({ accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, from: '+15550000001', apiUrl: fake.baseUrl });
+  const config = (): Parameters<typeof twilioNotifiers>[0] => ({
+    accountSid: TWILIO_SID,
+    authToken: TWILIO_TOKEN,
+    from: '+15550000001',
+    apiUrl: fake.baseUrl,
+  });
 
   it('an invalid number is the fake’s 21211 → invalid_destination', async () => {
     const err = await deliveryFailure(twilioNotifiers(config()).sms.notify({ body: 'x' }, '555-1234', { idempotencyKey: nextKey() }));
@@ -494,7 +519,13 @@ describe('email specifics', () => {
   let notifier: Notifier<{ subject: string; html: string; text: string }>;
   beforeAll(async () => {
     fake = await startSmtpFake({ auth: { user: SMTP_USER, pass: SMTP_PASS } });
-    notifier = emailNotifier({ host: fake.host, port: fake.port, secure: false, auth: { user: SMTP_USER, pass: SMTP_PASS }, from: 'oncall@alerts.example.com' });
+    notifier = emailNotifier({
+      host: fake.host,
+      port: fake.port,
+      secure: false,
+      auth: { user: SMTP_USER, pass: SMTP_PASS },
+      from: 'oncall@alerts.example.com',
+    });
   });
   afterAll(() => fake.close());
   const message = { subject: 's', html: '<p>h</p>', text: 't' };
@@ -516,10 +547,20 @@ describe('email specifics', () => {
 
   it('a wrong password is the fake’s 535 → unauthorized, without the password in any form', async () => {
     const wrongPass = 'wrong-smtp-secret-password';
-    const wrong = emailNotifier({ host: fake.host, port: fake.port, secure: false, auth: { user: SMTP_USER, pass: wrongPass }, from: 'oncall@alerts.example.com' });
+    const wrong = emailNotifier({
+      host: fake.host,
+      port: fake.port,
+      secure: false,
+      auth: { user: SMTP_USER, pass: wrongPass },
+      from: 'oncall@alerts.example.com',
+    });
     const err = await deliveryFailure(wrong.notify(message, 'ops@example.com', { idempotencyKey: nextKey() }));
     expect(err).toMatchObject({ reason: 'unauthorized', retryable: false, providerCode: '535' });
-    expectNoSecrets(err, [wrongPass, Buffer.from(`\u0000${SMTP_USER}\u0000${wrongPass}`).toString('base64'), Buffer.from(wrongPass).toString('base64')]);
+    expectNoSecrets(err, [
+      wrongPass,
+      Buffer.from(`\u0000${SMTP_USER}\u0000${wrongPass}`).toString('base64'),
+      Buffer.from(wrongPass).toString('base64'),
+    ]);
   });
 
   it('a key that is no valid msg-id still reaches the header; the Message-ID is its hash', async () => {
@@ -564,12 +605,15 @@ describe('webhook specifics', () => {
     expect(fake.requests.items.length).toBe(before + 1);
   });
 
-  it.each(['not a url', 'ftp://files.example.com/x', 'mailto:ops@example.com'])('%j is invalid_destination without a request', async (destination) => {
-    const before = fake.requests.items.length;
-    const err = await deliveryFailure(webhookNotifier().notify(message, destination, { idempotencyKey: nextKey() }));
-    expect(err).toMatchObject({ reason: 'invalid_destination', retryable: false });
-    expect(fake.requests.items.length).toBe(before);
-  });
+  it.each(['not a url', 'ftp://files.example.com/x', 'mailto:ops@example.com'])(
+    '%j is invalid_destination without a request',
+    async (destination) => {
+      const before = fake.requests.items.length;
+      const err = await deliveryFailure(webhookNotifier().notify(message, destination, { idempotencyKey: nextKey() }));
+      expect(err).toMatchObject({ reason: 'invalid_destination', retryable: false });
+      expect(fake.requests.items.length).toBe(before);
+    },
+  );
 
   it('never puts the destination URL (which may embed a secret) into the error', async () => {
     const destination = `${fake.url}/hooks/T000/B000/path-secret-xyz?token=query-secret-abc`;

@@ -29,7 +29,8 @@ export function parseSmtpUrl(url: string): Pick<EmailConfig, 'host' | 'port' | '
   if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') throw new Error('SMTP_URL must start with smtp:// or smtps://');
   const secure = parsed.protocol === 'smtps:';
   const port = parsed.port === '' ? (secure ? 465 : 587) : Number(parsed.port);
-  const auth = parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
+  const auth =
+    parsed.username === '' ? undefined : { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) };
   return { host: parsed.hostname, port, secure, ...(auth === undefined ? {} : { auth }) };
 }
 
@@ -53,7 +54,10 @@ const MSG_ID_LEFT = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^
 /** `<key@domain>` when the key is a valid msg-id left part, else a hash of it. */
 export function messageIdFor(idempotencyKey: string, from: string): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'oncall.invalid';
-  const left = MSG_ID_LEFT.test(idempotencyKey) && idempotencyKey.length <= 128 ? idempotencyKey : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
+  const left =
+    MSG_ID_LEFT.test(idempotencyKey) && idempotencyKey.length <= 128
+      ? idempotencyKey
+      : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40);
   return `<${left}@${domain}>`;
 }
 
@@ -74,9 +78,7 @@ class EmailNotifierImpl implements Notifier<EmailMessage> {
     const user = config.auth?.user ?? '';
     // The password as AUTH PLAIN and AUTH LOGIN put it on the wire, too.
     this.secrets =
-      pass === undefined
-        ? []
-        : [pass, Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64'), Buffer.from(pass).toString('base64')];
+      pass === undefined ? [] : [pass, Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64'), Buffer.from(pass).toString('base64')];
     // One connection per message (no pool): a pool re-queues messages of a dropped connection,
     // which is a retry the pipeline would not know about.
     this.transport = createTransport({

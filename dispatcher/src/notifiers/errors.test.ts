@@ -104,7 +104,14 @@ describe('sanitizeCause', () => {
 
 describe('DeliveryError', () => {
   it('builds its message from channel, reason, status and provider code only', () => {
-    const err = new DeliveryError({ channel: 'slack', reason: 'rate_limited', retryable: true, retryAfterMs: 3_000, status: 429, providerCode: 'ratelimited' });
+    const err = new DeliveryError({
+      channel: 'slack',
+      reason: 'rate_limited',
+      retryable: true,
+      retryAfterMs: 3_000,
+      status: 429,
+      providerCode: 'ratelimited',
+    });
     expect(err.message).toBe('slack delivery failed: rate_limited (HTTP 429, provider code ratelimited, retry after 3000 ms)');
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('DeliveryError');

@@ -8,8 +8,14 @@ import { standardWebhookSignature } from './webhook.js';
 describe('teamsMessagePath', () => {
   it.each([
     ['19:abc123@thread.v2', '/chats/19:abc123@thread.v2/messages'],
-    ['19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31@unq.gbl.spaces', '/chats/19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31@unq.gbl.spaces/messages'],
-    ['team:fbe2bf47-16c8-47cf-b4a5-4b9b187c508b/channel:19:4a95f7d8@thread.tacv2', '/teams/fbe2bf47-16c8-47cf-b4a5-4b9b187c508b/channels/19:4a95f7d8@thread.tacv2/messages'],
+    [
+      '19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31@unq.gbl.spaces',
+      '/chats/19:8b081ef6-4792-4def-b2c9-c363a1bf41d5_5031bb31@unq.gbl.spaces/messages',
+    ],
+    [
+      'team:fbe2bf47-16c8-47cf-b4a5-4b9b187c508b/channel:19:4a95f7d8@thread.tacv2',
+      '/teams/fbe2bf47-16c8-47cf-b4a5-4b9b187c508b/channels/19:4a95f7d8@thread.tacv2/messages',
+    ],
     ['team:abc', null],
     ['team:a/channel:b/extra', null],
     ['19:abc/../../users', null],
@@ -68,7 +74,10 @@ describe('parseSmtpUrl', () => {
   it.each([
     ['smtp://mail.example.com', { host: 'mail.example.com', port: 587, secure: false }],
     ['smtps://mail.example.com', { host: 'mail.example.com', port: 465, secure: true }],
-    ['smtp://alerts%40example.com:p%40ss@127.0.0.1:2525', { host: '127.0.0.1', port: 2525, secure: false, auth: { user: 'alerts@example.com', pass: 'p@ss' } }],
+    [
+      'smtp://alerts%40example.com:p%40ss@127.0.0.1:2525',
+      { host: '127.0.0.1', port: 2525, secure: false, auth: { user: 'alerts@example.com', pass: 'p@ss' } },
+    ],
   ])('%s', (url, expected) => {
     expect(parseSmtpUrl(url)).toEqual(expected);
   });
@@ -79,8 +88,13 @@ describe('parseSmtpUrl', () => {
 
 describe('standardWebhookSignature', () => {
   it('matches the Standard Webhooks test vector', () => {
-    expect(standardWebhookSignature('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}')).toBe(
-      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    );
+    expect(
+      standardWebhookSignature(
+        'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        'msg_p5jXN8AQM9LWM0D4loKWxJek',
+        1614265330,
+        '{"test": 2432232314}',
+      ),
+    ).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 });

@@ -17,8 +17,17 @@ describe('requestFetch', () => {
         seen.push({ method: req.method, headers: req.headers, body });
         if (req.url === '/redirect') res.writeHead(302, { location: '/elsewhere' }).end();
         else if (req.url === '/empty') res.writeHead(204).end();
-        else if (req.url === '/hang') return; // never answers
-        else res.writeHead(429, [['retry-after', '7'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['content-type', 'application/json']]).end('{"ok":false}');
+        else if (req.url === '/hang')
+          return; // never answers
+        else
+          res
+            .writeHead(429, [
+              ['retry-after', '7'],
+              ['set-cookie', 'a=1'],
+              ['set-cookie', 'b=2'],
+              ['content-type', 'application/json'],
+            ])
+            .end('{"ok":false}');
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -30,8 +39,16 @@ describe('requestFetch', () => {
   });
 
   it('sends method, headers and body, and answers status, headers and body like fetch', async () => {
-    const res = await requestFetch(`${base}/x`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer t' }, body: '{"a":1}' });
-    expect(seen.at(-1)).toMatchObject({ method: 'POST', body: '{"a":1}', headers: { authorization: 'Bearer t', 'content-type': 'application/json' } });
+    const res = await requestFetch(`${base}/x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer t' },
+      body: '{"a":1}',
+    });
+    expect(seen.at(-1)).toMatchObject({
+      method: 'POST',
+      body: '{"a":1}',
+      headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(429);
     expect(res.statusText).toBe('Too Many Requests');
     expect(res.headers.get('retry-after')).toBe('7');
@@ -41,7 +58,10 @@ describe('requestFetch', () => {
 
   it('form-encodes URLSearchParams with its content type', async () => {
     await requestFetch(new URL(`${base}/x`), { method: 'POST', body: new URLSearchParams({ To: '+15555550101', Body: 'a b&c' }) });
-    expect(seen.at(-1)).toMatchObject({ body: 'To=%2B15555550101&Body=a+b%26c', headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' } });
+    expect(seen.at(-1)).toMatchObject({
+      body: 'To=%2B15555550101&Body=a+b%26c',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+    });
   });
 
   it("answers a 204 with no body, and a redirect as its 3xx unless redirect is 'error'", async () => {
@@ -52,11 +72,16 @@ describe('requestFetch', () => {
   });
 
   it("rejects with the signal's reason on abort, and with TypeError('fetch failed') when nothing listens", async () => {
-    await expect(requestFetch(`${base}/hang`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(requestFetch(`${base}/hang`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    await expect(requestFetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+    await expect(requestFetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })).rejects.toMatchObject({
+      message: 'fetch failed',
+      cause: { code: 'ECONNREFUSED' },
+    });
   });
 });

@@ -18,7 +18,10 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  */
 export async function requestFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   const body = init.body;
-  if (input instanceof Request || !(body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams)) {
+  if (
+    input instanceof Request ||
+    !(body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array || body instanceof URLSearchParams)
+  ) {
     return fetch(input, init);
   }
   const headers: Record<string, string> = {};
@@ -50,5 +53,9 @@ export async function requestFetch(input: string | URL | Request, init: RequestI
     if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
     else if (value !== undefined) responseHeaders.set(name, value);
   }
-  return new Response(NULL_BODY.has(res.statusCode) ? null : bytes, { status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', headers: responseHeaders });
+  return new Response(NULL_BODY.has(res.statusCode) ? null : bytes, {
+    status: res.statusCode,
+    statusText: STATUS_CODES[res.statusCode] ?? '',
+    headers: responseHeaders,
+  });
 }

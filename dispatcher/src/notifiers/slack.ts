@@ -11,13 +11,7 @@ import {
 } from '@slack/web-api';
 import { requestFetch } from './request-fetch.js';
 import { combinedSignal, currentCall, withCall, type CallState } from './call-context.js';
-import {
-  classifyTransportFailure,
-  DeliveryError,
-  httpDeliveryError,
-  sanitizeCause,
-  type DeliveryReason,
-} from './errors.js';
+import { classifyTransportFailure, DeliveryError, httpDeliveryError, sanitizeCause, type DeliveryReason } from './errors.js';
 import type { Notifier, NotifyOptions, NotifyResult, SlackMessage } from './types.js';
 
 export interface SlackNotifierConfig {

@@ -37,7 +37,13 @@ export function staticTokenProvider(token: string | (() => Promise<string>)): Au
 const SEGMENT = '[^/\\s?#%]+';
 const TEAM_CHANNEL = new RegExp(`^team:(${SEGMENT})/channel:(${SEGMENT})$`);
 const CHAT = new RegExp(`^${SEGMENT}$`);
-const DEFAULT_GRAPH_HOSTS = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us', 'graph.microsoft.de', 'microsoftgraph.chinacloudapi.cn']);
+const DEFAULT_GRAPH_HOSTS = new Set([
+  'graph.microsoft.com',
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'graph.microsoft.de',
+  'microsoftgraph.chinacloudapi.cn',
+]);
 
 /** Graph resource path for a destination: a chat id, or `team:<teamId>/channel:<channelId>`. */
 export function teamsMessagePath(destination: string): string | null {

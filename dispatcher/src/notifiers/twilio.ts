@@ -1,12 +1,7 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { combinedSignal, currentCall, withCall, type CallState } from './call-context.js';
-import {
-  classifyTransportFailure,
-  DeliveryError,
-  httpDeliveryError,
-  sanitizeCause,
-} from './errors.js';
+import { classifyTransportFailure, DeliveryError, httpDeliveryError, sanitizeCause } from './errors.js';
 import type { Notifier, NotifyOptions, NotifyResult, SmsMessage, VoiceMessage } from './types.js';
 
 export interface TwilioConfig {
@@ -113,7 +108,8 @@ class TwilioSmsNotifierImpl implements Notifier<SmsMessage> {
   ) {}
 
   notify(message: SmsMessage, destination: string, opts: NotifyOptions): Promise<NotifyResult> {
-    const sender = this.config.messagingServiceSid === undefined ? { from: this.config.from } : { messagingServiceSid: this.config.messagingServiceSid };
+    const sender =
+      this.config.messagingServiceSid === undefined ? { from: this.config.from } : { messagingServiceSid: this.config.messagingServiceSid };
     return this.twilioChannel.send('sms', opts, (client) => client.messages.create({ to: destination, body: message.body, ...sender }));
   }
 }
@@ -126,7 +122,9 @@ class TwilioVoiceNotifierImpl implements Notifier<VoiceMessage> {
   ) {}
 
   notify(message: VoiceMessage, destination: string, opts: NotifyOptions): Promise<NotifyResult> {
-    return this.twilioChannel.send('voice', opts, (client) => client.calls.create({ to: destination, from: this.config.from, twiml: message.twiml }));
+    return this.twilioChannel.send('voice', opts, (client) =>
+      client.calls.create({ to: destination, from: this.config.from, twiml: message.twiml }),
+    );
   }
 }
 

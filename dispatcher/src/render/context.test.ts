@@ -45,10 +45,26 @@ describe('buildRenderContext', () => {
   });
 
   it.each<[string, Parameters<typeof notificationRequested>[0], Record<string, unknown>]>([
-    ['a Slack channel has no user', { recipient: { type: 'slack', channel: '#ops' }, userName: null, contacts: [] }, { user: null, recipient: { type: 'slack', channel: '#ops' } }],
-    ['a webhook recipient hides the URL', { recipient: { type: 'webhook', url: 'https://hooks.example.com/T0K3N' }, userName: null, contacts: [] }, { user: null, recipient: { type: 'webhook' } }],
-    ['a user without e-mail', { contacts: [{ channel: 'sms', address: '+1' }] }, { user: { id: 'u-1', name: 'Ada Lovelace', email: null } }],
-    ['later steps, rounds and re-pages are one-based except re-pages', { step: 2, round: 1, page: 3 }, { escalation: expect.objectContaining({ step: 3, round: 2, repage: 3 }) as unknown }],
+    [
+      'a Slack channel has no user',
+      { recipient: { type: 'slack', channel: '#ops' }, userName: null, contacts: [] },
+      { user: null, recipient: { type: 'slack', channel: '#ops' } },
+    ],
+    [
+      'a webhook recipient hides the URL',
+      { recipient: { type: 'webhook', url: 'https://hooks.example.com/T0K3N' }, userName: null, contacts: [] },
+      { user: null, recipient: { type: 'webhook' } },
+    ],
+    [
+      'a user without e-mail',
+      { contacts: [{ channel: 'sms', address: '+1' }] },
+      { user: { id: 'u-1', name: 'Ada Lovelace', email: null } },
+    ],
+    [
+      'later steps, rounds and re-pages are one-based except re-pages',
+      { step: 2, round: 1, page: 3 },
+      { escalation: expect.objectContaining({ step: 3, round: 2, repage: 3 }) as unknown },
+    ],
     ['a resolved notification', { kind: 'resolved' }, { notification: expect.objectContaining({ kind: 'resolved' }) as unknown }],
   ])('%s', (_, over, expected) => {
     expect(buildRenderContext(notificationRequested(over), { now: NOW })).toMatchObject(expected);

@@ -68,7 +68,11 @@ export function buildRenderContext(data: NotificationRequested, options: Context
   const email = data.contacts.find((c) => c.channel === 'email')?.address ?? null;
   const r = data.recipient;
   const recipient: RenderContext['recipient'] =
-    r.type === 'user' ? { type: 'user', user_id: r.userId } : r.type === 'slack' ? { type: 'slack', channel: r.channel } : { type: 'webhook' };
+    r.type === 'user'
+      ? { type: 'user', user_id: r.userId }
+      : r.type === 'slack'
+        ? { type: 'slack', channel: r.channel }
+        : { type: 'webhook' };
   return plain<RenderContext>({
     alert: {
       id: a.alertId,

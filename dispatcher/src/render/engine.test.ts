@@ -14,7 +14,10 @@ describe('escaping per engine', () => {
   });
 
   it.each(HOSTILE)('json: %s through | json is a valid value', (_, value) => {
-    expect(JSON.parse(render('json', '{"v": {{ v | json }}, "m": {{ m | json }}}', { v: value, m: { k: value } }))).toStrictEqual({ v: value, m: { k: value } });
+    expect(JSON.parse(render('json', '{"v": {{ v | json }}, "m": {{ m | json }}}', { v: value, m: { k: value } }))).toStrictEqual({
+      v: value,
+      m: { k: value },
+    });
   });
 
   it.each(HOSTILE)('slack: %s is entity-escaped inside valid JSON', (_, value) => {
@@ -42,7 +45,9 @@ describe('escaping per engine', () => {
     ['slack', '{"a": null, "b": null, "c": "", "d": 1}'],
     ['text', '{"a": null, "b": null, "c": "", "d": 1}'],
   ])('%s: undefined through | json prints null, inside a string prints nothing', (kind, expected) => {
-    expect(render(kind, '{"a": {{ missing | json }}, "b": {{ x.y.z | json }}, "c": "{{ missing }}", "d": {{ one | json }}}', { one: 1 })).toBe(expected);
+    expect(
+      render(kind, '{"a": {{ missing | json }}, "b": {{ x.y.z | json }}, "c": "{{ missing }}", "d": {{ one | json }}}', { one: 1 }),
+    ).toBe(expected);
   });
 
   it('json: objects printed inside a string are escaped JSON text', () => {
@@ -77,7 +82,12 @@ describe('syntax errors carry line and column', () => {
   });
 
   it('a render error points at the output that failed', () => {
-    expect(thrown(() => render('text', 'a\n  {{ "x" | base64_decode }}'))).toMatchObject({ code: 'RENDER_FAILED', line: 2, column: 3, message: 'invalid base64 provided to base64_decode' });
+    expect(thrown(() => render('text', 'a\n  {{ "x" | base64_decode }}'))).toMatchObject({
+      code: 'RENDER_FAILED',
+      line: 2,
+      column: 3,
+      message: 'invalid base64 provided to base64_decode',
+    });
   });
 });
 
@@ -92,9 +102,24 @@ describe('limits', () => {
   it.each<[string, string, object, 'memory' | 'time' | 'output']>([
     ['a huge range loop', '{% for i in (1..100000000) %}x{% endfor %}', {}, 'memory'],
     ['nested loops', '{% for a in (1..100000) %}{% for b in (1..100000) %}{% endfor %}{% endfor %}', {}, 'time'],
-    ['string doubling', '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}', {}, 'memory'],
-    ['array doubling', '{% assign a = "a,b,c,d" | split: "," %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}', {}, 'memory'],
-    ['a loop over a small list that never ends', '{% for i in (1..999) %}{% for j in (1..999) %}{% for k in list %}{% endfor %}{% endfor %}{% endfor %}', { list: [1, 2, 3] }, 'time'],
+    [
+      'string doubling',
+      '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}',
+      {},
+      'memory',
+    ],
+    [
+      'array doubling',
+      '{% assign a = "a,b,c,d" | split: "," %}{% for i in (1..40) %}{% assign a = a | concat: a %}{% endfor %}',
+      {},
+      'memory',
+    ],
+    [
+      'a loop over a small list that never ends',
+      '{% for i in (1..999) %}{% for j in (1..999) %}{% for k in list %}{% endfor %}{% endfor %}{% endfor %}',
+      { list: [1, 2, 3] },
+      'time',
+    ],
     ['huge output', '{% for i in (1..900) %}{{ big }}{% endfor %}', { big: 'y'.repeat(1000) }, 'output'],
     ['huge output from one value', '{{ big }}', { big: 'y'.repeat(10_001) }, 'output'],
   ])('%s is stopped quickly with a clear error', (_, source, scope, limit) => {
@@ -106,7 +131,10 @@ describe('limits', () => {
   });
 
   it('a source over the size limit is refused before parsing', () => {
-    expect(thrown(() => engines.parse('text', 'x'.repeat(DEFAULT_LIMITS.maxSourceChars + 1)))).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'source' });
+    expect(thrown(() => engines.parse('text', 'x'.repeat(DEFAULT_LIMITS.maxSourceChars + 1)))).toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      limit: 'source',
+    });
   });
 
   it('limits are per render: a render after a stopped one works', () => {

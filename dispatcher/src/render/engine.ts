@@ -67,7 +67,8 @@ class MemoryLimiter {
   use(count: number): void {
     if (!(+count > 0)) return;
     this.used += +count;
-    if (this.used > this.limit) throw new LimitExceededError('memory', `memory limit exceeded (${this.limit} allocations): a loop or string is too big`);
+    if (this.used > this.limit)
+      throw new LimitExceededError('memory', `memory limit exceeded (${this.limit} allocations): a loop or string is too big`);
   }
   check(_count: number): void {}
 }
@@ -98,7 +99,8 @@ const POSITION_SUFFIX = /, line:\d+, col:\d+$/;
 /** liquid's errors (and ours wrapped in them) as a TemplateError with the token's position. */
 export function toTemplateError(err: unknown, phase: 'parse' | 'render'): TemplateError {
   if (err instanceof TemplateError) return err;
-  if (err instanceof LimitExceededError) return new TemplateError({ code: 'LIMIT_EXCEEDED', message: err.message, limit: err.limit, cause: err });
+  if (err instanceof LimitExceededError)
+    return new TemplateError({ code: 'LIMIT_EXCEEDED', message: err.message, limit: err.limit, cause: err });
   if (LiquidError.is(err)) {
     const [line = 0, column = 0] = err.token.getPosition();
     const original = err.originalError;
@@ -115,7 +117,13 @@ export function toTemplateError(err: unknown, phase: 'parse' | 'render'): Templa
 
 function createLiquid(kind: EngineKind, limits: RenderLimits): Liquid {
   const outputEscape =
-    kind === 'html' ? 'escape' : kind === 'json' ? jsonStringBody : kind === 'slack' ? (v: unknown) => jsonStringBody(slackEscape(liquidText(v))) : undefined;
+    kind === 'html'
+      ? 'escape'
+      : kind === 'json'
+        ? jsonStringBody
+        : kind === 'slack'
+          ? (v: unknown) => jsonStringBody(slackEscape(liquidText(v)))
+          : undefined;
   const engine = new Liquid({
     // An in-memory, empty template map: include/render/layout can never read the file system.
     templates: {},
@@ -132,7 +140,8 @@ function createLiquid(kind: EngineKind, limits: RenderLimits): Liquid {
   for (const tag of ['include', 'render', 'layout']) delete engine.tags[tag];
   // liquid's own `json` prints nothing for undefined, which breaks the surrounding JSON.
   if (kind === 'json') engine.registerFilter('json', { handler: (v: unknown, indent?: number) => safeJson(v, indent), raw: true });
-  else if (kind === 'slack') engine.registerFilter('json', { handler: (v: unknown, indent?: number) => safeJson(slackEscapeDeep(v), indent), raw: true });
+  else if (kind === 'slack')
+    engine.registerFilter('json', { handler: (v: unknown, indent?: number) => safeJson(slackEscapeDeep(v), indent), raw: true });
   else engine.registerFilter('json', (v: unknown, indent?: number) => safeJson(v, indent));
   return engine;
 }

@@ -33,7 +33,15 @@ export {
   type ValidationError,
   type ValidationResult,
 } from './renderer.js';
-export { CHANNEL_PARTS, CHANNELS, type Channel, type RenderTemplate, type RenderWarning, type TemplatePart, type WarningCode } from './types.js';
+export {
+  CHANNEL_PARTS,
+  CHANNELS,
+  type Channel,
+  type RenderTemplate,
+  type RenderWarning,
+  type TemplatePart,
+  type WarningCode,
+} from './types.js';
 export { countSms, type SmsContent, type SmsCount, type SmsEncoding } from './channels/sms.js';
 export { SLACK_LIMITS, type SlackBlock, type SlackMessage } from './channels/slack.js';
 export { type AdaptiveCard, type TeamsMessage } from './channels/teams.js';
@@ -61,6 +69,10 @@ export function validateTemplate(channels: TemplateChannels, options?: ValidateO
 }
 
 /** {@link Renderer.renderPreview} on the process-wide renderer. */
-export function renderPreview(template: RenderTemplate, sample?: Readonly<Record<string, unknown>> | null, options?: PreviewOptions): RenderPreviewResult {
+export function renderPreview(
+  template: RenderTemplate,
+  sample?: Readonly<Record<string, unknown>> | null,
+  options?: PreviewOptions,
+): RenderPreviewResult {
   return defaultRenderer.renderPreview(template, sample, options);
 }

@@ -15,7 +15,16 @@ import {
 } from './index.js';
 import { contextWith, HOSTILE, thrown } from './testing.js';
 
-const NO_CHANNELS: TemplateChannels = { slack: null, teams: null, emailSubject: null, emailHtml: null, emailText: null, sms: null, voice: null, webhook: null };
+const NO_CHANNELS: TemplateChannels = {
+  slack: null,
+  teams: null,
+  emailSubject: null,
+  emailHtml: null,
+  emailText: null,
+  sms: null,
+  voice: null,
+  webhook: null,
+};
 
 let ids = 0;
 /** A fresh template id each time, so cache entries never leak between tests. */
@@ -40,7 +49,10 @@ describe('renderNotification', () => {
 
     it('Slack output is valid JSON carrying the value (entity-escaped)', () => {
       const r = renderNotification(
-        tpl({ slack: '{"text": "{{ labels.team }}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Team:* {{ labels.team }}"}}]}' }),
+        tpl({
+          slack:
+            '{"text": "{{ labels.team }}", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Team:* {{ labels.team }}"}}]}',
+        }),
         'slack',
         ctx,
         { fallback: false },
@@ -51,14 +63,21 @@ describe('renderNotification', () => {
     });
 
     it('Teams output is valid JSON carrying the value exactly', () => {
-      const r = renderNotification(tpl({ teams: '{"body": [{"type": "TextBlock", "text": "{{ labels.team }}"}]}' }), 'teams', ctx, { fallback: false });
+      const r = renderNotification(tpl({ teams: '{"body": [{"type": "TextBlock", "text": "{{ labels.team }}"}]}' }), 'teams', ctx, {
+        fallback: false,
+      });
       expect(r.content.attachments[0].content.body).toStrictEqual([{ type: 'TextBlock', text: value }]);
     });
 
     it('the webhook body is valid JSON carrying the value exactly', () => {
-      const r = renderNotification(tpl({ webhook: '{"team": "{{ labels.team }}", "labels": {{ labels | json }}, "s": {{ alert.summary | json }}}' }), 'webhook', ctx, {
-        fallback: false,
-      });
+      const r = renderNotification(
+        tpl({ webhook: '{"team": "{{ labels.team }}", "labels": {{ labels | json }}, "s": {{ alert.summary | json }}}' }),
+        'webhook',
+        ctx,
+        {
+          fallback: false,
+        },
+      );
       expect(JSON.parse(r.content.body)).toStrictEqual({ team: value, labels: { team: value }, s: value });
       expect(r.content.body).not.toContain('</script>');
     });
@@ -68,17 +87,28 @@ describe('renderNotification', () => {
     });
 
     it('email HTML from a template is escaped, subject and text are not', () => {
-      const r = renderNotification(tpl({ emailSubject: '{{ labels.team }}', emailHtml: '<p>{{ labels.team }}</p>', emailText: '{{ labels.team }}' }), 'email', ctx, {
-        fallback: false,
-      });
-      expect(r.content.html).toBe(`<p>${value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;')}</p>`);
+      const r = renderNotification(
+        tpl({ emailSubject: '{{ labels.team }}', emailHtml: '<p>{{ labels.team }}</p>', emailText: '{{ labels.team }}' }),
+        'email',
+        ctx,
+        {
+          fallback: false,
+        },
+      );
+      expect(r.content.html).toBe(
+        `<p>${value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;')}</p>`,
+      );
       expect(r.content.text).toBe(value);
       expect(r.content.subject).toBe(value.replace(/\s+/g, ' ').trim());
     });
   });
 
   it('warns about variables missing from the context, with their position', () => {
-    const r = renderNotification(tpl({ sms: 'Hi {{ user.name }}\n{{ labels.nope }} {{ annotations.runbook_url }} {{ alert.summary }}' }), 'sms', contextWith());
+    const r = renderNotification(
+      tpl({ sms: 'Hi {{ user.name }}\n{{ labels.nope }} {{ annotations.runbook_url }} {{ alert.summary }}' }),
+      'sms',
+      contextWith(),
+    );
     expect(r.warnings).toStrictEqual([
       { code: 'MISSING_VARIABLE', channel: 'sms', field: 'sms', message: 'labels.nope (line 2, column 4) is not in the render context' },
     ]);
@@ -86,7 +116,11 @@ describe('renderNotification', () => {
   });
 
   it('does not warn about variables declared optional', () => {
-    const r = renderNotification(tpl({ sms: '{{ labels.nope | default: "-" }} {{ annotations.x }}' }, { required: [], optional: ['labels.nope', 'annotations'] }), 'sms', contextWith());
+    const r = renderNotification(
+      tpl({ sms: '{{ labels.nope | default: "-" }} {{ annotations.x }}' }, { required: [], optional: ['labels.nope', 'annotations'] }),
+      'sms',
+      contextWith(),
+    );
     expect(r.warnings).toStrictEqual([]);
     expect(r.content.text).toBe('-');
   });
@@ -95,7 +129,12 @@ describe('renderNotification', () => {
     const r = renderNotification(tpl({ sms: 'ok\n  {{ alert.summary | nosuch }}' }), 'sms', contextWith());
     expect(r.content.text).toBe(renderNotification(null, 'sms', contextWith()).content.text);
     expect(r.warnings).toStrictEqual([
-      { code: 'TEMPLATE_FALLBACK', channel: 'sms', field: 'sms', message: 'sms:2:3: undefined filter: nosuch; the built-in default was used' },
+      {
+        code: 'TEMPLATE_FALLBACK',
+        channel: 'sms',
+        field: 'sms',
+        message: 'sms:2:3: undefined filter: nosuch; the built-in default was used',
+      },
     ]);
   });
 
@@ -120,7 +159,9 @@ describe('renderNotification', () => {
     const t0 = performance.now();
     const r = renderNotification(tpl(channels), channel, contextWith());
     expect(performance.now() - t0).toBeLessThan(3000);
-    expect(r.warnings).toStrictEqual([expect.objectContaining({ code: 'TEMPLATE_FALLBACK', message: expect.stringMatching(/limit exceeded/) as unknown })]);
+    expect(r.warnings).toStrictEqual([
+      expect.objectContaining({ code: 'TEMPLATE_FALLBACK', message: expect.stringMatching(/limit exceeded/) as unknown }),
+    ]);
   });
 
   it.each<[string, Partial<TemplateChannels>, Channel]>([
@@ -133,7 +174,11 @@ describe('renderNotification', () => {
     const r = renderNotification(tpl(channels), channel, contextWith());
     expect(r.warnings.filter((w) => w.code === 'TEMPLATE_FALLBACK')).toHaveLength(1);
     expect(r.content).toStrictEqual(renderNotification(null, channel, contextWith()).content);
-    expect(thrown(() => renderNotification(tpl(channels), channel, contextWith(), { fallback: false }))).toMatchObject({ code: 'INVALID_OUTPUT', line: 0, column: 0 });
+    expect(thrown(() => renderNotification(tpl(channels), channel, contextWith(), { fallback: false }))).toMatchObject({
+      code: 'INVALID_OUTPUT',
+      line: 0,
+      column: 0,
+    });
   });
 
   it('a required variable missing from the context makes the channel use its default', () => {
@@ -215,7 +260,11 @@ describe('renderPreview', () => {
 
 describe('validateTemplate', () => {
   it('accepts the example template with no warnings', () => {
-    expect(validateTemplate(EXAMPLE_TEMPLATE.channels, EXAMPLE_TEMPLATE.variables)).toStrictEqual({ valid: true, errors: [], warnings: [] });
+    expect(validateTemplate(EXAMPLE_TEMPLATE.channels, EXAMPLE_TEMPLATE.variables)).toStrictEqual({
+      valid: true,
+      errors: [],
+      warnings: [],
+    });
   });
 
   it('accepts no templates at all (every channel uses its default)', () => {
@@ -240,17 +289,30 @@ describe('validateTemplate', () => {
       { channel: 'webhook', field: 'webhook', code: 'INVALID_OUTPUT', line: 0, column: 0 },
     ]);
     expect(r.warnings).toStrictEqual([
-      { code: 'MISSING_VARIABLE', channel: 'webhook', field: 'webhook', message: 'alert.nope (line 1, column 10) is not in the render context' },
+      {
+        code: 'MISSING_VARIABLE',
+        channel: 'webhook',
+        field: 'webhook',
+        message: 'alert.nope (line 1, column 10) is not in the render context',
+      },
     ]);
   });
 
   it('warns about required variables no channel uses, and ones the sample lacks', () => {
-    const r = validateTemplate({ ...NO_CHANNELS, sms: '{{ alert.summary }} {% for l in labels %}{{ l[0] }}{% endfor %}' }, {
-      required: ['alert.summary', 'labels.team', 'annotations.owner', 'user.phone', 'alert'],
-    });
+    const r = validateTemplate(
+      { ...NO_CHANNELS, sms: '{{ alert.summary }} {% for l in labels %}{{ l[0] }}{% endfor %}' },
+      {
+        required: ['alert.summary', 'labels.team', 'annotations.owner', 'user.phone', 'alert'],
+      },
+    );
     expect(r.valid).toBe(true);
     expect(r.warnings).toStrictEqual([
-      { code: 'UNUSED_REQUIRED_VARIABLE', channel: null, field: null, message: 'required variable annotations.owner is not used by any channel' },
+      {
+        code: 'UNUSED_REQUIRED_VARIABLE',
+        channel: null,
+        field: null,
+        message: 'required variable annotations.owner is not used by any channel',
+      },
       { code: 'MISSING_VARIABLE', channel: null, field: null, message: 'required variable annotations.owner is not in the sample data' },
       { code: 'UNUSED_REQUIRED_VARIABLE', channel: null, field: null, message: 'required variable user.phone is not used by any channel' },
       { code: 'MISSING_VARIABLE', channel: null, field: null, message: 'required variable user.phone is not in the sample data' },

@@ -86,7 +86,12 @@ export interface Renderer {
    * The message for one channel. `template` null (or a null part) uses the built-in default.
    * Throws TemplateError only with `{ fallback: false }`.
    */
-  renderNotification<C extends Channel>(template: RenderTemplate | null, channel: C, context: RenderContext, options?: RenderCallOptions): RenderedNotification<C>;
+  renderNotification<C extends Channel>(
+    template: RenderTemplate | null,
+    channel: C,
+    context: RenderContext,
+    options?: RenderCallOptions,
+  ): RenderedNotification<C>;
   /** What would be sent on each channel for the sample, with every problem found on the way. */
   renderPreview(template: RenderTemplate, sample?: Readonly<Record<string, unknown>> | null, options?: PreviewOptions): RenderPreviewResult;
   /** Syntax, render and output errors (with positions) and warnings for a set of channel sources. */
@@ -100,7 +105,8 @@ const splitPath = (name: string): string[] => name.split('.').filter((s) => s !=
 
 type Path = readonly (string | number)[];
 
-const isPrefix = (prefix: Path, path: Path): boolean => prefix.length > 0 && prefix.length <= path.length && prefix.every((s, i) => String(path[i]) === String(s));
+const isPrefix = (prefix: Path, path: Path): boolean =>
+  prefix.length > 0 && prefix.length <= path.length && prefix.every((s, i) => String(path[i]) === String(s));
 
 /** A declared variable (`labels` or `labels.team`) covers a reference to itself or below it. */
 const covers = (declared: readonly string[], path: Path): boolean => declared.some((d) => isPrefix(splitPath(d), path));
@@ -126,12 +132,21 @@ class RendererImpl implements Renderer {
     this.maxVoiceChars = options.maxVoiceChars ?? 4000;
   }
 
-  renderNotification<C extends Channel>(template: RenderTemplate | null, channel: C, context: RenderContext, options?: RenderCallOptions): RenderedNotification<C> {
+  renderNotification<C extends Channel>(
+    template: RenderTemplate | null,
+    channel: C,
+    context: RenderContext,
+    options?: RenderCallOptions,
+  ): RenderedNotification<C> {
     // run() returns the variant of `channel`; TypeScript cannot follow that through the union.
     return this.run(template, channel, context, options?.fallback ?? true, true).result as RenderedNotification<C>;
   }
 
-  renderPreview(template: RenderTemplate, sample?: Readonly<Record<string, unknown>> | null, options?: PreviewOptions): RenderPreviewResult {
+  renderPreview(
+    template: RenderTemplate,
+    sample?: Readonly<Record<string, unknown>> | null,
+    options?: PreviewOptions,
+  ): RenderPreviewResult {
     return this.preview(template, previewContext(sample), options?.channels ?? CHANNELS, true);
   }
 
@@ -146,7 +161,12 @@ class RendererImpl implements Renderer {
     return this.preview(template, previewContext(options?.sample), CHANNELS, false).validation;
   }
 
-  private preview(template: RenderTemplate, context: RenderContext, channels: readonly Channel[], checkRequired: boolean): RenderPreviewResult {
+  private preview(
+    template: RenderTemplate,
+    context: RenderContext,
+    channels: readonly Channel[],
+    checkRequired: boolean,
+  ): RenderPreviewResult {
     const previews: Partial<Record<Channel, ChannelPreview>> = {};
     const errors: ValidationError[] = [];
     const warnings: RenderWarning[] = [];
@@ -188,7 +208,13 @@ class RendererImpl implements Renderer {
       const segs = splitPath(name);
       // Reading `labels` (a loop over it) uses `labels.team`, and reading `labels.team` uses `labels`.
       const isUsed = used.some((p) => isPrefix(segs, p) || isPrefix(p, segs));
-      if (!isUsed) out.push({ code: 'UNUSED_REQUIRED_VARIABLE', channel: null, field: null, message: `required variable ${name} is not used by any channel` });
+      if (!isUsed)
+        out.push({
+          code: 'UNUSED_REQUIRED_VARIABLE',
+          channel: null,
+          field: null,
+          message: `required variable ${name} is not used by any channel`,
+        });
       if (!checkRequired && !lookupPath(context, segs).found) {
         out.push({ code: 'MISSING_VARIABLE', channel: null, field: null, message: `required variable ${name} is not in the sample data` });
       }
@@ -202,7 +228,13 @@ class RendererImpl implements Renderer {
     return this.cache.getOrParse(template.templateId, template.version, part, source, () => this.engines.parse(PART_ENGINE[part], source));
   }
 
-  private run(template: RenderTemplate | null, channel: Channel, context: RenderContext, fallback: boolean, checkRequired: boolean): ChannelRun {
+  private run(
+    template: RenderTemplate | null,
+    channel: Channel,
+    context: RenderContext,
+    fallback: boolean,
+    checkRequired: boolean,
+  ): ChannelRun {
     const warnings: RenderWarning[] = [];
     const errors: TemplateError[] = [];
     const fail = (err: TemplateError): void => {
@@ -213,10 +245,18 @@ class RendererImpl implements Renderer {
     const parts = CHANNEL_PARTS[channel];
     const outputs: PartOutputs = {};
     const used = template !== null && parts.some((p) => template.channels[p] !== null);
-    const missingRequired = used && checkRequired ? (template.variables?.required ?? []).filter((name) => !lookupPath(context, splitPath(name)).found) : [];
+    const missingRequired =
+      used && checkRequired ? (template.variables?.required ?? []).filter((name) => !lookupPath(context, splitPath(name)).found) : [];
     if (missingRequired.length > 0) {
       for (const part of parts.filter((p) => template?.channels[p] !== null)) {
-        fail(new TemplateError({ code: 'MISSING_VARIABLE', message: `required variable ${missingRequired.join(', ')} is not in the render context`, channel, field: part }));
+        fail(
+          new TemplateError({
+            code: 'MISSING_VARIABLE',
+            message: `required variable ${missingRequired.join(', ')} is not in the render context`,
+            channel,
+            field: part,
+          }),
+        );
       }
     } else if (template !== null) {
       for (const part of parts) {
@@ -226,7 +266,12 @@ class RendererImpl implements Renderer {
           const optional = template.variables?.optional ?? [];
           for (const v of parsed.variables) {
             if (!covers(optional, v.path) && !lookupPath(context, v.path).found) {
-              warnings.push({ code: 'MISSING_VARIABLE', channel, field: part, message: `${v.name} (line ${v.line}, column ${v.column}) is not in the render context` });
+              warnings.push({
+                code: 'MISSING_VARIABLE',
+                channel,
+                field: part,
+                message: `${v.name} (line ${v.line}, column ${v.column}) is not in the render context`,
+              });
             }
           }
           outputs[part] = this.output(part, this.engines.render(parsed, context));
@@ -280,11 +325,19 @@ class RendererImpl implements Renderer {
       case 'webhook':
         return { channel, ...formatWebhook(json('webhook'), ctx) };
       case 'email':
-        return { channel, ...formatEmail({ subject: text('emailSubject'), html: text('emailHtml'), text: text('emailText') }, ctx, { maxSubjectChars: this.maxSubjectChars }) };
+        return {
+          channel,
+          ...formatEmail({ subject: text('emailSubject'), html: text('emailHtml'), text: text('emailText') }, ctx, {
+            maxSubjectChars: this.maxSubjectChars,
+          }),
+        };
       case 'sms':
         return { channel, ...formatSms(text('sms'), ctx, { maxSegments: this.smsMaxSegments }) };
       case 'voice':
-        return { channel, ...formatVoice(text('voice'), ctx, { gatherActionUrl: this.voiceGatherActionUrl, maxSayChars: this.maxVoiceChars }) };
+        return {
+          channel,
+          ...formatVoice(text('voice'), ctx, { gatherActionUrl: this.voiceGatherActionUrl, maxSayChars: this.maxVoiceChars }),
+        };
       default: {
         const _never: never = channel;
         throw new Error(`unknown channel ${String(_never)}`);

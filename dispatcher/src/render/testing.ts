@@ -45,7 +45,13 @@ export const NOW = '2026-03-01T09:01:00.000Z';
 
 /** A render context with alert fields, labels or annotations replaced. */
 export function contextWith(
-  over: { labels?: Record<string, string>; annotations?: Record<string, string>; summary?: string; details?: string; kind?: 'page' | 'resolved' } = {},
+  over: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    summary?: string;
+    details?: string;
+    kind?: 'page' | 'resolved';
+  } = {},
 ): RenderContext {
   const base = notificationRequested();
   return buildRenderContext(

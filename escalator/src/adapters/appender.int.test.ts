@@ -47,7 +47,9 @@ describe('ChainAppender', () => {
   it('stores the appends of each key in order, each expecting the sequence of the one before, keys side by side', async () => {
     const r = recorder();
     const appender = new ChainAppender(nc, r.listener);
-    for (const key of ['a', 'b']) for (let i = 0; i < 3; i++) appender.append(key, subjects.escalation(0, `alert-${key}`), bytes(`${key}${i}`), `id-${key}-${i}`, `${key}${i}`);
+    for (const key of ['a', 'b'])
+      for (let i = 0; i < 3; i++)
+        appender.append(key, subjects.escalation(0, `alert-${key}`), bytes(`${key}${i}`), `id-${key}-${i}`, `${key}${i}`);
     expect(appender.size).toBe(2);
     await r.until(() => r.stored.length === 6);
     expect(r.stored.filter((s) => s.context.startsWith('a')).map((s) => s.context)).toStrictEqual(['a0', 'a1', 'a2']);

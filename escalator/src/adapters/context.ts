@@ -23,7 +23,11 @@ export function escalationContext(config: ConfigView, log: Logger): ContextFacto
       now,
       route: (alert) => {
         const { errors, ...decision } = routeAlert({ alert, now }, cfg, rules);
-        for (const e of errors) log.warn({ alertId: alert.alertId, service: alert.serviceId, rule: e.rule, error: e.message }, 'routing rule failed to evaluate; treated as not matching');
+        for (const e of errors)
+          log.warn(
+            { alertId: alert.alertId, service: alert.serviceId, rule: e.rule, error: e.message },
+            'routing rule failed to evaluate; treated as not matching',
+          );
         const templateVersion = decision.templateId ? (cfg.templates.get(decision.templateId)?.version ?? null) : null;
         return { ...decision, templateVersion };
       },

@@ -5,7 +5,12 @@ import { buildEvent, decodeEvent, encodeEvent, partitionOf, stableUuid, STREAMS,
 import { registry, type Clock, type ConfigView, type Logger } from '@oncall/shared';
 import { onBeat, onTick, type Monitor, type MonitorState } from '../domain/heartbeat.js';
 
-const signalsTotal = new Counter({ name: 'oncall_escalator_heartbeat_signals_total', help: 'Heartbeat expiries and recoveries sent to intake', labelNames: ['status'], registers: [registry] });
+const signalsTotal = new Counter({
+  name: 'oncall_escalator_heartbeat_signals_total',
+  help: 'Heartbeat expiries and recoveries sent to intake',
+  labelNames: ['status'],
+  registers: [registry],
+});
 
 const CHECK_EVERY_MS = 1000;
 
@@ -18,13 +23,14 @@ const CHECK_EVERY_MS = 1000;
 export class HeartbeatWatcher {
   private readonly states = new Map<string, MonitorState>();
 
-  constructor(
-    private readonly deps: { nc: NatsConnection; partitions: number; config: ConfigView; clock: Clock; log: Logger },
-  ) {}
+  constructor(private readonly deps: { nc: NatsConnection; partitions: number; config: ConfigView; clock: Clock; log: Logger }) {}
 
   async run(lost: AbortSignal): Promise<void> {
     const js = jetstream(this.deps.nc);
-    const consumer = await js.consumers.get(STREAMS.heartbeats, { filter_subjects: subjects.heartbeatsAll, deliver_policy: DeliverPolicy.LastPerSubject });
+    const consumer = await js.consumers.get(STREAMS.heartbeats, {
+      filter_subjects: subjects.heartbeatsAll,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+    });
     const messages: ConsumerMessages = await consumer.consume();
     lost.addEventListener('abort', () => void messages.close(), { once: true });
     let cancel = (): void => undefined;

@@ -3,8 +3,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  buildEvent, encodeEvent, partitionOf, stableUuid, STREAMS, subjects,
-  type DomainEvent, type EscalationEvent, type EventData, type EventOf,
+  buildEvent,
+  encodeEvent,
+  partitionOf,
+  stableUuid,
+  STREAMS,
+  subjects,
+  type DomainEvent,
+  type EscalationEvent,
+  type EventData,
+  type EventOf,
 } from '@oncall/contracts';
 import { fileUserDirectory, ManualClock } from '@oncall/shared';
 import { startEscalator } from '../index.js';
@@ -25,7 +33,10 @@ const P = 1;
 
 type Notice = EventOf<'NotificationRequested'>;
 const of = (events: readonly DomainEvent[], alertId: string): EscalationEvent[] =>
-  events.filter((e): e is EscalationEvent => e.data !== null && typeof e.data === 'object' && 'alertId' in e.data && e.data.alertId === alertId && e.type !== 'AlertTriggered');
+  events.filter(
+    (e): e is EscalationEvent =>
+      e.data !== null && typeof e.data === 'object' && 'alertId' in e.data && e.data.alertId === alertId && e.type !== 'AlertTriggered',
+  );
 const who = (e: EscalationEvent): string => {
   const r = (e as Notice).data.recipient;
   return r.type === 'user' ? r.userId : r.type === 'slack' ? r.channel : r.url;
@@ -38,7 +49,14 @@ describe('escalator partition recovery', () => {
   let escalator: { stop: () => Promise<void> } | null = null;
   const clock = new ManualClock(Date.now());
   const start = async () => {
-    escalator = await startEscalator({ nc: await nats.connect('escalator'), partitions: P, users: USERS, log: testLog, owner: 'recovery-test', clock });
+    escalator = await startEscalator({
+      nc: await nats.connect('escalator'),
+      partitions: P,
+      users: USERS,
+      log: testLog,
+      owner: 'recovery-test',
+      clock,
+    });
   };
   const stop = async () => {
     await escalator?.stop();
@@ -49,10 +67,26 @@ describe('escalator partition recovery', () => {
   const trigger = async (fingerprint: string): Promise<{ alertId: string; seq: number }> => {
     const alertId = randomUUID();
     const now = new Date(clock.now()).toISOString();
-    const event = buildEvent('AlertTriggered', {
-      alertId, serviceId: SERVICE, fingerprint, source: 'generic', summary: `down: ${fingerprint}`, details: '', severity: 'critical',
-      labels: { host: fingerprint }, annotations: {}, links: [], custom: {}, startsAt: null, generatorUrl: null, seenAt: now,
-    }, { id: randomUUID(), occurredAt: now, causationId: null, correlationId: alertId });
+    const event = buildEvent(
+      'AlertTriggered',
+      {
+        alertId,
+        serviceId: SERVICE,
+        fingerprint,
+        source: 'generic',
+        summary: `down: ${fingerprint}`,
+        details: '',
+        severity: 'critical',
+        labels: { host: fingerprint },
+        annotations: {},
+        links: [],
+        custom: {},
+        startsAt: null,
+        generatorUrl: null,
+        seenAt: now,
+      },
+      { id: randomUUID(), occurredAt: now, causationId: null, correlationId: alertId },
+    );
     const ack = await jetstream(admin).publish(subjects.alert(partitionOf(SERVICE, fingerprint, P), alertId), encodeEvent(event));
     return { alertId, seq: ack.seq };
   };
@@ -61,10 +95,18 @@ describe('escalator partition recovery', () => {
   const appendDecision = async <T extends EscalationEvent['type']>(alertId: string, type: T, data: EventData<T>, causationSeq?: number) => {
     const before = of(log.events, alertId);
     const event = buildEvent(type, data, {
-      id: stableUuid(`escalation:${alertId}:${before.length}`), occurredAt: new Date(clock.now()).toISOString(),
-      causationId: null, ...(causationSeq ? { causationSeq } : {}), correlationId: alertId,
+      id: stableUuid(`escalation:${alertId}:${before.length}`),
+      occurredAt: new Date(clock.now()).toISOString(),
+      causationId: null,
+      ...(causationSeq ? { causationSeq } : {}),
+      correlationId: alertId,
     }) as EscalationEvent;
-    const lastSubjectSequence = (await jetstream(admin).publish(subjects.escalation(0, alertId), encodeEvent(event), { msgID: event.id, expect: { lastSubjectSequence: await lastSeqOf(alertId) } })).seq;
+    const lastSubjectSequence = (
+      await jetstream(admin).publish(subjects.escalation(0, alertId), encodeEvent(event), {
+        msgID: event.id,
+        expect: { lastSubjectSequence: await lastSeqOf(alertId) },
+      })
+    ).seq;
     await log.waitFor((e) => e.id === event.id);
     return lastSubjectSequence;
   };
@@ -79,13 +121,28 @@ describe('escalator partition recovery', () => {
     admin = await nats.connect('admin');
     await prepareTopology(admin, P);
     await appendConfig(admin, 'policy', SERVICE, 'EscalationPolicyConfigured', {
-      policyId: SERVICE, name: 'Checkout', repeat: 0,
+      policyId: SERVICE,
+      name: 'Checkout',
+      repeat: 0,
       steps: [
         { delaySeconds: 300, targets: [{ type: 'user', userId: 'alice' }], untilAllAck: false },
-        { delaySeconds: 600, targets: [{ type: 'user', userId: 'carol' }, { type: 'slack', channel: '#noc' }], untilAllAck: false },
+        {
+          delaySeconds: 600,
+          targets: [
+            { type: 'user', userId: 'carol' },
+            { type: 'slack', channel: '#noc' },
+          ],
+          untilAllAck: false,
+        },
       ],
     });
-    await appendConfig(admin, 'routing', SERVICE, 'RoutingConfigured', { serviceId: SERVICE, escalationPolicyId: SERVICE, templateId: null, ackTimeoutSeconds: null, rules: [] });
+    await appendConfig(admin, 'routing', SERVICE, 'RoutingConfigured', {
+      serviceId: SERVICE,
+      escalationPolicyId: SERVICE,
+      templateId: null,
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
     log = await followStream(admin, STREAMS.escalations);
   });
 
@@ -109,8 +166,16 @@ describe('escalator partition recovery', () => {
     const barrier = await trigger('barrier-1');
     await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
 
-    expect(of(log.events, during.alertId).map((e) => e.type)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested']);
-    expect(of(log.events, before.alertId).map((e) => e.type)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested']);
+    expect(of(log.events, during.alertId).map((e) => e.type)).toStrictEqual([
+      'AlertRouted',
+      'EscalationStepReached',
+      'NotificationRequested',
+    ]);
+    expect(of(log.events, before.alertId).map((e) => e.type)).toStrictEqual([
+      'AlertRouted',
+      'EscalationStepReached',
+      'NotificationRequested',
+    ]);
   });
 
   it('completes the decisions of an alert event a crash cut short (after the first append), without repeating that one', async () => {
@@ -122,10 +187,17 @@ describe('escalator partition recovery', () => {
     // Stored before the crash: the alert event and its AlertRouted; never acked.
     const cut = await trigger('web-3');
     const routed = (routedTemplate as EventOf<'AlertRouted'>).data;
-    await appendDecision(cut.alertId, 'AlertRouted', {
-      ...routed, alertId: cut.alertId, alertSeq: cut.seq,
-      alert: { ...routed.alert, alertId: cut.alertId, fingerprint: 'web-3', summary: 'down: web-3', labels: { host: 'web-3' } },
-    }, cut.seq);
+    await appendDecision(
+      cut.alertId,
+      'AlertRouted',
+      {
+        ...routed,
+        alertId: cut.alertId,
+        alertSeq: cut.seq,
+        alert: { ...routed.alert, alertId: cut.alertId, fingerprint: 'web-3', summary: 'down: web-3', labels: { host: 'web-3' } },
+      },
+      cut.seq,
+    );
 
     await start();
     await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === cut.alertId);
@@ -144,8 +216,18 @@ describe('escalator partition recovery', () => {
 
     // The step-1 timeout was stored; its two pages were not.
     await appendDecision(alert.alertId, 'EscalationStepReached', {
-      alertId: alert.alertId, serviceId: SERVICE, policyId: SERVICE, step: 1, round: 0, page: 0, untilAllAck: false, reason: 'timeout',
-      recipients: [{ type: 'user', userId: 'carol', via: 'direct' }, { type: 'slack', channel: '#noc' }],
+      alertId: alert.alertId,
+      serviceId: SERVICE,
+      policyId: SERVICE,
+      step: 1,
+      round: 0,
+      page: 0,
+      untilAllAck: false,
+      reason: 'timeout',
+      recipients: [
+        { type: 'user', userId: 'carol', via: 'direct' },
+        { type: 'slack', channel: '#noc' },
+      ],
       nextAt: null,
     });
     await start();

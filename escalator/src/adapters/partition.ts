@@ -1,18 +1,42 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager,
-  type JetStreamClient, type JetStreamManager, type JsMsg,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
-  buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, stableUuid, STREAMS, subjects,
-  type AlertEvent, type EscalationEvent, type EventData,
+  buildEvent,
+  CONSUMERS,
+  decodeEvent,
+  durableConsumer,
+  encodeEvent,
+  stableUuid,
+  STREAMS,
+  subjects,
+  type AlertEvent,
+  type EscalationEvent,
+  type EventData,
 } from '@oncall/contracts';
 import { registry, type AppendFailed, type Clock, type DirectoryUser, type Logger, type UserDirectory } from '@oncall/shared';
 import {
-  answered, decideAndEvolve, dueAt, evolve, foldAlert, isSettled, UsersNeeded,
-  type Decision, type Escalation, type EscalationContext, type EscalationInput,
+  answered,
+  decideAndEvolve,
+  dueAt,
+  evolve,
+  foldAlert,
+  isSettled,
+  UsersNeeded,
+  type Decision,
+  type Escalation,
+  type EscalationContext,
+  type EscalationInput,
 } from '../domain/escalation.js';
 import { ChainAppender, type AppendListener } from './appender.js';
 import { readExisting } from './read-subjects.js';
@@ -21,7 +45,12 @@ import { TimerQueue } from './timers.js';
 /** Partitions running in this process, for the gauges (read at scrape time, not per decision). */
 const running = new Set<EscalatorPartition>();
 
-const decisionsTotal = new Counter({ name: 'oncall_escalator_events_total', help: 'Escalation events appended', labelNames: ['type'], registers: [registry] });
+const decisionsTotal = new Counter({
+  name: 'oncall_escalator_events_total',
+  help: 'Escalation events appended',
+  labelNames: ['type'],
+  registers: [registry],
+});
 new Gauge({
   name: 'oncall_escalator_open_escalations',
   help: 'Escalations held in memory',
@@ -56,7 +85,16 @@ function countAppended(type: string): void {
   counter.inc();
 }
 
-const ALERT_EVENTS = new Set(['AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged']);
+const ALERT_EVENTS = new Set([
+  'AlertTriggered',
+  'AlertUpdated',
+  'AlertRepeated',
+  'AlertAcknowledged',
+  'AlertResolved',
+  'AlertSnoozed',
+  'AlertEscalated',
+  'AlertUnacknowledged',
+]);
 const CONSUME_BATCH = 500;
 /** Alert messages of a partition decided but not yet acked (their appends in flight); the server holds back the rest. */
 const MAX_ACK_PENDING = 1000;
@@ -89,7 +127,12 @@ type Delivered = { m: JsMsg; remaining: number; stored: boolean };
 type Pending = { alertId: string; input: EscalationInput; meta: Meta; delivered: Delivered | undefined };
 
 /** One append in flight: what to do once it is stored. */
-type Appending = { alertId: string; type: EscalationEvent['type']; delivered: Delivered | undefined; reopen: { data: EventData<'AlertReopenRequested'>; state: Escalation; id: string } | null };
+type Appending = {
+  alertId: string;
+  type: EscalationEvent['type'];
+  delivered: Delivered | undefined;
+  reopen: { data: EventData<'AlertReopenRequested'>; state: Escalation; id: string } | null;
+};
 
 /**
  * The escalator of one alert partition (one owner at a time, under a lease). It holds every
@@ -325,7 +368,11 @@ export class EscalatorPartition {
       // Event ids follow the alert's count of escalation events (each decision adds one).
       const first = before?.events ?? 0;
       decisions.forEach((d, i) => {
-        const event = buildEvent(d.type, d.data as never, { id: stableUuid(`escalation:${alertId}:${first + i}`), occurredAt, ...meta }) as EscalationEvent;
+        const event = buildEvent(d.type, d.data as never, {
+          id: stableUuid(`escalation:${alertId}:${first + i}`),
+          occurredAt,
+          ...meta,
+        }) as EscalationEvent;
         const reopen = event.type === 'AlertReopenRequested' ? { data: event.data, state: state!, id: event.id } : null;
         this.appender!.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, delivered, reopen });
       });
@@ -352,7 +399,10 @@ export class EscalatorPartition {
     countAppended(a.type);
     if (a.reopen) {
       const { data, state, id } = a.reopen;
-      this.requestReopen(data, state, id).then(() => this.appendDone(a), (err: unknown) => this.fail(err));
+      this.requestReopen(data, state, id).then(
+        () => this.appendDone(a),
+        (err: unknown) => this.fail(err),
+      );
     } else {
       this.appendDone(a);
     }
@@ -393,7 +443,12 @@ export class EscalatorPartition {
         until: null,
         reason: data.reason,
       },
-      { id: stableUuid(`reopen:${causationId}`), occurredAt: new Date(this.deps.clock.now()).toISOString(), causationId, correlationId: data.alertId },
+      {
+        id: stableUuid(`reopen:${causationId}`),
+        occurredAt: new Date(this.deps.clock.now()).toISOString(),
+        causationId,
+        correlationId: data.alertId,
+      },
     );
     await this.js.publish(subjects.intake(this.partition), encodeEvent(command), { msgID: command.id });
   }
@@ -430,7 +485,8 @@ export class EscalatorPartition {
       return;
     }
     const ids = this.timers.popDue(this.deps.clock.now(), TICKS_PER_TURN);
-    for (const alertId of ids) this.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, delivered: undefined });
+    for (const alertId of ids)
+      this.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, delivered: undefined });
     if (ids.length === TICKS_PER_TURN) {
       const generation = this.generation;
       setImmediate(() => {
@@ -537,11 +593,22 @@ export class EscalatorPartition {
     for (const id of [...this.lastSeq.keys()]) if (!states.has(id)) this.lastSeq.delete(id);
     // A reopen request stored just before a crash may not have reached the decider.
     for (const [alertId, state] of reopen) {
-      await this.requestReopen({ alertId, serviceId: state.alert.serviceId, reason: state.stopped?.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' }, state, `rebuild:${alertId}:${state.events}`);
+      await this.requestReopen(
+        { alertId, serviceId: state.alert.serviceId, reason: state.stopped?.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' },
+        state,
+        `rebuild:${alertId}:${state.events}`,
+      );
     }
     this.arm();
     this.log.info(
-      { escalations: states.size, timers: this.timers.size, ackFloor: floor, alertsRead: lastRead, undecided: this.undecided.size, deliverFrom: start },
+      {
+        escalations: states.size,
+        timers: this.timers.size,
+        ackFloor: floor,
+        alertsRead: lastRead,
+        undecided: this.undecided.size,
+        deliverFrom: start,
+      },
       'escalator partition rebuilt from the log',
     );
   }

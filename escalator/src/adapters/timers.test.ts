@@ -18,19 +18,26 @@ describe('TimerQueue', () => {
 
   it('agrees with a sorted list for any sequence of sets', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.option(fc.integer({ min: 0, max: 1000 })))), fc.integer({ min: 0, max: 1000 }), (ops, now) => {
-        const q = new TimerQueue();
-        const model = new Map<string, number>();
-        for (const [k, due] of ops) {
-          q.set(String(k), due);
-          if (due === null) model.delete(String(k));
-          else model.set(String(k), due);
-        }
-        const expected = [...model.entries()].filter(([, d]) => d <= now).sort((x, y) => x[1] - y[1]).map(([k]) => k);
-        const got = q.popDue(now);
-        expect(got.map((k) => model.get(k))).toStrictEqual(expected.map((k) => model.get(k)));
-        expect(new Set(got)).toStrictEqual(new Set(expected));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.option(fc.integer({ min: 0, max: 1000 })))),
+        fc.integer({ min: 0, max: 1000 }),
+        (ops, now) => {
+          const q = new TimerQueue();
+          const model = new Map<string, number>();
+          for (const [k, due] of ops) {
+            q.set(String(k), due);
+            if (due === null) model.delete(String(k));
+            else model.set(String(k), due);
+          }
+          const expected = [...model.entries()]
+            .filter(([, d]) => d <= now)
+            .sort((x, y) => x[1] - y[1])
+            .map(([k]) => k);
+          const got = q.popDue(now);
+          expect(got.map((k) => model.get(k))).toStrictEqual(expected.map((k) => model.get(k)));
+          expect(new Set(got)).toStrictEqual(new Set(expected));
+        },
+      ),
     );
   });
 });

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type AlertEvent, type EscalationTarget, type EventData, type Recipient } from '@oncall/contracts';
 import {
-  decide, dueAt, evolve, foldAlert, isSettled, type Decision, type DirectoryUser, type Escalation, type EscalationContext,
-  type EscalationInput, type EscalationPolicy, type RouteDecision,
+  decide,
+  dueAt,
+  evolve,
+  foldAlert,
+  isSettled,
+  type Decision,
+  type DirectoryUser,
+  type Escalation,
+  type EscalationContext,
+  type EscalationInput,
+  type EscalationPolicy,
+  type RouteDecision,
 } from './escalation.js';
 
 const ALERT_ID = '7f1c2a4e-1111-4c6b-9d7e-0a1b2c3d4e5f';
@@ -16,8 +26,17 @@ const alertEvent = <T extends AlertEvent['type']>(type: T, data: Omit<EventData<
   makeEvent(type, { ...REF, ...data } as EventData<T>, META);
 
 const triggered = alertEvent('AlertTriggered', {
-  summary: 'API down', details: '', severity: 'critical', labels: { site: 'fra1' }, annotations: {}, links: [], custom: {},
-  source: 'alertmanager', startsAt: null, generatorUrl: null, seenAt: at(0),
+  summary: 'API down',
+  details: '',
+  severity: 'critical',
+  labels: { site: 'fra1' },
+  annotations: {},
+  links: [],
+  custom: {},
+  source: 'alertmanager',
+  startsAt: null,
+  generatorUrl: null,
+  seenAt: at(0),
 });
 const ackBy = (userId: string | null) => alertEvent('AlertAcknowledged', { by: userId ? 'user' : 'source', userId, note: '' });
 const resolved = alertEvent('AlertResolved', { by: 'source', userId: null, note: '', endsAt: null });
@@ -31,14 +50,29 @@ const policy = (over: Partial<EscalationPolicy> = {}): EscalationPolicy => ({
   repeat: 0,
   steps: [
     { delaySeconds: 300, targets: [{ type: 'schedule', scheduleId: 'primary' }], untilAllAck: false },
-    { delaySeconds: 600, targets: [{ type: 'user', userId: 'carol' }, { type: 'slack', channel: '#noc' }], untilAllAck: false },
+    {
+      delaySeconds: 600,
+      targets: [
+        { type: 'user', userId: 'carol' },
+        { type: 'slack', channel: '#noc' },
+      ],
+      untilAllAck: false,
+    },
   ],
   ...over,
 });
 
 const route = (over: Partial<RouteDecision> = {}): RouteDecision => ({
-  rules: [], policyId: 'p1', templateId: 'default', templateVersion: 3, severity: 'critical', ticket: null,
-  ackTimeoutSeconds: null, suppressed: null, maintenance: [], ...over,
+  rules: [],
+  policyId: 'p1',
+  templateId: 'default',
+  templateVersion: 3,
+  severity: 'critical',
+  ticket: null,
+  ackTimeoutSeconds: null,
+  suppressed: null,
+  maintenance: [],
+  ...over,
 });
 
 const USERS: Record<string, DirectoryUser> = {
@@ -72,7 +106,10 @@ function ctx(now: number, over: { policy?: EscalationPolicy; route?: RouteDecisi
 }
 
 /** Runs inputs in order, each at its time, folding the decisions; returns the state and what each decided. */
-function run(steps: Array<[number, EscalationInput]>, over: Parameters<typeof ctx>[1] = {}): { state: Escalation | undefined; decided: Decision[][] } {
+function run(
+  steps: Array<[number, EscalationInput]>,
+  over: Parameters<typeof ctx>[1] = {},
+): { state: Escalation | undefined; decided: Decision[][] } {
   let state: Escalation | undefined;
   const decided: Decision[][] = [];
   for (const [now, input] of steps) {
@@ -87,7 +124,16 @@ function run(steps: Array<[number, EscalationInput]>, over: Parameters<typeof ct
 let seq = 0;
 const ev = (event: AlertEvent): EscalationInput => ({ type: 'AlertEvent', event, seq: ++seq });
 const tick: EscalationInput = { type: 'Tick' };
-const types = (ds: Decision[]) => ds.map((d) => (d.type === 'NotificationRequested' ? `notify:${d.data.kind}:${key(d.data.recipient)}` : d.type === 'EscalationStepReached' ? `step:${d.data.round}.${d.data.step}.${d.data.page}:${d.data.reason}` : d.type === 'EscalationStopped' ? `stopped:${d.data.reason}` : d.type));
+const types = (ds: Decision[]) =>
+  ds.map((d) =>
+    d.type === 'NotificationRequested'
+      ? `notify:${d.data.kind}:${key(d.data.recipient)}`
+      : d.type === 'EscalationStepReached'
+        ? `step:${d.data.round}.${d.data.step}.${d.data.page}:${d.data.reason}`
+        : d.type === 'EscalationStopped'
+          ? `stopped:${d.data.reason}`
+          : d.type,
+  );
 const key = (r: Recipient) => (r.type === 'user' ? r.userId : r.type === 'slack' ? r.channel : r.url);
 
 describe('escalation: triggered alerts', () => {
@@ -95,10 +141,17 @@ describe('escalation: triggered alerts', () => {
     const { decided, state } = run([[T0, ev(triggered)]]);
     expect(types(decided[0]!)).toStrictEqual(['AlertRouted', 'step:0.0.0:triggered', 'notify:page:alice']);
     const step = decided[0]![1]!;
-    expect(step.type === 'EscalationStepReached' && step.data).toMatchObject({ recipients: [{ type: 'user', userId: 'alice', via: 'schedule:primary' }], nextAt: at(5 * MIN) });
+    expect(step.type === 'EscalationStepReached' && step.data).toMatchObject({
+      recipients: [{ type: 'user', userId: 'alice', via: 'schedule:primary' }],
+      nextAt: at(5 * MIN),
+    });
     const note = decided[0]![2]!;
     expect(note.type === 'NotificationRequested' && note.data).toMatchObject({
-      contacts: [{ channel: 'sms', address: '+15555550101' }], userName: 'Alice', templateId: 'default', templateVersion: 3, priority: 'critical',
+      contacts: [{ channel: 'sms', address: '+15555550101' }],
+      userName: 'Alice',
+      templateId: 'default',
+      templateVersion: 3,
+      priority: 'critical',
       escalation: { policyId: 'p1', policyName: 'Primary', step: 0, totalSteps: 2 },
     });
     expect(dueAt(state!)).toBe(T0 + 5 * MIN);
@@ -108,28 +161,59 @@ describe('escalation: triggered alerts', () => {
     ['1 ms before the delay: nothing', 5 * MIN - 1, []],
     ['at the delay: step 2 with its user and channel', 5 * MIN, ['step:0.1.0:timeout', 'notify:page:carol', 'notify:page:#noc']],
   ])('given step 1, a tick %s', (_, ms, expected) => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + ms, tick]]);
+    const { decided } = run([
+      [T0, ev(triggered)],
+      [T0 + ms, tick],
+    ]);
     expect(types(decided[1]!)).toStrictEqual(expected);
   });
 
   it('given the last step of the last round, when its delay passes, then the escalation is exhausted and nothing is due', () => {
-    const { decided, state } = run([[T0, ev(triggered)], [T0 + 5 * MIN, tick], [T0 + 15 * MIN, tick], [T0 + 60 * MIN, tick]]);
+    const { decided, state } = run([
+      [T0, ev(triggered)],
+      [T0 + 5 * MIN, tick],
+      [T0 + 15 * MIN, tick],
+      [T0 + 60 * MIN, tick],
+    ]);
     expect(types(decided[2]!)).toStrictEqual([]);
     expect(state?.step?.nextAt).toBeNull();
     expect(dueAt(state!)).toBeNull();
   });
 
   it('given repeat 1, after the last step the policy starts over once, then stops exhausted', () => {
-    const over = { policy: policy({ repeat: 1, steps: [{ delaySeconds: 60, targets: [{ type: 'user', userId: 'bob' }], untilAllAck: false }] }) };
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, tick], [T0 + 2 * MIN, tick]], over);
+    const over = {
+      policy: policy({ repeat: 1, steps: [{ delaySeconds: 60, targets: [{ type: 'user', userId: 'bob' }], untilAllAck: false }] }),
+    };
+    const { decided } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, tick],
+        [T0 + 2 * MIN, tick],
+      ],
+      over,
+    );
     expect(types(decided[0]!)).toStrictEqual(['AlertRouted', 'step:0.0.0:triggered', 'notify:page:bob']);
     expect(types(decided[1]!)).toStrictEqual(['step:1.0.0:timeout', 'notify:page:bob']);
     expect(types(decided[2]!)).toStrictEqual([]);
   });
 
   it('a tick long after several delays (escalator down) moves one step on, and the next waits its delay from now', () => {
-    const over = { policy: policy({ steps: [0, 1, 2].map((i) => ({ delaySeconds: 60, targets: [{ type: 'user' as const, userId: ['alice', 'bob', 'carol'][i]! }], untilAllAck: false })) }) };
-    const { decided } = run([[T0, ev(triggered)], [T0 + 10 * MIN, tick]], over);
+    const over = {
+      policy: policy({
+        steps: [0, 1, 2].map((i) => ({
+          delaySeconds: 60,
+          targets: [{ type: 'user' as const, userId: ['alice', 'bob', 'carol'][i]! }],
+          untilAllAck: false,
+        })),
+      }),
+    };
+    const { decided } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + 10 * MIN, tick],
+      ],
+      over,
+    );
     expect(types(decided[1]!)).toStrictEqual(['step:0.1.0:timeout', 'notify:page:bob']);
     const step = decided[1]![0]!;
     expect(step.type === 'EscalationStepReached' && step.data.nextAt).toBe(at(11 * MIN));
@@ -168,7 +252,14 @@ describe('escalation: routing outcomes', () => {
 
   it('given a maintenance window, when the alert resolves inside it, then nothing is ever paged', () => {
     const r = route({ suppressed: { by: 'maintenance', windowId: 'mw1', until: at(60 * MIN) } });
-    const { decided, state } = run([[T0, ev(triggered)], [T0 + MIN, ev(resolved)], [T0 + 61 * MIN, tick]], { route: r });
+    const { decided, state } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, ev(resolved)],
+        [T0 + 61 * MIN, tick],
+      ],
+      { route: r },
+    );
     expect(decided.slice(1).map(types)).toStrictEqual([['stopped:resolved'], []]);
     expect(isSettled(state!)).toBe(true);
   });
@@ -176,7 +267,11 @@ describe('escalation: routing outcomes', () => {
 
 describe('escalation: acknowledge, resolve, snooze, escalate', () => {
   it('given step 1, when acknowledged, then escalation stops and no step follows', () => {
-    const { decided, state } = run([[T0, ev(triggered)], [T0 + MIN, ev(ackBy('alice'))], [T0 + 30 * MIN, tick]]);
+    const { decided, state } = run([
+      [T0, ev(triggered)],
+      [T0 + MIN, ev(ackBy('alice'))],
+      [T0 + 30 * MIN, tick],
+    ]);
     expect(types(decided[1]!)).toStrictEqual(['stopped:acknowledged']);
     expect(types(decided[2]!)).toStrictEqual([]);
     expect(dueAt(state!)).toBeNull();
@@ -184,7 +279,15 @@ describe('escalation: acknowledge, resolve, snooze, escalate', () => {
 
   it('given an ack timeout, when it passes without a resolve, then the escalator asks to reopen; the reopen restarts at step 1', () => {
     const over = { route: route({ ackTimeoutSeconds: 1800 }) };
-    const { decided, state } = run([[T0, ev(triggered)], [T0 + MIN, ev(ackBy('alice'))], [T0 + 31 * MIN, tick], [T0 + 31 * MIN, tick]], over);
+    const { decided, state } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, ev(ackBy('alice'))],
+        [T0 + 31 * MIN, tick],
+        [T0 + 31 * MIN, tick],
+      ],
+      over,
+    );
     expect(decided[1]![0]!.type === 'EscalationStopped' && decided[1]![0]!.data.reopenAt).toBe(at(31 * MIN));
     expect(types(decided[2]!)).toStrictEqual(['AlertReopenRequested']);
     expect(types(decided[3]!)).toStrictEqual([]);
@@ -193,7 +296,12 @@ describe('escalation: acknowledge, resolve, snooze, escalate', () => {
   });
 
   it('given a snooze, it stops until the snooze ends, then asks to reopen', () => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, ev(snoozed)], [T0 + 29 * MIN, tick], [T0 + 30 * MIN, tick]]);
+    const { decided } = run([
+      [T0, ev(triggered)],
+      [T0 + MIN, ev(snoozed)],
+      [T0 + 29 * MIN, tick],
+      [T0 + 30 * MIN, tick],
+    ]);
     expect(types(decided[1]!)).toStrictEqual(['stopped:snoozed']);
     expect(types(decided[2]!)).toStrictEqual([]);
     const reopen = decided[3]![0]!;
@@ -201,14 +309,27 @@ describe('escalation: acknowledge, resolve, snooze, escalate', () => {
   });
 
   it('given paged users, when resolved, then escalation stops and everyone paged is told once', () => {
-    const { decided, state } = run([[T0, ev(triggered)], [T0 + 5 * MIN, tick], [T0 + 6 * MIN, ev(resolved)], [T0 + 7 * MIN, tick]]);
-    expect(types(decided[2]!)).toStrictEqual(['stopped:resolved', 'notify:resolved:alice', 'notify:resolved:carol', 'notify:resolved:#noc']);
+    const { decided, state } = run([
+      [T0, ev(triggered)],
+      [T0 + 5 * MIN, tick],
+      [T0 + 6 * MIN, ev(resolved)],
+      [T0 + 7 * MIN, tick],
+    ]);
+    expect(types(decided[2]!)).toStrictEqual([
+      'stopped:resolved',
+      'notify:resolved:alice',
+      'notify:resolved:carol',
+      'notify:resolved:#noc',
+    ]);
     expect(types(decided[3]!)).toStrictEqual([]);
     expect(isSettled(state!)).toBe(true);
   });
 
   it('manual escalation jumps to the next step now', () => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, ev(escalated)]]);
+    const { decided } = run([
+      [T0, ev(triggered)],
+      [T0 + MIN, ev(escalated)],
+    ]);
     expect(types(decided[1]!)).toStrictEqual(['step:0.1.0:manual', 'notify:page:carol', 'notify:page:#noc']);
   });
 
@@ -228,22 +349,44 @@ describe('escalation: acknowledge, resolve, snooze, escalate', () => {
 describe('escalation: steps that page until each user acknowledged', () => {
   const over = {
     onCall: ['alice', 'bob'],
-    policy: policy({ steps: [{ delaySeconds: 300, targets: [{ type: 'schedule', scheduleId: 'primary' }], untilAllAck: true }, policy().steps[1]!] }),
+    policy: policy({
+      steps: [{ delaySeconds: 300, targets: [{ type: 'schedule', scheduleId: 'primary' }], untilAllAck: true }, policy().steps[1]!],
+    }),
   };
 
   it('when one of two acknowledges, the other is paged again at the delay, and the step does not advance', () => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, ev(ackBy('alice'))], [T0 + 5 * MIN, tick]], over);
+    const { decided } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, ev(ackBy('alice'))],
+        [T0 + 5 * MIN, tick],
+      ],
+      over,
+    );
     expect(types(decided[1]!)).toStrictEqual([]);
     expect(types(decided[2]!)).toStrictEqual(['step:0.0.1:repage', 'notify:page:bob']);
   });
 
   it('when both acknowledge, escalation stops', () => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, ev(ackBy('alice'))], [T0 + 2 * MIN, ev(ackBy('bob'))]], over);
+    const { decided } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, ev(ackBy('alice'))],
+        [T0 + 2 * MIN, ev(ackBy('bob'))],
+      ],
+      over,
+    );
     expect(types(decided[2]!)).toStrictEqual(['stopped:acknowledged']);
   });
 
   it('an acknowledgement by someone not on the step stops everything', () => {
-    const { decided } = run([[T0, ev(triggered)], [T0 + MIN, ev(ackBy('zed'))]], over);
+    const { decided } = run(
+      [
+        [T0, ev(triggered)],
+        [T0 + MIN, ev(ackBy('zed'))],
+      ],
+      over,
+    );
     expect(types(decided[1]!)).toStrictEqual(['stopped:acknowledged']);
   });
 });
@@ -264,6 +407,8 @@ describe('escalation: recovery', () => {
   it('notification ids are stable per alert, step, round, page and recipient', () => {
     const a = run([[T0, ev(triggered)]]).decided[0]![2]!;
     const b = run([[T0 + 5000, ev(triggered)]]).decided[0]![2]!;
-    expect(a.type === 'NotificationRequested' && b.type === 'NotificationRequested' && a.data.notificationId === b.data.notificationId).toBe(true);
+    expect(
+      a.type === 'NotificationRequested' && b.type === 'NotificationRequested' && a.data.notificationId === b.data.notificationId,
+    ).toBe(true);
   });
 });

@@ -1,7 +1,14 @@
 import {
   stableUuid,
-  type AlertEvent, type AlertSnapshot, type ContactMethod, type EscalationEvent, type EscalationTarget, type EventData,
-  type Priority, type Recipient, type Severity,
+  type AlertEvent,
+  type AlertSnapshot,
+  type ContactMethod,
+  type EscalationEvent,
+  type EscalationTarget,
+  type EventData,
+  type Priority,
+  type Recipient,
+  type Severity,
 } from '@oncall/contracts';
 
 /**
@@ -31,9 +38,7 @@ export type EscalationContext = Readonly<{
   serviceName: (serviceId: string) => string;
 }>;
 
-export type EscalationInput =
-  | Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }>
-  | Readonly<{ type: 'Tick' }>;
+export type EscalationInput = Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }> | Readonly<{ type: 'Tick' }>;
 
 /** What an escalation event carries before the shell wraps it in an envelope. */
 export type Decision = { [E in EscalationEvent as E['type']]: Readonly<{ type: E['type']; data: E['data'] }> }[EscalationEvent['type']];
@@ -90,7 +95,11 @@ export function decide(state: Escalation | undefined, input: EscalationInput, ct
  * and every decision evolved, in order — what a caller would get by doing that itself, without
  * doing the work twice.
  */
-export function decideAndEvolve(state: Escalation | undefined, input: EscalationInput, ctx: EscalationContext): { decisions: Decision[]; state: Escalation | undefined } {
+export function decideAndEvolve(
+  state: Escalation | undefined,
+  input: EscalationInput,
+  ctx: EscalationContext,
+): { decisions: Decision[]; state: Escalation | undefined } {
   const out: Decision[] = [];
   let s = state;
   if (input.type === 'AlertEvent') {
@@ -196,7 +205,10 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
 
 function routed(s: Escalation, ctx: EscalationContext): Decision {
   const alert = { ...s.alert, serviceName: ctx.serviceName(s.alert.serviceId) };
-  return { type: 'AlertRouted', data: { alertId: alert.alertId, serviceId: alert.serviceId, alert, alertSeq: s.alertSeq, ...ctx.route(alert) } };
+  return {
+    type: 'AlertRouted',
+    data: { alertId: alert.alertId, serviceId: alert.serviceId, alert, alertSeq: s.alertSeq, ...ctx.route(alert) },
+  };
 }
 
 /**
@@ -211,7 +223,13 @@ function advance(step: Step, ctx: EscalationContext): { index: number; round: nu
   return null;
 }
 
-function startStep(s: Escalation, ctx: EscalationContext, index: number, round: number, reason: EventData<'EscalationStepReached'>['reason']): Decision[] {
+function startStep(
+  s: Escalation,
+  ctx: EscalationContext,
+  index: number,
+  round: number,
+  reason: EventData<'EscalationStepReached'>['reason'],
+): Decision[] {
   if (s.alert.status === 'resolved' || !s.route?.policyId || s.route.suppressed) return [];
   const policy = ctx.policy(s.route.policyId);
   if (!policy) return [];
@@ -220,7 +238,15 @@ function startStep(s: Escalation, ctx: EscalationContext, index: number, round: 
   return [reachedWith(s, ctx, policy, Math.min(index, policy.steps.length - 1), round, 0, recipients, reason)];
 }
 
-function reached(s: Escalation, ctx: EscalationContext, index: number, round: number, page: number, recipients: Recipient[], reason: EventData<'EscalationStepReached'>['reason']): Decision {
+function reached(
+  s: Escalation,
+  ctx: EscalationContext,
+  index: number,
+  round: number,
+  page: number,
+  recipients: Recipient[],
+  reason: EventData<'EscalationStepReached'>['reason'],
+): Decision {
   return reachedWith(s, ctx, ctx.policy(s.step!.policyId), index, round, page, recipients, reason);
 }
 
@@ -335,7 +361,11 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
       return { ...s, requested: new Set(s.requested).add(d.data.notificationId), paged };
     }
     case 'EscalationStopped':
-      return { ...s, stopped: { reason: d.data.reason, reopenAt: d.data.reopenAt ? Date.parse(d.data.reopenAt) : null }, reopenRequested: false };
+      return {
+        ...s,
+        stopped: { reason: d.data.reason, reopenAt: d.data.reopenAt ? Date.parse(d.data.reopenAt) : null },
+        reopenRequested: false,
+      };
     case 'AlertReopenRequested':
       return { ...s, reopenRequested: true };
     default: {
@@ -426,7 +456,8 @@ export function dueAt(s: Escalation): number | null {
 
 /** Nothing more can happen: resolved and everyone told. The shell drops such states. */
 export const isSettled = (s: Escalation): boolean =>
-  s.alert.status === 'resolved' && (!s.step || [...s.paged.values()].every((r) => s.requested.has(notificationId(s, s.step!, r, 'resolved'))));
+  s.alert.status === 'resolved' &&
+  (!s.step || [...s.paged.values()].every((r) => s.requested.has(notificationId(s, s.step!, r, 'resolved'))));
 
 export function recipientKey(r: Recipient): string {
   switch (r.type) {

@@ -21,8 +21,11 @@ describe('heartbeat expiry', () => {
   it('the firing signal starts at the due time and names the monitor; a beat resolves it', () => {
     const fired = onTick(M, fresh, T0 + 400_000);
     expect(fired.signal).toMatchObject({
-      fingerprint: 'heartbeat:canary', severity: 'critical', startsAt: new Date(T0 + 300_000).toISOString(),
-      labels: { alertname: 'HeartbeatMissed', monitor: 'canary' }, summary: 'Heartbeat Canary missed: no beat for 5m',
+      fingerprint: 'heartbeat:canary',
+      severity: 'critical',
+      startsAt: new Date(T0 + 300_000).toISOString(),
+      labels: { alertname: 'HeartbeatMissed', monitor: 'canary' },
+      summary: 'Heartbeat Canary missed: no beat for 5m',
     });
     const beat = onBeat(M, fired.state, T0 + 500_000);
     expect(beat.signal).toMatchObject({ status: 'resolved', endsAt: new Date(T0 + 500_000).toISOString() });
@@ -36,7 +39,13 @@ describe('heartbeat expiry', () => {
     expect(onBeat(M, s, T0 + 50_000).state.lastBeat).toBe(T0 + 100_000);
   });
 
-  it.each([[30, '30s'], [300, '5m'], [7200, '2h'], [86400, '1d'], [90, '90s']])('formats %i s as %s', (s, text) => {
+  it.each([
+    [30, '30s'],
+    [300, '5m'],
+    [7200, '2h'],
+    [86400, '1d'],
+    [90, '90s'],
+  ])('formats %i s as %s', (s, text) => {
     expect(formatInterval(s)).toBe(text);
   });
 });

@@ -51,6 +51,11 @@ function signal(m: Monitor, status: 'firing' | 'resolved', at: number): Signal {
 }
 
 export function formatInterval(seconds: number): string {
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds % size === 0) return `${seconds / size}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
   return `${seconds}s`;
 }

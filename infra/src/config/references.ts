@@ -29,7 +29,8 @@ function duplicates<T>(section: string, items: Array<Indexed<T>>, idOf: (t: T) =
   for (const { at, value } of items) {
     const id = idOf(value);
     const first = firstAt.get(id);
-    if (first !== undefined) issues.push({ path: [section, at, 'id'], message: `duplicate ${what} id "${id}" (also ${section}[${first}])` });
+    if (first !== undefined)
+      issues.push({ path: [section, at, 'id'], message: `duplicate ${what} id "${id}" (also ${section}[${first}])` });
     else {
       firstAt.set(id, at);
       byId.set(id, value);
@@ -47,9 +48,11 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
   const policies = duplicates('escalationPolicies', parsed.escalationPolicies, (p) => p.id, 'escalation policy', issues);
   duplicates('maintenanceWindows', parsed.maintenanceWindows, (w) => w.id, 'maintenance window', issues);
 
-  const refTo = (kind: string, known: Map<string, unknown>, brokenIds: Set<string>) => (id: string | null, path: Path, prefix = '') => {
-    if (id !== null && !known.has(id) && !brokenIds.has(id)) issues.push({ path, message: `${prefix}no ${kind} "${id}" in this file` });
-  };
+  const refTo =
+    (kind: string, known: Map<string, unknown>, brokenIds: Set<string>) =>
+    (id: string | null, path: Path, prefix = '') => {
+      if (id !== null && !known.has(id) && !brokenIds.has(id)) issues.push({ path, message: `${prefix}no ${kind} "${id}" in this file` });
+    };
   const service = refTo('service', services, broken.services);
   const policy = refTo('escalation policy', policies, broken.escalationPolicies);
   const template = refTo('template', templates, broken.templates);
@@ -92,7 +95,8 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
         if (t.type === 'rotation') {
           const s = schedules.get(t.scheduleId);
           if (!s) schedule(t.scheduleId, [...path, 'rotation']);
-          else if (!s.rotations.some((r) => r.id === t.rotationId)) issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
+          else if (!s.rotations.some((r) => r.id === t.rotationId))
+            issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
         }
       }),
     );
@@ -110,7 +114,13 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
     });
     for (const problem of problems) {
       const colon = problem.indexOf(': ');
-      const field = colon < 0 ? [] : problem.slice(0, colon).split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/^userId$/, 'user')));
+      const field =
+        colon < 0
+          ? []
+          : problem
+              .slice(0, colon)
+              .split('.')
+              .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/^userId$/, 'user')));
       issues.push({ path: ['schedules', at, ...field], message: colon < 0 ? problem : problem.slice(colon + 2) });
     }
   }
@@ -126,7 +136,9 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
 export function userReferences(parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>): Array<{ path: Path; userId: string }> {
   const refs: Array<{ path: Path; userId: string }> = [];
   for (const { at, value: s } of parsed.schedules) {
-    s.rotations.forEach((r, j) => r.members.forEach((u, k) => refs.push({ path: ['schedules', at, 'rotations', j, 'members', k], userId: u })));
+    s.rotations.forEach((r, j) =>
+      r.members.forEach((u, k) => refs.push({ path: ['schedules', at, 'rotations', j, 'members', k], userId: u })),
+    );
     s.overrides.forEach((o, j) => {
       refs.push({ path: ['schedules', at, 'overrides', j, 'user'], userId: o.user });
       if (o.replaces !== null) refs.push({ path: ['schedules', at, 'overrides', j, 'replaces'], userId: o.replaces });
@@ -146,7 +158,11 @@ export function userReferences(parsed: Pick<ParsedSections, 'schedules' | 'escal
 /** Which of these user ids exist (kneutral-api's UserService, a users file, a fixed list). */
 export type KnownUsers = (ids: string[]) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
 
-export async function checkUsers(parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>, knownUsers: KnownUsers, source: string): Promise<Issue[]> {
+export async function checkUsers(
+  parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>,
+  knownUsers: KnownUsers,
+  source: string,
+): Promise<Issue[]> {
   const refs = userReferences(parsed);
   if (refs.length === 0) return [];
   let known: ReadonlySet<string>;
@@ -169,7 +185,10 @@ export async function checkTemplates(templates: Array<Indexed<TemplateToValidate
   const issues: Issue[] = [];
   for (const { at, value } of templates) {
     for (const p of await validate(value)) {
-      issues.push({ path: p.channel === null ? ['templates', at] : ['templates', at, 'channels', ...CHANNEL_PATH[p.channel]], message: p.message });
+      issues.push({
+        path: p.channel === null ? ['templates', at] : ['templates', at, 'channels', ...CHANNEL_PATH[p.channel]],
+        message: p.message,
+      });
     }
   }
   return issues;

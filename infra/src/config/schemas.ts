@@ -35,7 +35,9 @@ export function duration(minSeconds: number, maxSeconds: number, rangeMessage: s
 /** Heartbeat interval. */
 export const Interval = duration(10, 30 * 86400, 'must be between 10s and 30d');
 
-const TimeZone = z.string().refine(isValidTimeZone, (zone) => ({ message: `unknown time zone "${zone}" (use an IANA name like Europe/Berlin or UTC)` }));
+const TimeZone = z
+  .string()
+  .refine(isValidTimeZone, (zone) => ({ message: `unknown time zone "${zone}" (use an IANA name like Europe/Berlin or UTC)` }));
 
 /** One compile cache for the file: references are checked later from the same compiled rules. */
 export const compiled = ruleCache();
@@ -75,7 +77,8 @@ function zonedTime(text: string, zone: string | null, path: Array<string | numbe
 function endAfterStart(start: string, end: string, path: Array<string | number>, ctx: z.RefinementCtx): void {
   const s = Date.parse(start);
   const e = Date.parse(end);
-  if (!Number.isNaN(s) && !Number.isNaN(e) && e <= s) ctx.addIssue({ code: 'custom', path: [...path, 'end'], message: `must be after start (${start})` });
+  if (!Number.isNaN(s) && !Number.isNaN(e) && e <= s)
+    ctx.addIssue({ code: 'custom', path: [...path, 'end'], message: `must be after start (${start})` });
 }
 
 // ─── Services and heartbeats ──────────────────────────────────────────────────────────────────
@@ -120,7 +123,8 @@ const Routing = z
     const names = new Map<string, number>();
     r.rules.forEach((rule, i) => {
       const first = names.get(rule.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}" (also rules[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}" (also rules[${first}])` });
       else names.set(rule.name, i);
     });
   });
@@ -179,8 +183,14 @@ const Override = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (o.kind === 'replace' && o.replaces === null) ctx.addIssue({ code: 'custom', path: ['replaces'], message: 'a replace override names the user it replaces' });
-    if (o.kind !== 'replace' && o.replaces !== null) ctx.addIssue({ code: 'custom', path: ['replaces'], message: `only a replace override names a user it replaces (this one is ${o.kind})` });
+    if (o.kind === 'replace' && o.replaces === null)
+      ctx.addIssue({ code: 'custom', path: ['replaces'], message: 'a replace override names the user it replaces' });
+    if (o.kind !== 'replace' && o.replaces !== null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replaces'],
+        message: `only a replace override names a user it replaces (this one is ${o.kind})`,
+      });
   });
 
 const Temporary = z
@@ -205,10 +215,16 @@ export const Schedule = z
     const ids = new Map<string, number>();
     s.rotations.forEach((r, i) => {
       const first = ids.get(r.id);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rotations', i, 'id'], message: `duplicate rotation id "${r.id}" (also rotations[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rotations', i, 'id'],
+          message: `duplicate rotation id "${r.id}" (also rotations[${first}])`,
+        });
       else ids.set(r.id, i);
     });
-    if (s.rotations.length === 0 && s.temporary.length === 0) ctx.addIssue({ code: 'custom', path: ['rotations'], message: 'a schedule needs at least one rotation (or a temporary schedule)' });
+    if (s.rotations.length === 0 && s.temporary.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['rotations'], message: 'a schedule needs at least one rotation (or a temporary schedule)' });
   })
   .superRefine((s, ctx) => void zonedSchedule(s, ctx))
   .transform((s, ctx) => zonedSchedule(s, ctx));
@@ -217,10 +233,14 @@ export const Schedule = z
  * The schedule with every time as ISO 8601 in its zone. Run as a refinement (so time errors are
  * reported beside other errors of the schedule) and again as the transform once all is valid.
  */
-function zonedSchedule<S extends { timeZone: string; rotations: Array<{ start: string }>; overrides: Array<{ start: string; end: string }>; temporary: Array<{ start: string; end: string }> }>(
-  s: S,
-  ctx: z.RefinementCtx,
-) {
+function zonedSchedule<
+  S extends {
+    timeZone: string;
+    rotations: Array<{ start: string }>;
+    overrides: Array<{ start: string; end: string }>;
+    temporary: Array<{ start: string; end: string }>;
+  },
+>(s: S, ctx: z.RefinementCtx) {
   const zone = isValidTimeZone(s.timeZone) ? s.timeZone : 'UTC';
   const rotations = s.rotations.map((r, i) => ({ ...r, start: zonedTime(r.start, zone, ['rotations', i, 'start'], ctx) }));
   const span = <T extends { start: string; end: string }>(x: T, path: Array<string | number>): T => {
@@ -260,7 +280,11 @@ const Target = z
   .strict()
   .superRefine((t, ctx) => {
     const given = TARGET_KEYS.filter((k) => t[k] !== undefined);
-    if (given.length !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of ${TARGET_KEYS.join(', ')}${given.length > 1 ? ` (found ${given.join(', ')})` : ''}` });
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `give exactly one of ${TARGET_KEYS.join(', ')}${given.length > 1 ? ` (found ${given.join(', ')})` : ''}`,
+      });
   })
   .transform((t): EscalationTarget => {
     if (t.user !== undefined) return { type: 'user', userId: t.user };
@@ -282,7 +306,8 @@ const Step = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.untilAllAck && s.delay < 60) ctx.addIssue({ code: 'custom', path: ['delay'], message: 'untilAllAck re-pages every delay: use at least 1m' });
+    if (s.untilAllAck && s.delay < 60)
+      ctx.addIssue({ code: 'custom', path: ['delay'], message: 'untilAllAck re-pages every delay: use at least 1m' });
   });
 
 export const EscalationPolicy = z
@@ -295,7 +320,8 @@ export const EscalationPolicy = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.repeat > 0 && p.steps.every((s) => s.delay === 0)) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeating a policy whose steps all have delay 0s would page in a loop' });
+    if (p.repeat > 0 && p.steps.every((s) => s.delay === 0))
+      ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeating a policy whose steps all have delay 0s would page in a loop' });
   });
 
 // ─── Calendars, maintenance windows, templates ────────────────────────────────────────────────
@@ -339,7 +365,10 @@ export const MaintenanceWindow = z
   .superRefine((w, ctx) => void zonedWindow(w, ctx))
   .transform((w, ctx) => zonedWindow(w, ctx));
 
-function zonedWindow<W extends { start: string; end: string; timeZone?: string | undefined }>(w: W, ctx: z.RefinementCtx): Omit<W, 'timeZone'> {
+function zonedWindow<W extends { start: string; end: string; timeZone?: string | undefined }>(
+  w: W,
+  ctx: z.RefinementCtx,
+): Omit<W, 'timeZone'> {
   const zone = w.timeZone === undefined ? null : isValidTimeZone(w.timeZone) ? w.timeZone : 'UTC';
   const start = zonedTime(w.start, zone, ['start'], ctx);
   const end = zonedTime(w.end, zone, ['end'], ctx);
@@ -374,8 +403,10 @@ export const Template = z
   .strict()
   .superRefine((t, ctx) => {
     const c = t.channels;
-    if (Object.values(c).every((v) => v === undefined)) ctx.addIssue({ code: 'custom', path: ['channels'], message: 'give at least one channel (slack, teams, email, sms, voice, webhook)' });
-    if (c.email && c.email.html === undefined && c.email.text === undefined) ctx.addIssue({ code: 'custom', path: ['channels', 'email'], message: 'give html, text or both' });
+    if (Object.values(c).every((v) => v === undefined))
+      ctx.addIssue({ code: 'custom', path: ['channels'], message: 'give at least one channel (slack, teams, email, sms, voice, webhook)' });
+    if (c.email && c.email.html === undefined && c.email.text === undefined)
+      ctx.addIssue({ code: 'custom', path: ['channels', 'email'], message: 'give html, text or both' });
     const required = new Set(t.variables.required);
     t.variables.optional.forEach((v, i) => {
       if (required.has(v)) ctx.addIssue({ code: 'custom', path: ['variables', 'optional', i], message: `"${v}" is also required` });

@@ -1,16 +1,40 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  jetstream, jetstreamManager, DeliverPolicy, JetStreamApiCodes, JetStreamApiError,
-  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg,
+  jetstream,
+  jetstreamManager,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
 } from '@nats-io/jetstream';
 import { Counter, Gauge } from 'prom-client';
 import {
-  buildEvent, CONSUMERS, decodeEvent, durableConsumer, encodeEvent, stableUuid, STREAMS, subjects,
-  type AlertEvent, type EventData,
+  buildEvent,
+  CONSUMERS,
+  decodeEvent,
+  durableConsumer,
+  encodeEvent,
+  stableUuid,
+  STREAMS,
+  subjects,
+  type AlertEvent,
+  type EventData,
 } from '@oncall/contracts';
 import { registry, StreamAppender, type Logger } from '@oncall/shared';
-import { AlertCommandError, alertKey, decide, evolve, isRecorded, type AlertCommand, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
+import {
+  AlertCommandError,
+  alertKey,
+  decide,
+  evolve,
+  isRecorded,
+  type AlertCommand,
+  type DecidedEvent,
+  type OpenAlert,
+} from '../domain/alert.js';
 
 const inputsTotal = new Counter({ name: 'oncall_decider_inputs_total', help: 'Intake messages decided', registers: [registry] });
 const eventsTotal = new Counter({
@@ -19,8 +43,17 @@ const eventsTotal = new Counter({
   labelNames: ['type'],
   registers: [registry],
 });
-const openAlerts = new Gauge({ name: 'oncall_decider_open_alerts', help: 'Open alerts held in memory', labelNames: ['partition'], registers: [registry] });
-const recoveries = new Counter({ name: 'oncall_decider_recoveries_total', help: 'Partition restarts after a failure', registers: [registry] });
+const openAlerts = new Gauge({
+  name: 'oncall_decider_open_alerts',
+  help: 'Open alerts held in memory',
+  labelNames: ['partition'],
+  registers: [registry],
+});
+const recoveries = new Counter({
+  name: 'oncall_decider_recoveries_total',
+  help: 'Partition restarts after a failure',
+  registers: [registry],
+});
 
 type Entry = { alert: OpenAlert; lastSeq: number };
 /** How consuming ended: stopped, the consumer failed (state exact), or an append failed. */
@@ -166,7 +199,8 @@ export class PartitionDecider {
         if (unacked >= PULL_BATCH) await acked.catch(() => undefined);
       }
     } catch (err) {
-      if (!this.stopped) this.log.warn({ err, partition: this.partition }, 'intake consumer failed; resuming after the last decided message');
+      if (!this.stopped)
+        this.log.warn({ err, partition: this.partition }, 'intake consumer failed; resuming after the last decided message');
       consumerFailed = true;
     }
     await acked.catch(() => undefined);
@@ -201,11 +235,20 @@ export class PartitionDecider {
     if (input.type === 'AlertCommandReceived') {
       const { serviceId, fingerprint } = input.data;
       try {
-        record(decide(commandOf(input.data), this.open.get(alertKey(serviceId, fingerprint))?.alert, { now: occurredAt, newAlertId: () => input.id }), 0);
+        record(
+          decide(commandOf(input.data), this.open.get(alertKey(serviceId, fingerprint))?.alert, {
+            now: occurredAt,
+            newAlertId: () => input.id,
+          }),
+          0,
+        );
       } catch (err) {
         if (!(err instanceof AlertCommandError)) throw err;
         // A command that raced with a resolve (or named a closed alert) changes nothing.
-        this.log.info({ partition: this.partition, alertId: input.data.alertId, command: input.data.command, reason: err.message }, 'alert command ignored');
+        this.log.info(
+          { partition: this.partition, alertId: input.data.alertId, command: input.data.command, reason: err.message },
+          'alert command ignored',
+        );
       }
       return appends;
     }
@@ -323,7 +366,10 @@ export class PartitionDecider {
       await messages.close();
     }
     await consumer.delete().catch(() => undefined);
-    this.log.info({ partition: this.partition, open: this.open.size, floor, aboveFloor: this.stored.size }, 'partition state rebuilt from the log');
+    this.log.info(
+      { partition: this.partition, open: this.open.size, floor, aboveFloor: this.stored.size },
+      'partition state rebuilt from the log',
+    );
   }
 }
 

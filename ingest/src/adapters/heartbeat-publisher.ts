@@ -9,12 +9,16 @@ export class HeartbeatPublisher {
 
   async beat(monitorId: string, serviceId: string, now: Date): Promise<void> {
     const id = randomUUID();
-    const event = buildEvent('HeartbeatReceived', { monitorId, serviceId, receivedAt: now.toISOString() }, {
-      id,
-      occurredAt: now.toISOString(),
-      causationId: null,
-      correlationId: id,
-    });
+    const event = buildEvent(
+      'HeartbeatReceived',
+      { monitorId, serviceId, receivedAt: now.toISOString() },
+      {
+        id,
+        occurredAt: now.toISOString(),
+        causationId: null,
+        correlationId: id,
+      },
+    );
     try {
       await this.appender.append(subjects.heartbeat(monitorId), encodeEvent(event), { msgID: id });
     } catch (cause) {

@@ -147,12 +147,16 @@ describe('alert decider: signals', () => {
     ['no links or custom any more', { links: [], custom: {} }],
     ['another startsAt and generatorUrl (not content)', { startsAt: '2026-01-01T00:00:05.000Z', generatorUrl: 'http://prom/other' }],
   ])('given a triggered alert, when a repeat with %s within the interval, then RepeatSeen only', (_, over) => {
-    given(triggered).when(report(signal(over))).then([seen]);
+    given(triggered)
+      .when(report(signal(over)))
+      .then([seen]);
   });
 
   it('given an update, when the updated content repeats, then RepeatSeen', () => {
     const update = updated({ summary: 'new' }, ['summary'], 1, after(1_000));
-    given(triggered, update).when(report(signal({ summary: 'new' })), after(2_000)).then([seen]);
+    given(triggered, update)
+      .when(report(signal({ summary: 'new' })), after(2_000))
+      .then([seen]);
   });
 
   it('given an acknowledged alert, when a repeat, then RepeatSeen (the status stays)', () => {
@@ -171,7 +175,9 @@ describe('alert decider: signals', () => {
   });
 
   it('given no alert, when a resolved signal, then nothing', () => {
-    given().when(report(signal({ status: 'resolved', endsAt: ENDS_AT }))).then([]);
+    given()
+      .when(report(signal({ status: 'resolved', endsAt: ENDS_AT })))
+      .then([]);
   });
 
   it('given a resolved alert, when it fires again, then a new alert with a new id', () => {
@@ -296,7 +302,9 @@ describe('alert decider: snooze, escalate, unacknowledge', () => {
     ['a triggered', [triggered]],
     ['an acknowledged', [triggered, acknowledged]],
   ])('given %s alert, when snoozed, then AlertSnoozed and the status is snoozed', (_, history) => {
-    given(...history).when(snooze()).then([snoozed]);
+    given(...history)
+      .when(snooze())
+      .then([snoozed]);
     expect(fold([...history, snoozed])?.status).toBe('snoozed');
   });
 
@@ -314,7 +322,9 @@ describe('alert decider: snooze, escalate, unacknowledge', () => {
     ['an acknowledged', [triggered, acknowledged]],
     ['a snoozed', [triggered, snoozed]],
   ])('given %s alert, when unacknowledged, then it is triggered again and its ackers forgotten', (_, history) => {
-    given(...history).when(unack).then([unacked]);
+    given(...history)
+      .when(unack)
+      .then([unacked]);
     expect(fold([...history, unacked])).toMatchObject({ status: 'triggered', ackedBy: [] });
   });
 
@@ -327,7 +337,9 @@ describe('alert decider: snooze, escalate, unacknowledge', () => {
     ['escalate on a resolved alert', [triggered, resolvedBySource], escalate],
     ['unacknowledge on no alert', [], unack],
   ])('%s throws illegal_state', (_, history, command) => {
-    given(...history).when(command).thenThrows('illegal_state');
+    given(...history)
+      .when(command)
+      .thenThrows('illegal_state');
   });
 });
 
@@ -348,12 +360,15 @@ describe('alert decider: user commands', () => {
     ['ack of another alert id', 'not_found', [triggered], ack(OTHER_ID)],
     ['resolve of another alert id', 'not_found', [triggered, acknowledged], resolve(OTHER_ID)],
   ])('%s throws %s', (_, code, history, command) => {
-    given(...history).when(command).thenThrows(code);
+    given(...history)
+      .when(command)
+      .thenThrows(code);
   });
 });
 
 describe('alert evolve', () => {
-  const counts = (s: OpenAlert | undefined) => s && { repeatCount: s.repeatCount, unrecordedRepeats: s.unrecordedRepeats, recordedAt: s.recordedAt };
+  const counts = (s: OpenAlert | undefined) =>
+    s && { repeatCount: s.repeatCount, unrecordedRepeats: s.unrecordedRepeats, recordedAt: s.recordedAt };
 
   it('AlertTriggered opens the alert with its content and zero counts recorded at seenAt', () => {
     expect(fold([triggered])).toStrictEqual({
@@ -385,7 +400,11 @@ describe('alert evolve', () => {
       [triggered, seen, updated({ summary: 'x' }, ['summary'], 2, after(5_000))],
       { repeatCount: 2, unrecordedRepeats: 0, recordedAt: after(5_000) },
     ],
-    ['AlertAcknowledged keeps the counts', [triggered, seen, acknowledged], { repeatCount: 0, unrecordedRepeats: 1, recordedAt: TRIGGERED_AT }],
+    [
+      'AlertAcknowledged keeps the counts',
+      [triggered, seen, acknowledged],
+      { repeatCount: 0, unrecordedRepeats: 1, recordedAt: TRIGGERED_AT },
+    ],
   ])('%s', (_, history, expected) => {
     expect(counts(fold(history))).toStrictEqual(expected);
   });

@@ -102,7 +102,8 @@ export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx:
     }
     case 'SnoozeAlert': {
       const open = requireOpen(command.data.alertId, state);
-      if (Date.parse(command.data.until) <= Date.parse(ctx.now)) throw new AlertCommandError('invalid', `snooze until ${command.data.until} is not in the future`);
+      if (Date.parse(command.data.until) <= Date.parse(ctx.now))
+        throw new AlertCommandError('invalid', `snooze until ${command.data.until} is not in the future`);
       const { userId, note, until } = command.data;
       return [{ type: 'AlertSnoozed', data: { ...ref(open), userId, note, until } }];
     }
@@ -148,7 +149,19 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
     case 'AlertUpdated': {
       if (!state) return state;
       const { summary, details, severity, labels, annotations, links, custom, repeatCount, seenAt } = event.data;
-      return { ...state, summary, details, severity, labels, annotations, links, custom, repeatCount, unrecordedRepeats: 0, recordedAt: seenAt };
+      return {
+        ...state,
+        summary,
+        details,
+        severity,
+        labels,
+        annotations,
+        links,
+        custom,
+        repeatCount,
+        unrecordedRepeats: 0,
+        recordedAt: seenAt,
+      };
     }
     case 'AlertRepeated': {
       const { repeatCount, seenAt, links, custom } = event.data;
@@ -158,7 +171,13 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
       return state && { ...state, unrecordedRepeats: state.unrecordedRepeats + 1 };
     case 'AlertAcknowledged': {
       const userId = event.data.userId;
-      return state && { ...state, status: 'acknowledged', ackedBy: userId && !state.ackedBy.includes(userId) ? [...state.ackedBy, userId] : state.ackedBy };
+      return (
+        state && {
+          ...state,
+          status: 'acknowledged',
+          ackedBy: userId && !state.ackedBy.includes(userId) ? [...state.ackedBy, userId] : state.ackedBy,
+        }
+      );
     }
     case 'AlertSnoozed':
       return state && { ...state, status: 'snoozed' };

@@ -71,9 +71,15 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
     timeWindow: 1000,
     keyGenerator: (req) => req.keyHash ?? req.ip,
     errorResponseBuilder: (_req, ctx) =>
-      new HttpError(429, 'rate_limited', `more than ${ctx.max} requests per second for this integration key; retry in ${ctx.after}`, undefined, {
-        'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
-      }),
+      new HttpError(
+        429,
+        'rate_limited',
+        `more than ${ctx.max} requests per second for this integration key; retry in ${ctx.after}`,
+        undefined,
+        {
+          'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+        },
+      ),
   });
   const limiter = deps.rateLimitPerSecond > 0 ? app.rateLimit() : undefined;
   /** 429 with Retry-After once an integration key sends more than the limit per second. */
@@ -95,7 +101,8 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
 
   /** Finds the service of an integration key; 401 when there is none. */
   const authenticate = (req: FastifyRequest, key: string | undefined): void => {
-    if (!key) throw new HttpError(401, 'missing_integration_key', 'send the integration key as "Authorization: Bearer <key>" or ?token=<key>');
+    if (!key)
+      throw new HttpError(401, 'missing_integration_key', 'send the integration key as "Authorization: Bearer <key>" or ?token=<key>');
     const keyHash = sha256Hex(key);
     const serviceId = deps.config.state().serviceByKeyHash.get(keyHash);
     if (!serviceId) throw new HttpError(401, 'unknown_integration_key', 'the integration key matches no service');
@@ -104,7 +111,8 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
   };
   const headerAuth = async (req: FastifyRequest) => authenticate(req, integrationKey(req));
 
-  const timed = (source: AlertSource | 'heartbeat', handle: (req: FastifyRequest, reply: FastifyReply) => Promise<object>) =>
+  const timed =
+    (source: AlertSource | 'heartbeat', handle: (req: FastifyRequest, reply: FastifyReply) => Promise<object>) =>
     async (req: FastifyRequest, reply: FastifyReply) => {
       const end = latency.startTimer({ source });
       try {
@@ -128,9 +136,10 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       const serviceId = req.serviceId!;
       const requestId = sha256Hex(`${serviceId}\n${route.source}\n${req.bodyHash ?? ''}`);
       const { signals, context } = parsed;
-      const result = signals.length === 0
-        ? { messages: 0, duplicate: false }
-        : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context }, now());
+      const result =
+        signals.length === 0
+          ? { messages: 0, duplicate: false }
+          : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context }, now());
       signalsAccepted.inc({ source: route.source }, result.duplicate ? 0 : signals.length);
       return parsed.answer ?? { status: 'accepted', requestId, alerts: signals.length, duplicate: result.duplicate };
     });
@@ -152,7 +161,8 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
         const { id } = req.params as { id: string };
         const monitor = deps.config.state().heartbeats.get(id);
         // A monitor of another service is reported as missing: keys must not probe other services.
-        if (!monitor || monitor.serviceId !== req.serviceId) throw new HttpError(404, 'unknown_heartbeat', `no heartbeat monitor "${id}" for this integration key`);
+        if (!monitor || monitor.serviceId !== req.serviceId)
+          throw new HttpError(404, 'unknown_heartbeat', `no heartbeat monitor "${id}" for this integration key`);
         await limit(req, reply);
         await deps.heartbeats.beat(monitor.monitorId, monitor.serviceId, now());
         return { status: 'accepted', monitorId: monitor.monitorId };

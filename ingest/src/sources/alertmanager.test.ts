@@ -103,7 +103,11 @@ describe('AlertmanagerPayload rejects bad payloads, naming the field', () => {
 
   it.each<[string, Json, Array<string | number>]>([
     ['wrong version', mutate((p) => (p.version = '3')), ['version']],
-    ['a label value that is a number', mutate((p) => ((p.alerts[0]!.labels as Record<string, unknown>).x = 1)), ['alerts', 0, 'labels', 'x']],
+    [
+      'a label value that is a number',
+      mutate((p) => ((p.alerts[0]!.labels as Record<string, unknown>).x = 1)),
+      ['alerts', 0, 'labels', 'x'],
+    ],
     ['missing alerts', mutate((p) => delete (p as Partial<Json>).alerts), ['alerts']],
     ['an invalid payload status', mutate((p) => (p.status = 'pending')), ['status']],
     ['an invalid alert status', mutate((p) => (p.alerts[0]!.status = 'pending')), ['alerts', 0, 'status']],

@@ -135,7 +135,12 @@ describe('generic normalisation', () => {
   it.each<[string, Json, Json, boolean]>([
     ['identical summary and labels', alert({ labels: { q: 'jobs' } }), alert({ labels: { q: 'jobs' } }), true],
     ['the same labels in another order', alert({ labels: { q: 'jobs', dc: 'eu' } }), alert({ labels: { dc: 'eu', q: 'jobs' } }), true],
-    ['identical summary and labels, other details and severity', alert({ details: 'a', severity: 'P1' }), alert({ details: 'b', severity: 'low' }), true],
+    [
+      'identical summary and labels, other details and severity',
+      alert({ details: 'a', severity: 'P1' }),
+      alert({ details: 'b', severity: 'low' }),
+      true,
+    ],
     ['a trigger and its close', alert(), alert({ action: 'close' }), true],
     ['the same dedup_key, different summaries', alert({ dedup_key: 'k' }), { summary: 'other', dedup_key: 'k' }, true],
     ['the same summary, different labels', alert({ labels: { q: 'jobs' } }), alert({ labels: { q: 'mail' } }), false],
@@ -245,7 +250,7 @@ describe('GenericPayload rejects bad payloads, naming the field', () => {
     ]);
   });
 
-  it('issues keep zod\'s own messages', () => {
+  it("issues keep zod's own messages", () => {
     const result = GenericPayload.safeParse(alert({ labels: { x: 1 } }));
     expect(result.error?.issues[0]?.message).toBe('Expected string, received number');
   });

@@ -21,8 +21,7 @@ export type GenericAlert = z.infer<typeof GenericAlert>;
 
 const GenericBatch = z.object({ alerts: z.array(GenericAlert) });
 
-const isBatch = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'alerts');
+const isBatch = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, 'alerts');
 
 /**
  * Generic webhook body: one alert object, or `{ "alerts": [ … ] }` (any object with an `alerts`
@@ -49,21 +48,19 @@ export function genericFingerprint(a: Pick<GenericAlert, 'summary' | 'labels' | 
 }
 
 export function normaliseGeneric(p: GenericPayload): Normalised {
-  const signals = p.alerts.map(
-    (a): Signal => ({
-      fingerprint: genericFingerprint(a),
-      status: a.action === 'close' ? 'resolved' : 'firing',
-      summary: a.summary,
-      details: a.details ?? '',
-      severity: normaliseSeverity(a.severity),
-      labels: a.labels ?? {},
-      annotations: a.annotations ?? {},
-      startsAt: null,
-      endsAt: null,
-      generatorUrl: a.source_url || null,
-      links: (a.links ?? []).map((l) => ({ href: l.href, text: l.text || l.href })),
-      custom: {},
-    }),
-  );
+  const signals = p.alerts.map((a): Signal => ({
+    fingerprint: genericFingerprint(a),
+    status: a.action === 'close' ? 'resolved' : 'firing',
+    summary: a.summary,
+    details: a.details ?? '',
+    severity: normaliseSeverity(a.severity),
+    labels: a.labels ?? {},
+    annotations: a.annotations ?? {},
+    startsAt: null,
+    endsAt: null,
+    generatorUrl: a.source_url || null,
+    links: (a.links ?? []).map((l) => ({ href: l.href, text: l.text || l.href })),
+    custom: {},
+  }));
   return { signals, context: {} };
 }

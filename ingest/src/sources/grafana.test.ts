@@ -65,7 +65,8 @@ describe('grafana fixtures (unified alerting, webhook payload version 1)', () =>
           ],
           custom: {
             values: { A: 93.41666666666667, C: 1 },
-            valueString: "[ var='A' labels={instance=web-1:9100} value=93.41666666666667 ], [ var='C' labels={instance=web-1:9100} value=1 ]",
+            valueString:
+              "[ var='A' labels={instance=web-1:9100} value=93.41666666666667 ], [ var='C' labels={instance=web-1:9100} value=1 ]",
           },
         },
         {
@@ -218,7 +219,13 @@ describe('grafana normalisation fallbacks', () => {
     ['zero endsAt is null', { endsAt: '0001-01-01T00:00:00Z' }, [], null, '2026-03-14T08:51:03.157Z'],
     ['missing endsAt is null', {}, ['endsAt'], null, '2026-03-14T08:51:03.157Z'],
     ['zero startsAt is null', { startsAt: '0001-01-01T00:00:00Z' }, [], null, null],
-    ['nanosecond times are kept to the millisecond', { startsAt: '2026-03-14T08:51:03.123456789Z', endsAt: '2026-03-14T09:00:00.999999999+00:00' }, [], '2026-03-14T09:00:00.999Z', '2026-03-14T08:51:03.123Z'],
+    [
+      'nanosecond times are kept to the millisecond',
+      { startsAt: '2026-03-14T08:51:03.123456789Z', endsAt: '2026-03-14T09:00:00.999999999+00:00' },
+      [],
+      '2026-03-14T09:00:00.999Z',
+      '2026-03-14T08:51:03.123Z',
+    ],
   ])('times: %s', (_, patch, drop, endsAt, startsAt) => {
     const s = one(withAlert(patch, drop));
     expect([s.startsAt, s.endsAt]).toStrictEqual([startsAt, endsAt]);
@@ -236,7 +243,8 @@ describe('grafana normalisation fallbacks', () => {
 
   it('optional top-level fields take defaults', () => {
     const p = fixture('v11-firing.json');
-    for (const k of ['truncatedAlerts', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'title', 'state', 'message']) delete p[k];
+    for (const k of ['truncatedAlerts', 'groupLabels', 'commonLabels', 'commonAnnotations', 'externalURL', 'title', 'state', 'message'])
+      delete p[k];
     expect(normalise(p).context).toStrictEqual({
       receiver: 'oncall-webhook',
       status: 'firing',
@@ -257,7 +265,12 @@ describe('grafana normalisation fallbacks', () => {
     const extended = {
       ...p,
       newTopLevel: { nested: true },
-      alerts: p.alerts.map((a) => ({ ...a, extraData: { team: 'blue' }, embeddedImage: 'data:image/png;base64,AAAA', futureField: [1, 2] })),
+      alerts: p.alerts.map((a) => ({
+        ...a,
+        extraData: { team: 'blue' },
+        embeddedImage: 'data:image/png;base64,AAAA',
+        futureField: [1, 2],
+      })),
     };
     expect(normalise(extended)).toStrictEqual(expected);
   });
@@ -285,8 +298,16 @@ describe('GrafanaPayload rejects bad payloads, naming the field', () => {
     ['negative truncatedAlerts', mutate((p) => (p.truncatedAlerts = -1)), ['truncatedAlerts']],
     ['a commonLabels value that is a number', mutate((p) => ((p.commonLabels as Record<string, unknown>).n = 3)), ['commonLabels', 'n']],
     ['title not a string', mutate((p) => (p.title = 7)), ['title']],
-    ['a label value that is a number', mutate((p) => ((alert(p, 1).labels as Record<string, unknown>).x = 1)), ['alerts', 1, 'labels', 'x']],
-    ['an annotation value that is null', mutate((p) => ((alert(p, 0).annotations as Record<string, unknown>).summary = null)), ['alerts', 0, 'annotations', 'summary']],
+    [
+      'a label value that is a number',
+      mutate((p) => ((alert(p, 1).labels as Record<string, unknown>).x = 1)),
+      ['alerts', 1, 'labels', 'x'],
+    ],
+    [
+      'an annotation value that is null',
+      mutate((p) => ((alert(p, 0).annotations as Record<string, unknown>).summary = null)),
+      ['alerts', 0, 'annotations', 'summary'],
+    ],
     ['an invalid alert status', mutate((p) => (alert(p, 1).status = 'pending')), ['alerts', 1, 'status']],
     ['startsAt not a date', mutate((p) => (alert(p, 0).startsAt = 'yesterday')), ['alerts', 0, 'startsAt']],
     ['endsAt not a date', mutate((p) => (alert(p, 0).endsAt = 1700000000)), ['alerts', 0, 'endsAt']],

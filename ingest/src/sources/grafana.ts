@@ -64,14 +64,12 @@ function customOf(a: GrafanaAlert): Record<string, unknown> {
 }
 
 export function normaliseGrafana(p: GrafanaPayload): Normalised {
-  const signals = p.alerts.map(
-    (a): Signal => ({
-      ...alertmanagerSignal(a),
-      summary: firstNonEmpty(a.annotations.summary, a.annotations.description, a.labels.alertname) ?? 'alert',
-      links: linksOf(a),
-      custom: customOf(a),
-    }),
-  );
+  const signals = p.alerts.map((a): Signal => ({
+    ...alertmanagerSignal(a),
+    summary: firstNonEmpty(a.annotations.summary, a.annotations.description, a.labels.alertname) ?? 'alert',
+    links: linksOf(a),
+    custom: customOf(a),
+  }));
   return {
     signals,
     context: {

@@ -154,7 +154,11 @@ describe('pagerduty fixtures (Events API v2)', () => {
     ],
   ])('%s normalises to the expected signal', (name, expected) => {
     const { signals, context, dedupKey } = normalise(fixture(name));
-    expect({ signals, context, dedupKey }).toStrictEqual({ signals: [expected.signal], context: expected.context, dedupKey: expected.dedupKey });
+    expect({ signals, context, dedupKey }).toStrictEqual({
+      signals: [expected.signal],
+      context: expected.context,
+      dedupKey: expected.dedupKey,
+    });
     expect(Signal.safeParse(signals[0]).success).toBe(true);
   });
 
@@ -201,9 +205,21 @@ describe('pagerduty normalisation', () => {
   it.each<[string, Json, Signal['links']]>([
     ['none', { links: undefined, images: undefined }, []],
     ['empty lists', { links: [], images: [] }, []],
-    ['link text defaults to the href', { links: [{ href: 'https://a.example/1' }], images: [] }, [{ href: 'https://a.example/1', text: 'https://a.example/1' }]],
-    ['an image links to its href', { links: [], images: [{ src: 'https://img.example/1.png', href: 'https://a.example/2', alt: 'Graph' }] }, [{ href: 'https://a.example/2', text: 'Graph' }]],
-    ['an image without href links to its src, without alt is "Image"', { links: [], images: [{ src: 'https://img.example/1.png' }] }, [{ href: 'https://img.example/1.png', text: 'Image' }]],
+    [
+      'link text defaults to the href',
+      { links: [{ href: 'https://a.example/1' }], images: [] },
+      [{ href: 'https://a.example/1', text: 'https://a.example/1' }],
+    ],
+    [
+      'an image links to its href',
+      { links: [], images: [{ src: 'https://img.example/1.png', href: 'https://a.example/2', alt: 'Graph' }] },
+      [{ href: 'https://a.example/2', text: 'Graph' }],
+    ],
+    [
+      'an image without href links to its src, without alt is "Image"',
+      { links: [], images: [{ src: 'https://img.example/1.png' }] },
+      [{ href: 'https://img.example/1.png', text: 'Image' }],
+    ],
     [
       'links come before images, each in order',
       {
@@ -223,7 +239,7 @@ describe('pagerduty normalisation', () => {
 
   it.each<[string, string | undefined, string | null]>([
     ['ISO with a colon offset', '2026-03-14T10:00:00.5+01:00', '2026-03-14T09:00:00.500Z'],
-    ['PagerDuty\'s documented form without the colon', '2015-07-17T08:42:58.315+0000', '2015-07-17T08:42:58.315Z'],
+    ["PagerDuty's documented form without the colon", '2015-07-17T08:42:58.315+0000', '2015-07-17T08:42:58.315Z'],
     ['UTC', '2026-03-14T09:00:00Z', '2026-03-14T09:00:00.000Z'],
     ['absent', undefined, null],
   ])('timestamp %s → startsAt', (_, timestamp, startsAt) => {
@@ -247,7 +263,11 @@ describe('pagerduty normalisation', () => {
   });
 
   it.each<[string, Json, Json]>([
-    ['custom_details kept as sent', { custom_details: { nested: { a: [1, 'two', null] }, n: 3 } }, { custom_details: { nested: { a: [1, 'two', null] }, n: 3 } }],
+    [
+      'custom_details kept as sent',
+      { custom_details: { nested: { a: [1, 'two', null] }, n: 3 } },
+      { custom_details: { nested: { a: [1, 'two', null] }, n: 3 } },
+    ],
     ['empty custom_details kept', { custom_details: {} }, { custom_details: {} }],
     ['no custom_details', { custom_details: undefined }, {}],
   ])('custom: %s', (_, payloadPatch, custom) => {
@@ -259,7 +279,14 @@ describe('pagerduty normalisation', () => {
     const extended = {
       ...e,
       payload: { ...e.payload, priority: 'P1', tags: ['db'] },
-      images: [{ src: 'https://www.pagerduty.com/wp-content/uploads/2016/05/pagerduty-logo-green.png', href: 'https://example.com/', alt: 'Example text', width: 200 }],
+      images: [
+        {
+          src: 'https://www.pagerduty.com/wp-content/uploads/2016/05/pagerduty-logo-green.png',
+          href: 'https://example.com/',
+          alt: 'Example text',
+          width: 200,
+        },
+      ],
       links: [{ href: 'https://example.com/', text: 'Link text', rel: 'x' }],
       event_type: 'trigger',
       service_key: 'legacy-v1-field',
@@ -292,7 +319,7 @@ describe('PagerDutyEvent rejects bad events, naming the field', () => {
     ['missing source', trigger({}, {}, ['source']), ['payload', 'source']],
     ['an empty source', trigger({}, { source: '' }), ['payload', 'source']],
     ['missing severity', trigger({}, {}, ['severity']), ['payload', 'severity']],
-    ['a severity outside PagerDuty\'s four', trigger({}, { severity: 'high' }), ['payload', 'severity']],
+    ["a severity outside PagerDuty's four", trigger({}, { severity: 'high' }), ['payload', 'severity']],
     ['a capitalised severity', trigger({}, { severity: 'Critical' }), ['payload', 'severity']],
     ['a timestamp that is not ISO 8601', trigger({}, { timestamp: '17/07/2015 08:42' }), ['payload', 'timestamp']],
     ['a timestamp in epoch seconds', trigger({}, { timestamp: 1437122578 }), ['payload', 'timestamp']],
@@ -301,10 +328,18 @@ describe('PagerDutyEvent rejects bad events, naming the field', () => {
     ['a numeric class', trigger({}, { class: 3 }), ['payload', 'class']],
     ['custom_details as a string', trigger({}, { custom_details: 'free space 1%' }), ['payload', 'custom_details']],
     ['custom_details as an array', trigger({}, { custom_details: ['a'] }), ['payload', 'custom_details']],
-    ['a bad payload with resolve is still checked', ack({ event_action: 'resolve', payload: { summary: 'x', source: 'y', severity: 'fatal' } }), ['payload', 'severity']],
+    [
+      'a bad payload with resolve is still checked',
+      ack({ event_action: 'resolve', payload: { summary: 'x', source: 'y', severity: 'fatal' } }),
+      ['payload', 'severity'],
+    ],
     ['images not an array', trigger({ images: { src: 'https://img.example/1.png' } }), ['images']],
     ['an image without src', trigger({ images: [{ href: 'https://a.example' }] }), ['images', 0, 'src']],
-    ['an image alt that is a number', trigger({ images: [{ src: 'https://img.example/1.png' }, { src: 'https://img.example/2.png', alt: 2 }] }), ['images', 1, 'alt']],
+    [
+      'an image alt that is a number',
+      trigger({ images: [{ src: 'https://img.example/1.png' }, { src: 'https://img.example/2.png', alt: 2 }] }),
+      ['images', 1, 'alt'],
+    ],
     ['a link without href', trigger({ links: [{ text: 'x' }] }), ['links', 0, 'href']],
     ['a link text that is a number', trigger({ links: [{ href: 'https://a.example', text: 1 }] }), ['links', 0, 'text']],
     ['client not a string', trigger({ client: { name: 'x' } }), ['client']],

@@ -5,9 +5,16 @@ import { applyInBatches } from './pipeline.js';
 import type { DecodedMessage } from './runner.js';
 
 const message = (seq: number): DecodedMessage => ({
-  event: makeEvent('HeartbeatReceived', { monitorId: 'm', serviceId: 'svc', receivedAt: '2026-01-01T00:00:00Z' }, {
-    id: '22222222-2222-4222-8222-222222222222', occurredAt: '2026-01-01T00:00:00Z', causationId: null, correlationId: 'c',
-  }),
+  event: makeEvent(
+    'HeartbeatReceived',
+    { monitorId: 'm', serviceId: 'svc', receivedAt: '2026-01-01T00:00:00Z' },
+    {
+      id: '22222222-2222-4222-8222-222222222222',
+      occurredAt: '2026-01-01T00:00:00Z',
+      causationId: null,
+      correlationId: 'c',
+    },
+  ),
   at: { seq, subject: 'heartbeats.m' },
   pending: 0,
 });

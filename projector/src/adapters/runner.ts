@@ -145,7 +145,9 @@ export class ProjectionRunner {
     while (!this.stopped && !this.nc.isClosed()) {
       try {
         const checkpoint = Number(
-          (await this.pool.maybeOneFirst(sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${this.projection.name}`)) ?? 0,
+          (await this.pool.maybeOneFirst(
+            sql.unsafe`SELECT last_seq FROM projection_checkpoints WHERE projection = ${this.projection.name}`,
+          )) ?? 0,
         );
         const consumer = await jetstream(this.nc).consumers.get(this.projection.stream, {
           filter_subjects: this.projection.filterSubject,

@@ -31,7 +31,10 @@ export async function waitForProjection(
     const row = await client.query<{ last_seq: string }>('SELECT last_seq FROM projection_checkpoints WHERE projection = $1', [projection]);
     if (Number(row.rows[0]?.last_seq ?? 0) >= seq) return;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ProjectionTimeoutError(`${projection} did not reach sequence ${seq} within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new ProjectionTimeoutError(`${projection} did not reach sequence ${seq} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     await Promise.race([reached, timeout]);
   } finally {

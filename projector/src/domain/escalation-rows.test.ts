@@ -27,42 +27,129 @@ describe('alert_escalations row: given escalation events, then', () => {
   const reopened = a.step(0, 0, [user('alice')], { reason: 'reopened', nextInMinutes: 5 });
   const lastStep = a.step(1, 1, [user('bob')], { nextInMinutes: null });
   const exhausted = a.stopped('exhausted');
-  const suppressed = a.routed({ suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' }, maintenance: ['ams1'] });
+  const suppressed = a.routed({
+    suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' },
+    maintenance: ['ams1'],
+  });
   const unsuppressed = a.routed();
 
   it.each<[string, EscalationEvent[], Partial<AlertEscalationRow>]>([
-    ['routed', [routed], {
-      alert_seq: 7, routes: 1, routed_at: routed.occurredAt, policy_id: 'primary', template_id: 'default', template_version: 1,
-      routing_rules: ['db', 'night'], routed_severity: 'critical', ack_timeout_seconds: 3600, suppressed_by: null, maintenance: [],
-      escalation_step: null, next_escalation_at: null, notifications_requested: 0, updated_at: routed.occurredAt, last_event_seq: 1,
-    }],
-    ['routed under a suppressing maintenance window', [suppressed], {
-      suppressed_by: 'maintenance', suppressed_window_id: 'fra1', suppressed_until: '2026-11-24T02:00:00.000Z', maintenance: ['ams1'],
-    }],
-    ['routed again after the window: suppression gone, routes counted', [suppressed, unsuppressed], { routes: 2, suppressed_by: null, suppressed_until: null }],
-    ['first step and its page', [routed, step0, req0], {
-      escalation_step: 0, escalation_round: 0, escalation_page: 0, step_reason: 'triggered', step_recipients: [user('alice')],
-      step_reached_at: step0.occurredAt, next_escalation_at: step0.data.nextAt, notifications_requested: 1, last_event_seq: 3,
-    }],
-    ['escalated to the second step', [routed, step0, req0, step1], {
-      escalation_step: 1, step_reason: 'timeout', next_escalation_at: step1.data.nextAt,
-      step_recipients: [user('bob'), { type: 'slack', channel: '#ops' }],
-    }],
-    ['acknowledged: stopped, nothing due, reopen time kept', [routed, step0, step1, acked], {
-      escalation_step: 1, next_escalation_at: null, escalation_stopped_reason: 'acknowledged', escalation_stopped_by: 'bob',
-      escalation_stopped_at: acked.occurredAt, reopen_at: acked.data.reopenAt,
-    }],
-    ['ack timeout: reopen requested', [routed, step0, acked, reopen], { escalation_stopped_reason: 'acknowledged', reopen_requested_at: reopen.occurredAt, reopen_reason: 'ack-timeout' }],
-    ['reopened: the escalation runs again from the first step', [routed, step0, step1, acked, reopen, reopened], {
-      escalation_step: 0, step_reason: 'reopened', escalation_stopped_reason: null, escalation_stopped_at: null, escalation_stopped_by: null,
-      reopen_at: null, reopen_requested_at: null, reopen_reason: null, next_escalation_at: reopened.data.nextAt,
-    }],
-    ['exhausted after the last step of the last round', [routed, step0, lastStep, exhausted], {
-      escalation_step: 1, escalation_round: 1, next_escalation_at: null, escalation_stopped_reason: 'exhausted', escalation_stopped_by: null,
-    }],
-    ['a step without a routing before it (not in a valid log) still makes a row', [step0], {
-      routes: 0, routed_at: null, policy_id: null, escalation_step: 0, alert_seq: null,
-    }],
+    [
+      'routed',
+      [routed],
+      {
+        alert_seq: 7,
+        routes: 1,
+        routed_at: routed.occurredAt,
+        policy_id: 'primary',
+        template_id: 'default',
+        template_version: 1,
+        routing_rules: ['db', 'night'],
+        routed_severity: 'critical',
+        ack_timeout_seconds: 3600,
+        suppressed_by: null,
+        maintenance: [],
+        escalation_step: null,
+        next_escalation_at: null,
+        notifications_requested: 0,
+        updated_at: routed.occurredAt,
+        last_event_seq: 1,
+      },
+    ],
+    [
+      'routed under a suppressing maintenance window',
+      [suppressed],
+      {
+        suppressed_by: 'maintenance',
+        suppressed_window_id: 'fra1',
+        suppressed_until: '2026-11-24T02:00:00.000Z',
+        maintenance: ['ams1'],
+      },
+    ],
+    [
+      'routed again after the window: suppression gone, routes counted',
+      [suppressed, unsuppressed],
+      { routes: 2, suppressed_by: null, suppressed_until: null },
+    ],
+    [
+      'first step and its page',
+      [routed, step0, req0],
+      {
+        escalation_step: 0,
+        escalation_round: 0,
+        escalation_page: 0,
+        step_reason: 'triggered',
+        step_recipients: [user('alice')],
+        step_reached_at: step0.occurredAt,
+        next_escalation_at: step0.data.nextAt,
+        notifications_requested: 1,
+        last_event_seq: 3,
+      },
+    ],
+    [
+      'escalated to the second step',
+      [routed, step0, req0, step1],
+      {
+        escalation_step: 1,
+        step_reason: 'timeout',
+        next_escalation_at: step1.data.nextAt,
+        step_recipients: [user('bob'), { type: 'slack', channel: '#ops' }],
+      },
+    ],
+    [
+      'acknowledged: stopped, nothing due, reopen time kept',
+      [routed, step0, step1, acked],
+      {
+        escalation_step: 1,
+        next_escalation_at: null,
+        escalation_stopped_reason: 'acknowledged',
+        escalation_stopped_by: 'bob',
+        escalation_stopped_at: acked.occurredAt,
+        reopen_at: acked.data.reopenAt,
+      },
+    ],
+    [
+      'ack timeout: reopen requested',
+      [routed, step0, acked, reopen],
+      { escalation_stopped_reason: 'acknowledged', reopen_requested_at: reopen.occurredAt, reopen_reason: 'ack-timeout' },
+    ],
+    [
+      'reopened: the escalation runs again from the first step',
+      [routed, step0, step1, acked, reopen, reopened],
+      {
+        escalation_step: 0,
+        step_reason: 'reopened',
+        escalation_stopped_reason: null,
+        escalation_stopped_at: null,
+        escalation_stopped_by: null,
+        reopen_at: null,
+        reopen_requested_at: null,
+        reopen_reason: null,
+        next_escalation_at: reopened.data.nextAt,
+      },
+    ],
+    [
+      'exhausted after the last step of the last round',
+      [routed, step0, lastStep, exhausted],
+      {
+        escalation_step: 1,
+        escalation_round: 1,
+        next_escalation_at: null,
+        escalation_stopped_reason: 'exhausted',
+        escalation_stopped_by: null,
+      },
+    ],
+    [
+      'a step without a routing before it (not in a valid log) still makes a row',
+      [step0],
+      {
+        routes: 0,
+        routed_at: null,
+        policy_id: null,
+        escalation_step: 0,
+        alert_seq: null,
+      },
+    ],
   ])('%s', (_, events, expected) => {
     expect(fold(events)).toMatchObject({ alert_id: a.routed().data.alertId, service_id: 'checkout', ...expected });
   });
@@ -75,12 +162,31 @@ describe('notification request and outcome: given events, then', () => {
   it('a request names the recipient, the user and the contact methods chosen', () => {
     const e = a.requested('k', user('alice'), { channels: ['sms', 'voice'], step: 1 });
     expect(notificationRequest(e, 9)).toStrictEqual({
-      notification_id: notificationIdOf('n', 'k'), alert_id: e.data.alertId, service_id: 'checkout', kind: 'page', step: 1, round: 0, page: 0,
-      recipient: user('alice'), recipient_type: 'user', user_id: 'alice',
-      contacts: [{ channel: 'sms', address: 'alice@sms' }, { channel: 'voice', address: 'alice@voice' }],
-      template_id: 'default', template_version: 1, priority: 'critical', requested_at: e.occurredAt, request_seq: 9,
+      notification_id: notificationIdOf('n', 'k'),
+      alert_id: e.data.alertId,
+      service_id: 'checkout',
+      kind: 'page',
+      step: 1,
+      round: 0,
+      page: 0,
+      recipient: user('alice'),
+      recipient_type: 'user',
+      user_id: 'alice',
+      contacts: [
+        { channel: 'sms', address: 'alice@sms' },
+        { channel: 'voice', address: 'alice@voice' },
+      ],
+      template_id: 'default',
+      template_version: 1,
+      priority: 'critical',
+      requested_at: e.occurredAt,
+      request_seq: 9,
     });
-    expect(notificationRequest(a.requested('c', { type: 'slack', channel: '#ops' }), 1)).toMatchObject({ recipient_type: 'slack', user_id: null, contacts: [] });
+    expect(notificationRequest(a.requested('c', { type: 'slack', channel: '#ops' }), 1)).toMatchObject({
+      recipient_type: 'slack',
+      user_id: null,
+      contacts: [],
+    });
   });
 
   const delivered = a.delivered('k', 'sms', 2);
@@ -90,24 +196,69 @@ describe('notification request and outcome: given events, then', () => {
   const emailFailed = a.failed('k', 'email', null);
 
   it.each<[string, DeliveryEvent[], Partial<NotificationOutcomeRow>]>([
-    ['delivered', [delivered], {
-      status: 'delivered', delivered_at: delivered.occurredAt, outcomes: 1, last_outcome_at: delivered.occurredAt, delivery_seq: 1,
-      channels: { sms: { status: 'delivered', destination: '***sms', attempts: 2, at: delivered.occurredAt, providerMessageId: 'msg-n-k-sms' } },
-    }],
-    ['failed with a fallback: still in flight', [smsFailed], { status: 'requested', delivered_at: null, outcomes: 1 }],
-    ['failed over to voice, delivered there', [smsFailed, voiceDelivered], {
-      status: 'delivered', delivered_at: voiceDelivered.occurredAt, outcomes: 2,
-      channels: {
-        sms: { status: 'failed', destination: '***sms', attempts: 3, at: smsFailed.occurredAt, reason: 'provider_unavailable', retryable: true, error: 'HTTP 503', fallback: 'voice' },
-        voice: { status: 'delivered', destination: '***voice', attempts: 1, at: voiceDelivered.occurredAt, providerMessageId: 'msg-n-k-voice' },
+    [
+      'delivered',
+      [delivered],
+      {
+        status: 'delivered',
+        delivered_at: delivered.occurredAt,
+        outcomes: 1,
+        last_outcome_at: delivered.occurredAt,
+        delivery_seq: 1,
+        channels: {
+          sms: { status: 'delivered', destination: '***sms', attempts: 2, at: delivered.occurredAt, providerMessageId: 'msg-n-k-sms' },
+        },
       },
-    }],
+    ],
+    ['failed with a fallback: still in flight', [smsFailed], { status: 'requested', delivered_at: null, outcomes: 1 }],
+    [
+      'failed over to voice, delivered there',
+      [smsFailed, voiceDelivered],
+      {
+        status: 'delivered',
+        delivered_at: voiceDelivered.occurredAt,
+        outcomes: 2,
+        channels: {
+          sms: {
+            status: 'failed',
+            destination: '***sms',
+            attempts: 3,
+            at: smsFailed.occurredAt,
+            reason: 'provider_unavailable',
+            retryable: true,
+            error: 'HTTP 503',
+            fallback: 'voice',
+          },
+          voice: {
+            status: 'delivered',
+            destination: '***voice',
+            attempts: 1,
+            at: voiceDelivered.occurredAt,
+            providerMessageId: 'msg-n-k-voice',
+          },
+        },
+      },
+    ],
     ['failed on every channel', [smsFailed, voiceFailed], { status: 'failed', delivered_at: null, outcomes: 2 }],
-    ['delivered stays delivered when another channel fails later', [delivered, emailFailed], { status: 'delivered', delivered_at: delivered.occurredAt }],
-    ['the first delivery is kept, the latest outcome per channel shown', [delivered, smsFailed, a.delivered('k', 'sms', 5)], {
-      delivered_at: delivered.occurredAt, outcomes: 3, channels: { sms: expect.objectContaining({ status: 'delivered', attempts: 5 }) as never },
-    }],
+    [
+      'delivered stays delivered when another channel fails later',
+      [delivered, emailFailed],
+      { status: 'delivered', delivered_at: delivered.occurredAt },
+    ],
+    [
+      'the first delivery is kept, the latest outcome per channel shown',
+      [delivered, smsFailed, a.delivered('k', 'sms', 5)],
+      {
+        delivered_at: delivered.occurredAt,
+        outcomes: 3,
+        channels: { sms: expect.objectContaining({ status: 'delivered', attempts: 5 }) as never },
+      },
+    ],
   ])('%s', (_, events, expected) => {
-    expect(foldOutcomes(events)).toMatchObject({ notification_id: notificationIdOf('n', 'k'), alert_id: delivered.data.alertId, ...expected });
+    expect(foldOutcomes(events)).toMatchObject({
+      notification_id: notificationIdOf('n', 'k'),
+      alert_id: delivered.data.alertId,
+      ...expected,
+    });
   });
 });

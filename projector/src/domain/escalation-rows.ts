@@ -46,22 +46,74 @@ export type AlertEscalationRow = {
 
 /** Every column of AlertEscalationRow, in no particular order (the compiler checks the set). */
 export const ALERT_ESCALATION_COLUMNS = Object.keys({
-  alert_id: 0, service_id: 0, alert_seq: 0, routed_at: 0, routes: 0, policy_id: 0, template_id: 0, template_version: 0,
-  routing_rules: 0, routed_severity: 0, ticket_provider: 0, ack_timeout_seconds: 0, suppressed_by: 0, suppressed_window_id: 0,
-  suppressed_until: 0, maintenance: 0, escalation_step: 0, escalation_round: 0, escalation_page: 0, step_reached_at: 0,
-  step_reason: 0, step_recipients: 0, next_escalation_at: 0, escalation_stopped_reason: 0, escalation_stopped_at: 0,
-  escalation_stopped_by: 0, reopen_at: 0, reopen_requested_at: 0, reopen_reason: 0, notifications_requested: 0, updated_at: 0,
+  alert_id: 0,
+  service_id: 0,
+  alert_seq: 0,
+  routed_at: 0,
+  routes: 0,
+  policy_id: 0,
+  template_id: 0,
+  template_version: 0,
+  routing_rules: 0,
+  routed_severity: 0,
+  ticket_provider: 0,
+  ack_timeout_seconds: 0,
+  suppressed_by: 0,
+  suppressed_window_id: 0,
+  suppressed_until: 0,
+  maintenance: 0,
+  escalation_step: 0,
+  escalation_round: 0,
+  escalation_page: 0,
+  step_reached_at: 0,
+  step_reason: 0,
+  step_recipients: 0,
+  next_escalation_at: 0,
+  escalation_stopped_reason: 0,
+  escalation_stopped_at: 0,
+  escalation_stopped_by: 0,
+  reopen_at: 0,
+  reopen_requested_at: 0,
+  reopen_reason: 0,
+  notifications_requested: 0,
+  updated_at: 0,
   last_event_seq: 0,
 } satisfies Record<keyof AlertEscalationRow, 0>) as Array<keyof AlertEscalationRow>;
 
 export function initialAlertEscalation(alertId: string, serviceId: string, at: string, seq: number): AlertEscalationRow {
   return {
-    alert_id: alertId, service_id: serviceId, alert_seq: null, routed_at: null, routes: 0, policy_id: null, template_id: null,
-    template_version: null, routing_rules: null, routed_severity: null, ticket_provider: null, ack_timeout_seconds: null,
-    suppressed_by: null, suppressed_window_id: null, suppressed_until: null, maintenance: null, escalation_step: null,
-    escalation_round: null, escalation_page: null, step_reached_at: null, step_reason: null, step_recipients: null,
-    next_escalation_at: null, escalation_stopped_reason: null, escalation_stopped_at: null, escalation_stopped_by: null,
-    reopen_at: null, reopen_requested_at: null, reopen_reason: null, notifications_requested: 0, updated_at: at, last_event_seq: seq,
+    alert_id: alertId,
+    service_id: serviceId,
+    alert_seq: null,
+    routed_at: null,
+    routes: 0,
+    policy_id: null,
+    template_id: null,
+    template_version: null,
+    routing_rules: null,
+    routed_severity: null,
+    ticket_provider: null,
+    ack_timeout_seconds: null,
+    suppressed_by: null,
+    suppressed_window_id: null,
+    suppressed_until: null,
+    maintenance: null,
+    escalation_step: null,
+    escalation_round: null,
+    escalation_page: null,
+    step_reached_at: null,
+    step_reason: null,
+    step_recipients: null,
+    next_escalation_at: null,
+    escalation_stopped_reason: null,
+    escalation_stopped_at: null,
+    escalation_stopped_by: null,
+    reopen_at: null,
+    reopen_requested_at: null,
+    reopen_reason: null,
+    notifications_requested: 0,
+    updated_at: at,
+    last_event_seq: seq,
   };
 }
 
@@ -71,7 +123,11 @@ export function initialAlertEscalation(alertId: string, serviceId: string, at: s
  */
 export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event: EscalationEvent, seq: number): AlertEscalationRow {
   const at = event.occurredAt;
-  const r: AlertEscalationRow = { ...(row ?? initialAlertEscalation(event.data.alertId, event.data.serviceId, at, seq)), updated_at: at, last_event_seq: seq };
+  const r: AlertEscalationRow = {
+    ...(row ?? initialAlertEscalation(event.data.alertId, event.data.serviceId, at, seq)),
+    updated_at: at,
+    last_event_seq: seq,
+  };
   switch (event.type) {
     case 'AlertRouted': {
       const d = event.data;
@@ -159,8 +215,22 @@ export type NotificationRequestRow = {
 };
 
 export const NOTIFICATION_REQUEST_COLUMNS = Object.keys({
-  notification_id: 0, alert_id: 0, service_id: 0, kind: 0, step: 0, round: 0, page: 0, recipient: 0, recipient_type: 0, user_id: 0,
-  contacts: 0, template_id: 0, template_version: 0, priority: 0, requested_at: 0, request_seq: 0,
+  notification_id: 0,
+  alert_id: 0,
+  service_id: 0,
+  kind: 0,
+  step: 0,
+  round: 0,
+  page: 0,
+  recipient: 0,
+  recipient_type: 0,
+  user_id: 0,
+  contacts: 0,
+  template_id: 0,
+  template_version: 0,
+  priority: 0,
+  requested_at: 0,
+  request_seq: 0,
 } satisfies Record<keyof NotificationRequestRow, 0>) as Array<keyof NotificationRequestRow>;
 
 export function notificationRequest(event: EventOf<'NotificationRequested'>, seq: number): NotificationRequestRow {
@@ -189,7 +259,16 @@ export type NotificationStatus = 'requested' | 'delivered' | 'failed';
 
 export type ChannelOutcome =
   | { status: 'delivered'; destination: string; attempts: number; at: string; providerMessageId: string | null }
-  | { status: 'failed'; destination: string; attempts: number; at: string; reason: string; retryable: boolean; error: string; fallback: string | null };
+  | {
+      status: 'failed';
+      destination: string;
+      attempts: number;
+      at: string;
+      reason: string;
+      retryable: boolean;
+      error: string;
+      fallback: string | null;
+    };
 
 /** The outcome columns of `notifications`, written by the deliveries projection. */
 export type NotificationOutcomeRow = {
@@ -207,14 +286,29 @@ export type NotificationOutcomeRow = {
 };
 
 export const NOTIFICATION_OUTCOME_COLUMNS = Object.keys({
-  notification_id: 0, alert_id: 0, service_id: 0, status: 0, channels: 0, delivered_at: 0, outcomes: 0, last_outcome_at: 0, delivery_seq: 0,
+  notification_id: 0,
+  alert_id: 0,
+  service_id: 0,
+  status: 0,
+  channels: 0,
+  delivered_at: 0,
+  outcomes: 0,
+  last_outcome_at: 0,
+  delivery_seq: 0,
 } satisfies Record<keyof NotificationOutcomeRow, 0>) as Array<keyof NotificationOutcomeRow>;
 
 /** Before any outcome: also the columns' defaults in the table, for a row the request created. */
 export function initialNotificationOutcome(notificationId: string, alertId: string, serviceId: string): NotificationOutcomeRow {
   return {
-    notification_id: notificationId, alert_id: alertId, service_id: serviceId, status: 'requested', channels: {},
-    delivered_at: null, outcomes: 0, last_outcome_at: null, delivery_seq: null,
+    notification_id: notificationId,
+    alert_id: alertId,
+    service_id: serviceId,
+    status: 'requested',
+    channels: {},
+    delivered_at: null,
+    outcomes: 0,
+    last_outcome_at: null,
+    delivery_seq: null,
   };
 }
 
@@ -223,7 +317,11 @@ export function initialNotificationOutcome(notificationId: string, alertId: stri
  * with a fallback channel leaves the notification in flight (`requested`, unless it was
  * delivered), a failure without one fails it.
  */
-export function evolveNotificationOutcome(row: NotificationOutcomeRow | undefined, event: DeliveryEvent, seq: number): NotificationOutcomeRow {
+export function evolveNotificationOutcome(
+  row: NotificationOutcomeRow | undefined,
+  event: DeliveryEvent,
+  seq: number,
+): NotificationOutcomeRow {
   const d = event.data;
   const at = event.occurredAt;
   const r = row ?? initialNotificationOutcome(d.notificationId, d.alertId, d.serviceId);
@@ -231,13 +329,26 @@ export function evolveNotificationOutcome(row: NotificationOutcomeRow | undefine
   switch (event.type) {
     case 'NotificationDelivered': {
       const e = event.data;
-      const outcome: ChannelOutcome = { status: 'delivered', destination: e.destination, attempts: e.attempts, at, providerMessageId: e.providerMessageId };
+      const outcome: ChannelOutcome = {
+        status: 'delivered',
+        destination: e.destination,
+        attempts: e.attempts,
+        at,
+        providerMessageId: e.providerMessageId,
+      };
       return { ...base, status: 'delivered', delivered_at: r.delivered_at ?? at, channels: { ...r.channels, [e.channel]: outcome } };
     }
     case 'NotificationFailed': {
       const e = event.data;
       const outcome: ChannelOutcome = {
-        status: 'failed', destination: e.destination, attempts: e.attempts, at, reason: e.reason, retryable: e.retryable, error: e.error, fallback: e.fallback,
+        status: 'failed',
+        destination: e.destination,
+        attempts: e.attempts,
+        at,
+        reason: e.reason,
+        retryable: e.retryable,
+        error: e.error,
+        fallback: e.fallback,
       };
       const status: NotificationStatus = r.status === 'delivered' ? 'delivered' : e.fallback ? 'requested' : 'failed';
       return { ...base, status, channels: { ...r.channels, [e.channel]: outcome } };

@@ -3,8 +3,16 @@ import { jsonbKeyOrder, jsonbOrdered } from './jsonb-order.js';
 
 describe('jsonbOrdered', () => {
   it.each<[string, unknown, string]>([
-    ['shorter keys first, then by bytes', { summary: 's', alertId: 'a', by: 'b', note: 'n' }, '{"by":"b","note":"n","alertId":"a","summary":"s"}'],
-    ['nested objects and objects in arrays', { z: { bb: 1, a: 2 }, links: [{ text: 't', href: 'h' }] }, '{"z":{"a":2,"bb":1},"links":[{"href":"h","text":"t"}]}'],
+    [
+      'shorter keys first, then by bytes',
+      { summary: 's', alertId: 'a', by: 'b', note: 'n' },
+      '{"by":"b","note":"n","alertId":"a","summary":"s"}',
+    ],
+    [
+      'nested objects and objects in arrays',
+      { z: { bb: 1, a: 2 }, links: [{ text: 't', href: 'h' }] },
+      '{"z":{"a":2,"bb":1},"links":[{"href":"h","text":"t"}]}',
+    ],
     ['scalars, null and empty containers as they are', [null, 1, 'x', true, {}, []], '[null,1,"x",true,{},[]]'],
     ['undefined members dropped as JSON.stringify drops them', { b: undefined, a: 1 }, '{"a":1}'],
   ])('%s', (_name, value, json) => {
@@ -24,6 +32,13 @@ describe('jsonbOrdered', () => {
   });
 
   it('orders keys as jsonb does: length first, then bytes', () => {
-    expect(['severity', 'job', 'alertname', 'pop', 'site', 'team'].sort(jsonbKeyOrder)).toEqual(['job', 'pop', 'site', 'team', 'severity', 'alertname']);
+    expect(['severity', 'job', 'alertname', 'pop', 'site', 'team'].sort(jsonbKeyOrder)).toEqual([
+      'job',
+      'pop',
+      'site',
+      'team',
+      'severity',
+      'alertname',
+    ]);
   });
 });

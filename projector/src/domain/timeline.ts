@@ -8,7 +8,10 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
     case 'AlertUpdated':
       return { actor: 'source', message: `updated ${event.data.changed.join(', ')}` };
     case 'AlertRepeated':
-      return { actor: 'source', message: `repeated (${event.data.repeatCount} ${event.data.repeatCount === 1 ? 'repeat' : 'repeats'} so far)` };
+      return {
+        actor: 'source',
+        message: `repeated (${event.data.repeatCount} ${event.data.repeatCount === 1 ? 'repeat' : 'repeats'} so far)`,
+      };
     case 'AlertAcknowledged':
       return event.data.by === 'user'
         ? { actor: user(event.data.userId), message: withNote('acknowledged', event.data.note) }
@@ -49,7 +52,10 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | TicketEve
       const page = d.page > 0 ? `, re-page ${d.page}` : '';
       const next = d.nextAt ? `; next at ${d.nextAt}` : '; last step';
       const who = d.recipients.length > 0 ? d.recipients.map(recipient).join(', ') : 'nobody';
-      return { actor: 'escalator', message: `step ${d.step + 1} (round ${d.round + 1}${page}) reached (${d.reason}): paging ${who}${next}` };
+      return {
+        actor: 'escalator',
+        message: `step ${d.step + 1} (round ${d.round + 1}${page}) reached (${d.reason}): paging ${who}${next}`,
+      };
     }
     case 'NotificationRequested': {
       const d = event.data;
@@ -73,10 +79,16 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | TicketEve
     case 'NotificationFailed': {
       const d = event.data;
       const fallback = d.fallback ? `; trying ${d.fallback}` : '';
-      return { actor: 'dispatcher', message: `${d.channel} to ${d.destination} failed: ${d.reason} (${attempts(d.attempts)}${d.retryable ? ', retryable' : ''})${fallback}` };
+      return {
+        actor: 'dispatcher',
+        message: `${d.channel} to ${d.destination} failed: ${d.reason} (${attempts(d.attempts)}${d.retryable ? ', retryable' : ''})${fallback}`,
+      };
     }
     case 'TicketCreated':
-      return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} created${event.data.url ? ` (${event.data.url})` : ''}` };
+      return {
+        actor: `ticket:${event.data.providerId}`,
+        message: `ticket ${event.data.ticketKey} created${event.data.url ? ` (${event.data.url})` : ''}`,
+      };
     case 'TicketStatusChanged':
       return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} is now ${event.data.status}` };
     default: {

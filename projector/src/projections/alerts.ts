@@ -5,7 +5,14 @@ import { jsonbOrdered } from '../domain/jsonb-order.js';
 import type { Applied, Prepared, Projection } from './types.js';
 
 const ALERT_EVENTS = new Set<string>([
-  'AlertTriggered', 'AlertUpdated', 'AlertRepeated', 'AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged',
+  'AlertTriggered',
+  'AlertUpdated',
+  'AlertRepeated',
+  'AlertAcknowledged',
+  'AlertResolved',
+  'AlertSnoozed',
+  'AlertEscalated',
+  'AlertUnacknowledged',
 ] satisfies Array<AlertEvent['type']>);
 
 /** The columns a change event sets, with the types of their values. */

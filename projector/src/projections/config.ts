@@ -103,7 +103,10 @@ async function serviceConfigured(tx: Tx, e: EventOf<'ServiceConfigured'>, at: Ap
   if (d.integrationKeys.length > 0) {
     await tx.query(sql.unsafe`
       INSERT INTO integration_keys (key_hash, service_id, name)
-      SELECT * FROM ${sql.unnest(d.integrationKeys.map((k) => [k.keyHash, d.serviceId, k.name]), ['text', 'text', 'text'])}`);
+      SELECT * FROM ${sql.unnest(
+        d.integrationKeys.map((k) => [k.keyHash, d.serviceId, k.name]),
+        ['text', 'text', 'text'],
+      )}`);
   }
 }
 

@@ -52,7 +52,12 @@ export const deliveriesProjection: Projection = {
         attempts: d.attempts,
         occurred_at: e.occurredAt,
         ...(e.type === 'NotificationDelivered'
-          ? { provider_message_id: e.data.providerMessageId, template_id: e.data.templateId, template_version: e.data.templateVersion, bundled: e.data.bundled }
+          ? {
+              provider_message_id: e.data.providerMessageId,
+              template_id: e.data.templateId,
+              template_version: e.data.templateVersion,
+              bundled: e.data.bundled,
+            }
           : { reason: e.data.reason, retryable: e.data.retryable, error: e.data.error, fallback: e.data.fallback }),
       });
     }
@@ -69,6 +74,9 @@ export const deliveriesProjection: Projection = {
       SELECT seq, event_id, notification_id, alert_id, service_id, outcome, channel, destination, idempotency_key,
         provider_message_id, attempts, template_id, template_version, bundled, reason, retryable, error, fallback, occurred_at
       FROM jsonb_populate_recordset(NULL::notification_deliveries, ${JSON.stringify(deliveries)}::jsonb)`);
-    await insertTimeline(tx, mine.map(({ event, at }) => timelineRow(STREAMS.deliveries, event as DeliveryEvent, at.seq)));
+    await insertTimeline(
+      tx,
+      mine.map(({ event, at }) => timelineRow(STREAMS.deliveries, event as DeliveryEvent, at.seq)),
+    );
   },
 };

@@ -41,10 +41,18 @@ export async function insertTimeline(tx: DatabaseTransactionConnection, rows: re
 }
 
 /** `(a, b, …)` of column names. */
-export const columnList = (columns: readonly string[]) => sql.join(columns.map((c) => sql.identifier([c])), sql.fragment`, `);
+export const columnList = (columns: readonly string[]) =>
+  sql.join(
+    columns.map((c) => sql.identifier([c])),
+    sql.fragment`, `,
+  );
 
 /** `ROW(EXCLUDED.a, EXCLUDED.b, …)`, for `ON CONFLICT … DO UPDATE SET (a, b, …) = …`. */
-export const excludedRow = (columns: readonly string[]) => sql.fragment`ROW(${sql.join(columns.map((c) => sql.identifier(['excluded', c])), sql.fragment`, `)})`;
+export const excludedRow = (columns: readonly string[]) =>
+  sql.fragment`ROW(${sql.join(
+    columns.map((c) => sql.identifier(['excluded', c])),
+    sql.fragment`, `,
+  )})`;
 
 /** Rows loaded as JSON text (PostgreSQL renders times, arrays and JSON; nothing is re-typed on the way). */
 export async function loadRows<T>(tx: DatabaseTransactionConnection, query: ReturnType<typeof sql.unsafe>): Promise<T[]> {

@@ -12,7 +12,11 @@ import { columnList, excludedRow, insertTimeline, loadRows, timelineRow, type Es
 import type { Projection } from './types.js';
 
 const ESCALATION_EVENTS = new Set<string>([
-  'AlertRouted', 'EscalationStepReached', 'NotificationRequested', 'EscalationStopped', 'AlertReopenRequested',
+  'AlertRouted',
+  'EscalationStepReached',
+  'NotificationRequested',
+  'EscalationStopped',
+  'AlertReopenRequested',
 ] satisfies Array<EscalationEvent['type']>);
 
 /**

@@ -77,7 +77,10 @@ export class AlertCommands {
     } catch (cause) {
       throw new Unavailable('the intake stream did not accept the command', { cause });
     }
-    this.deps.log.debug({ alertId: row.id, command: input.command, intakeSeq: intake.seq, duplicate: intake.duplicate }, 'alert command appended');
+    this.deps.log.debug(
+      { alertId: row.id, command: input.command, intakeSeq: intake.seq, duplicate: intake.duplicate },
+      'alert command appended',
+    );
 
     try {
       const decided = await this.decision(partition, row, input, event.id, intake.duplicate, signal);
@@ -135,7 +138,9 @@ export class AlertCommands {
     signal.throwIfAborted();
     const consumer = await this.js.consumers.get(STREAMS.alerts, {
       filter_subjects: subjects.alert(partition, row.id),
-      ...(duplicate ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: row.last_event_seq + 1 }),
+      ...(duplicate
+        ? { deliver_policy: DeliverPolicy.All }
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: row.last_event_seq + 1 }),
     });
     const messages: ConsumerMessages = await consumer.consume();
     const stop = (): void => void messages.close();

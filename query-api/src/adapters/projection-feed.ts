@@ -60,9 +60,12 @@ export class ProjectionFeed {
         else reject(err);
       };
       const check = (): void => {
-        checkpoint(this.pool, projection).then((applied) => {
-          if (applied >= seq) finish();
-        }, (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+        checkpoint(this.pool, projection).then(
+          (applied) => {
+            if (applied >= seq) finish();
+          },
+          (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+        );
       };
       const onAbort = (): void => finish(signal.reason as Error);
       const unsubscribe = this.subscribe((p, s) => {

@@ -39,7 +39,15 @@ describe('afterForeignEvent', () => {
 });
 
 describe('commandKey', () => {
-  const base = { alertId: 'a1', command: 'escalate' as const, userId: 'alice', note: '', requestId: '', snoozeSeconds: null, lastEventSeq: 7 };
+  const base = {
+    alertId: 'a1',
+    command: 'escalate' as const,
+    userId: 'alice',
+    note: '',
+    requestId: '',
+    snoozeSeconds: null,
+    lastEventSeq: 7,
+  };
 
   it('is the same for a retry against the same alert state', () => {
     expect(commandKey(base)).toBe(commandKey({ ...base }));

@@ -76,9 +76,12 @@ export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<re
   if (Object.keys(f.labelSelector).length) where.push(sql.fragment`labels @> ${sql.jsonb(f.labelSelector)}`);
   if (f.createdAfter) where.push(sql.fragment`created_at > ${f.createdAfter.toISOString()}`);
   if (f.createdBefore) where.push(sql.fragment`created_at < ${f.createdBefore.toISOString()}`);
-  return rows(pool, sql.type(AlertRow)`
+  return rows(
+    pool,
+    sql.type(AlertRow)`
     SELECT ${COLUMNS} FROM alerts_with_escalation WHERE ${sql.join(where, sql.fragment` AND `)}
-    ORDER BY created_at DESC, id LIMIT ${f.limit}`);
+    ORDER BY created_at DESC, id LIMIT ${f.limit}`,
+  );
 }
 
 /**
@@ -86,10 +89,13 @@ export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<re
  * decider counts them: a repeated acknowledgement by one of them changes nothing.
  */
 export async function acknowledgedSinceOpen(pool: DatabasePool, alertId: string): Promise<readonly string[]> {
-  const users = await rows(pool, sql.type(z.object({ user_id: z.string() }))`
+  const users = await rows(
+    pool,
+    sql.type(z.object({ user_id: z.string() }))`
     SELECT DISTINCT data->>'userId' AS user_id FROM alert_timeline
     WHERE alert_id = ${alertId} AND event_type = 'AlertAcknowledged' AND data->>'userId' IS NOT NULL
-      AND seq > COALESCE((SELECT max(seq) FROM alert_timeline WHERE alert_id = ${alertId} AND event_type = 'AlertUnacknowledged'), 0)`);
+      AND seq > COALESCE((SELECT max(seq) FROM alert_timeline WHERE alert_id = ${alertId} AND event_type = 'AlertUnacknowledged'), 0)`,
+  );
   return users.map((u) => u.user_id);
 }
 
@@ -107,13 +113,19 @@ export type TimelineRow = z.infer<typeof TimelineRow>;
 
 /** Every event of one alert across ALERTS, ESCALATIONS, DELIVERIES and TICKETS, oldest first. */
 export async function getTimeline(pool: DatabasePool, alertId: string): Promise<readonly TimelineRow[]> {
-  return rows(pool, sql.type(TimelineRow)`
+  return rows(
+    pool,
+    sql.type(TimelineRow)`
     SELECT stream, seq, alert_id, event_id, event_type, occurred_at, actor, message FROM alert_timeline_all
-    WHERE alert_id = ${alertId} ORDER BY occurred_at, stream_rank, seq`);
+    WHERE alert_id = ${alertId} ORDER BY occurred_at, stream_rank, seq`,
+  );
 }
 
 /** The last stream sequence a projection has applied (0 before its first batch). */
 export async function checkpoint(db: CommonQueryMethods, projection: string): Promise<number> {
-  const row = await maybeRow(db, sql.type(z.object({ last_seq: bigint }))`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection}`);
+  const row = await maybeRow(
+    db,
+    sql.type(z.object({ last_seq: bigint }))`SELECT last_seq FROM projection_checkpoints WHERE projection = ${projection}`,
+  );
   return row?.last_seq ?? 0;
 }

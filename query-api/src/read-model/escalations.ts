@@ -17,10 +17,13 @@ const EscalationRow = z.object({
 export type EscalationRow = z.infer<typeof EscalationRow>;
 
 export async function getEscalation(pool: DatabasePool, alertId: string): Promise<EscalationRow | null> {
-  return maybeRow(pool, sql.type(EscalationRow)`
+  return maybeRow(
+    pool,
+    sql.type(EscalationRow)`
     SELECT alert_id, policy_id, escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, reopen_at,
       suppressed_by, suppressed_until
-    FROM alert_escalations WHERE alert_id = ${alertId}`);
+    FROM alert_escalations WHERE alert_id = ${alertId}`,
+  );
 }
 
 const StepRow = z.object({
@@ -31,7 +34,10 @@ export type StepRow = z.infer<typeof StepRow>;
 
 /** Every step the escalator reached for an alert, oldest first. */
 export async function getSteps(pool: DatabasePool, alertId: string): Promise<readonly StepRow[]> {
-  return rows(pool, sql.type(StepRow)`
+  return rows(
+    pool,
+    sql.type(StepRow)`
     SELECT occurred_at, data FROM escalation_timeline
-    WHERE alert_id = ${alertId} AND stream = 'ESCALATIONS' AND event_type = 'EscalationStepReached' ORDER BY seq`);
+    WHERE alert_id = ${alertId} AND stream = 'ESCALATIONS' AND event_type = 'EscalationStepReached' ORDER BY seq`,
+  );
 }

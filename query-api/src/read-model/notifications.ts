@@ -6,7 +6,13 @@ import { checkpoint } from './alerts.js';
 
 /** The latest outcome of one channel, as projector-deliveries-v1 keeps it in `notifications.channels`. */
 const ChannelOutcomeRow = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('delivered'), destination: z.string(), attempts: z.number(), at: z.string(), providerMessageId: z.string().nullable() }),
+  z.object({
+    status: z.literal('delivered'),
+    destination: z.string(),
+    attempts: z.number(),
+    at: z.string(),
+    providerMessageId: z.string().nullable(),
+  }),
   z.object({
     status: z.literal('failed'),
     destination: z.string(),
@@ -76,7 +82,10 @@ export async function notificationChanges(
 ): Promise<{ rows: readonly NotificationRow[]; mark: NotificationMark }> {
   return pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`);
-    const mark = { escalations: await checkpoint(tx, CONSUMERS.projectorEscalations), deliveries: await checkpoint(tx, CONSUMERS.projectorDeliveries) };
+    const mark = {
+      escalations: await checkpoint(tx, CONSUMERS.projectorEscalations),
+      deliveries: await checkpoint(tx, CONSUMERS.projectorDeliveries),
+    };
     const rows = since === null ? await snapshot(tx, filter) : await changed(tx, filter, since);
     return { rows, mark };
   });
@@ -86,22 +95,31 @@ export async function notificationChanges(
 export async function notificationMark(pool: DatabasePool): Promise<NotificationMark> {
   return pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY`);
-    return { escalations: await checkpoint(tx, CONSUMERS.projectorEscalations), deliveries: await checkpoint(tx, CONSUMERS.projectorDeliveries) };
+    return {
+      escalations: await checkpoint(tx, CONSUMERS.projectorEscalations),
+      deliveries: await checkpoint(tx, CONSUMERS.projectorDeliveries),
+    };
   });
 }
 
 function snapshot(db: CommonQueryMethods, filter: NotificationFilter): Promise<readonly NotificationRow[]> {
-  return rows(db, sql.type(NotificationRow)`
-    SELECT ${COLUMNS} FROM notifications n WHERE ${where(filter)} ORDER BY requested_at NULLS LAST, notification_id`);
+  return rows(
+    db,
+    sql.type(NotificationRow)`
+    SELECT ${COLUMNS} FROM notifications n WHERE ${where(filter)} ORDER BY requested_at NULLS LAST, notification_id`,
+  );
 }
 
 function changed(db: CommonQueryMethods, filter: NotificationFilter, since: NotificationMark): Promise<readonly NotificationRow[]> {
-  return rows(db, sql.type(NotificationRow)`
+  return rows(
+    db,
+    sql.type(NotificationRow)`
     SELECT ${COLUMNS} FROM notifications n
     WHERE ${where(filter)} AND n.notification_id IN (
       SELECT notification_id FROM notification_deliveries WHERE seq > ${since.deliveries}
       UNION
       SELECT (data->>'notificationId')::uuid FROM escalation_timeline
       WHERE stream = 'ESCALATIONS' AND seq > ${since.escalations} AND event_type = 'NotificationRequested')
-    ORDER BY requested_at NULLS LAST, notification_id`);
+    ORDER BY requested_at NULLS LAST, notification_id`,
+  );
 }

@@ -69,7 +69,8 @@ export function toZonedIso(text: string, zone: string): LocalTimeResult {
     if (!dt.isValid) return { ok: false, message: `not a valid time: ${dt.invalidExplanation ?? text}` };
     return { ok: true, iso: dt.setZone(zone).toISO({ suppressMilliseconds: true }) ?? text };
   }
-  if (!LOCAL.test(text)) return { ok: false, message: 'use ISO 8601 with an offset (2026-01-05T09:00:00+01:00) or local time (2026-01-05T09:00)' };
+  if (!LOCAL.test(text))
+    return { ok: false, message: 'use ISO 8601 with an offset (2026-01-05T09:00:00+01:00) or local time (2026-01-05T09:00)' };
   const wall = DateTime.fromISO(text, { zone: 'UTC' });
   if (!wall.isValid) return { ok: false, message: `not a valid time: ${wall.invalidExplanation ?? text}` };
   const instant = localInstant(wall.toMillis(), zone);

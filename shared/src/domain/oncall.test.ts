@@ -70,7 +70,12 @@ const users = (list: OnCallUser[]): string[] => list.map((u) => u.userId);
 const shiftAt = (r: Rotation, zone: string, at: number) => {
   const shift = rotationMemberAt(r, zone, at);
   if (!shift) throw new Error('expected a shift');
-  return { ...shift, from: wallOf(zone, shift.shiftStart), to: wallOf(zone, shift.shiftEnd), hours: (shift.shiftEnd - shift.shiftStart) / HOUR };
+  return {
+    ...shift,
+    from: wallOf(zone, shift.shiftStart),
+    to: wallOf(zone, shift.shiftEnd),
+    hours: (shift.shiftEnd - shift.shiftStart) / HOUR,
+  };
 };
 
 describe('rotation handoffs across DST', () => {
@@ -144,12 +149,29 @@ describe('rotation handoffs across DST', () => {
   it('uses a start in the second occurrence as given, and keeps its wall time afterwards', () => {
     const r = rotation({ start: '2026-11-01T01:30:00-05:00' });
     expect(rotationMemberAt(r, NY, utc('2026-11-01T06:29:59Z'))).toBeNull();
-    expect(shiftAt(r, NY, utc('2026-11-01T06:30:00Z'))).toMatchObject({ shift: 0, shiftStart: utc('2026-11-01T06:30:00Z'), to: '2026-11-02T01:30', hours: 24 });
+    expect(shiftAt(r, NY, utc('2026-11-01T06:30:00Z'))).toMatchObject({
+      shift: 0,
+      shiftStart: utc('2026-11-01T06:30:00Z'),
+      to: '2026-11-02T01:30',
+      hours: 24,
+    });
   });
 
   it.each<[string, string, string, number, string[]]>([
-    ['clamps Jan 31 to the end of shorter months and returns to 31', BERLIN, '2026-01-31T09:00', 1, ['2026-01-31T09:00', '2026-02-28T09:00', '2026-03-31T09:00', '2026-04-30T09:00', '2026-05-31T09:00']],
-    ['clamps to Feb 29 in a leap year', NY, '2027-12-31T18:00', 2, ['2027-12-31T18:00', '2028-02-29T18:00', '2028-04-30T18:00', '2028-06-30T18:00']],
+    [
+      'clamps Jan 31 to the end of shorter months and returns to 31',
+      BERLIN,
+      '2026-01-31T09:00',
+      1,
+      ['2026-01-31T09:00', '2026-02-28T09:00', '2026-03-31T09:00', '2026-04-30T09:00', '2026-05-31T09:00'],
+    ],
+    [
+      'clamps to Feb 29 in a leap year',
+      NY,
+      '2027-12-31T18:00',
+      2,
+      ['2027-12-31T18:00', '2028-02-29T18:00', '2028-04-30T18:00', '2028-06-30T18:00'],
+    ],
     ['keeps the day across a DST change', SYDNEY, '2026-09-15T08:00', 1, ['2026-09-15T08:00', '2026-10-15T08:00', '2026-11-15T08:00']],
   ])('monthly rotation %s', (_, zone, start, n, handoffs) => {
     const r = rotation({ type: 'monthly', shiftLength: n, start: startAt(zone, start) });
@@ -256,24 +278,51 @@ describe('restrictions', () => {
   it('covers a window over an ambiguous hour twice (New York, 01:00–02:00 on 2026-11-01)', () => {
     const r = rotation({ restrictions: [{ days: ['sun'], from: '01:00', to: '02:00' }], start: '2026-10-01T09:00:00-04:00' });
     const s = schedule({ rotations: [r] });
-    const covered = ['04:59', '05:00', '05:59', '06:00', '06:59', '07:00'].map((t) => users(onCallAt(s, utc(`2026-11-01T${t}:00Z`))).length);
+    const covered = ['04:59', '05:00', '05:59', '06:00', '06:59', '07:00'].map(
+      (t) => users(onCallAt(s, utc(`2026-11-01T${t}:00Z`))).length,
+    );
     expect(covered).toStrictEqual([0, 1, 1, 1, 1, 0]);
   });
 });
 
 describe('layers', () => {
   const base = rotation({ id: 'base', members: ['ann', 'bob'], start: '2026-06-01T09:00:00+02:00' });
-  const weekend = rotation({ id: 'weekend', members: ['wes'], restrictions: [{ days: ['sat', 'sun'], from: '00:00', to: '00:00' }], start: '2026-06-01T00:00:00+02:00' });
-  const nights = rotation({ id: 'nights', members: ['nia'], restrictions: [{ days: ['sat'], from: '22:00', to: '06:00' }], start: '2026-06-01T00:00:00+02:00' });
+  const weekend = rotation({
+    id: 'weekend',
+    members: ['wes'],
+    restrictions: [{ days: ['sat', 'sun'], from: '00:00', to: '00:00' }],
+    start: '2026-06-01T00:00:00+02:00',
+  });
+  const nights = rotation({
+    id: 'nights',
+    members: ['nia'],
+    restrictions: [{ days: ['sat'], from: '22:00', to: '06:00' }],
+    start: '2026-06-01T00:00:00+02:00',
+  });
   const later = rotation({ id: 'later', members: ['lee'], start: '2026-07-01T00:00:00+02:00' });
 
   it.each<[string, Rotation[], string, OnCallUser[]]>([
     ['the base layer alone', [base], '2026-06-03T12:00', [{ userId: 'ann', via: 'rotation:base' }]],
     ['a weekend layer after the base wins on Saturday', [base, weekend], '2026-06-06T12:00', [{ userId: 'wes', via: 'rotation:weekend' }]],
-    ['a weekend layer after the base leaves weekdays to it', [base, weekend], '2026-06-03T12:00', [{ userId: 'ann', via: 'rotation:base' }]],
+    [
+      'a weekend layer after the base leaves weekdays to it',
+      [base, weekend],
+      '2026-06-03T12:00',
+      [{ userId: 'ann', via: 'rotation:base' }],
+    ],
     ['a weekend layer before the base is hidden', [weekend, base], '2026-06-06T12:00', [{ userId: 'bob', via: 'rotation:base' }]],
-    ['the top of three layers wins where it covers', [base, weekend, nights], '2026-06-07T01:00', [{ userId: 'nia', via: 'rotation:nights' }]],
-    ['the middle layer shows where the top does not', [base, weekend, nights], '2026-06-07T12:00', [{ userId: 'wes', via: 'rotation:weekend' }]],
+    [
+      'the top of three layers wins where it covers',
+      [base, weekend, nights],
+      '2026-06-07T01:00',
+      [{ userId: 'nia', via: 'rotation:nights' }],
+    ],
+    [
+      'the middle layer shows where the top does not',
+      [base, weekend, nights],
+      '2026-06-07T12:00',
+      [{ userId: 'wes', via: 'rotation:weekend' }],
+    ],
     ['a layer that has not started covers nothing', [base, later], '2026-06-03T12:00', [{ userId: 'ann', via: 'rotation:base' }]],
     ['nobody where no layer covers', [weekend], '2026-06-03T12:00', []],
   ])('%s', (_, rotations, wall, expected) => {
@@ -291,7 +340,16 @@ describe('temporary schedules and overrides', () => {
 
   it.each<[string, Override[], TemporarySchedule[], string, OnCallUser[]]>([
     ['nothing: the rotation', [], [], AT, [{ userId: 'ann', via: 'rotation:base' }]],
-    ['add appends', [around('zed', 'add')], [], AT, [{ userId: 'ann', via: 'rotation:base' }, { userId: 'zed', via: 'override:add' }]],
+    [
+      'add appends',
+      [around('zed', 'add')],
+      [],
+      AT,
+      [
+        { userId: 'ann', via: 'rotation:base' },
+        { userId: 'zed', via: 'override:add' },
+      ],
+    ],
     ['add of someone on call changes nothing', [around('ann', 'add')], [], AT, [{ userId: 'ann', via: 'rotation:base' }]],
     ['remove drops', [around('ann', 'remove')], [], AT, []],
     ['remove of someone not on call changes nothing', [around('bob', 'remove')], [], AT, [{ userId: 'ann', via: 'rotation:base' }]],
@@ -300,15 +358,60 @@ describe('temporary schedules and overrides', () => {
     ['replace without replaces does nothing', [around('zed', 'replace')], [], AT, [{ userId: 'ann', via: 'rotation:base' }]],
     ['in list order: add then remove', [around('zed', 'add'), around('zed', 'remove')], [], AT, [{ userId: 'ann', via: 'rotation:base' }]],
     ['in list order: remove then add', [around('ann', 'remove'), around('ann', 'add')], [], AT, [{ userId: 'ann', via: 'override:add' }]],
-    ['in list order: replace then add the replaced', [around('zed', 'replace', 'ann'), around('ann', 'add')], [], AT, [{ userId: 'zed', via: 'override:replace' }, { userId: 'ann', via: 'override:add' }]],
-    ['replace by someone already on call deduplicates', [around('zed', 'add'), around('zed', 'replace', 'ann')], [], AT, [{ userId: 'zed', via: 'override:replace' }]],
-    ['start is inclusive', [around('zed', 'add')], [], '2026-06-10T15:00:00Z', [{ userId: 'ann', via: 'rotation:base' }, { userId: 'zed', via: 'override:add' }]],
+    [
+      'in list order: replace then add the replaced',
+      [around('zed', 'replace', 'ann'), around('ann', 'add')],
+      [],
+      AT,
+      [
+        { userId: 'zed', via: 'override:replace' },
+        { userId: 'ann', via: 'override:add' },
+      ],
+    ],
+    [
+      'replace by someone already on call deduplicates',
+      [around('zed', 'add'), around('zed', 'replace', 'ann')],
+      [],
+      AT,
+      [{ userId: 'zed', via: 'override:replace' }],
+    ],
+    [
+      'start is inclusive',
+      [around('zed', 'add')],
+      [],
+      '2026-06-10T15:00:00Z',
+      [
+        { userId: 'ann', via: 'rotation:base' },
+        { userId: 'zed', via: 'override:add' },
+      ],
+    ],
     ['end is exclusive', [around('zed', 'add')], [], '2026-06-10T17:00:00Z', [{ userId: 'ann', via: 'rotation:base' }]],
-    ['a temporary schedule replaces the rotation', [], [temp('tia', 'tom')], AT, [{ userId: 'tia', via: 'temporary' }, { userId: 'tom', via: 'temporary' }]],
+    [
+      'a temporary schedule replaces the rotation',
+      [],
+      [temp('tia', 'tom')],
+      AT,
+      [
+        { userId: 'tia', via: 'temporary' },
+        { userId: 'tom', via: 'temporary' },
+      ],
+    ],
     ['a temporary schedule deduplicates its users', [], [temp('tia', 'tia')], AT, [{ userId: 'tia', via: 'temporary' }]],
-    ['overrides apply on top of a temporary schedule', [around('tia', 'remove'), around('zed', 'replace', 'tom')], [temp('tia', 'tom')], AT, [{ userId: 'zed', via: 'override:replace' }]],
+    [
+      'overrides apply on top of a temporary schedule',
+      [around('tia', 'remove'), around('zed', 'replace', 'tom')],
+      [temp('tia', 'tom')],
+      AT,
+      [{ userId: 'zed', via: 'override:replace' }],
+    ],
     ['of overlapping temporary schedules the last listed wins', [], [temp('tia'), temp('tom')], AT, [{ userId: 'tom', via: 'temporary' }]],
-    ['outside the temporary schedule the rotation is back', [], [temp('tia')], '2026-06-11T00:00:00Z', [{ userId: 'ann', via: 'rotation:base' }]],
+    [
+      'outside the temporary schedule the rotation is back',
+      [],
+      [temp('tia')],
+      '2026-06-11T00:00:00Z',
+      [{ userId: 'ann', via: 'rotation:base' }],
+    ],
   ])('%s', (_, overrides, temporary, at, expected) => {
     expect(onCallAt(schedule({ overrides, temporary }), utc(at))).toStrictEqual(expected);
   });
@@ -339,7 +442,10 @@ describe('errors', () => {
   });
 
   it('accepts UTC, which has no changes', () => {
-    expect(rotationMemberAt(rotation({ start: '2026-03-01T09:00:00Z' }), 'UTC', utc('2026-03-08T12:00:00Z'))).toMatchObject({ shift: 7, shiftStart: utc('2026-03-08T09:00:00Z') });
+    expect(rotationMemberAt(rotation({ start: '2026-03-01T09:00:00Z' }), 'UTC', utc('2026-03-08T12:00:00Z'))).toMatchObject({
+      shift: 7,
+      shiftStart: utc('2026-03-08T09:00:00Z'),
+    });
   });
 
   it('names the zone it rejects', () => {
@@ -362,25 +468,89 @@ describe('validateSchedule', () => {
   const O1 = '2026-06-10T15:00:00Z';
   const O2 = '2026-06-10T17:00:00Z';
   it.each<[string, Partial<Schedule>, string[]]>([
-    ['a good schedule', { overrides: [override('replace', 'zed', 'ann', O1, O2)], temporary: [{ start: O1, end: O2, users: ['tia'] }] }, []],
+    [
+      'a good schedule',
+      { overrides: [override('replace', 'zed', 'ann', O1, O2)], temporary: [{ start: O1, end: O2, users: ['tia'] }] },
+      [],
+    ],
     ['an unknown zone', { timeZone: 'Mars/Olympus_Mons' }, ['timeZone: unknown time zone "Mars/Olympus_Mons"']],
     ['an override ending at its start', { overrides: [override('add', 'zed', null, O1, O1)] }, ['overrides.0.end: must be after start']],
-    ['an override ending before its start', { overrides: [override('add', 'zed', null, O2, O1)] }, ['overrides.0.end: must be after start']],
-    ['a temporary schedule ending before it starts', { temporary: [{ start: O2, end: O1, users: ['tia'] }] }, ['temporary.0.end: must be after start']],
-    ['a temporary schedule without users', { temporary: [{ start: O1, end: O2, users: [] }] }, ['temporary.0.users: needs at least one user']],
-    ['replace without replaces', { overrides: [override('replace', 'zed', null, O1, O2)] }, ['overrides.0.replaces: a replace override must name the user it replaces']],
-    ['add with replaces', { overrides: [override('add', 'zed', 'ann', O1, O2)] }, ['overrides.0.replaces: only a replace override names a user it replaces']],
-    ['an override time without offset', { overrides: [override('add', 'zed', null, '2026-06-10T15:00', O2)] }, ['overrides.0.start: "2026-06-10T15:00" is not an ISO 8601 date-time with a UTC offset']],
-    ['restriction days empty', { rotations: [rotation({ restrictions: [{ days: [], from: '09:00', to: '17:00' }] })] }, ['rotations.0.restrictions.0.days: must name at least one day']],
-    ['a restriction time that is not HH:mm', { rotations: [rotation({ restrictions: [{ days: ['mon'], from: '9:00', to: '24:00' }] })] }, ['rotations.0.restrictions.0.from: "9:00" is not HH:mm (24 h)', 'rotations.0.restrictions.0.to: "24:00" is not HH:mm (24 h)']],
-    ['shiftLength 0', { rotations: [rotation({ shiftLength: 0 })] }, ['rotations.0.shiftLength: must be a whole number from 1 to 366 for a daily rotation']],
-    ['shiftLength absurd for hourly', { rotations: [rotation({ type: 'hourly', shiftLength: 100_000 })] }, ['rotations.0.shiftLength: must be a whole number from 1 to 8784 for a hourly rotation']],
-    ['shiftLength absurd for monthly', { rotations: [rotation({ type: 'monthly', shiftLength: 13 })] }, ['rotations.0.shiftLength: must be a whole number from 1 to 12 for a monthly rotation']],
-    ['a fractional shiftLength', { rotations: [rotation({ type: 'weekly', shiftLength: 1.5 })] }, ['rotations.0.shiftLength: must be a whole number from 1 to 53 for a weekly rotation']],
+    [
+      'an override ending before its start',
+      { overrides: [override('add', 'zed', null, O2, O1)] },
+      ['overrides.0.end: must be after start'],
+    ],
+    [
+      'a temporary schedule ending before it starts',
+      { temporary: [{ start: O2, end: O1, users: ['tia'] }] },
+      ['temporary.0.end: must be after start'],
+    ],
+    [
+      'a temporary schedule without users',
+      { temporary: [{ start: O1, end: O2, users: [] }] },
+      ['temporary.0.users: needs at least one user'],
+    ],
+    [
+      'replace without replaces',
+      { overrides: [override('replace', 'zed', null, O1, O2)] },
+      ['overrides.0.replaces: a replace override must name the user it replaces'],
+    ],
+    [
+      'add with replaces',
+      { overrides: [override('add', 'zed', 'ann', O1, O2)] },
+      ['overrides.0.replaces: only a replace override names a user it replaces'],
+    ],
+    [
+      'an override time without offset',
+      { overrides: [override('add', 'zed', null, '2026-06-10T15:00', O2)] },
+      ['overrides.0.start: "2026-06-10T15:00" is not an ISO 8601 date-time with a UTC offset'],
+    ],
+    [
+      'restriction days empty',
+      { rotations: [rotation({ restrictions: [{ days: [], from: '09:00', to: '17:00' }] })] },
+      ['rotations.0.restrictions.0.days: must name at least one day'],
+    ],
+    [
+      'a restriction time that is not HH:mm',
+      { rotations: [rotation({ restrictions: [{ days: ['mon'], from: '9:00', to: '24:00' }] })] },
+      ['rotations.0.restrictions.0.from: "9:00" is not HH:mm (24 h)', 'rotations.0.restrictions.0.to: "24:00" is not HH:mm (24 h)'],
+    ],
+    [
+      'shiftLength 0',
+      { rotations: [rotation({ shiftLength: 0 })] },
+      ['rotations.0.shiftLength: must be a whole number from 1 to 366 for a daily rotation'],
+    ],
+    [
+      'shiftLength absurd for hourly',
+      { rotations: [rotation({ type: 'hourly', shiftLength: 100_000 })] },
+      ['rotations.0.shiftLength: must be a whole number from 1 to 8784 for a hourly rotation'],
+    ],
+    [
+      'shiftLength absurd for monthly',
+      { rotations: [rotation({ type: 'monthly', shiftLength: 13 })] },
+      ['rotations.0.shiftLength: must be a whole number from 1 to 12 for a monthly rotation'],
+    ],
+    [
+      'a fractional shiftLength',
+      { rotations: [rotation({ type: 'weekly', shiftLength: 1.5 })] },
+      ['rotations.0.shiftLength: must be a whole number from 1 to 53 for a weekly rotation'],
+    ],
     ['a rotation without members', { rotations: [rotation({ members: [] })] }, ['rotations.0.members: needs at least one member']],
-    ['a rotation start that is not a date', { rotations: [rotation({ start: 'soon' })] }, ['rotations.0.start: "soon" is not an ISO 8601 date-time with a UTC offset']],
+    [
+      'a rotation start that is not a date',
+      { rotations: [rotation({ start: 'soon' })] },
+      ['rotations.0.start: "soon" is not an ISO 8601 date-time with a UTC offset'],
+    ],
     ['duplicate rotation ids', { rotations: [rotation(), rotation()] }, ['rotations.1.id: duplicate rotation id "base"']],
-    ['several problems together', { timeZone: 'Nowhere', overrides: [override('replace', 'zed', null, O2, O1)] }, ['timeZone: unknown time zone "Nowhere"', 'overrides.0.end: must be after start', 'overrides.0.replaces: a replace override must name the user it replaces']],
+    [
+      'several problems together',
+      { timeZone: 'Nowhere', overrides: [override('replace', 'zed', null, O2, O1)] },
+      [
+        'timeZone: unknown time zone "Nowhere"',
+        'overrides.0.end: must be after start',
+        'overrides.0.replaces: a replace override must name the user it replaces',
+      ],
+    ],
   ])('%s', (_, over, expected) => {
     const problems = validateSchedule(schedule(over));
     expect(problems.length).toBe(expected.length);
@@ -389,16 +559,46 @@ describe('validateSchedule', () => {
 });
 
 describe('nextChangeAfter', () => {
-  const weekend = rotation({ id: 'weekend', members: ['wes'], restrictions: [{ days: ['sat'], from: '10:00', to: '18:00' }], start: '2026-06-01T00:00:00-04:00' });
+  const weekend = rotation({
+    id: 'weekend',
+    members: ['wes'],
+    restrictions: [{ days: ['sat'], from: '10:00', to: '18:00' }],
+    start: '2026-06-01T00:00:00-04:00',
+  });
   it.each<[string, Partial<Schedule>, string, string | null]>([
     ['the next handoff', {}, '2026-06-10T16:00:00Z', '2026-06-11T13:00:00Z'],
-    ['the start of a rotation that has not started', { rotations: [rotation({ start: '2026-07-01T09:00:00-04:00' })] }, '2026-06-10T16:00:00Z', '2026-07-01T13:00:00Z'],
+    [
+      'the start of a rotation that has not started',
+      { rotations: [rotation({ start: '2026-07-01T09:00:00-04:00' })] },
+      '2026-06-10T16:00:00Z',
+      '2026-07-01T13:00:00Z',
+    ],
     ['a restriction edge before the handoff', { rotations: [rotation(), weekend] }, '2026-06-13T13:30:00Z', '2026-06-13T14:00:00Z'],
-    ['an override start', { overrides: [override('add', 'zed', null, '2026-06-10T17:00:00Z', '2026-06-10T18:00:00Z')] }, '2026-06-10T16:00:00Z', '2026-06-10T17:00:00Z'],
-    ['an override end', { overrides: [override('add', 'zed', null, '2026-06-10T15:00:00Z', '2026-06-10T18:00:00Z')] }, '2026-06-10T16:00:00Z', '2026-06-10T18:00:00Z'],
-    ['a temporary end', { temporary: [{ start: '2026-06-10T00:00:00Z', end: '2026-06-10T20:00:00Z', users: ['tia'] }] }, '2026-06-10T16:00:00Z', '2026-06-10T20:00:00Z'],
+    [
+      'an override start',
+      { overrides: [override('add', 'zed', null, '2026-06-10T17:00:00Z', '2026-06-10T18:00:00Z')] },
+      '2026-06-10T16:00:00Z',
+      '2026-06-10T17:00:00Z',
+    ],
+    [
+      'an override end',
+      { overrides: [override('add', 'zed', null, '2026-06-10T15:00:00Z', '2026-06-10T18:00:00Z')] },
+      '2026-06-10T16:00:00Z',
+      '2026-06-10T18:00:00Z',
+    ],
+    [
+      'a temporary end',
+      { temporary: [{ start: '2026-06-10T00:00:00Z', end: '2026-06-10T20:00:00Z', users: ['tia'] }] },
+      '2026-06-10T16:00:00Z',
+      '2026-06-10T20:00:00Z',
+    ],
     ['strictly after: at a handoff, the following one', {}, '2026-06-11T13:00:00Z', '2026-06-12T13:00:00Z'],
-    ['null when nothing is left to change', { rotations: [], overrides: [override('add', 'zed', null, '2026-06-10T15:00:00Z', '2026-06-10T18:00:00Z')] }, '2026-06-10T18:00:00Z', null],
+    [
+      'null when nothing is left to change',
+      { rotations: [], overrides: [override('add', 'zed', null, '2026-06-10T15:00:00Z', '2026-06-10T18:00:00Z')] },
+      '2026-06-10T18:00:00Z',
+      null,
+    ],
   ])('%s', (_, over, at, expected) => {
     expect(nextChangeAfter(schedule(over), utc(at))).toBe(expected === null ? null : utc(expected));
   });
@@ -406,11 +606,23 @@ describe('nextChangeAfter', () => {
 
 describe('shifts', () => {
   const base = rotation({ id: 'base', members: ['ann', 'bob'], start: '2026-03-02T09:00:00-05:00' });
-  const weekend = rotation({ id: 'weekend', members: ['wes'], restrictions: [{ days: ['sat', 'sun'], from: '00:00', to: '00:00' }], start: '2026-03-01T00:00:00-05:00' });
-  const s = schedule({ rotations: [base, weekend], overrides: [override('add', 'zed', null, '2026-03-09T16:00:00Z', '2026-03-09T18:00:00Z')] });
+  const weekend = rotation({
+    id: 'weekend',
+    members: ['wes'],
+    restrictions: [{ days: ['sat', 'sun'], from: '00:00', to: '00:00' }],
+    start: '2026-03-01T00:00:00-05:00',
+  });
+  const s = schedule({
+    rotations: [base, weekend],
+    overrides: [override('add', 'zed', null, '2026-03-09T16:00:00Z', '2026-03-09T18:00:00Z')],
+  });
 
   it('lists each user once per continuous stretch, across the New York spring change', () => {
-    const listed = shifts(s, local(NY, '2026-03-06T00:00'), local(NY, '2026-03-10T00:00')).map((x) => [x.userId, wallOf(NY, x.start), wallOf(NY, x.end)]);
+    const listed = shifts(s, local(NY, '2026-03-06T00:00'), local(NY, '2026-03-10T00:00')).map((x) => [
+      x.userId,
+      wallOf(NY, x.start),
+      wallOf(NY, x.end),
+    ]);
     expect(listed).toStrictEqual([
       ['bob', '2026-03-06T00:00', '2026-03-06T09:00'],
       ['ann', '2026-03-06T09:00', '2026-03-07T00:00'],
@@ -428,7 +640,11 @@ describe('shifts', () => {
   it('agrees with onCallAt at every instant, for random schedules and instants (property)', () => {
     const people = ['ann', 'bob', 'cem', 'dan'];
     const time = fc.integer({ min: 0, max: 47 }).map((h) => `${String(Math.floor(h / 2)).padStart(2, '0')}:${h % 2 ? '30' : '00'}`);
-    const window = fc.record({ days: fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, { minLength: 1 }), from: time, to: time });
+    const window = fc.record({
+      days: fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, { minLength: 1 }),
+      from: time,
+      to: time,
+    });
     const YEAR_START = utc('2026-01-01T00:00:00Z');
     const instant = fc.integer({ min: YEAR_START, max: utc('2026-12-31T00:00:00Z') });
     const arbitrary = fc
@@ -445,10 +661,19 @@ describe('shifts', () => {
           { minLength: 1, maxLength: 3 },
         ),
         overrides: fc.array(
-          fc.record({ kind: fc.constantFrom(...(['add', 'remove', 'replace'] as const)), userId: fc.constantFrom(...people), replaces: fc.constantFrom(...people), start: instant, hours: fc.integer({ min: 1, max: 72 }) }),
+          fc.record({
+            kind: fc.constantFrom(...(['add', 'remove', 'replace'] as const)),
+            userId: fc.constantFrom(...people),
+            replaces: fc.constantFrom(...people),
+            start: instant,
+            hours: fc.integer({ min: 1, max: 72 }),
+          }),
           { maxLength: 3 },
         ),
-        temporary: fc.array(fc.record({ start: instant, hours: fc.integer({ min: 1, max: 72 }), users: fc.subarray(people, { minLength: 1 }) }), { maxLength: 1 }),
+        temporary: fc.array(
+          fc.record({ start: instant, hours: fc.integer({ min: 1, max: 72 }), users: fc.subarray(people, { minLength: 1 }) }),
+          { maxLength: 1 },
+        ),
         from: instant,
         days: fc.integer({ min: 1, max: 14 }),
         samples: fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 20, maxLength: 20 }),
@@ -458,7 +683,9 @@ describe('shifts', () => {
         const sched = schedule({
           timeZone: g.zone,
           rotations: g.rotations.map((r, i) => rotation({ ...r, id: `r${i}`, start: iso(r.start) })),
-          overrides: g.overrides.map((o) => override(o.kind, o.userId, o.kind === 'replace' ? o.replaces : null, iso(o.start), iso(o.start + o.hours * HOUR))),
+          overrides: g.overrides.map((o) =>
+            override(o.kind, o.userId, o.kind === 'replace' ? o.replaces : null, iso(o.start), iso(o.start + o.hours * HOUR)),
+          ),
           temporary: g.temporary.map((t) => ({ start: iso(t.start), end: iso(t.start + t.hours * HOUR), users: t.users })),
         });
         return { sched, from: g.from, to: g.from + g.days * DAY, samples: g.samples };
@@ -468,10 +695,18 @@ describe('shifts', () => {
       fc.property(arbitrary, ({ sched, from, to, samples }) => {
         expect(validateSchedule(sched)).toStrictEqual([]);
         const listed = shifts(sched, from, to);
-        const instants = [from, to - 1, ...samples.map((f) => from + Math.floor(f * (to - from))), ...listed.flatMap((x) => [x.start, x.end - 1])];
+        const instants = [
+          from,
+          to - 1,
+          ...samples.map((f) => from + Math.floor(f * (to - from))),
+          ...listed.flatMap((x) => [x.start, x.end - 1]),
+        ];
         for (const at of instants) {
           const expected = users(onCallAt(sched, at)).sort();
-          const fromShifts = listed.filter((x) => x.start <= at && at < x.end).map((x) => x.userId).sort();
+          const fromShifts = listed
+            .filter((x) => x.start <= at && at < x.end)
+            .map((x) => x.userId)
+            .sort();
           expect(fromShifts, `at ${new Date(at).toISOString()}`).toStrictEqual(expected);
         }
         // One entry per continuous stretch: a user's entries neither overlap nor touch.

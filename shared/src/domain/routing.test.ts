@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigEvent, EventData, RoutingRule } from '@oncall/contracts';
 import { evolveConfig, initialConfigState, type ConfigState } from './config.js';
 import { inBusinessHours, toZonedIso } from './calendar.js';
-import { activeWindows, compileRule, routeAlert, ruleCache, ruleContext, RuleCompileError, type RouteDecision, type RoutedAlert } from './routing.js';
+import {
+  activeWindows,
+  compileRule,
+  routeAlert,
+  ruleCache,
+  ruleContext,
+  RuleCompileError,
+  type RouteDecision,
+  type RoutedAlert,
+} from './routing.js';
 
 const META = { id: 'e', v: 1, occurredAt: '2026-01-01T00:00:00.000Z', causationId: null, correlationId: 't' };
 const given = (...events: Array<Omit<ConfigEvent, keyof typeof META>>): ConfigState =>
@@ -69,7 +78,17 @@ const MON_2330_BERLIN = Date.parse('2026-03-02T22:30:00Z');
 const rules = ruleCache();
 const route = (config: ConfigState, a: RoutedAlert, now = MON_10_BERLIN): RouteDecision => routeAlert({ alert: a, now }, config, rules);
 
-const DEFAULTS = { rules: [], policyId: 'noc', templateId: 'default', severity: 'warning', ticket: null, suppressed: null, maintenance: [], ackTimeoutSeconds: 1800, errors: [] };
+const DEFAULTS = {
+  rules: [],
+  policyId: 'noc',
+  templateId: 'default',
+  severity: 'warning',
+  ticket: null,
+  suppressed: null,
+  maintenance: [],
+  ackTimeoutSeconds: 1800,
+  errors: [],
+};
 
 describe('compileRule', () => {
   it.each<[string, string]>([
@@ -136,7 +155,11 @@ describe('the CEL context', () => {
 });
 
 describe('inBusinessHours', () => {
-  const berlin = { timeZone: 'Europe/Berlin', hours: [{ days: ['mon' as const, 'tue' as const, 'wed' as const, 'thu' as const, 'fri' as const], from: '09:00', to: '17:00' }], holidays: ['2026-12-25'] };
+  const berlin = {
+    timeZone: 'Europe/Berlin',
+    hours: [{ days: ['mon' as const, 'tue' as const, 'wed' as const, 'thu' as const, 'fri' as const], from: '09:00', to: '17:00' }],
+    holidays: ['2026-12-25'],
+  };
   const night = { timeZone: 'America/New_York', hours: [{ days: ['fri' as const], from: '22:00', to: '06:00' }], holidays: [] };
   it.each<[string, typeof berlin, string, boolean]>([
     ['Monday 09:00 Berlin opens', berlin, '2026-03-02T08:00:00Z', true],
@@ -168,15 +191,18 @@ describe('toZonedIso', () => {
     expect(toZonedIso(text, zone)).toStrictEqual({ ok: true, iso });
   });
 
-  it.each(['2026-07-01T00:00:00Z', '2026-01-15T00:00:00Z'])('an ambiguous local time is the earlier occurrence whatever the date (now = %s)', (now) => {
-    const saved = Settings.now;
-    Settings.now = () => Date.parse(now);
-    try {
-      expect(toZonedIso('2026-10-25T02:30', 'Europe/Berlin')).toStrictEqual({ ok: true, iso: '2026-10-25T02:30:00+02:00' });
-    } finally {
-      Settings.now = saved;
-    }
-  });
+  it.each(['2026-07-01T00:00:00Z', '2026-01-15T00:00:00Z'])(
+    'an ambiguous local time is the earlier occurrence whatever the date (now = %s)',
+    (now) => {
+      const saved = Settings.now;
+      Settings.now = () => Date.parse(now);
+      try {
+        expect(toZonedIso('2026-10-25T02:30', 'Europe/Berlin')).toStrictEqual({ ok: true, iso: '2026-10-25T02:30:00+02:00' });
+      } finally {
+        Settings.now = saved;
+      }
+    },
+  );
   it.each<[string, string, string]>([
     ['2026-03-29T02:30', 'Europe/Berlin', 'does not exist in Europe/Berlin'],
     ['2026-01-05 09:00', 'Europe/Berlin', 'use ISO 8601'],
@@ -206,7 +232,12 @@ describe('routeAlert', () => {
         rule('second', 'labels.site == "fra1"', { policyId: 'never', templateId: 'never' }),
       ]),
     );
-    expect(route(config, alert({ site: 'fra1' }))).toStrictEqual({ ...DEFAULTS, rules: ['first'], policyId: 'fra-noc', severity: 'critical' });
+    expect(route(config, alert({ site: 'fra1' }))).toStrictEqual({
+      ...DEFAULTS,
+      rules: ['first'],
+      policyId: 'fra-noc',
+      severity: 'critical',
+    });
   });
 
   it('continue keeps evaluating; later matches override, non-matching rules are skipped', () => {
@@ -230,7 +261,13 @@ describe('routeAlert', () => {
   });
 
   it('a rule that throws (missing key) does not match, is reported, and routing goes on', () => {
-    const config = given(routing([rule('unguarded', 'labels.pop == "fra"', { policyId: 'x' }), rule('guarded', 'has(labels.pop) && labels.pop == "fra"', { policyId: 'y' }), rule('fallback', 'true', { policyId: 'z' })]));
+    const config = given(
+      routing([
+        rule('unguarded', 'labels.pop == "fra"', { policyId: 'x' }),
+        rule('guarded', 'has(labels.pop) && labels.pop == "fra"', { policyId: 'y' }),
+        rule('fallback', 'true', { policyId: 'z' }),
+      ]),
+    );
     const decision = route(config, alert());
     expect(decision.rules).toStrictEqual(['fallback']);
     expect(decision.policyId).toBe('z');
@@ -264,27 +301,65 @@ describe('routeAlert', () => {
     const config = given(
       calendar('noc_hours'),
       routing([
-        rule('bgp-hijack', 'has(labels.alertname) && labels.alertname == "BGPHijack"', { policyId: 'security', severity: 'critical', ticket: 'jira' }),
+        rule('bgp-hijack', 'has(labels.alertname) && labels.alertname == "BGPHijack"', {
+          policyId: 'security',
+          severity: 'critical',
+          ticket: 'jira',
+        }),
         rule('carrier-flap', 'has(labels.carrier) && has(labels.alertname) && labels.alertname == "BGPRouteFlap"', { suppress: true }),
-        rule('enterprise', 'has(labels.customer_tier) && labels.customer_tier in ["enterprise", "premium"]', { policyId: 'enterprise-sla', continue: true }),
-        rule('core-boost', 'has(labels.equipment_type) && labels.equipment_type in ["core_router", "edge_router"] && alert.severity == "warning"', {
-          severity: 'error',
+        rule('enterprise', 'has(labels.customer_tier) && labels.customer_tier in ["enterprise", "premium"]', {
+          policyId: 'enterprise-sla',
           continue: true,
         }),
+        rule(
+          'core-boost',
+          'has(labels.equipment_type) && labels.equipment_type in ["core_router", "edge_router"] && alert.severity == "warning"',
+          {
+            severity: 'error',
+            continue: true,
+          },
+        ),
         rule('fra-pop', 'has(labels.pop) && labels.pop.startsWith("fra")', { templateId: 'de-noc', continue: true }),
-        rule('site-dc1-firewall', 'has(labels.site) && labels.site == "dc1" && labels.equipment_type == "firewall"', { policyId: 'dc1-security' }),
+        rule('site-dc1-firewall', 'has(labels.site) && labels.site == "dc1" && labels.equipment_type == "firewall"', {
+          policyId: 'dc1-security',
+        }),
         rule('standard-after-hours', '!calendars.noc_hours && (!has(labels.customer_tier) || labels.customer_tier == "standard")', {
           policyId: 'best-effort',
         }),
       ]),
     );
     it.each<[string, Record<string, string>, number, Partial<RouteDecision>]>([
-      ['a BGP hijack pages security, critical, with a ticket', { alertname: 'BGPHijack', carrier: 'lumen' }, MON_10_BERLIN, { rules: ['bgp-hijack'], policyId: 'security', severity: 'critical', ticket: 'jira' }],
-      ['a carrier route flap is suppressed', { alertname: 'BGPRouteFlap', carrier: 'cogent' }, MON_10_BERLIN, { rules: ['carrier-flap'], suppressed: { by: 'rule', windowId: null, until: null } }],
-      ['an enterprise customer on a core router at a Frankfurt POP', { customer_tier: 'enterprise', equipment_type: 'core_router', pop: 'fra2' }, MON_10_BERLIN, { rules: ['enterprise', 'core-boost', 'fra-pop'], policyId: 'enterprise-sla', severity: 'error', templateId: 'de-noc' }],
-      ['a firewall at dc1 (continue chain ends at the site rule)', { customer_tier: 'premium', equipment_type: 'firewall', site: 'dc1' }, MON_10_BERLIN, { rules: ['enterprise', 'site-dc1-firewall'], policyId: 'dc1-security' }],
+      [
+        'a BGP hijack pages security, critical, with a ticket',
+        { alertname: 'BGPHijack', carrier: 'lumen' },
+        MON_10_BERLIN,
+        { rules: ['bgp-hijack'], policyId: 'security', severity: 'critical', ticket: 'jira' },
+      ],
+      [
+        'a carrier route flap is suppressed',
+        { alertname: 'BGPRouteFlap', carrier: 'cogent' },
+        MON_10_BERLIN,
+        { rules: ['carrier-flap'], suppressed: { by: 'rule', windowId: null, until: null } },
+      ],
+      [
+        'an enterprise customer on a core router at a Frankfurt POP',
+        { customer_tier: 'enterprise', equipment_type: 'core_router', pop: 'fra2' },
+        MON_10_BERLIN,
+        { rules: ['enterprise', 'core-boost', 'fra-pop'], policyId: 'enterprise-sla', severity: 'error', templateId: 'de-noc' },
+      ],
+      [
+        'a firewall at dc1 (continue chain ends at the site rule)',
+        { customer_tier: 'premium', equipment_type: 'firewall', site: 'dc1' },
+        MON_10_BERLIN,
+        { rules: ['enterprise', 'site-dc1-firewall'], policyId: 'dc1-security' },
+      ],
       ['a standard customer in business hours: defaults', { customer_tier: 'standard' }, MON_10_BERLIN, { rules: [], policyId: 'noc' }],
-      ['a standard customer after hours: best effort', { customer_tier: 'standard' }, MON_2330_BERLIN, { rules: ['standard-after-hours'], policyId: 'best-effort' }],
+      [
+        'a standard customer after hours: best effort',
+        { customer_tier: 'standard' },
+        MON_2330_BERLIN,
+        { rules: ['standard-after-hours'], policyId: 'best-effort' },
+      ],
       ['no tier after hours counts as standard', {}, MON_2330_BERLIN, { rules: ['standard-after-hours'], policyId: 'best-effort' }],
     ])('%s', (_, labels, now, expected) => {
       const decision = route(config, alert(labels), now);
@@ -296,16 +371,70 @@ describe('routeAlert', () => {
 
 describe('maintenance windows', () => {
   const cases: Array<[string, ConfigState, RoutedAlert, number, Pick<RouteDecision, 'suppressed' | 'maintenance'>]> = [
-    ['a window for every service suppresses until its end', given(window('w1')), alert(), MON_2330_BERLIN, { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] }],
+    [
+      'a window for every service suppresses until its end',
+      given(window('w1')),
+      alert(),
+      MON_2330_BERLIN,
+      { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] },
+    ],
     ['before the window starts nothing happens', given(window('w1')), alert(), MON_10_BERLIN, { suppressed: null, maintenance: [] }],
-    ['at the window end it is over (end is exclusive)', given(window('w1')), alert(), Date.parse('2026-03-03T03:00:00Z'), { suppressed: null, maintenance: [] }],
-    ['at the window start it applies (start is inclusive)', given(window('w1')), alert(), Date.parse('2026-03-02T21:00:00Z'), { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] }],
-    ['a window of another service does not apply', given(window('w1', { services: ['billing'] })), alert(), MON_2330_BERLIN, { suppressed: null, maintenance: [] }],
-    ['a window listing the service applies', given(window('w1', { services: ['billing', 'core-net'] })), alert(), MON_2330_BERLIN, { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] }],
-    ['labels must all match (site and device)', given(window('w1', { labels: { site: 'fra1', device: 'cr1' } })), alert({ site: 'fra1', device: 'cr2' }), MON_2330_BERLIN, { suppressed: null, maintenance: [] }],
-    ['labels that all match apply', given(window('w1', { labels: { site: 'fra1', device: 'cr1' } })), alert({ site: 'fra1', device: 'cr1', pop: 'x' }), MON_2330_BERLIN, { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] }],
-    ['a when condition that is false does not apply', given(window('w1', { when: 'has(labels.pop) && labels.pop == "ams1"' })), alert({ pop: 'fra1' }), MON_2330_BERLIN, { suppressed: null, maintenance: [] }],
-    ['annotate mode lists the window and pages', given(window('w1', { mode: 'annotate' }), window('w2', { mode: 'annotate' })), alert(), MON_2330_BERLIN, { suppressed: null, maintenance: ['w1', 'w2'] }],
+    [
+      'at the window end it is over (end is exclusive)',
+      given(window('w1')),
+      alert(),
+      Date.parse('2026-03-03T03:00:00Z'),
+      { suppressed: null, maintenance: [] },
+    ],
+    [
+      'at the window start it applies (start is inclusive)',
+      given(window('w1')),
+      alert(),
+      Date.parse('2026-03-02T21:00:00Z'),
+      { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] },
+    ],
+    [
+      'a window of another service does not apply',
+      given(window('w1', { services: ['billing'] })),
+      alert(),
+      MON_2330_BERLIN,
+      { suppressed: null, maintenance: [] },
+    ],
+    [
+      'a window listing the service applies',
+      given(window('w1', { services: ['billing', 'core-net'] })),
+      alert(),
+      MON_2330_BERLIN,
+      { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] },
+    ],
+    [
+      'labels must all match (site and device)',
+      given(window('w1', { labels: { site: 'fra1', device: 'cr1' } })),
+      alert({ site: 'fra1', device: 'cr2' }),
+      MON_2330_BERLIN,
+      { suppressed: null, maintenance: [] },
+    ],
+    [
+      'labels that all match apply',
+      given(window('w1', { labels: { site: 'fra1', device: 'cr1' } })),
+      alert({ site: 'fra1', device: 'cr1', pop: 'x' }),
+      MON_2330_BERLIN,
+      { suppressed: { by: 'maintenance', windowId: 'w1', until: '2026-03-03T04:00:00+01:00' }, maintenance: [] },
+    ],
+    [
+      'a when condition that is false does not apply',
+      given(window('w1', { when: 'has(labels.pop) && labels.pop == "ams1"' })),
+      alert({ pop: 'fra1' }),
+      MON_2330_BERLIN,
+      { suppressed: null, maintenance: [] },
+    ],
+    [
+      'annotate mode lists the window and pages',
+      given(window('w1', { mode: 'annotate' }), window('w2', { mode: 'annotate' })),
+      alert(),
+      MON_2330_BERLIN,
+      { suppressed: null, maintenance: ['w1', 'w2'] },
+    ],
     [
       'several suppressing windows: the latest end',
       given(window('short'), window('long', { end: '2026-03-03T08:00:00+01:00' }), window('mid', { end: '2026-03-03T06:00:00+01:00' })),
@@ -320,16 +449,26 @@ describe('maintenance windows', () => {
 
   it('a suppressing rule wins over a maintenance window, annotations are still listed', () => {
     const config = given(window('w1'), window('w2', { mode: 'annotate' }), routing([rule('mute', 'true', { suppress: true })]));
-    expect(route(config, alert(), MON_2330_BERLIN)).toMatchObject({ suppressed: { by: 'rule', windowId: null, until: null }, maintenance: ['w2'] });
+    expect(route(config, alert(), MON_2330_BERLIN)).toMatchObject({
+      suppressed: { by: 'rule', windowId: null, until: null },
+      maintenance: ['w2'],
+    });
   });
 
   it('a when condition that throws does not cover and is reported', () => {
     const config = given(window('w1', { when: 'labels.pop == "fra1"' }));
-    expect(route(config, alert(), MON_2330_BERLIN)).toMatchObject({ suppressed: null, errors: [{ rule: 'maintenance:w1', message: 'No such key: pop' }] });
+    expect(route(config, alert(), MON_2330_BERLIN)).toMatchObject({
+      suppressed: null,
+      errors: [{ rule: 'maintenance:w1', message: 'No such key: pop' }],
+    });
   });
 
   it('activeWindows lists the covering windows of either mode', () => {
-    const config = given(window('w1'), window('w2', { mode: 'annotate', labels: { site: 'fra1' } }), window('w3', { labels: { site: 'ams1' } }));
+    const config = given(
+      window('w1'),
+      window('w2', { mode: 'annotate', labels: { site: 'fra1' } }),
+      window('w3', { labels: { site: 'ams1' } }),
+    );
     expect(activeWindows(config, alert({ site: 'fra1' }), MON_2330_BERLIN).map((w) => w.windowId)).toStrictEqual(['w1', 'w2']);
   });
 });
@@ -339,7 +478,13 @@ describe('speed', () => {
     const config = given(
       calendar('noc_hours'),
       window('w1', { labels: { site: 'ams9' } }),
-      routing(Array.from({ length: 10 }, (_, i) => rule(`r${i}`, `has(labels.pop) && labels.pop == "pop${i}" && (alert.severity == "critical" || !calendars.noc_hours)`, { policyId: `p${i}` }))),
+      routing(
+        Array.from({ length: 10 }, (_, i) =>
+          rule(`r${i}`, `has(labels.pop) && labels.pop == "pop${i}" && (alert.severity == "critical" || !calendars.noc_hours)`, {
+            policyId: `p${i}`,
+          }),
+        ),
+      ),
     );
     const alerts = Array.from({ length: 100 }, (_, i) => alert({ pop: `pop${i % 12}`, site: 'fra1' }));
     const n = 50_000;

@@ -36,8 +36,14 @@ class NowFields {
 }
 
 const env = new Environment({ limits: { maxAstNodes: 2000, maxDepth: 64 } })
-  .registerType('Alert', { ctor: AlertFields, fields: { severity: 'string', summary: 'string', source: 'string', fingerprint: 'string', service: 'string' } })
-  .registerType('Now', { ctor: NowFields, fields: { hour: 'int', minute: 'int', weekday: 'string', date: 'string', time: 'google.protobuf.Timestamp' } })
+  .registerType('Alert', {
+    ctor: AlertFields,
+    fields: { severity: 'string', summary: 'string', source: 'string', fingerprint: 'string', service: 'string' },
+  })
+  .registerType('Now', {
+    ctor: NowFields,
+    fields: { hour: 'int', minute: 'int', weekday: 'string', date: 'string', time: 'google.protobuf.Timestamp' },
+  })
   .registerVariable('labels', 'map<string, string>')
   .registerVariable('annotations', 'map<string, string>')
   .registerVariable('alert', 'Alert')
@@ -96,7 +102,8 @@ function compileError(source: string, offset: number, message: string, cause?: u
 }
 
 type CelError = { summary?: unknown; range?: { start: number } | undefined; message: string };
-const summaryOf = (err: CelError): string => (typeof err.summary === 'string' ? err.summary : err.message.split('\n')[0] ?? 'invalid expression');
+const summaryOf = (err: CelError): string =>
+  typeof err.summary === 'string' ? err.summary : (err.message.split('\n')[0] ?? 'invalid expression');
 
 function calendarReferences(source: string, ast: ASTNode): CalendarReference[] {
   const refs: CalendarReference[] = [];
@@ -268,7 +275,13 @@ function windowCovers(w: MaintenanceWindow, alert: RoutedAlert, nowMs: number): 
   return Date.parse(w.start) <= nowMs && nowMs < Date.parse(w.end);
 }
 
-function windowsAt(config: ConfigState, input: RouteInput, ctx: () => RuleContext, compiled: RuleLookup, errors: RuleError[]): MaintenanceWindow[] {
+function windowsAt(
+  config: ConfigState,
+  input: RouteInput,
+  ctx: () => RuleContext,
+  compiled: RuleLookup,
+  errors: RuleError[],
+): MaintenanceWindow[] {
   const active: MaintenanceWindow[] = [];
   for (const w of config.maintenance.values()) {
     if (!windowCovers(w, input.alert, input.now)) continue;
@@ -283,7 +296,12 @@ function windowsAt(config: ConfigState, input: RouteInput, ctx: () => RuleContex
  * window's services (empty = every service), every window label present with the same value, and
  * the window's `when` condition (if any) true. A `when` that fails to evaluate does not cover.
  */
-export function activeWindows(config: ConfigState, alert: RoutedAlert, nowMs: number, compiled: RuleLookup = defaultRules): MaintenanceWindow[] {
+export function activeWindows(
+  config: ConfigState,
+  alert: RoutedAlert,
+  nowMs: number,
+  compiled: RuleLookup = defaultRules,
+): MaintenanceWindow[] {
   const input = { alert, now: nowMs };
   let ctx: RuleContext | undefined;
   return windowsAt(config, input, () => (ctx ??= ruleContext(input, config)), compiled, []);

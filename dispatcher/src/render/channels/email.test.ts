@@ -38,7 +38,9 @@ describe('formatEmail', () => {
   });
 
   it('falls back to the default subject when the template renders only whitespace', () => {
-    expect(formatEmail({ ...NONE, subject: ' \n ' }, contextWith(), OPTS).content.subject).toBe('[CRITICAL] Payments API: Error rate above 5%');
+    expect(formatEmail({ ...NONE, subject: ' \n ' }, contextWith(), OPTS).content.subject).toBe(
+      '[CRITICAL] Payments API: Error rate above 5%',
+    );
   });
 
   it('caps the subject with a warning', () => {

@@ -18,7 +18,13 @@ describe('formatSlack default message', () => {
     const actions = content.blocks.at(-1);
     expect(actions?.block_id).toBe(SLACK_ACTIONS_BLOCK_ID);
     expect(actions?.elements).toStrictEqual([
-      { type: 'button', action_id: 'ack', value: ALERT_ID, style: 'primary', text: { type: 'plain_text', text: 'Acknowledge', emoji: true } },
+      {
+        type: 'button',
+        action_id: 'ack',
+        value: ALERT_ID,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Acknowledge', emoji: true },
+      },
       { type: 'button', action_id: 'resolve', value: ALERT_ID, text: { type: 'plain_text', text: 'Resolve', emoji: true } },
       expect.objectContaining({ type: 'button', action_id: 'open', url: `https://oncall.example.com/alerts/${ALERT_ID}` }),
     ]);
@@ -26,7 +32,9 @@ describe('formatSlack default message', () => {
   });
 
   it('links the dashboard and the runbook annotation, with & kept as an entity in mrkdwn', () => {
-    expect(textOf(formatSlack(null, contextWith()).content.blocks[3])).toBe('<https://grafana.example.com/d/x|Dashboard> · <https://runbooks.example.com/errors?a=1&b=2|Runbook>');
+    expect(textOf(formatSlack(null, contextWith()).content.blocks[3])).toBe(
+      '<https://grafana.example.com/d/x|Dashboard> · <https://runbooks.example.com/errors?a=1&b=2|Runbook>',
+    );
   });
 
   it('has no buttons when the alert is resolved', () => {
@@ -65,12 +73,19 @@ describe('formatSlack from a template', () => {
   });
 
   it('does not add buttons the template already has', () => {
-    const own: SlackBlock = { type: 'actions', elements: [{ type: 'button', action_id: 'ack', value: ALERT_ID, text: { type: 'plain_text', text: 'Ack' } }] };
+    const own: SlackBlock = {
+      type: 'actions',
+      elements: [{ type: 'button', action_id: 'ack', value: ALERT_ID, text: { type: 'plain_text', text: 'Ack' } }],
+    };
     expect(actionIds(formatSlack({ blocks: [own] }, contextWith()).content.blocks)).toStrictEqual(['ack']);
   });
 
   it('decodes entities outside text fields, so button URLs keep their query strings', () => {
-    const rendered = { blocks: [{ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'a &amp; b' }, url: 'https://x/?a=1&amp;b=2' }] }] };
+    const rendered = {
+      blocks: [
+        { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'a &amp; b' }, url: 'https://x/?a=1&amp;b=2' }] },
+      ],
+    };
     const el = (formatSlack(rendered, contextWith()).content.blocks[0]?.elements as Record<string, unknown>[])[0];
     expect(el).toStrictEqual({ type: 'button', text: { type: 'plain_text', text: 'a &amp; b' }, url: 'https://x/?a=1&b=2' });
   });

@@ -112,12 +112,18 @@ function fromTemplate(rendered: unknown): { text: string | null; blocks: SlackBl
 
 function hasAckOrResolve(blocks: readonly SlackBlock[]): boolean {
   return blocks.some(
-    (b) => b.type === 'actions' && Array.isArray(b.elements) && b.elements.some((e) => isObject(e) && (e.action_id === 'ack' || e.action_id === 'resolve')),
+    (b) =>
+      b.type === 'actions' &&
+      Array.isArray(b.elements) &&
+      b.elements.some((e) => isObject(e) && (e.action_id === 'ack' || e.action_id === 'resolve')),
   );
 }
 
 /** Truncates text objects and drops extra fields/elements past Slack's limits, saying what it did. */
-function enforceLimits(blocks: SlackBlock[], warn: (code: 'SLACK_BLOCK_LIMIT' | 'SLACK_TEXT_TRUNCATED', message: string) => void): SlackBlock[] {
+function enforceLimits(
+  blocks: SlackBlock[],
+  warn: (code: 'SLACK_BLOCK_LIMIT' | 'SLACK_TEXT_TRUNCATED', message: string) => void,
+): SlackBlock[] {
   const cutText = (obj: unknown, max: number, where: string): unknown => {
     if (!isObject(obj) || typeof obj.text !== 'string' || obj.text.length <= max) return obj;
     warn('SLACK_TEXT_TRUNCATED', `${where} text is ${obj.text.length} characters; truncated to ${max}`);
@@ -135,13 +141,18 @@ function enforceLimits(blocks: SlackBlock[], warn: (code: 'SLACK_BLOCK_LIMIT' | 
           if (b.fields.length > SLACK_LIMITS.sectionFields) {
             warn('SLACK_BLOCK_LIMIT', `section (block ${n}) has ${b.fields.length} fields; kept the first ${SLACK_LIMITS.sectionFields}`);
           }
-          b.fields = b.fields.slice(0, SLACK_LIMITS.sectionFields).map((f, j) => cutText(f, SLACK_LIMITS.fieldText, `section (block ${n}) field ${j + 1}`));
+          b.fields = b.fields
+            .slice(0, SLACK_LIMITS.sectionFields)
+            .map((f, j) => cutText(f, SLACK_LIMITS.fieldText, `section (block ${n}) field ${j + 1}`));
         }
         return b;
       }
       case 'context':
         if (Array.isArray(block.elements) && block.elements.length > SLACK_LIMITS.contextElements) {
-          warn('SLACK_BLOCK_LIMIT', `context (block ${n}) has ${block.elements.length} elements; kept the first ${SLACK_LIMITS.contextElements}`);
+          warn(
+            'SLACK_BLOCK_LIMIT',
+            `context (block ${n}) has ${block.elements.length} elements; kept the first ${SLACK_LIMITS.contextElements}`,
+          );
           return { ...block, elements: block.elements.slice(0, SLACK_LIMITS.contextElements) };
         }
         return block;

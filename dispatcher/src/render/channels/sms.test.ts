@@ -65,13 +65,17 @@ describe('truncateSms', () => {
 describe('formatSms', () => {
   it('uses the default text when there is no template', () => {
     const { content, warnings } = formatSms(null, contextWith(), { maxSegments: 3 });
-    expect(content.text).toBe('[CRITICAL] Payments API: Error rate above 5%\nhttps://oncall.example.com/alerts/0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e');
+    expect(content.text).toBe(
+      '[CRITICAL] Payments API: Error rate above 5%\nhttps://oncall.example.com/alerts/0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e',
+    );
     expect(content).toMatchObject({ encoding: 'GSM-7', segments: 1 });
     expect(warnings).toStrictEqual([]);
   });
 
   it('says RESOLVED for a resolved notification', () => {
-    expect(formatSms(null, contextWith({ kind: 'resolved' }), { maxSegments: 3 }).content.text).toBe('[RESOLVED] Payments API: Error rate above 5%');
+    expect(formatSms(null, contextWith({ kind: 'resolved' }), { maxSegments: 3 }).content.text).toBe(
+      '[RESOLVED] Payments API: Error rate above 5%',
+    );
   });
 
   it('warns when the message takes more than one segment', () => {

@@ -19,7 +19,11 @@ describe('formatTeams', () => {
       { action: 'ack', alertId: ALERT_ID },
       { action: 'resolve', alertId: ALERT_ID },
     ]);
-    expect((c.actions ?? []).filter((a) => a.type === 'Action.OpenUrl').map((a) => a.title)).toStrictEqual(['Dashboard', 'Runbook', 'Open alert']);
+    expect((c.actions ?? []).filter((a) => a.type === 'Action.OpenUrl').map((a) => a.title)).toStrictEqual([
+      'Dashboard',
+      'Runbook',
+      'Open alert',
+    ]);
     expect(m.warnings).toStrictEqual([]);
   });
 
@@ -32,7 +36,16 @@ describe('formatTeams', () => {
     ['a card without type and version', { body: [{ type: 'TextBlock', text: 'x' }] }],
     [
       'a message with the card attached',
-      { type: 'message', summary: 'S', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: { type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: 'x' }] } }] },
+      {
+        type: 'message',
+        summary: 'S',
+        attachments: [
+          {
+            contentType: 'application/vnd.microsoft.card.adaptive',
+            content: { type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: 'x' }] },
+          },
+        ],
+      },
     ],
   ])('takes %s from a template', (_, rendered) => {
     const c = card(formatTeams(rendered, contextWith()));

@@ -85,7 +85,8 @@ function cardFromTemplate(rendered: unknown): { card: AdaptiveCard; summary: str
     if (!isObject(first) || !isObject(first.content)) throw invalid('the message has no attachment with an Adaptive Card in "content"');
     card = first.content;
   }
-  if (card.type !== undefined && card.type !== 'AdaptiveCard') throw invalid(`card type is ${JSON.stringify(card.type)}, not "AdaptiveCard"`);
+  if (card.type !== undefined && card.type !== 'AdaptiveCard')
+    throw invalid(`card type is ${JSON.stringify(card.type)}, not "AdaptiveCard"`);
   if (!Array.isArray(card.body)) throw invalid('the Adaptive Card has no "body" array');
   if (card.actions !== undefined && !Array.isArray(card.actions)) throw invalid('"actions" must be an array');
   if (summary === null && typeof card.fallbackText === 'string') summary = card.fallbackText;

@@ -11,7 +11,12 @@ function says(twiml: string): string[] {
   const tags = [...twiml.matchAll(/<\/?([A-Za-z?]+)/g)].map((m) => m[1]);
   expect(new Set(tags)).toStrictEqual(new Set(['?xml', 'Response', 'Say', 'Gather'].filter((t) => tags.includes(t))));
   return [...twiml.matchAll(/<Say>([^<]*)<\/Say>/g)].map((m) =>
-    (m[1] ?? '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'),
+    (m[1] ?? '')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&apos;/g, "'")
+      .replace(/&amp;/g, '&'),
   );
 }
 
@@ -40,7 +45,10 @@ describe('formatVoice', () => {
   });
 
   it('posts the digit to the configured action URL, escaped', () => {
-    const { content } = formatVoice(null, contextWith(), { ...OPTS, gatherActionUrl: 'https://oncall.example.com/twilio/gather?alert=1&x="y"' });
+    const { content } = formatVoice(null, contextWith(), {
+      ...OPTS,
+      gatherActionUrl: 'https://oncall.example.com/twilio/gather?alert=1&x="y"',
+    });
     expect(content.twiml).toContain('action="https://oncall.example.com/twilio/gather?alert=1&amp;x=&quot;y&quot;" method="POST"');
   });
 

@@ -25,7 +25,11 @@ describe('formatWebhook', () => {
     expect(formatWebhook({ a: [1, { b: '</script>' }] }, contextWith()).content.body).toBe('{"a":[1,{"b":"\\u003c/script\\u003e"}]}');
   });
 
-  it.each([['a string', 'x'], ['a number', 3], ['true', true]])('refuses %s as a body', (_, v) => {
+  it.each([
+    ['a string', 'x'],
+    ['a number', 3],
+    ['true', true],
+  ])('refuses %s as a body', (_, v) => {
     expect(thrown(() => formatWebhook(v, contextWith()))).toMatchObject({ code: 'INVALID_OUTPUT', field: 'webhook' });
   });
 });

@@ -27,7 +27,12 @@ export function defaultWebhookPayload(ctx: RenderContext): Record<string, unknow
  */
 export function formatWebhook(rendered: unknown, ctx: RenderContext): Formatted<WebhookContent> {
   if (rendered !== null && (typeof rendered !== 'object' || rendered === null)) {
-    throw new TemplateError({ code: 'INVALID_OUTPUT', message: 'the webhook template must render a JSON object or array', channel: 'webhook', field: 'webhook' });
+    throw new TemplateError({
+      code: 'INVALID_OUTPUT',
+      message: 'the webhook template must render a JSON object or array',
+      channel: 'webhook',
+      field: 'webhook',
+    });
   }
   return { content: { contentType: 'application/json', body: safeJson(rendered ?? defaultWebhookPayload(ctx)) }, warnings: [] };
 }

@@ -53,7 +53,7 @@ describe('decider: single writer per partition, state rebuilt from the log', () 
   let publisher: IntakePublisher;
   let n = 0;
   const send = (signals: Signal[]) =>
-    publisher.append({ serviceId: 'svc', source: 'generic', requestId: `req-${++n}`, signals, context: {} }, new Date());
+    publisher.append({ serviceId: 'svc', source: 'generic', requestId: `req-${++n}`, signals, context: {}, dedupe: true }, new Date());
 
   beforeAll(async () => {
     nats = await startTestNats();

@@ -6,7 +6,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { alertingV1, STREAMS } from '@oncall/contracts';
 import { alertHistory } from '@oncall/infra';
-import { amFiring, amResolved } from './fixtures.js';
+import { amAlert, amFiring, amPayload, amResolved } from './fixtures.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { streamLastSeq, tableRows } from './harness.js';
 
@@ -67,12 +67,19 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
     expect(await alertHistory(p.admin, '6f1d8a3e-0000-4000-8000-000000000000')).toEqual([]);
   });
 
-  it('appends nothing for a retried request and answers it the same way', async () => {
+  it('a re-sent resolve of a closed alert is taken and changes nothing', async () => {
     const intakeBefore = await streamLastSeq(p.admin, STREAMS.intake);
+    const alertsBefore = await streamLastSeq(p.admin, STREAMS.alerts);
     const again = await p.postAlertmanager(amResolved);
     expect(again.status).toBe(202);
-    expect(await again.json()).toMatchObject({ alerts: 1, duplicate: true });
-    expect(await streamLastSeq(p.admin, STREAMS.intake)).toBe(intakeBefore);
+    expect(await again.json()).toMatchObject({ alerts: 1, duplicate: false });
+    expect(await streamLastSeq(p.admin, STREAMS.intake)).toBe(intakeBefore + 1);
+    // Alerts decided after it (same partition or not): once they are stored, the re-sent resolve was decided, to nothing.
+    const later = amAlert('after-resend');
+    expect((await p.postAlertmanager(amPayload([later]))).status).toBe(202);
+    expect((await p.postAlertmanager(amPayload([{ ...later, status: 'resolved' }], 'resolved'))).status).toBe(202);
+    await p.alertsApplied(alertsBefore + 2);
+    expect(await streamLastSeq(p.admin, STREAMS.alerts)).toBe(alertsBefore + 2);
   });
 
   it('filters ListAlerts by status and labels, and rejects a bad filter with the field named', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { buildEvent, encodeEvent, partitionOf, stableUuid, subjects, type AlertSource, type Signal } from '@oncall/contracts';
 import type { StreamAppender } from '@oncall/shared';
 
@@ -9,8 +10,10 @@ export class IntakeUnavailableError extends Error {
 export type SignalBatch = {
   serviceId: string;
   source: AlertSource;
-  /** Derived from the request (service, source, body): a retried request gets the same id. */
+  /** Derived from the request (service, source, and the body or the caller's idempotency key). */
   requestId: string;
+  /** A true retry is recognised by its id (the caller sent an idempotency key): append it once. */
+  dedupe: boolean;
   signals: Signal[];
   context: Record<string, unknown>;
 };
@@ -19,8 +22,10 @@ export type AppendResult = { messages: number; duplicate: boolean };
 
 /**
  * Appends one SignalsReceived message per partition touched by the request, all in flight at
- * once, and returns only when JetStream acknowledged every one. The msgID is
- * `<requestId>:<partition>`, so a retry after a partial failure appends just what is missing.
+ * once, and returns only when JetStream acknowledged every one. With `dedupe` (the caller sent
+ * an idempotency key) the msgID is `<requestId>:<partition>`, so a retry after a partial failure
+ * appends just what is missing. Without it there is no msgID: the same body sent again after
+ * the alert changed (trigger → resolve → trigger) is a new fact the decider must see.
  * Appends go through the shared StreamAppender: `jetstream().publish()` is a request per
  * message, with a timer, a promise race and an error object with a stack trace each (its
  * RequestError alone was 2% of ingest's CPU in a storm profile).
@@ -45,9 +50,10 @@ export class IntakePublisher {
       const event = buildEvent(
         'SignalsReceived',
         { serviceId: batch.serviceId, source: batch.source, requestId: batch.requestId, signals, context: batch.context },
-        { id: stableUuid(msgID), occurredAt, causationId: null, correlationId: batch.requestId },
+        // Decisions derive their ids from this one: a message appended again (no idempotency key) needs its own.
+        { id: batch.dedupe ? stableUuid(msgID) : randomUUID(), occurredAt, causationId: null, correlationId: batch.requestId },
       );
-      return this.appender.append(subjects.intake(p), encodeEvent(event), { msgID });
+      return this.appender.append(subjects.intake(p), encodeEvent(event), batch.dedupe ? { msgID } : {});
     });
     const settled = await Promise.allSettled(acks);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');

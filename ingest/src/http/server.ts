@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import sjson from 'secure-json-parse';
 import { Counter, Histogram } from 'prom-client';
 import { registry, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
-import type { AlertSource } from '@oncall/contracts';
+import { mayHoldUnstorableText, toStorable, type AlertSource } from '@oncall/contracts';
 import { IntakeUnavailableError, type IntakePublisher } from '../adapters/intake-publisher.js';
 import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
 import { HttpError, invalidPayload } from './errors.js';
@@ -40,6 +40,11 @@ const signalsAccepted = new Counter({
   labelNames: ['source'],
   registers: [registry],
 });
+const textReplaced = new Counter({
+  name: 'oncall_ingest_unstorable_text_replaced_total',
+  help: 'Strings of webhook bodies whose NUL characters or lone surrogates were replaced by U+FFFD (PostgreSQL cannot store them)',
+  registers: [registry],
+});
 const latency = new Histogram({
   name: 'oncall_ingest_request_duration_seconds',
   help: 'Time from request to answer, including the JetStream acknowledgement',
@@ -58,11 +63,21 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
     req.bodyHash = sha256Hex(body);
+    const text = body.toString('utf8');
+    let parsed: unknown;
     try {
-      done(null, sjson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' }));
+      parsed = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (err) {
       done(new HttpError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`), undefined);
+      return;
     }
+    // Legal JSON, but PostgreSQL refuses NUL and lone surrogates: stored as U+FFFD instead.
+    if (mayHoldUnstorableText(text)) {
+      const storable = toStorable(parsed);
+      textReplaced.inc(storable.replaced);
+      parsed = storable.value;
+    }
+    done(null, parsed);
   });
 
   await app.register(rateLimit, {
@@ -134,12 +149,13 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       if (route.keyInBody) authenticate(req, parsed.integrationKey);
       await limit(req, reply);
       const serviceId = req.serviceId!;
-      const requestId = sha256Hex(`${serviceId}\n${route.source}\n${req.bodyHash ?? ''}`);
+      const key = idempotencyKey(req);
+      const requestId = sha256Hex(`${serviceId}\n${route.source}\n${key === undefined ? (req.bodyHash ?? '') : `key:${key}`}`);
       const { signals, context } = parsed;
       const result =
         signals.length === 0
           ? { messages: 0, duplicate: false }
-          : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context }, now());
+          : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context, dedupe: key !== undefined }, now());
       signalsAccepted.inc({ source: route.source }, result.duplicate ? 0 : signals.length);
       return parsed.answer ?? { status: 'accepted', requestId, alerts: signals.length, duplicate: result.duplicate };
     });
@@ -171,6 +187,20 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/**
+ * The caller's `Idempotency-Key`: requests with the same key (per service and source) within the
+ * duplicate window are one request, appended once. Without one, every request is a new fact and the
+ * alert's state absorbs retries (see docs/reliability.md).
+ */
+function idempotencyKey(req: FastifyRequest): string | undefined {
+  const key = req.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length < 1 || key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) {
+    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters', 'Idempotency-Key');
+  }
+  return key;
 }
 
 function integrationKey(req: FastifyRequest): string | undefined {

@@ -11,10 +11,12 @@ import { z } from 'zod';
 import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
 import { configSchemas } from './config-schemas.js';
 import { escalationSchemas } from './escalation-schemas.js';
+import { parkingSchemas } from './parking-schemas.js';
 
 export { LabelMap, Link, Severity } from './common-schemas.js';
 export * from './config-schemas.js';
 export * from './escalation-schemas.js';
+export * from './parking-schemas.js';
 export const AlertSource = z.enum(['alertmanager', 'grafana', 'generic', 'pagerduty', 'heartbeat', 'manual']);
 export type AlertSource = z.infer<typeof AlertSource>;
 
@@ -140,6 +142,7 @@ const schemas = {
   },
   ...configSchemas,
   ...escalationSchemas,
+  ...parkingSchemas,
 } as const;
 
 type Schemas = typeof schemas;
@@ -180,6 +183,7 @@ export type EscalationEvent = EventOf<
 /** Events the dispatcher writes on `deliveries.<p>.<alertId>`. */
 export type DeliveryEvent = EventOf<'NotificationDelivered' | 'NotificationFailed'>;
 export type TicketEvent = EventOf<'TicketCreated' | 'TicketStatusChanged'>;
+export type ParkingEvent = EventOf<keyof typeof parkingSchemas>;
 
 export const EVENT_TYPES = Object.keys(schemas) as EventType[];
 

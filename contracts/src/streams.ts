@@ -41,6 +41,12 @@ export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & {
     },
     { ...common, name: STREAMS.deliveries, subjects: [subjects.deliveriesAll], description: 'notification outcomes' },
     { ...common, name: STREAMS.tickets, subjects: [subjects.ticketsAll], description: 'ticket events' },
+    {
+      ...common,
+      name: STREAMS.parked,
+      subjects: [subjects.parkedAll],
+      description: 'messages consumers could not apply, and their retries',
+    },
   ];
 }
 
@@ -60,6 +66,7 @@ export const CONSUMERS = {
   projectorEscalations: 'projector-escalations-v1',
   projectorDeliveries: 'projector-deliveries-v1',
   projectorTickets: 'projector-tickets-v1',
+  projectorParked: 'projector-parked-v1',
 } as const;
 
 /** KV bucket of partition leases (`<role>.p<N>` → owner id), expiring unless refreshed. */

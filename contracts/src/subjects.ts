@@ -8,6 +8,8 @@
  *   escalations.<p>.<alertId>  escalator decisions about one alert (routing, steps, notifications)
  *   deliveries.<p>.<alertId>   dispatcher outcomes for one alert's notifications
  *   tickets.<p>.<alertId>      ticket bridge events for one alert
+ *   parked.<consumer>          messages a consumer could not apply, and their retries
+ *   oncall.retry.<consumer>    (core NATS, no stream) asks a running consumer to take a parked message again
  */
 export const STREAMS = {
   intake: 'INTAKE',
@@ -17,6 +19,7 @@ export const STREAMS = {
   escalations: 'ESCALATIONS',
   deliveries: 'DELIVERIES',
   tickets: 'TICKETS',
+  parked: 'PARKED',
 } as const;
 
 export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template';
@@ -42,6 +45,10 @@ export const subjects = {
   deliveriesAll: 'deliveries.>',
   ticket: (partition: number, alertId: string): string => `tickets.${partition}.${alertId}`,
   ticketsAll: 'tickets.>',
+  parked: (consumer: string): string => `parked.${consumer}`,
+  parkedAll: 'parked.>',
+  /** Request subject a running consumer answers to retry one of its parked messages. */
+  parkedRetry: (consumer: string): string => `oncall.retry.${consumer}`,
 } as const;
 
 /** Parses the partition out of an intake or alerts subject. */

@@ -65,3 +65,16 @@ export {
   type RotationShift,
   type UserShift,
 } from './domain/oncall.js';
+export { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
+export {
+  superviseLoop,
+  consumeOptions,
+  recreateConsumer,
+  ensureConsumer,
+  ackFloor,
+  InOrderAcks,
+  type LoopOptions,
+  type Tracked,
+} from './consumer.js';
+export { Parking, serveParkedRetries, errorText, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
+export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta } from './snapshots.js';

@@ -1,0 +1,172 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumeOptions,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { Counter } from 'prom-client';
+import { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
+import type { Logger } from './logger.js';
+import { registry } from './metrics.js';
+
+/**
+ * What every consumer loop of the pipeline (decider, projector, escalator, dispatcher) shares:
+ * running a loop that restarts after failures with back-off and jitter, (re)creating durable
+ * consumers, their ack floor, consume options that end (instead of stalling) when the consumer
+ * or its stream is deleted, and in-order acknowledgement for AckPolicy.All consumers.
+ */
+
+const restarts = new Counter({
+  name: 'oncall_consumer_restarts_total',
+  help: 'Consumer loops started again after a failure, by loop',
+  labelNames: ['loop'],
+  registers: [registry],
+});
+
+export type LoopOptions = Readonly<{
+  /** Names the loop in logs and metrics (`decider-p3`, `projector-alerts-v1`, …). */
+  name: string;
+  log: Logger;
+  stop: AbortSignal;
+  backoff?: Backoff;
+  /** A run that lasted this long was healthy: the next failure starts the back-off over. */
+  healthyAfterMs?: number;
+  random?: () => number;
+}>;
+
+/**
+ * Runs `body` until `stop` aborts. `body` runs until stopped, or throws: the failure is logged
+ * with its reason, counted, and `body` runs again after a back-off with jitter (never a fixed
+ * sleep: a fleet restarting together must not retry in step). `attempt` is 0 on the first run.
+ */
+export async function superviseLoop(opts: LoopOptions, body: (attempt: number) => Promise<void>): Promise<void> {
+  const random = opts.random ?? Math.random;
+  const healthyAfterMs = opts.healthyAfterMs ?? 30_000;
+  let attempt = 0;
+  while (!opts.stop.aborted) {
+    const started = Date.now();
+    let failure: unknown;
+    try {
+      await body(attempt);
+      if (opts.stop.aborted) return;
+      failure = new Error('the loop ended without being stopped');
+    } catch (err) {
+      if (opts.stop.aborted) return;
+      failure = err;
+    }
+    attempt = Date.now() - started >= healthyAfterMs ? 1 : attempt + 1;
+    const delayMs = backoffMs(attempt, random(), opts.backoff ?? DEFAULT_BACKOFF);
+    restarts.inc({ loop: opts.name });
+    opts.log.warn({ err: failure, loop: opts.name, attempt, retryInMs: delayMs }, `${opts.name} failed; starting it again`);
+    await sleep(delayMs, undefined, { signal: opts.stop }).catch(() => undefined);
+  }
+}
+
+/** Consume options for durable consumers: the iteration ends with an error when the consumer or its stream is deleted. */
+export function consumeOptions(maxMessages: number, expiresMs = 2000): ConsumeOptions {
+  return { max_messages: maxMessages, expires: expiresMs, abort_on_missing_resource: true };
+}
+
+const isNotFound = (err: unknown, code: number): boolean => err instanceof JetStreamApiError && err.code === code;
+
+/** Deletes the durable consumer (if it exists) and creates it with `config`, e.g. to deliver from a start sequence. */
+export async function recreateConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
+  await jsm.consumers.delete(stream, config.durable_name).catch((err: unknown) => {
+    if (!isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
+  });
+  await jsm.consumers.add(stream, config);
+}
+
+/** Creates the durable consumer unless it exists; true when it was created. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, config.durable_name);
+    return false;
+  } catch (err) {
+    if (!isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) throw err;
+  }
+  await jsm.consumers.add(stream, config);
+  return true;
+}
+
+/** The durable consumer's ack floor (stream sequence), or null when it does not exist. */
+export async function ackFloor(jsm: JetStreamManager, stream: string, name: string): Promise<number | null> {
+  try {
+    return (await jsm.consumers.info(stream, name)).ack_floor.stream_seq;
+  } catch (err) {
+    if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) return null;
+    throw err;
+  }
+}
+
+/** A delivered message whose work may finish out of order; see InOrderAcks. */
+export type Tracked = { readonly m: JsMsg; done: boolean };
+
+/**
+ * Acknowledgement for AckPolicy.All consumers whose messages finish out of order: messages are
+ * tracked in delivery order and marked done when their work is stored; the last message of the
+ * done run at the head is acked (one ack covers every message before it), at once when no
+ * tracked message is left waiting, else every `every` messages. The ack floor therefore never
+ * passes a message whose work is not stored.
+ */
+export class InOrderAcks {
+  private list: Tracked[] = [];
+  private head = 0;
+  private sinceAck = 0;
+  private last = 0;
+
+  constructor(private readonly every = 100) {}
+
+  track(m: JsMsg): Tracked {
+    const t = { m, done: false };
+    this.list.push(t);
+    return t;
+  }
+
+  done(t: Tracked): void {
+    t.done = true;
+    let last: Tracked | undefined;
+    while (this.head < this.list.length && this.list[this.head]!.done) {
+      last = this.list[this.head++]!;
+      this.sinceAck++;
+    }
+    if (!last) return;
+    this.last = last.m.seq;
+    if (this.head === this.list.length || this.sinceAck >= this.every) {
+      last.m.ack();
+      this.sinceAck = 0;
+    }
+    if (this.head >= 1024 && this.head * 2 >= this.list.length) {
+      this.list.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Messages tracked and not yet covered by an ack. */
+  get waiting(): number {
+    return this.list.length - this.head;
+  }
+
+  /** Stream sequence of the last message whose work is done, in order. */
+  get doneThrough(): number {
+    return this.last;
+  }
+
+  /** Forgets every tracked message (after the consumer is recreated). */
+  reset(): void {
+    this.list = [];
+    this.head = 0;
+    this.sinceAck = 0;
+  }
+}

@@ -11,6 +11,7 @@ import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
 import { alertHistory } from './history.js';
+import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
 const USAGE = `usage: oncall <command>
 
@@ -26,6 +27,11 @@ const USAGE = `usage: oncall <command>
                          list alerts through query-api's gRPC AlertService, one JSON line each
   history <alertId> [--as-of <ISO time>]
                          the alert's events read from the log itself (one JSON line each), optionally as of a time
+  parked [--all] [--json]
+                         messages a consumer could not apply and parked (read from the log): where, why, retries;
+                         --all also lists those a retry applied
+  parked retry <consumer> <seq> | parked retry --all
+                         ask the running consumer to take a parked message again (e.g. after an upgrade)
   migrate                bring the read-model schema up to date
 `;
 
@@ -126,6 +132,42 @@ async function main(argv: string[]): Promise<number> {
       const nc = await connectNats(env.NATS_URL, 'oncall-history', log);
       try {
         for (const e of await alertHistory(nc, alertId, asOf)) process.stdout.write(`${JSON.stringify(e)}\n`);
+      } finally {
+        await nc.drain();
+      }
+      return 0;
+    }
+    case 'parked': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      });
+      const env = parseEnv(CliEnv);
+      const nc = await connectNats(env.NATS_URL, 'oncall-parked', log);
+      try {
+        const records = await listParked(nc);
+        if (positionals[0] === 'retry') {
+          const [, consumer, seqText] = positionals;
+          const targets = values.all
+            ? records.filter((r) => !isSettled(r))
+            : records.filter((r) => r.consumer === consumer && String(r.seq) === seqText);
+          if (!values.all && (consumer === undefined || seqText === undefined))
+            throw new UsageError('parked retry needs <consumer> <seq>, or --all');
+          if (targets.length === 0)
+            throw new UsageError(values.all ? 'nothing parked is waiting' : `nothing parked as ${consumer} #${seqText}`);
+          let failed = 0;
+          for (const r of targets) {
+            const answer = await retryParked(nc, r);
+            if (answer.outcome === 'failed') failed++;
+            process.stdout.write(`${r.consumer} ${r.stream}#${r.seq}: ${answer.outcome}${answer.error ? ` (${answer.error})` : ''}\n`);
+          }
+          return failed === 0 ? 0 : 1;
+        }
+        if (positionals.length > 0) throw new UsageError(`parked: unknown argument ${positionals[0]}`);
+        const shown = values.all ? records : records.filter((r) => !isSettled(r));
+        if (values.json) for (const r of shown) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else process.stdout.write(shown.length === 0 ? 'nothing parked\n' : `${shown.map(formatParked).join('\n')}\n`);
       } finally {
         await nc.drain();
       }

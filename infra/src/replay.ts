@@ -57,7 +57,14 @@ export async function rebuildReadModels(opts: {
     const partitions = await partitionCount(opts.nc);
     let events = 0;
     const replayAll = async (report?: (p: ReplayProgress) => void) => {
-      const applied = await Promise.all(PROJECTIONS.map((projection) => replayProjection(opts.nc, pool, projection, report, partitions)));
+      const skipped = (projection: string, r: { at: { seq: number; subject: string } }) =>
+        opts.log.warn(
+          { projection, seq: r.at.seq, subject: r.at.subject },
+          'skipped an event that cannot be applied (parked by the live projector)',
+        );
+      const applied = await Promise.all(
+        PROJECTIONS.map((projection) => replayProjection(opts.nc, pool, projection, report, partitions, skipped)),
+      );
       events += applied.reduce((sum, n) => sum + n, 0);
     };
     const phases = { load: 0, indexes: 0, catchUp: 0, switchOver: 0 };

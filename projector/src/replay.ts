@@ -2,10 +2,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import type { Projection } from './projections/types.js';
-import { applyEvents, decoded } from './adapters/runner.js';
+import { applyEvents, decoded, type Rejected } from './adapters/apply.js';
 import { applyInBatches } from './adapters/pipeline.js';
 
 export type ReplayProgress = { projection: string; done: number; total: number };
+/** A message a replay skipped because it cannot be applied (the live projector parked it). */
+export type ReplaySkipped = (projection: string, rejected: Rejected) => void;
 
 /**
  * Events per replay transaction. PostgreSQL's CPU per event grows with the batch (its parse,
@@ -32,6 +34,7 @@ export async function replayProjection(
   projection: Projection,
   onProgress: (p: ReplayProgress) => void = () => undefined,
   partitions = 1,
+  onSkipped: ReplaySkipped = () => undefined,
 ): Promise<number> {
   const jsm = await jetstreamManager(nc);
   const total = (await jsm.streams.info(projection.stream)).state.last_seq;
@@ -41,17 +44,29 @@ export async function replayProjection(
   if (from > total) return 0;
   const split = projection.partitionSubject;
   if (split === undefined || partitions <= 1 || from > 1) {
-    return replayRange(nc, pool, projection, { filter: projection.filterSubject, checkpoint: projection.name, from, total }, (done) =>
-      onProgress({ projection: projection.name, done, total }),
+    return replayRange(
+      nc,
+      pool,
+      projection,
+      { filter: projection.filterSubject, checkpoint: projection.name, from, total },
+      (done) => onProgress({ projection: projection.name, done, total }),
+      onSkipped,
     );
   }
   const done = new Array<number>(partitions).fill(0);
   const applied = await Promise.all(
     Array.from({ length: partitions }, (_, p) =>
-      replayRange(nc, pool, projection, { filter: split(p), checkpoint: `${projection.name}#p${p}`, from: 1, total }, (_seq, count) => {
-        done[p] = count;
-        onProgress({ projection: projection.name, done: done.reduce((a, b) => a + b, 0), total });
-      }),
+      replayRange(
+        nc,
+        pool,
+        projection,
+        { filter: split(p), checkpoint: `${projection.name}#p${p}`, from: 1, total },
+        (_seq, count) => {
+          done[p] = count;
+          onProgress({ projection: projection.name, done: done.reduce((a, b) => a + b, 0), total });
+        },
+        onSkipped,
+      ),
     ),
   );
   await pool.transaction(async (tx) => {
@@ -70,6 +85,7 @@ async function replayRange(
   projection: Projection,
   range: { filter: string; checkpoint: string; from: number; total: number },
   onBatch: (lastSeq: number, applied: number) => void,
+  onSkipped: ReplaySkipped,
 ): Promise<number> {
   const consumer = await jetstream(nc).consumers.get(projection.stream, {
     filter_subjects: range.filter,
@@ -93,6 +109,8 @@ async function replayRange(
           durable: false,
           prepared: upTo === batch ? prepared : undefined,
           checkpoint: range.checkpoint,
+          // Skipped as the live projector parked them, so the rebuilt rows equal the live ones.
+          onRejected: async (r) => onSkipped(projection.name, r),
         });
         onBatch(upTo[upTo.length - 1]!.at.seq, done);
       },

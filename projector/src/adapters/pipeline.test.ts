@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { makeEvent } from '@oncall/contracts';
 import type { Projection } from '../projections/types.js';
 import { applyInBatches } from './pipeline.js';
-import type { DecodedMessage } from './runner.js';
+import type { DecodedMessage } from './apply.js';
 
 const message = (seq: number): DecodedMessage => ({
+  data: new Uint8Array(),
   event: makeEvent(
     'HeartbeatReceived',
     { monitorId: 'm', serviceId: 'svc', receivedAt: '2026-01-01T00:00:00Z' },

@@ -1,5 +1,6 @@
 import type { Prepared, Projection } from '../projections/types.js';
-import type { DecodedMessage } from './runner.js';
+import type { DomainEvent } from '@oncall/contracts';
+import type { DecodedMessage } from './apply.js';
 
 /**
  * Applies messages in batches, one transaction after the other, in stream order.
@@ -67,7 +68,8 @@ export async function applyInBatches(
       const batch = queue.splice(0, max);
       resumeReader?.();
       resumeReader = undefined;
-      const prepared = projection.prepare?.(batch);
+      // Prepared ahead only when every message decoded (a batch with one that did not is applied without it).
+      const prepared = projection.prepare && batch.every(isDecoded) ? projection.prepare(batch) : undefined;
       await inFlight;
       throwIfApplyFailed();
       inFlight = apply(batch, prepared).then(
@@ -94,3 +96,5 @@ export async function applyInBatches(
     void reader;
   }
 }
+
+const isDecoded = (m: DecodedMessage): m is DecodedMessage & { event: DomainEvent } => m.event !== null;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertingV1, STREAMS } from '@oncall/contracts';
+import { alertingV1, partitionOf, STREAMS } from '@oncall/contracts';
 import { startTestPipeline, TEST_KEY, type TestPipeline } from './pipeline.js';
 import { streamLastSeq } from './harness.js';
 
@@ -95,8 +95,17 @@ describe('only a true retry is a duplicate', () => {
   });
 
   it('a retry without a key is absorbed by the alert state: one alert, no second page', async () => {
+    await p.alertsApplied(await streamLastSeq(p.admin, STREAMS.alerts));
+    const before = await streamLastSeq(p.admin, STREAMS.alerts);
     const body = JSON.stringify({ summary: 'retried without key', dedup_key: 'retry-2' });
     for (let i = 0; i < 3; i++) expect((await p.post('/api/v1/webhook/generic', body)).status).toBe(202);
+    // A different alert of the same partition sent after them: once it is applied, the three were decided (one trigger, two repeats).
+    let marker = 0;
+    while (partitionOf('checkout', `marker-${marker}`, p.partitions) !== partitionOf('checkout', 'retry-2', p.partitions)) marker++;
+    const markerBody = JSON.stringify({ summary: 'marker', dedup_key: `marker-${marker}` });
+    expect((await p.post('/api/v1/webhook/generic', markerBody)).status).toBe(202);
+    await p.alertsApplied(before + 2);
+    expect(await streamLastSeq(p.admin, STREAMS.alerts)).toBe(before + 2);
     const alerts = await p.listAlerts({});
     expect(alerts.filter((a) => a.fingerprint === 'retry-2')).toHaveLength(1);
   });

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonEnv, parseEnv, port } from '@oncall/shared';
 
@@ -21,6 +22,8 @@ export const DeciderConfig = z.object({
   ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
   METRICS_PORT: port(9101),
+  /** Names this replica in the partition leases; replicas on one host need different ids. */
+  DECIDER_ID: z.string().min(1).default(`${hostname()}:decider`),
 });
 export type DeciderConfig = z.infer<typeof DeciderConfig>;
 

@@ -1,13 +1,27 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { StreamAppender, watchConfig, type Logger } from '@oncall/shared';
+import { hostname } from 'node:os';
+import { CONSUMERS } from '@oncall/contracts';
+import {
+  holdLease,
+  leaseBucket,
+  Parking,
+  serveParkedRetries,
+  SnapshotStore,
+  StreamAppender,
+  systemClock,
+  watchConfig,
+  type Logger,
+} from '@oncall/shared';
 import { IntakePublisher } from './adapters/intake-publisher.js';
 import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
-import { PartitionDecider } from './adapters/decider.js';
+import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 
 export { decide, evolve, alertKey, AlertCommandError, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
 export { loadIngestConfig, loadDeciderConfig, type IngestConfig, type DeciderConfig } from './config.js';
+export { deciderConsumers, recoverState, snapshotName, SNAPSHOT_FORMAT, type SnapshotBody } from './adapters/decider-recovery.js';
+export { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 
 export type Stoppable = { stop: () => Promise<void> };
 
@@ -46,15 +60,63 @@ export async function startIngest(opts: {
   };
 }
 
-/** Starts one decider per partition in this process (the single writer of each). */
-export async function startDecider(opts: { nc: NatsConnection; partitions: number; log: Logger }): Promise<Stoppable> {
-  const deciders = Array.from({ length: opts.partitions }, (_, p) => new PartitionDecider(opts.nc, p, opts.log));
-  const runs = deciders.map((d) => d.run());
-  opts.log.info({ partitions: opts.partitions }, 'decider running');
+/**
+ * Starts a decider for every partition whose lease this process can take (`decider.p<N>` in the
+ * lease bucket): one writer per partition across replicas. A replica that dies loses its leases
+ * when they expire, and another takes its partitions over from their snapshots and the log.
+ */
+export async function startDecider(opts: {
+  nc: NatsConnection;
+  partitions: number;
+  log: Logger;
+  /** Names this replica in the leases; replicas need different ids. */
+  owner?: string;
+  replicas?: number;
+  snapshotPolicy?: SnapshotPolicy;
+}): Promise<Stoppable> {
+  const owner = opts.owner ?? `${hostname()}:decider`;
+  const kv = await leaseBucket(opts.nc, opts.replicas);
+  const snapshots = await SnapshotStore.open(opts.nc, opts.replicas);
+  const appender = new StreamAppender(opts.nc);
+  const parking = new Parking(appender, opts.log);
+  const stop = new AbortController();
+  const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
+  // A parked intake message is taken again by appending it to its partition anew: it is decided in order after what came since.
+  const retries = Array.from({ length: opts.partitions }, (_, partition) =>
+    serveParkedRetries(opts.nc, CONSUMERS.decider(partition), appender, opts.log, async (m) => {
+      await appender.append(m.subject, m.data);
+    }),
+  );
+  const runs = Array.from({ length: opts.partitions }, (_, partition) => {
+    const key = `decider.p${partition}`;
+    const stillOwner = async () => {
+      const entry = await kv.get(key);
+      return entry?.operation === 'PUT' && entry.string() === owner;
+    };
+    return holdLease(
+      kv,
+      key,
+      owner,
+      (lost) =>
+        new PartitionDecider({
+          nc: opts.nc,
+          partition,
+          log: opts.log,
+          parking,
+          snapshots,
+          stillOwner,
+          snapshotPolicy: opts.snapshotPolicy,
+        }).run(lost),
+      leaseOpts,
+    );
+  });
+  opts.log.info({ partitions: opts.partitions, owner }, 'decider running');
   return {
     stop: async () => {
-      for (const d of deciders) d.stop();
+      for (const r of retries) r.unsubscribe();
+      stop.abort();
       await Promise.allSettled(runs);
+      await appender.close();
     },
   };
 }

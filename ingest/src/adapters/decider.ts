@@ -1,22 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  jetstream,
-  jetstreamManager,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { Counter, Gauge } from 'prom-client';
 import {
   buildEvent,
   CONSUMERS,
   decodeEvent,
-  durableConsumer,
   encodeEvent,
   stableUuid,
   STREAMS,
@@ -24,7 +12,16 @@ import {
   type AlertEvent,
   type EventData,
 } from '@oncall/contracts';
-import { registry, StreamAppender, type Logger } from '@oncall/shared';
+import {
+  consumeOptions,
+  InOrderAcks,
+  registry,
+  StreamAppender,
+  superviseLoop,
+  type Logger,
+  type Parking,
+  type SnapshotStore,
+} from '@oncall/shared';
 import {
   AlertCommandError,
   alertKey,
@@ -35,6 +32,15 @@ import {
   type DecidedEvent,
   type OpenAlert,
 } from '../domain/alert.js';
+import {
+  createSessionConsumer,
+  deciderConsumers,
+  recoverState,
+  SNAPSHOT_FORMAT,
+  snapshotName,
+  type Entry,
+  type SnapshotBody,
+} from './decider-recovery.js';
 
 const inputsTotal = new Counter({ name: 'oncall_decider_inputs_total', help: 'Intake messages decided', registers: [registry] });
 const eventsTotal = new Counter({
@@ -55,7 +61,9 @@ const recoveries = new Counter({
   registers: [registry],
 });
 
-type Entry = { alert: OpenAlert; lastSeq: number };
+/** The last append in flight of a fingerprint: its subject (the alert) and its stored sequence. */
+type Chained = { subject: string; seq: Promise<number> };
+
 /** How consuming ended: stopped, the consumer failed (state exact), or an append failed. */
 type ConsumeEnd = 'stopped' | 'consumer-failed' | 'append-failed';
 
@@ -70,77 +78,102 @@ const PULL_BATCH = 500;
 const PULL_EXPIRES_MS = 2000;
 /** At most this many decided messages between two acks during a burst. */
 const ACK_EVERY = 100;
-const RETRY_DELAY_MS = 1000;
-/** An append unanswered this long fails, and the partition restarts. */
+/** An append unanswered this long fails, and the partition recovers. */
 const APPEND_TIMEOUT_MS = 5000;
 
+export type SnapshotPolicy = Readonly<{ everyMessages: number; everyMs: number }>;
+/** A snapshot once this many messages were decided since the last, or this long passed with any decided. */
+export const DEFAULT_SNAPSHOTS: SnapshotPolicy = { everyMessages: 20_000, everyMs: 5 * 60_000 };
+
+export type PartitionDeciderDeps = Readonly<{
+  nc: NatsConnection;
+  partition: number;
+  log: Logger;
+  parking: Parking;
+  snapshots: SnapshotStore;
+  /** Whether this process still holds the partition's lease (checked before taking the intake over). */
+  stillOwner: () => Promise<boolean>;
+  snapshotPolicy?: SnapshotPolicy;
+}>;
+
 /**
- * The single writer of one partition. It holds every open alert of the partition in memory
- * and turns intake messages into lifecycle events.
+ * The single writer of one partition, while this process holds its lease. It holds every open
+ * alert of the partition in memory and turns intake messages into lifecycle events.
  *
  * Decisions are a function of the log: `now` is the intake message's JetStream timestamp and
  * event ids derive from the intake event id, so deciding a message twice from the same state
- * gives identical events.
+ * gives identical events — which is also what fences a second writer: a decider that lost its
+ * lease (paused, partitioned) and wakes up decides the events its successor decided, and its
+ * appends, expecting each alert subject's last sequence, are refused.
  *
- * Recovery (at start, and after any failed append) is exact, not window-based: the intake
- * consumer's ack floor F marks what was fully decided. The state is rebuilt from the events
- * caused by intake messages ≤ F; events caused by later messages are remembered by id only.
- * The consumer is recreated to deliver from F+1 in order, and re-deciding those messages
- * reproduces the remembered events, which are then not appended again.
+ * Recovery (at start, and after any failed append) is exact, not window-based: the floor F (the
+ * highest of the partition's intake consumers' ack floors, this session's own count, and the
+ * latest snapshot's) marks what was fully decided. The state is the snapshot plus the events
+ * after it caused by intake messages ≤ F; events caused by later messages are remembered by id
+ * only. A new consumer delivers from F+1 in order, and re-deciding those messages reproduces the
+ * remembered events, which are then not appended again. A message that cannot be decided is
+ * parked, and counts as decided.
  */
 export class PartitionDecider {
+  readonly partition: number;
   private readonly js: JetStreamClient;
   private readonly appender: StreamAppender;
+  private readonly log: Logger;
+  private readonly policy: SnapshotPolicy;
   private open = new Map<string, Entry>();
-  /** Events already in the log for intake messages above the ack floor, by id. */
   private stored = new Map<string, { seq: number; event: AlertEvent }>();
-  private ackedThrough = 0;
+  /** Every intake message up to here is decided and its events stored. */
+  private doneThrough = 0;
   /** Highest intake sequence decided since the last restart. */
   private decidedThrough = 0;
-  private stopped = false;
+  /** Highest ALERTS sequence of this partition known (read at recovery or appended since). */
+  private lastAlertSeq = 0;
+  private consumerName = '';
   private messages: ConsumerMessages | undefined;
+  private snapshotAt = { intake: 0, ms: Date.now() };
+  private snapshotting: Promise<void> | undefined;
   private readonly openGauge: Gauge.Internal<'partition'>;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    readonly partition: number,
-    private readonly log: Logger,
-  ) {
-    this.js = jetstream(nc);
-    this.appender = new StreamAppender(nc, APPEND_TIMEOUT_MS);
-    this.openGauge = openAlerts.labels({ partition: String(partition) });
+  constructor(private readonly deps: PartitionDeciderDeps) {
+    this.partition = deps.partition;
+    this.js = jetstream(deps.nc);
+    this.appender = new StreamAppender(deps.nc, APPEND_TIMEOUT_MS);
+    this.log = deps.log.child({ partition: deps.partition });
+    this.policy = deps.snapshotPolicy ?? DEFAULT_SNAPSHOTS;
+    this.openGauge = openAlerts.labels({ partition: String(deps.partition) });
   }
 
-  stop(): void {
-    this.stopped = true;
-    void this.messages?.close();
-    void this.appender.close();
-  }
-
-  /** Runs until stop() or until the NATS connection is closed. */
-  async run(): Promise<void> {
-    let healthy = false;
-    while (!this.stopped && !this.nc.isClosed()) {
-      try {
-        if (!healthy) {
-          await this.restart();
-          healthy = true;
-        }
-        const consumer = await this.js.consumers.get(STREAMS.intake, CONSUMERS.decider(this.partition));
-        while (!this.stopped && healthy) {
-          this.messages = await consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
+  /** Runs until `stop` aborts (the lease was lost, or shutdown); a clean stop ends with a snapshot. */
+  async run(stop: AbortSignal): Promise<void> {
+    const closeMessages = () => void this.messages?.close().catch(() => undefined);
+    stop.addEventListener('abort', closeMessages, { once: true });
+    let clean = false;
+    try {
+      await superviseLoop({ name: `decider-p${this.partition}`, log: this.log, stop }, async (attempt) => {
+        if (attempt > 0) recoveries.inc();
+        if (!(await this.deps.stillOwner())) throw new Error('this process does not hold the partition lease');
+        await this.restart();
+        for (;;) {
+          if (stop.aborted) return;
+          const consumer = await this.js.consumers.get(STREAMS.intake, this.consumerName);
+          this.messages = await consumer.consume(consumeOptions(PULL_BATCH, PULL_EXPIRES_MS));
           const end = await this.decideAll(this.messages);
-          if (end === 'consumer-failed' && !this.stopped) await this.resync();
-          healthy = end !== 'append-failed';
-          if (!healthy) recoveries.inc();
+          clean = end === 'stopped';
+          if (stop.aborted) return;
+          if (end === 'append-failed') throw new Error('an append failed; the partition recovers from the log');
+          // The consumer went away (deleted, its stream re-created, a successor took over): the
+          // state is exact as of the last decided message, so only a new consumer is needed, if
+          // the lease is still ours.
+          if (!(await this.deps.stillOwner())) throw new Error('this process no longer holds the partition lease');
+          await this.newConsumer(this.decidedThrough);
         }
-      } catch (err) {
-        if (this.stopped || this.nc.isClosed()) return;
-        this.log.error({ err, partition: this.partition }, 'decider partition failed; restarting it');
-        healthy = false;
-        await sleep(RETRY_DELAY_MS);
-      }
+      });
+    } finally {
+      stop.removeEventListener('abort', closeMessages);
+      await this.snapshotting;
+      await this.appender.close();
     }
+    if (clean) await this.snapshot('stop').catch((err: unknown) => this.log.warn({ err }, 'no snapshot at stop'));
   }
 
   /** Number of open alerts held; for tests and metrics. */
@@ -148,72 +181,106 @@ export class PartitionDecider {
     return this.open.size;
   }
 
-  /** Decides messages in order until stopped or failed; an append that failed means the partition must restart. */
+  /** Decides messages in order until stopped or failed; an append that failed means the partition must recover. */
   private async decideAll(messages: AsyncIterable<JsMsg>): Promise<ConsumeEnd> {
-    const chains = new Map<string, Promise<number>>();
-    let acked = Promise.resolve();
+    const chains = new Map<string, Chained>();
+    const acks = new InOrderAcks(ACK_EVERY);
     let failed = false;
     let consumerFailed = false;
-    let unacked = 0;
-    let sinceAck = 0;
+    const inFlight = new Set<Promise<unknown>>();
+    let wakeReader: (() => void) | undefined;
     try {
       for await (const m of messages) {
         if (failed) break;
         // A redelivery (it can come behind newer messages) of a message already decided in this
-        // session: its original delivery is acked in order once its events are stored. Acking
-        // this copy could move the ack floor past events still in flight, so it is left alone.
+        // session: its original delivery is acked in order once its events are stored.
         if (m.seq <= this.decidedThrough) continue;
         this.decidedThrough = m.seq;
-        let appends: Promise<unknown>[];
-        try {
-          appends = this.decideMessage(m, chains);
-        } catch (err) {
-          this.log.error({ err, partition: this.partition, seq: m.seq }, 'intake message cannot be decided; terminating it');
-          acked = acked.then(() => {
-            m.term();
-            this.ackedThrough = m.seq;
-          });
-          continue;
-        }
-        const done = Promise.all(appends);
-        // Observed through the chain below; this only keeps an early failure from counting as unhandled.
-        done.catch(() => undefined);
-        unacked++;
-        acked = acked.then(async () => {
-          await done;
-          this.ackedThrough = m.seq;
-          unacked--;
-          // The consumer acks all: one ack covers every message before it, so a burst is acked
-          // when it is all stored (and every ACK_EVERY messages on the way).
-          if (unacked === 0 || ++sinceAck >= ACK_EVERY) {
-            m.ack();
-            sinceAck = 0;
-          }
-        });
-        acked.catch((err: unknown) => {
-          if (!failed) this.log.warn({ err, partition: this.partition, seq: m.seq }, 'append failed; restarting the partition');
-          failed = true;
+        const tracked = acks.track(m);
+        const done = Promise.all(this.decideOrPark(m, chains)).then(
+          () => {
+            if (failed) return;
+            acks.done(tracked);
+            this.doneThrough = acks.doneThrough;
+            if (acks.waiting === 0) this.snapshotIfDue();
+          },
+          (err: unknown) => {
+            if (!failed) this.log.warn({ err, seq: m.seq }, 'append failed; recovering the partition from the log');
+            failed = true;
+            // Ends the iteration now, not at the next message (there may be none for a while).
+            void this.messages?.close().catch(() => undefined);
+          },
+        );
+        inFlight.add(done);
+        void done.finally(() => {
+          inFlight.delete(done);
+          if (failed || acks.waiting < PULL_BATCH / 2) wakeReader?.();
         });
         inputsTotal.inc();
         // Backpressure: a backlog arrives faster than appends complete.
-        if (unacked >= PULL_BATCH) await acked.catch(() => undefined);
+        if (acks.waiting >= PULL_BATCH) {
+          await new Promise<void>((resolve) => (wakeReader = resolve));
+          wakeReader = undefined;
+        }
       }
     } catch (err) {
-      if (!this.stopped)
-        this.log.warn({ err, partition: this.partition }, 'intake consumer failed; resuming after the last decided message');
+      if (!failed) this.log.warn({ err }, 'intake consumer failed; resuming after the last decided message');
       consumerFailed = true;
     }
-    await acked.catch(() => undefined);
+    // Appends still in flight land (or time out) before anything else reads the state.
+    await Promise.all(inFlight);
     if (failed) return 'append-failed';
     return consumerFailed ? 'consumer-failed' : 'stopped';
   }
 
-  /** Decides every signal (or the command) of one intake message, updates the state and starts the appends. */
-  private decideMessage(m: JsMsg, chains: Map<string, Promise<number>>): Promise<number>[] {
+  /** The appends of one message's decisions; a message that cannot be decided is parked instead. */
+  private decideOrPark(m: JsMsg, chains: Map<string, Chained>): Array<Promise<unknown>> {
+    try {
+      return this.decideMessage(m, chains);
+    } catch (err) {
+      const reason = err instanceof Error && err.name === 'EventDecodeError' ? 'undecodable' : 'undecidable';
+      const msg = { stream: STREAMS.intake, seq: m.seq, subject: m.subject, data: m.data };
+      return [this.deps.parking.park(CONSUMERS.decider(this.partition), msg, reason, err)];
+    }
+  }
+
+  /**
+   * Decides every signal (or the command) of one intake message, updates the state and starts the
+   * appends. Every signal is decided before anything is applied or appended, so a signal that
+   * cannot be decided parks the whole message, not half of it.
+   */
+  private decideMessage(m: JsMsg, chains: Map<string, Chained>): Promise<number>[] {
     const input = decodeEvent(m.data, { trusted: true });
     const occurredAt = new Date(m.info.timestampNanos / 1e6).toISOString();
+    const decisions: Array<[DecidedEvent[], number]> = [];
+    if (input.type === 'AlertCommandReceived') {
+      const { serviceId, fingerprint } = input.data;
+      try {
+        const state = this.open.get(alertKey(serviceId, fingerprint))?.alert;
+        decisions.push([decide(commandOf(input.data), state, { now: occurredAt, newAlertId: () => input.id }), 0]);
+      } catch (err) {
+        if (!(err instanceof AlertCommandError)) throw err;
+        // A command that raced with a resolve (or named a closed alert) changes nothing.
+        this.log.info({ alertId: input.data.alertId, command: input.data.command, reason: err.message }, 'alert command ignored');
+      }
+    } else if (input.type === 'SignalsReceived') {
+      const scratch = new Map<string, OpenAlert | undefined>();
+      const stateOf = (key: string) => (scratch.has(key) ? scratch.get(key) : this.open.get(key)?.alert);
+      input.data.signals.forEach((signal, index) => {
+        const key = alertKey(input.data.serviceId, signal.fingerprint);
+        const decided = decide(
+          { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
+          stateOf(key),
+          { now: occurredAt, newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
+        );
+        for (const d of decided) scratch.set(key, evolve(stateOf(key), d));
+        decisions.push([decided, index]);
+      });
+    } else {
+      throw new Error(`the decider cannot handle ${input.type}`);
+    }
     const appends: Promise<number>[] = [];
-    const record = (decided: DecidedEvent[], index: number): void => {
+    for (const [decided, index] of decisions) {
       for (const d of decided) {
         if (!isRecorded(d)) {
           this.apply(d);
@@ -231,155 +298,128 @@ export class PartitionDecider {
         // memory (unrecorded repeats); the log wins.
         this.apply(this.stored.get(event.id)?.event ?? d);
       }
-    };
-    if (input.type === 'AlertCommandReceived') {
-      const { serviceId, fingerprint } = input.data;
-      try {
-        record(
-          decide(commandOf(input.data), this.open.get(alertKey(serviceId, fingerprint))?.alert, {
-            now: occurredAt,
-            newAlertId: () => input.id,
-          }),
-          0,
-        );
-      } catch (err) {
-        if (!(err instanceof AlertCommandError)) throw err;
-        // A command that raced with a resolve (or named a closed alert) changes nothing.
-        this.log.info(
-          { partition: this.partition, alertId: input.data.alertId, command: input.data.command, reason: err.message },
-          'alert command ignored',
-        );
-      }
-      return appends;
     }
-    if (input.type !== 'SignalsReceived') throw new Error(`decider cannot handle ${input.type}`);
-    input.data.signals.forEach((signal, index) => {
-      const key = alertKey(input.data.serviceId, signal.fingerprint);
-      const decided = decide(
-        { type: 'ReportSignal', data: { serviceId: input.data.serviceId, source: input.data.source, signal } },
-        this.open.get(key)?.alert,
-        { now: occurredAt, newAlertId: () => stableUuid(`alert:${input.id}:${index}`) },
-      );
-      record(decided, index);
-    });
     return appends;
   }
 
   /**
-   * Appends after the previous event of the same alert, expecting its sequence. Events of an
-   * alert in flight together form a chain; a chain ends when its last append is stored (the
-   * alert's lastSeq then carries on), so the map holds only alerts with appends in flight.
+   * Appends after the previous event of the same fingerprint, expecting the alert subject's last
+   * sequence. Events of a fingerprint in flight together form a chain — also across its alerts:
+   * a new alert's AlertTriggered is stored after the previous alert's AlertResolved, so the log
+   * (and the read model, which allows one open alert per fingerprint) never sees two open. A chain
+   * ends when its last append is stored (the alert's lastSeq then carries on), so the map holds
+   * only fingerprints with appends in flight. Different fingerprints' appends are in flight together.
    */
-  private append(event: AlertEvent, chains: Map<string, Promise<number>>): Promise<number> {
+  private append(event: AlertEvent, chains: Map<string, Chained>): Promise<number> {
     const subject = subjects.alert(this.partition, event.data.alertId);
     const key = alertKey(event.data.serviceId, event.data.fingerprint);
     const stored = this.stored.get(event.id)?.seq;
     const write = async (lastSubjectSequence: number): Promise<number> => {
       if (stored !== undefined) return stored;
-      // No msgID: recovery already knows every stored event by its id (see restart()), and a
-      // 10-minute duplicate window over ~20k events/s would hold millions of ids in the server
-      // (measured: +25% decisions/s without it). The expected sequence still stops a second writer.
+      // No msgID: recovery already knows every stored event by its id, and a 10-minute duplicate
+      // window over a storm would hold millions of ids in the server (measured: +25% decisions/s
+      // without it). The expected sequence stops a second writer.
       const { seq } = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
       eventsTotal.inc({ type: event.type });
       return seq;
     };
-    const previous = chains.get(subject);
-    const entry = previous ? undefined : this.open.get(key);
-    const seq = previous ? previous.then(write) : write(entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0);
-    chains.set(subject, seq);
+    const previous = chains.get(key);
+    const entry = this.open.get(key);
+    const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
+    const seq = previous ? previous.seq.then((s) => write(previous.subject === subject ? s : known)) : write(known);
+    const link: Chained = { subject, seq };
+    chains.set(key, link);
     return seq.then((s) => {
       const current = this.open.get(key);
       if (current && current.alert.alertId === event.data.alertId) current.lastSeq = Math.max(current.lastSeq, s);
-      if (chains.get(subject) === seq) chains.delete(subject);
+      if (chains.get(key) === link) chains.delete(key);
+      if (s > this.lastAlertSeq) this.lastAlertSeq = s;
       return s;
     });
   }
 
   private apply(event: DecidedEvent, seq?: number): void {
-    const key = alertKey(event.data.serviceId, event.data.fingerprint);
-    const entry = this.open.get(key);
-    const next = evolve(entry?.alert, event);
-    if (!next) this.open.delete(key);
-    else this.open.set(key, { alert: next, lastSeq: seq ?? (entry?.alert.alertId === next.alertId ? entry.lastSeq : 0) });
+    applyTo(this.open, event, seq);
     this.openGauge.set(this.open.size);
   }
 
+  /** With nothing in flight: a snapshot, when one is due. */
+  private snapshotIfDue(): void {
+    if (this.snapshotting) return;
+    const since = this.doneThrough - this.snapshotAt.intake;
+    if (since <= 0) return;
+    if (since < this.policy.everyMessages && Date.now() - this.snapshotAt.ms < this.policy.everyMs) return;
+    this.snapshotting = this.snapshot('due')
+      .catch((err: unknown) => this.log.warn({ err }, 'snapshot failed; the next one is tried later'))
+      .finally(() => (this.snapshotting = undefined));
+  }
+
   /**
-   * Finds the ack floor, rebuilds the state as of it and recreates the intake consumer so it
-   * delivers from the floor + 1, in order (a plain redelivery would come after newer messages).
+   * Saves the open alerts with the positions they are exact at: every intake message up to
+   * `doneThrough` decided and stored, every ALERTS event of the partition up to `lastAlertSeq`
+   * folded. Called only when nothing is in flight; the body is captured before anything awaits.
+   */
+  private async snapshot(why: 'due' | 'stop'): Promise<void> {
+    if (this.doneThrough === 0 || this.doneThrough === this.snapshotAt.intake) return;
+    const covers = { intake: this.doneThrough, alerts: this.lastAlertSeq };
+    const body: SnapshotBody = { open: [...this.open.values()].map((e) => [e.alert, e.lastSeq]) };
+    this.snapshotAt = { intake: this.doneThrough, ms: Date.now() };
+    const meta = { format: SNAPSHOT_FORMAT, takenAt: new Date().toISOString(), covers };
+    const bytes = await this.deps.snapshots.save(snapshotName(this.partition), meta, body);
+    this.log.info({ why, covers, open: body.open.length, bytes }, 'snapshot saved');
+  }
+
+  /**
+   * Finds the floor, rebuilds the state as of it (latest snapshot + the log after it) and
+   * replaces the partition's intake consumers by one of this session delivering from floor + 1.
    */
   private async restart(): Promise<void> {
-    // Appends still in flight land (or time out) before the log is read.
+    const started = Date.now();
     await this.appender.drain();
-    const jsm = await jetstreamManager(this.nc);
-    const name = CONSUMERS.decider(this.partition);
-    const floor = Math.max(await ackFloor(jsm, name), this.ackedThrough);
-    await this.deleteConsumer(jsm);
-    await this.rebuild(floor);
-    await this.deliverFrom(jsm, floor);
-  }
-
-  /**
-   * After the consumer failed (deleted, or the stream gone for a moment) with every decided message's events stored and acked:
-   * the state is exact as of the last decided message, so only the consumer is recreated, to
-   * deliver from the next message in order (whatever was in flight to the old one comes again).
-   */
-  private async resync(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    await this.deleteConsumer(jsm);
-    await this.deliverFrom(jsm, this.decidedThrough);
-  }
-
-  private async deleteConsumer(jsm: JetStreamManager): Promise<void> {
-    await jsm.consumers.delete(STREAMS.intake, CONSUMERS.decider(this.partition)).catch((err: unknown) => {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    });
-  }
-
-  /** Creates the intake consumer to deliver from `floor` + 1, everything up to `floor` decided. */
-  private async deliverFrom(jsm: JetStreamManager, floor: number): Promise<void> {
-    this.decidedThrough = floor;
-    await jsm.consumers.add(STREAMS.intake, {
-      ...durableConsumer(CONSUMERS.decider(this.partition), subjects.intake(this.partition), PULL_BATCH * 2, 'all'),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: floor + 1,
-    });
-    this.ackedThrough = floor;
-  }
-
-  /** Reads every event of the partition and keeps the open alerts as of intake sequence `floor`. */
-  private async rebuild(floor: number): Promise<void> {
-    this.open = new Map();
-    this.stored = new Map();
-    const consumer = await this.js.consumers.get(STREAMS.alerts, {
-      filter_subjects: subjects.alertsOfPartition(this.partition),
-      deliver_policy: DeliverPolicy.All,
-    });
-    if ((await consumer.info()).num_pending > 0) {
-      const messages = await consumer.consume();
-      for await (const m of messages) {
-        const event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
-        if ((event.causationSeq ?? 0) <= floor) this.apply(event, m.seq);
-        else this.stored.set(event.id, { seq: m.seq, event });
-        if (m.info.pending === 0) break;
-      }
-      await messages.close();
-    }
-    await consumer.delete().catch(() => undefined);
+    const jsm = await jetstreamManager(this.deps.nc);
+    const consumers = await deciderConsumers(jsm, this.partition);
+    const snap = await this.deps.snapshots.load<SnapshotBody>(snapshotName(this.partition), SNAPSHOT_FORMAT);
+    // Each is a point up to which every intake message was decided and stored; the highest wins.
+    const floor = Math.max(this.doneThrough, snap?.meta.covers.intake ?? 0, ...consumers.map((c) => c.floor));
+    for (const c of consumers) await jsm.consumers.delete(STREAMS.intake, c.name).catch(() => undefined);
+    this.consumerName = '';
+    const recovered = await recoverState(this.js, snap, this.partition, floor, (open, event, seq) => applyTo(open, event, seq));
+    this.open = recovered.open;
+    this.stored = recovered.stored;
+    this.lastAlertSeq = Math.max(recovered.lastAlertSeq, snap?.meta.covers.alerts ?? 0);
+    this.openGauge.set(this.open.size);
+    this.doneThrough = floor;
+    this.snapshotAt = { intake: recovered.fromSnapshot ? (snap?.meta.covers.intake ?? 0) : 0, ms: Date.now() };
+    await this.newConsumer(floor);
     this.log.info(
-      { partition: this.partition, open: this.open.size, floor, aboveFloor: this.stored.size },
-      'partition state rebuilt from the log',
+      {
+        open: this.open.size,
+        floor,
+        aboveFloor: this.stored.size,
+        fromSnapshot: recovered.fromSnapshot,
+        eventsRead: recovered.eventsRead,
+        ms: Date.now() - started,
+      },
+      'partition state recovered',
     );
+  }
+
+  /** Replaces this session's consumer by a new one delivering from `floor` + 1. */
+  private async newConsumer(floor: number): Promise<void> {
+    const jsm = await jetstreamManager(this.deps.nc);
+    if (this.consumerName) await jsm.consumers.delete(STREAMS.intake, this.consumerName).catch(() => undefined);
+    this.consumerName = await createSessionConsumer(jsm, this.partition, floor, PULL_BATCH * 2);
+    this.decidedThrough = floor;
   }
 }
 
-async function ackFloor(jsm: JetStreamManager, name: string): Promise<number> {
-  try {
-    return (await jsm.consumers.info(STREAMS.intake, name)).ack_floor.stream_seq;
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return 0;
-    throw err;
-  }
+/** Folds one decided or stored event into a partition's open alerts; `seq` is its ALERTS sequence when stored. */
+function applyTo(open: Map<string, Entry>, event: DecidedEvent, seq?: number): void {
+  const key = alertKey(event.data.serviceId, event.data.fingerprint);
+  const entry = open.get(key);
+  const next = evolve(entry?.alert, event);
+  if (!next) open.delete(key);
+  else open.set(key, { alert: next, lastSeq: seq ?? (entry?.alert.alertId === next.alertId ? entry.lastSeq : 0) });
 }
 
 /** The decider command an intake AlertCommandReceived stands for. */

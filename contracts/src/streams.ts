@@ -7,46 +7,72 @@ const NS_PER_MS = 1_000_000;
 export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
 /**
- * Stream configurations. The log is the source of truth, so nothing expires by age or size:
- * retention is `limits` with no limits, on file storage. `replicas` is 1 on the embedded
- * default and 3 on a cluster.
+ * How much the streams may hold. Every stream has a byte limit (a share of `maxBytes`) and refuses
+ * new messages when it is full (`discard: new`): an accepted alert is never dropped to make room;
+ * ingest answers 503 before INTAKE is full. Ages: INTAKE forgets decided input after
+ * `intakeMaxAgeMs` (the decisions are in ALERTS); the decision streams keep everything unless
+ * `logMaxAgeMs` is set (then the read models' archive keeps what they had). 0 = no age limit.
  */
-export function streamConfigs(replicas: number): Array<Partial<StreamConfig> & { name: string }> {
-  const common = {
+export type StreamLimits = Readonly<{ maxBytes: number; intakeMaxAgeMs: number; logMaxAgeMs: number }>;
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxBytes: 16 * 1024 ** 3,
+  intakeMaxAgeMs: 30 * 24 * 3600_000,
+  logMaxAgeMs: 0,
+};
+
+/** Each stream's share of `maxBytes`. */
+export const STREAM_SHARES: Readonly<Record<(typeof STREAMS)[keyof typeof STREAMS], number>> = {
+  INTAKE: 0.3,
+  ALERTS: 0.3,
+  ESCALATIONS: 0.15,
+  DELIVERIES: 0.1,
+  TICKETS: 0.04,
+  CONFIG: 0.02,
+  HEARTBEATS: 0.05,
+  PARKED: 0.04,
+};
+
+/**
+ * Stream configurations, on file storage; `replicas` is 1 on the embedded default and 3 on a
+ * cluster. See StreamLimits for what they keep.
+ */
+export function streamConfigs(
+  replicas: number,
+  limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+): Array<Partial<StreamConfig> & { name: string }> {
+  const base = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    discard: DiscardPolicy.Old,
+    discard: DiscardPolicy.New,
     num_replicas: replicas,
     duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
     allow_direct: true,
   };
+  const stream = (name: (typeof STREAMS)[keyof typeof STREAMS], subject: string, description: string, maxAgeMs = 0) => ({
+    ...base,
+    name,
+    subjects: [subject],
+    description,
+    max_bytes: Math.floor(limits.maxBytes * STREAM_SHARES[name]),
+    max_age: maxAgeMs * NS_PER_MS,
+  });
   return [
-    { ...common, name: STREAMS.intake, subjects: [subjects.intakeAll], description: 'decider inputs: signal batches and alert commands' },
-    { ...common, name: STREAMS.alerts, subjects: [subjects.alertsAll], description: 'alert lifecycle events, one subject per alert' },
-    { ...common, name: STREAMS.config, subjects: [subjects.configAll], description: 'configuration events' },
-    // The one stream that forgets: a monitor beating every 30 s forever would grow without end,
-    // and only recent beats matter (the last one decides health).
+    stream(STREAMS.intake, subjects.intakeAll, 'decider inputs: signal batches and alert commands', limits.intakeMaxAgeMs),
+    stream(STREAMS.alerts, subjects.alertsAll, 'alert lifecycle events, one subject per alert', limits.logMaxAgeMs),
+    // Never by age: the configuration is folded from its first event.
+    stream(STREAMS.config, subjects.configAll, 'configuration events'),
+    // The one stream that forgets by count: a monitor beating every 30 s forever would grow without
+    // end, and only recent beats matter (the last one decides health). Old beats make room for new.
     {
-      ...common,
-      name: STREAMS.heartbeats,
-      subjects: [subjects.heartbeatsAll],
-      description: 'heartbeat beats, the last 1000 per monitor',
+      ...stream(STREAMS.heartbeats, subjects.heartbeatsAll, 'heartbeat beats, the last 1000 per monitor'),
+      discard: DiscardPolicy.Old,
       max_msgs_per_subject: 1000,
     },
-    {
-      ...common,
-      name: STREAMS.escalations,
-      subjects: [subjects.escalationsAll],
-      description: 'escalator decisions: routing, steps, notification requests',
-    },
-    { ...common, name: STREAMS.deliveries, subjects: [subjects.deliveriesAll], description: 'notification outcomes' },
-    { ...common, name: STREAMS.tickets, subjects: [subjects.ticketsAll], description: 'ticket events' },
-    {
-      ...common,
-      name: STREAMS.parked,
-      subjects: [subjects.parkedAll],
-      description: 'messages consumers could not apply, and their retries',
-    },
+    stream(STREAMS.escalations, subjects.escalationsAll, 'escalator decisions: routing, steps, notification requests', limits.logMaxAgeMs),
+    stream(STREAMS.deliveries, subjects.deliveriesAll, 'notification outcomes', limits.logMaxAgeMs),
+    stream(STREAMS.tickets, subjects.ticketsAll, 'ticket events', limits.logMaxAgeMs),
+    stream(STREAMS.parked, subjects.parkedAll, 'messages consumers could not apply, and their retries'),
   ];
 }
 

@@ -14,6 +14,7 @@ import {
 } from '@oncall/shared';
 import { IntakePublisher } from './adapters/intake-publisher.js';
 import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
+import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 
@@ -40,7 +41,10 @@ export async function startIngest(opts: {
   const appender = new StreamAppender(opts.nc, opts.publishTimeoutMs ?? 5000);
   const publisher = new IntakePublisher(appender, opts.partitions);
   const heartbeats = new HeartbeatPublisher(appender);
+  const capacity = new StreamCapacity(opts.nc, opts.log);
+  await capacity.start();
   const app = await buildServer({
+    capacity,
     config,
     publisher,
     heartbeats,
@@ -54,6 +58,7 @@ export async function startIngest(opts: {
     url,
     stop: async () => {
       await app.close();
+      capacity.stop();
       await appender.close();
       await config.stop();
     },

@@ -1,7 +1,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { META_BUCKET, streamConfigs } from '@oncall/contracts';
+import { META_BUCKET, streamConfigs, type StreamLimits } from '@oncall/contracts';
+import { parseEnv, StreamLimitsEnv } from './env.js';
 import type { Logger } from './logger.js';
 
 export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
@@ -30,9 +31,13 @@ export type Topology = { partitions: number };
  * The count is written once to a KV bucket: alerts are mapped to partitions by it, so a later
  * change of ONCALL_PARTITIONS must not silently re-map them; the stored value wins.
  */
-export async function ensureTopology(nc: NatsConnection, opts: { partitions: number; replicas: number }, log: Logger): Promise<Topology> {
+export async function ensureTopology(
+  nc: NatsConnection,
+  opts: { partitions: number; replicas: number; limits?: StreamLimits },
+  log: Logger,
+): Promise<Topology> {
   const jsm = await jetstreamManager(nc);
-  for (const cfg of streamConfigs(opts.replicas)) await upsertStream(jsm, cfg);
+  for (const cfg of streamConfigs(opts.replicas, opts.limits ?? streamLimitsFromEnv())) await upsertStream(jsm, cfg);
   const kv = await new Kvm(nc).create(META_BUCKET, { history: 1, replicas: opts.replicas });
   try {
     await kv.create('partitions', String(opts.partitions));
@@ -67,4 +72,13 @@ async function upsertStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
     return;
   }
   await jsm.streams.update(cfg.name, cfg);
+}
+
+/**
+ * Stream limits from ONCALL_STREAM_MAX_BYTES, ONCALL_INTAKE_RETENTION and ONCALL_LOG_RETENTION
+ * (read here, since every service that creates the topology must apply the same ones).
+ */
+export function streamLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): StreamLimits {
+  const e = parseEnv(StreamLimitsEnv, env);
+  return { maxBytes: e.ONCALL_STREAM_MAX_BYTES, intakeMaxAgeMs: e.ONCALL_INTAKE_RETENTION, logMaxAgeMs: e.ONCALL_LOG_RETENTION };
 }

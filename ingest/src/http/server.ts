@@ -2,10 +2,11 @@ import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import rateLimit from '@fastify/rate-limit';
 import sjson from 'secure-json-parse';
 import { Counter, Histogram } from 'prom-client';
-import { registry, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
+import { AppendFailed, registry, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
 import { mayHoldUnstorableText, toStorable, type AlertSource } from '@oncall/contracts';
 import { IntakeUnavailableError, type IntakePublisher } from '../adapters/intake-publisher.js';
 import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
+import type { StreamCapacity } from '../adapters/stream-capacity.js';
 import { HttpError, invalidPayload } from './errors.js';
 import { SOURCE_ROUTES, type SourceRoute } from './sources.js';
 
@@ -25,6 +26,8 @@ export type IngestDeps = {
   bodyLimitBytes: number;
   /** Requests per second per integration key; 0 turns the limit off. */
   rateLimitPerSecond: number;
+  /** How full the streams are; without it, no early 503 (JetStream's own refusal still gives one). */
+  capacity?: StreamCapacity;
   now?: () => Date;
 };
 
@@ -43,6 +46,12 @@ const signalsAccepted = new Counter({
 const textReplaced = new Counter({
   name: 'oncall_ingest_unstorable_text_replaced_total',
   help: 'Strings of webhook bodies whose NUL characters or lone surrogates were replaced by U+FFFD (PostgreSQL cannot store them)',
+  registers: [registry],
+});
+const refused = new Counter({
+  name: 'oncall_ingest_refused_total',
+  help: 'Requests answered 503 because the log could not take them, by reason (intake_full, intake_unavailable)',
+  labelNames: ['reason'],
   registers: [registry],
 });
 const latency = new Histogram({
@@ -148,6 +157,8 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       if (!parsed.ok) throw invalidPayload(parsed.error);
       if (route.keyInBody) authenticate(req, parsed.integrationKey);
       await limit(req, reply);
+      const full = deps.capacity?.intakeFull();
+      if (full != null) throw intakeFull(`the intake log is ${Math.round(full * 100)}% full`);
       const serviceId = req.serviceId!;
       const key = idempotencyKey(req);
       const requestId = sha256Hex(`${serviceId}\n${route.source}\n${key === undefined ? (req.bodyHash ?? '') : `key:${key}`}`);
@@ -213,9 +224,30 @@ function integrationKey(req: FastifyRequest): string | undefined {
   return typeof token === 'string' && token.length > 0 ? token : undefined;
 }
 
+const INTAKE_FULL_RETRY_SECONDS = '30';
+
+/** 503 + Retry-After: the log is (nearly) full and refuses more until it is cleared or grown. */
+function intakeFull(why: string): HttpError {
+  return new HttpError(503, 'intake_full', `${why}; retry later (operators: see oncall_stream_fill_ratio)`, undefined, {
+    'retry-after': INTAKE_FULL_RETRY_SECONDS,
+  });
+}
+
 function toHttpError(err: unknown, bodyLimitBytes: number): HttpError {
-  if (err instanceof HttpError) return err;
+  if (err instanceof HttpError) {
+    if (err.code === 'intake_full') refused.inc({ reason: 'intake_full' });
+    return err;
+  }
+  if (
+    err instanceof IntakeUnavailableError &&
+    err.cause instanceof AppendFailed &&
+    /maximum (bytes|messages)|insufficient/i.test(err.cause.message)
+  ) {
+    refused.inc({ reason: 'intake_full' });
+    return intakeFull('the intake log is full');
+  }
   if (err instanceof IntakeUnavailableError) {
+    refused.inc({ reason: 'intake_unavailable' });
     return new HttpError(503, 'intake_unavailable', 'the event log did not confirm the append; retry later', undefined, {
       'retry-after': RETRY_AFTER_SECONDS,
     });

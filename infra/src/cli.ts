@@ -169,7 +169,8 @@ async function runUp(log: Logger): Promise<number> {
   const t0 = Date.now();
   await running.stop();
   log.info({ ms: Date.now() - t0 }, 'stopped');
-  return failure ? 1 : 0;
+  // Asked to stop meanwhile (systemd stopping every process of the unit at once): what was asked for happened.
+  return failure && !stopRequested.signal.aborted ? 1 : 0;
 }
 
 function banner(running: Running): string {

@@ -68,10 +68,15 @@ export class SupervisedService {
     });
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`; no restart after. */
-  async stop(graceMs: number): Promise<void> {
+  /** From now on an exit is not restarted (the whole pipeline is stopping; this service's turn may come later). */
+  stopRestarting(): void {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; no restart after. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopRestarting();
     this.started?.reject(new ServiceStartError(`${this.spec.name} was stopped before it was ready`));
     const child = this.child;
     if (!child) return;

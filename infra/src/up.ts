@@ -101,6 +101,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
   const services: SupervisedService[] = [];
   const stop = async () => {
     stopping = true;
+    for (const s of services) s.stopRestarting();
     const frontDoor = (s: SupervisedService) => s.spec.name === 'ingest' || s.spec.name === 'query-api';
     await Promise.allSettled(services.filter(frontDoor).map((s) => s.stop(STOP_GRACE_MS)));
     await Promise.allSettled(services.filter((s) => !frontDoor(s)).map((s) => s.stop(STOP_GRACE_MS)));

@@ -46,8 +46,9 @@ export async function runUntilSignal(
     // Still starting: it stops as soon as start() returns.
     if (stop) void finish(stop);
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // `on`, not `once`: a second signal (systemd and `oncall up` both sending one) must not kill it mid-stop.
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('disconnect', () => shutdown('supervisor gone'));
   try {
     stop = await start(log);

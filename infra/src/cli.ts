@@ -140,8 +140,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `oncall up` until SIGINT (a terminal's Ctrl-C) or SIGTERM (systemd, Kubernetes), then a stop
- * within 10 s and exit 0; 1 if it could not start or nats-server or PostgreSQL died under it.
+ * `oncall up` until SIGINT (a terminal's Ctrl-C), SIGTERM (systemd, Kubernetes) or SIGHUP, then a
+ * stop within 10 s and exit 0; 1 if it could not start or nats-server or PostgreSQL died under it.
  */
 async function runUp(log: Logger): Promise<number> {
   const stopRequested = new AbortController();
@@ -150,8 +150,8 @@ async function runUp(log: Logger): Promise<number> {
     log.info({ signal }, 'stopping');
     stopRequested.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal went away; stopping cleanly beats dying and leaving nats-server and PostgreSQL behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   let running: Running;
   try {
     running = await up(log, process.env, stopRequested.signal);

@@ -12,20 +12,30 @@ import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@onc
 
 export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
-export type TestNats = RunningNats & {
+export type TestNats = {
+  url: string;
+  readonly process: RunningNats['process'];
   dir: string;
   connect: (name?: string) => Promise<NatsConnection>;
   /** Stops the server process only; clients stay and try to reconnect. */
   down: () => Promise<void>;
   /** Starts the server again on the same port and store folder. */
   up: () => Promise<void>;
+  /** Closes the clients, stops the server and removes its folder. */
+  stop: () => Promise<void>;
 };
 
-/** A real nats-server with JetStream on a free port and a throwaway store folder. */
+/** A real nats-server with JetStream on a free port and a throwaway store folder (removed again if the server does not start). */
 export async function startTestNats(): Promise<TestNats> {
   const dir = await mkdtemp(join(tmpdir(), 'oncall-test-nats-'));
   const port = await getPort();
-  let server = await startNatsServer({ storeDir: dir, port });
+  let server: RunningNats;
+  try {
+    server = await startNatsServer({ storeDir: dir, port });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const connections: NatsConnection[] = [];
   return {
     url: server.url,

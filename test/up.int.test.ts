@@ -1,91 +1,248 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS } from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
-import { amFiring } from './fixtures.js';
+import { amAlert, amFiring, amPayload } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Starts `oncall up` and resolves when it prints that the pipeline is up. */
-function startUp(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/oncall.js', 'up'], {
+type Up = {
+  child: ChildProcess;
+  pid: number;
+  output: () => string;
+  /** Resolves with the first match of `pattern` in everything `oncall up` has printed so far or prints later. */
+  until: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** pid of each process in the start-up banner. */
+  parts: Map<string, number>;
+};
+
+/** `oncall up` as `npm start` runs it, in a process group of its own as in a terminal. */
+function spawnUp(env: NodeJS.ProcessEnv): Up {
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', 'bin/oncall.js', 'up'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Pipeline is up.')) resolve(child);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`oncall up exited with ${code}:\n${out}`)));
-  });
+  const waiting = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const check of waiting) check();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    until: (pattern) =>
+      new Promise((resolve) => {
+        const check = () => {
+          const m = pattern.exec(out);
+          if (!m) return;
+          waiting.delete(check);
+          resolve(m);
+        };
+        waiting.add(check);
+        check();
+      }),
+    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+    parts: new Map(),
+  };
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+async function startUp(env: NodeJS.ProcessEnv): Promise<Up> {
+  const up = spawnUp(env);
+  const failed = up.exited.then((e) => Promise.reject(new Error(`oncall up exited with ${e.code ?? e.signal}:\n${up.output()}`)));
+  await Promise.race([up.until(/Pipeline is up\./), failed]);
+  for (const m of up.output().matchAll(/^ {4}(\S.*?)\s+pid (\d+)/gm)) up.parts.set(m[1]!, Number(m[2]));
+  return up;
+}
 
-async function pidAlive(pidFile: string): Promise<boolean> {
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+/** The process and its descendants, from /proc. */
+async function processTree(root: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parents.set(Number(entry), ppid);
   }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  return tree;
+}
+
+/** A live process (a zombie waiting for its parent counts as gone). */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat[stat.lastIndexOf(')') + 2] !== 'Z';
+}
+
+const living = async (pids: number[]) => (await Promise.all(pids.map(async (p) => ((await alive(p)) ? [p] : [])))).flat();
+
+/** Processes that are not our children cannot be awaited by event: poll /proc until they are gone. */
+async function untilGone(pids: number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = await living(pids);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(50);
+    left = await living(left);
+  }
+  return left;
+}
+
+async function pidFromFile(file: string): Promise<number | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : Number(text.split('\n')[0]);
+}
+
+async function listAlerts(grpcPort: number): Promise<alertingV1.Alert[]> {
+  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+  const alerts: alertingV1.Alert[] = [];
+  for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>) alerts.push(a);
+  client.close();
+  return alerts;
+}
+
+async function freePorts(): Promise<Record<string, string>> {
+  const names = [
+    'NATS_PORT',
+    'PG_PORT',
+    'INGEST_PORT',
+    'GRPC_PORT',
+    'DECIDER_METRICS_PORT',
+    'PROJECTOR_METRICS_PORT',
+    'ESCALATOR_METRICS_PORT',
+    'DISPATCHER_METRICS_PORT',
+    'QUERY_API_METRICS_PORT',
+    'UP_METRICS_PORT',
+  ];
+  const ports: Record<string, string> = {};
+  for (const name of names) ports[name] = String(await getPort());
+  return ports;
 }
 
 describe('npm start (oncall up) on the embedded default', () => {
-  let dataDir: string;
-  let child: ChildProcess | undefined;
+  const folders: string[] = [];
+  const running = new Set<Up>();
+  const start = async (env: NodeJS.ProcessEnv) => {
+    const up = await startUp(env);
+    running.add(up);
+    void up.exited.then(() => running.delete(up));
+    return up;
+  };
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGINT');
-      await exited(child);
+    for (const up of running) {
+      process.kill(up.pid, 'SIGTERM');
+      await up.exited;
     }
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    for (const folder of folders) await rm(folder, { recursive: true, force: true });
   });
 
-  it('takes an alert, survives kill -9 with every alert kept, and stops cleanly on Ctrl-C', async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'oncall-up-'));
+  it('runs every service as its own process, restarts one killed with -9, survives kill -9 of itself, and stops on Ctrl-C and SIGTERM within 10 s leaving nothing behind', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'oncall-up-'));
+    folders.push(dataDir);
     await chmod(dataDir, 0o755);
-    const ports = { NATS_PORT: await getPort(), PG_PORT: await getPort(), INGEST_PORT: await getPort(), GRPC_PORT: await getPort() };
-    const env = { ONCALL_DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-    child = await startUp(env);
-
-    const res = await fetch(`http://127.0.0.1:${ports.INGEST_PORT}/api/v1/webhook/alertmanager`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer demo-alertmanager-key-0001', 'content-type': 'application/json' },
-      body: amFiring,
-    });
-    expect(res.status).toBe(202);
+    const ports = await freePorts();
+    const env = { ONCALL_DATA_DIR: dataDir, ...ports };
     const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/oncall`;
+    const post = (body: string) =>
+      fetch(`http://127.0.0.1:${ports.INGEST_PORT}/api/v1/webhook/alertmanager`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer demo-alertmanager-key-0001', 'content-type': 'application/json' },
+        body,
+      });
+
+    const first = await start(env);
+    const services = ['ingest', 'decider', 'projector', 'escalator', 'dispatcher', 'query-api', 'ticket-bridge'];
+    expect([...first.parts.keys()]).toEqual(['oncall up', 'nats-server', 'postgres', ...services]);
+    expect(new Set(first.parts.values()).size).toBe(first.parts.size);
+    expect((await post(amFiring)).status).toBe(202);
     await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 1);
 
-    child.kill('SIGKILL');
-    await exited(child);
-    child = await startUp(env);
+    // kill -9 of one service: restarted, counted, and the pipeline serves again.
+    process.kill(first.parts.get('decider')!, 'SIGKILL');
+    await first.until(/decider is running again/);
+    expect((await post(amPayload([amAlert('DiskFull')]))).status).toBe(202);
+    await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 2);
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.UP_METRICS_PORT}/metrics`)).text();
+    expect(metrics).toContain('oncall_up_restarts_total{service="decider"} 1');
+    expect(first.output()).toMatch(/decider exited with signal SIGKILL; restarting it in \d\.\d s/);
 
-    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${ports.GRPC_PORT}`, credentials.createInsecure());
-    const alerts: alertingV1.Alert[] = [];
-    for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>)
-      alerts.push(a);
-    client.close();
-    expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toEqual([
-      ['demo', '3803e91d9c8292eb', alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED],
+    // kill -9 of oncall up: its services stop by themselves; nats-server and PostgreSQL are stopped at the next start.
+    const infra = [...(await processTree(first.parts.get('nats-server')!)), ...(await processTree(first.parts.get('postgres')!))];
+    const own = (await processTree(first.pid)).filter((p) => p !== first.pid && !infra.includes(p));
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    expect(await untilGone(own, 10_000)).toEqual([]);
+
+    const second = await start(env);
+    expect(await living(infra)).toEqual([]);
+    const alerts = await listAlerts(Number(ports.GRPC_PORT));
+    expect(alerts).toHaveLength(2);
+    expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toContainEqual([
+      'demo',
+      '3803e91d9c8292eb',
+      alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED,
     ]);
 
-    child.kill('SIGINT');
-    expect(await exited(child)).toBe(0);
-    expect(await pidAlive(join(dataDir, 'nats', 'nats-server.pid'))).toBe(false);
-    expect(await pidAlive(join(dataDir, 'postgres', 'pgdata', 'postmaster.pid')).catch(() => false)).toBe(false);
+    // Ctrl-C in a terminal: SIGINT to the whole process group of `npm start`.
+    const stops = [
+      { name: 'Ctrl-C', send: (up: Up) => process.kill(-up.pid, 'SIGINT') },
+      { name: 'SIGTERM to oncall up alone', send: (up: Up) => process.kill(up.pid, 'SIGTERM') },
+    ];
+    let up = second;
+    for (const stop of stops) {
+      const tree = await processTree(up.pid);
+      expect(tree.length, stop.name).toBeGreaterThan(10);
+      const t0 = Date.now();
+      stop.send(up);
+      const exit = await up.exited;
+      expect({ stop: stop.name, ...exit, inTime: Date.now() - t0 < 10_000 }).toEqual({
+        stop: stop.name,
+        code: 0,
+        signal: null,
+        inTime: true,
+      });
+      expect(await living(tree), stop.name).toEqual([]);
+      expect(up.output(), stop.name).not.toMatch(/stop failed|did not stop|was killed/);
+
+      up = await start(env);
+      expect(up.output()).not.toContain('left over');
+      expect((await listAlerts(Number(ports.GRPC_PORT))).map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
+    }
+  }, 300_000);
+
+  it('says in one line why PostgreSQL cannot run under a folder others cannot enter, before starting anything', async () => {
+    const closed = await mkdtemp(join(tmpdir(), 'oncall-closed-'));
+    folders.push(closed);
+    const up = spawnUp({ ONCALL_DATA_DIR: join(closed, 'data'), ...(await freePorts()) });
+    expect((await up.exited).code).toBe(1);
+    expect(up.output()).toBe(
+      `oncall: the embedded PostgreSQL runs as the postgres user, which cannot enter ${closed} (mode 0700) above its data folder (${closed}/data/postgres): ` +
+        `run \`chmod o+x ${closed}\`, or set ONCALL_DATA_DIR to a data folder others can enter, or set DATABASE_URL to a PostgreSQL of your own\n`,
+    );
+    expect(await readdir(closed)).toEqual([]);
+  });
+
+  it('stops nats-server when PostgreSQL fails to start', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'oncall-up-'));
+    folders.push(dataDir);
+    await chmod(dataDir, 0o755);
+    const up = spawnUp({ ONCALL_DATA_DIR: dataDir, ONCALL_PG_SETTINGS: 'shared_buffers=lots', ...(await freePorts()) });
+    expect((await up.exited).code).toBe(1);
+    expect(up.output()).toContain('invalid value for parameter "shared_buffers": "lots"');
+    const nats = await pidFromFile(join(dataDir, 'nats', 'nats-server.pid'));
+    expect(nats === undefined || !(await alive(nats))).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-import { connectNats, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadDispatcherConfig, notifiersFrom, providerLimits, startDispatcher } from './index.js';
 
@@ -21,6 +21,6 @@ await runUntilSignal('dispatcher', async (log) => {
   return async () => {
     await dispatcher.stop();
     metrics.close();
-    await nc.drain();
+    await closeNats(nc, log);
   };
 });

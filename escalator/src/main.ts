@@ -1,4 +1,4 @@
-import { connectNats, ensureTopology, serveMetrics, userDirectory } from '@oncall/shared';
+import { closeNats, connectNats, ensureTopology, serveMetrics, userDirectory } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadEscalatorConfig, startEscalator } from './index.js';
 
@@ -13,6 +13,6 @@ await runUntilSignal('escalator', async (log) => {
     await escalator.stop();
     users.close();
     metrics.close();
-    await nc.drain();
+    await closeNats(nc, log);
   };
 });

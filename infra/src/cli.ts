@@ -1,6 +1,16 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connectNats, createLogger, commonEnv, ensureTopology, parseEnv, userDirectory, type UserDirectory } from '@oncall/shared';
+import {
+  closeNats,
+  connectNats,
+  createLogger,
+  commonEnv,
+  ensureTopology,
+  parseEnv,
+  userDirectory,
+  type Logger,
+  type UserDirectory,
+} from '@oncall/shared';
 import { z } from 'zod';
 import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from './config-file.js';
 import { validateTemplate } from './template-check.js';
@@ -8,7 +18,7 @@ import { readUsersFile } from './users-file.js';
 import { applyConfig, subjectOf } from './apply.js';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
-import { up } from './up.js';
+import { up, UpInterrupted, type Running } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
 import { alertHistory } from './history.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
@@ -45,23 +55,10 @@ const CliEnv = z.object({
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const log = createLogger(command === 'up' ? undefined : `oncall-${command ?? 'cli'}`);
+  const log = createLogger(`oncall-${command ?? 'cli'}`);
   switch (command) {
-    case 'up': {
-      const running = await up(log);
-      process.stdout.write(
-        `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n\n` +
-          `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
-          `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      log.info('stopping');
-      await running.stop();
-      return 0;
-    }
+    case 'up':
+      return runUp(log);
     case 'apply': {
       const { values } = parseArgs({
         args: rest,
@@ -93,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
         });
         process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
-        await nc.drain();
+        await closeNats(nc, log);
       }
       return 0;
     }
@@ -110,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
         });
         process.stdout.write(`rebuilt ${result.events} events in ${result.seconds.toFixed(1)} s and switched over\n`);
       } finally {
-        await nc.drain();
+        await closeNats(nc, log);
       }
       return 0;
     }
@@ -133,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         for (const e of await alertHistory(nc, alertId, asOf)) process.stdout.write(`${JSON.stringify(e)}\n`);
       } finally {
-        await nc.drain();
+        await closeNats(nc, log);
       }
       return 0;
     }
@@ -182,6 +179,51 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
+}
+
+/**
+ * `oncall up` until SIGINT (a terminal's Ctrl-C), SIGTERM (systemd, Kubernetes) or SIGHUP, then a
+ * stop within 10 s and exit 0; 1 if it could not start or nats-server or PostgreSQL died under it.
+ */
+async function runUp(log: Logger): Promise<number> {
+  const stopRequested = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested.signal.aborted) return;
+    log.info({ signal }, 'stopping');
+    stopRequested.abort();
+  };
+  // SIGHUP: the terminal went away; stopping cleanly beats dying and leaving nats-server and PostgreSQL behind.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  let running: Running;
+  try {
+    running = await up(log, process.env, stopRequested.signal);
+  } catch (err) {
+    if (err instanceof UpInterrupted) return 0;
+    throw err;
+  }
+  process.stdout.write(banner(running));
+  const stopped = new Promise<undefined>((resolve) => stopRequested.signal.addEventListener('abort', () => resolve(undefined)));
+  const failure = await Promise.race([stopped, running.failed]);
+  if (failure) {
+    process.stderr.write(`oncall up: ${failure}; stopping everything\n`);
+    log.error({ failure }, 'stopping: a part of the infrastructure is gone');
+  }
+  const t0 = Date.now();
+  await running.stop();
+  log.info({ ms: Date.now() - t0 }, 'stopped');
+  // Asked to stop meanwhile (systemd stopping every process of the unit at once): what was asked for happened.
+  return failure && !stopRequested.signal.aborted ? 1 : 0;
+}
+
+function banner(running: Running): string {
+  const width = Math.max(...running.parts.map((p) => p.name.length));
+  const parts = running.parts.map((p) => `    ${p.name.padEnd(width)}  pid ${String(p.pid ?? '-').padEnd(7)} ${p.metrics ?? ''}`.trimEnd());
+  return (
+    `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n` +
+    `  processes (metrics at each URL):\n${parts.join('\n')}\n\n` +
+    `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
+    `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
+  );
 }
 
 class UsageError extends Error {}

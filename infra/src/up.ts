@@ -1,21 +1,21 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Server } from 'node:http';
 import { z } from 'zod';
-import { connectNats, createReadModelPool, ensureTopology, parseEnv, commonEnv, port, userDirectory, type Logger } from '@oncall/shared';
-import { startDecider, startIngest } from '@oncall/ingest';
-import { startProjector } from '@oncall/projector';
-import { startGrpcServer } from '@oncall/query-api';
-import { startEscalator } from '@oncall/escalator';
-import { loadDispatcherConfig, notifiersFrom, startDispatcher } from '@oncall/dispatcher';
-import { startTicketBridge } from '@oncall/ticket-bridge';
-import { startNatsServer } from './nats-server.js';
-import { ensureDatabase, parsePostgresSettings, startEmbeddedPostgres } from './postgres.js';
+import { closeNats, connectNats, ensureTopology, parseEnv, commonEnv, port, serveMetrics, type Logger } from '@oncall/shared';
+import { findNatsServer, startNatsServer, type RunningNats } from './nats-server.js';
+import { assertPostgresCanRun, ensureDatabase, parsePostgresSettings, startEmbeddedPostgres, type RunningPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
 import { readConfigFile } from './config-file.js';
 import { applyConfig } from './apply.js';
-import { startUsersService } from './users-service.js';
+import { startUsersService, type RunningUsersService } from './users-service.js';
+import { describeExit, type Exit } from './processes.js';
+import { SupervisedService, type ServiceSpec } from './supervisor.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Each part's share of the stop (ingest and query-api, then the other services, then NATS and PostgreSQL): 3 × 3 s < 10 s. */
+const STOP_GRACE_MS = 3000;
 
 const UpConfig = z.object({
   ONCALL_DATA_DIR: z.string().default('.oncall-data'),
@@ -39,123 +39,174 @@ const UpConfig = z.object({
     }),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
-  INGEST_BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(1024 * 1024),
-  INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
+  DECIDER_METRICS_PORT: port(9101),
+  PROJECTOR_METRICS_PORT: port(9102),
+  ESCALATOR_METRICS_PORT: port(9103),
+  DISPATCHER_METRICS_PORT: port(9104),
+  QUERY_API_METRICS_PORT: port(9105),
+  UP_METRICS_PORT: port(9106),
   READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
   ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
 });
 
-type Stop = () => Promise<void>;
+/** A process of the running pipeline, for the start-up banner. */
+export type PartInfo = { name: string; pid: number | undefined; metrics?: string };
+
+export type Running = {
+  ingestUrl: string;
+  grpcPort: number;
+  parts: PartInfo[];
+  /** Resolves with what happened if nats-server or PostgreSQL exits on its own. */
+  failed: Promise<string>;
+  /** Stops the services (ingest and query-api first), then NATS and PostgreSQL; within 10 s. */
+  stop: () => Promise<void>;
+};
+
+/** `oncall up` was asked to stop (SIGINT/SIGTERM) while it was starting; what had started is stopped. */
+export class UpInterrupted extends Error {
+  override readonly name = 'UpInterrupted';
+}
 
 /**
- * `oncall up`: the whole pipeline in one process on the embedded default (a local nats-server
- * and PostgreSQL with data under ONCALL_DATA_DIR, a UserService read from USERS_FILE), or against
- * NATS_URL / DATABASE_URL / USER_SERVICE_URL.
- * Returns a function that stops everything in reverse order.
+ * `oncall up`: sets up the embedded default in this process (a local nats-server and PostgreSQL
+ * with data under ONCALL_DATA_DIR unless NATS_URL / DATABASE_URL are set, migrations, streams, the
+ * config file, a UserService read from USERS_FILE unless USER_SERVICE_URL is set), then starts
+ * every service as a supervised child process through its production entry point. Resolves once
+ * every service is ready. `interrupt` aborts the start; what had started is stopped.
  */
-export async function up(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<{ stop: Stop; ingestUrl: string; grpcPort: number }> {
+export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSignal): Promise<Running> {
   const started = Date.now();
   const cfg = parseEnv(UpConfig, env);
   const dataDir = resolve(cfg.ONCALL_DATA_DIR);
-  const stops: Stop[] = [];
-  const stopAll: Stop = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'stop failed'));
+  const pgDir = resolve(dataDir, 'postgres');
+  const checkpoint = () => {
+    if (interrupt.aborted) throw new UpInterrupted('stopped while starting');
   };
+
+  // Everything that can be checked before anything starts.
+  const config = await readConfigFile(cfg.ONCALL_CONFIG_FILE);
+  if (!cfg.NATS_URL) await findNatsServer();
+  if (!cfg.DATABASE_URL) {
+    await assertPostgresCanRun(pgDir, { dataDirSetting: 'ONCALL_DATA_DIR', orElse: 'set DATABASE_URL to a PostgreSQL of your own' });
+  }
+
+  let stopping = false;
+  let users: RunningUsersService | undefined;
+  let nats: RunningNats | undefined;
+  let postgres: RunningPostgres | undefined;
+  let metrics: Server | undefined;
+  const services: SupervisedService[] = [];
+  const stop = async () => {
+    stopping = true;
+    for (const s of services) s.stopRestarting();
+    const frontDoor = (s: SupervisedService) => s.spec.name === 'ingest' || s.spec.name === 'query-api';
+    await Promise.allSettled(services.filter(frontDoor).map((s) => s.stop(STOP_GRACE_MS)));
+    await Promise.allSettled(services.filter((s) => !frontDoor(s)).map((s) => s.stop(STOP_GRACE_MS)));
+    await Promise.allSettled([users?.close(), new Promise((done) => (metrics ? metrics.close(done) : done(undefined)))]);
+    await Promise.allSettled([nats?.stop(STOP_GRACE_MS), postgres?.stop(STOP_GRACE_MS)]);
+  };
+
   try {
-    const config = await readConfigFile(cfg.ONCALL_CONFIG_FILE);
     let userServiceUrl = cfg.USER_SERVICE_URL;
     if (!userServiceUrl) {
-      const users = await startUsersService({ file: resolve(cfg.USERS_FILE), port: 0, log: log.child({ service: 'users' }) });
-      stops.push(users.close);
+      users = await startUsersService({ file: resolve(cfg.USERS_FILE), port: 0, log: log.child({ part: 'users' }) });
       userServiceUrl = `127.0.0.1:${users.port}`;
     }
-    // The services run in this process and read their settings from its environment.
-    process.env.USER_SERVICE_URL = userServiceUrl;
-    let natsUrl = cfg.NATS_URL;
-    let databaseUrl = cfg.DATABASE_URL;
-    const [nats, postgres] = await Promise.all([
-      natsUrl ? undefined : startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log }),
-      databaseUrl
+    // Both at once; if one fails, the other is stopped with the rest.
+    const [natsStart, postgresStart] = await Promise.allSettled([
+      cfg.NATS_URL ? undefined : startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log, ownProcessGroup: true }),
+      cfg.DATABASE_URL
         ? undefined
-        : startEmbeddedPostgres({ dataDir: resolve(dataDir, 'postgres'), port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS }),
+        : startEmbeddedPostgres({ dataDir: pgDir, port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS, ownProcessGroup: true }),
     ]);
-    if (postgres) {
-      stops.push(postgres.stop);
-      await ensureDatabase(postgres.url('postgres'), 'oncall');
-      databaseUrl = postgres.url('oncall');
-    }
-    if (nats) {
-      stops.push(nats.stop);
-      natsUrl = nats.url;
-    }
-    if (!natsUrl || !databaseUrl) throw new Error('unreachable: no NATS or database URL');
+    if (natsStart.status === 'fulfilled') nats = natsStart.value;
+    if (postgresStart.status === 'fulfilled') postgres = postgresStart.value;
+    if (natsStart.status === 'rejected') throw natsStart.reason;
+    if (postgresStart.status === 'rejected') throw postgresStart.reason;
+    checkpoint();
+    const natsUrl = nats?.url ?? cfg.NATS_URL!;
+    if (postgres) await ensureDatabase(postgres.url('postgres'), 'oncall');
+    const databaseUrl = postgres?.url('oncall') ?? cfg.DATABASE_URL!;
     log.info({ natsUrl, database: databaseUrl.replace(/:[^:@/]*@/, ':***@'), dataDir }, 'infrastructure ready');
 
     await migrate(databaseUrl, cfg.READ_MODEL_SCHEMA, log);
-    const connect = async (name: string) => {
-      const nc = await connectNats(natsUrl, name, log);
-      stops.push(() => nc.drain());
-      return nc;
-    };
-    const admin = await connect('oncall-up');
-    const { partitions } = await ensureTopology(admin, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
-    const applied = await applyConfig(admin, config, { actor: 'oncall-up' });
-    log.info({ file: cfg.ONCALL_CONFIG_FILE, events: applied.length }, 'configuration applied');
+    const admin = await connectNats(natsUrl, 'oncall-up', log);
+    let partitions: number;
+    try {
+      ({ partitions } = await ensureTopology(admin, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log));
+      const applied = await applyConfig(admin, config, { actor: 'oncall-up' });
+      log.info({ file: cfg.ONCALL_CONFIG_FILE, events: applied.length }, 'configuration applied');
+    } finally {
+      await closeNats(admin, log);
+    }
+    checkpoint();
+    metrics = await serveMetrics(cfg.UP_METRICS_PORT);
 
-    const pool = await createReadModelPool(databaseUrl, cfg.READ_MODEL_SCHEMA);
-    stops.push(() => pool.end());
-    const directory = userDirectory(userServiceUrl);
-    stops.push(async () => directory.close());
-    const services: Array<Promise<{ stop: Stop }>> = [
-      startProjector({ nc: await connect('projector'), pool, log: log.child({ service: 'projector' }) }),
-      startDecider({ nc: await connect('decider'), partitions, log: log.child({ service: 'decider' }) }),
-      startEscalator({
-        nc: await connect('escalator'),
-        partitions,
-        users: directory,
-        owner: 'oncall-up',
-        log: log.child({ service: 'escalator' }),
-      }),
-      startDispatcher({
-        nc: await connect('dispatcher'),
-        notifiers: notifiersFrom(loadDispatcherConfig(env)),
-        log: log.child({ service: 'dispatcher' }),
-      }),
-      startTicketBridge({ log: log.child({ service: 'ticket-bridge' }) }),
+    const common = {
+      ...env,
+      NATS_URL: natsUrl,
+      DATABASE_URL: databaseUrl,
+      USER_SERVICE_URL: userServiceUrl,
+      READ_MODEL_SCHEMA: cfg.READ_MODEL_SCHEMA,
+      ONCALL_PARTITIONS: String(partitions),
+      ONCALL_REPLICAS: String(cfg.ONCALL_REPLICAS),
+    };
+    const metricsOn = (p: number) => ({ METRICS_PORT: String(p) });
+    const specs: ServiceSpec[] = [
+      {
+        name: 'ingest',
+        entry: 'ingest/src/main.ts',
+        env: { ...common, INGEST_PORT: String(cfg.INGEST_PORT), INGEST_HOST: cfg.INGEST_HOST },
+      },
+      { name: 'decider', entry: 'ingest/src/decider-main.ts', env: { ...common, ...metricsOn(cfg.DECIDER_METRICS_PORT) } },
+      { name: 'projector', entry: 'projector/src/main.ts', env: { ...common, ...metricsOn(cfg.PROJECTOR_METRICS_PORT) } },
+      { name: 'escalator', entry: 'escalator/src/main.ts', env: { ...common, ...metricsOn(cfg.ESCALATOR_METRICS_PORT) } },
+      { name: 'dispatcher', entry: 'dispatcher/src/main.ts', env: { ...common, ...metricsOn(cfg.DISPATCHER_METRICS_PORT) } },
+      {
+        name: 'query-api',
+        entry: 'query-api/src/main.ts',
+        env: { ...common, ...metricsOn(cfg.QUERY_API_METRICS_PORT), GRPC_PORT: String(cfg.GRPC_PORT), GRPC_HOST: cfg.GRPC_HOST },
+      },
+      { name: 'ticket-bridge', entry: 'ticket-bridge/src/main.ts', env: common },
     ];
-    for (const s of await Promise.all(services)) stops.push(s.stop);
-    const grpc = await startGrpcServer({
-      pool,
-      port: cfg.GRPC_PORT,
-      host: cfg.GRPC_HOST,
-      log: log.child({ service: 'query-api' }),
-      nc: await connect('query-api'),
-      partitions,
-      databaseUrl,
-      schema: cfg.READ_MODEL_SCHEMA,
-    });
-    stops.push(grpc.stop);
-    const ingest = await startIngest({
-      nc: await connect('ingest'),
-      partitions,
-      port: cfg.INGEST_PORT,
-      host: cfg.INGEST_HOST,
-      bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
-      rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
-      log: log.child({ service: 'ingest' }),
-    });
-    stops.push(ingest.stop);
+    const onKeepsDying = (line: string) => process.stderr.write(`oncall up: ${line}\n`);
+    for (const spec of specs) services.push(new SupervisedService(spec, { cwd: REPO_ROOT, log, onKeepsDying }));
+    const interrupted = new Promise<'interrupted'>((done) =>
+      interrupt.addEventListener('abort', () => done('interrupted'), { once: true }),
+    );
+    const ready = await Promise.race([Promise.allSettled(services.map((s) => s.start())), interrupted]);
+    checkpoint();
+    const failures = (ready as PromiseSettledResult<void>[]).flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+    if (failures.length > 0) throw new Error(failures.join('\n'));
+
+    const localUrl = (p: number) => `http://127.0.0.1:${p}/metrics`;
+    const metricsPorts: Record<string, number> = {
+      ingest: cfg.INGEST_PORT,
+      decider: cfg.DECIDER_METRICS_PORT,
+      projector: cfg.PROJECTOR_METRICS_PORT,
+      escalator: cfg.ESCALATOR_METRICS_PORT,
+      dispatcher: cfg.DISPATCHER_METRICS_PORT,
+      'query-api': cfg.QUERY_API_METRICS_PORT,
+    };
+    const parts: PartInfo[] = [
+      { name: 'oncall up', pid: process.pid, metrics: localUrl(cfg.UP_METRICS_PORT) },
+      ...(nats ? [{ name: 'nats-server', pid: nats.process.pid }] : []),
+      ...(postgres ? [{ name: 'postgres', pid: postgres.pid }] : []),
+      ...services.map((s) => {
+        const p = metricsPorts[s.spec.name];
+        return { name: s.spec.name, pid: s.pid, ...(p !== undefined && { metrics: localUrl(p) }) };
+      }),
+    ];
+    const infraExit = (name: string, exited: Promise<Exit> | undefined) =>
+      new Promise<string>((done) => void exited?.then((e) => !stopping && done(`${name} exited on its own (${describeExit(e)})`)));
+    const failed = Promise.race([infraExit('nats-server', nats?.exited), infraExit('PostgreSQL', postgres?.exited)]);
     log.info({ ms: Date.now() - started }, 'pipeline up');
-    return { stop: stopAll, ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, grpcPort: grpc.port };
+    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, grpcPort: cfg.GRPC_PORT, parts, failed, stop };
   } catch (err) {
-    await stopAll();
+    await stop();
     throw err;
   }
 }

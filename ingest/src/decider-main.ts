@@ -1,4 +1,4 @@
-import { connectNats, ensureTopology, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, ensureTopology, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadDeciderConfig, startDecider } from './index.js';
 
@@ -11,6 +11,6 @@ await runUntilSignal('decider', async (log) => {
   return async () => {
     await decider.stop();
     metrics.close();
-    await nc.drain();
+    await closeNats(nc, log);
   };
 });

@@ -1,4 +1,4 @@
-import { connectNats, ensureTopology } from '@oncall/shared';
+import { closeNats, connectNats, ensureTopology } from '@oncall/shared';
 import { loadIngestConfig, startIngest } from './index.js';
 import { runUntilSignal } from '@oncall/shared/run';
 
@@ -17,6 +17,6 @@ await runUntilSignal('ingest', async (log) => {
   });
   return async () => {
     await ingest.stop();
-    await nc.drain();
+    await closeNats(nc, log);
   };
 });

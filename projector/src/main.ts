@@ -1,4 +1,4 @@
-import { connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { migrate } from '@oncall/infra/migrate';
 import { loadProjectorConfig, startProjector } from './index.js';
@@ -15,6 +15,6 @@ await runUntilSignal('projector', async (log) => {
     await projector.stop();
     metrics.close();
     await pool.end();
-    await nc.drain();
+    await closeNats(nc, log);
   };
 });

@@ -9,7 +9,7 @@ export const QueryApiConfig = z.object({
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
   GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
-  METRICS_PORT: port(9103),
+  METRICS_PORT: port(9105),
   /** Longest an alert command waits for its outcome to show in the read model. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });

@@ -1,4 +1,4 @@
-import { connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadQueryApiConfig, startGrpcServer } from './index.js';
 
@@ -22,7 +22,7 @@ await runUntilSignal('query-api', async (log) => {
   return async () => {
     await grpc.stop();
     metrics.close();
-    await nc.drain();
+    await closeNats(nc, log);
     await pool.end();
   };
 });

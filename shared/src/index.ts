@@ -2,7 +2,7 @@ export { createLogger, type Logger } from './logger.js';
 export { parseEnv, ConfigError, commonEnv, port, envDuration, envBytes, StreamLimitsEnv } from './env.js';
 export { registry, serveMetrics } from './metrics.js';
 export { createReadModelPool, withSearchPath } from './db.js';
-export { connectNats, ensureTopology, partitionCount, streamLimitsFromEnv, type Topology } from './nats.js';
+export { connectNats, closeNats, ensureTopology, partitionCount, streamLimitsFromEnv, type Topology } from './nats.js';
 export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions, type Stored } from './append.js';
 export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
 export {

@@ -24,6 +24,28 @@ export async function connectNats(url: string, name: string, log: Logger): Promi
   return nc;
 }
 
+/**
+ * Drains the connection (subscriptions finish what they hold, publishes are flushed) and closes
+ * it; if the drain fails or has not finished within `timeoutMs` (a server that is gone: the
+ * drain's flush would wait for a reconnect that may never come), closes it without draining.
+ */
+export async function closeNats(nc: NatsConnection, log: Logger, timeoutMs = 1000): Promise<void> {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const drained = await Promise.race([
+    nc.drain().then(
+      () => 'drained' as const,
+      (err: unknown) => err,
+    ),
+    timeout,
+  ]);
+  clearTimeout(timer);
+  if (drained === 'drained') return;
+  log.warn({ err: drained === 'timeout' ? undefined : drained, timeoutMs }, 'nats connection not drained; closing it');
+  if (!nc.isClosed()) await nc.close();
+}
+
 export type Topology = { partitions: number };
 
 /**

@@ -149,7 +149,7 @@ describe('npm start (oncall up) on the embedded default', () => {
     for (const folder of folders) await rm(folder, { recursive: true, force: true });
   });
 
-  it('runs every service as its own process, restarts one killed with -9, survives kill -9 of itself, and stops on Ctrl-C and SIGTERM within 10 s leaving nothing behind', async () => {
+  it('runs every service as its own process, restarts a service, nats-server and PostgreSQL killed with -9, survives kill -9 of itself, and stops on Ctrl-C and SIGTERM within 10 s leaving nothing behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'oncall-up-'));
     folders.push(dataDir);
     await chmod(dataDir, 0o755);
@@ -179,8 +179,18 @@ describe('npm start (oncall up) on the embedded default', () => {
     expect(metrics).toContain('oncall_up_restarts_total{service="decider"} 1');
     expect(first.output()).toMatch(/decider exited with signal SIGKILL; restarting it in \d\.\d s/);
 
+    // kill -9 of nats-server and of the PostgreSQL postmaster: started again on the same data; the services reconnect.
+    process.kill(first.parts.get('nats-server')!, 'SIGKILL');
+    await first.until(/nats-server is running again/);
+    process.kill(first.parts.get('postgres')!, 'SIGKILL');
+    await first.until(/PostgreSQL is running again/);
+    expect((await post(amPayload([amAlert('AfterInfraRestart')]))).status).toBe(202);
+    await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 3);
+
     // kill -9 of oncall up: its services stop by themselves; nats-server and PostgreSQL are stopped at the next start.
-    const infra = [...(await processTree(first.parts.get('nats-server')!)), ...(await processTree(first.parts.get('postgres')!))];
+    const natsPid = await pidFromFile(join(dataDir, 'nats', 'nats-server.pid'));
+    const postgresPid = await pidFromFile(join(dataDir, 'postgres', 'pgdata', 'postmaster.pid'));
+    const infra = [...(await processTree(natsPid!)), ...(await processTree(postgresPid!))];
     const own = (await processTree(first.pid)).filter((p) => p !== first.pid && !infra.includes(p));
     process.kill(first.pid, 'SIGKILL');
     await first.exited;
@@ -189,7 +199,7 @@ describe('npm start (oncall up) on the embedded default', () => {
     const second = await start(env);
     expect(await living(infra)).toEqual([]);
     const alerts = await listAlerts(Number(ports.GRPC_PORT));
-    expect(alerts).toHaveLength(2);
+    expect(alerts).toHaveLength(3);
     expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toContainEqual([
       'demo',
       '3803e91d9c8292eb',

@@ -9,8 +9,8 @@ import { migrate } from './migrate.js';
 import { readConfigFile } from './config-file.js';
 import { applyConfig } from './apply.js';
 import { startUsersService, type RunningUsersService } from './users-service.js';
-import { describeExit, type Exit } from './processes.js';
 import { SupervisedService, type ServiceSpec } from './supervisor.js';
+import { KeptRunning } from './keep-running.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,8 +59,6 @@ export type Running = {
   ingestUrl: string;
   grpcPort: number;
   parts: PartInfo[];
-  /** Resolves with what happened if nats-server or PostgreSQL exits on its own. */
-  failed: Promise<string>;
   /** Stops the services (ingest and query-api first), then NATS and PostgreSQL; within 10 s. */
   stop: () => Promise<void>;
 };
@@ -93,14 +91,12 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     await assertPostgresCanRun(pgDir, { dataDirSetting: 'ONCALL_DATA_DIR', orElse: 'set DATABASE_URL to a PostgreSQL of your own' });
   }
 
-  let stopping = false;
   let users: RunningUsersService | undefined;
-  let nats: RunningNats | undefined;
-  let postgres: RunningPostgres | undefined;
+  let nats: KeptRunning<RunningNats> | undefined;
+  let postgres: KeptRunning<RunningPostgres> | undefined;
   let metrics: Server | undefined;
   const services: SupervisedService[] = [];
   const stop = async () => {
-    stopping = true;
     for (const s of services) s.stopRestarting();
     const frontDoor = (s: SupervisedService) => s.spec.name === 'ingest' || s.spec.name === 'query-api';
     await Promise.allSettled(services.filter(frontDoor).map((s) => s.stop(STOP_GRACE_MS)));
@@ -115,21 +111,32 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       users = await startUsersService({ file: resolve(cfg.USERS_FILE), port: 0, log: log.child({ part: 'users' }) });
       userServiceUrl = `127.0.0.1:${users.port}`;
     }
-    // Both at once; if one fails, the other is stopped with the rest.
-    const [natsStart, postgresStart] = await Promise.allSettled([
-      cfg.NATS_URL ? undefined : startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log, ownProcessGroup: true }),
-      cfg.DATABASE_URL
-        ? undefined
-        : startEmbeddedPostgres({ dataDir: pgDir, port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS, ownProcessGroup: true }),
-    ]);
-    if (natsStart.status === 'fulfilled') nats = natsStart.value;
-    if (postgresStart.status === 'fulfilled') postgres = postgresStart.value;
+    // Both at once; if one fails, the other is stopped with the rest. Either is started again if it dies later.
+    const onKeepsDying = (line: string) => process.stderr.write(`oncall up: ${line}\n`);
+    const natsKept = cfg.NATS_URL
+      ? undefined
+      : new KeptRunning(
+          'nats-server',
+          () => startNatsServer({ storeDir: resolve(dataDir, 'nats'), port: cfg.NATS_PORT, log, ownProcessGroup: true }),
+          { log, onKeepsDying },
+        );
+    const postgresKept = cfg.DATABASE_URL
+      ? undefined
+      : new KeptRunning(
+          'PostgreSQL',
+          () => startEmbeddedPostgres({ dataDir: pgDir, port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS, ownProcessGroup: true }),
+          { log, onKeepsDying },
+        );
+    const [natsStart, postgresStart] = await Promise.allSettled([natsKept?.start(), postgresKept?.start()]);
+    if (natsStart.status === 'fulfilled') nats = natsKept;
+    if (postgresStart.status === 'fulfilled') postgres = postgresKept;
     if (natsStart.status === 'rejected') throw natsStart.reason;
     if (postgresStart.status === 'rejected') throw postgresStart.reason;
     checkpoint();
-    const natsUrl = nats?.url ?? cfg.NATS_URL!;
-    if (postgres) await ensureDatabase(postgres.url('postgres'), 'oncall');
-    const databaseUrl = postgres?.url('oncall') ?? cfg.DATABASE_URL!;
+    const natsUrl = nats?.current?.url ?? cfg.NATS_URL!;
+    const pgUrl = postgres?.current?.url;
+    if (pgUrl) await ensureDatabase(pgUrl('postgres'), 'oncall');
+    const databaseUrl = pgUrl?.('oncall') ?? cfg.DATABASE_URL!;
     log.info({ natsUrl, database: databaseUrl.replace(/:[^:@/]*@/, ':***@'), dataDir }, 'infrastructure ready');
 
     await migrate(databaseUrl, cfg.READ_MODEL_SCHEMA, log);
@@ -172,7 +179,6 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       },
       { name: 'ticket-bridge', entry: 'ticket-bridge/src/main.ts', env: common },
     ];
-    const onKeepsDying = (line: string) => process.stderr.write(`oncall up: ${line}\n`);
     for (const spec of specs) services.push(new SupervisedService(spec, { cwd: REPO_ROOT, log, onKeepsDying }));
     const interrupted = new Promise<'interrupted'>((done) =>
       interrupt.addEventListener('abort', () => done('interrupted'), { once: true }),
@@ -193,18 +199,15 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     };
     const parts: PartInfo[] = [
       { name: 'oncall up', pid: process.pid, metrics: localUrl(cfg.UP_METRICS_PORT) },
-      ...(nats ? [{ name: 'nats-server', pid: nats.process.pid }] : []),
-      ...(postgres ? [{ name: 'postgres', pid: postgres.pid }] : []),
+      ...(nats ? [{ name: 'nats-server', pid: nats.current?.process.pid }] : []),
+      ...(postgres ? [{ name: 'postgres', pid: postgres.current?.pid }] : []),
       ...services.map((s) => {
         const p = metricsPorts[s.spec.name];
         return { name: s.spec.name, pid: s.pid, ...(p !== undefined && { metrics: localUrl(p) }) };
       }),
     ];
-    const infraExit = (name: string, exited: Promise<Exit> | undefined) =>
-      new Promise<string>((done) => void exited?.then((e) => !stopping && done(`${name} exited on its own (${describeExit(e)})`)));
-    const failed = Promise.race([infraExit('nats-server', nats?.exited), infraExit('PostgreSQL', postgres?.exited)]);
     log.info({ ms: Date.now() - started }, 'pipeline up');
-    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, grpcPort: cfg.GRPC_PORT, parts, failed, stop };
+    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, grpcPort: cfg.GRPC_PORT, parts, stop };
   } catch (err) {
     await stop();
     throw err;

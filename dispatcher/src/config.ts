@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonEnv, parseEnv, port } from '@oncall/shared';
-import { DEFAULT_OPTIONS, type DispatcherOptions } from './adapters/dispatcher.js';
+import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 import {
   emailNotifier,
   parseSmtpUrl,

@@ -68,7 +68,8 @@ export function notificationHandler(deps: {
         reason,
         err,
       );
-      m.term(`parked: ${reason}`);
+      // No reason text: nats-server 2.9 takes only a bare +TERM (and would redeliver the message).
+      m.term();
     } catch (parkErr) {
       log.error({ err: parkErr, seq: m.seq }, 'could not park a message; it will be redelivered');
       m.nak(backoff(m));

@@ -44,10 +44,11 @@ export async function consumeEscalations(opts: {
     const ackWaitMs = await ensureAt(jsm, position, opts.ackWaitMs, log);
     clearInterval(working);
     working = setInterval(() => inHand.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
-    const floor = setInterval(() => void readFloor(jsm, position).catch(() => undefined), FLOOR_EVERY_MS);
     const messages = await (await js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher)).consume(consumeOptions(opts.concurrency));
     const close = () => void messages.close();
     stop.addEventListener('abort', close, { once: true });
+    if (stop.aborted) close();
+    const floor = setInterval(() => void readFloor(jsm, position).catch(() => undefined), FLOOR_EVERY_MS);
     try {
       for await (const m of messages) {
         while (running.size >= opts.concurrency) await Promise.race(running);

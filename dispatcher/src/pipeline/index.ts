@@ -13,9 +13,9 @@ import { render } from './render.js';
 import { retry } from './retry.js';
 import { send } from './send.js';
 
-export { attemptOf, newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome, type Try } from './attempt.js';
+export { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
 export { ClaimLost, type Claim, type Records } from './claim.js';
-export type { DeliveryEvents, Failed, Sent } from './record.js';
+export type { DeliveryEvents } from './record.js';
 
 export type PipelineDeps = Readonly<{
   records: Records;

@@ -4,7 +4,8 @@ import { Kvm } from '@nats-io/kv';
 import { CONSUMERS, encodeEvent, STREAMS, type DomainEvent, type EventOf } from '@oncall/contracts';
 import { fileUserDirectory } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
-import { DELIVERY_BUCKET, kvKey } from '../dispatcher/src/adapters/dispatcher.js';
+import { DELIVERY_BUCKET } from '../dispatcher/src/adapters/records.js';
+import { recordKey } from '../dispatcher/src/domain/keys.js';
 import { formatRecord } from '../dispatcher/src/domain/record.js';
 import { escalation, eventFactory, user } from './projection-events.js';
 import { emailNotifierFor, slackNotifierFor, startDispatcherForTest } from './dispatcher-setup.js';
@@ -143,11 +144,11 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     // What a dispatcher killed between writing the record and writing the event leaves behind.
     const kv = await new Kvm(p.admin).open(DELIVERY_BUCKET);
     await kv.put(
-      kvKey(`${slackPage.data.notificationId}:slack`),
+      recordKey(`${slackPage.data.notificationId}:slack`),
       formatRecord({ state: 'sent', providerMessageId: 'C0NOC/1763900000.000100' }),
     );
     await kv.put(
-      kvKey(`${smsPage.data.notificationId}:sms`),
+      recordKey(`${smsPage.data.notificationId}:sms`),
       formatRecord({ state: 'failed', delivery: 1, reason: 'provider_unavailable' }),
     );
     const slackCalls = slack.calls.items.length;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { commonEnv, parseEnv, port } from '@oncall/shared';
-import { DEFAULT_OPTIONS, type DispatcherOptions } from './adapters/dispatcher.js';
+import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 import {
   emailNotifier,
   parseSmtpUrl,
@@ -25,7 +25,7 @@ export const DispatcherConfig = z
     NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Redelivery of a notification whose handler died (set when the consumer is first created). */
     DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
-    /** A delivery claimed this long ago by a send that never finished is sent again. */
+    /** A delivery claim not refreshed for this long (its process stopped mid-send) is taken over and sent again. */
     DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(60_000),
     SLACK_TOKEN: optional,
     SLACK_API_URL: z.string().url().optional(),

@@ -1,10 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock, watchConfig, type Clock, type Logger } from '@oncall/shared';
-import { DEFAULT_OPTIONS, Dispatcher, type DispatcherOptions } from './adapters/dispatcher.js';
+import { runDispatcher } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
+import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 
 export { loadDispatcherConfig, notifiersFrom, providerLimits, type DispatcherConfig } from './config.js';
-export { DEFAULT_OPTIONS, DELIVERY_BUCKET, type DispatcherOptions } from './adapters/dispatcher.js';
+export { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
+export { DELIVERY_BUCKET } from './adapters/records.js';
 export * as render from './render/index.js';
 export * as notifiers from './notifiers/index.js';
 
@@ -21,21 +23,23 @@ export async function startDispatcher(opts: {
 }): Promise<Stoppable> {
   const config = await watchConfig(opts.nc);
   const stop = new AbortController();
-  const dispatcher = new Dispatcher({
-    nc: opts.nc,
-    notifiers: opts.notifiers,
-    config,
-    clock: opts.clock ?? systemClock,
-    log: opts.log,
-    options: { ...DEFAULT_OPTIONS, ...opts.options },
-    replicas: opts.replicas,
-  });
-  const run = dispatcher.run(stop.signal);
+  const { done } = await runDispatcher(
+    {
+      nc: opts.nc,
+      notifiers: opts.notifiers,
+      config,
+      clock: opts.clock ?? systemClock,
+      log: opts.log,
+      options: { ...DEFAULT_OPTIONS, ...opts.options },
+      replicas: opts.replicas ?? 1,
+    },
+    stop.signal,
+  );
   opts.log.info({ channels: Object.keys(opts.notifiers) }, 'dispatcher running');
   return {
     stop: async () => {
       stop.abort();
-      await run;
+      await done;
       await config.stop();
     },
   };

@@ -1,0 +1,90 @@
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CONSUMERS, durableConsumer, STREAMS, subjects } from '@oncall/contracts';
+import { consumeOptions, ensureConsumer, superviseLoop, type Logger } from '@oncall/shared';
+
+const NS_PER_MS = 1_000_000;
+/** How often the consumer's ack floor is read: where a recreated consumer starts. */
+const FLOOR_EVERY_MS = 5000;
+
+/**
+ * Where the dispatcher's consumer stood, to recreate it there: every message up to `floor` was
+ * acked (as last read from the server, so it may lag: what is delivered again is settled by the
+ * delivery records), in the stream created at `created`.
+ */
+type Position = { floor: number | null; created: string | null };
+
+/**
+ * The dispatcher's durable consumer `dispatcher-v1` on `escalations.>`, shared by every
+ * replica: up to `concurrency` messages in hand at once, each handled by `handle` (which never
+ * throws). While a message is in hand JetStream is told so every third of the ack wait, however
+ * long a bundle window or a rate limit holds it, so it is not redelivered to another replica.
+ *
+ * When the consumer is deleted, or its stream deleted and created again, consuming ends with an
+ * error and starts again after a back-off with jitter (superviseLoop): the consumer is created
+ * again where it stood (the last ack floor read), or from the start of a new stream.
+ */
+export async function consumeEscalations(opts: {
+  nc: NatsConnection;
+  log: Logger;
+  stop: AbortSignal;
+  concurrency: number;
+  ackWaitMs: number;
+  handle: (m: JsMsg) => Promise<void>;
+}): Promise<void> {
+  const { nc, log, stop } = opts;
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const position: Position = { floor: null, created: null };
+  const inHand = new Set<JsMsg>();
+  const running = new Set<Promise<void>>();
+  let working: NodeJS.Timeout | undefined;
+
+  await superviseLoop({ name: CONSUMERS.dispatcher, log, stop }, async () => {
+    const ackWaitMs = await ensureAt(jsm, position, opts.ackWaitMs, log);
+    clearInterval(working);
+    working = setInterval(() => inHand.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
+    const messages = await (await js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher)).consume(consumeOptions(opts.concurrency));
+    const close = () => void messages.close();
+    stop.addEventListener('abort', close, { once: true });
+    if (stop.aborted) close();
+    const floor = setInterval(() => void readFloor(jsm, position).catch(() => undefined), FLOOR_EVERY_MS);
+    try {
+      for await (const m of messages) {
+        while (running.size >= opts.concurrency) await Promise.race(running);
+        inHand.add(m);
+        const p: Promise<void> = opts.handle(m).finally(() => {
+          inHand.delete(m);
+          running.delete(p);
+        });
+        running.add(p);
+      }
+    } finally {
+      stop.removeEventListener('abort', close);
+      clearInterval(floor);
+    }
+  });
+  await Promise.allSettled(running);
+  clearInterval(working);
+}
+
+/** Creates the consumer unless it exists, where it stood; returns its ack wait. */
+async function ensureAt(jsm: JetStreamManager, position: Position, ackWaitMs: number, log: Logger): Promise<number> {
+  const { created } = await jsm.streams.info(STREAMS.escalations);
+  if (position.created !== null && created !== position.created) {
+    log.warn({ stream: STREAMS.escalations }, 'the stream was created again; reading it from its start');
+    position.floor = null;
+  }
+  position.created = created;
+  const from = position.floor === null ? {} : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: position.floor + 1 };
+  const config = { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: ackWaitMs * NS_PER_MS, ...from };
+  if ((await ensureConsumer(jsm, STREAMS.escalations, { ...config, durable_name: CONSUMERS.dispatcher })) && position.floor !== null)
+    log.warn({ consumer: CONSUMERS.dispatcher, from: position.floor + 1 }, 'the consumer was gone; created it again where it stood');
+  const info = await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
+  position.floor = info.ack_floor.stream_seq;
+  return (info.config.ack_wait ?? ackWaitMs * NS_PER_MS) / NS_PER_MS;
+}
+
+async function readFloor(jsm: JetStreamManager, position: Position): Promise<void> {
+  position.floor = (await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher)).ack_floor.stream_seq;
+}

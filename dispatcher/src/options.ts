@@ -1,0 +1,47 @@
+import type { ContactChannel } from '@oncall/contracts';
+import type { BucketConfig } from './domain/limits.js';
+
+export type DispatcherOptions = Readonly<{
+  /** Attempts per delivery before NotificationFailed (and the fallback). */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A page older than this when first tried is recorded as failed (expired), not sent. */
+  staleAfterMs: number;
+  /** Per destination (channel + address); critical notifications bypass it. */
+  perDestination: Readonly<Partial<Record<ContactChannel, BucketConfig>>>;
+  /** Per provider (channel); waits rather than bundles. */
+  perProvider: Readonly<Partial<Record<ContactChannel, BucketConfig>>>;
+  /** How long a rate-limited destination collects notifications into one bundled message. */
+  bundleWindowMs: number;
+  /** A claim not refreshed for this long belongs to a process that stopped mid-send and is taken over. */
+  claimStaleMs: number;
+  /** How long JetStream waits for an ack before redelivering (set when the consumer is created). */
+  ackWaitMs: number;
+  concurrency: number;
+  publicUrl: string | null;
+}>;
+
+export const DEFAULT_OPTIONS: DispatcherOptions = {
+  maxAttempts: 5,
+  retryBaseMs: 1000,
+  retryMaxMs: 60_000,
+  staleAfterMs: 60 * 60_000,
+  perDestination: {
+    sms: { capacity: 3, perMinute: 2 },
+    voice: { capacity: 2, perMinute: 1 },
+    email: { capacity: 10, perMinute: 20 },
+    slack: { capacity: 10, perMinute: 30 },
+    teams: { capacity: 10, perMinute: 30 },
+  },
+  perProvider: {
+    slack: { capacity: 50, perMinute: 3000 },
+    sms: { capacity: 50, perMinute: 3000 },
+    voice: { capacity: 20, perMinute: 600 },
+  },
+  bundleWindowMs: 10_000,
+  claimStaleMs: 60_000,
+  ackWaitMs: 60_000,
+  concurrency: 256,
+  publicUrl: null,
+};

@@ -1,0 +1,64 @@
+import type { Clock, ConfigView, Logger } from '@oncall/shared';
+import type { Notifiers } from '../notifiers/index.js';
+import type { DispatcherOptions } from '../options.js';
+import { compose, type Next } from './attempt.js';
+import { bundle } from './bundle.js';
+import { claim, type Records } from './claim.js';
+import { dedupe } from './dedupe.js';
+import { expire } from './expire.js';
+import { fallback } from './fallback.js';
+import { rateLimit } from './rate-limit.js';
+import { record, type DeliveryEvents } from './record.js';
+import { render } from './render.js';
+import { retry } from './retry.js';
+import { send } from './send.js';
+
+export { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
+export { ClaimLost, type Claim, type Records } from './claim.js';
+export type { DeliveryEvents } from './record.js';
+
+export type PipelineDeps = Readonly<{
+  records: Records;
+  events: DeliveryEvents;
+  notifiers: Notifiers;
+  config: ConfigView;
+  clock: Clock;
+  log: Logger;
+  options: DispatcherOptions;
+  /** Aborts when the process stops: what waits in a bundle window or for a rate limit is handed back. */
+  stopping: AbortSignal;
+}>;
+
+/**
+ * The delivery pipeline, assembled here and only here. Each stage acts on a DeliveryAttempt and
+ * passes it on, or ends it with an Outcome; a stage placed before others also sees the outcome
+ * they return. In the order they act on a delivery:
+ *
+ *   claim      one try at a time across replicas; the claim is kept alive while in hand
+ *   dedupe     what an earlier try settled is not sent again
+ *   expire     a page first tried an hour late is not sent
+ *   bundle     per-destination rate limit: a storm to one address becomes one message
+ *   rate limit per-provider rate limit: waits for the provider's token
+ *   render     the escalator's template version, the preview's renderer
+ *   send       one notifier call
+ *   retry      (on send's outcome) a retryable failure is tried again later, up to maxAttempts
+ *   record     (on the outcome) the delivery's record, then NotificationDelivered / NotificationFailed
+ *   fallback   (on the outcome) a delivery failed for good goes on to its fallback (SMS → voice)
+ */
+export function deliveryPipeline(d: PipelineDeps): Next {
+  const o = d.options;
+  return compose(
+    [
+      fallback(d.clock),
+      claim(d.records, d.clock, o, d.log),
+      record(d.events, d.log),
+      dedupe(o),
+      expire(d.clock, o),
+      bundle(d.clock, o, d.stopping),
+      rateLimit(d.clock, o, d.stopping),
+      render(d.config, d.clock, o.publicUrl, d.log),
+      retry(o, d.log),
+    ],
+    send(d.notifiers, d.clock, o),
+  );
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { EventData } from '@oncall/contracts';
+import { initialConfigState, ManualClock, templateVersionKey, type ConfigView } from '@oncall/shared';
+import { notificationRequested } from '../render/testing.js';
+import type { SmsMessage } from '../notifiers/index.js';
+import { render } from './render.js';
+import { attempt, recordingNext, silent } from './testing.js';
+
+const version: EventData<'TemplateVersionPublished'> = {
+  templateId: 'page',
+  version: 2,
+  name: 'Page',
+  description: '',
+  createdBy: 'test',
+  variables: { required: [], optional: [] },
+  channels: {
+    slack: null,
+    teams: null,
+    emailSubject: null,
+    emailHtml: null,
+    emailText: null,
+    sms: 'PAGE {{ alert.summary }}',
+    voice: null,
+    webhook: null,
+  },
+};
+const config: ConfigView = {
+  state: () => ({ ...initialConfigState(), templateVersions: new Map([[templateVersionKey('page', 2), version]]) }),
+  lastSeq: () => 0,
+  subjectSeq: () => new Map(),
+  stop: async () => undefined,
+};
+const sms = { channel: 'sms', address: '+15550100', idempotencyKey: 'n-1:sms', fallback: null } as const;
+const text = async (...items: ReturnType<typeof notificationRequested>[]) => {
+  const next = recordingNext();
+  await render(config, new ManualClock(0), null, silent)({ ...attempt({ delivery: sms }), items }, next);
+  return (next.calls[0]?.message as SmsMessage).body;
+};
+
+describe('render', () => {
+  it('uses the template version the escalator recorded', async () => {
+    expect(await text(notificationRequested({ templateId: 'page', templateVersion: 2 }))).toBe('PAGE Error rate above 5%');
+  });
+
+  it('an unknown version is sent with the built-in default', async () => {
+    expect(await text(notificationRequested({ templateId: 'page', templateVersion: 9 }))).toContain('Error rate above 5%');
+  });
+
+  it('a bundle is rendered as one notification that counts them', async () => {
+    const n = notificationRequested({ templateId: 'page', templateVersion: 2 });
+    expect(await text(n, n, n)).toBe('PAGE 3 new alerts on Payments API');
+  });
+});

@@ -1,0 +1,33 @@
+import { templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
+import { bundle } from '../domain/bundle.js';
+import { buildRenderContext, renderNotification, type RenderTemplate } from '../render/index.js';
+import type { Stage } from './attempt.js';
+import { toMessage } from './messages.js';
+
+/**
+ * Renders the message (the bundle of the attempt's notifications) with the template version the
+ * escalator chose, through the same renderer as RenderPreview. A part that fails to render is
+ * replaced by the built-in default: a broken template never stops a page.
+ */
+export function render(config: ConfigView, clock: Clock, publicUrl: string | null, log: Logger): Stage {
+  return async (a, next) => {
+    const n = bundle(a.items);
+    const channel = a.delivery.channel;
+    const context = buildRenderContext(n, { now: new Date(clock.now()).toISOString(), publicUrl });
+    const version =
+      n.templateId && n.templateVersion
+        ? config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion))
+        : undefined;
+    const template: RenderTemplate | null = version
+      ? { templateId: version.templateId, version: version.version, channels: version.channels, variables: version.variables }
+      : null;
+    const rendered = renderNotification(template, channel, context);
+    for (const w of rendered.warnings)
+      if (w.code === 'TEMPLATE_FALLBACK')
+        log.error(
+          { templateId: template?.templateId, version: template?.version, channel, warning: w.message },
+          'template part failed to render; sent the default',
+        );
+    return next({ ...a, message: toMessage(rendered) });
+  };
+}

@@ -1,0 +1,32 @@
+import type { ContactChannel } from '@oncall/contracts';
+import type { Clock } from '@oncall/shared';
+import { requestToDelivery } from '../metrics.js';
+import { DeliveryError, type ChannelMessages, type Notifier, type Notifiers } from '../notifiers/index.js';
+import type { Next } from './attempt.js';
+
+/**
+ * The last stage: one call of the channel's notifier. A DeliveryError is the outcome (the retry
+ * stage decides whether to try again); anything else a notifier throws is a bug and propagates.
+ * Nothing is sent once another process has taken the claim over: that one sends.
+ */
+export function send(notifiers: Notifiers, clock: Clock, opts: { retryBaseMs: number }): Next {
+  return async (a) => {
+    const channel = a.delivery.channel;
+    // The channel's notifier takes the channel's message, which the render stage produced for it.
+    const notifier: Notifier<ChannelMessages[ContactChannel]> | undefined = notifiers[channel];
+    if (!notifier) {
+      const error = new DeliveryError({ channel, reason: 'unknown', retryable: false });
+      return { kind: 'failed', reason: 'channel_not_configured', error, fallback: true, recordedAt: null };
+    }
+    if (a.message === null) throw new Error('the send stage was reached without a rendered message');
+    if (a.signal.aborted) return { kind: 'retry', inMs: opts.retryBaseMs };
+    try {
+      const result = await notifier.notify(a.message, a.delivery.address, { idempotencyKey: a.delivery.idempotencyKey });
+      requestToDelivery.observe({ channel }, Math.max(0, clock.now() - a.requestedAt) / 1000);
+      return { kind: 'sent', providerMessageId: result.providerMessageId, bundled: a.items.length, recorded: false };
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      return { kind: 'failed', reason: err.reason, error: err, fallback: true, recordedAt: null };
+    }
+  };
+}

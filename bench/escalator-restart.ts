@@ -1,0 +1,282 @@
+/**
+ * `node --expose-gc --import tsx bench/escalator-restart.ts`: how long an escalator takes from
+ * start to serving, and how much memory an escalation costs. Not one of the project's benchmarks
+ * (it starts no load generator and checks no latencies): a measurement for invariant 10.
+ *
+ * Against a throwaway nats-server: RESTART_ALERTS AlertTriggered events (storm alerts, written
+ * straight into ALERTS as the decider would) to a two-step policy with a one-hour delay, so
+ * every alert stays pending on a timer. Then:
+ *   1. the escalator answers them all (route, step, page: three ESCALATIONS events each); the
+ *      heap (after GC) before and after, over the number of alerts, is `bytes_per_escalation`;
+ *   2. it stops cleanly and starts again: `restart_ms` is the time from start until a probe
+ *      alert published to every partition just before the start is paged (the partitions are
+ *      rebuilt and serving); also the heap and RSS once serving;
+ *   3. the same with the snapshot bucket emptied first (`full_rebuild_ms`): the whole log.
+ * One JSON line on stdout. The machine is shared: numbers vary with what else runs.
+ * Environment: RESTART_ALERTS (100000), ONCALL_PARTITIONS (4).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import getPort from 'get-port';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  buildEvent,
+  CONSUMERS,
+  decodeEvent,
+  encodeEvent,
+  makeEvent,
+  partitionOf,
+  STREAMS,
+  subjects,
+  type ConfigKind,
+  type EventData,
+  type EventType,
+} from '@oncall/contracts';
+import { connectNats, createLogger, ensureTopology, fileUserDirectory } from '@oncall/shared';
+import { startNatsServer } from '@oncall/infra';
+import { startEscalator } from '@oncall/escalator';
+import { stormAlert } from './storm.js';
+
+const ALERTS = Number(process.env.RESTART_ALERTS ?? 100_000);
+const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 4);
+const SERVICE = 'edge-network';
+const log = createLogger('restart', 'warn');
+const say = (text: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+const users = fileUserDirectory(
+  ['carol', 'dave'].map((id) => ({
+    id,
+    name: id,
+    email: `${id}@example.net`,
+    timezone: 'UTC',
+    contacts: [{ channel: 'sms', address: '+15555550100' }],
+  })),
+);
+const runId = Math.random().toString(36).slice(2, 10);
+
+const gc = (): void => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) throw new Error('run with node --expose-gc');
+  g();
+  g();
+};
+const heapMb = () => process.memoryUsage().heapUsed / 2 ** 20;
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function appendConfig<T extends EventType>(js: JetStreamClient, kind: ConfigKind, id: string, type: T, data: EventData<T>) {
+  const now = new Date().toISOString();
+  await js.publish(
+    subjects.config(kind, id),
+    encodeEvent(makeEvent(type, data, { id: randomUUID(), occurredAt: now, causationId: null, correlationId: id })),
+  );
+}
+
+async function seed(js: JetStreamClient): Promise<void> {
+  await appendConfig(js, 'service', SERVICE, 'ServiceConfigured', {
+    serviceId: SERVICE,
+    name: 'Edge network',
+    description: '',
+    integrationKeys: [],
+  });
+  await appendConfig(js, 'policy', 'noc', 'EscalationPolicyConfigured', {
+    policyId: 'noc',
+    name: 'NOC escalation',
+    repeat: 0,
+    steps: [
+      { delaySeconds: 3600, targets: [{ type: 'user', userId: 'carol' }], untilAllAck: false },
+      {
+        delaySeconds: 3600,
+        targets: [
+          { type: 'user', userId: 'dave' },
+          { type: 'slack', channel: '#noc' },
+        ],
+        untilAllAck: false,
+      },
+    ],
+  });
+  await appendConfig(js, 'routing', SERVICE, 'RoutingConfigured', {
+    serviceId: SERVICE,
+    escalationPolicyId: 'noc',
+    templateId: null,
+    ackTimeoutSeconds: 1800,
+    rules: [
+      {
+        name: 'staging',
+        when: 'has(labels.env) && labels.env == "staging"',
+        policyId: null,
+        templateId: null,
+        severity: null,
+        ticket: null,
+        suppress: true,
+        continue: false,
+      },
+      {
+        name: 'gold',
+        when: 'has(labels.customer_tier) && labels.customer_tier == "gold"',
+        policyId: null,
+        templateId: null,
+        severity: 'critical',
+        ticket: null,
+        suppress: false,
+        continue: true,
+      },
+    ],
+  });
+}
+
+/** Publishes storm alert n as the decider's AlertTriggered; returns its partition. */
+function trigger(js: JetStreamClient, n: number, fingerprint?: string): { partition: number; done: Promise<unknown>; alertId: string } {
+  const am = stormAlert(n, runId);
+  const alertId = randomUUID();
+  const now = new Date().toISOString();
+  const fp = fingerprint ?? am.fingerprint;
+  const event = buildEvent(
+    'AlertTriggered',
+    {
+      alertId,
+      serviceId: SERVICE,
+      fingerprint: fp,
+      source: 'alertmanager',
+      summary: am.annotations.summary ?? '',
+      details: am.annotations.description ?? '',
+      severity: 'critical',
+      labels: am.labels,
+      annotations: am.annotations,
+      links: [],
+      custom: {},
+      startsAt: am.startsAt,
+      generatorUrl: am.generatorURL,
+      seenAt: now,
+    },
+    { id: randomUUID(), occurredAt: now, causationId: randomUUID(), correlationId: alertId },
+  );
+  const partition = partitionOf(SERVICE, fp, PARTITIONS);
+  return { partition, alertId, done: js.publish(subjects.alert(partition, alertId), encodeEvent(event), { timeout: 30_000 }) };
+}
+
+async function publishAlerts(js: JetStreamClient, count: number): Promise<void> {
+  const window = new Set<Promise<unknown>>();
+  for (let n = 0; n < count; n++) {
+    const p = trigger(js, n).done;
+    window.add(p);
+    void p.finally(() => window.delete(p));
+    if (window.size >= 1000) await Promise.race(window);
+  }
+  await Promise.all(window);
+}
+
+/** Waits until every partition's consumer has acked every alert event published so far. */
+async function caughtUp(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (;;) {
+    const infos = await Promise.all(
+      Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(p)).catch(() => null)),
+    );
+    if (infos.every((i) => i !== null && i.num_pending === 0 && i.num_ack_pending === 0)) return;
+    await sleep(250);
+  }
+}
+
+/** One probe alert per partition; resolves when each is paged. */
+async function probes(nc: NatsConnection): Promise<() => Promise<void>> {
+  const js = jetstream(nc);
+  const wanted = new Set<string>();
+  const covered = new Set<number>();
+  for (let i = 0; covered.size < PARTITIONS; i++) {
+    const t = trigger(js, i, `probe-${runId}-${i}`);
+    if (covered.has(t.partition)) continue;
+    covered.add(t.partition);
+    wanted.add(t.alertId);
+    await t.done;
+  }
+  const jsm = await jetstreamManager(nc);
+  const from = (await jsm.streams.info(STREAMS.escalations)).state.last_seq + 1;
+  return async () => {
+    const consumer = await js.consumers.get(STREAMS.escalations, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const messages = await consumer.consume();
+    for await (const m of messages) {
+      const e = decodeEvent(m.data, { trusted: true });
+      if (e.type === 'NotificationRequested' && wanted.delete(e.data.alertId) && wanted.size === 0) break;
+    }
+    await messages.close();
+  };
+}
+
+async function restart(nc: NatsConnection, url: string): Promise<{ ms: number; stop: () => Promise<void> }> {
+  const paged = await probes(nc);
+  const t0 = performance.now();
+  const esc = await startEscalator({ nc: await connectNats(url, 'escalator', log), partitions: PARTITIONS, users, log, owner: 'restart' });
+  await paged();
+  return { ms: Math.round(performance.now() - t0), stop: esc.stop };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'oncall-restart-'));
+const server = await startNatsServer({ storeDir: dir, port: await getPort() });
+try {
+  const nc = await connectNats(server.url, 'restart-bench', log);
+  await ensureTopology(nc, { partitions: PARTITIONS, replicas: 1 }, log);
+  const js = jetstream(nc);
+  await seed(js);
+  say(`publishing ${ALERTS} alerts`);
+  await publishAlerts(js, ALERTS);
+  gc();
+  const heapBefore = heapMb();
+  say('escalator answering them');
+  let t0 = performance.now();
+  const esc = await startEscalator({
+    nc: await connectNats(server.url, 'escalator', log),
+    partitions: PARTITIONS,
+    users,
+    log,
+    owner: 'restart',
+  });
+  await caughtUp(nc);
+  const answerMs = Math.round(performance.now() - t0);
+  await sleep(2000);
+  gc();
+  const heapAfter = heapMb();
+  const bytesPerEscalation = Math.round(((heapAfter - heapBefore) * 2 ** 20) / ALERTS);
+  say(`answered in ${answerMs} ms; ${bytesPerEscalation} bytes per escalation; stopping`);
+  t0 = performance.now();
+  await esc.stop();
+  const stopMs = Math.round(performance.now() - t0);
+
+  gc();
+  say('restart');
+  const warm = await restart(nc, server.url);
+  await sleep(1000);
+  gc();
+  const heapServing = Math.round(heapMb());
+  const rssServing = Math.round(rssMb());
+  await warm.stop();
+
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.purge('OBJ_oncall-snapshots').catch(() => undefined);
+  gc();
+  say('restart without snapshots');
+  const cold = await restart(nc, server.url);
+  await cold.stop();
+  process.stdout.write(
+    `${JSON.stringify({
+      alerts: ALERTS,
+      partitions: PARTITIONS,
+      answer_ms: answerMs,
+      bytes_per_escalation: bytesPerEscalation,
+      stop_ms: stopMs,
+      restart_ms: warm.ms,
+      heap_serving_mb: heapServing,
+      rss_serving_mb: rssServing,
+      full_rebuild_ms: cold.ms,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    })}\n`,
+  );
+  await nc.close();
+} finally {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+process.exit(0);

@@ -37,6 +37,20 @@ describe('in-order acks for ack-all consumers', () => {
     acks.done(tracked[7]!);
     expect(out).toEqual([3, 6, 8]);
   });
+
+  it('flush acks a done run held back by a message still waiting, once', () => {
+    const out: number[] = [];
+    const acks = new InOrderAcks(100);
+    const tracked = [1, 2, 3].map((s) => acks.track(msg(s, out)));
+    acks.done(tracked[0]!);
+    acks.done(tracked[1]!);
+    expect(out).toEqual([]);
+    acks.flush();
+    acks.flush();
+    expect(out).toEqual([2]);
+    acks.done(tracked[2]!);
+    expect(out).toEqual([2, 3]);
+  });
 });
 
 describe('supervised loop', () => {

@@ -125,6 +125,7 @@ export class InOrderAcks {
   private head = 0;
   private sinceAck = 0;
   private last = 0;
+  private lastDone: JsMsg | null = null;
 
   constructor(private readonly every = 100) {}
 
@@ -143,14 +144,19 @@ export class InOrderAcks {
     }
     if (!last) return;
     this.last = last.m.seq;
-    if (this.head === this.list.length || this.sinceAck >= this.every) {
-      last.m.ack();
-      this.sinceAck = 0;
-    }
+    this.lastDone = last.m;
+    if (this.head === this.list.length || this.sinceAck >= this.every) this.flush();
     if (this.head >= 1024 && this.head * 2 >= this.list.length) {
       this.list.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  /** Acks the done run now if its ack is still owed (before stopping: messages left waiting hold it back otherwise). */
+  flush(): void {
+    if (this.sinceAck === 0 || !this.lastDone) return;
+    this.lastDone.ack();
+    this.sinceAck = 0;
   }
 
   /** Messages tracked and not yet covered by an ack. */
@@ -168,5 +174,6 @@ export class InOrderAcks {
     this.list = [];
     this.head = 0;
     this.sinceAck = 0;
+    this.lastDone = null;
   }
 }

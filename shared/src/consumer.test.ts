@@ -77,4 +77,17 @@ describe('supervised loop', () => {
     });
     expect(runs).toBe(2);
   });
+
+  it('gives up after `giveUpAfter` failures in a row and throws the last one', async () => {
+    const stop = new AbortController();
+    let runs = 0;
+    const loop = superviseLoop(
+      { name: 't', log, stop: stop.signal, random: () => 0, backoff: { baseMs: 1, maxMs: 1 }, giveUpAfter: 3 },
+      async () => {
+        throw new Error(`failure ${++runs}`);
+      },
+    );
+    await expect(loop).rejects.toThrow('failure 3');
+    expect(runs).toBe(3);
+  });
 });

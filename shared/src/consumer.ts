@@ -34,6 +34,12 @@ export type LoopOptions = Readonly<{
   backoff?: Backoff;
   /** A run that lasted this long was healthy: the next failure starts the back-off over. */
   healthyAfterMs?: number;
+  /**
+   * After this many failures in a row (no healthy run between them) the loop stops trying and
+   * throws the last one, e.g. so that work under a lease releases it for another replica.
+   * Default: never.
+   */
+  giveUpAfter?: number;
   random?: () => number;
 }>;
 
@@ -41,6 +47,7 @@ export type LoopOptions = Readonly<{
  * Runs `body` until `stop` aborts. `body` runs until stopped, or throws: the failure is logged
  * with its reason, counted, and `body` runs again after a back-off with jitter (never a fixed
  * sleep: a fleet restarting together must not retry in step). `attempt` is 0 on the first run.
+ * With `giveUpAfter`, a body that keeps failing ends the loop with its last failure.
  */
 export async function superviseLoop(opts: LoopOptions, body: (attempt: number) => Promise<void>): Promise<void> {
   const random = opts.random ?? Math.random;
@@ -58,6 +65,10 @@ export async function superviseLoop(opts: LoopOptions, body: (attempt: number) =
       failure = err;
     }
     attempt = Date.now() - started >= healthyAfterMs ? 1 : attempt + 1;
+    if (opts.giveUpAfter !== undefined && attempt >= opts.giveUpAfter) {
+      opts.log.error({ err: failure, loop: opts.name, attempt }, `${opts.name} failed ${attempt} times in a row; giving up`);
+      throw failure;
+    }
     const delayMs = backoffMs(attempt, random(), opts.backoff ?? DEFAULT_BACKOFF);
     restarts.inc({ loop: opts.name });
     opts.log.warn({ err: failure, loop: opts.name, attempt, retryInMs: delayMs }, `${opts.name} failed; starting it again`);

@@ -4,6 +4,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   buildEvent,
+  CONSUMERS,
   encodeEvent,
   partitionOf,
   stableUuid,
@@ -236,5 +237,30 @@ describe('escalator partition recovery', () => {
     await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
     const notices = of(log.events, alert.alertId).filter((e) => e.type === 'NotificationRequested');
     expect(notices.map(who)).toStrictEqual(['alice', 'carol', '#noc']);
+  });
+
+  it('goes on when its durable consumer is deleted under it: later alerts are paged, nothing twice', async () => {
+    await start();
+    const before = await trigger('web-5');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === before.alertId);
+    const jsm = await jetstreamManager(admin);
+    const created = (await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).created;
+    await jsm.consumers.delete(STREAMS.alerts, CONSUMERS.escalator(0));
+    const after = await trigger('web-6');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === after.alertId, 1, 20_000);
+    const barrier = await trigger('barrier-5');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+
+    for (const alert of [before, after, barrier])
+      expect(of(log.events, alert.alertId).map((e) => e.type)).toStrictEqual([
+        'AlertRouted',
+        'EscalationStepReached',
+        'NotificationRequested',
+      ]);
+    // A new consumer (created after the deletion) answers and acks the alerts that followed.
+    await expect
+      .poll(async () => (await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).ack_floor.stream_seq)
+      .toBeGreaterThanOrEqual(barrier.seq);
+    expect((await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).created).not.toBe(created);
   });
 });

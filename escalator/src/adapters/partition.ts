@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contracts';
-import { InOrderAcks, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
+import { consumeOptions, InOrderAcks, superviseLoop, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
 import { Escalations, type ContextFactory } from './escalations.js';
 import { runningPartitions, type PartitionGauges } from './metrics.js';
 import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
@@ -11,6 +10,8 @@ import { UserCache } from './user-cache.js';
 export type { ContextFactory } from './escalations.js';
 
 const CONSUME_BATCH = 500;
+/** Sessions that fail this many times in a row end the lease's work, so the lease is released (another replica may do better). */
+const GIVE_UP_AFTER = 8;
 
 export type PartitionDeps = Readonly<{
   nc: NatsConnection;
@@ -33,6 +34,8 @@ export class EscalatorPartition implements PartitionGauges {
   private readonly log: Logger;
   private readonly users: UserCache;
   private live: Escalations | null = null;
+  /** How far this process saw the partition's alert events answered: the ack floor's stand-in when the consumer is gone. */
+  private answeredThrough = 0;
 
   constructor(private readonly deps: PartitionDeps) {
     this.partition = deps.partition;
@@ -40,19 +43,17 @@ export class EscalatorPartition implements PartitionGauges {
     this.users = new UserCache(deps.users, this.log);
   }
 
-  /** Runs until `lost` aborts (lease lost or shutdown). */
+  /**
+   * Runs until `lost` aborts (lease lost or shutdown). A session that fails (an append the
+   * server refused, the consumer or stream deleted, the server gone) is followed by a rebuild
+   * after a back-off with jitter; after GIVE_UP_AFTER failures in a row this throws.
+   */
   async run(lost: AbortSignal): Promise<void> {
     runningPartitions.add(this);
     try {
-      while (!lost.aborted) {
-        try {
-          await this.session(lost);
-        } catch (err) {
-          if (lost.aborted) break;
-          this.log.error({ err }, 'escalator partition failed; rebuilding it');
-          await sleep(1000);
-        }
-      }
+      await superviseLoop({ name: `escalator-p${this.partition}`, log: this.log, stop: lost, giveUpAfter: GIVE_UP_AFTER }, () =>
+        this.session(lost),
+      );
     } finally {
       runningPartitions.delete(this);
     }
@@ -68,7 +69,7 @@ export class EscalatorPartition implements PartitionGauges {
 
   /** One rebuild and what follows it, until `lost` aborts or something fails. */
   private async session(lost: AbortSignal): Promise<void> {
-    const recovered = await rebuildPartition(this.deps.nc, this.partition, 0);
+    const recovered = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough);
     let failure: unknown = null;
     let messages: ConsumerMessages | null = null;
     let closed = false;
@@ -91,7 +92,8 @@ export class EscalatorPartition implements PartitionGauges {
     try {
       await live.start();
       const consumer = await jetstream(this.deps.nc).consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
-      messages = await consumer.consume({ max_messages: CONSUME_BATCH });
+      // Ends with an error when the consumer or the stream is deleted (instead of waiting forever).
+      messages = await consumer.consume(consumeOptions(CONSUME_BATCH));
       let deliveredThrough = recovered.deliverFrom - 1;
       for await (const m of messages) {
         if (failure !== null || lost.aborted) break;
@@ -112,6 +114,7 @@ export class EscalatorPartition implements PartitionGauges {
       await live.stop();
       acks.flush();
       closed = true;
+      this.answeredThrough = Math.max(this.answeredThrough, recovered.floor ?? 0, acks.doneThrough);
     }
     if (failure !== null) throw new Error('an escalation decision failed', { cause: failure });
     if (!lost.aborted) throw new Error('the alert consumer stopped');

@@ -22,6 +22,8 @@ import { answered, evolve, foldAlert, isSettled, type Decision, type Escalation 
  * not have reached the decider (the command is idempotent).
  */
 export type Recovered = Readonly<{
+  /** The floor the rebuild started from (null: unknown). */
+  floor: number | null;
   states: Map<string, Escalation>;
   /** Per alert, the sequence of its last escalation event (the next append expects it). */
   lastSeq: Map<string, number>;
@@ -95,6 +97,7 @@ export class Recovery {
     for (const alertId of lastSeq.keys()) if (!states.has(alertId)) lastSeq.delete(alertId);
     const tickNow = [...this.lastByTick].filter((alertId) => states.has(alertId) && !this.redelivered.has(alertId));
     return {
+      floor: this.floor,
       states,
       lastSeq,
       foldedThrough,

@@ -6,7 +6,9 @@ import {
   answered,
   decideAndEvolve,
   dueAt,
+  foldAlert,
   isSettled,
+  stillCurrent,
   UsersNeeded,
   type Decision,
   type Escalation,
@@ -16,7 +18,7 @@ import {
 import type { Recovered } from '../domain/recovery.js';
 import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
-import { countAppended } from './metrics.js';
+import { countAppended, countUndecidable } from './metrics.js';
 import { requestReopen } from './reopen.js';
 import { Ticker } from './ticker.js';
 import type { UserCache } from './user-cache.js';
@@ -28,13 +30,21 @@ const TICK: EscalationInput = { type: 'Tick' };
 /** Everything a decision needs from the outside except users: routing, policies, on-call. */
 export type ContextFactory = (now: number) => Omit<EscalationContext, 'user'>;
 
-/** Waits for an input's decisions to be stored: `done` runs once all `remaining` of them are. */
-export type Completion = { remaining: number; readonly done: () => void };
+/**
+ * Waits for an input's decisions: `done` runs once all `remaining` of them are stored, `failed`
+ * when the input cannot be decided (the rules threw; an alert event is still folded).
+ */
+export type Completion = { remaining: number; readonly done: () => void; readonly failed: (err: unknown) => void };
 
 type Meta = { causationId: string | null; causationSeq?: number; correlationId: string };
 
-/** An input to decide, in arrival order. */
-type Pending = { alertId: string; input: EscalationInput; meta: Meta; completion: Completion | undefined };
+/** An input to decide, in arrival order; `latest`: a retried event is the last one on its alert's subject. */
+type Pending = { alertId: string; input: EscalationInput; meta: Meta; completion: Completion | undefined; latest?: boolean };
+
+/** A parked alert event retried after its alert moved on: deciding it now would act on a state it was not meant for. */
+export class RetrySuperseded extends Error {
+  override readonly name = 'RetrySuperseded';
+}
 
 /** One append in flight: what to do once it is stored. */
 type Appending = {
@@ -76,6 +86,8 @@ export class Escalations {
   private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
   private failure: unknown = null;
   private stopped = false;
+  /** Retries not answered yet: the ones still waiting when the partition stops are answered with a failure. */
+  private readonly retries = new Set<Completion>();
 
   constructor(
     private readonly deps: EscalationsDeps,
@@ -136,6 +148,38 @@ export class Escalations {
     });
   }
 
+  /**
+   * Decides a parked alert event again, in order with everything else: resolves once its
+   * decisions are stored, rejects when it still cannot be decided or no longer applies
+   * (RetrySuperseded). An event folded when it was parked is decided against the state as it
+   * is now, if no later acknowledgement, snooze, reopen, escalation or resolve came (stillCurrent);
+   * one never folded (undecodable then) is delivered as an alert event if nothing of its alert
+   * was folded after it (`latest`: it is the last event on its alert's subject, when the alert
+   * has no state). Its decisions carry no `causationSeq` (the message was answered by parking
+   * it), so a crash that cuts them short is completed by a Tick after the rebuild.
+   */
+  retry(event: AlertEvent, seq: number, latest: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.stopped) {
+        reject(new Error('the partition is stopping or rebuilding; retry later'));
+        return;
+      }
+      const completion: Completion = {
+        remaining: 0,
+        done: () => this.retries.delete(completion) && resolve(),
+        failed: (err) => this.retries.delete(completion) && reject(err instanceof Error ? err : new Error(String(err))),
+      };
+      this.retries.add(completion);
+      this.queue.submit({
+        alertId: event.data.alertId,
+        input: { type: 'Retry', event, seq },
+        meta: { causationId: event.id, correlationId: event.correlationId },
+        completion,
+        latest,
+      });
+    });
+  }
+
   get size(): number {
     return this.states.size;
   }
@@ -148,6 +192,8 @@ export class Escalations {
   async stop(): Promise<void> {
     this.halt();
     await this.appender.stop();
+    for (const retry of [...this.retries])
+      retry.failed(new Error('the partition stopped before the retry was decided and stored; retry later'));
   }
 
   private halt(): void {
@@ -187,16 +233,23 @@ export class Escalations {
    * completion (if any) hears once they are stored. Returns the users to load before deciding
    * again, if the decision needs any.
    */
-  private decideAndAppend({ alertId, input, meta, completion }: Pending): UsersNeeded | undefined {
+  private decideAndAppend(p: Pending): UsersNeeded | undefined {
+    const { alertId, meta, completion } = p;
     const before = this.states.get(alertId);
-    if (input.type === 'Tick' && !before) return undefined;
+    if (p.input.type === 'Tick' && !before) return undefined;
+    const input = p.input.type === 'Retry' ? this.retryInput(before, p.input, p.latest === true) : p.input;
+    if (input instanceof RetrySuperseded) {
+      completion?.failed(input);
+      return undefined;
+    }
     const now = this.deps.clock.now();
     let decided: { decisions: Decision[]; state: Escalation | undefined };
     try {
       decided = decideAndEvolve(before, input, this.contextAt(now));
     } catch (err) {
       if (err instanceof UsersNeeded) return err;
-      throw err;
+      this.undecidable(alertId, before, input, completion, err);
+      return undefined;
     }
     const { decisions } = decided;
     let state = decided.state;
@@ -217,11 +270,56 @@ export class Escalations {
         this.appender.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, completion, reopen });
       });
     }
-    if (state && input.type === 'AlertEvent') state = answered(state, input.seq);
+    // As the rebuild marks it: by the stored decisions' causation sequence.
+    if (state && decisions.length > 0) state = answered(state, meta.causationSeq);
     this.track(alertId, state);
     this.ticker.arm();
     if (completion && decisions.length === 0) completion.done();
     return undefined;
+  }
+
+  /** What a Retry is decided as, or why it is not. */
+  private retryInput(
+    before: Escalation | undefined,
+    retry: Extract<EscalationInput, { type: 'Retry' }>,
+    latest: boolean,
+  ): EscalationInput | RetrySuperseded {
+    const { event, seq } = retry;
+    if (before && seq <= before.alertSeq) {
+      if (stillCurrent(before, event, seq)) return retry;
+      return new RetrySuperseded(
+        `alert ${before.alert.alertId} changed after event ${seq} (now ${before.alert.status}, at event ${before.lifecycleSeq}); nothing decided`,
+      );
+    }
+    if (before || latest) return { type: 'AlertEvent', event, seq };
+    return new RetrySuperseded(`alert ${event.data.alertId} has later events and no escalation; nothing decided`);
+  }
+
+  /**
+   * The rules threw on this input. An alert event is folded all the same, as a rebuild folds it
+   * (the alert's lifecycle is the decider's, not ours), and its completion hears why, so the
+   * message can be parked; a Tick leaves the escalation as it is until its next input.
+   */
+  private undecidable(
+    alertId: string,
+    before: Escalation | undefined,
+    input: EscalationInput,
+    completion: Completion | undefined,
+    err: unknown,
+  ) {
+    countUndecidable(input.type);
+    if (input.type === 'AlertEvent') {
+      let folded = before;
+      try {
+        folded = foldAlert(before, input.event, input.seq);
+      } catch {
+        // Not even foldable: the rebuild skips it too.
+      }
+      this.track(alertId, folded);
+      this.ticker.arm();
+    }
+    if (completion) completion.failed(err);
+    else this.deps.log.error({ err, alertId, input: input.type }, 'escalation could not be decided; it waits for its next alert event');
   }
 
   private track(alertId: string, state: Escalation | undefined): void {

@@ -43,6 +43,14 @@ export const fireLag = new Histogram({
   registers: [registry],
 });
 
+const undecidableTotal = new Counter({
+  name: 'oncall_escalator_undecidable_total',
+  help: 'Inputs the escalation rules threw on (alert events are parked; Ticks wait for the next input; retries are answered with the error)',
+  labelNames: ['input'],
+  registers: [registry],
+});
+export const countUndecidable = (input: string): void => undecidableTotal.inc({ input });
+
 const countersByType = new Map<string, { inc: () => void }>();
 export function countAppended(type: string): void {
   let counter = countersByType.get(type);

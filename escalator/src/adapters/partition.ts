@@ -1,7 +1,18 @@
-import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contracts';
-import { consumeOptions, InOrderAcks, superviseLoop, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
+import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS, type AlertEvent, type ParkReason } from '@oncall/contracts';
+import {
+  consumeOptions,
+  InOrderAcks,
+  Parking,
+  serveParkedRetries,
+  StreamAppender,
+  superviseLoop,
+  type Clock,
+  type Logger,
+  type Parkable,
+  type UserDirectory,
+} from '@oncall/shared';
 import { Escalations, type ContextFactory } from './escalations.js';
 import { runningPartitions, type PartitionGauges } from './metrics.js';
 import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
@@ -28,6 +39,11 @@ export type PartitionDeps = Readonly<{
  * durable consumer delivers to them (Escalations) and acks each message once its decisions are
  * stored, in delivery order (InOrderAcks), so the consumer's ack floor is a point up to which
  * every alert event is answered in the log. Any failure ends the session; the next one rebuilds.
+ *
+ * An alert event that cannot be decoded, or that the rules throw on, is parked (invariant 7:
+ * `parked.escalator-p<N>-v1`, reason `undecodable` or `undecidable`) and counts as answered once
+ * the park is stored; the partition goes on. `oncall parked retry` reaches the partition's
+ * owner, which decides the stored event again (Escalations.retry).
  */
 export class EscalatorPartition implements PartitionGauges {
   readonly partition: number;
@@ -36,11 +52,13 @@ export class EscalatorPartition implements PartitionGauges {
   private live: Escalations | null = null;
   /** How far this process saw the partition's alert events answered: the ack floor's stand-in when the consumer is gone. */
   private answeredThrough = 0;
+  private readonly consumerName: string;
 
   constructor(private readonly deps: PartitionDeps) {
     this.partition = deps.partition;
     this.log = deps.log.child({ partition: deps.partition });
     this.users = new UserCache(deps.users, this.log);
+    this.consumerName = CONSUMERS.escalator(deps.partition);
   }
 
   /**
@@ -50,11 +68,16 @@ export class EscalatorPartition implements PartitionGauges {
    */
   async run(lost: AbortSignal): Promise<void> {
     runningPartitions.add(this);
+    const appender = new StreamAppender(this.deps.nc);
+    const parking = new Parking(appender, this.log);
+    const retries = serveParkedRetries(this.deps.nc, this.consumerName, appender, this.log, (msg) => this.retry(msg));
     try {
       await superviseLoop({ name: `escalator-p${this.partition}`, log: this.log, stop: lost, giveUpAfter: GIVE_UP_AFTER }, () =>
-        this.session(lost),
+        this.session(lost, parking),
       );
     } finally {
+      retries.unsubscribe();
+      await appender.close();
       runningPartitions.delete(this);
     }
   }
@@ -68,24 +91,17 @@ export class EscalatorPartition implements PartitionGauges {
   }
 
   /** One rebuild and what follows it, until `lost` aborts or something fails. */
-  private async session(lost: AbortSignal): Promise<void> {
+  private async session(lost: AbortSignal, parking: Parking): Promise<void> {
     const recovered = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough);
     let failure: unknown = null;
     let messages: ConsumerMessages | null = null;
     let closed = false;
     const acks = new InOrderAcks();
-    const live = new Escalations(
-      {
-        ...this.deps,
-        log: this.log,
-        users: this.users,
-        failed: (err) => {
-          failure = err;
-          void messages?.close().catch(() => undefined);
-        },
-      },
-      recovered,
-    );
+    const fail = (err: unknown) => {
+      failure ??= err;
+      void messages?.close().catch(() => undefined);
+    };
+    const live = new Escalations({ ...this.deps, log: this.log, users: this.users, failed: fail }, recovered);
     this.live = live;
     const stop = () => void messages?.close().catch(() => undefined);
     lost.addEventListener('abort', stop, { once: true });
@@ -102,9 +118,13 @@ export class EscalatorPartition implements PartitionGauges {
         if (m.seq <= deliveredThrough) continue;
         deliveredThrough = m.seq;
         const tracked = acks.track(m);
-        this.onMessage(m, live, () => {
+        this.onMessage(m, live, {
           // Acks of this session never reach the consumer the next rebuild creates.
-          if (!closed) acks.done(tracked);
+          done: () => !closed && acks.done(tracked),
+          park: (reason, err) =>
+            void parking
+              .park(this.consumerName, { stream: STREAMS.alerts, seq: m.seq, subject: m.subject, data: m.data }, reason, err)
+              .then(() => !closed && acks.done(tracked), fail),
         });
       }
     } finally {
@@ -120,12 +140,40 @@ export class EscalatorPartition implements PartitionGauges {
     if (!lost.aborted) throw new Error('the alert consumer stopped');
   }
 
-  private onMessage(m: JsMsg, live: Escalations, done: () => void): void {
-    const event = decodeEvent(m.data, { trusted: true });
-    if (!ALERT_EVENTS.has(event.type)) {
-      done();
+  private onMessage(m: JsMsg, live: Escalations, answer: { done: () => void; park: (reason: ParkReason, err: unknown) => void }): void {
+    let event: AlertEvent;
+    try {
+      const decoded = decodeEvent(m.data, { trusted: true });
+      if (!ALERT_EVENTS.has(decoded.type)) {
+        answer.done();
+        return;
+      }
+      event = asAlertEvent(decoded);
+    } catch (err) {
+      answer.park('undecodable', err);
       return;
     }
-    live.alertEvent(event as AlertEvent, m.seq, { remaining: 0, done });
+    live.alertEvent(event, m.seq, { remaining: 0, done: answer.done, failed: (err) => answer.park('undecidable', err) });
   }
+
+  /** Decides a parked alert event of this partition again (an `oncall parked retry` request). */
+  private async retry(msg: Parkable): Promise<void> {
+    if (msg.stream !== STREAMS.alerts || partitionOfSubject(msg.subject) !== this.partition)
+      throw new Error(`${msg.stream} ${msg.seq} is not an alert event of partition ${this.partition}`);
+    const decoded = decodeEvent(msg.data, { trusted: true });
+    if (!ALERT_EVENTS.has(decoded.type)) throw new Error(`${decoded.type} is not an alert lifecycle event`);
+    const event = asAlertEvent(decoded);
+    const live = this.live;
+    if (!live) throw new Error(`partition ${this.partition} is not running here yet; retry later`);
+    const jsm = await jetstreamManager(this.deps.nc);
+    const last = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: msg.subject });
+    await live.retry(event, msg.seq, last?.seq === msg.seq);
+  }
+}
+
+/** An alert event as the rules need it, or an error naming what is missing. */
+function asAlertEvent(event: { type: string; data: unknown }): AlertEvent {
+  const data = event.data as { alertId?: unknown } | null;
+  if (typeof data?.alertId !== 'string') throw new Error(`${event.type} carries no alertId`);
+  return event as AlertEvent;
 }

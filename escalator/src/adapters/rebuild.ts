@@ -35,12 +35,22 @@ export async function rebuildPartition(nc: NatsConnection, partition: number, an
   // Deleted first, so nothing is delivered to a consumer nobody reads while the log is read.
   await jsm.consumers.delete(STREAMS.alerts, name).catch(() => undefined);
   const recovery = new Recovery(floor);
-  await readExisting(js, STREAMS.alerts, subjects.alertsOfPartition(partition), (event, seq) => {
-    if (ALERT_EVENTS.has(event.type)) recovery.alertEvent(event as AlertEvent, seq);
-  });
-  await readExisting(js, STREAMS.escalations, subjects.escalationsOfPartition(partition), (event, seq) => {
-    recovery.decision(event as EscalationEvent, seq);
-  });
+  await readExisting(
+    js,
+    STREAMS.alerts,
+    subjects.alertsOfPartition(partition),
+    (event, seq) => {
+      if (ALERT_EVENTS.has(event.type)) recovery.alertEvent(event as AlertEvent, seq);
+    },
+    (seq) => recovery.undecodable('alerts', seq),
+  );
+  await readExisting(
+    js,
+    STREAMS.escalations,
+    subjects.escalationsOfPartition(partition),
+    (event, seq) => recovery.decision(event as EscalationEvent, seq),
+    (seq) => recovery.undecodable('escalations', seq),
+  );
   const recovered = recovery.finish();
   await recreateConsumer(jsm, STREAMS.alerts, {
     ...durableConsumer(name, subjects.alertsOfPartition(partition), MAX_ACK_PENDING, 'all'),

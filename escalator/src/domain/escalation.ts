@@ -38,7 +38,15 @@ export type EscalationContext = Readonly<{
   serviceName: (serviceId: string) => string;
 }>;
 
-export type EscalationInput = Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }> | Readonly<{ type: 'Tick' }>;
+/**
+ * What moves an escalation: an alert event (folded, then answered), time passing (`Tick`), or
+ * `Retry`: an alert event folded earlier whose decision could not be made (it threw and was
+ * parked), decided again on request against the state as it is now — if it still applies.
+ */
+export type EscalationInput =
+  | Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }>
+  | Readonly<{ type: 'Tick' }>
+  | Readonly<{ type: 'Retry'; event: AlertEvent; seq: number }>;
 
 /** What an escalation event carries before the shell wraps it in an envelope. */
 export type Decision = { [E in EscalationEvent as E['type']]: Readonly<{ type: E['type']; data: E['data'] }> }[EscalationEvent['type']];
@@ -62,6 +70,8 @@ export type Escalation = Readonly<{
   /** Last ALERTS sequence folded in, and the last one a decision answered. */
   alertSeq: number;
   decidedSeq: number;
+  /** ALERTS sequence of the last event that changed the alert's lifecycle (all but updates and repeats). */
+  lifecycleSeq: number;
   /** Escalation events of this alert so far (ids and the expected subject sequence follow it). */
   events: number;
   route: RouteDecision | null;
@@ -108,6 +118,10 @@ export function decideAndEvolve(
     s = foldAlert(s, input.event, input.seq);
     if (!s) return { decisions: out, state: s };
     if (!answered) for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
+  }
+  if (input.type === 'Retry') {
+    if (!s || !stillCurrent(s, input.event, input.seq)) return { decisions: out, state };
+    for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
   }
   if (!s) return { decisions: out, state: s };
   for (let i = 0; i < MAX_FOLLOW_UPS; i++) {
@@ -394,10 +408,10 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
       source: d.source,
       triggeredAt: d.seenAt,
     };
-    return { ...(state ?? initial(alert)), alertSeq: seq };
+    return { ...(state ?? initial(alert)), alertSeq: seq, lifecycleSeq: seq };
   }
   if (!state) return state;
-  const s = { ...state, alertSeq: seq };
+  const s = { ...state, alertSeq: seq, lifecycleSeq: isContent(event) ? state.lifecycleSeq : seq };
   switch (event.type) {
     case 'AlertUpdated': {
       const { summary, details, severity, labels, annotations, links } = event.data;
@@ -424,6 +438,19 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
   }
 }
 
+const isContent = (event: AlertEvent): boolean => event.type === 'AlertUpdated' || event.type === 'AlertRepeated';
+
+/**
+ * Whether an alert event folded into `s` earlier (at `seq`) may still be decided: it is folded,
+ * and no later acknowledgement, snooze, reopen, escalation or resolve was (an acknowledgement
+ * retried after the alert reopened, or an escalation after it was acknowledged, no longer
+ * applies). Events that only carry content (and the trigger) decide no more than what the state
+ * calls for now, so they always may.
+ */
+export function stillCurrent(s: Escalation, event: AlertEvent, seq: number): boolean {
+  return seq <= s.alertSeq && (isContent(event) || event.type === 'AlertTriggered' || s.lifecycleSeq === seq);
+}
+
 /** Marks the alert events a stored decision answered (its envelope's causation sequence). */
 export const answered = (s: Escalation, causationSeq: number | undefined): Escalation =>
   causationSeq && causationSeq > s.decidedSeq ? { ...s, decidedSeq: causationSeq } : s;
@@ -434,6 +461,7 @@ export function initial(alert: AlertSnapshot): Escalation {
     ackedBy: [],
     alertSeq: 0,
     decidedSeq: 0,
+    lifecycleSeq: 0,
     events: 0,
     route: null,
     routes: 0,

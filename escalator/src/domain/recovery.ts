@@ -14,7 +14,12 @@ import { answered, evolve, foldAlert, isSettled, type Decision, type Escalation 
  * being answered twice (each decision carries the ALERTS sequence it answered, `causationSeq`).
  * A null floor (no consumer yet: a first start) means the end of the log; an open alert the log
  * holds no decision for (it arrived just before that start) is then decided again from its
- * first event, so delivery starts there if that is earlier.
+ * first event, so delivery starts there if that is earlier. With a floor, such an alert is one
+ * whose decision was parked (deciding it threw): it is kept as folded, as the live escalator
+ * kept it, and waits for its next event or a retry.
+ *
+ * An event that cannot be folded (its data is not what its type says) is skipped and counted:
+ * the live escalator parked it, and it must not stop the rebuild either.
  *
  * A Tick's decisions are tied to no message: an escalation whose last decision came from a Tick
  * gets one more Tick at once, which completes what a crash cut short (or decides nothing). An
@@ -40,6 +45,8 @@ export type Recovered = Readonly<{
   /** The last sequences read from ALERTS and ESCALATIONS (0: none). */
   lastAlertSeq: number;
   lastEscalationSeq: number;
+  /** Events that could not be folded. */
+  skipped: number;
 }>;
 
 export class Recovery {
@@ -50,31 +57,47 @@ export class Recovery {
   private readonly lastByTick = new Set<string>();
   private lastAlertSeq = 0;
   private lastEscalationSeq = 0;
+  private skipped = 0;
 
   constructor(private readonly floor: number | null) {}
 
   alertEvent(event: AlertEvent, seq: number): void {
     this.lastAlertSeq = seq;
-    const alertId = event.data.alertId;
-    if (this.floor !== null && seq > this.floor) {
-      this.redelivered.add(alertId);
-      return;
+    try {
+      const alertId = event.data.alertId;
+      if (this.floor !== null && seq > this.floor) {
+        this.redelivered.add(alertId);
+        return;
+      }
+      const before = this.states.get(alertId);
+      const next = foldAlert(before, event, seq);
+      if (!next) return;
+      this.states.set(alertId, next);
+      if (!before && this.floor === null) this.firstSeq.set(alertId, seq);
+    } catch {
+      this.skipped++;
     }
-    const before = this.states.get(alertId);
-    const next = foldAlert(before, event, seq);
-    if (!next) return;
-    this.states.set(alertId, next);
-    if (!before) this.firstSeq.set(alertId, seq);
   }
 
   decision(event: EscalationEvent, seq: number): void {
     this.lastEscalationSeq = seq;
-    const alertId = event.data.alertId;
-    const next = evolve(this.states.get(alertId), { type: event.type, data: event.data } as Decision);
-    if (next) this.states.set(alertId, answered(next, event.causationSeq));
-    this.lastSeq.set(alertId, seq);
-    if (event.causationSeq === undefined) this.lastByTick.add(alertId);
-    else this.lastByTick.delete(alertId);
+    try {
+      const alertId = event.data.alertId;
+      const next = evolve(this.states.get(alertId), { type: event.type, data: event.data } as Decision);
+      if (next) this.states.set(alertId, answered(next, event.causationSeq));
+      this.lastSeq.set(alertId, seq);
+      if (event.causationSeq === undefined) this.lastByTick.add(alertId);
+      else this.lastByTick.delete(alertId);
+    } catch {
+      this.skipped++;
+    }
+  }
+
+  /** A message that could not even be decoded. */
+  undecodable(stream: 'alerts' | 'escalations', seq: number): void {
+    if (stream === 'alerts') this.lastAlertSeq = seq;
+    else this.lastEscalationSeq = seq;
+    this.skipped++;
   }
 
   finish(): Recovered {
@@ -84,7 +107,7 @@ export class Recovery {
     let deliverFrom = foldedThrough + 1;
     const reopen: Array<readonly [string, Escalation]> = [];
     for (const [alertId, state] of states) {
-      if (state.events === 0 && state.alert.status !== 'resolved') {
+      if (this.floor === null && state.events === 0 && state.alert.status !== 'resolved') {
         states.delete(alertId);
         undecided.add(alertId);
         deliverFrom = Math.min(deliverFrom, this.firstSeq.get(alertId) ?? deliverFrom);
@@ -107,6 +130,7 @@ export class Recovery {
       reopen,
       lastAlertSeq: this.lastAlertSeq,
       lastEscalationSeq: this.lastEscalationSeq,
+      skipped: this.skipped,
     };
   }
 }

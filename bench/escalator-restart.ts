@@ -13,7 +13,8 @@
  *      rebuilt and serving); also the heap and RSS once serving;
  *   3. the same with the snapshot bucket emptied first (`full_rebuild_ms`): the whole log.
  * One JSON line on stdout. The machine is shared: numbers vary with what else runs.
- * Environment: RESTART_ALERTS (100000), ONCALL_PARTITIONS (4).
+ * Environment: RESTART_ALERTS (100000), ONCALL_PARTITIONS (4), RESTART_LIVE=1 (publish while the
+ * escalator runs, so it takes its snapshots meanwhile), RESTART_SNAPSHOTS_WHILE_ANSWERING=off.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -221,8 +222,12 @@ try {
   await ensureTopology(nc, { partitions: PARTITIONS, replicas: 1 }, log);
   const js = jetstream(nc);
   await seed(js);
-  say(`publishing ${ALERTS} alerts`);
-  await publishAlerts(js, ALERTS);
+  // RESTART_LIVE=1: the escalator runs (and takes snapshots) while the alerts are published; else they are published first.
+  const live = process.env.RESTART_LIVE === '1';
+  if (!live) {
+    say(`publishing ${ALERTS} alerts`);
+    await publishAlerts(js, ALERTS);
+  }
   gc();
   const heapBefore = heapMb();
   say('escalator answering them');
@@ -233,7 +238,13 @@ try {
     users,
     log,
     owner: 'restart',
+    // RESTART_SNAPSHOTS_WHILE_ANSWERING=off: only the snapshot at the stop (to compare what snapshots cost while answering).
+    ...(process.env.RESTART_SNAPSHOTS_WHILE_ANSWERING === 'off' ? { snapshots: { everyChanges: Infinity, everyMs: Infinity } } : {}),
   });
+  if (live) {
+    say(`publishing ${ALERTS} alerts while it runs`);
+    await publishAlerts(js, ALERTS);
+  }
   await caughtUp(nc);
   const answerMs = Math.round(performance.now() - t0);
   await sleep(2000);

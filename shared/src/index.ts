@@ -77,4 +77,4 @@ export {
   type Tracked,
 } from './consumer.js';
 export { Parking, serveParkedRetries, errorText, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
-export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta } from './snapshots.js';
+export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta, type SnapshotRecords } from './snapshots.js';

@@ -88,6 +88,12 @@ export class Escalations {
   private stopped = false;
   /** Retries not answered yet: the ones still waiting when the partition stops are answered with a failure. */
   private readonly retries = new Set<Completion>();
+  /** Reopen requests being sent (their decision's completion waits for them). */
+  private reopening = 0;
+  /** The last ESCALATIONS sequence of this partition folded or stored. */
+  private lastEscalationSeq: number;
+  /** Decisions stored so far. */
+  private stored = 0;
 
   constructor(
     private readonly deps: EscalationsDeps,
@@ -95,6 +101,7 @@ export class Escalations {
   ) {
     this.states = recovered.states;
     this.lastSeq = recovered.lastSeq;
+    this.lastEscalationSeq = recovered.lastEscalationSeq;
     this.js = jetstream(deps.nc);
     this.appender = new ChainAppender(deps.nc, {
       lastSeq: (alertId) => this.lastSeq.get(alertId) ?? 0,
@@ -182,6 +189,36 @@ export class Escalations {
 
   get size(): number {
     return this.states.size;
+  }
+
+  /** Decisions stored since the start. */
+  get decisionsStored(): number {
+    return this.stored;
+  }
+
+  /** Nothing decided and not yet stored, nothing waiting to be decided: the states are exactly the log's. */
+  get quiescent(): boolean {
+    return this.appender.size === 0 && this.reopening === 0 && this.queue.idle;
+  }
+
+  /** Holds the timers (none fires until `releaseTicks`), e.g. to reach a quiescent point for a snapshot. */
+  holdTicks(): void {
+    this.ticker.hold();
+  }
+
+  releaseTicks(): void {
+    this.ticker.release();
+  }
+
+  /**
+   * The escalations as they are now, with the sequence of each one's last escalation event, and
+   * the last ESCALATIONS sequence folded: exact when quiescent. States are immutable, so what
+   * this returns stays as it is while deciding goes on.
+   */
+  capture(): { escalations: Array<readonly [string, number, Escalation]>; lastEscalationSeq: number } {
+    const escalations: Array<readonly [string, number, Escalation]> = [];
+    for (const [alertId, state] of this.states) escalations.push([alertId, this.lastSeq.get(alertId) ?? 0, state]);
+    return { escalations, lastEscalationSeq: this.lastEscalationSeq };
   }
 
   get timerCount(): number {
@@ -334,15 +371,24 @@ export class Escalations {
 
   private onStored(a: Appending, seq: number): void {
     this.lastSeq.set(a.alertId, seq);
+    this.lastEscalationSeq = Math.max(this.lastEscalationSeq, seq);
+    this.stored++;
     countAppended(a.type);
     if (!a.reopen) {
       this.appendDone(a);
       return;
     }
     const { data, fingerprint, id } = a.reopen;
+    this.reopening++;
     requestReopen(this.js, this.deps.partition, this.deps.clock.now(), data, fingerprint, id).then(
-      () => this.appendDone(a),
-      (err: unknown) => this.fail(err),
+      () => {
+        this.reopening--;
+        this.appendDone(a);
+      },
+      (err: unknown) => {
+        this.reopening--;
+        this.fail(err);
+      },
     );
   }
 

@@ -16,6 +16,8 @@ import {
 import { Escalations, type ContextFactory } from './escalations.js';
 import { runningPartitions, type PartitionGauges } from './metrics.js';
 import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
+import { SnapshotTaker, type SnapshotPolicy } from './snapshot-taker.js';
+import type { PartitionSnapshots } from './snapshots.js';
 import { UserCache } from './user-cache.js';
 
 export type { ContextFactory } from './escalations.js';
@@ -31,6 +33,9 @@ export type PartitionDeps = Readonly<{
   context: ContextFactory;
   users: UserDirectory;
   log: Logger;
+  /** Where the partition's snapshots are kept; null: none are taken or read (the whole log is read at every start). */
+  snapshots: PartitionSnapshots | null;
+  snapshotPolicy: SnapshotPolicy;
 }>;
 
 /**
@@ -39,6 +44,7 @@ export type PartitionDeps = Readonly<{
  * durable consumer delivers to them (Escalations) and acks each message once its decisions are
  * stored, in delivery order (InOrderAcks), so the consumer's ack floor is a point up to which
  * every alert event is answered in the log. Any failure ends the session; the next one rebuilds.
+ * The rebuild starts from the partition's latest snapshot, taken while it runs (SnapshotTaker).
  *
  * An alert event that cannot be decoded, or that the rules throw on, is parked (invariant 7:
  * `parked.escalator-p<N>-v1`, reason `undecodable` or `undecidable`) and counts as answered once
@@ -92,17 +98,34 @@ export class EscalatorPartition implements PartitionGauges {
 
   /** One rebuild and what follows it, until `lost` aborts or something fails. */
   private async session(lost: AbortSignal, parking: Parking): Promise<void> {
-    const recovered = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough);
+    const rebuilt = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough, this.deps.snapshots, this.log);
     let failure: unknown = null;
     let messages: ConsumerMessages | null = null;
     let closed = false;
+    let answered = 0;
     const acks = new InOrderAcks();
     const fail = (err: unknown) => {
       failure ??= err;
       void messages?.close().catch(() => undefined);
     };
-    const live = new Escalations({ ...this.deps, log: this.log, users: this.users, failed: fail }, recovered);
+    const live = new Escalations({ ...this.deps, log: this.log, users: this.users, failed: fail }, rebuilt);
     this.live = live;
+    const answeredThrough = () => Math.max(rebuilt.floor ?? 0, acks.doneThrough);
+    const snapshots =
+      this.deps.snapshots &&
+      new SnapshotTaker({
+        partition: this.partition,
+        snapshots: this.deps.snapshots,
+        policy: this.deps.snapshotPolicy,
+        live,
+        log: this.log,
+        changes: () => answered + live.decisionsStored,
+        waiting: () => acks.waiting,
+        answeredThrough,
+        // A first start folds the whole log and delivers again what it found undecided: not exact before that is answered.
+        possible: () => answeredThrough() >= rebuilt.foldedThrough,
+        readAtRebuild: rebuilt.read,
+      });
     const stop = () => void messages?.close().catch(() => undefined);
     lost.addEventListener('abort', stop, { once: true });
     try {
@@ -110,31 +133,39 @@ export class EscalatorPartition implements PartitionGauges {
       const consumer = await jetstream(this.deps.nc).consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
       // Ends with an error when the consumer or the stream is deleted (instead of waiting forever).
       messages = await consumer.consume(consumeOptions(CONSUME_BATCH));
-      let deliveredThrough = recovered.deliverFrom - 1;
+      let deliveredThrough = rebuilt.deliverFrom - 1;
       for await (const m of messages) {
         if (failure !== null || lost.aborted) break;
         // A redelivery (it comes behind newer messages) of a message this session has: the
         // original is acked in order once its decisions are stored.
         if (m.seq <= deliveredThrough) continue;
+        const pause = snapshots?.pause;
+        if (pause) await pause;
         deliveredThrough = m.seq;
         const tracked = acks.track(m);
+        // Acks of this session never reach the consumer the next rebuild creates.
+        const done = () => {
+          if (closed) return;
+          answered++;
+          acks.done(tracked);
+        };
         this.onMessage(m, live, {
-          // Acks of this session never reach the consumer the next rebuild creates.
-          done: () => !closed && acks.done(tracked),
+          done,
           park: (reason, err) =>
             void parking
               .park(this.consumerName, { stream: STREAMS.alerts, seq: m.seq, subject: m.subject, data: m.data }, reason, err)
-              .then(() => !closed && acks.done(tracked), fail),
+              .then(done, fail),
         });
       }
     } finally {
       lost.removeEventListener('abort', stop);
       stop();
+      await snapshots?.stop(failure === null && lost.aborted);
       // Appends in flight still complete (and ack their messages); nothing new is decided.
       await live.stop();
       acks.flush();
       closed = true;
-      this.answeredThrough = Math.max(this.answeredThrough, recovered.floor ?? 0, acks.doneThrough);
+      this.answeredThrough = Math.max(this.answeredThrough, answeredThrough());
     }
     if (failure !== null) throw new Error('an escalation decision failed', { cause: failure });
     if (!lost.aborted) throw new Error('the alert consumer stopped');

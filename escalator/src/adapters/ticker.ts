@@ -18,6 +18,7 @@ export class Ticker {
   private armedAt: number | null = null;
   private firing = false;
   private paused = false;
+  private held = false;
   private stopped = false;
 
   constructor(
@@ -40,9 +41,9 @@ export class Ticker {
     return this.paused;
   }
 
-  /** Arms the clock for the earliest due time (a no-op while due ticks are being handed out). */
+  /** Arms the clock for the earliest due time (a no-op while due ticks are being handed out, or held). */
   arm(): void {
-    if (this.firing || this.stopped) return;
+    if (this.firing || this.stopped || this.held) return;
     const next = this.queue.peek();
     if (next === this.armedAt) return;
     this.disarm();
@@ -58,9 +59,23 @@ export class Ticker {
   }
 
   resume(): void {
-    if (!this.paused || this.stopped) return;
+    if (!this.paused || this.stopped || this.held) return;
     this.paused = false;
     this.fireDue();
+  }
+
+  /** No tick is handed out until `release()` (due ones wait; nothing is lost). */
+  hold(): void {
+    this.held = true;
+    this.disarm();
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.firing) this.fireDue();
+    else if (this.paused) this.resume();
+    else this.arm();
   }
 
   /** No more ticks. */
@@ -76,7 +91,7 @@ export class Ticker {
   }
 
   private fireDue(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held) return;
     if (this.busy()) {
       this.paused = true;
       return;

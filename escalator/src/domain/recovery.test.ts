@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildEvent, stableUuid, type AlertEvent, type EscalationEvent, type EventData } from '@oncall/contracts';
-import { decideAndEvolve, type Escalation, type EscalationContext, type EscalationInput } from './escalation.js';
+import {
+  answered,
+  decideAndEvolve,
+  dueAt,
+  isSettled,
+  restored,
+  type Escalation,
+  type EscalationContext,
+  type EscalationInput,
+} from './escalation.js';
 import { Recovery } from './recovery.js';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
@@ -42,7 +51,9 @@ const ctx = (now: number): EscalationContext => ({
 class Log {
   alerts: Array<[AlertEvent, number]> = [];
   escalations: Array<[EscalationEvent, number]> = [];
+  /** The escalations as the live escalator holds them (what a snapshot saves), and each one's last subject sequence. */
   live = new Map<string, Escalation>();
+  liveLastSeq = new Map<string, number>();
   private seq = 0;
 
   event(alertId: string, type: AlertEvent['type'], now: number, opts: { keep?: number } = {}): number {
@@ -95,9 +106,30 @@ class Log {
         correlationId: alertId,
       }) as EscalationEvent;
       this.escalations.push([event, ++this.seq]);
+      this.liveLastSeq.set(alertId, this.seq);
     });
-    if (state) this.live.set(alertId, state);
-    else this.live.delete(alertId);
+    // As the shell keeps it: answered by the stored decisions' causation sequence, dropped once settled.
+    const kept = state && decisions.length > 0 && input.type === 'AlertEvent' ? answered(state, input.seq) : state;
+    if (kept && !isSettled(kept)) this.live.set(alertId, kept);
+    else {
+      this.live.delete(alertId);
+      this.liveLastSeq.delete(alertId);
+    }
+  }
+
+  /** What a snapshot taken now holds: the live escalations, through JSON, and the positions they are exact at. */
+  snapshot() {
+    const positions = { alerts: this.alerts.at(-1)?.[1] ?? 0, escalations: this.escalations.at(-1)?.[1] ?? 0 };
+    const records = [...this.live].map(([id, s]) => [id, this.liveLastSeq.get(id)!, JSON.parse(JSON.stringify(s)) as Escalation] as const);
+    return { positions, records };
+  }
+
+  recoverFrom(snapshot: ReturnType<Log['snapshot']>, floor: number) {
+    const r = new Recovery(floor, snapshot.positions);
+    for (const [id, lastSeq, s] of snapshot.records) r.seed(id, lastSeq, restored(s));
+    for (const [e, seq] of this.alerts) if (seq > snapshot.positions.alerts) r.alertEvent(e, seq);
+    for (const [e, seq] of this.escalations) if (seq > snapshot.positions.escalations) r.decision(e, seq);
+    return r.finish();
   }
 
   recover(floor: number | null) {
@@ -183,5 +215,61 @@ describe('rebuilding a partition from the log', () => {
     const again = log.alerts.at(-1)!;
     const { decisions } = decideAndEvolve(state, { type: 'AlertEvent', event: again[0], seq: again[1] }, ctx(T0 + 2 * MIN));
     expect(decisions.map((d) => d.type)).toStrictEqual(['NotificationRequested']);
+  });
+});
+
+describe('rebuilding a partition from a snapshot and the log after it', () => {
+  it('gives what the whole log gives, for a snapshot taken with escalations at every stage', () => {
+    const log = new Log();
+    log.event('paged', 'AlertTriggered', T0);
+    log.event('acked', 'AlertTriggered', T0);
+    log.event('acked', 'AlertAcknowledged', T0 + MIN);
+    log.event('gone', 'AlertTriggered', T0);
+    log.event('gone', 'AlertResolved', T0 + MIN);
+    log.event('stepped', 'AlertTriggered', T0);
+    log.tick('stepped', T0 + 5 * MIN);
+    log.event('reopening', 'AlertTriggered', T0);
+    log.event('reopening', 'AlertAcknowledged', T0 + MIN);
+    log.tick('reopening', T0 + 11 * MIN);
+    const snapshot = log.snapshot();
+    expect([...log.live.keys()].sort()).toStrictEqual(['acked', 'paged', 'reopening', 'stepped']);
+
+    log.event('later', 'AlertTriggered', T0 + 12 * MIN);
+    log.event('acked', 'AlertResolved', T0 + 12 * MIN);
+    log.tick('paged', T0 + 12 * MIN, { keep: 1 });
+    log.event('stepped', 'AlertAcknowledged', T0 + 13 * MIN);
+    const floor = log.alerts.at(-2)![1];
+    log.event('later', 'AlertAcknowledged', T0 + 14 * MIN, { keep: 0 });
+
+    const whole = log.recover(floor);
+    const fromSnapshot = log.recoverFrom(snapshot, floor);
+    expect(fromSnapshot.states).toStrictEqual(whole.states);
+    expect(fromSnapshot.lastSeq).toStrictEqual(whole.lastSeq);
+    expect(new Map([...fromSnapshot.states].map(([id, s]) => [id, dueAt(s)]))).toStrictEqual(
+      new Map([...whole.states].map(([id, s]) => [id, dueAt(s)])),
+    );
+    expect(fromSnapshot.reopen.map(([id]) => id)).toStrictEqual(whole.reopen.map(([id]) => id));
+    expect(fromSnapshot.deliverFrom).toBe(whole.deliverFrom);
+    expect(whole.reopen.map(([id]) => id)).toStrictEqual(['reopening']);
+    // Ticked at once: from the snapshot only escalations whose last Tick is in the tail (what a crash
+    // can have cut short); the whole log also names ones a Tick completed before the snapshot, and
+    // ticking those decides nothing.
+    expect(fromSnapshot.tickNow).toStrictEqual(['paged']);
+    expect(whole.tickNow).toStrictEqual(['reopening', 'paged']);
+    const now = T0 + 15 * MIN;
+    expect(decideAndEvolve(whole.states.get('reopening'), { type: 'Tick' }, ctx(now)).decisions).toStrictEqual([]);
+  });
+
+  it('the live escalations are exactly the fold of the log (what makes a snapshot of them safe)', () => {
+    const log = new Log();
+    log.event('a', 'AlertTriggered', T0);
+    log.event('a', 'AlertRepeated', T0 + MIN);
+    log.tick('a', T0 + 5 * MIN);
+    log.event('b', 'AlertTriggered', T0 + 5 * MIN);
+    log.event('b', 'AlertAcknowledged', T0 + 6 * MIN);
+    log.event('a', 'AlertEscalated', T0 + 7 * MIN);
+    const whole = log.recover(log.alerts.at(-1)![1]);
+    expect(whole.states).toStrictEqual(log.live);
+    expect(whole.lastSeq).toStrictEqual(log.liveLastSeq);
   });
 });

@@ -47,6 +47,8 @@ export type Recovered = Readonly<{
   lastEscalationSeq: number;
   /** Events that could not be folded. */
   skipped: number;
+  /** Log entries read (snapshot seeds not counted). */
+  read: number;
 }>;
 
 export class Recovery {
@@ -58,11 +60,25 @@ export class Recovery {
   private lastAlertSeq = 0;
   private lastEscalationSeq = 0;
   private skipped = 0;
+  private read = 0;
 
-  constructor(private readonly floor: number | null) {}
+  constructor(
+    private readonly floor: number | null,
+    from: Readonly<{ alerts: number; escalations: number }> = { alerts: 0, escalations: 0 },
+  ) {
+    this.lastAlertSeq = from.alerts;
+    this.lastEscalationSeq = from.escalations;
+  }
+
+  /** An escalation as a snapshot holds it, with the sequence of its last escalation event. */
+  seed(alertId: string, lastSeq: number, state: Escalation): void {
+    this.states.set(alertId, state);
+    this.lastSeq.set(alertId, lastSeq);
+  }
 
   alertEvent(event: AlertEvent, seq: number): void {
     this.lastAlertSeq = seq;
+    this.read++;
     try {
       const alertId = event.data.alertId;
       if (this.floor !== null && seq > this.floor) {
@@ -70,6 +86,7 @@ export class Recovery {
         return;
       }
       const before = this.states.get(alertId);
+      if (before && seq <= before.alertSeq) return;
       const next = foldAlert(before, event, seq);
       if (!next) return;
       this.states.set(alertId, next);
@@ -81,6 +98,7 @@ export class Recovery {
 
   decision(event: EscalationEvent, seq: number): void {
     this.lastEscalationSeq = seq;
+    this.read++;
     try {
       const alertId = event.data.alertId;
       const next = evolve(this.states.get(alertId), { type: event.type, data: event.data } as Decision);
@@ -97,6 +115,7 @@ export class Recovery {
   undecodable(stream: 'alerts' | 'escalations', seq: number): void {
     if (stream === 'alerts') this.lastAlertSeq = seq;
     else this.lastEscalationSeq = seq;
+    this.read++;
     this.skipped++;
   }
 
@@ -131,6 +150,7 @@ export class Recovery {
       lastAlertSeq: this.lastAlertSeq,
       lastEscalationSeq: this.lastEscalationSeq,
       skipped: this.skipped,
+      read: this.read,
     };
   }
 }

@@ -52,9 +52,10 @@ export async function startEscalator(opts: {
       kv,
       `escalator.p${partition}`,
       opts.owner,
-      (lost) =>
+      (lost, lease) =>
         new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log, snapshots, snapshotPolicy }).run(
           lost,
+          lease,
         ),
       leaseOpts,
     ),

@@ -16,7 +16,7 @@ export {
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { holdLease, leaseBucket, LEASE_TTL_MS, type LeaseOptions } from './lease.js';
+export { holdLease, leaseBucket, LEASE_TTL_MS, type Lease, type LeaseOptions } from './lease.js';
 export {
   userDirectory,
   fileUserDirectory,

@@ -3,7 +3,7 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { prepareTopology, startTestNats, testLog, type TestNats } from '../../test/harness.js';
 import { systemClock } from './clock.js';
-import { holdLease, leaseBucket, type LeaseOptions } from './lease.js';
+import { holdLease, leaseBucket, type Lease, type LeaseOptions } from './lease.js';
 
 const RENEW_MS = 200;
 const holder = (stop: AbortController, over: Partial<LeaseOptions> = {}): LeaseOptions => ({
@@ -86,22 +86,27 @@ describe('leases on a real nats-server', () => {
     await lease;
   });
 
-  it('a lost lease (the entry taken by another writer) aborts the work, which the holder starts again once the lease is free', async () => {
+  it('a lost lease (the entry taken by another writer) is not held any more and aborts the work, which the holder starts again once the lease is free', async () => {
     const stop = new AbortController();
     const runs: string[] = [];
     let aborted = 0;
+    let held: Lease['held'] = async () => false;
     const lease = holdLease(
       kv,
       'lost',
       'a',
-      (lost) => {
+      (lost, l) => {
+        held = l.held;
         lost.addEventListener('abort', () => aborted++, { once: true });
         return steady(runs, 'a')(lost);
       },
-      holder(stop),
+      // Renewals far apart: the work can ask before the holder notices.
+      holder(stop, { renewEveryMs: 1500 }),
     );
     await expect.poll(() => runs).toEqual(['a']);
+    expect(await held()).toBe(true);
     await kv.put('lost', 'intruder');
+    expect(await held()).toBe(false);
     await expect.poll(() => aborted, { timeout: 5000 }).toBe(1);
     expect(await owner(kv, 'lost')).toBe('intruder');
     await kv.delete('lost');

@@ -17,6 +17,18 @@ export async function leaseBucket(nc: NatsConnection, replicas = 1): Promise<KV>
   return new Kvm(nc).create(LEASE_BUCKET, { history: 1, ttl: LEASE_TTL_MS, replicas });
 }
 
+/** The lease a holder's work runs under. */
+export type Lease = Readonly<{
+  key: string;
+  owner: string;
+  /**
+   * Whether this holder still holds the lease: the entry is the one its last claim or renewal
+   * wrote. For work that must not act on a lease lost unnoticed (a pause longer than the TTL):
+   * nobody else can have held it between this holder's claim and a true answer.
+   */
+  held: () => Promise<boolean>;
+}>;
+
 export type LeaseOptions = Readonly<{
   clock: Clock;
   log: Logger;
@@ -31,7 +43,8 @@ export type LeaseOptions = Readonly<{
 
 /**
  * Runs `work` while this process holds the lease `key` (a KV entry that expires unless renewed),
- * so one replica at a time owns a partition. `work` gets a signal aborted when the lease is lost
+ * so one replica at a time owns a partition. `work` gets the Lease (to ask whether it is still
+ * held) and a signal aborted when the lease is lost
  * (a renewal failed: the entry expired, or another replica holds it) or on `stop`; it must stop
  * writing then. The lease is no fence by itself: writers still expect subject sequences, so a
  * paused ex-owner that wakes up cannot append behind a new owner's back.
@@ -45,7 +58,7 @@ export async function holdLease(
   kv: KV,
   key: string,
   owner: string,
-  work: (lost: AbortSignal) => Promise<void>,
+  work: (lost: AbortSignal, lease: Lease) => Promise<void>,
   opts: LeaseOptions,
 ): Promise<void> {
   const renewEveryMs = opts.renewEveryMs ?? RENEW_EVERY_MS;
@@ -63,7 +76,12 @@ export async function holdLease(
     const lost = new AbortController();
     const started = Date.now();
     let outcome: { failed: boolean; err?: unknown } | null = null;
-    const done = work(lost.signal).then(
+    const stillHeld = async (): Promise<boolean> => {
+      const entry = await kv.get(key);
+      // Also while a stopping holder finishes its work: the entry is released only after.
+      return entry?.operation === 'PUT' && entry.revision === revision;
+    };
+    const done = work(lost.signal, { key, owner, held: stillHeld }).then(
       () => void (outcome = { failed: false }),
       (err: unknown) => void (outcome = { failed: true, err }),
     );

@@ -9,6 +9,7 @@ import {
   StreamAppender,
   superviseLoop,
   type Clock,
+  type Lease,
   type Logger,
   type Parkable,
   type UserDirectory,
@@ -72,14 +73,14 @@ export class EscalatorPartition implements PartitionGauges {
    * server refused, the consumer or stream deleted, the server gone) is followed by a rebuild
    * after a back-off with jitter; after GIVE_UP_AFTER failures in a row this throws.
    */
-  async run(lost: AbortSignal): Promise<void> {
+  async run(lost: AbortSignal, lease?: Lease): Promise<void> {
     runningPartitions.add(this);
     const appender = new StreamAppender(this.deps.nc);
     const parking = new Parking(appender, this.log);
     const retries = serveParkedRetries(this.deps.nc, this.consumerName, appender, this.log, (msg) => this.retry(msg));
     try {
       await superviseLoop({ name: `escalator-p${this.partition}`, log: this.log, stop: lost, giveUpAfter: GIVE_UP_AFTER }, () =>
-        this.session(lost, parking),
+        this.session(lost, parking, lease),
       );
     } finally {
       retries.unsubscribe();
@@ -97,7 +98,7 @@ export class EscalatorPartition implements PartitionGauges {
   }
 
   /** One rebuild and what follows it, until `lost` aborts or something fails. */
-  private async session(lost: AbortSignal, parking: Parking): Promise<void> {
+  private async session(lost: AbortSignal, parking: Parking, lease: Lease | undefined): Promise<void> {
     const rebuilt = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough, this.deps.snapshots, this.log);
     let failure: unknown = null;
     let messages: ConsumerMessages | null = null;
@@ -125,6 +126,7 @@ export class EscalatorPartition implements PartitionGauges {
         // A first start folds the whole log and delivers again what it found undecided: not exact before that is answered.
         possible: () => answeredThrough() >= rebuilt.foldedThrough,
         readAtRebuild: rebuilt.read,
+        leaseHeld: lease ? lease.held : async () => !lost.aborted,
       });
     const stop = () => void messages?.close().catch(() => undefined);
     lost.addEventListener('abort', stop, { once: true });

@@ -57,6 +57,11 @@ export class SnapshotTaker {
       possible: () => boolean;
       /** Log entries the rebuild read after its snapshot (or all): they count as changes, so a long tail is snapshotted soon. */
       readAtRebuild: number;
+      /**
+       * Whether this replica still holds the partition's lease. A snapshot is saved only then: a
+       * replica that lost it unnoticed (paused past the TTL) misses what the new owner decided.
+       */
+      leaseHeld: () => Promise<boolean>;
     }>,
   ) {
     this.changesAt = deps.changes() - deps.readAtRebuild;
@@ -112,8 +117,12 @@ export class SnapshotTaker {
     const at = { alerts: captured.alerts, escalations: captured.lastEscalationSeq };
     if (at.alerts === this.covered.alerts && at.escalations === this.covered.escalations) return;
     const started = Date.now();
-    this.saving = this.deps.snapshots
-      .save(this.deps.partition, at, captured.escalations)
+    this.saving = this.deps
+      .leaseHeld()
+      .then((held) => {
+        if (!held) throw new Error('the partition lease is not held any more');
+        return this.deps.snapshots.save(this.deps.partition, at, captured.escalations);
+      })
       .then((bytes) => {
         this.covered = at;
         log.info(

@@ -247,7 +247,8 @@ try {
   }
   await caughtUp(nc);
   const answerMs = Math.round(performance.now() - t0);
-  await sleep(2000);
+  // Long enough for a snapshot begun on catching up to be written (its encoding buffers are not escalations).
+  await sleep(5000);
   gc();
   const heapAfter = heapMb();
   const bytesPerEscalation = Math.round(((heapAfter - heapBefore) * 2 ** 20) / ALERTS);

@@ -135,6 +135,8 @@ export class EscalatorPartition implements PartitionGauges {
       const consumer = await jetstream(this.deps.nc).consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
       // Ends with an error when the consumer or the stream is deleted (instead of waiting forever).
       messages = await consumer.consume(consumeOptions(CONSUME_BATCH));
+      // A decision of the start (a Tick) may have failed already.
+      if (failure !== null || lost.aborted) stop();
       let deliveredThrough = rebuilt.deliverFrom - 1;
       for await (const m of messages) {
         if (failure !== null || lost.aborted) break;
@@ -142,7 +144,10 @@ export class EscalatorPartition implements PartitionGauges {
         // original is acked in order once its decisions are stored.
         if (m.seq <= deliveredThrough) continue;
         const pause = snapshots?.pause;
-        if (pause) await pause;
+        if (pause) {
+          await pause;
+          if (failure !== null || lost.aborted) break;
+        }
         deliveredThrough = m.seq;
         const tracked = acks.track(m);
         // Acks of this session never reach the consumer the next rebuild creates.

@@ -46,13 +46,13 @@ import {
 import { connectNats, createLogger, ensureTopology, fileUserDirectory } from '@oncall/shared';
 import { startNatsServer } from '@oncall/infra';
 import { startEscalator } from '@oncall/escalator';
+import { say } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const ALERTS = Number(process.env.RESTART_ALERTS ?? 100_000);
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 4);
 const SERVICE = 'edge-network';
 const log = createLogger('restart', 'warn');
-const say = (text: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
 const users = fileUserDirectory(
   ['carol', 'dave'].map((id) => ({
     id,

@@ -1,11 +1,23 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { holdLease, leaseBucket, systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
+import {
+  holdLease,
+  leaseBucket,
+  SnapshotStore,
+  systemClock,
+  watchConfig,
+  type Clock,
+  type Logger,
+  type UserDirectory,
+} from '@oncall/shared';
 import { escalationContext } from './adapters/context.js';
 import { HeartbeatWatcher } from './adapters/heartbeats.js';
 import { EscalatorPartition } from './adapters/partition.js';
+import { DEFAULT_SNAPSHOT_POLICY, type SnapshotPolicy } from './adapters/snapshot-taker.js';
+import { PartitionSnapshots } from './adapters/snapshots.js';
 
 export { loadEscalatorConfig, type EscalatorConfig } from './config.js';
 export { decide, evolve, foldAlert, dueAt, type Escalation, type EscalationContext } from './domain/escalation.js';
+export { DEFAULT_SNAPSHOT_POLICY, type SnapshotPolicy } from './adapters/snapshot-taker.js';
 
 export type Stoppable = { stop: () => Promise<void> };
 
@@ -13,7 +25,8 @@ export type Stoppable = { stop: () => Promise<void> };
  * Starts the escalator: for each alert partition, and for heartbeat monitoring, a lease holder
  * that runs the work while this replica owns it. Replicas share the work by leases; one that
  * dies is replaced when its leases expire. `clock` drives escalation timers (tests pass a
- * manual one); leases always run on real time, since the server expires them.
+ * manual one); leases always run on real time, since the server expires them. Partitions start
+ * from their latest snapshot (`snapshots`: when to take them; false: never take or read any).
  */
 export async function startEscalator(opts: {
   nc: NatsConnection;
@@ -23,10 +36,14 @@ export async function startEscalator(opts: {
   owner: string;
   clock?: Clock;
   replicas?: number;
+  snapshots?: Partial<SnapshotPolicy> | false;
 }): Promise<Stoppable> {
   const clock = opts.clock ?? systemClock;
   const config = await watchConfig(opts.nc);
   const kv = await leaseBucket(opts.nc, opts.replicas);
+  const snapshots =
+    opts.snapshots === false ? null : new PartitionSnapshots(await SnapshotStore.open(opts.nc, opts.replicas), opts.nc, opts.log);
+  const snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...(opts.snapshots || {}) };
   const stop = new AbortController();
   const context = escalationContext(config, opts.log);
   const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
@@ -35,7 +52,11 @@ export async function startEscalator(opts: {
       kv,
       `escalator.p${partition}`,
       opts.owner,
-      (lost) => new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log }).run(lost),
+      (lost, lease) =>
+        new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log, snapshots, snapshotPolicy }).run(
+          lost,
+          lease,
+        ),
       leaseOpts,
     ),
   );

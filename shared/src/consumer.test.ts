@@ -37,6 +37,20 @@ describe('in-order acks for ack-all consumers', () => {
     acks.done(tracked[7]!);
     expect(out).toEqual([3, 6, 8]);
   });
+
+  it('flush acks a done run held back by a message still waiting, once', () => {
+    const out: number[] = [];
+    const acks = new InOrderAcks(100);
+    const tracked = [1, 2, 3].map((s) => acks.track(msg(s, out)));
+    acks.done(tracked[0]!);
+    acks.done(tracked[1]!);
+    expect(out).toEqual([]);
+    acks.flush();
+    acks.flush();
+    expect(out).toEqual([2]);
+    acks.done(tracked[2]!);
+    expect(out).toEqual([2, 3]);
+  });
 });
 
 describe('supervised loop', () => {
@@ -62,5 +76,18 @@ describe('supervised loop', () => {
       if (++runs === 2) stop.abort();
     });
     expect(runs).toBe(2);
+  });
+
+  it('gives up after `giveUpAfter` failures in a row and throws the last one', async () => {
+    const stop = new AbortController();
+    let runs = 0;
+    const loop = superviseLoop(
+      { name: 't', log, stop: stop.signal, random: () => 0, backoff: { baseMs: 1, maxMs: 1 }, giveUpAfter: 3 },
+      async () => {
+        throw new Error(`failure ${++runs}`);
+      },
+    );
+    await expect(loop).rejects.toThrow('failure 3');
+    expect(runs).toBe(3);
   });
 });

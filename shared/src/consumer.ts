@@ -34,6 +34,12 @@ export type LoopOptions = Readonly<{
   backoff?: Backoff;
   /** A run that lasted this long was healthy: the next failure starts the back-off over. */
   healthyAfterMs?: number;
+  /**
+   * After this many failures in a row (no healthy run between them) the loop stops trying and
+   * throws the last one, e.g. so that work under a lease releases it for another replica.
+   * Default: never.
+   */
+  giveUpAfter?: number;
   random?: () => number;
 }>;
 
@@ -41,6 +47,7 @@ export type LoopOptions = Readonly<{
  * Runs `body` until `stop` aborts. `body` runs until stopped, or throws: the failure is logged
  * with its reason, counted, and `body` runs again after a back-off with jitter (never a fixed
  * sleep: a fleet restarting together must not retry in step). `attempt` is 0 on the first run.
+ * With `giveUpAfter`, a body that keeps failing ends the loop with its last failure.
  */
 export async function superviseLoop(opts: LoopOptions, body: (attempt: number) => Promise<void>): Promise<void> {
   const random = opts.random ?? Math.random;
@@ -58,6 +65,10 @@ export async function superviseLoop(opts: LoopOptions, body: (attempt: number) =
       failure = err;
     }
     attempt = Date.now() - started >= healthyAfterMs ? 1 : attempt + 1;
+    if (opts.giveUpAfter !== undefined && attempt >= opts.giveUpAfter) {
+      opts.log.error({ err: failure, loop: opts.name, attempt }, `${opts.name} failed ${attempt} times in a row; giving up`);
+      throw failure;
+    }
     const delayMs = backoffMs(attempt, random(), opts.backoff ?? DEFAULT_BACKOFF);
     restarts.inc({ loop: opts.name });
     opts.log.warn({ err: failure, loop: opts.name, attempt, retryInMs: delayMs }, `${opts.name} failed; starting it again`);
@@ -125,6 +136,7 @@ export class InOrderAcks {
   private head = 0;
   private sinceAck = 0;
   private last = 0;
+  private lastDone: JsMsg | null = null;
 
   constructor(private readonly every = 100) {}
 
@@ -143,14 +155,19 @@ export class InOrderAcks {
     }
     if (!last) return;
     this.last = last.m.seq;
-    if (this.head === this.list.length || this.sinceAck >= this.every) {
-      last.m.ack();
-      this.sinceAck = 0;
-    }
+    this.lastDone = last.m;
+    if (this.head === this.list.length || this.sinceAck >= this.every) this.flush();
     if (this.head >= 1024 && this.head * 2 >= this.list.length) {
       this.list.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  /** Acks the done run now if its ack is still owed (before stopping: messages left waiting hold it back otherwise). */
+  flush(): void {
+    if (this.sinceAck === 0 || !this.lastDone) return;
+    this.lastDone.ack();
+    this.sinceAck = 0;
   }
 
   /** Messages tracked and not yet covered by an ack. */
@@ -168,5 +185,6 @@ export class InOrderAcks {
     this.list = [];
     this.head = 0;
     this.sinceAck = 0;
+    this.lastDone = null;
   }
 }

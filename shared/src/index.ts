@@ -16,7 +16,7 @@ export {
 export { sha256Hex } from './hash.js';
 export { batches } from './batches.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { holdLease, leaseBucket, LEASE_TTL_MS } from './lease.js';
+export { holdLease, leaseBucket, LEASE_TTL_MS, type Lease, type LeaseOptions } from './lease.js';
 export {
   userDirectory,
   fileUserDirectory,
@@ -77,4 +77,4 @@ export {
   type Tracked,
 } from './consumer.js';
 export { Parking, serveParkedRetries, errorText, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
-export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta } from './snapshots.js';
+export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta, type SnapshotRecords } from './snapshots.js';

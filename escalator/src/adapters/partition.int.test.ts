@@ -4,6 +4,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   buildEvent,
+  CONSUMERS,
+  decodeEvent,
   encodeEvent,
   partitionOf,
   stableUuid,
@@ -63,31 +65,16 @@ describe('escalator partition recovery', () => {
     escalator = null;
   };
 
-  /** Writes an AlertTriggered as the decider would; returns its alert id and ALERTS sequence. */
-  const trigger = async (fingerprint: string): Promise<{ alertId: string; seq: number }> => {
+  /** Writes an AlertTriggered as the decider would (with `over` as a buggy one might); returns its alert id and ALERTS sequence. */
+  const trigger = async (
+    fingerprint: string,
+    over: Partial<EventData<'AlertTriggered'>> = {},
+  ): Promise<{ alertId: string; seq: number }> => {
     const alertId = randomUUID();
     const now = new Date(clock.now()).toISOString();
-    const event = buildEvent(
-      'AlertTriggered',
-      {
-        alertId,
-        serviceId: SERVICE,
-        fingerprint,
-        source: 'generic',
-        summary: `down: ${fingerprint}`,
-        details: '',
-        severity: 'critical',
-        labels: { host: fingerprint },
-        annotations: {},
-        links: [],
-        custom: {},
-        startsAt: null,
-        generatorUrl: null,
-        seenAt: now,
-      },
-      { id: randomUUID(), occurredAt: now, causationId: null, correlationId: alertId },
-    );
-    const ack = await jetstream(admin).publish(subjects.alert(partitionOf(SERVICE, fingerprint, P), alertId), encodeEvent(event));
+    const data = { ...triggerData(alertId, SERVICE, fingerprint, now), ...over };
+    const event = buildEvent('AlertTriggered', data, { id: randomUUID(), occurredAt: now, causationId: null, correlationId: alertId });
+    const ack = await jetstream(admin).publish(subjects.alert(partitionOf(data.serviceId, fingerprint, P), alertId), encodeEvent(event));
     return { alertId, seq: ack.seq };
   };
 
@@ -135,6 +122,17 @@ describe('escalator partition recovery', () => {
           untilAllAck: false,
         },
       ],
+    });
+    // A window for another service whose labels the malformed event below cannot be matched against.
+    await appendConfig(admin, 'maintenance', 'lab', 'MaintenanceWindowConfigured', {
+      windowId: 'lab',
+      name: 'Lab rebuild',
+      start: new Date(clock.now() - 3_600_000).toISOString(),
+      end: new Date(clock.now() + 10 * 86_400_000).toISOString(),
+      services: ['legacy'],
+      labels: { site: 'lab1' },
+      when: null,
+      mode: 'suppress',
     });
     await appendConfig(admin, 'routing', SERVICE, 'RoutingConfigured', {
       serviceId: SERVICE,
@@ -237,4 +235,145 @@ describe('escalator partition recovery', () => {
     const notices = of(log.events, alert.alertId).filter((e) => e.type === 'NotificationRequested');
     expect(notices.map(who)).toStrictEqual(['alice', 'carol', '#noc']);
   });
+
+  it('goes on when its durable consumer is deleted under it: later alerts are paged, nothing twice', async () => {
+    await start();
+    const before = await trigger('web-5');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === before.alertId);
+    const jsm = await jetstreamManager(admin);
+    const created = (await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).created;
+    await jsm.consumers.delete(STREAMS.alerts, CONSUMERS.escalator(0));
+    const after = await trigger('web-6');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === after.alertId, 1, 20_000);
+    const barrier = await trigger('barrier-5');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+
+    for (const alert of [before, after, barrier])
+      expect(of(log.events, alert.alertId).map((e) => e.type)).toStrictEqual([
+        'AlertRouted',
+        'EscalationStepReached',
+        'NotificationRequested',
+      ]);
+    // A new consumer (created after the deletion) answers and acks the alerts that followed.
+    await expect
+      .poll(async () => (await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).ack_floor.stream_seq)
+      .toBeGreaterThanOrEqual(barrier.seq);
+    expect((await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).created).not.toBe(created);
+  });
+
+  it('parks an alert event it cannot decode and one it cannot decide, goes on, and reads both at a restart without failing', async () => {
+    await start();
+    const garbage = await jetstream(admin).publish(subjects.alert(0, randomUUID()), 'not an event {');
+    // Written by a buggy decider: labels null. Routing throws on it while a window for its service filters by label.
+    const undecidable = await trigger('old-1', { serviceId: 'legacy', labels: null as unknown as Record<string, string> });
+    const legacyId = undecidable.alertId;
+    const after = await trigger('web-7');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === after.alertId);
+
+    await expect.poll(async () => (await parked(admin)).length).toBe(2);
+    expect(await parked(admin)).toMatchObject([
+      { consumer: CONSUMERS.escalator(0), stream: STREAMS.alerts, seq: garbage.seq, reason: 'undecodable' },
+      { consumer: CONSUMERS.escalator(0), stream: STREAMS.alerts, seq: undecidable.seq, reason: 'undecidable', error: /TypeError/ },
+    ]);
+    const jsm = await jetstreamManager(admin);
+    await expect
+      .poll(async () => (await jsm.consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).ack_floor.stream_seq)
+      .toBeGreaterThanOrEqual(after.seq);
+
+    // A restart reads both from the log without failing, and parks nothing twice.
+    await stop();
+    await start();
+    const barrier = await trigger('barrier-6');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+    expect(await parked(admin)).toHaveLength(2);
+    expect(of(log.events, legacyId)).toStrictEqual([]);
+
+    // Retried, both fail again, and say why.
+    expect(await retry(admin, garbage.seq)).toMatchObject({ outcome: 'failed', error: /not JSON/ });
+    expect(await retry(admin, undecidable.seq)).toMatchObject({ outcome: 'failed', error: /TypeError/ });
+  });
+
+  it('an alert its policy cannot escalate is parked; once the routing is fixed, a retry pages it, once', async () => {
+    // A step with more recipients than one decision may request: deciding the alert throws.
+    await appendConfig(admin, 'policy', 'huge', 'EscalationPolicyConfigured', {
+      policyId: 'huge',
+      name: 'Everyone',
+      repeat: 0,
+      steps: [
+        {
+          delaySeconds: 300,
+          targets: Array.from({ length: 250 }, (_, i) => ({ type: 'slack' as const, channel: `#room-${i}` })),
+          untilAllAck: false,
+        },
+      ],
+    });
+    await appendConfig(admin, 'routing', 'bulk', 'RoutingConfigured', {
+      serviceId: 'bulk',
+      escalationPolicyId: 'huge',
+      templateId: null,
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
+    await start();
+    const { alertId, seq } = await trigger('bulk-1', { serviceId: 'bulk' });
+    await expect.poll(async () => (await parked(admin)).filter((p) => p.seq === seq)).toMatchObject([{ reason: 'undecidable' }]);
+    expect(await retry(admin, seq)).toMatchObject({ outcome: 'failed', error: /did not settle/ });
+
+    await appendConfig(admin, 'routing', 'bulk', 'RoutingConfigured', {
+      serviceId: 'bulk',
+      escalationPolicyId: SERVICE,
+      templateId: null,
+      ackTimeoutSeconds: null,
+      rules: [],
+    });
+    await expect.poll(async () => (await retry(admin, seq)).outcome, { timeout: 10_000 }).toBe('applied');
+    const decided = ['AlertRouted', 'EscalationStepReached', 'NotificationRequested'];
+    expect(of(log.events, alertId).map((e) => e.type)).toStrictEqual(decided);
+    expect(of(log.events, alertId).slice(2).map(who)).toStrictEqual(['alice']);
+    // Retried again: the escalation has moved on from it; nothing is decided twice.
+    expect(await retry(admin, seq)).toMatchObject({ outcome: 'applied' });
+    const barrier = await trigger('barrier-7');
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === barrier.alertId);
+    expect(of(log.events, alertId).map((e) => e.type)).toStrictEqual(decided);
+  });
 });
+
+function triggerData(alertId: string, serviceId: string, fingerprint: string, seenAt: string): EventData<'AlertTriggered'> {
+  return {
+    alertId,
+    serviceId,
+    fingerprint,
+    source: 'generic',
+    summary: `down: ${fingerprint}`,
+    details: '',
+    severity: 'critical',
+    labels: { host: fingerprint },
+    annotations: {},
+    links: [],
+    custom: {},
+    startsAt: null,
+    generatorUrl: null,
+    seenAt,
+  };
+}
+
+/** What the escalator parked so far. */
+async function parked(nc: NatsConnection): Promise<Array<EventData<'MessageParked'>>> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(STREAMS.parked)).state.last_seq;
+  const out: Array<EventData<'MessageParked'>> = [];
+  for (let seq = 1; seq <= last; seq++) {
+    const m = await jsm.streams.getMessage(STREAMS.parked, { seq });
+    const e = m && decodeEvent(m.data);
+    if (e?.type === 'MessageParked') out.push(e.data);
+  }
+  return out;
+}
+
+/** Asks the partition's owner to retry a parked message, as `oncall parked retry` does. */
+async function retry(nc: NatsConnection, seq: number): Promise<{ outcome: string; error: string | null }> {
+  const answer = await nc.request(subjects.parkedRetry(CONSUMERS.escalator(0)), JSON.stringify({ stream: STREAMS.alerts, seq }), {
+    timeout: 10_000,
+  });
+  return JSON.parse(answer.string()) as { outcome: string; error: string | null };
+}

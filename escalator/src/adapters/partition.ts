@@ -1,113 +1,31 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS, type AlertEvent, type ParkReason } from '@oncall/contracts';
 import {
-  buildEvent,
-  CONSUMERS,
-  decodeEvent,
-  durableConsumer,
-  encodeEvent,
-  stableUuid,
-  STREAMS,
-  subjects,
-  type AlertEvent,
-  type EscalationEvent,
-  type EventData,
-} from '@oncall/contracts';
-import { registry, type AppendFailed, type Clock, type DirectoryUser, type Logger, type UserDirectory } from '@oncall/shared';
-import {
-  answered,
-  decideAndEvolve,
-  dueAt,
-  evolve,
-  foldAlert,
-  isSettled,
-  UsersNeeded,
-  type Decision,
-  type Escalation,
-  type EscalationContext,
-  type EscalationInput,
-} from '../domain/escalation.js';
-import { ChainAppender, type AppendListener } from './appender.js';
-import { readExisting } from './read-subjects.js';
-import { TimerQueue } from './timers.js';
+  consumeOptions,
+  InOrderAcks,
+  Parking,
+  serveParkedRetries,
+  StreamAppender,
+  superviseLoop,
+  type Clock,
+  type Lease,
+  type Logger,
+  type Parkable,
+  type UserDirectory,
+} from '@oncall/shared';
+import { Escalations, type ContextFactory } from './escalations.js';
+import { runningPartitions, type PartitionGauges } from './metrics.js';
+import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
+import { SnapshotTaker, type SnapshotPolicy } from './snapshot-taker.js';
+import type { PartitionSnapshots } from './snapshots.js';
+import { UserCache } from './user-cache.js';
 
-/** Partitions running in this process, for the gauges (read at scrape time, not per decision). */
-const running = new Set<EscalatorPartition>();
+export type { ContextFactory } from './escalations.js';
 
-const decisionsTotal = new Counter({
-  name: 'oncall_escalator_events_total',
-  help: 'Escalation events appended',
-  labelNames: ['type'],
-  registers: [registry],
-});
-new Gauge({
-  name: 'oncall_escalator_open_escalations',
-  help: 'Escalations held in memory',
-  labelNames: ['partition'],
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const p of running) this.set({ partition: String(p.partition) }, p.size());
-  },
-});
-new Gauge({
-  name: 'oncall_escalator_timers',
-  help: 'Escalations waiting for a timer',
-  labelNames: ['partition'],
-  registers: [registry],
-  collect() {
-    this.reset();
-    for (const p of running) this.set({ partition: String(p.partition) }, p.timerCount());
-  },
-});
-const fireLag = new Histogram({
-  name: 'oncall_escalator_timer_lag_seconds',
-  help: 'How late timers fired',
-  buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
-  registers: [registry],
-});
-
-const countersByType = new Map<string, { inc: () => void }>();
-function countAppended(type: string): void {
-  let counter = countersByType.get(type);
-  if (!counter) countersByType.set(type, (counter = decisionsTotal.labels({ type })));
-  counter.inc();
-}
-
-const ALERT_EVENTS = new Set([
-  'AlertTriggered',
-  'AlertUpdated',
-  'AlertRepeated',
-  'AlertAcknowledged',
-  'AlertResolved',
-  'AlertSnoozed',
-  'AlertEscalated',
-  'AlertUnacknowledged',
-]);
 const CONSUME_BATCH = 500;
-/** Alert messages of a partition decided but not yet acked (their appends in flight); the server holds back the rest. */
-const MAX_ACK_PENDING = 1000;
-/** Timers wait while this many alerts of the partition have appends in flight, and resume at half. */
-const MAX_APPENDING = 2000;
-/** Timer decisions per turn of the event loop, so stored decisions are acked in between. */
-const TICKS_PER_TURN = 64;
-const USER_CACHE_MS = 30_000;
-const USER_RETRY_MS = 1000;
-const TICK: EscalationInput = { type: 'Tick' };
-
-/** Everything a decision needs from the outside except users: routing, policies, on-call. */
-export type ContextFactory = (now: number) => Omit<EscalationContext, 'user'>;
+/** Sessions that fail this many times in a row end the lease's work, so the lease is released (another replica may do better). */
+const GIVE_UP_AFTER = 8;
 
 export type PartitionDeps = Readonly<{
   nc: NatsConnection;
@@ -116,510 +34,184 @@ export type PartitionDeps = Readonly<{
   context: ContextFactory;
   users: UserDirectory;
   log: Logger;
+  /** Where the partition's snapshots are kept; null: none are taken or read (the whole log is read at every start). */
+  snapshots: PartitionSnapshots | null;
+  snapshotPolicy: SnapshotPolicy;
 }>;
 
-type Meta = { causationId: string | null; causationSeq?: number; correlationId: string };
-
-/** An alert message delivered to this partition, acked once its decisions (`remaining` of them) are stored. */
-type Delivered = { m: JsMsg; remaining: number; stored: boolean };
-
-/** An input to decide, in arrival order. */
-type Pending = { alertId: string; input: EscalationInput; meta: Meta; delivered: Delivered | undefined };
-
-/** One append in flight: what to do once it is stored. */
-type Appending = {
-  alertId: string;
-  type: EscalationEvent['type'];
-  delivered: Delivered | undefined;
-  reopen: { data: EventData<'AlertReopenRequested'>; state: Escalation; id: string } | null;
-};
-
 /**
- * The escalator of one alert partition (one owner at a time, under a lease). It holds every
- * unsettled escalation in memory, rebuilt from the log at start: the partition's alert events
- * and its own decisions. Alert events arrive through a durable consumer; due times through one
- * timer over a min-heap.
+ * The escalator of one alert partition, while this replica holds its lease: rebuilds the
+ * partition's escalations from the log (rebuildPartition), then feeds the alert events its
+ * durable consumer delivers to them (Escalations) and acks each message once its decisions are
+ * stored, in delivery order (InOrderAcks), so the consumer's ack floor is a point up to which
+ * every alert event is answered in the log. Any failure ends the session; the next one rebuilds.
+ * The rebuild starts from the partition's latest snapshot, taken while it runs (SnapshotTaker).
  *
- * Decisions are synchronous and made one at a time in arrival order (a decision that needs a
- * user from the directory holds the ones after it until the user is loaded). Their appends are
- * not awaited before the next decision: each alert's events form a chain, every append
- * expecting the subject sequence the previous one got, while different alerts' chains are in
- * flight together (`ChainAppender`). A message is acked after its decisions are stored, in
- * delivery order, so the consumer's ack floor is a point up to which every alert event is
- * answered in the log.
+ * An alert event that cannot be decoded, or that the rules throw on, is parked (invariant 7:
+ * `parked.escalator-p<N>-v1`, reason `undecodable` or `undecidable`) and counts as answered once
+ * the park is stored; the partition goes on. `oncall parked retry` reaches the partition's
+ * owner, which decides the stored event again (Escalations.retry).
  */
-export class EscalatorPartition {
+export class EscalatorPartition implements PartitionGauges {
   readonly partition: number;
-  private readonly js: JetStreamClient;
-  private states = new Map<string, Escalation>();
-  private lastSeq = new Map<string, number>();
-  private appender: ChainAppender<Appending> | null = null;
-  private timers = new TimerQueue();
-  private cancelTimer: (() => void) | null = null;
-  private armedAt: number | null = null;
-  private firing = false;
-  private resumeFiring = false;
-  /** Inputs waiting behind one that waits for the user directory; they run from `queueHead` on. */
-  private queue: Pending[] = [];
-  private queueHead = 0;
-  private loadingUsers = false;
-  private users = new Map<string, DirectoryUser | null>();
-  private usersLoadedAt = 0;
-  private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
-  /** Alert events up to this sequence were read at rebuild: an alert without state there is settled... */
-  private rebuiltThrough = 0;
-  /** ...unless it is one of these: open alerts the log holds no decision for, decided again from their first event. */
-  private undecided = new Set<string>();
-  private delivered: Delivered[] = [];
-  private ackHead = 0;
-  /** Bumped by every rebuild and at the end: callbacks of earlier work must not touch what follows. */
-  private generation = 0;
-  private failure: unknown = null;
-  private stopConsuming: (() => void) | null = null;
   private readonly log: Logger;
-  private readonly user = (id: string) => this.users.get(id);
-  private readonly listener: AppendListener<Appending> = {
-    lastSeq: (alertId) => this.lastSeq.get(alertId) ?? 0,
-    stored: (a, seq) => this.onStored(a, seq),
-    failed: (err: AppendFailed) => this.fail(err),
-  };
+  private readonly users: UserCache;
+  private live: Escalations | null = null;
+  /** How far this process saw the partition's alert events answered: the ack floor's stand-in when the consumer is gone. */
+  private answeredThrough = 0;
+  private readonly consumerName: string;
 
   constructor(private readonly deps: PartitionDeps) {
     this.partition = deps.partition;
-    this.js = jetstream(deps.nc);
     this.log = deps.log.child({ partition: deps.partition });
+    this.users = new UserCache(deps.users, this.log);
+    this.consumerName = CONSUMERS.escalator(deps.partition);
   }
 
-  /** Runs until `lost` aborts (lease lost or shutdown). */
-  async run(lost: AbortSignal): Promise<void> {
-    running.add(this);
+  /**
+   * Runs until `lost` aborts (lease lost or shutdown). A session that fails (an append the
+   * server refused, the consumer or stream deleted, the server gone) is followed by a rebuild
+   * after a back-off with jitter; after GIVE_UP_AFTER failures in a row this throws.
+   */
+  async run(lost: AbortSignal, lease?: Lease): Promise<void> {
+    runningPartitions.add(this);
+    const appender = new StreamAppender(this.deps.nc);
+    const parking = new Parking(appender, this.log);
+    const retries = serveParkedRetries(this.deps.nc, this.consumerName, appender, this.log, (msg) => this.retry(msg));
     try {
-      while (!lost.aborted) {
-        try {
-          await this.rebuild();
-          await this.consume(lost);
-        } catch (err) {
-          if (lost.aborted) break;
-          this.log.error({ err }, 'escalator partition failed; rebuilding it');
-          await sleep(1000);
-        }
-      }
-      this.halt();
-      // Appends in flight still complete (and ack their messages); nothing new is decided.
-      await this.appender?.stop();
+      await superviseLoop({ name: `escalator-p${this.partition}`, log: this.log, stop: lost, giveUpAfter: GIVE_UP_AFTER }, () =>
+        this.session(lost, parking, lease),
+      );
     } finally {
-      running.delete(this);
+      retries.unsubscribe();
+      await appender.close();
+      runningPartitions.delete(this);
     }
   }
 
   size(): number {
-    return this.states.size;
+    return this.live?.size ?? 0;
   }
 
   timerCount(): number {
-    return this.timers.size;
+    return this.live?.timerCount ?? 0;
   }
 
-  private async consume(lost: AbortSignal): Promise<void> {
-    const consumer = await this.js.consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
-    const messages = await consumer.consume({ max_messages: CONSUME_BATCH });
-    const stop = () => void messages.close().catch(() => undefined);
+  /** One rebuild and what follows it, until `lost` aborts or something fails. */
+  private async session(lost: AbortSignal, parking: Parking, lease: Lease | undefined): Promise<void> {
+    const rebuilt = await rebuildPartition(this.deps.nc, this.partition, this.answeredThrough, this.deps.snapshots, this.log);
+    let failure: unknown = null;
+    let messages: ConsumerMessages | null = null;
+    let closed = false;
+    let answered = 0;
+    const acks = new InOrderAcks();
+    const fail = (err: unknown) => {
+      failure ??= err;
+      void messages?.close().catch(() => undefined);
+    };
+    const live = new Escalations({ ...this.deps, log: this.log, users: this.users, failed: fail }, rebuilt);
+    this.live = live;
+    const answeredThrough = () => Math.max(rebuilt.floor ?? 0, acks.doneThrough);
+    const snapshots =
+      this.deps.snapshots &&
+      new SnapshotTaker({
+        partition: this.partition,
+        snapshots: this.deps.snapshots,
+        policy: this.deps.snapshotPolicy,
+        live,
+        log: this.log,
+        changes: () => answered + live.decisionsStored,
+        waiting: () => acks.waiting,
+        answeredThrough,
+        // A first start folds the whole log and delivers again what it found undecided: not exact before that is answered.
+        possible: () => answeredThrough() >= rebuilt.foldedThrough,
+        readAtRebuild: rebuilt.read,
+        leaseHeld: lease ? lease.held : async () => !lost.aborted,
+      });
+    const stop = () => void messages?.close().catch(() => undefined);
     lost.addEventListener('abort', stop, { once: true });
-    this.stopConsuming = stop;
     try {
+      await live.start();
+      const consumer = await jetstream(this.deps.nc).consumers.get(STREAMS.alerts, CONSUMERS.escalator(this.partition));
+      // Ends with an error when the consumer or the stream is deleted (instead of waiting forever).
+      messages = await consumer.consume(consumeOptions(CONSUME_BATCH));
+      // A decision of the start (a Tick) may have failed already.
+      if (failure !== null || lost.aborted) stop();
+      let deliveredThrough = rebuilt.deliverFrom - 1;
       for await (const m of messages) {
-        if (this.failure !== null || lost.aborted) break;
-        this.onAlertMessage(m);
+        if (failure !== null || lost.aborted) break;
+        // A redelivery (it comes behind newer messages) of a message this session has: the
+        // original is acked in order once its decisions are stored.
+        if (m.seq <= deliveredThrough) continue;
+        const pause = snapshots?.pause;
+        if (pause) {
+          await pause;
+          if (failure !== null || lost.aborted) break;
+        }
+        deliveredThrough = m.seq;
+        const tracked = acks.track(m);
+        // Acks of this session never reach the consumer the next rebuild creates.
+        const done = () => {
+          if (closed) return;
+          answered++;
+          acks.done(tracked);
+        };
+        this.onMessage(m, live, {
+          done,
+          park: (reason, err) =>
+            void parking
+              .park(this.consumerName, { stream: STREAMS.alerts, seq: m.seq, subject: m.subject, data: m.data }, reason, err)
+              .then(done, fail),
+        });
       }
     } finally {
       lost.removeEventListener('abort', stop);
-      this.stopConsuming = null;
       stop();
+      await snapshots?.stop(failure === null && lost.aborted);
+      // Appends in flight still complete (and ack their messages); nothing new is decided.
+      await live.stop();
+      acks.flush();
+      closed = true;
+      this.answeredThrough = Math.max(this.answeredThrough, answeredThrough());
     }
-    if (this.failure !== null) throw new Error('an append failed', { cause: this.failure });
+    if (failure !== null) throw new Error('an escalation decision failed', { cause: failure });
     if (!lost.aborted) throw new Error('the alert consumer stopped');
   }
 
-  private onAlertMessage(m: JsMsg): void {
-    const delivered: Delivered = { m, remaining: 0, stored: false };
-    this.delivered.push(delivered);
-    const event = decodeEvent(m.data, { trusted: true });
-    if (!ALERT_EVENTS.has(event.type)) {
-      this.stored(delivered);
-      return;
-    }
-    const alert = event as AlertEvent;
-    const alertId = alert.data.alertId;
-    if (m.seq <= this.rebuiltThrough && !this.states.has(alertId) && !this.undecided.has(alertId)) {
-      this.stored(delivered);
-      return;
-    }
-    this.submit({
-      alertId,
-      input: { type: 'AlertEvent', event: alert, seq: m.seq },
-      meta: { causationId: alert.id, causationSeq: m.seq, correlationId: alert.correlationId },
-      delivered,
-    });
-  }
-
-  /** Marks a message's decisions stored and acks every message up to the first one still waiting (one ack). */
-  private stored(d: Delivered): void {
-    d.stored = true;
-    if (this.failure !== null) return;
-    const list = this.delivered;
-    // The consumer acks all: acking the last message of the stored run covers the ones before it.
-    let last: JsMsg | undefined;
-    while (this.ackHead < list.length && list[this.ackHead]!.stored) last = list[this.ackHead++]!.m;
-    last?.ack();
-    if (this.ackHead >= 1024 && this.ackHead * 2 >= list.length) {
-      list.splice(0, this.ackHead);
-      this.ackHead = 0;
-    }
-  }
-
-  /** Decides now, or after the inputs already waiting behind a user lookup: decisions never interleave or overtake. */
-  private submit(p: Pending): void {
-    if (this.loadingUsers || this.queueHead < this.queue.length) this.queue.push(p);
-    else this.run1(p);
-  }
-
-  private run1(p: Pending): void {
-    if (this.failure !== null) return;
-    let needed: UsersNeeded | undefined;
+  private onMessage(m: JsMsg, live: Escalations, answer: { done: () => void; park: (reason: ParkReason, err: unknown) => void }): void {
+    let event: AlertEvent;
     try {
-      needed = this.decideAndAppend(p);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    if (!needed) return;
-    // Back to the front: nothing decided after it may overtake it.
-    if (this.queueHead > 0) this.queue[--this.queueHead] = p;
-    else this.queue.unshift(p);
-    this.loadUsers(needed.userIds);
-  }
-
-  private drainQueue(): void {
-    while (!this.loadingUsers && this.queueHead < this.queue.length) this.run1(this.queue[this.queueHead++]!);
-    if (this.queueHead >= this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    }
-  }
-
-  /** Loads users the next decision needs; decisions wait (and the lookup is retried) until it answers. */
-  private loadUsers(ids: readonly string[]): void {
-    this.loadingUsers = true;
-    const generation = this.generation;
-    const attempt = (): void => {
-      this.deps.users.getUsers(ids).then(
-        (found) => {
-          if (generation !== this.generation) return;
-          for (const id of ids) this.users.set(id, found.users.get(id) ?? null);
-          this.loadingUsers = false;
-          this.drainQueue();
-        },
-        (err: unknown) => {
-          if (generation !== this.generation) return;
-          this.log.warn({ err, users: ids }, 'user directory lookup failed; decisions wait and it is retried');
-          setTimeout(attempt, USER_RETRY_MS).unref();
-        },
-      );
-    };
-    attempt();
-  }
-
-  private contextAt(now: number): EscalationContext {
-    if (now - this.usersLoadedAt > USER_CACHE_MS) {
-      this.users = new Map();
-      this.usersLoadedAt = now;
-    }
-    const base = this.deps.context(now);
-    if (this.context?.base !== base) this.context = { base, full: { ...base, user: this.user } };
-    return this.context.full;
-  }
-
-  /**
-   * Decides an input for one alert, updates the state at once and starts the appends; the
-   * message it came with (if any) counts as stored once they are. Returns the users to load
-   * before deciding again, if the decision needs any.
-   */
-  private decideAndAppend({ alertId, input, meta, delivered }: Pending): UsersNeeded | undefined {
-    const before = this.states.get(alertId);
-    if (input.type === 'Tick' && !before) return undefined;
-    const now = this.deps.clock.now();
-    let decided: { decisions: Decision[]; state: Escalation | undefined };
-    try {
-      decided = decideAndEvolve(before, input, this.contextAt(now));
-    } catch (err) {
-      if (err instanceof UsersNeeded) return err;
-      throw err;
-    }
-    const { decisions } = decided;
-    let state = decided.state;
-    if (input.type === 'Tick') {
-      const due = before ? dueAt(before) : null;
-      if (due !== null && due <= now) fireLag.observe((now - due) / 1000);
-    }
-    if (delivered) delivered.remaining = decisions.length;
-    if (decisions.length > 0) {
-      const occurredAt = new Date(now).toISOString();
-      const subject = subjects.escalation(this.partition, alertId);
-      // Event ids follow the alert's count of escalation events (each decision adds one).
-      const first = before?.events ?? 0;
-      decisions.forEach((d, i) => {
-        const event = buildEvent(d.type, d.data as never, {
-          id: stableUuid(`escalation:${alertId}:${first + i}`),
-          occurredAt,
-          ...meta,
-        }) as EscalationEvent;
-        const reopen = event.type === 'AlertReopenRequested' ? { data: event.data, state: state!, id: event.id } : null;
-        this.appender!.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, delivered, reopen });
-      });
-    }
-    if (state && input.type === 'AlertEvent') state = answered(state, input.seq);
-    this.track(alertId, state);
-    this.arm();
-    if (delivered && decisions.length === 0) this.stored(delivered);
-    return undefined;
-  }
-
-  private track(alertId: string, state: Escalation | undefined): void {
-    if (!state || isSettled(state)) {
-      this.states.delete(alertId);
-      this.timers.set(alertId, null);
-    } else {
-      this.states.set(alertId, state);
-      this.timers.set(alertId, dueAt(state));
-    }
-  }
-
-  private onStored(a: Appending, seq: number): void {
-    this.lastSeq.set(a.alertId, seq);
-    countAppended(a.type);
-    if (a.reopen) {
-      const { data, state, id } = a.reopen;
-      this.requestReopen(data, state, id).then(
-        () => this.appendDone(a),
-        (err: unknown) => this.fail(err),
-      );
-    } else {
-      this.appendDone(a);
-    }
-  }
-
-  private appendDone(a: Appending): void {
-    if (a.delivered && --a.delivered.remaining === 0) this.stored(a.delivered);
-    if (!this.appender) return;
-    if (!this.states.has(a.alertId) && !this.appender.pending(a.alertId)) this.lastSeq.delete(a.alertId);
-    if (this.resumeFiring && this.appender.size <= MAX_APPENDING / 2) {
-      this.resumeFiring = false;
-      this.fireDue();
-    }
-  }
-
-  /** After a failed append nothing more is decided or acked; the partition rebuilds from the log. */
-  private fail(err: unknown): void {
-    if (this.failure !== null) return;
-    this.failure = err;
-    this.log.warn({ err }, 'escalator decision failed; rebuilding the partition from the log');
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.armedAt = null;
-    this.stopConsuming?.();
-  }
-
-  /** Asks the decider to reopen the alert; idempotent (message id, and the decider ignores a triggered alert). */
-  private async requestReopen(data: EventData<'AlertReopenRequested'>, state: Escalation, causationId: string): Promise<void> {
-    const command = buildEvent(
-      'AlertCommandReceived',
-      {
-        alertId: data.alertId,
-        serviceId: data.serviceId,
-        fingerprint: state.alert.fingerprint,
-        command: 'unacknowledge',
-        userId: null,
-        note: '',
-        until: null,
-        reason: data.reason,
-      },
-      {
-        id: stableUuid(`reopen:${causationId}`),
-        occurredAt: new Date(this.deps.clock.now()).toISOString(),
-        causationId,
-        correlationId: data.alertId,
-      },
-    );
-    await this.js.publish(subjects.intake(this.partition), encodeEvent(command), { msgID: command.id });
-  }
-
-  private arm(): void {
-    if (this.firing || this.failure !== null) return;
-    const next = this.timers.peek();
-    if (next === this.armedAt) return;
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.armedAt = next;
-    if (next === null) return;
-    const generation = this.generation;
-    this.cancelTimer = this.deps.clock.at(next, () => {
-      if (generation !== this.generation) return;
-      this.armedAt = null;
-      this.cancelTimer = null;
-      this.firing = true;
-      this.fireDue();
-    });
-  }
-
-  /**
-   * Decides a Tick for due alerts, a slice per turn of the event loop; pauses while too many
-   * appends are in flight (a backlog of due timers after a restart must not flood the server).
-   */
-  private fireDue(): void {
-    if (this.failure !== null || !this.appender) {
-      this.firing = false;
-      return;
-    }
-    if (this.appender.size >= MAX_APPENDING) {
-      this.resumeFiring = true;
-      return;
-    }
-    const ids = this.timers.popDue(this.deps.clock.now(), TICKS_PER_TURN);
-    for (const alertId of ids)
-      this.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, delivered: undefined });
-    if (ids.length === TICKS_PER_TURN) {
-      const generation = this.generation;
-      setImmediate(() => {
-        if (generation === this.generation) this.fireDue();
-      });
-      return;
-    }
-    this.firing = false;
-    this.arm();
-  }
-
-  /** Stops deciding: timers, queued decisions and callbacks of this generation end here. */
-  private halt(): void {
-    this.generation++;
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.armedAt = null;
-    this.firing = false;
-    this.resumeFiring = false;
-    this.queue = [];
-    this.queueHead = 0;
-    this.loadingUsers = false;
-  }
-
-  /**
-   * The partition's escalations as the log has them. The consumer's ack floor F is the point up
-   * to which every alert event is answered in the log (messages are acked in order, after their
-   * decisions are stored); without a consumer (first start, a new consumer version) it is the end
-   * of the log. Alert events up to F are folded, then the escalator's own decisions. The consumer
-   * is recreated to deliver from F + 1 in order (a plain redelivery would come behind newer
-   * messages): an event whose decisions a crash cut off is decided again, one whose decisions are
-   * stored is folded without being answered twice (decisions carry the sequence they answered).
-   * An open alert the log holds no decision for (it arrived just before the first start) is
-   * decided again from its first event, so delivery starts there if that is earlier; events of
-   * other alerts at or below F are skipped or folded again without deciding anything.
-   * A Tick's decisions are not tied to a message: an escalation whose last decision came from a
-   * Tick gets one more Tick now, which completes what a crash cut short (or decides nothing).
-   */
-  private async rebuild(): Promise<void> {
-    this.halt();
-    await this.appender?.stop();
-    this.appender = null;
-    this.states = new Map();
-    this.lastSeq = new Map();
-    this.timers = new TimerQueue();
-    this.delivered = [];
-    this.ackHead = 0;
-    this.failure = null;
-    const jsm = await jetstreamManager(this.deps.nc);
-    const name = CONSUMERS.escalator(this.partition);
-    const filter = subjects.alertsOfPartition(this.partition);
-    const floor = await ackFloor(jsm, name);
-    await jsm.consumers.delete(STREAMS.alerts, name).catch((err: unknown) => {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    });
-    const states = this.states;
-    const redelivered = new Set<string>();
-    const firstSeq = new Map<string, number>();
-    const lastRead = await readExisting(this.js, STREAMS.alerts, filter, (event, seq) => {
-      if (!ALERT_EVENTS.has(event.type)) return;
-      const e = event as AlertEvent;
-      const alertId = e.data.alertId;
-      if (floor !== null && seq > floor) {
-        redelivered.add(alertId);
+      const decoded = decodeEvent(m.data, { trusted: true });
+      if (!ALERT_EVENTS.has(decoded.type)) {
+        answer.done();
         return;
       }
-      const before = states.get(alertId);
-      const next = foldAlert(before, e, seq);
-      if (!next) return;
-      states.set(alertId, next);
-      if (!before) firstSeq.set(alertId, seq);
-    });
-    const lastByTick = new Set<string>();
-    await readExisting(this.js, STREAMS.escalations, subjects.escalationsOfPartition(this.partition), (event, seq) => {
-      const e = event as EscalationEvent;
-      const next = evolve(states.get(e.data.alertId), { type: e.type, data: e.data } as Decision);
-      if (next) states.set(e.data.alertId, answered(next, e.causationSeq));
-      this.lastSeq.set(e.data.alertId, seq);
-      if (e.causationSeq === undefined) lastByTick.add(e.data.alertId);
-      else lastByTick.delete(e.data.alertId);
-    });
-    this.rebuiltThrough = floor ?? lastRead;
-    this.undecided = new Set();
-    let start = this.rebuiltThrough + 1;
-    for (const [alertId, state] of states) {
-      if (state.events > 0 || state.alert.status === 'resolved') continue;
-      states.delete(alertId);
-      this.undecided.add(alertId);
-      start = Math.min(start, firstSeq.get(alertId) ?? start);
+      event = asAlertEvent(decoded);
+    } catch (err) {
+      answer.park('undecodable', err);
+      return;
     }
-    await jsm.consumers.add(STREAMS.alerts, {
-      ...durableConsumer(name, filter, MAX_ACK_PENDING, 'all'),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: start,
-    });
-    this.appender = new ChainAppender(this.deps.nc, this.listener);
-    const reopen: Array<[string, Escalation]> = [];
-    for (const [alertId, state] of [...states]) {
-      this.track(alertId, state);
-      if (state.reopenRequested && state.alert.status === 'acknowledged') reopen.push([alertId, state]);
-    }
-    const now = this.deps.clock.now();
-    for (const alertId of lastByTick) if (this.states.has(alertId) && !redelivered.has(alertId)) this.timers.set(alertId, now);
-    for (const id of [...this.lastSeq.keys()]) if (!states.has(id)) this.lastSeq.delete(id);
-    // A reopen request stored just before a crash may not have reached the decider.
-    for (const [alertId, state] of reopen) {
-      await this.requestReopen(
-        { alertId, serviceId: state.alert.serviceId, reason: state.stopped?.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' },
-        state,
-        `rebuild:${alertId}:${state.events}`,
-      );
-    }
-    this.arm();
-    this.log.info(
-      {
-        escalations: states.size,
-        timers: this.timers.size,
-        ackFloor: floor,
-        alertsRead: lastRead,
-        undecided: this.undecided.size,
-        deliverFrom: start,
-      },
-      'escalator partition rebuilt from the log',
-    );
+    live.alertEvent(event, m.seq, { remaining: 0, done: answer.done, failed: (err) => answer.park('undecidable', err) });
+  }
+
+  /** Decides a parked alert event of this partition again (an `oncall parked retry` request). */
+  private async retry(msg: Parkable): Promise<void> {
+    if (msg.stream !== STREAMS.alerts || partitionOfSubject(msg.subject) !== this.partition)
+      throw new Error(`${msg.stream} ${msg.seq} is not an alert event of partition ${this.partition}`);
+    const decoded = decodeEvent(msg.data, { trusted: true });
+    if (!ALERT_EVENTS.has(decoded.type)) throw new Error(`${decoded.type} is not an alert lifecycle event`);
+    const event = asAlertEvent(decoded);
+    const live = this.live;
+    if (!live) throw new Error(`partition ${this.partition} is not running here yet; retry later`);
+    const jsm = await jetstreamManager(this.deps.nc);
+    const last = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: msg.subject });
+    await live.retry(event, msg.seq, last?.seq === msg.seq);
   }
 }
 
-/** The consumer's ack floor, or null when the consumer does not exist. */
-async function ackFloor(jsm: JetStreamManager, name: string): Promise<number | null> {
-  try {
-    return (await jsm.consumers.info(STREAMS.alerts, name)).ack_floor.stream_seq;
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) return null;
-    throw err;
-  }
+/** An alert event as the rules need it, or an error naming what is missing. */
+function asAlertEvent(event: { type: string; data: unknown }): AlertEvent {
+  const data = event.data as { alertId?: unknown } | null;
+  if (typeof data?.alertId !== 'string') throw new Error(`${event.type} carries no alertId`);
+  return event as AlertEvent;
 }

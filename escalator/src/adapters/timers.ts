@@ -23,8 +23,11 @@ export class TimerQueue {
     return this.heap[0]?.due ?? null;
   }
 
-  /** Removes and returns the keys due at or before `now`, earliest first, at most `max` of them. */
-  popDue(now: number, max = Infinity): string[] {
+  /**
+   * Removes and returns the keys due at or before `now`, earliest first, at most `max` of them;
+   * `dues`, when given, receives their due times in the same order.
+   */
+  popDue(now: number, max = Infinity, dues?: number[]): string[] {
     const keys: string[] = [];
     while (keys.length < max) {
       this.dropStale();
@@ -33,6 +36,7 @@ export class TimerQueue {
       this.pop();
       this.current.delete(top.key);
       keys.push(top.key);
+      dues?.push(top.due);
     }
     return keys;
   }

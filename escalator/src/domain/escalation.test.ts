@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeEvent, type AlertEvent, type EscalationTarget, type EventData, type Recipient } from '@oncall/contracts';
 import {
   decide,
+  decideAndEvolve,
   dueAt,
   evolve,
   foldAlert,
@@ -410,5 +411,39 @@ describe('escalation: recovery', () => {
     expect(
       a.type === 'NotificationRequested' && b.type === 'NotificationRequested' && a.data.notificationId === b.data.notificationId,
     ).toBe(true);
+  });
+});
+
+describe('escalation: a parked alert event retried', () => {
+  /** An alert paged at step 1, then `parked` folded without a decision (deciding it threw), then `after`. */
+  const given = (parked: AlertEvent, after: AlertEvent[] = []) => {
+    let { state } = run([[T0, ev(triggered)]]);
+    const parkedSeq = ++seq;
+    state = foldAlert(state, parked, parkedSeq);
+    for (const e of after) state = decideAndEvolve(state, ev(e), ctx(T0 + 2 * MIN)).state;
+    return { state: state!, retry: { type: 'Retry', event: parked, seq: parkedSeq } as const };
+  };
+
+  it.each<[string, AlertEvent, AlertEvent[], string[]]>([
+    ['an acknowledgement, the alert still acknowledged: escalation stops', ackBy('alice'), [], ['stopped:acknowledged']],
+    ['an acknowledgement, the alert reopened since: superseded, nothing', ackBy('alice'), [unacked], []],
+    [
+      'a manual escalation, the alert still triggered: the next step now',
+      escalated,
+      [],
+      ['step:0.1.0:manual', 'notify:page:carol', 'notify:page:#noc'],
+    ],
+    ['a manual escalation, the alert acknowledged since: superseded, nothing', escalated, [ackBy('bob')], []],
+    ['a resolve: escalation stops and everyone paged is told', resolved, [], ['stopped:resolved', 'notify:resolved:alice']],
+  ])('%s', (_, parked, after, expected) => {
+    const { state, retry } = given(parked, after);
+    expect(types(decideAndEvolve(state, retry, ctx(T0 + 3 * MIN)).decisions)).toStrictEqual(expected);
+  });
+
+  it('an event that was never folded is not decided by a retry (it is delivered as an alert event instead)', () => {
+    const { state } = run([[T0, ev(triggered)]]);
+    expect(decideAndEvolve(state, { type: 'Retry', event: escalated, seq: state!.alertSeq + 1 }, ctx(T0 + MIN)).decisions).toStrictEqual(
+      [],
+    );
   });
 });

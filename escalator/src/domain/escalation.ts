@@ -10,6 +10,7 @@ import {
   type Recipient,
   type Severity,
 } from '@oncall/contracts';
+import { SharedValues } from './shared-values.js';
 
 /**
  * The escalation of one alert as a process manager: `decide(state, input, ctx) → events` and
@@ -38,7 +39,15 @@ export type EscalationContext = Readonly<{
   serviceName: (serviceId: string) => string;
 }>;
 
-export type EscalationInput = Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }> | Readonly<{ type: 'Tick' }>;
+/**
+ * What moves an escalation: an alert event (folded, then answered), time passing (`Tick`), or
+ * `Retry`: an alert event folded earlier whose decision could not be made (it threw and was
+ * parked), decided again on request against the state as it is now — if it still applies.
+ */
+export type EscalationInput =
+  | Readonly<{ type: 'AlertEvent'; event: AlertEvent; seq: number }>
+  | Readonly<{ type: 'Tick' }>
+  | Readonly<{ type: 'Retry'; event: AlertEvent; seq: number }>;
 
 /** What an escalation event carries before the shell wraps it in an envelope. */
 export type Decision = { [E in EscalationEvent as E['type']]: Readonly<{ type: E['type']; data: E['data'] }> }[EscalationEvent['type']];
@@ -51,6 +60,8 @@ export type Step = Readonly<{
   round: number;
   page: number;
   recipients: readonly Recipient[];
+  /** Indexes into `recipients` of those paged in this step so far. */
+  requested: readonly number[];
   nextAt: number | null;
   untilAllAck: boolean;
 }>;
@@ -62,6 +73,8 @@ export type Escalation = Readonly<{
   /** Last ALERTS sequence folded in, and the last one a decision answered. */
   alertSeq: number;
   decidedSeq: number;
+  /** ALERTS sequence of the last event that changed the alert's lifecycle (all but updates and repeats). */
+  lifecycleSeq: number;
   /** Escalation events of this alert so far (ids and the expected subject sequence follow it). */
   events: number;
   route: RouteDecision | null;
@@ -69,10 +82,10 @@ export type Escalation = Readonly<{
   step: Step | null;
   stopped: Readonly<{ reason: EventData<'EscalationStopped'>['reason']; reopenAt: number | null }> | null;
   reopenRequested: boolean;
-  /** Notification ids requested so far. */
-  requested: ReadonlySet<string>;
-  /** Everyone paged so far, by recipient key, to tell them about the resolution. */
-  paged: ReadonlyMap<string, Recipient>;
+  /** Everyone paged so far (one per recipient key, in the order first paged), to tell them about the resolution. */
+  paged: readonly Recipient[];
+  /** Indexes into `paged` of those told about the resolution. */
+  told: readonly number[];
 }>;
 
 /** The shell must load these users from the directory and decide again. */
@@ -108,6 +121,10 @@ export function decideAndEvolve(
     s = foldAlert(s, input.event, input.seq);
     if (!s) return { decisions: out, state: s };
     if (!answered) for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
+  }
+  if (input.type === 'Retry') {
+    if (!s || !stillCurrent(s, input.event, input.seq)) return { decisions: out, state };
+    for (const d of primary(s, input.event, ctx)) s = push(out, s, d);
   }
   if (!s) return { decisions: out, state: s };
   for (let i = 0; i < MAX_FOLLOW_UPS; i++) {
@@ -179,7 +196,7 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   }
   if (s.step && !s.stopped) {
     const step = s.step;
-    const missing = step.recipients.find((r) => !s.requested.has(notificationId(s, step, r, 'page')));
+    const missing = step.recipients.find((_, i) => !step.requested.includes(i));
     if (missing) return request(s, step, missing, 'page', ctx);
   }
   if (s.stopped) {
@@ -322,18 +339,21 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
 function resolutionNotice(s: Escalation, ctx: EscalationContext): Decision | null {
   const step = s.step;
   if (!step) return null;
-  for (const r of s.paged.values()) {
-    const id = notificationId(s, step, r, 'resolved');
-    if (!s.requested.has(id)) return request(s, step, r, 'resolved', ctx);
-  }
-  return null;
+  const untold = s.paged.find((_, i) => !s.told.includes(i));
+  return untold ? request(s, step, untold, 'resolved', ctx) : null;
 }
 
 export function evolve(state: Escalation | undefined, d: Decision): Escalation | undefined {
   if (d.type === 'AlertRouted') {
     const { alert, alertSeq: _seq, alertId: _a, serviceId: _s, ...route } = d.data;
     const base = state ?? initial(alert);
-    return { ...base, alert: { ...base.alert, serviceName: alert.serviceName }, route, routes: base.routes + 1, events: base.events + 1 };
+    return {
+      ...base,
+      alert: { ...base.alert, serviceName: alert.serviceName },
+      route: routes.of(route),
+      routes: base.routes + 1,
+      events: base.events + 1,
+    };
   }
   if (!state) return state;
   const s = { ...state, events: state.events + 1 };
@@ -350,15 +370,34 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
           index: e.step,
           round: e.round,
           page: e.page,
-          recipients: e.recipients,
+          recipients: recipientLists.of(e.recipients),
+          requested: NONE,
           nextAt: e.nextAt ? Date.parse(e.nextAt) : null,
           untilAllAck: e.untilAllAck,
         },
       };
     }
     case 'NotificationRequested': {
-      const paged = d.data.kind === 'page' ? new Map(s.paged).set(recipientKey(d.data.recipient), d.data.recipient) : s.paged;
-      return { ...s, requested: new Set(s.requested).add(d.data.notificationId), paged };
+      // Notifications follow their step's event, so a page belongs to the current step.
+      const key = recipientKey(d.data.recipient);
+      if (d.data.kind === 'resolved')
+        return {
+          ...s,
+          told: mark(
+            s.told,
+            s.paged.findIndex((r) => recipientKey(r) === key),
+          ),
+        };
+      const step = s.step && {
+        ...s.step,
+        requested: mark(
+          s.step.requested,
+          s.step.recipients.findIndex((r) => recipientKey(r) === key),
+        ),
+      };
+      const at = s.paged.findIndex((r) => recipientKey(r) === key);
+      const paged = at < 0 ? [...s.paged, d.data.recipient] : s.paged.map((r, i) => (i === at ? d.data.recipient : r));
+      return { ...s, step, paged };
     }
     case 'EscalationStopped':
       return {
@@ -385,24 +424,17 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
       serviceName: d.serviceId,
       fingerprint: d.fingerprint,
       status: 'triggered',
-      summary: d.summary,
-      details: d.details,
-      severity: d.severity,
-      labels: d.labels,
-      annotations: d.annotations,
-      links: d.links,
+      ...content(d),
       source: d.source,
       triggeredAt: d.seenAt,
     };
-    return { ...(state ?? initial(alert)), alertSeq: seq };
+    return { ...(state ?? initial(alert)), alertSeq: seq, lifecycleSeq: seq };
   }
   if (!state) return state;
-  const s = { ...state, alertSeq: seq };
+  const s = { ...state, alertSeq: seq, lifecycleSeq: isContent(event) ? state.lifecycleSeq : seq };
   switch (event.type) {
-    case 'AlertUpdated': {
-      const { summary, details, severity, labels, annotations, links } = event.data;
-      return { ...s, alert: { ...s.alert, summary, details, severity, labels, annotations, links } };
-    }
+    case 'AlertUpdated':
+      return { ...s, alert: { ...s.alert, ...content(event.data) } };
     case 'AlertRepeated':
     case 'AlertEscalated':
       return s;
@@ -424,6 +456,44 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
   }
 }
 
+const isContent = (event: AlertEvent): boolean => event.type === 'AlertUpdated' || event.type === 'AlertRepeated';
+
+/**
+ * Whether an alert event folded into `s` earlier (at `seq`) may still be decided: it is folded,
+ * and no later acknowledgement, snooze, reopen, escalation or resolve was (an acknowledgement
+ * retried after the alert reopened, or an escalation after it was acknowledged, no longer
+ * applies). Events that only carry content (and the trigger) decide no more than what the state
+ * calls for now, so they always may.
+ */
+export function stillCurrent(s: Escalation, event: AlertEvent, seq: number): boolean {
+  return seq <= s.alertSeq && (isContent(event) || event.type === 'AlertTriggered' || s.lifecycleSeq === seq);
+}
+
+type Content = Pick<AlertSnapshot, 'summary' | 'details' | 'severity' | 'labels' | 'annotations' | 'links'>;
+
+/**
+ * An alert's content as a state keeps it: the summary and details share the string of the
+ * annotation they usually come from (Alertmanager's summary and description), and no links
+ * are the one shared empty list.
+ */
+function content(d: Content): Content {
+  return {
+    ...sharedText(d),
+    severity: d.severity,
+    labels: d.labels,
+    annotations: d.annotations,
+    links: d.links?.length ? d.links : NO_LINKS,
+  };
+}
+
+function sharedText({ summary, details, annotations }: Pick<AlertSnapshot, 'summary' | 'details' | 'annotations'>) {
+  const sameAs = (text: string): string => {
+    for (const key in annotations) if (annotations[key] === text) return annotations[key];
+    return text;
+  };
+  return { summary: sameAs(summary), details: sameAs(details) };
+}
+
 /** Marks the alert events a stored decision answered (its envelope's causation sequence). */
 export const answered = (s: Escalation, causationSeq: number | undefined): Escalation =>
   causationSeq && causationSeq > s.decidedSeq ? { ...s, decidedSeq: causationSeq } : s;
@@ -434,16 +504,43 @@ export function initial(alert: AlertSnapshot): Escalation {
     ackedBy: [],
     alertSeq: 0,
     decidedSeq: 0,
+    lifecycleSeq: 0,
     events: 0,
     route: null,
     routes: 0,
     step: null,
     stopped: null,
     reopenRequested: false,
-    requested: new Set(),
-    paged: new Map(),
+    paged: NONE,
+    told: NONE,
   };
 }
+
+/**
+ * A state read back from its JSON form (a snapshot) as deciding builds it: the parts equal
+ * across escalations shared again, empty lists the shared empty list.
+ */
+export function restored(s: Escalation): Escalation {
+  const none = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
+  return {
+    ...s,
+    alert: { ...s.alert, links: s.alert.links.length === 0 ? NO_LINKS : s.alert.links, ...sharedText(s.alert) },
+    ackedBy: none(s.ackedBy),
+    route: s.route && routes.of(s.route),
+    step: s.step && { ...s.step, recipients: recipientLists.of(s.step.recipients), requested: none(s.step.requested) },
+    paged: none(s.paged),
+    told: none(s.told),
+  };
+}
+
+/** The empty list every state starts with (shared: states are immutable). */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_LINKS = NONE as unknown as AlertSnapshot['links'];
+const routes = new SharedValues<RouteDecision>();
+const recipientLists = new SharedValues<readonly Recipient[]>();
+
+/** `list` with index `i` in it (a no-op for -1 or an index already there). */
+const mark = (list: readonly number[], i: number): readonly number[] => (i < 0 || list.includes(i) ? list : [...list, i]);
 
 /** When this escalation next needs a Tick, or null when only an alert event can move it. */
 export function dueAt(s: Escalation): number | null {
@@ -455,9 +552,7 @@ export function dueAt(s: Escalation): number | null {
 }
 
 /** Nothing more can happen: resolved and everyone told. The shell drops such states. */
-export const isSettled = (s: Escalation): boolean =>
-  s.alert.status === 'resolved' &&
-  (!s.step || [...s.paged.values()].every((r) => s.requested.has(notificationId(s, s.step!, r, 'resolved'))));
+export const isSettled = (s: Escalation): boolean => s.alert.status === 'resolved' && (!s.step || s.told.length === s.paged.length);
 
 export function recipientKey(r: Recipient): string {
   switch (r.type) {
@@ -480,30 +575,9 @@ export function recipientKey(r: Recipient): string {
  */
 export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved'): string {
   const alertId = s.alert.alertId;
-  if (kind === 'resolved') {
-    const name = `notification:${alertId}/resolved/${recipientKey(r)}`;
-    let id = resolvedIds.get(name);
-    if (id === undefined) {
-      id = stableUuid(name);
-      if (resolvedIds.size >= 4096) resolvedIds.clear();
-      resolvedIds.set(name, id);
-    }
-    return id;
-  }
-  const known = pageIds.get(r);
-  if (known?.alertId === alertId && known.serial === step.serial) return known.id;
-  const id = stableUuid(`notification:${alertId}/step-${step.serial}/${recipientKey(r)}`);
-  pageIds.set(r, { alertId, serial: step.serial, id });
-  return id;
+  if (kind === 'resolved') return stableUuid(`notification:${alertId}/resolved/${recipientKey(r)}`);
+  return stableUuid(`notification:${alertId}/step-${step.serial}/${recipientKey(r)}`);
 }
-
-// Deciding asks for each notification's id again and again (is it requested? request it; is the
-// step's next one requested? — on every later Tick too); a SHA-256 each time was ~5% of the
-// escalator's CPU. Ids are a pure function of their name, so remembering them changes nothing
-// but the cost: page ids per recipient object of a step (they go with it), resolution ids for a
-// while.
-const pageIds = new WeakMap<Recipient, { alertId: string; serial: number; id: string }>();
-const resolvedIds = new Map<string, string>();
 
 export function priorityOf(severity: Severity): Priority {
   switch (severity) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueOf, formatInterval, onBeat, onTick, type Monitor, type MonitorState } from './heartbeat.js';
+import { dueOf, formatInterval, onBeat, onTick, unsent, type Monitor, type MonitorState } from './heartbeat.js';
 
 const M: Monitor = { monitorId: 'canary', serviceId: 'demo', name: 'Canary', intervalSeconds: 300 };
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -31,6 +31,21 @@ describe('heartbeat expiry', () => {
     expect(beat.signal).toMatchObject({ status: 'resolved', endsAt: new Date(T0 + 500_000).toISOString() });
     expect(beat.state).toStrictEqual({ lastBeat: T0 + 500_000, since: T0, expired: false });
     expect(dueOf(M, beat.state)).toBe(T0 + 800_000);
+  });
+
+  it.each<[string, (s: MonitorState) => ReturnType<typeof onTick>, MonitorState, 'firing' | 'resolved']>([
+    ['an expiry', (s) => onTick(M, s, T0 + 400_000), fresh, 'firing'],
+    ['a recovery', (s) => onBeat(M, s, T0 + 500_000), { ...fresh, expired: true }, 'resolved'],
+  ])('%s whose signal could not be sent is sent again by the next tick, with the same content', (_, step, before, status) => {
+    const out = step(before);
+    expect(out.signal?.status).toBe(status);
+    const kept = unsent(before, out);
+    expect(kept.expired).toBe(before.expired);
+    const retry = onTick(M, kept, T0 + 501_000);
+    expect(retry.signal).toStrictEqual(out.signal);
+    expect(retry.state).toStrictEqual(out.state);
+    // Stored this time: nothing more to send.
+    expect(onTick(M, retry.state, T0 + 502_000).signal).toBeNull();
   });
 
   it('a beat on a healthy monitor signals nothing, and an older beat never moves the due time back', () => {

@@ -5,6 +5,11 @@ import type { EventData, Signal } from '@oncall/contracts';
  * escalator started watching it) plus its interval. Past due it fires once; the next beat
  * resolves it. The signals go through intake like any source's, so the decider dedups them
  * (a firing signal for an open alert is a repeat) and they are idempotent across restarts.
+ *
+ * `expired` says that a firing signal is stored. An outcome's `state` is the one to keep once
+ * its `signal` is stored; when sending it fails, the shell keeps `unsent(before, outcome)`
+ * instead (the beat remembered, `expired` unchanged), and the next tick sends it again: a
+ * failed or cut-short send never loses an expiry or its recovery.
  */
 
 export type Monitor = EventData<'HeartbeatMonitorConfigured'>;
@@ -28,9 +33,17 @@ export function onBeat(m: Monitor, s: MonitorState, at: number): HeartbeatOutcom
 }
 
 export function onTick(m: Monitor, s: MonitorState, now: number): HeartbeatOutcome {
-  if (s.expired || now < dueOf(m, s)) return { state: s, signal: null };
+  if (s.expired) {
+    // A beat came after the expiry and its resolution is not stored: send it again.
+    if (s.lastBeat !== null && now < dueOf(m, s)) return { state: { ...s, expired: false }, signal: signal(m, 'resolved', s.lastBeat) };
+    return { state: s, signal: null };
+  }
+  if (now < dueOf(m, s)) return { state: s, signal: null };
   return { state: { ...s, expired: true }, signal: signal(m, 'firing', dueOf(m, s)) };
 }
+
+/** The state to keep when an outcome's signal could not be stored. */
+export const unsent = (before: MonitorState, out: HeartbeatOutcome): MonitorState => ({ ...out.state, expired: before.expired });
 
 function signal(m: Monitor, status: 'firing' | 'resolved', at: number): Signal {
   const when = new Date(at).toISOString();

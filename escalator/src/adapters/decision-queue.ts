@@ -1,0 +1,55 @@
+/**
+ * Inputs decided one at a time, in arrival order. `decide` answers an input at once, or names
+ * the users it needs first: that input goes back to the front, the users are loaded, and every
+ * input behind it waits, so decisions never interleave or overtake each other.
+ */
+export class DecisionQueue<T> {
+  private queue: T[] = [];
+  private head = 0;
+  private loading = false;
+  private halted = false;
+
+  constructor(
+    private readonly decide: (item: T) => readonly string[] | undefined,
+    private readonly loadUsers: (ids: readonly string[], cancelled: () => boolean) => Promise<boolean>,
+  ) {}
+
+  submit(item: T): void {
+    if (this.halted) return;
+    if (this.loading || this.head < this.queue.length) this.queue.push(item);
+    else this.run(item);
+  }
+
+  /** Nothing waiting to be decided. */
+  get idle(): boolean {
+    return !this.loading && this.head >= this.queue.length;
+  }
+
+  /** Decides nothing more; what waits is dropped. */
+  halt(): void {
+    this.halted = true;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private run(item: T): void {
+    const needed = this.decide(item);
+    if (!needed || this.halted) return;
+    if (this.head > 0) this.queue[--this.head] = item;
+    else this.queue.unshift(item);
+    this.loading = true;
+    void this.loadUsers(needed, () => this.halted).then((loaded) => {
+      if (!loaded || this.halted) return;
+      this.loading = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (!this.loading && !this.halted && this.head < this.queue.length) this.run(this.queue[this.head++]!);
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+  }
+}

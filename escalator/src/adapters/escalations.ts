@@ -1,0 +1,401 @@
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { buildEvent, encodeEvent, stableUuid, subjects, type AlertEvent, type EscalationEvent, type EventData } from '@oncall/contracts';
+import type { AppendFailed, Clock, Logger } from '@oncall/shared';
+import {
+  answered,
+  decideAndEvolve,
+  dueAt,
+  foldAlert,
+  isSettled,
+  stillCurrent,
+  UsersNeeded,
+  type Decision,
+  type Escalation,
+  type EscalationContext,
+  type EscalationInput,
+} from '../domain/escalation.js';
+import type { Recovered } from '../domain/recovery.js';
+import { ChainAppender } from './appender.js';
+import { DecisionQueue } from './decision-queue.js';
+import { countAppended, countUndecidable } from './metrics.js';
+import { requestReopen } from './reopen.js';
+import { Ticker } from './ticker.js';
+import type { UserCache } from './user-cache.js';
+
+/** Timers wait while this many alerts of the partition have appends in flight, and resume at half. */
+const MAX_APPENDING = 2000;
+const TICK: EscalationInput = { type: 'Tick' };
+
+/** Everything a decision needs from the outside except users: routing, policies, on-call. */
+export type ContextFactory = (now: number) => Omit<EscalationContext, 'user'>;
+
+/**
+ * Waits for an input's decisions: `done` runs once all `remaining` of them are stored, `failed`
+ * when the input cannot be decided (the rules threw; an alert event is still folded).
+ */
+export type Completion = { remaining: number; readonly done: () => void; readonly failed: (err: unknown) => void };
+
+type Meta = { causationId: string | null; causationSeq?: number; correlationId: string };
+
+/** An input to decide, in arrival order; `latest`: a retried event is the last one on its alert's subject. */
+type Pending = { alertId: string; input: EscalationInput; meta: Meta; completion: Completion | undefined; latest?: boolean };
+
+/** A parked alert event retried after its alert moved on: deciding it now would act on a state it was not meant for. */
+export class RetrySuperseded extends Error {
+  override readonly name = 'RetrySuperseded';
+}
+
+/** One append in flight: what to do once it is stored. */
+type Appending = {
+  alertId: string;
+  type: EscalationEvent['type'];
+  completion: Completion | undefined;
+  reopen: { data: EventData<'AlertReopenRequested'>; fingerprint: string; id: string } | null;
+};
+
+export type EscalationsDeps = Readonly<{
+  nc: NatsConnection;
+  partition: number;
+  clock: Clock;
+  context: ContextFactory;
+  users: UserCache;
+  log: Logger;
+  /** Heard once, when a decision cannot be stored (or a reopen request sent): nothing more is decided. */
+  failed: (err: unknown) => void;
+}>;
+
+/**
+ * The unsettled escalations of one partition, in memory, and the decisions that move them: from
+ * a rebuild (`Recovered`) until the partition stops or fails (then it is rebuilt from the log).
+ *
+ * Decisions are synchronous and made one at a time in arrival order (DecisionQueue: one that
+ * needs a user from the directory holds the ones after it until the user is loaded). Their
+ * appends are not awaited before the next decision: each alert's events form a chain, every
+ * append expecting the subject sequence the previous one got, while different alerts' chains
+ * are in flight together (ChainAppender). An input's `Completion` hears when its decisions are
+ * stored; due times go to the Ticker, whose Ticks come back as inputs.
+ */
+export class Escalations {
+  private readonly states: Map<string, Escalation>;
+  private readonly lastSeq: Map<string, number>;
+  private readonly js: JetStreamClient;
+  private readonly appender: ChainAppender<Appending>;
+  private readonly ticker: Ticker;
+  private readonly queue: DecisionQueue<Pending>;
+  private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
+  private failure: unknown = null;
+  private stopped = false;
+  /** Retries not answered yet: the ones still waiting when the partition stops are answered with a failure. */
+  private readonly retries = new Set<Completion>();
+  /** Reopen requests being sent (their decision's completion waits for them). */
+  private reopening = 0;
+  /** The last ESCALATIONS sequence of this partition folded or stored. */
+  private lastEscalationSeq: number;
+  /** Decisions stored so far. */
+  private stored = 0;
+
+  constructor(
+    private readonly deps: EscalationsDeps,
+    private readonly recovered: Recovered,
+  ) {
+    this.states = recovered.states;
+    this.lastSeq = recovered.lastSeq;
+    this.lastEscalationSeq = recovered.lastEscalationSeq;
+    this.js = jetstream(deps.nc);
+    this.appender = new ChainAppender(deps.nc, {
+      lastSeq: (alertId) => this.lastSeq.get(alertId) ?? 0,
+      stored: (a, seq) => this.onStored(a, seq),
+      failed: (err: AppendFailed) => this.fail(err),
+    });
+    this.ticker = new Ticker(
+      deps.clock,
+      (alertId) => this.queue.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, completion: undefined }),
+      () => this.appender.size >= MAX_APPENDING,
+    );
+    this.queue = new DecisionQueue(
+      (p) => this.decide(p),
+      (ids, cancelled) => deps.users.load(ids, cancelled),
+    );
+  }
+
+  /** Arms the timers, Ticks what the rebuild says to, and sends the reopen requests it found. */
+  async start(): Promise<void> {
+    for (const [alertId, state] of this.states) this.ticker.set(alertId, dueAt(state));
+    const now = this.deps.clock.now();
+    for (const alertId of this.recovered.tickNow) this.ticker.set(alertId, now);
+    // A reopen request stored just before a crash may not have reached the decider.
+    for (const [alertId, state] of this.recovered.reopen) {
+      await requestReopen(
+        this.js,
+        this.deps.partition,
+        now,
+        { alertId, serviceId: state.alert.serviceId, reason: state.stopped?.reason === 'snoozed' ? 'snooze-ended' : 'ack-timeout' },
+        state.alert.fingerprint,
+        `rebuild:${alertId}:${state.events}`,
+      );
+    }
+    this.ticker.arm();
+  }
+
+  /** An alert event delivered to the partition; `completion` hears when its decisions are stored. */
+  alertEvent(event: AlertEvent, seq: number, completion: Completion): void {
+    const alertId = event.data.alertId;
+    const { foldedThrough, undecided } = this.recovered;
+    // Folded at the rebuild, and no state: the alert is settled.
+    if (seq <= foldedThrough && !this.states.has(alertId) && !undecided.has(alertId)) {
+      completion.done();
+      return;
+    }
+    this.queue.submit({
+      alertId,
+      input: { type: 'AlertEvent', event, seq },
+      meta: { causationId: event.id, causationSeq: seq, correlationId: event.correlationId },
+      completion,
+    });
+  }
+
+  /**
+   * Decides a parked alert event again, in order with everything else: resolves once its
+   * decisions are stored, rejects when it still cannot be decided or no longer applies
+   * (RetrySuperseded). An event folded when it was parked is decided against the state as it
+   * is now, if no later acknowledgement, snooze, reopen, escalation or resolve came (stillCurrent);
+   * one never folded (undecodable then) is delivered as an alert event if nothing of its alert
+   * was folded after it (`latest`: it is the last event on its alert's subject, when the alert
+   * has no state). Its decisions carry no `causationSeq` (the message was answered by parking
+   * it), so a crash that cuts them short is completed by a Tick after the rebuild.
+   */
+  retry(event: AlertEvent, seq: number, latest: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.stopped) {
+        reject(new Error('the partition is stopping or rebuilding; retry later'));
+        return;
+      }
+      const completion: Completion = {
+        remaining: 0,
+        done: () => this.retries.delete(completion) && resolve(),
+        failed: (err) => this.retries.delete(completion) && reject(err instanceof Error ? err : new Error(String(err))),
+      };
+      this.retries.add(completion);
+      this.queue.submit({
+        alertId: event.data.alertId,
+        input: { type: 'Retry', event, seq },
+        meta: { causationId: event.id, correlationId: event.correlationId },
+        completion,
+        latest,
+      });
+    });
+  }
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Decisions stored since the start. */
+  get decisionsStored(): number {
+    return this.stored;
+  }
+
+  /** Nothing decided and not yet stored, nothing waiting to be decided: the states are exactly the log's. */
+  get quiescent(): boolean {
+    return this.appender.size === 0 && this.reopening === 0 && this.queue.idle;
+  }
+
+  /** Holds the timers (none fires until `releaseTicks`), e.g. to reach a quiescent point for a snapshot. */
+  holdTicks(): void {
+    this.ticker.hold();
+  }
+
+  releaseTicks(): void {
+    this.ticker.release();
+  }
+
+  /**
+   * The escalations as they are now, with the sequence of each one's last escalation event, and
+   * the last ESCALATIONS sequence folded: exact when quiescent. States are immutable, so what
+   * this returns stays as it is while deciding goes on.
+   */
+  capture(): { escalations: Array<readonly [string, number, Escalation]>; lastEscalationSeq: number } {
+    const escalations: Array<readonly [string, number, Escalation]> = [];
+    for (const [alertId, state] of this.states) escalations.push([alertId, this.lastSeq.get(alertId) ?? 0, state]);
+    return { escalations, lastEscalationSeq: this.lastEscalationSeq };
+  }
+
+  get timerCount(): number {
+    return this.ticker.size;
+  }
+
+  /** Stops deciding; appends already sent still complete (and complete their inputs). */
+  async stop(): Promise<void> {
+    this.halt();
+    await this.appender.stop();
+    for (const retry of [...this.retries])
+      retry.failed(new Error('the partition stopped before the retry was decided and stored; retry later'));
+  }
+
+  private halt(): void {
+    this.stopped = true;
+    this.ticker.stop();
+    this.queue.halt();
+  }
+
+  /** After a failed append nothing more is decided; the partition rebuilds from the log. */
+  private fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    this.deps.log.warn({ err }, 'escalator decision failed; rebuilding the partition from the log');
+    this.halt();
+    this.deps.failed(err);
+  }
+
+  private decide(p: Pending): readonly string[] | undefined {
+    if (this.failure !== null) return undefined;
+    try {
+      return this.decideAndAppend(p)?.userIds;
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  private contextAt(now: number): EscalationContext {
+    this.deps.users.refresh(now);
+    const base = this.deps.context(now);
+    if (this.context?.base !== base) this.context = { base, full: { ...base, user: this.deps.users.user } };
+    return this.context.full;
+  }
+
+  /**
+   * Decides an input for one alert, updates the state at once and starts the appends; its
+   * completion (if any) hears once they are stored. Returns the users to load before deciding
+   * again, if the decision needs any.
+   */
+  private decideAndAppend(p: Pending): UsersNeeded | undefined {
+    const { alertId, meta, completion } = p;
+    const before = this.states.get(alertId);
+    if (p.input.type === 'Tick' && !before) return undefined;
+    const input = p.input.type === 'Retry' ? this.retryInput(before, p.input, p.latest === true) : p.input;
+    if (input instanceof RetrySuperseded) {
+      completion?.failed(input);
+      return undefined;
+    }
+    const now = this.deps.clock.now();
+    let decided: { decisions: Decision[]; state: Escalation | undefined };
+    try {
+      decided = decideAndEvolve(before, input, this.contextAt(now));
+    } catch (err) {
+      if (err instanceof UsersNeeded) return err;
+      this.undecidable(alertId, before, input, completion, err);
+      return undefined;
+    }
+    const { decisions } = decided;
+    let state = decided.state;
+    if (completion) completion.remaining = decisions.length;
+    if (decisions.length > 0) {
+      const occurredAt = new Date(now).toISOString();
+      const subject = subjects.escalation(this.deps.partition, alertId);
+      // Event ids follow the alert's count of escalation events (each decision adds one).
+      const first = before?.events ?? 0;
+      decisions.forEach((d, i) => {
+        const event = buildEvent(d.type, d.data as never, {
+          id: stableUuid(`escalation:${alertId}:${first + i}`),
+          occurredAt,
+          ...meta,
+        }) as EscalationEvent;
+        const reopen =
+          event.type === 'AlertReopenRequested' ? { data: event.data, fingerprint: state!.alert.fingerprint, id: event.id } : null;
+        this.appender.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, completion, reopen });
+      });
+    }
+    // As the rebuild marks it: by the stored decisions' causation sequence.
+    if (state && decisions.length > 0) state = answered(state, meta.causationSeq);
+    this.track(alertId, state);
+    this.ticker.arm();
+    if (completion && decisions.length === 0) completion.done();
+    return undefined;
+  }
+
+  /** What a Retry is decided as, or why it is not. */
+  private retryInput(
+    before: Escalation | undefined,
+    retry: Extract<EscalationInput, { type: 'Retry' }>,
+    latest: boolean,
+  ): EscalationInput | RetrySuperseded {
+    const { event, seq } = retry;
+    if (before && seq <= before.alertSeq) {
+      if (stillCurrent(before, event, seq)) return retry;
+      return new RetrySuperseded(
+        `alert ${before.alert.alertId} changed after event ${seq} (now ${before.alert.status}, at event ${before.lifecycleSeq}); nothing decided`,
+      );
+    }
+    if (before || latest) return { type: 'AlertEvent', event, seq };
+    return new RetrySuperseded(`alert ${event.data.alertId} has later events and no escalation; nothing decided`);
+  }
+
+  /**
+   * The rules threw on this input. An alert event is folded all the same, as a rebuild folds it
+   * (the alert's lifecycle is the decider's, not ours), and its completion hears why, so the
+   * message can be parked; a Tick leaves the escalation as it is until its next input.
+   */
+  private undecidable(
+    alertId: string,
+    before: Escalation | undefined,
+    input: EscalationInput,
+    completion: Completion | undefined,
+    err: unknown,
+  ) {
+    countUndecidable(input.type);
+    if (input.type === 'AlertEvent') {
+      let folded = before;
+      try {
+        folded = foldAlert(before, input.event, input.seq);
+      } catch {
+        // Not even foldable: the rebuild skips it too.
+      }
+      this.track(alertId, folded);
+      this.ticker.arm();
+    }
+    if (completion) completion.failed(err);
+    else this.deps.log.error({ err, alertId, input: input.type }, 'escalation could not be decided; it waits for its next alert event');
+  }
+
+  private track(alertId: string, state: Escalation | undefined): void {
+    if (!state || isSettled(state)) {
+      this.states.delete(alertId);
+      this.ticker.set(alertId, null);
+    } else {
+      this.states.set(alertId, state);
+      this.ticker.set(alertId, dueAt(state));
+    }
+  }
+
+  private onStored(a: Appending, seq: number): void {
+    this.lastSeq.set(a.alertId, seq);
+    this.lastEscalationSeq = Math.max(this.lastEscalationSeq, seq);
+    this.stored++;
+    countAppended(a.type);
+    if (!a.reopen) {
+      this.appendDone(a);
+      return;
+    }
+    const { data, fingerprint, id } = a.reopen;
+    this.reopening++;
+    requestReopen(this.js, this.deps.partition, this.deps.clock.now(), data, fingerprint, id).then(
+      () => {
+        this.reopening--;
+        this.appendDone(a);
+      },
+      (err: unknown) => {
+        this.reopening--;
+        this.fail(err);
+      },
+    );
+  }
+
+  private appendDone(a: Appending): void {
+    if (a.completion && --a.completion.remaining === 0) a.completion.done();
+    if (this.stopped) return;
+    if (!this.states.has(a.alertId) && !this.appender.pending(a.alertId)) this.lastSeq.delete(a.alertId);
+    if (this.ticker.isPaused && this.appender.size <= MAX_APPENDING / 2) this.ticker.resume();
+  }
+}

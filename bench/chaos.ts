@@ -104,7 +104,7 @@ async function startUp(env: NodeJS.ProcessEnv, logFile: string): Promise<Up> {
   const file = createWriteStream(logFile);
   let banner = '';
   let errors = 0;
-  for (const out of [child.stdout!, child.stderr!]) {
+  for (const out of [child.stdout, child.stderr]) {
     out.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       file.write(text);
@@ -248,7 +248,8 @@ async function main(): Promise<void> {
     const pages = new Map<number, number>();
     for (const call of slack.calls.items) {
       if (call.method !== 'chat.postMessage') continue;
-      const n = marker.exec(String(call.args.text ?? ''))?.[1];
+      const text = call.args.text;
+      const n = typeof text === 'string' ? marker.exec(text)?.[1] : undefined;
       if (n !== undefined) pages.set(Number(n), (pages.get(Number(n)) ?? 0) + 1);
     }
     return pages;

@@ -160,8 +160,8 @@ describe('decider: single writer per partition, state recovered from a snapshot 
         if (e.type === 'AlertResolved') open.delete(key);
         else if (e.type === 'AlertTriggered') open.set(key, { alertId: e.data.alertId, lastSeq: seq });
       };
-      const fromLog = await recoverState(jetstream(nc), null, p, floor, (open, e, seq) => apply(open, e, seq));
-      const fromSnapshot = await recoverState(jetstream(nc), snap, p, floor, (open, e, seq) => apply(open, e, seq));
+      const fromLog = await recoverState(nc, jetstream(nc), null, p, floor, (open, e, seq) => apply(open, e, seq));
+      const fromSnapshot = await recoverState(nc, jetstream(nc), snap, p, floor, (open, e, seq) => apply(open, e, seq));
       expect(fromSnapshot.fromSnapshot).toBe(true);
       expect(fromSnapshot.eventsRead).toBe(0);
       expect([...fromSnapshot.open.values()].map((e) => e.alert.alertId).sort()).toEqual(

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { decodeEvent, STREAMS, subjects, type EventData, type ParkingEvent } from '@oncall/contracts';
-import type { RetryAnswer } from '@oncall/shared';
+import { parkedDigest, type RetryAnswer } from '@oncall/shared';
 
 /** A parked message as `oncall parked` shows it: where it is, why, and its latest retry. */
 export type ParkedRecord = EventData<'MessageParked'> & {
@@ -50,11 +50,12 @@ export class RetryUnavailableError extends Error {
 /** Asks the running consumer that parked a message to take it again, and returns its answer. */
 export async function retryParked(
   nc: NatsConnection,
-  r: Pick<ParkedRecord, 'consumer' | 'stream' | 'seq'>,
+  r: Pick<ParkedRecord, 'consumer' | 'stream' | 'seq'> & Partial<Pick<ParkedRecord, 'data'>>,
   timeoutMs = 30_000,
 ): Promise<RetryAnswer> {
   try {
-    const answer = await nc.request(subjects.parkedRetry(r.consumer), JSON.stringify({ stream: r.stream, seq: r.seq }), {
+    const digest = r.data === undefined ? undefined : parkedDigest(Buffer.from(r.data, 'base64'));
+    const answer = await nc.request(subjects.parkedRetry(r.consumer), JSON.stringify({ stream: r.stream, seq: r.seq, digest }), {
       timeout: timeoutMs,
     });
     return JSON.parse(answer.string()) as RetryAnswer;

@@ -93,23 +93,18 @@ export async function startDecider(opts: {
     }),
   );
   const runs = Array.from({ length: opts.partitions }, (_, partition) => {
-    const key = `decider.p${partition}`;
-    const stillOwner = async () => {
-      const entry = await kv.get(key);
-      return entry?.operation === 'PUT' && entry.string() === owner;
-    };
     return holdLease(
       kv,
-      key,
+      `decider.p${partition}`,
       owner,
-      (lost) =>
+      (lost, lease) =>
         new PartitionDecider({
           nc: opts.nc,
           partition,
           log: opts.log,
           parking,
           snapshots,
-          stillOwner,
+          stillOwner: lease.held,
           snapshotPolicy: opts.snapshotPolicy,
         }).run(lost),
       leaseOpts,

@@ -76,5 +76,6 @@ export {
   type LoopOptions,
   type Tracked,
 } from './consumer.js';
-export { Parking, serveParkedRetries, errorText, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
+export { Parking, serveParkedRetries, errorText, parkedDigest, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
 export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta, type SnapshotRecords } from './snapshots.js';
+export { readExisting } from './read-existing.js';

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeEvent, STREAMS, subjects, type ParkingEvent } from '@oncall/contracts';
 import { prepareTopology, startTestNats, testLog, type TestNats } from '../../test/harness.js';
 import { StreamAppender } from './append.js';
-import { Parking, serveParkedRetries } from './parking.js';
+import { Parking, parkedDigest, serveParkedRetries } from './parking.js';
 import { SnapshotStore } from './snapshots.js';
 
 async function parkedEvents(nc: NatsConnection): Promise<ParkingEvent[]> {
@@ -66,6 +66,15 @@ describe('parking and snapshots on a real nats-server', () => {
       ) as unknown;
     expect(await ask()).toEqual({ outcome: 'failed', error: 'Error: still broken' });
     expect(await ask()).toEqual({ outcome: 'applied', error: null });
+    // A request for the message the record kept, but the stream holds another at that sequence now.
+    const stale = await nc.request(
+      subjects.parkedRetry('decider-p0-v1'),
+      JSON.stringify({ stream: 'INTAKE', seq: bad.seq, digest: parkedDigest(new TextEncoder().encode('some other message')) }),
+    );
+    expect(JSON.parse(stale.string())).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining('no longer the message') as unknown,
+    });
     sub.unsubscribe();
     expect(seen).toEqual(['not json at all', 'not json at all']);
     await appender.drain();
@@ -73,6 +82,7 @@ describe('parking and snapshots on a real nats-server', () => {
     expect(retries).toMatchObject([
       { outcome: 'failed', error: 'Error: still broken' },
       { outcome: 'applied', error: null },
+      { outcome: 'failed' },
     ]);
   });
 

@@ -3,6 +3,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Counter } from 'prom-client';
 import { buildEvent, encodeEvent, stableUuid, storableText, subjects, type EventData, type ParkReason } from '@oncall/contracts';
 import type { StreamAppender } from './append.js';
+import { sha256Hex } from './hash.js';
 import type { Logger } from './logger.js';
 import { registry } from './metrics.js';
 
@@ -65,8 +66,15 @@ export class Parking {
   }
 }
 
-/** A request to retry one parked message, and its answer. */
-export type RetryRequest = Readonly<{ stream: string; seq: number }>;
+/**
+ * A request to retry one parked message, and its answer. `digest` (of the bytes the parked record
+ * kept) makes sure the stream still holds that message at that sequence (a stream deleted and
+ * created again numbers its messages anew).
+ */
+export type RetryRequest = Readonly<{ stream: string; seq: number; digest?: string }>;
+
+/** The digest a retry request carries: SHA-256 of the message's first 256 KiB (what a parked record keeps). */
+export const parkedDigest = (data: Uint8Array): string => sha256Hex(Buffer.from(data.subarray(0, MAX_DATA_BYTES)));
 export type RetryAnswer = Readonly<{ outcome: 'applied' | 'failed'; error: string | null }>;
 
 /**
@@ -92,6 +100,9 @@ export function serveParkedRetries(
           request = parseRetryRequest(m.data);
           const stored: StoredMsg | null = await (await jetstreamManager(nc)).streams.getMessage(request.stream, { seq: request.seq });
           if (!stored) throw new Error(`${request.stream} holds no message ${request.seq}`);
+          if (request.digest !== undefined && parkedDigest(stored.data) !== request.digest) {
+            throw new Error(`${request.stream} #${request.seq} is no longer the message that was parked (the stream was re-created?)`);
+          }
           await handler({ stream: request.stream, seq: stored.seq, subject: stored.subject, data: stored.data });
           answer = { outcome: 'applied', error: null };
         } catch (failure) {
@@ -125,5 +136,5 @@ function parseRetryRequest(data: Uint8Array): RetryRequest {
   const r = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<RetryRequest>;
   if (typeof r.stream !== 'string' || !Number.isInteger(r.seq) || (r.seq ?? 0) < 1)
     throw new Error('a retry request names { stream, seq }');
-  return { stream: r.stream, seq: r.seq! };
+  return { stream: r.stream, seq: r.seq!, ...(typeof r.digest === 'string' && { digest: r.digest }) };
 }

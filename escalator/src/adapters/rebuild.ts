@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, durableConsumer, STREAMS, subjects, type AlertEvent, type EscalationEvent } from '@oncall/contracts';
 import { ackFloor, recreateConsumer, type Logger } from '@oncall/shared';
 import { Recovery, type Recovered } from '../domain/recovery.js';
-import { readExisting } from './read-subjects.js';
+import { readExisting } from '@oncall/shared';
 import type { PartitionSnapshot, PartitionSnapshots } from './snapshots.js';
 
 /** Alert messages of a partition decided but not yet acked (their appends in flight); the server holds back the rest. */

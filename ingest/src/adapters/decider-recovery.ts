@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, decodeEvent, durableConsumer, STREAMS, subjects, type AlertEvent } from '@oncall/contracts';
-import type { Snapshot } from '@oncall/shared';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CONSUMERS, durableConsumer, STREAMS, subjects, type AlertEvent } from '@oncall/contracts';
+import { readExisting, type Snapshot } from '@oncall/shared';
 import { alertKey, type OpenAlert } from '../domain/alert.js';
 
 /**
@@ -66,6 +67,7 @@ export type Recovered = {
  * reproduces them, and they are not appended again).
  */
 export async function recoverState(
+  nc: NatsConnection,
   js: JetStreamClient,
   snap: Snapshot<SnapshotBody> | null,
   partition: number,
@@ -77,28 +79,22 @@ export async function recoverState(
   if (usable) for (const [alert, lastSeq] of snap.body.open) open.set(alertKey(alert.serviceId, alert.fingerprint), { alert, lastSeq });
   const from = usable ? (snap.meta.covers.alerts ?? 0) + 1 : 1;
   const stored = new Map<string, { seq: number; event: AlertEvent }>();
-  let lastAlertSeq = from - 1;
   let eventsRead = 0;
-  const consumer = await js.consumers.get(STREAMS.alerts, {
-    filter_subjects: subjects.alertsOfPartition(partition),
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: from,
-  });
-  try {
-    if ((await consumer.info()).num_pending > 0) {
-      const messages = await consumer.consume({ max_messages: 1000 });
-      for await (const m of messages) {
-        const event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
-        if ((event.causationSeq ?? 0) <= floor) apply(open, event, m.seq);
-        else stored.set(event.id, { seq: m.seq, event });
-        lastAlertSeq = m.seq;
-        eventsRead++;
-        if (m.info.pending === 0) break;
-      }
-      await messages.close();
-    }
-  } finally {
-    await consumer.delete().catch(() => undefined);
-  }
+  const last = await readExisting(
+    nc,
+    js,
+    STREAMS.alerts,
+    subjects.alertsOfPartition(partition),
+    (e, seq) => {
+      const event = e as AlertEvent;
+      if ((event.causationSeq ?? 0) <= floor) apply(open, event, seq);
+      else stored.set(event.id, { seq, event });
+      eventsRead++;
+    },
+    // Only the decider writes these subjects; a message that is not an event is nobody's decision.
+    () => undefined,
+    from,
+  );
+  const lastAlertSeq = Math.max(last, from - 1);
   return { open, stored, lastAlertSeq, fromSnapshot: usable, eventsRead };
 }

@@ -365,6 +365,8 @@ export class PartitionDecider {
     const body: SnapshotBody = { open: [...this.open.values()].map((e) => [e.alert, e.lastSeq]) };
     this.snapshotAt = { intake: this.doneThrough, ms: Date.now() };
     const meta = { format: SNAPSHOT_FORMAT, takenAt: new Date().toISOString(), covers };
+    // A replica that lost its lease unnoticed (paused past its TTL) must not save a state that misses its successor's writes.
+    if (!(await this.deps.stillOwner())) return;
     const bytes = await this.deps.snapshots.save(snapshotName(this.partition), meta, body);
     this.log.info({ why, covers, open: body.open.length, bytes }, 'snapshot saved');
   }
@@ -383,7 +385,9 @@ export class PartitionDecider {
     const floor = Math.max(this.doneThrough, snap?.meta.covers.intake ?? 0, ...consumers.map((c) => c.floor));
     for (const c of consumers) await jsm.consumers.delete(STREAMS.intake, c.name).catch(() => undefined);
     this.consumerName = '';
-    const recovered = await recoverState(this.js, snap, this.partition, floor, (open, event, seq) => applyTo(open, event, seq));
+    const recovered = await recoverState(this.deps.nc, this.js, snap, this.partition, floor, (open, event, seq) =>
+      applyTo(open, event, seq),
+    );
     this.open = recovered.open;
     this.stored = recovered.stored;
     this.lastAlertSeq = Math.max(recovered.lastAlertSeq, snap?.meta.covers.alerts ?? 0);

@@ -300,6 +300,14 @@ async function main(): Promise<void> {
   const lost = acceptedIds.filter((n) => !stored.has(`${runId}-${n}`)).length;
   const missing = acceptedIds.filter((n) => !pages.has(n)).length;
   const duplicates = [...pages.values()].reduce((sum, c) => sum + c - 1, 0);
+  if (duplicates > 0)
+    say(
+      `paged more than once: #${[...pages]
+        .filter(([, c]) => c > 1)
+        .slice(0, 20)
+        .map(([n]) => n)
+        .join(', #')}`,
+    );
 
   say('replaying every projection into a fresh schema to compare');
   const replaySchema = 'chaos_replay';

@@ -43,7 +43,9 @@ export interface SlackFake {
 /**
  * Slack's Web API as far as notifiers use it: `POST /api/chat.postMessage` (form or JSON body),
  * Bearer token check, `{ ok: true, channel, ts }` or `{ ok: false, error }`. A user id (U…/W…)
- * as channel opens a DM, answered with a D… channel like Slack does.
+ * as channel opens a DM, answered with a D… channel like Slack does. `conversations.history`
+ * (with message metadata on `include_all_metadata`) and `conversations.open` serve the
+ * notifier's lookup of a message it may have sent before a crash.
  */
 export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<SlackFake> {
   const token = opts.token ?? 'xoxb-fake-token';
@@ -51,6 +53,9 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
   const calls = new Recorder<SlackCall>();
   const failures = new FailurePlan<SlackFailure>();
   let seq = 0;
+  /** What was posted, by channel (a DM under its D… id), for conversations.history. */
+  const history = new Map<string, Array<{ ts: string; text: string; metadata: unknown }>>();
+  const dmOf = (user: string) => `D${user.slice(1)}`;
 
   const server = await startHttpServer((req, res, body) => {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
@@ -64,14 +69,33 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     }
     if (callToken === null) return sendJson(res, 200, { ok: false, error: 'not_authed' });
     if (callToken !== token) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
-    if (method !== 'chat.postMessage') return sendJson(res, 200, { ok: false, error: 'unknown_method' });
     const channel = typeof args.channel === 'string' ? args.channel : '';
+    if (method === 'conversations.open') {
+      const users = typeof args.users === 'string' ? args.users : '';
+      if (!/^[UW]\w+$/.test(users)) return sendJson(res, 200, { ok: false, error: 'user_not_found' });
+      return sendJson(res, 200, { ok: true, channel: { id: dmOf(users) } });
+    }
+    if (method === 'conversations.history') {
+      // Newest first, from `oldest` on; metadata only with include_all_metadata, as Slack does.
+      const oldest = Number(args.oldest ?? 0);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const messages = (history.get(channel) ?? [])
+        .filter((m) => Number(m.ts) >= oldest)
+        .reverse()
+        .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }) }));
+      if (!history.has(channel)) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
+      return sendJson(res, 200, { ok: true, messages, has_more: false });
+    }
+    if (method !== 'chat.postMessage') return sendJson(res, 200, { ok: false, error: 'unknown_method' });
     if (channel === '' || (channels !== null && !channels.has(channel)))
       return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
     if (typeof args.text !== 'string' && args.blocks === undefined) return sendJson(res, 200, { ok: false, error: 'no_text' });
     seq += 1;
-    const ts = `1700000000.${String(seq).padStart(6, '0')}`;
-    const answeredChannel = /^[UW]/.test(channel) ? `D${channel.slice(1)}` : channel;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(seq).padStart(6, '0')}`;
+    const answeredChannel = /^[UW]/.test(channel) ? dmOf(channel) : channel;
+    const posted = history.get(answeredChannel) ?? [];
+    posted.push({ ts, text: typeof args.text === 'string' ? args.text : '', metadata: args.metadata });
+    history.set(answeredChannel, posted);
     return sendJson(res, 200, { ok: true, channel: answeredChannel, ts, message: { type: 'message', text: args.text, ts } });
   });
 
@@ -83,6 +107,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     reset: () => {
       calls.clear();
       failures.clear();
+      history.clear();
     },
     close: () => server.close(),
   };

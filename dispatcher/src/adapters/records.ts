@@ -65,7 +65,7 @@ export class DeliveryRecords implements Records {
    * stopped mid-send and is taken over (that delivery is sent again: whether the provider got
    * the first send is unknowable); a released claim (a delete marker) is claimed again.
    */
-  async claim(idempotencyKey: string): Promise<{ claimed: Claim } | { found: DeliveryRecord }> {
+  async claim(idempotencyKey: string): Promise<{ claimed: Claim; takenOver?: boolean } | { found: DeliveryRecord }> {
     const key = recordKey(idempotencyKey);
     const created = await this.write(key, this.sending(), 0);
     if (created !== null) return this.withLegacy(idempotencyKey, { key, revision: created });
@@ -78,9 +78,10 @@ export class DeliveryRecords implements Records {
     }
     const taken = await this.write(key, this.sending(), entry.revision);
     if (taken === null) return { found: this.sending() };
-    if (entry.operation === 'PUT')
-      this.log.warn({ idempotencyKey }, 'took over a delivery claimed by a process that stopped mid-send; sending again');
-    return this.withLegacy(idempotencyKey, { key, revision: taken });
+    if (entry.operation !== 'PUT') return this.withLegacy(idempotencyKey, { key, revision: taken });
+    this.log.warn({ idempotencyKey }, 'took over a delivery claimed by a process that stopped mid-send');
+    const claimed = await this.withLegacy(idempotencyKey, { key, revision: taken });
+    return 'claimed' in claimed ? { ...claimed, takenOver: true } : claimed;
   }
 
   async refresh(claim: Claim): Promise<void> {

@@ -74,6 +74,11 @@ const PLATFORM_ERRORS: Readonly<Record<string, { reason: DeliveryReason; retryab
   request_timeout: { reason: 'timeout', retryable: true },
 };
 
+/** Message metadata event type of our notifications (their idempotency key is its payload). */
+const METADATA_EVENT = 'oncall_notification';
+/** Pages of 200 messages `find` reads back at most. */
+const FIND_PAGES = 5;
+
 /** The SDK logs request failures and missing-fallback warnings on the console; the pipeline logs instead. */
 const silentLogger: SlackLogger = {
   debug: () => undefined,
@@ -123,12 +128,52 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
       channel: destination,
       text: message.text,
       ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
+      // Slack takes no idempotency key; the message carries ours, so `find` can tell it was sent.
+      metadata: { event_type: METADATA_EVENT, event_payload: { idempotency_key: opts.idempotencyKey } },
     } as ChatPostMessageArguments;
     try {
       const result = await withCall(call, () => this.client.chat.postMessage(args));
       const ts = result.ts ?? null;
       return { providerMessageId: ts === null ? null : `${result.channel ?? destination}/${ts}` };
     } catch (err) {
+      throw this.toDeliveryError(err, call);
+    }
+  }
+
+  /**
+   * Looks for a message with our idempotency key in the destination's history since `sinceMs`
+   * (`conversations.history` with metadata: scopes channels:history, groups:history, im:history).
+   * Where the app may not read the history, it cannot tell: null, and the page goes out again.
+   */
+  async find(destination: string, idempotencyKey: string, sinceMs: number): Promise<NotifyResult | null> {
+    const call: CallState = {};
+    try {
+      return await withCall(call, async () => {
+        const channel = /^[UW]/.test(destination)
+          ? ((await this.client.conversations.open({ users: destination })).channel?.id ?? destination)
+          : destination;
+        let cursor: string | undefined;
+        for (let page = 0; page < FIND_PAGES; page++) {
+          const history = await this.client.conversations.history({
+            channel,
+            oldest: (sinceMs / 1000).toFixed(6),
+            include_all_metadata: true,
+            limit: 200,
+            ...(cursor !== undefined && { cursor }),
+          });
+          for (const m of history.messages ?? []) {
+            const payload = m.metadata?.event_payload as { idempotency_key?: unknown } | undefined;
+            if (m.metadata?.event_type === METADATA_EVENT && payload?.idempotency_key === idempotencyKey && m.ts) {
+              return { providerMessageId: `${channel}/${m.ts}` };
+            }
+          }
+          cursor = history.response_metadata?.next_cursor || undefined;
+          if (!history.has_more || cursor === undefined) break;
+        }
+        return null;
+      });
+    } catch (err) {
+      if (err instanceof WebAPIPlatformError) return null;
       throw this.toDeliveryError(err, call);
     }
   }

@@ -56,6 +56,12 @@ export interface NotifyResult {
 export interface Notifier<C> {
   readonly channel: ContactChannel;
   notify(message: C, destination: string, opts: NotifyOptions): Promise<NotifyResult>;
+  /**
+   * Optional, for providers without idempotency keys: whether a message sent with
+   * `idempotencyKey` to `destination` since `sinceMs` is there already (a process stopped between
+   * sending it and recording it). Null when none is found; a DeliveryError when it cannot tell.
+   */
+  find?(destination: string, idempotencyKey: string, sinceMs: number): Promise<NotifyResult | null>;
 }
 
 /** The notifiers a dispatcher has configured, by channel. */

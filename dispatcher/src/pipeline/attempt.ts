@@ -36,6 +36,11 @@ export type DeliveryAttempt = Readonly<{
   claim: HeldClaim | null;
   /** Claim: aborted when another process took the claim over; nothing may be sent then. */
   signal: AbortSignal;
+  /**
+   * Claim: taken over from a process that stopped mid-send, which may have sent it: the send
+   * stage asks the provider first where it can (a notifier's `find`).
+   */
+  takenOver: boolean;
   /** Bundle: the notifications one message stands for (this one alone unless bundled). */
   items: readonly NotificationRequested[];
   /** Render: what the channel's notifier sends. */
@@ -65,7 +70,7 @@ const NEVER = new AbortController().signal;
 export function newAttempt(
   o: Pick<DeliveryAttempt, 'notification' | 'delivery' | 'partition' | 'try' | 'requestedAt' | 'mayExpire'>,
 ): DeliveryAttempt {
-  return { ...o, earlier: null, claim: null, signal: NEVER, items: [o.notification], message: null };
+  return { ...o, earlier: null, claim: null, signal: NEVER, takenOver: false, items: [o.notification], message: null };
 }
 
 /** The latest retry the outcomes ask for, or null when every delivery is settled. */

@@ -8,7 +8,7 @@ export type Claim = { readonly key: string; revision: number };
 /** The delivery records as the claim stage uses them (adapters/records.ts keeps them in KV). */
 export interface Records {
   /** Claims the delivery, or returns what an earlier try, another replica or a crashed process left. */
-  claim(idempotencyKey: string): Promise<{ claimed: Claim } | { found: DeliveryRecord }>;
+  claim(idempotencyKey: string): Promise<{ claimed: Claim; takenOver?: boolean } | { found: DeliveryRecord }>;
   /** Marks the claim as still in hand; throws ClaimLost when another process holds it now. */
   refresh(claim: Claim): Promise<void>;
   /** Writes the delivery's outcome. */
@@ -42,7 +42,7 @@ export function claim(records: Records, clock: Clock, opts: { claimStaleMs: numb
       if ('found' in c) return next({ ...a, earlier: c.found });
       const held = new KeptClaim(records, c.claimed, clock, opts.claimStaleMs, log);
       try {
-        const o = await next({ ...a, claim: held, signal: held.signal });
+        const o = await next({ ...a, claim: held, signal: held.signal, takenOver: c.takenOver === true });
         if (o.kind === 'retry') await held.release();
         return o;
       } catch (err) {

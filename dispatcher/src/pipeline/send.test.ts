@@ -53,6 +53,29 @@ describe('send', () => {
     expect(await send({}, clock, opts)(attempt({ message }))).toMatchObject({ kind: 'failed', reason: 'channel_not_configured' });
   });
 
+  it.each([
+    { name: 'found: recorded as sent with its id, not sent again', found: { providerMessageId: 'C1/9.9' }, calls: 0, kind: 'sent' },
+    { name: 'not found: sent', found: null, calls: 1, kind: 'sent' },
+  ])('taken over from a process that stopped mid-send, the provider is asked first — $name', async ({ found, calls: sent, kind }) => {
+    const { calls, notifiers } = slack(async () => ({ providerMessageId: 'C1/1.1' }));
+    const asked: Array<[string, string, number]> = [];
+    notifiers.slack!.find = async (destination, key, since) => {
+      asked.push([destination, key, since]);
+      return found;
+    };
+    const a = attempt({ message, takenOver: true });
+    const o = await send(notifiers, clock, opts)(a);
+    expect(o).toMatchObject({ kind, providerMessageId: found?.providerMessageId ?? 'C1/1.1' });
+    expect(asked).toStrictEqual([['U0ADA', 'n-1:slack', a.requestedAt - 1000]]);
+    expect(calls).toHaveLength(sent);
+  });
+
+  it('a delivery claimed afresh is not looked up', async () => {
+    const { notifiers } = slack(async () => ({ providerMessageId: 'C1/1.1' }));
+    notifiers.slack!.find = () => Promise.reject(new Error('must not be asked'));
+    expect(await send(notifiers, clock, opts)(attempt({ message }))).toMatchObject({ kind: 'sent' });
+  });
+
   it('nothing is sent once the claim was taken over', async () => {
     const { calls, notifiers } = slack(async () => ({ providerMessageId: null }));
     const lost = new AbortController();

@@ -7,7 +7,8 @@ import type { Next } from './attempt.js';
 /**
  * The last stage: one call of the channel's notifier. A DeliveryError is the outcome (the retry
  * stage decides whether to try again); anything else a notifier throws is a bug and propagates.
- * Nothing is sent once another process has taken the claim over: that one sends.
+ * Nothing is sent once another process has taken the claim over: that one sends. A delivery
+ * taken over from a process that stopped mid-send is looked up first where the notifier can.
  */
 export function send(notifiers: Notifiers, clock: Clock, opts: { retryBaseMs: number }): Next {
   return async (a) => {
@@ -21,6 +22,10 @@ export function send(notifiers: Notifiers, clock: Clock, opts: { retryBaseMs: nu
     if (a.message === null) throw new Error('the send stage was reached without a rendered message');
     if (a.signal.aborted) return { kind: 'retry', inMs: opts.retryBaseMs };
     try {
+      // Taken over from a process that stopped mid-send: it may have sent this already.
+      const earlier =
+        a.takenOver && notifier.find ? await notifier.find(a.delivery.address, a.delivery.idempotencyKey, a.requestedAt - 1000) : null;
+      if (earlier) return { kind: 'sent', providerMessageId: earlier.providerMessageId, bundled: a.items.length, recorded: false };
       const result = await notifier.notify(a.message, a.delivery.address, { idempotencyKey: a.delivery.idempotencyKey });
       requestToDelivery.observe({ channel }, Math.max(0, clock.now() - a.requestedAt) / 1000);
       return { kind: 'sent', providerMessageId: result.providerMessageId, bundled: a.items.length, recorded: false };

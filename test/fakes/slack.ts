@@ -82,7 +82,12 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       const messages = (history.get(channel) ?? [])
         .filter((m) => Number(m.ts) >= oldest)
         .reverse()
-        .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }) }));
+        .map((m) => ({
+          type: 'message',
+          ts: m.ts,
+          text: m.text,
+          ...(withMetadata && m.metadata !== undefined && { metadata: m.metadata }),
+        }));
       if (!history.has(channel)) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
       return sendJson(res, 200, { ok: true, messages, has_more: false });
     }

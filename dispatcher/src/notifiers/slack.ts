@@ -162,7 +162,7 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
             ...(cursor !== undefined && { cursor }),
           });
           for (const m of history.messages ?? []) {
-            const payload = m.metadata?.event_payload as { idempotency_key?: unknown } | undefined;
+            const payload = m.metadata?.event_payload;
             if (m.metadata?.event_type === METADATA_EVENT && payload?.idempotency_key === idempotencyKey && m.ts) {
               return { providerMessageId: `${channel}/${m.ts}` };
             }

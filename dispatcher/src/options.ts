@@ -40,7 +40,7 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
     voice: { capacity: 20, perMinute: 600 },
   },
   bundleWindowMs: 10_000,
-  claimStaleMs: 60_000,
+  claimStaleMs: 15_000,
   ackWaitMs: 60_000,
   concurrency: 256,
   publicUrl: null,

@@ -76,6 +76,9 @@ const PLATFORM_ERRORS: Readonly<Record<string, { reason: DeliveryReason; retryab
 
 /** Message metadata event type of our notifications (their idempotency key is its payload). */
 const METADATA_EVENT = 'oncall_notification';
+/** The idempotency key in a message's metadata payload. */
+const keyOf = (payload: unknown): unknown =>
+  typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>).idempotency_key : undefined;
 /** Pages of 200 messages `find` reads back at most. */
 const FIND_PAGES = 5;
 
@@ -162,8 +165,7 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
             ...(cursor !== undefined && { cursor }),
           });
           for (const m of history.messages ?? []) {
-            const payload = m.metadata?.event_payload;
-            if (m.metadata?.event_type === METADATA_EVENT && payload?.idempotency_key === idempotencyKey && m.ts) {
+            if (m.metadata?.event_type === METADATA_EVENT && keyOf(m.metadata.event_payload) === idempotencyKey && m.ts) {
               return { providerMessageId: `${channel}/${m.ts}` };
             }
           }

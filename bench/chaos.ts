@@ -275,10 +275,16 @@ async function main(): Promise<void> {
   };
   const deadline = performance.now() + QUIET_SECONDS * 1000;
   let quietAt: number | undefined;
+  let pagedAt: number | undefined;
+  let projectedAt: number | undefined;
   for (;;) {
     const pages = pagesOf();
     const stored = await readModel().catch(() => new Set<string>());
-    const complete = [...accepted].every((n) => pages.has(n) && stored.has(`${runId}-${n}`));
+    const paged = [...accepted].every((n) => pages.has(n));
+    const projected = [...accepted].every((n) => stored.has(`${runId}-${n}`));
+    if (paged) pagedAt ??= performance.now();
+    if (projected) projectedAt ??= performance.now();
+    const complete = paged && projected;
     if (complete && (await caughtUp().catch(() => false))) {
       // Still quiet a moment later: nothing in flight behind what was counted.
       await sleep(2000);
@@ -341,6 +347,8 @@ async function main(): Promise<void> {
     seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     kills,
     recovery_seconds: quietAt === undefined ? null : Number(((quietAt - lastKillAt) / 1000).toFixed(1)),
+    all_paged_s: pagedAt === undefined ? null : Number(((pagedAt - t0) / 1000).toFixed(1)),
+    all_in_read_model_s: projectedAt === undefined ? null : Number(((projectedAt - t0) / 1000).toFixed(1)),
     stopped_cleanly: code === 0 && stopSeconds < 10,
     error_logs: up.errorLines(),
   };

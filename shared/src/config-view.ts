@@ -1,3 +1,4 @@
+import { LIVE_PULL_EXPIRES_MS } from './consumer.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { decodeEvent, STREAMS, type ConfigEvent } from '@oncall/contracts';
@@ -31,7 +32,7 @@ export async function watchConfig(nc: NatsConnection): Promise<ConfigView> {
     fail = reject;
   });
   if (target === 0) markReady();
-  const messages: ConsumerMessages = await consumer.consume();
+  const messages: ConsumerMessages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
   const loop = (async () => {
     for await (const m of messages) {
       state = evolveConfig(state, decodeEvent(m.data) as ConfigEvent);

@@ -69,6 +69,7 @@ export { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
 export {
   superviseLoop,
   consumeOptions,
+  LIVE_PULL_EXPIRES_MS,
   recreateConsumer,
   ensureConsumer,
   ackFloor,

@@ -1,3 +1,4 @@
+import { LIVE_PULL_EXPIRES_MS } from '@oncall/shared';
 import { DeliverPolicy, jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DatabasePool } from 'slonik';
@@ -142,7 +143,7 @@ export class AlertCommands {
         ? { deliver_policy: DeliverPolicy.All }
         : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: row.last_event_seq + 1 }),
     });
-    const messages: ConsumerMessages = await consumer.consume();
+    const messages: ConsumerMessages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
     const stop = (): void => void messages.close();
     signal.addEventListener('abort', stop, { once: true });
     try {

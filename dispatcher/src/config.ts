@@ -24,7 +24,7 @@ export const DispatcherConfig = z
     PUBLIC_URL: z.string().url().optional(),
     NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Redelivery of a notification whose handler died (set when the consumer is first created). */
-    DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(60_000),
+    DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(15_000),
     /** A delivery claim not refreshed for this long (its process stopped mid-send) is taken over and sent again. */
     DISPATCHER_CLAIM_STALE_MS: z.coerce.number().int().min(1000).default(15_000),
     SLACK_TOKEN: optional,

@@ -41,7 +41,7 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   },
   bundleWindowMs: 10_000,
   claimStaleMs: 15_000,
-  ackWaitMs: 60_000,
+  ackWaitMs: 15_000,
   concurrency: 256,
   publicUrl: null,
 };

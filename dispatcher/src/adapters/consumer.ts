@@ -80,7 +80,12 @@ async function ensureAt(jsm: JetStreamManager, position: Position, ackWaitMs: nu
   const config = { ...durableConsumer(CONSUMERS.dispatcher, subjects.escalationsAll, 1000), ack_wait: ackWaitMs * NS_PER_MS, ...from };
   if ((await ensureConsumer(jsm, STREAMS.escalations, { ...config, durable_name: CONSUMERS.dispatcher })) && position.floor !== null)
     log.warn({ consumer: CONSUMERS.dispatcher, from: position.floor + 1 }, 'the consumer was gone; created it again where it stood');
-  const info = await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
+  let info = await jsm.consumers.info(STREAMS.escalations, CONSUMERS.dispatcher);
+  if (info.config.ack_wait !== ackWaitMs * NS_PER_MS) {
+    // Set when the consumer was created by an earlier release (it was 60 s): messages a dead replica held come back after it.
+    info = await jsm.consumers.update(STREAMS.escalations, CONSUMERS.dispatcher, { ack_wait: ackWaitMs * NS_PER_MS });
+    log.info({ consumer: CONSUMERS.dispatcher, ackWaitMs }, 'ack wait of the consumer brought up to date');
+  }
   position.floor = info.ack_floor.stream_seq;
   return (info.config.ack_wait ?? ackWaitMs * NS_PER_MS) / NS_PER_MS;
 }

@@ -17,7 +17,12 @@
  * sequence 1 into a fresh schema and compares it with the live read model row for row (except
  * projection_checkpoints.updated_at, wall-clock bookkeeping), and stops `oncall up` with SIGTERM.
  *
- * Prints one JSON line: accepted, in_read_model, lost (accepted and not in the read model),
+ * `npm run chaos:cluster` (CHAOS_CLUSTER=1) runs the same storm on a 3-node JetStream cluster
+ * (three nats-server processes on loopback, bench/nats-cluster.ts; ONCALL_REPLICAS=3, so every
+ * stream and bucket is R3) and kills the INTAKE stream's leader halfway, starting it again 10 s
+ * later as its service manager would; nothing else is killed.
+ *
+ * Prints one JSON line: mode, accepted, in_read_model, lost (accepted and not in the read model),
  * paged, missing_pages, duplicate_pages, read_model_equals_replay, seconds, plus the kills (part,
  * when, alerts accepted by then), recovery_seconds (last kill → quiet), stopped_cleanly and
  * error_logs. Progress goes to stderr; the services' logs to CHAOS_LOG (a file in the data folder,
@@ -34,24 +39,32 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { STREAMS } from '@oncall/contracts';
 import { connectNats, createReadModelPool, type Logger } from '@oncall/shared';
 import { PROJECTIONS, replayProjection } from '@oncall/projector';
 import { render } from '@oncall/dispatcher';
 import { migrate } from '../infra/src/migrate.js';
 import { startSlackFake } from '../test/fakes/slack.js';
+import { startNatsCluster } from './nats-cluster.js';
 import { ROOT, say } from './processes.js';
 
 const ALERTS = Number(process.env.CHAOS_ALERTS ?? 3000);
 const RATE = Number(process.env.CHAOS_RATE ?? 100);
 const QUIET_SECONDS = Number(process.env.CHAOS_QUIET_SECONDS ?? 240);
+/** `npm run chaos:cluster`: a 3-node JetStream cluster (R3 streams) whose INTAKE stream leader is killed mid-storm. */
+const CLUSTER = process.env.CHAOS_CLUSTER === '1';
 const KEY = 'chaos-integration-key-000000001';
 const CHANNEL = '#chaos';
 const SCHEMA = 'oncall';
 const log: Logger = pino({ level: 'warn' }, pino.destination(2));
 
 /** The parts killed, in this order, spread over the storm. */
-const VICTIMS = ['ingest', 'decider', 'projector', 'escalator', 'dispatcher', 'nats-server', 'postgres'] as const;
-type Victim = (typeof VICTIMS)[number];
+type Victim = 'ingest' | 'decider' | 'projector' | 'escalator' | 'dispatcher' | 'nats-server' | 'postgres' | 'stream-leader';
+const VICTIMS: readonly Victim[] = CLUSTER
+  ? ['stream-leader']
+  : ['ingest', 'decider', 'projector', 'escalator', 'dispatcher', 'nats-server', 'postgres'];
+/** In the cluster, the killed node is started again this long after (as its service manager would). */
+const NODE_DOWN_MS = 10_000;
 const ENTRY: Partial<Record<Victim, string>> = {
   ingest: 'ingest/src/main.ts',
   decider: 'ingest/src/decider-main.ts',
@@ -206,6 +219,8 @@ async function main(): Promise<void> {
   const ports: Record<string, string> = {};
   for (const name of portNames) ports[name] = String(await getPort());
   const logFile = process.env.CHAOS_LOG ?? join(dataDir, 'oncall-up.log');
+  const cluster = CLUSTER ? await startNatsCluster(join(dataDir, 'cluster')) : undefined;
+  if (cluster) say(`3-node JetStream cluster up: ${cluster.url}`);
   say(`starting oncall up (data ${dataDir}, log ${logFile})`);
   const up = await startUp(
     {
@@ -217,13 +232,16 @@ async function main(): Promise<void> {
       SLACK_API_URL: slack.apiUrl,
       SLACK_MESSAGES_PER_MINUTE: '120000',
       LOG_LEVEL: 'warn',
+      ...(cluster && { NATS_URL: cluster.url, ONCALL_REPLICAS: '3' }),
     },
     logFile,
   );
   const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/oncall`;
-  const natsUrl = `nats://127.0.0.1:${ports.NATS_PORT}`;
+  const natsUrl = cluster?.url ?? `nats://127.0.0.1:${ports.NATS_PORT}`;
 
-  const kills: Array<{ part: Victim; at_s: number; accepted: number }> = [];
+  const kills: Array<{ part: string; at_s: number; accepted: number }> = [];
+  const admin = cluster ? await connectNats(natsUrl, 'chaos-admin', log) : undefined;
+  const restarts: Array<Promise<void>> = [];
   let lastKillAt = performance.now();
   const marks = VICTIMS.map((_, i) => Math.floor(((i + 1) * ALERTS) / (VICTIMS.length + 1)));
   let killing = Promise.resolve();
@@ -232,12 +250,26 @@ async function main(): Promise<void> {
     if (i < 0) return;
     const part = VICTIMS[i]!;
     killing = killing.then(async () => {
-      const pid = await pidOf(part, up.child.pid!, dataDir);
-      if (pid === undefined) throw new Error(`no ${part} process to kill`);
-      process.kill(pid, 'SIGKILL');
+      let what: string;
+      if (part === 'stream-leader') {
+        const leader = (await (await jetstreamManager(admin!)).streams.info(STREAMS.intake)).cluster?.leader;
+        if (!leader || !cluster) throw new Error('INTAKE has no leader to kill');
+        cluster.kill(leader);
+        what = `nats-server ${leader}, leader of INTAKE`;
+        restarts.push(
+          sleep(NODE_DOWN_MS)
+            .then(() => cluster.restart(leader))
+            .then(() => say(`${leader} started again`)),
+        );
+      } else {
+        const pid = await pidOf(part, up.child.pid!, dataDir);
+        if (pid === undefined) throw new Error(`no ${part} process to kill`);
+        process.kill(pid, 'SIGKILL');
+        what = `${part} (pid ${pid})`;
+      }
       lastKillAt = performance.now();
-      kills.push({ part, at_s: Number(((lastKillAt - t0) / 1000).toFixed(1)), accepted: count });
-      say(`kill -9 ${part} (pid ${pid}) after ${count} accepted`);
+      kills.push({ part: what, at_s: Number(((lastKillAt - t0) / 1000).toFixed(1)), accepted: count });
+      say(`kill -9 ${what} after ${count} accepted`);
     });
     await killing;
   });
@@ -300,6 +332,8 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
 
+  await Promise.all(restarts);
+  await admin?.close();
   const pages = pagesOf();
   const stored = await readModel();
   const acceptedIds = [...accepted];
@@ -334,9 +368,11 @@ async function main(): Promise<void> {
   const code = await up.exited;
   const stopSeconds = (performance.now() - stopT0) / 1000;
   await slack.close();
+  await cluster?.stop();
   if (process.env.CHAOS_KEEP !== '1') await rm(dataDir, { recursive: true, force: true });
 
   const result = {
+    mode: CLUSTER ? 'cluster-r3' : 'single-r1',
     accepted: accepted.size,
     in_read_model: stored.size,
     lost,

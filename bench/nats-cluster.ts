@@ -56,11 +56,11 @@ export async function startNatsCluster(dir: string, size = 3): Promise<NatsClust
         output += chunk.toString();
         if (output.includes('Server is ready')) resolve();
       };
-      child.stderr!.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code) => reject(new Error(`nats-server n${i + 1} exited with ${code}:\n${output.slice(-2000)}`)));
     });
-    child.stderr!.resume();
-    child.stdout!.resume();
+    child.stderr.resume();
+    child.stdout.resume();
     nodes[i]!.process = child;
   };
   await Promise.all(nodes.map((_, i) => start(i)));
@@ -79,7 +79,7 @@ export async function startNatsCluster(dir: string, size = 3): Promise<NatsClust
     },
     restart: (name) => start(indexOf(name)),
     stop: async () => {
-      await Promise.all(nodes.map((n) => (n.process ? stopChild(n.process, 'SIGTERM', 5000) : undefined)));
+      await Promise.all(nodes.flatMap((n) => (n.process ? [stopChild(n.process, 'SIGTERM', 5000)] : [])));
     },
   };
 }

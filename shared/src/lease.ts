@@ -76,10 +76,13 @@ export async function holdLease(
     const lost = new AbortController();
     const started = Date.now();
     let outcome: { failed: boolean; err?: unknown } | null = null;
+    let renewing = false;
     const stillHeld = async (): Promise<boolean> => {
       const entry = await kv.get(key);
-      // Also while a stopping holder finishes its work: the entry is released only after.
-      return entry?.operation === 'PUT' && entry.revision === revision;
+      if (entry?.operation !== 'PUT') return false;
+      // Also while a stopping holder finishes its work: the entry is released only after. While a
+      // renewal is on its way the entry may already be its write, ahead of `revision`.
+      return entry.revision === revision || (renewing && entry.revision > revision && entry.string() === owner);
     };
     const done = work(lost.signal, { key, owner, held: stillHeld }).then(
       () => void (outcome = { failed: false }),
@@ -90,11 +93,14 @@ export async function holdLease(
       await Promise.race([done, pause(opts.clock, renewEveryMs, opts.stop)]);
       if (outcome !== null || opts.stop.aborted) break;
       try {
+        renewing = true;
         revision = await kv.update(key, owner, revision);
       } catch (err) {
         log.warn({ err }, 'lease lost; stopping its work');
         held = false;
         break;
+      } finally {
+        renewing = false;
       }
     }
     lost.abort();

@@ -81,9 +81,12 @@ const ACK_EVERY = 100;
 /** An append unanswered this long fails, and the partition recovers. */
 const APPEND_TIMEOUT_MS = 5000;
 
-export type SnapshotPolicy = Readonly<{ everyMessages: number; everyMs: number }>;
-/** A snapshot once this many messages were decided since the last, or this long passed with any decided. */
-export const DEFAULT_SNAPSHOTS: SnapshotPolicy = { everyMessages: 20_000, everyMs: 5 * 60_000 };
+export type SnapshotPolicy = Readonly<{ everyEvents: number; everyMs: number }>;
+/**
+ * A snapshot once this many events were appended since the last (or as many as alerts are open,
+ * if more: a snapshot costs about that much), or this long passed with any appended.
+ */
+export const DEFAULT_SNAPSHOTS: SnapshotPolicy = { everyEvents: 20_000, everyMs: 5 * 60_000 };
 
 export type PartitionDeciderDeps = Readonly<{
   nc: NatsConnection;
@@ -131,6 +134,8 @@ export class PartitionDecider {
   private consumerName = '';
   private messages: ConsumerMessages | undefined;
   private snapshotAt = { intake: 0, ms: Date.now() };
+  /** Events appended since the last snapshot. */
+  private sinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
   private readonly openGauge: Gauge.Internal<'partition'>;
 
@@ -321,6 +326,7 @@ export class PartitionDecider {
       // without it). The expected sequence stops a second writer.
       const { seq } = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
       eventsTotal.inc({ type: event.type });
+      this.sinceSnapshot++;
       return seq;
     };
     const previous = chains.get(key);
@@ -345,10 +351,9 @@ export class PartitionDecider {
 
   /** With nothing in flight: a snapshot, when one is due. */
   private snapshotIfDue(): void {
-    if (this.snapshotting) return;
-    const since = this.doneThrough - this.snapshotAt.intake;
-    if (since <= 0) return;
-    if (since < this.policy.everyMessages && Date.now() - this.snapshotAt.ms < this.policy.everyMs) return;
+    if (this.snapshotting || this.sinceSnapshot === 0 || this.doneThrough <= this.snapshotAt.intake) return;
+    const dueByCount = this.sinceSnapshot >= Math.max(this.policy.everyEvents, this.open.size);
+    if (!dueByCount && Date.now() - this.snapshotAt.ms < this.policy.everyMs) return;
     this.snapshotting = this.snapshot('due')
       .catch((err: unknown) => this.log.warn({ err }, 'snapshot failed; the next one is tried later'))
       .finally(() => (this.snapshotting = undefined));
@@ -364,6 +369,7 @@ export class PartitionDecider {
     const covers = { intake: this.doneThrough, alerts: this.lastAlertSeq };
     const body: SnapshotBody = { open: [...this.open.values()].map((e) => [e.alert, e.lastSeq]) };
     this.snapshotAt = { intake: this.doneThrough, ms: Date.now() };
+    this.sinceSnapshot = 0;
     const meta = { format: SNAPSHOT_FORMAT, takenAt: new Date().toISOString(), covers };
     // A replica that lost its lease unnoticed (paused past its TTL) must not save a state that misses its successor's writes.
     if (!(await this.deps.stillOwner())) return;
@@ -394,6 +400,8 @@ export class PartitionDecider {
     this.openGauge.set(this.open.size);
     this.doneThrough = floor;
     this.snapshotAt = { intake: recovered.fromSnapshot ? (snap?.meta.covers.intake ?? 0) : 0, ms: Date.now() };
+    // What was folded beyond the snapshot counts toward the next one.
+    this.sinceSnapshot = recovered.eventsRead;
     await this.newConsumer(floor);
     this.log.info(
       {

@@ -19,7 +19,12 @@ export const NODE_FLAGS = ['--max-semi-space-size=32'];
  * `errors` its log (stdout) is dropped and its stderr inherited; with it, both go to this
  * process's stderr and the service's error and fatal log lines are counted.
  */
-export function spawnService(entry: string, env: Record<string, string>, errors?: { count: number }): ChildProcess {
+export function spawnService(
+  entry: string,
+  env: Record<string, string>,
+  errors?: { count: number },
+  onLine?: (line: string) => void,
+): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, '--import', 'tsx', entry], {
     cwd: ROOT,
@@ -30,7 +35,8 @@ export function spawnService(entry: string, env: Record<string, string>, errors?
     if (!output) continue;
     createInterface({ input: output }).on('line', (line) => {
       if (/"level":(5|6)0\b/.test(line)) errors!.count += 1;
-      process.stderr.write(`${line}\n`);
+      if (onLine) onLine(line);
+      else process.stderr.write(`${line}\n`);
     });
   }
   return child;

@@ -150,10 +150,23 @@ async function main(): Promise<void> {
       METRICS_PORT: '0',
     };
     const errors = { count: 0 };
-    const start = () => ({
-      decider: spawnService('ingest/src/decider-main.ts', env, errors),
-      escalator: spawnService('escalator/src/main.ts', env, errors),
-    });
+    /** The slowest partition's recovery (ms) of each part, from their log lines, since the last start. */
+    let recovery = { decider: 0, escalator: 0 };
+    const onLine = (line: string) => {
+      if (/"level":(4|5|6)0\b/.test(line)) process.stderr.write(`${line}\n`);
+      const m = /"ms":(\d+)/.exec(line);
+      if (!m) return;
+      if (line.includes('partition state recovered')) recovery.decider = Math.max(recovery.decider, Number(m[1]));
+      if (line.includes('escalator partition rebuilt')) recovery.escalator = Math.max(recovery.escalator, Number(m[1]));
+    };
+    const start = () => {
+      recovery = { decider: 0, escalator: 0 };
+      const logged = { ...env, LOG_LEVEL: 'info' };
+      return {
+        decider: spawnService('ingest/src/decider-main.ts', logged, errors, onLine),
+        escalator: spawnService('escalator/src/main.ts', logged, errors, onLine),
+      };
+    };
     let procs = start();
     children.push(procs.decider, procs.escalator);
 
@@ -181,7 +194,7 @@ async function main(): Promise<void> {
 
     let probes = 0;
     /** Starts both, sends a probe alert at once, and times until the escalator routed it. */
-    const restart = async (): Promise<{ seconds: number; rss: Record<string, number> }> => {
+    const restart = async (): Promise<{ seconds: number; rss: Record<string, number>; recoveryMs: Record<string, number> }> => {
       const fingerprint = `probe-${probes++}`;
       const routed = routedProbe(nc, fingerprint);
       const t = performance.now();
@@ -203,7 +216,7 @@ async function main(): Promise<void> {
       // Settled: what each holds once it serves (and whatever recovery left behind).
       await until(() => escalatorCaughtUp(nc), 120_000, 'the escalator after the restart');
       const rss = { decider: Math.round(await rssMb(procs.decider.pid!)), escalator: Math.round(await rssMb(procs.escalator.pid!)) };
-      return { seconds: Number(seconds.toFixed(2)), rss };
+      return { seconds: Number(seconds.toFixed(2)), rss, recoveryMs: { ...recovery } };
     };
     const exited = (c: ChildProcess) =>
       new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(null) : c.once('exit', resolve)));
@@ -238,9 +251,12 @@ async function main(): Promise<void> {
         events: EVENTS,
         restart_s: afterKill.seconds,
         rss_mb: afterKill.rss,
+        recovery_ms: afterKill.recoveryMs,
+        clean_recovery_ms: clean.recoveryMs,
         clean_restart_s: clean.seconds,
         rebuild_s: rebuild.seconds,
         rss_rebuild_mb: rebuild.rss,
+        rebuild_recovery_ms: rebuild.recoveryMs,
         open_alerts: open,
         escalation_events: escalations,
         partitions: PARTITIONS,

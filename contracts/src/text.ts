@@ -47,23 +47,18 @@ export function toStorable<T>(value: T): { value: T; replaced: number } {
   return { value: out, replaced };
 }
 
-/** The path (`a.b.3.c`) of the first unstorable string or key in a value, or null. */
-export function unstorablePath(value: unknown, path: readonly (string | number)[] = []): string | null {
-  const here = (p: readonly (string | number)[]) => (p.length ? p.join('.') : '(root)');
-  if (typeof value === 'string') return isUnstorable(value) ? here(path) : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = unstorablePath(value[i], [...path, i]);
-      if (found) return found;
-    }
-    return null;
-  }
+/** The paths of every unstorable string or key in a value (a key's path ends with the key). */
+export function unstorablePaths(value: unknown, path: readonly (string | number)[] = []): Array<Array<string | number>> {
+  if (typeof value === 'string') return isUnstorable(value) ? [[...path]] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => unstorablePaths(v, [...path, i]));
   if (value !== null && typeof value === 'object') {
-    for (const [k, inner] of Object.entries(value)) {
-      if (isUnstorable(k)) return here([...path, k]);
-      const found = unstorablePath(inner, [...path, k]);
-      if (found) return found;
-    }
+    return Object.entries(value).flatMap(([k, v]) => [...(isUnstorable(k) ? [[...path, k]] : []), ...unstorablePaths(v, [...path, k])]);
   }
-  return null;
+  return [];
+}
+
+/** The path (`a.b.3.c`) of the first unstorable string or key in a value, or null. */
+export function unstorablePath(value: unknown): string | null {
+  const first = unstorablePaths(value)[0];
+  return first === undefined ? null : first.length ? first.join('.') : '(root)';
 }

@@ -121,6 +121,14 @@ describe('parseConfigFile', () => {
     expect(errorOf(text)).toContain(expected);
   });
 
+  it('refuses text PostgreSQL cannot store (YAML escapes for NUL and lone surrogates), naming each field', () => {
+    const text = `services:\n  - id: a\n    name: "Pay\\0ments"\n    description: "half \\ud800 pair"\n    integrationKeys:\n      - name: k\n        key: ${KEY_A}\n`;
+    expect(errorOf(text).split('\n')).toEqual([
+      'f.yaml: services[0].name: holds a NUL character or a lone surrogate, which PostgreSQL cannot store',
+      'f.yaml: services[0].description: holds a NUL character or a lone surrogate, which PostgreSQL cannot store',
+    ]);
+  });
+
   it('reports every problem, one per line', () => {
     const lines = errorOf('services:\n  - id: A\n    name: ""\n').split('\n');
     expect(lines).toHaveLength(2);

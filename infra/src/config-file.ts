@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { unstorablePaths } from '@oncall/contracts';
 import { SECTIONS } from './config/schemas.js';
 import {
   checkTemplates,
@@ -62,6 +63,7 @@ function formatPath(path: ReadonlyArray<string | number>): string {
 }
 
 const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+const UNSTORABLE = 'holds a NUL character or a lone surrogate, which PostgreSQL cannot store';
 const TopLevel = z.object(Object.fromEntries(SECTION_NAMES.map((s) => [s, z.unknown()]))).strict();
 const SectionList = z.array(z.unknown()).nullish();
 
@@ -76,7 +78,8 @@ function analyse(text: string, fileName: string): Analysis {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
     throw new ConfigFileError([`${fileName}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
   }
-  const issues: Issue[] = [];
+  // YAML's "\0" and "\ud800" escapes are legal, but PostgreSQL cannot store them: a person wrote them, and can fix them.
+  const issues: Issue[] = unstorablePaths(raw).map((path) => ({ path, message: UNSTORABLE }));
   const top = TopLevel.safeParse(raw);
   if (!top.success) issues.push(...top.error.issues.map((i) => ({ path: i.path, message: i.message })));
   const record = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};

@@ -1,6 +1,7 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@oncall/shared';
-import { ApiError, toServiceError } from './errors.js';
+import { unstorablePaths } from '@oncall/contracts';
+import { ApiError, InvalidArgument, toServiceError } from './errors.js';
 
 /** What a handler learns about its call besides the request. */
 export type CallContext = Readonly<{
@@ -24,17 +25,31 @@ function failed(log: Logger, method: string, err: unknown, ctx: CallContext): vo
   else if (!(err instanceof ApiError)) log.error({ err, method }, 'request failed');
 }
 
+/**
+ * Text PostgreSQL cannot store (NUL, lone surrogates: legal in protobuf strings) is refused with
+ * the field named before a handler sees the request, as every other bad input is.
+ */
+async function storable<Req>(request: Req): Promise<Req> {
+  const [path] = unstorablePaths(request);
+  if (!path) return request;
+  // Named as the proto names fields (snake_case), like every other field error.
+  const field = path.map((p) => (typeof p === 'string' ? p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : p)).join('.');
+  throw new InvalidArgument(field || '(request)', 'holds a NUL character or a lone surrogate, which PostgreSQL cannot store');
+}
+
 /** A unary handler from an async function; errors map to a status in one place. */
 export function unary<Req, Res>(log: Logger, method: string, run: (request: Req, ctx: CallContext) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const ctx = contextOf(call);
-    run(call.request, ctx).then(
-      (res) => callback(null, res),
-      (err: unknown) => {
-        failed(log, method, err, ctx);
-        callback(toServiceError(err), null);
-      },
-    );
+    storable(call.request)
+      .then((request) => run(request, ctx))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          failed(log, method, err, ctx);
+          callback(toServiceError(err), null);
+        },
+      );
   };
 }
 
@@ -66,14 +81,16 @@ export function serverStream<Req, Res>(
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
     };
-    run(call.request, write, ctx).then(
-      () => {
-        if (!call.cancelled) call.end();
-      },
-      (err: unknown) => {
-        failed(log, method, err, ctx);
-        if (!call.cancelled) call.emit('error', toServiceError(err));
-      },
-    );
+    storable(call.request)
+      .then((request) => run(request, write, ctx))
+      .then(
+        () => {
+          if (!call.cancelled) call.end();
+        },
+        (err: unknown) => {
+          failed(log, method, err, ctx);
+          if (!call.cancelled) call.emit('error', toServiceError(err));
+        },
+      );
   };
 }

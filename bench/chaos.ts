@@ -105,6 +105,8 @@ const alertBody = (n: number, runId: string): string =>
   });
 
 type Up = { child: ChildProcess; exited: Promise<number | null>; output: () => string; errorLines: () => number };
+/** The running `oncall up`, stopped if this script fails (it runs detached and would outlive it). */
+let running: Up | undefined;
 
 /** `oncall up` in its own process group, its output in `logFile`. */
 async function startUp(env: NodeJS.ProcessEnv, logFile: string): Promise<Up> {
@@ -127,6 +129,7 @@ async function startUp(env: NodeJS.ProcessEnv, logFile: string): Promise<Up> {
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const up: Up = { child, exited, output: () => banner, errorLines: () => errors };
+  running = up;
   const deadline = Date.now() + 120_000;
   while (!banner.includes('Pipeline is up.')) {
     if (child.exitCode !== null) throw new Error(`oncall up exited with ${child.exitCode}:\n${banner}`);
@@ -393,7 +396,11 @@ async function main(): Promise<void> {
   process.exit(ok ? 0 : 1);
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  if (running?.child.exitCode === null) {
+    running.child.kill('SIGTERM');
+    await Promise.race([running.exited, sleep(15_000)]);
+  }
   process.exit(1);
 });

@@ -20,7 +20,7 @@ import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
-import { alertHistory } from './history.js';
+import { alertHistory, archivedHistory } from './history.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
 const USAGE = `usage: oncall <command>
@@ -128,7 +128,14 @@ async function main(argv: string[]): Promise<number> {
       const env = parseEnv(CliEnv);
       const nc = await connectNats(env.NATS_URL, 'oncall-history', log);
       try {
-        for (const e of await alertHistory(nc, alertId, asOf)) process.stdout.write(`${JSON.stringify(e)}\n`);
+        const events = await alertHistory(nc, alertId, asOf);
+        // Past the log's retention, the archive keeps what the read model had.
+        const lines = events.length > 0 ? events : await archivedHistory(env.DATABASE_URL, env.READ_MODEL_SCHEMA, alertId, asOf);
+        if (lines.length === 0) {
+          process.stderr.write(`oncall: no alert ${alertId} in the log or the archive\n`);
+          return 1;
+        }
+        for (const e of lines) process.stdout.write(`${JSON.stringify(e)}\n`);
       } finally {
         await closeNats(nc, log);
       }

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { createReadModelPool, partitionCount, type Logger } from '@oncall/shared';
-import { PROJECTIONS, replayProjection, SWITCH_LOCK, type ReplayProgress } from '@oncall/projector';
+import { dropArchivedFrom, PROJECTIONS, replayProjection, SWITCH_LOCK, type ReplayProgress } from '@oncall/projector';
 import { migrate } from './migrate.js';
 
 /** Events applied, and seconds in all and per phase (see rebuildReadModels). */
@@ -82,8 +82,10 @@ export async function rebuildReadModels(opts: {
         opts.onProgress?.({ done: all.reduce((s, x) => s + x.done, 0), total: all.reduce((s, x) => s + x.total, 0) });
       };
       await replayAll(report);
+      // Alerts the archive holds already are not live any more (live ∪ archive stays the same).
+      const archived = await dropArchivedFrom(pool, target, opts.schema);
       phase('load');
-      opts.log.info({ events, schema: target, seconds: phases.load }, 'loaded; building indexes');
+      opts.log.info({ events, archived, schema: target, seconds: phases.load }, 'loaded; building indexes');
       await buildIndexes(admin, opts.databaseUrl, target, deferred);
       phase('indexes');
       opts.log.info({ indexes: deferred.length, seconds: phases.indexes }, 'indexed; catching up');

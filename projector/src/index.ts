@@ -23,6 +23,7 @@ export { applyBatch, applyOne, PROJECTION_CHANNEL, SWITCH_LOCK } from './adapter
 export { waitForProjection, ProjectionTimeoutError } from './adapters/wait.js';
 export { describe as describeTimelineEvent, describeOther as describeOtherTimelineEvent } from './domain/timeline.js';
 export { loadProjectorConfig, type ProjectorConfig } from './config.js';
+export { archiveResolved, archiveSchemaOf, dropArchivedFrom, ensureArchive, startArchiver, ARCHIVED_TABLES } from './archive.js';
 export type { Projection } from './projections/types.js';
 
 /**

@@ -1,7 +1,7 @@
 import { closeNats, connectNats, createReadModelPool, ensureTopology, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { migrate } from '@oncall/infra/migrate';
-import { loadProjectorConfig, startProjector } from './index.js';
+import { ensureArchive, loadProjectorConfig, startArchiver, startProjector } from './index.js';
 
 await runUntilSignal('projector', async (log) => {
   const cfg = loadProjectorConfig();
@@ -10,8 +10,17 @@ await runUntilSignal('projector', async (log) => {
   await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
   const pool = await createReadModelPool(cfg.DATABASE_URL, cfg.READ_MODEL_SCHEMA);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
+  await ensureArchive(pool, cfg.READ_MODEL_SCHEMA);
   const projector = await startProjector({ nc, pool, log });
+  const stopArchiver = startArchiver({
+    pool,
+    schema: cfg.READ_MODEL_SCHEMA,
+    afterMs: cfg.ONCALL_ARCHIVE_AFTER,
+    everyMs: cfg.ONCALL_ARCHIVE_EVERY,
+    log,
+  });
   return async () => {
+    stopArchiver();
     await projector.stop();
     metrics.close();
     await pool.end();

@@ -62,10 +62,35 @@ const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summar
   escalated_at, escalated_by, external_ticket_id, repeat_count, last_event_seq, policy_id, suppressed_by, suppressed_until,
   escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url`;
 
-/** One alert with its escalation state and first ticket. */
+/** One alert with its escalation state and first ticket; an archived one from the archive. */
 export async function getAlert(db: CommonQueryMethods, id: string): Promise<AlertRow | null> {
-  return maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts_with_escalation WHERE id = ${id}`);
+  const live = await maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts_with_escalation WHERE id = ${id}`);
+  if (live) return live;
+  return inArchive(db, null, (archive) =>
+    maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM ${sql.identifier([archive, 'alerts_with_escalation'])} WHERE id = ${id}`),
+  );
 }
+
+/**
+ * A query of the archive schema (`<schema>_archive`, projector/src/archive.ts); `none` when it does
+ * not exist yet (nothing archived).
+ */
+async function inArchive<T>(db: CommonQueryMethods, none: T, query: (archive: string) => Promise<T>): Promise<T> {
+  const archive = await db.oneFirst(sql.type(z.object({ a: z.string() }))`SELECT current_schema() || '_archive' AS a`);
+  try {
+    return await query(archive);
+  } catch (err) {
+    if (isUndefinedTable(err)) return none;
+    throw err;
+  }
+}
+
+const isUndefinedTable = (err: unknown): boolean => {
+  for (let e: unknown = err; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '42P01') return true;
+  }
+  return false;
+};
 
 /** Newest first; every filter is optional and they combine with AND. */
 export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<readonly AlertRow[]> {
@@ -113,12 +138,22 @@ export type TimelineRow = z.infer<typeof TimelineRow>;
 
 /** Every event of one alert across ALERTS, ESCALATIONS, DELIVERIES and TICKETS, oldest first. */
 export async function getTimeline(pool: DatabasePool, alertId: string): Promise<readonly TimelineRow[]> {
-  return rows(
+  const live = await rows(
     pool,
     sql.type(TimelineRow)`
     SELECT stream, seq, alert_id, event_id, event_type, occurred_at, actor, message FROM alert_timeline_all
     WHERE alert_id = ${alertId} ORDER BY occurred_at, stream_rank, seq`,
   );
+  // An archived alert's rows are in the archive, and rows of its late events (a delivery after the move) live.
+  const archived = await inArchive(pool, [], (archive) =>
+    rows(
+      pool,
+      sql.type(TimelineRow)`
+      SELECT stream, seq, alert_id, event_id, event_type, occurred_at, actor, message FROM ${sql.identifier([archive, 'alert_timeline_all'])}
+      WHERE alert_id = ${alertId} ORDER BY occurred_at, stream_rank, seq`,
+    ),
+  );
+  return archived.length === 0 ? live : [...archived, ...live];
 }
 
 /** The last stream sequence a projection has applied (0 before its first batch). */

@@ -22,6 +22,8 @@ export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = { everyChanges: 10_000, e
 const QUIESCE_MS = 2000;
 const RETRY_AFTER_MS = 10_000;
 const CHECK_EVERY_MS = 1000;
+/** Changes that stopped this long ago are snapshotted (a storm ended). */
+const IDLE_MS = 5000;
 
 /**
  * Takes a running partition's snapshots. A snapshot must be exact at its positions, so it is
@@ -88,10 +90,24 @@ export class SnapshotTaker {
     this.pausing = this.capture().finally(() => (this.pausing = null));
   }
 
+  private lastSeenChanges = 0;
+  private lastChangeAt = Date.now();
+
   private due(): boolean {
-    const changed = this.deps.changes() - this.changesAt;
+    const changes = this.deps.changes();
+    const changed = changes - this.changesAt;
+    // Quiet for IDLE_MS after changes (a storm ended): a crash now restarts from here, not from before the storm.
+    if (changes !== this.lastSeenChanges) {
+      this.lastSeenChanges = changes;
+      this.lastChangeAt = Date.now();
+    }
     if (changed <= 0) return false;
-    return changed >= Math.max(this.deps.policy.everyChanges, this.deps.live.size) || Date.now() - this.lastAt >= this.deps.policy.everyMs;
+    const idle = Date.now() - this.lastChangeAt >= IDLE_MS;
+    return (
+      idle ||
+      changed >= Math.max(this.deps.policy.everyChanges, this.deps.live.size) ||
+      Date.now() - this.lastAt >= this.deps.policy.everyMs
+    );
   }
 
   private async capture(): Promise<void> {

@@ -80,6 +80,8 @@ const PULL_EXPIRES_MS = 2000;
 const ACK_EVERY = 100;
 /** An append unanswered this long fails, and the partition recovers. */
 const APPEND_TIMEOUT_MS = 5000;
+/** A partition quiet this long after appending takes a snapshot. */
+const IDLE_SNAPSHOT_MS = 5000;
 
 export type SnapshotPolicy = Readonly<{ everyEvents: number; everyMs: number }>;
 /**
@@ -137,6 +139,7 @@ export class PartitionDecider {
   /** Events appended since the last snapshot. */
   private sinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly openGauge: Gauge.Internal<'partition'>;
 
   constructor(private readonly deps: PartitionDeciderDeps) {
@@ -174,6 +177,7 @@ export class PartitionDecider {
         }
       });
     } finally {
+      clearTimeout(this.idleTimer);
       stop.removeEventListener('abort', closeMessages);
       await this.snapshotting;
       await this.appender.close();
@@ -349,12 +353,28 @@ export class PartitionDecider {
     this.openGauge.set(this.open.size);
   }
 
-  /** With nothing in flight: a snapshot, when one is due. */
+  /**
+   * With nothing in flight: a snapshot, when one is due; and, once the partition has been quiet for
+   * IDLE_SNAPSHOT_MS after appending (a storm ended), one then, so a crash restarts from after it.
+   */
   private snapshotIfDue(): void {
+    clearTimeout(this.idleTimer);
+    if (this.sinceSnapshot > 0) {
+      const through = this.doneThrough;
+      this.idleTimer = setTimeout(() => {
+        // Nothing decided since (decidedThrough moves as a message is taken, before its appends): the state is exact.
+        if (this.decidedThrough === through && this.doneThrough === through && !this.snapshotting) this.snapshotNow('idle');
+      }, IDLE_SNAPSHOT_MS);
+      this.idleTimer.unref();
+    }
     if (this.snapshotting || this.sinceSnapshot === 0 || this.doneThrough <= this.snapshotAt.intake) return;
     const dueByCount = this.sinceSnapshot >= Math.max(this.policy.everyEvents, this.open.size);
     if (!dueByCount && Date.now() - this.snapshotAt.ms < this.policy.everyMs) return;
-    this.snapshotting = this.snapshot('due')
+    this.snapshotNow('due');
+  }
+
+  private snapshotNow(why: 'due' | 'idle'): void {
+    this.snapshotting = this.snapshot(why)
       .catch((err: unknown) => this.log.warn({ err }, 'snapshot failed; the next one is tried later'))
       .finally(() => (this.snapshotting = undefined));
   }
@@ -364,7 +384,7 @@ export class PartitionDecider {
    * `doneThrough` decided and stored, every ALERTS event of the partition up to `lastAlertSeq`
    * folded. Called only when nothing is in flight; the body is captured before anything awaits.
    */
-  private async snapshot(why: 'due' | 'stop'): Promise<void> {
+  private async snapshot(why: 'due' | 'idle' | 'stop'): Promise<void> {
     if (this.doneThrough === 0 || this.doneThrough === this.snapshotAt.intake) return;
     const covers = { intake: this.doneThrough, alerts: this.lastAlertSeq };
     const body: SnapshotBody = { open: [...this.open.values()].map((e) => [e.alert, e.lastSeq]) };

@@ -115,4 +115,23 @@ describe('leases on a real nats-server', () => {
     await lease;
     expect(await owner(kv, 'lost')).toBeNull();
   });
+  it('held() says yes on every check while renewals keep landing (no false "lost" across a renewal)', async () => {
+    const stop = new AbortController();
+    const answers = { held: 0, notHeld: 0 };
+    const done = holdLease(
+      kv,
+      'held.p0',
+      'me',
+      async (lost, lease) => {
+        while (!lost.aborted && answers.held + answers.notHeld < 2000) {
+          if (await lease.held()) answers.held++;
+          else answers.notHeld++;
+        }
+        stop.abort();
+      },
+      holder(stop, { renewEveryMs: 10 }),
+    );
+    await done;
+    expect(answers).toEqual({ held: 2000, notHeld: 0 });
+  });
 });

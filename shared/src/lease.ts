@@ -76,13 +76,15 @@ export async function holdLease(
     const lost = new AbortController();
     const started = Date.now();
     let outcome: { failed: boolean; err?: unknown } | null = null;
+    // The entry's revisions this holder wrote lately: a read that crosses a renewal sees either.
+    const written = [revision];
     let renewing = false;
     const stillHeld = async (): Promise<boolean> => {
       const entry = await kv.get(key);
       if (entry?.operation !== 'PUT') return false;
       // Also while a stopping holder finishes its work: the entry is released only after. While a
       // renewal is on its way the entry may already be its write, ahead of `revision`.
-      return entry.revision === revision || (renewing && entry.revision > revision && entry.string() === owner);
+      return written.includes(entry.revision) || (renewing && entry.revision > revision && entry.string() === owner);
     };
     const done = work(lost.signal, { key, owner, held: stillHeld }).then(
       () => void (outcome = { failed: false }),
@@ -95,6 +97,8 @@ export async function holdLease(
       try {
         renewing = true;
         revision = await kv.update(key, owner, revision);
+        written.push(revision);
+        if (written.length > 3) written.shift();
       } catch (err) {
         log.warn({ err }, 'lease lost; stopping its work');
         held = false;

@@ -111,6 +111,7 @@ export class AlertLog {
     AlertSnoozed: 0,
     AlertEscalated: 0,
     AlertUnacknowledged: 0,
+    AlertCommandDeclined: 0,
   };
 
   next(): { subject: string; data: Uint8Array } {

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, partitionOf, STREAMS, subjects, type AlertEvent, type Signal } from '@oncall/contracts';
 import { IntakePublisher } from '../ingest/src/adapters/intake-publisher.js';
-import { Parking, SnapshotStore, StreamAppender } from '@oncall/shared';
+import { AlertCommandPath, Parking, SnapshotStore, StreamAppender } from '@oncall/shared';
 import {
   deciderConsumers,
   PartitionDecider,
@@ -72,6 +72,8 @@ function corruption(events: AlertEvent[]): string[] {
   for (const e of events) {
     if (ids.has(e.id)) problems.push(`event ${e.id} twice`);
     ids.add(e.id);
+    // An answer that changed nothing may name any alert, open or not.
+    if (e.type === 'AlertCommandDeclined') continue;
     const key = `${e.data.serviceId}\n${e.data.fingerprint}`;
     if (e.type === 'AlertTriggered') {
       if (open.has(key)) problems.push(`${e.data.fingerprint} opened twice`);
@@ -134,6 +136,63 @@ describe('decider: single writer per partition, state recovered from a snapshot 
     const [first, second] = watch.seen.filter((e) => e.type === 'AlertTriggered' && e.data.fingerprint === 'a');
     expect(first!.data.alertId).not.toBe(second!.data.alertId);
     expect(await streamLastSeq(nc, STREAMS.alerts)).toBe(5);
+  });
+
+  it('answers every command in the log: a change, a repeat, people racing a resolve, an older alert of the fingerprint', async () => {
+    const watch = watchAlerts(nc);
+    const decider = await startDecider({ nc: await nats.connect('decider-commands'), partitions: PARTITIONS, log: testLog });
+    const path = new AlertCommandPath(nc, { partitions: PARTITIONS });
+    const opened = async (fp: string) => {
+      const before = watch.seen.length;
+      await send([signal(fp)]);
+      await watch.until(before + 1);
+      const e = watch.seen.at(-1)!;
+      expect(e.type).toBe('AlertTriggered');
+      return { alertId: e.data.alertId, serviceId: 'svc', fingerprint: fp };
+    };
+    const wait = () => AbortSignal.timeout(10_000);
+    try {
+      const target = await opened('cmd-race');
+      const acked = await path.submit({ target, command: 'acknowledge', userId: 'alice', via: 'slack' }, wait());
+      expect(acked).toMatchObject({ outcome: 'changed', event: { type: 'AlertAcknowledged', data: { userId: 'alice', via: 'slack' } } });
+      const again = await path.submit({ target, command: 'acknowledge', userId: 'alice', via: 'sms' }, wait());
+      expect(again).toMatchObject({
+        outcome: 'declined',
+        reason: 'unchanged',
+        status: 'acknowledged',
+        lastChange: { action: 'acknowledged', userId: 'alice', via: 'slack' },
+      });
+      // The same key twice (Slack retrying a button press): one command, one answer.
+      const keyed = { target, command: 'escalate', userId: 'erin', via: 'slack', key: 'press-1' } as const;
+      const [k1, k2] = [await path.submit(keyed, wait()), await path.submit(keyed, wait())];
+      expect(k2).toEqual(k1);
+
+      // Three people at once: whatever the decider took before the resolve applies, the rest is declined.
+      const answers = await Promise.all(
+        (['resolve', 'escalate', 'acknowledge', 'snooze'] as const).map((command, i) =>
+          path.submit({ target, command, userId: `person-${i}`, via: 'sms', snoozeSeconds: 600 }, wait()),
+        ),
+      );
+      const resolved = answers.find((a) => a.outcome === 'changed' && a.event.type === 'AlertResolved')!;
+      expect(resolved).toBeDefined();
+      for (const a of answers) {
+        if (a.intakeSeq > resolved.intakeSeq) expect(a).toMatchObject({ outcome: 'declined', reason: 'closed', status: 'resolved' });
+        else expect(a.outcome).toBe('changed');
+      }
+
+      // A new alert of the same fingerprint: a command for the old one is declined on the old one's subject,
+      // and the new alert's own commands still chain on its subject.
+      const next = await opened('cmd-race');
+      expect(next.alertId).not.toBe(target.alertId);
+      const late = await path.submit({ target, command: 'acknowledge', userId: 'bob', via: 'email' }, wait());
+      expect(late).toMatchObject({ outcome: 'declined', reason: 'closed' });
+      const fresh = await path.submit({ target: next, command: 'acknowledge', userId: 'bob', via: 'email' }, wait());
+      expect(fresh).toMatchObject({ outcome: 'changed', event: { data: { alertId: next.alertId } } });
+      expect(corruption(await alertLog(nc))).toEqual([]);
+    } finally {
+      await decider.stop();
+      watch.stop();
+    }
   });
 
   it('a fingerprint resolved and firing again in back-to-back requests: the new alert is stored after the resolve', async () => {

@@ -159,12 +159,20 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       ]);
     });
 
-    it('a repeated acknowledgement answers at once and appends nothing; request ids make retries idempotent', async () => {
+    it('a repeated acknowledgement changes nothing and the decider says so in the log; request ids make retries idempotent', async () => {
       const alert = await openAlert('cmd-idempotent');
-      await acknowledge({ alertId: alert.id, userId: 'alice' });
-      const intake = await streamLastSeq(p.admin, STREAMS.intake);
-      expect((await acknowledge({ alertId: alert.id, userId: 'alice' })).alert!.status).toBe(AlertStatus.ALERT_STATUS_ACKNOWLEDGED);
-      expect(await streamLastSeq(p.admin, STREAMS.intake)).toBe(intake);
+      const acked = await acknowledge({ alertId: alert.id, userId: 'alice' });
+      const again = await acknowledge({ alertId: alert.id, userId: 'alice' });
+      expect(again.alert!.status).toBe(AlertStatus.ALERT_STATUS_ACKNOWLEDGED);
+      expect(again.alert!.acknowledgedAt).toEqual(acked.alert!.acknowledgedAt);
+      const answers = (await timeline(alert.id)).filter(
+        (e) => e.eventType.startsWith('AlertAcknowledged') || e.eventType === 'AlertCommandDeclined',
+      );
+      expect(answers.map((e) => [e.eventType, e.actor])).toEqual([
+        ['AlertAcknowledged', 'user:alice'],
+        ['AlertCommandDeclined', 'user:alice'],
+      ]);
+      expect(answers[1]!.message).toMatch(/already acknowledged/);
 
       // The same request id twice: one escalation. Without one, a second escalation is a new command.
       const first = await escalate({ alertId: alert.id, userId: 'bob', requestId: 'req-1' });

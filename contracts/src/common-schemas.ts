@@ -6,3 +6,10 @@ export type Severity = z.infer<typeof Severity>;
 export const Link = z.object({ href: z.string(), text: z.string() });
 export type Link = z.infer<typeof Link>;
 export const isoTime = z.string().datetime({ offset: true });
+
+/**
+ * Where a person acted from: every command names it, and so does the lifecycle event it caused.
+ * `system` is the pipeline itself (an ack timeout, a snooze ending).
+ */
+export const Surface = z.enum(['api', 'cli', 'slack', 'sms', 'voice', 'email', 'teams', 'web', 'system']);
+export type Surface = z.infer<typeof Surface>;

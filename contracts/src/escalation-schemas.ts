@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
+import { isoTime, LabelMap, Link, Severity, Surface } from './common-schemas.js';
 
 /**
  * Escalation, notification and ticket events. The escalator writes `escalations.<p>.<alertId>`,
@@ -9,6 +9,10 @@ import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
  */
 
 const ref = { alertId: z.string().uuid(), serviceId: z.string() };
+
+/** What a person (or the escalator) can ask of an alert. */
+export const AlertCommandKind = z.enum(['acknowledge', 'resolve', 'snooze', 'escalate', 'unacknowledge']);
+export type AlertCommandKind = z.infer<typeof AlertCommandKind>;
 
 /** What the dispatcher renders: the alert as the escalator knew it when it decided. */
 export const AlertSnapshot = z.object({
@@ -50,20 +54,60 @@ export const escalationSchemas = {
     1: z.object({
       ...ref,
       fingerprint: z.string(),
-      command: z.enum(['acknowledge', 'resolve', 'snooze', 'escalate', 'unacknowledge']),
+      command: AlertCommandKind,
       userId: z.string().nullable(),
       note: z.string(),
       /** snooze: until when. */
       until: isoTime.nullable(),
       /** unacknowledge: why (ack-timeout, snooze-ended, user). */
       reason: z.string(),
+      /** Where the person acted; absent in commands older than the field. */
+      via: Surface.optional(),
     }),
   },
-  AlertSnoozed: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), until: isoTime, note: z.string() }) },
+  /**
+   * The decider's answer to a command that changed nothing, on the alert's subject like the
+   * lifecycle event a command that changes something causes: every command gets exactly one
+   * answer in the log (causationId = the command's id), so every surface can tell the person.
+   */
+  AlertCommandDeclined: {
+    1: z.object({
+      ...ref,
+      fingerprint: z.string(),
+      command: AlertCommandKind,
+      userId: z.string().nullable(),
+      via: Surface.optional(),
+      /**
+       * - closed: the alert is not open (resolved, or never was);
+       * - unchanged: the alert already is as the command wants (an ack repeated by the same person);
+       * - invalid: the command cannot apply (a snooze that ends in the past).
+       */
+      reason: z.enum(['closed', 'unchanged', 'invalid']),
+      message: z.string(),
+      /** The alert's status when the command was decided ('resolved' when closed). */
+      status: z.enum(['triggered', 'acknowledged', 'snoozed', 'resolved']),
+      /** Who changed the alert last and how, when the decider knows. */
+      lastChange: z.object({ action: z.string(), userId: z.string().nullable(), via: Surface.optional() }).nullable(),
+    }),
+  },
+  AlertSnoozed: {
+    1: z.object({
+      ...ref,
+      fingerprint: z.string(),
+      userId: z.string().nullable(),
+      until: isoTime,
+      note: z.string(),
+      via: Surface.optional(),
+    }),
+  },
   /** Manual escalation: jump to the next step now. */
-  AlertEscalated: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), note: z.string() }) },
+  AlertEscalated: {
+    1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), note: z.string(), via: Surface.optional() }),
+  },
   /** An acknowledged or snoozed alert is open again (ack timeout, snooze end, or a user). */
-  AlertUnacknowledged: { 1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), reason: z.string() }) },
+  AlertUnacknowledged: {
+    1: z.object({ ...ref, fingerprint: z.string(), userId: z.string().nullable(), reason: z.string(), via: Surface.optional() }),
+  },
 
   /** The routing decision for a triggered alert. */
   AlertRouted: {

@@ -8,12 +8,12 @@ import { z } from 'zod';
  * a breaking change adds version v+1 and an upcaster, it never edits a published version.
  */
 
-import { isoTime, LabelMap, Link, Severity } from './common-schemas.js';
+import { isoTime, LabelMap, Link, Severity, Surface } from './common-schemas.js';
 import { configSchemas } from './config-schemas.js';
 import { escalationSchemas } from './escalation-schemas.js';
 import { parkingSchemas } from './parking-schemas.js';
 
-export { LabelMap, Link, Severity } from './common-schemas.js';
+export { LabelMap, Link, Severity, Surface } from './common-schemas.js';
 export * from './config-schemas.js';
 export * from './escalation-schemas.js';
 export * from './parking-schemas.js';
@@ -106,7 +106,14 @@ const schemas = {
     }),
   },
   AlertAcknowledged: {
-    1: z.object({ ...alertRef, by: z.enum(['source', 'user']), userId: z.string().nullable(), note: z.string() }),
+    1: z.object({
+      ...alertRef,
+      by: z.enum(['source', 'user']),
+      userId: z.string().nullable(),
+      note: z.string(),
+      /** Where the user acted (absent in events older than the field, and for sources). */
+      via: Surface.optional(),
+    }),
   },
   AlertResolved: {
     1: z.object({
@@ -115,6 +122,7 @@ const schemas = {
       userId: z.string().nullable(),
       note: z.string(),
       endsAt: isoTime.nullable(),
+      via: Surface.optional(),
     }),
   },
   ServiceConfigured: {
@@ -172,6 +180,7 @@ export type AlertEvent = EventOf<
   | 'AlertSnoozed'
   | 'AlertEscalated'
   | 'AlertUnacknowledged'
+  | 'AlertCommandDeclined'
 >;
 export type ConfigEvent = EventOf<
   'ServiceConfigured' | 'ServiceRemoved' | 'HeartbeatMonitorConfigured' | 'HeartbeatMonitorRemoved' | keyof typeof configSchemas

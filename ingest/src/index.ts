@@ -18,7 +18,7 @@ import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 
-export { decide, evolve, alertKey, AlertCommandError, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
+export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
 export { loadIngestConfig, loadDeciderConfig, type IngestConfig, type DeciderConfig } from './config.js';
 export { deciderConsumers, recoverState, snapshotName, SNAPSHOT_FORMAT, type SnapshotBody } from './adapters/decider-recovery.js';

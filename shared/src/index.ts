@@ -80,3 +80,11 @@ export {
 export { Parking, serveParkedRetries, errorText, parkedDigest, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';
 export { SnapshotStore, SNAPSHOT_BUCKET, type Snapshot, type SnapshotMeta, type SnapshotRecords } from './snapshots.js';
 export { readExisting } from './read-existing.js';
+export {
+  AlertCommandPath,
+  CommandNotAppended,
+  type AlertCommandRequest,
+  type CommandAnswer,
+  type CommandTarget,
+  type Declined,
+} from './commands.js';

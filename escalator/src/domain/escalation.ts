@@ -168,6 +168,7 @@ function primary(s: Escalation, event: AlertEvent, ctx: EscalationContext): Deci
     case 'AlertTriggered':
     case 'AlertUpdated':
     case 'AlertRepeated':
+    case 'AlertCommandDeclined':
       return [];
     default: {
       const _never: never = event;
@@ -437,6 +438,7 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
       return { ...s, alert: { ...s.alert, ...content(event.data) } };
     case 'AlertRepeated':
     case 'AlertEscalated':
+    case 'AlertCommandDeclined':
       return s;
     case 'AlertAcknowledged': {
       const userId = event.data.userId;
@@ -456,7 +458,9 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
   }
 }
 
-const isContent = (event: AlertEvent): boolean => event.type === 'AlertUpdated' || event.type === 'AlertRepeated';
+/** Events that leave the lifecycle as it was: content changes, and a command's answer that nothing changed. */
+const isContent = (event: AlertEvent): boolean =>
+  event.type === 'AlertUpdated' || event.type === 'AlertRepeated' || event.type === 'AlertCommandDeclined';
 
 /**
  * Whether an alert event folded into `s` earlier (at `seq`) may still be decided: it is folded,

@@ -22,16 +22,7 @@ import {
   type Parking,
   type SnapshotStore,
 } from '@oncall/shared';
-import {
-  AlertCommandError,
-  alertKey,
-  decide,
-  evolve,
-  isRecorded,
-  type AlertCommand,
-  type DecidedEvent,
-  type OpenAlert,
-} from '../domain/alert.js';
+import { alertKey, decide, evolve, isRecorded, type AlertCommand, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
 import {
   createSessionConsumer,
   deciderConsumers,
@@ -264,14 +255,8 @@ export class PartitionDecider {
     const decisions: Array<[DecidedEvent[], number]> = [];
     if (input.type === 'AlertCommandReceived') {
       const { serviceId, fingerprint } = input.data;
-      try {
-        const state = this.open.get(alertKey(serviceId, fingerprint))?.alert;
-        decisions.push([decide(commandOf(input.data), state, { now: occurredAt, newAlertId: () => input.id }), 0]);
-      } catch (err) {
-        if (!(err instanceof AlertCommandError)) throw err;
-        // A command that raced with a resolve (or named a closed alert) changes nothing.
-        this.log.info({ alertId: input.data.alertId, command: input.data.command, reason: err.message }, 'alert command ignored');
-      }
+      const state = this.open.get(alertKey(serviceId, fingerprint))?.alert;
+      decisions.push([decide(commandOf(input.data), state, { now: occurredAt, newAlertId: () => input.id }), 0]);
     } else if (input.type === 'SignalsReceived') {
       const scratch = new Map<string, OpenAlert | undefined>();
       const stateOf = (key: string) => (scratch.has(key) ? scratch.get(key) : this.open.get(key)?.alert);
@@ -335,6 +320,20 @@ export class PartitionDecider {
     };
     const previous = chains.get(key);
     const entry = this.open.get(key);
+    if (event.type === 'AlertCommandDeclined' && entry?.alert.alertId !== event.data.alertId) {
+      // The answer to a command for an alert that is closed goes on that alert's subject, after
+      // whatever of the fingerprint is in flight (its resolve), expecting nothing: nothing follows
+      // it there, and it changes no state a later append would depend on.
+      const after = previous ? previous.seq.catch(() => 0) : Promise.resolve(0);
+      return after.then(async () => {
+        if (stored !== undefined) return stored;
+        const { seq } = await this.appender.append(subject, encodeEvent(event));
+        eventsTotal.inc({ type: event.type });
+        this.sinceSnapshot++;
+        if (seq > this.lastAlertSeq) this.lastAlertSeq = seq;
+        return seq;
+      });
+    }
     const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
     const seq = previous ? previous.seq.then((s) => write(previous.subject === subject ? s : known)) : write(known);
     const link: Chained = { subject, seq };
@@ -449,6 +448,8 @@ export class PartitionDecider {
 function applyTo(open: Map<string, Entry>, event: DecidedEvent, seq?: number): void {
   const key = alertKey(event.data.serviceId, event.data.fingerprint);
   const entry = open.get(key);
+  // The answer to a command for a closed alert is on that alert's subject: not the open one's.
+  if (event.type === 'AlertCommandDeclined' && entry?.alert.alertId !== event.data.alertId) return;
   const next = evolve(entry?.alert, event);
   if (!next) open.delete(key);
   else open.set(key, { alert: next, lastSeq: seq ?? (entry?.alert.alertId === next.alertId ? entry.lastSeq : 0) });
@@ -456,19 +457,19 @@ function applyTo(open: Map<string, Entry>, event: DecidedEvent, seq?: number): v
 
 /** The decider command an intake AlertCommandReceived stands for. */
 function commandOf(d: EventData<'AlertCommandReceived'>): AlertCommand {
-  const target = { alertId: d.alertId, serviceId: d.serviceId, fingerprint: d.fingerprint };
+  const target = { alertId: d.alertId, serviceId: d.serviceId, fingerprint: d.fingerprint, userId: d.userId, ...(d.via && { via: d.via }) };
   switch (d.command) {
     case 'acknowledge':
-      return { type: 'AcknowledgeAlert', data: { ...target, userId: d.userId, note: d.note } };
+      return { type: 'AcknowledgeAlert', data: { ...target, note: d.note } };
     case 'resolve':
-      return { type: 'ResolveAlert', data: { ...target, userId: d.userId, note: d.note } };
+      return { type: 'ResolveAlert', data: { ...target, note: d.note } };
     case 'snooze':
-      if (d.until === null) throw new AlertCommandError('invalid', 'snooze needs until');
-      return { type: 'SnoozeAlert', data: { ...target, userId: d.userId, note: d.note, until: d.until } };
+      // A snooze without an end is declined as invalid.
+      return { type: 'SnoozeAlert', data: { ...target, note: d.note, until: d.until ?? '' } };
     case 'escalate':
-      return { type: 'EscalateAlert', data: { ...target, userId: d.userId, note: d.note } };
+      return { type: 'EscalateAlert', data: { ...target, note: d.note } };
     case 'unacknowledge':
-      return { type: 'UnacknowledgeAlert', data: { ...target, userId: d.userId, reason: d.reason } };
+      return { type: 'UnacknowledgeAlert', data: { ...target, reason: d.reason } };
     default: {
       const _never: never = d.command;
       return _never;

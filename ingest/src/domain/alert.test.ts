@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Signal } from '@oncall/contracts';
-import {
-  AlertCommandError,
-  decide,
-  evolve,
-  isRecorded,
-  REPEAT_RECORD_INTERVAL_MS,
-  type AlertCommand,
-  type AlertErrorCode,
-  type DecidedEvent,
-  type OpenAlert,
-} from './alert.js';
+import { decide, evolve, isRecorded, REPEAT_RECORD_INTERVAL_MS, type AlertCommand, type DecidedEvent, type OpenAlert } from './alert.js';
 
 const ALERT_ID = '11111111-1111-4111-8111-111111111111';
 const NEW_ID = '22222222-2222-4222-8222-222222222222';
@@ -78,6 +68,8 @@ const updated = (over: Partial<Signal>, changed: string[], repeatCount: number, 
   };
 };
 
+type Declined = Extract<DecidedEvent, { type: 'AlertCommandDeclined' }>['data'];
+
 const fold = (events: DecidedEvent[]): OpenAlert | undefined => events.reduce<OpenAlert | undefined>((s, e) => evolve(s, e), undefined);
 
 /** Folds `given` with evolve, then decides `when` at `now`; ctx hands out NEW_ID and counts the calls. */
@@ -96,15 +88,11 @@ function given(...events: DecidedEvent[]) {
           expect(run()).toStrictEqual(expected);
           expect(ids).toBe(newIds);
         },
-        thenThrows(code: AlertErrorCode) {
-          let caught: unknown;
-          try {
-            run();
-          } catch (err) {
-            caught = err;
-          }
-          expect(caught).toBeInstanceOf(AlertCommandError);
-          expect((caught as AlertCommandError).code).toBe(code);
+        /** The one answer is AlertCommandDeclined for `reason`, with `more` of its data. */
+        thenDeclined(reason: Declined['reason'], more: Partial<Declined> = {}) {
+          const decided = run();
+          expect(decided).toHaveLength(1);
+          expect(decided[0]).toMatchObject({ type: 'AlertCommandDeclined', data: { reason, ...more } });
         },
       };
     },
@@ -278,8 +266,35 @@ describe('alert decider: acknowledgements', () => {
     given(triggered).when(ack()).then([acknowledged]);
   });
 
-  it('given an alert acknowledged by the same user, when acknowledged again, then nothing', () => {
-    given(triggered, acknowledged).when(ack()).then([]);
+  it('given an alert acknowledged by the same user, when acknowledged again, then declined as unchanged, saying who and how', () => {
+    given(triggered, acknowledged)
+      .when(ack())
+      .thenDeclined('unchanged', {
+        command: 'acknowledge',
+        userId: 'u1',
+        status: 'acknowledged',
+        lastChange: { action: 'acknowledged', userId: 'u1' },
+      });
+    const viaSms: DecidedEvent = { type: 'AlertAcknowledged', data: { ...REF, by: 'user', userId: 'u1', note: '', via: 'sms' } };
+    given(triggered, viaSms)
+      .when({ type: 'AcknowledgeAlert', data: { ...REF, userId: 'u1', note: '', via: 'slack' } })
+      .thenDeclined('unchanged', { via: 'slack', lastChange: { action: 'acknowledged', userId: 'u1', via: 'sms' } });
+  });
+
+  it('a command names where the person acted, and so does the event it causes', () => {
+    given(triggered)
+      .when({ type: 'AcknowledgeAlert', data: { ...REF, userId: 'u1', note: '', via: 'slack' } })
+      .then([{ type: 'AlertAcknowledged', data: { ...REF, by: 'user', userId: 'u1', note: '', via: 'slack' } }]);
+  });
+
+  it('two people at once: the first resolve wins, the acknowledgement after it is declined as closed', () => {
+    const resolvedByAlice: DecidedEvent = {
+      type: 'AlertResolved',
+      data: { ...REF, by: 'user', userId: 'alice', note: '', endsAt: null, via: 'slack' },
+    };
+    given(triggered, resolvedByAlice)
+      .when({ type: 'AcknowledgeAlert', data: { ...REF, userId: 'bob', note: '', via: 'sms' } })
+      .thenDeclined('closed', { userId: 'bob', via: 'sms', status: 'resolved' });
   });
 
   it('given an alert acknowledged by the source or another user, when a user acknowledges, then that user is recorded too', () => {
@@ -309,7 +324,8 @@ describe('alert decider: snooze, escalate, unacknowledge', () => {
   });
 
   it('a snooze that ends now or earlier is invalid', () => {
-    given(triggered).when(snooze(NOW)).thenThrows('invalid');
+    given(triggered).when(snooze(NOW)).thenDeclined('invalid');
+    given(triggered).when(snooze('')).thenDeclined('invalid');
   });
 
   it('given a triggered alert, when escalated, then AlertEscalated (the status stays)', () => {
@@ -328,18 +344,18 @@ describe('alert decider: snooze, escalate, unacknowledge', () => {
     expect(fold([...history, unacked])).toMatchObject({ status: 'triggered', ackedBy: [] });
   });
 
-  it('given a triggered alert, when unacknowledged, then nothing (a reopen that raced)', () => {
-    given(triggered).when(unack).then([]);
+  it('given a triggered alert, when unacknowledged, then declined as unchanged (a reopen that raced)', () => {
+    given(triggered).when(unack).thenDeclined('unchanged', { status: 'triggered', userId: null });
   });
 
   it.each<[string, DecidedEvent[], AlertCommand]>([
     ['snooze on no alert', [], snooze()],
     ['escalate on a resolved alert', [triggered, resolvedBySource], escalate],
     ['unacknowledge on no alert', [], unack],
-  ])('%s throws illegal_state', (_, history, command) => {
+  ])('%s is declined as closed', (_, history, command) => {
     given(...history)
       .when(command)
-      .thenThrows('illegal_state');
+      .thenDeclined('closed', { status: 'resolved', lastChange: null });
   });
 });
 
@@ -353,16 +369,16 @@ describe('alert decider: user commands', () => {
       .then([{ type: 'AlertResolved', data: { ...REF, by: 'user', userId: 'u1', note: 'fixed', endsAt: null } }]);
   });
 
-  it.each<[string, AlertErrorCode, DecidedEvent[], AlertCommand]>([
-    ['ack on no alert', 'illegal_state', [], ack()],
-    ['resolve on no alert', 'illegal_state', [], resolve()],
-    ['ack on a resolved alert', 'illegal_state', [triggered, resolvedBySource], ack()],
-    ['ack of another alert id', 'not_found', [triggered], ack(OTHER_ID)],
-    ['resolve of another alert id', 'not_found', [triggered, acknowledged], resolve(OTHER_ID)],
-  ])('%s throws %s', (_, code, history, command) => {
+  it.each<[string, DecidedEvent[], AlertCommand]>([
+    ['ack on no alert', [], ack()],
+    ['resolve on no alert', [], resolve()],
+    ['ack on a resolved alert', [triggered, resolvedBySource], ack()],
+    ['ack of another alert id (an older alert of the fingerprint)', [triggered], ack(OTHER_ID)],
+    ['resolve of another alert id', [triggered, acknowledged], resolve(OTHER_ID)],
+  ])('%s is declined as closed, naming the alert', (_, history, command) => {
     given(...history)
       .when(command)
-      .thenThrows(code);
+      .thenDeclined('closed', { alertId: command.type === 'ReportSignal' ? '' : command.data.alertId, status: 'resolved' });
   });
 });
 

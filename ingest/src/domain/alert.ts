@@ -1,4 +1,4 @@
-import type { AlertSource, EventData, Link, Signal } from '@oncall/contracts';
+import type { AlertCommandKind, AlertSource, EventData, Link, Signal, Surface } from '@oncall/contracts';
 
 /**
  * The alert lifecycle as a decider: `decide(command, state, ctx) → events`, `evolve(state, event)
@@ -36,18 +36,29 @@ export type OpenAlert = Readonly<{
   recordedAt: string;
   /** Users who acknowledged since the alert last opened: each is recorded once (untilAllAck steps). */
   ackedBy: readonly string[];
+  /** The last change a person (or the pipeline) made; absent in snapshots older than the field. */
+  lastChange?: LastChange;
 }>;
+
+export type LastChange = EventData<'AlertCommandDeclined'>['lastChange'] & {};
+const changeOf = (action: string, d: { userId: string | null; via?: Surface | undefined }): LastChange => ({
+  action,
+  userId: d.userId,
+  ...(d.via && { via: d.via }),
+});
 
 /** Commands name the alert and its (service, fingerprint), which locate it in a partition. */
 export type AlertTarget = { alertId: string; serviceId: string; fingerprint: string };
+/** Who asked, and from where (null: the pipeline itself, e.g. an ack timeout). */
+type Actor = { userId: string | null; via?: Surface };
 
 export type AlertCommand =
   | Readonly<{ type: 'ReportSignal'; data: { serviceId: string; source: AlertSource; signal: Signal } }>
-  | Readonly<{ type: 'AcknowledgeAlert'; data: AlertTarget & { userId: string | null; note: string } }>
-  | Readonly<{ type: 'ResolveAlert'; data: AlertTarget & { userId: string | null; note: string } }>
-  | Readonly<{ type: 'SnoozeAlert'; data: AlertTarget & { userId: string | null; note: string; until: string } }>
-  | Readonly<{ type: 'EscalateAlert'; data: AlertTarget & { userId: string | null; note: string } }>
-  | Readonly<{ type: 'UnacknowledgeAlert'; data: AlertTarget & { userId: string | null; reason: string } }>;
+  | Readonly<{ type: 'AcknowledgeAlert'; data: AlertTarget & Actor & { note: string } }>
+  | Readonly<{ type: 'ResolveAlert'; data: AlertTarget & Actor & { note: string } }>
+  | Readonly<{ type: 'SnoozeAlert'; data: AlertTarget & Actor & { note: string; until: string } }>
+  | Readonly<{ type: 'EscalateAlert'; data: AlertTarget & Actor & { note: string } }>
+  | Readonly<{ type: 'UnacknowledgeAlert'; data: AlertTarget & Actor & { reason: string } }>;
 
 export type DecidedEvent =
   | Readonly<{ type: 'AlertTriggered'; data: EventData<'AlertTriggered'> }>
@@ -58,6 +69,7 @@ export type DecidedEvent =
   | Readonly<{ type: 'AlertSnoozed'; data: EventData<'AlertSnoozed'> }>
   | Readonly<{ type: 'AlertEscalated'; data: EventData<'AlertEscalated'> }>
   | Readonly<{ type: 'AlertUnacknowledged'; data: EventData<'AlertUnacknowledged'> }>
+  | Readonly<{ type: 'AlertCommandDeclined'; data: EventData<'AlertCommandDeclined'> }>
   /**
    * A repeat that changed nothing and is not yet due to be recorded: it updates the count in
    * memory and is never appended (see `isRecorded`).
@@ -69,54 +81,63 @@ export const isRecorded = (e: DecidedEvent): e is Exclude<DecidedEvent, { type: 
 
 export type DecideContext = Readonly<{ now: string; newAlertId: () => string }>;
 
-export type AlertErrorCode = 'not_found' | 'illegal_state' | 'invalid';
+const COMMAND_WORD = {
+  AcknowledgeAlert: 'acknowledge',
+  ResolveAlert: 'resolve',
+  SnoozeAlert: 'snooze',
+  EscalateAlert: 'escalate',
+  UnacknowledgeAlert: 'unacknowledge',
+} as const satisfies Record<Exclude<AlertCommand['type'], 'ReportSignal'>, AlertCommandKind>;
 
-export class AlertCommandError extends Error {
-  override readonly name = 'AlertCommandError';
-  constructor(
-    readonly code: AlertErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
+/**
+ * Every command gets exactly one answer: the lifecycle event it causes, or AlertCommandDeclined
+ * saying why nothing changed. Acknowledging twice is not an error (the second is `unchanged`);
+ * a second person acknowledging an acknowledged alert is recorded (untilAllAck steps count them).
+ */
 export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx: DecideContext): DecidedEvent[] {
+  if (command.type === 'ReportSignal') return decideSignal(command.data, state, ctx);
+  const d = command.data;
+  const decline = (reason: 'closed' | 'unchanged' | 'invalid', message: string): DecidedEvent[] => [
+    {
+      type: 'AlertCommandDeclined',
+      data: {
+        alertId: d.alertId,
+        serviceId: d.serviceId,
+        fingerprint: d.fingerprint,
+        command: COMMAND_WORD[command.type],
+        userId: d.userId,
+        ...(d.via && { via: d.via }),
+        reason,
+        message,
+        status: open ? open.status : 'resolved',
+        lastChange: open?.lastChange ?? null,
+      },
+    },
+  ];
+  const open = state?.alertId === d.alertId ? state : undefined;
+  if (!open) return decline('closed', `alert ${d.alertId} is not open: it was resolved`);
+  const actor = { userId: d.userId, ...(d.via && { via: d.via }) };
   switch (command.type) {
-    case 'ReportSignal':
-      return decideSignal(command.data, state, ctx);
     case 'AcknowledgeAlert': {
-      const open = requireOpen(command.data.alertId, state);
       const { userId } = command.data;
-      if (open.status === 'acknowledged' && (userId === null || open.ackedBy.includes(userId))) return [];
-      return [{ type: 'AlertAcknowledged', data: { ...ref(open), by: 'user', userId: command.data.userId, note: command.data.note } }];
+      if (open.status === 'acknowledged' && (userId === null || open.ackedBy.includes(userId)))
+        return decline('unchanged', 'already acknowledged');
+      return [{ type: 'AlertAcknowledged', data: { ...ref(open), by: 'user', ...actor, note: command.data.note } }];
     }
-    case 'ResolveAlert': {
-      const open = requireOpen(command.data.alertId, state);
-      return [
-        {
-          type: 'AlertResolved',
-          data: { ...ref(open), by: 'user', userId: command.data.userId, note: command.data.note, endsAt: null },
-        },
-      ];
-    }
+    case 'ResolveAlert':
+      return [{ type: 'AlertResolved', data: { ...ref(open), by: 'user', ...actor, note: command.data.note, endsAt: null } }];
     case 'SnoozeAlert': {
-      const open = requireOpen(command.data.alertId, state);
-      if (Date.parse(command.data.until) <= Date.parse(ctx.now))
-        throw new AlertCommandError('invalid', `snooze until ${command.data.until} is not in the future`);
-      const { userId, note, until } = command.data;
-      return [{ type: 'AlertSnoozed', data: { ...ref(open), userId, note, until } }];
+      const { note, until } = command.data;
+      // Also an end that is not a time (NaN compares false).
+      if (!(Date.parse(until) > Date.parse(ctx.now))) return decline('invalid', `snooze until ${until || '(none)'} is not in the future`);
+      return [{ type: 'AlertSnoozed', data: { ...ref(open), ...actor, note, until } }];
     }
-    case 'EscalateAlert': {
-      const open = requireOpen(command.data.alertId, state);
-      return [{ type: 'AlertEscalated', data: { ...ref(open), userId: command.data.userId, note: command.data.note } }];
-    }
-    case 'UnacknowledgeAlert': {
-      const open = requireOpen(command.data.alertId, state);
+    case 'EscalateAlert':
+      return [{ type: 'AlertEscalated', data: { ...ref(open), ...actor, note: command.data.note } }];
+    case 'UnacknowledgeAlert':
       // Idempotent: a reopen that races with a new trigger or another reopen changes nothing.
-      if (open.status === 'triggered') return [];
-      return [{ type: 'AlertUnacknowledged', data: { ...ref(open), userId: command.data.userId, reason: command.data.reason } }];
-    }
+      if (open.status === 'triggered') return decline('unchanged', 'already open and not acknowledged');
+      return [{ type: 'AlertUnacknowledged', data: { ...ref(open), ...actor, reason: command.data.reason } }];
     default: {
       const _never: never = command;
       return _never;
@@ -176,14 +197,17 @@ export function evolve(state: OpenAlert | undefined, event: DecidedEvent): OpenA
           ...state,
           status: 'acknowledged',
           ackedBy: userId && !state.ackedBy.includes(userId) ? [...state.ackedBy, userId] : state.ackedBy,
+          lastChange: changeOf('acknowledged', event.data),
         }
       );
     }
     case 'AlertSnoozed':
-      return state && { ...state, status: 'snoozed' };
+      return state && { ...state, status: 'snoozed', lastChange: changeOf('snoozed', event.data) };
     case 'AlertUnacknowledged':
-      return state && { ...state, status: 'triggered', ackedBy: [] };
+      return state && { ...state, status: 'triggered', ackedBy: [], lastChange: changeOf('unacknowledged', event.data) };
     case 'AlertEscalated':
+      return state && { ...state, lastChange: changeOf('escalated', event.data) };
+    case 'AlertCommandDeclined':
       return state;
     case 'AlertResolved':
       return undefined;
@@ -296,12 +320,6 @@ function sameMap(a: Readonly<Record<string, string>>, b: Readonly<Record<string,
 
 function ref(state: OpenAlert): { alertId: string; serviceId: string; fingerprint: string } {
   return { alertId: state.alertId, serviceId: state.serviceId, fingerprint: state.fingerprint };
-}
-
-function requireOpen(alertId: string, state: OpenAlert | undefined): OpenAlert {
-  if (!state) throw new AlertCommandError('illegal_state', `alert ${alertId} is not open`);
-  if (state.alertId !== alertId) throw new AlertCommandError('not_found', `alert ${alertId} is not the open alert of its fingerprint`);
-  return state;
 }
 
 /** Key of an open alert inside a partition's state. */

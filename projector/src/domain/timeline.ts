@@ -1,5 +1,8 @@
 import type { AlertEvent, DeliveryEvent, EscalationEvent, Recipient, TicketEvent } from '@oncall/contracts';
 
+/** ` via slack`, or nothing for the API and older events. */
+const via = (surface: string | undefined): string => (surface && surface !== 'api' && surface !== 'system' ? ` via ${surface}` : '');
+
 /** Who did it and what happened, in words, for the alert timeline. Pure. */
 export function describe(event: AlertEvent): { actor: string; message: string } {
   switch (event.type) {
@@ -14,19 +17,30 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
       };
     case 'AlertAcknowledged':
       return event.data.by === 'user'
-        ? { actor: user(event.data.userId), message: withNote('acknowledged', event.data.note) }
+        ? { actor: user(event.data.userId), message: withNote(`acknowledged${via(event.data.via)}`, event.data.note) }
         : { actor: 'source', message: 'acknowledged by the source' };
     case 'AlertResolved':
       return event.data.by === 'user'
-        ? { actor: user(event.data.userId), message: withNote('resolved', event.data.note) }
+        ? { actor: user(event.data.userId), message: withNote(`resolved${via(event.data.via)}`, event.data.note) }
         : { actor: 'source', message: 'resolved by the source' };
     case 'AlertSnoozed':
-      return { actor: user(event.data.userId), message: withNote(`snoozed until ${event.data.until}`, event.data.note) };
+      return {
+        actor: user(event.data.userId),
+        message: withNote(`snoozed until ${event.data.until}${via(event.data.via)}`, event.data.note),
+      };
     case 'AlertEscalated':
-      return { actor: user(event.data.userId), message: withNote('escalated to the next step', event.data.note) };
+      return { actor: user(event.data.userId), message: withNote(`escalated to the next step${via(event.data.via)}`, event.data.note) };
     case 'AlertUnacknowledged':
       // Without a user it is the escalator's reopen (ack timeout, snooze end).
-      return { actor: event.data.userId === null ? 'escalator' : user(event.data.userId), message: `reopened (${event.data.reason})` };
+      return {
+        actor: event.data.userId === null ? 'escalator' : user(event.data.userId),
+        message: `reopened (${event.data.reason})${via(event.data.via)}`,
+      };
+    case 'AlertCommandDeclined':
+      return {
+        actor: event.data.userId === null ? 'escalator' : user(event.data.userId),
+        message: `${event.data.command}${via(event.data.via)} changed nothing: ${event.data.message}`,
+      };
     default: {
       const _never: never = event;
       return _never;

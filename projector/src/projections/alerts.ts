@@ -13,6 +13,7 @@ const ALERT_EVENTS = new Set<string>([
   'AlertSnoozed',
   'AlertEscalated',
   'AlertUnacknowledged',
+  'AlertCommandDeclined',
 ] satisfies Array<AlertEvent['type']>);
 
 /** The columns a change event sets, with the types of their values. */
@@ -50,7 +51,7 @@ type ChangedColumns = {
  */
 type AlertPatch = { id?: string } & Partial<ChangedColumns>;
 
-type ChangeEvent = Exclude<AlertEvent, { type: 'AlertTriggered' }>;
+type ChangeEvent = Exclude<AlertEvent, { type: 'AlertTriggered' | 'AlertCommandDeclined' }>;
 
 /**
  * A timeline row as a JSON array: seq, alert_id, event_id, event_type, occurred_at, actor,
@@ -106,6 +107,8 @@ function prepareAlerts(events: ReadonlyArray<{ event: DomainEvent; at: Applied }
       continue;
     }
     timeline.push(row);
+    // The answer to a command that changed nothing: on the timeline, not on the alert.
+    if (e.type === 'AlertCommandDeclined') continue;
     let patch = patches.get(e.data.alertId);
     if (!patch) {
       patch = { id: e.data.alertId };

@@ -109,21 +109,6 @@ export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<re
   );
 }
 
-/**
- * Users who acknowledged the alert since it last opened (its trigger or latest reopen), as the
- * decider counts them: a repeated acknowledgement by one of them changes nothing.
- */
-export async function acknowledgedSinceOpen(pool: DatabasePool, alertId: string): Promise<readonly string[]> {
-  const users = await rows(
-    pool,
-    sql.type(z.object({ user_id: z.string() }))`
-    SELECT DISTINCT data->>'userId' AS user_id FROM alert_timeline
-    WHERE alert_id = ${alertId} AND event_type = 'AlertAcknowledged' AND data->>'userId' IS NOT NULL
-      AND seq > COALESCE((SELECT max(seq) FROM alert_timeline WHERE alert_id = ${alertId} AND event_type = 'AlertUnacknowledged'), 0)`,
-  );
-  return users.map((u) => u.user_id);
-}
-
 const TimelineRow = z.object({
   stream: z.string(),
   seq: bigint,

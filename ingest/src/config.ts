@@ -14,6 +14,8 @@ export const IngestConfig = z.object({
     .min(1024)
     .default(1024 * 1024),
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
+  /** The base URL people reach this system at: action links, Slack and Twilio callbacks. */
+  ONCALL_PUBLIC_URL: z.string().url().optional(),
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

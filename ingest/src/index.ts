@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { hostname } from 'node:os';
 import { CONSUMERS } from '@oncall/contracts';
 import {
+  AlertCommandPath,
   holdLease,
   leaseBucket,
   Parking,
@@ -35,6 +36,8 @@ export async function startIngest(opts: {
   bodyLimitBytes: number;
   rateLimitPerSecond: number;
   publishTimeoutMs?: number;
+  /** ONCALL_PUBLIC_URL: the base of the links people get and Twilio signs against. */
+  publicUrl?: string | null;
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -51,6 +54,13 @@ export async function startIngest(opts: {
     log: opts.log,
     bodyLimitBytes: opts.bodyLimitBytes,
     rateLimitPerSecond: opts.rateLimitPerSecond,
+    responders: {
+      commands: new AlertCommandPath(opts.nc, { partitions: opts.partitions }),
+      config,
+      log: opts.log,
+      publicUrl: opts.publicUrl ?? null,
+      now: Date.now,
+    },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });
   opts.log.info({ url }, 'ingest listening');

@@ -13,6 +13,7 @@ await runUntilSignal('ingest', async (log) => {
     host: cfg.INGEST_HOST,
     bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
     rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
+    publicUrl: cfg.ONCALL_PUBLIC_URL ?? null,
     log,
   });
   return async () => {

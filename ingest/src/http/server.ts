@@ -9,6 +9,7 @@ import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
 import type { StreamCapacity } from '../adapters/stream-capacity.js';
 import { HttpError, invalidPayload } from './errors.js';
 import { SOURCE_ROUTES, type SourceRoute } from './sources.js';
+import { registerResponders, type ResponderDeps } from '../responders/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +29,8 @@ export type IngestDeps = {
   rateLimitPerSecond: number;
   /** How full the streams are; without it, no early 503 (JetStream's own refusal still gives one). */
   capacity?: StreamCapacity;
+  /** Where people answer pages (Slack, Twilio, action links); without it those routes are absent. */
+  responders?: ResponderDeps;
   now?: () => Date;
 };
 
@@ -196,6 +199,8 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       }),
     );
   });
+
+  if (deps.responders) await registerResponders(app, deps.responders);
 
   return app;
 }

@@ -25,6 +25,7 @@ export async function requestReopen(
       note: '',
       until: null,
       reason: data.reason,
+      via: 'system',
     },
     { id: stableUuid(`reopen:${causationId}`), occurredAt: new Date(now).toISOString(), causationId, correlationId: data.alertId },
   );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   buildEvent,
@@ -67,9 +67,10 @@ export class CommandNotAppended extends Error {
  */
 export class AlertCommandPath {
   private readonly js: JetStreamClient;
+  private jsm: JetStreamManager | undefined;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly opts: Readonly<{ partitions: number; now?: () => number }>,
   ) {
     this.js = jetstream(nc);
@@ -108,25 +109,25 @@ export class AlertCommandPath {
 
   /** Appends the command and waits for the decider's answer (until `signal` aborts). */
   async submit(req: AlertCommandRequest, signal: AbortSignal): Promise<CommandAnswer> {
+    signal.throwIfAborted();
+    const partition = partitionOf(req.target.serviceId, req.target.fingerprint, this.opts.partitions);
+    const subject = subjects.alert(partition, req.target.alertId);
+    // The subject's end before the append: the answer comes after it (an alert's busy subject is not read again).
+    const jsm = (this.jsm ??= await jetstreamManager(this.nc));
+    const end = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject }).then(
+      (m) => m?.seq ?? 0,
+      () => 0,
+    );
     const appended = await this.append(req);
-    return this.answer(appended.partition, req.target.alertId, appended.commandId, appended.intakeSeq, signal);
+    // A retried command may have been answered long ago: then the subject is read from its start.
+    return this.answer(subject, appended.duplicate ? 0 : end, appended.commandId, appended.intakeSeq, signal);
   }
 
-  /**
-   * Reads the alert's subject for the event the command caused. From the subject's start: an
-   * alert has few lifecycle events, and a retried command may have been answered long ago.
-   */
-  private async answer(
-    partition: number,
-    alertId: string,
-    commandId: string,
-    intakeSeq: number,
-    signal: AbortSignal,
-  ): Promise<CommandAnswer> {
-    signal.throwIfAborted();
+  /** Reads the alert's subject after sequence `after` until the event the command caused. */
+  private async answer(subject: string, after: number, commandId: string, intakeSeq: number, signal: AbortSignal): Promise<CommandAnswer> {
     const consumer = await this.js.consumers.get(STREAMS.alerts, {
-      filter_subjects: subjects.alert(partition, alertId),
-      deliver_policy: DeliverPolicy.All,
+      filter_subjects: subject,
+      ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
     const messages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
     const stop = (): void => void messages.close();

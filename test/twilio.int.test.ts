@@ -103,7 +103,12 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
         clock,
       }),
     );
-    const { sms, voice } = twilioNotifiers({ accountSid: fake.accountSid, authToken: fake.authToken, from: fake.number, apiUrl: fake.baseUrl });
+    const { sms, voice } = twilioNotifiers({
+      accountSid: fake.accountSid,
+      authToken: fake.authToken,
+      from: fake.number,
+      apiUrl: fake.baseUrl,
+    });
     running.push(
       await startDispatcher({
         nc: await p.nats.connect('dispatcher'),
@@ -157,11 +162,15 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     const answer = await fake.sms(smsUrl, ALICE, `${code}a`);
     expect(answer.status).toBe(200);
     expect(answer.contentType).toMatch(/^text\/xml/);
-    expect(answer.body).toBe(`<?xml version="1.0" encoding="UTF-8"?><Response><Message>Acknowledged: Checkout 5xx above 5%</Message></Response>`);
+    expect(answer.body).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?><Response><Message>Acknowledged: Checkout 5xx above 5%</Message></Response>`,
+    );
 
     const [acked] = await alerts.waitFor(isFor(alertId, 'AlertAcknowledged'));
     expect(acked?.data).toMatchObject({ userId: 'alice', via: 'sms', by: 'user' });
-    await escalations.waitFor((e) => isFor(alertId, 'EscalationStopped')(e) && (e as EventOf<'EscalationStopped'>).data.reason === 'acknowledged');
+    await escalations.waitFor(
+      (e) => isFor(alertId, 'EscalationStopped')(e) && (e as EventOf<'EscalationStopped'>).data.reason === 'acknowledged',
+    );
     await p.alertsApplied(await streamLastSeq(p.admin, STREAMS.alerts));
     expect((await p.getAlert(alertId)).status).toBe(alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED);
 
@@ -239,18 +248,28 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     expect((await fake.report(page, 'queued')).status).toBe(204);
     expect((await fake.report(page, 'undelivered', { ErrorCode: '30003' })).status).toBe(204);
     const [reported] = await deliveries.waitFor(isFor(alertId, 'NotificationStatusReported'));
-    expect(reported?.data).toMatchObject({ channel: 'sms', status: 'undelivered', errorCode: '30003', destination: expect.stringMatching(/0101$/) });
+    expect(reported?.data).toMatchObject({
+      channel: 'sms',
+      status: 'undelivered',
+      errorCode: '30003',
+    });
+    expect((reported?.data as { destination: string }).destination).toMatch(/0101$/);
     const seq = await streamLastSeq(p.admin, STREAMS.deliveries);
     expect((await fake.report(page, 'undelivered', { ErrorCode: '30003' })).status).toBe(204);
     expect(await streamLastSeq(p.admin, STREAMS.deliveries)).toBe(seq);
 
     await waitForProjection(p.db.url, p.db.schema, CONSUMERS.projectorDeliveries, seq);
-    const row = await p.pool.one(
+    const row = (await p.pool.one(
       sql.unsafe`SELECT channels FROM notifications WHERE alert_id = ${alertId} AND channels ? 'sms' ORDER BY requested_at DESC LIMIT 1`,
-    );
-    expect((row as { channels: Record<string, unknown> }).channels.sms).toMatchObject({ status: 'delivered', provider: { status: 'undelivered', errorCode: '30003' } });
+    )) as { channels: Record<string, unknown> };
+    expect(row.channels.sms).toMatchObject({
+      status: 'delivered',
+      provider: { status: 'undelivered', errorCode: '30003' },
+    });
     const timeline = await p.pool.any(sql.unsafe`SELECT message FROM escalation_timeline WHERE alert_id = ${alertId}`);
-    expect(timeline.map((r) => (r as { message: string }).message)).toContainEqual(expect.stringMatching(/^sms to .*0101: undelivered \(error 30003\)$/));
+    expect(timeline.map((r) => (r as { message: string }).message)).toContainEqual(
+      expect.stringMatching(/^sms to .*0101: undelivered \(error 30003\)$/),
+    );
   });
 
   it('STOP opts the number out: the next page sends no SMS (failed: opted_out); START opts it in again', async () => {

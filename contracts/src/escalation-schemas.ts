@@ -14,7 +14,17 @@ const ref = { alertId: z.string().uuid(), serviceId: z.string() };
  * A provider's later word on a message it accepted: SMS sent/delivered/undelivered/failed; calls
  * answered/completed/busy/no-answer/failed/canceled.
  */
-export const ProviderStatus = z.enum(['sent', 'delivered', 'undelivered', 'failed', 'answered', 'completed', 'busy', 'no-answer', 'canceled']);
+export const ProviderStatus = z.enum([
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'answered',
+  'completed',
+  'busy',
+  'no-answer',
+  'canceled',
+]);
 export type ProviderStatus = z.infer<typeof ProviderStatus>;
 
 /** What a person (or the escalator) can ask of an alert. */

@@ -115,11 +115,4 @@ export {
   SMS_OPT_OUT_BUCKET,
   type OptOut,
 } from './reply-codes.js';
-export {
-  TWILIO_PATHS,
-  statusCallbackUrl,
-  readStatusRef,
-  gatherUrl,
-  providerStatusOf,
-  type StatusRef,
-} from './domain/twilio-callbacks.js';
+export { TWILIO_PATHS, statusCallbackUrl, readStatusRef, gatherUrl, providerStatusOf, type StatusRef } from './domain/twilio-callbacks.js';

@@ -110,12 +110,14 @@ class TwilioSmsNotifierImpl implements Notifier<SmsMessage> {
   notify(message: SmsMessage, destination: string, opts: NotifyOptions): Promise<NotifyResult> {
     const sender =
       this.config.messagingServiceSid === undefined ? { from: this.config.from } : { messagingServiceSid: this.config.messagingServiceSid };
-    return this.twilioChannel.send('sms', opts, (client) => client.messages.create({
+    return this.twilioChannel.send('sms', opts, (client) =>
+      client.messages.create({
         to: destination,
         body: message.body,
         ...sender,
         ...(message.statusCallback === undefined ? {} : { statusCallback: message.statusCallback }),
-      }));
+      }),
+    );
   }
 }
 

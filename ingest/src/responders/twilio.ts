@@ -82,7 +82,6 @@ function sayReply(reply: FastifyReply, text: string, gatherAgain?: string): Fast
  * request must carry Twilio's signature over `ONCALL_PUBLIC_URL` + path (+ query) and the form
  * parameters; anything else is 403 and changes nothing.
  */
-// eslint-disable-next-line @typescript-eslint/require-await
 export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): Promise<void> {
   const t = deps.twilio ?? null;
   const publicUrl = deps.publicUrl?.replace(/\/+$/, '') ?? null;

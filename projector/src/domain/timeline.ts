@@ -49,7 +49,10 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
 }
 
 /** Timeline words for the escalator's, dispatcher's and ticket bridge's events of an alert. Pure. */
-export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent): { actor: string; message: string } {
+export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent): {
+  actor: string;
+  message: string;
+} {
   switch (event.type) {
     case 'AlertRouted': {
       const d = event.data;

@@ -4,11 +4,9 @@ import { evolveNotificationOutcome, NOTIFICATION_OUTCOME_COLUMNS, type Notificat
 import { columnList, excludedRow, insertTimeline, loadRows, timelineRow } from './escalation-timeline.js';
 import type { Projection } from './types.js';
 
-const DELIVERY_EVENTS = new Set<string>([
-  'NotificationDelivered',
-  'NotificationFailed',
-  'NotificationStatusReported',
-] satisfies Array<(DeliveryEvent | DeliveryStatusEvent)['type']>);
+const DELIVERY_EVENTS = new Set<string>(['NotificationDelivered', 'NotificationFailed', 'NotificationStatusReported'] satisfies Array<
+  (DeliveryEvent | DeliveryStatusEvent)['type']
+>);
 
 /**
  * `notification_deliveries` (every outcome), `escalation_timeline` rows and the outcome columns of

@@ -15,7 +15,11 @@ export type EscalationTimelineRow = {
   data: unknown;
 };
 
-export function timelineRow(stream: string, event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent, seq: number): EscalationTimelineRow {
+export function timelineRow(
+  stream: string,
+  event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent,
+  seq: number,
+): EscalationTimelineRow {
   const { actor, message } = describeOther(event);
   return {
     stream,

@@ -42,9 +42,7 @@ export function formatVoice(rendered: string | null, ctx: RenderContext, options
     // A page with a reply code gathers at our voice URL, which understands all three digits.
     const url = ctx.reply?.gather_url ?? options.gatherActionUrl;
     const action = url ? ` action="${xmlEscape(url)}" method="POST"` : '';
-    const prompt = ctx.reply?.gather_url
-      ? 'Press 1 to acknowledge, 2 to resolve, 3 to escalate.'
-      : 'Press 1 to acknowledge this alert.';
+    const prompt = ctx.reply?.gather_url ? 'Press 1 to acknowledge, 2 to resolve, 3 to escalate.' : 'Press 1 to acknowledge this alert.';
     lines.push(
       `  <Gather input="dtmf" numDigits="1" timeout="10"${action}>`,
       `    <Say>${prompt}</Say>`,

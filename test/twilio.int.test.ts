@@ -215,11 +215,15 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     expect(await intakeSeq()).toBe(before);
   });
 
-  it('rejects a signed request without the fields it needs (400) and appends nothing', async () => {
+  it('rejects a signed request without the fields it needs (400), or any when not configured (503), and appends nothing', async () => {
     const before = await intakeSeq();
     const answer = await fake.post(smsUrl, { Body: '1a', MessageSid: 'SMnofrom' });
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_payload', field: 'From' } });
+    // The pipeline's own ingest has no TWILIO_AUTH_TOKEN: it cannot check signatures, so it takes nothing.
+    const unconfigured = await fake.post(p.ingestUrl + TWILIO_PATHS.sms, { From: ALICE, Body: '1a', MessageSid: 'SMx' });
+    expect(unconfigured.status).toBe(503);
+    expect(JSON.parse(unconfigured.body)).toMatchObject({ error: { code: 'twilio_not_configured' } });
     expect(await intakeSeq()).toBe(before);
   });
 

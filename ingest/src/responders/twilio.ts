@@ -4,6 +4,7 @@ import twilio from 'twilio';
 import { z } from 'zod';
 import { buildEvent, encodeEvent, partitionOf, stableUuid, subjects, type EventData } from '@oncall/contracts';
 import {
+  CommandNotAppended,
   parseReply,
   providerStatusOf,
   readStatusRef,
@@ -41,6 +42,9 @@ export const twilioReplies = new Counter({
 });
 
 const COMMAND_TIMEOUT_MS = 10_000;
+/** Said when the command path is down: Twilio does not retry SMS webhooks, so the person must. */
+const NOT_RECORDED = 'Sorry, your answer could not be recorded right now. Please try again in a minute.';
+const isTimeout = (err: unknown): boolean => err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError');
 
 const SmsForm = z.object({ From: z.string().min(1), Body: z.string(), MessageSid: z.string().min(1) });
 const VoiceForm = z.object({ To: z.string().min(1), CallSid: z.string().min(1), Digits: z.string().optional() });
@@ -87,12 +91,17 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
   const publicUrl = deps.publicUrl?.replace(/\/+$/, '') ?? null;
   const log = deps.log.child({ component: 'twilio' });
 
+  /** The URL Twilio posted to, as it sees it (and signed it): the public URL, the route, the query. */
+  const ownUrl = (req: FastifyRequest, path: string): string => {
+    const q = req.url.indexOf('?');
+    return (publicUrl ?? '') + path + (q < 0 ? '' : req.url.slice(q));
+  };
+
   /** Twilio's signature, or 403 (503 when this ingest cannot check it). */
   const verify = (req: FastifyRequest, path: string, channel: string): TwilioResponderDeps => {
     if (t === null || publicUrl === null)
       throw new HttpError(503, 'twilio_not_configured', 'set TWILIO_AUTH_TOKEN and ONCALL_PUBLIC_URL to take Twilio requests');
-    const q = req.url.indexOf('?');
-    const url = publicUrl + path + (q < 0 ? '' : req.url.slice(q));
+    const url = ownUrl(req, path);
     const signature = req.headers['x-twilio-signature'];
     const params = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, string>) : {};
     if (typeof signature !== 'string' || signature === '' || !twilio.validateRequest(t.authToken, signature, url, params)) {
@@ -103,8 +112,24 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
     return t;
   };
 
-  const run = async (code: ReplyCode, action: ReplyAction, via: 'sms' | 'voice', key: string, l: Logger): Promise<CommandAnswer> => {
-    const answer = await deps.commands.submit(
+  /** The decider's answer, or null when the command could not be appended or was not answered in time. */
+  const run = async (code: ReplyCode, action: ReplyAction, via: 'sms' | 'voice', key: string, l: Logger): Promise<CommandAnswer | null> => {
+    let answer: CommandAnswer;
+    try {
+      answer = await submit(code, action, via, key);
+    } catch (err) {
+      if (!(err instanceof CommandNotAppended) && !isTimeout(err)) throw err;
+      twilioReplies.inc({ channel: via, outcome: 'error' });
+      l.error({ err }, 'page answer not recorded');
+      return null;
+    }
+    twilioReplies.inc({ channel: via, outcome: answer.outcome === 'changed' ? 'changed' : `declined_${answer.reason}` });
+    l.info({ outcome: answer.outcome, event: answer.outcome === 'changed' ? answer.event.type : answer.reason }, 'page answered');
+    return answer;
+  };
+
+  const submit = (code: ReplyCode, action: ReplyAction, via: 'sms' | 'voice', key: string): Promise<CommandAnswer> =>
+    deps.commands.submit(
       {
         target: { alertId: code.alertId, serviceId: code.serviceId, fingerprint: code.fingerprint },
         command: action,
@@ -114,10 +139,6 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
       },
       AbortSignal.timeout(COMMAND_TIMEOUT_MS),
     );
-    twilioReplies.inc({ channel: via, outcome: answer.outcome === 'changed' ? 'changed' : `declined_${answer.reason}` });
-    l.info({ outcome: answer.outcome, event: answer.outcome === 'changed' ? answer.event.type : answer.reason }, 'page answered');
-    return answer;
-  };
 
   app.post(TWILIO_PATHS.sms, async (req, reply) => {
     const tw = verify(req, TWILIO_PATHS.sms, 'sms');
@@ -142,7 +163,7 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
       return smsReply(reply, unknownCodeText(parsed.code));
     }
     const answer = await run(code, parsed.action, 'sms', `twilio-sms:${form.MessageSid}`, l.child({ alertId: code.alertId }));
-    return smsReply(reply, answerText(answer, code.summary));
+    return smsReply(reply, answer === null ? NOT_RECORDED : answerText(answer, code.summary));
   });
 
   app.post(TWILIO_PATHS.voice, async (req, reply) => {
@@ -159,10 +180,10 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
     const action = form.Digits === undefined ? undefined : VOICE_DIGITS[form.Digits];
     if (action === undefined) {
       twilioReplies.inc({ channel: 'voice', outcome: 'not_understood' });
-      return sayReply(reply, 'Press 1 to acknowledge, 2 to resolve, 3 to escalate.', publicUrl + req.url);
+      return sayReply(reply, 'Press 1 to acknowledge, 2 to resolve, 3 to escalate.', ownUrl(req, TWILIO_PATHS.voice));
     }
     const answer = await run(code, action, 'voice', `twilio-voice:${form.CallSid}:${form.Digits}`, l.child({ alertId: code.alertId }));
-    return sayReply(reply, answerSpeech(answer));
+    return sayReply(reply, answer === null ? NOT_RECORDED : answerSpeech(answer));
   });
 
   app.post(TWILIO_PATHS.status, async (req, reply) => {

@@ -18,7 +18,17 @@ const ALICE = '+15555550101';
 const CAROL = '+15555550103';
 const STRANGER = '+15555550199';
 const USERS = fileUserDirectory([
-  { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'UTC', contacts: [{ channel: 'sms', address: ALICE }] },
+  {
+    id: 'alice',
+    name: 'Alice',
+    email: 'alice@example.com',
+    timezone: 'UTC',
+    // A call is the fallback of a failed SMS.
+    contacts: [
+      { channel: 'sms', address: ALICE },
+      { channel: 'voice', address: ALICE },
+    ],
+  },
   { id: 'carol', name: 'Carol', email: 'carol@example.com', timezone: 'UTC', contacts: [{ channel: 'voice', address: CAROL }] },
 ]);
 
@@ -276,13 +286,17 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     );
   });
 
-  it('STOP opts the number out: the next page sends no SMS (failed: opted_out); START opts it in again', async () => {
+  it('STOP opts the number out: the next page sends no SMS (failed: opted_out) but calls; START opts it in again', async () => {
     const stop = await fake.sms(smsUrl, ALICE, 'stop');
     expect(stop.body).toContain('You will no longer receive on-call texts');
     const quiet = await trigger('Page while opted out');
     const [failed] = await deliveries.waitFor(isFor(quiet, 'NotificationFailed'));
-    expect(failed?.data).toMatchObject({ channel: 'sms', reason: 'opted_out', retryable: false });
+    expect(failed?.data).toMatchObject({ channel: 'sms', reason: 'opted_out', retryable: false, fallback: 'voice' });
     expect(fake.calls.items.filter((c) => (c.params.Body ?? '').includes('Page while opted out'))).toHaveLength(0);
+    // STOP is about texts: the page still reaches Alice, by phone, and she can answer there.
+    const call = await waitForCall(fake, ALICE, 'Page while opted out');
+    expect((await fake.press(call, '1')).body).toContain('Acknowledged. Goodbye.');
+    await alerts.waitFor(isFor(quiet, 'AlertAcknowledged'));
 
     const start = await fake.sms(smsUrl, ALICE, 'START');
     expect(start.body).toContain('You will receive on-call texts at this number again');

@@ -116,7 +116,7 @@ export function formatSms(rendered: string | null, ctx: RenderContext, options: 
       message: `SMS needs ${before.segments} segments (${before.units} ${before.encoding} units); truncated to ${options.maxSegments}`,
     });
   }
-  text += tail;
+  text = text === '' ? tail.trimStart() : text + tail;
   const count = countSms(text);
   if (count.segments > 1) {
     warnings.push({

@@ -225,6 +225,15 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     expect(await intakeSeq()).toBe(before);
   });
 
+  it('"<n>e" escalates to the next step', async () => {
+    const alertId = await trigger('Escalate by SMS');
+    const code = replyCode(await messageAbout('Escalate by SMS'));
+    expect((await fake.sms(smsUrl, ALICE, `${code} e`)).body).toContain('Escalated: Escalate by SMS');
+    const [escalated] = await alerts.waitFor(isFor(alertId, 'AlertEscalated'));
+    expect(escalated?.data).toMatchObject({ userId: 'alice', via: 'sms' });
+    expect((await waitForCall(fake, CAROL, 'Escalate by SMS')).params.To).toBe(CAROL);
+  });
+
   it('rejects a signed request without the fields it needs (400), or any when not configured (503), and appends nothing', async () => {
     const before = await intakeSeq();
     const answer = await fake.post(smsUrl, { Body: '1a', MessageSid: 'SMnofrom' });

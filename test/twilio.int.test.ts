@@ -239,6 +239,13 @@ describe('Twilio: answering pages by SMS and phone (smoke, controllable clock)',
     const answer = await fake.post(smsUrl, { Body: '1a', MessageSid: 'SMnofrom' });
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'invalid_payload', field: 'From' } });
+    const base = smsUrl.replace(TWILIO_PATHS.sms, '');
+    const noCode = await fake.post(base + TWILIO_PATHS.voice, { To: ALICE, CallSid: 'CAx', Digits: '1' });
+    expect(noCode.status).toBe(400);
+    expect(JSON.parse(noCode.body)).toMatchObject({ error: { code: 'invalid_payload', field: 'code' } });
+    const noRef = await fake.post(base + TWILIO_PATHS.status, { MessageSid: 'SMx', MessageStatus: 'delivered' });
+    expect(noRef.status).toBe(400);
+    expect(JSON.parse(noRef.body)).toMatchObject({ error: { code: 'invalid_status_callback' } });
     // The pipeline's own ingest has no TWILIO_AUTH_TOKEN: it cannot check signatures, so it takes nothing.
     const unconfigured = await fake.post(p.ingestUrl + TWILIO_PATHS.sms, { From: ALICE, Body: '1a', MessageSid: 'SMx' });
     expect(unconfigured.status).toBe(503);

@@ -10,6 +10,23 @@ import { isoTime, LabelMap, Link, Severity, Surface } from './common-schemas.js'
 
 const ref = { alertId: z.string().uuid(), serviceId: z.string() };
 
+/**
+ * A provider's later word on a message it accepted: SMS sent/delivered/undelivered/failed; calls
+ * answered/completed/busy/no-answer/failed/canceled.
+ */
+export const ProviderStatus = z.enum([
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'answered',
+  'completed',
+  'busy',
+  'no-answer',
+  'canceled',
+]);
+export type ProviderStatus = z.infer<typeof ProviderStatus>;
+
 /** What a person (or the escalator) can ask of an alert. */
 export const AlertCommandKind = z.enum(['acknowledge', 'resolve', 'snooze', 'escalate', 'unacknowledge']);
 export type AlertCommandKind = z.infer<typeof AlertCommandKind>;
@@ -208,6 +225,23 @@ export const escalationSchemas = {
       error: z.string(),
       /** Channel tried next (SMS → voice), or null. */
       fallback: ContactChannel.nullable(),
+    }),
+  },
+  /**
+   * What the provider later said about a message it had accepted (Twilio status callbacks: an
+   * SMS delivered or undelivered, a call answered, busy or not answered). Written by ingest, which
+   * receives the callbacks; one per (provider message, status).
+   */
+  NotificationStatusReported: {
+    1: z.object({
+      ...ref,
+      notificationId: z.string().uuid(),
+      channel: ContactChannel,
+      destination: z.string(),
+      providerMessageId: z.string(),
+      status: ProviderStatus,
+      /** The provider's error code for undelivered/failed (Twilio ErrorCode), else null. */
+      errorCode: z.string().nullable(),
     }),
   },
   TicketCreated: { 1: z.object({ ...ref, providerId: z.string(), ticketKey: z.string(), url: z.string().nullable() }) },

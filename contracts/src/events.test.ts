@@ -198,6 +198,16 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     error: 'HTTP 400: the To number is not a valid phone number',
     fallback: 'voice',
   },
+  NotificationStatusReported: {
+    alertId: ALERT.alertId,
+    serviceId: 'svc',
+    notificationId: '33333333-3333-4333-8333-333333333333',
+    channel: 'sms',
+    destination: '+49151•••••678',
+    providerMessageId: 'SM0123',
+    status: 'undelivered',
+    errorCode: '30003',
+  },
   TicketCreated: {
     alertId: ALERT.alertId,
     serviceId: 'svc',
@@ -411,6 +421,7 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
     ['a notification id that is not a UUID', 'NotificationRequested', { ...SAMPLES.NotificationRequested, notificationId: 'n-1' }],
     ['an unknown delivery channel', 'NotificationDelivered', { ...SAMPLES.NotificationDelivered, channel: 'pager' }],
     ['a failure with zero attempts', 'NotificationFailed', { ...SAMPLES.NotificationFailed, attempts: 0 }],
+    ['an unknown provider status', 'NotificationStatusReported', { ...SAMPLES.NotificationStatusReported, status: 'lost' }],
     ['an unknown stop reason', 'EscalationStopped', { ...SAMPLES.EscalationStopped, reason: 'bored' }],
   ])('makeEvent throws a ZodError for %s', (_, type, data) => {
     expect(() => makeEvent(type, data as never, META)).toThrow(ZodError);

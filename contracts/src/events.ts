@@ -191,6 +191,8 @@ export type EscalationEvent = EventOf<
 >;
 /** Events the dispatcher writes on `deliveries.<p>.<alertId>`. */
 export type DeliveryEvent = EventOf<'NotificationDelivered' | 'NotificationFailed'>;
+/** A provider's later word on a delivery (Twilio status callbacks), written by ingest on the same subject. */
+export type DeliveryStatusEvent = EventOf<'NotificationStatusReported'>;
 export type TicketEvent = EventOf<'TicketCreated' | 'TicketStatusChanged'>;
 export type ParkingEvent = EventOf<keyof typeof parkingSchemas>;
 

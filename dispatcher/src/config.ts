@@ -22,6 +22,8 @@ export const DispatcherConfig = z
     METRICS_PORT: port(9104),
     DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
     PUBLIC_URL: z.string().url().optional(),
+    /** The base URL people reach this system at (as ingest's); wins over PUBLIC_URL. Twilio calls back under it. */
+    ONCALL_PUBLIC_URL: z.string().url().optional(),
     NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Redelivery of a notification whose handler died (set when the consumer is first created). */
     DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(15_000),

@@ -12,7 +12,7 @@ await runUntilSignal('dispatcher', async (log) => {
     log,
     replicas: cfg.ONCALL_REPLICAS,
     options: {
-      publicUrl: cfg.PUBLIC_URL ?? null,
+      publicUrl: cfg.ONCALL_PUBLIC_URL ?? cfg.PUBLIC_URL ?? null,
       ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
       claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS,
       perProvider: providerLimits(cfg),

@@ -16,6 +16,8 @@ export const IngestConfig = z.object({
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   /** The base URL people reach this system at: action links, Slack and Twilio callbacks. */
   ONCALL_PUBLIC_URL: z.string().url().optional(),
+  /** Checks the signature of Twilio's requests (SMS replies, call digits, status callbacks). */
+  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

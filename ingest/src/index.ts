@@ -18,6 +18,7 @@ import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
+import { twilioDeps } from './responders/twilio-deps.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
@@ -38,6 +39,9 @@ export async function startIngest(opts: {
   publishTimeoutMs?: number;
   /** ONCALL_PUBLIC_URL: the base of the links people get and Twilio signs against. */
   publicUrl?: string | null;
+  /** TWILIO_AUTH_TOKEN: with it (and a public URL) ingest takes Twilio's SMS, voice and status requests. */
+  twilioAuthToken?: string | null;
+  replicas?: number;
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -46,6 +50,7 @@ export async function startIngest(opts: {
   const heartbeats = new HeartbeatPublisher(appender);
   const capacity = new StreamCapacity(opts.nc, opts.log);
   await capacity.start();
+  const twilio = opts.twilioAuthToken ? await twilioDeps(opts.nc, opts.twilioAuthToken, appender, opts.partitions, opts.replicas) : null;
   const app = await buildServer({
     capacity,
     config,
@@ -60,6 +65,7 @@ export async function startIngest(opts: {
       log: opts.log,
       publicUrl: opts.publicUrl ?? null,
       now: Date.now,
+      twilio,
     },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });

@@ -14,6 +14,8 @@ await runUntilSignal('ingest', async (log) => {
     bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
     rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
     publicUrl: cfg.ONCALL_PUBLIC_URL ?? null,
+    twilioAuthToken: cfg.TWILIO_AUTH_TOKEN ?? null,
+    replicas: cfg.ONCALL_REPLICAS,
     log,
   });
   return async () => {

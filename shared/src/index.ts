@@ -88,3 +88,31 @@ export {
   type CommandTarget,
   type Declined,
 } from './commands.js';
+export {
+  allocate as allocateReplyCode,
+  lookup as lookupReplyCode,
+  parseReply,
+  phoneKey,
+  replyInstructions,
+  DEFAULT_REPLY_LIMITS,
+  REPLY_LETTERS,
+  VOICE_DIGITS,
+  type ParsedReply,
+  type ReplyAction,
+  type ReplyBook,
+  type ReplyCode,
+  type ReplyLimits,
+  type ReplyTarget,
+  type SmsKeyword,
+} from './domain/reply-codes.js';
+export {
+  ReplyCodes,
+  SmsOptOuts,
+  ReplyCodeError,
+  NotAPhoneNumber,
+  ReplyCodeContention,
+  REPLY_CODE_BUCKET,
+  SMS_OPT_OUT_BUCKET,
+  type OptOut,
+} from './reply-codes.js';
+export { TWILIO_PATHS, statusCallbackUrl, readStatusRef, gatherUrl, providerStatusOf, type StatusRef } from './domain/twilio-callbacks.js';

@@ -8,6 +8,7 @@ import { deliveryPipeline } from '../pipeline/index.js';
 import { consumeEscalations } from './consumer.js';
 import { deliveryEvents } from './events.js';
 import { notificationHandler } from './notifications.js';
+import { openPhoneBook } from './phone-book.js';
 import { DeliveryRecords } from './records.js';
 
 export type DispatcherDeps = Readonly<{
@@ -32,7 +33,10 @@ export async function runDispatcher(deps: DispatcherDeps, stop: AbortSignal): Pr
   // KV writes and delivery events go out as core publishes with replies (see StreamAppender).
   const appender = new StreamAppender(nc, 10_000);
   const records = await DeliveryRecords.open(nc, appender, { replicas: deps.replicas, clock, claimStaleMs: options.claimStaleMs, log });
+  // Reply codes and opt-outs matter only where SMS or calls go out.
+  const phoneBook = deps.notifiers.sms || deps.notifiers.voice ? await openPhoneBook(nc, deps.replicas) : null;
   const run = deliveryPipeline({
+    phoneBook,
     records,
     events: deliveryEvents(appender, clock),
     notifiers: deps.notifiers,

@@ -8,6 +8,8 @@ export const DELIVERY_REASONS = [
   'rate_limited',
   'unauthorized',
   'invalid_destination',
+  /** The number answered STOP: no SMS may go to it until it answers START. */
+  'opted_out',
   'bad_request',
   'provider_unavailable',
   'timeout',

@@ -110,7 +110,14 @@ class TwilioSmsNotifierImpl implements Notifier<SmsMessage> {
   notify(message: SmsMessage, destination: string, opts: NotifyOptions): Promise<NotifyResult> {
     const sender =
       this.config.messagingServiceSid === undefined ? { from: this.config.from } : { messagingServiceSid: this.config.messagingServiceSid };
-    return this.twilioChannel.send('sms', opts, (client) => client.messages.create({ to: destination, body: message.body, ...sender }));
+    return this.twilioChannel.send('sms', opts, (client) =>
+      client.messages.create({
+        to: destination,
+        body: message.body,
+        ...sender,
+        ...(message.statusCallback === undefined ? {} : { statusCallback: message.statusCallback }),
+      }),
+    );
   }
 }
 
@@ -123,7 +130,14 @@ class TwilioVoiceNotifierImpl implements Notifier<VoiceMessage> {
 
   notify(message: VoiceMessage, destination: string, opts: NotifyOptions): Promise<NotifyResult> {
     return this.twilioChannel.send('voice', opts, (client) =>
-      client.calls.create({ to: destination, from: this.config.from, twiml: message.twiml }),
+      client.calls.create({
+        to: destination,
+        from: this.config.from,
+        twiml: message.twiml,
+        ...(message.statusCallback === undefined
+          ? {}
+          : { statusCallback: message.statusCallback, statusCallbackEvent: ['answered', 'completed'], statusCallbackMethod: 'POST' }),
+      }),
     );
   }
 }

@@ -16,10 +16,14 @@ export interface EmailMessage {
 }
 export interface SmsMessage {
   body: string;
+  /** Where the provider reports the message's later status (Twilio StatusCallback). */
+  statusCallback?: string;
 }
 /** TwiML the call plays, e.g. `<Response><Say>…</Say></Response>`. */
 export interface VoiceMessage {
   twiml: string;
+  /** Where the provider reports the call's later status (answered, completed, busy, no-answer). */
+  statusCallback?: string;
 }
 /** Body and headers of a webhook POST, as the renderer produced them. */
 export interface WebhookMessage {

@@ -43,8 +43,20 @@ export type DeliveryAttempt = Readonly<{
   takenOver: boolean;
   /** Bundle: the notifications one message stands for (this one alone unless bundled). */
   items: readonly NotificationRequested[];
+  /** Phone: the reply code and Twilio callback URLs of an SMS or a call (null on other channels). */
+  phone: PhoneReply | null;
   /** Render: what the channel's notifier sends. */
   message: ChannelMessages[ContactChannel] | null;
+}>;
+
+/** What the phone stage adds to an SMS or a call. */
+export type PhoneReply = Readonly<{
+  /** The page's reply code at this number (null: none, e.g. a resolution notice or a bundle). */
+  code: number | null;
+  /** Where the call posts the pressed digit. */
+  gatherUrl: string | null;
+  /** Where Twilio reports the message's or the call's later status. */
+  statusCallbackUrl: string | null;
 }>;
 
 /**
@@ -70,7 +82,7 @@ const NEVER = new AbortController().signal;
 export function newAttempt(
   o: Pick<DeliveryAttempt, 'notification' | 'delivery' | 'partition' | 'try' | 'requestedAt' | 'mayExpire'>,
 ): DeliveryAttempt {
-  return { ...o, earlier: null, claim: null, signal: NEVER, takenOver: false, items: [o.notification], message: null };
+  return { ...o, earlier: null, claim: null, signal: NEVER, takenOver: false, items: [o.notification], phone: null, message: null };
 }
 
 /** The latest retry the outcomes ask for, or null when every delivery is settled. */

@@ -9,6 +9,7 @@ import { expire } from './expire.js';
 import { fallback } from './fallback.js';
 import { rateLimit } from './rate-limit.js';
 import { record, type DeliveryEvents } from './record.js';
+import { phone, type PhoneBook } from './phone.js';
 import { render } from './render.js';
 import { retry } from './retry.js';
 import { send } from './send.js';
@@ -16,6 +17,7 @@ import { send } from './send.js';
 export { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
 export { ClaimLost, type Claim, type Records } from './claim.js';
 export type { DeliveryEvents } from './record.js';
+export type { PhoneBook } from './phone.js';
 
 export type PipelineDeps = Readonly<{
   records: Records;
@@ -25,6 +27,8 @@ export type PipelineDeps = Readonly<{
   clock: Clock;
   log: Logger;
   options: DispatcherOptions;
+  /** Reply codes and SMS opt-outs (null: none kept, e.g. without Twilio). */
+  phoneBook: PhoneBook | null;
   /** Aborts when the process stops: what waits in a bundle window or for a rate limit is handed back. */
   stopping: AbortSignal;
 }>;
@@ -39,6 +43,7 @@ export type PipelineDeps = Readonly<{
  *   expire     a page first tried an hour late is not sent
  *   bundle     per-destination rate limit: a storm to one address becomes one message
  *   rate limit per-provider rate limit: waits for the provider's token
+ *   phone      SMS/voice: an opted-out number fails (the call still follows); the page's reply code
  *   render     the escalator's template version, the preview's renderer
  *   send       one notifier call
  *   retry      (on send's outcome) a retryable failure is tried again later, up to maxAttempts
@@ -56,6 +61,7 @@ export function deliveryPipeline(d: PipelineDeps): Next {
       expire(d.clock, o),
       bundle(d.clock, o, d.stopping),
       rateLimit(d.clock, o, d.stopping),
+      phone(d.phoneBook, d.clock, o.publicUrl, d.log),
       render(d.config, d.clock, o.publicUrl, d.log),
       retry(o, d.log),
     ],

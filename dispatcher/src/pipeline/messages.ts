@@ -3,7 +3,8 @@ import type { ChannelMessages } from '../notifiers/index.js';
 import type { RenderedNotification } from '../render/index.js';
 
 /** What a notifier takes, from what the renderer produced for its channel. */
-export function toMessage(rendered: RenderedNotification): ChannelMessages[ContactChannel] {
+export function toMessage(rendered: RenderedNotification, statusCallback: string | null = null): ChannelMessages[ContactChannel] {
+  const callback = statusCallback === null ? {} : { statusCallback };
   switch (rendered.channel) {
     case 'slack':
       return { text: rendered.content.text, blocks: [...rendered.content.blocks] };
@@ -12,9 +13,9 @@ export function toMessage(rendered: RenderedNotification): ChannelMessages[Conta
     case 'email':
       return { subject: rendered.content.subject, html: rendered.content.html, text: rendered.content.text };
     case 'sms':
-      return { body: rendered.content.text };
+      return { body: rendered.content.text, ...callback };
     case 'voice':
-      return { twiml: rendered.content.twiml };
+      return { twiml: rendered.content.twiml, ...callback };
     case 'webhook':
       return { body: rendered.content.body, headers: { 'content-type': rendered.content.contentType } };
     default: {

@@ -50,4 +50,15 @@ describe('render', () => {
     const n = notificationRequested({ templateId: 'page', templateVersion: 2 });
     expect(await text(n, n, n)).toBe('PAGE 3 new alerts on Payments API');
   });
+
+  it("adds the phone stage's reply code to the text (a template's too) and its status callback to the message", async () => {
+    const next = recordingNext();
+    const phone = { code: 4, gatherUrl: null, statusCallbackUrl: 'https://oncall.example.com/api/v1/twilio/status?n=1' };
+    const n = notificationRequested({ templateId: 'page', templateVersion: 2 });
+    await render(config, new ManualClock(0), null, silent)({ ...attempt({ delivery: sms, notification: n }), phone }, next);
+    expect(next.calls[0]?.message).toStrictEqual({
+      body: 'PAGE Error rate above 5%\nReply 4a to acknowledge, 4c to resolve, 4e to escalate.',
+      statusCallback: phone.statusCallbackUrl,
+    });
+  });
 });

@@ -13,7 +13,8 @@ export function render(config: ConfigView, clock: Clock, publicUrl: string | nul
   return async (a, next) => {
     const n = bundle(a.items);
     const channel = a.delivery.channel;
-    const context = buildRenderContext(n, { now: new Date(clock.now()).toISOString(), publicUrl });
+    const reply = a.phone?.code != null ? { code: a.phone.code, gatherUrl: a.phone.gatherUrl } : null;
+    const context = buildRenderContext(n, { now: new Date(clock.now()).toISOString(), publicUrl, reply });
     const version =
       n.templateId && n.templateVersion
         ? config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion))
@@ -28,6 +29,6 @@ export function render(config: ConfigView, clock: Clock, publicUrl: string | nul
           { templateId: template?.templateId, version: template?.version, channel, warning: w.message },
           'template part failed to render; sent the default',
         );
-    return next({ ...a, message: toMessage(rendered) });
+    return next({ ...a, message: toMessage(rendered, a.phone?.statusCallbackUrl ?? null) });
   };
 }

@@ -47,6 +47,11 @@ export type RenderContext = {
   notification: { id: string; kind: 'page' | 'resolved'; priority: string };
   /** Render time (ISO 8601), for `{{ now | date: "%H:%M" }}`. */
   now: string;
+  /**
+   * How to answer by phone, when this page went to a phone number (SMS, voice): its reply code
+   * ("Reply 4a…") and where the call posts the pressed digit. Absent otherwise.
+   */
+  reply?: { code: number; gather_url: string | null };
 };
 
 export type ContextOptions = Readonly<{
@@ -54,6 +59,8 @@ export type ContextOptions = Readonly<{
   now: string;
   /** The UI's public base URL; sets `alert.url` to `<publicUrl>/alerts/<id>`. */
   publicUrl?: string | null;
+  /** The reply code of this page (SMS, voice) and the call's gather URL. */
+  reply?: { code: number; gatherUrl: string | null } | null;
 }>;
 
 /** Deep copy through JSON: drops functions, undefined and class identities. */
@@ -104,6 +111,7 @@ export function buildRenderContext(data: NotificationRequested, options: Context
     },
     notification: { id: data.notificationId, kind: data.kind, priority: data.priority },
     now: options.now,
+    ...(options.reply ? { reply: { code: options.reply.code, gather_url: options.reply.gatherUrl } } : {}),
   });
 }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertCommandPath, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
 import { slackRoutes } from './slack.js';
-import { twilioRoutes } from './twilio.js';
+import { twilioRoutes, type TwilioResponderDeps } from './twilio.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,6 +20,8 @@ export type ResponderDeps = Readonly<{
   /** Base of the links we hand out (ONCALL_PUBLIC_URL); Twilio signs requests against it. */
   publicUrl: string | null;
   now: () => number;
+  /** Twilio SMS/voice/status routes; absent: they answer 503 (not configured). */
+  twilio?: TwilioResponderDeps | null;
 }>;
 
 /** Form posts are small: a Slack payload or a Twilio callback is a few KiB. */

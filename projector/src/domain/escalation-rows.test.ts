@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeliveryEvent, EscalationEvent } from '@oncall/contracts';
+import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent } from '@oncall/contracts';
 import { escalation, eventFactory, notificationIdOf, user } from '../../../test/projection-events.js';
 import {
   evolveAlertEscalation,
@@ -259,6 +259,31 @@ describe('notification request and outcome: given events, then', () => {
       notification_id: notificationIdOf('n', 'k'),
       alert_id: delivered.data.alertId,
       ...expected,
+    });
+  });
+
+  const reported = (status: 'delivered' | 'undelivered'): DeliveryStatusEvent =>
+    f.make('NotificationStatusReported', {
+      alertId: delivered.data.alertId,
+      serviceId: delivered.data.serviceId,
+      notificationId: delivered.data.notificationId,
+      channel: 'sms',
+      destination: '***sms',
+      providerMessageId: 'msg-n-k-sms',
+      status,
+      errorCode: status === 'undelivered' ? '30003' : null,
+    });
+
+  it.each<[string, (DeliveryEvent | DeliveryStatusEvent)[]]>([
+    ['after the send was recorded', [delivered, reported('undelivered')]],
+    ['before the send was recorded (Twilio overtook the dispatcher)', [reported('undelivered'), delivered]],
+  ])("keeps the provider's status report on the channel, %s", (_, events) => {
+    const row = events.reduce<NotificationOutcomeRow | undefined>((r, e, i) => evolveNotificationOutcome(r, e, i + 1), undefined);
+    expect(row).toMatchObject({ status: 'delivered', outcomes: 1 });
+    expect(row?.channels.sms).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+      provider: { status: 'undelivered', errorCode: '30003', providerMessageId: 'msg-n-k-sms' },
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { DeliveryEvent, EscalationEvent, EventOf, Recipient } from '@oncall/contracts';
+import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent, EventOf, ProviderStatus, Recipient } from '@oncall/contracts';
 
 /**
  * The rows of the escalation read models as pure folds of events: `evolve…(row, event, seq) →
@@ -257,7 +257,10 @@ export function notificationRequest(event: EventOf<'NotificationRequested'>, seq
 
 export type NotificationStatus = 'requested' | 'delivered' | 'failed';
 
-export type ChannelOutcome =
+/** What the provider said later about a message it accepted (Twilio status callbacks). */
+export type ProviderReport = { status: ProviderStatus; errorCode: string | null; at: string; providerMessageId: string };
+
+export type ChannelOutcome = (
   | { status: 'delivered'; destination: string; attempts: number; at: string; providerMessageId: string | null }
   | {
       status: 'failed';
@@ -268,7 +271,8 @@ export type ChannelOutcome =
       retryable: boolean;
       error: string;
       fallback: string | null;
-    };
+    }
+) & { provider?: ProviderReport };
 
 /** The outcome columns of `notifications`, written by the deliveries projection. */
 export type NotificationOutcomeRow = {
@@ -319,12 +323,16 @@ export function initialNotificationOutcome(notificationId: string, alertId: stri
  */
 export function evolveNotificationOutcome(
   row: NotificationOutcomeRow | undefined,
-  event: DeliveryEvent,
+  event: DeliveryEvent | DeliveryStatusEvent,
   seq: number,
 ): NotificationOutcomeRow {
   const d = event.data;
   const at = event.occurredAt;
   const r = row ?? initialNotificationOutcome(d.notificationId, d.alertId, d.serviceId);
+  if (event.type === 'NotificationStatusReported') return withProviderReport(r, event, seq);
+  // A status callback can overtake the dispatcher's own record of the send: keep what it said.
+  const provider = r.channels[d.channel]?.provider;
+  const kept = provider === undefined ? {} : { provider };
   const base = { ...r, outcomes: r.outcomes + 1, last_outcome_at: at, delivery_seq: seq };
   switch (event.type) {
     case 'NotificationDelivered': {
@@ -335,6 +343,7 @@ export function evolveNotificationOutcome(
         attempts: e.attempts,
         at,
         providerMessageId: e.providerMessageId,
+        ...kept,
       };
       return { ...base, status: 'delivered', delivered_at: r.delivered_at ?? at, channels: { ...r.channels, [e.channel]: outcome } };
     }
@@ -349,6 +358,7 @@ export function evolveNotificationOutcome(
         retryable: e.retryable,
         error: e.error,
         fallback: e.fallback,
+        ...kept,
       };
       const status: NotificationStatus = r.status === 'delivered' ? 'delivered' : e.fallback ? 'requested' : 'failed';
       return { ...base, status, channels: { ...r.channels, [e.channel]: outcome } };
@@ -358,4 +368,28 @@ export function evolveNotificationOutcome(
       return _never;
     }
   }
+}
+
+/**
+ * The provider's later word on a channel's message. The notification's status stays: the send
+ * succeeded; a report that came before the dispatcher's record (Twilio can be that quick) stands
+ * for it until that record arrives, since the provider had accepted the message.
+ */
+function withProviderReport(r: NotificationOutcomeRow, event: DeliveryStatusEvent, seq: number): NotificationOutcomeRow {
+  const d = event.data;
+  const at = event.occurredAt;
+  const provider: ProviderReport = { status: d.status, errorCode: d.errorCode, at, providerMessageId: d.providerMessageId };
+  const before = r.channels[d.channel];
+  const outcome: ChannelOutcome =
+    before === undefined
+      ? { status: 'delivered', destination: d.destination, attempts: 1, at, providerMessageId: d.providerMessageId, provider }
+      : { ...before, provider };
+  const status: NotificationStatus = before === undefined ? 'delivered' : r.status;
+  return {
+    ...r,
+    status,
+    delivered_at: before === undefined ? (r.delivered_at ?? at) : r.delivered_at,
+    channels: { ...r.channels, [d.channel]: outcome },
+    delivery_seq: seq,
+  };
 }

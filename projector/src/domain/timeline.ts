@@ -1,4 +1,4 @@
-import type { AlertEvent, DeliveryEvent, EscalationEvent, Recipient, TicketEvent } from '@oncall/contracts';
+import type { AlertEvent, DeliveryEvent, DeliveryStatusEvent, EscalationEvent, Recipient, TicketEvent } from '@oncall/contracts';
 
 /** ` via slack`, or nothing for the API and older events. */
 const via = (surface: string | undefined): string => (surface && surface !== 'api' && surface !== 'system' ? ` via ${surface}` : '');
@@ -49,7 +49,10 @@ export function describe(event: AlertEvent): { actor: string; message: string } 
 }
 
 /** Timeline words for the escalator's, dispatcher's and ticket bridge's events of an alert. Pure. */
-export function describeOther(event: EscalationEvent | DeliveryEvent | TicketEvent): { actor: string; message: string } {
+export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent): {
+  actor: string;
+  message: string;
+} {
   switch (event.type) {
     case 'AlertRouted': {
       const d = event.data;
@@ -97,6 +100,11 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | TicketEve
         actor: 'dispatcher',
         message: `${d.channel} to ${d.destination} failed: ${d.reason} (${attempts(d.attempts)}${d.retryable ? ', retryable' : ''})${fallback}`,
       };
+    }
+    case 'NotificationStatusReported': {
+      const d = event.data;
+      const code = d.errorCode ? ` (error ${d.errorCode})` : '';
+      return { actor: 'provider', message: `${d.channel} to ${d.destination}: ${d.status}${code}` };
     }
     case 'TicketCreated':
       return {

@@ -1,14 +1,17 @@
 import { sql } from 'slonik';
-import { CONSUMERS, STREAMS, subjects, type DeliveryEvent } from '@oncall/contracts';
+import { CONSUMERS, STREAMS, subjects, type DeliveryEvent, type DeliveryStatusEvent } from '@oncall/contracts';
 import { evolveNotificationOutcome, NOTIFICATION_OUTCOME_COLUMNS, type NotificationOutcomeRow } from '../domain/escalation-rows.js';
 import { columnList, excludedRow, insertTimeline, loadRows, timelineRow } from './escalation-timeline.js';
 import type { Projection } from './types.js';
 
-const DELIVERY_EVENTS = new Set<string>(['NotificationDelivered', 'NotificationFailed'] satisfies Array<DeliveryEvent['type']>);
+const DELIVERY_EVENTS = new Set<string>(['NotificationDelivered', 'NotificationFailed', 'NotificationStatusReported'] satisfies Array<
+  (DeliveryEvent | DeliveryStatusEvent)['type']
+>);
 
 /**
  * `notification_deliveries` (every outcome), `escalation_timeline` rows and the outcome columns of
- * `notifications` (status, per-channel outcome), from the DELIVERIES stream.
+ * `notifications` (status, per-channel outcome and the provider's later status report), from the
+ * DELIVERIES stream.
  *
  * The request columns of a notification come from the escalations projection; the two write
  * disjoint columns, and whichever is first inserts the row, so the row is the same however they
@@ -23,7 +26,7 @@ export const deliveriesProjection: Projection = {
   applyMany: async (tx, events) => {
     const mine = events.filter((e) => DELIVERY_EVENTS.has(e.event.type));
     if (mine.length === 0) return;
-    const ids = [...new Set(mine.map((e) => (e.event as DeliveryEvent).data.notificationId))];
+    const ids = [...new Set(mine.map((e) => (e.event as DeliveryEvent | DeliveryStatusEvent).data.notificationId))];
     const loaded = await loadRows<NotificationOutcomeRow>(
       tx,
       sql.unsafe`
@@ -36,8 +39,10 @@ export const deliveriesProjection: Projection = {
     const rows = new Map(loaded.map((r) => [r.notification_id, r]));
     const deliveries: object[] = [];
     for (const { event, at } of mine) {
-      const e = event as DeliveryEvent;
+      const e = event as DeliveryEvent | DeliveryStatusEvent;
       rows.set(e.data.notificationId, evolveNotificationOutcome(rows.get(e.data.notificationId), e, at.seq));
+      // A provider's status report changes the notification's channel outcome; it is no delivery of its own.
+      if (e.type === 'NotificationStatusReported') continue;
       const d = e.data;
       deliveries.push({
         seq: at.seq,
@@ -76,7 +81,7 @@ export const deliveriesProjection: Projection = {
       FROM jsonb_populate_recordset(NULL::notification_deliveries, ${JSON.stringify(deliveries)}::jsonb)`);
     await insertTimeline(
       tx,
-      mine.map(({ event, at }) => timelineRow(STREAMS.deliveries, event as DeliveryEvent, at.seq)),
+      mine.map(({ event, at }) => timelineRow(STREAMS.deliveries, event as DeliveryEvent | DeliveryStatusEvent, at.seq)),
     );
   },
 };

@@ -1,5 +1,5 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
-import type { DeliveryEvent, EscalationEvent, TicketEvent } from '@oncall/contracts';
+import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent, TicketEvent } from '@oncall/contracts';
 import { describeOther } from '../domain/timeline.js';
 
 /** A row of `escalation_timeline`: one event of ESCALATIONS, DELIVERIES or TICKETS. */
@@ -15,7 +15,11 @@ export type EscalationTimelineRow = {
   data: unknown;
 };
 
-export function timelineRow(stream: string, event: EscalationEvent | DeliveryEvent | TicketEvent, seq: number): EscalationTimelineRow {
+export function timelineRow(
+  stream: string,
+  event: EscalationEvent | DeliveryEvent | DeliveryStatusEvent | TicketEvent,
+  seq: number,
+): EscalationTimelineRow {
   const { actor, message } = describeOther(event);
   return {
     stream,

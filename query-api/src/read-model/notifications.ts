@@ -72,8 +72,8 @@ const where = (f: NotificationFilter) => {
  * The notifications matching `filter` that changed after `since` (every matching one when
  * `since` is null), with the projections' checkpoints read in the same snapshot: a row the
  * projections committed up to those checkpoints is either returned now or was returned before.
- * Changes are found through the per-stream keys (`notification_deliveries.seq`, the request's
- * `escalation_timeline` row), so following every notification never scans `notifications`.
+ * Changes are found through the per-stream keys (`notification_deliveries.seq`, the request's and
+ * the provider status reports' `escalation_timeline` rows), so following every notification never scans `notifications`.
  */
 export async function notificationChanges(
   pool: DatabasePool,
@@ -117,6 +117,9 @@ function changed(db: CommonQueryMethods, filter: NotificationFilter, since: Noti
     SELECT ${COLUMNS} FROM notifications n
     WHERE ${where(filter)} AND n.notification_id IN (
       SELECT notification_id FROM notification_deliveries WHERE seq > ${since.deliveries}
+      UNION
+      SELECT (data->>'notificationId')::uuid FROM escalation_timeline
+      WHERE stream = 'DELIVERIES' AND seq > ${since.deliveries} AND event_type = 'NotificationStatusReported'
       UNION
       SELECT (data->>'notificationId')::uuid FROM escalation_timeline
       WHERE stream = 'ESCALATIONS' AND seq > ${since.escalations} AND event_type = 'NotificationRequested')

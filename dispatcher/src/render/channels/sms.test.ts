@@ -91,3 +91,23 @@ describe('formatSms', () => {
     expect(warnings.map((w) => w.code)).toStrictEqual(['SMS_TRUNCATED', 'SMS_MULTI_SEGMENT']);
   });
 });
+
+describe('formatSms with a reply code', () => {
+  const withCode = (over: Parameters<typeof contextWith>[0] = {}) => ({ ...contextWith(over), reply: { code: 4, gather_url: null } });
+
+  it('ends a page with how to answer', () => {
+    const { content } = formatSms(null, withCode(), { maxSegments: 3 });
+    expect(content.text.split('\n').at(-1)).toBe('Reply 4a to acknowledge, 4c to resolve, 4e to escalate.');
+  });
+
+  it('cuts the body, never the instructions, to fit the segment cap', () => {
+    const { content, warnings } = formatSms(null, withCode({ summary: 'x'.repeat(400) }), { maxSegments: 2 });
+    expect(content.segments).toBeLessThanOrEqual(2);
+    expect(content.text).toMatch(/x\.\.\.\nReply 4a to acknowledge, 4c to resolve, 4e to escalate\.$/);
+    expect(warnings.map((w) => w.code)).toContain('SMS_TRUNCATED');
+  });
+
+  it('does not add it to a resolution notice', () => {
+    expect(formatSms(null, withCode({ kind: 'resolved' }), { maxSegments: 3 }).content.text).not.toContain('Reply');
+  });
+});

@@ -1,3 +1,4 @@
+import { replyInstructions } from '@oncall/shared';
 import type { RenderContext } from '../context.js';
 import type { Formatted, RenderWarning } from '../types.js';
 
@@ -73,6 +74,21 @@ export function truncateSms(text: string, maxSegments: number): string {
   return chars.slice(0, lo).join('').trimEnd() + ELLIPSIS;
 }
 
+/** `text` cut so that it and `tail` fit in `maxSegments`; with no room left the tail alone. */
+function fitSms(text: string, tail: string, maxSegments: number): string {
+  if (tail === '') return truncateSms(text, maxSegments);
+  const chars = Array.from(text);
+  let lo = 0;
+  let hi = chars.length;
+  const fits = (n: number): boolean => countSms(chars.slice(0, n).join('').trimEnd() + ELLIPSIS + tail).segments <= maxSegments;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? '' : chars.slice(0, lo).join('').trimEnd() + ELLIPSIS;
+}
+
 export type SmsContent = Readonly<{ text: string } & SmsCount>;
 
 export type SmsOptions = Readonly<{ maxSegments: number }>;
@@ -87,10 +103,12 @@ export function defaultSmsText(ctx: RenderContext): string {
 /** The SMS body: the rendered template (or the default), trimmed, counted and capped. */
 export function formatSms(rendered: string | null, ctx: RenderContext, options: SmsOptions): Formatted<SmsContent> {
   const warnings: RenderWarning[] = [];
+  // A page with a reply code ends with how to answer; the body is cut to leave room for it.
+  const tail = ctx.reply && ctx.notification.kind === 'page' ? `\n${replyInstructions(ctx.reply.code)}` : '';
   let text = (rendered ?? defaultSmsText(ctx)).trim();
-  const before = countSms(text);
+  const before = countSms(text + tail);
   if (before.segments > options.maxSegments) {
-    text = truncateSms(text, options.maxSegments);
+    text = fitSms(text, tail, options.maxSegments);
     warnings.push({
       code: 'SMS_TRUNCATED',
       channel: 'sms',
@@ -98,6 +116,7 @@ export function formatSms(rendered: string | null, ctx: RenderContext, options: 
       message: `SMS needs ${before.segments} segments (${before.units} ${before.encoding} units); truncated to ${options.maxSegments}`,
     });
   }
+  text = text === '' ? tail.trimStart() : text + tail;
   const count = countSms(text);
   if (count.segments > 1) {
     warnings.push({

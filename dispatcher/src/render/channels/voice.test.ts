@@ -70,6 +70,17 @@ describe('formatVoice', () => {
   });
 });
 
+describe('formatVoice with a reply code', () => {
+  it("gathers at the page's own voice URL and offers all three answers", () => {
+    const ctx = { ...contextWith(), reply: { code: 4, gather_url: 'https://oncall.example.com/api/v1/twilio/voice?code=4&x=1' } };
+    const { twiml } = formatVoice(null, ctx, { ...OPTS, gatherActionUrl: 'https://elsewhere/' }).content;
+    expect(twiml).toContain(
+      '<Gather input="dtmf" numDigits="1" timeout="10" action="https://oncall.example.com/api/v1/twilio/voice?code=4&amp;x=1" method="POST">',
+    );
+    expect(says(twiml)).toContain('Press 1 to acknowledge, 2 to resolve, 3 to escalate.');
+  });
+});
+
 describe('xmlEscape', () => {
   it.each<[string, string]>([
     ['a & b < c > d " e \' f', 'a &amp; b &lt; c &gt; d &quot; e &apos; f'],

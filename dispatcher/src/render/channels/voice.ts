@@ -22,8 +22,8 @@ export function defaultVoiceText(ctx: RenderContext): string {
 }
 
 /**
- * A TwiML call: the message, then (for pages) a one-digit `<Gather>` where 1 acknowledges, then a
- * goodbye if nothing was pressed. Every piece of text is XML-escaped here; templates give text only.
+ * A TwiML call: the message, then (for pages) a one-digit `<Gather>` where 1 acknowledges (with a
+ * reply code: 1 acknowledges, 2 resolves, 3 escalates), then a goodbye if nothing was pressed. Every piece of text is XML-escaped here; templates give text only.
  */
 export function formatVoice(rendered: string | null, ctx: RenderContext, options: VoiceOptions): Formatted<VoiceContent> {
   const warnings: RenderWarning[] = [];
@@ -39,10 +39,13 @@ export function formatVoice(rendered: string | null, ctx: RenderContext, options
   }
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<Response>', `  <Say>${xmlEscape(say)}</Say>`];
   if (ctx.notification.kind === 'page') {
-    const action = options.gatherActionUrl ? ` action="${xmlEscape(options.gatherActionUrl)}" method="POST"` : '';
+    // A page with a reply code gathers at our voice URL, which understands all three digits.
+    const url = ctx.reply?.gather_url ?? options.gatherActionUrl;
+    const action = url ? ` action="${xmlEscape(url)}" method="POST"` : '';
+    const prompt = ctx.reply?.gather_url ? 'Press 1 to acknowledge, 2 to resolve, 3 to escalate.' : 'Press 1 to acknowledge this alert.';
     lines.push(
       `  <Gather input="dtmf" numDigits="1" timeout="10"${action}>`,
-      '    <Say>Press 1 to acknowledge this alert.</Say>',
+      `    <Say>${prompt}</Say>`,
       '  </Gather>',
       '  <Say>No input received. Goodbye.</Say>',
     );

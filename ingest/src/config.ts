@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonEnv, parseEnv, port } from '@oncall/shared';
+import { actionSecretEnv, commonEnv, parseEnv, port } from '@oncall/shared';
 
 export const IngestConfig = z.object({
   NATS_URL: commonEnv.NATS_URL,
@@ -16,6 +16,10 @@ export const IngestConfig = z.object({
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   /** The base URL people reach this system at: action links, Slack and Twilio callbacks. */
   ONCALL_PUBLIC_URL: z.string().url().optional(),
+  /** Signs and checks action links (shared with the dispatcher); without it, /a/<token> refuses every link. */
+  ONCALL_ACTION_SECRET: actionSecretEnv,
+  /** The secret before a rotation: links it signed keep working until they expire. */
+  ONCALL_ACTION_SECRET_PREVIOUS: actionSecretEnv,
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

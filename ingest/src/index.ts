@@ -18,6 +18,7 @@ import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
+import { alertEventsReader } from './adapters/alert-log.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
@@ -38,6 +39,8 @@ export async function startIngest(opts: {
   publishTimeoutMs?: number;
   /** ONCALL_PUBLIC_URL: the base of the links people get and Twilio signs against. */
   publicUrl?: string | null;
+  /** ONCALL_ACTION_SECRET (then the previous one): action links are checked against these. */
+  actionSecrets?: readonly string[];
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -60,6 +63,8 @@ export async function startIngest(opts: {
       log: opts.log,
       publicUrl: opts.publicUrl ?? null,
       now: Date.now,
+      actionSecrets: opts.actionSecrets ?? [],
+      alertEvents: alertEventsReader(opts.nc, opts.partitions),
     },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });

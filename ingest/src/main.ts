@@ -14,6 +14,7 @@ await runUntilSignal('ingest', async (log) => {
     bodyLimitBytes: cfg.INGEST_BODY_LIMIT_BYTES,
     rateLimitPerSecond: cfg.INGEST_RATE_LIMIT_PER_SECOND,
     publicUrl: cfg.ONCALL_PUBLIC_URL ?? null,
+    actionSecrets: [cfg.ONCALL_ACTION_SECRET, cfg.ONCALL_ACTION_SECRET_PREVIOUS].filter((s) => s !== undefined),
     log,
   });
   return async () => {

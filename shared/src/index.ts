@@ -88,3 +88,14 @@ export {
   type CommandTarget,
   type Declined,
 } from './commands.js';
+export {
+  actionSecretEnv,
+  actionUrl,
+  makeActionToken,
+  verifyActionToken,
+  ACTION_LINK_TTL_SECONDS,
+  MIN_ACTION_SECRET_LENGTH,
+  type ActionLink,
+  type ActionLinkProblem,
+  type VerifiedLink,
+} from './action-link.js';

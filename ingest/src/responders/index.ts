@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AlertCommandPath, ConfigView, Logger } from '@oncall/shared';
+import type { AlertEvent } from '@oncall/contracts';
+import type { AlertCommandPath, CommandTarget, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
 import { slackRoutes } from './slack.js';
 import { twilioRoutes } from './twilio.js';
@@ -20,6 +21,10 @@ export type ResponderDeps = Readonly<{
   /** Base of the links we hand out (ONCALL_PUBLIC_URL); Twilio signs requests against it. */
   publicUrl: string | null;
   now: () => number;
+  /** Action links are checked against these: ONCALL_ACTION_SECRET, then ONCALL_ACTION_SECRET_PREVIOUS. None: links are refused. */
+  actionSecrets?: readonly string[];
+  /** The alert's events from the log, in order (the action page shows the alert as they tell it). */
+  alertEvents?: (target: CommandTarget) => Promise<AlertEvent[]>;
 }>;
 
 /** Form posts are small: a Slack payload or a Twilio callback is a few KiB. */

@@ -68,7 +68,9 @@ describe('action links', () => {
       problem: 'malformed',
     });
     expect(verifyActionToken(forge({ v: 1, a: 'x', s: 's', f: 'f', u: null, e: 9e9, c: 'carrier-pigeon' }), [SECRET], NOW).ok).toBe(false);
-    expect(verifyActionToken(forge({ v: 1, a: 'x', s: 's', f: 'f', u: null, e: 9e9, c: 'email', admin: true }), [SECRET], NOW).ok).toBe(false);
+    expect(verifyActionToken(forge({ v: 1, a: 'x', s: 's', f: 'f', u: null, e: 9e9, c: 'email', admin: true }), [SECRET], NOW).ok).toBe(
+      false,
+    );
   });
 
   it('rotation: a link signed with the previous secret verifies while it is listed', () => {

@@ -81,7 +81,10 @@ export function verifyActionToken(token: string, secrets: readonly string[], now
   const p = Payload.safeParse(parsed);
   if (!p.success) return { ok: false, problem: 'malformed' };
   if (p.data.e * 1000 <= nowMs) return { ok: false, problem: 'expired' };
-  return { ok: true, link: { alertId: p.data.a, serviceId: p.data.s, fingerprint: p.data.f, userId: p.data.u, expiresAt: p.data.e, via: p.data.c } };
+  return {
+    ok: true,
+    link: { alertId: p.data.a, serviceId: p.data.s, fingerprint: p.data.f, userId: p.data.u, expiresAt: p.data.e, via: p.data.c },
+  };
 }
 
 /** The page's URL for `link`: `<publicUrl>/a/<token>`. */

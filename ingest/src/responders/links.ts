@@ -34,7 +34,7 @@ class PageError extends Error {
  * The action links every page carries (`/a/<token>`): GET shows the alert and buttons, POST runs
  * the pressed button's command as the user the link was sent to, through the one command path.
  */
-// eslint-disable-next-line @typescript-eslint/require-await
+ 
 export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Promise<void> {
   const secrets = deps.actionSecrets ?? [];
   const log = deps.log.child({ surface: 'link' });
@@ -85,8 +85,7 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
     '/a/:token',
     handle(async (req, reply) => {
       const link = verified(req.params.token);
-      if (!link.userId)
-        throw new PageError(403, 'This link cannot act', 'It was sent to a channel, not a person: act from your own page.');
+      if (!link.userId) throw new PageError(403, 'This link cannot act', 'It was sent to a channel, not a person: act from your own page.');
       const form = parseForm(req.body);
       const target: CommandTarget = { alertId: link.alertId, serviceId: link.serviceId, fingerprint: link.fingerprint };
       const alog = log.child({ alertId: link.alertId, userId: link.userId, command: form.command });
@@ -101,8 +100,12 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
         },
         AbortSignal.timeout(LINK_ANSWER_TIMEOUT_MS),
       );
-      alog.info({ outcome: answer.outcome, ...(answer.outcome === 'declined' && { reason: answer.reason }) }, 'action link command answered');
-      return send(reply, 200, answerPage(answerText(form.command, answer), await view(link)));
+      alog.info(
+        { outcome: answer.outcome, ...(answer.outcome === 'declined' && { reason: answer.reason }) },
+        'action link command answered',
+      );
+      const now = await view(link);
+      return send(reply, 200, answerPage(answerText(form.command, answer, now), now));
     }),
   );
 }
@@ -119,7 +122,6 @@ function parseForm(body: unknown): Form {
   if (note.length > MAX_NOTE) throw new PageError(400, 'Note too long', `A note is at most ${MAX_NOTE} characters.`);
   if (command !== 'snooze') return { command: command as PageCommand, note };
   const choice = typeof fields.for === 'string' ? SNOOZE_CHOICES[fields.for] : undefined;
-  if (!choice)
-    throw new PageError(400, 'Unknown snooze length', `Choose for=${Object.keys(SNOOZE_CHOICES).join('|')}.`);
+  if (!choice) throw new PageError(400, 'Unknown snooze length', `Choose for=${Object.keys(SNOOZE_CHOICES).join('|')}.`);
   return { command: 'snooze', snoozeSeconds: choice.seconds, note };
 }

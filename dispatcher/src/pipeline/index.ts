@@ -56,7 +56,7 @@ export function deliveryPipeline(d: PipelineDeps): Next {
       expire(d.clock, o),
       bundle(d.clock, o, d.stopping),
       rateLimit(d.clock, o, d.stopping),
-      render(d.config, d.clock, o.publicUrl, d.log),
+      render(d.config, d.clock, o.publicUrl, d.log, o.actionSecret),
       retry(o, d.log),
     ],
     send(d.notifiers, d.clock, o),

@@ -34,7 +34,7 @@ class PageError extends Error {
  * The action links every page carries (`/a/<token>`): GET shows the alert and buttons, POST runs
  * the pressed button's command as the user the link was sent to, through the one command path.
  */
- 
+
 export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Promise<void> {
   const secrets = deps.actionSecrets ?? [];
   const log = deps.log.child({ surface: 'link' });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonEnv, parseEnv, port } from '@oncall/shared';
+import { actionSecretEnv, commonEnv, parseEnv, port } from '@oncall/shared';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 import {
   emailNotifier,
@@ -21,7 +21,17 @@ export const DispatcherConfig = z
     ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
     METRICS_PORT: port(9104),
     DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
+    /** The base URL people reach this system at (ingest's port): the links in every message. */
+    ONCALL_PUBLIC_URL: z.string().url().optional(),
+    /** The older name of ONCALL_PUBLIC_URL, still read. */
     PUBLIC_URL: z.string().url().optional(),
+    /** Signs the action link in every message (shared with ingest, which checks it). */
+    ONCALL_ACTION_SECRET: actionSecretEnv,
+    /** 1: a channel without a provider prints its pages on stdout instead of failing them (on in `oncall up`). */
+    ONCALL_CONSOLE_CHANNEL: z
+      .enum(['0', '1', 'true', 'false'])
+      .default('0')
+      .transform((v) => v === '1' || v === 'true'),
     NOTIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Redelivery of a notification whose handler died (set when the consumer is first created). */
     DISPATCHER_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(15_000),
@@ -56,6 +66,9 @@ export const DispatcherConfig = z
 export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
 
 export const loadDispatcherConfig = (env?: NodeJS.ProcessEnv) => parseEnv(DispatcherConfig, env);
+
+/** The public URL from ONCALL_PUBLIC_URL, else the older PUBLIC_URL. */
+export const publicUrlOf = (c: DispatcherConfig): string | null => c.ONCALL_PUBLIC_URL ?? c.PUBLIC_URL ?? null;
 
 /** The provider buckets: the defaults with the configured Slack budget (a one-second burst). */
 export function providerLimits(c: DispatcherConfig): DispatcherOptions['perProvider'] {

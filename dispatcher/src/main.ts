@@ -1,6 +1,6 @@
 import { closeNats, connectNats, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { loadDispatcherConfig, notifiersFrom, providerLimits, startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
@@ -12,7 +12,9 @@ await runUntilSignal('dispatcher', async (log) => {
     log,
     replicas: cfg.ONCALL_REPLICAS,
     options: {
-      publicUrl: cfg.PUBLIC_URL ?? null,
+      publicUrl: publicUrlOf(cfg),
+      actionSecret: cfg.ONCALL_ACTION_SECRET ?? null,
+      consoleChannel: cfg.ONCALL_CONSOLE_CHANNEL,
       ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
       claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS,
       perProvider: providerLimits(cfg),

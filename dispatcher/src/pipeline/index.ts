@@ -12,6 +12,7 @@ import { record, type DeliveryEvents } from './record.js';
 import { render } from './render.js';
 import { retry } from './retry.js';
 import { send } from './send.js';
+import { consoleChannel } from './console.js';
 
 export { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
 export { ClaimLost, type Claim, type Records } from './claim.js';
@@ -27,6 +28,8 @@ export type PipelineDeps = Readonly<{
   options: DispatcherOptions;
   /** Aborts when the process stops: what waits in a bundle window or for a rate limit is handed back. */
   stopping: AbortSignal;
+  /** Where the console channel prints (default: stdout). */
+  consoleWrite?: (text: string) => void;
 }>;
 
 /**
@@ -40,7 +43,7 @@ export type PipelineDeps = Readonly<{
  *   bundle     per-destination rate limit: a storm to one address becomes one message
  *   rate limit per-provider rate limit: waits for the provider's token
  *   render     the escalator's template version, the preview's renderer
- *   send       one notifier call
+ *   send       one notifier call (or, for a channel without one, the console channel when it is on)
  *   retry      (on send's outcome) a retryable failure is tried again later, up to maxAttempts
  *   record     (on the outcome) the delivery's record, then NotificationDelivered / NotificationFailed
  *   fallback   (on the outcome) a delivery failed for good goes on to its fallback (SMS → voice)
@@ -59,6 +62,17 @@ export function deliveryPipeline(d: PipelineDeps): Next {
       render(d.config, d.clock, o.publicUrl, d.log, o.actionSecret),
       retry(o, d.log),
     ],
-    send(d.notifiers, d.clock, o),
+    send(
+      d.notifiers,
+      d.clock,
+      o,
+      o.consoleChannel
+        ? consoleChannel({
+            links: o.publicUrl && o.actionSecret ? { publicUrl: o.publicUrl, secret: o.actionSecret } : null,
+            log: d.log,
+            write: d.consoleWrite,
+          })
+        : null,
+    ),
   );
 }

@@ -223,7 +223,9 @@ function banner(running: Running): string {
     `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n` +
     `  processes (metrics at each URL):\n${parts.join('\n')}\n\n` +
     `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
-    `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
+    `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\n` +
+    `Pages go to the console (this output) for channels without a provider, each with its action link under ${running.publicUrl}/a/…\n` +
+    `Act from the command line:\n  ONCALL_USER=alice npx oncall ack <alert-id> --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
   );
 }
 

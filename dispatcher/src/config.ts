@@ -11,6 +11,7 @@ import {
   webhookNotifier,
   type Notifiers,
 } from './notifiers/index.js';
+import { clientCredentialsTokens } from './notifiers/graph-token.js';
 
 const optional = z.string().min(1).optional();
 
@@ -41,7 +42,13 @@ export const DispatcherConfig = z
     SLACK_API_URL: z.string().url().optional(),
     /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
     SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
+    /** A static Graph token; or the app registration below (OAuth client credentials, refreshed). */
     GRAPH_TOKEN: optional,
+    GRAPH_TENANT_ID: optional,
+    GRAPH_CLIENT_ID: optional,
+    GRAPH_CLIENT_SECRET: optional,
+    /** Token endpoint base (default https://login.microsoftonline.com). */
+    GRAPH_AUTHORITY_URL: z.string().url().optional(),
     GRAPH_BASE_URL: z.string().url().startsWith('https://', 'the Graph SDK sends its token over https only').optional(),
     TWILIO_ACCOUNT_SID: optional,
     TWILIO_AUTH_TOKEN: optional,
@@ -60,6 +67,19 @@ export const DispatcherConfig = z
         code: 'custom',
         path: ['TWILIO_ACCOUNT_SID'],
         message: 'set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together',
+      });
+    const graphApp = [c.GRAPH_TENANT_ID, c.GRAPH_CLIENT_ID, c.GRAPH_CLIENT_SECRET].filter(Boolean).length;
+    if (graphApp > 0 && graphApp < 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRAPH_TENANT_ID'],
+        message: 'set GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET together',
+      });
+    if (graphApp === 3 && c.GRAPH_TOKEN)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRAPH_TOKEN'],
+        message: 'set GRAPH_TOKEN or the GRAPH_TENANT_ID/CLIENT_ID/CLIENT_SECRET app, not both',
       });
     if (c.SMTP_URL && !c.SMTP_FROM) ctx.addIssue({ code: 'custom', path: ['SMTP_FROM'], message: 'SMTP_URL needs SMTP_FROM' });
   });
@@ -81,7 +101,16 @@ export function notifiersFrom(c: DispatcherConfig): Notifiers {
   const timeoutMs = c.NOTIFIER_TIMEOUT_MS;
   const notifiers: Notifiers = { webhook: webhookNotifier({ signingSecret: c.WEBHOOK_SIGNING_SECRET, timeoutMs }) };
   if (c.SLACK_TOKEN) notifiers.slack = slackNotifier({ token: c.SLACK_TOKEN, apiUrl: c.SLACK_API_URL, timeoutMs });
-  if (c.GRAPH_TOKEN) notifiers.teams = teamsNotifier({ token: c.GRAPH_TOKEN, baseUrl: c.GRAPH_BASE_URL, timeoutMs });
+  if (c.GRAPH_TENANT_ID && c.GRAPH_CLIENT_ID && c.GRAPH_CLIENT_SECRET) {
+    const tokens = clientCredentialsTokens({
+      tenantId: c.GRAPH_TENANT_ID,
+      clientId: c.GRAPH_CLIENT_ID,
+      clientSecret: c.GRAPH_CLIENT_SECRET,
+      authorityUrl: c.GRAPH_AUTHORITY_URL,
+      timeoutMs,
+    });
+    notifiers.teams = teamsNotifier({ token: tokens, baseUrl: c.GRAPH_BASE_URL, timeoutMs });
+  } else if (c.GRAPH_TOKEN) notifiers.teams = teamsNotifier({ token: c.GRAPH_TOKEN, baseUrl: c.GRAPH_BASE_URL, timeoutMs });
   if (c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_FROM) {
     const { sms, voice } = twilioNotifiers({
       accountSid: c.TWILIO_ACCOUNT_SID,

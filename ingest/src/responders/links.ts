@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyActionToken, type ActionLink, type CommandTarget } from '@oncall/shared';
+import { CommandNotAppended, verifyActionToken, type ActionLink, type CommandTarget } from '@oncall/shared';
 import { answerText, foldAlert, type AlertView } from './alert-view.js';
 import type { ResponderDeps } from './index.js';
 import { alertPage, answerPage, PAGE_COMMANDS, problemPage, SNOOZE_CHOICES, type PageCommand } from './link-page.js';
@@ -56,6 +56,20 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
     return foldAlert(await deps.alertEvents(target));
   };
 
+  /** The command and its answer; a command the log refused or that got no answer in time is a page saying which. */
+  const submit = async (req: Parameters<ResponderDeps['commands']['submit']>[0]) => {
+    const timeout = AbortSignal.timeout(LINK_ANSWER_TIMEOUT_MS);
+    try {
+      return await deps.commands.submit(req, timeout);
+    } catch (err) {
+      if (err instanceof CommandNotAppended)
+        throw new PageError(503, 'Not sent', 'The event log did not take the action, so nothing changed. Try again in a moment.');
+      if (timeout.aborted)
+        throw new PageError(503, 'No answer yet', 'Your action was sent but its outcome is not known yet. Reload the alert in a moment.');
+      throw err;
+    }
+  };
+
   const handle =
     (run: (req: FastifyRequest<Params>, reply: FastifyReply) => Promise<FastifyReply>) =>
     async (req: FastifyRequest<Params>, reply: FastifyReply) => {
@@ -63,7 +77,8 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
         return await run(req, reply);
       } catch (err) {
         if (err instanceof PageError) {
-          log.info({ status: err.status, problem: err.title, method: req.method }, 'action link refused');
+          const level = err.status >= 500 ? 'warn' : 'info';
+          log[level]({ status: err.status, problem: err.title, method: req.method }, 'action link refused');
           return send(reply, err.status, problemPage(err.title, err.message));
         }
         log.error({ err, method: req.method }, 'action link failed');
@@ -89,17 +104,14 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
       const form = parseForm(req.body);
       const target: CommandTarget = { alertId: link.alertId, serviceId: link.serviceId, fingerprint: link.fingerprint };
       const alog = log.child({ alertId: link.alertId, userId: link.userId, command: form.command });
-      const answer = await deps.commands.submit(
-        {
-          target,
-          command: form.command,
-          userId: link.userId,
-          via: link.via,
-          ...(form.note !== '' && { note: form.note }),
-          ...(form.snoozeSeconds !== undefined && { snoozeSeconds: form.snoozeSeconds }),
-        },
-        AbortSignal.timeout(LINK_ANSWER_TIMEOUT_MS),
-      );
+      const answer = await submit({
+        target,
+        command: form.command,
+        userId: link.userId,
+        via: link.via,
+        ...(form.note !== '' && { note: form.note }),
+        ...(form.snoozeSeconds !== undefined && { snoozeSeconds: form.snoozeSeconds }),
+      });
       alog.info(
         { outcome: answer.outcome, ...(answer.outcome === 'declined' && { reason: answer.reason }) },
         'action link command answered',

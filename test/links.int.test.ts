@@ -64,6 +64,7 @@ describe('action links /a/<token> against the in-process pipeline', () => {
     expect(await acked.text()).toContain('<p class="answer" role="status">Acknowledged</p>');
     const again = await (await press(u, { command: 'acknowledge' })).text();
     expect(again).toContain('Already acknowledged by alice (email); nothing changed');
+    await p.alertsApplied(await streamLastSeq(p.admin, STREAMS.alerts));
     const alert = await p.getAlert(a.id);
     expect(alert.acknowledgedByUserId).toBe('alice');
 

@@ -6,6 +6,8 @@ await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
+  if (cfg.ONCALL_ACTION_SECRET && !publicUrlOf(cfg))
+    log.warn('ONCALL_ACTION_SECRET is set but ONCALL_PUBLIC_URL is not: messages carry no action link');
   const dispatcher = await startDispatcher({
     nc,
     notifiers: notifiersFrom(cfg),

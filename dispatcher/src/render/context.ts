@@ -134,7 +134,7 @@ export function sampleRenderContext(now = '2026-02-03T10:35:00Z'): RenderContext
       triggered_at: '2026-02-03T10:30:00Z',
       service_id: 'api-gateway',
       service_name: 'API Gateway',
-      url: 'https://oncall.example.com/a/eyJ2IjoxLCJhIjoiNWIxZjhhNTIifQ.c2FtcGxlLXNpZ25hdHVyZS1ub3QtdmFsaWQ',
+      url: 'https://oncall.example.com/alerts/5b1f8a52-3c1e-4f0a-9a57-1f0c2d9e7a41',
     },
     actionUrl: 'https://oncall.example.com/a/eyJ2IjoxLCJhIjoiNWIxZjhhNTIifQ.c2FtcGxlLXNpZ25hdHVyZS1ub3QtdmFsaWQ',
     labels: {

@@ -36,7 +36,9 @@ type Stop = { stop: () => Promise<void> };
  * The whole pipeline in this process on a real nats-server and a real PostgreSQL database:
  * ingest (HTTP on a free port), the decider, the projector and query-api (gRPC on a free port).
  */
-export async function startTestPipeline(opts: { partitions?: number; rateLimitPerSecond?: number } = {}) {
+export async function startTestPipeline(
+  opts: { partitions?: number; rateLimitPerSecond?: number; actionSecrets?: readonly string[] } = {},
+) {
   const nats: TestNats = await startTestNats();
   const db = await createTestDatabase();
   const admin = await nats.connect('admin');
@@ -65,6 +67,7 @@ export async function startTestPipeline(opts: { partitions?: number; rateLimitPe
     bodyLimitBytes: 1024 * 1024,
     publishTimeoutMs: 1000,
     rateLimitPerSecond: opts.rateLimitPerSecond ?? 0,
+    ...(opts.actionSecrets && { actionSecrets: opts.actionSecrets }),
     log: testLog,
   });
   const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());

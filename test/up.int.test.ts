@@ -169,6 +169,9 @@ describe('npm start (oncall up) on the embedded default', () => {
     expect(new Set(first.parts.values()).size).toBe(first.parts.size);
     expect((await post(amFiring)).status).toBe(202);
     await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 1);
+    // No provider configured: the page is printed on the console with its action link, which opens the alert.
+    const [, link] = await first.until(/│ act: +(http:\/\/127\.0\.0\.1:\d+\/a\/\S+)/);
+    expect((await fetch(link!)).status).toBe(200);
 
     // kill -9 of one service: restarted, counted, and the pipeline serves again.
     process.kill(first.parts.get('decider')!, 'SIGKILL');

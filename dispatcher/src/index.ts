@@ -4,7 +4,7 @@ import { runDispatcher } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 
-export { loadDispatcherConfig, notifiersFrom, providerLimits, type DispatcherConfig } from './config.js';
+export { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, type DispatcherConfig } from './config.js';
 export { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 export { DELIVERY_BUCKET } from './adapters/records.js';
 export * as render from './render/index.js';
@@ -20,6 +20,8 @@ export async function startDispatcher(opts: {
   clock?: Clock;
   options?: Partial<DispatcherOptions>;
   replicas?: number;
+  /** Where the console channel prints (default: stdout). */
+  consoleWrite?: (text: string) => void;
 }): Promise<Stoppable> {
   const config = await watchConfig(opts.nc);
   const stop = new AbortController();
@@ -32,10 +34,12 @@ export async function startDispatcher(opts: {
       log: opts.log,
       options: { ...DEFAULT_OPTIONS, ...opts.options },
       replicas: opts.replicas ?? 1,
+      ...(opts.consoleWrite && { consoleWrite: opts.consoleWrite }),
     },
     stop.signal,
   );
-  opts.log.info({ channels: Object.keys(opts.notifiers) }, 'dispatcher running');
+  const consoleOn = opts.options?.consoleChannel === true;
+  opts.log.info({ channels: Object.keys(opts.notifiers), consoleChannel: consoleOn }, 'dispatcher running');
   return {
     stop: async () => {
       stop.abort();

@@ -1,18 +1,22 @@
 import { closeNats, connectNats, serveMetrics } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { loadDispatcherConfig, notifiersFrom, providerLimits, startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
+  if (cfg.ONCALL_ACTION_SECRET && !publicUrlOf(cfg))
+    log.warn('ONCALL_ACTION_SECRET is set but ONCALL_PUBLIC_URL is not: messages carry no action link');
   const dispatcher = await startDispatcher({
     nc,
     notifiers: notifiersFrom(cfg),
     log,
     replicas: cfg.ONCALL_REPLICAS,
     options: {
-      publicUrl: cfg.ONCALL_PUBLIC_URL ?? cfg.PUBLIC_URL ?? null,
+      publicUrl: publicUrlOf(cfg),
+      actionSecret: cfg.ONCALL_ACTION_SECRET ?? null,
+      consoleChannel: cfg.ONCALL_CONSOLE_CHANNEL,
       ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
       claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS,
       perProvider: providerLimits(cfg),

@@ -19,7 +19,12 @@ export type DispatcherOptions = Readonly<{
   /** How long JetStream waits for an ack before redelivering (set when the consumer is created). */
   ackWaitMs: number;
   concurrency: number;
+  /** ONCALL_PUBLIC_URL: the base of the links in every message. */
   publicUrl: string | null;
+  /** ONCALL_ACTION_SECRET: signs the action link of every message (with publicUrl). */
+  actionSecret: string | null;
+  /** No provider configured for a channel: print the page on the console instead of failing it (ONCALL_CONSOLE_CHANNEL). */
+  consoleChannel: boolean;
 }>;
 
 export const DEFAULT_OPTIONS: DispatcherOptions = {
@@ -44,4 +49,6 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   ackWaitMs: 15_000,
   concurrency: 256,
   publicUrl: null,
+  actionSecret: null,
+  consoleChannel: false,
 };

@@ -20,6 +20,7 @@ import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
+import { CommandUsageError, isCliCommand, parseCommandArgs, runAlertCommand } from './alert-commands.js';
 import { alertHistory, archivedHistory } from './history.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
@@ -35,6 +36,10 @@ const USAGE = `usage: oncall <command>
   replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over
   alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
                          list alerts through query-api's gRPC AlertService, one JSON line each
+  ack|resolve|escalate|snooze <alert-id> [--user <id>] [--note <text>] [--for 30m|2h|1d] [--grpc host:port]
+                         act on an alert through query-api's gRPC AlertService (recorded as via cli). Who acts:
+                         --user, else ONCALL_USER (the CLI names the user until API tokens exist). snooze needs --for.
+                         Exit 0: done or already so; 1: the alert is resolved or unknown, or query-api failed; 2: bad input
   history <alertId> [--as-of <ISO time>]
                          the alert's events read from the log itself (one JSON line each), optionally as of a time
   parked [--all] [--json]
@@ -118,6 +123,23 @@ async function main(argv: string[]): Promise<number> {
       });
       for await (const alert of listAlertsOverGrpc(values.grpc, values.status)) process.stdout.write(`${JSON.stringify(alert)}\n`);
       return 0;
+    }
+    case 'ack':
+    case 'resolve':
+    case 'escalate':
+    case 'snooze': {
+      if (!isCliCommand(command)) throw new UsageError('unknown alert command');
+      let args;
+      try {
+        args = parseCommandArgs(command, rest, process.env);
+      } catch (err) {
+        if (err instanceof CommandUsageError) throw new UsageError(err.message);
+        throw err;
+      }
+      const result = await runAlertCommand(args);
+      process.stdout.write(result.out);
+      process.stderr.write(result.err);
+      return result.code;
     }
     case 'history': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'as-of': { type: 'string' } } });
@@ -223,7 +245,9 @@ function banner(running: Running): string {
     `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n` +
     `  processes (metrics at each URL):\n${parts.join('\n')}\n\n` +
     `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
-    `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
+    `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\n` +
+    `Pages go to the console (this output) for channels without a provider, each with its action link under ${running.publicUrl}/a/…\n` +
+    `Act from the command line:\n  ONCALL_USER=alice npx oncall ack <alert-id> --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
   );
 }
 

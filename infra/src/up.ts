@@ -11,6 +11,7 @@ import { applyConfig } from './apply.js';
 import { startUsersService, type RunningUsersService } from './users-service.js';
 import { SupervisedService, type ServiceSpec } from './supervisor.js';
 import { KeptRunning } from './keep-running.js';
+import { readOrCreateActionSecret } from './action-secret.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -57,6 +58,8 @@ export type PartInfo = { name: string; pid: number | undefined; metrics?: string
 
 export type Running = {
   ingestUrl: string;
+  /** Where the links in pages point (ONCALL_PUBLIC_URL). */
+  publicUrl: string;
   grpcPort: number;
   parts: PartInfo[];
   /** Stops the services (ingest and query-api first), then NATS and PostgreSQL; within 10 s. */
@@ -152,8 +155,16 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     checkpoint();
     metrics = await serveMetrics(cfg.UP_METRICS_PORT);
 
+    // Links in pages point at this ingest unless told otherwise; the secret signing them is made once and kept.
+    const links = {
+      ONCALL_PUBLIC_URL: env.ONCALL_PUBLIC_URL ?? `http://127.0.0.1:${cfg.INGEST_PORT}`,
+      ONCALL_ACTION_SECRET: env.ONCALL_ACTION_SECRET ?? (await readOrCreateActionSecret(resolve(dataDir, 'action-secret'))),
+      // With no provider configured, pages are printed on the console (this process's stdout).
+      ONCALL_CONSOLE_CHANNEL: env.ONCALL_CONSOLE_CHANNEL ?? '1',
+    };
     const common = {
       ...env,
+      ...links,
       NATS_URL: natsUrl,
       DATABASE_URL: databaseUrl,
       USER_SERVICE_URL: userServiceUrl,
@@ -207,7 +218,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       }),
     ];
     log.info({ ms: Date.now() - started }, 'pipeline up');
-    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, grpcPort: cfg.GRPC_PORT, parts, stop };
+    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, publicUrl: links.ONCALL_PUBLIC_URL, grpcPort: cfg.GRPC_PORT, parts, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonEnv, parseEnv, port } from '@oncall/shared';
+import { actionSecretEnv, commonEnv, parseEnv, port } from '@oncall/shared';
 
 export const IngestConfig = z.object({
   NATS_URL: commonEnv.NATS_URL,
@@ -18,6 +18,10 @@ export const IngestConfig = z.object({
   ONCALL_PUBLIC_URL: z.string().url().optional(),
   /** Checks the signature of Twilio's requests (SMS replies, call digits, status callbacks). */
   TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** Signs and checks action links (shared with the dispatcher); without it, /a/<token> refuses every link. */
+  ONCALL_ACTION_SECRET: actionSecretEnv,
+  /** The secret before a rotation: links it signed keep working until they expire. */
+  ONCALL_ACTION_SECRET_PREVIOUS: actionSecretEnv,
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

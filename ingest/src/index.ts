@@ -19,6 +19,7 @@ import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 import { twilioDeps } from './responders/twilio-deps.js';
+import { alertEventsReader } from './adapters/alert-log.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
@@ -42,6 +43,8 @@ export async function startIngest(opts: {
   /** TWILIO_AUTH_TOKEN: with it (and a public URL) ingest takes Twilio's SMS, voice and status requests. */
   twilioAuthToken?: string | null;
   replicas?: number;
+  /** ONCALL_ACTION_SECRET (then the previous one): action links are checked against these. */
+  actionSecrets?: readonly string[];
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -66,6 +69,8 @@ export async function startIngest(opts: {
       publicUrl: opts.publicUrl ?? null,
       now: Date.now,
       twilio,
+      actionSecrets: opts.actionSecrets ?? [],
+      alertEvents: alertEventsReader(opts.nc, opts.partitions),
     },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });

@@ -16,6 +16,7 @@ await runUntilSignal('ingest', async (log) => {
     publicUrl: cfg.ONCALL_PUBLIC_URL ?? null,
     twilioAuthToken: cfg.TWILIO_AUTH_TOKEN ?? null,
     replicas: cfg.ONCALL_REPLICAS,
+    actionSecrets: [cfg.ONCALL_ACTION_SECRET, cfg.ONCALL_ACTION_SECRET_PREVIOUS].filter((s) => s !== undefined),
     log,
   });
   return async () => {

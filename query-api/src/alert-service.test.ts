@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertingV1 } from '@oncall/contracts';
-import { commandForStatus, snoozeSeconds, toCommand, toFilter } from './alert-service.js';
+import { commandForStatus, snoozeSeconds, toCommand, toFilter, viaOf } from './alert-service.js';
 import { InvalidArgument } from './errors.js';
 
 const { AlertStatus, Severity } = alertingV1;
@@ -142,5 +142,20 @@ describe('alert command requests', () => {
   ])('UpdateAlertStatus to %s is %s', (status, command) => {
     if (command === null) expect(fieldOf(() => commandForStatus(status))).toBe('status');
     else expect(commandForStatus(status)).toBe(command);
+  });
+});
+
+describe('x-oncall-via', () => {
+  it.each([
+    [null, 'api'],
+    ['', 'api'],
+    ['cli', 'cli'],
+    ['web', 'web'],
+  ] as const)('%j → %s', (header, via) => {
+    expect(viaOf(header)).toBe(via);
+  });
+  it.each(['system', 'CLI', 'carrier-pigeon'])('%s is refused, naming the header', (header) => {
+    expect(() => viaOf(header)).toThrow(InvalidArgument);
+    expect(() => viaOf(header)).toThrow(/^x-oncall-via: must be one of api, cli, slack/);
   });
 });

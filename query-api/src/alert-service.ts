@@ -2,7 +2,7 @@ import type { DatabasePool } from 'slonik';
 import type { alertingV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import type { AlertCommandInput, AlertCommands } from './adapters/alert-commands.js';
-import type { AlertCommandKind as CommandKind } from '@oncall/contracts';
+import { Surface, type AlertCommandKind as CommandKind } from '@oncall/contracts';
 import { COMMAND_FOR_STATUS } from './domain/commands.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
@@ -65,6 +65,17 @@ export function snoozeSeconds(duration: { seconds: number; nanos: number } | und
   return Math.round(seconds);
 }
 
+/** Surfaces a client may say it acts from (`x-oncall-via`); `system` is the pipeline's own. */
+export const CLIENT_SURFACES: readonly Surface[] = Surface.options.filter((s) => s !== 'system');
+
+/** The `x-oncall-via` header as a surface (absent: the API itself); throws InvalidArgument naming the header. */
+export function viaOf(header: string | null | undefined): Surface {
+  if (header === null || header === undefined || header === '') return 'api';
+  const via = CLIENT_SURFACES.find((s) => s === header);
+  if (!via) throw new InvalidArgument('x-oncall-via', `must be one of ${CLIENT_SURFACES.join(', ')}`);
+  return via;
+}
+
 /** The command UpdateAlertStatus stands for; throws InvalidArgument naming `status`. */
 export function commandForStatus(status: alertingV1.AlertStatus): CommandKind {
   const word = STATUS_FROM_PROTO.get(status);
@@ -79,7 +90,7 @@ export function alertService(pool: DatabasePool, log: Logger, commands: AlertCom
   const run = (input: AlertCommandInput, ctx: CallContext): Promise<AlertRow> => {
     if (!commands)
       throw new Unavailable('alert commands need a NATS connection and the projection feed, which this server was started without');
-    return commands.run(input, ctx);
+    return commands.run({ ...input, via: viaOf(ctx.via) }, ctx);
   };
   return {
     getAlert: unary(log, 'GetAlert', async (req: alertingV1.GetAlertRequest) => {

@@ -9,6 +9,8 @@ export type CallContext = Readonly<{
   signal: AbortSignal;
   /** The client's deadline (epoch ms), or null when it set none. */
   deadline: number | null;
+  /** The `x-oncall-via` metadata header as sent (the surface a client acts from, e.g. `cli`), or null. */
+  via?: string | null;
 }>;
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
@@ -16,7 +18,8 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
   call.once('cancelled', () => controller.abort());
   const d = call.getDeadline();
   const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : null;
-  return { signal: controller.signal, deadline };
+  const [via] = call.metadata.get('x-oncall-via');
+  return { signal: controller.signal, deadline, via: via === undefined ? null : String(via) };
 }
 
 function failed(log: Logger, method: string, err: unknown, ctx: CallContext): void {

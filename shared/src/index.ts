@@ -116,3 +116,14 @@ export {
   type OptOut,
 } from './reply-codes.js';
 export { TWILIO_PATHS, statusCallbackUrl, readStatusRef, gatherUrl, providerStatusOf, type StatusRef } from './domain/twilio-callbacks.js';
+export {
+  actionSecretEnv,
+  actionUrl,
+  makeActionToken,
+  verifyActionToken,
+  ACTION_LINK_TTL_SECONDS,
+  MIN_ACTION_SECRET_LENGTH,
+  type ActionLink,
+  type ActionLinkProblem,
+  type VerifiedLink,
+} from './action-link.js';

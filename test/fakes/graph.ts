@@ -35,6 +35,21 @@ export interface GraphCall {
 export interface GraphFakeOptions {
   /** Accepted access token; default `graph-fake-token`. */
   token?: string;
+  /**
+   * The app registration the token endpoint (`/{tenantId}/oauth2/v2.0/token`, client
+   * credentials) knows; tokens it issues are accepted until `revokeIssuedTokens()`.
+   */
+  app?: { tenantId: string; clientId: string; clientSecret: string; expiresInSeconds?: number };
+}
+
+/** A token request the fake's token endpoint received (the secret is not kept). */
+export interface TokenRequest {
+  tenantId: string;
+  clientId: string;
+  grantType: string;
+  scope: string;
+  /** The access token issued, or null when the request was refused. */
+  issued: string | null;
 }
 
 export interface GraphFake {
@@ -54,6 +69,10 @@ export interface GraphFake {
    */
   trustingDispatcher(): Agent;
   readonly calls: Recorder<GraphCall>;
+  /** Requests to the token endpoint (with `app`). */
+  readonly tokenRequests: Recorder<TokenRequest>;
+  /** Issued tokens stop working (as when Entra ID revokes them): the next Graph call answers 401. */
+  revokeIssuedTokens(): void;
   failNext(failure: HttpFailure, times?: number): void;
   reset(): void;
   close(): Promise<void>;
@@ -109,6 +128,7 @@ function graphError(status: number, message = 'fake Graph error'): unknown {
 const CHAT = /^\/v1\.0\/chats\/([^/]+)\/messages$/;
 const CHANNEL = /^\/v1\.0\/teams\/([^/]+)\/channels\/([^/]+)\/messages$/;
 const MAIL = /^\/v1\.0\/users\/([^/]+)\/sendMail$/;
+const TOKEN = /^\/([^/]+)\/oauth2\/v2\.0\/token$/;
 
 /**
  * Microsoft Graph over HTTPS with a self-signed certificate (the SDK sends no token over plain
@@ -121,11 +141,47 @@ export async function startGraphFake(opts: GraphFakeOptions = {}): Promise<Graph
   const caFile = join(dir, 'ca.pem');
   await writeFile(caFile, cert);
   const calls = new Recorder<GraphCall>();
+  const tokenRequests = new Recorder<TokenRequest>();
+  const issued = new Set<string>();
   const failures = new FailurePlan<HttpFailure>();
+
+  /** Client credentials grant, as Entra ID answers it (form post in, JSON out; errors as OAuth error JSON). */
+  const tokenEndpoint = (tenantId: string, body: string, res: Parameters<typeof sendJson>[0]): void => {
+    const form = new URLSearchParams(body);
+    const app = opts.app;
+    const request = {
+      tenantId,
+      clientId: form.get('client_id') ?? '',
+      grantType: form.get('grant_type') ?? '',
+      scope: form.get('scope') ?? '',
+    };
+    const ok =
+      app !== undefined &&
+      tenantId === app.tenantId &&
+      request.clientId === app.clientId &&
+      form.get('client_secret') === app.clientSecret &&
+      request.grantType === 'client_credentials' &&
+      request.scope === 'https://graph.microsoft.com/.default';
+    if (!ok) {
+      tokenRequests.push({ ...request, issued: null });
+      return sendJson(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+    }
+    const accessToken = `graph-app-token-${tokenRequests.items.length + 1}-${randomUUID()}`;
+    issued.add(accessToken);
+    tokenRequests.push({ ...request, issued: accessToken });
+    return sendJson(res, 200, {
+      token_type: 'Bearer',
+      expires_in: app.expiresInSeconds ?? 3599,
+      ext_expires_in: 3599,
+      access_token: accessToken,
+    });
+  };
 
   const server = await startHttpServer(
     (req, res, body) => {
       const path = decodeURI((req.url ?? '').split('?')[0] ?? '');
+      const tokenPath = TOKEN.exec(path);
+      if (tokenPath?.[1] !== undefined && req.method === 'POST') return tokenEndpoint(tokenPath[1], body, res);
       const chat = CHAT.exec(path);
       const channel = CHANNEL.exec(path);
       const mail = MAIL.exec(path);
@@ -150,7 +206,8 @@ export async function startGraphFake(opts: GraphFakeOptions = {}): Promise<Graph
       }
       const failure = failures.take();
       if (failure !== undefined) return sendFailure(req, res, failure, (status) => graphError(status));
-      if (callToken !== token) return sendJson(res, 401, graphError(401, 'Access token validation failure.'));
+      if (callToken !== token && (callToken === null || !issued.has(callToken)))
+        return sendJson(res, 401, graphError(401, 'Access token validation failure.'));
       if (route === null || req.method !== 'POST') return sendJson(res, 404, graphError(404, 'Resource not found'));
       if (typeof parsed !== 'object' || parsed === null) return sendJson(res, 400, graphError(400, 'Invalid JSON body'));
       if (route === 'mail') {
@@ -180,9 +237,12 @@ export async function startGraphFake(opts: GraphFakeOptions = {}): Promise<Graph
     caFile,
     trustingDispatcher: () => new Agent({ connect: { ca: cert } }),
     calls,
+    tokenRequests,
+    revokeIssuedTokens: () => issued.clear(),
     failNext: (failure, times = 1) => failures.add(failure, times),
     reset: () => {
       calls.clear();
+      tokenRequests.clear();
       failures.clear();
     },
     close: async () => {

@@ -4,7 +4,7 @@
  */
 export { FailurePlan, Recorder, type HttpFailure, type RecordedRequest } from './http.js';
 export { startSlackFake, type SlackCall, type SlackFailure, type SlackFake, type SlackFakeOptions } from './slack.js';
-export { startGraphFake, type GraphCall, type GraphFake, type GraphFakeOptions } from './graph.js';
+export { startGraphFake, type GraphCall, type GraphFake, type GraphFakeOptions, type TokenRequest } from './graph.js';
 export {
   startTwilioFake,
   twilioSignature,

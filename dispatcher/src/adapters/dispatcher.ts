@@ -19,6 +19,8 @@ export type DispatcherDeps = Readonly<{
   log: Logger;
   options: DispatcherOptions;
   replicas: number;
+  /** Where the console channel prints (default: stdout). */
+  consoleWrite?: (text: string) => void;
 }>;
 
 /**
@@ -45,6 +47,7 @@ export async function runDispatcher(deps: DispatcherDeps, stop: AbortSignal): Pr
     log,
     options,
     stopping: stop,
+    ...(deps.consoleWrite && { consoleWrite: deps.consoleWrite }),
   });
   const notifications = notificationHandler({ run, parking: new Parking(appender, log), log, options });
   const retries = serveParkedRetries(nc, CONSUMERS.dispatcher, appender, log, notifications.retryParked);

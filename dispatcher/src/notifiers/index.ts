@@ -25,3 +25,4 @@ export { staticTokenProvider, teamsNotifier, type TeamsNotifierConfig } from './
 export { twilioNotifiers, type TwilioConfig } from './twilio.js';
 export { emailNotifier, parseSmtpUrl, type EmailConfig } from './email.js';
 export { standardWebhookSignature, webhookNotifier, type WebhookConfig } from './webhook.js';
+export { clientCredentialsTokens, DEFAULT_AUTHORITY_URL, GRAPH_SCOPE, type ClientCredentials, type TokenSource } from './graph-token.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   AuthenticationHandler,
+  AuthenticationHandlerOptions,
   Client,
   GraphClientError,
   GraphError,
@@ -11,13 +12,15 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { classifyTransportFailure, DeliveryError, httpDeliveryError, sanitizeCause } from './errors.js';
 import type { Notifier, NotifyOptions, NotifyResult, TeamsMessage } from './types.js';
+import type { TokenSource } from './graph-token.js';
 
 export interface TeamsNotifierConfig {
   /**
-   * A Graph access token (delegated, `ChatMessage.Send` / `ChannelMessage.Send`), or a function
-   * returning a current one. Getting tokens (OAuth client credentials, refresh) is not done here.
+   * A static Graph access token, or a function returning a current one; or `tokens`, an OAuth
+   * client-credentials source (graph-token.ts): its token is refreshed before expiry, and a 401
+   * gets one new token and one more try.
    */
-  token: string | (() => Promise<string>);
+  token: string | (() => Promise<string>) | TokenSource;
   /** Graph base URL, default `https://graph.microsoft.com`. Must be https: the SDK sends no token over http. */
   baseUrl?: string;
   /** Per-request timeout, default 10 s. */
@@ -57,19 +60,26 @@ class TeamsNotifierImpl implements Notifier<TeamsMessage> {
   readonly channel = 'teams' as const;
   private readonly client: Client;
   private readonly timeoutMs: number;
-  private readonly secrets: string[] = [];
+  private readonly staticSecrets: string[] = [];
+  private readonly tokens: TokenSource | null;
+
+  private get secrets(): string[] {
+    return [...this.staticSecrets, ...(this.tokens?.secrets() ?? [])];
+  }
 
   constructor(config: TeamsNotifierConfig) {
     const baseUrl = (config.baseUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
     const host = new URL(baseUrl).hostname;
-    const token = config.token;
-    if (typeof token === 'string') this.secrets.push(token);
+    const configured = config.token;
+    this.tokens = typeof configured === 'object' ? configured : null;
+    const token = typeof configured === 'object' ? async () => configured.get() : configured;
+    if (typeof token === 'string') this.staticSecrets.push(token);
     const auth = staticTokenProvider(
       typeof token === 'string'
         ? token
         : async () => {
             const current = await token();
-            if (!this.secrets.includes(current)) this.secrets.push(current);
+            if (!this.secrets.includes(current)) this.staticSecrets.push(current);
             return current;
           },
     );
@@ -108,10 +118,29 @@ class TeamsNotifierImpl implements Notifier<TeamsMessage> {
       ],
     };
     try {
-      const created = (await this.client.api(path).option('signal', signal).post(chatMessage)) as { id?: unknown } | undefined;
+      const created = (await this.post(path, chatMessage, signal, true)) as { id?: unknown } | undefined;
       return { providerMessageId: typeof created?.id === 'string' ? created.id : null };
     } catch (err) {
+      if (err instanceof DeliveryError) throw err;
       throw this.toDeliveryError(err);
+    }
+  }
+
+  /**
+   * One post; with client credentials the token is fetched here (so a 401 names the token it
+   * refused), and a 401 drops that token and tries once more with a new one: a token revoked or
+   * expired early is not a delivery failure.
+   */
+  private async post(path: string, body: object, signal: AbortSignal, may401Again: boolean): Promise<unknown> {
+    const request = this.client.api(path).option('signal', signal);
+    if (!this.tokens) return request.post(body);
+    const token = await this.tokens.get();
+    try {
+      return await request.middlewareOptions([new AuthenticationHandlerOptions(staticTokenProvider(token))]).post(body);
+    } catch (err) {
+      if (!(may401Again && err instanceof GraphError && err.statusCode === 401)) throw err;
+      this.tokens.invalidate(token);
+      return this.post(path, body, signal, false);
     }
   }
 

@@ -13,6 +13,7 @@ import { phone, type PhoneBook } from './phone.js';
 import { render } from './render.js';
 import { retry } from './retry.js';
 import { send } from './send.js';
+import { consoleChannel } from './console.js';
 
 export { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
 export { ClaimLost, type Claim, type Records } from './claim.js';
@@ -31,6 +32,8 @@ export type PipelineDeps = Readonly<{
   phoneBook: PhoneBook | null;
   /** Aborts when the process stops: what waits in a bundle window or for a rate limit is handed back. */
   stopping: AbortSignal;
+  /** Where the console channel prints (default: stdout). */
+  consoleWrite?: (text: string) => void;
 }>;
 
 /**
@@ -45,7 +48,7 @@ export type PipelineDeps = Readonly<{
  *   rate limit per-provider rate limit: waits for the provider's token
  *   phone      SMS/voice: an opted-out number fails (the call still follows); the page's reply code
  *   render     the escalator's template version, the preview's renderer
- *   send       one notifier call
+ *   send       one notifier call (or, for a channel without one, the console channel when it is on)
  *   retry      (on send's outcome) a retryable failure is tried again later, up to maxAttempts
  *   record     (on the outcome) the delivery's record, then NotificationDelivered / NotificationFailed
  *   fallback   (on the outcome) a delivery failed for good goes on to its fallback (SMS → voice)
@@ -62,9 +65,20 @@ export function deliveryPipeline(d: PipelineDeps): Next {
       bundle(d.clock, o, d.stopping),
       rateLimit(d.clock, o, d.stopping),
       phone(d.phoneBook, d.clock, o.publicUrl, d.log),
-      render(d.config, d.clock, o.publicUrl, d.log),
+      render(d.config, d.clock, o.publicUrl, d.log, o.actionSecret),
       retry(o, d.log),
     ],
-    send(d.notifiers, d.clock, o),
+    send(
+      d.notifiers,
+      d.clock,
+      o,
+      o.consoleChannel
+        ? consoleChannel({
+            links: o.publicUrl && o.actionSecret ? { publicUrl: o.publicUrl, secret: o.actionSecret } : null,
+            log: d.log,
+            write: d.consoleWrite,
+          })
+        : null,
+    ),
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '@oncall/contracts';
-import { initialConfigState, ManualClock, templateVersionKey, type ConfigView } from '@oncall/shared';
+import { initialConfigState, ManualClock, templateVersionKey, verifyActionToken, type ConfigView } from '@oncall/shared';
 import { notificationRequested } from '../render/testing.js';
 import type { SmsMessage } from '../notifiers/index.js';
 import { render } from './render.js';
@@ -60,5 +60,62 @@ describe('render', () => {
       body: 'PAGE Error rate above 5%\nReply 4a to acknowledge, 4c to resolve, 4e to escalate.',
       statusCallback: phone.statusCallbackUrl,
     });
+  });
+});
+
+describe('render: the action link', () => {
+  const SECRET = 'dispatcher-test-secret-0123456789abcdef';
+  const email = { channel: 'email', address: 'ada@example.com', idempotencyKey: 'n-1:email', fallback: null } as const;
+  const rendered = async (publicUrl: string | null, secret: string | null, n = notificationRequested()) => {
+    const next = recordingNext();
+    await render(
+      config,
+      new ManualClock(1_770_000_000_000),
+      publicUrl,
+      silent,
+      secret,
+    )({ ...attempt({ delivery: email }), items: [n] }, next);
+    return next.calls[0]?.message as { subject: string; html: string; text: string };
+  };
+  const linkIn = (text: string): string => /Acknowledge, resolve, escalate or snooze: (\S+)/.exec(text)?.[1] ?? '';
+
+  it('signs a link for the paged user and this channel, valid for 7 days', async () => {
+    const m = await rendered('https://oncall.example.com/', SECRET);
+    const url = linkIn(m.text);
+    expect(url).toMatch(/^https:\/\/oncall\.example\.com\/a\/[\w-]+\.[\w-]+$/);
+    const v = verifyActionToken(url.split('/a/')[1] ?? '', [SECRET], 1_770_000_000_000);
+    expect(v).toEqual({
+      ok: true,
+      link: {
+        alertId: '0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e',
+        serviceId: 'payments',
+        fingerprint: 'fp-1',
+        userId: 'u-1',
+        expiresAt: 1_770_000_000 + 7 * 86_400,
+        via: 'email',
+      },
+    });
+    expect(m.html).toContain(`<a href="${url}" style="`);
+    expect(m.html).toContain('>Acknowledge</a>');
+    expect(m.html).toContain('>Resolve</a>');
+  });
+
+  it('a Slack channel recipient gets a view-only link (no user)', async () => {
+    const m = await rendered(
+      'https://oncall.example.com',
+      SECRET,
+      notificationRequested({ recipient: { type: 'slack', channel: '#ops' } }),
+    );
+    const v = verifyActionToken(linkIn(m.text).split('/a/')[1] ?? '', [SECRET], 1_770_000_000_000);
+    expect(v.ok && v.link.userId).toBeNull();
+  });
+
+  it.each([
+    ['no public URL', null, SECRET],
+    ['no secret', 'https://oncall.example.com', null],
+  ])('%s: no action link', async (_name, publicUrl, secret) => {
+    const m = await rendered(publicUrl, secret);
+    expect(m.text).not.toContain('/a/');
+    expect(m.html).not.toContain('>Acknowledge</a>');
   });
 });

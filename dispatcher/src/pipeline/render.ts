@@ -3,18 +3,22 @@ import { bundle } from '../domain/bundle.js';
 import { buildRenderContext, renderNotification, type RenderTemplate } from '../render/index.js';
 import type { Stage } from './attempt.js';
 import { toMessage } from './messages.js';
+import { notificationActionUrl, type ActionLinks } from './action-links.js';
 
 /**
  * Renders the message (the bundle of the attempt's notifications) with the template version the
  * escalator chose, through the same renderer as RenderPreview. A part that fails to render is
  * replaced by the built-in default: a broken template never stops a page.
  */
-export function render(config: ConfigView, clock: Clock, publicUrl: string | null, log: Logger): Stage {
+export function render(config: ConfigView, clock: Clock, publicUrl: string | null, log: Logger, actionSecret: string | null = null): Stage {
+  const links: ActionLinks | null = publicUrl && actionSecret ? { publicUrl, secret: actionSecret } : null;
   return async (a, next) => {
     const n = bundle(a.items);
     const channel = a.delivery.channel;
+    const now = clock.now();
     const reply = a.phone?.code != null ? { code: a.phone.code, gatherUrl: a.phone.gatherUrl } : null;
-    const context = buildRenderContext(n, { now: new Date(clock.now()).toISOString(), publicUrl, reply });
+    const actionUrl = links ? notificationActionUrl(links, n, channel, now) : null;
+    const context = buildRenderContext(n, { now: new Date(now).toISOString(), publicUrl, reply, actionUrl });
     const version =
       n.templateId && n.templateVersion
         ? config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion))

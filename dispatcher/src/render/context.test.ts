@@ -32,6 +32,7 @@ describe('buildRenderContext', () => {
         service_name: 'Payments API',
         url: 'https://oncall.example.com/alerts/0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e',
       },
+      actionUrl: null,
       labels: { alertname: 'HighErrorRate', severity: 'critical', namespace: 'prod' },
       annotations: { runbook_url: 'https://runbooks.example.com/errors?a=1&b=2' },
       service: { id: 'payments', name: 'Payments API' },
@@ -68,6 +69,13 @@ describe('buildRenderContext', () => {
     ['a resolved notification', { kind: 'resolved' }, { notification: expect.objectContaining({ kind: 'resolved' }) as unknown }],
   ])('%s', (_, over, expected) => {
     expect(buildRenderContext(notificationRequested(over), { now: NOW })).toMatchObject(expected);
+  });
+
+  it('the action link, when given, is also the alert URL (the "Open" link of every channel)', () => {
+    const actionUrl = 'https://oncall.example.com/a/payload.sig';
+    const ctx = buildRenderContext(notificationRequested(), { now: NOW, publicUrl: 'https://oncall.example.com/', actionUrl });
+    expect(ctx.actionUrl).toBe(actionUrl);
+    expect(ctx.alert.url).toBe(actionUrl);
   });
 
   it('has no alert URL without a public URL', () => {

@@ -22,9 +22,18 @@ export type RenderContext = {
     triggered_at: string;
     service_id: string;
     service_name: string;
-    /** Link to the alert in the UI when a public URL is configured, else null. */
+    /**
+     * The "Open" link of every channel: the action page (`actionUrl`) when action links are on,
+     * else `<public url>/alerts/<id>` when a public URL is configured, else null.
+     */
     url: string | null;
   };
+  /**
+   * This notification's signed action link (`<public url>/a/<token>`): a page showing the alert
+   * with Acknowledge / Resolve / Escalate / Snooze buttons acting as the paged user. Null unless
+   * ONCALL_PUBLIC_URL and ONCALL_ACTION_SECRET are set.
+   */
+  actionUrl: string | null;
   labels: Record<string, string>;
   annotations: Record<string, string>;
   service: { id: string; name: string };
@@ -61,6 +70,8 @@ export type ContextOptions = Readonly<{
   publicUrl?: string | null;
   /** The reply code of this page (SMS, voice) and the call's gather URL. */
   reply?: { code: number; gatherUrl: string | null } | null;
+  /** The notification's signed action link (made by the caller: the context stays pure); also becomes `alert.url`. */
+  actionUrl?: string | null;
 }>;
 
 /** Deep copy through JSON: drops functions, undefined and class identities. */
@@ -93,8 +104,9 @@ export function buildRenderContext(data: NotificationRequested, options: Context
       triggered_at: a.triggeredAt,
       service_id: a.serviceId,
       service_name: a.serviceName,
-      url: base ? `${base}/alerts/${encodeURIComponent(a.alertId)}` : null,
+      url: options.actionUrl ?? (base ? `${base}/alerts/${encodeURIComponent(a.alertId)}` : null),
     },
+    actionUrl: options.actionUrl ?? null,
     labels: a.labels,
     annotations: a.annotations,
     service: { id: a.serviceId, name: a.serviceName },
@@ -132,6 +144,7 @@ export function sampleRenderContext(now = '2026-02-03T10:35:00Z'): RenderContext
       service_name: 'API Gateway',
       url: 'https://oncall.example.com/alerts/5b1f8a52-3c1e-4f0a-9a57-1f0c2d9e7a41',
     },
+    actionUrl: 'https://oncall.example.com/a/eyJ2IjoxLCJhIjoiNWIxZjhhNTIifQ.c2FtcGxlLXNpZ25hdHVyZS1ub3QtdmFsaWQ',
     labels: {
       alertname: 'HighCPU',
       severity: 'critical',

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AlertCommandPath, ConfigView, Logger } from '@oncall/shared';
+import type { AlertEvent } from '@oncall/contracts';
+import type { AlertCommandPath, CommandTarget, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
 import { slackRoutes } from './slack.js';
 import { twilioRoutes, type TwilioResponderDeps } from './twilio.js';
@@ -22,6 +23,10 @@ export type ResponderDeps = Readonly<{
   now: () => number;
   /** Twilio SMS/voice/status routes; absent: they answer 503 (not configured). */
   twilio?: TwilioResponderDeps | null;
+  /** Action links are checked against these: ONCALL_ACTION_SECRET, then ONCALL_ACTION_SECRET_PREVIOUS. None: links are refused. */
+  actionSecrets?: readonly string[];
+  /** The alert's events from the log, in order (the action page shows the alert as they tell it). */
+  alertEvents?: (target: CommandTarget) => Promise<AlertEvent[]>;
 }>;
 
 /** Form posts are small: a Slack payload or a Twilio callback is a few KiB. */

@@ -36,6 +36,22 @@ function rows(ctx: RenderContext): [string, string][] {
 /** Only http(s) and mailto links become anchors; anything else is shown as text. */
 const safeHref = (href: string): boolean => /^(https?:\/\/|mailto:)/i.test(href);
 
+const BUTTON = 'display:inline-block;padding:8px 16px;margin:8px 8px 8px 0;border-radius:4px;text-decoration:none;font-weight:bold';
+
+/**
+ * Acknowledge and Resolve, both to the action page: mail scanners follow links, so a link only
+ * opens the page and the page's buttons act (POST).
+ */
+function actionButtonsHtml(ctx: RenderContext): string {
+  if (!ctx.actionUrl || ctx.notification.kind === 'resolved' || !safeHref(ctx.actionUrl)) return '';
+  const href = htmlEscape(ctx.actionUrl);
+  return (
+    `<p><a href="${href}" style="${BUTTON};background:#1f6feb;color:#fff">Acknowledge</a>` +
+    `<a href="${href}" style="${BUTTON};background:#eaeef2;color:#1b1f24">Resolve</a>` +
+    `<a href="${href}">Escalate or snooze</a></p>`
+  );
+}
+
 export function defaultEmailHtml(ctx: RenderContext): string {
   const e = htmlEscape;
   const colour = ctx.notification.kind === 'resolved' ? '#28a745' : (SEVERITY_COLOURS[ctx.alert.severity] ?? '#6c757d');
@@ -47,6 +63,7 @@ export function defaultEmailHtml(ctx: RenderContext): string {
     .map(([k, v]) => `<code>${e(k)}=${e(v)}</code>`)
     .join(' ');
   const links = messageLinks(ctx)
+    .filter((l) => l.href !== ctx.actionUrl)
     .map((l) => (safeHref(l.href) ? `<a href="${e(l.href)}">${e(l.text || l.href)}</a>` : e(`${l.text} ${l.href}`)))
     .join(' · ');
   return [
@@ -56,6 +73,7 @@ export function defaultEmailHtml(ctx: RenderContext): string {
     '<div style="padding:16px">',
     ctx.alert.details ? `<p>${e(ctx.alert.details)}</p>` : '',
     `<table>${table}</table>`,
+    actionButtonsHtml(ctx),
     labels ? `<p>${labels}</p>` : '',
     links ? `<p>${links}</p>` : '',
     '</div>',
@@ -72,7 +90,8 @@ export function defaultEmailText(ctx: RenderContext): string {
   for (const [k, v] of rows(ctx)) lines.push(`${k}: ${v}`);
   const labels = Object.entries(ctx.labels);
   if (labels.length > 0) lines.push('', 'Labels:', ...labels.map(([k, v]) => `  ${k}=${v}`));
-  const links = messageLinks(ctx);
+  if (ctx.actionUrl && ctx.notification.kind !== 'resolved') lines.push('', `Acknowledge, resolve, escalate or snooze: ${ctx.actionUrl}`);
+  const links = messageLinks(ctx).filter((l) => l.href !== ctx.actionUrl);
   if (links.length > 0) lines.push('', ...links.map((l) => `${l.text}: ${l.href}`));
   return lines.join('\n');
 }

@@ -76,4 +76,16 @@ describe('formatTeams', () => {
     const m = formatTeams({ body: [{ type: 'TextBlock', text: 'x'.repeat(TEAMS_MAX_BYTES) }] }, contextWith());
     expect(m.warnings.map((w) => w.code)).toStrictEqual(['TEAMS_SIZE_LIMIT']);
   });
+
+  it('carries the action link as Action.OpenUrl, in the default card and a template card', () => {
+    const ctx = { ...contextWith(), actionUrl: 'https://oncall.example.com/a/p.s' };
+    ctx.alert = { ...ctx.alert, url: ctx.actionUrl };
+    const opens = (c: AdaptiveCard) => (c.actions ?? []).filter((a) => a.type === 'Action.OpenUrl');
+    const d = opens(card(formatTeams(null, ctx)));
+    expect(d.filter((a) => a.url === ctx.actionUrl)).toStrictEqual([
+      { type: 'Action.OpenUrl', title: 'Open (acknowledge, resolve, snooze)', url: ctx.actionUrl },
+    ]);
+    const t = opens(card(formatTeams({ type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: 'x' }] }, ctx)));
+    expect(t.map((a) => a.url)).toStrictEqual([ctx.actionUrl]);
+  });
 });

@@ -38,6 +38,13 @@ function ackResolveActions(ctx: RenderContext): Record<string, unknown>[] {
   ];
 }
 
+/** The action page as `Action.OpenUrl`: works without a bot, acting as the paged user. */
+function actionLinkAction(ctx: RenderContext): Record<string, unknown> | null {
+  if (!ctx.actionUrl || !isWebLink(ctx.actionUrl)) return null;
+  const title = ctx.notification.kind === 'resolved' ? 'Open alert' : 'Open (acknowledge, resolve, snooze)';
+  return { type: 'Action.OpenUrl', title, url: ctx.actionUrl };
+}
+
 export function defaultTeamsSummary(ctx: RenderContext): string {
   const head = ctx.notification.kind === 'resolved' ? 'RESOLVED' : ctx.alert.severity.toUpperCase();
   return `[${head}] ${ctx.service.name}: ${ctx.alert.summary}`;
@@ -69,8 +76,10 @@ export function defaultAdaptiveCard(ctx: RenderContext): AdaptiveCard {
   const labels = Object.entries(ctx.labels).map(([k, v]) => `${k}=${v}`);
   if (labels.length > 0) body.push({ type: 'TextBlock', text: labels.join('  '), isSubtle: true, wrap: true, size: 'Small' });
   const actions: Record<string, unknown>[] = resolved ? [] : ackResolveActions(ctx);
+  const page = actionLinkAction(ctx);
+  if (page) actions.push(page);
   for (const l of messageLinks(ctx)) {
-    if (isWebLink(l.href)) actions.push({ type: 'Action.OpenUrl', title: l.text || l.href, url: l.href });
+    if (isWebLink(l.href) && l.href !== ctx.actionUrl) actions.push({ type: 'Action.OpenUrl', title: l.text || l.href, url: l.href });
   }
   return { type: 'AdaptiveCard', $schema: ADAPTIVE_CARD_SCHEMA, version: ADAPTIVE_CARD_VERSION, body, actions };
 }
@@ -115,6 +124,11 @@ export function formatTeams(rendered: unknown, ctx: RenderContext): Formatted<Te
   let card = source.card;
   if (fromTpl && ctx.notification.kind === 'page' && !hasAckOrResolve(card)) {
     card = { ...card, actions: [...(card.actions ?? []), ...ackResolveActions(ctx)] };
+  }
+  // A template's card carries the action link too, unless it already opens it.
+  const page = actionLinkAction(ctx);
+  if (fromTpl && page && !(card.actions ?? []).some((a) => a.url === ctx.actionUrl)) {
+    card = { ...card, actions: [...(card.actions ?? []), page] };
   }
   const message: TeamsMessage = {
     type: 'message',

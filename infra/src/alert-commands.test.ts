@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { CommandUsageError, parseCommandArgs, parseDuration, type CliCommand } from './alert-commands.js';
+
+const ID = '6f1d8a3e-0000-4000-8000-000000000000';
+
+describe('oncall ack|resolve|escalate|snooze arguments', () => {
+  it('reads the alert, the user (flag over ONCALL_USER), the note and the snooze length', () => {
+    expect(parseCommandArgs('snooze', [ID, '--for', '30m', '--note', 'on it'], { ONCALL_USER: 'alice' })).toEqual({
+      command: 'snooze',
+      alertId: ID,
+      userId: 'alice',
+      note: 'on it',
+      snoozeSeconds: 1800,
+      grpc: '127.0.0.1:50051',
+    });
+    expect(parseCommandArgs('ack', [ID, '--user', 'bob', '--grpc', 'h:1'], { ONCALL_USER: 'alice' })).toMatchObject({
+      userId: 'bob',
+      grpc: 'h:1',
+      snoozeSeconds: null,
+    });
+  });
+
+  it.each<[string, CliCommand, string[], NodeJS.ProcessEnv, RegExp]>([
+    ['no alert id', 'ack', [], { ONCALL_USER: 'a' }, /ack needs an alert id/],
+    ['no user', 'ack', [ID], {}, /--user <id> or ONCALL_USER/],
+    ['a blank user', 'resolve', [ID, '--user', ' '], {}, /--user <id> or ONCALL_USER/],
+    ['snooze without --for', 'snooze', [ID], { ONCALL_USER: 'a' }, /snooze needs --for/],
+    ['snooze with a bad length', 'snooze', [ID, '--for', '30 minutes'], { ONCALL_USER: 'a' }, /not a duration: 30 minutes/],
+    ['--for on ack', 'ack', [ID, '--for', '1h'], { ONCALL_USER: 'a' }, /--for is for snooze only/],
+    ['two ids', 'escalate', [ID, ID], { ONCALL_USER: 'a' }, /unexpected argument/],
+    ['an unknown flag', 'ack', [ID, '--force'], { ONCALL_USER: 'a' }, /Unknown option '--force'/],
+  ])('%s is a usage error', (_name, command, argv, env, message) => {
+    expect(() => parseCommandArgs(command, argv, env)).toThrow(CommandUsageError);
+    expect(() => parseCommandArgs(command, argv, env)).toThrow(message);
+  });
+
+  it.each([
+    ['90s', 90],
+    ['30m', 1800],
+    ['2h', 7200],
+    ['1d', 86_400],
+    ['30', null],
+    ['1.5h', null],
+    ['-1h', null],
+  ])('duration %s → %s', (text, seconds) => {
+    expect(parseDuration(text)).toBe(seconds);
+  });
+});

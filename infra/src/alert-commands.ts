@@ -1,0 +1,172 @@
+import { parseArgs } from 'node:util';
+import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { alertingV1 } from '@oncall/contracts';
+
+/** The CLI's alert commands and the API command each one is. */
+export const CLI_COMMANDS = { ack: 'acknowledge', resolve: 'resolve', escalate: 'escalate', snooze: 'snooze' } as const;
+export type CliCommand = keyof typeof CLI_COMMANDS;
+export const isCliCommand = (c: string | undefined): c is CliCommand => c !== undefined && Object.hasOwn(CLI_COMMANDS, c);
+
+/** A mistake in how the command was called: exit code 2, nothing sent. */
+export class CommandUsageError extends Error {
+  override readonly name = 'CommandUsageError';
+}
+
+export type CommandArgs = Readonly<{
+  command: CliCommand;
+  alertId: string;
+  userId: string;
+  note: string;
+  snoozeSeconds: number | null;
+  grpc: string;
+}>;
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** `30m`, `1h`, `2d`, `90s` → seconds. */
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
+}
+
+/**
+ * Parses `oncall ack|resolve|escalate|snooze <alert-id> [--user U] [--note TEXT] [--for 30m]`.
+ * Who acts is `--user`, else ONCALL_USER: until the API has tokens, it trusts the caller to say.
+ */
+export function parseCommandArgs(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv): CommandArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        user: { type: 'string', short: 'u' },
+        note: { type: 'string', short: 'n', default: '' },
+        for: { type: 'string' },
+        grpc: { type: 'string', default: env.ONCALL_GRPC ?? '127.0.0.1:50051' },
+      },
+    });
+  } catch (err) {
+    throw new CommandUsageError(`${command}: ${(err as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  const [alertId, ...extra] = positionals;
+  if (!alertId) throw new CommandUsageError(`${command} needs an alert id: oncall ${command} <alert-id>`);
+  if (extra.length > 0) throw new CommandUsageError(`${command}: unexpected argument ${extra[0]}`);
+  const userId = values.user ?? env.ONCALL_USER ?? '';
+  if (userId.trim() === '')
+    throw new CommandUsageError(`${command}: say who acts with --user <id> or ONCALL_USER (the CLI names the user until API tokens exist)`);
+  let snoozeSeconds: number | null = null;
+  if (command === 'snooze') {
+    if (values.for === undefined) throw new CommandUsageError('snooze needs --for <duration>, e.g. --for 30m, 2h or 1d');
+    snoozeSeconds = parseDuration(values.for);
+    if (snoozeSeconds === null) throw new CommandUsageError(`snooze --for: not a duration: ${values.for} (use e.g. 30m, 2h, 1d)`);
+  } else if (values.for !== undefined) {
+    throw new CommandUsageError(`--for is for snooze only`);
+  }
+  return { command, alertId, userId: userId.trim(), note: values.note, snoozeSeconds, grpc: values.grpc };
+}
+
+export type CommandResult = Readonly<{ code: number; out: string; err: string }>;
+
+const STATUS_WORD: Partial<Record<alertingV1.AlertStatus, string>> = {
+  [alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED]: 'triggered',
+  [alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED]: 'acknowledged',
+  [alertingV1.AlertStatus.ALERT_STATUS_RESOLVED]: 'resolved',
+  [alertingV1.AlertStatus.ALERT_STATUS_SNOOZED]: 'snoozed',
+};
+const word = (s: alertingV1.AlertStatus): string => STATUS_WORD[s] ?? 'unknown';
+
+/** What the command wants the alert to be, to tell "already so" from a change. */
+const TARGET: Partial<Record<CliCommand, string>> = { ack: 'acknowledged', resolve: 'resolved' };
+
+/** The answer in words: what happened to which alert, by whom, and the exit code. */
+export function describeAnswer(args: CommandArgs, before: alertingV1.Alert, after: alertingV1.Alert, snoozedUntil?: Date): CommandResult {
+  const head = `${after.id} ${JSON.stringify(after.summary)}`;
+  const target = TARGET[args.command];
+  if (target && word(before.status) === target) {
+    const by = target === 'acknowledged' ? before.acknowledgedByUserId : before.resolvedByUserId;
+    return { code: 0, out: `already ${target}${by ? ` by ${by}` : ''}; nothing changed: ${head}\n`, err: '' };
+  }
+  switch (args.command) {
+    case 'ack':
+      return { code: 0, out: `acknowledged by ${args.userId}: ${head}\n`, err: '' };
+    case 'resolve':
+      return { code: 0, out: `resolved by ${args.userId}: ${head}\n`, err: '' };
+    case 'escalate':
+      return { code: 0, out: `escalated by ${args.userId}: ${head} (now ${word(after.status)})\n`, err: '' };
+    case 'snooze':
+      return {
+        code: 0,
+        out: `snoozed until ${(snoozedUntil ?? after.snoozedUntil)?.toISOString() ?? '?'} by ${args.userId}: ${head}\n`,
+        err: '',
+      };
+    default: {
+      const _never: never = args.command;
+      return _never;
+    }
+  }
+}
+
+/** A failed call in words, with the exit code: 1 for a refusal (closed, unknown), 2 for bad input. */
+export function describeFailure(args: CommandArgs, err: ServiceError): CommandResult {
+  switch (err.code) {
+    case grpcStatus.NOT_FOUND:
+      return { code: 1, out: '', err: `oncall: no alert ${args.alertId}\n` };
+    case grpcStatus.FAILED_PRECONDITION:
+      return { code: 1, out: '', err: `oncall: ${err.details}; nothing done\n` };
+    case grpcStatus.INVALID_ARGUMENT:
+      return { code: 2, out: '', err: `oncall: ${err.details}\n` };
+    case grpcStatus.UNAVAILABLE:
+      return { code: 1, out: '', err: `oncall: query-api at ${args.grpc} is unavailable: ${err.details}\n` };
+    case grpcStatus.DEADLINE_EXCEEDED:
+      return { code: 1, out: '', err: `oncall: ${err.details}\n` };
+    default:
+      return { code: 1, out: '', err: `oncall: ${err.details || err.message}\n` };
+  }
+}
+
+const call = <Res>(fn: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
+  new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
+
+/** Runs the command through query-api's AlertService, saying it comes from the CLI (`x-oncall-via: cli`). */
+export async function runAlertCommand(args: CommandArgs, timeoutMs = 15_000): Promise<CommandResult> {
+  const client = new alertingV1.AlertServiceClient(args.grpc, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set('x-oncall-via', 'cli');
+  const options = () => ({ deadline: Date.now() + timeoutMs });
+  const base = { alertId: args.alertId, userId: args.userId, note: args.note, requestId: '' };
+  try {
+    const before = await call<alertingV1.Alert>((cb) => client.getAlert({ id: args.alertId }, metadata, options(), cb));
+    switch (args.command) {
+      case 'ack': {
+        const r = await call<alertingV1.AcknowledgeResponse>((cb) => client.acknowledgeAlert(base, metadata, options(), cb));
+        return describeAnswer(args, before, r.alert ?? before);
+      }
+      case 'resolve': {
+        const r = await call<alertingV1.ResolveResponse>((cb) => client.resolveAlert(base, metadata, options(), cb));
+        return describeAnswer(args, before, r.alert ?? before);
+      }
+      case 'escalate': {
+        const r = await call<alertingV1.EscalateResponse>((cb) => client.escalateAlert(base, metadata, options(), cb));
+        return describeAnswer(args, before, r.alert ?? before);
+      }
+      case 'snooze': {
+        const duration = { seconds: args.snoozeSeconds ?? 0, nanos: 0 };
+        const r = await call<alertingV1.SnoozeResponse>((cb) => client.snoozeAlert({ ...base, duration }, metadata, options(), cb));
+        return describeAnswer(args, before, r.alert ?? before, r.snoozedUntil);
+      }
+      default: {
+        const _never: never = args.command;
+        return _never;
+      }
+    }
+  } catch (err) {
+    if (typeof (err as ServiceError).code === 'number') return describeFailure(args, err as ServiceError);
+    throw err;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,15 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { partitionOf, STREAMS, subjects, type AlertEvent } from '@oncall/contracts';
+import { readExisting, type CommandTarget } from '@oncall/shared';
+
+/** An alert's events as the log has them now, read from its subject `alerts.<p>.<alertId>` (a few events). */
+export function alertEventsReader(nc: NatsConnection, partitions: number): (target: CommandTarget) => Promise<AlertEvent[]> {
+  const js = jetstream(nc);
+  return async (target) => {
+    const events: AlertEvent[] = [];
+    const subject = subjects.alert(partitionOf(target.serviceId, target.fingerprint, partitions), target.alertId);
+    await readExisting(nc, js, STREAMS.alerts, subject, (e) => events.push(e as AlertEvent));
+    return events;
+  };
+}

@@ -34,7 +34,12 @@ export type AlertSnapshot = z.infer<typeof AlertSnapshot>;
 
 export const ContactChannel = z.enum(['sms', 'voice', 'email', 'slack', 'teams', 'webhook']);
 export type ContactChannel = z.infer<typeof ContactChannel>;
-export const ContactMethod = z.object({ channel: ContactChannel, address: z.string() });
+export const ContactMethod = z.object({
+  channel: ContactChannel,
+  address: z.string(),
+  /** Whether the user proved they own it; absent = the directory does not say (treated as verified). */
+  verified: z.boolean().optional(),
+});
 export type ContactMethod = z.infer<typeof ContactMethod>;
 
 /** Who a step pages: a user (with the schedule or rotation that put them there), a channel, a webhook. */
@@ -165,6 +170,20 @@ export const escalationSchemas = {
       priority: Priority,
       alert: AlertSnapshot,
       escalation: z.object({ policyId: z.string(), policyName: z.string(), step: z.number().int(), totalSteps: z.number().int() }),
+      /**
+       * The user's notification rules this notification carries out: `index` into the rules
+       * (the rules due when the step paged share the first notification; each later one is its
+       * own), and the later ones still to come, due at `at` unless the alert is acknowledged,
+       * resolved or the step is left before. Absent when the user has no rules.
+       */
+      rules: z
+        .object({
+          indexes: z.array(z.number().int().nonnegative()),
+          later: z.array(z.object({ index: z.number().int().nonnegative(), channel: ContactChannel, at: isoTime })),
+        })
+        .optional(),
+      /** Contact methods not used, and why (unverified while verification is required; a rule's method the user lacks). */
+      skipped: z.array(z.object({ channel: ContactChannel, address: z.string(), reason: z.enum(['unverified', 'missing']) })).optional(),
     }),
   },
   EscalationStopped: {

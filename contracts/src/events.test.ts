@@ -341,6 +341,8 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     createdBy: 'alice',
   },
   TemplateRemoved: { templateId: 'db-page' },
+  NotificationRulesConfigured: { userId: 'alice', rules: [ { channel: 'slack', delaySeconds: 0 }, { channel: 'sms', delaySeconds: 60 } ] },
+  NotificationRulesRemoved: { userId: 'alice' },
 };
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

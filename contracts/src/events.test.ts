@@ -341,7 +341,13 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     createdBy: 'alice',
   },
   TemplateRemoved: { templateId: 'db-page' },
-  NotificationRulesConfigured: { userId: 'alice', rules: [ { channel: 'slack', delaySeconds: 0 }, { channel: 'sms', delaySeconds: 60 } ] },
+  NotificationRulesConfigured: {
+    userId: 'alice',
+    rules: [
+      { channel: 'slack', delaySeconds: 0 },
+      { channel: 'sms', delaySeconds: 60 },
+    ],
+  },
   NotificationRulesRemoved: { userId: 'alice' },
 };
 

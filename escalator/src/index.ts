@@ -37,6 +37,8 @@ export async function startEscalator(opts: {
   clock?: Clock;
   replicas?: number;
   snapshots?: Partial<SnapshotPolicy> | false;
+  /** Skip contact methods not verified (docs/notification-rules.md). Default false. */
+  requireVerified?: boolean;
 }): Promise<Stoppable> {
   const clock = opts.clock ?? systemClock;
   const config = await watchConfig(opts.nc);
@@ -45,7 +47,7 @@ export async function startEscalator(opts: {
     opts.snapshots === false ? null : new PartitionSnapshots(await SnapshotStore.open(opts.nc, opts.replicas), opts.nc, opts.log);
   const snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...(opts.snapshots || {}) };
   const stop = new AbortController();
-  const context = escalationContext(config, opts.log);
+  const context = escalationContext(config, opts.log, { requireVerified: opts.requireVerified });
   const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
   const runs = Array.from({ length: opts.partitions }, (_, partition) =>
     holdLease(

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
 import { planApply, subjectOf, type PlannedEvent } from '../apply.js';
-import { checkConfigFile, ConfigFileError, parseConfigFile } from '../config-file.js';
+import { checkConfigFile, ConfigFileError, parseConfigFile, readAndCheckConfigFile } from '../config-file.js';
+import { readUsersFile } from '../users-file.js';
 
 const problems = (text: string): string[] => {
   try {
@@ -109,5 +110,14 @@ describe('notificationRules in the config file', () => {
     const fewer = { ...f, notificationRules: f.notificationRules.slice(0, 1) };
     expect(planApply(state, fewer, false)).toStrictEqual([]);
     expect(planApply(state, fewer, true)).toStrictEqual([{ type: 'NotificationRulesRemoved', data: { userId: 'bob.smith' } }]);
+  });
+});
+
+describe('examples/notification-rules.yaml', () => {
+  it('is valid against examples/users.yaml', async () => {
+    const root = new URL('../../../examples/', import.meta.url);
+    const ids = new Set((await readUsersFile(new URL('users.yaml', root).pathname)).users.map((u) => u.id));
+    const { file } = await readAndCheckConfigFile(new URL('notification-rules.yaml', root).pathname, { knownUsers: () => ids });
+    expect(file.notificationRules.map((u) => u.user)).toStrictEqual(['alice', 'bob', 'carol']);
   });
 });

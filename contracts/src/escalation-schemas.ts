@@ -50,6 +50,15 @@ export const Recipient = z.discriminatedUnion('type', [
 ]);
 export type Recipient = z.infer<typeof Recipient>;
 
+/** An alert as a handoff summary lists it. */
+const HandoffAlert = z.object({
+  alertId: z.string(),
+  serviceId: z.string(),
+  summary: z.string(),
+  severity: z.string(),
+  status: z.string(),
+});
+
 export const Priority = z.enum(['critical', 'high', 'normal', 'low']);
 export type Priority = z.infer<typeof Priority>;
 
@@ -193,6 +202,34 @@ export const escalationSchemas = {
       userId: z.string().nullable(),
       /** When the escalator will reopen the alert (ack timeout, snooze end); null = never. */
       reopenAt: isoTime.nullable(),
+    }),
+  },
+  /**
+   * A schedule's on-call people changed (seed 004): the summary the incoming and the outgoing
+   * person get by their preferred method, on `escalations.handoffs.<scheduleId>` (one subject per
+   * schedule, outside the alert partitions). `text` is the summary as plain text for each role.
+   */
+  HandoffSummaryRequested: {
+    1: z.object({
+      scheduleId: z.string(),
+      scheduleName: z.string(),
+      at: isoTime,
+      shiftStart: isoTime,
+      outgoing: z.array(z.string()),
+      incoming: z.array(z.string()),
+      services: z.array(z.string()),
+      recipients: z.array(
+        z.object({
+          userId: z.string(),
+          role: z.enum(['incoming', 'outgoing']),
+          channel: ContactChannel,
+          contacts: z.array(ContactMethod),
+        }),
+      ),
+      open: z.array(HandoffAlert),
+      fired: z.array(HandoffAlert),
+      acked: z.array(z.object({ alertId: z.string(), summary: z.string(), userId: z.string().nullable(), at: isoTime })),
+      text: z.object({ incoming: z.string(), outgoing: z.string() }),
     }),
   },
   /** The ack timeout or snooze ran out; the escalator asked the decider to reopen the alert. */

@@ -42,6 +42,8 @@ export const subjects = {
   escalationsOfPartition: (partition: number): string => `escalations.${partition}.>`,
   escalationHistory: (alertId: string): string => `escalations.*.${alertId}`,
   escalationsAll: 'escalations.>',
+  /** Handoff summaries of one schedule (not an alert partition: partition readers never see them). */
+  handoff: (scheduleId: string): string => `escalations.handoffs.${subjectToken(scheduleId)}`,
   delivery: (partition: number, alertId: string): string => `deliveries.${partition}.${alertId}`,
   deliveriesOfPartition: (partition: number): string => `deliveries.${partition}.>`,
   deliveriesAll: 'deliveries.>',

@@ -10,6 +10,7 @@ import {
   type UserDirectory,
 } from '@oncall/shared';
 import { escalationContext } from './adapters/context.js';
+import { HandoffWatcher } from './adapters/handoffs.js';
 import { HeartbeatWatcher } from './adapters/heartbeats.js';
 import { EscalatorPartition } from './adapters/partition.js';
 import { DEFAULT_SNAPSHOT_POLICY, type SnapshotPolicy } from './adapters/snapshot-taker.js';
@@ -68,6 +69,15 @@ export async function startEscalator(opts: {
       'escalator.heartbeats',
       opts.owner,
       (lost) => new HeartbeatWatcher({ nc: opts.nc, partitions: opts.partitions, config, clock, log: opts.log }).run(lost),
+      leaseOpts,
+    ),
+  );
+  runs.push(
+    holdLease(
+      kv,
+      'escalator.handoffs',
+      opts.owner,
+      (lost) => new HandoffWatcher({ nc: opts.nc, config, users: opts.users, clock, log: opts.log.child({ part: 'handoffs' }) }).run(lost),
       leaseOpts,
     ),
   );

@@ -35,28 +35,26 @@ export class HandoffWatcher {
 
   constructor(private readonly deps: { nc: NatsConnection; config: ConfigView; users: UserDirectory; clock: Clock; log: Logger }) {}
 
+  /** Checks now and then a second after each check began, until `lost` aborts; resolves once the last check is done. */
   async run(lost: AbortSignal): Promise<void> {
+    let cancel = (): void => undefined;
+    let running: Promise<void> = Promise.resolve();
+    const check = () => {
+      const startedAt = this.deps.clock.now();
+      running = this.check()
+        .catch((err: unknown) => this.deps.log.error({ err }, 'handoff check failed; tried again at the next check'))
+        .then(() => {
+          if (!lost.aborted) cancel = this.deps.clock.at(startedAt + CHECK_EVERY_MS, check);
+        });
+    };
+    check();
     await new Promise<void>((resolve) => {
-      let cancel = (): void => undefined;
-      const check = () => {
-        const startedAt = this.deps.clock.now();
-        this.check()
-          .catch((err: unknown) => this.deps.log.error({ err }, 'handoff check failed; tried again at the next check'))
-          .then(() => {
-            if (lost.aborted) resolve();
-            else cancel = this.deps.clock.at(startedAt + CHECK_EVERY_MS, check);
-          });
-      };
-      lost.addEventListener(
-        'abort',
-        () => {
-          cancel();
-          resolve();
-        },
-        { once: true },
-      );
-      check();
+      if (lost.aborted) resolve();
+      else lost.addEventListener('abort', () => resolve(), { once: true });
     });
+    cancel();
+    await running;
+    cancel();
   }
 
   private async check(): Promise<void> {

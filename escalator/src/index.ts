@@ -77,7 +77,15 @@ export async function startEscalator(opts: {
       kv,
       'escalator.handoffs',
       opts.owner,
-      (lost) => new HandoffWatcher({ nc: opts.nc, config, users: opts.users, clock, log: opts.log.child({ part: 'handoffs' }) }).run(lost),
+      (lost) =>
+        new HandoffWatcher({
+          nc: opts.nc,
+          config,
+          users: opts.users,
+          clock,
+          log: opts.log.child({ part: 'handoffs' }),
+          requireVerified: opts.requireVerified ?? false,
+        }).run(lost),
       leaseOpts,
     ),
   );

@@ -33,7 +33,17 @@ export class HandoffWatcher {
   /** Next handoff per schedule, with the schedule it was computed from (recomputed when it changes). */
   private readonly next = new Map<string, { schedule: Schedule; handoff: Handoff | null }>();
 
-  constructor(private readonly deps: { nc: NatsConnection; config: ConfigView; users: UserDirectory; clock: Clock; log: Logger }) {}
+  constructor(
+    private readonly deps: {
+      nc: NatsConnection;
+      config: ConfigView;
+      users: UserDirectory;
+      clock: Clock;
+      log: Logger;
+      /** Leave out unverified contact methods (as pages do). */
+      requireVerified: boolean;
+    },
+  ) {}
 
   /** Checks now and then a second after each check began, until `lost` aborts; resolves once the last check is done. */
   async run(lost: AbortSignal): Promise<void> {
@@ -100,7 +110,11 @@ export class HandoffWatcher {
     const found = await this.deps.users.getUsers(people.map((p) => p.userId));
     const recipients = people.map((p) => {
       const channel = handoffChannel(cfg.notificationRules.get(p.userId)?.rules);
-      return { ...p, channel, contacts: chooseContacts(found.users.get(p.userId)?.contacts ?? [], [channel], false).contacts };
+      return {
+        ...p,
+        channel,
+        contacts: chooseContacts(found.users.get(p.userId)?.contacts ?? [], [channel], this.deps.requireVerified).contacts,
+      };
     });
     const at = new Date(handoff.at).toISOString();
     const data: EventData<'HandoffSummaryRequested'> = {

@@ -5,76 +5,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream } from '@nats-io/jetstream';
-import {
-  buildEvent,
-  CONSUMERS,
-  encodeEvent,
-  partitionOf,
-  stableUuid,
-  STREAMS,
-  subjects,
-  type DomainEvent,
-  type EventOf,
-} from '@oncall/contracts';
+import { CONSUMERS, STREAMS } from '@oncall/contracts';
 import { fileUserDirectory, ManualClock } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
 import { startUsersService, type RunningUsersService } from '../infra/src/users-service.js';
 import { waitForProjection } from '@oncall/projector';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
-import { appendConfig, followStream, type FollowedStream } from './escalation-log.js';
+import { followStream, type FollowedStream } from './escalation-log.js';
+import { channels, command, isNotice, noticesOf, seed, trigger, type Notice } from './rules-setup.js';
 import { streamLastSeq, tableRows, testLog } from './harness.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-type Notice = EventOf<'NotificationRequested'>;
-const noticesOf = (log: FollowedStream, alertId: string): Notice[] =>
-  log.events.filter((e): e is Notice => e.type === 'NotificationRequested' && e.data.alertId === alertId);
-const isNotice =
-  (alertId: string, kind = 'page') =>
-  (e: DomainEvent): e is Notice =>
-    e.type === 'NotificationRequested' && e.data.alertId === alertId && e.data.kind === kind;
-const channels = (n: Notice): string => n.data.contacts.map((c) => c.channel).join('+') || '∅';
-
-/** A one-step policy paging alice, routed for the pipeline's `checkout` service, and alice's rules (delays in seconds). */
-async function seed(p: TestPipeline, rules: Array<[channel: 'slack' | 'sms' | 'voice' | 'email', delaySeconds: number]>) {
-  await appendConfig(p.admin, 'policy', 'checkout', 'EscalationPolicyConfigured', {
-    policyId: 'checkout',
-    name: 'Checkout on-call',
-    repeat: 0,
-    steps: [{ delaySeconds: 1800, targets: [{ type: 'user', userId: 'alice' }], untilAllAck: false }],
-  });
-  await appendConfig(p.admin, 'routing', 'checkout', 'RoutingConfigured', {
-    serviceId: 'checkout',
-    escalationPolicyId: 'checkout',
-    templateId: null,
-    ackTimeoutSeconds: null,
-    rules: [],
-  });
-  await appendConfig(p.admin, 'rules', 'alice', 'NotificationRulesConfigured', {
-    userId: 'alice',
-    rules: rules.map(([channel, delaySeconds]) => ({ channel, delaySeconds })),
-  });
-}
-
-async function command(p: TestPipeline, alert: { alertId: string; fingerprint: string }, cmd: 'acknowledge' | 'resolve') {
-  const event = buildEvent(
-    'AlertCommandReceived',
-    { ...alert, serviceId: 'checkout', command: cmd, userId: 'alice', note: '', until: null, reason: '' },
-    { id: stableUuid(`${cmd}:${alert.alertId}`), occurredAt: new Date().toISOString(), causationId: null, correlationId: alert.alertId },
-  );
-  await jetstream(p.admin).publish(subjects.intake(partitionOf('checkout', alert.fingerprint, p.partitions)), encodeEvent(event));
-}
-
-async function trigger(p: TestPipeline, log: FollowedStream, summary: string) {
-  const body = JSON.stringify({ summary, severity: 'critical', dedup_key: summary, labels: {} });
-  expect((await p.post('/api/v1/webhook/generic', body)).status).toBe(202);
-  const [routed] = await log.waitFor((e) => e.type === 'AlertRouted' && e.data.alert.summary === summary);
-  const d = (routed as EventOf<'AlertRouted'>).data;
-  return { alertId: d.alertId, fingerprint: d.alert.fingerprint };
-}
 
 describe('notification rules on a real nats-server (controllable clock)', () => {
   let p: TestPipeline;
@@ -222,95 +165,4 @@ describe('notification rules survive kill -9 of the escalator (real time)', () =
     expect(Date.parse(sms!.occurredAt) - pagedAt).toBeGreaterThanOrEqual(2 * SEC);
     expect(Date.parse(voice!.occurredAt) - pagedAt).toBeGreaterThanOrEqual(4 * SEC);
   }, 60_000);
-});
-
-describe('shift handoff summaries on a real nats-server (controllable clock)', () => {
-  let p: TestPipeline;
-  let clock: ManualClock;
-  let log: FollowedStream;
-  let escalator: { stop: () => Promise<void> } | undefined;
-  const HANDOFF = Date.parse('2030-01-02T09:00:00Z');
-  const users = fileUserDirectory([
-    { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'UTC', contacts: [{ channel: 'slack', address: 'U0ALICE' }] },
-    { id: 'bob', name: 'Bob', email: 'bob@example.com', timezone: 'UTC', contacts: [{ channel: 'email', address: 'bob@example.com' }] },
-  ]);
-  const start = async () => {
-    escalator = await startEscalator({
-      nc: await p.nats.connect('escalator'),
-      partitions: p.partitions,
-      users,
-      log: testLog,
-      owner: 'handoffs',
-      clock,
-    });
-  };
-
-  beforeAll(async () => {
-    p = await startTestPipeline({ partitions: 1 });
-    await seed(p, [['slack', 0]]);
-    await appendConfig(p.admin, 'schedule', 'primary', 'ScheduleConfigured', {
-      scheduleId: 'primary',
-      name: 'Primary',
-      timeZone: 'UTC',
-      overrides: [],
-      temporary: [],
-      rotations: [
-        {
-          id: 'day',
-          name: 'Daily',
-          type: 'daily',
-          shiftLength: 1,
-          start: '2030-01-01T09:00:00Z',
-          members: ['alice', 'bob'],
-          restrictions: [],
-        },
-      ],
-    });
-    // The policy pages the schedule, so `checkout` is one of its services.
-    await appendConfig(p.admin, 'policy', 'checkout', 'EscalationPolicyConfigured', {
-      policyId: 'checkout',
-      name: 'Checkout on-call',
-      repeat: 0,
-      steps: [{ delaySeconds: 1800, targets: [{ type: 'schedule', scheduleId: 'primary' }], untilAllAck: false }],
-    });
-    clock = new ManualClock(HANDOFF - 2 * 3_600_000);
-    log = await followStream(p.admin, STREAMS.escalations);
-    await start();
-  });
-
-  afterAll(async () => {
-    await escalator?.stop();
-    await log?.close();
-    await p?.stop();
-  });
-
-  it('at the handoff, sends one summary naming what is open, to bob by e-mail and alice by her first rule; a restart after it sends none again', async () => {
-    const alert = await trigger(p, log, 'Checkout queue stuck');
-    await log.waitFor(isNotice(alert.alertId));
-    clock.advance(2 * 3_600_000);
-    const [summary] = (await log.waitFor((e) => e.type === 'HandoffSummaryRequested')) as Array<EventOf<'HandoffSummaryRequested'>>;
-    expect(summary!.data).toMatchObject({
-      scheduleId: 'primary',
-      at: new Date(HANDOFF).toISOString(),
-      outgoing: ['alice'],
-      incoming: ['bob'],
-      services: ['checkout'],
-      recipients: [
-        { userId: 'bob', role: 'incoming', channel: 'email', contacts: [{ channel: 'email', address: 'bob@example.com' }] },
-        { userId: 'alice', role: 'outgoing', channel: 'slack', contacts: [{ channel: 'slack', address: 'U0ALICE' }] },
-      ],
-    });
-    expect(summary!.data.open.map((a) => a.summary)).toStrictEqual(['Checkout queue stuck']);
-    expect(summary!.data.text.incoming.split('\n')[0]).toBe(`Primary: you take over from alice at ${new Date(HANDOFF).toISOString()}`);
-
-    await escalator!.stop();
-    await start();
-    // The next handoff (bob → alice) a day later is the only one sent after the restart.
-    clock.advance(24 * 3_600_000);
-    const both = (await log.waitFor((e) => e.type === 'HandoffSummaryRequested', 2)) as Array<EventOf<'HandoffSummaryRequested'>>;
-    expect(both.map((s) => `${s.data.outgoing.join()}→${s.data.incoming.join()}`)).toStrictEqual(['alice→bob', 'bob→alice']);
-    const barrier = await trigger(p, log, 'Barrier after handoffs');
-    await log.waitFor(isNotice(barrier.alertId));
-    expect(log.events.filter((e) => e.type === 'HandoffSummaryRequested')).toHaveLength(2);
-  });
 });

@@ -342,7 +342,8 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
     userName = user?.name ?? null;
     const rules = ctx.rules?.(r.userId);
     let channels: ContactChannel[] | null = null;
-    if (rules?.length && rule) {
+    // A later rule fires as the page recorded it, even if the user's rules changed since.
+    if (rule) {
       channels = [rule.channel];
       carried = { indexes: [rule.index], later: [] };
     } else if (rules?.length && kind === 'page') {

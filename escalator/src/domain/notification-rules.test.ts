@@ -261,6 +261,23 @@ describe('notification rules: later rules', () => {
     ]);
   });
 
+  it('given the rules changed after the page, then the recorded later rules still fire, once each', () => {
+    let state: Escalation | undefined;
+    const fired: string[] = [];
+    for (const [now, input, rules] of [
+      [T0, ev(triggered), { alice: ALICE_RULES }],
+      [T0 + 1 * MIN, tick, {}],
+      [T0 + 5 * MIN, tick, { alice: [{ channel: 'email' as const, delaySeconds: 0 }] }],
+      [T0 + 6 * MIN, tick, {}],
+    ] as Array<[number, EscalationInput, Record<string, NotificationRule[]>]>) {
+      const ds = decide(state, input, ctx(now, { rules }));
+      if (input.type === 'AlertEvent') state = foldAlert(state, input.event, input.seq);
+      for (const d of ds) state = evolve(state, d);
+      fired.push(...shown(ds).filter((d) => d.startsWith('page')));
+    }
+    expect(fired).toStrictEqual(['page alice:slack', 'page alice:sms', 'page alice:voice']);
+  });
+
   it('given verification required, when a later rule names an unverified method, then it is skipped and the skip recorded', () => {
     const { decided } = given(
       [

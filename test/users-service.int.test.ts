@@ -165,6 +165,8 @@ describe('file-backed UserService and the userDirectory client', () => {
         userId: 'carol',
         smsEnabled: false,
         voiceEnabled: true,
+        // No `verified` list in the file: every method counts as verified.
+        unverifiedChannels: [],
       });
       expect(await unary(client.validateUserExists.bind(client), { id: 'bob' })).toStrictEqual({ exists: true, userId: 'bob' });
       expect(await unary(client.validateUserExists.bind(client), { id: 'nobody' })).toStrictEqual({ exists: false, userId: 'nobody' });

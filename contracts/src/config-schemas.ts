@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Severity } from './common-schemas.js';
+import { ContactChannel } from './escalation-schemas.js';
 
 /**
  * Configuration events beyond services and heartbeat monitors: schedules, escalation policies,
@@ -91,6 +92,10 @@ export const TemplateChannels = z.object({
 });
 export type TemplateChannels = z.infer<typeof TemplateChannels>;
 
+/** "Reach me on `channel` `delaySeconds` after a step pages me" (GoAlert's and PagerDuty's notification rules). */
+export const NotificationRule = z.object({ channel: ContactChannel, delaySeconds: z.number().int().nonnegative() });
+export type NotificationRule = z.infer<typeof NotificationRule>;
+
 export const configSchemas = {
   ScheduleConfigured: {
     1: z.object({
@@ -169,4 +174,10 @@ export const configSchemas = {
     }),
   },
   TemplateRemoved: { 1: z.object({ templateId: z.string() }) },
+  /**
+   * One user's notification rules, ordered by delay (the first is the preferred method). Without
+   * rules a page goes to every contact method of the user at once.
+   */
+  NotificationRulesConfigured: { 1: z.object({ userId: z.string(), rules: z.array(NotificationRule).min(1) }) },
+  NotificationRulesRemoved: { 1: z.object({ userId: z.string() }) },
 } as const;

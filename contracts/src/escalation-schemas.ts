@@ -51,7 +51,12 @@ export type AlertSnapshot = z.infer<typeof AlertSnapshot>;
 
 export const ContactChannel = z.enum(['sms', 'voice', 'email', 'slack', 'teams', 'webhook']);
 export type ContactChannel = z.infer<typeof ContactChannel>;
-export const ContactMethod = z.object({ channel: ContactChannel, address: z.string() });
+export const ContactMethod = z.object({
+  channel: ContactChannel,
+  address: z.string(),
+  /** Whether the user proved they own it; absent = the directory does not say (treated as verified). */
+  verified: z.boolean().optional(),
+});
 export type ContactMethod = z.infer<typeof ContactMethod>;
 
 /** Who a step pages: a user (with the schedule or rotation that put them there), a channel, a webhook. */
@@ -61,6 +66,15 @@ export const Recipient = z.discriminatedUnion('type', [
   z.object({ type: z.literal('webhook'), url: z.string() }),
 ]);
 export type Recipient = z.infer<typeof Recipient>;
+
+/** An alert as a handoff summary lists it. */
+const HandoffAlert = z.object({
+  alertId: z.string(),
+  serviceId: z.string(),
+  summary: z.string(),
+  severity: z.string(),
+  status: z.string(),
+});
 
 export const Priority = z.enum(['critical', 'high', 'normal', 'low']);
 export type Priority = z.infer<typeof Priority>;
@@ -182,6 +196,20 @@ export const escalationSchemas = {
       priority: Priority,
       alert: AlertSnapshot,
       escalation: z.object({ policyId: z.string(), policyName: z.string(), step: z.number().int(), totalSteps: z.number().int() }),
+      /**
+       * The user's notification rules this notification carries out: `index` into the rules
+       * (the rules due when the step paged share the first notification; each later one is its
+       * own), and the later ones still to come, due at `at` unless the alert is acknowledged,
+       * resolved or the step is left before. Absent when the user has no rules.
+       */
+      rules: z
+        .object({
+          indexes: z.array(z.number().int().nonnegative()),
+          later: z.array(z.object({ index: z.number().int().nonnegative(), channel: ContactChannel, at: isoTime })),
+        })
+        .optional(),
+      /** Contact methods not used, and why (unverified while verification is required; a rule's method the user lacks). */
+      skipped: z.array(z.object({ channel: ContactChannel, address: z.string(), reason: z.enum(['unverified', 'missing']) })).optional(),
     }),
   },
   EscalationStopped: {
@@ -191,6 +219,34 @@ export const escalationSchemas = {
       userId: z.string().nullable(),
       /** When the escalator will reopen the alert (ack timeout, snooze end); null = never. */
       reopenAt: isoTime.nullable(),
+    }),
+  },
+  /**
+   * A schedule's on-call people changed (seed 004): the summary the incoming and the outgoing
+   * person get by their preferred method, on `escalations.handoffs.<scheduleId>` (one subject per
+   * schedule, outside the alert partitions). `text` is the summary as plain text for each role.
+   */
+  HandoffSummaryRequested: {
+    1: z.object({
+      scheduleId: z.string(),
+      scheduleName: z.string(),
+      at: isoTime,
+      shiftStart: isoTime,
+      outgoing: z.array(z.string()),
+      incoming: z.array(z.string()),
+      services: z.array(z.string()),
+      recipients: z.array(
+        z.object({
+          userId: z.string(),
+          role: z.enum(['incoming', 'outgoing']),
+          channel: ContactChannel,
+          contacts: z.array(ContactMethod),
+        }),
+      ),
+      open: z.array(HandoffAlert),
+      fired: z.array(HandoffAlert),
+      acked: z.array(z.object({ alertId: z.string(), summary: z.string(), userId: z.string().nullable(), at: isoTime })),
+      text: z.object({ incoming: z.string(), outgoing: z.string() }),
     }),
   },
   /** The ack timeout or snooze ran out; the escalator asked the decider to reopen the alert. */

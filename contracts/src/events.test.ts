@@ -351,6 +351,28 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     createdBy: 'alice',
   },
   TemplateRemoved: { templateId: 'db-page' },
+  NotificationRulesConfigured: {
+    userId: 'alice',
+    rules: [
+      { channel: 'slack', delaySeconds: 0 },
+      { channel: 'sms', delaySeconds: 60 },
+    ],
+  },
+  NotificationRulesRemoved: { userId: 'alice' },
+  HandoffSummaryRequested: {
+    scheduleId: 'primary',
+    scheduleName: 'Primary',
+    at: '2026-03-28T08:00:00.000Z',
+    shiftStart: '2026-03-27T08:00:00.000Z',
+    outgoing: ['alice'],
+    incoming: ['bob'],
+    services: ['web'],
+    recipients: [{ userId: 'bob', role: 'incoming', channel: 'email', contacts: [{ channel: 'email', address: 'bob@example.com' }] }],
+    open: [],
+    fired: [],
+    acked: [],
+    text: { incoming: 'Primary: you take over from alice', outgoing: 'Primary: you hand over to bob' },
+  },
 };
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));

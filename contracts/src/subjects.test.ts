@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { partitionOf, partitionOfSubject, subjects } from './subjects.js';
+import { partitionOf, partitionOfSubject, subjects, subjectToken } from './subjects.js';
 
 describe('partitionOf', () => {
   it('is deterministic', () => {
@@ -54,5 +54,20 @@ describe('partitionOfSubject', () => {
     'alerts.0x3.x',
   ])('%s throws', (subject) => {
     expect(() => partitionOfSubject(subject)).toThrow(`subject ${subject} carries no partition`);
+  });
+});
+
+describe('subjectToken', () => {
+  it.each([
+    ['alice', 'alice'],
+    ['a_b-c@example', 'a_b-c@example'],
+    ['bob.smith', 'x-626f622e736d697468'],
+    ['a b', 'x-612062'],
+    ['*', 'x-2a'],
+    ['é', 'x-c3a9'],
+  ])('%j → %s (one token, no wildcards)', (id, token) => {
+    expect(subjectToken(id)).toBe(token);
+    expect(subjects.userRules(id)).toBe(`config.rules.${token}`);
+    expect(subjects.handoff(id)).toBe(`escalations.handoffs.${token}`);
   });
 });

@@ -22,7 +22,7 @@ export const STREAMS = {
   parked: 'PARKED',
 } as const;
 
-export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template';
+export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,
@@ -33,6 +33,8 @@ export const subjects = {
   alertHistory: (alertId: string): string => `alerts.*.${alertId}`,
   alertsAll: 'alerts.>',
   config: (kind: ConfigKind, id: string): string => `config.${kind}.${id}`,
+  /** A user's notification rules; user ids may hold dots or other characters a subject token cannot. */
+  userRules: (userId: string): string => `config.rules.${subjectToken(userId)}`,
   configAll: 'config.>',
   heartbeat: (monitorId: string): string => `heartbeats.${monitorId}`,
   heartbeatsAll: 'heartbeats.>',
@@ -40,6 +42,8 @@ export const subjects = {
   escalationsOfPartition: (partition: number): string => `escalations.${partition}.>`,
   escalationHistory: (alertId: string): string => `escalations.*.${alertId}`,
   escalationsAll: 'escalations.>',
+  /** Handoff summaries of one schedule (not an alert partition: partition readers never see them). */
+  handoff: (scheduleId: string): string => `escalations.handoffs.${subjectToken(scheduleId)}`,
   delivery: (partition: number, alertId: string): string => `deliveries.${partition}.${alertId}`,
   deliveriesOfPartition: (partition: number): string => `deliveries.${partition}.>`,
   deliveriesAll: 'deliveries.>',
@@ -50,6 +54,12 @@ export const subjects = {
   /** Request subject a running consumer answers to retry one of its parked messages. */
   parkedRetry: (consumer: string): string => `oncall.retry.${consumer}`,
 } as const;
+
+/** `id` as one subject token: as it is when plain (letters, digits, `_`, `-`, `@`), else `x-` and its UTF-8 bytes in hex. */
+export function subjectToken(id: string): string {
+  if (/^[A-Za-z0-9_@-]+$/.test(id)) return id;
+  return `x-${[...new TextEncoder().encode(id)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
 
 /** Parses the partition out of an intake or alerts subject. */
 export function partitionOfSubject(subject: string): number {

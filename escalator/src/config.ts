@@ -11,6 +11,11 @@ export const EscalatorConfig = z.object({
   /** Names this replica in partition leases; replicas on one host need different ids. */
   ESCALATOR_ID: z.string().min(1).default(`${hostname()}:escalator`),
   METRICS_PORT: port(9103),
+  /** Page only on verified contact methods; unverified ones are skipped and the skip recorded. */
+  ONCALL_REQUIRE_VERIFIED: z
+    .enum(['true', 'false'], { message: 'use true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 export type EscalatorConfig = z.infer<typeof EscalatorConfig>;
 

@@ -10,6 +10,7 @@ import {
   type UserDirectory,
 } from '@oncall/shared';
 import { escalationContext } from './adapters/context.js';
+import { HandoffWatcher } from './adapters/handoffs.js';
 import { HeartbeatWatcher } from './adapters/heartbeats.js';
 import { EscalatorPartition } from './adapters/partition.js';
 import { DEFAULT_SNAPSHOT_POLICY, type SnapshotPolicy } from './adapters/snapshot-taker.js';
@@ -37,6 +38,8 @@ export async function startEscalator(opts: {
   clock?: Clock;
   replicas?: number;
   snapshots?: Partial<SnapshotPolicy> | false;
+  /** Skip contact methods not verified (docs/notification-rules.md). Default false. */
+  requireVerified?: boolean;
 }): Promise<Stoppable> {
   const clock = opts.clock ?? systemClock;
   const config = await watchConfig(opts.nc);
@@ -45,7 +48,7 @@ export async function startEscalator(opts: {
     opts.snapshots === false ? null : new PartitionSnapshots(await SnapshotStore.open(opts.nc, opts.replicas), opts.nc, opts.log);
   const snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...(opts.snapshots || {}) };
   const stop = new AbortController();
-  const context = escalationContext(config, opts.log);
+  const context = escalationContext(config, opts.log, { requireVerified: opts.requireVerified });
   const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
   const runs = Array.from({ length: opts.partitions }, (_, partition) =>
     holdLease(
@@ -66,6 +69,23 @@ export async function startEscalator(opts: {
       'escalator.heartbeats',
       opts.owner,
       (lost) => new HeartbeatWatcher({ nc: opts.nc, partitions: opts.partitions, config, clock, log: opts.log }).run(lost),
+      leaseOpts,
+    ),
+  );
+  runs.push(
+    holdLease(
+      kv,
+      'escalator.handoffs',
+      opts.owner,
+      (lost) =>
+        new HandoffWatcher({
+          nc: opts.nc,
+          config,
+          users: opts.users,
+          clock,
+          log: opts.log.child({ part: 'handoffs' }),
+          requireVerified: opts.requireVerified ?? false,
+        }).run(lost),
       leaseOpts,
     ),
   );

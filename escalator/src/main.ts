@@ -8,7 +8,15 @@ await runUntilSignal('escalator', async (log) => {
   const { partitions } = await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
   const users = userDirectory(cfg.USER_SERVICE_URL);
-  const escalator = await startEscalator({ nc, partitions, users, log, owner: cfg.ESCALATOR_ID, replicas: cfg.ONCALL_REPLICAS });
+  const escalator = await startEscalator({
+    nc,
+    partitions,
+    users,
+    log,
+    owner: cfg.ESCALATOR_ID,
+    replicas: cfg.ONCALL_REPLICAS,
+    requireVerified: cfg.ONCALL_REQUIRE_VERIFIED,
+  });
   return async () => {
     await escalator.stop();
     users.close();

@@ -27,6 +27,7 @@ const file = (...services: FileService[]): ConfigFile => ({
   schedules: [],
   escalationPolicies: [],
   maintenanceWindows: [],
+  notificationRules: [],
 });
 
 /** Appends planned events to a state as the log would, with made-up metadata. */

@@ -21,7 +21,9 @@ type PlannedType =
   | 'RoutingConfigured'
   | 'RoutingRemoved'
   | 'MaintenanceWindowConfigured'
-  | 'MaintenanceWindowRemoved';
+  | 'MaintenanceWindowRemoved'
+  | 'NotificationRulesConfigured'
+  | 'NotificationRulesRemoved';
 export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
 export type PlanOptions = {
@@ -127,6 +129,10 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
         mode: w.mode,
       },
     })),
+    ...file.notificationRules.map((u): PlannedEvent => ({
+      type: 'NotificationRulesConfigured',
+      data: { userId: u.user, rules: u.rules.map((r) => ({ channel: r.channel, delaySeconds: r.delaySeconds })) },
+    })),
   ];
   return { services, rest };
 }
@@ -146,6 +152,8 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
       return current.routing.get(p.data.serviceId);
     case 'MaintenanceWindowConfigured':
       return current.maintenance.get(p.data.windowId);
+    case 'NotificationRulesConfigured':
+      return current.notificationRules.get(p.data.userId);
     default:
       return undefined;
   }
@@ -199,6 +207,11 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const keep = new Set(wanted);
     return [...state.keys()].filter((id) => !keep.has(id));
   };
+  for (const id of missing(
+    current.notificationRules,
+    file.notificationRules.map((u) => u.user),
+  ))
+    planned.push({ type: 'NotificationRulesRemoved', data: { userId: id } });
   for (const id of missing(
     current.maintenance,
     file.maintenanceWindows.map((w) => w.id),
@@ -269,6 +282,9 @@ export function subjectOf(p: PlannedEvent): string {
     case 'MaintenanceWindowConfigured':
     case 'MaintenanceWindowRemoved':
       return subjects.config('maintenance', p.data.windowId);
+    case 'NotificationRulesConfigured':
+    case 'NotificationRulesRemoved':
+      return subjects.userRules(p.data.userId);
     default: {
       const _never: never = p;
       return _never;

@@ -25,7 +25,16 @@ function errorOf(text: string): string {
   return (caught as ConfigFileError).message;
 }
 
-const EMPTY = { services: [], heartbeats: [], calendars: [], templates: [], schedules: [], escalationPolicies: [], maintenanceWindows: [] };
+const EMPTY = {
+  services: [],
+  heartbeats: [],
+  calendars: [],
+  templates: [],
+  schedules: [],
+  escalationPolicies: [],
+  maintenanceWindows: [],
+  notificationRules: [],
+};
 
 const service = (id: string, key = KEY_A) => `  - id: ${id}\n    name: N\n    integrationKeys:\n      - name: k\n        key: ${key}\n`;
 

@@ -26,7 +26,7 @@ const list = <T extends z.ZodTypeAny>(element: T) =>
 /**
  * The declarative configuration file (`oncall apply -f`): services (with their routing),
  * heartbeat monitors, business-hours calendars, notification templates, on-call schedules,
- * escalation policies and maintenance windows. Unknown keys are errors, so a typo does not
+ * escalation policies, maintenance windows and users' notification rules. Unknown keys are errors, so a typo does not
  * silently drop a setting. The format is documented in docs/configuration.md.
  *
  * This schema describes the whole file; `parseConfigFile` parses it element by element so that
@@ -42,6 +42,7 @@ export const ConfigFile = z
     schedules: list(SECTIONS.schedules),
     escalationPolicies: list(SECTIONS.escalationPolicies),
     maintenanceWindows: list(SECTIONS.maintenanceWindows),
+    notificationRules: list(SECTIONS.notificationRules),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;
@@ -119,6 +120,7 @@ function fileOf(parsed: ParsedSections): ConfigFile {
     schedules: values('schedules'),
     escalationPolicies: values('escalationPolicies'),
     maintenanceWindows: values('maintenanceWindows'),
+    notificationRules: values('notificationRules'),
   };
 }
 

@@ -16,6 +16,23 @@ function isIanaZone(zone: string): boolean {
   }
 }
 
+const VERIFIABLE = ['email', 'slack', 'teams', 'sms', 'voice'] as const;
+const VerifiableChannel = z.enum(VERIFIABLE, { errorMap: () => ({ message: `use one of ${VERIFIABLE.join(', ')}` }) });
+export type VerifiableChannel = z.infer<typeof VerifiableChannel>;
+
+/** The methods of a user not verified (empty when the file does not list `verified`). */
+export function unverifiedChannels(u: UserRecord): VerifiableChannel[] {
+  if (u.verified === undefined) return [];
+  const has = {
+    email: true,
+    slack: u.slackId !== undefined,
+    teams: u.teamsId !== undefined,
+    sms: u.phone !== undefined && u.sms,
+    voice: u.phone !== undefined && u.voice,
+  };
+  return VERIFIABLE.filter((c) => has[c] && !u.verified!.includes(c));
+}
+
 const UserEntry = z
   .object({
     id: z
@@ -38,9 +55,26 @@ const UserEntry = z
     teamsId: z.string().min(1).max(200).optional(),
     sms: z.boolean().optional(),
     voice: z.boolean().optional(),
+    /**
+     * The contact methods the user has verified. Absent: every method counts as verified (files
+     * from before verification); present: the methods not listed are unverified.
+     */
+    verified: z.array(VerifiableChannel).optional(),
   })
   .strict()
   .superRefine((u, ctx) => {
+    const has = {
+      email: true,
+      slack: u.slackId !== undefined,
+      teams: u.teamsId !== undefined,
+      sms: u.phone !== undefined,
+      voice: u.phone !== undefined,
+    };
+    u.verified?.forEach((channel, i) => {
+      if (!has[channel]) ctx.addIssue({ code: 'custom', path: ['verified', i], message: `the user has no ${channel} contact to verify` });
+      if (u.verified!.indexOf(channel) !== i)
+        ctx.addIssue({ code: 'custom', path: ['verified', i], message: `${channel} is listed twice` });
+    });
     if (u.phone !== undefined) return;
     for (const channel of ['sms', 'voice'] as const) {
       if (u[channel]) ctx.addIssue({ code: 'custom', path: [channel], message: `${channel} needs a phone` });

@@ -2,7 +2,7 @@ import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnary
 import { HealthImplementation } from 'grpc-health-check';
 import { userV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
-import { readUsersFile, type UserRecord } from './users-file.js';
+import { readUsersFile, unverifiedChannels, type UserRecord } from './users-file.js';
 
 const SERVICE_NAME = 'kneutral.user.v1.UserService';
 
@@ -39,6 +39,7 @@ function toContactMethods(u: UserRecord): userV1.ContactMethods {
     userId: u.id,
     smsEnabled: u.sms,
     voiceEnabled: u.voice,
+    unverifiedChannels: unverifiedChannels(u),
   };
 }
 

@@ -68,15 +68,22 @@ function classify(err: ServiceError, url: string): UserDirectoryError {
   return TRANSIENT.has(err.code) ? new UserDirectoryUnavailable(what, { cause: err }) : new UserDirectoryRejected(what, { cause: err });
 }
 
-/** The proto's ContactMethods as our list: empty fields are absent, a phone gives sms and/or voice. */
+/**
+ * The proto's ContactMethods as our list: empty fields are absent, a phone gives sms and/or voice.
+ * A method listed in `unverified_channels` is marked `verified: false`; the others carry no mark
+ * (kneutral-api does not report verification: docs/notification-rules.md).
+ */
 export function toContacts(cm: userV1.ContactMethods | undefined): ContactMethod[] {
   if (!cm) return [];
   const contacts: ContactMethod[] = [];
-  if (cm.email) contacts.push({ channel: 'email', address: cm.email });
-  if (cm.slackId) contacts.push({ channel: 'slack', address: cm.slackId });
-  if (cm.teamsId) contacts.push({ channel: 'teams', address: cm.teamsId });
-  if (cm.phone && cm.smsEnabled) contacts.push({ channel: 'sms', address: cm.phone });
-  if (cm.phone && cm.voiceEnabled) contacts.push({ channel: 'voice', address: cm.phone });
+  const unverified = new Set(cm.unverifiedChannels ?? []);
+  const add = (channel: ContactMethod['channel'], address: string) =>
+    contacts.push(unverified.has(channel) ? { channel, address, verified: false } : { channel, address });
+  if (cm.email) add('email', cm.email);
+  if (cm.slackId) add('slack', cm.slackId);
+  if (cm.teamsId) add('teams', cm.teamsId);
+  if (cm.phone && cm.smsEnabled) add('sms', cm.phone);
+  if (cm.phone && cm.voiceEnabled) add('voice', cm.phone);
   return contacts;
 }
 

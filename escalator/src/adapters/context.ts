@@ -4,9 +4,11 @@ import type { ContextFactory } from './partition.js';
 
 /**
  * The outside facts a decision needs, read from the configuration as it is at `now`: routing
- * (CEL rules, maintenance windows, the template's latest version), policies, and who is on call.
+ * (CEL rules, maintenance windows, the template's latest version), policies, who is on call, and
+ * users' notification rules; `requireVerified` skips contact methods not verified.
  */
-export function escalationContext(config: ConfigView, log: Logger): ContextFactory {
+export function escalationContext(config: ConfigView, log: Logger, opts: { requireVerified?: boolean } = {}): ContextFactory {
+  const requireVerified = opts.requireVerified ?? false;
   const rules = ruleCache();
   // Decisions made in the same millisecond on the same configuration share one context.
   let last: { now: number; cfg: unknown; ctx: ReturnType<ContextFactory> } | null = null;
@@ -60,6 +62,9 @@ export function escalationContext(config: ConfigView, log: Logger): ContextFacto
         }
       },
       serviceName: (id) => cfg.services.get(id)?.name ?? id,
+      // kneutral-api's UserService has no notification rules: they come from the configuration only.
+      rules: (userId) => cfg.notificationRules.get(userId)?.rules,
+      requireVerified,
     };
   }
 }

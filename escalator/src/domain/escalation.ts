@@ -2,14 +2,25 @@ import {
   stableUuid,
   type AlertEvent,
   type AlertSnapshot,
+  type ContactChannel,
   type ContactMethod,
   type EscalationEvent,
   type EscalationTarget,
   type EventData,
+  type NotificationRule,
   type Priority,
   type Recipient,
   type Severity,
 } from '@oncall/contracts';
+import {
+  afterNotification,
+  chooseContacts,
+  firstPage,
+  nextRule,
+  preferredChannels,
+  type LaterRule,
+  type RulesCarried,
+} from './notification-rules.js';
 import { SharedValues } from './shared-values.js';
 
 /**
@@ -37,6 +48,10 @@ export type EscalationContext = Readonly<{
   /** A user from the directory; `undefined` when not loaded yet (the shell loads and decides again). */
   user: (userId: string) => DirectoryUser | null | undefined;
   serviceName: (serviceId: string) => string;
+  /** A user's notification rules, ordered by delay; none = every contact method at once. */
+  rules?: (userId: string) => readonly NotificationRule[] | undefined;
+  /** Skip contact methods not verified (the skip is recorded on the notification). */
+  requireVerified?: boolean;
 }>;
 
 /**
@@ -64,6 +79,8 @@ export type Step = Readonly<{
   requested: readonly number[];
   nextAt: number | null;
   untilAllAck: boolean;
+  /** Notification rules of this step's users still to come (docs/notification-rules.md). */
+  later: readonly LaterRule[];
 }>;
 
 export type Escalation = Readonly<{
@@ -199,6 +216,16 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
     const step = s.step;
     const missing = step.recipients.find((_, i) => !step.requested.includes(i));
     if (missing) return request(s, step, missing, 'page', ctx);
+    const rule = nextRule(step.later, ackedKeys(s));
+    if (rule && rule.at <= now)
+      return request(
+        s,
+        step,
+        step.recipients.find((r) => recipientKey(r) === rule.key)!,
+        'page',
+        ctx,
+        rule,
+      );
   }
   if (s.stopped) {
     const { reopenAt } = s.stopped;
@@ -300,14 +327,33 @@ function reachedWith(
   };
 }
 
-function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved', ctx: EscalationContext): Decision {
+/**
+ * One recipient's notification: the page of a step (with the user's rules due at once, and the
+ * later ones recorded), one later rule when it is due (`rule`), or the resolution notice.
+ */
+function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved', ctx: EscalationContext, rule?: LaterRule): Decision {
   let contacts: ContactMethod[] = [];
   let userName: string | null = null;
+  let carried: RulesCarried | undefined;
+  let skipped: ReturnType<typeof chooseContacts>['skipped'] = [];
   if (r.type === 'user') {
     const user = ctx.user(r.userId);
     if (user === undefined) throw new UsersNeeded([r.userId]);
-    contacts = user ? [...user.contacts] : [];
     userName = user?.name ?? null;
+    const rules = ctx.rules?.(r.userId);
+    let channels: ContactChannel[] | null = null;
+    // A later rule fires as the page recorded it, even if the user's rules changed since.
+    if (rule) {
+      channels = [rule.channel];
+      carried = { indexes: [rule.index], later: [] };
+    } else if (rules?.length && kind === 'page') {
+      const first = firstPage(rules, ctx.now);
+      channels = first.channels;
+      carried = first.carried;
+    } else if (rules?.length) channels = preferredChannels(rules);
+    const chosen = chooseContacts(user?.contacts ?? [], channels, ctx.requireVerified ?? false);
+    contacts = chosen.contacts;
+    skipped = chosen.skipped;
   }
   const policy = ctx.policy(step.policyId);
   return {
@@ -315,7 +361,7 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
     data: {
       alertId: s.alert.alertId,
       serviceId: s.alert.serviceId,
-      notificationId: notificationId(s, step, r, kind),
+      notificationId: notificationId(s, step, r, kind, rule?.index),
       kind,
       step: step.index,
       round: step.round,
@@ -333,6 +379,8 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
         step: step.index,
         totalSteps: policy?.steps.length ?? 0,
       },
+      ...(carried ? { rules: carried } : {}),
+      ...(skipped.length > 0 ? { skipped } : {}),
     },
   };
 }
@@ -375,6 +423,7 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
           requested: NONE,
           nextAt: e.nextAt ? Date.parse(e.nextAt) : null,
           untilAllAck: e.untilAllAck,
+          later: NONE,
         },
       };
     }
@@ -395,6 +444,7 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
           s.step.requested,
           s.step.recipients.findIndex((r) => recipientKey(r) === key),
         ),
+        later: d.data.rules ? afterNotification(s.step.later, key, d.data.rules) : s.step.later,
       };
       const at = s.paged.findIndex((r) => recipientKey(r) === key);
       const paged = at < 0 ? [...s.paged, d.data.recipient] : s.paged.map((r, i) => (i === at ? d.data.recipient : r));
@@ -531,7 +581,13 @@ export function restored(s: Escalation): Escalation {
     alert: { ...s.alert, links: s.alert.links.length === 0 ? NO_LINKS : s.alert.links, ...sharedText(s.alert) },
     ackedBy: none(s.ackedBy),
     route: s.route && routes.of(s.route),
-    step: s.step && { ...s.step, recipients: recipientLists.of(s.step.recipients), requested: none(s.step.requested) },
+    // Snapshots taken before notification rules have no `later`.
+    step: s.step && {
+      ...s.step,
+      recipients: recipientLists.of(s.step.recipients),
+      requested: none(s.step.requested),
+      later: none((s.step.later as Step['later'] | undefined) ?? NONE),
+    },
     paged: none(s.paged),
     told: none(s.told),
   };
@@ -551,9 +607,15 @@ export function dueAt(s: Escalation): number | null {
   if (s.alert.status === 'resolved') return null;
   if (s.route?.suppressed) return s.route.suppressed.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.stopped) return s.stopped.reopenAt !== null && !s.reopenRequested && s.alert.status === 'acknowledged' ? s.stopped.reopenAt : null;
-  if (!s.step || s.step.nextAt === null) return null;
-  return s.alert.status === 'triggered' || (s.step.untilAllAck && s.ackedBy.length > 0) ? s.step.nextAt : null;
+  if (!s.step) return null;
+  const stepDue =
+    s.step.nextAt !== null && (s.alert.status === 'triggered' || (s.step.untilAllAck && s.ackedBy.length > 0)) ? s.step.nextAt : null;
+  const ruleDue = nextRule(s.step.later, ackedKeys(s))?.at ?? null;
+  return stepDue === null ? ruleDue : ruleDue === null ? stepDue : Math.min(stepDue, ruleDue);
 }
+
+/** Recipient keys of the users who acknowledged: their later rules do not fire. */
+const ackedKeys = (s: Escalation): string[] => s.ackedBy.map((userId) => `user:${userId}`);
 
 /** Nothing more can happen: resolved and everyone told. The shell drops such states. */
 export const isSettled = (s: Escalation): boolean => s.alert.status === 'resolved' && (!s.step || s.told.length === s.paged.length);
@@ -577,10 +639,11 @@ export function recipientKey(r: Recipient): string {
  * Stable per (alert, step reached, recipient) — a step reached again after a reopen is a new
  * one — or (alert, recipient) for the resolution: the dispatcher's idempotency starts here.
  */
-export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved'): string {
+export function notificationId(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved', rule?: number): string {
   const alertId = s.alert.alertId;
   if (kind === 'resolved') return stableUuid(`notification:${alertId}/resolved/${recipientKey(r)}`);
-  return stableUuid(`notification:${alertId}/step-${step.serial}/${recipientKey(r)}`);
+  const base = `notification:${alertId}/step-${step.serial}/${recipientKey(r)}`;
+  return stableUuid(rule === undefined ? base : `${base}/rule-${rule}`);
 }
 
 export function priorityOf(severity: Severity): Priority {

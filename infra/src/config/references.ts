@@ -47,6 +47,16 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
   const schedules = duplicates('schedules', parsed.schedules, (s) => s.id, 'schedule', issues);
   const policies = duplicates('escalationPolicies', parsed.escalationPolicies, (p) => p.id, 'escalation policy', issues);
   duplicates('maintenanceWindows', parsed.maintenanceWindows, (w) => w.id, 'maintenance window', issues);
+  const rulesOf = new Map<string, number>();
+  for (const { at, value } of parsed.notificationRules) {
+    const first = rulesOf.get(value.user);
+    if (first !== undefined)
+      issues.push({
+        path: ['notificationRules', at, 'user'],
+        message: `duplicate notification rules for user "${value.user}" (also notificationRules[${first}])`,
+      });
+    else rulesOf.set(value.user, at);
+  }
 
   const refTo =
     (kind: string, known: Map<string, unknown>, brokenIds: Set<string>) =>
@@ -133,8 +143,11 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
 }
 
 /** Every place the file names a user, for the user check. */
-export function userReferences(parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>): Array<{ path: Path; userId: string }> {
+export function userReferences(
+  parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies' | 'notificationRules'>,
+): Array<{ path: Path; userId: string }> {
   const refs: Array<{ path: Path; userId: string }> = [];
+  for (const { at, value } of parsed.notificationRules) refs.push({ path: ['notificationRules', at, 'user'], userId: value.user });
   for (const { at, value: s } of parsed.schedules) {
     s.rotations.forEach((r, j) =>
       r.members.forEach((u, k) => refs.push({ path: ['schedules', at, 'rotations', j, 'members', k], userId: u })),
@@ -159,7 +172,7 @@ export function userReferences(parsed: Pick<ParsedSections, 'schedules' | 'escal
 export type KnownUsers = (ids: string[]) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
 
 export async function checkUsers(
-  parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies'>,
+  parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies' | 'notificationRules'>,
   knownUsers: KnownUsers,
   source: string,
 ): Promise<Issue[]> {

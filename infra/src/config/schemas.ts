@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
+import { ContactChannel, Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
 import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '@oncall/shared';
 
 /**
@@ -439,6 +439,51 @@ export const CHANNEL_PATH: Record<keyof TemplateChannels, string[]> = {
   webhook: ['webhook'],
 };
 
+// ─── Notification rules ───────────────────────────────────────────────────────────────────────
+
+const METHODS = ContactChannel.options;
+
+/** "0m", "90s", "5m"; a negative or missing unit is named as such. */
+const After = z
+  .string({ invalid_type_error: 'use a duration with a unit, like 0m, 90s or 5m' })
+  .superRefine((v, ctx) => {
+    if (v.startsWith('-')) ctx.addIssue({ code: 'custom', message: `a delay cannot be negative ("${v}")` });
+  })
+  .pipe(duration(0, 86400, 'must be between 0s and 1d'));
+
+const NotificationRuleEntry = z
+  .object({
+    method: z.string().refine((m) => (METHODS as readonly string[]).includes(m), {
+      message: `unknown method: use one of ${METHODS.join(', ')}`,
+    }),
+    after: After,
+  })
+  .strict()
+  .transform((r) => ({ channel: r.method as ContactChannel, delaySeconds: r.after }));
+
+/** One user's rules: "reach me on `method` `after` a step pages me", kept in the order of their delays. */
+export const UserNotificationRules = z
+  .object({
+    user: UserId,
+    rules: z.array(NotificationRuleEntry).min(1, 'list at least one rule (method and after)').max(20, 'at most 20 rules'),
+  })
+  .strict()
+  .superRefine((u, ctx) => {
+    const seen = new Map<string, number>();
+    u.rules.forEach((r, i) => {
+      const key = `${r.channel}@${r.delaySeconds}`;
+      const first = seen.get(key);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i],
+          message: `duplicate rule: ${r.channel} after ${r.delaySeconds}s (also rules[${first}])`,
+        });
+      else seen.set(key, i);
+    });
+  })
+  .transform((u) => ({ user: u.user, rules: [...u.rules].sort((a, b) => a.delaySeconds - b.delaySeconds) }));
+
 /** Every top-level section and the schema of its elements, in the order errors are reported. */
 export const SECTIONS = {
   services: Service,
@@ -448,4 +493,5 @@ export const SECTIONS = {
   schedules: Schedule,
   escalationPolicies: EscalationPolicy,
   maintenanceWindows: MaintenanceWindow,
+  notificationRules: UserNotificationRules,
 } as const;

@@ -86,6 +86,12 @@ describe('timeline describe(event)', () => {
   });
 });
 
+/** A NotificationRequested with notification-rule fields added. */
+const withRules = <E extends { type: string; data: object }>(e: E, extra: Record<string, unknown>): E => ({
+  ...e,
+  data: { ...e.data, ...extra },
+});
+
 describe('timeline describeOther(event): escalator, dispatcher and ticket events', () => {
   const f = eventFactory();
   const a = escalation(f, 'x');
@@ -131,6 +137,21 @@ describe('timeline describeOther(event): escalator, dispatcher and ticket events
       a.requested('k', user('alice'), { channels: ['sms', 'voice'] }),
       'escalator',
       'critical page requested for user:alice (schedule:primary) via sms, voice',
+    ],
+    [
+      'a page under notification rules, with a skipped method and a later rule',
+      withRules(a.requested('k', user('alice'), { channels: ['slack'] }), {
+        rules: { indexes: [0], later: [{ index: 1, channel: 'voice', at: '2026-11-23T10:05:00.000Z' }] },
+        skipped: [{ channel: 'sms', address: '+15555550101', reason: 'unverified' }],
+      }),
+      'escalator',
+      'critical page requested for user:alice (schedule:primary) via slack; skipped sms (unverified); then voice at 2026-11-23T10:05:00.000Z unless acknowledged',
+    ],
+    [
+      'a later notification rule',
+      withRules(a.requested('k', user('alice'), { channels: ['voice'] }), { rules: { indexes: [1], later: [] } }),
+      'escalator',
+      'critical page requested for user:alice (schedule:primary) via voice (rule 2)',
     ],
     [
       'a resolution notice',

@@ -78,7 +78,13 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryS
       const d = event.data;
       const via = d.contacts.length > 0 ? ` via ${d.contacts.map((c) => c.channel).join(', ')}` : '';
       const what = d.kind === 'page' ? `${d.priority} page` : 'resolution notice';
-      return { actor: 'escalator', message: `${what} requested for ${recipient(d.recipient)}${via}` };
+      // Notification rules: which rule this is, and the methods left out (docs/notification-rules.md).
+      const rule = d.rules && d.rules.later.length === 0 && d.rules.indexes.length === 1 ? ` (rule ${d.rules.indexes[0]! + 1})` : '';
+      const skipped = d.skipped?.length ? `; skipped ${d.skipped.map((s) => `${s.channel} (${s.reason})`).join(', ')}` : '';
+      const later = d.rules?.later.length
+        ? `; then ${d.rules.later.map((l) => `${l.channel} at ${l.at}`).join(', ')} unless acknowledged`
+        : '';
+      return { actor: 'escalator', message: `${what} requested for ${recipient(d.recipient)}${via}${rule}${skipped}${later}` };
     }
     case 'EscalationStopped': {
       const d = event.data;

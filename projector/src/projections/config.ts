@@ -82,6 +82,10 @@ export const configProjection: Projection = {
       case 'TemplateRemoved':
         await tx.query(sql.unsafe`DELETE FROM templates WHERE id = ${e.data.templateId}`);
         return;
+      case 'NotificationRulesConfigured':
+      case 'NotificationRulesRemoved':
+        // No read model yet: the escalator reads rules from the log (docs/notification-rules.md).
+        return;
       default: {
         const _never: never = e;
         return _never;

@@ -9,6 +9,7 @@ export type Routing = EventData<'RoutingConfigured'>;
 export type MaintenanceWindow = EventData<'MaintenanceWindowConfigured'>;
 export type Calendar = EventData<'CalendarConfigured'>;
 export type TemplateVersion = EventData<'TemplateVersionPublished'>;
+export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
@@ -25,6 +26,8 @@ export type ConfigState = Readonly<{
   templates: ReadonlyMap<string, TemplateVersion>;
   /** Every published version, by `templateVersionKey`: notifications name the version they use. */
   templateVersions: ReadonlyMap<string, TemplateVersion>;
+  /** Notification rules by user id (users without an entry are paged on every method at once). */
+  notificationRules: ReadonlyMap<string, UserNotificationRules>;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -40,6 +43,7 @@ export const initialConfigState = (): ConfigState => ({
   calendars: new Map(),
   templates: new Map(),
   templateVersions: new Map(),
+  notificationRules: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -91,6 +95,10 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       };
     case 'TemplateRemoved':
       return { ...state, templates: without(state.templates, event.data.templateId) };
+    case 'NotificationRulesConfigured':
+      return { ...state, notificationRules: put(state.notificationRules, event.data.userId, event.data) };
+    case 'NotificationRulesRemoved':
+      return { ...state, notificationRules: without(state.notificationRules, event.data.userId) };
     default: {
       const _never: never = event;
       return _never;

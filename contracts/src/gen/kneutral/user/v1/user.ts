@@ -58,6 +58,12 @@ export interface ContactMethods {
   userId: string;
   smsEnabled: boolean;
   voiceEnabled: boolean;
+  /**
+   * Proposed addition (not in kneutral-api yet): the methods the user has not verified, by
+   * channel name (email, slack, teams, sms, voice). Empty, as kneutral-api sends today, means
+   * every method counts as verified. See docs/notification-rules.md.
+   */
+  unverifiedChannels: string[];
 }
 
 export interface ValidationResponse {
@@ -428,7 +434,16 @@ export const UsersResponse: MessageFns<UsersResponse> = {
 };
 
 function createBaseContactMethods(): ContactMethods {
-  return { email: "", slackId: "", phone: "", teamsId: "", userId: "", smsEnabled: false, voiceEnabled: false };
+  return {
+    email: "",
+    slackId: "",
+    phone: "",
+    teamsId: "",
+    userId: "",
+    smsEnabled: false,
+    voiceEnabled: false,
+    unverifiedChannels: [],
+  };
 }
 
 export const ContactMethods: MessageFns<ContactMethods> = {
@@ -453,6 +468,9 @@ export const ContactMethods: MessageFns<ContactMethods> = {
     }
     if (message.voiceEnabled !== false) {
       writer.uint32(56).bool(message.voiceEnabled);
+    }
+    for (const v of message.unverifiedChannels) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -526,6 +544,14 @@ export const ContactMethods: MessageFns<ContactMethods> = {
             message.voiceEnabled = reader.bool();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.unverifiedChannels.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -567,6 +593,11 @@ export const ContactMethods: MessageFns<ContactMethods> = {
         : isSet(object.voice_enabled)
         ? globalThis.Boolean(object.voice_enabled)
         : false,
+      unverifiedChannels: globalThis.Array.isArray(object?.unverifiedChannels)
+        ? object.unverifiedChannels.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.unverified_channels)
+        ? object.unverified_channels.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -593,6 +624,9 @@ export const ContactMethods: MessageFns<ContactMethods> = {
     if (message.voiceEnabled !== false) {
       obj.voiceEnabled = message.voiceEnabled;
     }
+    if (message.unverifiedChannels?.length) {
+      obj.unverifiedChannels = message.unverifiedChannels;
+    }
     return obj;
   },
 
@@ -608,6 +642,7 @@ export const ContactMethods: MessageFns<ContactMethods> = {
     message.userId = object.userId ?? "";
     message.smsEnabled = object.smsEnabled ?? false;
     message.voiceEnabled = object.voiceEnabled ?? false;
+    message.unverifiedChannels = object.unverifiedChannels?.map((e) => e) || [];
     return message;
   },
 };

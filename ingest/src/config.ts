@@ -16,6 +16,13 @@ export const IngestConfig = z.object({
   INGEST_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(1000),
   /** The base URL people reach this system at: action links, Slack and Twilio callbacks. */
   ONCALL_PUBLIC_URL: z.string().url().optional(),
+  /** Slack app's signing secret; unset: the Slack routes answer 503. */
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** UserService (host:port): who a Slack member is. Unset: no Slack member is linked. */
+  USER_SERVICE_URL: z.string().min(1).optional(),
+  /** The read model, for `/oncall alerts|ack|resolve` from Slack. Unset: those say so. */
+  DATABASE_URL: z.string().url().optional(),
+  READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

@@ -12,12 +12,15 @@ import {
   systemClock,
   watchConfig,
   type Logger,
+  type UserDirectory,
 } from '@oncall/shared';
+import type { DatabasePool } from 'slonik';
 import { IntakePublisher } from './adapters/intake-publisher.js';
 import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
+import { OpenAlerts, resolutionOf, SlackUsers } from './responders/slack.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
@@ -38,6 +41,15 @@ export async function startIngest(opts: {
   publishTimeoutMs?: number;
   /** ONCALL_PUBLIC_URL: the base of the links people get and Twilio signs against. */
   publicUrl?: string | null;
+  /** Slack interactivity and `/oncall` (docs/responders-slack.md); absent: those routes answer 503. */
+  slack?: Readonly<{
+    signingSecret: string | null;
+    /** Who a Slack member is; null: nobody is linked. */
+    directory: UserDirectory | null;
+    /** The read model for `/oncall alerts|ack|resolve`; null: not available. */
+    pool: DatabasePool | null;
+    answerTimeoutMs?: number;
+  }>;
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -60,6 +72,13 @@ export async function startIngest(opts: {
       log: opts.log,
       publicUrl: opts.publicUrl ?? null,
       now: Date.now,
+      slack: {
+        signingSecret: opts.slack?.signingSecret ?? null,
+        users: opts.slack?.directory ? new SlackUsers(opts.slack.directory, config.state, opts.log, Date.now) : null,
+        alerts: opts.slack?.pool ? new OpenAlerts(opts.slack.pool) : null,
+        resolution: (target) => resolutionOf(opts.nc, opts.partitions, target),
+        ...(opts.slack?.answerTimeoutMs !== undefined && { answerTimeoutMs: opts.slack.answerTimeoutMs }),
+      },
     },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertCommandPath, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
-import { slackRoutes } from './slack.js';
+import { slackRoutes, type SlackDeps } from './slack.js';
 import { twilioRoutes } from './twilio.js';
 
 declare module 'fastify' {
@@ -20,6 +20,8 @@ export type ResponderDeps = Readonly<{
   /** Base of the links we hand out (ONCALL_PUBLIC_URL); Twilio signs requests against it. */
   publicUrl: string | null;
   now: () => number;
+  /** Slack's signing secret, user map and read model (responders/slack); absent: the Slack routes answer 503. */
+  slack?: SlackDeps;
 }>;
 
 /** Form posts are small: a Slack payload or a Twilio callback is a few KiB. */

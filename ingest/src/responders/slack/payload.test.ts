@@ -56,10 +56,22 @@ describe('parseInteraction', () => {
     ['no actions', press({ action_id: 'ack' }, { actions: [] }), 'payload actions: Array must contain at least 1 element(s)'],
     ['unknown action', press({ action_id: 'delete', value: VALUE }), 'unknown action "delete"'],
     ['a foreign value', press({ action_id: 'ack', value: TARGET.alertId }), 'the action does not name an alert'],
-    ['a snooze not in the menu', press({ action_id: 'snooze', selected_option: { value: 'snooze:60' } }), 'the snooze option is not one of the menu'],
-    ['a snooze without the message', press({ action_id: 'snooze', selected_option: { value: 'snooze:900' } }, { message: undefined }), 'the action does not name an alert'],
+    [
+      'a snooze not in the menu',
+      press({ action_id: 'snooze', selected_option: { value: 'snooze:60' } }),
+      'the snooze option is not one of the menu',
+    ],
+    [
+      'a snooze without the message',
+      press({ action_id: 'snooze', selected_option: { value: 'snooze:900' } }, { message: undefined }),
+      'the action does not name an alert',
+    ],
     ['a bad response_url', press({ action_id: 'ack', value: VALUE }, { response_url: 'nope' }), 'payload response_url: Invalid url'],
-    ['no trigger or action ts', press({ action_id: 'ack', value: VALUE, action_ts: undefined }, { trigger_id: undefined }), 'the payload has neither trigger_id nor action_ts'],
+    [
+      'no trigger or action ts',
+      press({ action_id: 'ack', value: VALUE, action_ts: undefined }, { trigger_id: undefined }),
+      'the payload has neither trigger_id nor action_ts',
+    ],
   ])('%s → invalid', (_name, field, error) => {
     expect(parseInteraction(field)).toStrictEqual({ kind: 'invalid', error });
   });

@@ -17,7 +17,10 @@ const BlockActions = z.object({
   trigger_id: z.string().optional(),
   response_url: z.string().url().optional(),
   actions: z.array(Action).min(1),
-  message: z.object({ blocks: z.array(Block).optional() }).passthrough().optional(),
+  message: z
+    .object({ blocks: z.array(Block).optional() })
+    .passthrough()
+    .optional(),
 });
 
 /** A button press (or snooze choice) to put on the command path. */

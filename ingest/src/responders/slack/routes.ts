@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
-import { CommandNotAppended, registry, type CommandAnswer, type CommandTarget, type Declined, type Logger } from '@oncall/shared';
+import { CommandNotAppended, registry, type CommandAnswer, type CommandTarget, type Declined } from '@oncall/shared';
 import type { ResponderDeps } from '../index.js';
 import type { OpenAlerts } from './alerts.js';
 import { parseInteraction, type SlackPress } from './payload.js';

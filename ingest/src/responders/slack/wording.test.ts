@@ -29,27 +29,27 @@ describe('answerText', () => {
     [
       'ack done',
       'acknowledge',
-      changed(buildEvent('AlertAcknowledged', { ...ref, by: 'user', userId: 'u1', note: '', via: 'slack' }, META) as AlertEvent),
+      changed(buildEvent('AlertAcknowledged', { ...ref, by: 'user', userId: 'u1', note: '', via: 'slack' }, META)),
       'You acknowledged alert `0f0e5b8e`.',
     ],
     [
       'resolve done',
       'resolve',
-      changed(buildEvent('AlertResolved', { ...ref, by: 'user', userId: 'u1', note: '', endsAt: null, via: 'slack' }, META) as AlertEvent),
+      changed(buildEvent('AlertResolved', { ...ref, by: 'user', userId: 'u1', note: '', endsAt: null, via: 'slack' }, META)),
       'You resolved alert `0f0e5b8e`.',
     ],
     [
       'snooze done',
       'snooze',
       changed(
-        buildEvent('AlertSnoozed', { ...ref, userId: 'u1', until: '2026-01-01T01:00:00Z', note: '', via: 'slack' }, META) as AlertEvent,
+        buildEvent('AlertSnoozed', { ...ref, userId: 'u1', until: '2026-01-01T01:00:00Z', note: '', via: 'slack' }, META),
       ),
       'You snoozed alert `0f0e5b8e` until <!date^1767229200^{date_short_pretty} {time}|2026-01-01T01:00:00Z>.',
     ],
     [
       'escalate done',
       'escalate',
-      changed(buildEvent('AlertEscalated', { ...ref, userId: 'u1', note: '', via: 'slack' }, META) as AlertEvent),
+      changed(buildEvent('AlertEscalated', { ...ref, userId: 'u1', note: '', via: 'slack' }, META)),
       'You escalated alert `0f0e5b8e`: the next step is being paged.',
     ],
     [

@@ -31,6 +31,8 @@ export const DispatcherConfig = z
     SLACK_API_URL: z.string().url().optional(),
     /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
     SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
+    /** UserService (host:port), for names in edited Slack messages ("Acknowledged by …"); unset: user ids. */
+    USER_SERVICE_URL: z.string().min(1).optional(),
     GRAPH_TOKEN: optional,
     GRAPH_BASE_URL: z.string().url().startsWith('https://', 'the Graph SDK sends its token over https only').optional(),
     TWILIO_ACCOUNT_SID: optional,

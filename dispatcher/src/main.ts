@@ -1,16 +1,23 @@
-import { closeNats, connectNats, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, serveMetrics, userDirectory } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { loadDispatcherConfig, notifiersFrom, providerLimits, startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, providerLimits, slackMessageEditor, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
   const nc = await connectNats(cfg.NATS_URL, 'dispatcher', log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
+  const users = cfg.SLACK_TOKEN && cfg.USER_SERVICE_URL ? userDirectory(cfg.USER_SERVICE_URL) : null;
   const dispatcher = await startDispatcher({
     nc,
     notifiers: notifiersFrom(cfg),
     log,
     replicas: cfg.ONCALL_REPLICAS,
+    ...(cfg.SLACK_TOKEN && {
+      slackUpdates: {
+        editor: slackMessageEditor({ token: cfg.SLACK_TOKEN, apiUrl: cfg.SLACK_API_URL, timeoutMs: cfg.NOTIFIER_TIMEOUT_MS }),
+        users,
+      },
+    }),
     options: {
       publicUrl: cfg.PUBLIC_URL ?? null,
       ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
@@ -20,6 +27,7 @@ await runUntilSignal('dispatcher', async (log) => {
   });
   return async () => {
     await dispatcher.stop();
+    users?.close();
     metrics.close();
     await closeNats(nc, log);
   };

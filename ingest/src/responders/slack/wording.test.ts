@@ -41,9 +41,7 @@ describe('answerText', () => {
     [
       'snooze done',
       'snooze',
-      changed(
-        buildEvent('AlertSnoozed', { ...ref, userId: 'u1', until: '2026-01-01T01:00:00Z', note: '', via: 'slack' }, META),
-      ),
+      changed(buildEvent('AlertSnoozed', { ...ref, userId: 'u1', until: '2026-01-01T01:00:00Z', note: '', via: 'slack' }, META)),
       'You snoozed alert `0f0e5b8e` until <!date^1767229200^{date_short_pretty} {time}|2026-01-01T01:00:00Z>.',
     ],
     [

@@ -49,7 +49,7 @@ const config: ConfigState = {
       },
     ],
   ]),
-} as ConfigState;
+};
 
 describe('the Slack member map', () => {
   it('takes every user the configuration names', () => {

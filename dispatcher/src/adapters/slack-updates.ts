@@ -73,6 +73,11 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     return events;
   };
 
+  const lastEventType = async (subject: string): Promise<string | null> => {
+    const last = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject });
+    return last === null ? null : decodeEvent(last.data, { trusted: true }).type;
+  };
+
   const names = async (view: AlertView): Promise<(id: string) => string> => {
     const id = view.change?.userId;
     if (!id || deps.users === null) return (x) => x;
@@ -87,6 +92,8 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
 
   /** Edits the alert's Slack messages to its state now; `onlyIfChanged`: skip a still untouched alert. */
   const refresh = async (partition: number, alertId: string, onlyIfChanged: boolean): Promise<void> => {
+    // A page delivered for an alert nobody touched (most of a storm): one direct get says so.
+    if (onlyIfChanged && (await lastEventType(subjects.alert(partition, alertId))) === 'AlertTriggered') return;
     const view = alertView(await read(STREAMS.alerts, subjects.alert(partition, alertId)));
     if (view === null || (onlyIfChanged && view.change === null && view.status === 'triggered')) return;
     const messages = slackMessagesOf(await read(STREAMS.deliveries, subjects.delivery(partition, alertId)));

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
-import { CommandNotAppended, registry, type CommandAnswer, type CommandTarget, type Declined } from '@oncall/shared';
+import { CommandNotAppended, registry, type CommandAnswer, type CommandTarget, type Declined, type DirectoryUser } from '@oncall/shared';
 import type { ResponderDeps } from '../index.js';
 import type { OpenAlerts } from './alerts.js';
 import { parseInteraction, type SlackPress } from './payload.js';
 import { checkSlackSignature } from './signature.js';
 import { alertsText, HELP, parseSlash, whoText } from './slash.js';
 import type { SlackUsers } from './users.js';
-import { answerText, NO_ANSWER, NOT_APPENDED, NOT_LINKED, shortId } from './wording.js';
+import { answerText, NO_ANSWER, NO_DIRECTORY, NOT_APPENDED, NOT_LINKED, shortId } from './wording.js';
 
 /** What the Slack routes need besides the responders' common deps. */
 export type SlackDeps = Readonly<{
@@ -106,7 +106,13 @@ export async function slackRoutes(app: FastifyInstance, deps: ResponderDeps): Pr
     extra: Readonly<{ snoozeSeconds?: number; key?: string }>,
   ): Promise<{ outcome: PressOutcome; text: string }> => {
     const ctx = { alertId: target.alertId, command, slackUserId };
-    const user = slack?.users ? await slack.users.bySlackId(slackUserId) : null;
+    let user: DirectoryUser | null;
+    try {
+      user = slack?.users ? await slack.users.bySlackId(slackUserId) : null;
+    } catch (err) {
+      log.error({ ...ctx, err }, 'user directory unavailable; Slack command not run');
+      return { outcome: 'failed', text: NO_DIRECTORY };
+    }
     if (user === null) {
       log.info(ctx, 'Slack member not linked to an on-call user; nothing changed');
       return { outcome: 'not_linked', text: NOT_LINKED };

@@ -71,3 +71,4 @@ export const NOT_LINKED =
 
 export const NO_ANSWER = 'Your command was recorded, but no answer came in time. Check the alert before pressing again.';
 export const NOT_APPENDED = 'Your command could not be recorded (the event log did not take it). Nothing changed; please try again.';
+export const NO_DIRECTORY = 'Could not check who you are (the user directory did not answer). Nothing changed; please try again.';

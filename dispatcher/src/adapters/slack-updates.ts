@@ -116,6 +116,18 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     }
   };
 
+  // One refresh at a time per alert in this process: two edits racing could end on the older state.
+  const chains = new Map<string, Promise<void>>();
+  const serially = (alertId: string, work: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(alertId) ?? Promise.resolve()).catch(() => undefined).then(work);
+    chains.set(alertId, next);
+    const forget = () => {
+      if (chains.get(alertId) === next) chains.delete(alertId);
+    };
+    next.then(forget, forget);
+    return next;
+  };
+
   const follow = async (stream: string, consumer: string, filter: string, pick: (e: DomainEvent) => boolean, onlyIfChanged: boolean) => {
     await superviseLoop({ name: consumer, log, stop }, async () => {
       await ensureConsumer(jsm, stream, {
@@ -132,7 +144,8 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
         const [, p, alertId] = m.subject.split('.');
         try {
           const event = decodeEvent(m.data, { trusted: true });
-          if (pick(event) && p !== undefined && alertId !== undefined) await refresh(Number(p), alertId, onlyIfChanged);
+          if (pick(event) && p !== undefined && alertId !== undefined)
+            await serially(alertId, () => refresh(Number(p), alertId, onlyIfChanged));
           m.ack();
         } catch (err) {
           log.warn({ err, subject: m.subject }, 'Slack message update failed; trying again');

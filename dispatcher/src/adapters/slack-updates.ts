@@ -67,16 +67,19 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   const js = jetstream(deps.nc);
   const log = deps.log.child({ stage: 'slack-updates', channel: 'slack' });
 
-  const read = async (stream: string, subject: string): Promise<DomainEvent[]> => {
+  /** The subject's events now, and the sequence of the last one. */
+  const read = async (stream: string, subject: string): Promise<{ events: DomainEvent[]; last: number }> => {
     const events: DomainEvent[] = [];
-    await readExisting(deps.nc, js, stream, subject, (e) => events.push(e));
-    return events;
+    const last = await readExisting(deps.nc, js, stream, subject, (e) => events.push(e));
+    return { events, last };
   };
 
   const lastEventType = async (subject: string): Promise<string | null> => {
     const last = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject });
     return last === null ? null : decodeEvent(last.data, { trusted: true }).type;
   };
+  const lastSeq = async (subject: string): Promise<number> =>
+    (await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject }))?.seq ?? 0;
 
   const names = async (view: AlertView): Promise<(id: string) => string> => {
     const id = view.change?.userId;
@@ -94,10 +97,21 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   const refresh = async (partition: number, alertId: string, onlyIfChanged: boolean): Promise<void> => {
     // A page delivered for an alert nobody touched (most of a storm): one direct get says so.
     if (onlyIfChanged && (await lastEventType(subjects.alert(partition, alertId))) === 'AlertTriggered') return;
-    const view = alertView(await read(STREAMS.alerts, subjects.alert(partition, alertId)));
-    if (view === null || (onlyIfChanged && view.change === null && view.status === 'triggered')) return;
-    const messages = slackMessagesOf(await read(STREAMS.deliveries, subjects.delivery(partition, alertId)));
-    if (messages.length === 0) return;
+    const subject = subjects.alert(partition, alertId);
+    // Another replica may land an older edit after a newer one: when the log moved on while
+    // editing, edit again from it (a few rounds; every later change also brings its own refresh).
+    for (let round = 0; round < 3; round++) {
+      const history = await read(STREAMS.alerts, subject);
+      const view = alertView(history.events);
+      if (view === null || (onlyIfChanged && view.change === null && view.status === 'triggered')) return;
+      const messages = slackMessagesOf((await read(STREAMS.deliveries, subjects.delivery(partition, alertId))).events);
+      if (messages.length === 0) return;
+      await edit(alertId, view, messages);
+      if ((await lastSeq(subject)) <= history.last) return;
+    }
+  };
+
+  const edit = async (alertId: string, view: AlertView, messages: ReadonlyArray<{ channel: string; ts: string }>): Promise<void> => {
     const service = deps.config.state().services.get(view.serviceId)?.name ?? view.serviceId;
     const message = slackStatusMessage(view, service, await names(view), deps.publicUrl);
     for (const { channel, ts } of messages) {

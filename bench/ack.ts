@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { pino } from 'pino';
+import { Agent, fetch as httpFetch } from 'undici';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { decodeEvent, STREAMS, type SlackAlertTarget } from '@oncall/contracts';
 import { connectNats, ensureTopology, fileUserDirectory, type Logger } from '@oncall/shared';
@@ -32,6 +33,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PRESSES = Number(process.env.BENCH_PRESSES ?? 1000);
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 8);
 const KEY = 'bench-ack-integration-key';
+/** Keep-alive connections to ingest, shared by the storm and the presses (as a load balancer would). */
+const agent = new Agent({ connections: Number(process.env.BENCH_CONNECTIONS ?? 64), pipelining: 1 });
 const CHANNEL = 'C0BENCH';
 
 const CONFIG = JSON.stringify({
@@ -115,7 +118,7 @@ try {
       `${ingest.url}/api/v1/slack/interactions`,
       pressForm('ack', target, 'U0ALICE', { triggerId: target.alertId, responseUrl: slack.responseUrl(target.alertId) }),
     );
-    fetch(req.url, req.init)
+    httpFetch(req.url, { ...(req.init as Parameters<typeof httpFetch>[1]), dispatcher: agent })
       .then((r) => r.status !== 200 && (pressErrors += 1))
       .catch((err: unknown) => {
         pressErrors += 1;
@@ -157,7 +160,8 @@ try {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     sends.push(
-      fetch(`${ingest.url}/api/v1/webhook/generic`, {
+      httpFetch(`${ingest.url}/api/v1/webhook/generic`, {
+        dispatcher: agent,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
         body: JSON.stringify({ summary: `storm #${n}`, severity: 'critical', dedup_key: `storm-${n}` }),

@@ -282,6 +282,9 @@ describe('Slack: people answer pages from Slack', () => {
       expect(await answerAt('slash-ack')).toBe(`You acknowledged alert \`${short}\`.`);
       expect(lifecycle('AlertAcknowledged', target.alertId)[0]?.data).toMatchObject({ userId: 'bob', via: 'slack' });
       expect(await command('resolve ffffffff', 'none')).toBe('No open alert has an id starting with `ffffffff`.');
+      const before = await intakeSeq();
+      expect(await command(`resolve ${short}`, 'slash-nobody', 'U0NOBODY')).toMatch(/^Your Slack account is not linked/);
+      expect(await intakeSeq()).toBe(before);
     });
   });
 });

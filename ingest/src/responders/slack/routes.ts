@@ -224,6 +224,12 @@ export async function slackRoutes(app: FastifyInstance, deps: ResponderDeps): Pr
           );
         }
         const target = found[0]!;
+        // Say so at once rather than "working on it" first (the map is cached).
+        const linked = slack.users ? await slack.users.bySlackId(slackUserId).catch(() => undefined) : null;
+        if (linked === null) {
+          count('not_linked');
+          return ephemeral(NOT_LINKED);
+        }
         const key = typeof body.trigger_id === 'string' && body.trigger_id !== '' ? `slack-command:${body.trigger_id}` : undefined;
         background(
           run(target, cmd.command, slackUserId, key === undefined ? {} : { key }).then(async ({ outcome, text: said }) => {

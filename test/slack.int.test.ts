@@ -135,6 +135,17 @@ describe('Slack: people answer pages from Slack', () => {
     expect(snoozed?.data).toMatchObject({ userId: 'bob', via: 'slack' });
   });
 
+  it('Escalate asks for the next step now', async () => {
+    const target = await newAlert('escalate me');
+    const res = await post(
+      '/api/v1/slack/interactions',
+      pressForm('escalate', target, 'U0BOB', { triggerId: 't-esc', responseUrl: slack.responseUrl('esc') }),
+    );
+    expect(res.status).toBe(200);
+    expect(await answerAt('esc')).toBe(`You escalated alert \`${target.alertId.slice(0, 8)}\`: the next step is being paged.`);
+    expect(lifecycle('AlertEscalated', target.alertId)[0]?.data).toMatchObject({ userId: 'bob', via: 'slack' });
+  });
+
   it('two people press at once: one wins, the other is told who did it', async () => {
     const target = await newAlert('race');
     const [a, b] = await Promise.all([

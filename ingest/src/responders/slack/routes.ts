@@ -55,9 +55,12 @@ export async function slackRoutes(app: FastifyInstance, deps: ResponderDeps): Pr
   const log = deps.log.child({ surface: 'slack' });
   if (!slack?.signingSecret) log.warn('SLACK_SIGNING_SECRET is not set: the Slack routes answer 503');
   const running = new Set<Promise<void>>();
+  /** Work after the answer to Slack; its failure is logged, never an unhandled rejection. */
   const background = (work: Promise<void>): void => {
-    running.add(work);
-    void work.finally(() => running.delete(work));
+    const settled = work
+      .catch((err: unknown) => log.error({ err }, 'Slack command failed after the answer'))
+      .finally(() => running.delete(settled));
+    running.add(settled);
   };
   app.addHook('onClose', async () => {
     await Promise.allSettled([...running]);

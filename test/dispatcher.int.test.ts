@@ -109,7 +109,12 @@ describe('dispatcher end to end: webhook in, Slack and e-mail out, each once', (
     expect(call!.args.channel).toBe('U0ALICE');
     const blocks = call!.args.blocks as Array<{ type: string; elements?: Array<{ action_id?: string }> }>;
     expect(blocks[0]).toMatchObject({ type: 'header', text: { text: `🚨 ${hostile}` } });
-    expect(blocks.find((b) => b.type === 'actions')?.elements?.map((e) => e.action_id)).toStrictEqual(['ack', 'resolve']);
+    expect(blocks.find((b) => b.type === 'actions')?.elements?.map((e) => e.action_id)).toStrictEqual([
+      'ack',
+      'resolve',
+      'escalate',
+      'snooze',
+    ]);
     const [mail] = await smtp.messages.waitFor(1, 15_000);
     expect(mail!.envelope.to).toStrictEqual(['alice@example.com']);
     expect(mail!.parsed.subject).toBe(`[CRITICAL] ${hostile}`);

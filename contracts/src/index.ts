@@ -6,3 +6,4 @@ export * as notificationV1 from './gen/notification/v1/notification.js';
 export * as userV1 from './gen/kneutral/user/v1/user.js';
 export { descriptorSetPath } from './descriptor.js';
 export * from './text.js';
+export * from './slack-actions.js';

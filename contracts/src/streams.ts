@@ -89,6 +89,9 @@ export const CONSUMERS = {
   escalator: (partition: number): string => `escalator-p${partition}-v1`,
   /** Dispatcher replicas share one durable consumer of the escalations stream. */
   dispatcher: 'dispatcher-v1',
+  /** The dispatcher's editor of Slack messages: lifecycle events (ALERTS) and Slack deliveries (DELIVERIES). */
+  slackUpdatesAlerts: 'dispatcher-slack-updates-alerts-v1',
+  slackUpdatesDeliveries: 'dispatcher-slack-updates-deliveries-v1',
   projectorEscalations: 'projector-escalations-v1',
   projectorDeliveries: 'projector-deliveries-v1',
   projectorTickets: 'projector-tickets-v1',

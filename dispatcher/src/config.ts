@@ -43,6 +43,8 @@ export const DispatcherConfig = z
     /** Slack's per-workspace budget for chat.postMessage across all channels (the provider bucket). */
     SLACK_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).default(3000),
     /** A static Graph token; or the app registration below (OAuth client credentials, refreshed). */
+    /** UserService (host:port), for names in edited Slack messages ("Acknowledged by …"); unset: user ids. */
+    USER_SERVICE_URL: z.string().min(1).optional(),
     GRAPH_TOKEN: optional,
     GRAPH_TENANT_ID: optional,
     GRAPH_CLIENT_ID: optional,

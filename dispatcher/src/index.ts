@@ -1,12 +1,15 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { systemClock, watchConfig, type Clock, type Logger } from '@oncall/shared';
+import { systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
 import { runDispatcher } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
+import type { SlackMessageEditor } from './notifiers/slack-update.js';
+import { runSlackUpdates } from './adapters/slack-updates.js';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 
 export { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, type DispatcherConfig } from './config.js';
 export { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 export { DELIVERY_BUCKET } from './adapters/records.js';
+export { slackMessageEditor, SlackUpdateError, type SlackMessageEditor } from './notifiers/slack-update.js';
 export * as render from './render/index.js';
 export * as notifiers from './notifiers/index.js';
 
@@ -22,9 +25,12 @@ export async function startDispatcher(opts: {
   replicas?: number;
   /** Where the console channel prints (default: stdout). */
   consoleWrite?: (text: string) => void;
+  /** Edits the Slack messages of an alert as it changes (docs/responders-slack.md); absent: messages stay as sent. */
+  slackUpdates?: Readonly<{ editor: SlackMessageEditor; users: UserDirectory | null }>;
 }): Promise<Stoppable> {
   const config = await watchConfig(opts.nc);
   const stop = new AbortController();
+  const options = { ...DEFAULT_OPTIONS, ...opts.options };
   const { done } = await runDispatcher(
     {
       nc: opts.nc,
@@ -32,18 +38,26 @@ export async function startDispatcher(opts: {
       config,
       clock: opts.clock ?? systemClock,
       log: opts.log,
-      options: { ...DEFAULT_OPTIONS, ...opts.options },
+      options,
       replicas: opts.replicas ?? 1,
       ...(opts.consoleWrite && { consoleWrite: opts.consoleWrite }),
     },
     stop.signal,
   );
+  const slackUpdates = opts.slackUpdates
+    ? runSlackUpdates({ nc: opts.nc, config, log: opts.log, publicUrl: options.publicUrl, ...opts.slackUpdates }, stop.signal)
+    : Promise.resolve();
+  slackUpdates.catch((err: unknown) => opts.log.error({ err }, 'Slack message updates stopped'));
   const consoleOn = opts.options?.consoleChannel === true;
-  opts.log.info({ channels: Object.keys(opts.notifiers), consoleChannel: consoleOn }, 'dispatcher running');
+  opts.log.info(
+    { channels: Object.keys(opts.notifiers), consoleChannel: consoleOn, slackUpdates: opts.slackUpdates !== undefined },
+    'dispatcher running',
+  );
   return {
     stop: async () => {
       stop.abort();
       await done;
+      await slackUpdates.catch(() => undefined);
       await config.stop();
     },
   };

@@ -1,6 +1,6 @@
-import { closeNats, connectNats, serveMetrics } from '@oncall/shared';
+import { closeNats, connectNats, serveMetrics, userDirectory } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
-import { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, startDispatcher } from './index.js';
+import { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, slackMessageEditor, startDispatcher } from './index.js';
 
 await runUntilSignal('dispatcher', async (log) => {
   const cfg = loadDispatcherConfig();
@@ -8,11 +8,18 @@ await runUntilSignal('dispatcher', async (log) => {
   const metrics = await serveMetrics(cfg.METRICS_PORT);
   if (cfg.ONCALL_ACTION_SECRET && !publicUrlOf(cfg))
     log.warn('ONCALL_ACTION_SECRET is set but ONCALL_PUBLIC_URL is not: messages carry no action link');
+  const users = cfg.SLACK_TOKEN && cfg.USER_SERVICE_URL ? userDirectory(cfg.USER_SERVICE_URL) : null;
   const dispatcher = await startDispatcher({
     nc,
     notifiers: notifiersFrom(cfg),
     log,
     replicas: cfg.ONCALL_REPLICAS,
+    ...(cfg.SLACK_TOKEN && {
+      slackUpdates: {
+        editor: slackMessageEditor({ token: cfg.SLACK_TOKEN, apiUrl: cfg.SLACK_API_URL, timeoutMs: cfg.NOTIFIER_TIMEOUT_MS }),
+        users,
+      },
+    }),
     options: {
       publicUrl: publicUrlOf(cfg),
       actionSecret: cfg.ONCALL_ACTION_SECRET ?? null,
@@ -24,6 +31,7 @@ await runUntilSignal('dispatcher', async (log) => {
   });
   return async () => {
     await dispatcher.stop();
+    users?.close();
     metrics.close();
     await closeNats(nc, log);
   };

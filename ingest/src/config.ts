@@ -22,6 +22,13 @@ export const IngestConfig = z.object({
   ONCALL_ACTION_SECRET: actionSecretEnv,
   /** The secret before a rotation: links it signed keep working until they expire. */
   ONCALL_ACTION_SECRET_PREVIOUS: actionSecretEnv,
+  /** Slack app's signing secret; unset: the Slack routes answer 503. */
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  /** UserService (host:port): who a Slack member is. Unset: no Slack member is linked. */
+  USER_SERVICE_URL: z.string().min(1).optional(),
+  /** The read model, for `/oncall alerts|ack|resolve` from Slack. Unset: those say so. */
+  DATABASE_URL: z.string().url().optional(),
+  READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
 });
 export type IngestConfig = z.infer<typeof IngestConfig>;
 

@@ -12,7 +12,9 @@ import {
   systemClock,
   watchConfig,
   type Logger,
+  type UserDirectory,
 } from '@oncall/shared';
+import type { DatabasePool } from 'slonik';
 import { IntakePublisher } from './adapters/intake-publisher.js';
 import { HeartbeatPublisher } from './adapters/heartbeat-publisher.js';
 import { StreamCapacity } from './adapters/stream-capacity.js';
@@ -20,6 +22,7 @@ import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 import { twilioDeps } from './responders/twilio-deps.js';
 import { alertEventsReader } from './adapters/alert-log.js';
+import { OpenAlerts, resolutionOf, SlackUsers } from './responders/slack.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
 export { normaliseSeverity } from './domain/severity.js';
@@ -45,6 +48,15 @@ export async function startIngest(opts: {
   replicas?: number;
   /** ONCALL_ACTION_SECRET (then the previous one): action links are checked against these. */
   actionSecrets?: readonly string[];
+  /** Slack interactivity and `/oncall` (docs/responders-slack.md); absent: those routes answer 503. */
+  slack?: Readonly<{
+    signingSecret: string | null;
+    /** Who a Slack member is; null: nobody is linked. */
+    directory: UserDirectory | null;
+    /** The read model for `/oncall alerts|ack|resolve`; null: not available. */
+    pool: DatabasePool | null;
+    answerTimeoutMs?: number;
+  }>;
   log: Logger;
 }): Promise<Stoppable & { url: string }> {
   const config = await watchConfig(opts.nc);
@@ -71,6 +83,13 @@ export async function startIngest(opts: {
       twilio,
       actionSecrets: opts.actionSecrets ?? [],
       alertEvents: alertEventsReader(opts.nc, opts.partitions),
+      slack: {
+        signingSecret: opts.slack?.signingSecret ?? null,
+        users: opts.slack?.directory ? new SlackUsers(opts.slack.directory, config.state, opts.log, Date.now) : null,
+        alerts: opts.slack?.pool ? new OpenAlerts(opts.slack.pool) : null,
+        resolution: (target) => resolutionOf(opts.nc, opts.partitions, target),
+        ...(opts.slack?.answerTimeoutMs !== undefined && { answerTimeoutMs: opts.slack.answerTimeoutMs }),
+      },
     },
   });
   const url = await app.listen({ port: opts.port, host: opts.host });

@@ -34,6 +34,12 @@ export interface SlackFake {
   readonly apiUrl: string;
   readonly token: string;
   readonly calls: Recorder<SlackCall>;
+  /** What was posted to a response_url this fake handed out (`responseUrl(id)`), JSON decoded. */
+  readonly responses: Recorder<{ id: string; body: Record<string, unknown> }>;
+  /** A URL acting as Slack's `response_url` of an interaction. */
+  responseUrl(id: string): string;
+  /** The message as it stands now (after chat.update), by channel and ts. */
+  message(channel: string, ts: string): { text: string; blocks: unknown } | undefined;
   /** Answer the next `times` calls with `failure`. */
   failNext(failure: SlackFailure, times?: number): void;
   reset(): void;
@@ -45,19 +51,28 @@ export interface SlackFake {
  * Bearer token check, `{ ok: true, channel, ts }` or `{ ok: false, error }`. A user id (U…/W…)
  * as channel opens a DM, answered with a D… channel like Slack does. `conversations.history`
  * (with message metadata on `include_all_metadata`) and `conversations.open` serve the
- * notifier's lookup of a message it may have sent before a crash.
+ * notifier's lookup of a message it may have sent before a crash. `chat.update` edits a posted
+ * message; `responseUrl(id)` stands in for an interaction's `response_url`.
  */
 export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<SlackFake> {
   const token = opts.token ?? 'xoxb-fake-token';
   const channels = opts.channels === undefined ? null : new Set(opts.channels);
   const calls = new Recorder<SlackCall>();
+  const responses = new Recorder<{ id: string; body: Record<string, unknown> }>();
   const failures = new FailurePlan<SlackFailure>();
   let seq = 0;
   /** What was posted, by channel (a DM under its D… id), for conversations.history. */
-  const history = new Map<string, Array<{ ts: string; text: string; metadata: unknown }>>();
+  const history = new Map<string, Array<{ ts: string; text: string; metadata: unknown; blocks: unknown }>>();
   const dmOf = (user: string) => `D${user.slice(1)}`;
 
   const server = await startHttpServer((req, res, body) => {
+    const hook = /^\/response\/([^/?]+)$/.exec(req.url ?? '');
+    if (hook !== null && req.method === 'POST') {
+      responses.push({ id: decodeURIComponent(hook[1] ?? ''), body: JSON.parse(body || '{}') as Record<string, unknown> });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
     const args = parseArgs(req.headers['content-type'] ?? '', body);
     const callToken = bearerToken(req) ?? (typeof args.token === 'string' ? args.token : null);
@@ -91,6 +106,15 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
       if (!history.has(channel)) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
       return sendJson(res, 200, { ok: true, messages, has_more: false });
     }
+    if (method === 'chat.update') {
+      // Slack edits a message the app posted: message_not_found for any other ts.
+      const ts = typeof args.ts === 'string' ? args.ts : '';
+      const found = history.get(channel)?.find((m) => m.ts === ts);
+      if (found === undefined) return sendJson(res, 200, { ok: false, error: 'message_not_found' });
+      if (typeof args.text === 'string') found.text = args.text;
+      if (args.blocks !== undefined) found.blocks = args.blocks;
+      return sendJson(res, 200, { ok: true, channel, ts, text: found.text });
+    }
     if (method !== 'chat.postMessage') return sendJson(res, 200, { ok: false, error: 'unknown_method' });
     if (channel === '' || (channels !== null && !channels.has(channel)))
       return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
@@ -99,7 +123,7 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     const ts = `${Math.floor(Date.now() / 1000)}.${String(seq).padStart(6, '0')}`;
     const answeredChannel = /^[UW]/.test(channel) ? dmOf(channel) : channel;
     const posted = history.get(answeredChannel) ?? [];
-    posted.push({ ts, text: typeof args.text === 'string' ? args.text : '', metadata: args.metadata });
+    posted.push({ ts, text: typeof args.text === 'string' ? args.text : '', metadata: args.metadata, blocks: args.blocks });
     history.set(answeredChannel, posted);
     return sendJson(res, 200, { ok: true, channel: answeredChannel, ts, message: { type: 'message', text: args.text, ts } });
   });
@@ -108,9 +132,16 @@ export async function startSlackFake(opts: SlackFakeOptions = {}): Promise<Slack
     apiUrl: `http://127.0.0.1:${server.port}/api/`,
     token,
     calls,
+    responses,
+    responseUrl: (id) => `http://127.0.0.1:${server.port}/response/${encodeURIComponent(id)}`,
+    message: (channel, ts) => {
+      const m = history.get(channel)?.find((x) => x.ts === ts);
+      return m && { text: m.text, blocks: m.blocks };
+    },
     failNext: (failure, times = 1) => failures.add(failure, times),
     reset: () => {
       calls.clear();
+      responses.clear();
       failures.clear();
       history.clear();
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertEvent } from '@oncall/contracts';
 import type { AlertCommandPath, CommandTarget, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
-import { slackRoutes } from './slack.js';
+import { slackRoutes, type SlackDeps } from './slack.js';
 import { twilioRoutes, type TwilioResponderDeps } from './twilio.js';
 
 declare module 'fastify' {
@@ -27,6 +27,8 @@ export type ResponderDeps = Readonly<{
   actionSecrets?: readonly string[];
   /** The alert's events from the log, in order (the action page shows the alert as they tell it). */
   alertEvents?: (target: CommandTarget) => Promise<AlertEvent[]>;
+  /** Slack's signing secret, user map and read model (responders/slack); absent: the Slack routes answer 503. */
+  slack?: SlackDeps;
 }>;
 
 /** Form posts are small: a Slack payload or a Twilio callback is a few KiB. */

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import type { ResponderDeps } from './index.js';
-
-// eslint-disable-next-line @typescript-eslint/require-await, @typescript-eslint/no-unused-vars
-export async function slackRoutes(_app: FastifyInstance, _deps: ResponderDeps): Promise<void> {}
+export { slackRoutes, type SlackDeps, type PressOutcome } from './slack/routes.js';
+export { SlackUsers, configuredUserIds, slackIndex } from './slack/users.js';
+export { OpenAlerts } from './slack/alerts.js';
+export { resolutionOf } from './slack/history.js';
+export { slackSignature, checkSlackSignature } from './slack/signature.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { thrown, contextWith } from '../testing.js';
-import { formatSlack, SLACK_ACTIONS_BLOCK_ID, SLACK_LIMITS, type SlackBlock } from './slack.js';
+import { formatSlack, SLACK_ACTIONS_BLOCK_ID, SLACK_LIMITS, slackActionsBlock, type SlackActionState, type SlackBlock } from './slack.js';
 
 const ALERT_ID = '0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e';
 
@@ -10,24 +10,29 @@ const actionIds = (blocks: readonly SlackBlock[]): unknown[] =>
   blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements as { action_id?: string }[]).map((e) => e.action_id));
 
 describe('formatSlack default message', () => {
-  it('has header, section, context and ack/resolve actions', () => {
+  it('has header, section, context and actions naming the alert on the command path', () => {
     const { content, warnings } = formatSlack(null, contextWith());
     expect(content.text).toBe('[CRITICAL] Payments API: Error rate above 5%');
     expect(content.blocks.map((b) => b.type)).toStrictEqual(['header', 'section', 'section', 'section', 'context', 'actions']);
     expect(content.blocks[0]).toStrictEqual({ type: 'header', text: { type: 'plain_text', text: '🚨 Error rate above 5%', emoji: true } });
     const actions = content.blocks.at(-1);
     expect(actions?.block_id).toBe(SLACK_ACTIONS_BLOCK_ID);
+    const value = JSON.stringify({ a: ALERT_ID, s: 'payments', f: 'fp-1' });
     expect(actions?.elements).toStrictEqual([
       {
         type: 'button',
         action_id: 'ack',
-        value: ALERT_ID,
+        value,
         style: 'primary',
         text: { type: 'plain_text', text: 'Acknowledge', emoji: true },
       },
-      { type: 'button', action_id: 'resolve', value: ALERT_ID, text: { type: 'plain_text', text: 'Resolve', emoji: true } },
+      { type: 'button', action_id: 'resolve', value, text: { type: 'plain_text', text: 'Resolve', emoji: true } },
+      { type: 'button', action_id: 'escalate', value, text: { type: 'plain_text', text: 'Escalate', emoji: true } },
+      expect.objectContaining({ type: 'static_select', action_id: 'snooze' }),
       expect.objectContaining({ type: 'button', action_id: 'open', url: `https://oncall.example.com/alerts/${ALERT_ID}` }),
     ]);
+    const menu = (actions?.elements as { options?: { value: string }[] }[])[3];
+    expect(menu?.options?.map((o) => o.value)).toStrictEqual(['snooze:900', 'snooze:3600', 'snooze:14400', 'snooze:86400']);
     expect(warnings).toStrictEqual([]);
   });
 
@@ -64,7 +69,7 @@ describe('formatSlack from a template', () => {
     const { content } = formatSlack({ text: 'hi', blocks: [section('a')] }, contextWith());
     expect(content.text).toBe('hi');
     expect(content.blocks[0]).toStrictEqual(section('a'));
-    expect(actionIds(content.blocks)).toStrictEqual(['ack', 'resolve', 'open']);
+    expect(actionIds(content.blocks)).toStrictEqual(['ack', 'resolve', 'escalate', 'snooze', 'open']);
   });
 
   it('accepts a bare array of blocks and uses the default fallback text', () => {
@@ -147,5 +152,24 @@ describe('formatSlack from a template', () => {
     check(content.blocks);
     expect(warnings.map((w) => w.code)).toStrictEqual([code]);
     expect(warnings[0]?.field).toBe('slack');
+  });
+});
+
+describe('slackActionsBlock by state', () => {
+  const target = { alertId: ALERT_ID, serviceId: 'payments', fingerprint: 'fp-1' };
+  const ids = (state: SlackActionState, url: string | null) => actionIds([slackActionsBlock(target, state, url)].filter((b) => b !== null));
+  it.each<[SlackActionState, string | null, string[]]>([
+    ['triggered', null, ['ack', 'resolve', 'escalate', 'snooze']],
+    ['acknowledged', null, ['resolve', 'escalate', 'snooze']],
+    ['snoozed', 'https://x/a', ['ack', 'resolve', 'escalate', 'snooze', 'open']],
+    ['resolved', 'https://x/a', ['open']],
+    ['resolved', null, []],
+  ])('%s (url %s) → %j', (state, url, expected) => {
+    expect(ids(state, url)).toStrictEqual(expected);
+  });
+
+  it('keeps only Open when the value would pass Slack limit', () => {
+    const block = slackActionsBlock({ ...target, fingerprint: 'f'.repeat(2000) }, 'triggered', 'https://x/a');
+    expect(actionIds(block === null ? [] : [block])).toStrictEqual(['open']);
   });
 });

@@ -1,3 +1,4 @@
+import { encodeSlackTarget, SLACK_ACTION, SLACK_SNOOZE_OPTIONS, snoozeOptionValue, type SlackAlertTarget } from '@oncall/contracts';
 import type { RenderContext } from '../context.js';
 import { TemplateError } from '../errors.js';
 import { slackEscape, truncate } from '../escape.js';
@@ -33,13 +34,36 @@ function slackLink(href: string, text: string): string {
   return `<${url}|${slackEscape(text || href).replace(/\|/g, '¦')}>`;
 }
 
-function actionsBlock(ctx: RenderContext): SlackBlock {
-  const elements: Record<string, unknown>[] = [
-    { type: 'button', action_id: 'ack', text: plain('Acknowledge'), style: 'primary', value: ctx.alert.id },
-    { type: 'button', action_id: 'resolve', text: plain('Resolve'), value: ctx.alert.id },
-  ];
-  if (ctx.alert.url) elements.push({ type: 'button', action_id: 'open', text: plain('Open'), url: ctx.alert.url });
-  return { type: 'actions', block_id: SLACK_ACTIONS_BLOCK_ID, elements };
+/** Which buttons an alert in this state gets: none once resolved. */
+export type SlackActionState = 'triggered' | 'acknowledged' | 'snoozed' | 'resolved';
+
+/**
+ * The actions block of an alert's message: Acknowledge, Resolve, Escalate, a Snooze menu and
+ * Open, as far as they make sense in `state`. Button values name the alert on the command path
+ * (contracts/slack-actions.ts); when that would pass Slack's limit only Open is left.
+ */
+export function slackActionsBlock(target: SlackAlertTarget, state: SlackActionState, url: string | null): SlackBlock | null {
+  const value = encodeSlackTarget(target);
+  const elements: Record<string, unknown>[] = [];
+  if (value !== null && state !== 'resolved') {
+    if (state !== 'acknowledged')
+      elements.push({ type: 'button', action_id: SLACK_ACTION.acknowledge, text: plain('Acknowledge'), style: 'primary', value });
+    elements.push({ type: 'button', action_id: SLACK_ACTION.resolve, text: plain('Resolve'), value });
+    elements.push({ type: 'button', action_id: SLACK_ACTION.escalate, text: plain('Escalate'), value });
+    elements.push({
+      type: 'static_select',
+      action_id: SLACK_ACTION.snooze,
+      placeholder: plain('Snooze'),
+      options: SLACK_SNOOZE_OPTIONS.map((o) => ({ text: plain(o.label), value: snoozeOptionValue(o.seconds) })),
+    });
+  }
+  if (url) elements.push({ type: 'button', action_id: SLACK_ACTION.open, text: plain('Open'), url });
+  return elements.length === 0 ? null : { type: 'actions', block_id: SLACK_ACTIONS_BLOCK_ID, elements };
+}
+
+function actionsBlock(ctx: RenderContext): SlackBlock | null {
+  const target = { alertId: ctx.alert.id, serviceId: ctx.alert.service_id, fingerprint: ctx.alert.fingerprint };
+  return slackActionsBlock(target, 'triggered', ctx.alert.url);
 }
 
 export function defaultSlackText(ctx: RenderContext): string {
@@ -69,7 +93,8 @@ export function defaultSlackBlocks(ctx: RenderContext): SlackBlock[] {
     ? `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${slackEscape(ctx.alert.triggered_at)}>`
     : slackEscape(ctx.alert.triggered_at);
   blocks.push({ type: 'context', elements: [mrkdwn(`Triggered ${when} · ${slackEscape(ctx.alert.source)}`)] });
-  if (!resolved) blocks.push(actionsBlock(ctx));
+  const actions = resolved ? null : actionsBlock(ctx);
+  if (actions !== null) blocks.push(actions);
   return blocks;
 }
 
@@ -170,8 +195,7 @@ function enforceLimits(
 
 /**
  * A Block Kit message from the rendered Slack template (parsed JSON) or the default. Pages get an
- * actions block with Acknowledge (`ack`) and Resolve (`resolve`) buttons whose value is the alert
- * id, unless the template already has them.
+ * actions block (slackActionsBlock) unless the template already has Acknowledge or Resolve.
  */
 export function formatSlack(rendered: unknown, ctx: RenderContext): Formatted<SlackMessage> {
   const fromTpl = rendered !== null;
@@ -180,7 +204,10 @@ export function formatSlack(rendered: unknown, ctx: RenderContext): Formatted<Sl
     warnings.push({ code, channel: 'slack', field: fromTpl ? 'slack' : null, message });
   const source = fromTpl ? fromTemplate(rendered) : { text: defaultSlackText(ctx), blocks: defaultSlackBlocks(ctx) };
   let blocks = source.blocks;
-  if (fromTpl && ctx.notification.kind === 'page' && !hasAckOrResolve(blocks)) blocks = [...blocks, actionsBlock(ctx)];
+  if (fromTpl && ctx.notification.kind === 'page' && !hasAckOrResolve(blocks)) {
+    const actions = actionsBlock(ctx);
+    if (actions !== null) blocks = [...blocks, actions];
+  }
   blocks = enforceLimits(blocks, warn);
   let fallback = source.text ?? defaultSlackText(ctx);
   if (fallback.length > SLACK_LIMITS.messageText) {

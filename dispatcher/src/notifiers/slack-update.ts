@@ -1,0 +1,70 @@
+import { LogLevel, WebAPIPlatformError, WebClient, type ChatUpdateArguments, type Logger as SlackLogger } from '@slack/web-api';
+import type { SlackMessage } from './types.js';
+
+/** Why an edit did not happen: `gone` (message or channel no longer there, edit not allowed) is final; `retry` is worth another go. */
+export class SlackUpdateError extends Error {
+  override readonly name = 'SlackUpdateError';
+  constructor(
+    readonly reason: 'gone' | 'retry',
+    readonly providerCode: string | null,
+    options?: ErrorOptions,
+  ) {
+    super(`chat.update failed: ${providerCode ?? 'transport'} (${reason})`, options);
+  }
+}
+
+/** Edits messages the app posted (`chat.update`, scope chat:write). */
+export interface SlackMessageEditor {
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+}
+
+const GONE = new Set([
+  'message_not_found',
+  'channel_not_found',
+  'cant_update_message',
+  'edit_window_closed',
+  'is_archived',
+  'not_in_channel',
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'invalid_blocks',
+  'msg_too_long',
+]);
+
+const silent: SlackLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => LogLevel.ERROR,
+  setName: () => undefined,
+};
+
+export function slackMessageEditor(config: { token: string; apiUrl?: string; timeoutMs?: number }): SlackMessageEditor {
+  const apiUrl = config.apiUrl ?? 'https://slack.com/api/';
+  const client = new WebClient(config.token, {
+    slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: config.timeoutMs ?? 10_000,
+    logger: silent,
+    allowAbsoluteUrls: false,
+  });
+  return {
+    async update(channel, ts, message) {
+      try {
+        await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks } as ChatUpdateArguments);
+      } catch (err) {
+        if (err instanceof WebAPIPlatformError) {
+          const code = err.data.error;
+          throw new SlackUpdateError(GONE.has(code) ? 'gone' : 'retry', code);
+        }
+        throw new SlackUpdateError('retry', null, { cause: err instanceof Error ? new Error(err.message) : undefined });
+      }
+    },
+  };
+}

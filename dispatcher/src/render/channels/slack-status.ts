@@ -1,0 +1,53 @@
+import type { AlertView } from '../../domain/alert-view.js';
+import { slackEscape } from '../escape.js';
+import { slackActionsBlock, type SlackBlock, type SlackMessage } from './slack.js';
+
+const plain = (text: string) => ({ type: 'plain_text', text: text.slice(0, 150), emoji: true });
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+
+const slackDate = (iso: string): string => {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${iso}>` : slackEscape(iso);
+};
+
+/** "Acknowledged by Alice via sms", "Resolved by the source", "Snoozed by Bob via slack until …". */
+export function changeLine(change: NonNullable<AlertView['change']>, nameOf: (userId: string) => string): string {
+  const action = change.action.charAt(0).toUpperCase() + change.action.slice(1);
+  const who = change.userId === null ? (change.action === 'reopened' ? null : 'the source') : nameOf(change.userId);
+  const parts = [action];
+  if (who !== null) parts.push(`by ${slackEscape(who)}`);
+  if (change.via !== null) parts.push(`via ${slackEscape(change.via)}`);
+  if (change.until !== null) parts.push(`until ${slackDate(change.until)}`);
+  return `${parts.join(' ')} · ${slackDate(change.at)}`;
+}
+
+/**
+ * The alert's Slack message as it stands now, for `chat.update`: state, who acted and how, and
+ * the buttons that still make sense (none once resolved).
+ */
+export function slackStatusMessage(
+  view: AlertView,
+  serviceName: string,
+  nameOf: (userId: string) => string,
+  publicUrl: string | null,
+): SlackMessage {
+  const resolved = view.status === 'resolved';
+  const icon = { triggered: '🚨', acknowledged: '👀', snoozed: '💤', resolved: '✅' }[view.status];
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: plain(`${icon} ${resolved ? 'Resolved: ' : ''}${view.summary}`) },
+    {
+      type: 'section',
+      fields: [
+        mrkdwn(`*Severity:*\n${slackEscape(view.severity)}`),
+        mrkdwn(`*Service:*\n${slackEscape(serviceName)}`),
+        mrkdwn(`*Status:*\n${view.status}`),
+      ],
+    },
+  ];
+  if (view.change !== null) blocks.push({ type: 'context', elements: [mrkdwn(changeLine(view.change, nameOf))] });
+  const url = publicUrl === null ? null : `${publicUrl.replace(/\/$/, '')}/alerts/${view.alertId}`;
+  const actions = slackActionsBlock({ alertId: view.alertId, serviceId: view.serviceId, fingerprint: view.fingerprint }, view.status, url);
+  if (actions !== null) blocks.push(actions);
+  const head = resolved ? 'RESOLVED' : view.status === 'triggered' ? view.severity.toUpperCase() : view.status.toUpperCase();
+  return { text: slackEscape(`[${head}] ${serviceName}: ${view.summary}`), blocks };
+}

@@ -40,7 +40,7 @@ const CHANNEL = 'C0BENCH';
 const CONFIG = JSON.stringify({
   services: [{ id: 'bench', name: 'Bench', integrationKeys: [{ name: 'generic', key: KEY }], routing: { escalationPolicy: 'bench' } }],
   escalationPolicies: [{ id: 'bench', name: 'Bench', steps: [{ delay: '0s', targets: [{ slack: CHANNEL }] }] }],
-  // Alice is on a schedule so that ingest links her Slack member id (docs/responders-slack.md).
+  // Alice is on a schedule so that ingest links her Slack member id (docs/responders.md#answering-pages-from-slack).
   schedules: [
     {
       id: 'bench',

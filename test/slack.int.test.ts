@@ -15,7 +15,7 @@ const user = (id: string, name: string, slackId: string) => ({
   timezone: 'UTC',
   contacts: [{ channel: 'slack' as const, address: slackId }],
 });
-// Carol is in the directory but in no schedule or policy: not linked (docs/responders-slack.md).
+// Carol is in the directory but in no schedule or policy: not linked (docs/responders.md#answering-pages-from-slack).
 const USERS = [user('alice', 'Alice', 'U0ALICE'), user('bob', 'Bob', 'U0BOB'), user('carol', 'Carol', 'U0CAROL')];
 
 describe('Slack: people answer pages from Slack', () => {

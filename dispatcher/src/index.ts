@@ -25,7 +25,7 @@ export async function startDispatcher(opts: {
   replicas?: number;
   /** Where the console channel prints (default: stdout). */
   consoleWrite?: (text: string) => void;
-  /** Edits the Slack messages of an alert as it changes (docs/responders-slack.md); absent: messages stay as sent. */
+  /** Edits the Slack messages of an alert as it changes (docs/responders.md#answering-pages-from-slack); absent: messages stay as sent. */
   slackUpdates?: Readonly<{ editor: SlackMessageEditor; users: UserDirectory | null }>;
 }): Promise<Stoppable> {
   const config = await watchConfig(opts.nc);

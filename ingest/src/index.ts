@@ -48,7 +48,7 @@ export async function startIngest(opts: {
   replicas?: number;
   /** ONCALL_ACTION_SECRET (then the previous one): action links are checked against these. */
   actionSecrets?: readonly string[];
-  /** Slack interactivity and `/oncall` (docs/responders-slack.md); absent: those routes answer 503. */
+  /** Slack interactivity and `/oncall` (docs/responders.md#answering-pages-from-slack); absent: those routes answer 503. */
   slack?: Readonly<{
     signingSecret: string | null;
     /** Who a Slack member is; null: nobody is linked. */

@@ -92,6 +92,8 @@ export const CONSUMERS = {
   /** The dispatcher's editor of Slack messages: lifecycle events (ALERTS) and Slack deliveries (DELIVERIES). */
   slackUpdatesAlerts: 'dispatcher-slack-updates-alerts-v1',
   slackUpdatesDeliveries: 'dispatcher-slack-updates-deliveries-v1',
+  /** The dispatcher's sender of shift handoff summaries (escalations.handoffs.>). */
+  dispatcherHandoffs: 'dispatcher-handoffs-v1',
   projectorEscalations: 'projector-escalations-v1',
   projectorDeliveries: 'projector-deliveries-v1',
   projectorTickets: 'projector-tickets-v1',

@@ -4,6 +4,7 @@ import { runDispatcher } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
 import type { SlackMessageEditor } from './notifiers/slack-update.js';
 import { runSlackUpdates } from './adapters/slack-updates.js';
+import { runHandoffs } from './adapters/handoffs.js';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 
 export { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, type DispatcherConfig } from './config.js';
@@ -48,6 +49,16 @@ export async function startDispatcher(opts: {
     ? runSlackUpdates({ nc: opts.nc, config, log: opts.log, publicUrl: options.publicUrl, ...opts.slackUpdates }, stop.signal)
     : Promise.resolve();
   slackUpdates.catch((err: unknown) => opts.log.error({ err }, 'Slack message updates stopped'));
+  const handoffs = runHandoffs(
+    {
+      nc: opts.nc,
+      notifiers: opts.notifiers,
+      log: opts.log,
+      consoleWrite: options.consoleChannel ? (opts.consoleWrite ?? ((t) => void process.stdout.write(t))) : null,
+    },
+    stop.signal,
+  );
+  handoffs.catch((err: unknown) => opts.log.error({ err }, 'handoff summaries stopped'));
   const consoleOn = opts.options?.consoleChannel === true;
   opts.log.info(
     { channels: Object.keys(opts.notifiers), consoleChannel: consoleOn, slackUpdates: opts.slackUpdates !== undefined },
@@ -58,6 +69,7 @@ export async function startDispatcher(opts: {
       stop.abort();
       await done;
       await slackUpdates.catch(() => undefined);
+      await handoffs.catch(() => undefined);
       await config.stop();
     },
   };

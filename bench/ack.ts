@@ -1,46 +1,58 @@
 /**
- * `npm run bench:ack`: people answering pages from Slack during a storm. BENCH_RATE (200) new
- * alerts/s arrive for BENCH_SECONDS (10) as generic webhooks; each is paged to the Slack channel
- * #bench (the fake, through the dispatcher's real @slack/web-api client). The first BENCH_PRESSES
- * (1000) pages are acknowledged as soon as they reach the fake, by a signed Slack button press to
- * ingest (`/api/v1/slack/interactions`) from a linked member, while the storm goes on.
- *   ack_to_state = press sent → AlertAcknowledged seen in the ALERTS stream (a follower here);
- *   ack_to_message_updated = press sent → the fake receiving the chat.update that shows it.
- * Everything but nats-server runs in this one process (ingest, decider, escalator, dispatcher,
- * the Slack fake, the load): the figures include that sharing of the cores. One JSON line on stdout.
+ * `npm run bench:ack` (issue 15): people answering pages from Slack during a storm.
+ *
+ * The system runs as deployed: ingest, the decider, the escalator, the dispatcher, the projector
+ * and query-api each as its own process (their `main.ts`), beside a nats-server and an embedded
+ * PostgreSQL. This process is the outside world: the storm of webhooks, the Slack fake (the
+ * dispatcher's real @slack/web-api client posts and edits there) and a linked member pressing
+ * Acknowledge as Slack would — a signed `block_actions` form post to /api/v1/slack/interactions
+ * carrying the button value of the posted message.
+ *
+ * Load: BENCH_RATE (200) new alerts/s for BENCH_SECONDS (10), each paged to the Slack channel;
+ * the first BENCH_PRESSES (1000) pages are acknowledged the moment they reach the fake, while
+ * the storm goes on.
+ *   ack_to_state = press sent → the alert is ACKNOWLEDGED over gRPC (query-api's ListAlerts of
+ *                  the acknowledged alerts, asked again after each commit the projector announces
+ *                  with NOTIFY: no polling interval in the figure);
+ *   ack_to_message_updated = press sent → the fake receives the chat.update showing it.
+ * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Agent, fetch as httpFetch } from 'undici';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { decodeEvent, STREAMS, type SlackAlertTarget } from '@oncall/contracts';
-import { connectNats, ensureTopology, fileUserDirectory, type Logger } from '@oncall/shared';
-import { startDecider, startIngest } from '@oncall/ingest';
-import { startEscalator } from '@oncall/escalator';
-import { slackMessageEditor, startDispatcher } from '@oncall/dispatcher';
-import { slackNotifier } from '../dispatcher/src/notifiers/index.js';
+import { credentials } from '@grpc/grpc-js';
+import { alertingV1, type SlackAlertTarget } from '@oncall/contracts';
+import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
 import { applyConfig } from '../infra/src/apply.js';
 import { parseConfigFile } from '../infra/src/config-file.js';
+import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
+import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
+import { startUsersService } from '../infra/src/users-service.js';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { pressForm, signedPost, SIGNING_SECRET } from '../test/slack-setup.js';
+import { percentile } from './load.js';
+import { cpuMs, ROOT, rssMb, say, spawnService, stopProcess, until } from './processes.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PRESSES = Number(process.env.BENCH_PRESSES ?? 1000);
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 8);
 const KEY = 'bench-ack-integration-key';
-/** Keep-alive connections to ingest, shared by the storm and the presses (as a load balancer would). */
-const agent = new Agent({ connections: Number(process.env.BENCH_CONNECTIONS ?? 64), pipelining: 1 });
 const CHANNEL = 'C0BENCH';
+const log: Logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'bench-ack' } }, pino.destination(2));
+const now = () => performance.timeOrigin + performance.now();
 
 const CONFIG = JSON.stringify({
   services: [{ id: 'bench', name: 'Bench', integrationKeys: [{ name: 'generic', key: KEY }], routing: { escalationPolicy: 'bench' } }],
   escalationPolicies: [{ id: 'bench', name: 'Bench', steps: [{ delay: '0s', targets: [{ slack: CHANNEL }] }] }],
-  // Alice is on a schedule so that ingest links her Slack member id (docs/responders.md#answering-pages-from-slack).
+  // Alice (examples/users.yaml, Slack member U0ALICE) is on a schedule, so ingest links her member id.
   schedules: [
     {
       id: 'bench',
@@ -50,148 +62,196 @@ const CONFIG = JSON.stringify({
     },
   ],
 });
-const USERS = fileUserDirectory([
-  { id: 'alice', name: 'Alice', email: 'alice@example.com', timezone: 'UTC', contacts: [{ channel: 'slack', address: 'U0ALICE' }] },
-]);
 
-const p99 = (xs: number[]): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)]! * 10) / 10;
+type Blocks = Array<{ type: string; elements?: Array<{ value?: string; text?: string }> }>;
+const buttonTarget = (blocks: Blocks): { a: string; s: string; f: string } | undefined => {
+  const value = blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.value)?.value;
+  return value === undefined ? undefined : (JSON.parse(value) as { a: string; s: string; f: string });
 };
-// Logs to stderr: stdout carries the one result line.
-const log: Logger = pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'bench-ack' } }, pino.destination(2));
 
-const dir = await mkdtemp(join(tmpdir(), 'bench-ack-'));
-const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort(), log });
-const slack = await startSlackFake();
-const connect = (name: string) => connectNats(nats.url, name, log);
-try {
-  const admin = await connect('bench-admin');
-  const { partitions } = await ensureTopology(admin, { partitions: PARTITIONS, replicas: 1 }, log);
-  await applyConfig(admin, parseConfigFile(CONFIG, 'bench-ack.yaml'));
-  const decider = await startDecider({ nc: await connect('decider'), partitions, log });
-  const escalator = await startEscalator({ nc: await connect('escalator'), partitions, users: USERS, log, owner: 'bench' });
-  const dispatcher = await startDispatcher({
-    nc: await connect('dispatcher'),
-    notifiers: { slack: slackNotifier({ token: slack.token, apiUrl: slack.apiUrl }) },
-    log,
-    options: { perProvider: { slack: { capacity: 2000, perMinute: 120_000 } } },
-    slackUpdates: { editor: slackMessageEditor({ token: slack.token, apiUrl: slack.apiUrl }), users: USERS },
-  });
-  const ingest = await startIngest({
-    nc: await connect('ingest'),
-    partitions,
-    port: 0,
-    host: '127.0.0.1',
-    bodyLimitBytes: 1024 * 1024,
-    rateLimitPerSecond: 0,
-    slack: { signingSecret: SIGNING_SECRET, directory: USERS, pool: null },
-    log,
-  });
+async function main(): Promise<void> {
+  say(`load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
+  const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-ack-'));
+  await chmod(dir, 0o755);
+  const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
+  const slack = await startSlackFake();
+  const users = await startUsersService({ file: join(ROOT, 'examples/users.yaml'), port: 0, log });
+  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getPort() });
+  const services: Array<{ name: string; child: ChildProcess }> = [];
+  const errors = { count: 0 };
+  const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+  const listener = new pg.Client({ connectionString: postgres.url('oncall') });
+  let admin: Awaited<ReturnType<typeof connectNats>> | undefined;
+  try {
+    await ensureDatabase(postgres.url('postgres'), 'oncall');
+    await migrate(postgres.url('oncall'), 'oncall');
+    admin = await connectNats(nats.url, 'bench-admin', log);
+    await ensureTopology(admin, { partitions: PARTITIONS, replicas: 1 }, log);
+    await applyConfig(admin, parseConfigFile(CONFIG, 'bench-ack.yaml'));
 
-  const pressedAt = new Map<string, number>();
-  const messageOf = new Map<string, string>();
-  const toState: number[] = [];
-  const toMessage: number[] = [];
-  let pressErrors = 0;
-  let done!: () => void;
-  const allDone = new Promise<void>((resolve) => (done = resolve));
-  const check = () => toState.length >= PRESSES && toMessage.length >= PRESSES && done();
-
-  // Acknowledgements as they are stored.
-  const follower = await (await jetstream(admin).consumers.get(STREAMS.alerts, { deliver_policy: DeliverPolicy.New })).consume();
-  void (async () => {
-    for await (const m of follower) {
-      const e = decodeEvent(m.data, { trusted: true });
-      if (e.type !== 'AlertAcknowledged') continue;
-      const at = pressedAt.get((e.data as { alertId: string }).alertId);
-      if (at !== undefined) toState.push(performance.now() - at);
-      check();
-    }
-  })();
-
-  // The fake's calls in order: a page → press; an edit showing the acknowledgement → measured.
-  const press = (target: SlackAlertTarget) => {
-    pressedAt.set(target.alertId, performance.now());
-    const req = signedPost(
-      `${ingest.url}/api/v1/slack/interactions`,
-      pressForm('ack', target, 'U0ALICE', { triggerId: target.alertId, responseUrl: slack.responseUrl(target.alertId) }),
+    const ingestPort = await getPort();
+    const grpcPort = await getPort();
+    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    const common = {
+      NATS_URL: nats.url,
+      ONCALL_PARTITIONS: String(PARTITIONS),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      DATABASE_URL: postgres.url('oncall'),
+      USER_SERVICE_URL: `127.0.0.1:${users.port}`,
+    };
+    const start = async (name: string, entry: string, own: Record<string, string>) =>
+      services.push({ name, child: spawnService(entry, { ...common, METRICS_PORT: String(await getPort()), ...own }, errors) });
+    await start('projector', 'projector/src/main.ts', {});
+    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1' });
+    await start('ingest', 'ingest/src/main.ts', {
+      INGEST_PORT: String(ingestPort),
+      INGEST_HOST: '127.0.0.1',
+      INGEST_RATE_LIMIT_PER_SECOND: '0',
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      ONCALL_PUBLIC_URL: ingestUrl,
+    });
+    await start('decider', 'ingest/src/decider-main.ts', {});
+    await start('escalator', 'escalator/src/main.ts', { ESCALATOR_ID: 'bench' });
+    await start('dispatcher', 'dispatcher/src/main.ts', {
+      SLACK_TOKEN: slack.token,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_MESSAGES_PER_MINUTE: '120000',
+    });
+    await until(
+      async () =>
+        httpFetch(`${ingestUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+      'ingest',
     );
-    httpFetch(req.url, { ...(req.init as Parameters<typeof httpFetch>[1]), dispatcher: agent })
-      .then((r) => r.status !== 200 && (pressErrors += 1))
-      .catch((err: unknown) => {
-        pressErrors += 1;
-        log.warn({ err }, 'press failed');
-      });
-  };
-  void (async () => {
-    const measured = new Set<string>();
-    for (let i = 1; ; i++) {
-      const call: SlackCall | undefined = (await slack.calls.waitFor(i, 600_000))[i - 1];
-      if (call === undefined) continue;
-      const blocks = (call.args.blocks ?? []) as Array<{ type: string; elements?: Array<{ value?: string; text?: string }> }>;
-      if (call.method === 'chat.postMessage' && pressedAt.size < PRESSES) {
-        const value = blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.value)?.value;
-        if (value === undefined) continue;
-        const t = JSON.parse(value) as { a: string; s: string; f: string };
-        press({ alertId: t.a, serviceId: t.s, fingerprint: t.f });
-      } else if (call.method === 'chat.update') {
-        const context = blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '';
-        const value = blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.value)?.value;
-        const alertId = value === undefined ? undefined : (JSON.parse(value) as { a: string }).a;
-        if (alertId === undefined || !context.startsWith('Acknowledged') || measured.has(alertId)) continue;
-        const at = pressedAt.get(alertId);
-        if (at === undefined) continue;
-        measured.add(alertId);
-        toMessage.push(performance.now() - at);
-        messageOf.set(alertId, String(call.args.ts));
-        check();
+
+    const pressedAt = new Map<string, number>();
+    const toState = new Map<string, number>();
+    const toMessage = new Map<string, number>();
+    let pressErrors = 0;
+
+    // State over gRPC: after each commit the projector announces, the acknowledged alerts once (one call in flight).
+    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    let asking = false;
+    let askAgain = false;
+    const ask = async (): Promise<void> => {
+      if (asking) return void (askAgain = true);
+      asking = true;
+      try {
+        do {
+          askAgain = false;
+          const stream = client.listAlerts(
+            alertingV1.ListAlertsRequest.fromPartial({ statuses: [alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED], limit: 10_000 }),
+          );
+          for await (const a of stream as AsyncIterable<alertingV1.Alert>) {
+            const at = pressedAt.get(a.id);
+            if (at !== undefined && !toState.has(a.id)) toState.set(a.id, now() - at);
+          }
+        } while (askAgain);
+      } finally {
+        asking = false;
       }
-    }
-  })();
+    };
+    await listener.connect();
+    await listener.query('LISTEN oncall_projection');
+    listener.on('notification', () => void ask().catch((err: unknown) => say(`ListAlerts failed: ${String(err)}`)));
 
-  // The storm.
-  const started = performance.now();
-  const total = RATE * SECONDS;
-  const sends: Promise<unknown>[] = [];
-  for (let n = 0; n < total; n++) {
-    const due = started + (n * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sends.push(
-      httpFetch(`${ingest.url}/api/v1/webhook/generic`, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-        body: JSON.stringify({ summary: `storm #${n}`, severity: 'critical', dedup_key: `storm-${n}` }),
-      }).catch(() => undefined),
+    const press = (target: SlackAlertTarget) => {
+      pressedAt.set(target.alertId, now());
+      const req = signedPost(
+        `${ingestUrl}/api/v1/slack/interactions`,
+        pressForm('ack', target, 'U0ALICE', { triggerId: target.alertId, responseUrl: slack.responseUrl(target.alertId) }),
+      );
+      httpFetch(req.url, { ...(req.init as Parameters<typeof httpFetch>[1]), dispatcher: agent }).then(
+        async (r) => {
+          await r.text();
+          if (r.status !== 200) pressErrors += 1;
+        },
+        () => (pressErrors += 1),
+      );
+    };
+    slack.calls.push = (call: SlackCall) => {
+      const blocks = (call.args.blocks ?? []) as Blocks;
+      const t = buttonTarget(blocks);
+      if (t === undefined) return;
+      if (call.method === 'chat.postMessage' && pressedAt.size < PRESSES) press({ alertId: t.a, serviceId: t.s, fingerprint: t.f });
+      else if (call.method === 'chat.update') {
+        const context = blocks.find((b) => b.type === 'context')?.elements?.[0]?.text ?? '';
+        const at = pressedAt.get(t.a);
+        if (at !== undefined && context.startsWith('Acknowledged') && !toMessage.has(t.a)) toMessage.set(t.a, now() - at);
+      }
+    };
+
+    say(`storm: ${RATE * SECONDS} alerts at ${RATE}/s; the first ${PRESSES} pages acknowledged from Slack as they arrive`);
+    const cpu0 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
+    const peakRss: Record<string, number> = {};
+    const sampler = setInterval(() => {
+      for (const s of services)
+        void rssMb(s.child.pid!).then(
+          (mb) => (peakRss[s.name] = Math.max(peakRss[s.name] ?? 0, mb)),
+          () => undefined,
+        );
+    }, 250);
+    const started = performance.now();
+    const total = RATE * SECONDS;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, lane) => {
+        for (let n = lane; n < total; n += 32) {
+          const wait = started + (n * 1000) / RATE - performance.now();
+          if (wait > 0) await sleep(wait);
+          const res = await httpFetch(`${ingestUrl}/api/v1/webhook/generic`, {
+            dispatcher: agent,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+            body: JSON.stringify({ summary: `storm #${n}`, severity: 'critical', dedup_key: `storm-${n}` }),
+          }).catch(() => null);
+          await res?.text();
+          if (res?.status !== 202) failed++;
+        }
+      }),
     );
+    const expected = Math.min(PRESSES, total);
+    await until(async () => toState.size >= expected && toMessage.size >= expected, 60_000, 'every press to show').catch(() =>
+      say('gave up waiting for every press after 60 s'),
+    );
+    clearInterval(sampler);
+    const cpu1 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
+    const ms = (v: number) => Number(v.toFixed(1));
+    const state = [...toState.values()];
+    const message = [...toMessage.values()];
+    process.stdout.write(
+      `${JSON.stringify({
+        acks: pressedAt.size,
+        ack_to_state_p99_ms: ms(percentile(state, 99)),
+        ack_to_message_updated_p99_ms: ms(percentile(message, 99)),
+        ack_to_state_p50_ms: ms(percentile(state, 50)),
+        ack_to_message_updated_p50_ms: ms(percentile(message, 50)),
+        state_missing: pressedAt.size - state.length,
+        messages_not_updated: pressedAt.size - message.length,
+        press_errors: pressErrors,
+        alerts: total,
+        alerts_per_sec: RATE,
+        failed_requests: failed,
+        cpu_ms_per_alert: Object.fromEntries(services.map((s, i) => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))])),
+        rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
+        error_logs: errors.count,
+        cores: availableParallelism(),
+      })}\n`,
+    );
+  } finally {
+    await listener.end().catch(() => undefined);
+    await Promise.all(services.map((s) => stopProcess(s.child)));
+    await agent.close();
+    await admin?.close();
+    await users.close();
+    await slack.close();
+    await postgres.stop();
+    await nats.stop();
+    await rm(dir, { recursive: true, force: true });
   }
-  await Promise.all(sends);
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, 60_000).unref());
-  await Promise.race([allDone, timeout]);
-
-  process.stdout.write(
-    `${JSON.stringify({
-      acks: Math.min(toState.length, PRESSES),
-      ack_to_state_p99_ms: p99(toState),
-      ack_to_message_updated_p99_ms: p99(toMessage),
-      messages_updated: toMessage.length,
-      alerts: total,
-      alerts_per_sec: RATE,
-      press_errors: pressErrors,
-    })}\n`,
-  );
-  await follower.close();
-  await ingest.stop();
-  await dispatcher.stop();
-  await escalator.stop();
-  await decider.stop();
-  await admin.close();
-} finally {
-  await slack.close();
-  await nats.stop(5000);
-  await rm(dir, { recursive: true, force: true });
 }
-process.exit(0);
+
+await main();

@@ -11,9 +11,9 @@
  * Load: BENCH_RATE (200) new alerts/s for BENCH_SECONDS (10), each paged to the Slack channel;
  * the first BENCH_PRESSES (1000) pages are acknowledged the moment they reach the fake, while
  * the storm goes on.
- *   ack_to_state = press sent → the alert is ACKNOWLEDGED over gRPC (query-api's ListAlerts of
- *                  the acknowledged alerts, asked again after each commit the projector announces
- *                  with NOTIFY: no polling interval in the figure);
+ *   ack_to_state = press sent → the alert is ACKNOWLEDGED over gRPC: one GetAlert, asked when
+ *                  the projector announces (NOTIFY) that the alerts projection passed the
+ *                  acknowledgement's ALERTS sequence (no polling interval in the figure);
  *   ack_to_message_updated = press sent → the fake receives the chat.update showing it.
  * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
@@ -27,7 +27,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { Agent, fetch as httpFetch } from 'undici';
 import { credentials } from '@grpc/grpc-js';
-import { alertingV1, type SlackAlertTarget } from '@oncall/contracts';
+import { alertingV1, CONSUMERS, decodeEvent, STREAMS, type SlackAlertTarget } from '@oncall/contracts';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
 import { applyConfig } from '../infra/src/apply.js';
 import { parseConfigFile } from '../infra/src/config-file.js';
@@ -132,31 +133,35 @@ async function main(): Promise<void> {
     const toMessage = new Map<string, number>();
     let pressErrors = 0;
 
-    // State over gRPC: after each commit the projector announces, the acknowledged alerts once (one call in flight).
+    // State over gRPC: once the projector announces (NOTIFY) that the alerts projection passed an
+    // acknowledgement's ALERTS sequence, one GetAlert of that alert; the figure is when it answers.
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
-    let asking = false;
-    let askAgain = false;
-    const ask = async (): Promise<void> => {
-      if (asking) return void (askAgain = true);
-      asking = true;
-      try {
-        do {
-          askAgain = false;
-          const stream = client.listAlerts(
-            alertingV1.ListAlertsRequest.fromPartial({ statuses: [alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED], limit: 10_000 }),
-          );
-          for await (const a of stream as AsyncIterable<alertingV1.Alert>) {
-            const at = pressedAt.get(a.id);
-            if (at !== undefined && !toState.has(a.id)) toState.set(a.id, now() - at);
-          }
-        } while (askAgain);
-      } finally {
-        asking = false;
+    const ackedAt = new Map<string, number>(); // alert id → ALERTS sequence of its AlertAcknowledged
+    const follower = await (await jetstream(admin).consumers.get(STREAMS.alerts, { deliver_policy: DeliverPolicy.New })).consume();
+    void (async () => {
+      for await (const m of follower) {
+        const e = decodeEvent(m.data, { trusted: true });
+        if (e.type === 'AlertAcknowledged' && pressedAt.has(e.data.alertId)) ackedAt.set(e.data.alertId, m.seq);
       }
+    })();
+    const getAlert = (id: string) =>
+      new Promise<alertingV1.Alert>((resolve, reject) => client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a))));
+    const visible = async (id: string): Promise<void> => {
+      const a = await getAlert(id);
+      if (a.status === alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED && !toState.has(id)) toState.set(id, now() - pressedAt.get(id)!);
+      else ackedAt.set(id, Number.MAX_SAFE_INTEGER - 1); // not yet: the next announcement asks again
     };
     await listener.connect();
     await listener.query('LISTEN oncall_projection');
-    listener.on('notification', () => void ask().catch((err: unknown) => say(`ListAlerts failed: ${String(err)}`)));
+    listener.on('notification', (n) => {
+      const [, projection, last] = (n.payload ?? '').split(' ');
+      if (projection !== CONSUMERS.projectorAlerts) return;
+      for (const [id, seq] of ackedAt) {
+        if (seq > Number(last) && seq !== Number.MAX_SAFE_INTEGER - 1) continue;
+        ackedAt.delete(id);
+        void visible(id).catch((err: unknown) => say(`GetAlert failed: ${String(err)}`));
+      }
+    });
 
     const press = (target: SlackAlertTarget) => {
       pressedAt.set(target.alertId, now());
@@ -255,3 +260,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+process.exit(0);

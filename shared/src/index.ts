@@ -127,3 +127,4 @@ export {
   type ActionLinkProblem,
   type VerifiedLink,
 } from './action-link.js';
+export { foldAlert, type AlertView, type AlertChange, type AlertStatusWord } from './domain/alert-view.js';

@@ -1,7 +1,9 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, decodeEvent, durableConsumer, STREAMS, subjects, type DomainEvent } from '@oncall/contracts';
+import { CONSUMERS, decodeEvent, durableConsumer, STREAMS, subjects, type AlertEvent, type DomainEvent } from '@oncall/contracts';
 import {
+  foldAlert,
+  type AlertView,
   consumeOptions,
   ensureConsumer,
   readExisting,
@@ -12,7 +14,7 @@ import {
   type UserDirectory,
 } from '@oncall/shared';
 import { Counter } from 'prom-client';
-import { alertView, type AlertView } from '../domain/alert-view.js';
+
 import { SlackUpdateError, type SlackMessageEditor } from '../notifiers/slack-update.js';
 import { slackStatusMessage } from '../render/channels/slack-status.js';
 
@@ -82,7 +84,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     (await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject }))?.seq ?? 0;
 
   const names = async (view: AlertView): Promise<(id: string) => string> => {
-    const id = view.change?.userId;
+    const id = view.lastChange?.userId;
     if (!id || deps.users === null) return (x) => x;
     try {
       const { users } = await deps.users.getUsers([id]);
@@ -102,8 +104,8 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     // editing, edit again from it (a few rounds; every later change also brings its own refresh).
     for (let round = 0; round < 3; round++) {
       const history = await read(STREAMS.alerts, subject);
-      const view = alertView(history.events);
-      if (view === null || (onlyIfChanged && view.change === null && view.status === 'triggered')) return;
+      const view = foldAlert(history.events as AlertEvent[]);
+      if (view === null || (onlyIfChanged && view.lastChange === null && view.status === 'triggered')) return;
       const messages = slackMessagesOf((await read(STREAMS.deliveries, subjects.delivery(partition, alertId))).events);
       if (messages.length === 0) return;
       await edit(alertId, view, messages);

@@ -1,4 +1,5 @@
-import { LogLevel, WebAPIPlatformError, WebClient, type ChatUpdateArguments, type Logger as SlackLogger } from '@slack/web-api';
+import { WebAPIPlatformError, WebClient, type ChatUpdateArguments } from '@slack/web-api';
+import { silentLogger } from './slack.js';
 import type { SlackMessage } from './types.js';
 
 /** Why an edit did not happen: `gone` (message or channel no longer there, edit not allowed) is final; `retry` is worth another go. */
@@ -34,16 +35,6 @@ const GONE = new Set([
   'msg_too_long',
 ]);
 
-const silent: SlackLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
-  setName: () => undefined,
-};
-
 export function slackMessageEditor(config: { token: string; apiUrl?: string; timeoutMs?: number }): SlackMessageEditor {
   const apiUrl = config.apiUrl ?? 'https://slack.com/api/';
   const client = new WebClient(config.token, {
@@ -51,7 +42,7 @@ export function slackMessageEditor(config: { token: string; apiUrl?: string; tim
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: config.timeoutMs ?? 10_000,
-    logger: silent,
+    logger: silentLogger,
     allowAbsoluteUrls: false,
   });
   return {

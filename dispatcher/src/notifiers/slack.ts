@@ -83,7 +83,7 @@ const keyOf = (payload: unknown): unknown =>
 const FIND_PAGES = 5;
 
 /** The SDK logs request failures and missing-fallback warnings on the console; the pipeline logs instead. */
-const silentLogger: SlackLogger = {
+export const silentLogger: SlackLogger = {
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionLink } from '@oncall/shared';
-import type { AlertView } from './alert-view.js';
+import type { ActionLink, AlertView } from '@oncall/shared';
 import { alertPage, answerPage, esc, problemPage } from './link-page.js';
 
 const view: AlertView = {
   alertId: 'a1',
   serviceId: 'checkout',
+  fingerprint: 'fp',
   summary: 'Disk <full> & "hot"',
   details: "it's <script>alert(1)</script>",
   severity: 'critical',

@@ -1,5 +1,6 @@
 import type { ActionLink } from '@oncall/shared';
-import { byWhom, type AlertView } from './alert-view.js';
+import type { AlertView } from '@oncall/shared';
+import { byWhom } from './answers.js';
 
 /** Snooze lengths the page offers, by the form value. */
 export const SNOOZE_CHOICES: Readonly<Record<string, { seconds: number; label: string }>> = {

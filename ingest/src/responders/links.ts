@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CommandNotAppended, verifyActionToken, type ActionLink, type CommandTarget } from '@oncall/shared';
-import { answerText, foldAlert, type AlertView } from './alert-view.js';
+import { CommandNotAppended, foldAlert, verifyActionToken, type ActionLink, type AlertView, type CommandTarget } from '@oncall/shared';
+import { answerText } from './answers.js';
 import type { ResponderDeps } from './index.js';
 import { alertPage, answerPage, PAGE_COMMANDS, problemPage, SNOOZE_CHOICES, type PageCommand } from './link-page.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertView } from '../../domain/alert-view.js';
+import type { AlertView } from '@oncall/shared';
 import { changeLine, slackStatusMessage } from './slack-status.js';
 
 const view: AlertView = {
@@ -8,8 +8,11 @@ const view: AlertView = {
   fingerprint: 'fp',
   summary: 'disk <full>',
   severity: 'critical',
+  details: '',
   status: 'triggered',
-  change: null,
+  triggeredAt: '2026-01-01T00:00:00Z',
+  snoozedUntil: null,
+  lastChange: null,
 };
 const at = '2026-01-01T00:00:00Z';
 const DATE = `<!date^1767225600^{date_short_pretty} {time}|${at}>`;
@@ -18,11 +21,11 @@ const actionIds = (m: ReturnType<typeof slackStatusMessage>) =>
   m.blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements as { action_id: string }[]).map((e) => e.action_id));
 
 describe('changeLine', () => {
-  it.each<[NonNullable<AlertView['change']>, string]>([
-    [{ action: 'acknowledged', userId: 'u1', via: 'sms', at, until: null }, `Acknowledged by Alice via sms · ${DATE}`],
-    [{ action: 'resolved', userId: null, via: null, at, until: null }, `Resolved by the source · ${DATE}`],
-    [{ action: 'reopened', userId: null, via: 'ack-timeout', at, until: null }, `Reopened via ack-timeout · ${DATE}`],
-    [{ action: 'snoozed', userId: 'u9', via: 'slack', at, until: at }, `Snoozed by u9 via slack until ${DATE} · ${DATE}`],
+  it.each<[NonNullable<AlertView['lastChange']>, string]>([
+    [{ action: 'acknowledged', userId: 'u1', via: 'sms', at, until: null, reason: null }, `Acknowledged by Alice via sms · ${DATE}`],
+    [{ action: 'resolved', userId: null, via: null, at, until: null, reason: null }, `Resolved by the source · ${DATE}`],
+    [{ action: 'reopened', userId: null, via: null, at, until: null, reason: 'ack-timeout' }, `Reopened via ack-timeout · ${DATE}`],
+    [{ action: 'snoozed', userId: 'u9', via: 'slack', at, until: at, reason: null }, `Snoozed by u9 via slack until ${DATE} · ${DATE}`],
   ])('%j', (change, line) => {
     expect(changeLine(change, nameOf)).toBe(line);
   });
@@ -31,7 +34,11 @@ describe('changeLine', () => {
 describe('slackStatusMessage', () => {
   it('acknowledged: who and how, no Acknowledge button', () => {
     const m = slackStatusMessage(
-      { ...view, status: 'acknowledged', change: { action: 'acknowledged', userId: 'u1', via: 'slack', at, until: null } },
+      {
+        ...view,
+        status: 'acknowledged',
+        lastChange: { action: 'acknowledged', userId: 'u1', via: 'slack', at, until: null, reason: null },
+      },
       'Checkout',
       nameOf,
       'https://oncall.example.com/',
@@ -47,7 +54,7 @@ describe('slackStatusMessage', () => {
 
   it('resolved: no more buttons', () => {
     const m = slackStatusMessage(
-      { ...view, status: 'resolved', change: { action: 'resolved', userId: null, via: null, at, until: null } },
+      { ...view, status: 'resolved', lastChange: { action: 'resolved', userId: null, via: null, at, until: null, reason: null } },
       'Checkout',
       nameOf,
       null,

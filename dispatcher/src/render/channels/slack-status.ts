@@ -1,4 +1,4 @@
-import type { AlertView } from '../../domain/alert-view.js';
+import type { AlertView } from '@oncall/shared';
 import { slackEscape } from '../escape.js';
 import { slackActionsBlock, type SlackBlock, type SlackMessage } from './slack.js';
 
@@ -11,12 +11,13 @@ const slackDate = (iso: string): string => {
 };
 
 /** "Acknowledged by Alice via sms", "Resolved by the source", "Snoozed by Bob via slack until …". */
-export function changeLine(change: NonNullable<AlertView['change']>, nameOf: (userId: string) => string): string {
+export function changeLine(change: NonNullable<AlertView['lastChange']>, nameOf: (userId: string) => string): string {
   const action = change.action.charAt(0).toUpperCase() + change.action.slice(1);
   const who = change.userId === null ? (change.action === 'reopened' ? null : 'the source') : nameOf(change.userId);
   const parts = [action];
   if (who !== null) parts.push(`by ${slackEscape(who)}`);
-  if (change.via !== null) parts.push(`via ${slackEscape(change.via)}`);
+  const via = change.via ?? change.reason;
+  if (via !== null) parts.push(`via ${slackEscape(via)}`);
   if (change.until !== null) parts.push(`until ${slackDate(change.until)}`);
   return `${parts.join(' ')} · ${slackDate(change.at)}`;
 }
@@ -44,7 +45,7 @@ export function slackStatusMessage(
       ],
     },
   ];
-  if (view.change !== null) blocks.push({ type: 'context', elements: [mrkdwn(changeLine(view.change, nameOf))] });
+  if (view.lastChange !== null) blocks.push({ type: 'context', elements: [mrkdwn(changeLine(view.lastChange, nameOf))] });
   const url = publicUrl === null ? null : `${publicUrl.replace(/\/$/, '')}/alerts/${view.alertId}`;
   const actions = slackActionsBlock({ alertId: view.alertId, serviceId: view.serviceId, fingerprint: view.fingerprint }, view.status, url);
   if (actions !== null) blocks.push(actions);

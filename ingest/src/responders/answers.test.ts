@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '@oncall/contracts';
-import type { CommandAnswer } from '@oncall/shared';
-import { answerText, foldAlert } from './alert-view.js';
+import { foldAlert, type CommandAnswer } from '@oncall/shared';
+import { answerText } from './answers.js';
 
 const ref = { alertId: 'a1', serviceId: 'checkout', fingerprint: 'fp' };
 let n = 0;

@@ -126,3 +126,9 @@ export function durableConsumer(
 
 /** Name of the KV bucket holding topology facts fixed at creation (the partition count). */
 export const META_BUCKET = 'oncall-meta';
+
+/**
+ * PostgreSQL NOTIFY channel of the projector's commits: the payload is `<schema> <projection>
+ * <last_seq>`. Readers (query-api's read-your-writes, benchmarks) LISTEN on it.
+ */
+export const PROJECTION_CHANNEL = 'oncall_projection';

@@ -1,11 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
-import { decodeEvent, type DomainEvent } from '@oncall/contracts';
+import { decodeEvent, PROJECTION_CHANNEL, type DomainEvent } from '@oncall/contracts';
 import type { Applied, Prepared, Projection } from '../projections/types.js';
 import { failureKind } from './failures.js';
-
-/** NOTIFY channel; the payload is `<schema> <projection> <last_seq>`. */
-export const PROJECTION_CHANNEL = 'oncall_projection';
 
 /**
  * Advisory lock that orders live projection batches against a read-model switch-over: live

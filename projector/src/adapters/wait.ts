@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { withSearchPath } from '@oncall/shared';
-import { PROJECTION_CHANNEL } from './apply.js';
+import { PROJECTION_CHANNEL } from '@oncall/contracts';
 
 export class ProjectionTimeoutError extends Error {
   override readonly name = 'ProjectionTimeoutError';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DatabasePool } from 'slonik';
-import { PROJECTION_CHANNEL } from '@oncall/projector';
+import { PROJECTION_CHANNEL } from '@oncall/contracts';
 import { withSearchPath, type Logger } from '@oncall/shared';
 import { checkpoint } from '../read-model/alerts.js';
 

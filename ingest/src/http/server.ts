@@ -70,7 +70,7 @@ const RETRY_AFTER_SECONDS = '5';
 export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
   const now = deps.now ?? (() => new Date());
   // Action-link tokens (/a/<token>) are a few hundred characters; the default allows 100.
-  const app = fastify({ bodyLimit: deps.bodyLimitBytes, logger: false, maxParamLength: 2048 });
+  const app = fastify({ bodyLimit: deps.bodyLimitBytes, logger: false, routerOptions: { maxParamLength: 2048 } });
 
   // Parse JSON ourselves to hash the exact bytes: the hash is the request's idempotency id.
   app.removeAllContentTypeParsers();

@@ -66,6 +66,8 @@ export async function startIngest(opts: {
   const capacity = new StreamCapacity(opts.nc, opts.log);
   await capacity.start();
   const twilio = opts.twilioAuthToken ? await twilioDeps(opts.nc, opts.twilioAuthToken, appender, opts.partitions, opts.replicas) : null;
+  // An alert's events from the log: the action page and the Slack answers read them.
+  const alertEvents = alertEventsReader(opts.nc, opts.partitions);
   const app = await buildServer({
     capacity,
     config,
@@ -82,12 +84,12 @@ export async function startIngest(opts: {
       now: Date.now,
       twilio,
       actionSecrets: opts.actionSecrets ?? [],
-      alertEvents: alertEventsReader(opts.nc, opts.partitions),
+      alertEvents,
       slack: {
         signingSecret: opts.slack?.signingSecret ?? null,
         users: opts.slack?.directory ? new SlackUsers(opts.slack.directory, config.state, opts.log, Date.now) : null,
         alerts: opts.slack?.pool ? new OpenAlerts(opts.slack.pool) : null,
-        resolution: (target) => resolutionOf(opts.nc, opts.partitions, target),
+        resolution: (target) => resolutionOf(alertEvents, target),
         ...(opts.slack?.answerTimeoutMs !== undefined && { answerTimeoutMs: opts.slack.answerTimeoutMs }),
       },
     },

@@ -77,7 +77,7 @@ export class AlertCommandPath {
   }
 
   /** Appends the command; throws CommandNotAppended when the intake stream does not take it. */
-  async append(req: AlertCommandRequest): Promise<{ commandId: string; intakeSeq: number; duplicate: boolean; partition: number }> {
+  private async append(req: AlertCommandRequest): Promise<{ commandId: string; intakeSeq: number; duplicate: boolean; partition: number }> {
     const now = this.opts.now?.() ?? Date.now();
     const { target } = req;
     const partition = partitionOf(target.serviceId, target.fingerprint, this.opts.partitions);

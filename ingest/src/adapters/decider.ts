@@ -308,14 +308,17 @@ export class PartitionDecider {
     const subject = subjects.alert(this.partition, event.data.alertId);
     const key = alertKey(event.data.serviceId, event.data.fingerprint);
     const stored = this.stored.get(event.id)?.seq;
-    const write = async (lastSubjectSequence: number): Promise<number> => {
+    /** `lastSubjectSequence` null: expecting nothing (an answer on a closed alert's subject). */
+    const write = async (lastSubjectSequence: number | null): Promise<number> => {
       if (stored !== undefined) return stored;
       // No msgID: recovery already knows every stored event by its id, and a 10-minute duplicate
       // window over a storm would hold millions of ids in the server (measured: +25% decisions/s
       // without it). The expected sequence stops a second writer.
-      const { seq } = await this.appender.append(subject, encodeEvent(event), { expectLastSubjectSequence: lastSubjectSequence });
+      const opts = lastSubjectSequence === null ? {} : { expectLastSubjectSequence: lastSubjectSequence };
+      const { seq } = await this.appender.append(subject, encodeEvent(event), opts);
       eventsTotal.inc({ type: event.type });
       this.sinceSnapshot++;
+      if (seq > this.lastAlertSeq) this.lastAlertSeq = seq;
       return seq;
     };
     const previous = chains.get(key);
@@ -325,14 +328,7 @@ export class PartitionDecider {
       // whatever of the fingerprint is in flight (its resolve), expecting nothing: nothing follows
       // it there, and it changes no state a later append would depend on.
       const after = previous ? previous.seq.catch(() => 0) : Promise.resolve(0);
-      return after.then(async () => {
-        if (stored !== undefined) return stored;
-        const { seq } = await this.appender.append(subject, encodeEvent(event));
-        eventsTotal.inc({ type: event.type });
-        this.sinceSnapshot++;
-        if (seq > this.lastAlertSeq) this.lastAlertSeq = seq;
-        return seq;
-      });
+      return after.then(() => write(null));
     }
     const known = entry?.alert.alertId === event.data.alertId ? entry.lastSeq : 0;
     const seq = previous ? previous.seq.then((s) => write(previous.subject === subject ? s : known)) : write(known);
@@ -342,7 +338,6 @@ export class PartitionDecider {
       const current = this.open.get(key);
       if (current && current.alert.alertId === event.data.alertId) current.lastSeq = Math.max(current.lastSeq, s);
       if (chains.get(key) === link) chains.delete(key);
-      if (s > this.lastAlertSeq) this.lastAlertSeq = s;
       return s;
     });
   }

@@ -97,6 +97,7 @@ const COMMAND_WORD = {
 export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx: DecideContext): DecidedEvent[] {
   if (command.type === 'ReportSignal') return decideSignal(command.data, state, ctx);
   const d = command.data;
+  const open = state?.alertId === d.alertId ? state : undefined;
   const decline = (reason: 'closed' | 'unchanged' | 'invalid', message: string): DecidedEvent[] => [
     {
       type: 'AlertCommandDeclined',
@@ -114,7 +115,6 @@ export function decide(command: AlertCommand, state: OpenAlert | undefined, ctx:
       },
     },
   ];
-  const open = state?.alertId === d.alertId ? state : undefined;
   if (!open) return decline('closed', `alert ${d.alertId} is not open: it was resolved`);
   const actor = { userId: d.userId, ...(d.via && { via: d.via }) };
   switch (command.type) {

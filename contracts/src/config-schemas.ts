@@ -53,6 +53,8 @@ export const EscalationTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('rotation'), scheduleId: z.string(), rotationId: z.string() }),
   z.object({ type: z.literal('slack'), channel: z.string() }),
   z.object({ type: z.literal('webhook'), url: z.string().url() }),
+  /** An L0–L3 response tier of the NOC model (noc-schemas: ResponseTiersConfigured), resolved when the step is reached. */
+  z.object({ type: z.literal('tier'), tierId: z.string() }),
 ]);
 export type EscalationTarget = z.infer<typeof EscalationTarget>;
 
@@ -64,6 +66,21 @@ export const EscalationStep = z.object({
   untilAllAck: z.boolean(),
 });
 export type EscalationStep = z.infer<typeof EscalationStep>;
+
+/**
+ * Alerts of one group key form one incident: the first pages, later ones join it (docs/noc.md).
+ * The key is the service and the values of the `by` labels (a missing label is the empty string).
+ */
+export const Grouping = z.object({ by: z.array(z.string()).min(1) });
+export type Grouping = z.infer<typeof Grouping>;
+
+/** A fingerprint that fires `flips` times within `windowSeconds` is flapping until it has been quiet for `quietSeconds`. */
+export const Flapping = z.object({
+  flips: z.number().int().min(2),
+  windowSeconds: z.number().int().positive(),
+  quietSeconds: z.number().int().positive(),
+});
+export type Flapping = z.infer<typeof Flapping>;
 
 export const RoutingRule = z.object({
   name: z.string(),
@@ -77,6 +94,9 @@ export const RoutingRule = z.object({
   suppress: z.boolean(),
   /** Keep evaluating later rules after this one matched (their actions override). */
   continue: z.boolean(),
+  /** Grouping and flapping for the alerts this rule matches (absent = the service's). */
+  grouping: Grouping.nullable().optional(),
+  flapping: Flapping.nullable().optional(),
 });
 export type RoutingRule = z.infer<typeof RoutingRule>;
 
@@ -129,6 +149,9 @@ export const configSchemas = {
       /** An acknowledged alert not resolved within this time triggers again; null = never. */
       ackTimeoutSeconds: z.number().int().positive().nullable(),
       rules: z.array(RoutingRule),
+      /** Absent in events written before issue 16: no grouping, no flapping detection. */
+      grouping: Grouping.nullable().optional(),
+      flapping: Flapping.nullable().optional(),
     }),
   },
   RoutingRemoved: { 1: z.object({ serviceId: z.string() }) },

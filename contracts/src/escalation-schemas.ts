@@ -159,6 +159,24 @@ export const escalationSchemas = {
       maintenance: z.array(z.string()),
       /** ALERTS stream sequence of the AlertTriggered this decision answers. */
       alertSeq: z.number().int().positive(),
+      /** Storm sense (absent before issue 16; docs/noc.md): where the alert is, how it groups, what it may inhibit or be inhibited by. */
+      site: z.string().nullable().optional(),
+      groupKey: z.string().nullable().optional(),
+      groupLabels: LabelMap.optional(),
+      /** Inhibit rules whose source this alert matches. */
+      inhibits: z.array(z.string()).optional(),
+      /** Inhibit rules whose target this alert matches, with the longest wait among them. */
+      inhibitableBy: z.array(z.string()).optional(),
+      inhibitWaitSeconds: z.number().int().nonnegative().optional(),
+      flapping: z
+        .object({ flips: z.number().int(), windowSeconds: z.number().int(), quietSeconds: z.number().int() })
+        .nullable()
+        .optional(),
+      /** The customer tier's SLA: acknowledge within `responseSeconds`. */
+      sla: z
+        .object({ tier: z.string(), responseSeconds: z.number().int().positive(), escalateBeforeSeconds: z.number().int().nonnegative() })
+        .nullable()
+        .optional(),
     }),
   },
   EscalationStepReached: {
@@ -175,7 +193,7 @@ export const escalationSchemas = {
       untilAllAck: z.boolean(),
       /** When the next step (or re-page) is due; null = last step of the last round. */
       nextAt: isoTime.nullable(),
-      reason: z.enum(['triggered', 'timeout', 'manual', 'reopened', 'maintenance-ended', 'repage']),
+      reason: z.enum(['triggered', 'timeout', 'manual', 'reopened', 'maintenance-ended', 'repage', 'released', 'sla']),
     }),
   },
   /** One recipient of one step, with the contact methods and template version chosen. */
@@ -210,6 +228,9 @@ export const escalationSchemas = {
         .optional(),
       /** Contact methods not used, and why (unverified while verification is required; a rule's method the user lacks). */
       skipped: z.array(z.object({ channel: ContactChannel, address: z.string(), reason: z.enum(['unverified', 'missing']) })).optional(),
+      /** Storm sense (docs/noc.md): the page of a flapping fingerprint's first flapping alert; the incident this page stands for. */
+      flapping: z.boolean().optional(),
+      incidentId: z.string().uuid().optional(),
     }),
   },
   EscalationStopped: {

@@ -172,6 +172,22 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     reopenAt: '2026-01-01T01:00:00Z',
   },
   AlertReopenRequested: { alertId: ALERT.alertId, serviceId: 'svc', reason: 'ack-timeout' },
+  AlertInhibited: { alertId: ALERT.alertId, serviceId: 'svc', by: META.id, rule: 'site-down', bySummary: 'ams2 down' },
+  AlertReleased: { alertId: ALERT.alertId, serviceId: 'svc', by: META.id, rule: 'site-down' },
+  IncidentOpened: {
+    alertId: ALERT.alertId,
+    serviceId: 'svc',
+    incidentId: META.id,
+    groupKey: 'svc|ams2',
+    groupLabels: { site: 'ams2' },
+    summary: 'x',
+  },
+  AlertGrouped: { alertId: ALERT.alertId, serviceId: 'svc', incidentId: META.id, groupKey: 'svc|ams2', firstAlertId: META.id },
+  IncidentResolved: { alertId: ALERT.alertId, serviceId: 'svc', incidentId: META.id, groupKey: 'svc|ams2' },
+  FlappingStarted: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flips: 4, windowSeconds: 600 },
+  AlertFlapped: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flappingSince: '2026-01-01T00:00:00Z' },
+  FlappingEnded: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flappingSince: '2026-01-01T00:00:00Z' },
+  SlaBreached: { alertId: ALERT.alertId, serviceId: 'svc', tier: 'enterprise', responseSeconds: 900, deadline: '2026-01-01T00:15:00Z' },
   NotificationDelivered: {
     alertId: ALERT.alertId,
     serviceId: 'svc',
@@ -359,6 +375,20 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     ],
   },
   NotificationRulesRemoved: { userId: 'alice' },
+  SiteRegistryConfigured: {
+    sites: [
+      { siteId: 'ams2', name: 'Amsterdam 2', kind: 'pop', parentId: 'eu', timeZone: 'Europe/Amsterdam', tier: null, devices: ['ams2-r1'] },
+    ],
+    placementLabels: ['site', 'pop'],
+    deviceLabel: 'device',
+  },
+  InhibitRuleConfigured: { ruleId: 'site-down', source: 'true', target: 'true', equal: [], scope: 'site', waitSeconds: 10 },
+  InhibitRuleRemoved: { ruleId: 'site-down' },
+  CustomerTiersConfigured: {
+    label: 'customer_tier',
+    tiers: [{ tierId: 'enterprise', name: 'Enterprise', responseSeconds: 900, escalateBeforeSeconds: 300 }],
+  },
+  ResponseTiersConfigured: { tiers: [{ tierId: 'L1', name: 'L1', targets: [{ type: 'schedule', scheduleId: 'noc-l1' }] }] },
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',

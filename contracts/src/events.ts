@@ -10,7 +10,9 @@ import { z } from 'zod';
 
 import { isoTime, LabelMap, Link, Severity, Surface } from './common-schemas.js';
 import { configSchemas } from './config-schemas.js';
+import { correlationSchemas } from './correlation-schemas.js';
 import { escalationSchemas } from './escalation-schemas.js';
+import { nocSchemas } from './noc-schemas.js';
 import { parkingSchemas } from './parking-schemas.js';
 
 export { LabelMap, Link, Severity, Surface } from './common-schemas.js';
@@ -149,7 +151,9 @@ const schemas = {
     1: z.object({ monitorId: z.string(), serviceId: z.string(), receivedAt: isoTime }),
   },
   ...configSchemas,
+  ...nocSchemas,
   ...escalationSchemas,
+  ...correlationSchemas,
   ...parkingSchemas,
 } as const;
 
@@ -183,11 +187,21 @@ export type AlertEvent = EventOf<
   | 'AlertCommandDeclined'
 >;
 export type ConfigEvent = EventOf<
-  'ServiceConfigured' | 'ServiceRemoved' | 'HeartbeatMonitorConfigured' | 'HeartbeatMonitorRemoved' | keyof typeof configSchemas
+  | 'ServiceConfigured'
+  | 'ServiceRemoved'
+  | 'HeartbeatMonitorConfigured'
+  | 'HeartbeatMonitorRemoved'
+  | keyof typeof configSchemas
+  | keyof typeof nocSchemas
 >;
 /** Events the escalator writes on `escalations.<p>.<alertId>`. */
 export type EscalationEvent = EventOf<
-  'AlertRouted' | 'EscalationStepReached' | 'NotificationRequested' | 'EscalationStopped' | 'AlertReopenRequested'
+  | 'AlertRouted'
+  | 'EscalationStepReached'
+  | 'NotificationRequested'
+  | 'EscalationStopped'
+  | 'AlertReopenRequested'
+  | keyof typeof correlationSchemas
 >;
 /** Events the dispatcher writes on `deliveries.<p>.<alertId>`. */
 export type DeliveryEvent = EventOf<'NotificationDelivered' | 'NotificationFailed'>;

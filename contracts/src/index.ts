@@ -7,3 +7,5 @@ export * as userV1 from './gen/kneutral/user/v1/user.js';
 export { descriptorSetPath } from './descriptor.js';
 export * from './text.js';
 export * from './slack-actions.js';
+export * from './noc-schemas.js';
+export * from './correlation-schemas.js';

@@ -22,7 +22,19 @@ export const STREAMS = {
   parked: 'PARKED',
 } as const;
 
-export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules';
+export type ConfigKind =
+  | 'service'
+  | 'heartbeat'
+  | 'schedule'
+  | 'policy'
+  | 'routing'
+  | 'maintenance'
+  | 'calendar'
+  | 'template'
+  | 'rules'
+  /** The NOC model: \`config.noc.sites\`, \`config.noc.customer-tiers\`, \`config.noc.response-tiers\`; inhibit rules \`config.inhibit.<ruleId>\`. */
+  | 'noc'
+  | 'inhibit';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

@@ -128,3 +128,15 @@ export {
   type VerifiedLink,
 } from './action-link.js';
 export { foldAlert, type AlertView, type AlertChange, type AlertStatusWord } from './domain/alert-view.js';
+export {
+  stormSense,
+  placeAlert,
+  siteWithin,
+  inhibitorOf,
+  flapVerdict,
+  type StormSense,
+  type InhibitSource,
+  type InhibitTarget,
+  type FlipHistory,
+  type FlapVerdict,
+} from './domain/storm-sense.js';

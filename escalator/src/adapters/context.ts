@@ -1,5 +1,15 @@
 import type { EscalationTarget, Recipient } from '@oncall/contracts';
-import { onCallAt, routeAlert, rotationActiveAt, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
+import {
+  onCallAt,
+  routeAlert,
+  rotationActiveAt,
+  rotationMemberAt,
+  ruleCache,
+  stormSense,
+  type ConfigView,
+  type Logger,
+} from '@oncall/shared';
+import type { StormContext } from '../domain/escalation.js';
 import type { ContextFactory } from './partition.js';
 
 /**
@@ -7,7 +17,11 @@ import type { ContextFactory } from './partition.js';
  * (CEL rules, maintenance windows, the template's latest version), policies, who is on call, and
  * users' notification rules; `requireVerified` skips contact methods not verified.
  */
-export function escalationContext(config: ConfigView, log: Logger, opts: { requireVerified?: boolean } = {}): ContextFactory {
+export function escalationContext(
+  config: ConfigView,
+  log: Logger,
+  opts: { requireVerified?: boolean; storm?: (cfg: ReturnType<ConfigView['state']>) => StormContext } = {},
+): ContextFactory {
   const requireVerified = opts.requireVerified ?? false;
   const rules = ruleCache();
   // Decisions made in the same millisecond on the same configuration share one context.
@@ -25,16 +39,17 @@ export function escalationContext(config: ConfigView, log: Logger, opts: { requi
       now,
       route: (alert) => {
         const { errors, ...decision } = routeAlert({ alert, now }, cfg, rules);
+        const sense = stormSense({ ...alert, severity: decision.severity }, now, decision.rules, cfg, rules, errors);
         for (const e of errors)
           log.warn(
             { alertId: alert.alertId, service: alert.serviceId, rule: e.rule, error: e.message },
             'routing rule failed to evaluate; treated as not matching',
           );
         const templateVersion = decision.templateId ? (cfg.templates.get(decision.templateId)?.version ?? null) : null;
-        return { ...decision, templateVersion };
+        return { ...decision, templateVersion, ...sense };
       },
       policy: (id) => cfg.policies.get(id),
-      recipients: (target: EscalationTarget): Recipient[] => {
+      recipients: function recipients(target: EscalationTarget): Recipient[] {
         switch (target.type) {
           case 'user':
             return [{ type: 'user', userId: target.userId, via: 'direct' }];
@@ -55,6 +70,9 @@ export function escalationContext(config: ConfigView, log: Logger, opts: { requi
             return [{ type: 'slack', channel: target.channel }];
           case 'webhook':
             return [{ type: 'webhook', url: target.url }];
+          case 'tier':
+            // An L0–L3 response tier pages its targets (a tier naming another tier is not followed).
+            return (cfg.responseTiers.get(target.tierId)?.targets ?? []).flatMap((t) => (t.type === 'tier' ? [] : recipients(t)));
           default: {
             const _never: never = target;
             return _never;
@@ -65,6 +83,7 @@ export function escalationContext(config: ConfigView, log: Logger, opts: { requi
       // kneutral-api's UserService has no notification rules: they come from the configuration only.
       rules: (userId) => cfg.notificationRules.get(userId)?.rules,
       requireVerified,
+      ...(opts.storm ? { storm: opts.storm(cfg) } : {}),
     };
   }
 }

@@ -99,6 +99,8 @@ function ctx(now: number, over: { policy?: EscalationPolicy; route?: RouteDecisi
           return [{ type: 'slack', channel: t.channel }];
         case 'webhook':
           return [{ type: 'webhook', url: t.url }];
+        case 'tier':
+          return [];
       }
     },
     user: (id) => USERS[id] ?? null,

@@ -12,6 +12,7 @@ import {
   type Recipient,
   type Severity,
 } from '@oncall/contracts';
+import { flapVerdict, type FlipHistory, type InhibitTarget } from '@oncall/shared';
 import {
   afterNotification,
   chooseContacts,
@@ -52,6 +53,42 @@ export type EscalationContext = Readonly<{
   rules?: (userId: string) => readonly NotificationRule[] | undefined;
   /** Skip contact methods not verified (the skip is recorded on the notification). */
   requireVerified?: boolean;
+  /** Grouping, inhibition and flapping across alerts (docs/noc.md); absent: every alert pages on its own. */
+  storm?: StormContext;
+}>;
+
+/** An open incident of a group key, as the replicas share it. */
+export type IncidentEntry = Readonly<{ incidentId: string; firstAlertId: string }>;
+
+export type StormContext = Readonly<{
+  /** The firing alert that inhibits `target` now, or null. */
+  inhibitor: (target: InhibitTarget) => { by: string; rule: string; summary: string } | null;
+  /** The open incident of a group key; throws IncidentNeeded when the shell has not claimed or read it yet. */
+  incident: (groupKey: string, alertId: string) => IncidentEntry;
+  /** How many of an incident's other alerts still fire, as far as this replica knows. */
+  openMembers: (incidentId: string, firstAlertId: string) => number;
+  /** The fingerprint's recent triggers, this alert's last. */
+  flips: (serviceId: string, fingerprint: string) => FlipHistory;
+}>;
+
+/** The shell must claim (or read) the open incident of `groupKey` and decide again. */
+export class IncidentNeeded extends Error {
+  override readonly name = 'IncidentNeeded';
+  constructor(
+    readonly groupKey: string,
+    readonly alertId: string,
+  ) {
+    super(`incident of ${groupKey} not known yet`);
+  }
+}
+
+/** How this alert relates to others (docs/noc.md); one shared value while nothing does. */
+export type Storm = Readonly<{
+  inhibited: Readonly<{ by: string; rule: string }> | null;
+  released: boolean;
+  incident: Readonly<{ incidentId: string; groupKey: string; first: boolean; resolved: boolean }> | null;
+  flap: 'started' | 'flapped' | 'ended' | null;
+  slaBreached: boolean;
 }>;
 
 /**
@@ -103,6 +140,7 @@ export type Escalation = Readonly<{
   paged: readonly Recipient[];
   /** Indexes into `paged` of those told about the resolution. */
   told: readonly number[];
+  storm: Storm;
 }>;
 
 /** The shell must load these users from the directory and decide again. */
@@ -198,7 +236,7 @@ function primary(s: Escalation, event: AlertEvent, ctx: EscalationContext): Deci
 function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
   const now = ctx.now;
-  if (s.alert.status === 'resolved') return resolutionNotice(s, ctx);
+  if (s.alert.status === 'resolved') return incidentEnd(s, ctx) ?? resolutionNotice(s, ctx);
   if (!s.route) return routed(s, ctx);
   const suppressedUntil = s.route.suppressed?.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.route.suppressed) {
@@ -207,10 +245,14 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
     return null;
   }
   if (!s.step && !s.stopped) {
+    const sense = stormSense(s, ctx);
+    if (sense === HOLD) return null;
+    if (sense) return sense;
     if (!s.route.policyId || !ctx.policy(s.route.policyId)) {
       return { type: 'EscalationStopped', data: { ...ref, reason: 'no-policy', userId: null, reopenAt: null } };
     }
-    return startStep(s, ctx, 0, 0, s.routes > 1 ? 'maintenance-ended' : 'triggered')[0] ?? null;
+    const reason = s.routes > 1 ? 'maintenance-ended' : s.storm.released ? 'released' : 'triggered';
+    return startStep(s, ctx, 0, 0, reason)[0] ?? null;
   }
   if (s.step && !s.stopped) {
     const step = s.step;
@@ -227,6 +269,8 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
         rule,
       );
   }
+  const breach = slaBreach(s, ctx);
+  if (breach) return breach;
   if (s.stopped) {
     const { reopenAt } = s.stopped;
     if (reopenAt !== null && reopenAt <= now && !s.reopenRequested && s.alert.status === 'acknowledged') {
@@ -245,7 +289,107 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   if (s.alert.status !== 'triggered') return null;
   const next = advance(step, ctx);
   if (!next) return { type: 'EscalationStopped', data: { ...ref, reason: 'exhausted', userId: null, reopenAt: null } };
-  return startStep(s, ctx, next.index, next.round, 'timeout')[0] ?? null;
+  return startStep(s, ctx, next.index, next.round, step.nextAt === slaEscalationAt(s) ? 'sla' : 'timeout')[0] ?? null;
+}
+
+/** `stormSense` found nothing to record, and the alert must not page yet (or at all). */
+const HOLD = Symbol('hold');
+
+/**
+ * Before an alert's first page (docs/noc.md): flapping (decided once per alert), then inhibition
+ * (held while a source inhibits it, released when none does, waiting the rules' wait first),
+ * then grouping (the group key's first alert opens the incident and pages; later ones join it
+ * and do not). A decision to record, HOLD, or null: page.
+ */
+function stormSense(s: Escalation, ctx: EscalationContext): Decision | typeof HOLD | null {
+  const storm = ctx.storm;
+  const route = s.route;
+  if (!storm || !route) return null;
+  const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
+  const { fingerprint } = s.alert;
+  if (route.flapping && s.storm.flap === null) {
+    const history = storm.flips(s.alert.serviceId, fingerprint);
+    const since = iso(history.flappingSince) ?? s.alert.triggeredAt;
+    switch (flapVerdict(history, route.flapping)) {
+      case 'starts':
+        return {
+          type: 'FlappingStarted',
+          data: { ...ref, fingerprint, flips: route.flapping.flips, windowSeconds: route.flapping.windowSeconds },
+        };
+      case 'continues':
+        return { type: 'AlertFlapped', data: { ...ref, fingerprint, flappingSince: since } };
+      case 'ends':
+        return { type: 'FlappingEnded', data: { ...ref, fingerprint, flappingSince: since } };
+      case 'normal':
+        break;
+    }
+  }
+  if (s.storm.flap === 'flapped') return HOLD;
+  const inhibitableBy = route.inhibitableBy ?? NONE;
+  if (inhibitableBy.length > 0 && !s.storm.released) {
+    const target = { alertId: ref.alertId, labels: s.alert.labels, site: route.site ?? null, inhibitableBy };
+    const by = storm.inhibitor(target);
+    if (by) return s.storm.inhibited ? HOLD : { type: 'AlertInhibited', data: { ...ref, by: by.by, rule: by.rule, bySummary: by.summary } };
+    if (s.storm.inhibited) return { type: 'AlertReleased', data: { ...ref, ...s.storm.inhibited } };
+    if (ctx.now < inhibitWaitEnd(s)) return HOLD;
+  }
+  const groupKey = route.groupKey;
+  if (groupKey) {
+    const incident = storm.incident(groupKey, ref.alertId);
+    if (s.storm.incident?.incidentId !== incident.incidentId) {
+      if (incident.firstAlertId === ref.alertId)
+        return {
+          type: 'IncidentOpened',
+          data: { ...ref, incidentId: incident.incidentId, groupKey, groupLabels: route.groupLabels ?? {}, summary: s.alert.summary },
+        };
+      return { type: 'AlertGrouped', data: { ...ref, incidentId: incident.incidentId, groupKey, firstAlertId: incident.firstAlertId } };
+    }
+    if (!s.storm.incident.first) return HOLD;
+  }
+  return null;
+}
+
+/** Until when a possible target of inhibit rules waits for a source (its trigger + the longest wait of its rules). */
+const inhibitWaitEnd = (s: Escalation): number => Date.parse(s.alert.triggeredAt) + (s.route?.inhibitWaitSeconds ?? 0) * 1000;
+
+/** The first alert of an incident, resolved: the incident resolves once none of its alerts fires. */
+function incidentEnd(s: Escalation, ctx: EscalationContext): Decision | null {
+  const incident = s.storm.incident;
+  if (!incident?.first || incident.resolved || !ctx.storm) return null;
+  if (ctx.storm.openMembers(incident.incidentId, s.alert.alertId) > 0) return null;
+  return {
+    type: 'IncidentResolved',
+    data: { alertId: s.alert.alertId, serviceId: s.alert.serviceId, incidentId: incident.incidentId, groupKey: incident.groupKey },
+  };
+}
+
+/** When the alert's customer tier SLA ends (acknowledge by then), or null without one. */
+function slaDeadline(s: Escalation): number | null {
+  const sla = s.route?.sla;
+  return sla ? Date.parse(s.alert.triggeredAt) + sla.responseSeconds * 1000 : null;
+}
+
+/** When an unacknowledged alert with an SLA moves to its next step at the latest. */
+function slaEscalationAt(s: Escalation): number | null {
+  const deadline = slaDeadline(s);
+  return deadline === null ? null : deadline - (s.route?.sla?.escalateBeforeSeconds ?? 0) * 1000;
+}
+
+/** Nobody acknowledged a paged alert within its tier's SLA: recorded once. */
+function slaBreach(s: Escalation, ctx: EscalationContext): Decision | null {
+  const deadline = slaDeadline(s);
+  const sla = s.route?.sla;
+  if (!sla || deadline === null || s.storm.slaBreached || !s.step || s.alert.status !== 'triggered' || ctx.now < deadline) return null;
+  return {
+    type: 'SlaBreached',
+    data: {
+      alertId: s.alert.alertId,
+      serviceId: s.alert.serviceId,
+      tier: sla.tier,
+      responseSeconds: sla.responseSeconds,
+      deadline: iso(deadline)!,
+    },
+  };
 }
 
 function routed(s: Escalation, ctx: EscalationContext): Decision {
@@ -309,7 +453,10 @@ function reachedWith(
   const last = !policy || (index + 1 >= policy.steps.length && round >= policy.repeat && !step?.untilAllAck);
   // Re-pages wait at least a minute, so a zero delay cannot page in a loop.
   const delay = step?.untilAllAck ? Math.max(step.delaySeconds, MIN_REPAGE_SECONDS) : (step?.delaySeconds ?? 0);
-  const nextAt = step && !last ? ctx.now + delay * 1000 : null;
+  let nextAt = step && !last ? ctx.now + delay * 1000 : null;
+  // A customer tier's SLA brings the next step forward, so it is reached before the SLA ends.
+  const slaAt = slaEscalationAt(s);
+  if (nextAt !== null && slaAt !== null && slaAt > ctx.now && slaAt < nextAt && s.alert.status === 'triggered') nextAt = slaAt;
   return {
     type: 'EscalationStepReached',
     data: {
@@ -381,6 +528,8 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
       },
       ...(carried ? { rules: carried } : {}),
       ...(skipped.length > 0 ? { skipped } : {}),
+      ...(s.storm.flap === 'started' && kind === 'page' ? { flapping: true } : {}),
+      ...(s.storm.incident?.first ? { incidentId: s.storm.incident.incidentId } : {}),
     },
   };
 }
@@ -458,6 +607,25 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
       };
     case 'AlertReopenRequested':
       return { ...s, reopenRequested: true };
+    case 'AlertInhibited':
+      return { ...s, storm: { ...s.storm, inhibited: { by: d.data.by, rule: d.data.rule } } };
+    case 'AlertReleased':
+      return { ...s, storm: { ...s.storm, inhibited: null, released: true } };
+    case 'IncidentOpened':
+    case 'AlertGrouped': {
+      const { incidentId, groupKey } = d.data;
+      return { ...s, storm: { ...s.storm, incident: { incidentId, groupKey, first: d.type === 'IncidentOpened', resolved: false } } };
+    }
+    case 'IncidentResolved':
+      return { ...s, storm: { ...s.storm, incident: s.storm.incident && { ...s.storm.incident, resolved: true } } };
+    case 'FlappingStarted':
+      return { ...s, storm: { ...s.storm, flap: 'started' } };
+    case 'AlertFlapped':
+      return { ...s, storm: { ...s.storm, flap: 'flapped' } };
+    case 'FlappingEnded':
+      return { ...s, storm: { ...s.storm, flap: 'ended' } };
+    case 'SlaBreached':
+      return { ...s, storm: { ...s.storm, slaBreached: true } };
     default: {
       const _never: never = d;
       return _never;
@@ -567,6 +735,7 @@ export function initial(alert: AlertSnapshot): Escalation {
     reopenRequested: false,
     paged: NONE,
     told: NONE,
+    storm: NO_STORM,
   };
 }
 
@@ -590,12 +759,15 @@ export function restored(s: Escalation): Escalation {
     },
     paged: none(s.paged),
     told: none(s.told),
+    // Snapshots taken before issue 16 have no `storm`.
+    storm: (s.storm as Storm | undefined) ?? NO_STORM,
   };
 }
 
 /** The empty list every state starts with (shared: states are immutable). */
 const NONE: readonly never[] = Object.freeze([]);
 const NO_LINKS = NONE as unknown as AlertSnapshot['links'];
+const NO_STORM: Storm = Object.freeze({ inhibited: null, released: false, incident: null, flap: null, slaBreached: false });
 const routes = new SharedValues<RouteDecision>();
 const recipientLists = new SharedValues<readonly Recipient[]>();
 
@@ -607,18 +779,28 @@ export function dueAt(s: Escalation): number | null {
   if (s.alert.status === 'resolved') return null;
   if (s.route?.suppressed) return s.route.suppressed.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.stopped) return s.stopped.reopenAt !== null && !s.reopenRequested && s.alert.status === 'acknowledged' ? s.stopped.reopenAt : null;
-  if (!s.step) return null;
+  if (!s.step) {
+    // A possible inhibition target waits for a source before its first page; held ones are woken by the shell.
+    const waiting = s.route && !s.storm.inhibited && !s.storm.released && (s.route.inhibitableBy?.length ?? 0) > 0;
+    return waiting && s.alert.status === 'triggered' ? inhibitWaitEnd(s) : null;
+  }
   const stepDue =
     s.step.nextAt !== null && (s.alert.status === 'triggered' || (s.step.untilAllAck && s.ackedBy.length > 0)) ? s.step.nextAt : null;
   const ruleDue = nextRule(s.step.later, ackedKeys(s))?.at ?? null;
-  return stepDue === null ? ruleDue : ruleDue === null ? stepDue : Math.min(stepDue, ruleDue);
+  const breachDue = !s.storm.slaBreached && s.alert.status === 'triggered' ? slaDeadline(s) : null;
+  return earliest(earliest(stepDue, ruleDue), breachDue);
 }
+
+const earliest = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 
 /** Recipient keys of the users who acknowledged: their later rules do not fire. */
 const ackedKeys = (s: Escalation): string[] => s.ackedBy.map((userId) => `user:${userId}`);
 
 /** Nothing more can happen: resolved and everyone told. The shell drops such states. */
-export const isSettled = (s: Escalation): boolean => s.alert.status === 'resolved' && (!s.step || s.told.length === s.paged.length);
+export const isSettled = (s: Escalation): boolean =>
+  s.alert.status === 'resolved' &&
+  (!s.step || s.told.length === s.paged.length) &&
+  !(s.storm.incident?.first && !s.storm.incident.resolved);
 
 export function recipientKey(r: Recipient): string {
   switch (r.type) {

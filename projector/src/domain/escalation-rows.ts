@@ -187,6 +187,16 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
     }
     case 'AlertReopenRequested':
       return { ...r, reopen_requested_at: at, reopen_reason: event.data.reason };
+    case 'AlertInhibited':
+    case 'AlertReleased':
+    case 'IncidentOpened':
+    case 'AlertGrouped':
+    case 'IncidentResolved':
+    case 'FlappingStarted':
+    case 'AlertFlapped':
+    case 'FlappingEnded':
+    case 'SlaBreached':
+      return r;
     default: {
       const _never: never = event;
       return _never;

@@ -119,6 +119,27 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryS
       };
     case 'TicketStatusChanged':
       return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} is now ${event.data.status}` };
+    case 'AlertInhibited':
+      return { actor: 'escalator', message: `inhibited by rule ${event.data.rule} while ${event.data.by} fires (${event.data.bySummary})` };
+    case 'AlertReleased':
+      return { actor: 'escalator', message: `released: ${event.data.by} no longer fires (rule ${event.data.rule})` };
+    case 'IncidentOpened':
+      return { actor: 'escalator', message: `opened incident ${event.data.incidentId} for ${event.data.groupKey}` };
+    case 'AlertGrouped':
+      return { actor: 'escalator', message: `joined incident ${event.data.incidentId} (${event.data.groupKey}); not paged` };
+    case 'IncidentResolved':
+      return { actor: 'escalator', message: `incident ${event.data.incidentId} resolved: its last alert resolved` };
+    case 'FlappingStarted':
+      return { actor: 'escalator', message: `flapping: fired ${event.data.flips} times within ${event.data.windowSeconds} s` };
+    case 'AlertFlapped':
+      return { actor: 'escalator', message: `flapping since ${event.data.flappingSince}; not paged` };
+    case 'FlappingEnded':
+      return { actor: 'escalator', message: `no longer flapping (since ${event.data.flappingSince})` };
+    case 'SlaBreached':
+      return {
+        actor: 'escalator',
+        message: `SLA of tier ${event.data.tier} breached: not acknowledged within ${event.data.responseSeconds} s`,
+      };
     default: {
       const _never: never = event;
       return _never;

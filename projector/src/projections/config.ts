@@ -86,6 +86,13 @@ export const configProjection: Projection = {
       case 'NotificationRulesRemoved':
         // No read model yet: the escalator reads rules from the log (docs/notification-rules.md).
         return;
+      case 'SiteRegistryConfigured':
+      case 'InhibitRuleConfigured':
+      case 'InhibitRuleRemoved':
+      case 'CustomerTiersConfigured':
+      case 'ResponseTiersConfigured':
+        // The NOC model is read from the log by the escalator (docs/noc.md); its effects are on the alerts.
+        return;
       default: {
         const _never: never = e;
         return _never;

@@ -1,4 +1,4 @@
-import type { ConfigEvent, EventData } from '@oncall/contracts';
+import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry } from '@oncall/contracts';
 
 /** The configuration as the log says it is now, folded from configuration events. */
 export type ServiceConfig = EventData<'ServiceConfigured'>;
@@ -28,6 +28,11 @@ export type ConfigState = Readonly<{
   templateVersions: ReadonlyMap<string, TemplateVersion>;
   /** Notification rules by user id (users without an entry are paged on every method at once). */
   notificationRules: ReadonlyMap<string, UserNotificationRules>;
+  /** The NOC model (docs/noc.md): site registry, inhibit rules by id, customer tiers by id (and the label naming them), response tiers by id. */
+  sites: SiteRegistry | null;
+  inhibitRules: ReadonlyMap<string, InhibitRule>;
+  customerTiers: Readonly<{ label: string; tiers: ReadonlyMap<string, CustomerTier> }> | null;
+  responseTiers: ReadonlyMap<string, ResponseTier>;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -44,6 +49,10 @@ export const initialConfigState = (): ConfigState => ({
   templates: new Map(),
   templateVersions: new Map(),
   notificationRules: new Map(),
+  sites: null,
+  inhibitRules: new Map(),
+  customerTiers: null,
+  responseTiers: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -99,6 +108,16 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, notificationRules: put(state.notificationRules, event.data.userId, event.data) };
     case 'NotificationRulesRemoved':
       return { ...state, notificationRules: without(state.notificationRules, event.data.userId) };
+    case 'SiteRegistryConfigured':
+      return { ...state, sites: event.data };
+    case 'InhibitRuleConfigured':
+      return { ...state, inhibitRules: put(state.inhibitRules, event.data.ruleId, event.data) };
+    case 'InhibitRuleRemoved':
+      return { ...state, inhibitRules: without(state.inhibitRules, event.data.ruleId) };
+    case 'CustomerTiersConfigured':
+      return { ...state, customerTiers: { label: event.data.label, tiers: new Map(event.data.tiers.map((t) => [t.tierId, t])) } };
+    case 'ResponseTiersConfigured':
+      return { ...state, responseTiers: new Map(event.data.tiers.map((t) => [t.tierId, t])) };
     default: {
       const _never: never = event;
       return _never;

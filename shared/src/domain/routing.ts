@@ -258,7 +258,7 @@ export type RuleLookup = (source: string) => CompiledRule;
 const defaultRules = ruleCache();
 
 /** Evaluates a source; a rule that cannot be compiled or evaluated does not match and is reported. */
-function evaluate(name: string, source: string, ctx: RuleContext, compiled: RuleLookup, errors: RuleError[]): boolean {
+export function evaluate(name: string, source: string, ctx: RuleContext, compiled: RuleLookup, errors: RuleError[]): boolean {
   try {
     return compiled(source).matches(ctx);
   } catch (err) {

@@ -291,7 +291,7 @@ describe('escalation: acknowledge, resolve, snooze, escalate', () => {
       ],
       over,
     );
-    expect(decided[1]![0]!.type === 'EscalationStopped' && decided[1]![0]!.data.reopenAt).toBe(at(31 * MIN));
+    expect(decided[1]![0]!.type === 'EscalationStopped' && decided[1]![0].data.reopenAt).toBe(at(31 * MIN));
     expect(types(decided[2]!)).toStrictEqual(['AlertReopenRequested']);
     expect(types(decided[3]!)).toStrictEqual([]);
     const reopened = decide(state, ev(unacked), ctx(T0 + 31 * MIN, over));

@@ -15,6 +15,7 @@ import { HeartbeatWatcher } from './adapters/heartbeats.js';
 import { EscalatorPartition } from './adapters/partition.js';
 import { DEFAULT_SNAPSHOT_POLICY, type SnapshotPolicy } from './adapters/snapshot-taker.js';
 import { PartitionSnapshots } from './adapters/snapshots.js';
+import { StormView } from './adapters/storm-view.js';
 
 export { loadEscalatorConfig, type EscalatorConfig } from './config.js';
 export { decide, evolve, foldAlert, dueAt, type Escalation, type EscalationContext } from './domain/escalation.js';
@@ -48,7 +49,9 @@ export async function startEscalator(opts: {
     opts.snapshots === false ? null : new PartitionSnapshots(await SnapshotStore.open(opts.nc, opts.replicas), opts.nc, opts.log);
   const snapshotPolicy = { ...DEFAULT_SNAPSHOT_POLICY, ...(opts.snapshots || {}) };
   const stop = new AbortController();
-  const context = escalationContext(config, opts.log, { requireVerified: opts.requireVerified });
+  // Every replica knows the firing inhibition sources and open incidents before it decides anything.
+  const storm = await StormView.open(opts.nc, opts.log, opts.replicas);
+  const context = escalationContext(config, opts.log, { requireVerified: opts.requireVerified, storm: (cfg) => storm.context(cfg) });
   const leaseOpts = { clock: systemClock, log: opts.log, stop: stop.signal };
   const runs = Array.from({ length: opts.partitions }, (_, partition) =>
     holdLease(
@@ -56,10 +59,17 @@ export async function startEscalator(opts: {
       `escalator.p${partition}`,
       opts.owner,
       (lost, lease) =>
-        new EscalatorPartition({ nc: opts.nc, partition, clock, context, users: opts.users, log: opts.log, snapshots, snapshotPolicy }).run(
-          lost,
-          lease,
-        ),
+        new EscalatorPartition({
+          nc: opts.nc,
+          partition,
+          clock,
+          context,
+          users: opts.users,
+          log: opts.log,
+          snapshots,
+          snapshotPolicy,
+          storm,
+        }).run(lost, lease),
       leaseOpts,
     ),
   );
@@ -94,6 +104,7 @@ export async function startEscalator(opts: {
     stop: async () => {
       stop.abort();
       await Promise.allSettled(runs);
+      storm.stop();
       await config.stop();
     },
   };

@@ -1,17 +1,18 @@
 /**
  * Inputs decided one at a time, in arrival order. `decide` answers an input at once, or names
- * the users it needs first: that input goes back to the front, the users are loaded, and every
- * input behind it waits, so decisions never interleave or overtake each other.
+ * what it needs first (users from the directory, an incident claimed): that input goes back to
+ * the front, the need is loaded, and every input behind it waits, so decisions never interleave
+ * or overtake each other.
  */
-export class DecisionQueue<T> {
+export class DecisionQueue<T, N> {
   private queue: T[] = [];
   private head = 0;
   private loading = false;
   private halted = false;
 
   constructor(
-    private readonly decide: (item: T) => readonly string[] | undefined,
-    private readonly loadUsers: (ids: readonly string[], cancelled: () => boolean) => Promise<boolean>,
+    private readonly decide: (item: T) => N | undefined,
+    private readonly load: (needed: N, cancelled: () => boolean) => Promise<boolean>,
   ) {}
 
   submit(item: T): void {
@@ -38,7 +39,7 @@ export class DecisionQueue<T> {
     if (this.head > 0) this.queue[--this.head] = item;
     else this.queue.unshift(item);
     this.loading = true;
-    void this.loadUsers(needed, () => this.halted).then((loaded) => {
+    void this.load(needed, () => this.halted).then((loaded) => {
       if (!loaded || this.halted) return;
       this.loading = false;
       this.drain();

@@ -7,6 +7,7 @@ import {
   decideAndEvolve,
   dueAt,
   foldAlert,
+  IncidentNeeded,
   isSettled,
   stillCurrent,
   UsersNeeded,
@@ -20,6 +21,7 @@ import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
 import { countAppended, countUndecidable } from './metrics.js';
 import { requestReopen } from './reopen.js';
+import type { StormChange, StormFootprint, StormView } from './storm-view.js';
 import { Ticker } from './ticker.js';
 import type { UserCache } from './user-cache.js';
 
@@ -63,7 +65,11 @@ export type EscalationsDeps = Readonly<{
   log: Logger;
   /** Heard once, when a decision cannot be stored (or a reopen request sent): nothing more is decided. */
   failed: (err: unknown) => void;
+  /** What the replicas share for grouping and inhibition (docs/noc.md); null: none (tests of other things). */
+  storm?: StormView | null;
 }>;
+
+type Needed = UsersNeeded | IncidentNeeded;
 
 /**
  * The unsettled escalations of one partition, in memory, and the decisions that move them: from
@@ -82,7 +88,8 @@ export class Escalations {
   private readonly js: JetStreamClient;
   private readonly appender: ChainAppender<Appending>;
   private readonly ticker: Ticker;
-  private readonly queue: DecisionQueue<Pending>;
+  private readonly queue: DecisionQueue<Pending, Needed>;
+  private unwatchStorm: (() => void) | null = null;
   private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
   private failure: unknown = null;
   private stopped = false;
@@ -113,9 +120,9 @@ export class Escalations {
       (alertId) => this.queue.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, completion: undefined }),
       () => this.appender.size >= MAX_APPENDING,
     );
-    this.queue = new DecisionQueue(
+    this.queue = new DecisionQueue<Pending, Needed>(
       (p) => this.decide(p),
-      (ids, cancelled) => deps.users.load(ids, cancelled),
+      (needed, cancelled) => (needed instanceof UsersNeeded ? deps.users.load(needed.userIds, cancelled) : this.claim(needed)),
     );
   }
 
@@ -123,6 +130,18 @@ export class Escalations {
   async start(): Promise<void> {
     for (const [alertId, state] of this.states) this.ticker.set(alertId, dueAt(state));
     const now = this.deps.clock.now();
+    const storm = this.deps.storm;
+    if (storm) {
+      // The bucket holds again what these escalations stand behind, and nothing else of this partition's.
+      await storm.prune(this.deps.partition, (alertId) => {
+        const state = this.states.get(alertId);
+        return state && footprint(state);
+      });
+      await Promise.all([...this.states].map(([alertId, state]) => storm.sync(alertId, this.deps.partition, null, footprint(state))));
+      this.unwatchStorm = storm.onChange((change) => this.stormChanged(change));
+      // Held alerts are decided again: what released them may have happened while nobody watched.
+      for (const [alertId, state] of this.states) if (state.storm.inhibited || state.storm.incident) this.ticker.set(alertId, now);
+    }
     for (const alertId of this.recovered.tickNow) this.ticker.set(alertId, now);
     // A reopen request stored just before a crash may not have reached the decider.
     for (const [alertId, state] of this.recovered.reopen) {
@@ -235,6 +254,8 @@ export class Escalations {
 
   private halt(): void {
     this.stopped = true;
+    this.unwatchStorm?.();
+    this.unwatchStorm = null;
     this.ticker.stop();
     this.queue.halt();
   }
@@ -248,10 +269,10 @@ export class Escalations {
     this.deps.failed(err);
   }
 
-  private decide(p: Pending): readonly string[] | undefined {
+  private decide(p: Pending): Needed | undefined {
     if (this.failure !== null) return undefined;
     try {
-      return this.decideAndAppend(p)?.userIds;
+      return this.decideAndAppend(p);
     } catch (err) {
       this.fail(err);
       return undefined;
@@ -270,7 +291,7 @@ export class Escalations {
    * completion (if any) hears once they are stored. Returns the users to load before deciding
    * again, if the decision needs any.
    */
-  private decideAndAppend(p: Pending): UsersNeeded | undefined {
+  private decideAndAppend(p: Pending): Needed | undefined {
     const { alertId, meta, completion } = p;
     const before = this.states.get(alertId);
     if (p.input.type === 'Tick' && !before) return undefined;
@@ -280,11 +301,15 @@ export class Escalations {
       return undefined;
     }
     const now = this.deps.clock.now();
+    const storm = this.deps.storm;
+    // A new alert of a fingerprint is a flip (flapping counts them); its trigger time is the log's.
+    if (storm && input.type === 'AlertEvent' && input.event.type === 'AlertTriggered' && input.seq > (before?.alertSeq ?? 0))
+      storm.recordTrigger(input.event.data.serviceId, input.event.data.fingerprint, Date.parse(input.event.data.seenAt));
     let decided: { decisions: Decision[]; state: Escalation | undefined };
     try {
       decided = decideAndEvolve(before, input, this.contextAt(now));
     } catch (err) {
-      if (err instanceof UsersNeeded) return err;
+      if (err instanceof UsersNeeded || err instanceof IncidentNeeded) return err;
       this.undecidable(alertId, before, input, completion, err);
       return undefined;
     }
@@ -309,6 +334,7 @@ export class Escalations {
     }
     // As the rebuild marks it: by the stored decisions' causation sequence.
     if (state && decisions.length > 0) state = answered(state, meta.causationSeq);
+    if (storm && decisions.length > 0) this.stormEffects(alertId, before, state, decisions);
     this.track(alertId, state);
     this.ticker.arm();
     if (completion && decisions.length === 0) completion.done();
@@ -359,6 +385,43 @@ export class Escalations {
     else this.deps.log.error({ err, alertId, input: input.type }, 'escalation could not be decided; it waits for its next alert event');
   }
 
+  /** Claims (or reads) the open incident of a group key, then the queue decides again. */
+  private claim(needed: IncidentNeeded): Promise<boolean> {
+    return this.deps.storm!.claim(needed.groupKey, needed.alertId, this.deps.partition).then(
+      () => true,
+      (err: unknown) => {
+        this.fail(err);
+        return false;
+      },
+    );
+  }
+
+  /** The shared entries follow the escalation's state; flips of flapping are remembered. */
+  private stormEffects(alertId: string, before: Escalation | undefined, after: Escalation | undefined, decisions: Decision[]): void {
+    const storm = this.deps.storm!;
+    for (const d of decisions) {
+      if (d.type === 'FlappingStarted' && after)
+        storm.recordFlapping(d.data.serviceId, d.data.fingerprint, Date.parse(after.alert.triggeredAt));
+      if (d.type === 'FlappingEnded') storm.recordFlapping(d.data.serviceId, d.data.fingerprint, null);
+    }
+    storm.sync(alertId, this.deps.partition, footprint(before), footprint(after)).catch((err: unknown) => this.fail(err));
+  }
+
+  /** Something that may release held alerts changed: those of this partition are decided again. */
+  private stormChanged(change: StormChange): void {
+    for (const [alertId, s] of this.states) {
+      const incident = s.storm.incident;
+      const concerned =
+        change.kind === 'source-gone'
+          ? s.storm.inhibited?.by === change.alertId
+          : change.kind === 'member-gone'
+            ? incident?.first === true && incident.incidentId === change.incidentId
+            : incident?.first === false && incident.incidentId === change.incidentId;
+      if (concerned)
+        this.queue.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, completion: undefined });
+    }
+  }
+
   private track(alertId: string, state: Escalation | undefined): void {
     if (!state || isSettled(state)) {
       this.states.delete(alertId);
@@ -398,4 +461,21 @@ export class Escalations {
     if (!this.states.has(a.alertId) && !this.appender.pending(a.alertId)) this.lastSeq.delete(a.alertId);
     if (this.ticker.isPaused && this.appender.size <= MAX_APPENDING / 2) this.ticker.resume();
   }
+}
+
+const NO_FOOTPRINT: StormFootprint = Object.freeze({ source: null, member: null, opened: null });
+
+/** What an escalation stands behind in the shared storm bucket (docs/noc.md). */
+export function footprint(s: Escalation | undefined): StormFootprint {
+  if (!s) return NO_FOOTPRINT;
+  const firing = s.alert.status !== 'resolved';
+  const route = s.route;
+  const incident = s.storm.incident;
+  const source =
+    firing && route?.inhibits?.length
+      ? { alertId: s.alert.alertId, labels: s.alert.labels, site: route.site ?? null, rules: route.inhibits, summary: s.alert.summary }
+      : null;
+  const member = firing && incident && !incident.first ? { incidentId: incident.incidentId } : null;
+  const opened = incident?.first && !incident.resolved ? { incidentId: incident.incidentId, groupKey: incident.groupKey } : null;
+  return source || member || opened ? { source, member, opened } : NO_FOOTPRINT;
 }

@@ -19,6 +19,7 @@ import { runningPartitions, type PartitionGauges } from './metrics.js';
 import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
 import { SnapshotTaker, type SnapshotPolicy } from './snapshot-taker.js';
 import type { PartitionSnapshots } from './snapshots.js';
+import type { StormView } from './storm-view.js';
 import { UserCache } from './user-cache.js';
 
 export type { ContextFactory } from './escalations.js';
@@ -37,6 +38,8 @@ export type PartitionDeps = Readonly<{
   /** Where the partition's snapshots are kept; null: none are taken or read (the whole log is read at every start). */
   snapshots: PartitionSnapshots | null;
   snapshotPolicy: SnapshotPolicy;
+  /** Grouping and inhibition shared across partitions and replicas (docs/noc.md). */
+  storm?: StormView | null;
 }>;
 
 /**

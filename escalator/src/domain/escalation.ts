@@ -760,7 +760,7 @@ export function restored(s: Escalation): Escalation {
     paged: none(s.paged),
     told: none(s.told),
     // Snapshots taken before issue 16 have no `storm`.
-    storm: (s.storm) ?? NO_STORM,
+    storm: s.storm ?? NO_STORM,
   };
 }
 

@@ -38,8 +38,9 @@ export function stormSense(
     if (rule?.flapping !== undefined && rule.flapping !== null) flapping = rule.flapping;
   }
   const site = config.sites ? placeAlert(alert.labels, config.sites) : null;
+  // `site` in `by` is the alert's site label, else where the registry places it (e.g. by its device).
   const groupLabels: Record<string, string> = {};
-  if (grouping) for (const label of grouping.by) groupLabels[label] = alert.labels[label] ?? '';
+  if (grouping) for (const label of grouping.by) groupLabels[label] = alert.labels[label] ?? (label === 'site' ? site : null) ?? '';
   const groupKey = grouping ? `${alert.serviceId}|${grouping.by.map((l) => `${l}=${groupLabels[l]}`).join(',')}` : null;
 
   const inhibits: string[] = [];

@@ -1,0 +1,249 @@
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
+import { stableUuid } from '@oncall/contracts';
+import { inhibitorOf, sha256Hex, type ConfigState, type FlipHistory, type InhibitSource, type Logger } from '@oncall/shared';
+import { IncidentNeeded, type IncidentEntry, type StormContext } from '../domain/escalation.js';
+
+/**
+ * What the escalator replicas share about alerts across partitions (docs/noc.md), in the KV
+ * bucket `oncall-storm`, watched by every replica into memory:
+ *
+ *   src.<alertId>                 a firing alert that is the source of inhibit rules
+ *   grp.<sha256(groupKey)>        the open incident of a group key (created by its first alert: one wins)
+ *   mem.<incidentId>.<alertId>    a firing alert that joined the incident (not its first)
+ *
+ * Each entry is written by the partition that owns the alert, from the alert's escalation state
+ * (`sync`), so a rebuilt partition writes them again and removes the ones it no longer stands
+ * behind. Changes that can release a held alert (a source gone, an incident's member or the
+ * incident itself gone) are told to the listeners, which decide those alerts again.
+ * Flip histories (flapping) are per fingerprint, and a fingerprint is one partition's: they stay
+ * in memory.
+ */
+export const STORM_BUCKET = 'oncall-storm';
+
+type SourceValue = InhibitSource & { partition: number };
+type GroupValue = IncidentEntry & { groupKey: string; partition: number };
+type MemberValue = { partition: number };
+
+export type StormChange =
+  | Readonly<{ kind: 'source-gone'; alertId: string }>
+  | Readonly<{ kind: 'member-gone'; incidentId: string }>
+  | Readonly<{ kind: 'incident-gone'; incidentId: string }>;
+
+/** What the escalation of one alert stands behind in the bucket. */
+export type StormFootprint = Readonly<{
+  source: Omit<SourceValue, 'partition'> | null;
+  member: Readonly<{ incidentId: string }> | null;
+  /** The incident it opened, while not resolved. */
+  opened: Readonly<{ incidentId: string; groupKey: string }> | null;
+}>;
+
+const FLIP_MEMORY_MS = 24 * 3600_000;
+const MAX_FLIPS_KEPT = 64;
+
+const groupKeyOf = (groupKey: string): string => `grp.${sha256Hex(groupKey)}`;
+const exists = (err: unknown): boolean =>
+  err instanceof JetStreamApiError &&
+  (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+
+export class StormView {
+  private readonly sources = new Map<string, SourceValue>();
+  private readonly groups = new Map<string, GroupValue>();
+  private readonly members = new Map<string, Map<string, MemberValue>>();
+  private readonly flipHistory = new Map<string, { triggers: number[]; flappingSince: number | null }>();
+  private readonly listeners = new Set<(change: StormChange) => void>();
+  private contextMemo: { cfg: ConfigState; ctx: StormContext } | null = null;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly log: Logger,
+    private readonly watcher: QueuedIterator<KvWatchEntry>,
+  ) {}
+
+  /** Opens the bucket and returns once every entry in it is in memory. */
+  static async open(nc: NatsConnection, log: Logger, replicas = 1): Promise<StormView> {
+    const kv = await new Kvm(nc).create(STORM_BUCKET, { history: 1, replicas, maxValueSize: 64 * 1024 });
+    const last = (await kv.status()).streamInfo.state.last_seq;
+    const watcher = await kv.watch({ key: '>' });
+    const view = new StormView(kv, log.child({ part: 'storm' }), watcher);
+    await view.follow(last);
+    return view;
+  }
+
+  /** Reads the watch; resolves once entries up to revision `until` are applied (the rest keeps coming). */
+  private follow(until: number): Promise<void> {
+    return new Promise((ready, failed) => {
+      let isReady = false;
+      const done = () => {
+        if (!isReady) ((isReady = true), ready());
+      };
+      if (until === 0) done();
+      void (async () => {
+        try {
+          for await (const e of this.watcher) {
+            this.apply(e.key, e.operation === 'PUT' ? e.value : null);
+            if (e.revision >= until) done();
+          }
+          done();
+        } catch (err) {
+          this.log.error({ err }, 'the storm view stopped following its bucket');
+          if (!isReady) failed(err instanceof Error ? err : new Error(String(err)));
+        }
+      })();
+    });
+  }
+
+  stop(): void {
+    this.watcher.stop();
+  }
+
+  onChange(listener: (change: StormChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The storm part of an escalation context, on `cfg` (inhibit rules, sites). */
+  context(cfg: ConfigState): StormContext {
+    if (this.contextMemo?.cfg === cfg) return this.contextMemo.ctx;
+    const ctx: StormContext = {
+      inhibitor: (target) => (this.sources.size === 0 ? null : inhibitorOf(target, this.sources.values(), cfg.inhibitRules, cfg.sites)),
+      incident: (groupKey, alertId) => {
+        const entry = this.groups.get(groupKeyOf(groupKey));
+        if (!entry) throw new IncidentNeeded(groupKey, alertId);
+        return entry;
+      },
+      openMembers: (incidentId, firstAlertId) => {
+        const members = this.members.get(incidentId);
+        if (!members) return 0;
+        return members.size - (members.has(firstAlertId) ? 1 : 0);
+      },
+      flips: (serviceId, fingerprint) => this.flipHistory.get(`${serviceId}\n${fingerprint}`) ?? NO_FLIPS,
+    };
+    this.contextMemo = { cfg, ctx };
+    return ctx;
+  }
+
+  /**
+   * Claims the open incident of `groupKey` for `alertId` (it becomes the first), or reads the
+   * incident another alert claimed first; either way it is in memory afterwards.
+   */
+  async claim(groupKey: string, alertId: string, partition: number): Promise<void> {
+    const key = groupKeyOf(groupKey);
+    const value: GroupValue = { incidentId: stableUuid(`incident:${alertId}`), firstAlertId: alertId, groupKey, partition };
+    try {
+      await this.kv.create(key, JSON.stringify(value));
+      this.apply(key, value);
+      return;
+    } catch (err) {
+      if (!exists(err)) throw err;
+    }
+    const entry = await this.kv.get(key);
+    if (entry && entry.operation === 'PUT') this.apply(key, entry.value);
+    // Deleted in between (the incident resolved): claim again.
+    else await this.claim(groupKey, alertId, partition);
+  }
+
+  /** Records a trigger of a fingerprint (its alert's trigger time), before the new alert is decided. */
+  recordTrigger(serviceId: string, fingerprint: string, at: number): void {
+    const key = `${serviceId}\n${fingerprint}`;
+    const h = this.flipHistory.get(key) ?? { triggers: [], flappingSince: null };
+    const triggers = [...h.triggers.filter((t) => t >= at - FLIP_MEMORY_MS), at].slice(-MAX_FLIPS_KEPT);
+    this.flipHistory.set(key, { triggers, flappingSince: h.flappingSince });
+  }
+
+  recordFlapping(serviceId: string, fingerprint: string, since: number | null): void {
+    const key = `${serviceId}\n${fingerprint}`;
+    const h = this.flipHistory.get(key) ?? { triggers: [], flappingSince: null };
+    this.flipHistory.set(key, { ...h, flappingSince: since });
+  }
+
+  /**
+   * Makes the bucket hold what one alert's escalation stands behind: `before` is what it stood
+   * behind until now (null: nothing known, e.g. after a rebuild — then only puts are made).
+   */
+  async sync(alertId: string, partition: number, before: StormFootprint | null, after: StormFootprint): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    if (after.source && !this.sources.has(alertId)) writes.push(this.put(`src.${alertId}`, { ...after.source, partition }));
+    if (!after.source && (before?.source || this.sources.get(alertId)?.partition === partition)) writes.push(this.remove(`src.${alertId}`));
+    const was = before?.member?.incidentId;
+    const is = after.member?.incidentId;
+    if (was && was !== is) writes.push(this.remove(`mem.${was}.${alertId}`));
+    if (is && !this.members.get(is)?.has(alertId)) writes.push(this.put(`mem.${is}.${alertId}`, { partition }));
+    if (before?.opened && !after.opened) writes.push(this.endIncident(before.opened.groupKey, before.opened.incidentId));
+    await Promise.all(writes);
+  }
+
+  /**
+   * Entries this partition wrote that no escalation stands behind any more (after a rebuild):
+   * `live` says which alert ids still do, and for which incident.
+   */
+  async prune(partition: number, live: (alertId: string) => StormFootprint | undefined): Promise<void> {
+    const writes: Promise<unknown>[] = [];
+    for (const [alertId, source] of this.sources)
+      if (source.partition === partition && !live(alertId)?.source) writes.push(this.remove(`src.${alertId}`));
+    for (const [incidentId, members] of this.members)
+      for (const [alertId, member] of members)
+        if (member.partition === partition && live(alertId)?.member?.incidentId !== incidentId)
+          writes.push(this.remove(`mem.${incidentId}.${alertId}`));
+    for (const group of this.groups.values())
+      if (group.partition === partition && live(group.firstAlertId)?.opened?.incidentId !== group.incidentId)
+        writes.push(this.endIncident(group.groupKey, group.incidentId));
+    await Promise.all(writes);
+  }
+
+  /** Removes the group key's entry if it is still this incident's (a later incident of the key is left alone). */
+  private async endIncident(groupKey: string, incidentId: string): Promise<void> {
+    const key = groupKeyOf(groupKey);
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return;
+    const value = JSON.parse(entry.string()) as GroupValue;
+    if (value.incidentId !== incidentId) return;
+    try {
+      await this.kv.delete(key, { previousSeq: entry.revision });
+    } catch (err) {
+      if (!exists(err)) throw err;
+      return;
+    }
+    this.apply(key, null);
+  }
+
+  private async put(key: string, value: unknown): Promise<void> {
+    await this.kv.put(key, JSON.stringify(value));
+    this.apply(key, value);
+  }
+
+  private async remove(key: string): Promise<void> {
+    await this.kv.delete(key);
+    this.apply(key, null);
+  }
+
+  /** An entry's value (bytes from the watch, an object from a local write) or its removal. */
+  private apply(key: string, raw: Uint8Array | unknown): void {
+    const value: unknown = raw instanceof Uint8Array ? (raw.length === 0 ? null : JSON.parse(new TextDecoder().decode(raw))) : raw;
+    const [kind, a, b] = key.split('.');
+    if (kind === 'src' && a) {
+      if (value) this.sources.set(a, value as SourceValue);
+      else if (this.sources.delete(a)) this.tell({ kind: 'source-gone', alertId: a });
+    } else if (kind === 'grp') {
+      const before = this.groups.get(key);
+      if (value) this.groups.set(key, value as GroupValue);
+      else if (before && this.groups.delete(key)) this.tell({ kind: 'incident-gone', incidentId: before.incidentId });
+    } else if (kind === 'mem' && a && b) {
+      let members = this.members.get(a);
+      if (value) {
+        if (!members) this.members.set(a, (members = new Map()));
+        members.set(b, value as MemberValue);
+      } else if (members?.delete(b)) {
+        if (members.size === 0) this.members.delete(a);
+        this.tell({ kind: 'member-gone', incidentId: a });
+      }
+    }
+  }
+
+  private tell(change: StormChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}
+
+const NO_FLIPS: FlipHistory = Object.freeze({ triggers: [], flappingSince: null });

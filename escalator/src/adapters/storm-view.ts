@@ -76,7 +76,9 @@ export class StormView {
     return new Promise((ready, failed) => {
       let isReady = false;
       const done = () => {
-        if (!isReady) ((isReady = true), ready());
+        if (isReady) return;
+        isReady = true;
+        ready();
       };
       if (until === 0) done();
       void (async () => {
@@ -219,7 +221,7 @@ export class StormView {
   }
 
   /** An entry's value (bytes from the watch, an object from a local write) or its removal. */
-  private apply(key: string, raw: Uint8Array | unknown): void {
+  private apply(key: string, raw: unknown): void {
     const value: unknown = raw instanceof Uint8Array ? (raw.length === 0 ? null : JSON.parse(new TextDecoder().decode(raw))) : raw;
     const [kind, a, b] = key.split('.');
     if (kind === 'src' && a) {
@@ -232,7 +234,7 @@ export class StormView {
     } else if (kind === 'mem' && a && b) {
       let members = this.members.get(a);
       if (value) {
-        if (!members) this.members.set(a, (members = new Map()));
+        if (!members) this.members.set(a, (members = new Map<string, MemberValue>()));
         members.set(b, value as MemberValue);
       } else if (members?.delete(b)) {
         if (members.size === 0) this.members.delete(a);

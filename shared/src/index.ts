@@ -128,3 +128,25 @@ export {
   type VerifiedLink,
 } from './action-link.js';
 export { foldAlert, type AlertView, type AlertChange, type AlertStatusWord } from './domain/alert-view.js';
+export {
+  ContactVerifications,
+  VerificationError,
+  VERIFICATION_BUCKET,
+  type ConfirmResult,
+  type Refused as VerificationRefused,
+} from './verification.js';
+export {
+  checkCode,
+  codeHash,
+  normalizeCode,
+  refusalText,
+  verificationText,
+  verifiedByLog,
+  withLogVerifications,
+  VERIFIABLE_CHANNELS,
+  VERIFICATION_MAX_ATTEMPTS,
+  VERIFICATION_TTL_MS,
+  type CheckRefusal,
+  type CheckResult,
+  type VerificationRequest,
+} from './domain/verification.js';

@@ -1,5 +1,5 @@
 import type { EscalationTarget, Recipient } from '@oncall/contracts';
-import { onCallAt, routeAlert, rotationActiveAt, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
+import { onCallAt, routeAlert, withLogVerifications, rotationActiveAt, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
 import type { ContextFactory } from './partition.js';
 
 /**
@@ -65,6 +65,8 @@ export function escalationContext(config: ConfigView, log: Logger, opts: { requi
       // kneutral-api's UserService has no notification rules: they come from the configuration only.
       rules: (userId) => cfg.notificationRules.get(userId)?.rules,
       requireVerified,
+      // Verified = the directory's mark (users file `verified`) or a ContactMethodVerified for the same address.
+      verifiedContacts: (userId, contacts) => withLogVerifications(cfg.verifiedContacts, userId, contacts),
     };
   }
 }

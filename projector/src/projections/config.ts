@@ -86,6 +86,10 @@ export const configProjection: Projection = {
       case 'NotificationRulesRemoved':
         // No read model yet: the escalator reads rules from the log (docs/notification-rules.md).
         return;
+      case 'ContactVerificationRequested':
+      case 'ContactMethodVerified':
+        // No read model yet: the escalator folds verifications from the log (docs/notification-rules.md#contact-verification).
+        return;
       default: {
         const _never: never = e;
         return _never;

@@ -1,4 +1,5 @@
 import type { ConfigEvent, EventData } from '@oncall/contracts';
+import { contactKey } from './verification.js';
 
 /** The configuration as the log says it is now, folded from configuration events. */
 export type ServiceConfig = EventData<'ServiceConfigured'>;
@@ -28,6 +29,8 @@ export type ConfigState = Readonly<{
   templateVersions: ReadonlyMap<string, TemplateVersion>;
   /** Notification rules by user id (users without an entry are paged on every method at once). */
   notificationRules: ReadonlyMap<string, UserNotificationRules>;
+  /** Contact methods verified through the log (ContactMethodVerified), per user: `<channel> <address>` (domain/verification.ts). */
+  verifiedContacts: ReadonlyMap<string, ReadonlySet<string>>;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -44,6 +47,7 @@ export const initialConfigState = (): ConfigState => ({
   templates: new Map(),
   templateVersions: new Map(),
   notificationRules: new Map(),
+  verifiedContacts: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -99,6 +103,16 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, notificationRules: put(state.notificationRules, event.data.userId, event.data) };
     case 'NotificationRulesRemoved':
       return { ...state, notificationRules: without(state.notificationRules, event.data.userId) };
+    case 'ContactVerificationRequested':
+      // Pending codes are read from the method's subject when confirming; the state keeps only the outcome.
+      return state;
+    case 'ContactMethodVerified': {
+      const { userId, channel, address } = event.data;
+      const key = contactKey(channel, address);
+      const had = state.verifiedContacts.get(userId);
+      if (had?.has(key)) return state;
+      return { ...state, verifiedContacts: put(state.verifiedContacts, userId, new Set(had).add(key)) };
+    }
     default: {
       const _never: never = event;
       return _never;

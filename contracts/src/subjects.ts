@@ -23,7 +23,8 @@ export const STREAMS = {
   parked: 'PARKED',
 } as const;
 
-export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules' | 'contact';
+export type ConfigKind =
+  'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules' | 'contact';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

@@ -18,7 +18,8 @@ export type ContactArgs =
 /** `verify <user> <channel>` / `confirm <user> <channel> <code>` (after `contact`). */
 export function parseContactArgs(args: readonly string[]): ContactArgs {
   const [action, userId, channelWord, code, ...extra] = args;
-  if (action !== 'verify' && action !== 'confirm') throw new ContactUsageError('usage: oncall contact verify|confirm <user> <channel> [<code>]');
+  if (action !== 'verify' && action !== 'confirm')
+    throw new ContactUsageError('usage: oncall contact verify|confirm <user> <channel> [<code>]');
   if (!userId) throw new ContactUsageError('name the user');
   const channel = ContactChannel.safeParse(channelWord);
   if (!channel.success || !VERIFIABLE_CHANNELS.includes(channel.data))
@@ -34,7 +35,11 @@ export function parseContactArgs(args: readonly string[]): ContactArgs {
 /** Where the CLI finds a user's contact methods: kneutral's UserService, else a users file. */
 export type ContactSource = { directory: UserDirectory } | { usersFile: string };
 
-export function contactSource(env: NodeJS.ProcessEnv, usersFlag: string | undefined, directory: (url: string) => UserDirectory): ContactSource {
+export function contactSource(
+  env: NodeJS.ProcessEnv,
+  usersFlag: string | undefined,
+  directory: (url: string) => UserDirectory,
+): ContactSource {
   if (usersFlag) return { usersFile: usersFlag };
   if (env.USER_SERVICE_URL) return { directory: directory(env.USER_SERVICE_URL) };
   return { usersFile: env.USERS_FILE ?? resolve(REPO_ROOT, 'examples/users.yaml') };
@@ -43,7 +48,9 @@ export function contactSource(env: NodeJS.ProcessEnv, usersFlag: string | undefi
 async function findUser(source: ContactSource, userId: string): Promise<DirectoryUser | null> {
   if ('directory' in source) return (await source.directory.getUsers([userId])).users.get(userId) ?? null;
   const record = (await readUsersFile(source.usersFile)).users.find((u) => u.id === userId);
-  return record ? { id: record.id, name: record.name, email: record.email, timezone: record.timezone, contacts: toContacts(toContactMethods(record)) } : null;
+  return record
+    ? { id: record.id, name: record.name, email: record.email, timezone: record.timezone, contacts: toContacts(toContactMethods(record)) }
+    : null;
 }
 
 export type ContactOutcome = { exit: 0 | 1; text: string };
@@ -61,16 +68,27 @@ export async function runContactCommand(
     if (user === null) return { exit: 1, text: `oncall: no user ${args.userId}` };
     const method = user.contacts.find((c) => c.channel === args.channel);
     if (!method) return { exit: 1, text: `oncall: ${args.userId} has no ${args.channel} contact method` };
-    const request = await deps.verifications.request({ userId: args.userId, channel: args.channel, address: method.address, now: deps.now });
+    const request = await deps.verifications.request({
+      userId: args.userId,
+      channel: args.channel,
+      address: method.address,
+      now: deps.now,
+    });
     return {
       exit: 0,
       text:
-        `verification code sent to ${args.userId}'s ${args.channel} ${method.address} (expires ${request.expiresAt}); ` +
+        `verification code requested for ${args.userId}'s ${args.channel} ${method.address}; the dispatcher sends it (expires ${request.expiresAt}); ` +
         `confirm with: oncall contact confirm ${args.userId} ${args.channel} <code>` +
         (args.channel === 'sms' ? ' (or reply the code to the Twilio number)' : ''),
     };
   }
-  const result = await deps.verifications.confirm({ userId: args.userId, channel: args.channel, code: args.code, via: 'cli', now: deps.now });
+  const result = await deps.verifications.confirm({
+    userId: args.userId,
+    channel: args.channel,
+    code: args.code,
+    via: 'cli',
+    now: deps.now,
+  });
   if (!result.ok) return { exit: 1, text: `oncall: ${result.message}` };
   return { exit: 0, text: `verified: ${args.userId}'s ${args.channel} ${result.verified.address}` };
 }

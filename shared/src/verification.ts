@@ -1,5 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeEvent, encodeEvent, makeEvent, STREAMS, subjects, type ContactChannel, type Surface } from '@oncall/contracts';
@@ -7,7 +14,6 @@ import { phoneKey } from './domain/reply-codes.js';
 import {
   checkCode,
   codeHash,
-  newCode,
   refusalText,
   VERIFIABLE_CHANNELS,
   VERIFICATION_MAX_ATTEMPTS,
@@ -164,6 +170,11 @@ export class ContactVerifications {
       throw err;
     }
   }
+}
+
+/** A fresh 6-digit code (leading zeros kept) and a 16-byte salt for its hash. */
+export function newCode(): { code: string; salt: string } {
+  return { code: String(randomInt(0, 1_000_000)).padStart(6, '0'), salt: randomBytes(16).toString('hex') };
 }
 
 const codeKey = (requestId: string): string => `r.${requestId}`;

@@ -1,5 +1,14 @@
 import type { EscalationTarget, Recipient } from '@oncall/contracts';
-import { onCallAt, routeAlert, withLogVerifications, rotationActiveAt, rotationMemberAt, ruleCache, type ConfigView, type Logger } from '@oncall/shared';
+import {
+  onCallAt,
+  routeAlert,
+  withLogVerifications,
+  rotationActiveAt,
+  rotationMemberAt,
+  ruleCache,
+  type ConfigView,
+  type Logger,
+} from '@oncall/shared';
 import type { ContextFactory } from './partition.js';
 
 /**

@@ -354,7 +354,11 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
       carried = first.carried;
     } else if (rules?.length) channels = preferredChannels(rules);
     const known = user?.contacts ?? [];
-    const chosen = chooseContacts(ctx.verifiedContacts ? ctx.verifiedContacts(r.userId, known) : known, channels, ctx.requireVerified ?? false);
+    const chosen = chooseContacts(
+      ctx.verifiedContacts ? ctx.verifiedContacts(r.userId, known) : known,
+      channels,
+      ctx.requireVerified ?? false,
+    );
     contacts = chosen.contacts;
     skipped = chosen.skipped;
   }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigEvent, ContactMethod } from '@oncall/contracts';
+import { newCode } from '../verification.js';
 import { evolveConfig, initialConfigState } from './config.js';
 import {
   checkCode,
   codeHash,
-  newCode,
   normalizeCode,
   refusalText,
   withLogVerifications,
@@ -82,7 +82,13 @@ describe('codes', () => {
 });
 
 describe('verified set: users-file marks ∪ ContactMethodVerified for the same address', () => {
-  const META = { id: '22222222-2222-4222-8222-222222222222', v: 1, occurredAt: '2026-12-05T12:00:00.000Z', causationId: null, correlationId: 'c' };
+  const META = {
+    id: '22222222-2222-4222-8222-222222222222',
+    v: 1,
+    occurredAt: '2026-12-05T12:00:00.000Z',
+    causationId: null,
+    correlationId: 'c',
+  };
   const verified = (channel: 'sms' | 'email', address: string): ConfigEvent => ({
     type: 'ContactMethodVerified',
     data: { userId: 'alice', channel, address, requestId: request.requestId, via: 'cli' },
@@ -103,7 +109,11 @@ describe('verified set: users-file marks ∪ ContactMethodVerified for the same 
       [contacts[0]!, { channel: 'sms', address: '+15555550101' }, contacts[2]!],
     ],
     ['sms verified at another number (the address changed): still unverified', [verified('sms', '+15555550199')], contacts],
-    ['twice the same: once', [verified('sms', '+15555550101'), verified('sms', '+15555550101')], [contacts[0]!, { channel: 'sms', address: '+15555550101' }, contacts[2]!]],
+    [
+      'twice the same: once',
+      [verified('sms', '+15555550101'), verified('sms', '+15555550101')],
+      [contacts[0]!, { channel: 'sms', address: '+15555550101' }, contacts[2]!],
+    ],
   ])('%s', (_, events, expected) => {
     expect(withLogVerifications(fold(...events), 'alice', contacts)).toStrictEqual(expected);
     expect(withLogVerifications(fold(...events), 'bob', contacts)).toBe(contacts);

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import getPort from 'get-port';
-import { STREAMS, type EventOf } from '@oncall/contracts';
+import { CONSUMERS, STREAMS, type EventOf } from '@oncall/contracts';
 import { ContactVerifications, fileUserDirectory, TWILIO_PATHS, type VerificationRequest } from '@oncall/shared';
 import { startDispatcher } from '@oncall/dispatcher';
 import { startEscalator } from '@oncall/escalator';
 import { startIngest } from '@oncall/ingest';
+import { waitForProjection } from '@oncall/projector';
 import { runContactCommand } from '../infra/src/contact.js';
 import { twilioNotifiers } from '../dispatcher/src/notifiers/index.js';
 import { startTwilioFake, type TwilioFake } from './fakes/index.js';
 import { appendConfig, followStream, type FollowedStream } from './escalation-log.js';
-import { streamLastSeq, testLog } from './harness.js';
+import { streamLastSeq, tableRows, testLog } from './harness.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 
 const ALICE = '+15555550101';
@@ -220,5 +221,15 @@ describe('contact verification: a code sent to the method, confirmed by the CLI 
     for (let i = 0; i < 200 && !fake.calls.items.some((c) => (c.params.Body ?? '').includes('After verification')); i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(fake.calls.items.some((c) => c.params.To === ALICE && (c.params.Body ?? '').includes('After verification'))).toBe(true);
+  });
+
+  it('the projector keeps the outcome per method (no code, no hash): verified e-mail and SMS, voice still pending', async () => {
+    await waitForProjection(p.db.url, p.db.schema, CONSUMERS.projectorConfig, await configSeq());
+    const rows = (await tableRows(p.db.url, p.db.schema, 'contact_verifications', 'channel')) as Array<Record<string, unknown>>;
+    expect(rows.map((r) => [r.channel, r.verified_address, r.verified_via, r.pending_address])).toEqual([
+      ['email', 'alice@example.com', 'cli', null],
+      ['sms', ALICE, 'sms', null],
+      ['voice', null, null, ALICE],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Severity } from './common-schemas.js';
+import { Severity, Surface } from './common-schemas.js';
 import { ContactChannel } from './escalation-schemas.js';
 
 /**
@@ -203,4 +203,36 @@ export const configSchemas = {
    */
   NotificationRulesConfigured: { 1: z.object({ userId: z.string(), rules: z.array(NotificationRule).min(1) }) },
   NotificationRulesRemoved: { 1: z.object({ userId: z.string() }) },
+  /**
+   * A verification code was sent (to be sent) to one of a user's contact methods
+   * (docs/notification-rules.md#contact-verification). Only a salted SHA-256 of the code is in the
+   * log: `codeHash` = hex sha256 of `<salt>:<code>`. The code itself reaches the dispatcher through
+   * the short-lived KV bucket `oncall-verification-codes`. A later request for the same method
+   * replaces this one.
+   */
+  ContactVerificationRequested: {
+    1: z.object({
+      requestId: z.string().uuid(),
+      userId: z.string(),
+      channel: ContactChannel,
+      /** The method's address as the user directory gave it (the address the code goes to). */
+      address: z.string(),
+      salt: z.string().regex(/^[0-9a-f]{32}$/),
+      codeHash: z.string().regex(/^[0-9a-f]{64}$/),
+      expiresAt: isoTime,
+      /** Wrong codes allowed before the request is void (counted outside the log). */
+      maxAttempts: z.number().int().positive(),
+    }),
+  },
+  /** The person proved they receive on `channel` at `address` (the right code, in time). */
+  ContactMethodVerified: {
+    1: z.object({
+      userId: z.string(),
+      channel: ContactChannel,
+      address: z.string(),
+      requestId: z.string().uuid(),
+      /** Where the code was confirmed: `cli`, `sms` (a reply to the Twilio number), `api`. */
+      via: Surface,
+    }),
+  },
 } as const;

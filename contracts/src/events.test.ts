@@ -389,6 +389,23 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     tiers: [{ tierId: 'enterprise', name: 'Enterprise', responseSeconds: 900, escalateBeforeSeconds: 300 }],
   },
   ResponseTiersConfigured: { tiers: [{ tierId: 'L1', name: 'L1', targets: [{ type: 'schedule', scheduleId: 'noc-l1' }] }] },
+  ContactVerificationRequested: {
+    requestId: '33333333-3333-4333-8333-333333333333',
+    userId: 'alice',
+    channel: 'sms',
+    address: '+15555550101',
+    salt: '0123456789abcdef0123456789abcdef',
+    codeHash: 'a'.repeat(64),
+    expiresAt: '2026-01-01T00:10:00.000Z',
+    maxAttempts: 5,
+  },
+  ContactMethodVerified: {
+    userId: 'alice',
+    channel: 'sms',
+    address: '+15555550101',
+    requestId: '33333333-3333-4333-8333-333333333333',
+    via: 'cli',
+  },
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',

@@ -94,6 +94,8 @@ export const CONSUMERS = {
   slackUpdatesDeliveries: 'dispatcher-slack-updates-deliveries-v1',
   /** The dispatcher's sender of shift handoff summaries (escalations.handoffs.>). */
   dispatcherHandoffs: 'dispatcher-handoffs-v1',
+  /** The dispatcher's sender of contact verification codes (config.contact.>). */
+  dispatcherVerifications: 'dispatcher-verifications-v1',
   projectorEscalations: 'projector-escalations-v1',
   projectorDeliveries: 'projector-deliveries-v1',
   projectorTickets: 'projector-tickets-v1',

@@ -4,6 +4,7 @@
  *   intake.<p>               decider inputs of partition p (signal batches, alert commands)
  *   alerts.<p>.<alertId>     lifecycle events of one alert (its whole history by subject)
  *   config.<kind>.<id>       configuration events of one configuration aggregate
+ *   config.contact.<user>.<channel>  verification of one contact method of a user (requests, confirmations)
  *   heartbeats.<monitorId>   beats of one heartbeat monitor
  *   escalations.<p>.<alertId>  escalator decisions about one alert (routing, steps, notifications)
  *   deliveries.<p>.<alertId>   dispatcher outcomes for one alert's notifications
@@ -34,7 +35,8 @@ export type ConfigKind =
   | 'rules'
   /** The NOC model: \`config.noc.sites\`, \`config.noc.customer-tiers\`, \`config.noc.response-tiers\`; inhibit rules \`config.inhibit.<ruleId>\`. */
   | 'noc'
-  | 'inhibit';
+  | 'inhibit'
+  | 'contact';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,
@@ -47,6 +49,9 @@ export const subjects = {
   config: (kind: ConfigKind, id: string): string => `config.${kind}.${id}`,
   /** A user's notification rules; user ids may hold dots or other characters a subject token cannot. */
   userRules: (userId: string): string => `config.rules.${subjectToken(userId)}`,
+  /** Verification of one of a user's contact methods: its requests and confirmations, in order. */
+  contactVerification: (userId: string, channel: string): string => `config.contact.${subjectToken(userId)}.${channel}`,
+  contactVerificationsAll: 'config.contact.>',
   configAll: 'config.>',
   heartbeat: (monitorId: string): string => `heartbeats.${monitorId}`,
   heartbeatsAll: 'heartbeats.>',

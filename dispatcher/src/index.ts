@@ -1,10 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
+import { ContactVerifications, systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
 import { runDispatcher } from './adapters/dispatcher.js';
 import type { Notifiers } from './notifiers/index.js';
 import type { SlackMessageEditor } from './notifiers/slack-update.js';
 import { runSlackUpdates } from './adapters/slack-updates.js';
 import { runHandoffs } from './adapters/handoffs.js';
+import { runVerifications } from './adapters/verifications.js';
 import { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 
 export { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, type DispatcherConfig } from './config.js';
@@ -59,6 +60,18 @@ export async function startDispatcher(opts: {
     stop.signal,
   );
   handoffs.catch((err: unknown) => opts.log.error({ err }, 'handoff summaries stopped'));
+  const verifications = runVerifications(
+    {
+      nc: opts.nc,
+      notifiers: opts.notifiers,
+      verifications: await ContactVerifications.open(opts.nc, { replicas: opts.replicas ?? 1 }),
+      log: opts.log,
+      now: () => (opts.clock ?? systemClock).now(),
+      consoleWrite: options.consoleChannel ? (opts.consoleWrite ?? ((t) => void process.stdout.write(t))) : null,
+    },
+    stop.signal,
+  );
+  verifications.catch((err: unknown) => opts.log.error({ err }, 'verification codes stopped'));
   const consoleOn = opts.options?.consoleChannel === true;
   opts.log.info(
     { channels: Object.keys(opts.notifiers), consoleChannel: consoleOn, slackUpdates: opts.slackUpdates !== undefined },
@@ -70,6 +83,7 @@ export async function startDispatcher(opts: {
       await done;
       await slackUpdates.catch(() => undefined);
       await handoffs.catch(() => undefined);
+      await verifications.catch(() => undefined);
       await config.stop();
     },
   };

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  ContactVerifications,
   closeNats,
   connectNats,
   createLogger,
@@ -22,6 +23,7 @@ import { up, UpInterrupted, type Running } from './up.js';
 import { listAlertsOverGrpc } from './alerts-client.js';
 import { CommandUsageError, isCliCommand, parseCommandArgs, runAlertCommand } from './alert-commands.js';
 import { alertHistory, archivedHistory } from './history.js';
+import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
 const USAGE = `usage: oncall <command>
@@ -47,6 +49,13 @@ const USAGE = `usage: oncall <command>
                          --all also lists those a retry applied
   parked retry <consumer> <seq> | parked retry --all
                          ask the running consumer to take a parked message again (e.g. after an upgrade)
+  contact verify <user> <channel> [--users <users.yaml>]
+                         send a verification code to the user's sms, voice, email, slack or teams method (the
+                         dispatcher sends it; the console channel prints it). The address comes from
+                         --users, else USER_SERVICE_URL, else USERS_FILE, else examples/users.yaml
+  contact confirm <user> <channel> <code>
+                         confirm the code (10 minutes, 5 tries); the method then counts as verified
+                         (ONCALL_REQUIRE_VERIFIED). An SMS method is also confirmed by replying the code
   migrate                bring the read-model schema up to date
 `;
 
@@ -198,6 +207,28 @@ async function main(argv: string[]): Promise<number> {
         await nc.drain();
       }
       return 0;
+    }
+    case 'contact': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { users: { type: 'string' } } });
+      let args: ContactArgs;
+      try {
+        args = parseContactArgs(positionals);
+      } catch (err) {
+        if (err instanceof ContactUsageError) throw new UsageError(err.message);
+        throw err;
+      }
+      const env = parseEnv(CliEnv);
+      const source = contactSource(process.env, values.users, (url) => userDirectory(url));
+      const nc = await connectNats(env.NATS_URL, 'oncall-contact', log);
+      try {
+        const verifications = await ContactVerifications.open(nc, { replicas: env.ONCALL_REPLICAS });
+        const outcome = await runContactCommand(args, { verifications, source, now: Date.now() });
+        (outcome.exit === 0 ? process.stdout : process.stderr).write(`${outcome.text}\n`);
+        return outcome.exit;
+      } finally {
+        if ('directory' in source) source.directory.close();
+        await closeNats(nc, log);
+      }
     }
     case 'migrate': {
       const env = parseEnv(CliEnv);

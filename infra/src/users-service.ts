@@ -30,7 +30,7 @@ function requireId(id: string, field: string): string {
   return id;
 }
 
-function toContactMethods(u: UserRecord): userV1.ContactMethods {
+export function toContactMethods(u: UserRecord): userV1.ContactMethods {
   return {
     email: u.email,
     slackId: u.slackId ?? '',

@@ -140,3 +140,25 @@ export {
   type FlipHistory,
   type FlapVerdict,
 } from './domain/storm-sense.js';
+export {
+  ContactVerifications,
+  VerificationError,
+  VERIFICATION_BUCKET,
+  type ConfirmResult,
+  type Refused as VerificationRefused,
+} from './verification.js';
+export {
+  checkCode,
+  codeHash,
+  normalizeCode,
+  refusalText,
+  verificationText,
+  verifiedByLog,
+  withLogVerifications,
+  VERIFIABLE_CHANNELS,
+  VERIFICATION_MAX_ATTEMPTS,
+  VERIFICATION_TTL_MS,
+  type CheckRefusal,
+  type CheckResult,
+  type VerificationRequest,
+} from './domain/verification.js';

@@ -6,6 +6,7 @@ import {
   rotationMemberAt,
   ruleCache,
   stormSense,
+  withLogVerifications,
   type ConfigView,
   type Logger,
 } from '@oncall/shared';
@@ -84,6 +85,8 @@ export function escalationContext(
       rules: (userId) => cfg.notificationRules.get(userId)?.rules,
       requireVerified,
       ...(opts.storm ? { storm: opts.storm(cfg) } : {}),
+      // Verified = the directory's mark (users file `verified`) or a ContactMethodVerified for the same address.
+      verifiedContacts: (userId, contacts) => withLogVerifications(cfg.verifiedContacts, userId, contacts),
     };
   }
 }

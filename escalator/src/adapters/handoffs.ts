@@ -6,6 +6,7 @@ import {
   onCallAt,
   readExisting,
   shifts,
+  withLogVerifications,
   type Clock,
   type ConfigView,
   type Logger,
@@ -113,7 +114,11 @@ export class HandoffWatcher {
       return {
         ...p,
         channel,
-        contacts: chooseContacts(found.users.get(p.userId)?.contacts ?? [], [channel], this.deps.requireVerified).contacts,
+        contacts: chooseContacts(
+          withLogVerifications(cfg.verifiedContacts, p.userId, found.users.get(p.userId)?.contacts ?? []),
+          [channel],
+          this.deps.requireVerified,
+        ).contacts,
       };
     });
     const at = new Date(handoff.at).toISOString();

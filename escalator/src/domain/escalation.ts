@@ -53,6 +53,8 @@ export type EscalationContext = Readonly<{
   rules?: (userId: string) => readonly NotificationRule[] | undefined;
   /** Skip contact methods not verified (the skip is recorded on the notification). */
   requireVerified?: boolean;
+  /** The user's contacts with the verifications the log recorded applied (ContactMethodVerified); absent = as the directory says. */
+  verifiedContacts?: (userId: string, contacts: readonly ContactMethod[]) => readonly ContactMethod[];
   /** Grouping, inhibition and flapping across alerts (docs/noc.md); absent: every alert pages on its own. */
   storm?: StormContext;
 }>;
@@ -498,7 +500,12 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
       channels = first.channels;
       carried = first.carried;
     } else if (rules?.length) channels = preferredChannels(rules);
-    const chosen = chooseContacts(user?.contacts ?? [], channels, ctx.requireVerified ?? false);
+    const known = user?.contacts ?? [];
+    const chosen = chooseContacts(
+      ctx.verifiedContacts ? ctx.verifiedContacts(r.userId, known) : known,
+      channels,
+      ctx.requireVerified ?? false,
+    );
     contacts = chosen.contacts;
     skipped = chosen.skipped;
   }

@@ -59,7 +59,13 @@ const ALICE_RULES: NotificationRule[] = [
   { channel: 'voice', delaySeconds: 300 },
 ];
 
-type Over = { rules?: Record<string, NotificationRule[]>; requireVerified?: boolean; policy?: EscalationPolicy };
+type Over = {
+  rules?: Record<string, NotificationRule[]>;
+  requireVerified?: boolean;
+  policy?: EscalationPolicy;
+  /** Methods the log verified (ContactMethodVerified), as `<user> <channel> <address>`. */
+  logVerified?: string[];
+};
 
 const onePolicy = (over: Partial<EscalationPolicy> = {}): EscalationPolicy => ({
   policyId: 'p1',
@@ -94,6 +100,10 @@ function ctx(now: number, over: Over): EscalationContext {
     serviceName: (id) => id,
     rules: (id) => rules[id],
     requireVerified: over.requireVerified ?? false,
+    verifiedContacts: (userId, contacts) =>
+      contacts.map((c) =>
+        over.logVerified?.includes(`${userId} ${c.channel} ${c.address}`) ? { channel: c.channel, address: c.address } : c,
+      ),
   };
 }
 
@@ -142,6 +152,18 @@ describe('notification rules: when a step pages a user', () => {
     [
       'verification required, no rules: unverified methods skipped',
       { rules: {}, requireVerified: true },
+      ['page alice:email+slack+voice -sms(unverified)'],
+      10 * MIN,
+    ],
+    [
+      'verification required, sms verified through the log at the same number: paged',
+      { rules: {}, requireVerified: true, logVerified: ['alice sms +15555550101'] },
+      ['page alice:email+slack+sms+voice'],
+      10 * MIN,
+    ],
+    [
+      'verification required, sms verified through the log at another number (changed since): skipped',
+      { rules: {}, requireVerified: true, logVerified: ['alice sms +15555550199'] },
       ['page alice:email+slack+voice -sms(unverified)'],
       10 * MIN,
     ],

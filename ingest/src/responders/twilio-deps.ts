@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ReplyCodes, SmsOptOuts, type StreamAppender } from '@oncall/shared';
+import { ContactVerifications, ReplyCodes, SmsOptOuts, type StreamAppender } from '@oncall/shared';
 import type { TwilioResponderDeps } from './twilio.js';
 
 /** Opens the reply-code and opt-out buckets the Twilio routes read and write. */
@@ -10,6 +10,10 @@ export async function twilioDeps(
   partitions: number,
   replicas = 1,
 ): Promise<TwilioResponderDeps> {
-  const [codes, optOuts] = await Promise.all([ReplyCodes.open(nc, { replicas }), SmsOptOuts.open(nc, { replicas })]);
-  return { authToken, codes, optOuts, appender, partitions };
+  const [codes, optOuts, verifications] = await Promise.all([
+    ReplyCodes.open(nc, { replicas }),
+    SmsOptOuts.open(nc, { replicas }),
+    ContactVerifications.open(nc, { replicas }),
+  ]);
+  return { authToken, codes, optOuts, verifications, appender, partitions };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { buildEvent, encodeEvent, partitionOf, stableUuid, subjects, type EventData } from '@oncall/contracts';
 import {
   CommandNotAppended,
+  normalizeCode,
   parseReply,
   providerStatusOf,
   readStatusRef,
@@ -12,6 +13,7 @@ import {
   TWILIO_PATHS,
   VOICE_DIGITS,
   type CommandAnswer,
+  type ContactVerifications,
   type Logger,
   type ReplyAction,
   type ReplyCode,
@@ -29,6 +31,8 @@ export type TwilioResponderDeps = Readonly<{
   authToken: string;
   codes: ReplyCodes;
   optOuts: SmsOptOuts;
+  /** Contact verification: a 6-digit SMS from a number with a pending SMS verification confirms it. */
+  verifications?: ContactVerifications;
   /** Appends status reports to the deliveries stream. */
   appender: StreamAppender;
   partitions: number;
@@ -43,6 +47,7 @@ export const twilioReplies = new Counter({
 
 const COMMAND_TIMEOUT_MS = 10_000;
 /** Said when the command path is down: Twilio does not retry SMS webhooks, so the person must. */
+const VERIFIED_TEXT = 'This number is verified for on-call pages.';
 const NOT_RECORDED = 'Sorry, your answer could not be recorded right now. Please try again in a minute.';
 const isTimeout = (err: unknown): boolean => err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError');
 
@@ -151,6 +156,16 @@ export async function twilioRoutes(app: FastifyInstance, deps: ResponderDeps): P
       await tw.optOuts.record(form.From, parsed.keyword, form.Body.trim().toUpperCase(), deps.now());
       l.info({ keyword: parsed.keyword }, parsed.keyword === 'stop' ? 'number opted out of SMS' : 'number opted in to SMS again');
       return smsReply(reply, parsed.keyword === 'stop' ? SMS_STOPPED : SMS_STARTED);
+    }
+    const verificationCode = tw.verifications ? normalizeCode(form.Body) : null;
+    if (verificationCode !== null) {
+      const userId = await tw.verifications!.pendingSms(form.From);
+      if (userId !== null) {
+        const result = await tw.verifications!.confirm({ userId, channel: 'sms', code: verificationCode, via: 'sms', now: deps.now() });
+        twilioReplies.inc({ channel: 'sms', outcome: result.ok ? 'verified' : `verification_${result.reason}` });
+        l.info({ userId, outcome: result.ok ? 'verified' : result.reason }, 'SMS verification code');
+        return smsReply(reply, result.ok ? VERIFIED_TEXT : `Not verified: ${result.message}.`);
+      }
     }
     if (parsed.kind === 'unknown') {
       twilioReplies.inc({ channel: 'sms', outcome: 'not_understood' });

@@ -93,6 +93,26 @@ export const configProjection: Projection = {
       case 'ResponseTiersConfigured':
         // The NOC model is read from the log by the escalator (docs/noc.md); its effects are on the alerts.
         return;
+      case 'ContactVerificationRequested': {
+        const d = e.data;
+        await tx.query(sql.unsafe`
+          INSERT INTO contact_verifications (user_id, channel, pending_request_id, pending_address, requested_at, expires_at, last_event_seq)
+          VALUES (${d.userId}, ${d.channel}, ${d.requestId}, ${d.address}, ${e.occurredAt}, ${d.expiresAt}, ${at.seq})
+          ON CONFLICT (user_id, channel) DO UPDATE SET pending_request_id = EXCLUDED.pending_request_id,
+            pending_address = EXCLUDED.pending_address, requested_at = EXCLUDED.requested_at,
+            expires_at = EXCLUDED.expires_at, last_event_seq = EXCLUDED.last_event_seq`);
+        return;
+      }
+      case 'ContactMethodVerified': {
+        const d = e.data;
+        await tx.query(sql.unsafe`
+          INSERT INTO contact_verifications (user_id, channel, verified_address, verified_at, verified_via, last_event_seq)
+          VALUES (${d.userId}, ${d.channel}, ${d.address}, ${e.occurredAt}, ${d.via}, ${at.seq})
+          ON CONFLICT (user_id, channel) DO UPDATE SET pending_request_id = NULL, pending_address = NULL,
+            requested_at = NULL, expires_at = NULL, verified_address = EXCLUDED.verified_address,
+            verified_at = EXCLUDED.verified_at, verified_via = EXCLUDED.verified_via, last_event_seq = EXCLUDED.last_event_seq`);
+        return;
+      }
       default: {
         const _never: never = e;
         return _never;

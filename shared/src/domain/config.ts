@@ -1,4 +1,5 @@
 import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry } from '@oncall/contracts';
+import { contactKey } from './verification.js';
 
 /** The configuration as the log says it is now, folded from configuration events. */
 export type ServiceConfig = EventData<'ServiceConfigured'>;
@@ -33,6 +34,8 @@ export type ConfigState = Readonly<{
   inhibitRules: ReadonlyMap<string, InhibitRule>;
   customerTiers: Readonly<{ label: string; tiers: ReadonlyMap<string, CustomerTier> }> | null;
   responseTiers: ReadonlyMap<string, ResponseTier>;
+  /** Contact methods verified through the log (ContactMethodVerified), per user: `<channel> <address>` (domain/verification.ts). */
+  verifiedContacts: ReadonlyMap<string, ReadonlySet<string>>;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -53,6 +56,7 @@ export const initialConfigState = (): ConfigState => ({
   inhibitRules: new Map(),
   customerTiers: null,
   responseTiers: new Map(),
+  verifiedContacts: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -118,6 +122,16 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, customerTiers: { label: event.data.label, tiers: new Map(event.data.tiers.map((t) => [t.tierId, t])) } };
     case 'ResponseTiersConfigured':
       return { ...state, responseTiers: new Map(event.data.tiers.map((t) => [t.tierId, t])) };
+    case 'ContactVerificationRequested':
+      // Pending codes are read from the method's subject when confirming; the state keeps only the outcome.
+      return state;
+    case 'ContactMethodVerified': {
+      const { userId, channel, address } = event.data;
+      const key = contactKey(channel, address);
+      const had = state.verifiedContacts.get(userId);
+      if (had?.has(key)) return state;
+      return { ...state, verifiedContacts: put(state.verifiedContacts, userId, new Set(had).add(key)) };
+    }
     default: {
       const _never: never = event;
       return _never;

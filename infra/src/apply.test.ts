@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evolveConfig, initialConfigState, routeAlert, ruleCache, type ConfigState } from '@oncall/shared';
+import { evolveConfig, initialConfigState, routeAlert, ruleCache, stormSense, type ConfigState, type RuleError } from '@oncall/shared';
 import { planApply, subjectOf, type PlannedEvent } from './apply.js';
 import { parseConfigFile, readConfigFile, type ConfigFile } from './config-file.js';
 
@@ -28,6 +28,11 @@ const file = (...services: FileService[]): ConfigFile => ({
   escalationPolicies: [],
   maintenanceWindows: [],
   notificationRules: [],
+  sites: [],
+  inhibitRules: [],
+  placement: null,
+  customerTiers: null,
+  responseTiers: null,
 });
 
 /** Appends planned events to a state as the log would, with made-up metadata. */
@@ -329,8 +334,69 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
 });
 
 describe('examples/isp-noc.yaml, applied to an empty state', () => {
+  const example = () => readConfigFile(fileURLToPath(new URL('../../examples/isp-noc.yaml', import.meta.url)));
+
+  it('holds the NOC model of docs/noc.md, and applying it again plans nothing', async () => {
+    const f = await example();
+    const state = applied(initialConfigState(), planApply(initialConfigState(), f, false));
+    expect(planApply(state, f, true)).toStrictEqual([]);
+    expect(state.sites?.sites.map((s) => `${s.siteId}<${s.parentId ?? ''}`)).toStrictEqual([
+      'eu-west<',
+      'us-east<',
+      'ams1<eu-west',
+      'ams2<eu-west',
+      'nyc1<us-east',
+      'chi1<us-east',
+    ]);
+    expect(
+      [...(state.customerTiers?.tiers.values() ?? [])].map((t) => [t.tierId, t.responseSeconds, t.escalateBeforeSeconds]),
+    ).toStrictEqual([
+      ['enterprise', 900, 300],
+      ['premium', 1800, 600],
+      ['standard', 14_400, 1800],
+    ]);
+    expect([...state.responseTiers.keys()]).toStrictEqual(['L0', 'L1', 'L2', 'L3']);
+    expect(state.policies.get('noc-tiered')?.steps.map((s) => s.targets)).toStrictEqual(
+      ['L0', 'L1', 'L2', 'L3'].map((tierId) => [{ type: 'tier', tierId }]),
+    );
+    expect(state.inhibitRules.get('site-down')).toMatchObject({ scope: 'site', waitSeconds: 10, target: 'true' });
+
+    const rules = ruleCache();
+    const sense = (labels: Record<string, string>) => {
+      const alert = {
+        serviceId: 'core-network',
+        severity: 'warning',
+        summary: 's',
+        source: 'am',
+        fingerprint: 'f',
+        labels,
+        annotations: {},
+      } as const;
+      const now = Date.parse('2026-03-02T09:00:00Z');
+      const errors: RuleError[] = [];
+      const routed = routeAlert({ alert, now }, state, rules);
+      return { ...stormSense(alert, now, routed.rules, state, rules, errors), errors };
+    };
+    expect(sense({ alertname: 'BGPSessionDown', device: 'cr1.nyc1' })).toMatchObject({
+      site: 'nyc1',
+      groupKey: 'core-network|site=,alertname=BGPSessionDown',
+      flapping: { flips: 4, windowSeconds: 600, quietSeconds: 900 },
+      sla: { tier: 'premium', responseSeconds: 1800, escalateBeforeSeconds: 600 },
+      inhibitableBy: ['site-down', 'device-down'],
+      errors: [],
+    });
+    expect(sense({ alertname: 'SiteDown', site: 'ams1' })).toMatchObject({
+      site: 'ams1',
+      groupKey: 'core-network|site=ams1,alertname=SiteDown',
+      flapping: null,
+      sla: { tier: 'enterprise' },
+      inhibits: ['site-down'],
+      errors: [],
+    });
+  });
+
   it('routes as docs/routing.md describes', async () => {
-    const f = await readConfigFile(fileURLToPath(new URL('../../examples/isp-noc.yaml', import.meta.url)));
+    const f = await example();
     const state = applied(initialConfigState(), planApply(initialConfigState(), f, false));
     const rules = ruleCache();
     const route = (labels: Record<string, string>, at: string) =>
@@ -358,7 +424,7 @@ describe('examples/isp-noc.yaml, applied to an empty state', () => {
       errors: [],
     });
     expect(route({ alertname: 'BGPSessionDown', carrier: 'lumen', customer_tier: 'premium' }, '2026-03-02T09:00:00Z')).toMatchObject({
-      rules: ['carrier-session-down', 'enterprise-sla'],
+      rules: ['bgp-session-flaps', 'carrier-session-down', 'enterprise-sla'],
       policyId: 'enterprise-sla',
       ticket: 'carrier-portal',
       errors: [],

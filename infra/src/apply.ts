@@ -23,7 +23,12 @@ type PlannedType =
   | 'MaintenanceWindowConfigured'
   | 'MaintenanceWindowRemoved'
   | 'NotificationRulesConfigured'
-  | 'NotificationRulesRemoved';
+  | 'NotificationRulesRemoved'
+  | 'SiteRegistryConfigured'
+  | 'InhibitRuleConfigured'
+  | 'InhibitRuleRemoved'
+  | 'CustomerTiersConfigured'
+  | 'ResponseTiersConfigured';
 export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
 export type PlanOptions = {
@@ -82,6 +87,8 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
         temporary: s.temporary,
       },
     })),
+    ...(file.customerTiers ? [{ type: 'CustomerTiersConfigured', data: file.customerTiers } satisfies PlannedEvent] : []),
+    ...(file.responseTiers ? [{ type: 'ResponseTiersConfigured', data: { tiers: file.responseTiers } } satisfies PlannedEvent] : []),
     ...file.escalationPolicies.map((p): PlannedEvent => ({
       type: 'EscalationPolicyConfigured',
       data: {
@@ -91,6 +98,7 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
         steps: p.steps.map((s) => ({ delaySeconds: s.delay, targets: s.targets, untilAllAck: s.untilAllAck })),
       },
     })),
+    ...(file.sites.length > 0 ? [{ type: 'SiteRegistryConfigured', data: siteRegistry(file) } satisfies PlannedEvent] : []),
     ...file.services.flatMap((s): PlannedEvent[] =>
       s.routing === null
         ? []
@@ -111,11 +119,20 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
                   ticket: r.ticket,
                   suppress: r.suppress,
                   continue: r.continue,
+                  // Only when set: routing written before issue 16 then compares equal and is not rewritten.
+                  ...(r.grouping ? { grouping: r.grouping } : {}),
+                  ...(r.flapping ? { flapping: r.flapping } : {}),
                 })),
+                ...(s.routing.grouping ? { grouping: s.routing.grouping } : {}),
+                ...(s.routing.flapping ? { flapping: s.routing.flapping } : {}),
               },
             },
           ],
     ),
+    ...file.inhibitRules.map((r): PlannedEvent => ({
+      type: 'InhibitRuleConfigured',
+      data: { ruleId: r.name, source: r.source, target: r.target, equal: r.equal, scope: r.scope, waitSeconds: r.wait },
+    })),
     ...file.maintenanceWindows.map((w): PlannedEvent => ({
       type: 'MaintenanceWindowConfigured',
       data: {
@@ -137,6 +154,22 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
   return { services, rest };
 }
 
+function siteRegistry(file: ConfigFile): EventData<'SiteRegistryConfigured'> {
+  return {
+    sites: file.sites.map((s) => ({
+      siteId: s.id,
+      name: s.name,
+      kind: s.kind,
+      parentId: s.parent,
+      timeZone: s.timeZone,
+      tier: s.tier,
+      devices: s.devices,
+    })),
+    placementLabels: file.placement?.labels ?? ['site', 'pop'],
+    deviceLabel: file.placement?.deviceLabel ?? 'device',
+  };
+}
+
 /** What the state holds for the element a Configured event describes, if anything. */
 function existing(current: ConfigState, p: PlannedEvent): unknown {
   switch (p.type) {
@@ -154,6 +187,14 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
       return current.maintenance.get(p.data.windowId);
     case 'NotificationRulesConfigured':
       return current.notificationRules.get(p.data.userId);
+    case 'SiteRegistryConfigured':
+      return current.sites ?? undefined;
+    case 'InhibitRuleConfigured':
+      return current.inhibitRules.get(p.data.ruleId);
+    case 'CustomerTiersConfigured':
+      return current.customerTiers ? { label: current.customerTiers.label, tiers: [...current.customerTiers.tiers.values()] } : undefined;
+    case 'ResponseTiersConfigured':
+      return current.responseTiers.size > 0 ? { tiers: [...current.responseTiers.values()] } : undefined;
     default:
       return undefined;
   }
@@ -218,6 +259,11 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
   ))
     planned.push({ type: 'MaintenanceWindowRemoved', data: { windowId: id } });
   for (const id of missing(
+    current.inhibitRules,
+    file.inhibitRules.map((r) => r.name),
+  ))
+    planned.push({ type: 'InhibitRuleRemoved', data: { ruleId: id } });
+  for (const id of missing(
     current.routing,
     file.services.filter((s) => s.routing !== null).map((s) => s.id),
   ))
@@ -237,6 +283,12 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     file.escalationPolicies.map((p) => p.id),
   ))
     planned.push({ type: 'EscalationPolicyRemoved', data: { policyId: id } });
+  // The NOC model's registry and tier lists have no Removed event: pruning them leaves them empty.
+  if (!file.responseTiers && current.responseTiers.size > 0) planned.push({ type: 'ResponseTiersConfigured', data: { tiers: [] } });
+  if (file.sites.length === 0 && current.sites && current.sites.sites.length > 0)
+    planned.push({ type: 'SiteRegistryConfigured', data: { ...current.sites, sites: [] } });
+  if (!file.customerTiers && current.customerTiers && current.customerTiers.tiers.size > 0)
+    planned.push({ type: 'CustomerTiersConfigured', data: { label: current.customerTiers.label, tiers: [] } });
   for (const id of missing(
     current.schedules,
     file.schedules.map((s) => s.id),
@@ -285,6 +337,15 @@ export function subjectOf(p: PlannedEvent): string {
     case 'NotificationRulesConfigured':
     case 'NotificationRulesRemoved':
       return subjects.userRules(p.data.userId);
+    case 'SiteRegistryConfigured':
+      return subjects.config('noc', 'sites');
+    case 'CustomerTiersConfigured':
+      return subjects.config('noc', 'customer-tiers');
+    case 'ResponseTiersConfigured':
+      return subjects.config('noc', 'response-tiers');
+    case 'InhibitRuleConfigured':
+    case 'InhibitRuleRemoved':
+      return subjects.config('inhibit', p.data.ruleId);
     default: {
       const _never: never = p;
       return _never;

@@ -34,6 +34,11 @@ const EMPTY = {
   escalationPolicies: [],
   maintenanceWindows: [],
   notificationRules: [],
+  sites: [],
+  inhibitRules: [],
+  placement: null,
+  customerTiers: null,
+  responseTiers: null,
 };
 
 const service = (id: string, key = KEY_A) => `  - id: ${id}\n    name: N\n    integrationKeys:\n      - name: k\n        key: ${key}\n`;
@@ -207,6 +212,8 @@ describe('parseConfigFile: schedules, policies, routing, calendars, templates, m
       escalationPolicy: 'p1',
       template: 't1',
       ackTimeout: 1800,
+      grouping: null,
+      flapping: null,
       rules: [
         {
           name: 'r1',
@@ -216,6 +223,8 @@ describe('parseConfigFile: schedules, policies, routing, calendars, templates, m
           severity: 'critical',
           ticket: null,
           suppress: false,
+          grouping: null,
+          flapping: null,
           continue: true,
         },
         {
@@ -226,6 +235,8 @@ describe('parseConfigFile: schedules, policies, routing, calendars, templates, m
           severity: null,
           ticket: null,
           suppress: false,
+          grouping: null,
+          flapping: null,
           continue: false,
         },
       ],
@@ -474,13 +485,13 @@ describe('parseConfigFile: schedules, policies, routing, calendars, templates, m
       'a target with two kinds',
       { escalationPolicies: parts.escalationPolicies.replace('{ user: carol }', '{ user: carol, slack: "#x" }') },
       [
-        'f.yaml: escalationPolicies[0].steps[1].targets[0]: give exactly one of user, schedule, rotation, slack, webhook (found user, slack)',
+        'f.yaml: escalationPolicies[0].steps[1].targets[0]: give exactly one of user, schedule, rotation, slack, webhook, tier (found user, slack)',
       ],
     ],
     [
       'a target with no kind',
       { escalationPolicies: parts.escalationPolicies.replace('{ user: carol }', '{}') },
-      ['f.yaml: escalationPolicies[0].steps[1].targets[0]: give exactly one of user, schedule, rotation, slack, webhook'],
+      ['f.yaml: escalationPolicies[0].steps[1].targets[0]: give exactly one of user, schedule, rotation, slack, webhook, tier'],
     ],
     [
       'a Slack channel without #',

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { unstorablePaths } from '@oncall/contracts';
-import { SECTIONS } from './config/schemas.js';
+import { SECTIONS, SINGLES } from './config/schemas.js';
 import {
   checkTemplates,
   checkUsers,
@@ -11,7 +11,9 @@ import {
   type Issue,
   type KnownUsers,
   type ParsedSections,
+  type ParsedSingles,
   type SectionName,
+  type SingleName,
   type TemplateValidator,
 } from './config/references.js';
 
@@ -22,11 +24,13 @@ const list = <T extends z.ZodTypeAny>(element: T) =>
     .array(element)
     .nullish()
     .transform((v): Array<z.output<T>> => v ?? []);
+const single = <T extends z.ZodTypeAny>(element: T) => element.nullish().transform((v): z.output<T> | null => v ?? null);
 
 /**
  * The declarative configuration file (`oncall apply -f`): services (with their routing),
  * heartbeat monitors, business-hours calendars, notification templates, on-call schedules,
- * escalation policies, maintenance windows and users' notification rules. Unknown keys are errors, so a typo does not
+ * escalation policies, maintenance windows, users' notification rules and the NOC model (sites
+ * and placement, inhibit rules, customer and response tiers: docs/noc.md). Unknown keys are errors, so a typo does not
  * silently drop a setting. The format is documented in docs/configuration.md.
  *
  * This schema describes the whole file; `parseConfigFile` parses it element by element so that
@@ -43,6 +47,11 @@ export const ConfigFile = z
     escalationPolicies: list(SECTIONS.escalationPolicies),
     maintenanceWindows: list(SECTIONS.maintenanceWindows),
     notificationRules: list(SECTIONS.notificationRules),
+    sites: list(SECTIONS.sites),
+    inhibitRules: list(SECTIONS.inhibitRules),
+    placement: single(SINGLES.placement),
+    customerTiers: single(SINGLES.customerTiers),
+    responseTiers: single(SINGLES.responseTiers),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;
@@ -64,11 +73,12 @@ function formatPath(path: ReadonlyArray<string | number>): string {
 }
 
 const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
+const SINGLE_NAMES = Object.keys(SINGLES) as SingleName[];
 const UNSTORABLE = 'holds a NUL character or a lone surrogate, which PostgreSQL cannot store';
-const TopLevel = z.object(Object.fromEntries(SECTION_NAMES.map((s) => [s, z.unknown()]))).strict();
+const TopLevel = z.object(Object.fromEntries([...SECTION_NAMES, ...SINGLE_NAMES].map((s) => [s, z.unknown()]))).strict();
 const SectionList = z.array(z.unknown()).nullish();
 
-type Analysis = { parsed: ParsedSections; issues: Issue[] };
+type Analysis = { parsed: ParsedSections; singles: ParsedSingles; issues: Issue[] };
 
 /** YAML, then every element on its own, then the checks across elements. */
 function analyse(text: string, fileName: string): Analysis {
@@ -104,13 +114,24 @@ function analyse(text: string, fileName: string): Analysis {
       if (typeof id === 'string') broken[section].add(id);
     });
   }
-  issues.push(...crossCheck(parsed, broken));
-  return { parsed, issues };
+  const singles = Object.fromEntries(SINGLE_NAMES.map((s) => [s, null])) as unknown as ParsedSingles;
+  const brokenSingles = new Set<SingleName>();
+  for (const name of SINGLE_NAMES) {
+    if (record[name] === undefined || record[name] === null) continue;
+    const result = SINGLES[name].safeParse(record[name]);
+    if (result.success) (singles as Record<SingleName, unknown>)[name] = result.data;
+    else {
+      issues.push(...result.error.issues.map((i) => ({ path: [name, ...i.path], message: i.message })));
+      brokenSingles.add(name);
+    }
+  }
+  issues.push(...crossCheck(parsed, broken, singles, brokenSingles));
+  return { parsed, singles, issues };
 }
 
 const lines = (fileName: string, issues: Issue[]): string[] => issues.map((i) => `${fileName}: ${formatPath(i.path)}: ${i.message}`);
 
-function fileOf(parsed: ParsedSections): ConfigFile {
+function fileOf(parsed: ParsedSections, singles: ParsedSingles): ConfigFile {
   const values = <S extends SectionName>(s: S) => parsed[s].map((e) => e.value);
   return {
     services: values('services'),
@@ -121,6 +142,9 @@ function fileOf(parsed: ParsedSections): ConfigFile {
     escalationPolicies: values('escalationPolicies'),
     maintenanceWindows: values('maintenanceWindows'),
     notificationRules: values('notificationRules'),
+    sites: values('sites'),
+    inhibitRules: values('inhibitRules'),
+    ...singles,
   };
 }
 
@@ -130,9 +154,9 @@ function fileOf(parsed: ParsedSections): ConfigFile {
  * problem is reported as `<file>: <field>: <message>`, one per line. Users are not checked.
  */
 export function parseConfigFile(text: string, fileName: string): ConfigFile {
-  const { parsed, issues } = analyse(text, fileName);
+  const { parsed, singles, issues } = analyse(text, fileName);
   if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
-  return fileOf(parsed);
+  return fileOf(parsed, singles);
 }
 
 export type ConfigCheckOptions = {
@@ -151,13 +175,13 @@ export type CheckedConfigFile = { file: ConfigFile; warnings: string[] };
  * against `validateTemplate`. All problems of the file are reported together, file checks first.
  */
 export async function checkConfigFile(text: string, fileName: string, opts: ConfigCheckOptions = {}): Promise<CheckedConfigFile> {
-  const { parsed, issues } = analyse(text, fileName);
+  const { parsed, singles, issues } = analyse(text, fileName);
   const warnings: string[] = [];
-  if (opts.knownUsers) issues.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory')));
+  if (opts.knownUsers) issues.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory', singles)));
   else warnings.push(`${fileName}: users not checked: no user source given (oncall apply --users <file>)`);
   if (opts.validateTemplate) issues.push(...(await checkTemplates(parsed.templates, opts.validateTemplate)));
   if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
-  return { file: fileOf(parsed), warnings };
+  return { file: fileOf(parsed, singles), warnings };
 }
 
 async function readText(path: string): Promise<string> {

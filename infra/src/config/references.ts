@@ -1,14 +1,15 @@
 import type { z } from 'zod';
-import type { TemplateChannels } from '@oncall/contracts';
+import type { EscalationTarget, TemplateChannels } from '@oncall/contracts';
 import { validateSchedule } from '@oncall/shared';
-import { CHANNEL_PATH, compiled, type SECTIONS } from './schemas.js';
+import { CHANNEL_PATH, compiled, type SECTIONS, type SINGLES } from './schemas.js';
 
 /**
  * Checks across elements of the configuration file: duplicate ids, references between sections
  * (heartbeat → service, routing → policy/template/calendar, policy → schedule/rotation, window →
- * service/calendar) and users (through an injected lookup). There are no policy → policy
+ * service/calendar, NOC model: site → parent site/customer tier, policy → response tier, inhibit
+ * rule → sites/calendar) and users (through an injected lookup). There are no policy → policy
  * references, so escalation cycles cannot be written: a policy only names users, schedules,
- * rotations and channels.
+ * rotations, channels and response tiers, and a response tier names no other tier.
  */
 
 export type Path = Array<string | number>;
@@ -22,6 +23,11 @@ export type Indexed<T> = { at: number; value: T };
 export type ParsedSections = { [S in SectionName]: Array<Indexed<Element<S>>> };
 /** Ids of elements that failed to parse: references to them are not reported a second time. */
 export type BrokenIds = { [S in SectionName]: Set<string> };
+
+type Singles = typeof SINGLES;
+export type SingleName = keyof Singles;
+/** The one-element sections (placement, customerTiers, responseTiers); null when absent or broken. */
+export type ParsedSingles = { [S in SingleName]: z.output<Singles[S]> | null };
 
 function duplicates<T>(section: string, items: Array<Indexed<T>>, idOf: (t: T) => string, what: string, issues: Issue[]): Map<string, T> {
   const byId = new Map<string, T>();
@@ -39,7 +45,12 @@ function duplicates<T>(section: string, items: Array<Indexed<T>>, idOf: (t: T) =
   return byId;
 }
 
-export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
+export function crossCheck(
+  parsed: ParsedSections,
+  broken: BrokenIds,
+  singles: ParsedSingles,
+  brokenSingles: ReadonlySet<SingleName> = new Set(),
+): Issue[] {
   const issues: Issue[] = [];
   const services = duplicates('services', parsed.services, (s) => s.id, 'service', issues);
   const calendars = duplicates('calendars', parsed.calendars, (c) => c.id, 'calendar', issues);
@@ -97,20 +108,27 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
     service(h.service, ['heartbeats', at, 'service']);
   }
 
+  const responseTiers = new Set((singles.responseTiers ?? []).map((t) => t.tierId));
+  const target = (t: EscalationTarget, path: Path) => {
+    if (t.type === 'schedule') schedule(t.scheduleId, [...path, 'schedule']);
+    if (t.type === 'rotation') {
+      const s = schedules.get(t.scheduleId);
+      if (!s) schedule(t.scheduleId, [...path, 'rotation']);
+      else if (!s.rotations.some((r) => r.id === t.rotationId))
+        issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
+    }
+    if (t.type === 'tier' && !responseTiers.has(t.tierId) && !brokenSingles.has('responseTiers'))
+      issues.push({
+        path: [...path, 'tier'],
+        message: singles.responseTiers
+          ? `no response tier "${t.tierId}" in responseTiers`
+          : `no response tier "${t.tierId}": the file has no responseTiers`,
+      });
+  };
   for (const { at, value: p } of parsed.escalationPolicies) {
-    p.steps.forEach((step, j) =>
-      step.targets.forEach((t, k) => {
-        const path: Path = ['escalationPolicies', at, 'steps', j, 'targets', k];
-        if (t.type === 'schedule') schedule(t.scheduleId, [...path, 'schedule']);
-        if (t.type === 'rotation') {
-          const s = schedules.get(t.scheduleId);
-          if (!s) schedule(t.scheduleId, [...path, 'rotation']);
-          else if (!s.rotations.some((r) => r.id === t.rotationId))
-            issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
-        }
-      }),
-    );
+    p.steps.forEach((step, j) => step.targets.forEach((t, k) => target(t, ['escalationPolicies', at, 'steps', j, 'targets', k])));
   }
+  for (const tier of singles.responseTiers ?? []) tier.targets.forEach((t, k) => target(t, ['responseTiers', tier.tierId, 'targets', k]));
 
   // The on-call calculation's own checks (limits it needs, e.g. shift lengths per rotation type).
   for (const { at, value: s } of parsed.schedules) {
@@ -139,12 +157,78 @@ export function crossCheck(parsed: ParsedSections, broken: BrokenIds): Issue[] {
     w.services.forEach((s, j) => service(s, ['maintenanceWindows', at, 'services', j]));
     if (w.when !== null) calendarsOf(w.when, ['maintenanceWindows', at, 'when']);
   }
+
+  issues.push(...nocCheck(parsed, broken, singles, brokenSingles));
+  for (const { at, value: r } of parsed.inhibitRules) {
+    calendarsOf(r.source, ['inhibitRules', at, 'source']);
+    calendarsOf(r.target, ['inhibitRules', at, 'target']);
+  }
+  return issues;
+}
+
+/** The site registry (ids, parents, cycles, devices, tiers), placement and inhibit rules. */
+function nocCheck(parsed: ParsedSections, broken: BrokenIds, singles: ParsedSingles, brokenSingles: ReadonlySet<SingleName>): Issue[] {
+  const issues: Issue[] = [];
+  const sites = duplicates('sites', parsed.sites, (s) => s.id, 'site', issues);
+  const hasSites = parsed.sites.length > 0 || broken.sites.size > 0;
+  if (singles.placement && !hasSites) issues.push({ path: ['placement'], message: 'placement places alerts at sites: add the sites' });
+
+  const tiers = new Set((singles.customerTiers?.tiers ?? []).map((t) => t.tierId));
+  const deviceAt = new Map<string, { site: string; at: number }>();
+  for (const { at, value: s } of parsed.sites) {
+    if (s.parent !== null && !sites.has(s.parent) && !broken.sites.has(s.parent))
+      issues.push({ path: ['sites', at, 'parent'], message: `no site "${s.parent}" in sites` });
+    if (s.tier !== null && !tiers.has(s.tier) && !brokenSingles.has('customerTiers'))
+      issues.push({
+        path: ['sites', at, 'tier'],
+        message: singles.customerTiers
+          ? `no customer tier "${s.tier}" in customerTiers`
+          : `no customer tier "${s.tier}": the file has no customerTiers`,
+      });
+    s.devices.forEach((d, j) => {
+      const other = deviceAt.get(d);
+      if (other && other.site !== s.id)
+        issues.push({ path: ['sites', at, 'devices', j], message: `device "${d}" is also at site "${other.site}" (sites[${other.at}])` });
+      else if (!other) deviceAt.set(d, { site: s.id, at });
+    });
+  }
+  // A cycle is reported once, at the first of its sites in the file.
+  const inCycle = new Set<string>();
+  for (const { at, value: s } of parsed.sites) {
+    if (inCycle.has(s.id) || sites.get(s.id) !== s) continue;
+    const chain = [s.id];
+    const seen = new Set(chain);
+    for (let next = s.parent; next !== null;) {
+      const parent = sites.get(next);
+      if (!parent) break;
+      if (next === s.id) {
+        chain.forEach((id) => inCycle.add(id));
+        issues.push({ path: ['sites', at, 'parent'], message: `sites form a cycle: ${[...chain, s.id].join(' → ')}` });
+        break;
+      }
+      if (seen.has(next)) break; // a cycle above this site, reported at its own first site
+      seen.add(next);
+      chain.push(next);
+      next = parent.parent;
+    }
+  }
+
+  const inhibitNames = new Map<string, number>();
+  for (const { at, value: r } of parsed.inhibitRules) {
+    const first = inhibitNames.get(r.name);
+    if (first !== undefined)
+      issues.push({ path: ['inhibitRules', at, 'name'], message: `duplicate inhibit rule name "${r.name}" (also inhibitRules[${first}])` });
+    else inhibitNames.set(r.name, at);
+    if (r.scope === 'site' && !hasSites)
+      issues.push({ path: ['inhibitRules', at, 'scope'], message: 'scope site needs the site registry: add sites (or use scope labels)' });
+  }
   return issues;
 }
 
 /** Every place the file names a user, for the user check. */
 export function userReferences(
   parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies' | 'notificationRules'>,
+  singles?: Pick<ParsedSingles, 'responseTiers'>,
 ): Array<{ path: Path; userId: string }> {
   const refs: Array<{ path: Path; userId: string }> = [];
   for (const { at, value } of parsed.notificationRules) refs.push({ path: ['notificationRules', at, 'user'], userId: value.user });
@@ -165,6 +249,10 @@ export function userReferences(
       }),
     );
   }
+  for (const tier of singles?.responseTiers ?? [])
+    tier.targets.forEach((t, k) => {
+      if (t.type === 'user') refs.push({ path: ['responseTiers', tier.tierId, 'targets', k, 'user'], userId: t.userId });
+    });
   return refs;
 }
 
@@ -175,8 +263,9 @@ export async function checkUsers(
   parsed: Pick<ParsedSections, 'schedules' | 'escalationPolicies' | 'notificationRules'>,
   knownUsers: KnownUsers,
   source: string,
+  singles?: Pick<ParsedSingles, 'responseTiers'>,
 ): Promise<Issue[]> {
-  const refs = userReferences(parsed);
+  const refs = userReferences(parsed, singles);
   if (refs.length === 0) return [];
   let known: ReadonlySet<string>;
   try {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContactChannel, Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
 import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '@oncall/shared';
+import { customerTiers, inhibitRule, LabelName, Placement, responseTiers, Site, TierId } from './noc.js';
 
 /**
  * Schemas of the elements of the configuration file. Strict everywhere: an unknown key is an
@@ -90,6 +91,28 @@ const IntegrationKey = z
   })
   .strict();
 
+/** Alerts of one service with the same values of `by` form one incident (docs/noc.md). */
+const Grouping = z
+  .object({ by: z.array(LabelName).min(1, 'list at least one label') })
+  .strict()
+  .superRefine((g, ctx) => {
+    const seen = new Set<string>();
+    g.by.forEach((label, i) => {
+      if (seen.has(label)) ctx.addIssue({ code: 'custom', path: ['by', i], message: `label "${label}" is listed twice` });
+      seen.add(label);
+    });
+  });
+
+/** `flips` triggers of one alert within `window` make it flapping until it has been quiet for `quiet` (default: the window). */
+const Flapping = z
+  .object({
+    flips: z.number().int().min(2, 'flapping needs at least 2 flips').max(1000),
+    window: duration(10, 7 * 86400, 'must be between 10s and 7d'),
+    quiet: duration(10, 7 * 86400, 'must be between 10s and 7d').optional(),
+  })
+  .strict()
+  .transform((f) => ({ flips: f.flips, windowSeconds: f.window, quietSeconds: f.quiet ?? f.window }));
+
 const RoutingRule = z
   .object({
     name: z.string().min(1).max(100),
@@ -105,6 +128,8 @@ const RoutingRule = z
       .transform((v) => v ?? null),
     suppress: z.boolean().default(false),
     continue: z.boolean().default(false),
+    grouping: Grouping.nullish().transform((v) => v ?? null),
+    flapping: Flapping.nullish().transform((v) => v ?? null),
   })
   .strict();
 
@@ -117,6 +142,8 @@ const Routing = z
       .nullish()
       .transform((v) => v ?? null),
     rules: z.array(RoutingRule).default([]),
+    grouping: Grouping.nullish().transform((v) => v ?? null),
+    flapping: Flapping.nullish().transform((v) => v ?? null),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -256,7 +283,7 @@ function zonedSchedule<
 
 // ─── Escalation policies ──────────────────────────────────────────────────────────────────────
 
-const TARGET_KEYS = ['user', 'schedule', 'rotation', 'slack', 'webhook'] as const;
+const TARGET_KEYS = ['user', 'schedule', 'rotation', 'slack', 'webhook', 'tier'] as const;
 
 const Target = z
   .object({
@@ -276,6 +303,8 @@ const Target = z
       .url()
       .refine((u) => /^https?:\/\//.test(u), 'use an http or https URL')
       .optional(),
+    /** An L0–L3 response tier of `responseTiers` (docs/noc.md). */
+    tier: TierId.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
@@ -294,6 +323,7 @@ const Target = z
       return { type: 'rotation', scheduleId, rotationId };
     }
     if (t.slack !== undefined) return { type: 'slack', channel: t.slack };
+    if (t.tier !== undefined) return { type: 'tier', tierId: t.tier };
     return { type: 'webhook', url: t.webhook ?? '' };
   });
 
@@ -484,6 +514,30 @@ export const UserNotificationRules = z
   })
   .transform((u) => ({ user: u.user, rules: [...u.rules].sort((a, b) => a.delaySeconds - b.delaySeconds) }));
 
+// ─── The NOC model (noc.ts) ───────────────────────────────────────────────────────────────────
+
+export const InhibitRule = inhibitRule(Condition, Id, duration(0, 3600, 'must be between 0s and 1h'));
+
+/** A response tier's targets: as a step's, but not another tier. */
+const TierTarget = Target.superRefine((t, ctx) => {
+  if (t.type === 'tier')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tier'],
+      message: 'a response tier names users, schedules, rotations and channels, not another tier',
+    });
+});
+
+/** Top-level sections that are one element, not a list; absent = null. */
+export const SINGLES = {
+  placement: Placement,
+  customerTiers: customerTiers(
+    duration(60, 30 * 86400, 'must be between 1m and 30d'),
+    duration(0, 30 * 86400, 'must be between 0s and 30d'),
+  ),
+  responseTiers: responseTiers(TierTarget),
+} as const;
+
 /** Every top-level section and the schema of its elements, in the order errors are reported. */
 export const SECTIONS = {
   services: Service,
@@ -494,4 +548,6 @@ export const SECTIONS = {
   escalationPolicies: EscalationPolicy,
   maintenanceWindows: MaintenanceWindow,
   notificationRules: UserNotificationRules,
+  sites: Site,
+  inhibitRules: InhibitRule,
 } as const;

@@ -379,7 +379,7 @@ describe('examples/isp-noc.yaml, applied to an empty state', () => {
     };
     expect(sense({ alertname: 'BGPSessionDown', device: 'cr1.nyc1' })).toMatchObject({
       site: 'nyc1',
-      groupKey: 'core-network|site=,alertname=BGPSessionDown',
+      groupKey: 'core-network|site=nyc1,alertname=BGPSessionDown',
       flapping: { flips: 4, windowSeconds: 600, quietSeconds: 900 },
       sla: { tier: 'premium', responseSeconds: 1800, escalateBeforeSeconds: 600 },
       inhibitableBy: ['site-down', 'device-down'],

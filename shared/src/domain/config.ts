@@ -10,6 +10,7 @@ export type MaintenanceWindow = EventData<'MaintenanceWindowConfigured'>;
 export type Calendar = EventData<'CalendarConfigured'>;
 export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
+export type EquipmentTypes = EventData<'EquipmentTypesConfigured'>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
@@ -28,6 +29,8 @@ export type ConfigState = Readonly<{
   templateVersions: ReadonlyMap<string, TemplateVersion>;
   /** Notification rules by user id (users without an entry are paged on every method at once). */
   notificationRules: ReadonlyMap<string, UserNotificationRules>;
+  /** Severity by equipment type, applied before routing rules; null = none configured. */
+  equipmentTypes: EquipmentTypes | null;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -44,6 +47,7 @@ export const initialConfigState = (): ConfigState => ({
   templates: new Map(),
   templateVersions: new Map(),
   notificationRules: new Map(),
+  equipmentTypes: null,
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -99,6 +103,10 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, notificationRules: put(state.notificationRules, event.data.userId, event.data) };
     case 'NotificationRulesRemoved':
       return { ...state, notificationRules: without(state.notificationRules, event.data.userId) };
+    case 'EquipmentTypesConfigured':
+      return { ...state, equipmentTypes: event.data };
+    case 'EquipmentTypesRemoved':
+      return { ...state, equipmentTypes: null };
     default: {
       const _never: never = event;
       return _never;

@@ -23,7 +23,9 @@ type PlannedType =
   | 'MaintenanceWindowConfigured'
   | 'MaintenanceWindowRemoved'
   | 'NotificationRulesConfigured'
-  | 'NotificationRulesRemoved';
+  | 'NotificationRulesRemoved'
+  | 'EquipmentTypesConfigured'
+  | 'EquipmentTypesRemoved';
 export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
 export type PlanOptions = {
@@ -63,6 +65,10 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
       type: 'CalendarConfigured',
       data: { calendarId: c.id, name: c.name, timeZone: c.timeZone, hours: c.hours, holidays: c.holidays },
     })),
+    // Before routing: a rule may expect the boosted severity.
+    ...(file.equipmentTypes
+      ? [{ type: 'EquipmentTypesConfigured', data: { label: file.equipmentTypes.label, types: file.equipmentTypes.types } } as PlannedEvent]
+      : []),
     ...file.schedules.map((s): PlannedEvent => ({
       type: 'ScheduleConfigured',
       data: {
@@ -154,6 +160,8 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
       return current.maintenance.get(p.data.windowId);
     case 'NotificationRulesConfigured':
       return current.notificationRules.get(p.data.userId);
+    case 'EquipmentTypesConfigured':
+      return current.equipmentTypes ?? undefined;
     default:
       return undefined;
   }
@@ -207,6 +215,7 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const keep = new Set(wanted);
     return [...state.keys()].filter((id) => !keep.has(id));
   };
+  if (file.equipmentTypes === null && current.equipmentTypes !== null) planned.push({ type: 'EquipmentTypesRemoved', data: {} });
   for (const id of missing(
     current.notificationRules,
     file.notificationRules.map((u) => u.user),
@@ -285,6 +294,9 @@ export function subjectOf(p: PlannedEvent): string {
     case 'NotificationRulesConfigured':
     case 'NotificationRulesRemoved':
       return subjects.userRules(p.data.userId);
+    case 'EquipmentTypesConfigured':
+    case 'EquipmentTypesRemoved':
+      return subjects.config('equipment', 'default');
     default: {
       const _never: never = p;
       return _never;

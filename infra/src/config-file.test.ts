@@ -34,6 +34,7 @@ const EMPTY = {
   escalationPolicies: [],
   maintenanceWindows: [],
   notificationRules: [],
+  equipmentTypes: null,
 };
 
 const service = (id: string, key = KEY_A) => `  - id: ${id}\n    name: N\n    integrationKeys:\n      - name: k\n        key: ${key}\n`;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { unstorablePaths } from '@oncall/contracts';
-import { SECTIONS } from './config/schemas.js';
+import { EquipmentTypes, SECTIONS } from './config/schemas.js';
 import {
   checkTemplates,
   checkUsers,
@@ -26,7 +26,7 @@ const list = <T extends z.ZodTypeAny>(element: T) =>
 /**
  * The declarative configuration file (`oncall apply -f`): services (with their routing),
  * heartbeat monitors, business-hours calendars, notification templates, on-call schedules,
- * escalation policies, maintenance windows and users' notification rules. Unknown keys are errors, so a typo does not
+ * escalation policies, maintenance windows, users' notification rules and equipment types. Unknown keys are errors, so a typo does not
  * silently drop a setting. The format is documented in docs/configuration.md.
  *
  * This schema describes the whole file; `parseConfigFile` parses it element by element so that
@@ -43,6 +43,8 @@ export const ConfigFile = z
     escalationPolicies: list(SECTIONS.escalationPolicies),
     maintenanceWindows: list(SECTIONS.maintenanceWindows),
     notificationRules: list(SECTIONS.notificationRules),
+    /** Not a list: one set of equipment types for every service; null = the file has none. */
+    equipmentTypes: EquipmentTypes.nullish().transform((v) => v ?? null),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;
@@ -65,10 +67,10 @@ function formatPath(path: ReadonlyArray<string | number>): string {
 
 const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[];
 const UNSTORABLE = 'holds a NUL character or a lone surrogate, which PostgreSQL cannot store';
-const TopLevel = z.object(Object.fromEntries(SECTION_NAMES.map((s) => [s, z.unknown()]))).strict();
+const TopLevel = z.object(Object.fromEntries([...SECTION_NAMES, 'equipmentTypes'].map((s) => [s, z.unknown()]))).strict();
 const SectionList = z.array(z.unknown()).nullish();
 
-type Analysis = { parsed: ParsedSections; issues: Issue[] };
+type Analysis = { parsed: ParsedSections; equipmentTypes: EquipmentTypes | null; issues: Issue[] };
 
 /** YAML, then every element on its own, then the checks across elements. */
 function analyse(text: string, fileName: string): Analysis {
@@ -105,12 +107,18 @@ function analyse(text: string, fileName: string): Analysis {
     });
   }
   issues.push(...crossCheck(parsed, broken));
-  return { parsed, issues };
+  let equipmentTypes: EquipmentTypes | null = null;
+  if (record.equipmentTypes !== undefined && record.equipmentTypes !== null) {
+    const result = EquipmentTypes.safeParse(record.equipmentTypes);
+    if (result.success) equipmentTypes = result.data;
+    else issues.push(...result.error.issues.map((i) => ({ path: ['equipmentTypes', ...i.path], message: i.message })));
+  }
+  return { parsed, equipmentTypes, issues };
 }
 
 const lines = (fileName: string, issues: Issue[]): string[] => issues.map((i) => `${fileName}: ${formatPath(i.path)}: ${i.message}`);
 
-function fileOf(parsed: ParsedSections): ConfigFile {
+function fileOf({ parsed, equipmentTypes }: Analysis): ConfigFile {
   const values = <S extends SectionName>(s: S) => parsed[s].map((e) => e.value);
   return {
     services: values('services'),
@@ -121,6 +129,7 @@ function fileOf(parsed: ParsedSections): ConfigFile {
     escalationPolicies: values('escalationPolicies'),
     maintenanceWindows: values('maintenanceWindows'),
     notificationRules: values('notificationRules'),
+    equipmentTypes,
   };
 }
 
@@ -130,9 +139,9 @@ function fileOf(parsed: ParsedSections): ConfigFile {
  * problem is reported as `<file>: <field>: <message>`, one per line. Users are not checked.
  */
 export function parseConfigFile(text: string, fileName: string): ConfigFile {
-  const { parsed, issues } = analyse(text, fileName);
-  if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
-  return fileOf(parsed);
+  const analysis = analyse(text, fileName);
+  if (analysis.issues.length > 0) throw new ConfigFileError(lines(fileName, analysis.issues));
+  return fileOf(analysis);
 }
 
 export type ConfigCheckOptions = {
@@ -151,13 +160,14 @@ export type CheckedConfigFile = { file: ConfigFile; warnings: string[] };
  * against `validateTemplate`. All problems of the file are reported together, file checks first.
  */
 export async function checkConfigFile(text: string, fileName: string, opts: ConfigCheckOptions = {}): Promise<CheckedConfigFile> {
-  const { parsed, issues } = analyse(text, fileName);
+  const analysis = analyse(text, fileName);
+  const { parsed, issues } = analysis;
   const warnings: string[] = [];
   if (opts.knownUsers) issues.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory')));
   else warnings.push(`${fileName}: users not checked: no user source given (oncall apply --users <file>)`);
   if (opts.validateTemplate) issues.push(...(await checkTemplates(parsed.templates, opts.validateTemplate)));
   if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
-  return { file: fileOf(parsed), warnings };
+  return { file: fileOf(analysis), warnings };
 }
 
 async function readText(path: string): Promise<string> {

@@ -86,6 +86,10 @@ export const configProjection: Projection = {
       case 'NotificationRulesRemoved':
         // No read model yet: the escalator reads rules from the log (docs/notification-rules.md).
         return;
+      case 'EquipmentTypesConfigured':
+      case 'EquipmentTypesRemoved':
+        // No read model yet: routing reads them from the log; what they did is on AlertRouted (severityBoost).
+        return;
       default: {
         const _never: never = e;
         return _never;

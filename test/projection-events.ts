@@ -62,16 +62,23 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
   const ref = { alertId, serviceId };
   return {
     routed: (
-      o: Partial<Pick<EventData<'AlertRouted'>, 'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq'>> = {},
+      o: Partial<
+        Pick<
+          EventData<'AlertRouted'>,
+          'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq' | 'severity' | 'severityBoost' | 'severityRule'
+        >
+      > & { sourceSeverity?: EventData<'AlertRouted'>['severity'] } = {},
     ) =>
       f.make('AlertRouted', {
         ...ref,
-        alert: snapshot(name, serviceId, alertId),
+        alert: { ...snapshot(name, serviceId, alertId), ...(o.sourceSeverity ? { severity: o.sourceSeverity } : {}) },
         rules: o.rules ?? [],
         policyId: o.policyId === undefined ? 'primary' : o.policyId,
         templateId: 'default',
         templateVersion: o.templateVersion === undefined ? 1 : o.templateVersion,
-        severity: 'critical',
+        severity: o.severity ?? 'critical',
+        ...(o.severityBoost !== undefined ? { severityBoost: o.severityBoost } : {}),
+        ...(o.severityRule !== undefined ? { severityRule: o.severityRule } : {}),
         ticket: null,
         ackTimeoutSeconds: 3600,
         suppressed: o.suppressed ?? null,

@@ -163,19 +163,34 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
 export function alertLifecycle(f: Factory, name: string, serviceId = 'checkout') {
   const ref = { ...alertRef(name, serviceId), fingerprint: `fp-${name}` };
   return {
-    triggered: () =>
+    triggered: (severity: EventData<'AlertTriggered'>['severity'] = 'critical') =>
       f.make('AlertTriggered', {
         ...ref,
         source: 'alertmanager',
         summary: `${name} is down`,
         details: '',
-        severity: 'critical',
+        severity,
         labels: { instance: name },
         annotations: {},
         links: [],
         custom: {},
         startsAt: null,
         generatorUrl: null,
+        seenAt: f.now(),
+      }),
+    /** The source sends a new severity (only the severity changed). */
+    severityChanged: (severity: EventData<'AlertUpdated'>['severity']) =>
+      f.make('AlertUpdated', {
+        ...ref,
+        summary: `${name} is down`,
+        details: '',
+        severity,
+        labels: { instance: name },
+        annotations: {},
+        links: [],
+        custom: {},
+        changed: ['severity'],
+        repeatCount: 0,
         seenAt: f.now(),
       }),
     acknowledged: (userId: string) => f.make('AlertAcknowledged', { ...ref, by: 'user', userId, note: '' }),

@@ -266,11 +266,17 @@ describe('escalation, delivery and ticket projections', () => {
     expect(await rows(db)).toEqual(reference);
   });
 
-  it('views: the effective severity (equipment boost applied again to a later source severity; a rule severity kept), whatever the projections\' order', async () => {
+  it("views: the effective severity (equipment boost applied again to a later source severity; a rule severity kept), whatever the projections' order", async () => {
     const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));
     const lc = { a: alertLifecycle(f, 'a'), b: alertLifecycle(f, 'b'), c: alertLifecycle(f, 'c') };
     const alertEvents = streamOf(
-      [lc.a.triggered('warning'), lc.b.triggered('warning'), lc.c.triggered('warning'), lc.a.severityChanged('info'), lc.b.severityChanged('info')],
+      [
+        lc.a.triggered('warning'),
+        lc.b.triggered('warning'),
+        lc.c.triggered('warning'),
+        lc.a.severityChanged('info'),
+        lc.b.severityChanged('info'),
+      ],
       perAlert('alerts'),
     );
     const esc = { a: escalation(f, 'a'), b: escalation(f, 'b'), c: escalation(f, 'c') };
@@ -292,12 +298,13 @@ describe('escalation, delivery and ticket projections', () => {
         [alertsProjection, alertEvents],
         [escalationsProjection, routes],
       ];
-      for (const [projection, messages] of order === 'alerts first' ? batches : batches.reverse()) await applyBatch(db.pool, projection, messages);
+      for (const [projection, messages] of order === 'alerts first' ? batches : batches.reverse())
+        await applyBatch(db.pool, projection, messages);
       const joined = (await tableRows(db.url, db.schema, 'alerts_with_escalation', 'id')) as Array<Record<string, unknown>>;
       const open = (await tableRows(db.url, db.schema, 'noc_open_alerts', 'id')) as Array<Record<string, unknown>>;
-      const bySeverity = await tableRows(db.url, db.schema, 'noc_open_alerts_by_severity', 'severity');
-      const pick = (rs: Array<Record<string, unknown>>) =>
-        Object.fromEntries(rs.map((r) => [r.id, [r.severity, r.source_severity]]));
+      const bySeverity: unknown = await tableRows(db.url, db.schema, 'noc_open_alerts_by_severity', 'severity');
+      const pick = (rs: Array<Record<string, unknown>>): Record<string, unknown> =>
+        Object.fromEntries(rs.map((r) => [String(r.id), [r.severity, r.source_severity]]));
       return { joined: pick(joined), open: pick(open), bySeverity };
     };
     const first = await views('alerts first');

@@ -65,7 +65,15 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
       o: Partial<
         Pick<
           EventData<'AlertRouted'>,
-          'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq' | 'severity' | 'severityBoost' | 'severityRule'
+          | 'policyId'
+          | 'rules'
+          | 'suppressed'
+          | 'maintenance'
+          | 'templateVersion'
+          | 'alertSeq'
+          | 'severity'
+          | 'severityBoost'
+          | 'severityRule'
         >
       > & { sourceSeverity?: EventData<'AlertRouted'>['severity'] } = {},
     ) =>

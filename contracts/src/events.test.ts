@@ -446,7 +446,11 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
       },
     ],
     ['an equipment boost of 4 levels', 'EquipmentTypesConfigured', { label: 'equipment_type', types: { x: { boost: 4, severity: null } } }],
-    ['an equipment type with an unknown severity', 'EquipmentTypesConfigured', { label: 'equipment_type', types: { x: { boost: null, severity: 'high' } } }],
+    [
+      'an equipment type with an unknown severity',
+      'EquipmentTypesConfigured',
+      { label: 'equipment_type', types: { x: { boost: null, severity: 'high' } } },
+    ],
     ['an empty equipment label', 'EquipmentTypesConfigured', { label: '', types: {} }],
     ['a template version 0', 'TemplateVersionPublished', { ...SAMPLES.TemplateVersionPublished, version: 0 }],
     ['a negative escalation step', 'EscalationStepReached', { ...SAMPLES.EscalationStepReached, step: -1 }],

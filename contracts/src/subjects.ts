@@ -22,7 +22,8 @@ export const STREAMS = {
   parked: 'PARKED',
 } as const;
 
-export type ConfigKind = 'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules' | 'equipment';
+export type ConfigKind =
+  'service' | 'heartbeat' | 'schedule' | 'policy' | 'routing' | 'maintenance' | 'calendar' | 'template' | 'rules' | 'equipment';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

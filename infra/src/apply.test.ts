@@ -352,7 +352,10 @@ describe('planApply: equipment types', () => {
     expect(changed).toStrictEqual([
       {
         type: 'EquipmentTypesConfigured',
-        data: { label: 'device_role', types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } } },
+        data: {
+          label: 'device_role',
+          types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
+        },
       },
     ]);
     expect(planApply(state, full(), false)).toStrictEqual([]);
@@ -373,7 +376,9 @@ describe('planApply: equipment types', () => {
   });
 
   it('rejects an unknown key next to types, and an empty label', () => {
-    expect(() => full(`${FULL}equipmentTypes:\n  typs: {}\n  types: {}\n`)).toThrow("equipmentTypes: Unrecognized key(s) in object: 'typs'");
+    expect(() => full(`${FULL}equipmentTypes:\n  typs: {}\n  types: {}\n`)).toThrow(
+      "equipmentTypes: Unrecognized key(s) in object: 'typs'",
+    );
     expect(() => full(`${FULL}equipmentTypes:\n  label: ""\n  types: {}\n`)).toThrow('equipmentTypes.label:');
   });
 });

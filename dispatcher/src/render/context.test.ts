@@ -72,7 +72,7 @@ describe('buildRenderContext', () => {
     expect(buildRenderContext(notificationRequested(over), { now: NOW })).toMatchObject(expected);
   });
 
-  it('alert.severity is the effective severity of the page, alert.source_severity the source\'s', () => {
+  it("alert.severity is the effective severity of the page, alert.source_severity the source's", () => {
     const base = notificationRequested();
     const boosted = notificationRequested({ alert: { ...base.alert, severity: 'error', sourceSeverity: 'warning' } });
     expect(buildRenderContext(boosted, { now: NOW }).alert).toMatchObject({ severity: 'error', source_severity: 'warning' });

@@ -236,7 +236,7 @@ describe('escalation: pages carry the effective severity', () => {
   const warning = alertEvent('AlertTriggered', { ...(triggered.data as EventData<'AlertTriggered'>), severity: 'warning' });
   const updatedTo = (severity: EventData<'AlertUpdated'>['severity']) =>
     alertEvent('AlertUpdated', {
-      ...(triggered.data as EventData<'AlertTriggered'>),
+      ...triggered.data,
       severity,
       changed: ['severity'],
       repeatCount: 0,
@@ -250,7 +250,13 @@ describe('escalation: pages carry the effective severity', () => {
 
   it.each<[string, RouteDecision, string, string, string]>([
     ['an equipment boost', boosted, 'error', 'warning', 'high'],
-    ['a rule severity', route({ severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' }), 'critical', 'warning', 'critical'],
+    [
+      'a rule severity',
+      route({ severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' }),
+      'critical',
+      'warning',
+      'critical',
+    ],
     ['nothing changed it', route({ severity: 'warning', severityBoost: null, severityRule: null }), 'warning', 'warning', 'normal'],
     ['an AlertRouted older than the fields: its severity', route({ severity: 'error' }), 'error', 'warning', 'high'],
   ])('%s', (_, r, severity, sourceSeverity, priority) => {

@@ -221,12 +221,24 @@ describe('pagerduty normalisation', () => {
   it.each<[string, unknown, Record<string, string>]>([
     ['a string is kept as it is', { carrier: 'lumen' }, { ...BASE, carrier: 'lumen' }],
     ['an empty string is a label too', { note: '' }, { ...BASE, note: '' }],
-    ['numbers become text', { 'load avg': 0.75, port: 179, big: 1e21, neg: -2 }, { ...BASE, 'load avg': '0.75', port: '179', big: '1e+21', neg: '-2' }],
+    [
+      'numbers become text',
+      { 'load avg': 0.75, port: 179, big: 1e21, neg: -2 },
+      { ...BASE, 'load avg': '0.75', port: '179', big: '1e+21', neg: '-2' },
+    ],
     ['booleans become text', { primary: true, drained: false }, { ...BASE, primary: 'true', drained: 'false' }],
     ['nested objects, arrays and nulls stay only in custom', { nested: { a: 1 }, list: ['x'], gone: null, ok: 'y' }, { ...BASE, ok: 'y' }],
-    ['the payload fields win over custom_details', { class: 'cpu', source: 'elsewhere', group: 'x', component: 'y', site: 'fra1' }, { ...BASE, site: 'fra1' }],
+    [
+      'the payload fields win over custom_details',
+      { class: 'cpu', source: 'elsewhere', group: 'x', component: 'y', site: 'fra1' },
+      { ...BASE, site: 'fra1' },
+    ],
     ['an empty key is no label', { '': 'x', site: 'fra1' }, { ...BASE, site: 'fra1' }],
-    ['an over-long key or value is no label', { ['k'.repeat(1025)]: 'x', long: 'v'.repeat(64 * 1024 + 1), site: 'fra1' }, { ...BASE, site: 'fra1' }],
+    [
+      'an over-long key or value is no label',
+      { ['k'.repeat(1025)]: 'x', long: 'v'.repeat(64 * 1024 + 1), site: 'fra1' },
+      { ...BASE, site: 'fra1' },
+    ],
     ['entries keep their order after the payload fields', { b: '2', a: '1' }, { ...BASE, b: '2', a: '1' }],
     ['empty custom_details: only the payload fields', {}, BASE],
   ])('custom_details → labels: %s', (_, custom_details, labels) => {

@@ -439,7 +439,11 @@ describe('routeAlert: equipment types before the rules', () => {
       'a lab device is lowered',
       { equipment_type: 'lab' },
       'error',
-      { severity: 'warning', templateId: 'tpl-warning', severityBoost: { from: 'error', to: 'warning', by: 'equipment:lab', boost: -1, severity: null } },
+      {
+        severity: 'warning',
+        templateId: 'tpl-warning',
+        severityBoost: { from: 'error', to: 'warning', by: 'equipment:lab', boost: -1, severity: null },
+      },
     ],
     ['an unconfigured type changes nothing', { equipment_type: 'switch' }, 'warning', { severity: 'warning', severityBoost: null }],
     ['no equipment label changes nothing', { device: 'cr1.fra2' }, 'warning', { severity: 'warning', severityBoost: null }],
@@ -451,7 +455,10 @@ describe('routeAlert: equipment types before the rules', () => {
   });
 
   it('a rule that sets a severity overrides the boost and is named', () => {
-    const c = given(types, routing([rule('calm-lab', 'alert.severity == "error"', { severity: 'info', continue: true }), rule('later', 'true')]));
+    const c = given(
+      types,
+      routing([rule('calm-lab', 'alert.severity == "error"', { severity: 'info', continue: true }), rule('later', 'true')]),
+    );
     expect(route(c, alert({ equipment_type: 'core_router' }))).toMatchObject({
       severity: 'info',
       severityRule: 'calm-lab',
@@ -511,8 +518,20 @@ describe('effectiveSeverity: a later source severity against the route', () => {
   });
 
   it('severityMap lists every source severity', () => {
-    expect(severityMap(boosted)).toStrictEqual({ info: 'warning', warning: 'error', error: 'critical', critical: 'critical', unknown: 'unknown' });
-    expect(severityMap(fixed)).toStrictEqual({ info: 'critical', warning: 'critical', error: 'critical', critical: 'critical', unknown: 'critical' });
+    expect(severityMap(boosted)).toStrictEqual({
+      info: 'warning',
+      warning: 'error',
+      error: 'critical',
+      critical: 'critical',
+      unknown: 'unknown',
+    });
+    expect(severityMap(fixed)).toStrictEqual({
+      info: 'critical',
+      warning: 'critical',
+      error: 'critical',
+      critical: 'critical',
+      unknown: 'critical',
+    });
   });
 });
 

@@ -32,7 +32,7 @@ describe('changeLine', () => {
 });
 
 describe('slackStatusMessage', () => {
-  it('shows the effective severity, and the source\'s when it differs', () => {
+  it("shows the effective severity, and the source's when it differs", () => {
     const fieldsOf = (m: ReturnType<typeof slackStatusMessage>) => (m.blocks[1]?.fields as { text: string }[])[0]?.text;
     const boosted = slackStatusMessage({ ...view, severity: 'error' }, 'Checkout', nameOf, null, 'warning');
     expect(fieldsOf(boosted)).toBe('*Severity:*\nerror (source: warning)');

@@ -58,7 +58,7 @@ describe('action links /a/<token> against the in-process pipeline', () => {
     expect(html).toContain('Acting as <strong>alice</strong>');
   });
 
-  it('GET shows the effective severity: the latest AlertRouted over the source\'s', async () => {
+  it("GET shows the effective severity: the latest AlertRouted over the source's", async () => {
     const a = await openAlert('LinkSeverity');
     const before = await (await fetch(url(linkFor(a)))).text();
     expect(before).toContain('<h1 class="critical">');

@@ -391,6 +391,15 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
     expect(decodeEvent(encodeEvent(event))).toStrictEqual(event);
   });
 
+  it('an AlertRouted and a page written before the severity fields still decode (the fields are optional)', () => {
+    const { severityBoost: _b, severityRule: _r, ...old } = SAMPLES.AlertRouted;
+    expect(decodeEvent(encodeEvent(makeEvent('AlertRouted', old, META))).data).toStrictEqual(old);
+    const page = SAMPLES.NotificationRequested;
+    const { sourceSeverity: _s, ...oldAlert } = { ...page.alert, sourceSeverity: 'warning' as const };
+    const decoded = decodeEvent(encodeEvent(makeEvent('NotificationRequested', { ...page, alert: oldAlert }, META)));
+    expect(decoded.type === 'NotificationRequested' && decoded.data.alert).toStrictEqual(oldAlert);
+  });
+
   it.each<[string, EventType, unknown]>([
     ['alertId not a UUID', 'AlertAcknowledged', { ...SAMPLES.AlertAcknowledged, alertId: 'x' }],
     ['keyHash not sha256 hex', 'ServiceConfigured', { ...SAMPLES.ServiceConfigured, integrationKeys: [{ name: 'k', keyHash: 'secret' }] }],

@@ -161,7 +161,9 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('RoutingConfigured config.routing.core-network\n');
     expect(first.stdout).toContain('MaintenanceWindowConfigured config.maintenance.fra1-power-work\n');
+    expect(first.stdout).toContain('EquipmentTypesConfigured config.equipment.default\n');
     const state = (await loadConfig(nc)).state;
+    expect(state.equipmentTypes).toMatchObject({ label: 'equipment_type', types: { firewall: { boost: null, severity: 'critical' } } });
     expect(state.maintenance.get('fra1-power-work')).toMatchObject({
       start: '2026-03-10T22:00:00+01:00',
       end: '2026-03-11T04:00:00+01:00',

@@ -266,6 +266,61 @@ describe('escalation, delivery and ticket projections', () => {
     expect(await rows(db)).toEqual(reference);
   });
 
+  it("views: the effective severity (equipment boost applied again to a later source severity; a rule severity kept), whatever the projections' order", async () => {
+    const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));
+    const lc = { a: alertLifecycle(f, 'a'), b: alertLifecycle(f, 'b'), c: alertLifecycle(f, 'c') };
+    const alertEvents = streamOf(
+      [
+        lc.a.triggered('warning'),
+        lc.b.triggered('warning'),
+        lc.c.triggered('warning'),
+        lc.a.severityChanged('info'),
+        lc.b.severityChanged('info'),
+      ],
+      perAlert('alerts'),
+    );
+    const esc = { a: escalation(f, 'a'), b: escalation(f, 'b'), c: escalation(f, 'c') };
+    const routes = streamOf(
+      [
+        esc.a.routed({
+          sourceSeverity: 'warning',
+          severity: 'error',
+          severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+          severityRule: null,
+        }),
+        esc.b.routed({ sourceSeverity: 'warning', severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' }),
+      ],
+      perAlert('escalations'),
+    );
+    const views = async (order: 'alerts first' | 'escalations first') => {
+      const db = await freshDb();
+      const batches: Array<[Projection, typeof alertEvents]> = [
+        [alertsProjection, alertEvents],
+        [escalationsProjection, routes],
+      ];
+      for (const [projection, messages] of order === 'alerts first' ? batches : batches.reverse())
+        await applyBatch(db.pool, projection, messages);
+      const joined = (await tableRows(db.url, db.schema, 'alerts_with_escalation', 'id')) as Array<Record<string, unknown>>;
+      const open = (await tableRows(db.url, db.schema, 'noc_open_alerts', 'id')) as Array<Record<string, unknown>>;
+      const bySeverity: unknown = await tableRows(db.url, db.schema, 'noc_open_alerts_by_severity', 'severity');
+      const pick = (rs: Array<Record<string, unknown>>): Record<string, unknown> =>
+        Object.fromEntries(rs.map((r) => [String(r.id), [r.severity, r.source_severity]]));
+      return { joined: pick(joined), open: pick(open), bySeverity };
+    };
+    const first = await views('alerts first');
+    expect(first.joined).toStrictEqual({
+      [alertRef('a').alertId]: ['warning', 'info'], // core router: info boosted by one
+      [alertRef('b').alertId]: ['critical', 'info'], // the rule's severity stays
+      [alertRef('c').alertId]: ['warning', 'warning'], // not routed yet: the source's
+    });
+    expect(first.open).toStrictEqual(first.joined);
+    expect(first.bySeverity).toEqual([
+      { severity: 'critical', open_alerts: '1', unacknowledged: '1' },
+      { severity: 'warning', open_alerts: '2', unacknowledged: '2' },
+    ]);
+    expect(await views('escalations first')).toStrictEqual(first);
+  });
+
   it('views: alerts with their escalation and ticket, open escalations, notifications per channel and day, the merged timeline', async () => {
     const db = await freshDb();
     const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAMS, type alertingV1 } from '@oncall/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import { encodeEvent, partitionOf, STREAMS, subjects, type alertingV1 } from '@oncall/contracts';
 import { makeActionToken, type ActionLink } from '@oncall/shared';
 import { amAlert, amPayload } from './fixtures.js';
 import { streamLastSeq } from './harness.js';
+import { escalation, eventFactory } from './projection-events.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 
 const SECRET = 'links-test-secret-0123456789abcdef';
@@ -54,6 +56,21 @@ describe('action links /a/<token> against the in-process pipeline', () => {
     for (const c of ['resolve', 'escalate', 'snooze']) expect(html).toContain(`value="${c}"`);
     expect(html).not.toMatch(/<(script|link|img)\b/);
     expect(html).toContain('Acting as <strong>alice</strong>');
+  });
+
+  it("GET shows the effective severity: the latest AlertRouted over the source's", async () => {
+    const a = await openAlert('LinkSeverity');
+    const before = await (await fetch(url(linkFor(a)))).text();
+    expect(before).toContain('<h1 class="critical">');
+    const routed = escalation(eventFactory(Date.now()), 'LinkSeverity', a.serviceId, a.id).routed({
+      alertSeq: a.lastEventSequence,
+      sourceSeverity: 'critical',
+      severity: 'error',
+      severityBoost: { from: 'critical', to: 'error', by: 'equipment:lab', boost: -1, severity: null },
+      severityRule: null,
+    });
+    await jetstream(p.admin).publish(subjects.escalation(partitionOf(a.serviceId, a.fingerprint, p.partitions), a.id), encodeEvent(routed));
+    expect(await (await fetch(url(linkFor(a)))).text()).toContain('<h1 class="error">');
   });
 
   it('POST runs the command as the link user with the link surface and says the answer', async () => {

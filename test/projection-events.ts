@@ -62,16 +62,31 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
   const ref = { alertId, serviceId };
   return {
     routed: (
-      o: Partial<Pick<EventData<'AlertRouted'>, 'policyId' | 'rules' | 'suppressed' | 'maintenance' | 'templateVersion' | 'alertSeq'>> = {},
+      o: Partial<
+        Pick<
+          EventData<'AlertRouted'>,
+          | 'policyId'
+          | 'rules'
+          | 'suppressed'
+          | 'maintenance'
+          | 'templateVersion'
+          | 'alertSeq'
+          | 'severity'
+          | 'severityBoost'
+          | 'severityRule'
+        >
+      > & { sourceSeverity?: EventData<'AlertRouted'>['severity'] } = {},
     ) =>
       f.make('AlertRouted', {
         ...ref,
-        alert: snapshot(name, serviceId, alertId),
+        alert: { ...snapshot(name, serviceId, alertId), ...(o.sourceSeverity ? { severity: o.sourceSeverity } : {}) },
         rules: o.rules ?? [],
         policyId: o.policyId === undefined ? 'primary' : o.policyId,
         templateId: 'default',
         templateVersion: o.templateVersion === undefined ? 1 : o.templateVersion,
-        severity: 'critical',
+        severity: o.severity ?? 'critical',
+        ...(o.severityBoost !== undefined ? { severityBoost: o.severityBoost } : {}),
+        ...(o.severityRule !== undefined ? { severityRule: o.severityRule } : {}),
         ticket: null,
         ackTimeoutSeconds: 3600,
         suppressed: o.suppressed ?? null,
@@ -156,19 +171,34 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
 export function alertLifecycle(f: Factory, name: string, serviceId = 'checkout') {
   const ref = { ...alertRef(name, serviceId), fingerprint: `fp-${name}` };
   return {
-    triggered: () =>
+    triggered: (severity: EventData<'AlertTriggered'>['severity'] = 'critical') =>
       f.make('AlertTriggered', {
         ...ref,
         source: 'alertmanager',
         summary: `${name} is down`,
         details: '',
-        severity: 'critical',
+        severity,
         labels: { instance: name },
         annotations: {},
         links: [],
         custom: {},
         startsAt: null,
         generatorUrl: null,
+        seenAt: f.now(),
+      }),
+    /** The source sends a new severity (only the severity changed). */
+    severityChanged: (severity: EventData<'AlertUpdated'>['severity']) =>
+      f.make('AlertUpdated', {
+        ...ref,
+        summary: `${name} is down`,
+        details: '',
+        severity,
+        labels: { instance: name },
+        annotations: {},
+        links: [],
+        custom: {},
+        changed: ['severity'],
+        repeatCount: 0,
         seenAt: f.now(),
       }),
     acknowledged: (userId: string) => f.make('AlertAcknowledged', { ...ref, by: 'user', userId, note: '' }),

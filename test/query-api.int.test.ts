@@ -240,7 +240,15 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       alert = await openAlert('escalated');
       ef = eventFactory(Date.now());
       await publish(CONSUMERS.projectorEscalations, [
-        esc(x().routed({ alertSeq: alert.lastEventSequence })),
+        esc(
+          x().routed({
+            alertSeq: alert.lastEventSequence,
+            sourceSeverity: 'critical',
+            severity: 'error',
+            severityBoost: { from: 'critical', to: 'error', by: 'equipment:lab', boost: -1, severity: null },
+            severityRule: null,
+          }),
+        ),
         esc(x().step(0, 0, [user('alice'), { type: 'slack', channel: '#ops' }], { nextInMinutes: 5 })),
         esc(x().requested('alice', user('alice'), { channels: ['sms', 'voice'] })),
       ]);
@@ -250,6 +258,10 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       const got = await p.getAlert(alert.id);
       expect(got).toMatchObject({ escalationPolicyId: 'primary', escalationStep: 1, escalationRound: 0, escalationSuppressed: false });
       expect(got.nextEscalationAt).toBeInstanceOf(Date);
+      // The effective severity (its equipment type lowered it), and the source's.
+      expect([got.severity, got.sourceSeverity]).toStrictEqual([alertingV1.Severity.SEVERITY_ERROR, alertingV1.Severity.SEVERITY_CRITICAL]);
+      const filtered = await p.listAlerts({ severities: [alertingV1.Severity.SEVERITY_ERROR] });
+      expect(filtered.map((a) => a.id)).toContain(alert.id);
       expect((await timeline(alert.id)).map((e) => [e.stream, e.eventType])).toEqual([
         ['ALERTS', 'AlertTriggered'],
         ['ESCALATIONS', 'AlertRouted'],

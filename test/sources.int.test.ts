@@ -66,6 +66,10 @@ describe('every source format through the whole pipeline', () => {
     expect(await trigger.json()).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'srv01/mysql' });
     await p.alertsApplied((seq += 1));
     const [alert] = await p.listAlerts({ labelSelector: { component: 'mysql' } });
+    // custom_details' flat entries are labels too (docs/routing.md, "Labels of each source").
+    expect((await p.listAlerts({ labelSelector: { 'ping time': '1500ms', 'load avg': '0.75' } })).map((a) => a.id)).toStrictEqual([
+      alert!.id,
+    ]);
     expect(alert).toMatchObject({
       fingerprint: 'srv01/mysql',
       status: AlertStatus.ALERT_STATUS_TRIGGERED,

@@ -112,6 +112,17 @@ export const TemplateChannels = z.object({
 });
 export type TemplateChannels = z.infer<typeof TemplateChannels>;
 
+/**
+ * What an equipment type does to the severity of its alerts before routing: `boost` moves it that
+ * many levels along info → warning → error → critical (capped at both ends; `unknown` stays
+ * unknown), `severity` sets it. Exactly one of the two is set.
+ */
+export const EquipmentTypeRule = z.object({
+  boost: z.number().int().min(-3).max(3).nullable(),
+  severity: Severity.nullable(),
+});
+export type EquipmentTypeRule = z.infer<typeof EquipmentTypeRule>;
+
 /** "Reach me on `channel` `delaySeconds` after a step pages me" (GoAlert's and PagerDuty's notification rules). */
 export const NotificationRule = z.object({ channel: ContactChannel, delaySeconds: z.number().int().nonnegative() });
 export type NotificationRule = z.infer<typeof NotificationRule>;
@@ -235,4 +246,13 @@ export const configSchemas = {
       via: Surface,
     }),
   },
+  /**
+   * Severity by equipment type, applied before routing rules (docs/routing.md): the alert label
+   * `label` (e.g. `equipment_type`) names the type. One set for every service, on
+   * `config.equipment.default`.
+   */
+  EquipmentTypesConfigured: {
+    1: z.object({ label: z.string().min(1), types: z.record(z.string(), EquipmentTypeRule) }),
+  },
+  EquipmentTypesRemoved: { 1: z.object({}) },
 } as const;

@@ -46,6 +46,11 @@ export const AlertSnapshot = z.object({
   links: z.array(Link),
   source: z.string(),
   triggeredAt: isoTime,
+  /**
+   * The severity the source gave, when `severity` is the effective one (equipment type, routing
+   * rule): set on NotificationRequested; absent elsewhere and in events older than the field.
+   */
+  sourceSeverity: Severity.optional(),
 });
 export type AlertSnapshot = z.infer<typeof AlertSnapshot>;
 
@@ -150,7 +155,25 @@ export const escalationSchemas = {
       policyId: z.string().nullable(),
       templateId: z.string().nullable(),
       templateVersion: z.number().int().positive().nullable(),
+      /** The effective severity: the source's (`alert.severity`), then the equipment type, then the rules. */
       severity: Severity,
+      /**
+       * The equipment type's change of the source's severity before the rules ran (`by`:
+       * `equipment:<type>`; `boost`/`severity` as configured, to apply again to a later source
+       * severity); null = no type matched. Absent in events older than the field.
+       */
+      severityBoost: z
+        .object({
+          from: Severity,
+          to: Severity,
+          by: z.string(),
+          boost: z.number().int().nullable(),
+          severity: Severity.nullable(),
+        })
+        .nullable()
+        .optional(),
+      /** The last matching rule that set the severity (it then stays whatever the source says later); null = none. */
+      severityRule: z.string().nullable().optional(),
       ticket: z.string().nullable(),
       ackTimeoutSeconds: z.number().int().positive().nullable(),
       /** Why nobody is paged now: a rule, or a maintenance window until its end. */

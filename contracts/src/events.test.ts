@@ -122,6 +122,8 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     templateId: 'db-page',
     templateVersion: 3,
     severity: 'critical',
+    severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+    severityRule: 'critical-db',
     ticket: 'jira',
     ackTimeoutSeconds: 3600,
     suppressed: { by: 'maintenance', windowId: 'fra1-upgrade', until: '2026-01-01T04:00:00Z' },
@@ -406,6 +408,11 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     requestId: '33333333-3333-4333-8333-333333333333',
     via: 'cli',
   },
+  EquipmentTypesConfigured: {
+    label: 'equipment_type',
+    types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
+  },
+  EquipmentTypesRemoved: {},
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',
@@ -429,6 +436,15 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
     const event = makeEvent(type, SAMPLES[type] as never, { ...META, causationSeq: 7 });
     expect(event).toMatchObject({ type, v: 1, data: SAMPLES[type], ...META, causationSeq: 7 });
     expect(decodeEvent(encodeEvent(event))).toStrictEqual(event);
+  });
+
+  it('an AlertRouted and a page written before the severity fields still decode (the fields are optional)', () => {
+    const { severityBoost: _b, severityRule: _r, ...old } = SAMPLES.AlertRouted;
+    expect(decodeEvent(encodeEvent(makeEvent('AlertRouted', old, META))).data).toStrictEqual(old);
+    const page = SAMPLES.NotificationRequested;
+    const { sourceSeverity: _s, ...oldAlert } = { ...page.alert, sourceSeverity: 'warning' as const };
+    const decoded = decodeEvent(encodeEvent(makeEvent('NotificationRequested', { ...page, alert: oldAlert }, META)));
+    expect(decoded.type === 'NotificationRequested' && decoded.data.alert).toStrictEqual(oldAlert);
   });
 
   it.each<[string, EventType, unknown]>([
@@ -485,6 +501,13 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
         steps: [{ delaySeconds: 0, targets: [{ type: 'webhook', url: 'nope' }], untilAllAck: false }],
       },
     ],
+    ['an equipment boost of 4 levels', 'EquipmentTypesConfigured', { label: 'equipment_type', types: { x: { boost: 4, severity: null } } }],
+    [
+      'an equipment type with an unknown severity',
+      'EquipmentTypesConfigured',
+      { label: 'equipment_type', types: { x: { boost: null, severity: 'high' } } },
+    ],
+    ['an empty equipment label', 'EquipmentTypesConfigured', { label: '', types: {} }],
     ['a template version 0', 'TemplateVersionPublished', { ...SAMPLES.TemplateVersionPublished, version: 0 }],
     ['a negative escalation step', 'EscalationStepReached', { ...SAMPLES.EscalationStepReached, step: -1 }],
     ['a notification id that is not a UUID', 'NotificationRequested', { ...SAMPLES.NotificationRequested, notificationId: 'n-1' }],

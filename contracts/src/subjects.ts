@@ -36,7 +36,8 @@ export type ConfigKind =
   /** The NOC model: \`config.noc.sites\`, \`config.noc.customer-tiers\`, \`config.noc.response-tiers\`; inhibit rules \`config.inhibit.<ruleId>\`. */
   | 'noc'
   | 'inhibit'
-  | 'contact';
+  | 'contact'
+  | 'equipment';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

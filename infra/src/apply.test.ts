@@ -33,6 +33,7 @@ const file = (...services: FileService[]): ConfigFile => ({
   placement: null,
   customerTiers: null,
   responseTiers: null,
+  equipmentTypes: null,
 });
 
 /** Appends planned events to a state as the log would, with made-up metadata. */
@@ -333,6 +334,60 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
   });
 });
 
+describe('planApply: equipment types', () => {
+  const withTypes = (types: string, label = ''): ConfigFile =>
+    full(`${FULL}equipmentTypes:\n${label ? `  label: ${label}\n` : ''}  types:\n${types}`);
+  const TYPES = '    core_router: { boost: 1 }\n    firewall: { severity: critical }\n';
+
+  it('plans EquipmentTypesConfigured (label defaults to equipment_type) before schedules and routing, on config.equipment.default', () => {
+    const planned = planApply(initialConfigState(), withTypes(TYPES), false);
+    expect(planned.map((p) => `${p.type} ${subjectOf(p)}`)).toContain('EquipmentTypesConfigured config.equipment.default');
+    const types = planned.findIndex((p) => p.type === 'EquipmentTypesConfigured');
+    expect(types).toBeLessThan(planned.findIndex((p) => p.type === 'RoutingConfigured'));
+    expect(planned[types]?.data).toStrictEqual({
+      label: 'equipment_type',
+      types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
+    });
+  });
+
+  it('plans nothing once applied; one event for a change; a removal only with prune', () => {
+    const state = applied(initialConfigState(), planApply(initialConfigState(), withTypes(TYPES), false));
+    expect(planApply(state, withTypes(TYPES), true)).toStrictEqual([]);
+    const changed = planApply(state, withTypes(TYPES, 'device_role'), false);
+    expect(changed).toStrictEqual([
+      {
+        type: 'EquipmentTypesConfigured',
+        data: {
+          label: 'device_role',
+          types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
+        },
+      },
+    ]);
+    expect(planApply(state, full(), false)).toStrictEqual([]);
+    expect(planApply(state, full(), true)).toStrictEqual([{ type: 'EquipmentTypesRemoved', data: {} }]);
+    expect(applied(state, planApply(state, full(), true)).equipmentTypes).toBeNull();
+  });
+
+  it.each<[string, string, string]>([
+    ['neither boost nor severity', '    x: {}\n', 'equipmentTypes.types.x: give exactly one of boost'],
+    ['both', '    x: { boost: 1, severity: critical }\n', 'equipmentTypes.types.x: give exactly one of boost'],
+    ['a boost of 4', '    x: { boost: 4 }\n', 'equipmentTypes.types.x.boost: at most 3 levels up'],
+    ['a boost of 0', '    x: { boost: 0 }\n', 'equipmentTypes.types.x.boost: a boost of 0 changes nothing'],
+    ['a fractional boost', '    x: { boost: 1.5 }\n', 'equipmentTypes.types.x.boost: use a whole number of levels'],
+    ['an unknown severity', '    x: { severity: high }\n', 'equipmentTypes.types.x.severity: Invalid enum value'],
+    ['an unknown key', '    x: { boost: 1, bost: 2 }\n', "equipmentTypes.types.x: Unrecognized key(s) in object: 'bost'"],
+  ])('rejects %s', (_, types, message) => {
+    expect(() => withTypes(types)).toThrow(message);
+  });
+
+  it('rejects an unknown key next to types, and an empty label', () => {
+    expect(() => full(`${FULL}equipmentTypes:\n  typs: {}\n  types: {}\n`)).toThrow(
+      "equipmentTypes: Unrecognized key(s) in object: 'typs'",
+    );
+    expect(() => full(`${FULL}equipmentTypes:\n  label: ""\n  types: {}\n`)).toThrow('equipmentTypes.label:');
+  });
+});
+
 describe('examples/isp-noc.yaml, applied to an empty state', () => {
   const example = () => readConfigFile(fileURLToPath(new URL('../../examples/isp-noc.yaml', import.meta.url)));
 
@@ -417,10 +472,20 @@ describe('examples/isp-noc.yaml, applied to an empty state', () => {
         rules,
       );
     expect(route({ customer_tier: 'enterprise', equipment_type: 'core_router', pop: 'fra2' }, '2026-03-02T09:00:00Z')).toMatchObject({
-      rules: ['enterprise-sla', 'core-equipment-boost', 'frankfurt-pops'],
+      rules: ['enterprise-sla', 'frankfurt-pops'],
       policyId: 'enterprise-sla',
       templateId: 'noc-de',
       severity: 'error',
+      severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+      severityRule: null,
+      errors: [],
+    });
+    // A firewall is critical before the rules run: the after-hours rule (not for critical) leaves it alone.
+    expect(route({ equipment_type: 'firewall', customer_tier: 'standard' }, '2026-03-02T22:30:00Z')).toMatchObject({
+      rules: [],
+      policyId: 'noc-tiered',
+      severity: 'critical',
+      severityBoost: { from: 'warning', to: 'critical', by: 'equipment:firewall' },
       errors: [],
     });
     expect(route({ alertname: 'BGPSessionDown', carrier: 'lumen', customer_tier: 'premium' }, '2026-03-02T09:00:00Z')).toMatchObject({

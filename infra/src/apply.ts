@@ -28,7 +28,9 @@ type PlannedType =
   | 'InhibitRuleConfigured'
   | 'InhibitRuleRemoved'
   | 'CustomerTiersConfigured'
-  | 'ResponseTiersConfigured';
+  | 'ResponseTiersConfigured'
+  | 'EquipmentTypesConfigured'
+  | 'EquipmentTypesRemoved';
 export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
 export type PlanOptions = {
@@ -68,6 +70,10 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
       type: 'CalendarConfigured',
       data: { calendarId: c.id, name: c.name, timeZone: c.timeZone, hours: c.hours, holidays: c.holidays },
     })),
+    // Before routing: a rule may expect the boosted severity.
+    ...(file.equipmentTypes
+      ? [{ type: 'EquipmentTypesConfigured', data: { label: file.equipmentTypes.label, types: file.equipmentTypes.types } } as PlannedEvent]
+      : []),
     ...file.schedules.map((s): PlannedEvent => ({
       type: 'ScheduleConfigured',
       data: {
@@ -195,6 +201,8 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
       return current.customerTiers ? { label: current.customerTiers.label, tiers: [...current.customerTiers.tiers.values()] } : undefined;
     case 'ResponseTiersConfigured':
       return current.responseTiers.size > 0 ? { tiers: [...current.responseTiers.values()] } : undefined;
+    case 'EquipmentTypesConfigured':
+      return current.equipmentTypes ?? undefined;
     default:
       return undefined;
   }
@@ -248,6 +256,7 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     const keep = new Set(wanted);
     return [...state.keys()].filter((id) => !keep.has(id));
   };
+  if (file.equipmentTypes === null && current.equipmentTypes !== null) planned.push({ type: 'EquipmentTypesRemoved', data: {} });
   for (const id of missing(
     current.notificationRules,
     file.notificationRules.map((u) => u.user),
@@ -346,6 +355,9 @@ export function subjectOf(p: PlannedEvent): string {
     case 'InhibitRuleConfigured':
     case 'InhibitRuleRemoved':
       return subjects.config('inhibit', p.data.ruleId);
+    case 'EquipmentTypesConfigured':
+    case 'EquipmentTypesRemoved':
+      return subjects.config('equipment', 'default');
     default: {
       const _never: never = p;
       return _never;

@@ -32,7 +32,7 @@ const USAGE = `usage: oncall <command>
   apply -f <file.yaml> [--users <users.yaml>] [--prune]
                          check the file (shapes, references, CEL rules, time zones, users) and append what changed:
                          services, heartbeats, calendars, templates, schedules, escalation policies, routing,
-                         maintenance windows. Users are checked against --users, else USER_SERVICE_URL, else not
+                         maintenance windows, notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
                          (with a warning). Any problem: every one is printed and nothing is appended.
                          --prune also removes what the file no longer lists
   replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over

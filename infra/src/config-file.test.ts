@@ -39,6 +39,7 @@ const EMPTY = {
   placement: null,
   customerTiers: null,
   responseTiers: null,
+  equipmentTypes: null,
 };
 
 const service = (id: string, key = KEY_A) => `  - id: ${id}\n    name: N\n    integrationKeys:\n      - name: k\n        key: ${key}\n`;

@@ -29,8 +29,8 @@ const single = <T extends z.ZodTypeAny>(element: T) => element.nullish().transfo
 /**
  * The declarative configuration file (`oncall apply -f`): services (with their routing),
  * heartbeat monitors, business-hours calendars, notification templates, on-call schedules,
- * escalation policies, maintenance windows, users' notification rules and the NOC model (sites
- * and placement, inhibit rules, customer and response tiers: docs/noc.md). Unknown keys are errors, so a typo does not
+ * escalation policies, maintenance windows, users' notification rules equipment types and the NOC
+ * model (sites and placement, inhibit rules, customer and response tiers: docs/noc.md). Unknown keys are errors, so a typo does not
  * silently drop a setting. The format is documented in docs/configuration.md.
  *
  * This schema describes the whole file; `parseConfigFile` parses it element by element so that
@@ -52,6 +52,8 @@ export const ConfigFile = z
     placement: single(SINGLES.placement),
     customerTiers: single(SINGLES.customerTiers),
     responseTiers: single(SINGLES.responseTiers),
+    /** One set of equipment types for every service; null = the file has none. */
+    equipmentTypes: single(SINGLES.equipmentTypes),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -21,7 +21,7 @@ import { StreamCapacity } from './adapters/stream-capacity.js';
 import { PartitionDecider, type SnapshotPolicy } from './adapters/decider.js';
 import { buildServer } from './http/server.js';
 import { twilioDeps } from './responders/twilio-deps.js';
-import { alertEventsReader } from './adapters/alert-log.js';
+import { alertEventsReader, alertRouteReader } from './adapters/alert-log.js';
 import { OpenAlerts, resolutionOf, SlackUsers } from './responders/slack.js';
 
 export { decide, evolve, alertKey, type OpenAlert, type AlertCommand, type DecidedEvent } from './domain/alert.js';
@@ -85,6 +85,7 @@ export async function startIngest(opts: {
       twilio,
       actionSecrets: opts.actionSecrets ?? [],
       alertEvents,
+      alertRoute: alertRouteReader(opts.nc, opts.partitions),
       slack: {
         signingSecret: opts.slack?.signingSecret ?? null,
         users: opts.slack?.directory ? new SlackUsers(opts.slack.directory, config.state, opts.log, Date.now) : null,

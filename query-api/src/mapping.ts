@@ -52,6 +52,7 @@ export function toProtoAlert(r: AlertRow): alertingV1.Alert {
     resolvedByUserId: r.resolved_by ?? '',
     externalTicketId: r.ticket_key ?? r.external_ticket_id ?? '',
     severity: SEVERITY[r.severity] ?? Severity.SEVERITY_UNSPECIFIED,
+    sourceSeverity: SEVERITY[r.source_severity] ?? Severity.SEVERITY_UNSPECIFIED,
     updatedAt: date(r.updated_at),
     generatorUrl: r.generator_url ?? '',
     repeatCount: r.repeat_count,

@@ -34,6 +34,11 @@ export {
   compileRule,
   ruleCache,
   routeAlert,
+  applyEquipmentType,
+  equipmentBoost,
+  effectiveSeverity,
+  severityMap,
+  DEFAULT_EQUIPMENT_LABEL,
   activeWindows,
   ruleContext,
   inBusinessHours,
@@ -52,6 +57,8 @@ export {
   type RuleError,
   type RuleLookup,
   type LocalTimeResult,
+  type SeverityBoost,
+  type SeverityRoute,
 } from './domain/routing.js';
 export {
   onCallAt,

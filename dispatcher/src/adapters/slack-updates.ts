@@ -1,7 +1,18 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, decodeEvent, durableConsumer, STREAMS, subjects, type AlertEvent, type DomainEvent } from '@oncall/contracts';
 import {
+  CONSUMERS,
+  decodeEvent,
+  durableConsumer,
+  STREAMS,
+  subjects,
+  type AlertEvent,
+  type DomainEvent,
+  type EventData,
+  type Severity,
+} from '@oncall/contracts';
+import {
+  effectiveSeverity,
   foldAlert,
   type AlertView,
   consumeOptions,
@@ -24,6 +35,15 @@ const updates = new Counter({
   labelNames: ['outcome'],
   registers: [registry],
 });
+
+/** The latest AlertRouted among an alert's escalation events; null before it is routed. */
+function lastRouted(events: readonly DomainEvent[]): EventData<'AlertRouted'> | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'AlertRouted') return e.data;
+  }
+  return null;
+}
 
 /** Lifecycle events that change what an alert's Slack message shows. */
 const CHANGES = new Set(['AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged']);
@@ -108,14 +128,22 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
       if (view === null || (onlyIfChanged && view.lastChange === null && view.status === 'triggered')) return;
       const messages = slackMessagesOf((await read(STREAMS.deliveries, subjects.delivery(partition, alertId))).events);
       if (messages.length === 0) return;
-      await edit(alertId, view, messages);
+      // The severity pages showed: the latest route's (docs/routing.md, "Effective severity").
+      const routed = lastRouted((await read(STREAMS.escalations, subjects.escalation(partition, alertId))).events);
+      const severity = effectiveSeverity(view.severity as Severity, routed, routed?.alert.severity);
+      await edit(alertId, { ...view, severity }, messages, view.severity);
       if ((await lastSeq(subject)) <= history.last) return;
     }
   };
 
-  const edit = async (alertId: string, view: AlertView, messages: ReadonlyArray<{ channel: string; ts: string }>): Promise<void> => {
+  const edit = async (
+    alertId: string,
+    view: AlertView,
+    messages: ReadonlyArray<{ channel: string; ts: string }>,
+    sourceSeverity: string,
+  ): Promise<void> => {
     const service = deps.config.state().services.get(view.serviceId)?.name ?? view.serviceId;
-    const message = slackStatusMessage(view, service, await names(view), deps.publicUrl);
+    const message = slackStatusMessage(view, service, await names(view), deps.publicUrl, sourceSeverity);
     for (const { channel, ts } of messages) {
       try {
         await deps.editor.update(channel, ts, message);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRenderContext, lookupPath, previewContext, sampleRenderContext } from './context.js';
+import { buildRenderContext, lookupPath, previewContext, sampleRenderContext, severityText } from './context.js';
 import { notificationRequested, NOW } from './testing.js';
 
 /** Every value is JSON data: no functions, class instances, undefined or prototypes other than Object/Array. */
@@ -24,6 +24,7 @@ describe('buildRenderContext', () => {
         details: 'p99 latency 2.3s',
         status: 'triggered',
         severity: 'critical',
+        source_severity: 'critical',
         source: 'alertmanager',
         fingerprint: 'fp-1',
         created_at: '2026-03-01T09:00:00.000Z',
@@ -69,6 +70,14 @@ describe('buildRenderContext', () => {
     ['a resolved notification', { kind: 'resolved' }, { notification: expect.objectContaining({ kind: 'resolved' }) as unknown }],
   ])('%s', (_, over, expected) => {
     expect(buildRenderContext(notificationRequested(over), { now: NOW })).toMatchObject(expected);
+  });
+
+  it("alert.severity is the effective severity of the page, alert.source_severity the source's", () => {
+    const base = notificationRequested();
+    const boosted = notificationRequested({ alert: { ...base.alert, severity: 'error', sourceSeverity: 'warning' } });
+    expect(buildRenderContext(boosted, { now: NOW }).alert).toMatchObject({ severity: 'error', source_severity: 'warning' });
+    expect(severityText(buildRenderContext(boosted, { now: NOW }).alert)).toBe('error (source: warning)');
+    expect(severityText(buildRenderContext(base, { now: NOW }).alert)).toBe('critical');
   });
 
   it('the action link, when given, is also the alert URL (the "Open" link of every channel)', () => {

@@ -14,7 +14,10 @@ export type RenderContext = {
     details: string;
     /** triggered, acknowledged or resolved, as the escalator knew it. */
     status: string;
+    /** The effective severity: the source's, then the equipment type, then a routing rule (docs/routing.md). */
     severity: Severity;
+    /** The severity the source gave; equal to `severity` when nothing changed it. */
+    source_severity: Severity;
     source: string;
     fingerprint: string;
     /** When the alert triggered (ISO 8601); `triggered_at` is the same value. */
@@ -74,6 +77,11 @@ export type ContextOptions = Readonly<{
   actionUrl?: string | null;
 }>;
 
+/** The severity as the built-in messages show it: the effective one, and the source's when it differs. */
+export function severityText(alert: Pick<RenderContext['alert'], 'severity' | 'source_severity'>): string {
+  return alert.severity === alert.source_severity ? alert.severity : `${alert.severity} (source: ${alert.source_severity})`;
+}
+
 /** Deep copy through JSON: drops functions, undefined and class identities. */
 function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
@@ -98,6 +106,7 @@ export function buildRenderContext(data: NotificationRequested, options: Context
       details: a.details,
       status: a.status,
       severity: a.severity,
+      source_severity: a.sourceSeverity ?? a.severity,
       source: a.source,
       fingerprint: a.fingerprint,
       created_at: a.triggeredAt,
@@ -136,6 +145,7 @@ export function sampleRenderContext(now = '2026-02-03T10:35:00Z'): RenderContext
       details: 'CPU usage exceeded 90% for 5 minutes',
       status: 'triggered',
       severity: 'critical',
+      source_severity: 'critical',
       source: 'alertmanager',
       fingerprint: 'a3f9c2e17b4d5e60',
       created_at: '2026-02-03T10:30:00Z',

@@ -234,6 +234,52 @@ describe('escalation: triggered alerts', () => {
   });
 });
 
+describe('escalation: pages carry the effective severity', () => {
+  const warning = alertEvent('AlertTriggered', { ...(triggered.data as EventData<'AlertTriggered'>), severity: 'warning' });
+  const updatedTo = (severity: EventData<'AlertUpdated'>['severity']) =>
+    alertEvent('AlertUpdated', {
+      ...triggered.data,
+      severity,
+      changed: ['severity'],
+      repeatCount: 0,
+    } as Omit<EventData<'AlertUpdated'>, 'alertId' | 'serviceId' | 'fingerprint'>);
+  const boosted = route({
+    severity: 'error',
+    severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+    severityRule: null,
+  });
+  const pageOf = (ds: Decision[]) => ds.find((d) => d.type === 'NotificationRequested')?.data as EventData<'NotificationRequested'>;
+
+  it.each<[string, RouteDecision, string, string, string]>([
+    ['an equipment boost', boosted, 'error', 'warning', 'high'],
+    [
+      'a rule severity',
+      route({ severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' }),
+      'critical',
+      'warning',
+      'critical',
+    ],
+    ['nothing changed it', route({ severity: 'warning', severityBoost: null, severityRule: null }), 'warning', 'warning', 'normal'],
+    ['an AlertRouted older than the fields: its severity', route({ severity: 'error' }), 'error', 'warning', 'high'],
+  ])('%s', (_, r, severity, sourceSeverity, priority) => {
+    const page = pageOf(run([[T0, ev(warning)]], { route: r }).decided[0]!);
+    expect([page.alert.severity, page.alert.sourceSeverity, page.priority]).toStrictEqual([severity, sourceSeverity, priority]);
+  });
+
+  it('a later source severity gets the boost again at the next step', () => {
+    const { decided } = run(
+      [
+        [T0, ev(warning)],
+        [T0 + MIN, ev(updatedTo('info'))],
+        [T0 + 5 * MIN, tick],
+      ],
+      { route: boosted },
+    );
+    const page = pageOf(decided[2]!);
+    expect([page.alert.severity, page.alert.sourceSeverity]).toStrictEqual(['warning', 'info']);
+  });
+});
+
 describe('escalation: routing outcomes', () => {
   it.each<[string, RouteDecision, string[]]>([
     ['no policy', route({ policyId: null }), ['AlertRouted', 'stopped:no-policy']],

@@ -22,6 +22,7 @@ import {
   type LaterRule,
   type RulesCarried,
 } from './notification-rules.js';
+import { effectiveSeverity } from '@oncall/shared';
 import { SharedValues } from './shared-values.js';
 
 /**
@@ -510,6 +511,7 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
     skipped = chosen.skipped;
   }
   const policy = ctx.policy(step.policyId);
+  const alert = effectiveAlert(s);
   return {
     type: 'NotificationRequested',
     data: {
@@ -525,8 +527,8 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
       userName,
       templateId: s.route?.templateId ?? null,
       templateVersion: s.route?.templateVersion ?? null,
-      priority: kind === 'resolved' ? 'low' : priorityOf(s.route?.severity ?? s.alert.severity),
-      alert: s.alert,
+      priority: kind === 'resolved' ? 'low' : priorityOf(alert.severity),
+      alert,
       escalation: {
         policyId: step.policyId,
         policyName: policy?.name ?? step.policyId,
@@ -546,6 +548,19 @@ function resolutionNotice(s: Escalation, ctx: EscalationContext): Decision | nul
   if (!step) return null;
   const untold = s.paged.find((_, i) => !s.told.includes(i));
   return untold ? request(s, step, untold, 'resolved', ctx) : null;
+}
+
+/**
+ * The alert as pages show it: `severity` the effective one (docs/routing.md, "Effective severity":
+ * the route's rule severity, else its equipment type applied again to the source's current
+ * severity), `sourceSeverity` the source's. A route recorded before those fields keeps its severity.
+ */
+function effectiveAlert(s: Escalation): AlertSnapshot {
+  const route = s.route;
+  if (!route) return s.alert;
+  const legacy = route.severityRule === undefined && route.severityBoost === undefined;
+  const severity = legacy ? route.severity : effectiveSeverity(s.alert.severity, route);
+  return { ...s.alert, severity, sourceSeverity: s.alert.severity };
 }
 
 export function evolve(state: Escalation | undefined, d: Decision): Escalation | undefined {

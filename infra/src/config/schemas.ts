@@ -514,6 +514,38 @@ export const UserNotificationRules = z
   })
   .transform((u) => ({ user: u.user, rules: [...u.rules].sort((a, b) => a.delaySeconds - b.delaySeconds) }));
 
+// ─── Equipment types ──────────────────────────────────────────────────────────────────────────
+
+const EquipmentTypeEntry = z
+  .object({
+    boost: z
+      .number({ invalid_type_error: 'use a whole number of levels, like 1 or -1' })
+      .int('use a whole number of levels, like 1 or -1')
+      .min(-3, 'at most 3 levels down')
+      .max(3, 'at most 3 levels up')
+      .refine((n) => n !== 0, 'a boost of 0 changes nothing')
+      .optional(),
+    severity: Severity.optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if ((t.boost === undefined) === (t.severity === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of boost (levels, e.g. 1) or severity (e.g. critical)' });
+  })
+  .transform((t) => ({ boost: t.boost ?? null, severity: t.severity ?? null }));
+
+/**
+ * Severity by equipment type, applied to an alert before its service's routing rules: the alert
+ * label `label` (default `equipment_type`) names the type.
+ */
+export const EquipmentTypes = z
+  .object({
+    label: z.string().min(1).max(1024).default('equipment_type'),
+    types: z.record(z.string().min(1, 'a type name cannot be empty').max(1024), EquipmentTypeEntry),
+  })
+  .strict();
+export type EquipmentTypes = z.output<typeof EquipmentTypes>;
+
 // ─── The NOC model (noc.ts) ───────────────────────────────────────────────────────────────────
 
 export const InhibitRule = inhibitRule(Condition, Id, duration(0, 3600, 'must be between 0s and 1h'));
@@ -536,6 +568,7 @@ export const SINGLES = {
     duration(0, 30 * 86400, 'must be between 0s and 30d'),
   ),
   responseTiers: responseTiers(TierTarget),
+  equipmentTypes: EquipmentTypes,
 } as const;
 
 /** Every top-level section and the schema of its elements, in the order errors are reported. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AlertEvent } from '@oncall/contracts';
+import type { AlertEvent, EventData } from '@oncall/contracts';
 import type { AlertCommandPath, CommandTarget, ConfigView, Logger } from '@oncall/shared';
 import { linkRoutes } from './links.js';
 import { slackRoutes, type SlackDeps } from './slack.js';
@@ -27,6 +27,8 @@ export type ResponderDeps = Readonly<{
   actionSecrets?: readonly string[];
   /** The alert's events from the log, in order (the action page shows the alert as they tell it). */
   alertEvents?: (target: CommandTarget) => Promise<AlertEvent[]>;
+  /** The alert's latest AlertRouted, for its effective severity; absent: the source's severity is shown. */
+  alertRoute?: (target: CommandTarget) => Promise<EventData<'AlertRouted'> | null>;
   /** Slack's signing secret, user map and read model (responders/slack); absent: the Slack routes answer 503. */
   slack?: SlackDeps;
 }>;

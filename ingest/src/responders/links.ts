@@ -1,5 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CommandNotAppended, foldAlert, verifyActionToken, type ActionLink, type AlertView, type CommandTarget } from '@oncall/shared';
+import type { Severity } from '@oncall/contracts';
+import {
+  CommandNotAppended,
+  effectiveSeverity,
+  foldAlert,
+  verifyActionToken,
+  type ActionLink,
+  type AlertView,
+  type CommandTarget,
+} from '@oncall/shared';
 import { answerText } from './answers.js';
 import type { ResponderDeps } from './index.js';
 import { alertPage, answerPage, PAGE_COMMANDS, problemPage, SNOOZE_CHOICES, type PageCommand } from './link-page.js';
@@ -53,7 +62,10 @@ export async function linkRoutes(app: FastifyInstance, deps: ResponderDeps): Pro
   const view = async (link: ActionLink): Promise<AlertView | null> => {
     if (!deps.alertEvents) return null;
     const target: CommandTarget = { alertId: link.alertId, serviceId: link.serviceId, fingerprint: link.fingerprint };
-    return foldAlert(await deps.alertEvents(target));
+    const [events, routed] = await Promise.all([deps.alertEvents(target), deps.alertRoute?.(target) ?? null]);
+    const alert = foldAlert(events);
+    // The severity the pages showed: the route's equipment type or rule over the source's (docs/routing.md).
+    return alert && { ...alert, severity: effectiveSeverity(alert.severity as Severity, routed, routed?.alert.severity) };
   };
 
   /** The command and its answer; a command the log refused or that got no answer in time is a page saying which. */

@@ -46,7 +46,15 @@ describe('pagerduty fixtures (Events API v2)', () => {
           summary: 'DISK at 99% on machine prod-datapipe03.example.com',
           details: '',
           severity: 'critical',
-          labels: { source: 'prod-datapipe03.example.com', component: 'mysql', group: 'prod-datapipe', class: 'disk' },
+          labels: {
+            source: 'prod-datapipe03.example.com',
+            component: 'mysql',
+            group: 'prod-datapipe',
+            class: 'disk',
+            'free space': '1%',
+            'ping time': '1500ms',
+            'load avg': '0.75',
+          },
           annotations: { summary: 'DISK at 99% on machine prod-datapipe03.example.com' },
           startsAt: '2015-07-17T08:42:58.315Z',
           endsAt: null,
@@ -134,7 +142,14 @@ describe('pagerduty fixtures (Events API v2)', () => {
           summary: '[RESOLVED] HighErrorRate (api production)',
           details: '',
           severity: 'error',
-          labels: { source: 'alertmanager' },
+          labels: {
+            source: 'alertmanager',
+            firing: '',
+            num_firing: '0',
+            num_resolved: '1',
+            resolved:
+              'Labels:\n - alertname = HighErrorRate\n - env = production\n - job = api\nAnnotations:\n - summary = 5xx above 5%\nSource: http://prometheus:9090/graph?g0.expr=...\n',
+          },
           annotations: { summary: '[RESOLVED] HighErrorRate (api production)' },
           startsAt: null,
           endsAt: null,
@@ -199,7 +214,42 @@ describe('pagerduty normalisation', () => {
     ['only the present ones', ['component', 'class'], { source: 'prod-datapipe03.example.com', group: 'prod-datapipe' }],
     ['source alone', ['component', 'group', 'class'], { source: 'prod-datapipe03.example.com' }],
   ])('labels: %s', (_, drop, labels) => {
-    expect(one(trigger({}, {}, drop)).labels).toStrictEqual(labels);
+    expect(one(trigger({}, {}, [...drop, 'custom_details'])).labels).toStrictEqual(labels);
+  });
+
+  const BASE = { source: 'prod-datapipe03.example.com', component: 'mysql', group: 'prod-datapipe', class: 'disk' };
+  it.each<[string, unknown, Record<string, string>]>([
+    ['a string is kept as it is', { carrier: 'lumen' }, { ...BASE, carrier: 'lumen' }],
+    ['an empty string is a label too', { note: '' }, { ...BASE, note: '' }],
+    [
+      'numbers become text',
+      { 'load avg': 0.75, port: 179, big: 1e21, neg: -2 },
+      { ...BASE, 'load avg': '0.75', port: '179', big: '1e+21', neg: '-2' },
+    ],
+    ['booleans become text', { primary: true, drained: false }, { ...BASE, primary: 'true', drained: 'false' }],
+    ['nested objects, arrays and nulls stay only in custom', { nested: { a: 1 }, list: ['x'], gone: null, ok: 'y' }, { ...BASE, ok: 'y' }],
+    [
+      'the payload fields win over custom_details',
+      { class: 'cpu', source: 'elsewhere', group: 'x', component: 'y', site: 'fra1' },
+      { ...BASE, site: 'fra1' },
+    ],
+    ['an empty key is no label', { '': 'x', site: 'fra1' }, { ...BASE, site: 'fra1' }],
+    [
+      'an over-long key or value is no label',
+      { ['k'.repeat(1025)]: 'x', long: 'v'.repeat(64 * 1024 + 1), site: 'fra1' },
+      { ...BASE, site: 'fra1' },
+    ],
+    ['entries keep their order after the payload fields', { b: '2', a: '1' }, { ...BASE, b: '2', a: '1' }],
+    ['empty custom_details: only the payload fields', {}, BASE],
+  ])('custom_details → labels: %s', (_, custom_details, labels) => {
+    const signal = one(trigger({}, { custom_details }));
+    expect(signal.labels).toStrictEqual(labels);
+    expect(Object.keys(signal.labels)).toStrictEqual(Object.keys(labels));
+    expect(signal.custom).toStrictEqual({ custom_details });
+  });
+
+  it('a custom_details entry named like an absent payload field becomes that label', () => {
+    expect(one(trigger({}, { custom_details: { class: 'cpu' } }, ['class'])).labels).toMatchObject({ class: 'cpu' });
   });
 
   it.each<[string, Json, Signal['links']]>([

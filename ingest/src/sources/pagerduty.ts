@@ -50,6 +50,34 @@ const STATUS = { trigger: 'firing', acknowledge: 'acknowledged', resolve: 'resol
 /** Keys of `payload` that become labels, in this order. */
 const LABEL_KEYS = ['source', 'component', 'group', 'class'] as const;
 
+/** Longest label key and value a `custom_details` entry may bring (the generic source's limits). */
+const MAX_LABEL_KEY = 1024;
+const MAX_LABEL_VALUE = 64 * 1024;
+
+/**
+ * Labels of a PagerDuty payload, so routing rules can read them (docs/routing.md, "Labels of each
+ * source"): `source`, `component`, `group`, `class` under their own names, then every flat scalar
+ * entry of `custom_details` — strings as they are, numbers and booleans as text (`0.75`, `true`).
+ * A label already set wins over a `custom_details` entry of the same name; nested objects,
+ * arrays, nulls, empty keys and over-long keys or values become no label. `custom` keeps
+ * `custom_details` whole either way.
+ */
+export function pagerDutyLabels(payload: z.infer<typeof PagerDutyEventPayload> | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (!payload) return labels;
+  for (const k of LABEL_KEYS) {
+    const v = payload[k];
+    if (v !== undefined) labels[k] = v;
+  }
+  for (const [k, v] of Object.entries(payload.custom_details ?? {})) {
+    if (k.length === 0 || k.length > MAX_LABEL_KEY || Object.hasOwn(labels, k)) continue;
+    const text =
+      typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'boolean' ? String(v) : null;
+    if (text !== null && text.length <= MAX_LABEL_VALUE) labels[k] = text;
+  }
+  return labels;
+}
+
 /**
  * Normalises one event into one signal whose fingerprint is the dedup key. A trigger without a
  * `dedup_key` takes `fallbackDedupKey` (PagerDuty would make one up and answer with it; the
@@ -63,11 +91,7 @@ export function normalisePagerDuty(p: PagerDutyEvent, fallbackDedupKey: string):
   }
   const ev = p.payload;
 
-  const labels: Record<string, string> = {};
-  for (const k of LABEL_KEYS) {
-    const v = ev?.[k];
-    if (v !== undefined) labels[k] = v;
-  }
+  const labels = pagerDutyLabels(ev);
 
   const links: Link[] = [
     ...(p.links ?? []).map((l) => ({ href: l.href, text: l.text || l.href })),

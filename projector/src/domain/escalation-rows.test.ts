@@ -46,6 +46,9 @@ describe('alert_escalations row: given escalation events, then', () => {
         template_version: 1,
         routing_rules: ['db', 'night'],
         routed_severity: 'critical',
+        severity_rule: null,
+        severity_boost: null,
+        severity_map: { info: 'info', warning: 'warning', error: 'error', critical: 'critical', unknown: 'unknown' },
         ack_timeout_seconds: 3600,
         suppressed_by: null,
         maintenance: [],
@@ -55,6 +58,36 @@ describe('alert_escalations row: given escalation events, then', () => {
         updated_at: routed.occurredAt,
         last_event_seq: 1,
       },
+    ],
+    [
+      'routed with an equipment boost: the map applies the boost to every source severity',
+      [
+        a.routed({
+          sourceSeverity: 'warning',
+          severity: 'error',
+          severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+          severityRule: null,
+        }),
+      ],
+      {
+        routed_severity: 'error',
+        severity_rule: null,
+        severity_boost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+        severity_map: { info: 'warning', warning: 'error', error: 'critical', critical: 'critical', unknown: 'unknown' },
+      },
+    ],
+    [
+      'routed with a rule severity: every source severity maps to it',
+      [a.routed({ sourceSeverity: 'warning', severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' })],
+      {
+        severity_rule: 'bgp-hijack',
+        severity_map: { info: 'critical', warning: 'critical', error: 'critical', critical: 'critical', unknown: 'critical' },
+      },
+    ],
+    [
+      'an AlertRouted older than the fields that changed the severity keeps it',
+      [a.routed({ sourceSeverity: 'warning', severity: 'error' })],
+      { severity_rule: null, severity_map: { info: 'error', warning: 'error', error: 'error', critical: 'error', unknown: 'error' } },
     ],
     [
       'routed under a suppressing maintenance window',

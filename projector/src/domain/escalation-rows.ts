@@ -1,4 +1,5 @@
-import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent, EventOf, ProviderStatus, Recipient } from '@oncall/contracts';
+import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent, EventOf, ProviderStatus, Recipient, Severity } from '@oncall/contracts';
+import { severityMap, type SeverityBoost } from '@oncall/shared';
 
 /**
  * The rows of the escalation read models as pure folds of events: `evolve…(row, event, seq) →
@@ -20,6 +21,16 @@ export type AlertEscalationRow = {
   template_version: number | null;
   routing_rules: string[] | null;
   routed_severity: string | null;
+  /** The rule that set the severity (it stays until a re-route); null = none. */
+  severity_rule: string | null;
+  /** What the equipment type did before the rules (AlertRouted.severityBoost). */
+  severity_boost: SeverityBoost | null;
+  /**
+   * Source severity → effective severity under this route (`severityMap`): the view
+   * `alerts_with_escalation` gives `severity_map ->> alerts.severity`, so a later source severity
+   * (AlertUpdated, another projection) gets the same boost or rule without this one reading it.
+   */
+  severity_map: Record<Severity, Severity> | null;
   ticket_provider: string | null;
   ack_timeout_seconds: number | null;
   suppressed_by: string | null;
@@ -56,6 +67,9 @@ export const ALERT_ESCALATION_COLUMNS = Object.keys({
   template_version: 0,
   routing_rules: 0,
   routed_severity: 0,
+  severity_rule: 0,
+  severity_boost: 0,
+  severity_map: 0,
   ticket_provider: 0,
   ack_timeout_seconds: 0,
   suppressed_by: 0,
@@ -92,6 +106,9 @@ export function initialAlertEscalation(alertId: string, serviceId: string, at: s
     template_version: null,
     routing_rules: null,
     routed_severity: null,
+    severity_rule: null,
+    severity_boost: null,
+    severity_map: null,
     ticket_provider: null,
     ack_timeout_seconds: null,
     suppressed_by: null,
@@ -141,6 +158,9 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
         template_version: d.templateVersion,
         routing_rules: d.rules,
         routed_severity: d.severity,
+        severity_rule: d.severityRule ?? null,
+        severity_boost: d.severityBoost ?? null,
+        severity_map: severityMap(d, d.alert.severity),
         ticket_provider: d.ticket,
         ack_timeout_seconds: d.ackTimeoutSeconds,
         suppressed_by: d.suppressed?.by ?? null,

@@ -113,6 +113,10 @@ export const configProjection: Projection = {
             verified_at = EXCLUDED.verified_at, verified_via = EXCLUDED.verified_via, last_event_seq = EXCLUDED.last_event_seq`);
         return;
       }
+      case 'EquipmentTypesConfigured':
+      case 'EquipmentTypesRemoved':
+        // No read model yet: routing reads them from the log; what they did is on AlertRouted (severityBoost).
+        return;
       default: {
         const _never: never = e;
         return _never;

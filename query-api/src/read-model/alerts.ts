@@ -17,7 +17,9 @@ const AlertRow = z.object({
   source: z.string(),
   summary: z.string(),
   details: z.string(),
+  /** Effective (the view applies the route's severity map); `source_severity` is the source's. */
   severity: z.string(),
+  source_severity: z.string(),
   labels: z.record(z.string(), z.string()),
   annotations: z.record(z.string(), z.string()),
   generator_url: z.string().nullable(),
@@ -57,7 +59,7 @@ export type AlertFilter = {
   limit: number;
 };
 
-const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations,
+const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, source_severity, labels, annotations,
   generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
   escalated_at, escalated_by, external_ticket_id, repeat_count, last_event_seq, policy_id, suppressed_by, suppressed_until,
   escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url`;

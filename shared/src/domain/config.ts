@@ -11,6 +11,7 @@ export type MaintenanceWindow = EventData<'MaintenanceWindowConfigured'>;
 export type Calendar = EventData<'CalendarConfigured'>;
 export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
+export type EquipmentTypes = EventData<'EquipmentTypesConfigured'>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
@@ -36,6 +37,8 @@ export type ConfigState = Readonly<{
   responseTiers: ReadonlyMap<string, ResponseTier>;
   /** Contact methods verified through the log (ContactMethodVerified), per user: `<channel> <address>` (domain/verification.ts). */
   verifiedContacts: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Severity by equipment type, applied before routing rules; null = none configured. */
+  equipmentTypes: EquipmentTypes | null;
 }>;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
@@ -57,6 +60,7 @@ export const initialConfigState = (): ConfigState => ({
   customerTiers: null,
   responseTiers: new Map(),
   verifiedContacts: new Map(),
+  equipmentTypes: null,
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -132,6 +136,10 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       if (had?.has(key)) return state;
       return { ...state, verifiedContacts: put(state.verifiedContacts, userId, new Set(had).add(key)) };
     }
+    case 'EquipmentTypesConfigured':
+      return { ...state, equipmentTypes: event.data };
+    case 'EquipmentTypesRemoved':
+      return { ...state, equipmentTypes: null };
     default: {
       const _never: never = event;
       return _never;

@@ -1,17 +1,21 @@
 import { Settings } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import type { ConfigEvent, EventData, RoutingRule } from '@oncall/contracts';
+import type { ConfigEvent, EventData, RoutingRule, Severity } from '@oncall/contracts';
 import { evolveConfig, initialConfigState, type ConfigState } from './config.js';
 import { inBusinessHours, toZonedIso } from './calendar.js';
 import {
   activeWindows,
+  applyEquipmentType,
   compileRule,
+  effectiveSeverity,
+  severityMap,
   routeAlert,
   ruleCache,
   ruleContext,
   RuleCompileError,
   type RouteDecision,
   type RoutedAlert,
+  type SeverityRoute,
 } from './routing.js';
 
 const META = { id: 'e', v: 1, occurredAt: '2026-01-01T00:00:00.000Z', causationId: null, correlationId: 't' };
@@ -83,6 +87,8 @@ const DEFAULTS = {
   policyId: 'noc',
   templateId: 'default',
   severity: 'warning',
+  severityBoost: null,
+  severityRule: null,
   ticket: null,
   suppressed: null,
   maintenance: [],
@@ -237,6 +243,7 @@ describe('routeAlert', () => {
       rules: ['first'],
       policyId: 'fra-noc',
       severity: 'critical',
+      severityRule: 'first',
     });
   });
 
@@ -256,6 +263,7 @@ describe('routeAlert', () => {
       policyId: 'enterprise',
       templateId: 'enterprise-tpl',
       severity: 'critical',
+      severityRule: 'boost',
       ticket: 'jira',
     });
   });
@@ -365,6 +373,164 @@ describe('routeAlert', () => {
       const decision = route(config, alert(labels), now);
       expect(decision).toMatchObject(expected);
       expect(decision.errors).toStrictEqual([]);
+    });
+  });
+});
+
+const equipment = (
+  types: EventData<'EquipmentTypesConfigured'>['types'],
+  label = 'equipment_type',
+): Omit<ConfigEvent, keyof typeof META> => ({ type: 'EquipmentTypesConfigured', data: { label, types } });
+const boost = (n: number) => ({ boost: n, severity: null });
+const set = (severity: Severity) => ({ boost: null, severity });
+
+describe('applyEquipmentType', () => {
+  it.each<[string, { boost: number | null; severity: Severity | null }, Severity, Severity]>([
+    ['boost 1: warning → error', boost(1), 'warning', 'error'],
+    ['boost 1: info → warning', boost(1), 'info', 'warning'],
+    ['boost 2: info → error', boost(2), 'info', 'error'],
+    ['boost 1 is capped at critical', boost(1), 'critical', 'critical'],
+    ['boost 3 from warning is capped at critical', boost(3), 'warning', 'critical'],
+    ['boost -1: error → warning', boost(-1), 'error', 'warning'],
+    ['boost -2 is capped at info', boost(-2), 'warning', 'info'],
+    ['a boost leaves unknown unknown', boost(2), 'unknown', 'unknown'],
+    ['severity sets it, up', set('critical'), 'info', 'critical'],
+    ['severity sets it, down', set('info'), 'critical', 'info'],
+    ['severity sets unknown too', set('error'), 'unknown', 'error'],
+  ])('%s', (_, rule, from, to) => {
+    expect(applyEquipmentType(rule, from)).toBe(to);
+  });
+});
+
+describe('routeAlert: equipment types before the rules', () => {
+  const types = equipment({ core_router: boost(1), edge_router: boost(1), firewall: set('critical'), lab: boost(-1) });
+  const seesSeverity = (sev: Severity) => rule(`sees-${sev}`, `alert.severity == "${sev}"`, { templateId: `tpl-${sev}`, continue: true });
+  const config = given(types, routing(['info', 'warning', 'error', 'critical', 'unknown'].map((s) => seesSeverity(s as Severity))));
+  it.each<[string, Record<string, string>, Severity, Partial<RouteDecision>]>([
+    [
+      'a core router warning is boosted to error, and the rules see error',
+      { equipment_type: 'core_router' },
+      'warning',
+      {
+        severity: 'error',
+        templateId: 'tpl-error',
+        rules: ['sees-error'],
+        severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+        severityRule: null,
+      },
+    ],
+    [
+      'a firewall is critical whatever the source said',
+      { equipment_type: 'firewall' },
+      'info',
+      {
+        severity: 'critical',
+        rules: ['sees-critical'],
+        severityBoost: { from: 'info', to: 'critical', by: 'equipment:firewall', boost: null, severity: 'critical' },
+      },
+    ],
+    [
+      'a critical core router stays critical (recorded: the boost applies again if the source lowers it)',
+      { equipment_type: 'core_router' },
+      'critical',
+      { severity: 'critical', severityBoost: { from: 'critical', to: 'critical', by: 'equipment:core_router', boost: 1, severity: null } },
+    ],
+    [
+      'a lab device is lowered',
+      { equipment_type: 'lab' },
+      'error',
+      {
+        severity: 'warning',
+        templateId: 'tpl-warning',
+        severityBoost: { from: 'error', to: 'warning', by: 'equipment:lab', boost: -1, severity: null },
+      },
+    ],
+    ['an unconfigured type changes nothing', { equipment_type: 'switch' }, 'warning', { severity: 'warning', severityBoost: null }],
+    ['no equipment label changes nothing', { device: 'cr1.fra2' }, 'warning', { severity: 'warning', severityBoost: null }],
+    ['an inherited key is no type', { equipment_type: 'constructor' }, 'warning', { severity: 'warning', severityBoost: null }],
+  ])('%s', (_, labels, severity, expected) => {
+    const decision = route(config, alert(labels, { severity }));
+    expect(decision).toMatchObject(expected);
+    expect(decision.errors).toStrictEqual([]);
+  });
+
+  it('a rule that sets a severity overrides the boost and is named', () => {
+    const c = given(
+      types,
+      routing([rule('calm-lab', 'alert.severity == "error"', { severity: 'info', continue: true }), rule('later', 'true')]),
+    );
+    expect(route(c, alert({ equipment_type: 'core_router' }))).toMatchObject({
+      severity: 'info',
+      severityRule: 'calm-lab',
+      severityBoost: { from: 'warning', to: 'error' },
+      rules: ['calm-lab', 'later'],
+    });
+  });
+
+  it('the last rule that set a severity is the one recorded', () => {
+    const c = given(
+      routing([
+        rule('a', 'true', { severity: 'error', continue: true }),
+        rule('b', 'true', { severity: 'critical', continue: true }),
+        rule('c', 'true', { templateId: 'x' }),
+      ]),
+    );
+    expect(route(c, alert())).toMatchObject({ severity: 'critical', severityRule: 'b', severityBoost: null });
+  });
+
+  it('the label is configurable', () => {
+    const c = given(equipment({ core_router: boost(1) }, 'device_role'));
+    expect(route(c, alert({ equipment_type: 'core_router' })).severity).toBe('warning');
+    expect(route(c, alert({ device_role: 'core_router' })).severity).toBe('error');
+  });
+
+  it('maintenance conditions see the boosted severity too', () => {
+    const c = given(types, window('w', { when: 'alert.severity == "critical"' }));
+    expect(route(c, alert({ equipment_type: 'firewall' }), MON_2330_BERLIN).suppressed?.windowId).toBe('w');
+    expect(route(c, alert({ equipment_type: 'core_router' }), MON_2330_BERLIN).suppressed).toBeNull();
+  });
+
+  it('removing the equipment types stops the boost', () => {
+    const c = given(types, { type: 'EquipmentTypesRemoved', data: {} });
+    expect(route(c, alert({ equipment_type: 'core_router' })).severityBoost).toBeNull();
+  });
+});
+
+describe('effectiveSeverity: a later source severity against the route', () => {
+  const boosted: SeverityRoute = {
+    severity: 'error',
+    severityBoost: { from: 'warning', to: 'error', by: 'equipment:core_router', boost: 1, severity: null },
+    severityRule: null,
+  };
+  const fixed: SeverityRoute = { severity: 'critical', severityBoost: null, severityRule: 'bgp-hijack' };
+  const plain: SeverityRoute = { severity: 'warning', severityBoost: null, severityRule: null };
+  it.each<[string, Severity, SeverityRoute | null, Severity | undefined, Severity]>([
+    ['not routed yet: the source', 'warning', null, undefined, 'warning'],
+    ['no boost, no rule: follows the source', 'critical', plain, undefined, 'critical'],
+    ['the boost applies again to the new source severity', 'info', boosted, undefined, 'warning'],
+    ['the boost applies again, capped', 'critical', boosted, undefined, 'critical'],
+    ['a rule severity stays whatever the source says', 'info', fixed, undefined, 'critical'],
+    ['a rule over a boost stays too', 'info', { ...boosted, severity: 'info', severityRule: 'calm' }, undefined, 'info'],
+    ['an old route (no fields) that changed the severity keeps it', 'info', { severity: 'error' }, 'warning', 'error'],
+    ['an old route that did not change it follows the source', 'critical', { severity: 'warning' }, 'warning', 'critical'],
+  ])('%s', (_, source, r, routedFrom, expected) => {
+    expect(effectiveSeverity(source, r, routedFrom)).toBe(expected);
+  });
+
+  it('severityMap lists every source severity', () => {
+    expect(severityMap(boosted)).toStrictEqual({
+      info: 'warning',
+      warning: 'error',
+      error: 'critical',
+      critical: 'critical',
+      unknown: 'unknown',
+    });
+    expect(severityMap(fixed)).toStrictEqual({
+      info: 'critical',
+      warning: 'critical',
+      error: 'critical',
+      critical: 'critical',
+      unknown: 'critical',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { Environment, ParseError, type ASTNode, type ParseResult } from '@marcbachmann/cel-js';
-import type { Severity } from '@oncall/contracts';
+import type { EquipmentTypeRule, Severity } from '@oncall/contracts';
 import { inBusinessHours } from './calendar.js';
 import type { ConfigState, MaintenanceWindow } from './config.js';
 
@@ -307,6 +307,79 @@ export function activeWindows(
   return windowsAt(config, input, () => (ctx ??= ruleContext(input, config)), compiled, []);
 }
 
+// ─── Effective severity ───────────────────────────────────────────────────────────────────────
+
+/** The order `boost` moves along; `unknown` is outside it. */
+const SEVERITY_SCALE: readonly Severity[] = ['info', 'warning', 'error', 'critical'];
+const SEVERITIES: readonly Severity[] = [...SEVERITY_SCALE, 'unknown'];
+
+/** The equipment label when EquipmentTypesConfigured names none (it always does; for tools). */
+export const DEFAULT_EQUIPMENT_LABEL = 'equipment_type';
+
+/**
+ * An equipment type applied to a severity: `severity` sets it; `boost` moves it that many levels
+ * along info → warning → error → critical, capped at both ends; `unknown` stays unknown.
+ */
+export function applyEquipmentType(rule: EquipmentTypeRule, severity: Severity): Severity {
+  if (rule.severity !== null) return rule.severity;
+  const at = SEVERITY_SCALE.indexOf(severity);
+  if (at < 0 || rule.boost === null) return severity;
+  return SEVERITY_SCALE[Math.max(0, Math.min(SEVERITY_SCALE.length - 1, at + rule.boost))]!;
+}
+
+/** What the equipment type did to an alert's severity before the rules ran (AlertRouted.severityBoost). */
+export type SeverityBoost = {
+  from: Severity;
+  to: Severity;
+  /** `equipment:<type>` */
+  by: string;
+  boost: number | null;
+  severity: Severity | null;
+};
+
+/** The equipment type of an alert (its label named by the configuration) and what it does; null = none. */
+export function equipmentBoost(config: ConfigState, alert: Pick<RoutedAlert, 'severity' | 'labels'>): SeverityBoost | null {
+  const eq = config.equipmentTypes;
+  if (!eq) return null;
+  const type = alert.labels[eq.label];
+  if (type === undefined || !Object.hasOwn(eq.types, type)) return null;
+  const rule = eq.types[type]!;
+  return { from: alert.severity, to: applyEquipmentType(rule, alert.severity), by: `equipment:${type}`, ...rule };
+}
+
+/** The parts of a routing decision the effective severity depends on (AlertRouted's fields). */
+export type SeverityRoute = Readonly<{
+  severity: Severity;
+  severityBoost?: SeverityBoost | null | undefined;
+  severityRule?: string | null | undefined;
+}>;
+
+/**
+ * The effective severity of an alert whose source now says `source`, given how it was routed:
+ * a rule that set a severity keeps it (until the alert is routed again); otherwise the route's
+ * equipment type is applied again to the source's severity; otherwise the source's. A route
+ * recorded before these fields existed (`severityRule` undefined) counts as set by a rule when
+ * its severity differs from the one it was routed with (`routedFrom`), else it follows the source.
+ */
+export function effectiveSeverity(source: Severity, route: SeverityRoute | null, routedFrom?: Severity): Severity {
+  if (!route) return source;
+  if (route.severityRule === undefined && route.severityBoost === undefined) {
+    return routedFrom !== undefined && route.severity !== routedFrom ? route.severity : source;
+  }
+  if (route.severityRule) return route.severity;
+  if (route.severityBoost) return applyEquipmentType(route.severityBoost, source);
+  return source;
+}
+
+/**
+ * `effectiveSeverity` for every source severity: what the read model stores with the route
+ * (`alert_escalations.severity_map`), so a view can give the effective severity of an alert's
+ * current source severity without knowing the rules.
+ */
+export function severityMap(route: SeverityRoute, routedFrom?: Severity): Record<Severity, Severity> {
+  return Object.fromEntries(SEVERITIES.map((s) => [s, effectiveSeverity(s, route, routedFrom)])) as Record<Severity, Severity>;
+}
+
 // ─── Routing ──────────────────────────────────────────────────────────────────────────────────
 
 export type RouteDecision = {
@@ -314,7 +387,12 @@ export type RouteDecision = {
   rules: string[];
   policyId: string | null;
   templateId: string | null;
+  /** Effective: the alert's, then its equipment type's (`severityBoost`), then the rules' (`severityRule`). */
   severity: Severity;
+  /** What the alert's equipment type did to its severity before the rules; null = no type. */
+  severityBoost: SeverityBoost | null;
+  /** The last matching rule that set the severity; null = none. */
+  severityRule: string | null;
   /** Ticket provider to open a ticket with. */
   ticket: string | null;
   /** Why nobody is paged now: a rule (for good) or a maintenance window (until its end). */
@@ -327,20 +405,26 @@ export type RouteDecision = {
 };
 
 /**
- * Routes an alert at `input.now`. Defaults come from the service's RoutingConfigured; its rules
+ * Routes an alert at `input.now`. The alert's equipment type (ConfigState.equipmentTypes) changes
+ * its severity first, so rules see the boosted `alert.severity`. Defaults come from the service's RoutingConfigured; its rules
  * are tried in order and the first match applies its non-null actions. A matching rule with
  * `continue` lets later rules be tried too, and later matches override. A rule with `suppress`
  * suppresses for good and wins over a maintenance window; otherwise suppress-mode windows
  * suppress until the latest end among them. Never throws for a bad rule: it is reported in
  * `errors` and does not match.
  */
-export function routeAlert(input: RouteInput, config: ConfigState, compiled: RuleLookup): RouteDecision {
-  const routing = config.routing.get(input.alert.serviceId);
+export function routeAlert(original: RouteInput, config: ConfigState, compiled: RuleLookup): RouteDecision {
+  const routing = config.routing.get(original.alert.serviceId);
+  // The equipment type first: rules and maintenance conditions see the boosted `alert.severity`.
+  const severityBoost = equipmentBoost(config, original.alert);
+  const input = severityBoost ? { ...original, alert: { ...original.alert, severity: severityBoost.to } } : original;
   const decision: RouteDecision = {
     rules: [],
     policyId: routing?.escalationPolicyId ?? null,
     templateId: routing?.templateId ?? null,
     severity: input.alert.severity,
+    severityBoost,
+    severityRule: null,
     ticket: null,
     suppressed: null,
     maintenance: [],
@@ -356,7 +440,10 @@ export function routeAlert(input: RouteInput, config: ConfigState, compiled: Rul
     decision.rules.push(rule.name);
     if (rule.policyId !== null) decision.policyId = rule.policyId;
     if (rule.templateId !== null) decision.templateId = rule.templateId;
-    if (rule.severity !== null) decision.severity = rule.severity;
+    if (rule.severity !== null) {
+      decision.severity = rule.severity;
+      decision.severityRule = rule.name;
+    }
     if (rule.ticket !== null) decision.ticket = rule.ticket;
     if (rule.suppress) suppressedByRule = true;
     if (!rule.continue) break;

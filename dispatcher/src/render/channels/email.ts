@@ -1,4 +1,4 @@
-import type { RenderContext } from '../context.js';
+import { severityText, type RenderContext } from '../context.js';
 import { htmlEscape, truncate } from '../escape.js';
 import type { Formatted, RenderWarning } from '../types.js';
 import { messageLinks } from './common.js';
@@ -25,7 +25,7 @@ export function defaultEmailSubject(ctx: RenderContext): string {
 function rows(ctx: RenderContext): [string, string][] {
   return [
     ['Service', ctx.service.name],
-    ['Severity', ctx.alert.severity],
+    ['Severity', severityText(ctx.alert)],
     ['Status', ctx.alert.status],
     ['Triggered', ctx.alert.triggered_at],
     ['Source', ctx.alert.source],

@@ -32,6 +32,13 @@ describe('changeLine', () => {
 });
 
 describe('slackStatusMessage', () => {
+  it("shows the effective severity, and the source's when it differs", () => {
+    const fieldsOf = (m: ReturnType<typeof slackStatusMessage>) => (m.blocks[1]?.fields as { text: string }[])[0]?.text;
+    const boosted = slackStatusMessage({ ...view, severity: 'error' }, 'Checkout', nameOf, null, 'warning');
+    expect(fieldsOf(boosted)).toBe('*Severity:*\nerror (source: warning)');
+    expect(fieldsOf(slackStatusMessage({ ...view, severity: 'error' }, 'Checkout', nameOf, null))).toBe('*Severity:*\nerror');
+  });
+
   it('acknowledged: who and how, no Acknowledge button', () => {
     const m = slackStatusMessage(
       {

@@ -24,14 +24,17 @@ export function changeLine(change: NonNullable<AlertView['lastChange']>, nameOf:
 
 /**
  * The alert's Slack message as it stands now, for `chat.update`: state, who acted and how, and
- * the buttons that still make sense (none once resolved).
+ * the buttons that still make sense (none once resolved). `view.severity` is the effective
+ * severity; `sourceSeverity` the source's, named too when it differs.
  */
 export function slackStatusMessage(
   view: AlertView,
   serviceName: string,
   nameOf: (userId: string) => string,
   publicUrl: string | null,
+  sourceSeverity: string = view.severity,
 ): SlackMessage {
+  const severity = sourceSeverity === view.severity ? view.severity : `${view.severity} (source: ${sourceSeverity})`;
   const resolved = view.status === 'resolved';
   const icon = { triggered: '🚨', acknowledged: '👀', snoozed: '💤', resolved: '✅' }[view.status];
   const blocks: SlackBlock[] = [
@@ -39,7 +42,7 @@ export function slackStatusMessage(
     {
       type: 'section',
       fields: [
-        mrkdwn(`*Severity:*\n${slackEscape(view.severity)}`),
+        mrkdwn(`*Severity:*\n${slackEscape(severity)}`),
         mrkdwn(`*Service:*\n${slackEscape(serviceName)}`),
         mrkdwn(`*Status:*\n${view.status}`),
       ],

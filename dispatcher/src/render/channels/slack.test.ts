@@ -36,6 +36,16 @@ describe('formatSlack default message', () => {
     expect(warnings).toStrictEqual([]);
   });
 
+  it('names the effective severity in the text and both severities in the Severity field when they differ', () => {
+    const base = contextWith();
+    const boosted = { ...base, alert: { ...base.alert, severity: 'error' as const, source_severity: 'warning' as const } };
+    const { content } = formatSlack(null, boosted);
+    expect(content.text).toBe('[ERROR] Payments API: Error rate above 5%');
+    const fields = content.blocks[1]?.fields as { text: string }[];
+    expect(fields[0]?.text).toBe('*Severity:*\nerror (source: warning)');
+    expect((formatSlack(null, base).content.blocks[1]?.fields as { text: string }[])[0]?.text).toBe('*Severity:*\ncritical');
+  });
+
   it('links the dashboard and the runbook annotation, with & kept as an entity in mrkdwn', () => {
     expect(textOf(formatSlack(null, contextWith()).content.blocks[3])).toBe(
       '<https://grafana.example.com/d/x|Dashboard> · <https://runbooks.example.com/errors?a=1&b=2|Runbook>',

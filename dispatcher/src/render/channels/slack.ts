@@ -1,5 +1,5 @@
 import { encodeSlackTarget, SLACK_ACTION, SLACK_SNOOZE_OPTIONS, snoozeOptionValue, type SlackAlertTarget } from '@oncall/contracts';
-import type { RenderContext } from '../context.js';
+import { severityText, type RenderContext } from '../context.js';
 import { TemplateError } from '../errors.js';
 import { slackEscape, truncate } from '../escape.js';
 import type { Formatted, RenderWarning } from '../types.js';
@@ -77,7 +77,7 @@ export function defaultSlackBlocks(ctx: RenderContext): SlackBlock[] {
     { type: 'header', text: plain(resolved ? `✅ Resolved: ${ctx.alert.summary}` : `🚨 ${ctx.alert.summary}`) },
   ];
   const fields = [
-    mrkdwn(`*Severity:*\n${slackEscape(ctx.alert.severity)}`),
+    mrkdwn(`*Severity:*\n${slackEscape(severityText(ctx.alert))}`),
     mrkdwn(`*Service:*\n${slackEscape(ctx.service.name)}`),
     mrkdwn(`*Status:*\n${slackEscape(ctx.alert.status)}`),
     mrkdwn(`*Escalation:*\n${slackEscape(`${ctx.escalation.policy_name} (step ${ctx.escalation.step} of ${ctx.escalation.total_steps})`)}`),

@@ -1,4 +1,4 @@
-import type { RenderContext } from '../context.js';
+import { severityText, type RenderContext } from '../context.js';
 import { TemplateError } from '../errors.js';
 import type { Formatted, RenderWarning } from '../types.js';
 import { isWebLink, messageLinks } from './common.js';
@@ -67,7 +67,7 @@ export function defaultAdaptiveCard(ctx: RenderContext): AdaptiveCard {
     type: 'FactSet',
     facts: [
       { title: 'Service', value: ctx.service.name },
-      { title: 'Severity', value: ctx.alert.severity },
+      { title: 'Severity', value: severityText(ctx.alert) },
       { title: 'Status', value: ctx.alert.status },
       { title: 'Triggered', value: ctx.alert.triggered_at },
       { title: 'Escalation', value: `${ctx.escalation.policy_name} (step ${ctx.escalation.step} of ${ctx.escalation.total_steps})` },

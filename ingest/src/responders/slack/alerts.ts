@@ -18,12 +18,12 @@ const TargetRow = z.object({ id: z.string(), service_id: z.string(), fingerprint
 export class OpenAlerts {
   constructor(private readonly pool: DatabasePool) {}
 
-  /** Open alerts, worst severity first; `total` counts them all. */
+  /** Open alerts, worst effective severity first (the view applies the route's); `total` counts them all. */
   async list(limit: number): Promise<{ rows: OpenAlertRow[]; total: number }> {
     const [found, count] = await Promise.all([
       this.pool.any(sql.type(OpenRow)`
         SELECT id::text, service_id, severity, labels->>'site' AS site, status, summary
-        FROM alerts WHERE status <> 'resolved'
+        FROM noc_open_alerts
         ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'error' THEN 1 WHEN 'warning' THEN 2 WHEN 'info' THEN 3 ELSE 4 END, created_at DESC
         LIMIT ${limit}`),
       this.pool.one(sql.type(Count)`SELECT count(*) AS n FROM alerts WHERE status <> 'resolved'`),

@@ -449,6 +449,7 @@ export interface Alert {
   /** empty when the source resolved it */
   resolvedByUserId: string;
   externalTicketId: string;
+  /** effective (equipment type, routing rule); the source's is source_severity */
   severity: Severity;
   updatedAt: Date | undefined;
   generatorUrl: string;
@@ -482,6 +483,11 @@ export interface Alert {
   escalatedAt: Date | undefined;
   escalatedByUserId: string;
   externalTicketUrl: string;
+  /**
+   * `severity` is the effective one (the source's, then the equipment type, then a routing rule:
+   * docs/routing.md); this is the severity the source gave. Equal to `severity` when nothing changed it.
+   */
+  sourceSeverity: Severity;
 }
 
 export interface Alert_LabelsEntry {
@@ -968,6 +974,7 @@ function createBaseAlert(): Alert {
     escalatedAt: undefined,
     escalatedByUserId: "",
     externalTicketUrl: "",
+    sourceSeverity: 0,
   };
 }
 
@@ -1071,6 +1078,9 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.externalTicketUrl !== "") {
       writer.uint32(266).string(message.externalTicketUrl);
+    }
+    if (message.sourceSeverity !== 0) {
+      writer.uint32(272).int32(message.sourceSeverity);
     }
     return writer;
   },
@@ -1358,6 +1368,14 @@ export const Alert: MessageFns<Alert> = {
             message.externalTicketUrl = reader.string();
             continue;
           }
+          case 34: {
+            if (tag !== 272) {
+              break;
+            }
+
+            message.sourceSeverity = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1527,6 +1545,11 @@ export const Alert: MessageFns<Alert> = {
         : isSet(object.external_ticket_url)
         ? globalThis.String(object.external_ticket_url)
         : "",
+      sourceSeverity: isSet(object.sourceSeverity)
+        ? severityFromJSON(object.sourceSeverity)
+        : isSet(object.source_severity)
+        ? severityFromJSON(object.source_severity)
+        : 0,
     };
   },
 
@@ -1643,6 +1666,9 @@ export const Alert: MessageFns<Alert> = {
     if (message.externalTicketUrl !== "") {
       obj.externalTicketUrl = message.externalTicketUrl;
     }
+    if (message.sourceSeverity !== 0) {
+      obj.sourceSeverity = severityToJSON(message.sourceSeverity);
+    }
     return obj;
   },
 
@@ -1700,6 +1726,7 @@ export const Alert: MessageFns<Alert> = {
     message.escalatedAt = object.escalatedAt ?? undefined;
     message.escalatedByUserId = object.escalatedByUserId ?? "";
     message.externalTicketUrl = object.externalTicketUrl ?? "";
+    message.sourceSeverity = object.sourceSeverity ?? 0;
     return message;
   },
 };

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
-import { CONSUMERS, encodeEvent, STREAMS, type DomainEvent } from '@oncall/contracts';
+import { CONSUMERS, encodeEvent, stableUuid, STREAMS, type DomainEvent } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
 import { migrate } from '@oncall/infra';
 import {
@@ -65,6 +65,7 @@ async function applyInBatches(db: Db, projection: Projection, messages: readonly
 
 const TABLES: Array<[string, string]> = [
   ['alert_escalations', 'alert_id'],
+  ['incidents', 'incident_id'],
   ['notifications', 'notification_id'],
   ['notification_deliveries', 'seq'],
   ['tickets', 'alert_id, provider_id, ticket_key'],
@@ -78,16 +79,28 @@ async function rows(db: Db): Promise<Record<string, unknown[]>> {
   return out;
 }
 
+const INCIDENT = stableUuid('incident-fra1');
+const GROUP = 'checkout|site=fra1';
+
 /**
  * A workload of three alerts: `a` escalates to step 2, is acknowledged, reopened by the ack
  * timeout and escalates again; `b` is routed into a maintenance window and routed again when
  * it ends; `c` is exhausted. Notifications are delivered, fail over to another channel, or fail.
+ * Storm sense: `d` (partition 0) opens an incident that `f` and `g` (partition 1) join, `f`
+ * after an inhibition by `d` and its release; `d` breaches its tier's SLA, `b` starts flapping,
+ * `g` flaps; the incident resolves on `d`'s subject.
  */
 function workload() {
   const f = eventFactory();
   const a = escalation(f, 'a');
   const b = escalation(f, 'b', 'payroll');
   const c = escalation(f, 'c');
+  const d = escalation(f, 'd');
+  const ff = escalation(f, 'f');
+  const g = escalation(f, 'g');
+  const dId = alertRef('d').alertId;
+  const storm = { site: 'fra1-r1', groupKey: GROUP, groupLabels: { site: 'fra1' } };
+  const gold = { tier: 'gold', responseSeconds: 600, escalateBeforeSeconds: 60 };
   const esc: DomainEvent[] = [
     a.routed({ rules: ['db'], alertSeq: 1 }),
     b.routed({
@@ -111,6 +124,20 @@ function workload() {
     a.reopenRequested('ack-timeout'),
     a.step(0, 0, [user('alice')], { reason: 'reopened' }),
     a.requested('3', user('alice')),
+    d.routed({ ...storm, sla: gold, alertSeq: 4 }),
+    ff.routed({ ...storm, sla: gold, alertSeq: 5 }),
+    ff.inhibited(dId),
+    d.incidentOpened(INCIDENT, GROUP, { site: 'fra1' }),
+    d.step(0, 0, [user('alice')]),
+    d.requested('1', user('alice')),
+    b.flappingStarted(),
+    g.routed({ ...storm, alertSeq: 6 }),
+    g.flapped('2026-11-23T09:50:00.000Z'),
+    g.grouped(INCIDENT, GROUP, dId),
+    ff.released(dId),
+    ff.grouped(INCIDENT, GROUP, dId),
+    d.slaBreached('gold', 600),
+    d.incidentResolved(INCIDENT, GROUP),
   ];
   const del: DomainEvent[] = [
     a.failed('1', 'sms', 'voice'),
@@ -150,7 +177,7 @@ describe('escalation, delivery and ticket projections', () => {
 
   it('alert_escalations: where each escalation stands', () => {
     const byId = new Map((reference.alert_escalations as Array<Record<string, unknown>>).map((r) => [r.alert_id, r]));
-    expect(byId.size).toBe(3);
+    expect(byId.size).toBe(6);
     expect(byId.get(alertRef('a').alertId)).toMatchObject({
       routes: 1,
       routing_rules: ['db'],
@@ -182,9 +209,68 @@ describe('escalation, delivery and ticket projections', () => {
     });
   });
 
+  it('storm sense: incident membership, inhibition, flapping and the SLA on the alert rows; the incident row', () => {
+    const byId = new Map((reference.alert_escalations as Array<Record<string, unknown>>).map((r) => [r.alert_id, r]));
+    const dId = alertRef('d').alertId;
+    expect(byId.get(dId)).toMatchObject({
+      site: 'fra1-r1',
+      group_key: GROUP,
+      incident_id: INCIDENT,
+      inhibited: false,
+      tier: 'gold',
+      sla_response_seconds: 600,
+      sla_deadline: new Date('2026-11-23T10:10:00.000Z'),
+      escalation_step: 0,
+    });
+    expect(byId.get(dId)!.sla_breached_at).toBeInstanceOf(Date);
+    expect(byId.get(alertRef('f').alertId)).toMatchObject({
+      incident_id: INCIDENT,
+      inhibited: false,
+      inhibited_by: dId,
+      inhibited_rule: 'site-down',
+      sla_breached_at: null,
+      escalation_step: null,
+    });
+    expect(byId.get(alertRef('f').alertId)!.released_at).toBeInstanceOf(Date);
+    expect(byId.get(alertRef('g').alertId)).toMatchObject({ incident_id: INCIDENT, flapping: 'flapped', tier: null, sla_deadline: null });
+    expect(byId.get(alertRef('b', 'payroll').alertId)).toMatchObject({ flapping: 'started', incident_id: null, inhibited: false });
+    const [incident] = reference.incidents as Array<Record<string, unknown>>;
+    expect(reference.incidents).toHaveLength(1);
+    expect(incident).toMatchObject({
+      incident_id: INCIDENT,
+      service_id: 'checkout',
+      group_key: GROUP,
+      group_labels: { site: 'fra1' },
+      first_alert_id: dId,
+      summary: 'd is down',
+      alert_count: 3,
+    });
+    expect((incident!.opened_at as Date) < (incident!.last_alert_at as Date)).toBe(true);
+    expect((incident!.last_alert_at as Date) < (incident!.resolved_at as Date)).toBe(true);
+  });
+
+  it('partitions applied one after the other, in either order (as a partitioned replay may), give the same rows', async () => {
+    const ofPartition = (n: number) => log.escalations.filter((m) => m.subject.startsWith(`escalations.${n}.`));
+    expect(ofPartition(0).length).toBeGreaterThan(0);
+    expect(ofPartition(1).length).toBeGreaterThan(0);
+    for (const order of [
+      [1, 0],
+      [0, 1],
+    ]) {
+      const db = await freshDb();
+      for (const n of order)
+        await applyInBatches(db, { ...escalationsProjection, name: `${escalationsProjection.name}#p${n}` }, ofPartition(n), [4]);
+      const got = await rows(db);
+      for (const table of ['alert_escalations', 'incidents'])
+        expect(got[table], `${table}, partitions ${order.join(', ')}`).toEqual(reference[table]);
+      const ofEscalations = (rs: unknown[] | undefined) => rs!.filter((r) => (r as { stream: string }).stream === STREAMS.escalations);
+      expect(got.escalation_timeline).toEqual(ofEscalations(reference.escalation_timeline));
+    }
+  });
+
   it('notifications: one row per notification, request and outcome', () => {
     const byId = new Map((reference.notifications as Array<Record<string, unknown>>).map((r) => [r.notification_id, r]));
-    expect(byId.size).toBe(6);
+    expect(byId.size).toBe(7);
     expect(byId.get(notificationIdOf('a', '1'))).toMatchObject({
       kind: 'page',
       user_id: 'alice',
@@ -324,13 +410,22 @@ describe('escalation, delivery and ticket projections', () => {
   it('views: alerts with their escalation and ticket, open escalations, notifications per channel and day, the merged timeline', async () => {
     const db = await freshDb();
     const f = eventFactory(Date.parse('2026-11-23T09:00:00.000Z'));
-    const lifecycle = { a: alertLifecycle(f, 'a'), b: alertLifecycle(f, 'b', 'payroll'), c: alertLifecycle(f, 'c') };
+    const lifecycle = {
+      a: alertLifecycle(f, 'a'),
+      b: alertLifecycle(f, 'b', 'payroll'),
+      c: alertLifecycle(f, 'c'),
+      d: alertLifecycle(f, 'd'),
+      f: alertLifecycle(f, 'f'),
+    };
     const alertEvents = [
       lifecycle.a.triggered(),
       lifecycle.b.triggered(),
       lifecycle.c.triggered(),
       lifecycle.c.resolved(),
       lifecycle.a.snoozed('bob', 30),
+      lifecycle.d.triggered(),
+      lifecycle.f.triggered(),
+      lifecycle.d.acknowledged('alice'),
     ];
     await applyBatch(db.pool, alertsProjection, streamOf(alertEvents, perAlert('alerts')));
     await applyBatch(db.pool, escalationsProjection, log.escalations);
@@ -338,7 +433,29 @@ describe('escalation, delivery and ticket projections', () => {
     await applyBatch(db.pool, ticketsProjection, log.tickets);
 
     const joined = (await tableRows(db.url, db.schema, 'alerts_with_escalation', 'id')) as Array<Record<string, unknown>>;
-    expect(joined).toHaveLength(3);
+    expect(joined).toHaveLength(5);
+    expect(joined.find((r) => r.id === alertRef('f').alertId)).toMatchObject({
+      site: 'fra1-r1',
+      incident_id: INCIDENT,
+      inhibited: false,
+      inhibited_by: alertRef('d').alertId,
+      tier: 'gold',
+      sla_deadline: new Date('2026-11-23T10:10:00.000Z'),
+      sla_breached_at: null,
+    });
+    const sla = (await tableRows(db.url, db.schema, 'noc_sla_mtta_weekly', 'tier')) as Array<Record<string, unknown>>;
+    expect(sla.map(({ week: _week, mtta_seconds: _m, p90_tta_seconds: _p, ...rest }) => rest)).toEqual([
+      { tier: 'gold', alerts: '2', acknowledged: '1', acked_within_sla: '1', breached: '1', sla_seconds: 600 },
+    ]);
+    expect(Number(sla[0]!.mtta_seconds)).toBe(2);
+    expect(sla[0]!.p90_tta_seconds).toBe(2);
+    const ofIncident = (await tableRows(db.url, db.schema, 'incident_timeline', 'occurred_at, stream_rank, seq')) as Array<
+      Record<string, unknown>
+    >;
+    expect(new Set(ofIncident.map((r) => r.incident_id))).toStrictEqual(new Set([INCIDENT]));
+    expect(new Set(ofIncident.map((r) => r.alert_id))).toStrictEqual(new Set(['d', 'f', 'g'].map((n) => alertRef(n).alertId)));
+    expect(ofIncident.map((r) => r.event_type)).toContain('IncidentResolved');
+    expect(ofIncident.filter((r) => r.stream === 'ALERTS')).toHaveLength(3);
     expect(joined.find((r) => r.id === alertRef('a').alertId)).toMatchObject({
       status: 'snoozed',
       snoozed_by: 'bob',
@@ -349,7 +466,9 @@ describe('escalation, delivery and ticket projections', () => {
       ticket_url: 'https://jira.example.com/OPS-1',
     });
     const open = (await tableRows(db.url, db.schema, 'noc_escalations_open', 'alert_id')) as Array<Record<string, unknown>>;
-    expect(open.map((r) => r.alert_id).sort()).toStrictEqual([alertRef('a').alertId, alertRef('b', 'payroll').alertId].sort());
+    expect(open.map((r) => r.alert_id).sort()).toStrictEqual(
+      [alertRef('a').alertId, alertRef('b', 'payroll').alertId, alertRef('d').alertId, alertRef('f').alertId].sort(),
+    );
     const channels = (await tableRows(db.url, db.schema, 'noc_notifications_by_channel_day', 'channel')) as Array<Record<string, unknown>>;
     // one UTC day (a timestamp without zone, which the driver reads in the local zone)
     expect(new Set(channels.map((r) => (r.day as Date).getTime())).size).toBe(1);

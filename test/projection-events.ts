@@ -74,6 +74,10 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
           | 'severity'
           | 'severityBoost'
           | 'severityRule'
+          | 'site'
+          | 'groupKey'
+          | 'groupLabels'
+          | 'sla'
         >
       > & { sourceSeverity?: EventData<'AlertRouted'>['severity'] } = {},
     ) =>
@@ -92,6 +96,9 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
         suppressed: o.suppressed ?? null,
         maintenance: o.maintenance ?? [],
         alertSeq: o.alertSeq ?? 1,
+        ...(o.site !== undefined ? { site: o.site } : {}),
+        ...(o.groupKey !== undefined ? { groupKey: o.groupKey, groupLabels: o.groupLabels ?? {} } : {}),
+        ...(o.sla !== undefined ? { sla: o.sla } : {}),
       }),
     step: (
       step: number,
@@ -159,6 +166,24 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
         attempts,
         error: 'HTTP 503',
         fallback,
+      }),
+    // Storm sense (issue 16): the escalator's decisions about how the alert relates to others.
+    inhibited: (by: string, rule = 'site-down') => f.make('AlertInhibited', { ...ref, by, rule, bySummary: 'site is down' }),
+    released: (by: string, rule = 'site-down') => f.make('AlertReleased', { ...ref, by, rule }),
+    incidentOpened: (incidentId: string, groupKey: string, groupLabels: Record<string, string> = {}) =>
+      f.make('IncidentOpened', { ...ref, incidentId, groupKey, groupLabels, summary: `${name} is down` }),
+    grouped: (incidentId: string, groupKey: string, firstAlertId: string) =>
+      f.make('AlertGrouped', { ...ref, incidentId, groupKey, firstAlertId }),
+    incidentResolved: (incidentId: string, groupKey: string) => f.make('IncidentResolved', { ...ref, incidentId, groupKey }),
+    flappingStarted: () => f.make('FlappingStarted', { ...ref, fingerprint: `fp-${name}`, flips: 3, windowSeconds: 600 }),
+    flapped: (since: string) => f.make('AlertFlapped', { ...ref, fingerprint: `fp-${name}`, flappingSince: since }),
+    flappingEnded: (since: string) => f.make('FlappingEnded', { ...ref, fingerprint: `fp-${name}`, flappingSince: since }),
+    slaBreached: (tier: string, responseSeconds: number) =>
+      f.make('SlaBreached', {
+        ...ref,
+        tier,
+        responseSeconds,
+        deadline: new Date(Date.parse(snapshot(name, serviceId, alertId).triggeredAt) + responseSeconds * 1000).toISOString(),
       }),
     ticketCreated: (key: string, providerId = 'jira') =>
       f.make('TicketCreated', { ...ref, providerId, ticketKey: key, url: `https://${providerId}.example.com/${key}` }),

@@ -2,7 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { jetstream } from '@nats-io/jetstream';
-import { alertingV1, CONSUMERS, encodeEvent, notificationV1, partitionOf, STREAMS, subjects, type DomainEvent } from '@oncall/contracts';
+import {
+  alertingV1,
+  CONSUMERS,
+  encodeEvent,
+  notificationV1,
+  partitionOf,
+  stableUuid,
+  STREAMS,
+  subjects,
+  type DomainEvent,
+} from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
 import { amAlert, amPayload } from './fixtures.js';
@@ -351,6 +361,140 @@ describe('query-api over gRPC against the in-process pipeline', () => {
         state: DeliveryState.DELIVERY_STATE_PENDING,
       });
       stream.cancel();
+    });
+  });
+
+  describe('incidents (storm sense)', () => {
+    const { IncidentStatus } = alertingV1;
+    let first: alertingV1.Alert;
+    let member: alertingV1.Alert;
+    const incident = stableUuid('query-api-incident');
+    const group = 'storm|site=fra1';
+    const gold = { tier: 'gold', responseSeconds: 600, escalateBeforeSeconds: 60 };
+    const listIncidents = (r: Partial<alertingV1.ListIncidentsRequest>) =>
+      ask<alertingV1.ListIncidentsResponse>((cb) => alerts.listIncidents(alertingV1.ListIncidentsRequest.fromPartial(r), cb));
+    const getIncident = (incidentId: string) =>
+      ask<alertingV1.GetIncidentResponse>((cb) => alerts.getIncident(alertingV1.GetIncidentRequest.fromPartial({ incidentId }), cb));
+    /** Every page of a listing, following the tokens. */
+    async function allPages(r: Partial<alertingV1.ListIncidentsRequest>): Promise<alertingV1.Incident[][]> {
+      const pages: alertingV1.Incident[][] = [];
+      let pageToken = '';
+      do {
+        const page = await listIncidents({ ...r, pageToken });
+        pages.push(page.incidents);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      return pages;
+    }
+
+    beforeAll(async () => {
+      first = await openAlert('storm-first');
+      member = await openAlert('storm-member');
+      const ef = eventFactory(Date.now());
+      const on = (a: alertingV1.Alert, name: string) => escalation(ef, name, a.serviceId, a.id);
+      const esc = (a: alertingV1.Alert) => (e: DomainEvent) => [subjects.escalation(partitionOfAlert(a), a.id), e] as const;
+      const ghost = (e: DomainEvent) => [subjects.escalation(0, (e.data as { alertId: string }).alertId), e] as const;
+      const f = on(first, 'storm-first');
+      const m = on(member, 'storm-member');
+      const storm = { site: 'fra1-r1', groupKey: group, groupLabels: { site: 'fra1' }, sla: gold };
+      // five more incidents of alerts the ALERTS stream does not hold: two resolved, one of another service
+      const others = [0, 1, 2, 3, 4].map((i) => {
+        const g = escalation(ef, `storm-ghost-${i}`, i === 4 ? 'payroll' : 'checkout');
+        const id = stableUuid(`query-api-incident-${i}`);
+        return [
+          ghost(g.incidentOpened(id, `ghost|${i}`, { n: String(i) })),
+          ...(i < 2 ? [ghost(g.incidentResolved(id, `ghost|${i}`))] : []),
+        ];
+      });
+      await publish(CONSUMERS.projectorEscalations, [
+        esc(first)(f.routed({ ...storm, alertSeq: first.lastEventSequence })),
+        esc(member)(m.routed({ ...storm, alertSeq: member.lastEventSequence })),
+        esc(member)(m.inhibited(first.id)),
+        esc(first)(f.flappingStarted()),
+        esc(first)(f.incidentOpened(incident, group, { site: 'fra1' })),
+        esc(first)(f.step(0, 0, [user('alice')])),
+        esc(member)(m.released(first.id)),
+        esc(member)(m.grouped(incident, group, first.id)),
+        esc(first)(f.slaBreached('gold', 600)),
+        ...others.flat(),
+      ]);
+    });
+
+    it('GetAlert carries the site, the incident, the inhibition, flapping and the SLA', async () => {
+      const m = await p.getAlert(member.id);
+      expect(m).toMatchObject({
+        site: 'fra1-r1',
+        groupKey: group,
+        incidentId: incident,
+        inhibited: false,
+        inhibitedBy: first.id,
+        inhibitedRule: 'site-down',
+        flapping: '',
+        tier: 'gold',
+        slaBreachedAt: undefined,
+      });
+      expect(m.slaDeadline).toBeInstanceOf(Date);
+      const f = await p.getAlert(first.id);
+      expect(f).toMatchObject({ incidentId: incident, flapping: 'started', inhibited: false, inhibitedBy: '', tier: 'gold' });
+      expect(f.slaBreachedAt).toBeInstanceOf(Date);
+    });
+
+    it('GetIncident answers the incident with its alerts; GetIncidentTimeline every event of its alerts', async () => {
+      const got = await getIncident(incident);
+      expect(got.incident).toMatchObject({
+        id: incident,
+        serviceId: first.serviceId,
+        groupKey: group,
+        groupLabels: { site: 'fra1' },
+        firstAlertId: first.id,
+        summary: 'storm-first is down',
+        status: IncidentStatus.INCIDENT_STATUS_OPEN,
+        alertCount: 2,
+        resolvedAt: undefined,
+      });
+      expect(got.incident!.lastAlertAt!.getTime()).toBeGreaterThan(got.incident!.openedAt!.getTime());
+      expect(got.alerts.map((a) => a.id)).toEqual([first.id, member.id]);
+      const entries = await collect<alertingV1.TimelineEntry>(alerts.getIncidentTimeline({ incidentId: incident }));
+      expect(new Set(entries.map((e) => e.alertId))).toStrictEqual(new Set([first.id, member.id]));
+      expect(entries.filter((e) => e.eventType === 'AlertTriggered')).toHaveLength(2);
+      expect(entries.map((e) => e.eventType)).toEqual(expect.arrayContaining(['IncidentOpened', 'AlertGrouped', 'AlertReleased']));
+      const times = entries.map((e) => e.occurredAt!.getTime());
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+
+      const unknown = '00000000-0000-4000-8000-000000000002';
+      expect((await failure(getIncident(unknown))).code).toBe(status.NOT_FOUND);
+      expect((await failure(collect(alerts.getIncidentTimeline({ incidentId: unknown })))).code).toBe(status.NOT_FOUND);
+      await expectInvalid(getIncident('nope'), 'incident_id');
+    });
+
+    it('ListIncidents pages through the incidents newest first, by status and service', async () => {
+      const all = (await listIncidents({ pageSize: 1000 })).incidents;
+      expect(all).toHaveLength(6);
+      const key = (i: alertingV1.Incident) => [i.openedAt!.getTime(), i.id] as const;
+      const sorted = [...all].sort((a, b) => key(b)[0] - key(a)[0] || (key(b)[1] < key(a)[1] ? -1 : 1));
+      expect(all.map((i) => i.id)).toEqual(sorted.map((i) => i.id));
+
+      const pages = await allPages({ pageSize: 4 });
+      expect(pages.map((page) => page.length)).toEqual([4, 2]);
+      expect(pages.flat().map((i) => i.id)).toEqual(all.map((i) => i.id));
+      expect((await allPages({ pageSize: 3 })).map((page) => page.length)).toEqual([3, 3]);
+
+      const open = (await allPages({ status: IncidentStatus.INCIDENT_STATUS_OPEN, pageSize: 1 })).flat();
+      expect(open).toHaveLength(4);
+      expect(open.every((i) => i.status === IncidentStatus.INCIDENT_STATUS_OPEN)).toBe(true);
+      const resolved = (await listIncidents({ status: IncidentStatus.INCIDENT_STATUS_RESOLVED })).incidents;
+      expect(resolved.map((i) => i.id).sort()).toEqual([0, 1].map((i) => stableUuid(`query-api-incident-${i}`)).sort());
+      expect(resolved.every((i) => i.resolvedAt instanceof Date)).toBe(true);
+      expect((await listIncidents({ serviceIds: ['payroll'] })).incidents.map((i) => i.id)).toEqual([stableUuid('query-api-incident-4')]);
+
+      const { nextPageToken } = await listIncidents({ pageSize: 2 });
+      expect(nextPageToken).not.toBe('');
+      await expectInvalid(listIncidents({ pageSize: 2, pageToken: 'garbage' }), 'page_token');
+      await expectInvalid(listIncidents({ pageSize: 2, pageToken: nextPageToken, serviceIds: ['payroll'] }), 'page_token');
+      await expectInvalid(listIncidents({ pageSize: 1001 }), 'page_size');
+      await expectInvalid(listIncidents({ pageSize: -1 }), 'page_size');
+      await expectInvalid(listIncidents({ status: 7 as alertingV1.IncidentStatus }), 'status');
+      await expectInvalid(listIncidents({ serviceIds: [''] }), 'service_ids[0]');
     });
   });
 

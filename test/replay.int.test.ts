@@ -32,6 +32,7 @@ const TABLES: Array<[table: string, orderBy: string, exclude: string[]]> = [
   ['templates', 'id', []],
   ['template_versions', 'template_id, version', []],
   ['alert_escalations', 'alert_id', []],
+  ['incidents', 'incident_id', []],
   ['escalation_timeline', 'stream, seq', []],
   ['notifications', 'notification_id', []],
   ['notification_deliveries', 'seq', []],
@@ -87,12 +88,20 @@ function escalationWorkload(alerts: AlertRow[]) {
   const y = on(second!);
   const z = on(third!);
   const esc = (p: string) => (e: DomainEvent) => [`${p}.0.${(e.data as { alertId: string }).alertId}`, e] as const;
+  const incident = stableUuid('replay-incident');
+  const group = 'checkout|site=fra1';
   return {
     escalations: [
       ghost.routed(),
       ghost.step(0, 0, [user('zoe')]),
       ghost.requested('1', user('zoe')),
-      x.routed({ rules: ['db'] }),
+      x.routed({
+        rules: ['db'],
+        site: 'fra1',
+        groupKey: group,
+        groupLabels: { site: 'fra1' },
+        sla: { tier: 'gold', responseSeconds: 600, escalateBeforeSeconds: 60 },
+      }),
       x.step(0, 0, [user('alice')]),
       x.requested('1', user('alice'), { channels: ['sms', 'voice'] }),
       y.routed({ suppressed: { by: 'maintenance', windowId: 'fra1', until: '2026-11-24T02:00:00.000Z' }, maintenance: ['ams1'] }),
@@ -109,6 +118,14 @@ function escalationWorkload(alerts: AlertRow[]) {
       x.reopenRequested(),
       x.step(0, 0, [user('alice')], { reason: 'reopened' }),
       x.requested('3', user('alice')),
+      // storm sense: x opens an incident that z joins; x inhibits y for a while; x breaches its SLA
+      x.incidentOpened(incident, group, { site: 'fra1' }),
+      y.inhibited(first!.id),
+      z.grouped(incident, group, first!.id),
+      y.released(first!.id),
+      x.slaBreached('gold', 600),
+      z.flappingStarted(),
+      x.incidentResolved(incident, group),
     ].map(esc('escalations')),
     deliveries: [
       ghost.delivered('1', 'sms'),
@@ -219,7 +236,8 @@ describe('the read models are a pure function of the log', () => {
     expect(live.alert_escalations).toHaveLength(4);
     expect(live.notifications).toHaveLength(6);
     expect(live.notification_deliveries).toHaveLength(7);
-    expect(live.escalation_timeline).toHaveLength(20 + 7 + 4);
+    expect(live.escalation_timeline).toHaveLength(27 + 7 + 4);
+    expect(live.incidents).toMatchObject([{ alert_count: 2, first_alert_id: edge1.id, summary: 'edge-1 is down is down' }]);
   });
 
   it('NOC views count open alerts and time to resolve', async () => {
@@ -233,6 +251,10 @@ describe('the read models are a pure function of the log', () => {
     expect(daily[0]).toMatchObject({ service_id: 'checkout', alerts: '6', resolved: '2', acknowledged: '1' });
     expect(Number(daily[0]!.mttr_seconds)).toBeGreaterThanOrEqual(0);
     expect(Number(daily[0]!.mtta_seconds)).toBeGreaterThanOrEqual(0);
+    const sla = (await tableRows(p.db.url, p.db.schema, 'noc_sla_mtta_weekly', 'tier')) as Array<Record<string, unknown>>;
+    // edge-1 has the gold tier: acknowledged (alice first), and its SLA breach recorded
+    expect(sla).toMatchObject([{ tier: 'gold', alerts: '1', acknowledged: '1', breached: '1', sla_seconds: 600 }]);
+    expect(Number(sla[0]!.mtta_seconds)).toBeGreaterThanOrEqual(0);
     const escalating = (await tableRows(p.db.url, p.db.schema, 'noc_escalations_open', 'alert_id')) as Array<Record<string, unknown>>;
     expect(escalating).toHaveLength(4);
     expect(escalating.filter((r) => r.policy_id !== null)).toHaveLength(3);
@@ -292,7 +314,7 @@ describe('the read models are a pure function of the log', () => {
       onProgress: (x) => progress.push(x.done),
     });
     await during;
-    expect(result.events).toBeGreaterThanOrEqual(15 + 3 + 20 + 31); // alert, configuration, escalation/delivery/ticket events at least
+    expect(result.events).toBeGreaterThanOrEqual(15 + 3 + 27 + 31); // alert, configuration, escalation/delivery/ticket events at least
     expect(progress.length).toBeGreaterThan(0);
     await p.alertsApplied(20);
     await allApplied(p);

@@ -6,6 +6,7 @@ import { Surface, type AlertCommandKind as CommandKind } from '@oncall/contracts
 import { COMMAND_FOR_STATUS } from './domain/commands.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
+import { incidentHandlers } from './incident-service.js';
 import { apiStep, SEVERITY_FROM_PROTO, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
 import { getAlert, getTimeline, listAlerts, type AlertFilter, type AlertRow } from './read-model/alerts.js';
 import { bounded, limit, required, requiredUuid } from './validate.js';
@@ -126,5 +127,6 @@ export function alertService(pool: DatabasePool, log: Logger, commands: AlertCom
     updateAlertStatus: unary(log, 'UpdateAlertStatus', async (req: alertingV1.UpdateStatusRequest, ctx) =>
       toProtoAlert(await run(toCommand(commandForStatus(req.status), req), ctx)),
     ),
+    ...incidentHandlers(pool, log),
   };
 }

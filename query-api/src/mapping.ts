@@ -70,6 +70,16 @@ export function toProtoAlert(r: AlertRow): alertingV1.Alert {
     escalatedAt: date(r.escalated_at),
     escalatedByUserId: r.escalated_by ?? '',
     externalTicketUrl: r.ticket_url ?? '',
+    site: r.site ?? '',
+    groupKey: r.group_key ?? '',
+    incidentId: r.incident_id ?? '',
+    inhibited: r.inhibited ?? false,
+    inhibitedBy: r.inhibited_by ?? '',
+    inhibitedRule: r.inhibited_rule ?? '',
+    flapping: r.flapping ?? '',
+    tier: r.tier ?? '',
+    slaDeadline: date(r.sla_deadline),
+    slaBreachedAt: date(r.sla_breached_at),
   };
 }
 

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { DeliveryEvent, DeliveryStatusEvent, EscalationEvent } from '@oncall/contracts';
-import { escalation, eventFactory, notificationIdOf, user } from '../../../test/projection-events.js';
+import { alertRef, escalation, eventFactory, notificationIdOf, user } from '../../../test/projection-events.js';
 import {
   evolveAlertEscalation,
   evolveNotificationOutcome,
+  incidentDelta,
+  mergeIncident,
   notificationRequest,
   type AlertEscalationRow,
+  type IncidentEvent,
+  type IncidentRow,
   type NotificationOutcomeRow,
 } from './escalation-rows.js';
 
@@ -185,6 +190,117 @@ describe('alert_escalations row: given escalation events, then', () => {
     ],
   ])('%s', (_, events, expected) => {
     expect(fold(events)).toMatchObject({ alert_id: a.routed().data.alertId, service_id: 'checkout', ...expected });
+  });
+});
+
+describe('storm sense on the alert_escalations row: given events, then', () => {
+  const f = eventFactory();
+  const a = escalation(f, 'storm');
+  const source = alertRef('source').alertId;
+  const incident = alertRef('incident').alertId;
+  const routed = a.routed({
+    site: 'fra1-r12',
+    groupKey: 'checkout|site=fra1',
+    groupLabels: { site: 'fra1' },
+    sla: { tier: 'gold', responseSeconds: 900, escalateBeforeSeconds: 120 },
+  });
+  const inhibited = a.inhibited(source);
+  const released = a.released(source);
+  const opened = a.incidentOpened(incident, 'checkout|site=fra1');
+  const started = a.flappingStarted();
+  const flapped = a.flapped('2026-11-23T09:55:00.000Z');
+  const ended = a.flappingEnded('2026-11-23T09:55:00.000Z');
+  const breached = a.slaBreached('gold', 900);
+
+  it.each<[string, EscalationEvent[], Partial<AlertEscalationRow>]>([
+    [
+      'routed with a site, a group and a tier: the SLA deadline is the trigger + the response time',
+      [routed],
+      {
+        site: 'fra1-r12',
+        group_key: 'checkout|site=fra1',
+        tier: 'gold',
+        sla_response_seconds: 900,
+        sla_deadline: '2026-11-23T10:15:00.000Z',
+        incident_id: null,
+        inhibited: false,
+        flapping: null,
+        sla_breached_at: null,
+      },
+    ],
+    [
+      'routed before issue 16 (no storm fields)',
+      [a.routed()],
+      { site: null, group_key: null, tier: null, sla_response_seconds: null, sla_deadline: null },
+    ],
+    [
+      'inhibited',
+      [routed, inhibited],
+      { inhibited: true, inhibited_by: source, inhibited_rule: 'site-down', inhibited_at: inhibited.occurredAt, released_at: null },
+    ],
+    [
+      'released: not inhibited, who inhibited it kept',
+      [routed, inhibited, released],
+      { inhibited: false, inhibited_by: source, inhibited_rule: 'site-down', released_at: released.occurredAt },
+    ],
+    ['opened an incident', [routed, opened], { incident_id: incident }],
+    ['grouped into an incident', [routed, a.grouped(incident, 'checkout|site=fra1', source)], { incident_id: incident }],
+    ['started flapping', [routed, started], { flapping: 'started', flapping_since: started.occurredAt }],
+    ['a flip of a flapping fingerprint', [routed, flapped], { flapping: 'flapped', flapping_since: '2026-11-23T09:55:00.000Z' }],
+    ['flapping ended', [routed, ended], { flapping: 'ended', flapping_since: '2026-11-23T09:55:00.000Z' }],
+    [
+      'SLA breached',
+      [routed, a.step(0, 0, [user('alice')]), breached],
+      { sla_breached_at: breached.occurredAt, sla_deadline: '2026-11-23T10:15:00.000Z', escalation_step: 0 },
+    ],
+  ])('%s', (_, events, expected) => {
+    expect(fold(events)).toMatchObject(expected);
+  });
+});
+
+describe('incidents row: a merge of its events in any order and split', () => {
+  const f = eventFactory();
+  const incidentId = alertRef('incident').alertId;
+  const key = 'checkout|site=fra1';
+  const first = escalation(f, 'first');
+  const second = escalation(f, 'second');
+  const third = escalation(f, 'third', 'checkout');
+  const firstId = alertRef('first').alertId;
+  const events: IncidentEvent[] = [
+    first.incidentOpened(incidentId, key, { site: 'fra1' }),
+    second.grouped(incidentId, key, firstId),
+    third.grouped(incidentId, key, firstId),
+    first.incidentResolved(incidentId, key),
+  ];
+  const deltas = events.map((e, i) => incidentDelta(e, i + 1));
+  const inOrder = deltas.reduce(mergeIncident);
+
+  it('in stream order', () => {
+    expect(inOrder).toStrictEqual<IncidentRow>({
+      incident_id: incidentId,
+      service_id: 'checkout',
+      group_key: key,
+      group_labels: { site: 'fra1' },
+      first_alert_id: firstId,
+      summary: 'first is down',
+      opened_at: events[0]!.occurredAt,
+      resolved_at: events[3]!.occurredAt,
+      alert_count: 3,
+      last_alert_at: events[2]!.occurredAt,
+      updated_at: events[3]!.occurredAt,
+      last_event_seq: 4,
+    });
+  });
+
+  it('any order and grouping of the merges gives the same row', () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray(deltas, { minLength: deltas.length, maxLength: deltas.length }), fc.nat(3), (shuffled, split) => {
+        const left = shuffled.slice(0, split + 1).reduce(mergeIncident);
+        const rest = shuffled.slice(split + 1);
+        const merged = rest.length === 0 ? left : mergeIncident(left, rest.reduce(mergeIncident));
+        expect(merged).toStrictEqual(inOrder);
+      }),
+    );
   });
 });
 

@@ -53,6 +53,21 @@ export type AlertEscalationRow = {
   notifications_requested: number;
   updated_at: string;
   last_event_seq: number;
+  // Storm sense (issue 16).
+  site: string | null;
+  group_key: string | null;
+  incident_id: string | null;
+  inhibited: boolean;
+  inhibited_by: string | null;
+  inhibited_rule: string | null;
+  inhibited_at: string | null;
+  released_at: string | null;
+  flapping: 'started' | 'flapped' | 'ended' | null;
+  flapping_since: string | null;
+  tier: string | null;
+  sla_response_seconds: number | null;
+  sla_deadline: string | null;
+  sla_breached_at: string | null;
 };
 
 /** Every column of AlertEscalationRow, in no particular order (the compiler checks the set). */
@@ -92,6 +107,20 @@ export const ALERT_ESCALATION_COLUMNS = Object.keys({
   notifications_requested: 0,
   updated_at: 0,
   last_event_seq: 0,
+  site: 0,
+  group_key: 0,
+  incident_id: 0,
+  inhibited: 0,
+  inhibited_by: 0,
+  inhibited_rule: 0,
+  inhibited_at: 0,
+  released_at: 0,
+  flapping: 0,
+  flapping_since: 0,
+  tier: 0,
+  sla_response_seconds: 0,
+  sla_deadline: 0,
+  sla_breached_at: 0,
 } satisfies Record<keyof AlertEscalationRow, 0>) as Array<keyof AlertEscalationRow>;
 
 export function initialAlertEscalation(alertId: string, serviceId: string, at: string, seq: number): AlertEscalationRow {
@@ -131,6 +160,20 @@ export function initialAlertEscalation(alertId: string, serviceId: string, at: s
     notifications_requested: 0,
     updated_at: at,
     last_event_seq: seq,
+    site: null,
+    group_key: null,
+    incident_id: null,
+    inhibited: false,
+    inhibited_by: null,
+    inhibited_rule: null,
+    inhibited_at: null,
+    released_at: null,
+    flapping: null,
+    flapping_since: null,
+    tier: null,
+    sla_response_seconds: null,
+    sla_deadline: null,
+    sla_breached_at: null,
   };
 }
 
@@ -167,6 +210,12 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
         suppressed_window_id: d.suppressed?.windowId ?? null,
         suppressed_until: d.suppressed?.until ?? null,
         maintenance: d.maintenance,
+        site: d.site ?? null,
+        group_key: d.groupKey ?? null,
+        tier: d.sla?.tier ?? null,
+        sla_response_seconds: d.sla?.responseSeconds ?? null,
+        // The escalator's deadline: the alert's trigger + the tier's response time.
+        sla_deadline: d.sla ? addSeconds(d.alert.triggeredAt, d.sla.responseSeconds) : null,
       };
     }
     case 'EscalationStepReached': {
@@ -208,20 +257,140 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
     case 'AlertReopenRequested':
       return { ...r, reopen_requested_at: at, reopen_reason: event.data.reason };
     case 'AlertInhibited':
+      return { ...r, inhibited: true, inhibited_by: event.data.by, inhibited_rule: event.data.rule, inhibited_at: at, released_at: null };
     case 'AlertReleased':
+      // Who inhibited it stays for the record; the alert pages now.
+      return { ...r, inhibited: false, inhibited_by: event.data.by, inhibited_rule: event.data.rule, released_at: at };
     case 'IncidentOpened':
     case 'AlertGrouped':
+      return { ...r, incident_id: event.data.incidentId };
     case 'IncidentResolved':
-    case 'FlappingStarted':
-    case 'AlertFlapped':
-    case 'FlappingEnded':
-    case 'SlaBreached':
+      // On the first alert's subject: the incident's row says it (`incidents`), the alert's does not change.
       return r;
+    case 'FlappingStarted':
+      return { ...r, flapping: 'started', flapping_since: at };
+    case 'AlertFlapped':
+      return { ...r, flapping: 'flapped', flapping_since: event.data.flappingSince };
+    case 'FlappingEnded':
+      return { ...r, flapping: 'ended', flapping_since: event.data.flappingSince };
+    case 'SlaBreached':
+      return { ...r, sla_breached_at: r.sla_breached_at ?? at, sla_deadline: event.data.deadline };
     default: {
       const _never: never = event;
       return _never;
     }
   }
+}
+
+/** `iso` + `seconds` as an ISO time; null when `iso` is not a time (a log is not re-validated here). */
+function addSeconds(iso: string, seconds: number): string | null {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new Date(ms + seconds * 1000).toISOString() : null;
+}
+
+/**
+ * `incidents`: what a batch's events say about one incident, as a merge that does not depend on
+ * the order of the events (an incident's events are on the subjects of its alerts, which may lie
+ * in different partitions, and a partitioned replay applies the partitions side by side). The
+ * projection upserts the batch's deltas, merging them into the stored rows the same way
+ * (`mergeIncident`, and the SQL of the escalations projection).
+ */
+export type IncidentRow = {
+  incident_id: string;
+  service_id: string;
+  group_key: string;
+  /** IncidentOpened's; null until it is applied. */
+  group_labels: Record<string, string> | null;
+  first_alert_id: string;
+  summary: string | null;
+  /** The earliest event of the incident. */
+  opened_at: string;
+  resolved_at: string | null;
+  /** IncidentOpened + AlertGrouped events. */
+  alert_count: number;
+  /** The latest IncidentOpened / AlertGrouped; null while none is applied. */
+  last_alert_at: string | null;
+  updated_at: string;
+  last_event_seq: number;
+};
+
+export const INCIDENT_COLUMNS = Object.keys({
+  incident_id: 0,
+  service_id: 0,
+  group_key: 0,
+  group_labels: 0,
+  first_alert_id: 0,
+  summary: 0,
+  opened_at: 0,
+  resolved_at: 0,
+  alert_count: 0,
+  last_alert_at: 0,
+  updated_at: 0,
+  last_event_seq: 0,
+} satisfies Record<keyof IncidentRow, 0>) as Array<keyof IncidentRow>;
+
+export type IncidentEvent = EventOf<'IncidentOpened'> | EventOf<'AlertGrouped'> | EventOf<'IncidentResolved'>;
+
+export const isIncidentEvent = (e: EscalationEvent): e is IncidentEvent =>
+  e.type === 'IncidentOpened' || e.type === 'AlertGrouped' || e.type === 'IncidentResolved';
+
+/** One incident event as a row of its own (what it alone says about the incident). */
+export function incidentDelta(event: IncidentEvent, seq: number): IncidentRow {
+  const at = event.occurredAt;
+  const d = event.data;
+  const base = {
+    incident_id: d.incidentId,
+    service_id: d.serviceId,
+    group_key: d.groupKey,
+    group_labels: null,
+    summary: null,
+    opened_at: at,
+    resolved_at: null,
+    alert_count: 0,
+    last_alert_at: at,
+    updated_at: at,
+    last_event_seq: seq,
+  };
+  switch (event.type) {
+    case 'IncidentOpened':
+      return { ...base, first_alert_id: d.alertId, group_labels: event.data.groupLabels, summary: event.data.summary, alert_count: 1 };
+    case 'AlertGrouped':
+      return { ...base, first_alert_id: event.data.firstAlertId, alert_count: 1 };
+    case 'IncidentResolved':
+      // Written on the first alert's subject.
+      return { ...base, first_alert_id: d.alertId, resolved_at: at, last_alert_at: null };
+    default: {
+      const _never: never = event;
+      return _never;
+    }
+  }
+}
+
+const least = (a: string, b: string): string => (Date.parse(b) < Date.parse(a) ? b : a);
+/** The later time; null counts as unknown (as PostgreSQL's `greatest`). */
+const greatest = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a;
+
+/**
+ * Two deltas (or a row and a delta) of one incident merged: commutative and associative, so any
+ * split and order of the events gives the same row. The SQL upsert of the escalations projection
+ * merges the same way.
+ */
+export function mergeIncident(a: IncidentRow, b: IncidentRow): IncidentRow {
+  return {
+    incident_id: a.incident_id,
+    service_id: a.service_id,
+    group_key: a.group_key,
+    group_labels: a.group_labels ?? b.group_labels,
+    first_alert_id: a.first_alert_id,
+    summary: a.summary ?? b.summary,
+    opened_at: least(a.opened_at, b.opened_at),
+    resolved_at: greatest(a.resolved_at, b.resolved_at),
+    alert_count: a.alert_count + b.alert_count,
+    last_alert_at: greatest(a.last_alert_at, b.last_alert_at),
+    updated_at: greatest(a.updated_at, b.updated_at)!,
+    last_event_seq: Math.max(a.last_event_seq, b.last_event_seq),
+  };
 }
 
 /** The request columns of `notifications`, written by the escalations projection. */

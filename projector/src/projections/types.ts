@@ -17,8 +17,9 @@ export type Projection = Readonly<{
   filterSubject: string;
   /**
    * Optional: the filter subject of one partition, when the projection's rows never span
-   * partitions (each row belongs to one alert, and an alert to one partition). A replay into a
-   * fresh schema then loads the partitions side by side.
+   * partitions (each row belongs to one alert, and an alert to one partition), or where a row
+   * spans them, is a merge that does not depend on the order of its events (`incidents`). A
+   * replay into a fresh schema then loads the partitions side by side.
    */
   partitionSubject?: (partition: number) => string;
   /** Applies a batch in stream order, inside the transaction that advances the checkpoint. */

@@ -46,6 +46,17 @@ const AlertRow = z.object({
   escalation_stopped_reason: z.string().nullable(),
   ticket_key: z.string().nullable(),
   ticket_url: z.string().nullable(),
+  // storm sense (alerts_with_escalation): null until the escalator decided
+  site: z.string().nullable(),
+  group_key: z.string().nullable(),
+  incident_id: z.string().nullable(),
+  inhibited: z.boolean().nullable(),
+  inhibited_by: z.string().nullable(),
+  inhibited_rule: z.string().nullable(),
+  flapping: z.string().nullable(),
+  tier: z.string().nullable(),
+  sla_deadline: time.nullable(),
+  sla_breached_at: time.nullable(),
 });
 export type AlertRow = z.infer<typeof AlertRow>;
 
@@ -62,7 +73,16 @@ export type AlertFilter = {
 const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, source_severity, labels, annotations,
   generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
   escalated_at, escalated_by, external_ticket_id, repeat_count, last_event_seq, policy_id, suppressed_by, suppressed_until,
-  escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url`;
+  escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url, site, group_key, incident_id,
+  inhibited, inhibited_by, inhibited_rule, flapping, tier, sla_deadline, sla_breached_at`;
+
+/** Alerts of one incident (the first, then the others as they joined); live alerts only. */
+export async function incidentAlerts(db: CommonQueryMethods, incidentId: string): Promise<readonly AlertRow[]> {
+  return rows(
+    db,
+    sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts_with_escalation WHERE incident_id = ${incidentId} ORDER BY created_at, id`,
+  );
+}
 
 /** One alert with its escalation state and first ticket; an archived one from the archive. */
 export async function getAlert(db: CommonQueryMethods, id: string): Promise<AlertRow | null> {

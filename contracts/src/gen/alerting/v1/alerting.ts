@@ -200,6 +200,46 @@ export function severityToJSON(object: Severity): string {
   }
 }
 
+export enum IncidentStatus {
+  INCIDENT_STATUS_UNSPECIFIED = 0,
+  /** INCIDENT_STATUS_OPEN - some of its alerts still fire */
+  INCIDENT_STATUS_OPEN = 1,
+  INCIDENT_STATUS_RESOLVED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function incidentStatusFromJSON(object: any): IncidentStatus {
+  switch (object) {
+    case 0:
+    case "INCIDENT_STATUS_UNSPECIFIED":
+      return IncidentStatus.INCIDENT_STATUS_UNSPECIFIED;
+    case 1:
+    case "INCIDENT_STATUS_OPEN":
+      return IncidentStatus.INCIDENT_STATUS_OPEN;
+    case 2:
+    case "INCIDENT_STATUS_RESOLVED":
+      return IncidentStatus.INCIDENT_STATUS_RESOLVED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return IncidentStatus.UNRECOGNIZED;
+  }
+}
+
+export function incidentStatusToJSON(object: IncidentStatus): string {
+  switch (object) {
+    case IncidentStatus.INCIDENT_STATUS_UNSPECIFIED:
+      return "INCIDENT_STATUS_UNSPECIFIED";
+    case IncidentStatus.INCIDENT_STATUS_OPEN:
+      return "INCIDENT_STATUS_OPEN";
+    case IncidentStatus.INCIDENT_STATUS_RESOLVED:
+      return "INCIDENT_STATUS_RESOLVED";
+    case IncidentStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum RotationType {
   ROTATION_TYPE_UNSPECIFIED = 0,
   ROTATION_TYPE_HOURLY = 1,
@@ -488,6 +528,27 @@ export interface Alert {
    * docs/routing.md); this is the severity the source gave. Equal to `severity` when nothing changed it.
    */
   sourceSeverity: Severity;
+  /** Storm sense (the escalator's decisions; empty until it made them). Numbers from 40 up. */
+  site: string;
+  /** the incident group it belongs to; empty = not grouped */
+  groupKey: string;
+  /** the incident it opened or joined */
+  incidentId: string;
+  /** not paged while inhibited_by fires */
+  inhibited: boolean;
+  /** the inhibiting alert; kept after the release, for the record */
+  inhibitedBy: string;
+  inhibitedRule: string;
+  /** "started" (paged once, saying so), "flapped" (not paged), "ended"; empty = never flapped */
+  flapping: string;
+  /** customer tier with an SLA */
+  tier: string;
+  /** acknowledge by then (trigger + the tier's response time) */
+  slaDeadline:
+    | Date
+    | undefined;
+  /** when the escalator recorded the breach */
+  slaBreachedAt: Date | undefined;
 }
 
 export interface Alert_LabelsEntry {
@@ -629,6 +690,65 @@ export interface SnoozeRequest {
 export interface SnoozeResponse {
   alert: Alert | undefined;
   snoozedUntil: Date | undefined;
+}
+
+export interface Incident {
+  id: string;
+  serviceId: string;
+  groupKey: string;
+  groupLabels: { [key: string]: string };
+  /** the alert that opened it and pages for it */
+  firstAlertId: string;
+  /** the first alert's summary */
+  summary: string;
+  status: IncidentStatus;
+  openedAt: Date | undefined;
+  resolvedAt:
+    | Date
+    | undefined;
+  /** its alerts, the first included */
+  alertCount: number;
+  /** the latest alert that joined it */
+  lastAlertAt: Date | undefined;
+  updatedAt: Date | undefined;
+}
+
+export interface Incident_GroupLabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface ListIncidentsRequest {
+  /** UNSPECIFIED = open and resolved */
+  status: IncidentStatus;
+  serviceIds: string[];
+  /** 0 = server default (100); at most 1000 */
+  pageSize: number;
+  /** next_page_token of the previous page, with the same filters */
+  pageToken: string;
+}
+
+export interface ListIncidentsResponse {
+  /** newest first (opened_at, then id, both descending) */
+  incidents: Incident[];
+  /** empty = last page */
+  nextPageToken: string;
+}
+
+export interface GetIncidentRequest {
+  incidentId: string;
+}
+
+export interface GetIncidentResponse {
+  incident:
+    | Incident
+    | undefined;
+  /** its alerts the read model holds, oldest first */
+  alerts: Alert[];
+}
+
+export interface GetIncidentTimelineRequest {
+  incidentId: string;
 }
 
 export interface Schedule {
@@ -975,6 +1095,16 @@ function createBaseAlert(): Alert {
     escalatedByUserId: "",
     externalTicketUrl: "",
     sourceSeverity: 0,
+    site: "",
+    groupKey: "",
+    incidentId: "",
+    inhibited: false,
+    inhibitedBy: "",
+    inhibitedRule: "",
+    flapping: "",
+    tier: "",
+    slaDeadline: undefined,
+    slaBreachedAt: undefined,
   };
 }
 
@@ -1081,6 +1211,36 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.sourceSeverity !== 0) {
       writer.uint32(272).int32(message.sourceSeverity);
+    }
+    if (message.site !== "") {
+      writer.uint32(322).string(message.site);
+    }
+    if (message.groupKey !== "") {
+      writer.uint32(330).string(message.groupKey);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(338).string(message.incidentId);
+    }
+    if (message.inhibited !== false) {
+      writer.uint32(344).bool(message.inhibited);
+    }
+    if (message.inhibitedBy !== "") {
+      writer.uint32(354).string(message.inhibitedBy);
+    }
+    if (message.inhibitedRule !== "") {
+      writer.uint32(362).string(message.inhibitedRule);
+    }
+    if (message.flapping !== "") {
+      writer.uint32(370).string(message.flapping);
+    }
+    if (message.tier !== "") {
+      writer.uint32(378).string(message.tier);
+    }
+    if (message.slaDeadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.slaDeadline), writer.uint32(386).fork()).join();
+    }
+    if (message.slaBreachedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.slaBreachedAt), writer.uint32(394).fork()).join();
     }
     return writer;
   },
@@ -1376,6 +1536,86 @@ export const Alert: MessageFns<Alert> = {
             message.sourceSeverity = reader.int32() as any;
             continue;
           }
+          case 40: {
+            if (tag !== 322) {
+              break;
+            }
+
+            message.site = reader.string();
+            continue;
+          }
+          case 41: {
+            if (tag !== 330) {
+              break;
+            }
+
+            message.groupKey = reader.string();
+            continue;
+          }
+          case 42: {
+            if (tag !== 338) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 43: {
+            if (tag !== 344) {
+              break;
+            }
+
+            message.inhibited = reader.bool();
+            continue;
+          }
+          case 44: {
+            if (tag !== 354) {
+              break;
+            }
+
+            message.inhibitedBy = reader.string();
+            continue;
+          }
+          case 45: {
+            if (tag !== 362) {
+              break;
+            }
+
+            message.inhibitedRule = reader.string();
+            continue;
+          }
+          case 46: {
+            if (tag !== 370) {
+              break;
+            }
+
+            message.flapping = reader.string();
+            continue;
+          }
+          case 47: {
+            if (tag !== 378) {
+              break;
+            }
+
+            message.tier = reader.string();
+            continue;
+          }
+          case 48: {
+            if (tag !== 386) {
+              break;
+            }
+
+            message.slaDeadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 49: {
+            if (tag !== 394) {
+              break;
+            }
+
+            message.slaBreachedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1550,6 +1790,40 @@ export const Alert: MessageFns<Alert> = {
         : isSet(object.source_severity)
         ? severityFromJSON(object.source_severity)
         : 0,
+      site: isSet(object.site) ? globalThis.String(object.site) : "",
+      groupKey: isSet(object.groupKey)
+        ? globalThis.String(object.groupKey)
+        : isSet(object.group_key)
+        ? globalThis.String(object.group_key)
+        : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      inhibited: isSet(object.inhibited) ? globalThis.Boolean(object.inhibited) : false,
+      inhibitedBy: isSet(object.inhibitedBy)
+        ? globalThis.String(object.inhibitedBy)
+        : isSet(object.inhibited_by)
+        ? globalThis.String(object.inhibited_by)
+        : "",
+      inhibitedRule: isSet(object.inhibitedRule)
+        ? globalThis.String(object.inhibitedRule)
+        : isSet(object.inhibited_rule)
+        ? globalThis.String(object.inhibited_rule)
+        : "",
+      flapping: isSet(object.flapping) ? globalThis.String(object.flapping) : "",
+      tier: isSet(object.tier) ? globalThis.String(object.tier) : "",
+      slaDeadline: isSet(object.slaDeadline)
+        ? fromJsonTimestamp(object.slaDeadline)
+        : isSet(object.sla_deadline)
+        ? fromJsonTimestamp(object.sla_deadline)
+        : undefined,
+      slaBreachedAt: isSet(object.slaBreachedAt)
+        ? fromJsonTimestamp(object.slaBreachedAt)
+        : isSet(object.sla_breached_at)
+        ? fromJsonTimestamp(object.sla_breached_at)
+        : undefined,
     };
   },
 
@@ -1669,6 +1943,36 @@ export const Alert: MessageFns<Alert> = {
     if (message.sourceSeverity !== 0) {
       obj.sourceSeverity = severityToJSON(message.sourceSeverity);
     }
+    if (message.site !== "") {
+      obj.site = message.site;
+    }
+    if (message.groupKey !== "") {
+      obj.groupKey = message.groupKey;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.inhibited !== false) {
+      obj.inhibited = message.inhibited;
+    }
+    if (message.inhibitedBy !== "") {
+      obj.inhibitedBy = message.inhibitedBy;
+    }
+    if (message.inhibitedRule !== "") {
+      obj.inhibitedRule = message.inhibitedRule;
+    }
+    if (message.flapping !== "") {
+      obj.flapping = message.flapping;
+    }
+    if (message.tier !== "") {
+      obj.tier = message.tier;
+    }
+    if (message.slaDeadline !== undefined) {
+      obj.slaDeadline = message.slaDeadline.toISOString();
+    }
+    if (message.slaBreachedAt !== undefined) {
+      obj.slaBreachedAt = message.slaBreachedAt.toISOString();
+    }
     return obj;
   },
 
@@ -1727,6 +2031,16 @@ export const Alert: MessageFns<Alert> = {
     message.escalatedByUserId = object.escalatedByUserId ?? "";
     message.externalTicketUrl = object.externalTicketUrl ?? "";
     message.sourceSeverity = object.sourceSeverity ?? 0;
+    message.site = object.site ?? "";
+    message.groupKey = object.groupKey ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.inhibited = object.inhibited ?? false;
+    message.inhibitedBy = object.inhibitedBy ?? "";
+    message.inhibitedRule = object.inhibitedRule ?? "";
+    message.flapping = object.flapping ?? "";
+    message.tier = object.tier ?? "";
+    message.slaDeadline = object.slaDeadline ?? undefined;
+    message.slaBreachedAt = object.slaBreachedAt ?? undefined;
     return message;
   },
 };
@@ -4011,6 +4325,877 @@ export const SnoozeResponse: MessageFns<SnoozeResponse> = {
     const message = createBaseSnoozeResponse();
     message.alert = (object.alert !== undefined && object.alert !== null) ? Alert.fromPartial(object.alert) : undefined;
     message.snoozedUntil = object.snoozedUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseIncident(): Incident {
+  return {
+    id: "",
+    serviceId: "",
+    groupKey: "",
+    groupLabels: {},
+    firstAlertId: "",
+    summary: "",
+    status: 0,
+    openedAt: undefined,
+    resolvedAt: undefined,
+    alertCount: 0,
+    lastAlertAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const Incident: MessageFns<Incident> = {
+  encode(message: Incident, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.serviceId !== "") {
+      writer.uint32(18).string(message.serviceId);
+    }
+    if (message.groupKey !== "") {
+      writer.uint32(26).string(message.groupKey);
+    }
+    globalThis.Object.entries(message.groupLabels).forEach(([key, value]: [string, string]) => {
+      Incident_GroupLabelsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.firstAlertId !== "") {
+      writer.uint32(42).string(message.firstAlertId);
+    }
+    if (message.summary !== "") {
+      writer.uint32(50).string(message.summary);
+    }
+    if (message.status !== 0) {
+      writer.uint32(56).int32(message.status);
+    }
+    if (message.openedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.openedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.resolvedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.resolvedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.alertCount !== 0) {
+      writer.uint32(80).int32(message.alertCount);
+    }
+    if (message.lastAlertAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAlertAt), writer.uint32(90).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Incident {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncident();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serviceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.groupKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Incident_GroupLabelsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.groupLabels[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.firstAlertId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.openedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.resolvedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.alertCount = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.lastAlertAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Incident {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      serviceId: isSet(object.serviceId)
+        ? globalThis.String(object.serviceId)
+        : isSet(object.service_id)
+        ? globalThis.String(object.service_id)
+        : "",
+      groupKey: isSet(object.groupKey)
+        ? globalThis.String(object.groupKey)
+        : isSet(object.group_key)
+        ? globalThis.String(object.group_key)
+        : "",
+      groupLabels: isObject(object.groupLabels)
+        ? (globalThis.Object.entries(object.groupLabels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.group_labels)
+        ? (globalThis.Object.entries(object.group_labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      firstAlertId: isSet(object.firstAlertId)
+        ? globalThis.String(object.firstAlertId)
+        : isSet(object.first_alert_id)
+        ? globalThis.String(object.first_alert_id)
+        : "",
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      status: isSet(object.status) ? incidentStatusFromJSON(object.status) : 0,
+      openedAt: isSet(object.openedAt)
+        ? fromJsonTimestamp(object.openedAt)
+        : isSet(object.opened_at)
+        ? fromJsonTimestamp(object.opened_at)
+        : undefined,
+      resolvedAt: isSet(object.resolvedAt)
+        ? fromJsonTimestamp(object.resolvedAt)
+        : isSet(object.resolved_at)
+        ? fromJsonTimestamp(object.resolved_at)
+        : undefined,
+      alertCount: isSet(object.alertCount)
+        ? globalThis.Number(object.alertCount)
+        : isSet(object.alert_count)
+        ? globalThis.Number(object.alert_count)
+        : 0,
+      lastAlertAt: isSet(object.lastAlertAt)
+        ? fromJsonTimestamp(object.lastAlertAt)
+        : isSet(object.last_alert_at)
+        ? fromJsonTimestamp(object.last_alert_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Incident): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.serviceId !== "") {
+      obj.serviceId = message.serviceId;
+    }
+    if (message.groupKey !== "") {
+      obj.groupKey = message.groupKey;
+    }
+    if (message.groupLabels) {
+      const entries = globalThis.Object.entries(message.groupLabels) as [string, string][];
+      if (entries.length > 0) {
+        obj.groupLabels = {};
+        entries.forEach(([k, v]) => {
+          obj.groupLabels[k] = v;
+        });
+      }
+    }
+    if (message.firstAlertId !== "") {
+      obj.firstAlertId = message.firstAlertId;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.status !== 0) {
+      obj.status = incidentStatusToJSON(message.status);
+    }
+    if (message.openedAt !== undefined) {
+      obj.openedAt = message.openedAt.toISOString();
+    }
+    if (message.resolvedAt !== undefined) {
+      obj.resolvedAt = message.resolvedAt.toISOString();
+    }
+    if (message.alertCount !== 0) {
+      obj.alertCount = Math.round(message.alertCount);
+    }
+    if (message.lastAlertAt !== undefined) {
+      obj.lastAlertAt = message.lastAlertAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Incident>): Incident {
+    return Incident.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Incident>): Incident {
+    const message = createBaseIncident();
+    message.id = object.id ?? "";
+    message.serviceId = object.serviceId ?? "";
+    message.groupKey = object.groupKey ?? "";
+    message.groupLabels = (globalThis.Object.entries(object.groupLabels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.firstAlertId = object.firstAlertId ?? "";
+    message.summary = object.summary ?? "";
+    message.status = object.status ?? 0;
+    message.openedAt = object.openedAt ?? undefined;
+    message.resolvedAt = object.resolvedAt ?? undefined;
+    message.alertCount = object.alertCount ?? 0;
+    message.lastAlertAt = object.lastAlertAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseIncident_GroupLabelsEntry(): Incident_GroupLabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const Incident_GroupLabelsEntry: MessageFns<Incident_GroupLabelsEntry> = {
+  encode(message: Incident_GroupLabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Incident_GroupLabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncident_GroupLabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Incident_GroupLabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Incident_GroupLabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Incident_GroupLabelsEntry>): Incident_GroupLabelsEntry {
+    return Incident_GroupLabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Incident_GroupLabelsEntry>): Incident_GroupLabelsEntry {
+    const message = createBaseIncident_GroupLabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListIncidentsRequest(): ListIncidentsRequest {
+  return { status: 0, serviceIds: [], pageSize: 0, pageToken: "" };
+}
+
+export const ListIncidentsRequest: MessageFns<ListIncidentsRequest> = {
+  encode(message: ListIncidentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    for (const v of message.serviceIds) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListIncidentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListIncidentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serviceIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListIncidentsRequest {
+    return {
+      status: isSet(object.status) ? incidentStatusFromJSON(object.status) : 0,
+      serviceIds: globalThis.Array.isArray(object?.serviceIds)
+        ? object.serviceIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.service_ids)
+        ? object.service_ids.map((e: any) => globalThis.String(e))
+        : [],
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListIncidentsRequest): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = incidentStatusToJSON(message.status);
+    }
+    if (message.serviceIds?.length) {
+      obj.serviceIds = message.serviceIds;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListIncidentsRequest>): ListIncidentsRequest {
+    return ListIncidentsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListIncidentsRequest>): ListIncidentsRequest {
+    const message = createBaseListIncidentsRequest();
+    message.status = object.status ?? 0;
+    message.serviceIds = object.serviceIds?.map((e) => e) || [];
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListIncidentsResponse(): ListIncidentsResponse {
+  return { incidents: [], nextPageToken: "" };
+}
+
+export const ListIncidentsResponse: MessageFns<ListIncidentsResponse> = {
+  encode(message: ListIncidentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.incidents) {
+      Incident.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListIncidentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListIncidentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidents.push(Incident.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListIncidentsResponse {
+    return {
+      incidents: globalThis.Array.isArray(object?.incidents)
+        ? object.incidents.map((e: any) => Incident.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListIncidentsResponse): unknown {
+    const obj: any = {};
+    if (message.incidents?.length) {
+      obj.incidents = message.incidents.map((e) => Incident.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListIncidentsResponse>): ListIncidentsResponse {
+    return ListIncidentsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListIncidentsResponse>): ListIncidentsResponse {
+    const message = createBaseListIncidentsResponse();
+    message.incidents = object.incidents?.map((e) => Incident.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetIncidentRequest(): GetIncidentRequest {
+  return { incidentId: "" };
+}
+
+export const GetIncidentRequest: MessageFns<GetIncidentRequest> = {
+  encode(message: GetIncidentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incidentId !== "") {
+      writer.uint32(10).string(message.incidentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetIncidentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetIncidentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetIncidentRequest {
+    return {
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetIncidentRequest): unknown {
+    const obj: any = {};
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetIncidentRequest>): GetIncidentRequest {
+    return GetIncidentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetIncidentRequest>): GetIncidentRequest {
+    const message = createBaseGetIncidentRequest();
+    message.incidentId = object.incidentId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetIncidentResponse(): GetIncidentResponse {
+  return { incident: undefined, alerts: [] };
+}
+
+export const GetIncidentResponse: MessageFns<GetIncidentResponse> = {
+  encode(message: GetIncidentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incident !== undefined) {
+      Incident.encode(message.incident, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.alerts) {
+      Alert.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetIncidentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetIncidentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incident = Incident.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alerts.push(Alert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetIncidentResponse {
+    return {
+      incident: isSet(object.incident) ? Incident.fromJSON(object.incident) : undefined,
+      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => Alert.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetIncidentResponse): unknown {
+    const obj: any = {};
+    if (message.incident !== undefined) {
+      obj.incident = Incident.toJSON(message.incident);
+    }
+    if (message.alerts?.length) {
+      obj.alerts = message.alerts.map((e) => Alert.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetIncidentResponse>): GetIncidentResponse {
+    return GetIncidentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetIncidentResponse>): GetIncidentResponse {
+    const message = createBaseGetIncidentResponse();
+    message.incident = (object.incident !== undefined && object.incident !== null)
+      ? Incident.fromPartial(object.incident)
+      : undefined;
+    message.alerts = object.alerts?.map((e) => Alert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetIncidentTimelineRequest(): GetIncidentTimelineRequest {
+  return { incidentId: "" };
+}
+
+export const GetIncidentTimelineRequest: MessageFns<GetIncidentTimelineRequest> = {
+  encode(message: GetIncidentTimelineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incidentId !== "") {
+      writer.uint32(10).string(message.incidentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetIncidentTimelineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetIncidentTimelineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetIncidentTimelineRequest {
+    return {
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetIncidentTimelineRequest): unknown {
+    const obj: any = {};
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetIncidentTimelineRequest>): GetIncidentTimelineRequest {
+    return GetIncidentTimelineRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetIncidentTimelineRequest>): GetIncidentTimelineRequest {
+    const message = createBaseGetIncidentTimelineRequest();
+    message.incidentId = object.incidentId ?? "";
     return message;
   },
 };
@@ -9148,6 +10333,38 @@ export const AlertServiceService = {
     responseSerialize: (value: SnoozeResponse): Buffer => Buffer.from(SnoozeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SnoozeResponse => SnoozeResponse.decode(value),
   },
+  /** Incidents (storm sense): the alerts of a group key while any of them fires, newest first. */
+  listIncidents: {
+    path: "/alerting.v1.AlertService/ListIncidents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListIncidentsRequest): Buffer => Buffer.from(ListIncidentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListIncidentsRequest => ListIncidentsRequest.decode(value),
+    responseSerialize: (value: ListIncidentsResponse): Buffer =>
+      Buffer.from(ListIncidentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListIncidentsResponse => ListIncidentsResponse.decode(value),
+  },
+  /** An incident with its alerts (first alert first). */
+  getIncident: {
+    path: "/alerting.v1.AlertService/GetIncident" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetIncidentRequest): Buffer => Buffer.from(GetIncidentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetIncidentRequest => GetIncidentRequest.decode(value),
+    responseSerialize: (value: GetIncidentResponse): Buffer => Buffer.from(GetIncidentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetIncidentResponse => GetIncidentResponse.decode(value),
+  },
+  /** Every event of every alert of an incident, by time (as GetAlertTimeline). */
+  getIncidentTimeline: {
+    path: "/alerting.v1.AlertService/GetIncidentTimeline" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetIncidentTimelineRequest): Buffer =>
+      Buffer.from(GetIncidentTimelineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetIncidentTimelineRequest => GetIncidentTimelineRequest.decode(value),
+    responseSerialize: (value: TimelineEntry): Buffer => Buffer.from(TimelineEntry.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TimelineEntry => TimelineEntry.decode(value),
+  },
 } as const;
 
 export interface AlertServiceServer extends UntypedServiceImplementation {
@@ -9161,6 +10378,12 @@ export interface AlertServiceServer extends UntypedServiceImplementation {
   resolveAlert: handleUnaryCall<ResolveRequest, ResolveResponse>;
   escalateAlert: handleUnaryCall<EscalateRequest, EscalateResponse>;
   snoozeAlert: handleUnaryCall<SnoozeRequest, SnoozeResponse>;
+  /** Incidents (storm sense): the alerts of a group key while any of them fires, newest first. */
+  listIncidents: handleUnaryCall<ListIncidentsRequest, ListIncidentsResponse>;
+  /** An incident with its alerts (first alert first). */
+  getIncident: handleUnaryCall<GetIncidentRequest, GetIncidentResponse>;
+  /** Every event of every alert of an incident, by time (as GetAlertTimeline). */
+  getIncidentTimeline: handleServerStreamingCall<GetIncidentTimelineRequest, TimelineEntry>;
 }
 
 export interface AlertServiceClient extends Client {
@@ -9282,6 +10505,48 @@ export interface AlertServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SnoozeResponse) => void,
   ): ClientUnaryCall;
+  /** Incidents (storm sense): the alerts of a group key while any of them fires, newest first. */
+  listIncidents(
+    request: ListIncidentsRequest,
+    callback: (error: ServiceError | null, response: ListIncidentsResponse) => void,
+  ): ClientUnaryCall;
+  listIncidents(
+    request: ListIncidentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListIncidentsResponse) => void,
+  ): ClientUnaryCall;
+  listIncidents(
+    request: ListIncidentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListIncidentsResponse) => void,
+  ): ClientUnaryCall;
+  /** An incident with its alerts (first alert first). */
+  getIncident(
+    request: GetIncidentRequest,
+    callback: (error: ServiceError | null, response: GetIncidentResponse) => void,
+  ): ClientUnaryCall;
+  getIncident(
+    request: GetIncidentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetIncidentResponse) => void,
+  ): ClientUnaryCall;
+  getIncident(
+    request: GetIncidentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetIncidentResponse) => void,
+  ): ClientUnaryCall;
+  /** Every event of every alert of an incident, by time (as GetAlertTimeline). */
+  getIncidentTimeline(
+    request: GetIncidentTimelineRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TimelineEntry>;
+  getIncidentTimeline(
+    request: GetIncidentTimelineRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TimelineEntry>;
 }
 
 export const AlertServiceClient = makeGenericClientConstructor(

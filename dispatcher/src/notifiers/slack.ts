@@ -9,7 +9,7 @@ import {
   type FetchFunction,
   type Logger as SlackLogger,
 } from '@slack/web-api';
-import { requestFetch } from './request-fetch.js';
+import { leanFetch } from './request-fetch.js';
 import { combinedSignal, currentCall, withCall, type CallState } from './call-context.js';
 import { classifyTransportFailure, DeliveryError, httpDeliveryError, sanitizeCause, type DeliveryReason } from './errors.js';
 import type { Notifier, NotifyOptions, NotifyResult, SlackMessage } from './types.js';
@@ -21,7 +21,7 @@ export interface SlackNotifierConfig {
   apiUrl?: string;
   /** Per-request timeout, default 10 s. */
   timeoutMs?: number;
-  /** Transport override (proxies, tests); default `requestFetch` (fetch semantics over undici's request). */
+  /** Transport override (proxies, tests); default `leanFetch` (fetch semantics over undici's request, a plain answer object). */
   fetch?: FetchFunction;
 }
 
@@ -109,7 +109,7 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
 
   constructor(config: SlackNotifierConfig) {
     const apiUrl = config.apiUrl ?? 'https://slack.com/api/';
-    const fetchImpl: FetchFunction = config.fetch ?? requestFetch;
+    const fetchImpl: FetchFunction = config.fetch ?? leanFetch;
     // The SDK takes no per-call signal and its rate-limit error keeps only integer seconds: this
     // fetch joins the caller's signal and records the answer for the call in progress.
     const contextFetch: FetchFunction = async (url, init) => {

@@ -39,7 +39,7 @@ import { startUsersService } from '../infra/src/users-service.js';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { pressForm, signedPost, SIGNING_SECRET } from '../test/slack-setup.js';
 import { percentile } from './load.js';
-import { cpuMs, ROOT, rssMb, say, spawnService, stopProcess, until, whenReady } from './processes.js';
+import { cpuMs, cpuSeconds, postgresPids, ROOT, rssMb, say, spawnService, stopProcess, until, whenReady } from './processes.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -198,6 +198,12 @@ async function main(): Promise<void> {
 
     say(`storm: ${RATE * SECONDS} alerts at ${RATE}/s; the first ${PRESSES} pages acknowledged from Slack as they arrive`);
     const cpu0 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
+    // nats-server and PostgreSQL (postmaster, backends, reaped children) are in the CPU bill too.
+    const servers = async () => ({
+      'nats-server': await cpuMs(nats.process.pid!),
+      postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
+    });
+    const servers0 = await servers();
     const peakRss: Record<string, number> = {};
     const sampler = setInterval(() => {
       for (const s of services)
@@ -231,6 +237,7 @@ async function main(): Promise<void> {
     );
     clearInterval(sampler);
     const cpu1 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
+    const servers1 = await servers();
     const ms = (v: number) => Number(v.toFixed(1));
     const state = [...toState.values()];
     const message = [...toMessage.values()];
@@ -247,7 +254,10 @@ async function main(): Promise<void> {
         alerts: total,
         alerts_per_sec: RATE,
         failed_requests: failed,
-        cpu_ms_per_alert: Object.fromEntries(services.map((s, i) => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))])),
+        cpu_ms_per_alert: Object.fromEntries([
+          ...services.map((s, i) => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))]),
+          ...(['nats-server', 'postgres'] as const).map((k) => [k, Number(((servers1[k] - servers0[k]) / total).toFixed(2))]),
+        ]),
         rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
         error_logs: errors.count,
         cores: availableParallelism(),

@@ -254,9 +254,12 @@ async function main(): Promise<void> {
         alerts: total,
         alerts_per_sec: RATE,
         failed_requests: failed,
-        cpu_ms_per_alert: Object.fromEntries([
-          ...services.map((s, i) => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))]),
-          ...(['nats-server', 'postgres'] as const).map((k) => [k, Number(((servers1[k] - servers0[k]) / total).toFixed(2))]),
+        cpu_ms_per_alert: Object.fromEntries<number>([
+          ...services.map((s, i): [string, number] => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))]),
+          ...(['nats-server', 'postgres'] as const).map((k): [string, number] => [
+            k,
+            Number(((servers1[k] - servers0[k]) / total).toFixed(2)),
+          ]),
         ]),
         rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
         error_logs: errors.count,

@@ -164,7 +164,7 @@ export class AlertCommandPath {
         if (pinged) {
           pinged = false;
           try {
-            for (let m = await jsm.direct.getMessage(STREAMS.alerts, { seq: from, next_by_subj: subject }); m !== null; ) {
+            for (let m = await jsm.direct.getMessage(STREAMS.alerts, { seq: from, next_by_subj: subject }); m !== null;) {
               from = m.seq + 1;
               const event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
               if (event.causationId === commandId) return answerOf(event, m.seq, appended.intakeSeq);

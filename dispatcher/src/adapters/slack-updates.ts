@@ -243,7 +243,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     if (event.type === 'AlertTriggered') {
       const k = entry(p, alertId);
       if (k.seq === 0) {
-        k.view = foldAlert([event as AlertEvent]);
+        k.view = foldAlert([event]);
         k.seq = m.seq;
       }
       k.seen = Math.max(k.seen, m.seq);

@@ -86,7 +86,11 @@ describe('requestFetch', () => {
   });
 
   it('leanFetch: the same request, an answer of what the Slack SDK reads (status, headers, text, json)', async () => {
-    const res = await leanFetch(`${base}/x`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+    const res = await leanFetch(`${base}/x`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
     expect(seen.at(-1)).toMatchObject({ method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect([res.status, res.statusText, res.ok, res.url]).toStrictEqual([429, 'Too Many Requests', false, `${base}/x`]);
     expect(res.headers.get('Retry-After')).toBe('7');

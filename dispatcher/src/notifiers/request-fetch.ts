@@ -97,7 +97,8 @@ class LeanHeaders {
  */
 export async function leanFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
   const body = init.body;
-  const plainHeaders = init.headers === undefined || (typeof init.headers === 'object' && !(init.headers instanceof Headers) && !Array.isArray(init.headers));
+  const plainHeaders =
+    init.headers === undefined || (typeof init.headers === 'object' && !(init.headers instanceof Headers) && !Array.isArray(init.headers));
   if (
     input instanceof Request ||
     !plainHeaders ||

@@ -104,7 +104,8 @@ export async function slackRoutes(app: FastifyInstance, deps: ResponderDeps): Pr
         dispatcher: responseAgent,
       });
       await res.body.dump();
-      if (res.statusCode < 200 || res.statusCode > 299) log.warn({ ...ctx, status: res.statusCode }, 'Slack response_url refused the answer');
+      if (res.statusCode < 200 || res.statusCode > 299)
+        log.warn({ ...ctx, status: res.statusCode }, 'Slack response_url refused the answer');
     } catch (err) {
       log.warn({ ...ctx, err }, 'could not post the answer to Slack response_url');
     }

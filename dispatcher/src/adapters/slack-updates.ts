@@ -267,7 +267,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
       m.ack();
       return;
     }
-    const k = known.get(alertId);
+    let k = known.get(alertId);
     // A page delivered for an alert nobody touched (most of a storm): its view, or one direct get, says so.
     if (k === undefined || (!changed(k.view) && k.seen <= k.seq)) {
       const last = await jsm.direct.getMessage(STREAMS.alerts, { last_by_subj: subjects.alert(p, alertId) });
@@ -275,8 +275,11 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
         m.ack();
         return;
       }
+      // The alert changed (maybe before this process's consumer has it): edit up to that change now.
+      k = entry(p, alertId);
+      k.seen = Math.max(k.seen, last.seq);
     }
-    schedule(entry(p, alertId), m);
+    schedule(k, m);
   };
 
   const follow = async (

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 
 /** One keep-alive pool per process for the providers' HTTP APIs (per origin, up to 128 sockets). */
 const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
@@ -95,7 +95,7 @@ class LeanHeaders {
  * (Headers, a web ReadableStream over the bytes) and reading it back cost about as much CPU as
  * the request itself. Request side, failures and redirects: as `requestFetch`.
  */
-export async function leanFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+export async function leanFetch(input: string | URL | Request, init: RequestInit = {}, pool: Dispatcher = agent): Promise<Response> {
   const body = init.body;
   const plainHeaders =
     init.headers === undefined || (typeof init.headers === 'object' && !(init.headers instanceof Headers) && !Array.isArray(init.headers));
@@ -115,7 +115,7 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
       headers: init.headers as Record<string, string> | undefined,
       body,
       signal,
-      dispatcher: agent,
+      dispatcher: pool,
     });
     bytes = Buffer.from(await res.body.arrayBuffer());
   } catch (err) {
@@ -138,4 +138,10 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
     arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   };
   return lean as unknown as Response;
+}
+
+/** `leanFetch` through a keep-alive pool of its own (`connections` sockets per origin), e.g. so one client's calls never queue behind another's. */
+export function leanFetchWith(connections: number): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  const own = new Agent({ connections, keepAliveTimeout: 30_000 });
+  return (input, init) => leanFetch(input, init, own);
 }

@@ -1,5 +1,5 @@
 import { WebAPIPlatformError, WebClient, type ChatUpdateArguments } from '@slack/web-api';
-import { leanFetch } from './request-fetch.js';
+import { leanFetchWith } from './request-fetch.js';
 import { sdkJson, silentLogger } from './slack.js';
 import type { SlackMessage } from './types.js';
 
@@ -45,8 +45,9 @@ export function slackMessageEditor(config: { token: string; apiUrl?: string; tim
     // No queue inside the SDK (the editor runs one edit per alert at a time, and few at once).
     maxRequestConcurrency: Number.POSITIVE_INFINITY,
     timeout: config.timeoutMs ?? 10_000,
-    // undici's request instead of Node's fetch, answered without a WHATWG Response (request-fetch.ts).
-    fetch: leanFetch,
+    // undici's request instead of Node's fetch, answered without a WHATWG Response (request-fetch.ts),
+    // through a pool of its own: an edit never waits for a socket behind a storm's pages.
+    fetch: leanFetchWith(32),
     logger: silentLogger,
     allowAbsoluteUrls: false,
   });

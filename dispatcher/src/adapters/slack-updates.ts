@@ -27,7 +27,13 @@ const updates = new Counter({
 
 /** Lifecycle events that change what an alert's Slack message shows. */
 const CHANGES = new Set(['AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged']);
-const IN_HAND = 32;
+/**
+ * Messages delivered and not yet acknowledged: a change is acknowledged once its edit is made, so
+ * this bounds the edits in progress (Slack answering slowly must not hold back the views of the
+ * alerts behind them; 32 capped a storm of presses at 32 edits per edit round trip).
+ */
+const MAX_ACK_PENDING = 256;
+const PULL_BATCH = 64;
 const RETRY_DELAY_MS = 2000;
 
 export type SlackUpdatesDeps = Readonly<{
@@ -290,11 +296,19 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   ) => {
     await superviseLoop({ name: consumer, log, stop }, async () => {
       await ensureConsumer(jsm, stream, {
-        ...durableConsumer(consumer, filter, IN_HAND),
+        ...durableConsumer(consumer, filter, MAX_ACK_PENDING),
         deliver_policy: DeliverPolicy.New,
         durable_name: consumer,
       });
-      const messages = await (await js.consumers.get(stream, consumer)).consume(consumeOptions(IN_HAND));
+      // A consumer made by an earlier version allowed fewer: raise it (max_ack_pending may be edited).
+      const pending = (await jsm.consumers.info(stream, consumer)).config.max_ack_pending ?? MAX_ACK_PENDING;
+      if (pending > 0 && pending < MAX_ACK_PENDING)
+        await jsm.consumers
+          .update(stream, consumer, { max_ack_pending: MAX_ACK_PENDING })
+          .catch((err: unknown) =>
+            log.warn({ err, consumer, pending }, 'could not raise the consumer’s max_ack_pending; editing with it as it is'),
+          );
+      const messages = await (await js.consumers.get(stream, consumer)).consume(consumeOptions(PULL_BATCH));
       const close = () => void messages.close();
       stop.addEventListener('abort', close, { once: true });
       if (stop.aborted) close();

@@ -29,10 +29,11 @@ const updates = new Counter({
 const CHANGES = new Set(['AlertAcknowledged', 'AlertResolved', 'AlertSnoozed', 'AlertEscalated', 'AlertUnacknowledged']);
 /**
  * Messages delivered and not yet acknowledged: a change is acknowledged once its edit is made, so
- * this bounds the edits in progress (Slack answering slowly must not hold back the views of the
- * alerts behind them; 32 capped a storm of presses at 32 edits per edit round trip).
+ * this bounds the edits in progress (32 capped a storm of presses at 32 edits per Slack round
+ * trip). As many as the editor's HTTP pool has sockets (slack-update.ts): no edit's timeout runs
+ * while it waits for a socket.
  */
-const MAX_ACK_PENDING = 256;
+const MAX_ACK_PENDING = 128;
 const PULL_BATCH = 64;
 const RETRY_DELAY_MS = 2000;
 

@@ -47,7 +47,7 @@ export function slackMessageEditor(config: { token: string; apiUrl?: string; tim
     timeout: config.timeoutMs ?? 10_000,
     // undici's request instead of Node's fetch, answered without a WHATWG Response (request-fetch.ts),
     // through a pool of its own: an edit never waits for a socket behind a storm's pages.
-    fetch: leanFetchWith(32),
+    fetch: leanFetchWith(128),
     logger: silentLogger,
     allowAbsoluteUrls: false,
   });

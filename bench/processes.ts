@@ -24,12 +24,15 @@ export function spawnService(
   env: Record<string, string>,
   errors?: { count: number },
   onLine?: (line: string) => void,
+  opts: Readonly<{ ipc?: boolean }> = {},
 ): ChildProcess {
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const stdio: Array<'ignore' | 'pipe' | 'inherit' | 'ipc'> = errors ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'];
   const child = spawn(process.execPath, [...NODE_FLAGS, ...profile, '--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: errors ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'ignore', 'inherit'],
+    // With an IPC channel the service says when it is ready, as under `oncall up` (whenReady).
+    stdio: opts.ipc ? [...stdio, 'ipc'] : stdio,
   });
   for (const output of errors ? [child.stdout, child.stderr] : []) {
     if (!output) continue;
@@ -40,6 +43,24 @@ export function spawnService(
     });
   }
   return child;
+}
+
+/** Resolves when a service spawned with `ipc` says it is ready (shared/src/run.ts); rejects if it exits first. */
+export function whenReady(child: ChildProcess, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if ((m as { type?: unknown } | null)?.type !== 'ready') return;
+      child.off('exit', onExit);
+      child.off('message', onMessage);
+      resolve();
+    };
+    const onExit = (code: number | null) => {
+      child.off('message', onMessage);
+      reject(new Error(`${name} exited (${code}) before it was ready`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }
 
 export async function stopProcess(child: ChildProcess | undefined): Promise<void> {

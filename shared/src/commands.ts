@@ -58,6 +58,16 @@ export class CommandNotAppended extends Error {
   override readonly name = 'CommandNotAppended';
 }
 
+/** How often a command waiting for its answer reads the subject without being woken (a missed message). */
+const POLL_MS = 1000;
+
+/** The decider's answer in the event it appended (`seq`) for the command. */
+function answerOf(event: AlertEvent, seq: number, intakeSeq: number): CommandAnswer {
+  if (event.type !== 'AlertCommandDeclined') return { outcome: 'changed', event, seq, intakeSeq };
+  const { reason, message, status, lastChange } = event.data;
+  return { outcome: 'declined', reason, message, status, lastChange, seq, intakeSeq };
+}
+
 /**
  * The one path every person's action takes — gRPC, Slack, SMS, voice, e-mail links, the CLI:
  * the command is appended to the alert's intake partition as AlertCommandReceived, the decider
@@ -76,11 +86,10 @@ export class AlertCommandPath {
     this.js = jetstream(nc);
   }
 
-  /** Appends the command; throws CommandNotAppended when the intake stream does not take it. */
-  private async append(req: AlertCommandRequest): Promise<{ commandId: string; intakeSeq: number; duplicate: boolean; partition: number }> {
+  /** Appends the command as event `id`; throws CommandNotAppended when the intake stream does not take it. */
+  private async append(req: AlertCommandRequest, id: string, partition: number): Promise<{ intakeSeq: number; duplicate: boolean }> {
     const now = this.opts.now?.() ?? Date.now();
     const { target } = req;
-    const partition = partitionOf(target.serviceId, target.fingerprint, this.opts.partitions);
     const data: EventData<'AlertCommandReceived'> = {
       alertId: target.alertId,
       serviceId: target.serviceId,
@@ -92,7 +101,6 @@ export class AlertCommandPath {
       reason: req.reason ?? (req.command === 'unacknowledge' ? 'user' : ''),
       via: req.via,
     };
-    const id = req.key === undefined ? randomUUID() : stableUuid(`command:${req.key}`);
     const event = buildEvent('AlertCommandReceived', data, {
       id,
       occurredAt: new Date(now).toISOString(),
@@ -101,26 +109,94 @@ export class AlertCommandPath {
     });
     try {
       const ack = await this.js.publish(subjects.intake(partition), encodeEvent(event), { msgID: id });
-      return { commandId: id, intakeSeq: ack.seq, duplicate: ack.duplicate, partition };
+      return { intakeSeq: ack.seq, duplicate: ack.duplicate };
     } catch (cause) {
       throw new CommandNotAppended('the intake stream did not accept the command', { cause });
     }
   }
 
-  /** Appends the command and waits for the decider's answer (until `signal` aborts). */
+  /**
+   * Appends the command and waits for the decider's answer (until `signal` aborts).
+   *
+   * The answer is the first event after the subject's end (before the append) caused by the
+   * command, read from the stream with direct gets. What says when to read is a core
+   * subscription to the alert's subject, made before the append: the decider's append reaches
+   * it as it reaches the stream, and only an event naming the command as its cause triggers a
+   * read (a message a subscription missed, e.g. across a reconnect, is caught by a read every
+   * second). No consumer is created per command; a retried command (duplicate) is read from the
+   * subject's start with a consumer, as it may have been answered long ago.
+   */
   async submit(req: AlertCommandRequest, signal: AbortSignal): Promise<CommandAnswer> {
     signal.throwIfAborted();
     const partition = partitionOf(req.target.serviceId, req.target.fingerprint, this.opts.partitions);
     const subject = subjects.alert(partition, req.target.alertId);
-    // The subject's end before the append: the answer comes after it (an alert's busy subject is not read again).
-    const jsm = (this.jsm ??= await jetstreamManager(this.nc));
-    const end = await jsm.streams.getMessage(STREAMS.alerts, { last_by_subj: subject }).then(
-      (m) => m?.seq ?? 0,
-      () => 0,
-    );
-    const appended = await this.append(req);
-    // A retried command may have been answered long ago: then the subject is read from its start.
-    return this.answer(subject, appended.duplicate ? 0 : end, appended.commandId, appended.intakeSeq, signal);
+    const commandId = req.key === undefined ? randomUUID() : stableUuid(`command:${req.key}`);
+    let pinged = false;
+    let wake: (() => void) | undefined;
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (!err) {
+          try {
+            if (decodeEvent(msg.data, { trusted: true }).causationId !== commandId) return;
+          } catch {
+            // not an event we can read here: the stream read decides
+          }
+        }
+        pinged = true;
+        wake?.();
+      },
+    });
+    try {
+      const jsm = (this.jsm ??= await jetstreamManager(this.nc));
+      // The subject's end before the append: the answer comes after it (an alert's busy subject is not read again).
+      const end = await jsm.direct.getMessage(STREAMS.alerts, { last_by_subj: subject }).then(
+        (m) => m?.seq ?? 0,
+        () => null,
+      );
+      const appended = await this.append(req, commandId, partition);
+      // A retried command may have been answered long ago: then the subject is read from its start.
+      if (appended.duplicate || end === null) {
+        sub.unsubscribe();
+        return await this.answer(subject, 0, commandId, appended.intakeSeq, signal);
+      }
+      let from = end + 1;
+      for (;;) {
+        if (pinged) {
+          pinged = false;
+          try {
+            for (let m = await jsm.direct.getMessage(STREAMS.alerts, { seq: from, next_by_subj: subject }); m !== null;) {
+              from = m.seq + 1;
+              const event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
+              if (event.causationId === commandId) return answerOf(event, m.seq, appended.intakeSeq);
+              m = await jsm.direct.getMessage(STREAMS.alerts, { seq: from, next_by_subj: subject });
+            }
+          } catch (err) {
+            signal.throwIfAborted();
+            if (!(err instanceof Error)) throw err;
+            // a slow or failed read: read again at the next wake-up
+          }
+        }
+        signal.throwIfAborted();
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            wake = undefined;
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            pinged = true;
+            done();
+          }, POLL_MS);
+          signal.addEventListener('abort', done, { once: true });
+          wake = done;
+          if (pinged || signal.aborted) done();
+        });
+        signal.throwIfAborted();
+      }
+    } finally {
+      if (!sub.isClosed()) sub.unsubscribe();
+    }
   }
 
   /** Reads the alert's subject after sequence `after` until the event the command caused. */
@@ -135,10 +211,7 @@ export class AlertCommandPath {
     try {
       for await (const m of messages) {
         const event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
-        if (event.causationId !== commandId) continue;
-        if (event.type !== 'AlertCommandDeclined') return { outcome: 'changed', event, seq: m.seq, intakeSeq };
-        const { reason, message, status, lastChange } = event.data;
-        return { outcome: 'declined', reason, message, status, lastChange, seq: m.seq, intakeSeq };
+        if (event.causationId === commandId) return answerOf(event, m.seq, intakeSeq);
       }
       signal.throwIfAborted();
       throw new Error('the alert stream ended before the command was answered');

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestFetch } from './request-fetch.js';
+import { leanFetch, requestFetch } from './request-fetch.js';
 
 /** A local server answering by path: what fetch semantics the notifiers rely on. */
 describe('requestFetch', () => {
@@ -82,6 +82,25 @@ describe('requestFetch', () => {
     await expect(requestFetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' })).rejects.toMatchObject({
       message: 'fetch failed',
       cause: { code: 'ECONNREFUSED' },
+    });
+  });
+
+  it('leanFetch: the same request, an answer of what the Slack SDK reads (status, headers, text, json)', async () => {
+    const res = await leanFetch(`${base}/x`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(seen.at(-1)).toMatchObject({ method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect([res.status, res.statusText, res.ok, res.url]).toStrictEqual([429, 'Too Many Requests', false, `${base}/x`]);
+    expect(res.headers.get('Retry-After')).toBe('7');
+    expect(res.headers.get('x-missing')).toBeNull();
+    expect(Object.fromEntries(res.headers.entries())).toMatchObject({ 'retry-after': '7', 'content-type': 'application/json' });
+    expect(await res.text()).toBe('{"ok":false}');
+    expect(await res.json()).toStrictEqual({ ok: false });
+    await expect(leanFetch(`${base}/redirect`, { method: 'POST', body: 'x', redirect: 'error' })).rejects.toThrow(TypeError);
+    await expect(leanFetch(`${base}/hang`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
+      name: 'TimeoutError',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 
 /** One keep-alive pool per process for the providers' HTTP APIs (per origin, up to 128 sockets). */
 const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
@@ -58,4 +58,90 @@ export async function requestFetch(input: string | URL | Request, init: RequestI
     statusText: STATUS_CODES[res.statusCode] ?? '',
     headers: responseHeaders,
   });
+}
+
+/** The headers of a `leanFetch` answer: what a Response's Headers offers for reading. */
+class LeanHeaders {
+  constructor(private readonly raw: Record<string, string | string[] | undefined>) {}
+  get(name: string): string | null {
+    const v = this.raw[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.raw)) {
+      const v = this.get(name);
+      if (v !== null) yield [name, v];
+    }
+  }
+  keys(): IterableIterator<string> {
+    return Object.keys(this.raw).values();
+  }
+  forEach(fn: (value: string, name: string) => void): void {
+    for (const [name, value] of this.entries()) fn(value, name);
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+/**
+ * `requestFetch` for callers that read an answer only through `status`, `statusText`, `ok`, `url`,
+ * `headers.get/has/entries/forEach` and `text()`/`json()`/`arrayBuffer()` — the Slack SDK
+ * (@slack/web-api 8: buildResult, parseRetryHeaders, WebAPIHTTPError) and our own call context.
+ * The answer is a plain object of that shape instead of a WHATWG Response: building a Response
+ * (Headers, a web ReadableStream over the bytes) and reading it back cost about as much CPU as
+ * the request itself. Request side, failures and redirects: as `requestFetch`.
+ */
+export async function leanFetch(input: string | URL | Request, init: RequestInit = {}, pool: Dispatcher = agent): Promise<Response> {
+  const body = init.body;
+  const plainHeaders =
+    init.headers === undefined || (typeof init.headers === 'object' && !(init.headers instanceof Headers) && !Array.isArray(init.headers));
+  if (
+    input instanceof Request ||
+    !plainHeaders ||
+    !(body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array)
+  ) {
+    return requestFetch(input, init);
+  }
+  const signal = init.signal ?? undefined;
+  let res;
+  let bytes: Buffer;
+  try {
+    res = await request(input, {
+      method: (init.method ?? 'GET') as 'POST',
+      headers: init.headers as Record<string, string> | undefined,
+      body,
+      signal,
+      dispatcher: pool,
+    });
+    bytes = Buffer.from(await res.body.arrayBuffer());
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw new TypeError('fetch failed', { cause: err });
+  }
+  if (init.redirect === 'error' && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location !== undefined) {
+    throw new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+  }
+  const text = () => (NULL_BODY.has(res.statusCode) ? '' : bytes.toString('utf8'));
+  const lean = {
+    status: res.statusCode,
+    statusText: STATUS_CODES[res.statusCode] ?? '',
+    ok: res.statusCode >= 200 && res.statusCode < 300,
+    url: String(input),
+    redirected: false,
+    headers: new LeanHeaders(res.headers),
+    text: async () => text(),
+    json: async () => JSON.parse(text()) as unknown,
+    arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  };
+  return lean as unknown as Response;
+}
+
+/** `leanFetch` through a keep-alive pool of its own (`connections` sockets per origin), e.g. so one client's calls never queue behind another's. */
+export function leanFetchWith(connections: number): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  const own = new Agent({ connections, keepAliveTimeout: 30_000 });
+  return (input, init) => leanFetch(input, init, own);
 }

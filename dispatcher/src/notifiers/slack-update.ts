@@ -1,5 +1,6 @@
 import { WebAPIPlatformError, WebClient, type ChatUpdateArguments } from '@slack/web-api';
-import { silentLogger } from './slack.js';
+import { leanFetchWith } from './request-fetch.js';
+import { sdkJson, silentLogger } from './slack.js';
 import type { SlackMessage } from './types.js';
 
 /** Why an edit did not happen: `gone` (message or channel no longer there, edit not allowed) is final; `retry` is worth another go. */
@@ -41,14 +42,20 @@ export function slackMessageEditor(config: { token: string; apiUrl?: string; tim
     slackApiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    // No queue inside the SDK (the editor runs one edit per alert at a time, and few at once).
+    maxRequestConcurrency: Number.POSITIVE_INFINITY,
     timeout: config.timeoutMs ?? 10_000,
+    // undici's request instead of Node's fetch, answered without a WHATWG Response (request-fetch.ts),
+    // through a pool of its own: an edit never waits for a socket behind a storm's pages.
+    fetch: leanFetchWith(128),
     logger: silentLogger,
     allowAbsoluteUrls: false,
   });
   return {
     async update(channel, ts, message) {
       try {
-        await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks } as ChatUpdateArguments);
+        // blocks as the JSON text the SDK would send: see sdkJson.
+        await client.chat.update({ channel, ts, text: message.text, blocks: sdkJson(message.blocks) } as unknown as ChatUpdateArguments);
       } catch (err) {
         if (err instanceof WebAPIPlatformError) {
           const code = err.data.error;

@@ -9,7 +9,7 @@ import {
   type FetchFunction,
   type Logger as SlackLogger,
 } from '@slack/web-api';
-import { requestFetch } from './request-fetch.js';
+import { leanFetch } from './request-fetch.js';
 import { combinedSignal, currentCall, withCall, type CallState } from './call-context.js';
 import { classifyTransportFailure, DeliveryError, httpDeliveryError, sanitizeCause, type DeliveryReason } from './errors.js';
 import type { Notifier, NotifyOptions, NotifyResult, SlackMessage } from './types.js';
@@ -21,7 +21,7 @@ export interface SlackNotifierConfig {
   apiUrl?: string;
   /** Per-request timeout, default 10 s. */
   timeoutMs?: number;
-  /** Transport override (proxies, tests); default `requestFetch` (fetch semantics over undici's request). */
+  /** Transport override (proxies, tests); default `leanFetch` (fetch semantics over undici's request, a plain answer object). */
   fetch?: FetchFunction;
 }
 
@@ -82,6 +82,15 @@ const keyOf = (payload: unknown): unknown =>
 /** Pages of 200 messages `find` reads back at most. */
 const FIND_PAGES = 5;
 
+/**
+ * An object argument of a Web API call as the JSON text the SDK would send for it. The SDK
+ * form-encodes every object argument as `JSON.stringify(value)` and passes strings through, so the
+ * request is the same; but before that it logs the body at debug level whatever the logger's
+ * level (`JSON.stringify(redact(body))`, redact copying every nested object), which for a page's
+ * blocks cost more CPU than the request itself. A string is not walked.
+ */
+export const sdkJson = (value: unknown): string => JSON.stringify(value);
+
 /** The SDK logs request failures and missing-fallback warnings on the console; the pipeline logs instead. */
 export const silentLogger: SlackLogger = {
   debug: () => undefined,
@@ -100,7 +109,7 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
 
   constructor(config: SlackNotifierConfig) {
     const apiUrl = config.apiUrl ?? 'https://slack.com/api/';
-    const fetchImpl: FetchFunction = config.fetch ?? requestFetch;
+    const fetchImpl: FetchFunction = config.fetch ?? leanFetch;
     // The SDK takes no per-call signal and its rate-limit error keeps only integer seconds: this
     // fetch joins the caller's signal and records the answer for the call in progress.
     const contextFetch: FetchFunction = async (url, init) => {
@@ -130,10 +139,10 @@ class SlackNotifierImpl implements Notifier<SlackMessage> {
     const args = {
       channel: destination,
       text: message.text,
-      ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
+      ...(message.blocks.length > 0 ? { blocks: sdkJson(message.blocks) } : {}),
       // Slack takes no idempotency key; the message carries ours, so `find` can tell it was sent.
-      metadata: { event_type: METADATA_EVENT, event_payload: { idempotency_key: opts.idempotencyKey } },
-    } as ChatPostMessageArguments;
+      metadata: sdkJson({ event_type: METADATA_EVENT, event_payload: { idempotency_key: opts.idempotencyKey } }),
+    } as unknown as ChatPostMessageArguments;
     try {
       const result = await withCall(call, () => this.client.chat.postMessage(args));
       const ts = result.ts ?? null;

@@ -17,6 +17,18 @@ const ev = (type: string, data: Record<string, unknown>): AlertEvent =>
 const triggered = ev('AlertTriggered', { summary: 'disk full', severity: 'critical' });
 
 describe('foldAlert', () => {
+  it('continues from a view: folding in parts is folding at once (the Slack editor keeps the first part)', () => {
+    const rest = [
+      ev('AlertUpdated', { summary: 'disk very full', severity: 'error' }),
+      ev('AlertAcknowledged', { userId: 'u1', via: 'sms', by: 'user' }),
+      ev('AlertEscalated', { userId: 'u2', via: 'api' }),
+    ];
+    const whole = foldAlert([triggered, ...rest]);
+    for (let cut = 0; cut <= rest.length; cut++)
+      expect(foldAlert(rest.slice(cut), foldAlert([triggered, ...rest.slice(0, cut)]))).toStrictEqual(whole);
+    expect(foldAlert([], null)).toBeNull();
+  });
+
   it('is null before the alert triggered', () => {
     expect(foldAlert([ev('AlertAcknowledged', { userId: 'u1', via: 'sms' })])).toBeNull();
   });

@@ -42,9 +42,12 @@ const change = (
   reason: more.reason ?? null,
 });
 
-/** The alert as its events (its ALERTS subject, in order) tell it; null without an AlertTriggered. Pure. */
-export function foldAlert(events: readonly AlertEvent[]): AlertView | null {
-  let view: AlertView | null = null;
+/**
+ * The alert as its events (its ALERTS subject, in order) tell it; null without an AlertTriggered.
+ * `from`: the view of the events before these (to fold only what came after it). Pure.
+ */
+export function foldAlert(events: readonly AlertEvent[], from: AlertView | null = null): AlertView | null {
+  let view: AlertView | null = from;
   for (const e of events) {
     if (e.type === 'AlertTriggered') {
       const d = e.data;

@@ -20,6 +20,7 @@ import type { Recovered } from '../domain/recovery.js';
 import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
 import { countAppended, countUndecidable } from './metrics.js';
+import { forwardToMembers } from './incident-commands.js';
 import { requestReopen } from './reopen.js';
 import type { StormChange, StormFootprint, StormView } from './storm-view.js';
 import { Ticker } from './ticker.js';
@@ -335,6 +336,12 @@ export class Escalations {
     // As the rebuild marks it: by the stored decisions' causation sequence.
     if (state && decisions.length > 0) state = answered(state, meta.causationSeq);
     if (storm && decisions.length > 0) this.stormEffects(alertId, before, state, decisions);
+    // A person answering the incident's first alert answers the incident: its other alerts follow.
+    const incident = before?.storm.incident;
+    if (storm && before && incident?.first && !incident.resolved && input.type === 'AlertEvent' && input.seq > before.alertSeq) {
+      const members = storm.membersOf(incident.incidentId, alertId);
+      forwardToMembers(this.js, now, incident.incidentId, input.event, members).catch((err: unknown) => this.fail(err));
+    }
     this.track(alertId, state);
     this.ticker.arm();
     if (completion && decisions.length === 0) completion.done();
@@ -475,7 +482,10 @@ export function footprint(s: Escalation | undefined): StormFootprint {
     firing && route?.inhibits?.length
       ? { alertId: s.alert.alertId, labels: s.alert.labels, site: route.site ?? null, rules: route.inhibits, summary: s.alert.summary }
       : null;
-  const member = firing && incident && !incident.first ? { incidentId: incident.incidentId } : null;
+  const member =
+    firing && incident && !incident.first
+      ? { incidentId: incident.incidentId, serviceId: s.alert.serviceId, fingerprint: s.alert.fingerprint }
+      : null;
   const opened = incident?.first && !incident.resolved ? { incidentId: incident.incidentId, groupKey: incident.groupKey } : null;
   return source || member || opened ? { source, member, opened } : NO_FOOTPRINT;
 }

@@ -4,6 +4,7 @@ import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import { stableUuid } from '@oncall/contracts';
 import { inhibitorOf, sha256Hex, type ConfigState, type FlipHistory, type InhibitSource, type Logger } from '@oncall/shared';
 import { IncidentNeeded, type IncidentEntry, type StormContext } from '../domain/escalation.js';
+import type { IncidentMember } from './incident-commands.js';
 
 /**
  * What the escalator replicas share about alerts across partitions (docs/noc.md), in the KV
@@ -24,7 +25,7 @@ export const STORM_BUCKET = 'oncall-storm';
 
 type SourceValue = InhibitSource & { partition: number };
 type GroupValue = IncidentEntry & { groupKey: string; partition: number };
-type MemberValue = { partition: number };
+type MemberValue = { partition: number; serviceId: string; fingerprint: string };
 
 export type StormChange =
   | Readonly<{ kind: 'source-gone'; alertId: string }>
@@ -34,7 +35,7 @@ export type StormChange =
 /** What the escalation of one alert stands behind in the bucket. */
 export type StormFootprint = Readonly<{
   source: Omit<SourceValue, 'partition'> | null;
-  member: Readonly<{ incidentId: string }> | null;
+  member: Readonly<{ incidentId: string; serviceId: string; fingerprint: string }> | null;
   /** The incident it opened, while not resolved. */
   opened: Readonly<{ incidentId: string; groupKey: string }> | null;
 }>;
@@ -146,6 +147,13 @@ export class StormView {
     else await this.claim(groupKey, alertId, partition);
   }
 
+  /** The incident's alerts other than `firstAlertId` that still fire, as far as this replica knows. */
+  membersOf(incidentId: string, firstAlertId: string): IncidentMember[] {
+    const out: IncidentMember[] = [];
+    for (const [alertId, m] of this.members.get(incidentId) ?? []) if (alertId !== firstAlertId) out.push({ alertId, ...m });
+    return out;
+  }
+
   /** Records a trigger of a fingerprint (its alert's trigger time), before the new alert is decided. */
   recordTrigger(serviceId: string, fingerprint: string, at: number): void {
     const key = `${serviceId}\n${fingerprint}`;
@@ -171,7 +179,10 @@ export class StormView {
     const was = before?.member?.incidentId;
     const is = after.member?.incidentId;
     if (was && was !== is) writes.push(this.remove(`mem.${was}.${alertId}`));
-    if (is && !this.members.get(is)?.has(alertId)) writes.push(this.put(`mem.${is}.${alertId}`, { partition }));
+    if (is && !this.members.get(is)?.has(alertId))
+      writes.push(
+        this.put(`mem.${is}.${alertId}`, { partition, serviceId: after.member.serviceId, fingerprint: after.member.fingerprint }),
+      );
     if (before?.opened && !after.opened) writes.push(this.endIncident(before.opened.groupKey, before.opened.incidentId));
     await Promise.all(writes);
   }

@@ -18,6 +18,8 @@ export const correlationSchemas = {
   IncidentOpened: {
     1: z.object({ ...ref, incidentId: z.string().uuid(), groupKey: z.string(), groupLabels: LabelMap, summary: z.string() }),
   },
+  /** More alerts joined the incident (at most every few seconds): its pages are edited to say so. On the first alert's subject. */
+  IncidentUpdated: { 1: z.object({ ...ref, incidentId: z.string().uuid(), alerts: z.number().int().positive() }) },
   /** A later alert of an open incident's group key: it joins the incident and does not page. */
   AlertGrouped: {
     1: z.object({ ...ref, incidentId: z.string().uuid(), groupKey: z.string(), firstAlertId: z.string().uuid() }),

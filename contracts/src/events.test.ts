@@ -186,6 +186,7 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
   },
   AlertGrouped: { alertId: ALERT.alertId, serviceId: 'svc', incidentId: META.id, groupKey: 'svc|ams2', firstAlertId: META.id },
   IncidentResolved: { alertId: ALERT.alertId, serviceId: 'svc', incidentId: META.id, groupKey: 'svc|ams2' },
+  IncidentUpdated: { alertId: ALERT.alertId, serviceId: 'svc', incidentId: META.id, alerts: 38 },
   FlappingStarted: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flips: 4, windowSeconds: 600 },
   AlertFlapped: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flappingSince: '2026-01-01T00:00:00Z' },
   FlappingEnded: { alertId: ALERT.alertId, serviceId: 'svc', fingerprint: 'fp', flappingSince: '2026-01-01T00:00:00Z' },

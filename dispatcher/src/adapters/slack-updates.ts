@@ -84,6 +84,8 @@ type Known = {
   seq: number;
   /** The highest ALERTS sequence of this alert the consumer delivered. */
   seen: number;
+  /** Alerts of the incident it opened, as its latest IncidentUpdated says (0: none). */
+  incidentAlerts: number;
   /** The AlertRouted that routed it (undefined: not read yet). */
   routed?: EventData<'AlertRouted'> | null;
   /** The alert's Slack messages, read from its deliveries subject up to `deliveriesSeq`. */
@@ -143,7 +145,19 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   const entry = (partition: number, alertId: string): Known => {
     let k = known.get(alertId);
     if (k === undefined) {
-      k = { partition, alertId, view: null, seq: 0, seen: 0, messages: [], deliveriesSeq: 0, running: null, again: false, waiting: [] };
+      k = {
+        partition,
+        alertId,
+        view: null,
+        seq: 0,
+        seen: 0,
+        messages: [],
+        deliveriesSeq: 0,
+        incidentAlerts: 0,
+        running: null,
+        again: false,
+        waiting: [],
+      };
       known.set(alertId, k);
       if (known.size > MAX_KNOWN) {
         for (const [id, old] of known) {
@@ -203,7 +217,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   /** Edits the alert's Slack messages to its state now, if it has changed and has any. */
   const refresh = async (k: Known): Promise<void> => {
     await catchUp(k, false);
-    if (!changed(k.view)) return;
+    if (!changed(k.view) && !(k.view !== null && k.incidentAlerts > 1)) return;
     await readMessages(k);
     if (k.messages.length === 0) return;
     // Another replica may land an older edit after a newer one: when the log moved on while
@@ -212,7 +226,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
       // The severity pages showed: the route's (docs/routing.md, "Effective severity").
       const routed = await routeOf(k);
       const severity = effectiveSeverity(k.view.severity as Severity, routed, routed?.alert.severity);
-      await edit(k.alertId, { ...k.view, severity }, k.messages, k.view.severity);
+      await edit(k.alertId, { ...k.view, severity }, k.messages, k.view.severity, k.incidentAlerts);
       if (!(await catchUp(k, true))) return;
     }
   };
@@ -222,9 +236,10 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     view: AlertView,
     messages: ReadonlyArray<{ channel: string; ts: string }>,
     sourceSeverity: string,
+    incidentAlerts: number,
   ): Promise<void> => {
     const service = deps.config.state().services.get(view.serviceId)?.name ?? view.serviceId;
-    const message = slackStatusMessage(view, service, await names(view), deps.publicUrl, sourceSeverity);
+    const message = slackStatusMessage(view, service, await names(view), deps.publicUrl, sourceSeverity, incidentAlerts);
     for (const { channel, ts } of messages) {
       try {
         await deps.editor.update(channel, ts, message);
@@ -320,6 +335,17 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     schedule(k, m);
   };
 
+  /** ESCALATIONS: more alerts joined the incident an alert's page stands for (IncidentUpdated, at most every few seconds). */
+  const onIncident = (m: JsMsg, p: number, alertId: string, event: DomainEvent): void => {
+    if (event.type !== 'IncidentUpdated') {
+      m.ack();
+      return;
+    }
+    const k = entry(p, alertId);
+    k.incidentAlerts = Math.max(k.incidentAlerts, event.data.alerts);
+    schedule(k, m);
+  };
+
   const follow = async (
     stream: string,
     consumer: string,
@@ -375,5 +401,6 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   await Promise.all([
     follow(STREAMS.alerts, CONSUMERS.slackUpdatesAlerts, subjects.alertsAll, onAlert),
     follow(STREAMS.deliveries, CONSUMERS.slackUpdatesDeliveries, subjects.deliveriesAll, onDelivery),
+    follow(STREAMS.escalations, CONSUMERS.slackUpdatesIncidents, subjects.escalationsAll, onIncident),
   ]);
 }

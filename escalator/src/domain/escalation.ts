@@ -92,6 +92,8 @@ export type Storm = Readonly<{
   incident: Readonly<{ incidentId: string; groupKey: string; first: boolean; resolved: boolean }> | null;
   flap: 'started' | 'flapped' | 'ended' | null;
   slaBreached: boolean;
+  /** Alerts of its incident the first alert's pages last said (IncidentUpdated); absent = 1. */
+  incidentAlerts?: number;
 }>;
 
 /**
@@ -241,6 +243,8 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   const now = ctx.now;
   if (s.alert.status === 'resolved') return incidentEnd(s, ctx) ?? resolutionNotice(s, ctx);
   if (!s.route) return routed(s, ctx);
+  const grown = incidentGrown(s, ctx);
+  if (grown) return grown;
   const suppressedUntil = s.route.suppressed?.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.route.suppressed) {
     // A maintenance window's end routes the alert again (another window may cover it by then).
@@ -363,6 +367,18 @@ function incidentEnd(s: Escalation, ctx: EscalationContext): Decision | null {
   return {
     type: 'IncidentResolved',
     data: { alertId: s.alert.alertId, serviceId: s.alert.serviceId, incidentId: incident.incidentId, groupKey: incident.groupKey },
+  };
+}
+
+/** More alerts joined the incident this alert opened than its pages say (the shell wakes it at most every few seconds). */
+function incidentGrown(s: Escalation, ctx: EscalationContext): Decision | null {
+  const incident = s.storm.incident;
+  if (!incident?.first || incident.resolved || !ctx.storm) return null;
+  const alerts = ctx.storm.openMembers(incident.incidentId, s.alert.alertId) + 1;
+  if (alerts <= (s.storm.incidentAlerts ?? 1)) return null;
+  return {
+    type: 'IncidentUpdated',
+    data: { alertId: s.alert.alertId, serviceId: s.alert.serviceId, incidentId: incident.incidentId, alerts },
   };
 }
 
@@ -640,6 +656,8 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
     }
     case 'IncidentResolved':
       return { ...s, storm: { ...s.storm, incident: s.storm.incident && { ...s.storm.incident, resolved: true } } };
+    case 'IncidentUpdated':
+      return { ...s, storm: { ...s.storm, incidentAlerts: d.data.alerts } };
     case 'FlappingStarted':
       return { ...s, storm: { ...s.storm, flap: 'started' } };
     case 'AlertFlapped':

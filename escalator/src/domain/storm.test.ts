@@ -152,6 +152,19 @@ describe('storm sense: grouping', () => {
     expect(decided[1]).toStrictEqual(['IncidentOpened', 'step:0:triggered', 'notify:alice']);
   });
 
+  it('given the first alert, when more alerts joined, then it says how many once per change (the shell wakes it)', () => {
+    const incident = { incidentId: INCIDENT, firstAlertId: A };
+    const { all } = run(grouped, [
+      [T0, ev(triggered), { incident }],
+      [T0 + MIN, tick, { incident, openMembers: 3 }],
+      [T0 + 2 * MIN, tick, { incident, openMembers: 3 }],
+      [T0 + 3 * MIN, tick, { incident, openMembers: 2 }],
+    ]);
+    expect(all[1]!.map((d) => [d.type, d.type === 'IncidentUpdated' && d.data.alerts])).toStrictEqual([['IncidentUpdated', 4]]);
+    expect(all[2]).toStrictEqual([]);
+    expect(all[3]).toStrictEqual([]);
+  });
+
   it.each<[string, number, string[], boolean]>([
     ['others still fire: the incident stays open and the escalation is kept', 3, ['stopped', 'notify'], false],
     ['none fires: the incident resolves', 0, ['stopped', 'IncidentResolved', 'notify'], true],

@@ -264,6 +264,9 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
     case 'IncidentOpened':
     case 'AlertGrouped':
       return { ...r, incident_id: event.data.incidentId };
+    case 'IncidentUpdated':
+      // The incident's row counts its alerts itself.
+      return r;
     case 'IncidentResolved':
       // On the first alert's subject: the incident's row says it (`incidents`), the alert's does not change.
       return r;

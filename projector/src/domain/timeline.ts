@@ -127,6 +127,8 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryS
       return { actor: 'escalator', message: `opened incident ${event.data.incidentId} for ${event.data.groupKey}` };
     case 'AlertGrouped':
       return { actor: 'escalator', message: `joined incident ${event.data.incidentId} (${event.data.groupKey}); not paged` };
+    case 'IncidentUpdated':
+      return { actor: 'escalator', message: `incident ${event.data.incidentId} now has ${event.data.alerts} alerts` };
     case 'IncidentResolved':
       return { actor: 'escalator', message: `incident ${event.data.incidentId} resolved: its last alert resolved` };
     case 'FlappingStarted':

@@ -31,6 +31,7 @@ const ESCALATION_EVENTS = new Set<string>([
   'AlertFlapped',
   'FlappingEnded',
   'SlaBreached',
+  'IncidentUpdated',
 ] satisfies Array<EscalationEvent['type']>);
 
 /**

@@ -70,3 +70,16 @@ describe('slackStatusMessage', () => {
     expect(actionIds(m)).toStrictEqual([]);
   });
 });
+
+describe('slackStatusMessage of an incident’s first page', () => {
+  const contexts = (m: ReturnType<typeof slackStatusMessage>) =>
+    m.blocks.filter((b) => b.type === 'context').map((b) => (b.elements as { text: string }[])[0]!.text);
+
+  it.each<[number, string[]]>([
+    [0, []],
+    [1, []],
+    [38, ['*+37 more alerts* joined this incident (not paged separately)']],
+  ])('with %i alerts in the incident, says %j', (alerts, expected) => {
+    expect(contexts(slackStatusMessage(view, 'Checkout', nameOf, null, view.severity, alerts))).toStrictEqual(expected);
+  });
+});

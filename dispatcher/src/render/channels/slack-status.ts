@@ -33,6 +33,8 @@ export function slackStatusMessage(
   nameOf: (userId: string) => string,
   publicUrl: string | null,
   sourceSeverity: string = view.severity,
+  /** Alerts of the incident this page stands for (docs/noc.md); 0 or 1: none joined it. */
+  incidentAlerts = 0,
 ): SlackMessage {
   const severity = sourceSeverity === view.severity ? view.severity : `${view.severity} (source: ${sourceSeverity})`;
   const resolved = view.status === 'resolved';
@@ -48,6 +50,11 @@ export function slackStatusMessage(
       ],
     },
   ];
+  if (incidentAlerts > 1)
+    blocks.push({
+      type: 'context',
+      elements: [mrkdwn(`*+${incidentAlerts - 1} more alerts* joined this incident (not paged separately)`)],
+    });
   if (view.lastChange !== null) blocks.push({ type: 'context', elements: [mrkdwn(changeLine(view.lastChange, nameOf))] });
   const url = publicUrl === null ? null : `${publicUrl.replace(/\/$/, '')}/alerts/${view.alertId}`;
   const actions = slackActionsBlock({ alertId: view.alertId, serviceId: view.serviceId, fingerprint: view.fingerprint }, view.status, url);

@@ -18,6 +18,8 @@
  * use two of the same names: grouping by alertname alone would pull them together if they
  * escaped the inhibition).
  * Expected: 5 pages (SiteDown + one per unrelated alert name), 2000 inhibited, 196 grouped.
+ * BENCH_SITE_DOWN_AFTER=k sends the SiteDown with the k-th storm webhook instead of first (the
+ * device alerts before it must still be inhibited: they wait the rule's wait for a source).
  *
  * Measured, from the ALERTS and ESCALATIONS streams followed live and the Slack fake:
  *   pages          = chat.postMessage calls once the storm has settled (every alert routed and
@@ -62,6 +64,7 @@ const OTHER_ALERTS = Number(process.env.BENCH_OTHER_ALERTS ?? 200);
 const INHIBIT_WAIT = process.env.BENCH_INHIBIT_WAIT ?? '5s';
 const QUIET_SECONDS = Number(process.env.BENCH_QUIET_SECONDS ?? 3);
 const IDLE_SECONDS = 3;
+const SITE_DOWN_AFTER = Number(process.env.BENCH_SITE_DOWN_AFTER ?? 0); // storm webhooks sent before the SiteDown
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 8);
 const KEY = 'bench-storm-sense-integration-key';
 const CHANNEL = '#noc';
@@ -139,6 +142,7 @@ type Seen = {
   routedAt?: number;
   verdict?: string;
   verdictAt?: number;
+  pageAt?: number;
   pages: number;
 };
 
@@ -264,7 +268,11 @@ async function main(): Promise<void> {
             });
             break;
           case 'NotificationRequested':
-            if (d.kind === 'page') on(d.alertId, (s) => (s.pages += 1));
+            if (d.kind === 'page')
+              on(d.alertId, (s) => {
+                s.pages += 1;
+                s.pageAt ??= at;
+              });
             break;
         }
       }
@@ -320,7 +328,7 @@ async function main(): Promise<void> {
     const total = 1 + DEVICE_ALERTS + OTHER_ALERTS;
     say(`storm: SiteDown of ams2, then ${DEVICE_ALERTS} device alerts at ams2 + ${OTHER_ALERTS} at chi1 at ${RATE}/s (${BATCH} a webhook)`);
     const firstSentAt = now();
-    await send([alert('site-down', 0)], 0);
+    if (SITE_DOWN_AFTER === 0) await send([alert('site-down', 0)], 0);
     // Device and unrelated alerts interleaved evenly, in webhooks of BATCH.
     const rest: AmAlert[] = [];
     for (let d = 0, o = 0; d < DEVICE_ALERTS || o < OTHER_ALERTS;) {
@@ -333,7 +341,8 @@ async function main(): Promise<void> {
       batches.map(async (b, i) => {
         const wait = started + (i * BATCH * 1000) / RATE - performance.now();
         if (wait > 0) await sleep(wait);
-        await send(b, i + 1);
+        // The race variant: the SiteDown arrives in the middle of its POP's alerts.
+        await Promise.all([send(b, i + 1), SITE_DOWN_AFTER > 0 && i === SITE_DOWN_AFTER ? send([alert('site-down', 0)], 0) : null]);
       }),
     );
     const sendSeconds = (performance.now() - started) / 1000;
@@ -388,6 +397,13 @@ async function main(): Promise<void> {
         ]),
       );
     say(`paged alerts: ${paged.join(', ')}`);
+    const sd = seen.find((s) => s.kind === 'site-down');
+    const rel = (t: number | undefined) => (t === undefined ? '–' : `${Math.round(t - firstSentAt)} ms`);
+    if (sd)
+      say(
+        `SiteDown after the first webhook: sent ${rel(sd.sent)}, triggered ${rel(sd.triggeredAt)}, routed ${rel(sd.routedAt)}, ` +
+          `${sd.verdict} ${rel(sd.verdictAt)}, page requested ${rel(sd.pageAt)}, at Slack ${rel(firstPageAt ?? undefined)}`,
+      );
     say(
       `verdicts: SiteDown ${JSON.stringify(verdicts('site-down'))}, ams2 devices ${JSON.stringify(verdicts('device'))}, chi1 ${JSON.stringify(verdicts('other'))}`,
     );
@@ -409,6 +425,7 @@ async function main(): Promise<void> {
         verdict_p99_ms: ms(percentile(prompt, 99)),
         waited_verdict_p50_ms: ms(percentile(waited, 50)),
         send_to_routed_p99_ms: ms(percentile(routedAfterSend, 99)),
+        site_down_after_webhooks: SITE_DOWN_AFTER,
         first_page_ms: firstPageAt === null ? null : ms(firstPageAt - firstSentAt),
         settled_ms: settledAt === null ? null : ms(settledAt - firstSentAt),
         visible,

@@ -820,8 +820,11 @@ export function dueAt(s: Escalation): number | null {
   if (s.route?.suppressed) return s.route.suppressed.until ? Date.parse(s.route.suppressed.until) : null;
   if (s.stopped) return s.stopped.reopenAt !== null && !s.reopenRequested && s.alert.status === 'acknowledged' ? s.stopped.reopenAt : null;
   if (!s.step) {
-    // A possible inhibition target waits for a source before its first page; held ones are woken by the shell.
-    const waiting = s.route && !s.storm.inhibited && !s.storm.released && (s.route.inhibitableBy?.length ?? 0) > 0;
+    // A possible inhibition target waits for a source before its first page; held ones (inhibited,
+    // joined to an incident, flapped) are woken by the shell. A held alert past its wait must not
+    // be due: its due time stays in the past, so it would be ticked again and again.
+    const held = s.storm.inhibited || s.storm.incident || s.storm.flap === 'flapped';
+    const waiting = s.route && !held && !s.storm.released && (s.route.inhibitableBy?.length ?? 0) > 0;
     return waiting && s.alert.status === 'triggered' ? inhibitWaitEnd(s) : null;
   }
   const stepDue =

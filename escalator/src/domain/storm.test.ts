@@ -211,6 +211,17 @@ describe('storm sense: inhibition', () => {
     expect(dueAt(state!)).toBeNull();
   });
 
+  it('given a possible target past its wait that joined an incident, when nothing changes, then no timer is due (the shell wakes it)', () => {
+    const grouped = route({ inhibitableBy: ['site-down'], inhibitWaitSeconds: 10, site: 'ams2', groupKey: 'core|alertname=DeviceDown' });
+    const incident = { incidentId: INCIDENT, firstAlertId: B };
+    const { decided, state } = run(grouped, [
+      [T0, ev(triggered), { incident }],
+      [T0 + 10_000, tick, { incident }],
+    ]);
+    expect(decided).toStrictEqual([['AlertRouted'], ['AlertGrouped']]);
+    expect(dueAt(state!)).toBeNull();
+  });
+
   it('given an inhibited alert, when it resolves, then it is settled without a page', () => {
     const { decided, state } = run(target, [
       [T0, ev(triggered), { inhibitor: source }],

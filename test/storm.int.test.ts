@@ -151,6 +151,17 @@ describe('storm sense across partitions and replicas', () => {
     for (const p of [2, 3]) await leases.put(`escalator.p${p}`, 'replica-b');
   };
 
+  /** Replica A holds partitions 0 and 1, B 2 and 3 (the cross-replica cases rely on it). */
+  const leasesAsPlanned = async () => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const owners = await Promise.all([0, 1, 2, 3].map(async (p) => (await leases.get(`escalator.p${p}`))?.string() ?? ''));
+      if (owners.join() === 'replica-a,replica-a,replica-b,replica-b') return;
+      if (Date.now() > deadline) throw new Error(`partition leases: ${owners.join()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
   /** Writes an alert event on its partition as the decider would. */
   const publishAlert = async <T extends 'AlertTriggered' | 'AlertResolved'>(type: T, data: EventData<T>) => {
     const event = buildEvent(type, data, {
@@ -214,6 +225,7 @@ describe('storm sense across partitions and replicas', () => {
     await startReplica('replica-a');
     await startReplica('replica-b');
     bucket = await new Kvm(admin).open(STORM_BUCKET);
+    await leasesAsPlanned();
   });
 
   afterAll(async () => {
@@ -469,6 +481,7 @@ describe('storm sense across partitions and replicas', () => {
     expect(log.events.filter(is('AlertReleased', target.alertId))).toHaveLength(0);
 
     await startReplica('replica-b');
+    await leasesAsPlanned();
     const [step] = await log.waitFor(is('EscalationStepReached', target.alertId), 1, 20_000);
     expect((step as EventOf<'EscalationStepReached'>).data).toMatchObject({ step: 0, reason: 'released' });
     expect((await log.waitFor(isPage(target.alertId))).map(who)).toStrictEqual(['alice']);
@@ -480,5 +493,29 @@ describe('storm sense across partitions and replicas', () => {
       'EscalationStepReached',
       'NotificationRequested',
     ]);
+  }, 40_000);
+
+  it("an incident whose last member resolved while its first alert's replica was down resolves when the replica starts again", async () => {
+    const first = await trigger('grp', fingerprintOn('grp', 2, 'rack'), { alertname: 'RackDown' });
+    const [opened] = await log.waitFor(is('IncidentOpened', first.alertId));
+    const incident = (opened as EventOf<'IncidentOpened'>).data;
+    const member = await trigger('grp', fingerprintOn('grp', 0, 'rack'), { alertname: 'RackDown' });
+    await log.waitFor(is('AlertGrouped', member.alertId));
+    await bucketUntil((k) => k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member');
+    await resolve(first);
+    await log.waitFor(is('EscalationStopped', first.alertId));
+
+    await stopReplica('replica-b');
+    await reserveForB();
+    await resolve(member);
+    await bucketUntil((k) => !k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member gone');
+    expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);
+
+    await startReplica('replica-b');
+    await leasesAsPlanned();
+    await log.waitFor(is('IncidentResolved', first.alertId), 1, 20_000);
+    await bucketUntil((k) => !k.includes(groupEntry(incident.groupKey)), 'the incident gone');
+    await barrier(2);
+    expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
   }, 40_000);
 });

@@ -518,4 +518,31 @@ describe('storm sense across partitions and replicas', () => {
     await barrier(2);
     expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
   }, 40_000);
+
+  it("a replica that stops hands its partitions over: the survivor keeps the shared entries and releases on the source's resolve", async () => {
+    const source = await trigger('net', fingerprintOn('net', 1, 'sitedown-takeover'), { alertname: 'SiteDown', site: 'ams1' });
+    await log.waitFor(isPage(source.alertId));
+    await bucketUntil((k) => k.includes(`src.${source.alertId}`), 'the source');
+    const target = await trigger('net', fingerprintOn('net', 3, 'fw1.ams1'), { alertname: 'DeviceDown', device: 'fw1.ams1' });
+    await routed(target);
+    clock.advance(10 * SEC);
+    await log.waitFor(is('AlertInhibited', target.alertId));
+
+    await stopReplica('replica-a');
+    const deadline = Date.now() + 20_000;
+    while ((await leases.get('escalator.p1'))?.string() !== 'replica-b') {
+      if (Date.now() > deadline) throw new Error('replica B did not take partition 1 over');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The survivor's rebuild of partition 1 keeps the source: the target stays inhibited.
+    await barrier(1);
+    expect((await keys()).includes(`src.${source.alertId}`)).toBe(true);
+    expect(log.events.filter(is('AlertReleased', target.alertId))).toHaveLength(0);
+
+    await resolve(source);
+    const [step] = await log.waitFor(is('EscalationStepReached', target.alertId));
+    expect((step as EventOf<'EscalationStepReached'>).data).toMatchObject({ step: 0, reason: 'released' });
+    await log.waitFor(isPage(target.alertId));
+    await bucketUntil((k) => !k.includes(`src.${source.alertId}`), 'the source gone');
+  }, 40_000);
 });

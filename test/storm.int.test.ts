@@ -163,7 +163,7 @@ describe('storm sense across partitions and replicas', () => {
   };
 
   /** Writes an alert event on its partition as the decider would. */
-  const publishAlert = async <T extends 'AlertTriggered' | 'AlertResolved'>(type: T, data: EventData<T>) => {
+  const publishAlert = async <T extends 'AlertTriggered' | 'AlertResolved' | 'AlertAcknowledged'>(type: T, data: EventData<T>) => {
     const event = buildEvent(type, data, {
       id: randomUUID(),
       occurredAt: new Date(clock.now()).toISOString(),
@@ -384,6 +384,13 @@ describe('storm sense across partitions and replicas', () => {
     expect(types(flips[4]!)).toStrictEqual(['AlertRouted', 'AlertFlapped']);
     for (const a of flips.slice(0, 3)) expect(log.events.filter(is('FlappingStarted', a.alertId))).toHaveLength(0);
     await resolve(flips[4]!);
+
+    // Quiet for longer than 15 minutes (by the alerts' own times): the next alert ends the flapping and pages as usual.
+    const calm = await trigger('flap', fp, labels, clock.now() + 20 * MIN);
+    await log.waitFor(is('FlappingEnded', calm.alertId));
+    const [page] = await log.waitFor(isPage(calm.alertId));
+    expect((page as Notice).data.flapping).toBeUndefined();
+    await resolve(calm);
   });
 
   it('a group key whose incident just resolved opens a new incident for its next alert on the same partition', async () => {
@@ -463,6 +470,19 @@ describe('storm sense across partitions and replicas', () => {
       deadline: new Date(start + 15 * MIN).toISOString(),
     });
     await resolve(a);
+
+    // Acknowledged in time: neither the early step nor a breach.
+    const b = await trigger('sla', fingerprintOn('sla', partition, 'cust-acked'), {
+      alertname: 'CustomerDown',
+      customer_tier: 'enterprise',
+    });
+    await log.waitFor(isPage(b.alertId));
+    await publishAlert('AlertAcknowledged', { ...b, by: 'user', userId: 'alice', note: '' });
+    await log.waitFor((e) => is('EscalationStopped', b.alertId)(e) && e.data.reason === 'acknowledged');
+    clock.advance(16 * MIN);
+    await barrier(partition);
+    expect(types(b)).toStrictEqual(['AlertRouted', 'EscalationStepReached', 'NotificationRequested', 'EscalationStopped']);
+    await resolve(b);
   });
 
   it('an inhibited alert whose source resolved while its replica was down is released when the replica starts again', async () => {

@@ -42,7 +42,15 @@ export type Completion = { remaining: number; readonly done: () => void; readonl
 type Meta = { causationId: string | null; causationSeq?: number; correlationId: string };
 
 /** An input to decide, in arrival order; `latest`: a retried event is the last one on its alert's subject. */
-type Pending = { alertId: string; input: EscalationInput; meta: Meta; completion: Completion | undefined; latest?: boolean };
+type Pending = {
+  alertId: string;
+  input: EscalationInput;
+  meta: Meta;
+  completion: Completion | undefined;
+  latest?: boolean;
+  /** Its trigger is recorded for flapping (an input decided again after a load is not a second flip). */
+  flipRecorded?: boolean;
+};
 
 /** A parked alert event retried after its alert moved on: deciding it now would act on a state it was not meant for. */
 export class RetrySuperseded extends Error {
@@ -304,8 +312,16 @@ export class Escalations {
     const now = this.deps.clock.now();
     const storm = this.deps.storm;
     // A new alert of a fingerprint is a flip (flapping counts them); its trigger time is the log's.
-    if (storm && input.type === 'AlertEvent' && input.event.type === 'AlertTriggered' && input.seq > (before?.alertSeq ?? 0))
+    if (
+      storm &&
+      !p.flipRecorded &&
+      input.type === 'AlertEvent' &&
+      input.event.type === 'AlertTriggered' &&
+      input.seq > (before?.alertSeq ?? 0)
+    ) {
       storm.recordTrigger(input.event.data.serviceId, input.event.data.fingerprint, Date.parse(input.event.data.seenAt));
+      p.flipRecorded = true;
+    }
     let decided: { decisions: Decision[]; state: Escalation | undefined };
     try {
       decided = decideAndEvolve(before, input, this.contextAt(now));
@@ -420,7 +436,8 @@ export class Escalations {
       const incident = s.storm.incident;
       const concerned =
         change.kind === 'source-gone'
-          ? s.storm.inhibited?.by === change.alertId
+          ? // Any held alert: the one its AlertInhibited names may be gone already, another source holding it since.
+            s.storm.inhibited !== null
           : change.kind === 'member-gone'
             ? incident?.first === true && incident.incidentId === change.incidentId
             : incident?.first === false && incident.incidentId === change.incidentId;

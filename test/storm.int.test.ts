@@ -509,7 +509,7 @@ describe('storm sense across partitions and replicas', () => {
     await startReplica('replica-b');
     await leasesAsPlanned();
     await bucketUntil((k) => !k.includes(`src.${ghost}`), 'the ghost source pruned');
-    const [step] = await log.waitFor(is('EscalationStepReached', target.alertId), 1, 20_000);
+    const [step] = await log.waitFor(is('EscalationStepReached', target.alertId), 1, 35_000);
     expect((step as EventOf<'EscalationStepReached'>).data).toMatchObject({ step: 0, reason: 'released' });
     expect((await log.waitFor(isPage(target.alertId))).map(who)).toStrictEqual(['alice']);
     await barrier(3);
@@ -520,7 +520,7 @@ describe('storm sense across partitions and replicas', () => {
       'EscalationStepReached',
       'NotificationRequested',
     ]);
-  }, 40_000);
+  }, 70_000);
 
   it("an incident whose last member resolved while its first alert's replica was down resolves when the replica starts again", async () => {
     const first = await trigger('grp', fingerprintOn('grp', 2, 'rack'), { alertname: 'RackDown' });
@@ -540,11 +540,11 @@ describe('storm sense across partitions and replicas', () => {
 
     await startReplica('replica-b');
     await leasesAsPlanned();
-    await log.waitFor(is('IncidentResolved', first.alertId), 1, 20_000);
+    await log.waitFor(is('IncidentResolved', first.alertId), 1, 35_000);
     await bucketUntil((k) => !k.includes(groupEntry(incident.groupKey)), 'the incident gone');
     await barrier(2);
     expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
-  }, 40_000);
+  }, 70_000);
 
   it("a replica that stops hands its partitions over: the survivor keeps the shared entries and releases on the source's resolve", async () => {
     const source = await trigger('net', fingerprintOn('net', 1, 'sitedown-takeover'), { alertname: 'SiteDown', site: 'ams1' });
@@ -556,7 +556,7 @@ describe('storm sense across partitions and replicas', () => {
     await log.waitFor(is('AlertInhibited', target.alertId));
 
     await stopReplica('replica-a');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 35_000;
     while ((await leases.get('escalator.p1'))?.string() !== 'replica-b') {
       if (Date.now() > deadline) throw new Error('replica B did not take partition 1 over');
       await new Promise((r) => setTimeout(r, 100));
@@ -571,5 +571,5 @@ describe('storm sense across partitions and replicas', () => {
     expect((step as EventOf<'EscalationStepReached'>).data).toMatchObject({ step: 0, reason: 'released' });
     await log.waitFor(isPage(target.alertId));
     await bucketUntil((k) => !k.includes(`src.${source.alertId}`), 'the source gone');
-  }, 40_000);
+  }, 70_000);
 });

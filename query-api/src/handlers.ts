@@ -79,9 +79,15 @@ export function serverStream<Req, Res>(
     const write: Write<Res> = async (message) => {
       if (call.cancelled) return;
       if (call.write(message)) return;
+      // Each wait removes what it added: a long stream waits thousands of times.
       await new Promise<void>((resolve) => {
-        call.once('drain', resolve);
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        const done = () => {
+          call.off('drain', done);
+          ctx.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        call.once('drain', done);
+        ctx.signal.addEventListener('abort', done, { once: true });
       });
     };
     storable(call.request)

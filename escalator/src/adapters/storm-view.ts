@@ -184,6 +184,9 @@ export class StormView {
         this.put(`mem.${is}.${alertId}`, { partition, serviceId: after.member.serviceId, fingerprint: after.member.fingerprint }),
       );
     if (before?.opened && !after.opened) writes.push(this.endIncident(before.opened.groupKey, before.opened.incidentId));
+    // An open incident whose entry is gone (lost with a bucket, say) is the key's again: created anew unless another took the key.
+    if (after.opened && !before?.opened && !this.groups.has(groupKeyOf(after.opened.groupKey)))
+      writes.push(this.reopen({ ...after.opened, firstAlertId: alertId, partition }));
     await Promise.all(writes);
   }
 
@@ -203,6 +206,16 @@ export class StormView {
       if (group.partition === partition && live(group.firstAlertId)?.opened?.incidentId !== group.incidentId)
         writes.push(this.endIncident(group.groupKey, group.incidentId));
     await Promise.all(writes);
+  }
+
+  private async reopen(value: GroupValue): Promise<void> {
+    const key = groupKeyOf(value.groupKey);
+    try {
+      await this.kv.create(key, JSON.stringify(value));
+      this.apply(key, value);
+    } catch (err) {
+      if (!exists(err)) throw err;
+    }
   }
 
   /** Removes the group key's entry if it is still this incident's (a later incident of the key is left alone). */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAMS, type SlackAlertTarget } from '@oncall/contracts';
+import { randomUUID } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import { buildEvent, encodeEvent, partitionOf, STREAMS, subjects, type SlackAlertTarget } from '@oncall/contracts';
 import { AlertCommandPath, fileUserDirectory } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
 import { startDispatcher, slackMessageEditor } from '@oncall/dispatcher';
@@ -128,6 +130,20 @@ describe('Slack messages follow the alert, whoever changes it', () => {
     expect(contextLine(resolved)).toMatch(/^Resolved by the source · /);
     expect(actionIds(resolved)).toStrictEqual(['open']);
     expect((resolved.args.blocks as Block[])[0]?.text?.text).toBe('✅ Resolved: db down');
+  });
+
+  it('the first page of an incident says how many alerts joined it (IncidentUpdated on its escalation subject)', async () => {
+    const { target, channel, ts } = await pagedAlert('rack r7 down');
+    const event = buildEvent(
+      'IncidentUpdated',
+      { alertId: target.alertId, serviceId: target.serviceId, incidentId: randomUUID(), alerts: 38 },
+      { id: randomUUID(), occurredAt: new Date().toISOString(), causationId: null, correlationId: target.alertId },
+    );
+    const partition = partitionOf(target.serviceId, target.fingerprint, p.partitions);
+    await jetstream(p.ingestNc).publish(subjects.escalation(partition, target.alertId), encodeEvent(event));
+    const grown = await updated(channel, ts, (c) => contextLine(c).includes('more alerts'));
+    expect(contextLine(grown)).toBe('*+37 more alerts* joined this incident (not paged separately)');
+    expect(actionIds(grown)).toStrictEqual(['ack', 'resolve', 'escalate', 'snooze', 'open']);
   });
 
   it('acknowledged by SMS (another surface on the command path): the Slack message says so', async () => {

@@ -351,6 +351,8 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     consumer: string,
     filter: string,
     on: (m: JsMsg, p: number, alertId: string, event: DomainEvent) => void | Promise<void>,
+    /** Bytes every wanted message holds: the others are acked without decoding (most of ESCALATIONS). */
+    holds?: Buffer,
   ) => {
     await superviseLoop({ name: consumer, log, stop }, async () => {
       await ensureConsumer(jsm, stream, {
@@ -378,7 +380,12 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
             m.nak(RETRY_DELAY_MS);
           };
           try {
-            if (p === undefined || alertId === undefined) m.ack();
+            if (
+              p === undefined ||
+              alertId === undefined ||
+              (holds && Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).indexOf(holds) < 0)
+            )
+              m.ack();
             else {
               // Handled in arrival order; an asynchronous part (a direct get) runs beside the next messages.
               const work = on(m, Number(p), alertId, decodeEvent(m.data, { trusted: true }));
@@ -401,6 +408,6 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   await Promise.all([
     follow(STREAMS.alerts, CONSUMERS.slackUpdatesAlerts, subjects.alertsAll, onAlert),
     follow(STREAMS.deliveries, CONSUMERS.slackUpdatesDeliveries, subjects.deliveriesAll, onDelivery),
-    follow(STREAMS.escalations, CONSUMERS.slackUpdatesIncidents, subjects.escalationsAll, onIncident),
+    follow(STREAMS.escalations, CONSUMERS.slackUpdatesIncidents, subjects.escalationsAll, onIncident, Buffer.from('"IncidentUpdated"')),
   ]);
 }

@@ -92,8 +92,6 @@ export const CONSUMERS = {
   /** The dispatcher's editor of Slack messages: lifecycle events (ALERTS) and Slack deliveries (DELIVERIES). */
   slackUpdatesAlerts: 'dispatcher-slack-updates-alerts-v1',
   slackUpdatesDeliveries: 'dispatcher-slack-updates-deliveries-v1',
-  /** IncidentUpdated on ESCALATIONS: the incident's first page says how many alerts it holds (docs/noc.md). */
-  slackUpdatesIncidents: 'dispatcher-slack-updates-incidents-v1',
   /** The dispatcher's sender of shift handoff summaries (escalations.handoffs.>). */
   dispatcherHandoffs: 'dispatcher-handoffs-v1',
   /** The dispatcher's sender of contact verification codes (config.contact.>). */

@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ContactVerifications, systemClock, watchConfig, type Clock, type Logger, type UserDirectory } from '@oncall/shared';
 import { runDispatcher } from './adapters/dispatcher.js';
+import type { IncidentListener } from './adapters/notifications.js';
 import type { Notifiers } from './notifiers/index.js';
 import type { SlackMessageEditor } from './notifiers/slack-update.js';
 import { runSlackUpdates } from './adapters/slack-updates.js';
@@ -33,6 +34,9 @@ export async function startDispatcher(opts: {
   const config = await watchConfig(opts.nc);
   const stop = new AbortController();
   const options = { ...DEFAULT_OPTIONS, ...opts.options };
+  // The dispatcher's consumer reads every escalation event; the Slack editor hears the incidents' sizes from it.
+  const incidentListeners: IncidentListener[] = [];
+  const incidents = { listen: (l: IncidentListener) => void incidentListeners.push(l) };
   const { done } = await runDispatcher(
     {
       nc: opts.nc,
@@ -43,11 +47,14 @@ export async function startDispatcher(opts: {
       options,
       replicas: opts.replicas ?? 1,
       ...(opts.consoleWrite && { consoleWrite: opts.consoleWrite }),
+      onIncident: (partition, alertId, alerts) => {
+        for (const l of incidentListeners) l(partition, alertId, alerts);
+      },
     },
     stop.signal,
   );
   const slackUpdates = opts.slackUpdates
-    ? runSlackUpdates({ nc: opts.nc, config, log: opts.log, publicUrl: options.publicUrl, ...opts.slackUpdates }, stop.signal)
+    ? runSlackUpdates({ nc: opts.nc, config, log: opts.log, publicUrl: options.publicUrl, incidents, ...opts.slackUpdates }, stop.signal)
     : Promise.resolve();
   slackUpdates.catch((err: unknown) => opts.log.error({ err }, 'Slack message updates stopped'));
   const handoffs = runHandoffs(

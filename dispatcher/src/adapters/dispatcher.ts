@@ -7,7 +7,7 @@ import type { DispatcherOptions } from '../options.js';
 import { deliveryPipeline } from '../pipeline/index.js';
 import { consumeEscalations } from './consumer.js';
 import { deliveryEvents } from './events.js';
-import { notificationHandler } from './notifications.js';
+import { notificationHandler, type IncidentListener } from './notifications.js';
 import { openPhoneBook } from './phone-book.js';
 import { DeliveryRecords } from './records.js';
 
@@ -21,6 +21,8 @@ export type DispatcherDeps = Readonly<{
   replicas: number;
   /** Where the console channel prints (default: stdout). */
   consoleWrite?: (text: string) => void;
+  /** Hears each IncidentUpdated the consumer reads (the Slack editor shows the incident's size). */
+  onIncident?: IncidentListener;
 }>;
 
 /**
@@ -49,7 +51,7 @@ export async function runDispatcher(deps: DispatcherDeps, stop: AbortSignal): Pr
     stopping: stop,
     ...(deps.consoleWrite && { consoleWrite: deps.consoleWrite }),
   });
-  const notifications = notificationHandler({ run, parking: new Parking(appender, log), log, options });
+  const notifications = notificationHandler({ run, parking: new Parking(appender, log), log, options, onIncident: deps.onIncident });
   const retries = serveParkedRetries(nc, CONSUMERS.dispatcher, appender, log, notifications.retryParked);
   const consuming = consumeEscalations({
     nc,

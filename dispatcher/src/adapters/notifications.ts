@@ -7,6 +7,9 @@ import { deliveriesTotal } from '../metrics.js';
 import { newAttempt, retryAfter, type Next, type Outcome } from '../pipeline/index.js';
 import { isTransient, parkReason } from './failures.js';
 
+/** An incident's first alert and how many alerts the incident holds now (IncidentUpdated, docs/noc.md). */
+export type IncidentListener = (partition: number, alertId: string, alerts: number) => void;
+
 export type NotificationHandler = Readonly<{
   /** Handles one message of the dispatcher's consumer: acked, handed back for a retry, or parked. Never throws. */
   handle: (m: JsMsg) => Promise<void>;
@@ -23,11 +26,13 @@ export function notificationHandler(deps: {
   parking: Parking;
   log: Logger;
   options: { retryBaseMs: number; retryMaxMs: number };
+  onIncident?: IncidentListener | undefined;
 }): NotificationHandler {
   const { run, log } = deps;
 
   const deliver = async (data: Uint8Array, subject: string, delivery: number, mayExpire: boolean): Promise<Outcome[]> => {
     const event = decodeEvent(data, { trusted: true });
+    if (event.type === 'IncidentUpdated') deps.onIncident?.(partitionOfSubject(subject), event.data.alertId, event.data.alerts);
     if (event.type !== 'NotificationRequested') return [];
     const { data: n, occurredAt } = event;
     const plan = planDeliveries(n);

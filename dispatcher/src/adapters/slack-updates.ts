@@ -28,6 +28,7 @@ import { Counter } from 'prom-client';
 
 import { SlackUpdateError, type SlackMessageEditor } from '../notifiers/slack-update.js';
 import { slackStatusMessage } from '../render/channels/slack-status.js';
+import type { IncidentListener } from './notifications.js';
 
 const updates = new Counter({
   name: 'oncall_dispatcher_slack_updates_total',
@@ -56,6 +57,8 @@ export type SlackUpdatesDeps = Readonly<{
   users: UserDirectory | null;
   publicUrl: string | null;
   log: Logger;
+  /** Where the dispatcher's consumer tells of IncidentUpdated events (it reads ESCALATIONS already). */
+  incidents?: { listen: (listener: IncidentListener) => void };
 }>;
 
 /** `<channel>/<ts>` of every Slack message delivered for the alert. */
@@ -259,8 +262,8 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   // One edit at a time per alert in this process (two racing could end on the older state);
   // whatever arrives meanwhile is covered by one more edit after it.
   const running = new Set<Promise<void>>();
-  const schedule = (k: Known, m: JsMsg): void => {
-    k.waiting.push(m);
+  const schedule = (k: Known, m: JsMsg | null): void => {
+    if (m !== null) k.waiting.push(m);
     if (k.running !== null) {
       k.again = true;
       return;
@@ -335,24 +338,19 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
     schedule(k, m);
   };
 
-  /** ESCALATIONS: more alerts joined the incident an alert's page stands for (IncidentUpdated, at most every few seconds). */
-  const onIncident = (m: JsMsg, p: number, alertId: string, event: DomainEvent): void => {
-    if (event.type !== 'IncidentUpdated') {
-      m.ack();
-      return;
-    }
+  /** More alerts joined the incident an alert's page stands for (IncidentUpdated, at most every few seconds per incident). */
+  deps.incidents?.listen((p, alertId, alerts) => {
     const k = entry(p, alertId);
-    k.incidentAlerts = Math.max(k.incidentAlerts, event.data.alerts);
-    schedule(k, m);
-  };
+    if (alerts <= k.incidentAlerts) return;
+    k.incidentAlerts = alerts;
+    schedule(k, null);
+  });
 
   const follow = async (
     stream: string,
     consumer: string,
     filter: string,
     on: (m: JsMsg, p: number, alertId: string, event: DomainEvent) => void | Promise<void>,
-    /** Bytes every wanted message holds: the others are acked without decoding (most of ESCALATIONS). */
-    holds?: Buffer,
   ) => {
     await superviseLoop({ name: consumer, log, stop }, async () => {
       await ensureConsumer(jsm, stream, {
@@ -380,12 +378,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
             m.nak(RETRY_DELAY_MS);
           };
           try {
-            if (
-              p === undefined ||
-              alertId === undefined ||
-              (holds && Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).indexOf(holds) < 0)
-            )
-              m.ack();
+            if (p === undefined || alertId === undefined) m.ack();
             else {
               // Handled in arrival order; an asynchronous part (a direct get) runs beside the next messages.
               const work = on(m, Number(p), alertId, decodeEvent(m.data, { trusted: true }));
@@ -408,6 +401,5 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
   await Promise.all([
     follow(STREAMS.alerts, CONSUMERS.slackUpdatesAlerts, subjects.alertsAll, onAlert),
     follow(STREAMS.deliveries, CONSUMERS.slackUpdatesDeliveries, subjects.deliveriesAll, onDelivery),
-    follow(STREAMS.escalations, CONSUMERS.slackUpdatesIncidents, subjects.escalationsAll, onIncident, Buffer.from('"IncidentUpdated"')),
   ]);
 }

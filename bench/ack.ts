@@ -17,29 +17,20 @@
  *   ack_to_message_updated = press sent → the fake receives the chat.update showing it.
  * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import getPort from 'get-port';
 import pg from 'pg';
 import { pino } from 'pino';
 import { Agent, fetch as httpFetch } from 'undici';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS, decodeEvent, STREAMS, type SlackAlertTarget } from '@oncall/contracts';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
-import { applyConfig } from '../infra/src/apply.js';
-import { parseConfigFile } from '../infra/src/config-file.js';
-import { migrate } from '../infra/src/migrate.js';
-import { startNatsServer } from '../infra/src/nats-server.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
-import { startUsersService } from '../infra/src/users-service.js';
+import type { Logger } from '@oncall/shared';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { pressForm, signedPost, SIGNING_SECRET } from '../test/slack-setup.js';
+import { cpuPerAlert, startDeployment } from './deployment.js';
 import { percentile } from './load.js';
-import { cpuMs, cpuSeconds, postgresPids, ROOT, rssMb, say, spawnService, stopProcess, until, whenReady } from './processes.js';
+import { say, until } from './processes.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -72,69 +63,22 @@ const buttonTarget = (blocks: Blocks): { a: string; s: string; f: string } | und
 
 async function main(): Promise<void> {
   say(`load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
-  const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-ack-'));
-  await chmod(dir, 0o755);
-  const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
   const slack = await startSlackFake();
-  const users = await startUsersService({ file: join(ROOT, 'examples/users.yaml'), port: 0, log });
-  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getPort() });
-  const services: Array<{ name: string; child: ChildProcess }> = [];
-  const errors = { count: 0 };
   const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
-  const listener = new pg.Client({ connectionString: postgres.url('oncall') });
-  let admin: Awaited<ReturnType<typeof connectNats>> | undefined;
+  const dep = await startDeployment({
+    name: 'bench-ack',
+    config: CONFIG,
+    partitions: PARTITIONS,
+    log,
+    ingestEnv: { SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    dispatcherEnv: { SLACK_TOKEN: slack.token, SLACK_API_URL: slack.apiUrl, SLACK_MESSAGES_PER_MINUTE: '120000' },
+  }).catch(async (err: unknown) => {
+    await slack.close();
+    throw err;
+  });
+  const { admin, ingestUrl, grpcPort } = dep;
+  const listener = new pg.Client({ connectionString: dep.databaseUrl });
   try {
-    await ensureDatabase(postgres.url('postgres'), 'oncall');
-    await migrate(postgres.url('oncall'), 'oncall');
-    admin = await connectNats(nats.url, 'bench-admin', log);
-    await ensureTopology(admin, { partitions: PARTITIONS, replicas: 1 }, log);
-    await applyConfig(admin, parseConfigFile(CONFIG, 'bench-ack.yaml'));
-
-    const ingestPort = await getPort();
-    const grpcPort = await getPort();
-    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    const common = {
-      NATS_URL: nats.url,
-      ONCALL_PARTITIONS: String(PARTITIONS),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      DATABASE_URL: postgres.url('oncall'),
-      USER_SERVICE_URL: `127.0.0.1:${users.port}`,
-    };
-    const ready: Array<Promise<void>> = [];
-    const start = async (name: string, entry: string, own: Record<string, string>) => {
-      const child = spawnService(entry, { ...common, METRICS_PORT: String(await getPort()), ...own }, errors, undefined, { ipc: true });
-      ready.push(whenReady(child, name));
-      services.push({ name, child });
-    };
-    await start('projector', 'projector/src/main.ts', {});
-    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1' });
-    await start('ingest', 'ingest/src/main.ts', {
-      INGEST_PORT: String(ingestPort),
-      INGEST_HOST: '127.0.0.1',
-      INGEST_RATE_LIMIT_PER_SECOND: '0',
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      ONCALL_PUBLIC_URL: ingestUrl,
-    });
-    await start('decider', 'ingest/src/decider-main.ts', {});
-    await start('escalator', 'escalator/src/main.ts', { ESCALATOR_ID: 'bench' });
-    await start('dispatcher', 'dispatcher/src/main.ts', {
-      SLACK_TOKEN: slack.token,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_MESSAGES_PER_MINUTE: '120000',
-    });
-    // Every service ready (as `oncall up` waits for them) before the storm: their start-up (tsx
-    // compiling the sources) is neither in the CPU figures nor competing with the storm.
-    await Promise.all(ready);
-    await until(
-      async () =>
-        httpFetch(`${ingestUrl}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      60_000,
-      'ingest',
-    );
-
     const pressedAt = new Map<string, number>();
     const toState = new Map<string, number>();
     const toMessage = new Map<string, number>();
@@ -197,21 +141,8 @@ async function main(): Promise<void> {
     };
 
     say(`storm: ${RATE * SECONDS} alerts at ${RATE}/s; the first ${PRESSES} pages acknowledged from Slack as they arrive`);
-    const cpu0 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
-    // nats-server and PostgreSQL (postmaster, backends, reaped children) are in the CPU bill too.
-    const servers = async () => ({
-      'nats-server': await cpuMs(nats.process.pid!),
-      postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
-    });
-    const servers0 = await servers();
-    const peakRss: Record<string, number> = {};
-    const sampler = setInterval(() => {
-      for (const s of services)
-        void rssMb(s.child.pid!).then(
-          (mb) => (peakRss[s.name] = Math.max(peakRss[s.name] ?? 0, mb)),
-          () => undefined,
-        );
-    }, 250);
+    const cpu0 = await dep.cpu();
+    const rss = dep.sampleRss();
     const started = performance.now();
     const total = RATE * SECONDS;
     let failed = 0;
@@ -235,9 +166,8 @@ async function main(): Promise<void> {
     await until(async () => toState.size >= expected && toMessage.size >= expected, 60_000, 'every press to show').catch(() =>
       say('gave up waiting for every press after 60 s'),
     );
-    clearInterval(sampler);
-    const cpu1 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
-    const servers1 = await servers();
+    const peakRss = rss.stop();
+    const cpu1 = await dep.cpu();
     const ms = (v: number) => Number(v.toFixed(1));
     const state = [...toState.values()];
     const message = [...toMessage.values()];
@@ -254,28 +184,17 @@ async function main(): Promise<void> {
         alerts: total,
         alerts_per_sec: RATE,
         failed_requests: failed,
-        cpu_ms_per_alert: Object.fromEntries<number>([
-          ...services.map((s, i): [string, number] => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))]),
-          ...(['nats-server', 'postgres'] as const).map((k): [string, number] => [
-            k,
-            Number(((servers1[k] - servers0[k]) / total).toFixed(2)),
-          ]),
-        ]),
-        rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
-        error_logs: errors.count,
+        cpu_ms_per_alert: cpuPerAlert(cpu0, cpu1, total),
+        rss_mb: peakRss,
+        error_logs: dep.errors.count,
         cores: availableParallelism(),
       })}\n`,
     );
   } finally {
     await listener.end().catch(() => undefined);
-    await Promise.all(services.map((s) => stopProcess(s.child)));
     await agent.close();
-    await admin?.close();
-    await users.close();
     await slack.close();
-    await postgres.stop();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await dep.stop();
   }
 }
 

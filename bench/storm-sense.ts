@@ -34,27 +34,18 @@
  *   idle_cpu_pct   = % of a core each service uses in the 3 s after that, with nothing to do.
  * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import getPort from 'get-port';
 import { pino } from 'pino';
 import { Agent, fetch as httpFetch } from 'undici';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, decodeEvent, STREAMS } from '@oncall/contracts';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
-import { applyConfig } from '../infra/src/apply.js';
-import { parseConfigFile } from '../infra/src/config-file.js';
-import { migrate } from '../infra/src/migrate.js';
-import { startNatsServer } from '../infra/src/nats-server.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
-import { startUsersService } from '../infra/src/users-service.js';
+import type { Logger } from '@oncall/shared';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
+import { cpuPerAlert, startDeployment } from './deployment.js';
 import { percentile } from './load.js';
-import { cpuMs, cpuSeconds, postgresPids, ROOT, rssMb, say, spawnService, stopProcess, until, whenReady } from './processes.js';
+import { say, until } from './processes.js';
 import { webhookBody, type AmAlert } from './storm.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -152,64 +143,21 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')} on ${availableParallelism()} cores`,
   );
-  const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-storm-sense-'));
-  await chmod(dir, 0o755);
-  const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
   const slack = await startSlackFake();
-  const users = await startUsersService({ file: join(ROOT, 'examples/users.yaml'), port: 0, log });
-  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getPort() });
-  const services: Array<{ name: string; child: ChildProcess }> = [];
-  const errors = { count: 0 };
   const agent = new Agent({ connections: 16, pipelining: 1, keepAliveTimeout: 30_000 });
-  let admin: Awaited<ReturnType<typeof connectNats>> | undefined;
+  const dep = await startDeployment({
+    name: 'bench-storm-sense',
+    config: CONFIG,
+    partitions: PARTITIONS,
+    log,
+    dispatcherEnv: { SLACK_TOKEN: slack.token, SLACK_API_URL: slack.apiUrl, SLACK_MESSAGES_PER_MINUTE: '120000' },
+  }).catch(async (err: unknown) => {
+    await slack.close();
+    throw err;
+  });
+  const { admin, ingestUrl, grpcPort, services } = dep;
   try {
-    await ensureDatabase(postgres.url('postgres'), 'oncall');
-    await migrate(postgres.url('oncall'), 'oncall');
-    admin = await connectNats(nats.url, 'bench-admin', log);
-    await ensureTopology(admin, { partitions: PARTITIONS, replicas: 1 }, log);
-    await applyConfig(admin, parseConfigFile(CONFIG, 'bench-storm-sense.yaml'));
-
-    const ingestPort = await getPort();
-    const grpcPort = await getPort();
-    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    const common = {
-      NATS_URL: nats.url,
-      ONCALL_PARTITIONS: String(PARTITIONS),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-      DATABASE_URL: postgres.url('oncall'),
-      USER_SERVICE_URL: `127.0.0.1:${users.port}`,
-    };
-    const ready: Array<Promise<void>> = [];
-    const start = async (name: string, entry: string, own: Record<string, string>) => {
-      const child = spawnService(entry, { ...common, METRICS_PORT: String(await getPort()), ...own }, errors, undefined, { ipc: true });
-      ready.push(whenReady(child, name));
-      services.push({ name, child });
-    };
-    await start('projector', 'projector/src/main.ts', {});
-    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1' });
-    await start('ingest', 'ingest/src/main.ts', {
-      INGEST_PORT: String(ingestPort),
-      INGEST_HOST: '127.0.0.1',
-      INGEST_RATE_LIMIT_PER_SECOND: '0',
-    });
-    await start('decider', 'ingest/src/decider-main.ts', {});
-    await start('escalator', 'escalator/src/main.ts', { ESCALATOR_ID: 'bench' });
-    await start('dispatcher', 'dispatcher/src/main.ts', {
-      SLACK_TOKEN: slack.token,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_MESSAGES_PER_MINUTE: '120000',
-    });
-    await Promise.all(ready);
     say(`pids: ${services.map((s) => `${s.name} ${s.child.pid}`).join(', ')}, bench ${process.pid}`);
-    await until(
-      async () =>
-        httpFetch(`${ingestUrl}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      60_000,
-      'ingest',
-    );
 
     // ─── The log, followed live ───────────────────────────────────────────────────────────────
     const sentAt = new Map<string, number>(); // fingerprint → webhook sent
@@ -291,25 +239,8 @@ async function main(): Promise<void> {
     };
 
     // ─── The storm ────────────────────────────────────────────────────────────────────────────
-    const cpu0 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
-    const servers = async () => ({
-      'nats-server': await cpuMs(nats.process.pid!),
-      postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
-    });
-    const servers0 = await servers();
-    const peakRss: Record<string, number> = {};
-    const sampler = setInterval(() => {
-      for (const s of services)
-        void rssMb(s.child.pid!).then(
-          (mb) => (peakRss[s.name] = Math.max(peakRss[s.name] ?? 0, mb)),
-          () => undefined,
-        );
-      for (const [name, pid] of [['nats-server', nats.process.pid!]] as const)
-        void rssMb(pid).then(
-          (mb) => (peakRss[name] = Math.max(peakRss[name] ?? 0, mb)),
-          () => undefined,
-        );
-    }, 250);
+    const cpu0 = await dep.cpu();
+    const rss = dep.sampleRss();
 
     let failed = 0;
     const send = async (batch: AmAlert[], seq: number) => {
@@ -362,14 +293,13 @@ async function main(): Promise<void> {
     );
     const quietFrom = Math.max(now(), lastPostAt);
     await until(async () => now() - Math.max(quietFrom, lastPostAt) >= QUIET_SECONDS * 1000, 60_000, 'quiet');
-    clearInterval(sampler);
-    const cpu1 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
-    const servers1 = await servers();
+    const peakRss = rss.stop();
+    const cpu1 = await dep.cpu();
     // Once settled nothing is left to do: what each process still burns (a held alert woken over
     // and over would show here).
     await sleep(IDLE_SECONDS * 1000);
-    const cpu2 = await Promise.all(services.map((s) => cpuMs(s.child.pid!)));
-    const idle = Object.fromEntries(services.map((s, i) => [s.name, Math.round((cpu2[i]! - cpu1[i]!) / (IDLE_SECONDS * 10))]));
+    const cpu2 = await dep.cpu();
+    const idle = Object.fromEntries(services.map((s) => [s.name, Math.round((cpu2[s.name]! - cpu1[s.name]!) / (IDLE_SECONDS * 10))]));
 
     // Every alert visible through query-api (gRPC ListAlerts, the run's label).
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
@@ -408,10 +338,8 @@ async function main(): Promise<void> {
       `verdicts: SiteDown ${JSON.stringify(verdicts('site-down'))}, ams2 devices ${JSON.stringify(verdicts('device'))}, chi1 ${JSON.stringify(verdicts('other'))}`,
     );
     say(`escalation events: ${JSON.stringify(counts)}`);
-    const cpuTotal =
-      cpu1.reduce((a, v, i) => a + v - cpu0[i]!, 0) +
-      (servers1['nats-server'] - servers0['nats-server']) +
-      (servers1.postgres - servers0.postgres);
+    const perAlert = cpuPerAlert(cpu0, cpu1, total);
+    const cpuTotal = Object.keys(cpu1).reduce((sum, k) => sum + cpu1[k]! - cpu0[k]!, 0);
     process.stdout.write(
       `${JSON.stringify({
         alerts: total,
@@ -432,30 +360,18 @@ async function main(): Promise<void> {
         seen: alerts.size,
         send_seconds: Number(sendSeconds.toFixed(2)),
         failed_alerts: failed,
-        cpu_ms_per_alert: Object.fromEntries<number>([
-          ...services.map((s, i): [string, number] => [s.name, Number(((cpu1[i]! - cpu0[i]!) / total).toFixed(2))]),
-          ...(['nats-server', 'postgres'] as const).map((k): [string, number] => [
-            k,
-            Number(((servers1[k] - servers0[k]) / total).toFixed(2)),
-          ]),
-          ['total', Number((cpuTotal / total).toFixed(2))],
-        ]),
+        cpu_ms_per_alert: { ...perAlert, total: Number((cpuTotal / total).toFixed(2)) },
         idle_cpu_pct: idle,
-        rss_mb: Object.fromEntries(Object.entries(peakRss).map(([k, v]) => [k, Math.round(v)])),
-        error_logs: errors.count,
+        rss_mb: peakRss,
+        error_logs: dep.errors.count,
         cores: availableParallelism(),
         load_avg: Number(loadavg()[0]!.toFixed(2)),
       })}\n`,
     );
   } finally {
-    await Promise.all(services.map((s) => stopProcess(s.child)));
     await agent.close();
-    await admin?.close();
-    await users.close();
     await slack.close();
-    await postgres.stop();
-    await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await dep.stop();
   }
 }
 

@@ -254,6 +254,9 @@ describe('storm sense across partitions and replicas', () => {
     expect((page as Notice).data).toMatchObject({ incidentId: incident.incidentId, recipient: { type: 'user', userId: 'alice' } });
     await bucketUntil((k) => rest.every((a) => k.includes(`mem.${incident.incidentId}.${a.alertId}`)), 'three members');
     expect((await keys()).filter((k) => k.startsWith('grp.'))).toHaveLength(1);
+    // The first alert hears of the members (coalesced, at most every 5 s) and says the incident's size.
+    const [updated] = await log.waitFor(is('IncidentUpdated', first.alertId), 1, 15_000);
+    expect((updated as EventOf<'IncidentUpdated'>).data).toMatchObject({ incidentId: incident.incidentId, alerts: 4 });
 
     // Every member resolves, then the first: the incident resolves once.
     for (const a of rest) await resolve(a);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LabelMap } from './common-schemas.js';
 import { EscalationTarget } from './config-schemas.js';
 
 /**
@@ -75,6 +74,3 @@ export const nocSchemas = {
   CustomerTiersConfigured: { 1: z.object({ label: z.string(), tiers: z.array(CustomerTier) }) },
   ResponseTiersConfigured: { 1: z.object({ tiers: z.array(ResponseTier) }) },
 } as const;
-
-/** Labels an incident's group key was made of. */
-export const GroupLabels = LabelMap;

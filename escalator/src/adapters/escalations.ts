@@ -438,7 +438,7 @@ export class Escalations {
         change.kind === 'source-gone'
           ? // Any held alert: the one its AlertInhibited names may be gone already, another source holding it since.
             s.storm.inhibited !== null
-          : change.kind === 'member-gone'
+          : change.kind === 'member-gone' || change.kind === 'member-added'
             ? incident?.first === true && incident.incidentId === change.incidentId
             : incident?.first === false && incident.incidentId === change.incidentId;
       if (concerned)

@@ -30,6 +30,8 @@ type MemberValue = { partition: number; serviceId: string; fingerprint: string }
 export type StormChange =
   | Readonly<{ kind: 'source-gone'; alertId: string }>
   | Readonly<{ kind: 'member-gone'; incidentId: string }>
+  /** Alerts joined the incident (told at most every MEMBERS_TOLD_EVERY_MS per incident). */
+  | Readonly<{ kind: 'member-added'; incidentId: string }>
   | Readonly<{ kind: 'incident-gone'; incidentId: string }>;
 
 /** What the escalation of one alert stands behind in the bucket. */
@@ -41,6 +43,8 @@ export type StormFootprint = Readonly<{
 }>;
 
 const FLIP_MEMORY_MS = 24 * 3600_000;
+/** An incident's first alert is told of new alerts at most this often, so a storm edits its pages a few times, not once per alert. */
+const MEMBERS_TOLD_EVERY_MS = 5_000;
 const MAX_FLIPS_KEPT = 64;
 
 const groupKeyOf = (groupKey: string): string => `grp.${sha256Hex(groupKey)}`;
@@ -54,6 +58,7 @@ export class StormView {
   private readonly members = new Map<string, Map<string, MemberValue>>();
   private readonly flipHistory = new Map<string, { triggers: number[]; flappingSince: number | null }>();
   private readonly listeners = new Set<(change: StormChange) => void>();
+  private readonly additions = new Map<string, ReturnType<typeof setTimeout>>();
   private contextMemo: { cfg: ConfigState; ctx: StormContext } | null = null;
 
   private constructor(
@@ -98,6 +103,8 @@ export class StormView {
   }
 
   stop(): void {
+    for (const timer of this.additions.values()) clearTimeout(timer);
+    this.additions.clear();
     this.watcher.stop();
   }
 
@@ -246,7 +253,7 @@ export class StormView {
 
   /** An entry's value (bytes from the watch, an object from a local write) or its removal. */
   private apply(key: string, raw: unknown): void {
-    const value: unknown = raw instanceof Uint8Array ? (raw.length === 0 ? null : JSON.parse(new TextDecoder().decode(raw))) : raw;
+    const value: unknown = raw instanceof Uint8Array ? (raw.length === 0 ? null : JSON.parse(TEXT.decode(raw))) : raw;
     const [kind, a, b] = key.split('.');
     if (kind === 'src' && a) {
       if (value) this.sources.set(a, value as SourceValue);
@@ -259,6 +266,7 @@ export class StormView {
       let members = this.members.get(a);
       if (value) {
         if (!members) this.members.set(a, (members = new Map<string, MemberValue>()));
+        if (!members.has(b)) this.added(a);
         members.set(b, value as MemberValue);
       } else if (members?.delete(b)) {
         if (members.size === 0) this.members.delete(a);
@@ -267,9 +275,20 @@ export class StormView {
     }
   }
 
+  private added(incidentId: string): void {
+    if (this.additions.has(incidentId)) return;
+    const timer = setTimeout(() => {
+      this.additions.delete(incidentId);
+      this.tell({ kind: 'member-added', incidentId });
+    }, MEMBERS_TOLD_EVERY_MS);
+    timer.unref();
+    this.additions.set(incidentId, timer);
+  }
+
   private tell(change: StormChange): void {
     for (const listener of this.listeners) listener(change);
   }
 }
 
+const TEXT = new TextDecoder();
 const NO_FLIPS: FlipHistory = Object.freeze({ triggers: [], flappingSince: null });

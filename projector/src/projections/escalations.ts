@@ -1,5 +1,5 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
-import { CONSUMERS, STREAMS, subjects, type EscalationEvent } from '@oncall/contracts';
+import { CONSUMERS, CORRELATION_EVENT_TYPES, STREAMS, subjects, type EscalationEvent } from '@oncall/contracts';
 import {
   ALERT_ESCALATION_COLUMNS,
   evolveAlertEscalation,
@@ -22,16 +22,7 @@ const ESCALATION_EVENTS = new Set<string>([
   'NotificationRequested',
   'EscalationStopped',
   'AlertReopenRequested',
-  'AlertInhibited',
-  'AlertReleased',
-  'IncidentOpened',
-  'AlertGrouped',
-  'IncidentResolved',
-  'FlappingStarted',
-  'AlertFlapped',
-  'FlappingEnded',
-  'SlaBreached',
-  'IncidentUpdated',
+  ...CORRELATION_EVENT_TYPES,
 ] satisfies Array<EscalationEvent['type']>);
 
 /**

@@ -2,6 +2,22 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Dependencies point one way (docs/architecture.md): contracts ← shared ← services; a service
+ * imports no other service (infra, which starts them all, may), and nothing imports infra except
+ * the benches and tests.
+ */
+const SERVICES = ['ingest', 'projector', 'escalator', 'dispatcher', 'query-api', 'ticket-bridge'];
+const boundaries = [
+  { files: ['contracts/src/**/*.ts'], banned: ['@oncall/*'] },
+  { files: ['shared/src/**/*.ts'], banned: ['@oncall/*', '!@oncall/contracts', '!@oncall/shared', '!@oncall/shared/*'] },
+  ...SERVICES.map((service) => ({
+    files: [`${service}/src/**/*.ts`],
+    banned: ['@oncall/infra', '@oncall/infra/*', ...SERVICES.filter((s) => s !== service).map((s) => `@oncall/${s}`)],
+  })),
+];
+const DOMAIN_BANNED = ['node:*', '@nats-io/*', 'pg', 'slonik', 'liquidjs', 'fastify'];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'contracts/src/gen/**', '.oncall-data/**', 'coverage/**', 'bin/**'] },
   eslint.configs.recommended,
@@ -18,11 +34,19 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  ...boundaries.map(({ files, banned }) => ({
+    files,
+    rules: { 'no-restricted-imports': ['error', { patterns: banned }] },
+  })),
   {
     files: ['*/src/domain/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', '@nats-io/*', 'pg', 'slonik', 'liquidjs', 'fastify'] }],
+      // The one-way rule above still holds here: a later rule replaces an earlier one, so both lists.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...DOMAIN_BANNED, '@oncall/infra', '@oncall/infra/*', ...SERVICES.map((s) => `@oncall/${s}`)] },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'domain code takes now as data' },

@@ -42,7 +42,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@oncall/contracts';
 import { connectNats, createReadModelPool, type Logger } from '@oncall/shared';
 import { PROJECTIONS, replayProjection } from '@oncall/projector';
-import { render } from '@oncall/dispatcher';
+import * as render from '@oncall/shared/render';
 import { migrate } from '../infra/src/migrate.js';
 import { startSlackFake } from '../test/fakes/slack.js';
 import { startNatsCluster } from './nats-cluster.js';

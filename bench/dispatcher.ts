@@ -59,7 +59,7 @@ import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/src/postgres.js';
 import { startUsersService } from '../infra/src/users-service.js';
-import { render } from '@oncall/dispatcher';
+import * as render from '@oncall/shared/render';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { percentile } from './load.js';
 import { cpuMs, machineCpu, ROOT, rssMb, say, spawnService, stopProcess, until } from './processes.js';

@@ -13,7 +13,6 @@ export { loadDispatcherConfig, notifiersFrom, providerLimits, publicUrlOf, type 
 export { DEFAULT_OPTIONS, type DispatcherOptions } from './options.js';
 export { DELIVERY_BUCKET } from './adapters/records.js';
 export { slackMessageEditor, SlackUpdateError, type SlackMessageEditor } from './notifiers/slack-update.js';
-export * as render from './render/index.js';
 export * as notifiers from './notifiers/index.js';
 
 export type Stoppable = { stop: () => Promise<void> };

@@ -1,4 +1,4 @@
-import { render } from '@oncall/dispatcher';
+import * as render from '@oncall/shared/render';
 import type { TemplateValidator } from './config-file.js';
 
 /** Templates are checked at apply with the dispatcher's renderer: the one that will send them. */

@@ -1,5 +1,5 @@
 import { notificationV1, type TemplateChannels } from '@oncall/contracts';
-import { render } from '@oncall/dispatcher';
+import * as render from '@oncall/shared/render';
 import { InvalidArgument } from './errors.js';
 import type { TemplateVersionRow } from './read-model/templates.js';
 

@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import type { notificationV1 } from '@oncall/contracts';
-import { render } from '@oncall/dispatcher';
+import * as render from '@oncall/shared/render';
 import type { Logger } from '@oncall/shared';
 import { InvalidArgument, NotFound } from './errors.js';
 import { serverStream, unary } from './handlers.js';

@@ -27,7 +27,7 @@ import {
 import { Counter } from 'prom-client';
 
 import { SlackUpdateError, type SlackMessageEditor } from '../notifiers/slack-update.js';
-import { slackStatusMessage } from '../render/channels/slack-status.js';
+import { slackStatusMessage } from '@oncall/shared/render';
 import type { IncidentListener } from './notifications.js';
 
 const updates = new Counter({

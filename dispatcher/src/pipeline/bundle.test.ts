@@ -2,7 +2,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '@oncall/shared';
 import type { NotificationRequested } from '../domain/plan.js';
-import { notificationRequested } from '../render/testing.js';
+import { notificationRequested } from '@oncall/shared/render/testing';
 import type { Outcome } from './attempt.js';
 import { bundle } from './bundle.js';
 import { attempt, recordingNext, sent } from './testing.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notificationRequested } from '../render/testing.js';
+import { notificationRequested } from '@oncall/shared/render/testing';
 import { consoleBlock, consoleChannel } from './console.js';
 import { send } from './send.js';
 import { ManualClock } from '@oncall/shared';

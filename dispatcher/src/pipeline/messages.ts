@@ -1,6 +1,6 @@
 import type { ContactChannel } from '@oncall/contracts';
 import type { ChannelMessages } from '../notifiers/index.js';
-import type { RenderedNotification } from '../render/index.js';
+import type { RenderedNotification } from '@oncall/shared/render';
 
 /** What a notifier takes, from what the renderer produced for its channel. */
 export function toMessage(rendered: RenderedNotification, statusCallback: string | null = null): ChannelMessages[ContactChannel] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '@oncall/contracts';
 import { initialConfigState, ManualClock, templateVersionKey, verifyActionToken, type ConfigView } from '@oncall/shared';
-import { notificationRequested } from '../render/testing.js';
+import { notificationRequested } from '@oncall/shared/render/testing';
 import type { SmsMessage } from '../notifiers/index.js';
 import { render } from './render.js';
 import { attempt, recordingNext, silent } from './testing.js';

@@ -1,6 +1,6 @@
 import { templateVersionKey, type Clock, type ConfigView, type Logger } from '@oncall/shared';
 import { bundle } from '../domain/bundle.js';
-import { buildRenderContext, renderNotification, type RenderTemplate } from '../render/index.js';
+import { buildRenderContext, renderNotification, type RenderTemplate } from '@oncall/shared/render';
 import type { Stage } from './attempt.js';
 import { toMessage } from './messages.js';
 import { notificationActionUrl, type ActionLinks } from './action-links.js';

@@ -1,7 +1,7 @@
 import { createLogger } from '@oncall/shared';
 import type { Delivery, NotificationRequested } from '../domain/plan.js';
 import { DeliveryError } from '../notifiers/index.js';
-import { notificationRequested } from '../render/testing.js';
+import { notificationRequested } from '@oncall/shared/render/testing';
 import { newAttempt, type DeliveryAttempt, type Next, type Outcome } from './attempt.js';
 
 /** Helpers for the stage tests: an attempt, a `next` that records what reached it, outcomes. */

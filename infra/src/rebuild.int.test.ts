@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { buildEvent, encodeEvent, stableUuid, subjects } from '@oncall/contracts';
-import { migrate, rebuildReadModels } from '@oncall/infra';
-import { IndexBuildError } from '../../infra/src/replay.js';
+import { migrate } from './migrate.js';
+import { rebuildReadModels } from './replay.js';
+import { IndexBuildError } from './replay.js';
 import { createTestDatabase, prepareTopology, startTestNats, testLog, type TestNats } from '../../test/harness.js';
 
 const AT = '2026-11-23T10:00:00.000Z';

@@ -1,5 +1,5 @@
 /**
- * The dispatcher's render stage and the TemplateService preview: one renderer, so what the editor
+ * The dispatcher's render stage, `oncall apply`'s template check and the TemplateService preview: one renderer, so what the editor
  * previews is what is sent.
  */
 import type { TemplateChannels } from '@oncall/contracts';
@@ -49,6 +49,7 @@ export { type EmailContent } from './channels/email.js';
 export { type VoiceContent } from './channels/voice.js';
 export { type WebhookContent } from './channels/webhook.js';
 export { EXAMPLE_TEMPLATE } from './examples.js';
+export { changeLine, slackStatusMessage } from './channels/slack-status.js';
 export { benchRenders, type RenderBenchOptions, type RenderBenchResult } from './bench.js';
 
 const defaultRenderer = createRenderer();

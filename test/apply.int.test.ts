@@ -8,8 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS } from '@oncall/contracts';
 import { loadConfig, sha256Hex } from '@oncall/shared';
 import { applyConfig, parseConfigFile, readConfigFile } from '@oncall/infra';
-import { subjectOf } from '../infra/src/apply.js';
-import { readAndCheckConfigFile } from '../infra/src/config-file.js';
+import { readAndCheckConfigFile, subjectOf } from '@oncall/shared/config-file';
 import { readUsersFile } from '../infra/src/users-file.js';
 import { prepareTopology, startTestNats, streamLastSeq, type TestNats } from './harness.js';
 

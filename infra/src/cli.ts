@@ -13,10 +13,10 @@ import {
   type UserDirectory,
 } from '@oncall/shared';
 import { z } from 'zod';
-import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from './config-file.js';
-import { validateTemplate } from './template-check.js';
+import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from '@oncall/shared/config-file';
+import { validateTemplate } from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
-import { applyConfig, subjectOf } from './apply.js';
+import { applyConfig, subjectOf } from '@oncall/shared/config-file';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';

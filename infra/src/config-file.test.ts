@@ -7,7 +7,7 @@ import {
   readAndCheckConfigFile,
   readConfigFile,
   type TemplateValidator,
-} from './config-file.js';
+} from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
 
 const KEY_A = 'key-a-0123456789abcdef';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { unstorablePaths } from '@oncall/contracts';
-import { SECTIONS, SINGLES } from './config/schemas.js';
+import { SECTIONS, SINGLES } from './schemas.js';
 import {
   checkTemplates,
   checkUsers,
@@ -15,9 +15,9 @@ import {
   type SectionName,
   type SingleName,
   type TemplateValidator,
-} from './config/references.js';
+} from './references.js';
 
-export type { KnownUsers, TemplateValidator, TemplateProblem, TemplateToValidate } from './config/references.js';
+export type { KnownUsers, TemplateValidator, TemplateProblem, TemplateToValidate } from './references.js';
 
 const list = <T extends z.ZodTypeAny>(element: T) =>
   z

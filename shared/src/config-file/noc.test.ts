@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
-import { planApply, subjectOf, type PlannedEvent } from '../apply.js';
-import { checkConfigFile, ConfigFileError, parseConfigFile } from '../config-file.js';
+import { evolveConfig, initialConfigState, type ConfigState } from '../index.js';
+import { planApply, subjectOf, type PlannedEvent } from './apply.js';
+import { checkConfigFile, ConfigFileError, parseConfigFile } from './file.js';
 
 const problems = (text: string): string[] => {
   try {

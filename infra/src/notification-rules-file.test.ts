@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
-import { planApply, subjectOf, type PlannedEvent } from '../apply.js';
-import { checkConfigFile, ConfigFileError, parseConfigFile, readAndCheckConfigFile } from '../config-file.js';
-import { readUsersFile } from '../users-file.js';
+import { planApply, subjectOf, type PlannedEvent } from '@oncall/shared/config-file';
+import { checkConfigFile, ConfigFileError, parseConfigFile, readAndCheckConfigFile } from '@oncall/shared/config-file';
+import { readUsersFile } from './users-file.js';
 
 const problems = (text: string): string[] => {
   try {
@@ -115,7 +115,7 @@ describe('notificationRules in the config file', () => {
 
 describe('examples/notification-rules.yaml', () => {
   it('is valid against examples/users.yaml', async () => {
-    const root = new URL('../../../examples/', import.meta.url);
+    const root = new URL('../../examples/', import.meta.url);
     const ids = new Set((await readUsersFile(new URL('users.yaml', root).pathname)).users.map((u) => u.id));
     const { file } = await readAndCheckConfigFile(new URL('notification-rules.yaml', root).pathname, { knownUsers: () => ids });
     expect(file.notificationRules.map((u) => u.user)).toStrictEqual(['alice', 'bob', 'carol']);

@@ -1,5 +1,5 @@
 import * as render from '@oncall/shared/render';
-import type { TemplateValidator } from './config-file.js';
+import type { TemplateValidator } from './file.js';
 
 /** Templates are checked at apply with the dispatcher's renderer: the one that will send them. */
 export const validateTemplate: TemplateValidator = (t) =>

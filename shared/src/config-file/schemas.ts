@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ContactChannel, Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
-import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '@oncall/shared';
+import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '../index.js';
 import { customerTiers, inhibitRule, LabelName, Placement, responseTiers, Site, TierId } from './noc.js';
 
 /**

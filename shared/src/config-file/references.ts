@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { EscalationTarget, TemplateChannels } from '@oncall/contracts';
-import { validateSchedule } from '@oncall/shared';
+import { validateSchedule } from '../index.js';
 import { CHANNEL_PATH, compiled, type SECTIONS, type SINGLES } from './schemas.js';
 
 /**

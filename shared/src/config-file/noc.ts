@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SiteKind } from '@oncall/contracts';
-import { isValidTimeZone } from '@oncall/shared';
+import { isValidTimeZone } from '../index.js';
 
 /**
  * The NOC model in the configuration file (issue 16, docs/noc.md): the site registry and how

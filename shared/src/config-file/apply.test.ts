@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evolveConfig, initialConfigState, routeAlert, ruleCache, stormSense, type ConfigState, type RuleError } from '@oncall/shared';
+import { evolveConfig, initialConfigState, routeAlert, ruleCache, stormSense, type ConfigState, type RuleError } from '../index.js';
 import { planApply, subjectOf, type PlannedEvent } from './apply.js';
-import { parseConfigFile, readConfigFile, type ConfigFile } from './config-file.js';
+import { parseConfigFile, readConfigFile, type ConfigFile } from './file.js';
 
 type FileService = ConfigFile['services'][number];
 
@@ -389,7 +389,7 @@ describe('planApply: equipment types', () => {
 });
 
 describe('examples/isp-noc.yaml, applied to an empty state', () => {
-  const example = () => readConfigFile(fileURLToPath(new URL('../../examples/isp-noc.yaml', import.meta.url)));
+  const example = () => readConfigFile(fileURLToPath(new URL('../../../examples/isp-noc.yaml', import.meta.url)));
 
   it('holds the NOC model of docs/noc.md, and applying it again plans nothing', async () => {
     const f = await example();

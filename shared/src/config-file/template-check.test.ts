@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkConfigFile, ConfigFileError } from './config-file.js';
+import { checkConfigFile, ConfigFileError } from './file.js';
 import { validateTemplate } from './template-check.js';
 
 const file = (sms: string, subject: string) => `

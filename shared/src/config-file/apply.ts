@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, makeEvent, stableUuid, STREAMS, subjects, type EventData } from '@oncall/contracts';
-import { loadConfig, sha256Hex, type ConfigState } from '@oncall/shared';
-import type { ConfigFile } from './config-file.js';
+import { loadConfig, sha256Hex, type ConfigState } from '../index.js';
+import type { ConfigFile } from './file.js';
 
 type Planned<T extends PlannedType> = { type: T; data: EventData<T> };
 type PlannedType =

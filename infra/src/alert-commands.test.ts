@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandUsageError, parseCommandArgs, parseDuration, type CliCommand } from './alert-commands.js';
+import { parseCommandArgs, parseDuration, type CliCommand } from './alert-commands.js';
+import { UsageError } from './cli-usage.js';
 
 const ID = '6f1d8a3e-0000-4000-8000-000000000000';
 
@@ -11,12 +12,16 @@ describe('oncall ack|resolve|escalate|snooze arguments', () => {
       userId: 'alice',
       note: 'on it',
       snoozeSeconds: 1800,
-      grpc: '127.0.0.1:50051',
+      grpc: expect.objectContaining({ address: '127.0.0.1:50051', from: 'the default, GRPC_PORT 50051' }) as unknown,
     });
-    expect(parseCommandArgs('ack', [ID, '--user', 'bob', '--grpc', 'h:1'], { ONCALL_USER: 'alice' })).toMatchObject({
+    expect(parseCommandArgs('ack', [ID, '--user', 'bob', '--grpc', 'h:1'], { ONCALL_USER: 'alice', GRPC_PORT: '5' })).toMatchObject({
       userId: 'bob',
-      grpc: 'h:1',
+      grpc: { address: 'h:1', from: '--grpc' },
       snoozeSeconds: null,
+    });
+    expect(parseCommandArgs('ack', [ID], { ONCALL_USER: 'alice', GRPC_PORT: '15051' }).grpc).toMatchObject({
+      address: '127.0.0.1:15051',
+      from: 'GRPC_PORT=15051',
     });
   });
 
@@ -30,7 +35,7 @@ describe('oncall ack|resolve|escalate|snooze arguments', () => {
     ['two ids', 'escalate', [ID, ID], { ONCALL_USER: 'a' }, /unexpected argument/],
     ['an unknown flag', 'ack', [ID, '--force'], { ONCALL_USER: 'a' }, /Unknown option '--force'/],
   ])('%s is a usage error', (_name, command, argv, env, message) => {
-    expect(() => parseCommandArgs(command, argv, env)).toThrow(CommandUsageError);
+    expect(() => parseCommandArgs(command, argv, env)).toThrow(UsageError);
     expect(() => parseCommandArgs(command, argv, env)).toThrow(message);
   });
 

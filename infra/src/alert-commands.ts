@@ -1,16 +1,13 @@
-import { parseArgs } from 'node:util';
-import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1 } from '@oncall/contracts';
+import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import type { alertingV1 } from '@oncall/contracts';
+import { statusWord as word } from './alerts-client.js';
+import { parseOrUsage, UsageError } from './cli-usage.js';
+import { apiClient, call, isServiceError, notReached } from './grpc-client.js';
+import { cliSettings, type Endpoint } from './settings.js';
 
 /** The CLI's alert commands and the API command each one is. */
 export const CLI_COMMANDS = { ack: 'acknowledge', resolve: 'resolve', escalate: 'escalate', snooze: 'snooze' } as const;
 export type CliCommand = keyof typeof CLI_COMMANDS;
-export const isCliCommand = (c: string | undefined): c is CliCommand => c !== undefined && Object.hasOwn(CLI_COMMANDS, c);
-
-/** A mistake in how the command was called: exit code 2, nothing sent. */
-export class CommandUsageError extends Error {
-  override readonly name = 'CommandUsageError';
-}
 
 export type CommandArgs = Readonly<{
   command: CliCommand;
@@ -18,7 +15,7 @@ export type CommandArgs = Readonly<{
   userId: string;
   note: string;
   snoozeSeconds: number | null;
-  grpc: string;
+  grpc: Endpoint;
 }>;
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -36,48 +33,34 @@ export function parseDuration(text: string): number | null {
  * Who acts is `--user`, else ONCALL_USER: until the API has tokens, it trusts the caller to say.
  */
 export function parseCommandArgs(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv): CommandArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        user: { type: 'string', short: 'u' },
-        note: { type: 'string', short: 'n', default: '' },
-        for: { type: 'string' },
-        grpc: { type: 'string', default: env.ONCALL_GRPC ?? '127.0.0.1:50051' },
-      },
-    });
-  } catch (err) {
-    throw new CommandUsageError(`${command}: ${(err as Error).message}`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(command, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string', short: 'u' },
+      note: { type: 'string', short: 'n', default: '' },
+      for: { type: 'string' },
+      grpc: { type: 'string' },
+    },
+  });
   const [alertId, ...extra] = positionals;
-  if (!alertId) throw new CommandUsageError(`${command} needs an alert id: oncall ${command} <alert-id>`);
-  if (extra.length > 0) throw new CommandUsageError(`${command}: unexpected argument ${extra[0]}`);
+  if (!alertId) throw new UsageError(`${command} needs an alert id: oncall ${command} <alert-id>`);
+  if (extra.length > 0) throw new UsageError(`${command}: unexpected argument ${extra[0]}`);
   const userId = values.user ?? env.ONCALL_USER ?? '';
   if (userId.trim() === '')
-    throw new CommandUsageError(`${command}: say who acts with --user <id> or ONCALL_USER (the CLI names the user until API tokens exist)`);
+    throw new UsageError(`${command}: say who acts with --user <id> or ONCALL_USER (the CLI names the user until API tokens exist)`);
   let snoozeSeconds: number | null = null;
   if (command === 'snooze') {
-    if (values.for === undefined) throw new CommandUsageError('snooze needs --for <duration>, e.g. --for 30m, 2h or 1d');
+    if (values.for === undefined) throw new UsageError('snooze needs --for <duration>, e.g. --for 30m, 2h or 1d');
     snoozeSeconds = parseDuration(values.for);
-    if (snoozeSeconds === null) throw new CommandUsageError(`snooze --for: not a duration: ${values.for} (use e.g. 30m, 2h, 1d)`);
+    if (snoozeSeconds === null) throw new UsageError(`snooze --for: not a duration: ${values.for} (use e.g. 30m, 2h, 1d)`);
   } else if (values.for !== undefined) {
-    throw new CommandUsageError(`--for is for snooze only`);
+    throw new UsageError(`--for is for snooze only`);
   }
-  return { command, alertId, userId: userId.trim(), note: values.note, snoozeSeconds, grpc: values.grpc };
+  return { command, alertId, userId: userId.trim(), note: values.note, snoozeSeconds, grpc: cliSettings(env, values.grpc).grpc };
 }
 
 export type CommandResult = Readonly<{ code: number; out: string; err: string }>;
-
-const STATUS_WORD: Partial<Record<alertingV1.AlertStatus, string>> = {
-  [alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED]: 'triggered',
-  [alertingV1.AlertStatus.ALERT_STATUS_ACKNOWLEDGED]: 'acknowledged',
-  [alertingV1.AlertStatus.ALERT_STATUS_RESOLVED]: 'resolved',
-  [alertingV1.AlertStatus.ALERT_STATUS_SNOOZED]: 'snoozed',
-};
-const word = (s: alertingV1.AlertStatus): string => STATUS_WORD[s] ?? 'unknown';
 
 /** What the command wants the alert to be, to tell "already so" from a change. */
 const TARGET: Partial<Record<CliCommand, string>> = { ack: 'acknowledged', resolve: 'resolved' };
@@ -120,7 +103,11 @@ export function describeFailure(args: CommandArgs, err: ServiceError): CommandRe
     case grpcStatus.INVALID_ARGUMENT:
       return { code: 2, out: '', err: `oncall: ${err.details}\n` };
     case grpcStatus.UNAVAILABLE:
-      return { code: 1, out: '', err: `oncall: query-api at ${args.grpc} is unavailable: ${err.details}\n` };
+      return {
+        code: 1,
+        out: '',
+        err: `oncall: ${notReached(err, args.grpc)?.message ?? `query-api at ${args.grpc.address}: ${err.details}`}\n`,
+      };
     case grpcStatus.DEADLINE_EXCEEDED:
       return { code: 1, out: '', err: `oncall: ${err.details}\n` };
     default:
@@ -128,34 +115,30 @@ export function describeFailure(args: CommandArgs, err: ServiceError): CommandRe
   }
 }
 
-const call = <Res>(fn: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
-  new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
-
-/** Runs the command through query-api's AlertService, saying it comes from the CLI (`x-oncall-via: cli`). */
+/** Runs the command through query-api's AlertService (apiClient: it says it comes from the CLI). */
 export async function runAlertCommand(args: CommandArgs, timeoutMs = 15_000): Promise<CommandResult> {
-  const client = new alertingV1.AlertServiceClient(args.grpc, credentials.createInsecure());
-  const metadata = new Metadata();
-  metadata.set('x-oncall-via', 'cli');
+  const api = apiClient(args.grpc);
+  const client = api.alerts;
   const options = () => ({ deadline: Date.now() + timeoutMs });
   const base = { alertId: args.alertId, userId: args.userId, note: args.note, requestId: '' };
   try {
-    const before = await call<alertingV1.Alert>((cb) => client.getAlert({ id: args.alertId }, metadata, options(), cb));
+    const before = await call<alertingV1.Alert>((cb) => client.getAlert({ id: args.alertId }, new Metadata(), options(), cb));
     switch (args.command) {
       case 'ack': {
-        const r = await call<alertingV1.AcknowledgeResponse>((cb) => client.acknowledgeAlert(base, metadata, options(), cb));
+        const r = await call<alertingV1.AcknowledgeResponse>((cb) => client.acknowledgeAlert(base, new Metadata(), options(), cb));
         return describeAnswer(args, before, r.alert ?? before);
       }
       case 'resolve': {
-        const r = await call<alertingV1.ResolveResponse>((cb) => client.resolveAlert(base, metadata, options(), cb));
+        const r = await call<alertingV1.ResolveResponse>((cb) => client.resolveAlert(base, new Metadata(), options(), cb));
         return describeAnswer(args, before, r.alert ?? before);
       }
       case 'escalate': {
-        const r = await call<alertingV1.EscalateResponse>((cb) => client.escalateAlert(base, metadata, options(), cb));
+        const r = await call<alertingV1.EscalateResponse>((cb) => client.escalateAlert(base, new Metadata(), options(), cb));
         return describeAnswer(args, before, r.alert ?? before);
       }
       case 'snooze': {
         const duration = { seconds: args.snoozeSeconds ?? 0, nanos: 0 };
-        const r = await call<alertingV1.SnoozeResponse>((cb) => client.snoozeAlert({ ...base, duration }, metadata, options(), cb));
+        const r = await call<alertingV1.SnoozeResponse>((cb) => client.snoozeAlert({ ...base, duration }, new Metadata(), options(), cb));
         return describeAnswer(args, before, r.alert ?? before, r.snoozedUntil);
       }
       default: {
@@ -164,9 +147,9 @@ export async function runAlertCommand(args: CommandArgs, timeoutMs = 15_000): Pr
       }
     }
   } catch (err) {
-    if (typeof (err as ServiceError).code === 'number') return describeFailure(args, err as ServiceError);
+    if (isServiceError(err)) return describeFailure(args, err);
     throw err;
   } finally {
-    client.close();
+    api.close();
   }
 }

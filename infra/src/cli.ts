@@ -1,18 +1,16 @@
 import { userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { alertingV1 } from '@oncall/contracts';
 import {
   ContactVerifications,
   closeNats,
   connectNats,
   createLogger,
-  commonEnv,
   ensureTopology,
-  parseEnv,
   userDirectory,
   type Logger,
   type UserDirectory,
 } from '@oncall/shared';
-import { z } from 'zod';
 import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from '@oncall/shared/config-file';
 import { validateTemplate } from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
@@ -20,65 +18,44 @@ import { applyConfig, subjectOf } from '@oncall/shared/config-file';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
-import { listAlertsOverGrpc } from './alerts-client.js';
-import { CommandUsageError, isCliCommand, parseCommandArgs, runAlertCommand } from './alert-commands.js';
-import { alertHistory, archivedHistory } from './history.js';
+import { alertsTable, listAlerts, parseAlertsArgs } from './alerts-client.js';
+import { parseCommandArgs, runAlertCommand } from './alert-commands.js';
+import { helpFor, parseOrUsage, UsageError } from './cli-usage.js';
+import { apiClient, isServiceError, notReached } from './grpc-client.js';
+import {
+  alertHistory,
+  AlertNotFound,
+  archivedHistory,
+  fetchTimeline,
+  formatTimeline,
+  parseHistoryArgs,
+  timelineJson,
+  type HistoryArgs,
+} from './history.js';
+import { cliSettings, connectionFailure, reaching, Unreachable, type CliSettings, type Endpoint } from './settings.js';
 import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
-const USAGE = `usage: oncall <command>
-
-  up                     start the whole pipeline (embedded NATS + PostgreSQL unless NATS_URL / DATABASE_URL are set)
-  apply -f <file.yaml> [--users <users.yaml>] [--prune]
-                         check the file (shapes, references, CEL rules, time zones, users) and append what changed:
-                         services, heartbeats, calendars, templates, schedules, escalation policies, routing,
-                         maintenance windows, notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
-                         (with a warning). Any problem: every one is printed and nothing is appended.
-                         --prune also removes what the file no longer lists
-  replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over
-  alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
-                         list alerts through query-api's gRPC AlertService, one JSON line each
-  ack|resolve|escalate|snooze <alert-id> [--user <id>] [--note <text>] [--for 30m|2h|1d] [--grpc host:port]
-                         act on an alert through query-api's gRPC AlertService (recorded as via cli). Who acts:
-                         --user, else ONCALL_USER (the CLI names the user until API tokens exist). snooze needs --for.
-                         Exit 0: done or already so; 1: the alert is resolved or unknown, or query-api failed; 2: bad input
-  history <alertId> [--as-of <ISO time>]
-                         the alert's events read from the log itself (one JSON line each), optionally as of a time
-  parked [--all] [--json]
-                         messages a consumer could not apply and parked (read from the log): where, why, retries;
-                         --all also lists those a retry applied
-  parked retry <consumer> <seq> | parked retry --all
-                         ask the running consumer to take a parked message again (e.g. after an upgrade)
-  contact verify <user> <channel> [--users <users.yaml>]
-                         send a verification code to the user's sms, voice, email, slack or teams method (the
-                         dispatcher sends it; the console channel prints it). The address comes from
-                         --users, else USER_SERVICE_URL, else USERS_FILE, else examples/users.yaml
-  contact confirm <user> <channel> <code>
-                         confirm the code (10 minutes, 5 tries); the method then counts as verified
-                         (ONCALL_REQUIRE_VERIFIED). An SMS method is also confirmed by replying the code
-  migrate                bring the read-model schema up to date
-`;
-
-const CliEnv = z.object({
-  NATS_URL: commonEnv.NATS_URL,
-  DATABASE_URL: commonEnv.DATABASE_URL,
-  READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
-  ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
-  ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
-});
-
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const log = createLogger(`oncall-${command ?? 'cli'}`);
+  const help = helpFor(argv);
+  if (help !== null) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const [command, ...rest] = argv as [string, ...string[]];
+  const log = createLogger(`oncall-${command}`);
+  const noArgs = () => parseOrUsage(command, { args: rest, options: {} });
   switch (command) {
     case 'up':
+      noArgs();
       return runUp(log);
     case 'apply': {
-      const { values } = parseArgs({
+      const { values } = parseOrUsage('apply', {
         args: rest,
         options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false }, users: { type: 'string' } },
       });
       if (!values.file) throw new UsageError('apply needs -f <file.yaml>');
+      const settings = cliSettings();
       const users = await userSource(values.users, process.env.USER_SERVICE_URL);
       let checked;
       try {
@@ -93,10 +70,9 @@ async function main(argv: string[]): Promise<number> {
         users.close();
       }
       for (const warning of checked.warnings) process.stderr.write(`warning: ${warning}\n`);
-      const env = parseEnv(CliEnv);
-      const nc = await connectNats(env.NATS_URL, 'oncall-apply', log);
+      const nc = await natsOf(settings, 'oncall-apply', log);
       try {
-        await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
+        await ensureTopology(nc, { partitions: settings.partitions, replicas: settings.replicas }, log);
         const applied = await applyConfig(nc, checked.file, {
           prune: values.prune,
           actor: 'oncall-apply',
@@ -109,16 +85,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'replay': {
-      const env = parseEnv(CliEnv);
-      const nc = await connectNats(env.NATS_URL, 'oncall-replay', log);
+      noArgs();
+      const settings = cliSettings();
+      const nc = await natsOf(settings, 'oncall-replay', log);
       try {
-        const result = await rebuildReadModels({
-          nc,
-          databaseUrl: env.DATABASE_URL,
-          schema: env.READ_MODEL_SCHEMA,
-          log,
-          onProgress: progressPrinter(process.stderr),
-        });
+        const result = await reaching('PostgreSQL', settings.database, () =>
+          rebuildReadModels({
+            nc,
+            databaseUrl: settings.databaseUrl,
+            schema: settings.schema,
+            log,
+            onProgress: progressPrinter(process.stderr),
+          }),
+        );
         process.stdout.write(`rebuilt ${result.events} events in ${result.seconds.toFixed(1)} s and switched over\n`);
       } finally {
         await closeNats(nc, log);
@@ -126,60 +105,41 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'alerts': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { grpc: { type: 'string', default: '127.0.0.1:50051' }, status: { type: 'string' } },
-      });
-      for await (const alert of listAlertsOverGrpc(values.grpc, values.status)) process.stdout.write(`${JSON.stringify(alert)}\n`);
+      const args = parseAlertsArgs(rest);
+      const api = apiClient(cliSettings(process.env, args.grpc).grpc);
+      try {
+        const alerts: alertingV1.Alert[] = [];
+        for await (const alert of listAlerts(api, args.request)) {
+          if (args.json) process.stdout.write(`${JSON.stringify(alertingV1.Alert.toJSON(alert))}\n`);
+          else alerts.push(alert);
+        }
+        if (!args.json) process.stdout.write(alertsTable(alerts, Date.now(), process.stdout.isTTY ? process.stdout.columns : undefined));
+      } catch (err) {
+        throw apiFailure(err, api.endpoint);
+      } finally {
+        api.close();
+      }
       return 0;
     }
     case 'ack':
     case 'resolve':
     case 'escalate':
     case 'snooze': {
-      if (!isCliCommand(command)) throw new UsageError('unknown alert command');
-      let args;
-      try {
-        args = parseCommandArgs(command, rest, process.env);
-      } catch (err) {
-        if (err instanceof CommandUsageError) throw new UsageError(err.message);
-        throw err;
-      }
-      const result = await runAlertCommand(args);
+      const result = await runAlertCommand(parseCommandArgs(command, rest, process.env));
       process.stdout.write(result.out);
       process.stderr.write(result.err);
       return result.code;
     }
-    case 'history': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'as-of': { type: 'string' } } });
-      const alertId = positionals[0];
-      if (!alertId) throw new UsageError('history needs an alert id');
-      const asOf = values['as-of'] === undefined ? undefined : new Date(values['as-of']);
-      if (asOf && Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not a time: ${values['as-of']}`);
-      const env = parseEnv(CliEnv);
-      const nc = await connectNats(env.NATS_URL, 'oncall-history', log);
-      try {
-        const events = await alertHistory(nc, alertId, asOf);
-        // Past the log's retention, the archive keeps what the read model had.
-        const lines = events.length > 0 ? events : await archivedHistory(env.DATABASE_URL, env.READ_MODEL_SCHEMA, alertId, asOf);
-        if (lines.length === 0) {
-          process.stderr.write(`oncall: no alert ${alertId} in the log or the archive\n`);
-          return 1;
-        }
-        for (const e of lines) process.stdout.write(`${JSON.stringify(e)}\n`);
-      } finally {
-        await closeNats(nc, log);
-      }
-      return 0;
-    }
+    case 'history':
+      return runHistory(parseHistoryArgs(rest), log);
     case 'parked': {
-      const { values, positionals } = parseArgs({
+      const { values, positionals } = parseOrUsage('parked', {
         args: rest,
         allowPositionals: true,
         options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
       });
-      const env = parseEnv(CliEnv);
-      const nc = await connectNats(env.NATS_URL, 'oncall-parked', log);
+      if (positionals.length > 0 && positionals[0] !== 'retry') throw new UsageError(`parked: unknown argument ${positionals[0]}`);
+      const nc = await natsOf(cliSettings(), 'oncall-parked', log);
       try {
         const records = await listParked(nc);
         if (positionals[0] === 'retry') {
@@ -199,7 +159,6 @@ async function main(argv: string[]): Promise<number> {
           }
           return failed === 0 ? 0 : 1;
         }
-        if (positionals.length > 0) throw new UsageError(`parked: unknown argument ${positionals[0]}`);
         const shown = values.all ? records : records.filter((r) => !isSettled(r));
         if (values.json) for (const r of shown) process.stdout.write(`${JSON.stringify(r)}\n`);
         else process.stdout.write(shown.length === 0 ? 'nothing parked\n' : `${shown.map(formatParked).join('\n')}\n`);
@@ -209,7 +168,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'contact': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { users: { type: 'string' } } });
+      const { values, positionals } = parseOrUsage('contact', {
+        args: rest,
+        allowPositionals: true,
+        options: { users: { type: 'string' } },
+      });
       let args: ContactArgs;
       try {
         args = parseContactArgs(positionals);
@@ -217,11 +180,11 @@ async function main(argv: string[]): Promise<number> {
         if (err instanceof ContactUsageError) throw new UsageError(err.message);
         throw err;
       }
-      const env = parseEnv(CliEnv);
+      const settings = cliSettings();
       const source = contactSource(process.env, values.users, (url) => userDirectory(url));
-      const nc = await connectNats(env.NATS_URL, 'oncall-contact', log);
+      const nc = await natsOf(settings, 'oncall-contact', log);
       try {
-        const verifications = await ContactVerifications.open(nc, { replicas: env.ONCALL_REPLICAS });
+        const verifications = await ContactVerifications.open(nc, { replicas: settings.replicas });
         const outcome = await runContactCommand(args, { verifications, source, now: Date.now() });
         (outcome.exit === 0 ? process.stdout : process.stderr).write(`${outcome.text}\n`);
         return outcome.exit;
@@ -231,14 +194,71 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'migrate': {
-      const env = parseEnv(CliEnv);
-      await migrate(env.DATABASE_URL, env.READ_MODEL_SCHEMA, log);
+      noArgs();
+      const settings = cliSettings();
+      await reaching('PostgreSQL', settings.database, () => migrate(settings.databaseUrl, settings.schema, log));
       return 0;
     }
     default:
-      process.stderr.write(USAGE);
-      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+      // helpFor refused every other command.
+      throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** `oncall history`: the timeline through query-api, or with --log the alert's events from the log (and the archive). */
+async function runHistory(args: HistoryArgs, log: Logger): Promise<number> {
+  if (!args.log) {
+    const api = apiClient(cliSettings(process.env, args.grpc).grpc);
+    try {
+      const timeline = await fetchTimeline(api, args.alertId, args.asOf);
+      process.stdout.write(args.json ? timelineJson(timeline) : formatTimeline(timeline));
+      return 0;
+    } catch (err) {
+      if (err instanceof AlertNotFound) {
+        process.stderr.write(`oncall: ${err.message}\n`);
+        return 1;
+      }
+      throw apiFailure(err, api.endpoint);
+    } finally {
+      api.close();
+    }
+  }
+  const settings = cliSettings();
+  const nc = await natsOf(settings, 'oncall-history', log);
+  try {
+    const events = await alertHistory(nc, args.alertId, args.asOf);
+    // Past the log's retention, the archive keeps what the read model had.
+    const lines =
+      events.length > 0
+        ? events
+        : await reaching('PostgreSQL', settings.database, () =>
+            archivedHistory(settings.databaseUrl, settings.schema, args.alertId, args.asOf),
+          );
+    if (lines.length === 0) {
+      process.stderr.write(`oncall: alert ${args.alertId} not found in the log or the archive\n`);
+      return 1;
+    }
+    for (const e of lines) process.stdout.write(`${JSON.stringify(e)}\n`);
+  } finally {
+    await closeNats(nc, log);
+  }
+  return 0;
+}
+
+/** NATS for a command, a failure to connect naming the address and the setting. */
+async function natsOf(settings: CliSettings, name: string, log: Logger) {
+  try {
+    return await connectNats(settings.nats.address, name, log);
+  } catch (err) {
+    const reason = connectionFailure(err)?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new Unreachable('NATS', settings.nats, reason, { cause: err });
+  }
+}
+
+/** A failed query-api call in words: not reached (where, which setting), or what query-api answered. */
+function apiFailure(err: unknown, endpoint: Endpoint): unknown {
+  if (!isServiceError(err)) return err;
+  return notReached(err, endpoint) ?? new Error(`query-api at ${endpoint.address}: ${grpcStatus[err.code]}: ${err.details}`);
 }
 
 /**
@@ -281,8 +301,6 @@ function banner(running: Running): string {
     `Act from the command line:\n  ONCALL_USER=alice npx oncall ack <alert-id> --grpc 127.0.0.1:${running.grpcPort}\n\nCtrl-C stops everything.\n`
   );
 }
-
-class UsageError extends Error {}
 
 /** Where `apply` checks users: a users file, else kneutral-api's UserService, else nowhere. */
 async function userSource(

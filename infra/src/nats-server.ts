@@ -16,6 +16,9 @@ export class NatsServerMissingError extends Error {
   }
 }
 
+/** The URL of a nats-server started here on `port`. */
+export const localNatsUrl = (port: number): string => `nats://127.0.0.1:${port}`;
+
 /** Looks for the binary on PATH and in the sbin folders Debian's package uses. */
 export async function findNatsServer(): Promise<string> {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
@@ -75,7 +78,7 @@ export async function startNatsServer(opts: {
   child.stderr?.resume();
   child.stdout?.resume();
   return {
-    url: `nats://127.0.0.1:${opts.port}`,
+    url: localNatsUrl(opts.port),
     process: child,
     exited: exitOf(child),
     stop: async (graceMs = 10_000) => {

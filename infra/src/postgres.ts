@@ -21,6 +21,9 @@ const USER = 'postgres';
 const PASSWORD = 'postgres';
 const READY = 'database system is ready to accept connections';
 
+/** The URL of `database` on a PostgreSQL started here (startEmbeddedPostgres) on `port`. */
+export const localPostgresUrl = (port: number, database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+
 /** PostgreSQL cannot run as set up: what is wrong and what to do, in one line. */
 export class PostgresSetupError extends Error {
   override readonly name = 'PostgresSetupError';
@@ -122,7 +125,7 @@ export async function startEmbeddedPostgres(opts: {
   await untilOutput(server, READY, 'PostgreSQL', opts.log);
   const exited = exitOf(server);
   return {
-    url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`,
+    url: (database) => localPostgresUrl(opts.port, database),
     pid: server.pid!,
     exited,
     stop: async (graceMs = 10_000) => {

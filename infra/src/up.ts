@@ -12,6 +12,7 @@ import { startUsersService, type RunningUsersService } from './users-service.js'
 import { SupervisedService, type ServiceSpec } from './supervisor.js';
 import { KeptRunning } from './keep-running.js';
 import { readOrCreateActionSecret } from './action-secret.js';
+import { connectionEnv, LOCAL_DATABASE } from './settings.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,12 +22,9 @@ const STOP_GRACE_MS = 3000;
 const UpConfig = z.object({
   ONCALL_DATA_DIR: z.string().default('.oncall-data'),
   ONCALL_CONFIG_FILE: z.string().default(resolve(REPO_ROOT, 'examples/oncall.yaml')),
-  NATS_URL: z.string().optional(),
-  DATABASE_URL: z.string().url().optional(),
+  ...connectionEnv,
   USER_SERVICE_URL: z.string().min(1).optional(),
   USERS_FILE: z.string().default(resolve(REPO_ROOT, 'examples/users.yaml')),
-  NATS_PORT: port(4222),
-  PG_PORT: port(54329),
   ONCALL_PG_SETTINGS: z
     .string()
     .default('')
@@ -40,7 +38,6 @@ const UpConfig = z.object({
     }),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
-  GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
   DECIDER_METRICS_PORT: port(9101),
   PROJECTOR_METRICS_PORT: port(9102),
@@ -138,8 +135,8 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     checkpoint();
     const natsUrl = nats?.current?.url ?? cfg.NATS_URL!;
     const pgUrl = postgres?.current?.url;
-    if (pgUrl) await ensureDatabase(pgUrl('postgres'), 'oncall');
-    const databaseUrl = pgUrl?.('oncall') ?? cfg.DATABASE_URL!;
+    if (pgUrl) await ensureDatabase(pgUrl('postgres'), LOCAL_DATABASE);
+    const databaseUrl = pgUrl?.(LOCAL_DATABASE) ?? cfg.DATABASE_URL!;
     log.info({ natsUrl, database: databaseUrl.replace(/:[^:@/]*@/, ':***@'), dataDir }, 'infrastructure ready');
 
     await migrate(databaseUrl, cfg.READ_MODEL_SCHEMA, log);

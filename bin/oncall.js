@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../infra/src/cli.ts');
+await import('../infra/src/oncall.ts');

@@ -60,10 +60,10 @@ describe('archive: resolved alerts leave the live tables, and stay readable', ()
     expect(await tableRows(p.db.url, archiveSchemaOf(p.db.schema), 'alerts', 'id')).toHaveLength(3);
     expect(await streamLastSeq(p.admin, STREAMS.alerts)).toBe(7);
 
-    // Past the log's retention (its events purged here), `oncall history` reads the archive; an unknown id is an error.
+    // Past the log's retention (its events purged here), `oncall history --log` reads the archive; an unknown id is an error.
     await (await jetstreamManager(p.admin)).streams.purge(STREAMS.alerts, { filter: subjects.alertHistory(gone!.id) });
     const env = { ...process.env, NATS_URL: p.nats.url, DATABASE_URL: p.db.url, READ_MODEL_SCHEMA: p.db.schema, LOG_LEVEL: 'silent' };
-    const history = await run(process.execPath, ['bin/oncall.js', 'history', gone!.id], { cwd: ROOT, env });
+    const history = await run(process.execPath, ['bin/oncall.js', 'history', '--log', gone!.id], { cwd: ROOT, env });
     const lines = history.stdout
       .trim()
       .split('\n')
@@ -72,10 +72,13 @@ describe('archive: resolved alerts leave the live tables, and stay readable', ()
       ['archive', 'AlertTriggered'],
       ['archive', 'AlertResolved'],
     ]);
-    const unknown = await run(process.execPath, ['bin/oncall.js', 'history', '6f1d8a3e-0000-4000-8000-000000000000'], {
+    const unknown = await run(process.execPath, ['bin/oncall.js', 'history', '--log', '6f1d8a3e-0000-4000-8000-000000000000'], {
       cwd: ROOT,
       env,
     }).catch((e: { code: number; stderr: string }) => e);
-    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('no alert 6f1d8a3e-0000-4000-8000-000000000000') as unknown });
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('alert 6f1d8a3e-0000-4000-8000-000000000000 not found') as unknown,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS } from '@oncall/contracts';
-import { createReadModelPool } from '@oncall/shared';
+import { createReadModelPool, type UserDirectory } from '@oncall/shared';
 import { applyConfig, parseConfigFile } from '@oncall/infra';
 import { startDecider, startIngest } from '@oncall/ingest';
 import { startProjector, waitForProjection } from '@oncall/projector';
@@ -37,7 +37,7 @@ type Stop = { stop: () => Promise<void> };
  * ingest (HTTP on a free port), the decider, the projector and query-api (gRPC on a free port).
  */
 export async function startTestPipeline(
-  opts: { partitions?: number; rateLimitPerSecond?: number; actionSecrets?: readonly string[] } = {},
+  opts: { partitions?: number; rateLimitPerSecond?: number; actionSecrets?: readonly string[]; users?: UserDirectory } = {},
 ) {
   const nats: TestNats = await startTestNats();
   const db = await createTestDatabase();
@@ -57,6 +57,7 @@ export async function startTestPipeline(
     partitions,
     databaseUrl: db.url,
     schema: db.schema,
+    ...(opts.users && { users: opts.users }),
   });
   const ingestNc = await nats.connect('ingest');
   const ingest = await startIngest({

@@ -20,7 +20,7 @@ import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
 import { alertsTable, listAlerts, parseAlertsArgs } from './alerts-client.js';
 import { parseCommandArgs, runAlertCommand } from './alert-commands.js';
-import { helpFor, parseOrUsage, UsageError } from './cli-usage.js';
+import { parseOrUsage, UsageError } from './cli-usage.js';
 import { apiClient, isServiceError, notReached } from './grpc-client.js';
 import {
   alertHistory,
@@ -36,12 +36,8 @@ import { cliSettings, connectionFailure, reaching, Unreachable, type CliSettings
 import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 
-async function main(argv: string[]): Promise<number> {
-  const help = helpFor(argv);
-  if (help !== null) {
-    process.stdout.write(help);
-    return 0;
-  }
+/** Runs one command (oncall.ts answered requests for help and refused unknown commands). */
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv as [string, ...string[]];
   const log = createLogger(`oncall-${command}`);
   const noArgs = () => parseOrUsage(command, { args: rest, options: {} });
@@ -200,8 +196,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      // helpFor refused every other command.
-      throw new UsageError(`unknown command "${command}"`);
+      throw new UsageError(`unknown command "${command}"; oncall --help lists them`);
   }
 }
 
@@ -326,11 +321,3 @@ function osUser(): string | undefined {
     return undefined;
   }
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`oncall: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  },
-);

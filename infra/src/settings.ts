@@ -6,17 +6,17 @@ import { localPostgresUrl } from './postgres.js';
 /** The database `oncall up` creates on the PostgreSQL it starts. */
 export const LOCAL_DATABASE = 'oncall';
 
+/** An exported but empty setting (`NATS_URL=`) counts as unset. */
+const unsetIfEmpty = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 /**
  * Where NATS, PostgreSQL and query-api are, as `oncall up` reads it: NATS_URL / DATABASE_URL if
  * set, else the servers it starts on NATS_PORT / PG_PORT; query-api on GRPC_PORT. The CLI reads
  * the same settings (cliSettings), so one exported set serves both.
  */
 export const connectionEnv = {
-  NATS_URL: z
-    .string()
-    .optional()
-    .transform((v) => v || undefined),
-  DATABASE_URL: z.string().url().optional(),
+  NATS_URL: unsetIfEmpty(z.string().optional()),
+  DATABASE_URL: unsetIfEmpty(z.string().url().optional()),
   NATS_PORT: port(4222),
   PG_PORT: port(54329),
   GRPC_PORT: port(50051),
@@ -39,7 +39,7 @@ export type CliSettings = Readonly<{
 const CliEnv = z.object({
   ...connectionEnv,
   GRPC_HOST: z.string().optional(),
-  ONCALL_GRPC: z.string().min(1).optional(),
+  ONCALL_GRPC: unsetIfEmpty(z.string().min(1).optional()),
   READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
   ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
-import type { Logger } from '@oncall/shared';
+import type { Logger, UserDirectory } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
@@ -32,6 +32,8 @@ export type GrpcServerOptions = {
   schema?: string;
   /** Longest a command waits for its outcome to be visible (default 10 s). */
   commandTimeoutMs?: number;
+  /** kneutral-api's UserService: alert commands refuse a user it does not know. Without it, users are not checked. */
+  users?: UserDirectory;
 };
 
 /**
@@ -45,7 +47,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
   const commands =
     opts.nc && opts.partitions && feed
-      ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      ? new AlertCommands({
+          nc: opts.nc,
+          partitions: opts.partitions,
+          pool,
+          feed,
+          users: opts.users ?? null,
+          log,
+          timeoutMs: opts.commandTimeoutMs ?? 10_000,
+          now,
+        })
       : null;
   const stopping = new AbortController();
 
@@ -77,7 +88,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     await feed?.stop();
     throw err;
   }
-  log.info({ port, commands: commands !== null, streams: feed !== null }, 'query-api gRPC listening');
+  log.info(
+    { port, commands: commands !== null, streams: feed !== null, usersChecked: opts.users !== undefined },
+    'query-api gRPC listening',
+  );
   return {
     port,
     stop: async () => {

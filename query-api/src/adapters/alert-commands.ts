@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DatabasePool } from 'slonik';
 import { CONSUMERS, type AlertCommandKind, type Surface } from '@oncall/contracts';
-import { AlertCommandPath, CommandNotAppended, type Logger } from '@oncall/shared';
+import { AlertCommandPath, CommandNotAppended, UserDirectoryError, type Logger, type UserDirectory } from '@oncall/shared';
 import { commandKey } from '../domain/commands.js';
 import { DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import type { CallContext } from '../handlers.js';
@@ -27,6 +27,8 @@ export type AlertCommandsDeps = Readonly<{
   partitions: number;
   pool: DatabasePool;
   feed: ProjectionFeed;
+  /** Who may act: kneutral-api's UserService. Without it the acting user is not checked. */
+  users: UserDirectory | null;
   log: Logger;
   /** Longest a command waits for its outcome to be visible, unless the client's deadline is sooner. */
   timeoutMs: number;
@@ -37,7 +39,8 @@ export type AlertCommandsDeps = Readonly<{
  * Alert commands with read-your-writes, on the one command path (shared/commands.ts): the decider
  * answers, and the answer is the alert row once the alerts projection has applied the answer's
  * event. A command that changed nothing because the alert already is as asked (a repeated ack)
- * answers with the row; one for a closed alert is FAILED_PRECONDITION naming what happened.
+ * answers with the row; one for a closed alert is FAILED_PRECONDITION naming what happened. A user
+ * the UserService does not know is INVALID_ARGUMENT on `user_id`, and nothing is appended.
  */
 export class AlertCommands {
   private readonly path: AlertCommandPath;
@@ -51,6 +54,7 @@ export class AlertCommands {
     const row = await getAlert(pool, input.alertId);
     if (!row) throw new NotFound(`alert ${input.alertId} not found`);
     if (row.status === 'resolved') throw new FailedPrecondition(`alert ${row.id} is resolved`);
+    await this.checkUser(input.userId);
 
     const timeout = AbortSignal.timeout(Math.max(0, Math.min(this.deps.timeoutMs, (ctx.deadline ?? Infinity) - this.deps.now())));
     const signal = AbortSignal.any([ctx.signal, timeout]);
@@ -84,5 +88,19 @@ export class AlertCommands {
     const updated = await getAlert(pool, row.id);
     if (!updated) throw new NotFound(`alert ${row.id} not found`);
     return updated;
+  }
+
+  /** The acting user exists (UserService); UNAVAILABLE when that cannot be told. */
+  private async checkUser(userId: string): Promise<void> {
+    const { users } = this.deps;
+    if (!users) return;
+    let missing: string[];
+    try {
+      ({ missing } = await users.getUsers([userId]));
+    } catch (err) {
+      if (err instanceof UserDirectoryError) throw new Unavailable(`cannot check user_id: ${err.message}`, { cause: err });
+      throw err;
+    }
+    if (missing.includes(userId)) throw new InvalidArgument('user_id', `user ${userId} does not exist`);
   }
 }

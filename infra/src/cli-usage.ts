@@ -61,7 +61,7 @@ snooze needs --for. Exit 0: done or already so; 1: the alert is resolved or unkn
     text: `the alert's whole timeline through query-api (GetAlert, GetEscalationState, GetAlertTimeline): where
 it was routed, every page and delivery, acks and the rest, oldest first. An unknown id: exit 1.
   --json                   one JSON object: {"alert", "escalation", "timeline"}
-  --as-of <ISO time>       only what had happened by then
+  --as-of <ISO time>       only the entries up to then (the head shows the alert as it is now)
   --log                    the alert's own events read from the log itself (ALERTS stream, the archive
                            once the log no longer holds them), one JSON line each: what an auditor trusts
   --grpc host:port         query-api's address (see below)`,

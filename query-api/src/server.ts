@@ -8,6 +8,7 @@ import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
+import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 import { escalationService } from './escalation-service.js';
@@ -47,12 +48,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     opts.nc && opts.partitions && feed
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
       : null;
+  const manual =
+    opts.nc && opts.partitions && feed
+      ? new ManualAlerts({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      : null;
   const stopping = new AbortController();
 
   const server = new Server();
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
-    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
+    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands, manual)],
     ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],

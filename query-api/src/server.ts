@@ -7,6 +7,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
+import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
@@ -48,10 +49,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     opts.nc && opts.partitions && feed
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
       : null;
-  const manual =
+  const writeDeps =
     opts.nc && opts.partitions && feed
-      ? new ManualAlerts({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      ? { nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now }
       : null;
+  const manual = writeDeps && new ManualAlerts(writeDeps);
+  const adHoc = writeDeps && new AdHocNotifications(writeDeps);
   const stopping = new AbortController();
 
   const server = new Server();
@@ -64,7 +67,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     [
       'notification.v1.NotificationService',
       notificationV1.NotificationServiceService,
-      notificationService(pool, log, feed, stopping.signal),
+      notificationService(pool, log, feed, stopping.signal, adHoc),
     ],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];

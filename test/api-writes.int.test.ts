@@ -251,7 +251,8 @@ describe('API writes through the pipeline: CreateAlert, SendNotification, Regist
       expect(await streamLastSeq(p.admin, STREAMS.config)).toBe(configSeq);
 
       const sent = await send({ destinations: [{ userId: 'noc', channel: ChannelType.CHANNEL_WEBHOOK }] });
-      expect(sent.deliveries[0]!.destination?.channelAddress).toBe(`${noc.url}/registered`);
+      // The address as registered while pending, masked (the host) once an outcome is recorded: either may answer.
+      expect([`${noc.url}/registered`, new URL(noc.url).host]).toContain(sent.deliveries[0]!.destination?.channelAddress);
       await delivered(sent.notificationId);
       expect(requestsTo('/registered')).toHaveLength(1);
 

@@ -16,7 +16,7 @@ import {
 } from '@oncall/contracts';
 import { LIVE_PULL_EXPIRES_MS, type Logger } from '@oncall/shared';
 import { manualEventKey, type ManualAlert } from '../domain/manual-alert.js';
-import { DeadlineExceeded, NotFound, Unavailable } from '../errors.js';
+import { ApiError, DeadlineExceeded, NotFound, Unavailable } from '../errors.js';
 import type { CallContext } from '../handlers.js';
 import { getAlert, type AlertRow } from '../read-model/alerts.js';
 import type { ProjectionFeed } from './projection-feed.js';
@@ -86,7 +86,8 @@ export class ManualAlerts {
         const accepted = intakeSeq === null ? 'the alert was submitted' : `the alert was accepted (intake sequence ${intakeSeq})`;
         throw new DeadlineExceeded(`${accepted} but it was not visible within the deadline; it may still appear`, { cause: err });
       }
-      throw err;
+      if (ctx.signal.aborted || err instanceof ApiError) throw err;
+      throw new Unavailable('the alert stream could not be read', { cause: err });
     }
   }
 

@@ -255,4 +255,18 @@ export const configSchemas = {
     1: z.object({ label: z.string().min(1), types: z.record(z.string(), EquipmentTypeRule) }),
   },
   EquipmentTypesRemoved: { 1: z.object({}) },
+  /**
+   * A named, reusable destination (docs/query-api.md, "Destinations"): the address `owner` (a
+   * user, or a team such as `noc`) receives `channel` at, on `config.destination.<owner>.<channel>`.
+   * SendNotification sends to it by owner and channel; a later registration replaces it.
+   */
+  DestinationRegistered: {
+    1: z.object({
+      ownerId: z.string().min(1),
+      channel: ContactChannel,
+      address: z.string().min(1),
+      /** Who registered it (the API caller's user), when known. */
+      registeredBy: z.string().nullable(),
+    }),
+  },
 } as const;

@@ -414,6 +414,7 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
   },
   EquipmentTypesRemoved: {},
+  DestinationRegistered: { ownerId: 'noc', channel: 'slack', address: 'C0NOC1234', registeredBy: 'alice' },
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',

@@ -5,6 +5,7 @@
  *   alerts.<p>.<alertId>     lifecycle events of one alert (its whole history by subject)
  *   config.<kind>.<id>       configuration events of one configuration aggregate
  *   config.contact.<user>.<channel>  verification of one contact method of a user (requests, confirmations)
+ *   config.destination.<owner>.<channel>  a registered destination (SendNotification by owner and channel)
  *   heartbeats.<monitorId>   beats of one heartbeat monitor
  *   escalations.<p>.<alertId>  escalator decisions about one alert (routing, steps, notifications)
  *   deliveries.<p>.<alertId>   dispatcher outcomes for one alert's notifications
@@ -37,7 +38,8 @@ export type ConfigKind =
   | 'noc'
   | 'inhibit'
   | 'contact'
-  | 'equipment';
+  | 'equipment'
+  | 'destination';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,
@@ -53,6 +55,8 @@ export const subjects = {
   /** Verification of one of a user's contact methods: its requests and confirmations, in order. */
   contactVerification: (userId: string, channel: string): string => `config.contact.${subjectToken(userId)}.${channel}`,
   contactVerificationsAll: 'config.contact.>',
+  /** A registered destination: where `ownerId` (a user or a team) receives `channel`. */
+  destination: (ownerId: string, channel: string): string => `config.destination.${subjectToken(ownerId)}.${channel}`,
   configAll: 'config.>',
   heartbeat: (monitorId: string): string => `heartbeats.${monitorId}`,
   heartbeatsAll: 'heartbeats.>',

@@ -2,8 +2,10 @@ import type { DatabasePool } from 'slonik';
 import type { alertingV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import type { AlertCommandInput, AlertCommands } from './adapters/alert-commands.js';
+import type { ManualAlerts } from './adapters/manual-alerts.js';
 import { Surface, type AlertCommandKind as CommandKind } from '@oncall/contracts';
 import { COMMAND_FOR_STATUS } from './domain/commands.js';
+import { toManualAlert } from './domain/manual-alert.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
 import { incidentHandlers } from './incident-service.js';
@@ -87,13 +89,24 @@ export function commandForStatus(status: alertingV1.AlertStatus): CommandKind {
 }
 
 /** AlertService: reads from the read model; commands through intake with read-your-writes. */
-export function alertService(pool: DatabasePool, log: Logger, commands: AlertCommands | null): Partial<alertingV1.AlertServiceServer> {
+export function alertService(
+  pool: DatabasePool,
+  log: Logger,
+  commands: AlertCommands | null,
+  manual: ManualAlerts | null = null,
+): Partial<alertingV1.AlertServiceServer> {
   const run = (input: AlertCommandInput, ctx: CallContext): Promise<AlertRow> => {
     if (!commands)
       throw new Unavailable('alert commands need a NATS connection and the projection feed, which this server was started without');
     return commands.run({ ...input, via: viaOf(ctx.via) }, ctx);
   };
   return {
+    createAlert: unary(log, 'CreateAlert', async (req: alertingV1.CreateAlertRequest, ctx) => {
+      const input = toManualAlert(req);
+      if (!manual)
+        throw new Unavailable('CreateAlert needs a NATS connection and the projection feed, which this server was started without');
+      return toProtoAlert(await manual.create(input, ctx));
+    }),
     getAlert: unary(log, 'GetAlert', async (req: alertingV1.GetAlertRequest) => {
       const id = requiredUuid('id', req.id);
       const row = await getAlert(pool, id);

@@ -1,7 +1,10 @@
 import type { DatabasePool } from 'slonik';
 import { CONSUMERS, type notificationV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
+import type { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import type { ProjectionFeed } from './adapters/projection-feed.js';
+import { addressOf, CHANNEL_TYPES, channelOf, ownerOf } from './domain/destinations.js';
+import { toAdHocNotification } from './domain/notification-request.js';
 import { isChannelName, toDeliveryStatus } from './delivery-mapping.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary } from './handlers.js';
@@ -17,9 +20,9 @@ import { requiredUuid, uuid } from './validate.js';
 const PROJECTIONS: ReadonlySet<string> = new Set([CONSUMERS.projectorEscalations, CONSUMERS.projectorDeliveries]);
 
 /**
- * NotificationService: delivery status from `notifications` (request and per-channel outcomes).
- * Sending and destinations belong to the dispatcher and the user directory: SendNotification
- * and RegisterDestination stay UNIMPLEMENTED.
+ * NotificationService: delivery status from `notifications` (request and per-channel outcomes);
+ * ad-hoc notifications through the dispatcher's pipeline and registered destinations
+ * (adapters/ad-hoc-notifications.ts).
  */
 export function notificationService(
   pool: DatabasePool,
@@ -27,8 +30,28 @@ export function notificationService(
   feed: ProjectionFeed | null,
   /** Aborted when the server stops: open streams end with UNAVAILABLE. */
   stopping: AbortSignal,
+  adHoc: AdHocNotifications | null = null,
 ): Partial<notificationV1.NotificationServiceServer> {
+  const writes = (): AdHocNotifications => {
+    if (!adHoc)
+      throw new Unavailable('notification writes need a NATS connection and the projection feed, which this server was started without');
+    return adHoc;
+  };
   return {
+    sendNotification: unary(log, 'SendNotification', async (req: notificationV1.SendNotificationRequest, ctx) => {
+      const n = toAdHocNotification(req);
+      return writes().send(n, ctx);
+    }),
+
+    /** A destination's actor is not recorded yet: the request names none (the caller's token will). */
+    registerDestination: unary(log, 'RegisterDestination', async (req: notificationV1.RegisterDestinationRequest) => {
+      const ownerId = ownerOf('user_id', req.userId);
+      const channel = channelOf('channel', req.channel);
+      const address = addressOf('channel_address', channel, req.channelAddress);
+      const d = await writes().register({ ownerId, channel, address }, null);
+      return { userId: d.ownerId, channel: CHANNEL_TYPES.get(d.channel) ?? 0, channelAddress: d.address };
+    }),
+
     getDeliveryStatus: unary(log, 'GetDeliveryStatus', async (req: notificationV1.GetDeliveryStatusRequest) => {
       const id = requiredUuid('notification_id', req.notificationId);
       const channel = req.deliveryId === '' ? null : req.deliveryId;

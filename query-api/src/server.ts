@@ -7,7 +7,9 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
 import type { Logger, UserDirectory } from '@oncall/shared';
+import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { AlertCommands } from './adapters/alert-commands.js';
+import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 import { escalationService } from './escalation-service.js';
@@ -58,19 +60,25 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
           now,
         })
       : null;
+  const writeDeps =
+    opts.nc && opts.partitions && feed
+      ? { nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now }
+      : null;
+  const manual = writeDeps && new ManualAlerts(writeDeps);
+  const adHoc = writeDeps && new AdHocNotifications(writeDeps);
   const stopping = new AbortController();
 
   const server = new Server();
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
-    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
+    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands, manual)],
     ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     [
       'notification.v1.NotificationService',
       notificationV1.NotificationServiceService,
-      notificationService(pool, log, feed, stopping.signal),
+      notificationService(pool, log, feed, stopping.signal, adHoc),
     ],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];

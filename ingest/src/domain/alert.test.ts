@@ -194,6 +194,13 @@ describe('alert decider: repeats', () => {
       .then([type === 'RepeatSeen' ? seen : repeated(1, after(ms))]);
   });
 
+  it('given a fresh alert, a manual repeat (CreateAlert) within the interval is recorded: the API answers with its event', () => {
+    const manual: AlertCommand = { type: 'ReportSignal', data: { serviceId: 'svc', source: 'manual', signal: signal() } };
+    given(triggered, seen)
+      .when(manual, after(1_000))
+      .then([repeated(2, after(1_000))]);
+  });
+
   it('given several RepeatSeen, when a repeat ≥ 60 s after recordedAt, then AlertRepeated with the cumulative count', () => {
     given(triggered, seen, seen, seen)
       .when(report(signal()), after(60_000))

@@ -267,7 +267,9 @@ function decideSignal(
   }
   const changed = changedFields(state, content);
   if (changed.length === 0) {
-    if (Date.parse(ctx.now) - Date.parse(state.recordedAt) < REPEAT_RECORD_INTERVAL_MS) return [{ type: 'RepeatSeen', data: ref(state) }];
+    // A person's manual alert (CreateAlert) is always recorded: the API answers with the event it caused.
+    if (source !== 'manual' && Date.parse(ctx.now) - Date.parse(state.recordedAt) < REPEAT_RECORD_INTERVAL_MS)
+      return [{ type: 'RepeatSeen', data: ref(state) }];
     return [
       {
         type: 'AlertRepeated',

@@ -113,6 +113,9 @@ export const configProjection: Projection = {
             verified_at = EXCLUDED.verified_at, verified_via = EXCLUDED.verified_via, last_event_seq = EXCLUDED.last_event_seq`);
         return;
       }
+      case 'DestinationRegistered':
+        // No read model: SendNotification reads a destination from its subject (docs/query-api.md).
+        return;
       case 'EquipmentTypesConfigured':
       case 'EquipmentTypesRemoved':
         // No read model yet: routing reads them from the log; what they did is on AlertRouted (severityBoost).

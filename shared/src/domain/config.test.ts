@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigEvent, EventData } from '@oncall/contracts';
-import { evolveConfig, initialConfigState, type ConfigState } from './config.js';
+import { destinationKey, evolveConfig, initialConfigState, type ConfigState } from './config.js';
 
 const H1 = '1'.repeat(64);
 const H2 = '2'.repeat(64);
@@ -38,6 +38,22 @@ describe('evolveConfig', () => {
   it('keeps the latest configuration of a service', () => {
     const latest = configured('a', H3);
     expect(fold(configured('a', H1), latest).services.get('a')).toStrictEqual(latest.data as EventData<'ServiceConfigured'>);
+  });
+
+  it('keeps the latest registered destination per owner and channel', () => {
+    const registered = (ownerId: string, channel: 'slack' | 'webhook', address: string): ConfigEvent => ({
+      type: 'DestinationRegistered',
+      data: { ownerId, channel, address, registeredBy: null },
+      ...META,
+    });
+    const state = fold(
+      registered('noc', 'slack', 'C0OLD0001'),
+      registered('noc', 'webhook', 'https://a.example.com'),
+      registered('noc', 'slack', 'C0NEW0001'),
+    );
+    expect(state.destinations.get(destinationKey('noc', 'slack'))?.address).toBe('C0NEW0001');
+    expect(state.destinations.get(destinationKey('noc', 'webhook'))?.address).toBe('https://a.example.com');
+    expect(state.destinations.size).toBe(2);
   });
 
   it('does not change the state it is given', () => {

@@ -12,6 +12,7 @@ export type Calendar = EventData<'CalendarConfigured'>;
 export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
 export type EquipmentTypes = EventData<'EquipmentTypesConfigured'>;
+export type Destination = EventData<'DestinationRegistered'>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
@@ -39,7 +40,11 @@ export type ConfigState = Readonly<{
   verifiedContacts: ReadonlyMap<string, ReadonlySet<string>>;
   /** Severity by equipment type, applied before routing rules; null = none configured. */
   equipmentTypes: EquipmentTypes | null;
+  /** Registered destinations by `destinationKey(owner, channel)` (DestinationRegistered). */
+  destinations: ReadonlyMap<string, Destination>;
 }>;
+
+export const destinationKey = (ownerId: string, channel: string): string => `${ownerId}\n${channel}`;
 
 export const templateVersionKey = (templateId: string, version: number): string => `${templateId}@${version}`;
 
@@ -61,6 +66,7 @@ export const initialConfigState = (): ConfigState => ({
   responseTiers: new Map(),
   verifiedContacts: new Map(),
   equipmentTypes: null,
+  destinations: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -140,6 +146,8 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, equipmentTypes: event.data };
     case 'EquipmentTypesRemoved':
       return { ...state, equipmentTypes: null };
+    case 'DestinationRegistered':
+      return { ...state, destinations: put(state.destinations, destinationKey(event.data.ownerId, event.data.channel), event.data) };
     default: {
       const _never: never = event;
       return _never;

@@ -571,6 +571,8 @@ export interface CreateAlertRequest {
   /** optional; the fingerprint when given */
   dedupKey: string;
   createdByUserId: string;
+  /** idempotency key: a retried request creates one alert */
+  requestId: string;
 }
 
 export interface CreateAlertRequest_LabelsEntry {
@@ -2225,6 +2227,7 @@ function createBaseCreateAlertRequest(): CreateAlertRequest {
     annotations: {},
     dedupKey: "",
     createdByUserId: "",
+    requestId: "",
   };
 }
 
@@ -2253,6 +2256,9 @@ export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
     }
     if (message.createdByUserId !== "") {
       writer.uint32(66).string(message.createdByUserId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(74).string(message.requestId);
     }
     return writer;
   },
@@ -2340,6 +2346,14 @@ export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
             message.createdByUserId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2400,6 +2414,11 @@ export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
         : isSet(object.created_by_user_id)
         ? globalThis.String(object.created_by_user_id)
         : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -2441,6 +2460,9 @@ export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
     if (message.createdByUserId !== "") {
       obj.createdByUserId = message.createdByUserId;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2473,6 +2495,7 @@ export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
     );
     message.dedupKey = object.dedupKey ?? "";
     message.createdByUserId = object.createdByUserId ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };

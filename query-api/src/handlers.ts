@@ -67,12 +67,13 @@ export type StreamContext = CallContext &
 
 /**
  * A server-streaming handler from an async function that writes messages; the stream ends when
- * it returns. Nothing is written once the client has cancelled.
+ * it returns, with the trailing metadata it returns if any (a list's next page token). Nothing is
+ * written once the client has cancelled.
  */
 export function serverStream<Req, Res>(
   log: Logger,
   method: string,
-  run: (request: Req, write: Write<Res>, ctx: StreamContext) => Promise<void>,
+  run: (request: Req, write: Write<Res>, ctx: StreamContext) => Promise<Metadata | void>,
 ) {
   return (call: ServerWritableStream<Req, Res>): void => {
     const ctx: StreamContext = { ...contextOf(call), sendHeaders: () => call.sendMetadata(new Metadata()) };
@@ -93,8 +94,8 @@ export function serverStream<Req, Res>(
     storable(call.request)
       .then((request) => run(request, write, ctx))
       .then(
-        () => {
-          if (!call.cancelled) call.end();
+        (trailer) => {
+          if (!call.cancelled) call.end(trailer ?? undefined);
         },
         (err: unknown) => {
           failed(log, method, err, ctx);

@@ -38,13 +38,13 @@ describe('toAlertList', () => {
         updatedAfter: undefined,
         updatedBefore: undefined,
       },
-      pageSize: 1000,
+      pageSize: 100,
       after: null,
     });
   });
 
   it.each<[number, number]>([
-    [0, 1000],
+    [0, 100],
     [1, 1],
     [250, 250],
     [100_000, 100_000],

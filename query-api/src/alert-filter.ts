@@ -5,7 +5,8 @@ import { decodePageToken, filterDigest, pageSize } from './page-token.js';
 import type { AlertCursor, AlertQuery } from './read-model/alerts.js';
 import { required } from './validate.js';
 
-export const DEFAULT_ALERT_PAGE_SIZE = 1000;
+/** As ListIncidents: a screenful; a client that wants everything asks for a larger page or follows the tokens. */
+export const DEFAULT_ALERT_PAGE_SIZE = 100;
 /** A page is one stream: up to this many alerts, read from the read model in batches. */
 export const MAX_ALERT_PAGE_SIZE = 100_000;
 export const MAX_SERVICE_IDS = 100;

@@ -599,7 +599,10 @@ export interface ListAlertsRequest {
   createdBefore:
     | Date
     | undefined;
-  /** Alerts in this stream: 0 = server default (1000); at most 100000. (Was `limit`: same number, same wire.) */
+  /**
+   * Alerts in this stream: 0 = server default (100); at most 100000. (Was `limit`, whose default was
+   * 1000: same number, same wire.)
+   */
   pageSize: number;
   /** the effective severity */
   severities: Severity[];

@@ -24,9 +24,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { alertingV1 } from '@oncall/contracts';
 import { ensureDatabase, migrate, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
+import { NEXT_PAGE_TOKEN } from '@oncall/query-api';
 import { percentile } from './load.js';
 import { cpuMs, cpuSeconds, postgresPids, rssMb, say, spawnService, stopProcess, whenReady } from './processes.js';
 
@@ -173,10 +174,7 @@ async function main(): Promise<void> {
       const start = performance.now();
       const stream = client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req));
       let token = '';
-      stream.on(
-        'status',
-        (s: { metadata: { get: (k: string) => unknown[] } }) => (token = String(s.metadata.get('x-next-page-token')[0] ?? '')),
-      );
+      stream.on('status', (s: StatusObject) => (token = s.metadata.get(NEXT_PAGE_TOKEN).join('')));
       let n = 0;
       for await (const _ of stream as AsyncIterable<alertingV1.Alert>) n++;
       return { n, ms: performance.now() - start, token };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { credentials, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { Client, credentials, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { DatabasePool } from 'slonik';
 import { alertingV1 } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
@@ -171,6 +172,33 @@ describe('ListAlerts pages over gRPC', () => {
       expect(err.code, err.details).toBe(status.INVALID_ARGUMENT);
       expect(err.metadata.get('invalid-field')).toEqual(['page_token']);
     }
+  });
+
+  it('refuses a time beyond JavaScript’s numbers as INVALID_ARGUMENT, not INTERNAL', async () => {
+    // created_after (field 4) { seconds (field 1): 2^60 }: ts-proto's decoder throws on it.
+    const bytes = new BinaryWriter()
+      .uint32(34)
+      .fork()
+      .uint32(8)
+      .int64(2n ** 60n)
+      .join()
+      .finish();
+    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const stream = raw.makeServerStreamRequest(
+      '/alerting.v1.AlertService/ListAlerts',
+      (b: Uint8Array) => Buffer.from(b),
+      (b: Buffer) => b,
+      bytes,
+    );
+    const err = await new Promise<ServiceError>((resolve, reject) => {
+      stream.on('error', resolve);
+      stream.on('data', () => reject(new Error('expected no alerts')));
+      stream.on('end', () => reject(new Error('expected the call to fail')));
+    });
+    raw.close();
+    expect(err.code, err.details).toBe(status.INVALID_ARGUMENT);
+    expect(err.metadata.get('invalid-field')).toEqual(['(request)']);
+    expect(err.details).toContain('cannot be decoded');
   });
 
   it.each<[string, Request, string]>([

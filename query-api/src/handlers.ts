@@ -1,6 +1,7 @@
 import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@oncall/shared';
 import { unstorablePaths } from '@oncall/contracts';
+import { Undecodable } from './decoding.js';
 import { ApiError, InvalidArgument, toServiceError } from './errors.js';
 
 /** What a handler learns about its call besides the request. */
@@ -30,9 +31,11 @@ function failed(log: Logger, method: string, err: unknown, ctx: CallContext): vo
 
 /**
  * Text PostgreSQL cannot store (NUL, lone surrogates: legal in protobuf strings) is refused with
- * the field named before a handler sees the request, as every other bad input is.
+ * the field named before a handler sees the request, as every other bad input is; so is a request
+ * that did not decode.
  */
 async function storable<Req>(request: Req): Promise<Req> {
+  if (request instanceof Undecodable) throw new InvalidArgument('(request)', `cannot be decoded: ${request.reason}`);
   const [path] = unstorablePaths(request);
   if (!path) return request;
   // Named as the proto names fields (snake_case), like every other field error.

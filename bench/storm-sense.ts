@@ -305,7 +305,7 @@ async function main(): Promise<void> {
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     const list = async () => {
       let n = 0;
-      const stream = client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({ labelSelector: { run }, limit: 10_000 }));
+      const stream = client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({ labelSelector: { run }, pageSize: 100_000 }));
       for await (const _ of stream as AsyncIterable<alertingV1.Alert>) n++;
       return n;
     };

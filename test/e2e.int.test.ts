@@ -86,7 +86,7 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
     expect(await p.listAlerts({ statuses: [AlertStatus.ALERT_STATUS_TRIGGERED] })).toEqual([]);
     expect(await p.listAlerts({ labelSelector: { run_id: 'run-123' } })).toHaveLength(1);
     expect(await p.listAlerts({ labelSelector: { run_id: 'other' } })).toEqual([]);
-    await expect(p.listAlerts({ limit: -1 })).rejects.toMatchObject({ code: 3, details: 'limit: must be between 0 and 10000' });
+    await expect(p.listAlerts({ pageSize: -1 })).rejects.toMatchObject({ code: 3, details: 'page_size: must be between 0 and 100000' });
   });
 
   it('answers GetAlert for unknown and malformed ids with NOT_FOUND and INVALID_ARGUMENT', async () => {

@@ -550,7 +550,9 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       expect(v1.channels.sms!.content).toBe(channels.sms);
       const versions = await collect<notificationV1.TemplateVersion>(templates.listTemplateVersions({ templateId: 'ops' }));
       expect(versions.map((v) => v.version)).toEqual([1, 2]);
-      expect((await collect<notificationV1.Template>(templates.listTemplates({ limit: 0 }))).map((x) => x.id)).toEqual(['ops']);
+      expect((await collect<notificationV1.Template>(templates.listTemplates({ pageSize: 0, pageToken: '' }))).map((x) => x.id)).toEqual([
+        'ops',
+      ]);
       expect((await failure(ask((cb) => templates.getTemplate({ id: 'nope' }, cb)))).code).toBe(status.NOT_FOUND);
       expect((await failure(ask((cb) => templates.getTemplateVersion({ templateId: 'ops', version: 9 }, cb)))).code).toBe(status.NOT_FOUND);
       expect(
@@ -699,7 +701,9 @@ describe('query-api over gRPC against the in-process pipeline', () => {
           layer: 0,
         }),
       ]);
-      expect((await collect<alertingV1.Schedule>(schedules.listSchedules({ limit: 0 }))).map((x) => x.id)).toEqual(['primary']);
+      expect((await collect<alertingV1.Schedule>(schedules.listSchedules({ pageSize: 0, pageToken: '' }))).map((x) => x.id)).toEqual([
+        'primary',
+      ]);
     });
   });
 

@@ -7,7 +7,7 @@ const { AlertStatus, Severity } = alertingV1;
 
 describe('oncall alerts arguments', () => {
   it.each<[string, string[], Partial<alertingV1.ListAlertsRequest>]>([
-    ['nothing: every alert, the server default limit', [], { statuses: [], severities: [], serviceIds: [], labelSelector: {}, limit: 0 }],
+    ['nothing: every alert, 1000 at most', [], { statuses: [], severities: [], serviceIds: [], labelSelector: {}, pageSize: 1000 }],
     ['a label', ['--label', 'site=ams2'], { labelSelector: { site: 'ams2' } }],
     ['labels, repeated; a value may hold =', ['--label', 'site=ams2', '--label', 'q=a=b'], { labelSelector: { site: 'ams2', q: 'a=b' } }],
     ['the same label twice', ['--label', 'site=ams2', '--label', 'site=ams2'], { labelSelector: { site: 'ams2' } }],
@@ -19,7 +19,7 @@ describe('oncall alerts arguments', () => {
     ['resolved', ['--status', 'resolved'], { statuses: [AlertStatus.ALERT_STATUS_RESOLVED] }],
     ['severities', ['--severity', 'critical,warning'], { severities: [Severity.SEVERITY_CRITICAL, Severity.SEVERITY_WARNING] }],
     ['services', ['--service', 'checkout', '--service', 'payroll'], { serviceIds: ['checkout', 'payroll'] }],
-    ['a limit', ['--limit', '50'], { limit: 50 }],
+    ['a limit', ['--limit', '50'], { pageSize: 50 }],
   ])('%s', (_name, argv, request) => {
     expect(parseAlertsArgs(argv).request).toMatchObject(request);
   });

@@ -64,7 +64,8 @@ export function parseAlertsArgs(argv: string[]): AlertsArgs {
   }
   const serviceIds = listOf(values.service);
   if (serviceIds.some((s) => s === '')) throw new UsageError('alerts --service: an empty service id');
-  let limit = 0;
+  // One page of up to --limit alerts (default 1000), newest first.
+  let limit = 1000;
   if (values.limit !== undefined) {
     limit = Number(values.limit);
     if (!/^\d+$/.test(values.limit) || limit < 1 || limit > MAX_LIMIT)
@@ -76,7 +77,7 @@ export function parseAlertsArgs(argv: string[]): AlertsArgs {
       severities: wordsOf('--severity', values.severity, SEVERITY_WORDS),
       serviceIds,
       labelSelector,
-      limit,
+      pageSize: limit,
     }),
     json: values.json,
     grpc: values.grpc,

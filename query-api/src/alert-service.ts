@@ -9,40 +9,19 @@ import { toManualAlert } from './domain/manual-alert.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
 import { incidentHandlers } from './incident-service.js';
-import { apiStep, SEVERITY_FROM_PROTO, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
-import { getAlert, getTimeline, listAlerts, type AlertFilter, type AlertRow } from './read-model/alerts.js';
-import { bounded, limit, required, requiredUuid } from './validate.js';
-
-export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './validate.js';
+import { toAlertList } from './alert-filter.js';
+import { streamPage } from './list-page.js';
+import { apiStep, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
+import { encodePageToken } from './page-token.js';
+import { alertsAfter, getAlert, getTimeline, type AlertCursor, type AlertListRow, type AlertRow } from './read-model/alerts.js';
+import { bounded, required, requiredUuid } from './validate.js';
 
 /** Snoozes last at least a minute (the decider refuses an end that is already past) and at most 30 days. */
 export const MIN_SNOOZE_SECONDS = 60;
 export const MAX_SNOOZE_SECONDS = 30 * 86_400;
 const MAX_NOTE = 4096;
-
-/** Validates a ListAlertsRequest into a read-model filter; throws InvalidArgument naming the field. */
-export function toFilter(req: alertingV1.ListAlertsRequest): AlertFilter {
-  const max = limit('limit', req.limit);
-  const statuses = req.statuses.map((s, i) => {
-    const st = STATUS_FROM_PROTO.get(s);
-    if (!st) throw new InvalidArgument(`statuses[${i}]`, `unknown status ${s}`);
-    return st;
-  });
-  const severities = req.severities.map((s, i) => {
-    const sev = SEVERITY_FROM_PROTO.get(s);
-    if (!sev) throw new InvalidArgument(`severities[${i}]`, `unknown severity ${s}`);
-    return sev;
-  });
-  return {
-    serviceIds: req.serviceIds,
-    statuses,
-    severities,
-    labelSelector: req.labelSelector,
-    createdAfter: req.createdAfter,
-    createdBefore: req.createdBefore,
-    limit: max,
-  };
-}
+/** Alerts per read-model query of a ListAlerts page. */
+const LIST_BATCH = 1000;
 
 type CommandRequest = { alertId: string; userId: string; note: string; requestId: string };
 
@@ -119,8 +98,18 @@ export function alertService(
       if (rows.length === 0 && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
       for (const r of rows) await write(toTimelineEntry(r));
     }),
-    listAlerts: serverStream(log, 'ListAlerts', async (req: alertingV1.ListAlertsRequest, write) => {
-      for (const row of await listAlerts(pool, toFilter(req))) await write(toProtoAlert(row));
+    listAlerts: serverStream(log, 'ListAlerts', async (req: alertingV1.ListAlertsRequest, write, ctx) => {
+      const list = toAlertList(req);
+      return streamPage<AlertListRow, AlertCursor>({
+        pageSize: list.pageSize,
+        batch: LIST_BATCH,
+        after: list.after,
+        fetch: (after, limit) => alertsAfter(pool, list.query, after, limit),
+        keyOf: (row) => ({ createdAt: row.created_key, id: row.id }),
+        token: (key) => encodePageToken([key.createdAt, key.id], list.digest),
+        write: (row) => write(toProtoAlert(row)),
+        signal: ctx.signal,
+      });
     }),
     acknowledgeAlert: unary(log, 'AcknowledgeAlert', async (req: alertingV1.AcknowledgeRequest, ctx) => ({
       alert: toProtoAlert(await run(toCommand('acknowledge', req), ctx)),

@@ -1,3 +1,4 @@
 export { startGrpcServer, type GrpcServerOptions } from './server.js';
 export { loadQueryApiConfig, type QueryApiConfig } from './config.js';
-export { toFilter } from './alert-service.js';
+export { toAlertList } from './alert-filter.js';
+export { NEXT_PAGE_TOKEN } from './page-token.js';

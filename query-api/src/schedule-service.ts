@@ -4,7 +4,9 @@ import { nextChangeAfter, onCallAt, ScheduleError, type Logger } from '@oncall/s
 import { FailedPrecondition, InvalidArgument, NotFound } from './errors.js';
 import { serverStream, unary } from './handlers.js';
 import { getSchedule, listSchedules, toScheduleConfig, type ScheduleRow } from './read-model/schedules.js';
-import { limit, required } from './validate.js';
+import { streamPage } from './list-page.js';
+import { idPage } from './page-token.js';
+import { required } from './validate.js';
 
 const { RotationType, OverrideType, Weekday: ProtoWeekday } = alertingV1;
 
@@ -87,9 +89,19 @@ export function scheduleService(pool: DatabasePool, log: Logger, now: () => numb
       if (!row) throw new NotFound(`schedule ${id} not found`);
       return toProtoSchedule(row, now());
     }),
-    listSchedules: serverStream(log, 'ListSchedules', async (req: alertingV1.ListSchedulesRequest, write) => {
+    listSchedules: serverStream(log, 'ListSchedules', async (req: alertingV1.ListSchedulesRequest, write, ctx) => {
+      const page = idPage('schedules', req);
       const at = now();
-      for (const row of await listSchedules(pool, limit('limit', req.limit))) await write(toProtoSchedule(row, at));
+      return streamPage({
+        pageSize: page.pageSize,
+        batch: page.pageSize,
+        after: page.afterId,
+        fetch: (after, limit) => listSchedules(pool, after, limit),
+        keyOf: (row) => row.id,
+        token: page.token,
+        write: (row) => write(toProtoSchedule(row, at)),
+        signal: ctx.signal,
+      });
     }),
     getOnCallUsers: unary(log, 'GetOnCallUsers', async (req: alertingV1.OnCallRequest): Promise<alertingV1.OnCallResponse> => {
       const id = required('schedule_id', req.scheduleId);

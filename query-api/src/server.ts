@@ -12,6 +12,7 @@ import { AlertCommands } from './adapters/alert-commands.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
+import { decodingChecked } from './decoding.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
 import { scheduleService } from './schedule-service.js';
@@ -82,7 +83,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     ],
     ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
   ];
-  for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);
+  for (const [, definition, implementation] of services)
+    server.addService(decodingChecked(definition), implementation as UntypedServiceImplementation);
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map(([name]) => [name, 'SERVING' as const])) });
   health.addToServer(server);
   new ReflectionService(loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath))).addToServer(server);

@@ -13,7 +13,9 @@ import {
   toTemplateChannels,
   toValidationResult,
 } from './template-mapping.js';
-import { bounded, limit, required } from './validate.js';
+import { streamPage } from './list-page.js';
+import { idPage } from './page-token.js';
+import { bounded, required } from './validate.js';
 
 const MAX_VARIABLES = 100;
 
@@ -43,8 +45,18 @@ export function templateService(pool: DatabasePool, log: Logger): Partial<notifi
     getTemplate: unary(log, 'GetTemplate', async (req: notificationV1.GetTemplateRequest) =>
       toProtoTemplate(await load(required('id', req.id), 0)),
     ),
-    listTemplates: serverStream(log, 'ListTemplates', async (req: notificationV1.ListTemplatesRequest, write) => {
-      for (const row of await listTemplates(pool, limit('limit', req.limit))) await write(toProtoTemplate(row));
+    listTemplates: serverStream(log, 'ListTemplates', async (req: notificationV1.ListTemplatesRequest, write, ctx) => {
+      const page = idPage('templates', req);
+      return streamPage({
+        pageSize: page.pageSize,
+        batch: page.pageSize,
+        after: page.afterId,
+        fetch: (after, limit) => listTemplates(pool, after, limit),
+        keyOf: (row) => row.template_id,
+        token: page.token,
+        write: (row) => write(toProtoTemplate(row)),
+        signal: ctx.signal,
+      });
     }),
     getTemplateVersion: unary(log, 'GetTemplateVersion', async (req: notificationV1.GetTemplateVersionRequest) =>
       toProtoTemplate(await load(required('template_id', req.templateId), version('version', req.version))),

@@ -2,9 +2,6 @@ import { InvalidArgument } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export const DEFAULT_LIST_LIMIT = 1000;
-export const MAX_LIST_LIMIT = 10_000;
-
 /** A UUID field; `optional` lets it be empty (returned as null). */
 export function uuid(field: string, value: string, optional?: 'optional'): string | null {
   if (value === '' && optional) return null;
@@ -26,10 +23,4 @@ export function required(field: string, value: string, max = 256): string {
 export function bounded(field: string, value: string, max: number): string {
   if (value.length > max) throw new InvalidArgument(field, `must be at most ${max} characters`);
   return value;
-}
-
-/** A list limit: 0 = the default. */
-export function limit(field: string, value: number): number {
-  if (value < 0 || value > MAX_LIST_LIMIT) throw new InvalidArgument(field, `must be between 0 and ${MAX_LIST_LIMIT}`);
-  return value || DEFAULT_LIST_LIMIT;
 }

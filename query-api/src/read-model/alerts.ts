@@ -60,15 +60,24 @@ const AlertRow = z.object({
 });
 export type AlertRow = z.infer<typeof AlertRow>;
 
-export type AlertFilter = {
+/** A listed alert also carries its sort key: `created_at` as PostgreSQL writes it (microseconds kept), the page cursor. */
+const AlertListRow = AlertRow.extend({ created_key: z.string() });
+export type AlertListRow = z.infer<typeof AlertListRow>;
+
+/** What ListAlerts filters on; every part is optional and they combine with AND. */
+export type AlertQuery = {
   serviceIds: string[];
   statuses: AlertStatusWord[];
   severities: string[];
   labelSelector: Record<string, string>;
   createdAfter?: Date;
   createdBefore?: Date;
-  limit: number;
+  updatedAfter?: Date;
+  updatedBefore?: Date;
 };
+
+/** Where a page ended: the last alert's sort key (`created_at` as PostgreSQL writes it, microseconds kept, and its id). */
+export type AlertCursor = { createdAt: string; id: string };
 
 const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, source_severity, labels, annotations,
   generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
@@ -114,21 +123,41 @@ const isUndefinedTable = (err: unknown): boolean => {
   return false;
 };
 
-/** Newest first; every filter is optional and they combine with AND. */
-export async function listAlerts(pool: DatabasePool, f: AlertFilter): Promise<readonly AlertRow[]> {
+/**
+ * Up to `limit` alerts after the cursor, newest first: `created_at` then `id`, both descending
+ * (the order of the index alerts_created_id, so a page reads `limit` index entries, not the
+ * table). Keyset, not OFFSET: a page costs the same wherever it starts, and alerts that arrive
+ * meanwhile (newer, so before the cursor) neither shift nor repeat the pages after it.
+ */
+export async function alertsAfter(
+  db: CommonQueryMethods,
+  q: AlertQuery,
+  after: AlertCursor | null,
+  limit: number,
+): Promise<readonly AlertListRow[]> {
   const where = [sql.fragment`TRUE`];
-  if (f.serviceIds.length) where.push(sql.fragment`service_id = ANY(${sql.array(f.serviceIds, 'text')})`);
-  if (f.statuses.length) where.push(sql.fragment`status = ANY(${sql.array(f.statuses, 'text')})`);
-  if (f.severities.length) where.push(sql.fragment`severity = ANY(${sql.array(f.severities, 'text')})`);
-  if (Object.keys(f.labelSelector).length) where.push(sql.fragment`labels @> ${sql.jsonb(f.labelSelector)}`);
-  if (f.createdAfter) where.push(sql.fragment`created_at > ${f.createdAfter.toISOString()}`);
-  if (f.createdBefore) where.push(sql.fragment`created_at < ${f.createdBefore.toISOString()}`);
-  return rows(
-    pool,
-    sql.type(AlertRow)`
-    SELECT ${COLUMNS} FROM alerts_with_escalation WHERE ${sql.join(where, sql.fragment` AND `)}
-    ORDER BY created_at DESC, id LIMIT ${f.limit}`,
+  if (q.serviceIds.length) where.push(sql.fragment`service_id = ANY(${sql.array(q.serviceIds, 'text')})`);
+  if (q.statuses.length) where.push(sql.fragment`status = ANY(${sql.array(q.statuses, 'text')})`);
+  if (q.severities.length) where.push(sql.fragment`severity = ANY(${sql.array(q.severities, 'text')})`);
+  if (Object.keys(q.labelSelector).length) where.push(sql.fragment`labels @> ${sql.jsonb(q.labelSelector)}`);
+  if (q.createdAfter) where.push(sql.fragment`created_at > ${q.createdAfter.toISOString()}::timestamptz`);
+  if (q.createdBefore) where.push(sql.fragment`created_at < ${q.createdBefore.toISOString()}::timestamptz`);
+  if (q.updatedAfter) where.push(sql.fragment`updated_at > ${q.updatedAfter.toISOString()}::timestamptz`);
+  if (q.updatedBefore) where.push(sql.fragment`updated_at < ${q.updatedBefore.toISOString()}::timestamptz`);
+  if (after) where.push(sql.fragment`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+  const found = await db.any(
+    sql.type(AlertListRow)`
+    SELECT ${COLUMNS}, to_jsonb(created_at) #>> '{}' AS created_key FROM alerts_with_escalation
+    WHERE ${sql.join(where, sql.fragment` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
   );
+  // The schema checks the first row: every row of a query has its shape, and checking each row of
+  // a 100k-alert stream cost 13% of query-api's CPU (bench:query). The others get the one
+  // conversion the schema makes (int8 arrives as a bigint), in place: they are this query's own.
+  return found.map((r, i) => {
+    if (i === 0) return AlertListRow.parse(r);
+    (r as { last_event_seq: number }).last_event_seq = Number(r.last_event_seq);
+    return r;
+  });
 }
 
 const TimelineRow = z.object({

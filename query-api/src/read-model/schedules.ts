@@ -46,8 +46,10 @@ export async function getSchedule(pool: DatabasePool, id: string): Promise<Sched
   return maybeRow(pool, sql.type(ScheduleRow)`${SELECT} WHERE s.id = ${id}`);
 }
 
-export async function listSchedules(pool: DatabasePool, limit: number): Promise<readonly ScheduleRow[]> {
-  return rows(pool, sql.type(ScheduleRow)`${SELECT} ORDER BY s.id LIMIT ${limit}`);
+/** Up to `limit` schedules after `afterId`, by id. */
+export async function listSchedules(pool: DatabasePool, afterId: string | null, limit: number): Promise<readonly ScheduleRow[]> {
+  const after = afterId === null ? sql.fragment`TRUE` : sql.fragment`s.id > ${afterId}`;
+  return rows(pool, sql.type(ScheduleRow)`${SELECT} WHERE ${after} ORDER BY s.id LIMIT ${limit}`);
 }
 
 /**

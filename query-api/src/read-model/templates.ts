@@ -31,9 +31,13 @@ export async function getTemplateVersion(pool: DatabasePool, templateId: string,
   return maybeRow(pool, sql.type(TemplateVersionRow)`${SELECT} WHERE v.template_id = ${templateId} AND ${which}`);
 }
 
-/** The latest version of every template, by id. */
-export async function listTemplates(pool: DatabasePool, limit: number): Promise<readonly TemplateVersionRow[]> {
-  return rows(pool, sql.type(TemplateVersionRow)`${SELECT} WHERE v.version = t.latest_version ORDER BY v.template_id LIMIT ${limit}`);
+/** The latest version of up to `limit` templates after `afterId`, by id. */
+export async function listTemplates(pool: DatabasePool, afterId: string | null, limit: number): Promise<readonly TemplateVersionRow[]> {
+  const after = afterId === null ? sql.fragment`TRUE` : sql.fragment`v.template_id > ${afterId}`;
+  return rows(
+    pool,
+    sql.type(TemplateVersionRow)`${SELECT} WHERE v.version = t.latest_version AND ${after} ORDER BY v.template_id LIMIT ${limit}`,
+  );
 }
 
 /** Every published version of a template, oldest first. */

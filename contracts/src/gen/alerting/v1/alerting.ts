@@ -589,18 +589,30 @@ export interface GetAlertRequest {
   id: string;
 }
 
+/** Every filter is optional; they combine with AND, a list matches any of its values. */
 export interface ListAlertsRequest {
+  /** at most 100 */
   serviceIds: string[];
   statuses: AlertStatus[];
-  /** Every pair must be present in the alert's labels (JSONB containment). */
+  /** Every pair must be present in the alert's labels (exact match, e.g. site=ams2); at most 20. */
   labelSelector: { [key: string]: string };
+  /** exclusive bounds */
   createdAfter: Date | undefined;
   createdBefore:
     | Date
     | undefined;
-  /** 0 = server default (1000) */
-  limit: number;
+  /**
+   * Alerts in this stream: 0 = server default (100); at most 100000. (Was `limit`, whose default was
+   * 1000: same number, same wire.)
+   */
+  pageSize: number;
+  /** the effective severity */
   severities: Severity[];
+  /** The `x-next-page-token` trailer of the previous page, with the same filters; empty = first page. */
+  pageToken: string;
+  /** exclusive bounds */
+  updatedAfter: Date | undefined;
+  updatedBefore: Date | undefined;
 }
 
 export interface ListAlertsRequest_LabelSelectorEntry {
@@ -830,8 +842,12 @@ export interface DeleteScheduleResponse {
   deleted: boolean;
 }
 
+/** One page, by id; when more follow, the trailing metadata `x-next-page-token` continues. */
 export interface ListSchedulesRequest {
-  limit: number;
+  /** 0 = server default (1000); at most 10000. (Was `limit`.) */
+  pageSize: number;
+  /** the `x-next-page-token` trailer of the previous page */
+  pageToken: string;
 }
 
 export interface OnCallRequest {
@@ -944,8 +960,12 @@ export interface DeleteEscalationPolicyResponse {
   deleted: boolean;
 }
 
+/** One page, by id; when more follow, the trailing metadata `x-next-page-token` continues. */
 export interface ListEscalationPoliciesRequest {
-  limit: number;
+  /** 0 = server default (1000); at most 10000. (Was `limit`.) */
+  pageSize: number;
+  /** the `x-next-page-token` trailer of the previous page */
+  pageToken: string;
 }
 
 export interface GetEscalationStateRequest {
@@ -2744,8 +2764,11 @@ function createBaseListAlertsRequest(): ListAlertsRequest {
     labelSelector: {},
     createdAfter: undefined,
     createdBefore: undefined,
-    limit: 0,
+    pageSize: 0,
     severities: [],
+    pageToken: "",
+    updatedAfter: undefined,
+    updatedBefore: undefined,
   };
 }
 
@@ -2770,8 +2793,8 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
     if (message.createdBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.createdBefore), writer.uint32(42).fork()).join();
     }
-    if (message.limit !== 0) {
-      writer.uint32(48).int32(message.limit);
+    if (message.pageSize !== 0) {
+      writer.uint32(48).int32(message.pageSize);
     }
     if (message.severities.length !== 0) {
       writer.uint32(58).fork();
@@ -2779,6 +2802,15 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(66).string(message.pageToken);
+    }
+    if (message.updatedAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAfter), writer.uint32(74).fork()).join();
+    }
+    if (message.updatedBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedBefore), writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2854,7 +2886,7 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
               break;
             }
 
-            message.limit = reader.int32();
+            message.pageSize = reader.int32();
             continue;
           }
           case 7: {
@@ -2874,6 +2906,30 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
             }
 
             break;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.updatedAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.updatedBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {
@@ -2934,10 +2990,29 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
         : isSet(object.created_before)
         ? fromJsonTimestamp(object.created_before)
         : undefined,
-      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
       severities: globalThis.Array.isArray(object?.severities)
         ? object.severities.map((e: any) => severityFromJSON(e))
         : [],
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      updatedAfter: isSet(object.updatedAfter)
+        ? fromJsonTimestamp(object.updatedAfter)
+        : isSet(object.updated_after)
+        ? fromJsonTimestamp(object.updated_after)
+        : undefined,
+      updatedBefore: isSet(object.updatedBefore)
+        ? fromJsonTimestamp(object.updatedBefore)
+        : isSet(object.updated_before)
+        ? fromJsonTimestamp(object.updated_before)
+        : undefined,
     };
   },
 
@@ -2964,11 +3039,20 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
     if (message.createdBefore !== undefined) {
       obj.createdBefore = message.createdBefore.toISOString();
     }
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
     }
     if (message.severities?.length) {
       obj.severities = message.severities.map((e) => severityToJSON(e));
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.updatedAfter !== undefined) {
+      obj.updatedAfter = message.updatedAfter.toISOString();
+    }
+    if (message.updatedBefore !== undefined) {
+      obj.updatedBefore = message.updatedBefore.toISOString();
     }
     return obj;
   },
@@ -2991,8 +3075,11 @@ export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
     );
     message.createdAfter = object.createdAfter ?? undefined;
     message.createdBefore = object.createdBefore ?? undefined;
-    message.limit = object.limit ?? 0;
+    message.pageSize = object.pageSize ?? 0;
     message.severities = object.severities?.map((e) => e) || [];
+    message.pageToken = object.pageToken ?? "";
+    message.updatedAfter = object.updatedAfter ?? undefined;
+    message.updatedBefore = object.updatedBefore ?? undefined;
     return message;
   },
 };
@@ -6456,13 +6543,16 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
 };
 
 function createBaseListSchedulesRequest(): ListSchedulesRequest {
-  return { limit: 0 };
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
   encode(message: ListSchedulesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.limit !== 0) {
-      writer.uint32(8).int32(message.limit);
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
     }
     return writer;
   },
@@ -6485,7 +6575,15 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
               break;
             }
 
-            message.limit = reader.int32();
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
             continue;
           }
         }
@@ -6501,13 +6599,27 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
   },
 
   fromJSON(object: any): ListSchedulesRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
   toJSON(message: ListSchedulesRequest): unknown {
     const obj: any = {};
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -6517,7 +6629,8 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
   },
   fromPartial(object: DeepPartial<ListSchedulesRequest>): ListSchedulesRequest {
     const message = createBaseListSchedulesRequest();
-    message.limit = object.limit ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
@@ -8323,13 +8436,16 @@ export const DeleteEscalationPolicyResponse: MessageFns<DeleteEscalationPolicyRe
 };
 
 function createBaseListEscalationPoliciesRequest(): ListEscalationPoliciesRequest {
-  return { limit: 0 };
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListEscalationPoliciesRequest: MessageFns<ListEscalationPoliciesRequest> = {
   encode(message: ListEscalationPoliciesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.limit !== 0) {
-      writer.uint32(8).int32(message.limit);
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
     }
     return writer;
   },
@@ -8352,7 +8468,15 @@ export const ListEscalationPoliciesRequest: MessageFns<ListEscalationPoliciesReq
               break;
             }
 
-            message.limit = reader.int32();
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
             continue;
           }
         }
@@ -8368,13 +8492,27 @@ export const ListEscalationPoliciesRequest: MessageFns<ListEscalationPoliciesReq
   },
 
   fromJSON(object: any): ListEscalationPoliciesRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
   toJSON(message: ListEscalationPoliciesRequest): unknown {
     const obj: any = {};
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -8384,7 +8522,8 @@ export const ListEscalationPoliciesRequest: MessageFns<ListEscalationPoliciesReq
   },
   fromPartial(object: DeepPartial<ListEscalationPoliciesRequest>): ListEscalationPoliciesRequest {
     const message = createBaseListEscalationPoliciesRequest();
-    message.limit = object.limit ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
@@ -10291,7 +10430,10 @@ export const AlertServiceService = {
     responseSerialize: (value: Alert): Buffer => Buffer.from(Alert.encode(value).finish()),
     responseDeserialize: (value: Buffer): Alert => Alert.decode(value),
   },
-  /** Streams every alert matching the filter, newest first. */
+  /**
+   * Streams one page of the alerts matching the filter, newest first (created_at, then id, both
+   * descending); when more match, the trailing metadata `x-next-page-token` continues.
+   */
   listAlerts: {
     path: "/alerting.v1.AlertService/ListAlerts" as const,
     requestStream: false as const,
@@ -10393,7 +10535,10 @@ export const AlertServiceService = {
 export interface AlertServiceServer extends UntypedServiceImplementation {
   createAlert: handleUnaryCall<CreateAlertRequest, Alert>;
   getAlert: handleUnaryCall<GetAlertRequest, Alert>;
-  /** Streams every alert matching the filter, newest first. */
+  /**
+   * Streams one page of the alerts matching the filter, newest first (created_at, then id, both
+   * descending); when more match, the trailing metadata `x-next-page-token` continues.
+   */
   listAlerts: handleServerStreamingCall<ListAlertsRequest, Alert>;
   updateAlertStatus: handleUnaryCall<UpdateStatusRequest, Alert>;
   getAlertTimeline: handleServerStreamingCall<GetAlertTimelineRequest, TimelineEntry>;
@@ -10437,7 +10582,10 @@ export interface AlertServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Alert) => void,
   ): ClientUnaryCall;
-  /** Streams every alert matching the filter, newest first. */
+  /**
+   * Streams one page of the alerts matching the filter, newest first (created_at, then id, both
+   * descending); when more match, the trailing metadata `x-next-page-token` continues.
+   */
   listAlerts(request: ListAlertsRequest, options?: Partial<CallOptions>): ClientReadableStream<Alert>;
   listAlerts(
     request: ListAlertsRequest,

@@ -392,8 +392,15 @@ export interface DeleteTemplateResponse {
   deleted: boolean;
 }
 
+/**
+ * One page of templates (latest versions), by id; when more follow, the trailing metadata
+ * `x-next-page-token` continues.
+ */
 export interface ListTemplatesRequest {
-  limit: number;
+  /** 0 = server default (1000); at most 10000. (Was `limit`.) */
+  pageSize: number;
+  /** the `x-next-page-token` trailer of the previous page */
+  pageToken: string;
 }
 
 export interface GetTemplateVersionRequest {
@@ -3420,13 +3427,16 @@ export const DeleteTemplateResponse: MessageFns<DeleteTemplateResponse> = {
 };
 
 function createBaseListTemplatesRequest(): ListTemplatesRequest {
-  return { limit: 0 };
+  return { pageSize: 0, pageToken: "" };
 }
 
 export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
   encode(message: ListTemplatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.limit !== 0) {
-      writer.uint32(8).int32(message.limit);
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
     }
     return writer;
   },
@@ -3449,7 +3459,15 @@ export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
               break;
             }
 
-            message.limit = reader.int32();
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
             continue;
           }
         }
@@ -3465,13 +3483,27 @@ export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
   },
 
   fromJSON(object: any): ListTemplatesRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
   },
 
   toJSON(message: ListTemplatesRequest): unknown {
     const obj: any = {};
-    if (message.limit !== 0) {
-      obj.limit = Math.round(message.limit);
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -3481,7 +3513,8 @@ export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
   },
   fromPartial(object: DeepPartial<ListTemplatesRequest>): ListTemplatesRequest {
     const message = createBaseListTemplatesRequest();
-    message.limit = object.limit ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };

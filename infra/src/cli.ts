@@ -17,6 +17,7 @@ import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from
 import { validateTemplate } from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
 import { applyConfig, subjectOf } from '@oncall/shared/config-file';
+import { refuseDrift, runExport } from './export.js';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
@@ -29,12 +30,15 @@ import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 const USAGE = `usage: oncall <command>
 
   up                     start the whole pipeline (embedded NATS + PostgreSQL unless NATS_URL / DATABASE_URL are set)
-  apply -f <file.yaml> [--users <users.yaml>] [--prune]
+  apply -f <file.yaml> [--users <users.yaml>] [--prune] [--force]
                          check the file (shapes, references, CEL rules, time zones, users) and append what changed:
                          services, heartbeats, calendars, templates, schedules, escalation policies, routing,
                          maintenance windows, notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
                          (with a warning). Any problem: every one is printed and nothing is appended.
-                         --prune also removes what the file no longer lists
+                         --prune also removes what the file no longer lists. A change made through the API that the
+                         file would overwrite (drift) is shown and refused; --force overwrites it
+  export [--out <file.yaml>]
+                         the current configuration as the file apply reads (integration keys as keyHash)
   replay                 rebuild the read models from sequence 1 into a fresh schema while the live one serves, then switch over
   alerts [--grpc host:port] [--status triggered|acknowledged|resolved]
                          list alerts through query-api's gRPC AlertService, one JSON line each
@@ -76,7 +80,12 @@ async function main(argv: string[]): Promise<number> {
     case 'apply': {
       const { values } = parseArgs({
         args: rest,
-        options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false }, users: { type: 'string' } },
+        options: {
+          file: { type: 'string', short: 'f' },
+          prune: { type: 'boolean', default: false },
+          force: { type: 'boolean', default: false },
+          users: { type: 'string' },
+        },
       });
       if (!values.file) throw new UsageError('apply needs -f <file.yaml>');
       const users = await userSource(values.users, process.env.USER_SERVICE_URL);
@@ -99,15 +108,19 @@ async function main(argv: string[]): Promise<number> {
         await ensureTopology(nc, { partitions: env.ONCALL_PARTITIONS, replicas: env.ONCALL_REPLICAS }, log);
         const applied = await applyConfig(nc, checked.file, {
           prune: values.prune,
+          force: values.force,
           actor: 'oncall-apply',
           createdBy: osUser() ?? 'oncall apply',
-        });
+        }).catch(refuseDrift);
+        if (!applied) return 1;
         process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
         await closeNats(nc, log);
       }
       return 0;
     }
+    case 'export':
+      return runExport(rest, log);
     case 'replay': {
       const env = parseEnv(CliEnv);
       const nc = await connectNats(env.NATS_URL, 'oncall-replay', log);

@@ -6,13 +6,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
-import type { Logger } from '@oncall/shared';
+import type { Logger, UserDirectory } from '@oncall/shared';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
+import { Consistency } from './consistency.js';
 import { scheduleService } from './schedule-service.js';
+import { scheduleWrites } from './schedule-writes.js';
 import { templateService } from './template-service.js';
 
 export type GrpcServerOptions = {
@@ -32,6 +34,8 @@ export type GrpcServerOptions = {
   schema?: string;
   /** Longest a command waits for its outcome to be visible (default 10 s). */
   commandTimeoutMs?: number;
+  /** Users that configuration writes are checked against (kneutral-api's UserService); without it they are not checked. */
+  users?: UserDirectory;
 };
 
 /**
@@ -48,12 +52,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
       : null;
   const stopping = new AbortController();
+  const consistency = new Consistency(feed, log);
+  if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
 
   const server = new Server();
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
     ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
-    ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
+    [
+      'alerting.v1.ScheduleService',
+      alertingV1.ScheduleServiceService,
+      {
+        ...scheduleService(pool, log, now, consistency),
+        ...scheduleWrites({ nc: opts.nc, users: opts.users ?? null, consistency, log, now }),
+      },
+    ],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     [

@@ -38,8 +38,9 @@ export class Consistency {
     ctx.sendMetadata?.(md);
     const caller = callerOf(ctx);
     if (caller === null) return;
-    this.lastWrite.delete(caller);
-    this.lastWrite.set(caller, Math.max(seq, this.lastWrite.get(caller) ?? 0));
+    const last = Math.max(seq, this.lastWrite.get(caller) ?? 0);
+    this.lastWrite.delete(caller); // re-inserted as the newest
+    this.lastWrite.set(caller, last);
     if (this.lastWrite.size > CALLERS_REMEMBERED) this.lastWrite.delete(this.lastWrite.keys().next().value as string);
   }
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evolveConfig, initialConfigState, type ConfigState } from '../index.js';
-import { planApply, type PlannedEvent } from './apply.js';
+import { ConfigDriftError, driftOf, planApply, type PlannedEvent } from './apply.js';
 import { checkedEdit, ConfigEditError, planEdit, type ConfigEdit, type PruneTarget } from './edit.js';
 import { readConfigFile, type ConfigFile } from './file.js';
 
@@ -156,5 +156,32 @@ describe('a configuration edit', () => {
       escalationPolicies: f.escalationPolicies.map((p) => ({ ...p, repeat: 2 })),
     }));
     expect(planned.map((p) => p.type)).toStrictEqual(['EscalationPolicyConfigured', 'EscalationPolicyConfigured']);
+  });
+});
+
+describe('driftOf', () => {
+  const planned: PlannedEvent[] = [
+    { type: 'ScheduleRemoved', data: { scheduleId: 'noc' } },
+    { type: 'CalendarRemoved', data: { calendarId: 'office' } },
+    { type: 'EscalationPolicyRemoved', data: { policyId: 'new' } },
+  ];
+  it('names the planned subjects last written through the API, with who and when', () => {
+    const writers = new Map([
+      ['config.schedule.noc', { actor: 'api:ipv4:10.0.0.7:5000', at: '2026-09-01T07:12:44.120Z' }],
+      ['config.calendar.office', { actor: 'oncall-apply', at: '2026-08-01T00:00:00.000Z' }],
+      ['config.schedule.other', { actor: 'api:bob', at: '2026-09-02T00:00:00.000Z' }],
+    ]);
+    expect(driftOf(planned, writers)).toStrictEqual([
+      { subject: 'config.schedule.noc', type: 'ScheduleRemoved', actor: 'api:ipv4:10.0.0.7:5000', at: '2026-09-01T07:12:44.120Z' },
+    ]);
+  });
+  it('finds none when apply wrote everything last', () => {
+    expect(driftOf(planned, new Map([['config.schedule.noc', { actor: 'oncall-apply', at: 'x' }]]))).toStrictEqual([]);
+  });
+  it('shows each drift on a line of the error', () => {
+    const err = new ConfigDriftError([{ subject: 'config.schedule.noc', type: 'ScheduleConfigured', actor: 'api:bob', at: 'T' }]);
+    expect(err.message).toBe(
+      'the file would overwrite 1 change made through the API:\n  config.schedule.noc: written by api:bob at T (the file would append ScheduleConfigured)',
+    );
   });
 });

@@ -155,7 +155,7 @@ describe('ScheduleService writes and read-your-writes (real NATS, PostgreSQL, pr
       scheduleId: 'noc',
       overrideId: dave.id,
     });
-    expect(deleted.res.deleted).toBe(true);
+    expect(deleted.res).toStrictEqual({ deleted: true, logSequence: sequenceOf(deleted) });
     expect((await getSchedule('noc')).res.activeOverrides.map((o) => o.userId)).toStrictEqual(['carol']);
     const again = await failure(
       call(rpc(client, 'deleteOverride'), alertingV1.DeleteOverrideRequest.fromPartial({ scheduleId: 'noc', overrideId: dave.id })),
@@ -235,7 +235,7 @@ describe('ScheduleService writes and read-your-writes (real NATS, PostgreSQL, pr
       scheduleId: 'noc',
       rotationId: 'backup',
     });
-    expect(removed.res.removed).toBe(true);
+    expect(removed.res).toStrictEqual({ removed: true, logSequence: sequenceOf(removed) });
     expect((await getSchedule('noc')).res.rotations.map((r) => r.id)).toStrictEqual(['primary']);
   });
 
@@ -262,7 +262,7 @@ describe('ScheduleService writes and read-your-writes (real NATS, PostgreSQL, pr
     const deleted = await call<alertingV1.DeleteScheduleRequest, alertingV1.DeleteScheduleResponse>(rpc(client, 'deleteSchedule'), {
       id: 'spare',
     });
-    expect(deleted.res.deleted).toBe(true);
+    expect(deleted.res).toStrictEqual({ deleted: true, logSequence: await configSeq() });
     expect((await failure(getSchedule('spare'))).code).toBe(status.NOT_FOUND);
     expect((await getSchedule('noc')).res.id).toBe('noc');
   });

@@ -193,7 +193,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
 
     deleteSchedule: unary(log, 'DeleteSchedule', async (req: alertingV1.DeleteScheduleRequest, ctx) => {
       const id = required('id', req.id);
-      await write(
+      const { seq } = await write(
         ctx,
         () => id,
         (f) => {
@@ -203,7 +203,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
         schedulePath,
         [{ section: 'schedules', id }],
       );
-      return { deleted: true };
+      return { deleted: true, logSequence: seq };
     }),
 
     createOverride: unary(log, 'CreateOverride', async (req: alertingV1.CreateOverrideRequest, ctx): Promise<alertingV1.Override> => {
@@ -237,7 +237,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
     deleteOverride: unary(log, 'DeleteOverride', async (req: alertingV1.DeleteOverrideRequest, ctx) => {
       const scheduleId = required('schedule_id', req.scheduleId);
       const id = required('override_id', req.overrideId);
-      await write(
+      const { seq } = await write(
         ctx,
         () => scheduleId,
         (f) => {
@@ -248,7 +248,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
         },
         schedulePath,
       );
-      return { deleted: true };
+      return { deleted: true, logSequence: seq };
     }),
 
     addRotation: unary(log, 'AddRotation', async (req: alertingV1.AddRotationRequest, ctx) => {
@@ -289,7 +289,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
     removeRotation: unary(log, 'RemoveRotation', async (req: alertingV1.RemoveRotationRequest, ctx) => {
       const scheduleId = required('schedule_id', req.scheduleId);
       const rotationId = required('rotation_id', req.rotationId);
-      await write(
+      const { seq } = await write(
         ctx,
         () => scheduleId,
         (f) => {
@@ -299,7 +299,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
         },
         schedulePath,
       );
-      return { removed: true };
+      return { removed: true, logSequence: seq };
     }),
   };
 

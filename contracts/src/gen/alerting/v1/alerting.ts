@@ -826,6 +826,8 @@ export interface DeleteScheduleRequest {
 
 export interface DeleteScheduleResponse {
   deleted: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 export interface ListSchedulesRequest {
@@ -873,6 +875,8 @@ export interface DeleteOverrideRequest {
 
 export interface DeleteOverrideResponse {
   deleted: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 export interface AddRotationRequest {
@@ -892,6 +896,8 @@ export interface RemoveRotationRequest {
 
 export interface RemoveRotationResponse {
   removed: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 export interface EscalationTarget {
@@ -6366,13 +6372,16 @@ export const DeleteScheduleRequest: MessageFns<DeleteScheduleRequest> = {
 };
 
 function createBaseDeleteScheduleResponse(): DeleteScheduleResponse {
-  return { deleted: false };
+  return { deleted: false, logSequence: 0 };
 }
 
 export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   encode(message: DeleteScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deleted !== false) {
       writer.uint32(8).bool(message.deleted);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -6398,6 +6407,14 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6411,13 +6428,23 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   },
 
   fromJSON(object: any): DeleteScheduleResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+    return {
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: DeleteScheduleResponse): unknown {
     const obj: any = {};
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -6428,6 +6455,7 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   fromPartial(object: DeepPartial<DeleteScheduleResponse>): DeleteScheduleResponse {
     const message = createBaseDeleteScheduleResponse();
     message.deleted = object.deleted ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };
@@ -7101,13 +7129,16 @@ export const DeleteOverrideRequest: MessageFns<DeleteOverrideRequest> = {
 };
 
 function createBaseDeleteOverrideResponse(): DeleteOverrideResponse {
-  return { deleted: false };
+  return { deleted: false, logSequence: 0 };
 }
 
 export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   encode(message: DeleteOverrideResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deleted !== false) {
       writer.uint32(8).bool(message.deleted);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -7133,6 +7164,14 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7146,13 +7185,23 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   },
 
   fromJSON(object: any): DeleteOverrideResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+    return {
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: DeleteOverrideResponse): unknown {
     const obj: any = {};
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -7163,6 +7212,7 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   fromPartial(object: DeepPartial<DeleteOverrideResponse>): DeleteOverrideResponse {
     const message = createBaseDeleteOverrideResponse();
     message.deleted = object.deleted ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };
@@ -7443,13 +7493,16 @@ export const RemoveRotationRequest: MessageFns<RemoveRotationRequest> = {
 };
 
 function createBaseRemoveRotationResponse(): RemoveRotationResponse {
-  return { removed: false };
+  return { removed: false, logSequence: 0 };
 }
 
 export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   encode(message: RemoveRotationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.removed !== false) {
       writer.uint32(8).bool(message.removed);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -7475,6 +7528,14 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
             message.removed = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7488,13 +7549,23 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   },
 
   fromJSON(object: any): RemoveRotationResponse {
-    return { removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false };
+    return {
+      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: RemoveRotationResponse): unknown {
     const obj: any = {};
     if (message.removed !== false) {
       obj.removed = message.removed;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -7505,6 +7576,7 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   fromPartial(object: DeepPartial<RemoveRotationResponse>): RemoveRotationResponse {
     const message = createBaseRemoveRotationResponse();
     message.removed = object.removed ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };

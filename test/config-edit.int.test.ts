@@ -127,4 +127,16 @@ describe('configuration writes through the API and oncall apply, one log', () =>
       stdout: 'nothing to change\n',
     });
   });
+
+  it('keepDrift (oncall up) applies the rest of the file and leaves the API change as it is', async () => {
+    await editConfig(nc, addOverride('dave', '2026-11-01'), { actor: apiActor('dave'), knownUsers });
+    const file = await readConfigFile(EXAMPLE);
+    file.calendars[0]!.name = 'Office hours (renamed)';
+    const kept: string[] = [];
+    const applied = await applyConfig(nc, file, { actor: 'oncall-up', keepDrift: (d) => kept.push(...d.map((x) => x.subject)) });
+    expect(kept).toStrictEqual(['config.schedule.noc']);
+    expect(applied.map((p) => p.type)).toStrictEqual(['CalendarConfigured']);
+    const { state } = await loadConfig(nc);
+    expect(state.schedules.get('noc')!.overrides.map((o) => o.userId)).toStrictEqual(['carol', 'dave']);
+  });
 });

@@ -484,8 +484,10 @@ export type ApplyOptions = {
   actor?: string;
   /** `createdBy` of new template versions. Default "oncall apply". */
   createdBy?: string;
-  /** Overwrite changes made through the API; without it they are refused with ConfigDriftError. */
+  /** Overwrite changes made through the API; without it (and without keepDrift) they are refused with ConfigDriftError. */
   force?: boolean;
+  /** Keep changes made through the API: the file's events for those subjects are left out and the drift is reported here (`oncall up`). */
+  keepDrift?: (drifts: readonly Drift[]) => void;
 };
 
 /** Appends what the file changes (`oncall apply`), refusing to overwrite API changes unless forced. */
@@ -496,8 +498,11 @@ export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: Ap
       const templateVersions = await forgottenTemplateVersions(nc, file, loaded);
       const planned = planApply(loaded.state, file, opts.prune ?? false, { createdBy: opts.createdBy, templateVersions });
       const drifts = opts.force ? [] : driftOf(planned, loaded.lastWriters);
-      if (drifts.length > 0) throw new ConfigDriftError(drifts);
-      return planned;
+      if (drifts.length === 0) return planned;
+      if (!opts.keepDrift) throw new ConfigDriftError(drifts);
+      opts.keepDrift(drifts);
+      const kept = new Set(drifts.map((d) => d.subject));
+      return planned.filter((p) => !kept.has(subjectOf(p)));
     },
     opts.actor ?? APPLY_ACTOR,
   );

@@ -21,14 +21,21 @@ with data under ONCALL_DATA_DIR, migrations, the config file, a file-backed User
 Ctrl-C stops everything. Settings: README.md (Settings).`,
   },
   apply: {
-    synopsis: 'apply -f <file.yaml> [--users <users.yaml>] [--prune]',
+    synopsis: 'apply -f <file.yaml> [--users <users.yaml>] [--prune] [--force]',
     text: `check the file (shapes, references, CEL rules, time zones, users) and append what changed:
 services, heartbeats, calendars, templates, schedules, escalation policies, routing, maintenance windows,
 notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
 (with a warning). Any problem: every one is printed and nothing is appended.
   -f, --file <file.yaml>   the configuration file (docs/configuration.md)
   --users <users.yaml>     check user ids against this users file
-  --prune                  also remove what the file no longer lists`,
+  --prune                  also remove what the file no longer lists
+  --force                  overwrite changes made through the API since (drift); without it they are shown and
+                           nothing is appended`,
+  },
+  export: {
+    synopsis: 'export [--out <file.yaml>]',
+    text: `the current configuration as the file apply reads (integration keys as keyHash); applying it changes nothing
+  -o, --out <file.yaml>    write the file there (default: print it)`,
   },
   replay: {
     synopsis: 'replay',
@@ -101,7 +108,7 @@ An SMS method is also confirmed by replying the code`,
 /** The alert commands share one help text. */
 const ALIASES: Readonly<Record<string, string>> = { resolve: 'ack', escalate: 'ack', snooze: 'ack' };
 
-const TOP_LEVEL = ['up', 'apply', 'replay', 'alerts', 'ack', 'history', 'parked', 'contact', 'migrate'];
+const TOP_LEVEL = ['up', 'apply', 'export', 'replay', 'alerts', 'ack', 'history', 'parked', 'contact', 'migrate'];
 
 export const OVERVIEW = `usage: oncall <command> [options]      oncall <command> --help for one command
 

@@ -15,6 +15,7 @@ import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from
 import { validateTemplate } from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
 import { applyConfig, subjectOf } from '@oncall/shared/config-file';
+import { refuseDrift, runExport } from './export.js';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
 import { up, UpInterrupted, type Running } from './up.js';
@@ -48,7 +49,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'apply': {
       const { values } = parseOrUsage('apply', {
         args: rest,
-        options: { file: { type: 'string', short: 'f' }, prune: { type: 'boolean', default: false }, users: { type: 'string' } },
+        options: {
+          file: { type: 'string', short: 'f' },
+          prune: { type: 'boolean', default: false },
+          force: { type: 'boolean', default: false },
+          users: { type: 'string' },
+        },
       });
       if (!values.file) throw new UsageError('apply needs -f <file.yaml>');
       const settings = cliSettings();
@@ -71,15 +77,19 @@ export async function main(argv: string[]): Promise<number> {
         await ensureTopology(nc, { partitions: settings.partitions, replicas: settings.replicas }, log);
         const applied = await applyConfig(nc, checked.file, {
           prune: values.prune,
+          force: values.force,
           actor: 'oncall-apply',
           createdBy: osUser() ?? 'oncall apply',
-        });
+        }).catch(refuseDrift);
+        if (!applied) return 1;
         process.stdout.write(applied.length === 0 ? 'nothing to change\n' : applied.map((e) => `${e.type} ${subjectOf(e)}\n`).join(''));
       } finally {
         await closeNats(nc, log);
       }
       return 0;
     }
+    case 'export':
+      return runExport(rest, log);
     case 'replay': {
       noArgs();
       const settings = cliSettings();

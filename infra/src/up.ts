@@ -144,7 +144,11 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     let partitions: number;
     try {
       ({ partitions } = await ensureTopology(admin, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log));
-      const applied = await applyConfig(admin, config, { actor: 'oncall-up' });
+      const applied = await applyConfig(admin, config, {
+        actor: 'oncall-up',
+        keepDrift: (drifts) =>
+          log.warn({ drifts }, 'kept configuration changed through the API; the file does not overwrite it (oncall apply --force does)'),
+      });
       log.info({ file: cfg.ONCALL_CONFIG_FILE, events: applied.length }, 'configuration applied');
     } finally {
       await closeNats(admin, log);

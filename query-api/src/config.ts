@@ -10,7 +10,7 @@ export const QueryApiConfig = z.object({
   GRPC_PORT: port(50051),
   GRPC_HOST: z.string().default('0.0.0.0'),
   METRICS_PORT: port(9105),
-  /** kneutral-api's UserService (`host:port`): alert commands refuse a user it does not know. Unset: not checked. */
+  /** kneutral-api's UserService (`host:port`): alert commands and configuration writes refuse a user it does not know. Unset: not checked. */
   USER_SERVICE_URL: z.string().min(1).optional(),
   /** Longest an alert command waits for its outcome to show in the read model. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),

@@ -13,6 +13,12 @@ export type CallContext = Readonly<{
   deadline: number | null;
   /** The `x-oncall-via` metadata header as sent (the surface a client acts from, e.g. `cli`), or null. */
   via?: string | null;
+  /** The client's address (`ipv4:127.0.0.1:53412`); read-your-writes remembers writes per caller (consistency.ts). */
+  peer?: string;
+  /** The request metadata as sent. */
+  metadata?: Metadata;
+  /** Sends response headers (before the answer), e.g. the log sequence a write produced. */
+  sendMetadata?: (metadata: Metadata) => void;
 }>;
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
@@ -21,7 +27,14 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
   const d = call.getDeadline();
   const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : null;
   const [via] = call.metadata.get('x-oncall-via');
-  return { signal: controller.signal, deadline, via: via === undefined ? null : String(via) };
+  return {
+    signal: controller.signal,
+    deadline,
+    via: via === undefined ? null : String(via),
+    peer: call.getPeer(),
+    metadata: call.metadata,
+    sendMetadata: (md) => call.sendMetadata(md),
+  };
 }
 
 function failed(log: Logger, method: string, err: unknown, ctx: CallContext): void {

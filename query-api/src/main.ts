@@ -9,7 +9,7 @@ await runUntilSignal('query-api', async (log) => {
   const { partitions } = await ensureTopology(nc, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log);
   const metrics = await serveMetrics(cfg.METRICS_PORT);
   const users = cfg.USER_SERVICE_URL ? userDirectory(cfg.USER_SERVICE_URL) : undefined;
-  if (!users) log.warn('USER_SERVICE_URL is not set: alert commands do not check that the acting user exists');
+  if (!users) log.warn('USER_SERVICE_URL is not set: alert commands and configuration writes do not check that the acting user exists');
   const grpc = await startGrpcServer({
     pool,
     port: cfg.GRPC_PORT,

@@ -1,6 +1,7 @@
 import type { DatabasePool } from 'slonik';
-import { alertingV1, type Weekday } from '@oncall/contracts';
-import { nextChangeAfter, onCallAt, ScheduleError, type Logger } from '@oncall/shared';
+import { alertingV1, type EventData, type Override, type Weekday } from '@oncall/contracts';
+import { nextChangeAfter, onCallAt, ScheduleError, sha256Hex, type Logger } from '@oncall/shared';
+import type { Consistency } from './consistency.js';
 import { FailedPrecondition, InvalidArgument, NotFound } from './errors.js';
 import { serverStream, unary } from './handlers.js';
 import { getSchedule, listSchedules, toScheduleConfig, type ScheduleRow } from './read-model/schedules.js';
@@ -10,18 +11,18 @@ import { required } from './validate.js';
 
 const { RotationType, OverrideType, Weekday: ProtoWeekday } = alertingV1;
 
-const ROTATION_TYPE = {
+export const ROTATION_TYPE = {
   hourly: RotationType.ROTATION_TYPE_HOURLY,
   daily: RotationType.ROTATION_TYPE_DAILY,
   weekly: RotationType.ROTATION_TYPE_WEEKLY,
   monthly: RotationType.ROTATION_TYPE_MONTHLY,
 } as const;
-const OVERRIDE_TYPE = {
+export const OVERRIDE_TYPE = {
   add: OverrideType.OVERRIDE_TYPE_ADD,
   remove: OverrideType.OVERRIDE_TYPE_REMOVE,
   replace: OverrideType.OVERRIDE_TYPE_REPLACE,
 } as const;
-const WEEKDAY: Readonly<Record<Weekday, alertingV1.Weekday>> = {
+export const WEEKDAY: Readonly<Record<Weekday, alertingV1.Weekday>> = {
   mon: ProtoWeekday.WEEKDAY_MONDAY,
   tue: ProtoWeekday.WEEKDAY_TUESDAY,
   wed: ProtoWeekday.WEEKDAY_WEDNESDAY,
@@ -38,6 +39,45 @@ function localTime(iso: string, timeZone: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * An override's id: `<schedule>/<hash of its content>`, the same for the event and the read-model
+ * row (times compared as instants), so DeleteOverride finds it whatever was written around it.
+ * Two identical overrides share an id (deleting it deletes both).
+ */
+export function overrideId(scheduleId: string, o: Pick<Override, 'kind' | 'userId' | 'replaces' | 'start' | 'end'>): string {
+  const content = JSON.stringify([o.kind, o.userId, o.replaces ?? '', Date.parse(o.start), Date.parse(o.end)]);
+  return `${scheduleId}/${sha256Hex(content).slice(0, 16)}`;
+}
+
+/** A schedule event as the read model's row, to answer a write before the projector has run. */
+export function rowOfEvent(s: EventData<'ScheduleConfigured'>, configuredAt: number): ScheduleRow {
+  return {
+    id: s.scheduleId,
+    name: s.name,
+    time_zone: s.timeZone,
+    configured_at: configuredAt,
+    rotations: s.rotations.map((r, position) => ({
+      position,
+      rotation_id: r.id,
+      name: r.name,
+      type: r.type,
+      shift_length: r.shiftLength,
+      starts_at: r.start,
+      members: r.members,
+      restrictions: r.restrictions,
+    })),
+    overrides: s.overrides.map((o, position) => ({
+      position,
+      kind: o.kind,
+      user_id: o.userId,
+      replaces: o.replaces,
+      starts_at: o.start,
+      ends_at: o.end,
+    })),
+    temporary: s.temporary.map((t, position) => ({ position, starts_at: t.start, ends_at: t.end, users: t.users })),
+  };
 }
 
 /** A schedule as configured; `active_overrides` are the overrides not yet ended at `now`. */
@@ -62,7 +102,7 @@ export function toProtoSchedule(s: ScheduleRow, now: number): alertingV1.Schedul
     activeOverrides: s.overrides
       .filter((o) => Date.parse(o.ends_at) > now)
       .map((o) => ({
-        id: `${s.id}/${o.position}`,
+        id: overrideId(s.id, { kind: o.kind, userId: o.user_id, replaces: o.replaces, start: o.starts_at, end: o.ends_at }),
         scheduleId: s.id,
         overrideType: OVERRIDE_TYPE[o.kind],
         userId: o.user_id,
@@ -77,19 +117,30 @@ export function toProtoSchedule(s: ScheduleRow, now: number): alertingV1.Schedul
 }
 
 /**
- * ScheduleService: schedules from the read model (`schedules` and their rotations, overrides and
- * temporary schedules); who is on call computed from the same rows by `onCallAt`, the escalator's
- * calculation. Schedules are written by `oncall apply`: the write RPCs stay UNIMPLEMENTED.
+ * ScheduleService's reads: schedules from the read model (`schedules` and their rotations,
+ * overrides and temporary schedules); who is on call computed from the same rows by `onCallAt`,
+ * the escalator's calculation. Each read first waits for the caller's own configuration writes
+ * (consistency.ts). The writes are in schedule-writes.ts.
  */
-export function scheduleService(pool: DatabasePool, log: Logger, now: () => number): Partial<alertingV1.ScheduleServiceServer> {
+export function scheduleService(
+  pool: DatabasePool,
+  log: Logger,
+  now: () => number,
+  consistency: Consistency,
+): Partial<alertingV1.ScheduleServiceServer> {
   return {
-    getSchedule: unary(log, 'GetSchedule', async (req: alertingV1.GetScheduleRequest) => {
-      const id = required('id', req.id);
-      const row = await getSchedule(pool, id);
-      if (!row) throw new NotFound(`schedule ${id} not found`);
-      return toProtoSchedule(row, now());
-    }),
+    getSchedule: unary(
+      log,
+      'GetSchedule',
+      consistency.read(async (req: alertingV1.GetScheduleRequest) => {
+        const id = required('id', req.id);
+        const row = await getSchedule(pool, id);
+        if (!row) throw new NotFound(`schedule ${id} not found`);
+        return toProtoSchedule(row, now());
+      }),
+    ),
     listSchedules: serverStream(log, 'ListSchedules', async (req: alertingV1.ListSchedulesRequest, write, ctx) => {
+      await consistency.before(ctx);
       const page = idPage('schedules', req);
       const at = now();
       return streamPage({
@@ -103,26 +154,30 @@ export function scheduleService(pool: DatabasePool, log: Logger, now: () => numb
         signal: ctx.signal,
       });
     }),
-    getOnCallUsers: unary(log, 'GetOnCallUsers', async (req: alertingV1.OnCallRequest): Promise<alertingV1.OnCallResponse> => {
-      const id = required('schedule_id', req.scheduleId);
-      const at = req.at ? req.at.getTime() : now();
-      if (!Number.isFinite(at)) throw new InvalidArgument('at', 'is not a valid instant');
-      const row = await getSchedule(pool, id);
-      if (!row) throw new NotFound(`schedule ${id} not found`);
-      const schedule = toScheduleConfig(row);
-      try {
-        const users = onCallAt(schedule, at);
-        const next = nextChangeAfter(schedule, at);
-        return {
-          scheduleId: id,
-          userIds: users.map((u) => u.userId),
-          users: users.map((u) => ({ userId: u.userId, via: u.via })),
-          validUntil: next === null ? undefined : new Date(next),
-        };
-      } catch (err) {
-        if (!(err instanceof ScheduleError)) throw err;
-        throw new FailedPrecondition(`schedule ${id} cannot be evaluated: ${err.message}`, { cause: err });
-      }
-    }),
+    getOnCallUsers: unary(
+      log,
+      'GetOnCallUsers',
+      consistency.read(async (req: alertingV1.OnCallRequest): Promise<alertingV1.OnCallResponse> => {
+        const id = required('schedule_id', req.scheduleId);
+        const at = req.at ? req.at.getTime() : now();
+        if (!Number.isFinite(at)) throw new InvalidArgument('at', 'is not a valid instant');
+        const row = await getSchedule(pool, id);
+        if (!row) throw new NotFound(`schedule ${id} not found`);
+        const schedule = toScheduleConfig(row);
+        try {
+          const users = onCallAt(schedule, at);
+          const next = nextChangeAfter(schedule, at);
+          return {
+            scheduleId: id,
+            userIds: users.map((u) => u.userId),
+            users: users.map((u) => ({ userId: u.userId, via: u.via })),
+            validUntil: next === null ? undefined : new Date(next),
+          };
+        } catch (err) {
+          if (!(err instanceof ScheduleError)) throw err;
+          throw new FailedPrecondition(`schedule ${id} cannot be evaluated: ${err.message}`, { cause: err });
+        }
+      }),
+    ),
   };
 }

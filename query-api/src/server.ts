@@ -15,7 +15,9 @@ import { alertService } from './alert-service.js';
 import { decodingChecked } from './decoding.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
+import { Consistency } from './consistency.js';
 import { scheduleService } from './schedule-service.js';
+import { scheduleWrites } from './schedule-writes.js';
 import { templateService } from './template-service.js';
 
 export type GrpcServerOptions = {
@@ -35,7 +37,7 @@ export type GrpcServerOptions = {
   schema?: string;
   /** Longest a command waits for its outcome to be visible (default 10 s). */
   commandTimeoutMs?: number;
-  /** kneutral-api's UserService: alert commands refuse a user it does not know. Without it, users are not checked. */
+  /** kneutral-api's UserService: alert commands and configuration writes refuse a user it does not know. Without it, users are not checked. */
   users?: UserDirectory;
 };
 
@@ -68,12 +70,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   const manual = writeDeps && new ManualAlerts(writeDeps);
   const adHoc = writeDeps && new AdHocNotifications(writeDeps);
   const stopping = new AbortController();
+  const consistency = new Consistency(feed, log);
+  if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
 
   const server = new Server();
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
     ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands, manual)],
-    ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
+    [
+      'alerting.v1.ScheduleService',
+      alertingV1.ScheduleServiceService,
+      {
+        ...scheduleService(pool, log, now, consistency),
+        ...scheduleWrites({ nc: opts.nc, users: opts.users ?? null, consistency, log, now }),
+      },
+    ],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     [

@@ -840,6 +840,8 @@ export interface DeleteScheduleRequest {
 
 export interface DeleteScheduleResponse {
   deleted: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 /** One page, by id; when more follow, the trailing metadata `x-next-page-token` continues. */
@@ -891,6 +893,8 @@ export interface DeleteOverrideRequest {
 
 export interface DeleteOverrideResponse {
   deleted: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 export interface AddRotationRequest {
@@ -910,6 +914,8 @@ export interface RemoveRotationRequest {
 
 export interface RemoveRotationResponse {
   removed: boolean;
+  /** CONFIG stream sequence of this write (read-your-writes, also in x-oncall-log-sequence) */
+  logSequence: number;
 }
 
 export interface EscalationTarget {
@@ -6476,13 +6482,16 @@ export const DeleteScheduleRequest: MessageFns<DeleteScheduleRequest> = {
 };
 
 function createBaseDeleteScheduleResponse(): DeleteScheduleResponse {
-  return { deleted: false };
+  return { deleted: false, logSequence: 0 };
 }
 
 export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   encode(message: DeleteScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deleted !== false) {
       writer.uint32(8).bool(message.deleted);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -6508,6 +6517,14 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6521,13 +6538,23 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   },
 
   fromJSON(object: any): DeleteScheduleResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+    return {
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: DeleteScheduleResponse): unknown {
     const obj: any = {};
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -6538,6 +6565,7 @@ export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
   fromPartial(object: DeepPartial<DeleteScheduleResponse>): DeleteScheduleResponse {
     const message = createBaseDeleteScheduleResponse();
     message.deleted = object.deleted ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };
@@ -7237,13 +7265,16 @@ export const DeleteOverrideRequest: MessageFns<DeleteOverrideRequest> = {
 };
 
 function createBaseDeleteOverrideResponse(): DeleteOverrideResponse {
-  return { deleted: false };
+  return { deleted: false, logSequence: 0 };
 }
 
 export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   encode(message: DeleteOverrideResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deleted !== false) {
       writer.uint32(8).bool(message.deleted);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -7269,6 +7300,14 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
             message.deleted = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7282,13 +7321,23 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   },
 
   fromJSON(object: any): DeleteOverrideResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+    return {
+      deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: DeleteOverrideResponse): unknown {
     const obj: any = {};
     if (message.deleted !== false) {
       obj.deleted = message.deleted;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -7299,6 +7348,7 @@ export const DeleteOverrideResponse: MessageFns<DeleteOverrideResponse> = {
   fromPartial(object: DeepPartial<DeleteOverrideResponse>): DeleteOverrideResponse {
     const message = createBaseDeleteOverrideResponse();
     message.deleted = object.deleted ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };
@@ -7579,13 +7629,16 @@ export const RemoveRotationRequest: MessageFns<RemoveRotationRequest> = {
 };
 
 function createBaseRemoveRotationResponse(): RemoveRotationResponse {
-  return { removed: false };
+  return { removed: false, logSequence: 0 };
 }
 
 export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   encode(message: RemoveRotationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.removed !== false) {
       writer.uint32(8).bool(message.removed);
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(16).int64(message.logSequence);
     }
     return writer;
   },
@@ -7611,6 +7664,14 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
             message.removed = reader.bool();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7624,13 +7685,23 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   },
 
   fromJSON(object: any): RemoveRotationResponse {
-    return { removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false };
+    return {
+      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
+    };
   },
 
   toJSON(message: RemoveRotationResponse): unknown {
     const obj: any = {};
     if (message.removed !== false) {
       obj.removed = message.removed;
+    }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
     }
     return obj;
   },
@@ -7641,6 +7712,7 @@ export const RemoveRotationResponse: MessageFns<RemoveRotationResponse> = {
   fromPartial(object: DeepPartial<RemoveRotationResponse>): RemoveRotationResponse {
     const message = createBaseRemoveRotationResponse();
     message.removed = object.removed ?? false;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };

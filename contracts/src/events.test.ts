@@ -414,6 +414,16 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     types: { core_router: { boost: 1, severity: null }, firewall: { boost: null, severity: 'critical' } },
   },
   EquipmentTypesRemoved: {},
+  ApiTokenCreated: {
+    tokenId: 'a1b2c3d4e5f6',
+    name: 'kneutral-api',
+    scopes: ['read', 'respond'],
+    userId: null,
+    tokenHash: 'a'.repeat(64),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: null,
+  },
+  ApiTokenRevoked: { tokenId: 'a1b2c3d4e5f6' },
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',
@@ -502,6 +512,8 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
         steps: [{ delaySeconds: 0, targets: [{ type: 'webhook', url: 'nope' }], untilAllAck: false }],
       },
     ],
+    ['an API token with an unknown scope', 'ApiTokenCreated', { ...SAMPLES.ApiTokenCreated, scopes: ['root'] }],
+    ['an API token whose hash is not hex SHA-256', 'ApiTokenCreated', { ...SAMPLES.ApiTokenCreated, tokenHash: 'secret' }],
     ['an equipment boost of 4 levels', 'EquipmentTypesConfigured', { label: 'equipment_type', types: { x: { boost: 4, severity: null } } }],
     [
       'an equipment type with an unknown severity',

@@ -37,7 +37,9 @@ export type ConfigKind =
   | 'noc'
   | 'inhibit'
   | 'contact'
-  | 'equipment';
+  | 'equipment'
+  /** API tokens: \`config.token.<tokenId>\`. */
+  | 'token';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

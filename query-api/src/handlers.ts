@@ -2,6 +2,8 @@ import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritable
 import type { Logger } from '@oncall/shared';
 import { unstorablePaths } from '@oncall/contracts';
 import { ApiError, InvalidArgument, toServiceError } from './errors.js';
+import { callerOf } from './auth/interceptor.js';
+import type { Caller } from './domain/auth.js';
 
 /** What a handler learns about its call besides the request. */
 export type CallContext = Readonly<{
@@ -11,6 +13,11 @@ export type CallContext = Readonly<{
   deadline: number | null;
   /** The `x-oncall-via` metadata header as sent (the surface a client acts from, e.g. `cli`), or null. */
   via?: string | null;
+  /**
+   * The authenticated token (auth/interceptor.ts): its id, the user it acts as and its scopes. An
+   * actor field of the request was checked against it (and filled in with a user-bound token's user).
+   */
+  caller?: Caller | null;
 }>;
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
@@ -19,7 +26,7 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
   const d = call.getDeadline();
   const deadline = d instanceof Date ? d.getTime() : Number.isFinite(d) ? d : null;
   const [via] = call.metadata.get('x-oncall-via');
-  return { signal: controller.signal, deadline, via: via === undefined ? null : String(via) };
+  return { signal: controller.signal, deadline, via: via === undefined ? null : String(via), caller: callerOf(call.metadata) };
 }
 
 function failed(log: Logger, method: string, err: unknown, ctx: CallContext): void {

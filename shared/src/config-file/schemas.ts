@@ -88,6 +88,8 @@ const IntegrationKey = z
   .object({
     name: z.string().min(1).max(100),
     key: z.string().min(16, 'integration keys need at least 16 characters').max(256).regex(/^\S+$/, 'no white space'),
+    /** The key stops working then: the old key of a rotation keeps working until its overlap ends. */
+    notAfter: z.string().datetime({ offset: true, message: 'use an ISO time with an offset, e.g. 2026-03-02T22:00:00Z' }).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { alertingV1 } from '@oncall/contracts';
+import { bearerToken } from '@oncall/shared';
 
 /** The CLI's alert commands and the API command each one is. */
 export const CLI_COMMANDS = { ack: 'acknowledge', resolve: 'resolve', escalate: 'escalate', snooze: 'snooze' } as const;
@@ -119,6 +120,12 @@ export function describeFailure(args: CommandArgs, err: ServiceError): CommandRe
       return { code: 1, out: '', err: `oncall: ${err.details}; nothing done\n` };
     case grpcStatus.INVALID_ARGUMENT:
       return { code: 2, out: '', err: `oncall: ${err.details}\n` };
+    case grpcStatus.UNAUTHENTICATED:
+      return {
+        code: 1,
+        out: '',
+        err: `oncall: ${err.details}: set ONCALL_API_TOKEN (oncall up prints one; oncall token create makes more)\n`,
+      };
     case grpcStatus.UNAVAILABLE:
       return { code: 1, out: '', err: `oncall: query-api at ${args.grpc} is unavailable: ${err.details}\n` };
     case grpcStatus.DEADLINE_EXCEEDED:
@@ -133,7 +140,7 @@ const call = <Res>(fn: (cb: (err: ServiceError | null, res: Res) => void) => unk
 
 /** Runs the command through query-api's AlertService, saying it comes from the CLI (`x-oncall-via: cli`). */
 export async function runAlertCommand(args: CommandArgs, timeoutMs = 15_000): Promise<CommandResult> {
-  const client = new alertingV1.AlertServiceClient(args.grpc, credentials.createInsecure());
+  const client = new alertingV1.AlertServiceClient(args.grpc, credentials.createInsecure(), bearerToken(process.env.ONCALL_API_TOKEN));
   const metadata = new Metadata();
   metadata.set('x-oncall-via', 'cli');
   const options = () => ({ deadline: Date.now() + timeoutMs });

@@ -1,5 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1 } from '@oncall/contracts';
+import { bearerToken } from '@oncall/shared';
 
 const STATUS: Record<string, alertingV1.AlertStatus> = {
   triggered: alertingV1.AlertStatus.ALERT_STATUS_TRIGGERED,
@@ -10,7 +11,7 @@ const STATUS: Record<string, alertingV1.AlertStatus> = {
 /** Streams alerts from query-api, as JSON-friendly objects (enum names, ISO times). */
 export async function* listAlertsOverGrpc(address: string, status?: string): AsyncGenerator<unknown> {
   const statuses = status === undefined ? [] : [STATUS[status] ?? alertingV1.AlertStatus.ALERT_STATUS_UNSPECIFIED];
-  const client = new alertingV1.AlertServiceClient(address, credentials.createInsecure());
+  const client = new alertingV1.AlertServiceClient(address, credentials.createInsecure(), bearerToken(process.env.ONCALL_API_TOKEN));
   try {
     const stream = client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({ statuses }));
     for await (const alert of stream as AsyncIterable<alertingV1.Alert>) yield alertingV1.Alert.toJSON(alert);

@@ -25,6 +25,7 @@ import { CommandUsageError, isCliCommand, parseCommandArgs, runAlertCommand } fr
 import { alertHistory, archivedHistory } from './history.js';
 import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
+import { runTokenCommand, TokenUsageError, TOKEN_USAGE } from './token.js';
 
 const USAGE = `usage: oncall <command>
 
@@ -42,6 +43,7 @@ const USAGE = `usage: oncall <command>
                          act on an alert through query-api's gRPC AlertService (recorded as via cli). Who acts:
                          --user, else ONCALL_USER (the CLI names the user until API tokens exist). snooze needs --for.
                          Exit 0: done or already so; 1: the alert is resolved or unknown, or query-api failed; 2: bad input
+  ${TOKEN_USAGE.trimEnd().replace(/\n/g, '\n  ')}
   history <alertId> [--as-of <ISO time>]
                          the alert's events read from the log itself (one JSON line each), optionally as of a time
   parked [--all] [--json]
@@ -230,6 +232,10 @@ async function main(argv: string[]): Promise<number> {
         await closeNats(nc, log);
       }
     }
+    case 'token':
+      return runTokenCommand(rest, log).catch((err: unknown) => {
+        throw err instanceof TokenUsageError ? new UsageError(err.message) : err;
+      });
     case 'migrate': {
       const env = parseEnv(CliEnv);
       await migrate(env.DATABASE_URL, env.READ_MODEL_SCHEMA, log);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { generate } from 'selfsigned';
 import { alertingV1 } from '@oncall/contracts';
 import { startGrpcServer } from '@oncall/query-api';
@@ -50,7 +50,7 @@ describe('query-api over mTLS', () => {
   const getAlertCode = (creds: ChannelCredentials, token: string | undefined): Promise<number> => {
     const client = new alertingV1.AlertServiceClient(`localhost:${server.port}`, creds, bearerToken(token));
     return new Promise<number>((resolve) => {
-      client.getAlert({ id: 'not-a-uuid' }, { deadline: Date.now() + 5000 }, (err: ServiceError | null) => {
+      client.getAlert({ id: 'not-a-uuid' }, new Metadata(), { deadline: Date.now() + 5000 }, (err: ServiceError | null) => {
         client.close();
         resolve(err ? err.code : status.OK);
       });

@@ -25,7 +25,7 @@ import { Agent, fetch as httpFetch } from 'undici';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS, decodeEvent, STREAMS, type SlackAlertTarget } from '@oncall/contracts';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import type { Logger } from '@oncall/shared';
+import { bearerToken, type Logger } from '@oncall/shared';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { pressForm, signedPost, SIGNING_SECRET } from '../test/slack-setup.js';
 import { cpuPerAlert, startDeployment } from './deployment.js';
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
 
     // State over gRPC: once the projector announces (NOTIFY) that the alerts projection passed an
     // acknowledgement's ALERTS sequence, one GetAlert of that alert; the figure is when it answers.
-    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), bearerToken(dep.apiToken));
     const ackedAt = new Map<string, number>(); // alert id → ALERTS sequence of its AlertAcknowledged
     const follower = await (await jetstream(admin).consumers.get(STREAMS.alerts, { deliver_policy: DeliverPolicy.New })).consume();
     void (async () => {

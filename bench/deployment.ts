@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { fetch as httpFetch } from 'undici';
-import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
+import { connectNats, createApiToken, ensureTopology, type Logger } from '@oncall/shared';
 import { applyConfig } from '@oncall/shared/config-file';
 import { parseConfigFile } from '@oncall/shared/config-file';
 import { migrate } from '../infra/src/migrate.js';
@@ -28,6 +28,8 @@ export type Deployment = {
   services: ReadonlyArray<{ name: string; child: ChildProcess }>;
   ingestUrl: string;
   grpcPort: number;
+  /** An admin token for the gRPC API. */
+  apiToken: string;
   /** Error lines the services logged. */
   errors: { count: number };
   /** CPU milliseconds used so far by each service, nats-server and PostgreSQL (postmaster, backends, reaped children). */
@@ -67,6 +69,7 @@ export async function startDeployment(opts: {
     admin = await connectNats(nats.url, 'bench-admin', opts.log);
     await ensureTopology(admin, { partitions: opts.partitions, replicas: 1 }, opts.log);
     await applyConfig(admin, parseConfigFile(opts.config, `${opts.name}.yaml`));
+    const { token: apiToken } = await createApiToken(admin, { name: opts.name, scopes: ['admin'], userId: null, expiresAt: null });
 
     const ingestPort = await getPort();
     const grpcPort = await getPort();
@@ -131,7 +134,7 @@ export async function startDeployment(opts: {
         },
       };
     };
-    return { dir, natsUrl: nats.url, databaseUrl, admin, services, ingestUrl, grpcPort, errors, cpu, sampleRss, stop };
+    return { dir, natsUrl: nats.url, databaseUrl, admin, services, ingestUrl, grpcPort, apiToken, errors, cpu, sampleRss, stop };
   } catch (err) {
     await stop();
     throw err;

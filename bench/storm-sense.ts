@@ -41,7 +41,7 @@ import { Agent, fetch as httpFetch } from 'undici';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, decodeEvent, STREAMS } from '@oncall/contracts';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import type { Logger } from '@oncall/shared';
+import { bearerToken, type Logger } from '@oncall/shared';
 import { startSlackFake, type SlackCall } from '../test/fakes/slack.js';
 import { cpuPerAlert, startDeployment } from './deployment.js';
 import { percentile } from './load.js';
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
     const idle = Object.fromEntries(services.map((s) => [s.name, Math.round((cpu2[s.name]! - cpu1[s.name]!) / (IDLE_SECONDS * 10))]));
 
     // Every alert visible through query-api (gRPC ListAlerts, the run's label).
-    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), bearerToken(dep.apiToken));
     const list = async () => {
       let n = 0;
       const stream = client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({ labelSelector: { run }, pageSize: 100_000 }));

@@ -1,6 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS } from '@oncall/contracts';
-import { createReadModelPool, type UserDirectory } from '@oncall/shared';
+import { bearerToken, createApiToken, createReadModelPool, type UserDirectory } from '@oncall/shared';
 import { applyConfig, parseConfigFile } from '@oncall/infra';
 import { startDecider, startIngest } from '@oncall/ingest';
 import { startProjector, waitForProjection } from '@oncall/projector';
@@ -44,6 +44,10 @@ export async function startTestPipeline(
   const admin = await nats.connect('admin');
   const partitions = await prepareTopology(admin, opts.partitions ?? 4);
   await applyConfig(admin, parseConfigFile(CONFIG, 'test.yaml'));
+  // Created before query-api starts: its first read of CONFIG holds it.
+  const { token } = await createApiToken(admin, { name: 'test-admin', scopes: ['admin'], userId: null, expiresAt: null });
+  /** Client options sending the admin token. */
+  const clientOptions = bearerToken(token);
   const pool = await createReadModelPool(db.url, db.schema);
 
   let projector: Stop | undefined = await startProjector({ nc: await nats.connect('projector'), pool, log: testLog });
@@ -58,6 +62,7 @@ export async function startTestPipeline(
     databaseUrl: db.url,
     schema: db.schema,
     ...(opts.users && { users: opts.users }),
+    reflection: true,
   });
   const ingestNc = await nats.connect('ingest');
   const ingest = await startIngest({
@@ -71,7 +76,7 @@ export async function startTestPipeline(
     ...(opts.actionSecrets && { actionSecrets: opts.actionSecrets }),
     log: testLog,
   });
-  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
+  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure(), clientOptions);
 
   return {
     nats,
@@ -80,6 +85,8 @@ export async function startTestPipeline(
     pool,
     partitions,
     client,
+    token,
+    clientOptions,
     grpcAddress: `127.0.0.1:${grpc.port}`,
     ingestUrl: ingest.url,
     ingestNc,

@@ -15,6 +15,7 @@ import {
 } from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
+import { loadConfig } from '@oncall/shared';
 import { amAlert, amPayload } from './fixtures.js';
 import { streamLastSeq, testLog } from './harness.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
@@ -88,11 +89,11 @@ describe('query-api over gRPC against the in-process pipeline', () => {
   beforeAll(async () => {
     p = await startTestPipeline();
     const creds = credentials.createInsecure();
-    alerts = new alertingV1.AlertServiceClient(p.grpcAddress, creds);
-    templates = new notificationV1.TemplateServiceClient(p.grpcAddress, creds);
-    notifications = new notificationV1.NotificationServiceClient(p.grpcAddress, creds);
-    schedules = new alertingV1.ScheduleServiceClient(p.grpcAddress, creds);
-    escalations = new alertingV1.EscalationServiceClient(p.grpcAddress, creds);
+    alerts = new alertingV1.AlertServiceClient(p.grpcAddress, creds, p.clientOptions);
+    templates = new notificationV1.TemplateServiceClient(p.grpcAddress, creds, p.clientOptions);
+    notifications = new notificationV1.NotificationServiceClient(p.grpcAddress, creds, p.clientOptions);
+    schedules = new alertingV1.ScheduleServiceClient(p.grpcAddress, creds, p.clientOptions);
+    escalations = new alertingV1.EscalationServiceClient(p.grpcAddress, creds, p.clientOptions);
   });
   afterAll(async () => {
     for (const c of [alerts, templates, notifications, schedules, escalations]) c?.close();
@@ -222,8 +223,15 @@ describe('query-api over gRPC against the in-process pipeline', () => {
     });
 
     it('a server started without NATS answers commands UNAVAILABLE and still serves reads', async () => {
-      const bare = await startGrpcServer({ pool: p.pool, port: 0, host: '127.0.0.1', log: testLog });
-      const client = new alertingV1.AlertServiceClient(`127.0.0.1:${bare.port}`, credentials.createInsecure());
+      const { state } = await loadConfig(p.admin);
+      const bare = await startGrpcServer({
+        pool: p.pool,
+        port: 0,
+        host: '127.0.0.1',
+        log: testLog,
+        tokens: (id) => state.apiTokens.get(id),
+      });
+      const client = new alertingV1.AlertServiceClient(`127.0.0.1:${bare.port}`, credentials.createInsecure(), p.clientOptions);
       try {
         const alert = await openAlert('cmd-bare');
         const err = await failure(
@@ -721,7 +729,7 @@ describe('query-api over gRPC against the in-process pipeline', () => {
       schema: p.db.schema,
       commandTimeoutMs: 300,
     });
-    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${slow.port}`, credentials.createInsecure());
+    const client = new alertingV1.AlertServiceClient(`127.0.0.1:${slow.port}`, credentials.createInsecure(), p.clientOptions);
     try {
       await p.stopProjector();
       const err = await failure(

@@ -8,6 +8,7 @@ import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS } from '@oncall/contracts';
+import { bearerToken } from '@oncall/shared';
 import { waitForProjection } from '@oncall/projector';
 import { amAlert, amFiring, amPayload } from './fixtures.js';
 
@@ -106,8 +107,10 @@ async function pidFromFile(file: string): Promise<number | undefined> {
   return text === undefined ? undefined : Number(text.split('\n')[0]);
 }
 
-async function listAlerts(grpcPort: number): Promise<alertingV1.Alert[]> {
-  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+/** Lists alerts with the admin token `oncall up` printed on a line of its own. */
+async function listAlerts(grpcPort: number, up: Up): Promise<alertingV1.Alert[]> {
+  const [, token] = await up.until(/^ONCALL_API_TOKEN=(oc_\S+)$/m);
+  const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), bearerToken(token));
   const alerts: alertingV1.Alert[] = [];
   for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>) alerts.push(a);
   client.close();
@@ -201,7 +204,7 @@ describe('npm start (oncall up) on the embedded default', () => {
 
     const second = await start(env);
     expect(await living(infra)).toEqual([]);
-    const alerts = await listAlerts(Number(ports.GRPC_PORT));
+    const alerts = await listAlerts(Number(ports.GRPC_PORT), second);
     expect(alerts).toHaveLength(3);
     expect(alerts.map((a) => [a.serviceId, a.fingerprint, a.status])).toContainEqual([
       'demo',
@@ -232,7 +235,7 @@ describe('npm start (oncall up) on the embedded default', () => {
 
       up = await start(env);
       expect(up.output()).not.toContain('left over');
-      expect((await listAlerts(Number(ports.GRPC_PORT))).map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
+      expect((await listAlerts(Number(ports.GRPC_PORT), up)).map((a) => a.id).sort()).toEqual(alerts.map((a) => a.id).sort());
     }
   }, 300_000);
 

@@ -127,6 +127,14 @@ export type EquipmentTypeRule = z.infer<typeof EquipmentTypeRule>;
 export const NotificationRule = z.object({ channel: ContactChannel, delaySeconds: z.number().int().nonnegative() });
 export type NotificationRule = z.infer<typeof NotificationRule>;
 
+/**
+ * What an API token may do on the gRPC API (docs/query-api.md#authentication): `read` reads,
+ * `respond` answers alerts (acknowledge, resolve, escalate, snooze, status, create), `write` changes
+ * configuration, `admin` everything, including acting as any user.
+ */
+export const ApiScope = z.enum(['read', 'respond', 'write', 'admin']);
+export type ApiScope = z.infer<typeof ApiScope>;
+
 export const configSchemas = {
   ScheduleConfigured: {
     1: z.object({
@@ -269,4 +277,21 @@ export const configSchemas = {
       registeredBy: z.string().nullable(),
     }),
   },
+  /**
+   * An API token for the gRPC API, on `config.token.<tokenId>`. Only the SHA-256 (hex) of the
+   * whole token is in the log; the token is shown once, when created. `userId`: the user the token
+   * acts as (null: a service token, which needs `admin` to name any user).
+   */
+  ApiTokenCreated: {
+    1: z.object({
+      tokenId: z.string().regex(/^[a-z0-9]{8,32}$/),
+      name: z.string().min(1).max(100),
+      scopes: z.array(ApiScope).min(1),
+      userId: z.string().min(1).nullable(),
+      tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+      createdAt: isoTime,
+      expiresAt: isoTime.nullable(),
+    }),
+  },
+  ApiTokenRevoked: { 1: z.object({ tokenId: z.string() }) },
 } as const;

@@ -415,6 +415,16 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
   },
   EquipmentTypesRemoved: {},
   DestinationRegistered: { ownerId: 'noc', channel: 'slack', address: 'C0NOC1234', registeredBy: 'alice' },
+  ApiTokenCreated: {
+    tokenId: 'a1b2c3d4e5f6',
+    name: 'kneutral-api',
+    scopes: ['read', 'respond'],
+    userId: null,
+    tokenHash: 'a'.repeat(64),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    expiresAt: null,
+  },
+  ApiTokenRevoked: { tokenId: 'a1b2c3d4e5f6' },
   HandoffSummaryRequested: {
     scheduleId: 'primary',
     scheduleName: 'Primary',
@@ -503,6 +513,8 @@ describe('makeEvent / encodeEvent / decodeEvent', () => {
         steps: [{ delaySeconds: 0, targets: [{ type: 'webhook', url: 'nope' }], untilAllAck: false }],
       },
     ],
+    ['an API token with an unknown scope', 'ApiTokenCreated', { ...SAMPLES.ApiTokenCreated, scopes: ['root'] }],
+    ['an API token whose hash is not hex SHA-256', 'ApiTokenCreated', { ...SAMPLES.ApiTokenCreated, tokenHash: 'secret' }],
     ['an equipment boost of 4 levels', 'EquipmentTypesConfigured', { label: 'equipment_type', types: { x: { boost: 4, severity: null } } }],
     [
       'an equipment type with an unknown severity',

@@ -133,7 +133,14 @@ const schemas = {
       name: z.string(),
       description: z.string(),
       /** Keys are stored as SHA-256 hashes: the log is forever, secrets must not be in it. */
-      integrationKeys: z.array(z.object({ name: z.string(), keyHash: z.string().regex(/^[0-9a-f]{64}$/) })),
+      integrationKeys: z.array(
+        z.object({
+          name: z.string(),
+          keyHash: z.string().regex(/^[0-9a-f]{64}$/),
+          /** The key stops working at this instant (a rotation's overlap ends); absent = never. */
+          notAfter: isoTime.optional(),
+        }),
+      ),
     }),
   },
   ServiceRemoved: {

@@ -39,7 +39,9 @@ export type ConfigKind =
   | 'inhibit'
   | 'contact'
   | 'equipment'
-  | 'destination';
+  | 'destination'
+  /** API tokens: \`config.token.<tokenId>\`. */
+  | 'token';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

@@ -102,6 +102,12 @@ export function describeFailure(args: CommandArgs, err: ServiceError): CommandRe
       return { code: 1, out: '', err: `oncall: ${err.details}; nothing done\n` };
     case grpcStatus.INVALID_ARGUMENT:
       return { code: 2, out: '', err: `oncall: ${err.details}\n` };
+    case grpcStatus.UNAUTHENTICATED:
+      return {
+        code: 1,
+        out: '',
+        err: `oncall: ${err.details}: set ONCALL_API_TOKEN (oncall up prints one; oncall token create makes more)\n`,
+      };
     case grpcStatus.UNAVAILABLE:
       return {
         code: 1,

@@ -99,6 +99,13 @@ USERS_FILE, else examples/users.yaml`,
     text: `confirm the code (10 minutes, 5 tries); the method then counts as verified (ONCALL_REQUIRE_VERIFIED).
 An SMS method is also confirmed by replying the code`,
   },
+  token: {
+    synopsis: 'token create --name <name> --scopes read,respond,write,admin [--user <id>] [--expires 30d] | token list | token revoke <id>',
+    text: `API tokens of the gRPC API (docs/query-api.md#authentication); only a token's hash is stored
+  create   prints the token once; --user binds it to a user (it then acts only as that user)
+  list     every token: id, name, scopes, user, expiry, revoked
+  revoke   the token stops working at once`,
+  },
   migrate: {
     synopsis: 'migrate',
     text: 'bring the read-model schema up to date',
@@ -108,7 +115,7 @@ An SMS method is also confirmed by replying the code`,
 /** The alert commands share one help text. */
 const ALIASES: Readonly<Record<string, string>> = { resolve: 'ack', escalate: 'ack', snooze: 'ack' };
 
-const TOP_LEVEL = ['up', 'apply', 'export', 'replay', 'alerts', 'ack', 'history', 'parked', 'contact', 'migrate'];
+const TOP_LEVEL = ['up', 'apply', 'export', 'replay', 'alerts', 'ack', 'history', 'parked', 'contact', 'token', 'migrate'];
 
 export const OVERVIEW = `usage: oncall <command> [options]      oncall <command> --help for one command
 

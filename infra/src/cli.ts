@@ -4,7 +4,6 @@ import { alertingV1 } from '@oncall/contracts';
 import {
   ContactVerifications,
   closeNats,
-  connectNats,
   createLogger,
   ensureTopology,
   userDirectory,
@@ -33,9 +32,10 @@ import {
   timelineJson,
   type HistoryArgs,
 } from './history.js';
-import { cliSettings, connectionFailure, reaching, Unreachable, type CliSettings, type Endpoint } from './settings.js';
+import { cliSettings, natsOf, reaching, type Endpoint } from './settings.js';
 import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
+import { runTokenCommand, TokenUsageError } from './token.js';
 
 /** Runs one command (oncall.ts answered requests for help and refused unknown commands). */
 export async function main(argv: string[]): Promise<number> {
@@ -199,6 +199,10 @@ export async function main(argv: string[]): Promise<number> {
         await closeNats(nc, log);
       }
     }
+    case 'token':
+      return runTokenCommand(rest, log).catch((err: unknown) => {
+        throw err instanceof TokenUsageError ? new UsageError(err.message) : err;
+      });
     case 'migrate': {
       noArgs();
       const settings = cliSettings();
@@ -248,16 +252,6 @@ async function runHistory(args: HistoryArgs, log: Logger): Promise<number> {
     await closeNats(nc, log);
   }
   return 0;
-}
-
-/** NATS for a command, a failure to connect naming the address and the setting. */
-async function natsOf(settings: CliSettings, name: string, log: Logger) {
-  try {
-    return await connectNats(settings.nats.address, name, log);
-  } catch (err) {
-    const reason = connectionFailure(err)?.message ?? (err instanceof Error ? err.message : String(err));
-    throw new Unreachable('NATS', settings.nats, reason, { cause: err });
-  }
 }
 
 /** A failed query-api call in words: not reached (where, which setting), or what query-api answered. */

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { closeNats, commonEnv, connectNats, loadConfig, parseEnv, type ConfigState, type Logger } from '@oncall/shared';
+import { closeNats, loadConfig, type ConfigState, type Logger } from '@oncall/shared';
 import { ConfigDriftError, exportConfig, fileInput } from '@oncall/shared/config-file';
 import { parseOrUsage } from './cli-usage.js';
-import { z } from 'zod';
+import { cliSettings, natsOf } from './settings.js';
 
 const HEADER =
   '# The configuration as the log holds it (oncall export). Integration keys are their SHA-256 hashes (keyHash):\n' +
@@ -17,8 +17,7 @@ export function exportedYaml(state: ConfigState): string {
 /** `oncall export [--out <file>]`: writes the file, or prints it. */
 export async function runExport(args: string[], log: Logger): Promise<number> {
   const { values } = parseOrUsage('export', { args, options: { out: { type: 'string', short: 'o' } } });
-  const env = parseEnv(z.object({ NATS_URL: commonEnv.NATS_URL }));
-  const nc = await connectNats(env.NATS_URL, 'oncall-export', log);
+  const nc = await natsOf(cliSettings(), 'oncall-export', log);
   try {
     const text = exportedYaml((await loadConfig(nc)).state);
     if (values.out) await writeFile(values.out, text, 'utf8');

@@ -10,11 +10,16 @@ export type ApiClient = Readonly<{
   close: () => void;
 }>;
 
-/** Every call says it comes from the CLI (`x-oncall-via: cli`), which query-api records on commands. */
+/**
+ * Every call says it comes from the CLI (`x-oncall-via: cli`), which query-api records on commands,
+ * and carries `ONCALL_API_TOKEN` (printed by `oncall up`, or `oncall token create`) as its bearer token.
+ */
 const fromCli: Interceptor = (options, nextCall) =>
   new InterceptingCall(nextCall(options), {
     start: (metadata, listener, next) => {
       metadata.set('x-oncall-via', 'cli');
+      const token = process.env.ONCALL_API_TOKEN;
+      if (token) metadata.set('authorization', `Bearer ${token}`);
       next(metadata, listener);
     },
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, port } from '@oncall/shared';
+import { commonEnv, connectNats, parseEnv, port, type Logger } from '@oncall/shared';
 import { localNatsUrl } from './nats-server.js';
 import { localPostgresUrl } from './postgres.js';
 
@@ -118,5 +118,15 @@ export async function reaching<T>(what: string, endpoint: Endpoint, fn: () => Pr
     const failure = connectionFailure(err);
     if (failure) throw new Unreachable(what, endpoint, failure.message, { cause: err });
     throw err;
+  }
+}
+
+/** NATS for a command, a failure to connect naming the address and the setting. */
+export async function natsOf(settings: CliSettings, name: string, log: Logger) {
+  try {
+    return await connectNats(settings.nats.address, name, log);
+  } catch (err) {
+    const reason = connectionFailure(err)?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new Unreachable('NATS', settings.nats, reason, { cause: err });
   }
 }

@@ -8,6 +8,7 @@ import { assertPostgresCanRun, ensureDatabase, parsePostgresSettings, startEmbed
 import { migrate } from './migrate.js';
 import { readConfigFile } from '@oncall/shared/config-file';
 import { applyConfig } from '@oncall/shared/config-file';
+import { localAdminToken } from './local-token.js';
 import { startUsersService, type RunningUsersService } from './users-service.js';
 import { SupervisedService, type ServiceSpec } from './supervisor.js';
 import { KeptRunning } from './keep-running.js';
@@ -38,7 +39,8 @@ const UpConfig = z.object({
     }),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
-  GRPC_HOST: z.string().default('0.0.0.0'),
+  /** Loopback by default: set 0.0.0.0 (or an address) to open the API to the network (with TLS, see docs/query-api.md). */
+  GRPC_HOST: z.string().default('127.0.0.1'),
   DECIDER_METRICS_PORT: port(9101),
   PROJECTOR_METRICS_PORT: port(9102),
   ESCALATOR_METRICS_PORT: port(9103),
@@ -142,6 +144,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     await migrate(databaseUrl, cfg.READ_MODEL_SCHEMA, log);
     const admin = await connectNats(natsUrl, 'oncall-up', log);
     let partitions: number;
+    let apiToken: string;
     try {
       ({ partitions } = await ensureTopology(admin, { partitions: cfg.ONCALL_PARTITIONS, replicas: cfg.ONCALL_REPLICAS }, log));
       const applied = await applyConfig(admin, config, {
@@ -150,6 +153,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
           log.warn({ drifts }, 'kept configuration changed through the API; the file does not overwrite it (oncall apply --force does)'),
       });
       log.info({ file: cfg.ONCALL_CONFIG_FILE, events: applied.length }, 'configuration applied');
+      apiToken = await localAdminToken(admin, resolve(dataDir, 'api-token'));
     } finally {
       await closeNats(admin, log);
     }
@@ -219,6 +223,8 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       }),
     ];
     log.info({ ms: Date.now() - started }, 'pipeline up');
+    // On a line of its own, for `export` and for scripts: the CLI and clients send it (docs/query-api.md#authentication).
+    process.stdout.write(`ONCALL_API_TOKEN=${apiToken}\n`);
     return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, publicUrl: links.ONCALL_PUBLIC_URL, grpcPort: cfg.GRPC_PORT, parts, stop };
   } catch (err) {
     await stop();

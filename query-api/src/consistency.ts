@@ -12,8 +12,8 @@ export const MIN_SEQUENCE_HEADER = 'x-oncall-min-sequence';
 
 const CALLERS_REMEMBERED = 10_000;
 
-/** Who a call comes from, for "the caller's own writes". With authentication: the token id. */
-export const callerOf = (ctx: CallContext): string | null => ctx.peer ?? null;
+/** Who a call comes from, for "the caller's own writes" and the actor of configuration writes: its token (the peer address without one). */
+export const callerOf = (ctx: CallContext): string | null => (ctx.caller ? `token:${ctx.caller.tokenId}` : (ctx.peer ?? null));
 
 /**
  * Read-your-writes for configuration: a write answers with the CONFIG sequence it produced (header

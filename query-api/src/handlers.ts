@@ -4,6 +4,8 @@ import { unstorablePaths } from '@oncall/contracts';
 import { Undecodable } from './decoding.js';
 import { ApiError, InvalidArgument, toServiceError } from './errors.js';
 import { pipelineWrites } from './pipelined-writes.js';
+import { callerOf } from './auth/interceptor.js';
+import type { Caller } from './domain/auth.js';
 
 /** What a handler learns about its call besides the request. */
 export type CallContext = Readonly<{
@@ -19,6 +21,11 @@ export type CallContext = Readonly<{
   metadata?: Metadata;
   /** Sends response headers (before the answer), e.g. the log sequence a write produced. */
   sendMetadata?: (metadata: Metadata) => void;
+  /**
+   * The authenticated token (auth/interceptor.ts): its id, the user it acts as and its scopes. An
+   * actor field of the request was checked against it (and filled in with a user-bound token's user).
+   */
+  caller?: Caller | null;
 }>;
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
@@ -34,6 +41,7 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
     peer: call.getPeer(),
     metadata: call.metadata,
     sendMetadata: (md) => call.sendMetadata(md),
+    caller: callerOf(call.metadata),
   };
 }
 

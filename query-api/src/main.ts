@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { closeNats, connectNats, createReadModelPool, ensureTopology, serveMetrics, userDirectory } from '@oncall/shared';
 import { runUntilSignal } from '@oncall/shared/run';
 import { loadQueryApiConfig, startGrpcServer } from './index.js';
@@ -21,6 +22,16 @@ await runUntilSignal('query-api', async (log) => {
     schema: cfg.READ_MODEL_SCHEMA,
     commandTimeoutMs: cfg.COMMAND_TIMEOUT_MS,
     ...(users && { users }),
+    reflection: cfg.GRPC_REFLECTION,
+    authFailureLimit: { max: cfg.GRPC_AUTH_MAX_FAILURES, windowMs: 60_000 },
+    ...(cfg.GRPC_TLS_CERT &&
+      cfg.GRPC_TLS_KEY && {
+        tls: {
+          cert: readFileSync(cfg.GRPC_TLS_CERT),
+          key: readFileSync(cfg.GRPC_TLS_KEY),
+          ...(cfg.GRPC_TLS_CLIENT_CA && { clientCa: readFileSync(cfg.GRPC_TLS_CLIENT_CA) }),
+        },
+      }),
   });
   return async () => {
     await grpc.stop();

@@ -6,8 +6,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
-import type { Logger, UserDirectory } from '@oncall/shared';
+import { watchConfig, type ConfigView, type Logger, type UserDirectory } from '@oncall/shared';
 import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
+import { authInterceptor, DEFAULT_FAILURE_LIMIT } from './auth/interceptor.js';
+import type { StoredToken } from './domain/auth.js';
+import type { FailureLimit } from './domain/rate-limit.js';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
@@ -39,7 +42,23 @@ export type GrpcServerOptions = {
   commandTimeoutMs?: number;
   /** kneutral-api's UserService: alert commands and configuration writes refuse a user it does not know. Without it, users are not checked. */
   users?: UserDirectory;
+  /**
+   * API tokens by id. Default: the CONFIG stream's, followed through `nc`; without either, every
+   * call but health is refused UNAUTHENTICATED.
+   */
+  tokens?: (tokenId: string) => StoredToken | undefined;
+  /** Failed authentications per client address before it is refused unchecked (default 20 a minute). */
+  authFailureLimit?: FailureLimit;
+  /** Serve gRPC reflection (GRPC_REFLECTION=true); off by default. */
+  reflection?: boolean;
+  /** TLS (PEM); with `clientCa`, clients must present a certificate it signed (mTLS). */
+  tls?: Readonly<{ cert: Buffer; key: Buffer; clientCa?: Buffer }>;
 };
+
+function serverCredentials(tls: GrpcServerOptions['tls']): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
+}
 
 /**
  * The gRPC server. Reads come from the read model, alert commands go through the intake stream;
@@ -48,6 +67,7 @@ export type GrpcServerOptions = {
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: number; stop: () => Promise<void> }> {
   const { pool, log } = opts;
   const now = (): number => Date.now();
+  const config: ConfigView | null = !opts.tokens && opts.nc ? await watchConfig(opts.nc) : null;
   const feed =
     opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
   const commands =
@@ -72,8 +92,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   const stopping = new AbortController();
   const consistency = new Consistency(feed, log);
   if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
+  const tokens = opts.tokens ?? ((id: string) => config?.state().apiTokens.get(id));
 
-  const server = new Server();
+  const server = new Server({
+    interceptors: [authInterceptor({ tokens, log, failureLimit: opts.authFailureLimit ?? DEFAULT_FAILURE_LIMIT })],
+  });
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
     ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands, manual)],
@@ -98,19 +121,27 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     server.addService(decodingChecked(definition), implementation as UntypedServiceImplementation);
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map(([name]) => [name, 'SERVING' as const])) });
   health.addToServer(server);
-  new ReflectionService(loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath))).addToServer(server);
+  if (opts.reflection) new ReflectionService(loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath))).addToServer(server);
 
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+      server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (err) {
     await feed?.stop();
+    await config?.stop();
     throw err;
   }
   log.info(
-    { port, commands: commands !== null, streams: feed !== null, usersChecked: opts.users !== undefined },
+    {
+      port,
+      host: opts.host,
+      tls: opts.tls ? (opts.tls.clientCa ? 'mtls' : 'tls') : 'off',
+      commands: commands !== null,
+      streams: feed !== null,
+      usersChecked: opts.users !== undefined,
+    },
     'query-api gRPC listening',
   );
   return {
@@ -121,6 +152,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       stopping.abort();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await feed?.stop();
+      await config?.stop();
     },
   };
 }

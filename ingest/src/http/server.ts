@@ -117,7 +117,7 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: unknown, req, reply) => {
     const e = toHttpError(err, deps.bodyLimitBytes);
-    if (e.status >= 500) deps.log.error({ err, url: req.url }, 'request failed');
+    if (e.status >= 500) deps.log.error({ err, url: req.url }, 'request failed'); // the logger redacts ?token=
     void reply.code(e.status).headers(e.headers).send(e.body());
   });
   app.setNotFoundHandler((req, reply) => {
@@ -134,6 +134,9 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
     const keyHash = sha256Hex(key);
     const serviceId = deps.config.state().serviceByKeyHash.get(keyHash);
     if (!serviceId) throw new HttpError(401, 'unknown_integration_key', 'the integration key matches no service');
+    const notAfter = deps.config.state().keyNotAfter.get(keyHash);
+    if (notAfter !== undefined && Date.parse(notAfter) <= now().getTime())
+      throw new HttpError(401, 'expired_integration_key', `the integration key stopped working at ${notAfter}; use the service's new key`);
     req.serviceId = serviceId;
     req.keyHash = keyHash;
   };

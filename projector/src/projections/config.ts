@@ -120,6 +120,10 @@ export const configProjection: Projection = {
       case 'EquipmentTypesRemoved':
         // No read model yet: routing reads them from the log; what they did is on AlertRouted (severityBoost).
         return;
+      case 'ApiTokenCreated':
+      case 'ApiTokenRevoked':
+        // No read model: query-api folds tokens from the log (`oncall token list` too).
+        return;
       default: {
         const _never: never = e;
         return _never;

@@ -60,7 +60,11 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
     serviceId: s.id,
     name: s.name,
     description: s.description,
-    integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: keyHashOf(k) })),
+    integrationKeys: s.integrationKeys.map((k) => ({
+      name: k.name,
+      keyHash: keyHashOf(k),
+      ...(k.notAfter !== undefined && { notAfter: new Date(k.notAfter).toISOString() }),
+    })),
   }));
   const rest: PlannedEvent[] = [
     ...file.heartbeats.map((h): PlannedEvent => ({
@@ -368,7 +372,7 @@ export function subjectOf(p: PlannedEvent): string {
 
 function canonicalService(s: EventData<'ServiceConfigured'>): string {
   const keys = [...s.integrationKeys].sort((a, b) => a.keyHash.localeCompare(b.keyHash));
-  return JSON.stringify([s.serviceId, s.name, s.description, keys.map((k) => [k.name, k.keyHash])]);
+  return JSON.stringify([s.serviceId, s.name, s.description, keys.map((k) => [k.name, k.keyHash, k.notAfter ?? null])]);
 }
 
 /**

@@ -21,7 +21,11 @@ export function exportConfig(state: ConfigState): ConfigFile {
         id: s.serviceId,
         name: s.name,
         description: s.description,
-        integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: k.keyHash })),
+        integrationKeys: s.integrationKeys.map((k) => ({
+          name: k.name,
+          keyHash: k.keyHash,
+          ...(k.notAfter !== undefined && { notAfter: k.notAfter }),
+        })),
         routing: r
           ? {
               escalationPolicy: r.escalationPolicyId,

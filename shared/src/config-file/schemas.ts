@@ -96,15 +96,18 @@ const IntegrationKey = z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'use the hex SHA-256 of the key (64 characters 0-9a-f)')
       .optional(),
+    /** The key stops working then: the old key of a rotation keeps working until its overlap ends. */
+    notAfter: z.string().datetime({ offset: true, message: 'use an ISO time with an offset, e.g. 2026-03-02T22:00:00Z' }).optional(),
   })
   .strict()
   .superRefine((k, ctx) => {
     if ((k.key === undefined) === (k.keyHash === undefined))
       ctx.addIssue({ code: 'custom', message: 'give exactly one of key or keyHash (the hex SHA-256 of the key)' });
   })
-  .transform((k): { name: string; key: string } | { name: string; keyHash: string } =>
-    k.key !== undefined ? { name: k.name, key: k.key } : { name: k.name, keyHash: k.keyHash ?? '' },
-  );
+  .transform((k): ({ name: string; key: string } | { name: string; keyHash: string }) & { notAfter?: string } => ({
+    ...(k.key !== undefined ? { name: k.name, key: k.key } : { name: k.name, keyHash: k.keyHash ?? '' }),
+    ...(k.notAfter !== undefined && { notAfter: k.notAfter }),
+  }));
 
 /** What the log stores of an integration key. */
 export const keyHashOf = (k: { key: string } | { keyHash: string }): string => ('key' in k ? sha256Hex(k.key) : k.keyHash);

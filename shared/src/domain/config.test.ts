@@ -64,3 +64,48 @@ describe('evolveConfig', () => {
     expect(index(before)).toStrictEqual({ [H1]: 'a' });
   });
 });
+
+describe('evolveConfig: integration key expiry and API tokens', () => {
+  it('indexes the end of a key being rotated out, and forgets it with the key', () => {
+    const rotating: ConfigEvent = {
+      type: 'ServiceConfigured',
+      data: {
+        serviceId: 'a',
+        name: 'a',
+        description: '',
+        integrationKeys: [
+          { name: 'old', keyHash: H1, notAfter: '2026-02-01T00:00:00.000Z' },
+          { name: 'new', keyHash: H2 },
+        ],
+      },
+      ...META,
+    };
+    expect(Object.fromEntries(fold(rotating).keyNotAfter)).toStrictEqual({ [H1]: '2026-02-01T00:00:00.000Z' });
+    expect(index(fold(rotating))).toStrictEqual({ [H1]: 'a', [H2]: 'a' });
+    expect(fold(rotating, configured('a', H2)).keyNotAfter.size).toBe(0);
+  });
+
+  const created: ConfigEvent = {
+    type: 'ApiTokenCreated',
+    data: {
+      tokenId: 'abc123def456',
+      name: 'ci',
+      scopes: ['read'],
+      userId: null,
+      tokenHash: H1,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: null,
+    },
+    ...META,
+  };
+  const revoked = (tokenId: string): ConfigEvent => ({ type: 'ApiTokenRevoked', data: { tokenId }, ...META });
+
+  it.each<[string, ConfigEvent[], boolean | undefined]>([
+    ['a created token is live', [created], false],
+    ['a revoked token is kept, marked', [created, revoked('abc123def456')], true],
+    ['revoking another id leaves it live', [created, revoked('ffffffffffff')], false],
+    ['revoking before creation records nothing', [revoked('abc123def456')], undefined],
+  ])('%s', (_, events, isRevoked) => {
+    expect(fold(...events).apiTokens.get('abc123def456')?.revoked).toBe(isRevoked);
+  });
+});

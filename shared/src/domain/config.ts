@@ -13,12 +13,16 @@ export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
 export type EquipmentTypes = EventData<'EquipmentTypesConfigured'>;
 export type Destination = EventData<'DestinationRegistered'>;
+/** An API token as the log says it is now; a revoked token stays, marked, so a refusal can say why. */
+export type ApiToken = EventData<'ApiTokenCreated'> & Readonly<{ revoked: boolean }>;
 
 export type ConfigState = Readonly<{
   services: ReadonlyMap<string, ServiceConfig>;
   heartbeats: ReadonlyMap<string, HeartbeatMonitor>;
   /** SHA-256 of an integration key → service id. */
   serviceByKeyHash: ReadonlyMap<string, string>;
+  /** SHA-256 of an integration key → the instant (ISO) it stops working; keys without an end are absent. */
+  keyNotAfter: ReadonlyMap<string, string>;
   schedules: ReadonlyMap<string, Schedule>;
   policies: ReadonlyMap<string, EscalationPolicy>;
   /** Routing by service id. */
@@ -42,6 +46,8 @@ export type ConfigState = Readonly<{
   equipmentTypes: EquipmentTypes | null;
   /** Registered destinations by `destinationKey(owner, channel)` (DestinationRegistered). */
   destinations: ReadonlyMap<string, Destination>;
+  /** API tokens of the gRPC API by token id, revoked ones included. */
+  apiTokens: ReadonlyMap<string, ApiToken>;
 }>;
 
 export const destinationKey = (ownerId: string, channel: string): string => `${ownerId}\n${channel}`;
@@ -52,6 +58,7 @@ export const initialConfigState = (): ConfigState => ({
   services: new Map(),
   heartbeats: new Map(),
   serviceByKeyHash: new Map(),
+  keyNotAfter: new Map(),
   schedules: new Map(),
   policies: new Map(),
   routing: new Map(),
@@ -67,6 +74,7 @@ export const initialConfigState = (): ConfigState => ({
   verifiedContacts: new Map(),
   equipmentTypes: null,
   destinations: new Map(),
+  apiTokens: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -80,11 +88,11 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
   switch (event.type) {
     case 'ServiceConfigured': {
       const services = put(state.services, event.data.serviceId, event.data);
-      return { ...state, services, serviceByKeyHash: indexKeys(services) };
+      return { ...state, services, ...indexKeys(services) };
     }
     case 'ServiceRemoved': {
       const services = without(state.services, event.data.serviceId);
-      return { ...state, services, serviceByKeyHash: indexKeys(services) };
+      return { ...state, services, ...indexKeys(services) };
     }
     case 'HeartbeatMonitorConfigured':
       return { ...state, heartbeats: put(state.heartbeats, event.data.monitorId, event.data) };
@@ -148,6 +156,12 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       return { ...state, equipmentTypes: null };
     case 'DestinationRegistered':
       return { ...state, destinations: put(state.destinations, destinationKey(event.data.ownerId, event.data.channel), event.data) };
+    case 'ApiTokenCreated':
+      return { ...state, apiTokens: put(state.apiTokens, event.data.tokenId, { ...event.data, revoked: false }) };
+    case 'ApiTokenRevoked': {
+      const token = state.apiTokens.get(event.data.tokenId);
+      return token ? { ...state, apiTokens: put(state.apiTokens, token.tokenId, { ...token, revoked: true }) } : state;
+    }
     default: {
       const _never: never = event;
       return _never;
@@ -155,8 +169,13 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
   }
 }
 
-function indexKeys(services: ReadonlyMap<string, ServiceConfig>): Map<string, string> {
-  const byHash = new Map<string, string>();
-  for (const s of services.values()) for (const k of s.integrationKeys) byHash.set(k.keyHash, s.serviceId);
-  return byHash;
+function indexKeys(services: ReadonlyMap<string, ServiceConfig>): Pick<ConfigState, 'serviceByKeyHash' | 'keyNotAfter'> {
+  const serviceByKeyHash = new Map<string, string>();
+  const keyNotAfter = new Map<string, string>();
+  for (const s of services.values())
+    for (const k of s.integrationKeys) {
+      serviceByKeyHash.set(k.keyHash, s.serviceId);
+      if (k.notAfter !== undefined) keyNotAfter.set(k.keyHash, k.notAfter);
+    }
+  return { serviceByKeyHash, keyNotAfter };
 }

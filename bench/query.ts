@@ -28,6 +28,7 @@ import { Client, credentials, type ServiceError, type StatusObject } from '@grpc
 import { alertingV1 } from '@oncall/contracts';
 import { ensureDatabase, migrate, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { NEXT_PAGE_TOKEN } from '@oncall/query-api';
+import { bearerToken, closeNats, connectNats, createApiToken, createLogger, ensureTopology } from '@oncall/shared';
 import { percentile } from './load.js';
 import { cpuMs, cpuSeconds, postgresPids, rssMb, say, spawnService, stopProcess, whenReady } from './processes.js';
 
@@ -117,6 +118,8 @@ async function load(db: pg.Client): Promise<void> {
 const ask = <Res>(call: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
   new Promise((resolve, reject) => call((err, res) => (err ? reject(err) : resolve(res))));
 
+const benchLog = createLogger('bench-query', 'warn');
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-query-'));
   await chmod(dir, 0o755);
@@ -132,6 +135,13 @@ async function main(): Promise<void> {
     await db.connect();
     say(`loading ${ALERTS} alerts`);
     await load(db);
+
+    // An admin token in CONFIG before query-api starts (its first read of CONFIG holds it).
+    const nc = await connectNats(nats.url, 'bench-query', benchLog);
+    await ensureTopology(nc, { partitions: 4, replicas: 1 }, benchLog);
+    const { token } = await createApiToken(nc, { name: 'bench', scopes: ['read'], userId: null, expiresAt: null });
+    await closeNats(nc, benchLog);
+    const auth = bearerToken(token);
 
     const grpcPort = await getPort();
     const errors = { count: 0 };
@@ -153,6 +163,7 @@ async function main(): Promise<void> {
     );
     await whenReady(api, 'query-api');
     const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), {
+      ...auth,
       'grpc.max_receive_message_length': -1,
     });
     const peak: Record<string, number> = {};
@@ -181,7 +192,7 @@ async function main(): Promise<void> {
     };
 
     /** One ListAlerts call whose messages are counted, not decoded: alerts received, ms. */
-    const raw = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    const raw = new Client(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), { ...auth, 'grpc.max_receive_message_length': -1 });
     const count = async (req: Parameters<typeof alertingV1.ListAlertsRequest.fromPartial>[0]) => {
       const start = performance.now();
       const stream = raw.makeServerStreamRequest(

@@ -60,8 +60,8 @@ describe('API writes through the pipeline: CreateAlert, SendNotification, Regist
     });
     const dispatcher = await startDispatcherForTest(p, { webhook: webhookNotifier({ timeoutMs: 5000 }) });
     stops = [dispatcher.stop, escalator.stop];
-    alerts = new alertingV1.AlertServiceClient(p.grpcAddress, credentials.createInsecure());
-    notifications = new notificationV1.NotificationServiceClient(p.grpcAddress, credentials.createInsecure());
+    alerts = new alertingV1.AlertServiceClient(p.grpcAddress, credentials.createInsecure(), p.clientOptions);
+    notifications = new notificationV1.NotificationServiceClient(p.grpcAddress, credentials.createInsecure(), p.clientOptions);
   });
 
   afterAll(async () => {

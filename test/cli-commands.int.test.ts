@@ -24,11 +24,14 @@ const EXAMPLE_USERS = fileURLToPath(new URL('../examples/users.yaml', import.met
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
+/** The test pipeline's admin token: the CLI sends ONCALL_API_TOKEN (set in beforeAll, for the in-process calls too). */
+let apiToken = '';
+
 /** The real `oncall` binary in its own process, with `env` over this one's (and quiet logs). */
 function oncall(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const child = spawn(process.execPath, ['bin/oncall.js', ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', ONCALL_API_TOKEN: apiToken, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -46,6 +49,8 @@ describe('oncall ack|resolve|escalate|snooze through query-api against the in-pr
     users = await startUsersService({ file: EXAMPLE_USERS, port: 0, log: testLog });
     directory = userDirectory(`127.0.0.1:${users.port}`);
     p = await startTestPipeline({ users: directory });
+    apiToken = p.token;
+    process.env.ONCALL_API_TOKEN = p.token;
   });
   let usersClosed = false;
   afterAll(async () => {

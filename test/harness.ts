@@ -7,7 +7,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, createLogger, ensureTopology, type Logger } from '@oncall/shared';
+import { apiTokenHash, bearerToken, connectNats, createLogger, ensureTopology, newApiToken, type Logger } from '@oncall/shared';
 import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@oncall/infra';
 
 export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -101,4 +101,14 @@ export async function tableRows(
 
 export async function streamLastSeq(nc: NatsConnection, stream: string): Promise<number> {
   return (await (await jetstreamManager(nc)).streams.info(stream)).state.last_seq;
+}
+
+/**
+ * An admin token for a query-api started without NATS (its `tokens` option): the lookup answers
+ * only this token, and `clientOptions` sends it.
+ */
+export function offlineAdminToken() {
+  const { tokenId, token } = newApiToken();
+  const stored = { tokenId, tokenHash: apiTokenHash(token), scopes: ['admin'] as const, userId: null, expiresAt: null, revoked: false };
+  return { token, tokens: (id: string) => (id === tokenId ? stored : undefined), clientOptions: bearerToken(token) };
 }

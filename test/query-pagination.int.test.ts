@@ -7,7 +7,7 @@ import type { DatabasePool } from 'slonik';
 import { alertingV1 } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
 import { NEXT_PAGE_TOKEN, startGrpcServer } from '@oncall/query-api';
-import { createTestDatabase, testLog } from './harness.js';
+import { createTestDatabase, offlineAdminToken, testLog } from './harness.js';
 
 const { AlertStatus } = alertingV1;
 type Request = Parameters<typeof alertingV1.ListAlertsRequest.fromPartial>[0];
@@ -24,6 +24,7 @@ describe('ListAlerts pages over gRPC', () => {
   let db: pg.Client;
   let pool: DatabasePool;
   let server: Awaited<ReturnType<typeof startGrpcServer>>;
+  const admin = offlineAdminToken();
   let client: alertingV1.AlertServiceClient;
   const seeded: Seed[] = [];
 
@@ -76,8 +77,8 @@ describe('ListAlerts pages over gRPC', () => {
     db = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
     await db.connect();
     pool = await createReadModelPool(url, schema);
-    server = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog });
-    client = new alertingV1.AlertServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    server = await startGrpcServer({ pool, port: 0, host: '127.0.0.1', log: testLog, tokens: admin.tokens });
+    client = new alertingV1.AlertServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure(), admin.clientOptions);
     // 30 alerts, three at each instant (the order between them is the id's), over two services,
     // three sites and every status.
     const statuses = ['triggered', 'acknowledged', 'snoozed', 'resolved', 'triggered'];
@@ -183,7 +184,7 @@ describe('ListAlerts pages over gRPC', () => {
       .int64(2n ** 60n)
       .join()
       .finish();
-    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
+    const raw = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure(), admin.clientOptions);
     const stream = raw.makeServerStreamRequest(
       '/alerting.v1.AlertService/ListAlerts',
       (b: Uint8Array) => Buffer.from(b),

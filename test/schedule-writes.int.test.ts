@@ -83,8 +83,8 @@ describe('ScheduleService writes and read-your-writes (real NATS, PostgreSQL, pr
       schema: p.db.schema,
       users,
     });
-    client = new alertingV1.ScheduleServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
-    other = new alertingV1.ScheduleServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure());
+    client = new alertingV1.ScheduleServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure(), p.clientOptions);
+    other = new alertingV1.ScheduleServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure(), p.clientOptions);
   });
   afterAll(async () => {
     client?.close();

@@ -2,11 +2,13 @@ import type { DatabasePool } from 'slonik';
 import type { alertingV1, Recipient } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import { NotFound } from './errors.js';
-import { unary } from './handlers.js';
+import { serverStream, unary } from './handlers.js';
 import { apiStep, date } from './mapping.js';
 import { getAlert } from './read-model/alerts.js';
 import { getEscalation, getSteps, type StepRow } from './read-model/escalations.js';
-import { requiredUuid } from './validate.js';
+import { getPolicy, listPolicies } from './read-model/policies.js';
+import { toProtoPolicy } from './policy-mapping.js';
+import { limit, required, requiredUuid } from './validate.js';
 
 const describeRecipient = (r: Recipient): string => {
   switch (r.type) {
@@ -35,12 +37,23 @@ function toStepRecord(s: StepRow): alertingV1.StepRecord {
 }
 
 /**
- * EscalationService: where an alert's escalation stands (`alert_escalations`) and every step
- * reached (`escalation_timeline`). Policies are written by `oncall apply`: the policy RPCs stay
- * UNIMPLEMENTED.
+ * EscalationService: policies from the read model (`escalation_policies`, `escalation_steps`);
+ * where an alert's escalation stands (`alert_escalations`) and every step reached
+ * (`escalation_timeline`).
  */
 export function escalationService(pool: DatabasePool, log: Logger): Partial<alertingV1.EscalationServiceServer> {
+  const load = async (id: string) => {
+    const policy = await getPolicy(pool, id);
+    if (!policy) throw new NotFound(`escalation policy ${id} not found`);
+    return policy;
+  };
   return {
+    getEscalationPolicy: unary(log, 'GetEscalationPolicy', async (req: alertingV1.GetEscalationPolicyRequest) =>
+      toProtoPolicy(await load(required('id', req.id))),
+    ),
+    listEscalationPolicies: serverStream(log, 'ListEscalationPolicies', async (req: alertingV1.ListEscalationPoliciesRequest, write) => {
+      for (const policy of await listPolicies(pool, limit('limit', req.limit))) await write(toProtoPolicy(policy));
+    }),
     getEscalationState: unary(
       log,
       'GetEscalationState',

@@ -4,7 +4,7 @@ export { registry, serveMetrics } from './metrics.js';
 export { createReadModelPool, withSearchPath } from './db.js';
 export { connectNats, closeNats, ensureTopology, partitionCount, streamLimitsFromEnv, type Topology } from './nats.js';
 export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions, type Stored } from './append.js';
-export { watchConfig, loadConfig, type ConfigView } from './config-view.js';
+export { watchConfig, loadConfig, type ConfigView, type LastWriter } from './config-view.js';
 export {
   evolveConfig,
   initialConfigState,

@@ -1,8 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from '@nats-io/jetstream';
 import { decodeEvent, encodeEvent, makeEvent, stableUuid, STREAMS, subjects, type EventData } from '@oncall/contracts';
-import { loadConfig, sha256Hex, type ConfigState } from '../index.js';
+import { loadConfig, sha256Hex, type ConfigState, type LastWriter } from '../index.js';
 import type { ConfigFile } from './file.js';
+import { keyHashOf } from './schemas.js';
 
 type Planned<T extends PlannedType> = { type: T; data: EventData<T> };
 type PlannedType =
@@ -59,7 +60,7 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
     serviceId: s.id,
     name: s.name,
     description: s.description,
-    integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: sha256Hex(k.key) })),
+    integrationKeys: s.integrationKeys.map((k) => ({ name: k.name, keyHash: keyHashOf(k) })),
   }));
   const rest: PlannedEvent[] = [
     ...file.heartbeats.map((h): PlannedEvent => ({
@@ -398,44 +399,107 @@ async function removedTemplateVersions(nc: NatsConnection, ids: string[]): Promi
 
 const WRONG_LAST_SEQUENCE = 10071;
 
-export type ApplyOptions = {
-  prune?: boolean;
-  /** Correlation id of the appended events. */
-  actor?: string;
-  /** `createdBy` of new template versions. Default "oncall apply". */
-  createdBy?: string;
-};
+/** Correlation id of the events `oncall apply` appends. */
+export const APPLY_ACTOR = 'oncall-apply';
+/** Correlation id of configuration events written through the gRPC API for a caller. */
+export const apiActor = (caller: string): string => `api:${caller}`;
+const isApiActor = (actor: string): boolean => actor.startsWith('api:');
+
+/** A subject the plan would change whose last event was written through the API. */
+export type Drift = { subject: string; type: PlannedEvent['type']; actor: string; at: string };
+
+/** `oncall apply` would overwrite changes made through the API (apply with `force` to do so anyway). */
+export class ConfigDriftError extends Error {
+  override readonly name = 'ConfigDriftError';
+  constructor(readonly drifts: readonly Drift[]) {
+    super(
+      `the file would overwrite ${drifts.length} change${drifts.length === 1 ? '' : 's'} made through the API:\n` +
+        drifts.map((d) => `  ${d.subject}: written by ${d.actor} at ${d.at} (the file would append ${d.type})`).join('\n'),
+    );
+  }
+}
+
+/** The planned events whose subject was last written through the API. */
+export function driftOf(planned: readonly PlannedEvent[], lastWriters: ReadonlyMap<string, LastWriter>): Drift[] {
+  return planned.flatMap((p) => {
+    const subject = subjectOf(p);
+    const last = lastWriters.get(subject);
+    return last && isApiActor(last.actor) ? [{ subject, type: p.type, actor: last.actor, at: last.at }] : [];
+  });
+}
+
+export type LoadedConfig = Awaited<ReturnType<typeof loadConfig>>;
 
 /**
- * Appends the planned configuration events. Each append expects the subject's last sequence
- * as read, so a concurrent writer makes us re-read and re-plan instead of overwriting.
+ * Highest versions of the file's templates that the state forgot (removed) but the log remembers,
+ * so a re-added template does not reuse version numbers.
  */
-export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: ApplyOptions = {}): Promise<PlannedEvent[]> {
+export async function forgottenTemplateVersions(nc: NatsConnection, file: ConfigFile, loaded: LoadedConfig): Promise<Map<string, number>> {
+  const forgotten = file.templates
+    .filter((t) => !loaded.state.templates.has(t.id) && loaded.subjectSeq.has(subjects.config('template', t.id)))
+    .map((t) => t.id);
+  return removedTemplateVersions(nc, forgotten);
+}
+
+/**
+ * Reads the configuration, plans, and appends the plan. Each append expects the subject's last
+ * sequence as read, so a concurrent writer makes us re-read and re-plan instead of overwriting.
+ * Returns the plan and the stream sequence of its last event (the last sequence read when the
+ * plan is empty), which a reader can wait for.
+ */
+export async function appendPlanned(
+  nc: NatsConnection,
+  plan: (loaded: LoadedConfig) => Promise<PlannedEvent[]>,
+  actor: string,
+): Promise<{ planned: PlannedEvent[]; seq: number }> {
   const js = jetstream(nc);
   for (let attempt = 1; ; attempt++) {
-    const { state, subjectSeq } = await loadConfig(nc);
-    const forgotten = file.templates
-      .filter((t) => !state.templates.has(t.id) && subjectSeq.has(subjects.config('template', t.id)))
-      .map((t) => t.id);
-    const templateVersions = await removedTemplateVersions(nc, forgotten);
-    const planned = planApply(state, file, opts.prune ?? false, { createdBy: opts.createdBy, templateVersions });
+    const loaded = await loadConfig(nc);
+    const planned = await plan(loaded);
+    let seq = loaded.lastSeq;
     try {
       for (const p of planned) {
         const subject = subjectOf(p);
-        const lastSubjectSequence = subjectSeq.get(subject) ?? 0;
+        const lastSubjectSequence = loaded.subjectSeq.get(subject) ?? 0;
         const msgID = `${subject}:${lastSubjectSequence}:${sha256Hex(JSON.stringify(p))}`;
         const event = makeEvent(p.type, p.data as never, {
           id: stableUuid(msgID),
           occurredAt: new Date().toISOString(),
           causationId: null,
-          correlationId: opts.actor ?? 'oncall-apply',
+          correlationId: actor,
         });
-        await js.publish(subject, encodeEvent(event), { msgID, expect: { lastSubjectSequence } });
+        seq = (await js.publish(subject, encodeEvent(event), { msgID, expect: { lastSubjectSequence } })).seq;
       }
-      return planned;
+      return { planned, seq };
     } catch (err) {
       const conflict = err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
       if (!conflict || attempt >= 3) throw err;
     }
   }
+}
+
+export type ApplyOptions = {
+  prune?: boolean;
+  /** Correlation id of the appended events. Default `oncall-apply`. */
+  actor?: string;
+  /** `createdBy` of new template versions. Default "oncall apply". */
+  createdBy?: string;
+  /** Overwrite changes made through the API; without it they are refused with ConfigDriftError. */
+  force?: boolean;
+};
+
+/** Appends what the file changes (`oncall apply`), refusing to overwrite API changes unless forced. */
+export async function applyConfig(nc: NatsConnection, file: ConfigFile, opts: ApplyOptions = {}): Promise<PlannedEvent[]> {
+  const { planned } = await appendPlanned(
+    nc,
+    async (loaded) => {
+      const templateVersions = await forgottenTemplateVersions(nc, file, loaded);
+      const planned = planApply(loaded.state, file, opts.prune ?? false, { createdBy: opts.createdBy, templateVersions });
+      const drifts = opts.force ? [] : driftOf(planned, loaded.lastWriters);
+      if (drifts.length > 0) throw new ConfigDriftError(drifts);
+      return planned;
+    },
+    opts.actor ?? APPLY_ACTOR,
+  );
+  return planned;
 }

@@ -17,7 +17,16 @@ import {
   type TemplateValidator,
 } from './references.js';
 
-export type { KnownUsers, TemplateValidator, TemplateProblem, TemplateToValidate } from './references.js';
+export type {
+  Issue,
+  KnownUsers,
+  Path,
+  SectionName,
+  SingleName,
+  TemplateValidator,
+  TemplateProblem,
+  TemplateToValidate,
+} from './references.js';
 
 const list = <T extends z.ZodTypeAny>(element: T) =>
   z
@@ -70,7 +79,7 @@ export class ConfigFileError extends Error {
 }
 
 /** Formats a path like `services[0].integrationKeys[1].key`. */
-function formatPath(path: ReadonlyArray<string | number>): string {
+export function formatPath(path: ReadonlyArray<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
 }
 
@@ -82,7 +91,7 @@ const SectionList = z.array(z.unknown()).nullish();
 
 type Analysis = { parsed: ParsedSections; singles: ParsedSingles; issues: Issue[] };
 
-/** YAML, then every element on its own, then the checks across elements. */
+/** YAML, then `analyseValue`. */
 function analyse(text: string, fileName: string): Analysis {
   let raw: unknown;
   try {
@@ -91,6 +100,11 @@ function analyse(text: string, fileName: string): Analysis {
     const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line}, column ${err.linePos[0].col})` : '';
     throw new ConfigFileError([`${fileName}: not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
   }
+  return analyseValue(raw);
+}
+
+/** Every element on its own, then the checks across elements. `raw` is the file as written (parsed YAML). */
+function analyseValue(raw: unknown): Analysis {
   // YAML's "\0" and "\ud800" escapes are legal, but PostgreSQL cannot store them: a person wrote them, and can fix them.
   const issues: Issue[] = unstorablePaths(raw).map((path) => ({ path, message: UNSTORABLE }));
   const top = TopLevel.safeParse(raw);
@@ -177,13 +191,30 @@ export type CheckedConfigFile = { file: ConfigFile; warnings: string[] };
  * against `validateTemplate`. All problems of the file are reported together, file checks first.
  */
 export async function checkConfigFile(text: string, fileName: string, opts: ConfigCheckOptions = {}): Promise<CheckedConfigFile> {
-  const { parsed, singles, issues } = analyse(text, fileName);
-  const warnings: string[] = [];
-  if (opts.knownUsers) issues.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory', singles)));
-  else warnings.push(`${fileName}: users not checked: no user source given (oncall apply --users <file>)`);
-  if (opts.validateTemplate) issues.push(...(await checkTemplates(parsed.templates, opts.validateTemplate)));
+  const analysis = analyse(text, fileName);
+  const issues = await outsideChecks(analysis, opts);
   if (issues.length > 0) throw new ConfigFileError(lines(fileName, issues));
-  return { file: fileOf(parsed, singles), warnings };
+  const warnings = opts.knownUsers ? [] : [`${fileName}: users not checked: no user source given (oncall apply --users <file>)`];
+  return { file: fileOf(analysis.parsed, analysis.singles), warnings };
+}
+
+/** The analysis's issues and those of the checks that need the outside (users, templates). */
+async function outsideChecks({ parsed, singles, issues }: Analysis, opts: ConfigCheckOptions): Promise<Issue[]> {
+  const all = [...issues];
+  if (opts.knownUsers) all.push(...(await checkUsers(parsed, opts.knownUsers, opts.usersSource ?? 'the user directory', singles)));
+  if (opts.validateTemplate) all.push(...(await checkTemplates(parsed.templates, opts.validateTemplate)));
+  return all;
+}
+
+/**
+ * Every check of `checkConfigFile` on a file as written (`fileInput(model)`, or parsed YAML):
+ * the problems with their paths (`schedules[2].overrides[0].end` as an array), and the model of
+ * the elements that parsed (all of them when there are no problems). Configuration writes
+ * through the API check their edited file so.
+ */
+export async function checkConfigValue(raw: unknown, opts: ConfigCheckOptions = {}): Promise<{ issues: Issue[]; file: ConfigFile }> {
+  const analysis = analyseValue(raw);
+  return { issues: await outsideChecks(analysis, opts), file: fileOf(analysis.parsed, analysis.singles) };
 }
 
 async function readText(path: string): Promise<string> {

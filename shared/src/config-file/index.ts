@@ -4,5 +4,29 @@
  * append. The gRPC API's configuration writes go through the same checks.
  */
 export * from './file.js';
-export { applyConfig, planApply, subjectOf, type ApplyOptions, type PlannedEvent, type PlanOptions } from './apply.js';
+export {
+  apiActor,
+  APPLY_ACTOR,
+  applyConfig,
+  appendPlanned,
+  ConfigDriftError,
+  driftOf,
+  planApply,
+  subjectOf,
+  type ApplyOptions,
+  type Drift,
+  type PlannedEvent,
+  type PlanOptions,
+} from './apply.js';
+export { exportConfig, fileInput, formatDuration } from './export.js';
+export {
+  checkedEdit,
+  ConfigEditError,
+  editConfig,
+  planEdit,
+  type ConfigEdit,
+  type EditIssue,
+  type EditOptions,
+  type PruneTarget,
+} from './edit.js';
 export { validateTemplate } from './template-check.js';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { EscalationTarget, TemplateChannels } from '@oncall/contracts';
 import { validateSchedule } from '../index.js';
-import { CHANNEL_PATH, compiled, type SECTIONS, type SINGLES } from './schemas.js';
+import { CHANNEL_PATH, compiled, keyHashOf, type SECTIONS, type SINGLES } from './schemas.js';
 
 /**
  * Checks across elements of the configuration file: duplicate ids, references between sections
@@ -13,7 +13,8 @@ import { CHANNEL_PATH, compiled, type SECTIONS, type SINGLES } from './schemas.j
  */
 
 export type Path = Array<string | number>;
-export type Issue = { path: Path; message: string };
+/** `missing`: the problem is a reference to an element that is not there (kind as in the message: "schedule"). */
+export type Issue = { path: Path; message: string; missing?: { kind: string; id: string } };
 
 type Sections = typeof SECTIONS;
 export type SectionName = keyof Sections;
@@ -72,7 +73,8 @@ export function crossCheck(
   const refTo =
     (kind: string, known: Map<string, unknown>, brokenIds: Set<string>) =>
     (id: string | null, path: Path, prefix = '') => {
-      if (id !== null && !known.has(id) && !brokenIds.has(id)) issues.push({ path, message: `${prefix}no ${kind} "${id}" in this file` });
+      if (id !== null && !known.has(id) && !brokenIds.has(id))
+        issues.push({ path, message: `${prefix}no ${kind} "${id}" in this file`, missing: { kind, id } });
     };
   const service = refTo('service', services, broken.services);
   const policy = refTo('escalation policy', policies, broken.escalationPolicies);
@@ -86,9 +88,11 @@ export function crossCheck(
   const keys = new Map<string, string>();
   for (const { at, value: s } of parsed.services) {
     s.integrationKeys.forEach((k, j) => {
-      const other = keys.get(k.key);
-      if (other) issues.push({ path: ['services', at, 'integrationKeys', j, 'key'], message: `the same key is used by ${other}` });
-      else keys.set(k.key, `services[${at}].integrationKeys[${j}]`);
+      const hash = keyHashOf(k);
+      const other = keys.get(hash);
+      const field = 'key' in k ? 'key' : 'keyHash';
+      if (other) issues.push({ path: ['services', at, 'integrationKeys', j, field], message: `the same key is used by ${other}` });
+      else keys.set(hash, `services[${at}].integrationKeys[${j}]`);
     });
     if (!s.routing) continue;
     const base: Path = ['services', at, 'routing'];
@@ -115,7 +119,11 @@ export function crossCheck(
       const s = schedules.get(t.scheduleId);
       if (!s) schedule(t.scheduleId, [...path, 'rotation']);
       else if (!s.rotations.some((r) => r.id === t.rotationId))
-        issues.push({ path: [...path, 'rotation'], message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"` });
+        issues.push({
+          path: [...path, 'rotation'],
+          message: `no rotation "${t.rotationId}" in schedule "${t.scheduleId}"`,
+          missing: { kind: 'rotation', id: `${t.scheduleId}/${t.rotationId}` },
+        });
     }
     if (t.type === 'tier' && !responseTiers.has(t.tierId) && !brokenSingles.has('responseTiers'))
       issues.push({

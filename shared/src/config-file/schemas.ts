@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ContactChannel, Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
-import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, toZonedIso } from '../index.js';
+import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, sha256Hex, toZonedIso } from '../index.js';
 import { customerTiers, inhibitRule, LabelName, Placement, responseTiers, Site, TierId } from './noc.js';
 
 /**
@@ -84,12 +84,30 @@ function endAfterStart(start: string, end: string, path: Array<string | number>,
 
 // ─── Services and heartbeats ──────────────────────────────────────────────────────────────────
 
+/**
+ * A key as written (`key`), or as the log stores it (`keyHash`, hex SHA-256: what `oncall export`
+ * writes, since the key itself is never stored), so an exported file applies unchanged.
+ */
 const IntegrationKey = z
   .object({
     name: z.string().min(1).max(100),
-    key: z.string().min(16, 'integration keys need at least 16 characters').max(256).regex(/^\S+$/, 'no white space'),
+    key: z.string().min(16, 'integration keys need at least 16 characters').max(256).regex(/^\S+$/, 'no white space').optional(),
+    keyHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'use the hex SHA-256 of the key (64 characters 0-9a-f)')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((k, ctx) => {
+    if ((k.key === undefined) === (k.keyHash === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of key or keyHash (the hex SHA-256 of the key)' });
+  })
+  .transform((k): { name: string; key: string } | { name: string; keyHash: string } =>
+    k.key !== undefined ? { name: k.name, key: k.key } : { name: k.name, keyHash: k.keyHash ?? '' },
+  );
+
+/** What the log stores of an integration key. */
+export const keyHashOf = (k: { key: string } | { keyHash: string }): string => ('key' in k ? sha256Hex(k.key) : k.keyHash);
 
 /** Alerts of one service with the same values of `by` form one incident (docs/noc.md). */
 const Grouping = z

@@ -21,17 +21,18 @@ const formatPath = (path: ReadonlyArray<string | number>): string =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
 
 /**
- * The API error for what the configuration check refused: problems of the written element are
+ * The API error for what the configuration check refused: problems of the written element (none
+ * for a removal) are
  * INVALID_ARGUMENT with one field violation each, in proto names; problems only elsewhere mean the
  * rest of the configuration does not allow the write (something refers to what it removes):
  * FAILED_PRECONDITION.
  */
-export function issuesToError(issues: readonly ConfigIssue[], written: Written): ApiError {
+export function issuesToError(issues: readonly ConfigIssue[], written: Written | null): ApiError {
   const mine: FieldViolation[] = [];
   const others: string[] = [];
   for (const issue of issues) {
     const path = pathParts(issue.path);
-    if (path[0] === written.section && path[1] === written.at)
+    if (written && path[0] === written.section && path[1] === written.at)
       mine.push({ field: written.field(path.slice(2)), description: issue.message });
     else others.push(`${formatPath(path)}: ${issue.message}`);
   }
@@ -50,6 +51,15 @@ export function idFromName(name: string): string {
     .replace(/^[-_]+/, '')
     .slice(0, 63)
     .replace(/-+$/, '');
+}
+
+/** The id a create gives, or one made from its name; INVALID_ARGUMENT on `name` when none can be made. */
+export function createdId(id: string, name: string): string {
+  if (id !== '') return id;
+  const made = idFromName(name);
+  if (made === '')
+    throw new InvalidArgument('name', name.trim() === '' ? 'is required' : 'needs a letter or digit to make an id of (or give id)');
+  return made;
 }
 
 /** Which services' routing names a policy or template (`escalationPolicy`/`template` of the defaults or a rule). */

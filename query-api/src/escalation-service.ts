@@ -7,7 +7,9 @@ import { apiStep, date } from './mapping.js';
 import { getAlert } from './read-model/alerts.js';
 import { getEscalation, getSteps, type StepRow } from './read-model/escalations.js';
 import { getPolicy, listPolicies } from './read-model/policies.js';
+import type { ConfigWriter } from './config-writes.js';
 import { toProtoPolicy } from './policy-mapping.js';
+import { policyWrites } from './policy-writes.js';
 import { limit, required, requiredUuid } from './validate.js';
 
 const describeRecipient = (r: Recipient): string => {
@@ -37,17 +39,18 @@ function toStepRecord(s: StepRow): alertingV1.StepRecord {
 }
 
 /**
- * EscalationService: policies from the read model (`escalation_policies`, `escalation_steps`);
- * where an alert's escalation stands (`alert_escalations`) and every step reached
- * (`escalation_timeline`).
+ * EscalationService: policies from the read model (`escalation_policies`, `escalation_steps`),
+ * written as configuration (policy-writes); where an alert's escalation stands
+ * (`alert_escalations`) and every step reached (`escalation_timeline`).
  */
-export function escalationService(pool: DatabasePool, log: Logger): Partial<alertingV1.EscalationServiceServer> {
+export function escalationService(pool: DatabasePool, log: Logger, writer: ConfigWriter | null): alertingV1.EscalationServiceServer {
   const load = async (id: string) => {
     const policy = await getPolicy(pool, id);
     if (!policy) throw new NotFound(`escalation policy ${id} not found`);
     return policy;
   };
   return {
+    ...policyWrites(pool, log, writer),
     getEscalationPolicy: unary(log, 'GetEscalationPolicy', async (req: alertingV1.GetEscalationPolicyRequest) =>
       toProtoPolicy(await load(required('id', req.id))),
     ),

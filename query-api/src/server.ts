@@ -7,9 +7,11 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
+import type { KnownUsers } from '@oncall/shared/config-file';
 import { AlertCommands } from './adapters/alert-commands.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
+import { ConfigWriter } from './config-writes.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
 import { scheduleService } from './schedule-service.js';
@@ -30,8 +32,10 @@ export type GrpcServerOptions = {
    */
   databaseUrl?: string;
   schema?: string;
-  /** Longest a command waits for its outcome to be visible (default 10 s). */
+  /** Longest a command or configuration write waits for its outcome to be visible (default 10 s). */
   commandTimeoutMs?: number;
+  /** The user directory configuration writes check users against; without it users are not checked. */
+  knownUsers?: KnownUsers;
 };
 
 /**
@@ -47,6 +51,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
     opts.nc && opts.partitions && feed
       ? new AlertCommands({ nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
       : null;
+  const writer =
+    opts.nc && feed
+      ? new ConfigWriter({ nc: opts.nc, feed, knownUsers: opts.knownUsers, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      : null;
   const stopping = new AbortController();
 
   const server = new Server();
@@ -54,14 +62,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
     ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands)],
     ['alerting.v1.ScheduleService', alertingV1.ScheduleServiceService, scheduleService(pool, log, now)],
-    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
+    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log, writer)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     [
       'notification.v1.NotificationService',
       notificationV1.NotificationServiceService,
       notificationService(pool, log, feed, stopping.signal),
     ],
-    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
+    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log, writer)],
   ];
   for (const [, definition, implementation] of services) server.addService(definition, implementation as UntypedServiceImplementation);
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map(([name]) => [name, 'SERVING' as const])) });

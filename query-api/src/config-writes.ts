@@ -1,0 +1,75 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CONSUMERS } from '@oncall/contracts';
+import {
+  apiActor,
+  ConfigEditError,
+  editConfig,
+  validateTemplate,
+  type ConfigFile,
+  type KnownUsers,
+  type PruneTarget,
+} from '@oncall/shared/config-file';
+import type { ProjectionFeed } from './adapters/projection-feed.js';
+import { issuesToError, type Written } from './config-issues.js';
+import { DeadlineExceeded, Unavailable } from './errors.js';
+import type { CallContext } from './handlers.js';
+
+/**
+ * Changes one element of the file model; returns where the element now is (for naming the
+ * request's fields in errors), or null for a removal. May throw an ApiError (NOT_FOUND, …).
+ */
+export type ElementEdit = (file: ConfigFile) => Written | null;
+
+export type ConfigWriterDeps = {
+  nc: NatsConnection;
+  feed: ProjectionFeed;
+  /** The user directory, as `oncall apply --users` checks it; without it users are not checked. */
+  knownUsers?: KnownUsers;
+  timeoutMs: number;
+  now: () => number;
+};
+
+// Until callers authenticate, every write is recorded as the API's.
+const ACTOR = apiActor('api');
+
+/**
+ * Configuration writes of the API: the edit goes through `editConfig` (every check of `oncall
+ * apply`, templates through the renderer), and the answer waits until the configuration read
+ * model shows it, so the caller reads its own write.
+ */
+export class ConfigWriter {
+  constructor(private readonly deps: ConfigWriterDeps) {}
+
+  /** Resolves with the CONFIG sequence of the write once the read model has applied it. */
+  async write(edit: ElementEdit, ctx: CallContext, prune: PruneTarget[] = []): Promise<number> {
+    const last: { written: Written | null } = { written: null };
+    let seq: number;
+    try {
+      ({ seq } = await editConfig(
+        this.deps.nc,
+        (file) => {
+          last.written = edit(file);
+        },
+        { actor: ACTOR, knownUsers: this.deps.knownUsers, usersSource: 'the user directory', validateTemplate, prune },
+      ));
+    } catch (err) {
+      if (err instanceof ConfigEditError) throw issuesToError(err.issues, last.written);
+      throw err;
+    }
+    const timeout = AbortSignal.timeout(Math.max(0, Math.min(this.deps.timeoutMs, (ctx.deadline ?? Infinity) - this.deps.now())));
+    try {
+      await this.deps.feed.waitFor(CONSUMERS.projectorConfig, seq, AbortSignal.any([ctx.signal, timeout]));
+    } catch (err) {
+      if (timeout.aborted && !ctx.signal.aborted)
+        throw new DeadlineExceeded(`configuration written (sequence ${seq}) but not visible within the deadline`, { cause: err });
+      throw err;
+    }
+    return seq;
+  }
+}
+
+/** The writer, or UNAVAILABLE when the server runs without NATS or LISTEN. */
+export function writerOrUnavailable(writer: ConfigWriter | null): ConfigWriter {
+  if (!writer) throw new Unavailable('configuration writes need NATS and the read-model database (LISTEN)');
+  return writer;
+}

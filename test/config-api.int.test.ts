@@ -62,7 +62,10 @@ describe('configuration writes of EscalationService and TemplateService', () => 
       partitions: p.partitions,
       databaseUrl: p.db.url,
       schema: p.db.schema,
-      knownUsers: (ids) => new Set(ids.filter((id) => ['alice', 'bob'].includes(id))),
+      knownUsers: (ids) => {
+        if (ids.includes('outage')) throw new Error('UserService did not answer');
+        return new Set(ids.filter((id) => ['alice', 'bob'].includes(id)));
+      },
     });
     const address = `127.0.0.1:${grpc.port}`;
     escalations = new alertingV1.EscalationServiceClient(address, credentials.createInsecure());
@@ -179,6 +182,12 @@ describe('configuration writes of EscalationService and TemplateService', () => 
       /unknown target type 42/,
     );
     await refused(() => createPolicy({ name: 'Loop', repeatCount: 21, steps: [step()] }), 'repeat_count', /20/);
+    const before = await configSeq();
+    const down = await failure(
+      createPolicy({ name: 'Outage', steps: [step({ targets: [{ targetType: TargetType.TARGET_TYPE_USER, targetId: 'outage' }] })] }),
+    );
+    expect(down.code, down.details).toBe(status.UNAVAILABLE);
+    expect(await configSeq()).toBe(before);
     const missing = {
       id: 'missing',
       name: 'x',

@@ -42,7 +42,19 @@ export class ConfigWriter {
 
   /** Resolves with the CONFIG sequence of the write once the read model has applied it. */
   async write(edit: ElementEdit, ctx: CallContext, prune: PruneTarget[] = []): Promise<number> {
-    const last: { written: Written | null } = { written: null };
+    const last: { written: Written | null; directoryError: unknown } = { written: null, directoryError: null };
+    const users = this.deps.knownUsers;
+    // A directory that does not answer is reported by the check as a problem of the file: here it is UNAVAILABLE.
+    const knownUsers: KnownUsers | undefined =
+      users &&
+      (async (ids) => {
+        try {
+          return await users(ids);
+        } catch (err) {
+          last.directoryError = err;
+          throw err;
+        }
+      });
     let seq: number;
     try {
       ({ seq } = await editConfig(
@@ -50,9 +62,11 @@ export class ConfigWriter {
         (file) => {
           last.written = edit(file);
         },
-        { actor: ACTOR, knownUsers: this.deps.knownUsers, usersSource: 'the user directory', validateTemplate, prune },
+        { actor: ACTOR, knownUsers, usersSource: 'the user directory', validateTemplate, prune },
       ));
     } catch (err) {
+      if (err instanceof ConfigEditError && last.directoryError !== null)
+        throw new Unavailable('the user directory did not answer; try again', { cause: last.directoryError });
       if (err instanceof ConfigEditError) throw issuesToError(err.issues, last.written);
       throw err;
     }

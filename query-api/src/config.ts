@@ -12,6 +12,8 @@ export const QueryApiConfig = z.object({
   METRICS_PORT: port(9105),
   /** Longest an alert command waits for its outcome to show in the read model. */
   COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** kneutral-api's UserService: configuration writes check the users they name against it (unset: not checked). */
+  USER_SERVICE_URL: z.string().min(1).optional(),
 });
 export type QueryApiConfig = z.infer<typeof QueryApiConfig>;
 export const loadQueryApiConfig = (env?: NodeJS.ProcessEnv) => parseEnv(QueryApiConfig, env);

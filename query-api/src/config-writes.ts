@@ -1,24 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS } from '@oncall/contracts';
-import {
-  apiActor,
-  ConfigEditError,
-  editConfig,
-  validateTemplate,
-  type ConfigFile,
-  type KnownUsers,
-  type PruneTarget,
-} from '@oncall/shared/config-file';
+import { apiActor, ConfigEditError, editConfig, validateTemplate, type KnownUsers, type PruneTarget } from '@oncall/shared/config-file';
 import type { ProjectionFeed } from './adapters/projection-feed.js';
 import { issuesToError, type Written } from './config-issues.js';
+import type { ElementEdit } from './element-edits.js';
 import { DeadlineExceeded, Unavailable } from './errors.js';
 import type { CallContext } from './handlers.js';
-
-/**
- * Changes one element of the file model; returns where the element now is (for naming the
- * request's fields in errors), or null for a removal. May throw an ApiError (NOT_FOUND, …).
- */
-export type ElementEdit = (file: ConfigFile) => Written | null;
 
 export type ConfigWriterDeps = {
   nc: NatsConnection;

@@ -1,9 +1,10 @@
 import type { DatabasePool } from 'slonik';
 import type { alertingV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
-import { createdId, routingUsing } from './config-issues.js';
+import { createdId } from './config-issues.js';
+import { createElement, removeElement, replaceElement } from './element-edits.js';
 import { writerOrUnavailable, type ConfigWriter } from './config-writes.js';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from './errors.js';
+import { InvalidArgument, NotFound } from './errors.js';
 import { unary } from './handlers.js';
 import { policyField, toFilePolicy, toProtoPolicy } from './policy-mapping.js';
 import { getPolicy } from './read-model/policies.js';
@@ -27,45 +28,26 @@ export function policyWrites(
     createEscalationPolicy: unary(log, 'CreateEscalationPolicy', async (req: alertingV1.CreateEscalationPolicyRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       const policy = toFilePolicy({ ...req, id: createdId(req.id, req.name) }, '');
-      await w.write((file) => {
-        if (file.escalationPolicies.some((p) => p.id === policy.id))
-          throw new AlreadyExists(`escalation policy ${policy.id} already exists`);
-        file.escalationPolicies.push(policy);
-        return { section: 'escalationPolicies', at: file.escalationPolicies.length - 1, field: (path) => policyField(path, '') };
-      }, ctx);
+      await w.write(
+        createElement('escalationPolicies', policy, (path) => policyField(path, '')),
+        ctx,
+      );
       return read(policy.id);
     }),
     updateEscalationPolicy: unary(log, 'UpdateEscalationPolicy', async (req: alertingV1.UpdateEscalationPolicyRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       if (!req.policy) throw new InvalidArgument('policy', 'is required');
       const id = required('policy.id', req.policy.id);
-      const policy = toFilePolicy(req.policy, 'policy.');
-      await w.write((file) => {
-        const at = file.escalationPolicies.findIndex((p) => p.id === id);
-        if (at < 0) throw new NotFound(`escalation policy ${id} not found`);
-        file.escalationPolicies[at] = policy;
-        return { section: 'escalationPolicies', at, field: (path) => policyField(path, 'policy.') };
-      }, ctx);
+      await w.write(
+        replaceElement('escalationPolicies', toFilePolicy(req.policy, 'policy.'), (path) => policyField(path, 'policy.')),
+        ctx,
+      );
       return read(id);
     }),
     deleteEscalationPolicy: unary(log, 'DeleteEscalationPolicy', async (req: alertingV1.DeleteEscalationPolicyRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       const id = required('id', req.id);
-      await w.write(
-        (file) => {
-          const at = file.escalationPolicies.findIndex((p) => p.id === id);
-          if (at < 0) throw new NotFound(`escalation policy ${id} not found`);
-          const services = routingUsing(file, 'escalationPolicy', id);
-          if (services.length > 0)
-            throw new FailedPrecondition(
-              `escalation policy ${id} is used by the routing of ${services.map((s) => `service ${s}`).join(', ')}`,
-            );
-          file.escalationPolicies.splice(at, 1);
-          return null;
-        },
-        ctx,
-        [{ section: 'escalationPolicies', id }],
-      );
+      await w.write(removeElement('escalationPolicies', id), ctx, [{ section: 'escalationPolicies', id }]);
       return { deleted: true };
     }),
   };

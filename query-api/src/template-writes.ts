@@ -1,9 +1,10 @@
 import type { DatabasePool } from 'slonik';
 import type { notificationV1 } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
-import { createdId, routingUsing } from './config-issues.js';
+import { createdId } from './config-issues.js';
+import { createElement, removeElement, replaceElement } from './element-edits.js';
 import { writerOrUnavailable, type ConfigWriter } from './config-writes.js';
-import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from './errors.js';
+import { InvalidArgument, NotFound } from './errors.js';
 import { unary } from './handlers.js';
 import { getTemplateVersion } from './read-model/templates.js';
 import { toProtoTemplate } from './template-mapping.js';
@@ -30,42 +31,20 @@ export function templateWrites(
     createTemplate: unary(log, 'CreateTemplate', async (req: notificationV1.CreateTemplateRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       const template = toFileTemplate({ ...req, id: createdId(req.id, req.name) });
-      await w.write((file) => {
-        if (file.templates.some((t) => t.id === template.id)) throw new AlreadyExists(`template ${template.id} already exists`);
-        file.templates.push(template);
-        return { section: 'templates', at: file.templates.length - 1, field: templateField };
-      }, ctx);
+      await w.write(createElement('templates', template, templateField), ctx);
       return read(template.id);
     }),
     updateTemplate: unary(log, 'UpdateTemplate', async (req: notificationV1.UpdateTemplateRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       const id = required('id', req.id);
       if (req.changeNote !== '') throw new InvalidArgument('change_note', 'change notes are not stored: leave it empty');
-      const template = toFileTemplate(req);
-      await w.write((file) => {
-        const at = file.templates.findIndex((t) => t.id === id);
-        if (at < 0) throw new NotFound(`template ${id} not found`);
-        file.templates[at] = template;
-        return { section: 'templates', at, field: templateField };
-      }, ctx);
+      await w.write(replaceElement('templates', toFileTemplate(req), templateField), ctx);
       return read(id);
     }),
     deleteTemplate: unary(log, 'DeleteTemplate', async (req: notificationV1.DeleteTemplateRequest, ctx) => {
       const w = writerOrUnavailable(writer);
       const id = required('id', req.id);
-      await w.write(
-        (file) => {
-          const at = file.templates.findIndex((t) => t.id === id);
-          if (at < 0) throw new NotFound(`template ${id} not found`);
-          const services = routingUsing(file, 'template', id);
-          if (services.length > 0)
-            throw new FailedPrecondition(`template ${id} is used by the routing of ${services.map((s) => `service ${s}`).join(', ')}`);
-          file.templates.splice(at, 1);
-          return null;
-        },
-        ctx,
-        [{ section: 'templates', id }],
-      );
+      await w.write(removeElement('templates', id), ctx, [{ section: 'templates', id }]);
       return { deleted: true };
     }),
   };

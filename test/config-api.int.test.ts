@@ -250,5 +250,7 @@ describe('configuration writes of EscalationService and TemplateService', () => 
     await route(null, null);
     expect(await ask((cb) => templates.deleteTemplate({ id: 'noc-page' }, cb))).toEqual({ deleted: true });
     expect((await failure(ask((cb) => templates.getTemplate({ id: 'noc-page' }, cb)))).code).toBe(status.NOT_FOUND);
+    // Created again, it does not reuse the removed template's version numbers.
+    expect((await createTemplate({ name: 'NOC page', channels: { sms: sms('again') } })).currentVersion).toBe(3);
   });
 });

@@ -2,11 +2,18 @@ import type { DatabasePool } from 'slonik';
 import type { alertingV1, Recipient } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import { NotFound } from './errors.js';
-import { unary } from './handlers.js';
+import { serverStream, unary } from './handlers.js';
 import { apiStep, date } from './mapping.js';
 import { getAlert } from './read-model/alerts.js';
 import { getEscalation, getSteps, type StepRow } from './read-model/escalations.js';
-import { requiredUuid } from './validate.js';
+import { getPolicy, listPolicies } from './read-model/policies.js';
+import type { ConfigWriter } from './config-writes.js';
+import type { Consistency } from './consistency.js';
+import { streamPage } from './list-page.js';
+import { idPage } from './page-token.js';
+import { toProtoPolicy } from './policy-mapping.js';
+import { policyWrites } from './policy-writes.js';
+import { required, requiredUuid } from './validate.js';
 
 const describeRecipient = (r: Recipient): string => {
   switch (r.type) {
@@ -35,12 +42,46 @@ function toStepRecord(s: StepRow): alertingV1.StepRecord {
 }
 
 /**
- * EscalationService: where an alert's escalation stands (`alert_escalations`) and every step
- * reached (`escalation_timeline`). Policies are written by `oncall apply`: the policy RPCs stay
- * UNIMPLEMENTED.
+ * EscalationService: policies from the read model (`escalation_policies`, `escalation_steps`),
+ * written as configuration (policy-writes); where an alert's escalation stands
+ * (`alert_escalations`) and every step reached (`escalation_timeline`).
  */
-export function escalationService(pool: DatabasePool, log: Logger): Partial<alertingV1.EscalationServiceServer> {
+export function escalationService(
+  pool: DatabasePool,
+  log: Logger,
+  writer: ConfigWriter | null,
+  consistency: Consistency,
+): alertingV1.EscalationServiceServer {
+  const load = async (id: string) => {
+    const policy = await getPolicy(pool, id);
+    if (!policy) throw new NotFound(`escalation policy ${id} not found`);
+    return policy;
+  };
   return {
+    ...policyWrites(pool, log, writer),
+    getEscalationPolicy: unary(
+      log,
+      'GetEscalationPolicy',
+      consistency.read(async (req: alertingV1.GetEscalationPolicyRequest) => toProtoPolicy(await load(required('id', req.id)))),
+    ),
+    listEscalationPolicies: serverStream(
+      log,
+      'ListEscalationPolicies',
+      async (req: alertingV1.ListEscalationPoliciesRequest, write, ctx) => {
+        await consistency.before(ctx);
+        const page = idPage('escalation-policies', req);
+        return streamPage({
+          pageSize: page.pageSize,
+          batch: page.pageSize,
+          after: page.afterId,
+          fetch: (after, limit) => listPolicies(pool, after, limit),
+          keyOf: (policy) => policy.id,
+          token: page.token,
+          write: (policy) => write(toProtoPolicy(policy)),
+          signal: ctx.signal,
+        });
+      },
+    ),
     getEscalationState: unary(
       log,
       'GetEscalationState',

@@ -16,6 +16,7 @@ import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 import { decodingChecked } from './decoding.js';
+import { ConfigWriter } from './config-writes.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
 import { Consistency } from './consistency.js';
@@ -38,7 +39,7 @@ export type GrpcServerOptions = {
    */
   databaseUrl?: string;
   schema?: string;
-  /** Longest a command waits for its outcome to be visible (default 10 s). */
+  /** Longest a command or configuration write waits for its outcome to be visible (default 10 s). */
   commandTimeoutMs?: number;
   /** kneutral-api's UserService: alert commands and configuration writes refuse a user it does not know. Without it, users are not checked. */
   users?: UserDirectory;
@@ -89,8 +90,12 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       : null;
   const manual = writeDeps && new ManualAlerts(writeDeps);
   const adHoc = writeDeps && new AdHocNotifications(writeDeps);
-  const stopping = new AbortController();
   const consistency = new Consistency(feed, log);
+  const writer =
+    opts.nc && feed
+      ? new ConfigWriter({ nc: opts.nc, feed, users: opts.users ?? null, consistency, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
+      : null;
+  const stopping = new AbortController();
   if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
   const tokens = opts.tokens ?? ((id: string) => config?.state().apiTokens.get(id));
 
@@ -108,14 +113,14 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
         ...scheduleWrites({ nc: opts.nc, users: opts.users ?? null, consistency, log, now }),
       },
     ],
-    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log)],
+    ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log, writer, consistency)],
     ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
     [
       'notification.v1.NotificationService',
       notificationV1.NotificationServiceService,
       notificationService(pool, log, feed, stopping.signal, adHoc),
     ],
-    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log)],
+    ['notification.v1.TemplateService', notificationV1.TemplateServiceService, templateService(pool, log, writer)],
   ];
   for (const [, definition, implementation] of services)
     server.addService(decodingChecked(definition), implementation as UntypedServiceImplementation);

@@ -16,6 +16,8 @@ import {
 import { streamPage } from './list-page.js';
 import { idPage } from './page-token.js';
 import { bounded, required } from './validate.js';
+import type { ConfigWriter } from './config-writes.js';
+import { templateWrites } from './template-writes.js';
 
 const MAX_VARIABLES = 100;
 
@@ -31,17 +33,17 @@ function version(field: string, v: number): number {
 
 /**
  * TemplateService: templates from the read model (`templates`, `template_versions`), previews and
- * validation through the dispatcher's renderer, the one the render stage uses to send. Templates
- * are written by `oncall apply` (TemplateVersionPublished on CONFIG): Create/Update/Delete stay
- * UNIMPLEMENTED.
+ * validation through the renderer the dispatcher sends with. Templates are written as
+ * configuration (TemplateVersionPublished on CONFIG), by `oncall apply` or template-writes.
  */
-export function templateService(pool: DatabasePool, log: Logger): Partial<notificationV1.TemplateServiceServer> {
+export function templateService(pool: DatabasePool, log: Logger, writer: ConfigWriter | null): notificationV1.TemplateServiceServer {
   const load = async (templateId: string, v: number) => {
     const row = await getTemplateVersion(pool, templateId, v);
     if (!row) throw new NotFound(v === 0 ? `template ${templateId} not found` : `template ${templateId} has no version ${v}`);
     return row;
   };
   return {
+    ...templateWrites(pool, log, writer),
     getTemplate: unary(log, 'GetTemplate', async (req: notificationV1.GetTemplateRequest) =>
       toProtoTemplate(await load(required('id', req.id), 0)),
     ),

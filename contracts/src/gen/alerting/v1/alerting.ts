@@ -415,6 +415,8 @@ export enum TargetType {
   TARGET_TYPE_ROTATION = 3,
   TARGET_TYPE_SLACK_CHANNEL = 4,
   TARGET_TYPE_WEBHOOK = 5,
+  /** TARGET_TYPE_TIER - a response tier (L0–L3) of the NOC model, docs/noc.md */
+  TARGET_TYPE_TIER = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -438,6 +440,9 @@ export function targetTypeFromJSON(object: any): TargetType {
     case 5:
     case "TARGET_TYPE_WEBHOOK":
       return TargetType.TARGET_TYPE_WEBHOOK;
+    case 6:
+    case "TARGET_TYPE_TIER":
+      return TargetType.TARGET_TYPE_TIER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -459,6 +464,8 @@ export function targetTypeToJSON(object: TargetType): string {
       return "TARGET_TYPE_SLACK_CHANNEL";
     case TargetType.TARGET_TYPE_WEBHOOK:
       return "TARGET_TYPE_WEBHOOK";
+    case TargetType.TARGET_TYPE_TIER:
+      return "TARGET_TYPE_TIER";
     case TargetType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -920,7 +927,10 @@ export interface RemoveRotationResponse {
 
 export interface EscalationTarget {
   targetType: TargetType;
-  /** user id, schedule id, rotation id, channel id or webhook id */
+  /**
+   * user id, schedule id, "<schedule id>/<rotation id>", Slack channel ("#noc" or C0123ABCD),
+   * webhook URL, or response tier id
+   */
   targetId: string;
 }
 
@@ -948,6 +958,8 @@ export interface CreateEscalationPolicyRequest {
   description: string;
   repeatCount: number;
   steps: EscalationStep[];
+  /** empty = made from the name ("Primary NOC" → "primary-noc") */
+  id: string;
 }
 
 export interface GetEscalationPolicyRequest {
@@ -8117,7 +8129,7 @@ export const EscalationPolicy: MessageFns<EscalationPolicy> = {
 };
 
 function createBaseCreateEscalationPolicyRequest(): CreateEscalationPolicyRequest {
-  return { name: "", description: "", repeatCount: 0, steps: [] };
+  return { name: "", description: "", repeatCount: 0, steps: [], id: "" };
 }
 
 export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyRequest> = {
@@ -8133,6 +8145,9 @@ export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyReq
     }
     for (const v of message.steps) {
       EscalationStep.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.id !== "") {
+      writer.uint32(42).string(message.id);
     }
     return writer;
   },
@@ -8182,6 +8197,14 @@ export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyReq
             message.steps.push(EscalationStep.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8204,6 +8227,7 @@ export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyReq
         ? globalThis.Number(object.repeat_count)
         : 0,
       steps: globalThis.Array.isArray(object?.steps) ? object.steps.map((e: any) => EscalationStep.fromJSON(e)) : [],
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
     };
   },
 
@@ -8221,6 +8245,9 @@ export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyReq
     if (message.steps?.length) {
       obj.steps = message.steps.map((e) => EscalationStep.toJSON(e));
     }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
     return obj;
   },
 
@@ -8233,6 +8260,7 @@ export const CreateEscalationPolicyRequest: MessageFns<CreateEscalationPolicyReq
     message.description = object.description ?? "";
     message.repeatCount = object.repeatCount ?? 0;
     message.steps = object.steps?.map((e) => EscalationStep.fromPartial(e)) || [];
+    message.id = object.id ?? "";
     return message;
   },
 };

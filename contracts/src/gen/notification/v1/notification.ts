@@ -356,6 +356,8 @@ export interface CreateTemplateRequest {
   requiredVariables: string[];
   optionalVariables: string[];
   createdByUserId: string;
+  /** empty = made from the name ("NOC page" → "noc-page") */
+  id: string;
 }
 
 export interface CreateTemplateRequest_ChannelsEntry {
@@ -2625,7 +2627,15 @@ export const TemplateVersion_ChannelsEntry: MessageFns<TemplateVersion_ChannelsE
 };
 
 function createBaseCreateTemplateRequest(): CreateTemplateRequest {
-  return { name: "", description: "", channels: {}, requiredVariables: [], optionalVariables: [], createdByUserId: "" };
+  return {
+    name: "",
+    description: "",
+    channels: {},
+    requiredVariables: [],
+    optionalVariables: [],
+    createdByUserId: "",
+    id: "",
+  };
 }
 
 export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
@@ -2647,6 +2657,9 @@ export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
     }
     if (message.createdByUserId !== "") {
       writer.uint32(50).string(message.createdByUserId);
+    }
+    if (message.id !== "") {
+      writer.uint32(58).string(message.id);
     }
     return writer;
   },
@@ -2715,6 +2728,14 @@ export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
             message.createdByUserId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2760,6 +2781,7 @@ export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
         : isSet(object.created_by_user_id)
         ? globalThis.String(object.created_by_user_id)
         : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
     };
   },
 
@@ -2789,6 +2811,9 @@ export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
     if (message.createdByUserId !== "") {
       obj.createdByUserId = message.createdByUserId;
     }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
     return obj;
   },
 
@@ -2811,6 +2836,7 @@ export const CreateTemplateRequest: MessageFns<CreateTemplateRequest> = {
     message.requiredVariables = object.requiredVariables?.map((e) => e) || [];
     message.optionalVariables = object.optionalVariables?.map((e) => e) || [];
     message.createdByUserId = object.createdByUserId ?? "";
+    message.id = object.id ?? "";
     return message;
   },
 };

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { alertingV1, STREAMS } from '@oncall/contracts';
 import { ensureDatabase } from '@oncall/infra';
-import { userDirectory, type UserDirectory } from '@oncall/shared';
+import { createApiToken, userDirectory, type UserDirectory } from '@oncall/shared';
 import { parseCommandArgs, runAlertCommand, type CliCommand } from '../infra/src/alert-commands.js';
 import { alertHistory } from '../infra/src/history.js';
 import { startUsersService, type RunningUsersService } from '../infra/src/users-service.js';
@@ -129,7 +129,21 @@ describe('oncall ack|resolve|escalate|snooze through query-api against the in-pr
     ]);
     expect(ok).toMatchObject({ code: 0, stdout: `acknowledged by carol: ${a.id} "CliBinary is down"\n` });
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('--user <id> or ONCALL_USER');
+    expect(usage.stderr).toContain('--user or ONCALL_USER is empty');
+  });
+
+  it("without --user the token's user acts; a token bound to nobody must name one", async () => {
+    const a = await openAlert('CliTokenUser');
+    const { token } = await createApiToken(p.admin, { name: 'dave', scopes: ['read', 'respond'], userId: 'dave', expiresAt: null });
+    const noUser = { ONCALL_API_TOKEN: token };
+    const mine = await oncall(['ack', a.id, '--grpc', p.grpcAddress], noUser);
+    expect(mine).toMatchObject({ code: 0, stdout: `acknowledged by dave: ${a.id} "CliTokenUser is down"\n` });
+    const other = await oncall(['resolve', a.id, '--grpc', p.grpcAddress, '--user', 'carol'], noUser);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`acts as "dave" only`);
+    const unbound = await oncall(['resolve', a.id, '--grpc', p.grpcAddress]);
+    expect(unbound.code).toBe(2);
+    expect(unbound.stderr).toContain('user_id');
   });
 
   const grpcPort = () => ({ GRPC_PORT: p.grpcAddress.split(':')[1]!, ONCALL_GRPC: '' });

@@ -19,6 +19,7 @@ describe('oncall ack|resolve|escalate|snooze arguments', () => {
       grpc: { address: 'h:1', from: '--grpc' },
       snoozeSeconds: null,
     });
+    expect(parseCommandArgs('ack', [ID], {}).userId).toBe(''); // the token's user acts
     expect(parseCommandArgs('ack', [ID], { ONCALL_USER: 'alice', GRPC_PORT: '15051' }).grpc).toMatchObject({
       address: '127.0.0.1:15051',
       from: 'GRPC_PORT=15051',
@@ -27,8 +28,8 @@ describe('oncall ack|resolve|escalate|snooze arguments', () => {
 
   it.each<[string, CliCommand, string[], NodeJS.ProcessEnv, RegExp]>([
     ['no alert id', 'ack', [], { ONCALL_USER: 'a' }, /ack needs an alert id/],
-    ['no user', 'ack', [ID], {}, /--user <id> or ONCALL_USER/],
-    ['a blank user', 'resolve', [ID, '--user', ' '], {}, /--user <id> or ONCALL_USER/],
+    ['a blank user', 'resolve', [ID, '--user', ' '], {}, /--user or ONCALL_USER is empty/],
+    ['a blank ONCALL_USER', 'ack', [ID], { ONCALL_USER: '' }, /--user or ONCALL_USER is empty/],
     ['snooze without --for', 'snooze', [ID], { ONCALL_USER: 'a' }, /snooze needs --for/],
     ['snooze with a bad length', 'snooze', [ID, '--for', '30 minutes'], { ONCALL_USER: 'a' }, /not a duration: 30 minutes/],
     ['--for on ack', 'ack', [ID, '--for', '1h'], { ONCALL_USER: 'a' }, /--for is for snooze only/],

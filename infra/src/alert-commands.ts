@@ -30,7 +30,8 @@ export function parseDuration(text: string): number | null {
 
 /**
  * Parses `oncall ack|resolve|escalate|snooze <alert-id> [--user U] [--note TEXT] [--for 30m]`.
- * Who acts is `--user`, else ONCALL_USER: until the API has tokens, it trusts the caller to say.
+ * Who acts is `--user`, else ONCALL_USER, else the user `ONCALL_API_TOKEN` is bound to (query-api
+ * allows naming another user only to an admin token).
  */
 export function parseCommandArgs(command: CliCommand, argv: string[], env: NodeJS.ProcessEnv): CommandArgs {
   const { values, positionals } = parseOrUsage(command, {
@@ -46,9 +47,12 @@ export function parseCommandArgs(command: CliCommand, argv: string[], env: NodeJ
   const [alertId, ...extra] = positionals;
   if (!alertId) throw new UsageError(`${command} needs an alert id: oncall ${command} <alert-id>`);
   if (extra.length > 0) throw new UsageError(`${command}: unexpected argument ${extra[0]}`);
-  const userId = values.user ?? env.ONCALL_USER ?? '';
-  if (userId.trim() === '')
-    throw new UsageError(`${command}: say who acts with --user <id> or ONCALL_USER (the CLI names the user until API tokens exist)`);
+  // Without --user or ONCALL_USER the token's own user acts (a token bound to a user); query-api
+  // refuses an unbound token that names nobody (user_id is required).
+  const named = values.user ?? env.ONCALL_USER;
+  if (named !== undefined && named.trim() === '')
+    throw new UsageError(`${command}: --user or ONCALL_USER is empty; give a user id, or leave both out to act as your token's user`);
+  const userId = named ?? '';
   let snoozeSeconds: number | null = null;
   if (command === 'snooze') {
     if (values.for === undefined) throw new UsageError('snooze needs --for <duration>, e.g. --for 30m, 2h or 1d');
@@ -69,21 +73,28 @@ const TARGET: Partial<Record<CliCommand, string>> = { ack: 'acknowledged', resol
 export function describeAnswer(args: CommandArgs, before: alertingV1.Alert, after: alertingV1.Alert, snoozedUntil?: Date): CommandResult {
   const head = `${after.id} ${JSON.stringify(after.summary)}`;
   const target = TARGET[args.command];
+  const actor: Record<CliCommand, string> = {
+    ack: after.acknowledgedByUserId,
+    resolve: after.resolvedByUserId,
+    escalate: after.escalatedByUserId,
+    snooze: after.snoozedByUserId,
+  };
+  const who = args.userId || actor[args.command] || 'your token';
   if (target && word(before.status) === target) {
     const by = target === 'acknowledged' ? before.acknowledgedByUserId : before.resolvedByUserId;
     return { code: 0, out: `already ${target}${by ? ` by ${by}` : ''}; nothing changed: ${head}\n`, err: '' };
   }
   switch (args.command) {
     case 'ack':
-      return { code: 0, out: `acknowledged by ${args.userId}: ${head}\n`, err: '' };
+      return { code: 0, out: `acknowledged by ${who}: ${head}\n`, err: '' };
     case 'resolve':
-      return { code: 0, out: `resolved by ${args.userId}: ${head}\n`, err: '' };
+      return { code: 0, out: `resolved by ${who}: ${head}\n`, err: '' };
     case 'escalate':
-      return { code: 0, out: `escalated by ${args.userId}: ${head} (now ${word(after.status)})\n`, err: '' };
+      return { code: 0, out: `escalated by ${who}: ${head} (now ${word(after.status)})\n`, err: '' };
     case 'snooze':
       return {
         code: 0,
-        out: `snoozed until ${(snoozedUntil ?? after.snoozedUntil)?.toISOString() ?? '?'} by ${args.userId}: ${head}\n`,
+        out: `snoozed until ${(snoozedUntil ?? after.snoozedUntil)?.toISOString() ?? '?'} by ${who}: ${head}\n`,
         err: '',
       };
     default: {

@@ -56,7 +56,7 @@ age, site, summary), or one JSON object a line with --json. Filters (repeatable,
   ack: {
     synopsis: 'ack|resolve|escalate|snooze <alert-id> [--user <id>] [--note <text>] [--for 30m|2h|1d] [--grpc host:port]',
     text: `act on an alert through query-api's AlertService (recorded as via cli). Who acts: --user, else
-ONCALL_USER (the CLI names the user until API tokens exist); a user the UserService does not know is refused.
+ONCALL_USER, else the user ONCALL_API_TOKEN is bound to; a user the UserService does not know is refused.
 snooze needs --for. Exit 0: done or already so; 1: the alert is resolved or unknown, or query-api failed; 2: bad input
   -u, --user <id>          who acts
   -n, --note <text>        a note kept with the action

@@ -10,12 +10,13 @@ type Internals = { call?: { sendMessage?: (message: unknown, callback: () => voi
  * passes the buffered messages at once; each goes through grpc-js's own `sendMessage` (serialised,
  * framed, written to the HTTP/2 stream, which batches them in turn) and the batch completes with
  * the last, in order. Measured with bench:query (docs/performance.md). It relies on a grpc-js
- * internal (`ServerWritableStreamImpl.call.sendMessage`, 1.14): without it the stream stays as is.
+ * internal (`ServerWritableStreamImpl.call.sendMessage`, 1.14): without it the stream stays as is
+ * and this returns false (pipelined-writes.int.test.ts fails then, so an upgrade is noticed).
  */
-export function pipelineWrites(call: ServerWritableStream<unknown, unknown>): void {
+export function pipelineWrites(call: ServerWritableStream<unknown, unknown>): boolean {
   const inner = (call as unknown as Internals).call;
   const sendMessage = inner?.sendMessage;
-  if (typeof sendMessage !== 'function') return;
+  if (typeof sendMessage !== 'function') return false;
   Object.defineProperty(call, '_writev', {
     value: (chunks: Chunk[], callback: () => void) => {
       let left = chunks.length;
@@ -25,4 +26,5 @@ export function pipelineWrites(call: ServerWritableStream<unknown, unknown>): vo
         });
     },
   });
+  return true;
 }

@@ -53,8 +53,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeEvent, STREAMS, type EventData } from '@oncall/contracts';
 import { connectNats, ensureTopology, type Logger } from '@oncall/shared';
 // The infra pieces by file: the package's index also loads `oncall up` (query-api, projector, …).
-import { applyConfig } from '@oncall/shared/config-file';
-import { parseConfigFile } from '@oncall/shared/config-file';
+import { applyConfig, parseConfigFile } from '@oncall/shared/config-file';
 import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from '../infra/src/postgres.js';

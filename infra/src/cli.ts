@@ -6,14 +6,20 @@ import {
   closeNats,
   createLogger,
   ensureTopology,
+  knownUsersIn,
   userDirectory,
   type Logger,
   type UserDirectory,
 } from '@oncall/shared';
-import { ConfigFileError, readAndCheckConfigFile, type ConfigCheckOptions } from '@oncall/shared/config-file';
-import { validateTemplate } from '@oncall/shared/config-file';
+import {
+  applyConfig,
+  ConfigFileError,
+  readAndCheckConfigFile,
+  subjectOf,
+  validateTemplate,
+  type ConfigCheckOptions,
+} from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
-import { applyConfig, subjectOf } from '@oncall/shared/config-file';
 import { refuseDrift, runExport } from './export.js';
 import { migrate } from './migrate.js';
 import { progressPrinter, rebuildReadModels } from './replay.js';
@@ -312,7 +318,7 @@ async function userSource(
   }
   if (userServiceUrl) {
     const directory: UserDirectory = userDirectory(userServiceUrl, { ttlMs: 0 });
-    const knownUsers = async (ids: string[]) => new Set((await directory.getUsers(ids)).users.keys());
+    const knownUsers = knownUsersIn(directory);
     return { options: { knownUsers, usersSource: `UserService at ${userServiceUrl}`, validateTemplate }, close: () => directory.close() };
   }
   return { options: { validateTemplate }, close: () => undefined };

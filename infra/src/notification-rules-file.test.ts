@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
-import { planApply, subjectOf, type PlannedEvent } from '@oncall/shared/config-file';
-import { checkConfigFile, ConfigFileError, parseConfigFile, readAndCheckConfigFile } from '@oncall/shared/config-file';
+import {
+  planApply,
+  subjectOf,
+  type PlannedEvent,
+  checkConfigFile,
+  ConfigFileError,
+  parseConfigFile,
+  readAndCheckConfigFile,
+} from '@oncall/shared/config-file';
 import { readUsersFile } from './users-file.js';
 
 const problems = (text: string): string[] => {

@@ -4,8 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { buildEvent, encodeEvent, stableUuid, subjects } from '@oncall/contracts';
 import { migrate } from './migrate.js';
-import { rebuildReadModels } from './replay.js';
-import { IndexBuildError } from './replay.js';
+import { rebuildReadModels, IndexBuildError } from './replay.js';
 import { createTestDatabase, prepareTopology, startTestNats, testLog, type TestNats } from '../../test/harness.js';
 
 const AT = '2026-11-23T10:00:00.000Z';

@@ -6,8 +6,7 @@ import { closeNats, connectNats, ensureTopology, parseEnv, commonEnv, port, serv
 import { findNatsServer, startNatsServer, type RunningNats } from './nats-server.js';
 import { assertPostgresCanRun, ensureDatabase, parsePostgresSettings, startEmbeddedPostgres, type RunningPostgres } from './postgres.js';
 import { migrate } from './migrate.js';
-import { readConfigFile } from '@oncall/shared/config-file';
-import { applyConfig } from '@oncall/shared/config-file';
+import { readConfigFile, applyConfig } from '@oncall/shared/config-file';
 import { localAdminToken } from './local-token.js';
 import { startUsersService, type RunningUsersService } from './users-service.js';
 import { SupervisedService, type ServiceSpec } from './supervisor.js';

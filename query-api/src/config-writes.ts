@@ -7,7 +7,7 @@ import type { ElementEdit } from './element-edits.js';
 import { DeadlineExceeded, Unavailable } from './errors.js';
 import type { CallContext } from './handlers.js';
 import { callerOf, type Consistency } from './consistency.js';
-import type { UserDirectory } from '@oncall/shared';
+import { knownUsersIn, type UserDirectory } from '@oncall/shared';
 
 export type ConfigWriterDeps = {
   nc: NatsConnection;
@@ -31,7 +31,7 @@ export class ConfigWriter {
   async write(edit: ElementEdit, ctx: CallContext, prune: PruneTarget[] = []): Promise<number> {
     const last: { written: Written | null; directoryError: unknown } = { written: null, directoryError: null };
     const directory = this.deps.users;
-    const users: KnownUsers | undefined = directory ? async (ids) => new Set((await directory.getUsers(ids)).users.keys()) : undefined;
+    const users: KnownUsers | undefined = directory ? knownUsersIn(directory) : undefined;
     // A directory that does not answer is reported by the check as a problem of the file: here it is UNAVAILABLE.
     const knownUsers: KnownUsers | undefined =
       users &&

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { alertingV1, type EventData, type Weekday } from '@oncall/contracts';
-import type { Logger, UserDirectory } from '@oncall/shared';
+import { knownUsersIn, type Logger, type UserDirectory } from '@oncall/shared';
 import { apiActor, ConfigEditError, editConfig, type ConfigEdit, type ConfigFile, type PruneTarget } from '@oncall/shared/config-file';
 import { callerOf, type Consistency } from './consistency.js';
 import { FailedPrecondition, InvalidArgument, NotFound, Unavailable } from './errors.js';
@@ -128,7 +128,7 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
           actor: apiActor(callerOf(ctx) ?? 'unknown'),
           prune,
           ...(users && {
-            knownUsers: async (ids: string[]) => new Set((await users.getUsers(ids)).users.keys()),
+            knownUsers: knownUsersIn(users),
             usersSource: 'the user directory',
           }),
         },

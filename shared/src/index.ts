@@ -22,6 +22,7 @@ export { holdLease, leaseBucket, LEASE_TTL_MS, type Lease, type LeaseOptions } f
 export {
   userDirectory,
   fileUserDirectory,
+  knownUsersIn,
   toContacts,
   UserDirectoryError,
   UserDirectoryUnavailable,

@@ -191,6 +191,12 @@ export function userDirectory(url: string, opts: UserDirectoryOptions = {}): Use
   return new GrpcUserDirectoryImpl(url, opts);
 }
 
+/** The ids among `ids` that the directory has: the `knownUsers` check of configuration files and API writes. */
+export const knownUsersIn =
+  (directory: UserDirectory) =>
+  async (ids: readonly string[]): Promise<ReadonlySet<string>> =>
+    new Set((await directory.getUsers(ids)).users.keys());
+
 /** A directory over a fixed list, for pure tests. */
 export function fileUserDirectory(users: readonly DirectoryUser[]): UserDirectory {
   const byId = new Map(users.map((u) => [u.id, u]));

@@ -9,7 +9,7 @@ export const isoTime = z.string().datetime({ offset: true });
 
 /**
  * Where a person acted from: every command names it, and so does the lifecycle event it caused.
- * `system` is the pipeline itself (an ack timeout, a snooze ending).
+ * `ticket` is a ticket provider (a ticket closed in Jira resolves its alert). `system` is the pipeline itself (an ack timeout, a snooze ending).
  */
-export const Surface = z.enum(['api', 'cli', 'slack', 'sms', 'voice', 'email', 'teams', 'web', 'system']);
+export const Surface = z.enum(['api', 'cli', 'slack', 'sms', 'voice', 'email', 'teams', 'web', 'ticket', 'system']);
 export type Surface = z.infer<typeof Surface>;

@@ -344,6 +344,4 @@ export const escalationSchemas = {
       errorCode: z.string().nullable(),
     }),
   },
-  TicketCreated: { 1: z.object({ ...ref, providerId: z.string(), ticketKey: z.string(), url: z.string().nullable() }) },
-  TicketStatusChanged: { 1: z.object({ ...ref, providerId: z.string(), ticketKey: z.string(), status: z.string() }) },
 } as const;

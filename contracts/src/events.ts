@@ -14,11 +14,13 @@ import { correlationSchemas } from './correlation-schemas.js';
 import { escalationSchemas } from './escalation-schemas.js';
 import { nocSchemas } from './noc-schemas.js';
 import { parkingSchemas } from './parking-schemas.js';
+import { ticketSchemas } from './ticket-schemas.js';
 
 export { LabelMap, Link, Severity, Surface } from './common-schemas.js';
 export * from './config-schemas.js';
 export * from './escalation-schemas.js';
 export * from './parking-schemas.js';
+export * from './ticket-schemas.js';
 export const AlertSource = z.enum(['alertmanager', 'grafana', 'generic', 'pagerduty', 'heartbeat', 'manual']);
 export type AlertSource = z.infer<typeof AlertSource>;
 
@@ -162,6 +164,7 @@ const schemas = {
   ...escalationSchemas,
   ...correlationSchemas,
   ...parkingSchemas,
+  ...ticketSchemas,
 } as const;
 
 type Schemas = typeof schemas;

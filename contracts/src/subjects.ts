@@ -41,7 +41,9 @@ export type ConfigKind =
   | 'equipment'
   | 'destination'
   /** API tokens: \`config.token.<tokenId>\`. */
-  | 'token';
+  | 'token'
+  /** Ticket providers: \`config.ticket-provider.<providerId>\`. */
+  | 'ticket-provider';
 
 export const subjects = {
   intake: (partition: number): string => `intake.${partition}`,

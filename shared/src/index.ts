@@ -172,3 +172,4 @@ export {
   type CheckResult,
   type VerificationRequest,
 } from './domain/verification.js';
+export { compileTicketFields, TicketFieldError, type CompiledTicketFields, type TicketFieldInput } from './domain/ticket-fields.js';

@@ -275,7 +275,15 @@ const SAMPLES: { [T in EventType]: EventData<T> } = {
     permanent: false,
     retryAt: '2026-01-01T00:00:30.000Z',
   },
-  TicketLinked: { alertId: ALERT.alertId, serviceId: 'svc', providerId: 'jira', ticketKey: 'OPS-9', url: null, userId: 'alice', via: 'api' },
+  TicketLinked: {
+    alertId: ALERT.alertId,
+    serviceId: 'svc',
+    providerId: 'jira',
+    ticketKey: 'OPS-9',
+    url: null,
+    userId: 'alice',
+    via: 'api',
+  },
   MessageParked: {
     consumer: 'projector-alerts-v1',
     stream: 'ALERTS',

@@ -22,7 +22,11 @@ describe('ticket field mapping', () => {
     ['string concatenation', '"[" + service.name + "] " + alert.summary', '[Core network] BGP session down'],
     ['conditional', 'alert.severity == "critical" ? "Highest" : "Medium"', 'Highest'],
     ['default when a label is missing', '"owner" in labels ? labels.owner : "noc"', 'noc'],
-    ['runbook appended', 'alert.details + ("runbook" in annotations ? "\\nRunbook: " + annotations.runbook : "")', 'peer 10.0.0.1\nRunbook: https://runbooks/bgp'],
+    [
+      'runbook appended',
+      'alert.details + ("runbook" in annotations ? "\\nRunbook: " + annotations.runbook : "")',
+      'peer 10.0.0.1\nRunbook: https://runbooks/bgp',
+    ],
     ['list', '["oncall", labels.team]', ['oncall', 'netops']],
     ['int becomes a number', '3', 3],
     ['map', '{"id": labels.site}', { id: 'ams2' }],

@@ -45,6 +45,8 @@ export async function startDeployment(opts: {
   log: Logger;
   ingestEnv?: Record<string, string>;
   dispatcherEnv: Record<string, string>;
+  /** More services to start after the dispatcher (e.g. two ticket bridges), each with its own environment. */
+  extra?: ReadonlyArray<{ name: string; entry: string; env: Record<string, string> }>;
 }): Promise<Deployment> {
   const dir = await mkdtemp(join(tmpdir(), `oncall-${opts.name}-`));
   await chmod(dir, 0o755);
@@ -99,6 +101,7 @@ export async function startDeployment(opts: {
     await start('decider', 'ingest/src/decider-main.ts', {});
     await start('escalator', 'escalator/src/main.ts', { ESCALATOR_ID: 'bench' });
     await start('dispatcher', 'dispatcher/src/main.ts', opts.dispatcherEnv);
+    for (const x of opts.extra ?? []) await start(x.name, x.entry, x.env);
     await Promise.all(ready);
     const healthy = () =>
       httpFetch(`${ingestUrl}/healthz`).then(

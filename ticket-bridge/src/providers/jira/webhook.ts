@@ -53,7 +53,7 @@ const Payload = z
       })
       .passthrough(),
     changelog: z
-      .object({ id: z.string(), items: z.array(z.object({ field: z.string(), toString: z.string().nullable().optional() }).passthrough()) })
+      .object({ id: z.string(), items: z.array(z.object({ field: z.string() }).passthrough()) })
       .passthrough()
       .optional(),
     comment: z.object({ id: z.string(), body: z.unknown(), author: User.optional() }).passthrough().optional(),

@@ -17,11 +17,12 @@ export function createFields(
   const fields: Record<string, unknown> = {
     project: { key: settings.project },
     issuetype: { name: settings.issueType },
-    summary: oneLine(String(mapped.summary ?? alert.summary)),
+    summary: oneLine(scalar(mapped.summary) ?? alert.summary),
     description: description(settings.apiVersion, stringOr(mapped.description, alert.details), alertLinks(alert)),
     labels: labels(mapped.labels, idempotencyKey),
   };
-  if (mapped.priority != null && mapped.priority !== '') fields.priority = { name: String(mapped.priority) };
+  const priority = scalar(mapped.priority);
+  if (priority !== null && priority !== '') fields.priority = { name: priority };
   if (Array.isArray(mapped.components)) fields.components = mapped.components.map((name) => ({ name: String(name) }));
   if (typeof mapped.assignee === 'string' && mapped.assignee !== '') {
     fields.assignee = settings.apiVersion === '3' ? { accountId: mapped.assignee } : { name: mapped.assignee };
@@ -48,6 +49,11 @@ export function labels(mapped: unknown, idempotencyKey: string): string[] {
 function alertLinks(alert: TicketAlert): TextLink[] {
   const links: TextLink[] = alert.url === null ? [] : [{ text: 'Open the alert', href: alert.url }];
   return [...links, ...alert.links.filter((l) => /^https?:\/\//.test(l.href))];
+}
+
+/** A CEL result that reads as text (string, number, bool), else null. */
+function scalar(value: unknown): string | null {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
 }
 
 function stringOr(value: unknown, fallback: string): string {

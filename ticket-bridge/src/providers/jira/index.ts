@@ -24,7 +24,11 @@ export const jiraProvider: TicketProvider = {
     });
     // Jira Cloud removed GET /rest/api/3/search; /search/jql is its successor. Server / DC keeps /search.
     const path = apiVersion === '3' ? '/search/jql' : '/search';
-    const found = await jira.call<{ issues?: { id: string; key: string }[] }>('GET', `${path}?${query}`, `search ${project} for ${idempotencyKey}`);
+    const found = await jira.call<{ issues?: { id: string; key: string }[] }>(
+      'GET',
+      `${path}?${query.toString()}`,
+      `search ${project} for ${idempotencyKey}`,
+    );
     const issue = found?.issues?.[0];
     return issue === undefined ? null : ref(jira, issue);
   },
@@ -74,8 +78,7 @@ async function transition(jira: JiraClient, key: string, name: string): Promise<
   const path = `/issue/${encodeURIComponent(key)}/transitions`;
   const { transitions = [] } = await jira.call<{ transitions?: Transition[] }>('GET', path, `list the transitions of ${key}`);
   const wanted = name.toLowerCase();
-  const chosen =
-    transitions.find((t) => t.name.toLowerCase() === wanted) ?? transitions.find((t) => t.to?.name?.toLowerCase() === wanted);
+  const chosen = transitions.find((t) => t.name.toLowerCase() === wanted) ?? transitions.find((t) => t.to?.name?.toLowerCase() === wanted);
   if (chosen !== undefined) {
     await jira.call('POST', path, `move ${key} through "${chosen.name}"`, { transition: { id: chosen.id } });
     return;

@@ -42,7 +42,10 @@ const alert: TicketAlert = {
   status: 'triggered',
   labels: {},
   annotations: {},
-  links: [{ href: 'https://grafana.acme.io/d/api', text: 'Dashboard' }, { href: 'javascript:alert(1)', text: 'bad' }],
+  links: [
+    { href: 'https://grafana.acme.io/d/api', text: 'Dashboard' },
+    { href: 'javascript:alert(1)', text: 'bad' },
+  ],
   startsAt: null,
   url: 'https://oncall.acme.io/alerts/3f1c',
 };
@@ -50,7 +53,14 @@ const alert: TicketAlert = {
 describe('ADF and wiki text', () => {
   it.each([
     ['one line', 'a', [{ type: 'paragraph', content: [{ type: 'text', text: 'a' }] }]],
-    ['blank lines split paragraphs', 'a\n\n\nb', [{ type: 'paragraph', content: [{ type: 'text', text: 'a' }] }, { type: 'paragraph', content: [{ type: 'text', text: 'b' }] }]],
+    [
+      'blank lines split paragraphs',
+      'a\n\n\nb',
+      [
+        { type: 'paragraph', content: [{ type: 'text', text: 'a' }] },
+        { type: 'paragraph', content: [{ type: 'text', text: 'b' }] },
+      ],
+    ],
     [
       'single newlines are hard breaks, CRLF too',
       'a\r\nb',
@@ -88,7 +98,13 @@ describe('create fields', () => {
     const fields = createFields(
       settings,
       alert,
-      { summary: 'API down\non prod', priority: 'Highest', labels: ['oncall', 'team a'], service: 'api', customfield_10011: { value: 'P1' } },
+      {
+        summary: 'API down\non prod',
+        priority: 'Highest',
+        labels: ['oncall', 'team a'],
+        service: 'api',
+        customfield_10011: { value: 'P1' },
+      },
       `oncall-${ALERT_ID}`,
     );
     expect(fields).toEqual({
@@ -108,7 +124,12 @@ describe('create fields', () => {
 
   it('v2: wiki description from the mapped description; assignee by name', () => {
     const v2 = JiraSettings.parse({ ...config().settings, apiVersion: 2 });
-    const fields = createFields(v2, { ...alert, url: null, links: [] }, { summary: 's', description: 'from CEL', assignee: 'jdoe' }, 'oncall-x');
+    const fields = createFields(
+      v2,
+      { ...alert, url: null, links: [] },
+      { summary: 's', description: 'from CEL', assignee: 'jdoe' },
+      'oncall-x',
+    );
     expect(fields.description).toBe('from CEL');
     expect(fields.assignee).toEqual({ name: 'jdoe' });
     expect(fields).not.toHaveProperty('priority');
@@ -117,7 +138,10 @@ describe('create fields', () => {
   it.each([
     [undefined, ['k']],
     ['one', ['one', 'k']],
-    [['a', ' ', 'a', 'k'], ['a', 'k']],
+    [
+      ['a', ' ', 'a', 'k'],
+      ['a', 'k'],
+    ],
     [['x  y\tz'], ['x-y-z', 'k']],
   ])('labels %j → %j', (given, expected) => {
     expect(labels(given, 'k')).toEqual(expected);
@@ -145,26 +169,33 @@ describe('validateConfig', () => {
   });
 
   it.each([
-    [{ settings: { baseUrl: 'ftp://x', project: 'OPS' } }, [{ path: 'settings.baseUrl', message: 'must be an http(s) URL' }]],
-    [{ settings: { baseUrl: 'https://x', project: 'ops' } }, [{ path: 'settings.project', message: 'must be a Jira project key such as OPS' }]],
-    [{ settings: { baseUrl: 'https://x', project: 'OPS', apiVersion: '4' } }, [{ path: 'settings.apiVersion', message: expect.any(String) }]],
+    [{ settings: { baseUrl: 'ftp://x', project: 'OPS' } }, 'settings.baseUrl', 'must be an http(s) URL'],
+    [{ settings: { baseUrl: 'https://x', project: 'ops' } }, 'settings.project', 'must be a Jira project key such as OPS'],
+    [{ settings: { baseUrl: 'https://x', project: 'OPS', apiVersion: '4' } }, 'settings.apiVersion', 'Invalid'],
     [
       { settings: { baseUrl: 'https://x', project: 'OPS', statusMap: { Done: 'finished' } } },
-      [{ path: 'settings.statusMap.Done', message: expect.stringContaining("'open' | 'in_progress' | 'resolved' | 'closed'") }],
+      'settings.statusMap.Done',
+      "'open' | 'in_progress' | 'resolved' | 'closed'",
     ],
     [
       { settings: { baseUrl: 'https://x', project: 'OPS', customFields: { team: '10010' } } },
-      [{ path: 'settings.customFields.team', message: 'must be a custom field id such as customfield_10010' }],
+      'settings.customFields.team',
+      'must be a custom field id such as customfield_10010',
     ],
-    [{ settings: { baseUrl: 'https://x', project: 'OPS', colour: 'red' } }, [{ path: 'settings', message: expect.stringContaining('colour') }]],
-    [{ auth: { kind: 'genie-key', key: { env: 'K' } } }, [{ path: 'auth.kind', message: expect.stringContaining('not genie-key') }]],
-    [{ fields: { summary: 'x', Subject: 'y' } }, [{ path: 'fields.Subject', message: expect.stringContaining('Jira has no field "Subject"') }]],
-  ] as const)('%j', (over, problems) => {
-    expect(validateJiraConfig(config(over as Partial<TicketProviderConfig>))).toEqual(problems);
+    [{ settings: { baseUrl: 'https://x', project: 'OPS', colour: 'red' } }, 'settings', 'colour'],
+    [{ auth: { kind: 'genie-key', key: { env: 'K' } } }, 'auth.kind', 'not genie-key'],
+    [{ fields: { summary: 'x', Subject: 'y' } }, 'fields.Subject', 'Jira has no field "Subject"'],
+  ] as const)('%j: one problem at %s', (over, path, fragment) => {
+    const problems = validateJiraConfig(config(over));
+    expect(problems.map((p) => p.path)).toEqual([path]);
+    expect(problems[0]?.message).toContain(fragment);
   });
 
   it('a field named under customFields, or a customfield id, is fine', () => {
-    const c = config({ settings: { ...config().settings, customFields: { team: 'customfield_10010' } }, fields: { summary: 's', team: 't', customfield_1: 'x' } });
+    const c = config({
+      settings: { ...config().settings, customFields: { team: 'customfield_10010' } },
+      fields: { summary: 's', team: 't', customfield_1: 'x' },
+    });
     expect(validateJiraConfig(c)).toEqual([]);
   });
 });
@@ -183,7 +214,9 @@ describe('Retry-After and errors', () => {
   });
 
   it("Jira's error body is one sentence", () => {
-    expect(jiraErrorText({ errorMessages: ['No project'], errors: { summary: 'required', priority: 'bad' } })).toBe('No project; summary: required; priority: bad');
+    expect(jiraErrorText({ errorMessages: ['No project'], errors: { summary: 'required', priority: 'bad' } })).toBe(
+      'No project; summary: required; priority: bad',
+    );
     expect(jiraErrorText('<html>')).toBe('');
   });
 
@@ -201,7 +234,11 @@ describe('Retry-After and errors', () => {
 
   it('no answer is retryable and says why', () => {
     const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-    expect(errorForNoAnswer(refused, 'create', 'https://x')).toMatchObject({ retryable: true, httpStatus: null, message: 'Jira at https://x did not answer (create): ECONNREFUSED' });
+    expect(errorForNoAnswer(refused, 'create', 'https://x')).toMatchObject({
+      retryable: true,
+      httpStatus: null,
+      message: 'Jira at https://x did not answer (create): ECONNREFUSED',
+    });
     expect(errorForNoAnswer(new DOMException('t', 'TimeoutError'), 'create', 'https://x').message).toContain('timed out');
   });
 });

@@ -22,7 +22,9 @@ export const JiraSettings = z
     project: z.string().regex(/^[A-Z][A-Z0-9_]{0,254}$/, 'must be a Jira project key such as OPS'),
     issueType: z.string().min(1).default('Task'),
     statusMap: z.record(z.string().min(1), TicketState).default({}),
-    customFields: z.record(z.string().min(1), z.string().regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10010')).default({}),
+    customFields: z
+      .record(z.string().min(1), z.string().regex(/^customfield_\d+$/, 'must be a custom field id such as customfield_10010'))
+      .default({}),
   })
   .strict();
 export type JiraSettings = z.infer<typeof JiraSettings>;

@@ -80,7 +80,7 @@ export function createErrors(
     if (opts.apiVersion === '2' && typeof fields.description !== 'string') errors.description = 'Operation value must be a string';
   }
   if (fields.priority !== undefined) {
-    const name = (fields.priority as { name?: unknown } | null)?.name;
+    const name = (fields.priority)?.name;
     if (typeof name !== 'string' || !PRIORITIES.includes(name)) errors.priority = `Priority name '${String(name)}' is not valid`;
   }
   if (fields.labels !== undefined) {
@@ -94,7 +94,9 @@ export function createErrors(
   if (fields.assignee !== undefined) {
     const who = fields.assignee as Record<string, unknown> | null;
     const ok = opts.apiVersion === '3' ? typeof who?.accountId === 'string' : typeof who?.name === 'string';
-    if (!ok) errors.assignee = opts.apiVersion === '3' ? 'Specify a valid value for assignee (accountId)' : 'Specify a valid value for assignee (name)';
+    if (!ok)
+      errors.assignee =
+        opts.apiVersion === '3' ? 'Specify a valid value for assignee (accountId)' : 'Specify a valid value for assignee (name)';
   }
   if (fields.duedate !== undefined && (typeof fields.duedate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(fields.duedate))) {
     errors.duedate = "Error parsing date string: use 'yyyy-MM-dd'";

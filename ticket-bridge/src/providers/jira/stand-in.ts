@@ -84,7 +84,17 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
   function change(issue: StandInIssue, to: StandInStatus): { id: string; items: unknown[] } {
     const id = String(20000 + ++seq);
     issue.changelog.push({ id, from: issue.fields.status.name, to: to.name });
-    const items = [{ field: 'status', fieldtype: 'jira', fieldId: 'status', from: issue.fields.status.id, fromString: issue.fields.status.name, to: to.id, toString: to.name }];
+    const items = [
+      {
+        field: 'status',
+        fieldtype: 'jira',
+        fieldId: 'status',
+        from: issue.fields.status.id,
+        fromString: issue.fields.status.name,
+        to: to.id,
+        toString: to.name,
+      },
+    ];
     issue.fields.status = to;
     return { id, items };
   }
@@ -108,10 +118,18 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
 
   function route(method: string, path: string, query: URLSearchParams, body: unknown): [number, unknown] {
     if (method === 'GET' && path === '/myself') {
-      return [200, apiVersion === '3' ? { ...BOT, emailAddress: whoami(), active: true } : { name: whoami(), key: whoami(), displayName: BOT.displayName, active: true }];
+      return [
+        200,
+        apiVersion === '3'
+          ? { ...BOT, emailAddress: whoami(), active: true }
+          : { name: whoami(), key: whoami(), displayName: BOT.displayName, active: true },
+      ];
     }
     if (apiVersion === '3' && method === 'GET' && path === '/search') {
-      return [410, { errorMessages: ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.'], errors: {} }];
+      return [
+        410,
+        { errorMessages: ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.'], errors: {} },
+      ];
     }
     if (method === 'GET' && path === (apiVersion === '3' ? '/search/jql' : '/search')) return search(query);
     if (method === 'POST' && path === '/issue') return create(body);
@@ -119,16 +137,30 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
     const issue = m === null ? undefined : issues.get(decodeURIComponent(m[1] ?? ''));
     if (m === null) return [404, { errorMessages: [`No API at ${api}${path}`], errors: {} }];
     if (issue === undefined) return [404, { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} }];
-    if (method === 'GET' && m[2] === undefined) return [200, { id: issue.id, key: issue.key, self: browse(issue.key), fields: issue.fields }];
+    if (method === 'GET' && m[2] === undefined)
+      return [200, { id: issue.id, key: issue.key, self: browse(issue.key), fields: issue.fields }];
     if (method === 'GET' && m[2] === '/transitions') {
-      return [200, { expand: 'transitions', transitions: transitionsFrom(issue.fields.status).map((t) => ({ ...t, hasScreen: false, isGlobal: false })) }];
+      return [
+        200,
+        {
+          expand: 'transitions',
+          transitions: transitionsFrom(issue.fields.status).map((t) => ({ ...t, hasScreen: false, isGlobal: false })),
+        },
+      ];
     }
     if (method === 'POST' && m[2] === '/transitions') {
       const id = (body as { transition?: { id?: unknown } } | null)?.transition?.id;
       const chosen = transitionsFrom(issue.fields.status).find((t) => t.id === id);
       if (chosen === undefined) return [400, { errorMessages: [`Transition id '${String(id)}' is not valid for this issue.`], errors: {} }];
       const changelog = change(issue, chosen.to);
-      echo({ timestamp: Date.now(), webhookEvent: 'jira:issue_updated', issue_event_type_name: 'issue_generic', user: BOT, issue: webhookIssue(issue), changelog });
+      echo({
+        timestamp: Date.now(),
+        webhookEvent: 'jira:issue_updated',
+        issue_event_type_name: 'issue_generic',
+        user: BOT,
+        issue: webhookIssue(issue),
+        changelog,
+      });
       return [204, null];
     }
     if (method === 'POST' && m[2] === '/comment') return comment(issue, body);
@@ -141,13 +173,23 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
 
   function search(query: URLSearchParams): [number, unknown] {
     const m = /^project = "([^"]+)" AND labels = "([^"]+)"$/.exec(query.get('jql') ?? '');
-    if (m === null) return [400, { errorMessages: [`Error in the JQL Query: the stand-in reads only project = "X" AND labels = "y", got ${query.get('jql')}`], errors: {} }];
+    if (m === null)
+      return [
+        400,
+        {
+          errorMessages: [`Error in the JQL Query: the stand-in reads only project = "X" AND labels = "y", got ${query.get('jql')}`],
+          errors: {},
+        },
+      ];
     const wanted = (query.get('fields') ?? '').split(',').filter((f) => f !== '');
     const found = [...issues.values()]
       .filter((i) => m[1] === project && i.fields.labels.includes(m[2] ?? ''))
       .slice(0, Number(query.get('maxResults') ?? 50))
       .map((i) => ({ id: i.id, key: i.key, self: browse(i.key), fields: Object.fromEntries(wanted.map((f) => [f, i.fields[f]])) }));
-    return [200, apiVersion === '3' ? { issues: found, isLast: true } : { startAt: 0, maxResults: found.length, total: found.length, issues: found }];
+    return [
+      200,
+      apiVersion === '3' ? { issues: found, isLast: true } : { startAt: 0, maxResults: found.length, total: found.length, issues: found },
+    ];
   }
 
   function create(body: unknown): [number, unknown] {
@@ -171,7 +213,14 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
   function comment(issue: StandInIssue, body: unknown): [number, unknown] {
     const text = (body as { body?: unknown } | null)?.body;
     const ok = apiVersion === '3' ? isAdfDoc(text) : typeof text === 'string' && text.trim() !== '';
-    if (!ok) return [400, { errorMessages: [], errors: { comment: apiVersion === '3' ? 'Comment body must be an Atlassian Document' : 'Comment body can not be empty!' } }];
+    if (!ok)
+      return [
+        400,
+        {
+          errorMessages: [],
+          errors: { comment: apiVersion === '3' ? 'Comment body must be an Atlassian Document' : 'Comment body can not be empty!' },
+        },
+      ];
     const saved = { id: String(30000 + ++seq), body: text, author: BOT.displayName };
     issue.comments.push(saved);
     echo({ timestamp: Date.now(), webhookEvent: 'comment_created', comment: { ...saved, author: BOT }, issue: webhookIssue(issue) });
@@ -198,7 +247,12 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
       if ('drop' in failure) return void req.socket.destroy();
       if ('hang' in failure) return;
       record(failure.status, body);
-      return sendJson(res, failure.status, failure.body ?? { errorMessages: [`stand-in failure ${failure.status}`], errors: {} }, failure.headers);
+      return sendJson(
+        res,
+        failure.status,
+        failure.body ?? { errorMessages: [`stand-in failure ${failure.status}`], errors: {} },
+        failure.headers,
+      );
     }
     if (opts.rateLimitPerSecond !== undefined) {
       const now = Date.now();
@@ -253,7 +307,14 @@ export async function startJiraStandIn(opts: JiraStandInOptions): Promise<JiraSt
       const changelog = change(issue, STATUSES.done);
       const status = await sendWebhook(
         { url: o.webhookUrl, secret: o.secret, signing: o.signing ?? 'hmac' },
-        { timestamp: Date.now(), webhookEvent: 'jira:issue_updated', issue_event_type_name: 'issue_generic', user: actor, issue: webhookIssue(issue), changelog },
+        {
+          timestamp: Date.now(),
+          webhookEvent: 'jira:issue_updated',
+          issue_event_type_name: 'issue_generic',
+          user: actor,
+          issue: webhookIssue(issue),
+          changelog,
+        },
       );
       if (status < 200 || status > 299) throw new Error(`webhook for ${key} answered HTTP ${status}`);
     },

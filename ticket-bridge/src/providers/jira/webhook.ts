@@ -31,7 +31,12 @@ export function verifyWebhook(request: InboundRequest, secret: string): void {
 }
 
 const User = z
-  .object({ displayName: z.string().optional(), emailAddress: z.string().optional(), accountId: z.string().optional(), name: z.string().optional() })
+  .object({
+    displayName: z.string().optional(),
+    emailAddress: z.string().optional(),
+    accountId: z.string().optional(),
+    name: z.string().optional(),
+  })
   .passthrough();
 
 const Payload = z
@@ -45,7 +50,10 @@ const Payload = z
         key: z.string(),
         fields: z
           .object({
-            status: z.object({ name: z.string(), statusCategory: z.object({ key: z.string() }).passthrough().optional() }).passthrough().optional(),
+            status: z
+              .object({ name: z.string(), statusCategory: z.object({ key: z.string() }).passthrough().optional() })
+              .passthrough()
+              .optional(),
             labels: z.array(z.string()).optional(),
           })
           .passthrough()
@@ -79,7 +87,10 @@ export function parseWebhook(body: Buffer, statusMap: Readonly<Record<string, Ti
   const parsed = Payload.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new InboundRejected(`Jira webhook body is not an issue event: ${first?.path.join('.') ?? ''} ${first?.message ?? ''}`.trim(), 400);
+    throw new InboundRejected(
+      `Jira webhook body is not an issue event: ${first?.path.join('.') ?? ''} ${first?.message ?? ''}`.trim(),
+      400,
+    );
   }
   const event = parsed.data;
   const isUpdate = event.webhookEvent === 'jira:issue_updated' || event.webhookEvent === 'issue_updated';

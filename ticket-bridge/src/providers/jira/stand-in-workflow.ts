@@ -80,7 +80,8 @@ export function createErrors(
     if (opts.apiVersion === '2' && typeof fields.description !== 'string') errors.description = 'Operation value must be a string';
   }
   if (fields.priority !== undefined) {
-    const name = (fields.priority)?.name;
+    const priority: unknown = fields.priority;
+    const name = typeof priority === 'object' && priority !== null ? (priority as Record<string, unknown>).name : undefined;
     if (typeof name !== 'string' || !PRIORITIES.includes(name)) errors.priority = `Priority name '${String(name)}' is not valid`;
   }
   if (fields.labels !== undefined) {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TicketProvider as TicketProviderConfig, TicketAuth } from '@oncall/contracts';
@@ -65,8 +66,21 @@ async function failure(call: Promise<unknown>): Promise<ProviderError> {
 }
 
 /** The bridge's inbound endpoint as far as the provider is concerned: receive() answers 200, InboundRejected its status. */
-async function startInbound(ctx: () => ProviderContext): Promise<{ url: string; changes: InboundChange[]; close: () => Promise<void> }> {
+async function startInbound(
+  ctx: () => ProviderContext,
+): Promise<{ url: string; changes: InboundChange[]; arrived: (count: number) => Promise<void>; close: () => Promise<void> }> {
   const changes: InboundChange[] = [];
+  const events = new EventEmitter();
+  const arrived = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (changes.length < count) return;
+        events.off('change', check);
+        resolve();
+      };
+      events.on('change', check);
+      check();
+    });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -82,13 +96,14 @@ async function startInbound(ctx: () => ProviderContext): Promise<{ url: string; 
         .then((got) => {
           changes.push(...got);
           res.writeHead(200).end();
+          events.emit('change');
         })
         .catch((err: unknown) => res.writeHead(err instanceof InboundRejected ? err.httpStatus : 500).end(String(err)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/tickets/jira/events`;
-  return { url, changes, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return { url, changes, arrived, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 describe('Jira Cloud (REST v3, API token)', () => {
@@ -266,6 +281,30 @@ describe('Jira Server / Data Center (REST v2, bearer token)', () => {
         'HTTP 401',
       );
     } finally {
+      await inbound.close();
+    }
+  });
+});
+
+describe('Jira echoing the changes the bridge made', () => {
+  it('a transition and a comment through the API come back as webhooks by the bot user', async () => {
+    let ctx: ProviderContext | null = null;
+    const inbound = await startInbound(() => ctx!);
+    const jira = await startJiraStandIn({
+      auth: { kind: 'basic', username: 'bot@acme.io', password: 'api-token-1' },
+      webhook: { url: inbound.url, secret: 'whsec-1' },
+    });
+    try {
+      ctx = context(jira.url, '3', BASIC);
+      const ref = await jiraProvider.create(ctx, { alert, fields: { summary: 'API down' }, idempotencyKey: KEY });
+      await jiraProvider.update(ctx, ref, { kind: 'acknowledged', transition: 'In Progress', comment: 'On it' });
+      await inbound.arrived(2);
+      const common = { ticketKey: 'OPS-1', alertId: ALERT_ID, status: 'In Progress', state: 'in_progress', actor: 'Oncall Bot' };
+      expect(inbound.changes.find((c) => c.comment === null)).toMatchObject(common);
+      expect(inbound.changes.find((c) => c.comment === 'On it')).toMatchObject(common);
+      expect(inbound.changes.find((c) => c.comment === 'On it')?.changeId).toMatch(/^10001:comment:\d+$/);
+    } finally {
+      await jira.close();
       await inbound.close();
     }
   });

@@ -88,6 +88,12 @@ describe('parsing a Jira webhook', () => {
     ['no user', { ...updated, user: undefined }, {}, { actor: null }],
     ['no oncall label', { ...updated, issue: issue(DONE, ['other']) }, {}, { alertId: null }],
     ['Server event name', { ...updated, webhookEvent: 'issue_updated' }, {}, { state: 'resolved' }],
+    [
+      'numeric ids (some Server versions)',
+      { ...updated, issue: { ...issue(DONE), id: 10001 }, changelog: { ...updated.changelog, id: 20001 } },
+      {},
+      { changeId: '1765000000000:10001:20001' },
+    ],
   ] as const)('%s', (_name, payload, map, expected) => {
     expect(parse(payload, map)[0]).toMatchObject(expected);
   });

@@ -39,6 +39,9 @@ const User = z
   })
   .passthrough();
 
+/** Ids are strings in Cloud payloads; some Server / Data Center versions send numbers. */
+const Id = z.union([z.string(), z.number()]).transform(String);
+
 const Payload = z
   .object({
     timestamp: z.number(),
@@ -46,7 +49,7 @@ const Payload = z
     user: User.optional(),
     issue: z
       .object({
-        id: z.string(),
+        id: Id,
         key: z.string(),
         fields: z
           .object({
@@ -61,10 +64,10 @@ const Payload = z
       })
       .passthrough(),
     changelog: z
-      .object({ id: z.string(), items: z.array(z.object({ field: z.string() }).passthrough()) })
+      .object({ id: Id, items: z.array(z.object({ field: z.string() }).passthrough()) })
       .passthrough()
       .optional(),
-    comment: z.object({ id: z.string(), body: z.unknown(), author: User.optional() }).passthrough().optional(),
+    comment: z.object({ id: Id, body: z.unknown(), author: User.optional() }).passthrough().optional(),
   })
   .passthrough();
 type Payload = z.infer<typeof Payload>;

@@ -115,7 +115,7 @@ type Term = { field: string; op: '=' | '>=' | '>' | 'STARTSWITH'; value: string 
 /** sysparm_query terms the bridge uses; anything else is refused (a real instance would ignore it). */
 function parseQuery(query: string): Term[] | null {
   const terms: Term[] = [];
-  for (const part of query.split('^')) {
+  for (const part of query === '' ? [] : query.split('^')) {
     const order = /^ORDERBY(DESC)?([a-z_]+)$/.exec(part);
     if (order) {
       terms.push({ orderBy: order[2] ?? '', desc: order[1] !== undefined });

@@ -27,12 +27,16 @@ export async function opsgenieCall(
 ): Promise<OpsgenieAnswer> {
   const { auth } = ctx.config;
   if (auth.kind !== 'genie-key') throw new ProviderError(`Opsgenie signs in with genie-key, not ${auth.kind}`, false);
-  const query = opts.query ? `?${new URLSearchParams(opts.query)}` : '';
+  const query = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
   const headers: Record<string, string> = { authorization: `GenieKey ${ctx.secret(auth.key)}`, accept: 'application/json' };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await ctx.fetch(`${settings.apiUrl}${path}${query}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    res = await ctx.fetch(`${settings.apiUrl}${path}${query}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
   } catch (err) {
     throw unreachable(err);
   }

@@ -37,16 +37,26 @@ export function opsgenieError(status: number, retryAfter: string | null, bodyTex
   const said = opsgenieMessage(bodyText);
   const suffix = said === null ? '' : `: ${said}`;
   if (status === 429) {
-    return new ProviderError(`Opsgenie rate limit reached (HTTP 429)${suffix}`, true, 429, retryAfterMs(retryAfter, now) ?? DEFAULT_RATE_LIMIT_BACKOFF_MS);
+    return new ProviderError(
+      `Opsgenie rate limit reached (HTTP 429)${suffix}`,
+      true,
+      429,
+      retryAfterMs(retryAfter, now) ?? DEFAULT_RATE_LIMIT_BACKOFF_MS,
+    );
   }
   if (status >= 500) return new ProviderError(`Opsgenie is failing (HTTP ${status})${suffix}`, true, status, retryAfterMs(retryAfter, now));
-  if (status === 401) return new ProviderError(`Opsgenie refused the API key (HTTP 401)${suffix}: check that auth.key is an API integration key`, false, 401);
-  if (status === 403) return new ProviderError(`Opsgenie denied the request (HTTP 403)${suffix}: the integration needs create and update rights`, false, 403);
+  if (status === 401)
+    return new ProviderError(`Opsgenie refused the API key (HTTP 401)${suffix}: check that auth.key is an API integration key`, false, 401);
+  if (status === 403)
+    return new ProviderError(`Opsgenie denied the request (HTTP 403)${suffix}: the integration needs create and update rights`, false, 403);
   return new ProviderError(`Opsgenie rejected the request (HTTP ${status})${suffix}`, false, status);
 }
 
 /** A request that got no HTTP answer (connection refused, reset, timeout): retryable. */
 export function unreachable(err: unknown): ProviderError {
   const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-  return new ProviderError(`Opsgenie ${timedOut ? 'did not answer in time' : `is unreachable (${err instanceof Error ? err.message : String(err)})`}`, true);
+  return new ProviderError(
+    `Opsgenie ${timedOut ? 'did not answer in time' : `is unreachable (${err instanceof Error ? err.message : String(err)})`}`,
+    true,
+  );
 }

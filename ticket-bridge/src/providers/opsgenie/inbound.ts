@@ -40,7 +40,10 @@ export function parseOpsgenieCall(body: Buffer): WebhookPayload {
   const payload = WebhookPayload.safeParse(json);
   if (!payload.success) {
     const first = payload.error.issues[0];
-    throw new InboundRejected(`body is not an Opsgenie webhook: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'invalid'}`, 400);
+    throw new InboundRejected(
+      `body is not an Opsgenie webhook: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'invalid'}`,
+      400,
+    );
   }
   return payload.data;
 }

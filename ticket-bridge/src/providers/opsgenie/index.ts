@@ -7,11 +7,20 @@ import { opsgenieSettings, validateOpsgenieConfig, type OpsgenieSettings } from 
 
 const AlertAnswer = z.object({ data: OpsgenieAlert });
 
-async function getAlert(ctx: ProviderContext, settings: OpsgenieSettings, identifier: string, identifierType: 'id' | 'alias'): Promise<OpsgenieAlert | null> {
-  const answer = await opsgenieCall(ctx, settings, 'GET', `/v2/alerts/${encodeURIComponent(identifier)}`, { query: { identifierType }, notFoundOk: true });
+async function getAlert(
+  ctx: ProviderContext,
+  settings: OpsgenieSettings,
+  identifier: string,
+  identifierType: 'id' | 'alias',
+): Promise<OpsgenieAlert | null> {
+  const answer = await opsgenieCall(ctx, settings, 'GET', `/v2/alerts/${encodeURIComponent(identifier)}`, {
+    query: { identifierType },
+    notFoundOk: true,
+  });
   if (answer.status === 404) return null;
   const parsed = AlertAnswer.safeParse(answer.body);
-  if (!parsed.success) throw new ProviderError(`Opsgenie answered for alert ${identifier} with something that is not an alert`, false, answer.status);
+  if (!parsed.success)
+    throw new ProviderError(`Opsgenie answered for alert ${identifier} with something that is not an alert`, false, answer.status);
   return parsed.data.data;
 }
 
@@ -41,7 +50,10 @@ export const opsgenieProvider: TicketProvider = {
     const settings = opsgenieSettings(ctx.config);
     // The id, not the alias: after a close, a new alert may carry the same alias.
     for (const { action, body } of alertActions(settings, change)) {
-      await opsgenieCall(ctx, settings, 'POST', `/v2/alerts/${encodeURIComponent(ticket.externalId)}/${action}`, { query: { identifierType: 'id' }, body });
+      await opsgenieCall(ctx, settings, 'POST', `/v2/alerts/${encodeURIComponent(ticket.externalId)}/${action}`, {
+        query: { identifierType: 'id' },
+        body,
+      });
     }
   },
 

@@ -15,7 +15,8 @@ const NOTE_MAX = 25000;
 
 function text(name: string, value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   throw new ProviderError(`Opsgenie field ${name} must be a string, got ${Array.isArray(value) ? 'a list' : typeof value}`, false);
 }
 
@@ -25,7 +26,8 @@ function cut(value: string, max: number): string {
 
 function stringList(name: string, value: unknown): string[] {
   if (value === null || value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ProviderError(`Opsgenie field ${name} must be a list of strings`, false);
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw new ProviderError(`Opsgenie field ${name} must be a list of strings`, false);
   return value as string[];
 }
 
@@ -36,11 +38,17 @@ function stringMap(name: string, value: unknown): Record<string, string> {
 }
 
 /** The POST /v2/alerts body: mapped fields, settings, and the alias that makes the create idempotent. */
-export function alertBody(settings: OpsgenieSettings, alert: TicketAlert, fields: Record<string, unknown>, idempotencyKey: string): Record<string, unknown> {
+export function alertBody(
+  settings: OpsgenieSettings,
+  alert: TicketAlert,
+  fields: Record<string, unknown>,
+  idempotencyKey: string,
+): Record<string, unknown> {
   const message = text('message', fields.message)?.trim();
   if (!message) throw new ProviderError('Opsgenie field message is required and came out empty', false);
   const priority = text('priority', fields.priority);
-  if (priority !== undefined && !PRIORITIES.has(priority)) throw new ProviderError(`Opsgenie field priority must be one of P1 to P5, got "${priority}"`, false);
+  if (priority !== undefined && !PRIORITIES.has(priority))
+    throw new ProviderError(`Opsgenie field priority must be one of P1 to P5, got "${priority}"`, false);
   const description = text('description', fields.description) ?? alert.details;
   const entity = text('entity', fields.entity) ?? settings.entity;
   const note = text('note', fields.note);
@@ -50,7 +58,12 @@ export function alertBody(settings: OpsgenieSettings, alert: TicketAlert, fields
     description: cut(description, DESCRIPTION_MAX),
     ...(priority === undefined ? {} : { priority }),
     tags: [...new Set([...settings.tags, ...stringList('tags', fields.tags)])],
-    details: { ...stringMap('details', fields.details), oncallAlertId: alert.alertId, oncallService: alert.serviceName, ...(alert.url ? { oncallUrl: alert.url } : {}) },
+    details: {
+      ...stringMap('details', fields.details),
+      oncallAlertId: alert.alertId,
+      oncallService: alert.serviceName,
+      ...(alert.url ? { oncallUrl: alert.url } : {}),
+    },
     ...(entity ? { entity } : {}),
     ...(settings.responders.length > 0 ? { responders: settings.responders } : {}),
     ...(note === undefined ? {} : { note: cut(note, NOTE_MAX) }),
@@ -64,8 +77,9 @@ export type AlertAction = 'acknowledge' | 'unacknowledge' | 'close' | 'notes';
 /** The Alert API calls a change makes: an action (with the comment as its note) or a note alone. */
 export function alertActions(settings: OpsgenieSettings, change: TicketChange): { action: AlertAction; body: Record<string, string> }[] {
   const base = { user: settings.user, source: 'oncall' };
-  const note = change.comment === null ? {} : { note: cut(change.comment, NOTE_MAX) };
-  if (change.transition === null) return change.comment === null ? [] : [{ action: 'notes', body: { ...base, note: cut(change.comment, NOTE_MAX) } }];
+  const note: Record<string, string> = change.comment === null ? {} : { note: cut(change.comment, NOTE_MAX) };
+  if (change.transition === null)
+    return change.comment === null ? [] : [{ action: 'notes', body: { ...base, note: cut(change.comment, NOTE_MAX) } }];
   const action = change.transition.trim().toLowerCase();
   if (action !== 'acknowledge' && action !== 'unacknowledge' && action !== 'close') {
     throw new ProviderError(`Opsgenie alerts have no transition "${change.transition}": use acknowledge, unacknowledge or close`, false);

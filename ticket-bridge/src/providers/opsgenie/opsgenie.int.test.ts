@@ -72,7 +72,13 @@ async function inboundEndpoint(ctx: ProviderContext): Promise<{ url: string; cha
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://bridge');
-      const request = { method: req.method ?? '', path: url.pathname, headers: req.headers, query: url.searchParams, body: Buffer.concat(chunks) };
+      const request = {
+        method: req.method ?? '',
+        path: url.pathname,
+        headers: req.headers,
+        query: url.searchParams,
+        body: Buffer.concat(chunks),
+      };
       opsgenieProvider.receive!(ctx, request).then(
         (got) => {
           changes.push(...got);
@@ -104,7 +110,11 @@ describe('Opsgenie provider against the stand-in', () => {
     expect(await opsgenieProvider.find(ctx, KEY)).toBeNull();
     const ref = await opsgenieProvider.create(ctx, { alert, fields, idempotencyKey: KEY });
     const stored = standIn.alerts.get(ref.externalId);
-    expect(ref).toEqual({ key: stored?.tinyId, externalId: stored?.id, url: `https://acme.app.opsgenie.com/alert/detail/${stored?.id}/details` });
+    expect(ref).toEqual({
+      key: stored?.tinyId,
+      externalId: stored?.id,
+      url: `https://acme.app.opsgenie.com/alert/detail/${stored?.id}/details`,
+    });
     expect(stored).toMatchObject({
       message: 'Disk full on db-1',
       alias: KEY,
@@ -165,7 +175,11 @@ describe('Opsgenie provider against the stand-in', () => {
       401,
       'Opsgenie refused the API key (HTTP 401): Could not authenticate: check that auth.key is an API integration key',
     ]);
-    standIn.failNext(422, {}, { message: 'Request body is not processable. Please check the errors.', errors: { message: 'Message can not be empty.' } });
+    standIn.failNext(
+      422,
+      {},
+      { message: 'Request body is not processable. Please check the errors.', errors: { message: 'Message can not be empty.' } },
+    );
     const rejected = await failureOf(opsgenieProvider.create(ctx, { alert, fields, idempotencyKey: KEY }));
     expect([rejected.retryable, rejected.httpStatus]).toEqual([false, 422]);
     expect(rejected.message).toMatch(/Message can not be empty/);
@@ -189,7 +203,12 @@ describe('Opsgenie provider against the stand-in', () => {
         body: JSON.stringify(body),
       });
       expect(res.status).toBe(422);
-      expect(await res.json()).toMatchObject({ message: 'Request body is not processable. Please check the errors.', took: expect.any(Number), requestId: expect.any(String) });
+      const answer = (await res.json()) as { message: unknown; took: unknown; requestId: unknown };
+      expect([answer.message, typeof answer.took, typeof answer.requestId]).toEqual([
+        'Request body is not processable. Please check the errors.',
+        'number',
+        'string',
+      ]);
     }
   });
 

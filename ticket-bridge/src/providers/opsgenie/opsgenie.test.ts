@@ -6,7 +6,11 @@ import { parseOpsgenieCall, verifyOpsgenieCall } from './inbound.js';
 import { alertActions, alertBody, alertRef, alertState, webhookChange, type WebhookPayload } from './mapping.js';
 import { OpsgenieSettings, validateOpsgenieConfig } from './settings.js';
 
-const settings = OpsgenieSettings.parse({ tags: ['oncall'], responders: [{ type: 'team', name: 'NOC' }], webUrl: 'https://acme.app.opsgenie.com/' });
+const settings = OpsgenieSettings.parse({
+  tags: ['oncall'],
+  responders: [{ type: 'team', name: 'NOC' }],
+  webUrl: 'https://acme.app.opsgenie.com/',
+});
 const ALERT_ID = '0b0f8a7e-2d1c-4d55-9a43-000000000001';
 const alert: TicketAlert = {
   alertId: ALERT_ID,
@@ -80,7 +84,14 @@ describe('Opsgenie settings', () => {
 
 describe('Opsgenie mapping', () => {
   it('builds the alert with the alias, priority, tags, details and responders', () => {
-    expect(alertBody(settings, alert, { message: 'Disk full', priority: 'P1', tags: ['db', 'oncall'], details: { team: 'dba' } }, `oncall-${ALERT_ID}`)).toEqual({
+    expect(
+      alertBody(
+        settings,
+        alert,
+        { message: 'Disk full', priority: 'P1', tags: ['db', 'oncall'], details: { team: 'dba' } },
+        `oncall-${ALERT_ID}`,
+      ),
+    ).toEqual({
       message: 'Disk full',
       alias: `oncall-${ALERT_ID}`,
       description: '95% used',
@@ -112,9 +123,18 @@ describe('Opsgenie mapping', () => {
   });
 
   it.each([
-    [{ kind: 'acknowledged', transition: 'acknowledge', comment: null }, [{ action: 'acknowledge', body: { user: 'oncall', source: 'oncall' } }]],
-    [{ kind: 'resolved', transition: 'Close', comment: 'Resolved by Ann' }, [{ action: 'close', body: { user: 'oncall', source: 'oncall', note: 'Resolved by Ann' } }]],
-    [{ kind: 'reopened', transition: 'unacknowledge', comment: null }, [{ action: 'unacknowledge', body: { user: 'oncall', source: 'oncall' } }]],
+    [
+      { kind: 'acknowledged', transition: 'acknowledge', comment: null },
+      [{ action: 'acknowledge', body: { user: 'oncall', source: 'oncall' } }],
+    ],
+    [
+      { kind: 'resolved', transition: 'Close', comment: 'Resolved by Ann' },
+      [{ action: 'close', body: { user: 'oncall', source: 'oncall', note: 'Resolved by Ann' } }],
+    ],
+    [
+      { kind: 'reopened', transition: 'unacknowledge', comment: null },
+      [{ action: 'unacknowledge', body: { user: 'oncall', source: 'oncall' } }],
+    ],
     [{ kind: 'comment', transition: null, comment: 'hi' }, [{ action: 'notes', body: { user: 'oncall', source: 'oncall', note: 'hi' } }]],
     [{ kind: 'comment', transition: null, comment: null }, []],
   ] as const)('change %j → %j', (change, calls) => {
@@ -122,7 +142,9 @@ describe('Opsgenie mapping', () => {
   });
 
   it('refuses a transition Opsgenie alerts do not have', () => {
-    expect(thrown(() => alertActions(settings, { kind: 'resolved', transition: 'resolve', comment: null })).message).toMatch(/no transition "resolve"/);
+    expect(thrown(() => alertActions(settings, { kind: 'resolved', transition: 'resolve', comment: null })).message).toMatch(
+      /no transition "resolve"/,
+    );
   });
 
   it('makes refs with the tiny id as key and a link when webUrl is set', () => {
@@ -131,13 +153,26 @@ describe('Opsgenie mapping', () => {
       externalId: 'abc',
       url: 'https://acme.app.opsgenie.com/alert/detail/abc/details',
     });
-    expect(alertRef(OpsgenieSettings.parse({}), { id: 'abc', status: 'open', acknowledged: false })).toEqual({ key: 'abc', externalId: 'abc', url: null });
+    expect(alertRef(OpsgenieSettings.parse({}), { id: 'abc', status: 'open', acknowledged: false })).toEqual({
+      key: 'abc',
+      externalId: 'abc',
+      url: null,
+    });
   });
 
   it.each([
-    [{ status: 'open', acknowledged: false }, { state: 'open', status: 'open' }],
-    [{ status: 'open', acknowledged: true }, { state: 'in_progress', status: 'acknowledged' }],
-    [{ status: 'closed', acknowledged: true }, { state: 'closed', status: 'closed' }],
+    [
+      { status: 'open', acknowledged: false },
+      { state: 'open', status: 'open' },
+    ],
+    [
+      { status: 'open', acknowledged: true },
+      { state: 'in_progress', status: 'acknowledged' },
+    ],
+    [
+      { status: 'closed', acknowledged: true },
+      { state: 'closed', status: 'closed' },
+    ],
   ])('alert %j is %j', (a, s) => {
     expect(alertState(a)).toEqual(s);
   });
@@ -146,7 +181,14 @@ describe('Opsgenie mapping', () => {
 describe('Opsgenie webhooks', () => {
   const payload = (action: string, extra: Partial<WebhookPayload['alert']> = {}): WebhookPayload => ({
     action,
-    alert: { alertId: 'og-1', alias: `oncall-${ALERT_ID}`, tinyId: '42', username: 'ann@example.com', updatedAt: 1765000000000000000, ...extra },
+    alert: {
+      alertId: 'og-1',
+      alias: `oncall-${ALERT_ID}`,
+      tinyId: '42',
+      username: 'ann@example.com',
+      updatedAt: 1765000000000000000,
+      ...extra,
+    },
     source: { name: '', type: 'web' },
   });
 
@@ -215,12 +257,40 @@ describe('Opsgenie webhooks', () => {
 describe('Opsgenie errors', () => {
   const now = new Date('2026-12-06T03:00:00Z');
   it.each([
-    [429, null, '{"message":"You are making too many requests!","took":0.0,"requestId":"r"}', true, DEFAULT_RATE_LIMIT_BACKOFF_MS, /rate limit reached \(HTTP 429\): You are making/],
+    [
+      429,
+      null,
+      '{"message":"You are making too many requests!","took":0.0,"requestId":"r"}',
+      true,
+      DEFAULT_RATE_LIMIT_BACKOFF_MS,
+      /rate limit reached \(HTTP 429\): You are making/,
+    ],
     [429, '3', '', true, 3000, /rate limit/],
     [502, null, '', true, null, /failing \(HTTP 502\)$/],
-    [401, null, '{"message":"Could not authenticate","took":0.0,"requestId":"r"}', false, null, /refused the API key \(HTTP 401\): Could not authenticate: check/],
-    [403, null, '{"message":"You are not authorized","took":0.0,"requestId":"r"}', false, null, /HTTP 403\): You are not authorized: the integration needs create and update rights/],
-    [422, null, '{"message":"Request body is not processable.","errors":{"message":"Message can not be empty."}}', false, null, /HTTP 422\): Request body is not processable. \(message: Message can not be empty.\)/],
+    [
+      401,
+      null,
+      '{"message":"Could not authenticate","took":0.0,"requestId":"r"}',
+      false,
+      null,
+      /refused the API key \(HTTP 401\): Could not authenticate: check/,
+    ],
+    [
+      403,
+      null,
+      '{"message":"You are not authorized","took":0.0,"requestId":"r"}',
+      false,
+      null,
+      /HTTP 403\): You are not authorized: the integration needs create and update rights/,
+    ],
+    [
+      422,
+      null,
+      '{"message":"Request body is not processable.","errors":{"message":"Message can not be empty."}}',
+      false,
+      null,
+      /HTTP 422\): Request body is not processable. \(message: Message can not be empty.\)/,
+    ],
   ])('HTTP %i (Retry-After %s) → retryable %s after %s ms', (status, retryAfter, text, retryable, afterMs, message) => {
     const err = opsgenieError(status, retryAfter, text, now);
     expect([err.retryable, err.retryAfterMs, err.httpStatus]).toEqual([retryable, afterMs, status]);

@@ -21,7 +21,9 @@ export const OpsgenieSettings = z
       .url()
       .default('https://api.opsgenie.com')
       .transform((u) => u.replace(/\/+$/, '')),
-    kind: z.literal('alert', { errorMap: () => ({ message: 'kind is alert (Alert API v2); the Incident API is not supported yet' }) }).default('alert'),
+    kind: z
+      .literal('alert', { errorMap: () => ({ message: 'kind is alert (Alert API v2); the Incident API is not supported yet' }) })
+      .default('alert'),
     responders: z.array(Responder).default([]),
     tags: z.array(z.string().min(1).max(50)).default([]),
     entity: z.string().max(512).nullable().default(null),
@@ -55,13 +57,22 @@ export function validateOpsgenieConfig(config: TicketProviderConfig): { path: st
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ path: ['settings', ...issue.path].join('.'), message: issue.message });
   }
-  if (config.auth.kind !== 'genie-key') problems.push({ path: 'auth.kind', message: `Opsgenie signs in with genie-key (an API integration key), not ${config.auth.kind}` });
+  if (config.auth.kind !== 'genie-key')
+    problems.push({ path: 'auth.kind', message: `Opsgenie signs in with genie-key (an API integration key), not ${config.auth.kind}` });
   for (const field of Object.keys(config.fields)) {
-    if (field === 'alias' || field === 'source') problems.push({ path: `fields.${field}`, message: `${field} is set by the bridge, not the mapping` });
-    else if (!ALERT_FIELDS.has(field)) problems.push({ path: `fields.${field}`, message: `Opsgenie alerts have no field ${field} (one of ${[...ALERT_FIELDS].join(', ')})` });
+    if (field === 'alias' || field === 'source')
+      problems.push({ path: `fields.${field}`, message: `${field} is set by the bridge, not the mapping` });
+    else if (!ALERT_FIELDS.has(field))
+      problems.push({
+        path: `fields.${field}`,
+        message: `Opsgenie alerts have no field ${field} (one of ${[...ALERT_FIELDS].join(', ')})`,
+      });
   }
   if (config.inboundSecret === null) {
-    problems.push({ path: 'inboundSecret', message: 'the outgoing webhook sends this token: set it, or no Opsgenie change reaches oncall' });
+    problems.push({
+      path: 'inboundSecret',
+      message: 'the outgoing webhook sends this token: set it, or no Opsgenie change reaches oncall',
+    });
   }
   return problems;
 }

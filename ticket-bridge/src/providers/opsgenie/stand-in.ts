@@ -76,14 +76,22 @@ function createProblem(body: Record<string, unknown>): string | null {
   const { message, alias, description, priority, tags, details, responders } = body;
   if (typeof message !== 'string' || message.trim() === '') return 'Message can not be empty.';
   if (message.length > 130) return 'Message can not be longer than 130 characters.';
-  if (alias !== undefined && (typeof alias !== 'string' || alias.length > 512)) return 'Alias should be a string of at most 512 characters.';
-  if (description !== undefined && (typeof description !== 'string' || description.length > 15000)) return 'Description should be a string of at most 15000 characters.';
+  if (alias !== undefined && (typeof alias !== 'string' || alias.length > 512))
+    return 'Alias should be a string of at most 512 characters.';
+  if (description !== undefined && (typeof description !== 'string' || description.length > 15000))
+    return 'Description should be a string of at most 15000 characters.';
   if (priority !== undefined && !PRIORITIES.includes(priority as string)) return 'Priority should be one of [P1, P2, P3, P4, P5]';
   if (tags !== undefined && (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))) return 'Tags should be a list of strings.';
-  if (details !== undefined && (typeof details !== 'object' || details === null || Object.values(details).some((v) => typeof v !== 'string'))) {
+  if (
+    details !== undefined &&
+    (typeof details !== 'object' || details === null || Object.values(details).some((v) => typeof v !== 'string'))
+  ) {
     return 'Details should be a map of strings.';
   }
-  if (responders !== undefined && (!Array.isArray(responders) || responders.some((r) => typeof (r as { type?: unknown }).type !== 'string'))) {
+  if (
+    responders !== undefined &&
+    (!Array.isArray(responders) || responders.some((r) => typeof (r as { type?: unknown }).type !== 'string'))
+  ) {
     return 'Responders should have a type.';
   }
   return null;
@@ -116,7 +124,8 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
 
   function lookup(identifier: string, type: string | null): StandInAlert | undefined {
     const all = [...alerts.values()];
-    if (type === 'alias') return all.filter((a) => a.alias === identifier).sort((a, b) => Number(b.status === 'open') - Number(a.status === 'open'))[0];
+    if (type === 'alias')
+      return all.filter((a) => a.alias === identifier).sort((a, b) => Number(b.status === 'open') - Number(a.status === 'open'))[0];
     if (type === 'tiny') return all.find((a) => a.tinyId === identifier);
     return alerts.get(identifier);
   }
@@ -173,7 +182,13 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
     const raw = await readBody(req);
     if (req.headers.authorization !== `GenieKey ${opts.apiKey}`) return send(res, 401, { message: 'Could not authenticate' });
     const failure = failures.shift();
-    if (failure) return send(res, failure.status, (failure.body as Record<string, unknown> | undefined) ?? { message: 'Internal Server Error' }, failure.headers);
+    if (failure)
+      return send(
+        res,
+        failure.status,
+        (failure.body as Record<string, unknown> | undefined) ?? { message: 'Internal Server Error' },
+        failure.headers,
+      );
     if (opts.ratePerSecond !== undefined) {
       const second = Math.floor(now().getTime() / 1000);
       window = window.second === second ? { second, count: window.count + 1 } : { second, count: 1 };
@@ -184,18 +199,21 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
     }
     let body: Record<string, unknown> = {};
     if (req.method === 'POST') {
-      if (req.headers['content-type']?.split(';')[0] !== 'application/json') return send(res, 415, { message: 'Content-Type must be application/json' });
+      if (req.headers['content-type']?.split(';')[0] !== 'application/json')
+        return send(res, 415, { message: 'Content-Type must be application/json' });
       try {
         body = JSON.parse(raw) as Record<string, unknown>;
       } catch {
         return send(res, 400, { message: 'Request body is not valid JSON' });
       }
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return send(res, 422, { message: 'Request body is not processable.' });
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        return send(res, 422, { message: 'Request body is not processable.' });
     }
     const path = url.pathname;
     if (req.method === 'POST' && path === '/v2/alerts') {
       const problem = createProblem(body);
-      if (problem !== null) return send(res, 422, { message: 'Request body is not processable. Please check the errors.', errors: { message: problem } });
+      if (problem !== null)
+        return send(res, 422, { message: 'Request body is not processable. Please check the errors.', errors: { message: problem } });
       creates.push(body);
       return accepted(res, () => create(body));
     }
@@ -211,22 +229,34 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
     const action = /^\/v2\/alerts\/([^/]+)(?:\/(acknowledge|unacknowledge|close|notes))?$/.exec(path);
     if (!action) return send(res, 404, { message: `No API at ${path}` });
     const type = url.searchParams.get('identifierType');
-    if (type !== null && !['id', 'alias', 'tiny'].includes(type)) return send(res, 422, { message: 'Identifier type is not valid', errors: { identifierType: type } });
+    if (type !== null && !['id', 'alias', 'tiny'].includes(type))
+      return send(res, 422, { message: 'Identifier type is not valid', errors: { identifierType: type } });
     const alert = lookup(decodeURIComponent(action[1] ?? ''), type);
-    if (req.method === 'GET' && action[2] === undefined) return alert ? send(res, 200, { data: view(alert) }) : send(res, 404, { message: 'Alert does not exist' });
+    if (req.method === 'GET' && action[2] === undefined)
+      return alert ? send(res, 200, { data: view(alert) }) : send(res, 404, { message: 'Alert does not exist' });
     if (req.method !== 'POST' || action[2] === undefined) return send(res, 405, { message: 'Method not allowed' });
-    const verb = action[2];
+    const names = { acknowledge: 'Acknowledge', unacknowledge: 'UnAcknowledge', close: 'Close', notes: 'AddNote' } as const;
+    const verb = action[2] as keyof typeof names;
     if (verb === 'notes' && (typeof body.note !== 'string' || body.note === '')) {
-      return send(res, 422, { message: 'Request body is not processable. Please check the errors.', errors: { note: 'Note can not be empty.' } });
+      return send(res, 422, {
+        message: 'Request body is not processable. Please check the errors.',
+        errors: { note: 'Note can not be empty.' },
+      });
     }
     for (const field of ['user', 'source', 'note']) {
-      if (body[field] !== undefined && typeof body[field] !== 'string') return send(res, 422, { message: 'Request body is not processable.', errors: { [field]: 'should be a string' } });
+      if (body[field] !== undefined && typeof body[field] !== 'string')
+        return send(res, 422, { message: 'Request body is not processable.', errors: { [field]: 'should be a string' } });
     }
     // Like Opsgenie, a missing alert is only found out when the request is processed.
-    const names = { acknowledge: 'Acknowledge', unacknowledge: 'UnAcknowledge', close: 'Close', notes: 'AddNote' } as const;
     return accepted(res, () => {
       if (!alert) return { success: false, action: names[verb], isSuccess: false, status: 'Alert does not exist' };
-      record(alert, names[verb], (body.user as string | undefined) ?? '', (body.source as string | undefined) ?? '', body.note as string | undefined);
+      record(
+        alert,
+        names[verb],
+        (body.user as string | undefined) ?? '',
+        (body.source as string | undefined) ?? '',
+        body.note as string | undefined,
+      );
       return { success: true, action: names[verb], isSuccess: true, status: 'Succeeded', alertId: alert.id, alias: alert.alias };
     });
   }

@@ -31,7 +31,11 @@ async function oauthToken(ctx: ProviderContext, fresh: boolean): Promise<string>
   const cacheKey = `${providerId}\n${auth.tokenUrl}\n${auth.clientId}`;
   const cached = tokens.get(cacheKey);
   if (!fresh && cached && cached.expiresAt > ctx.now().getTime()) return cached.token;
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: ctx.secret(auth.clientSecret) });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: auth.clientId,
+    client_secret: ctx.secret(auth.clientSecret),
+  });
   if (auth.scope !== undefined) form.set('scope', auth.scope);
   const res = await send(ctx, auth.tokenUrl, {
     method: 'POST',
@@ -42,7 +46,11 @@ async function oauthToken(ctx: ProviderContext, fresh: boolean): Promise<string>
     const err = await failure(ctx, res);
     // oauth_token.do answers 401 with `{ error: 'access_denied' }` for a wrong client: say which credential failed.
     if (res.status === 400 || res.status === 401) {
-      throw new ProviderError(`ServiceNow refused the OAuth client ${auth.clientId} at ${auth.tokenUrl} (HTTP ${res.status}): check clientId and clientSecret`, false, res.status);
+      throw new ProviderError(
+        `ServiceNow refused the OAuth client ${auth.clientId} at ${auth.tokenUrl} (HTTP ${res.status}): check clientId and clientSecret`,
+        false,
+        res.status,
+      );
     }
     throw err;
   }
@@ -71,7 +79,7 @@ export async function tableCall(
   query: Record<string, string>,
   body?: Record<string, string>,
 ): Promise<unknown> {
-  const url = `${settings.instanceUrl}/api/now/table/${settings.table}${path}?${new URLSearchParams({ sysparm_display_value: 'false', ...query })}`;
+  const url = `${settings.instanceUrl}/api/now/table/${settings.table}${path}?${new URLSearchParams({ sysparm_display_value: 'false', ...query }).toString()}`;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) };
@@ -82,6 +90,7 @@ export async function tableCall(
   }
   if (!res.ok) throw await failure(ctx, res);
   const answer = (await res.json()) as { result?: unknown };
-  if (answer.result === undefined) throw new ProviderError(`ServiceNow answered ${method} ${settings.table} without a result`, false, res.status);
+  if (answer.result === undefined)
+    throw new ProviderError(`ServiceNow answered ${method} ${settings.table} without a result`, false, res.status);
   return answer.result;
 }

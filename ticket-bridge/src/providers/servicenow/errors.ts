@@ -30,12 +30,19 @@ export function retryAfterMs(header: string | null, now: Date): number | null {
 export function serviceNowError(status: number, retryAfter: string | null, bodyText: string, now: Date): ProviderError {
   const said = serviceNowMessage(bodyText);
   const suffix = said === null ? '' : `: ${said}`;
-  if (status === 429) return new ProviderError(`ServiceNow rate limit reached (HTTP 429)${suffix}`, true, 429, retryAfterMs(retryAfter, now));
-  if (status >= 500) return new ProviderError(`ServiceNow is failing (HTTP ${status})${suffix}`, true, status, retryAfterMs(retryAfter, now));
+  if (status === 429)
+    return new ProviderError(`ServiceNow rate limit reached (HTTP 429)${suffix}`, true, 429, retryAfterMs(retryAfter, now));
+  if (status >= 500)
+    return new ProviderError(`ServiceNow is failing (HTTP ${status})${suffix}`, true, status, retryAfterMs(retryAfter, now));
   if (status === 401) {
-    return new ProviderError(`ServiceNow refused the credentials (HTTP 401)${suffix}: check the integration user and its password or OAuth client`, false, 401);
+    return new ProviderError(
+      `ServiceNow refused the credentials (HTTP 401)${suffix}: check the integration user and its password or OAuth client`,
+      false,
+      401,
+    );
   }
-  if (status === 403) return new ProviderError(`ServiceNow denied the request (HTTP 403)${suffix}: check the user's roles and ACLs`, false, 403);
+  if (status === 403)
+    return new ProviderError(`ServiceNow denied the request (HTTP 403)${suffix}: check the user's roles and ACLs`, false, 403);
   return new ProviderError(`ServiceNow rejected the request (HTTP ${status})${suffix}`, false, status);
 }
 

@@ -33,10 +33,12 @@ export function verifyServiceNowCall(secret: string, request: InboundRequest, no
   const signature = header(request, SIGNATURE_HEADER);
   if (timestamp === null || signature === null) throw new InboundRejected('missing X-Oncall-Timestamp or X-Oncall-Signature', 401);
   if (!/^\d{1,12}$/.test(timestamp)) throw new InboundRejected('X-Oncall-Timestamp is not unix seconds', 401);
-  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > WINDOW_SECONDS) throw new InboundRejected('X-Oncall-Timestamp is more than 5 minutes away from now', 401);
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > WINDOW_SECONDS)
+    throw new InboundRejected('X-Oncall-Timestamp is more than 5 minutes away from now', 401);
   const expected = Buffer.from(signServiceNowCall(secret, Number(timestamp), request.body));
   const given = Buffer.from(signature.trim());
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InboundRejected('X-Oncall-Signature does not match the body', 401);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new InboundRejected('X-Oncall-Signature does not match the body', 401);
 }
 
 /** The record a verified call carries; InboundRejected 400 when it is not one. */
@@ -50,7 +52,10 @@ export function parseServiceNowCall(body: Buffer): IncidentRecord {
   const record = IncidentRecord.safeParse(json);
   if (!record.success) {
     const first = record.error.issues[0];
-    throw new InboundRejected(`body is not a ServiceNow record: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'invalid'}`, 400);
+    throw new InboundRejected(
+      `body is not a ServiceNow record: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'invalid'}`,
+      400,
+    );
   }
   return record.data;
 }

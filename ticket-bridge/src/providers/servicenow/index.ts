@@ -40,7 +40,11 @@ export const serviceNowProvider: TicketProvider = {
   async find(ctx, idempotencyKey) {
     const settings = serviceNowSettings(ctx.config);
     const found = records(
-      await tableCall(ctx, settings, 'GET', '', { sysparm_query: `correlation_id=${idempotencyKey}`, sysparm_limit: '1', sysparm_fields: RECORD_FIELDS }),
+      await tableCall(ctx, settings, 'GET', '', {
+        sysparm_query: `correlation_id=${idempotencyKey}`,
+        sysparm_limit: '1',
+        sysparm_fields: RECORD_FIELDS,
+      }),
       'a lookup',
     );
     return found[0] ? incidentRef(settings, found[0]) : null;
@@ -48,7 +52,14 @@ export const serviceNowProvider: TicketProvider = {
 
   async create(ctx, { fields, idempotencyKey }) {
     const settings = serviceNowSettings(ctx.config);
-    const result = await tableCall(ctx, settings, 'POST', '', { sysparm_fields: 'sys_id,number' }, incidentBody(settings, fields, idempotencyKey));
+    const result = await tableCall(
+      ctx,
+      settings,
+      'POST',
+      '',
+      { sysparm_fields: 'sys_id,number' },
+      incidentBody(settings, fields, idempotencyKey),
+    );
     const created = Created.safeParse(result);
     if (!created.success) throw new ProviderError('ServiceNow created the incident but answered without sys_id and number', false);
     return incidentRef(settings, created.data);
@@ -82,11 +93,18 @@ export const serviceNowProvider: TicketProvider = {
         }),
         'a poll',
       );
-      return { changes: [], cursor: newest[0] ? formatCursor(pollStep({ time: newest[0].sys_updated_on, seen: [] }, newest).cursor) : null };
+      return {
+        changes: [],
+        cursor: newest[0] ? formatCursor(pollStep({ time: newest[0].sys_updated_on, seen: [] }, newest).cursor) : null,
+      };
     }
     const cursor = parseCursor(since);
     const page = records(
-      await tableCall(ctx, settings, 'GET', '', { sysparm_query: pollQuery(cursor), sysparm_limit: String(POLL_PAGE), sysparm_fields: RECORD_FIELDS }),
+      await tableCall(ctx, settings, 'GET', '', {
+        sysparm_query: pollQuery(cursor),
+        sysparm_limit: String(POLL_PAGE),
+        sysparm_fields: RECORD_FIELDS,
+      }),
       'a poll',
     );
     const step = pollStep(cursor, page);

@@ -14,20 +14,28 @@ export const RECORD_FIELDS = 'sys_id,number,state,sys_updated_by,sys_updated_on,
 const SN_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** The Table API body that creates the incident: mapped fields, settings, and the correlation. */
-export function incidentBody(settings: ServiceNowSettings, fields: Record<string, unknown>, idempotencyKey: string): Record<string, string> {
+export function incidentBody(
+  settings: ServiceNowSettings,
+  fields: Record<string, unknown>,
+  idempotencyKey: string,
+): Record<string, string> {
   const body: Record<string, string> = {};
   if (settings.assignmentGroup !== null) body.assignment_group = settings.assignmentGroup;
   if (settings.caller !== null) body.caller_id = settings.caller;
   for (const [name, value] of Object.entries(fields)) {
     if (value === null || value === undefined) continue;
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new ProviderError(`ServiceNow field ${name} must be a string, number or boolean, got ${Array.isArray(value) ? 'a list' : typeof value}`, false);
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean') {
+      throw new ProviderError(
+        `ServiceNow field ${name} must be a string, number or boolean, got ${Array.isArray(value) ? 'a list' : typeof value}`,
+        false,
+      );
     }
     body[name] = String(value);
   }
   for (const name of ['urgency', 'impact'] as const) {
     const value = body[name];
-    if (value !== undefined && !CHOICE_1_TO_3.has(value)) throw new ProviderError(`ServiceNow field ${name} must be 1, 2 or 3, got "${value}"`, false);
+    if (value !== undefined && !CHOICE_1_TO_3.has(value))
+      throw new ProviderError(`ServiceNow field ${name} must be 1, 2 or 3, got "${value}"`, false);
   }
   if (!body.short_description?.trim()) throw new ProviderError('ServiceNow field short_description is required and came out empty', false);
   body.correlation_id = idempotencyKey;
@@ -41,7 +49,10 @@ export function updateBody(settings: ServiceNowSettings, change: TicketChange): 
   if (change.transition !== null) {
     const code = transitionCode(settings, change.transition);
     if (code === null) {
-      throw new ProviderError(`ServiceNow has no state "${change.transition}": use a state code or one of New, In Progress, On Hold, Resolved, Closed, Canceled`, false);
+      throw new ProviderError(
+        `ServiceNow has no state "${change.transition}": use a state code or one of New, In Progress, On Hold, Resolved, Closed, Canceled`,
+        false,
+      );
     }
     body.state = code;
     const state = stateOf(settings, code);

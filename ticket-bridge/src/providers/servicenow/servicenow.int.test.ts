@@ -73,7 +73,13 @@ async function inboundEndpoint(ctx: ProviderContext): Promise<{ url: string; cha
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://bridge');
-      const request = { method: req.method ?? '', path: url.pathname, headers: req.headers, query: url.searchParams, body: Buffer.concat(chunks) };
+      const request = {
+        method: req.method ?? '',
+        path: url.pathname,
+        headers: req.headers,
+        query: url.searchParams,
+        body: Buffer.concat(chunks),
+      };
       serviceNowProvider.receive!(ctx, request).then(
         (got) => {
           changes.push(...got);
@@ -96,7 +102,12 @@ describe('ServiceNow provider against the stand-in', () => {
   let ctx: ProviderContext;
 
   beforeEach(async () => {
-    standIn = await startServiceNowStandIn({ username: 'oncall.integration', password: 'pw-1', clientId: 'oncall-client', clientSecret: 'cs-1' });
+    standIn = await startServiceNowStandIn({
+      username: 'oncall.integration',
+      password: 'pw-1',
+      clientId: 'oncall-client',
+      clientSecret: 'cs-1',
+    });
     ctx = context(standIn.url, basic);
   });
   afterEach(() => standIn.close());
@@ -124,7 +135,11 @@ describe('ServiceNow provider against the stand-in', () => {
 
   it('moves the state with work notes, and resolves with the fields the data policy asks for', async () => {
     const ref = await serviceNowProvider.create(ctx, { alert, fields, idempotencyKey: `oncall-${ALERT_ID}` });
-    await serviceNowProvider.update(ctx, ref, { kind: 'acknowledged', transition: 'In Progress', comment: 'Acknowledged by Ann in oncall' });
+    await serviceNowProvider.update(ctx, ref, {
+      kind: 'acknowledged',
+      transition: 'In Progress',
+      comment: 'Acknowledged by Ann in oncall',
+    });
     const row = standIn.records.get(ref.externalId)!;
     expect(row.state).toBe('2');
     expect(row.journal.map((j) => j.text)).toEqual(['Acknowledged by Ann in oncall']);
@@ -135,7 +150,12 @@ describe('ServiceNow provider against the stand-in', () => {
   });
 
   it('signs in with OAuth client credentials, fetching one token for many calls', async () => {
-    const oauthCtx = context(standIn.url, { kind: 'oauth-client-credentials', tokenUrl: `${standIn.url}/oauth_token.do`, clientId: 'oncall-client', clientSecret: { env: 'SN_CLIENT_SECRET' } });
+    const oauthCtx = context(standIn.url, {
+      kind: 'oauth-client-credentials',
+      tokenUrl: `${standIn.url}/oauth_token.do`,
+      clientId: 'oncall-client',
+      clientSecret: { env: 'SN_CLIENT_SECRET' },
+    });
     oauthCtx.config.providerId = 'snow-oauth';
     const ref = await serviceNowProvider.create(oauthCtx, { alert, fields, idempotencyKey: `oncall-${ALERT_ID}` });
     await serviceNowProvider.check(oauthCtx);
@@ -145,7 +165,12 @@ describe('ServiceNow provider against the stand-in', () => {
   });
 
   it('says which OAuth client was refused, not retryable', async () => {
-    const wrong = context(standIn.url, { kind: 'oauth-client-credentials', tokenUrl: `${standIn.url}/oauth_token.do`, clientId: 'oncall-client', clientSecret: { env: 'SN_PASSWORD' } });
+    const wrong = context(standIn.url, {
+      kind: 'oauth-client-credentials',
+      tokenUrl: `${standIn.url}/oauth_token.do`,
+      clientId: 'oncall-client',
+      clientSecret: { env: 'SN_PASSWORD' },
+    });
     wrong.config.providerId = 'snow-wrong-oauth';
     const err = await failureOf(serviceNowProvider.check(wrong));
     expect([err.retryable, err.httpStatus]).toEqual([false, 401]);
@@ -153,7 +178,11 @@ describe('ServiceNow provider against the stand-in', () => {
   });
 
   it('gives 429 as retryable with the Retry-After, 5xx as retryable, 401 as a clear permanent error', async () => {
-    standIn.failNext(429, { 'retry-after': '12' }, { error: { message: 'Rate limit exceeded', detail: 'rule: oncall' }, status: 'failure' });
+    standIn.failNext(
+      429,
+      { 'retry-after': '12' },
+      { error: { message: 'Rate limit exceeded', detail: 'rule: oncall' }, status: 'failure' },
+    );
     const limited = await failureOf(serviceNowProvider.check(ctx));
     expect([limited.retryable, limited.httpStatus, limited.retryAfterMs]).toEqual([true, 429, 12_000]);
     standIn.failNext(503);
@@ -170,7 +199,12 @@ describe('ServiceNow provider against the stand-in', () => {
 
   it('hits the instance rate limit as 429 with Retry-After', async () => {
     await standIn.close();
-    standIn = await startServiceNowStandIn({ username: 'oncall.integration', password: 'pw-1', ratePerSecond: 2, now: () => new Date('2026-12-06T03:00:00Z') });
+    standIn = await startServiceNowStandIn({
+      username: 'oncall.integration',
+      password: 'pw-1',
+      ratePerSecond: 2,
+      now: () => new Date('2026-12-06T03:00:00Z'),
+    });
     ctx = context(standIn.url, basic);
     await serviceNowProvider.check(ctx);
     await serviceNowProvider.check(ctx);
@@ -182,12 +216,19 @@ describe('ServiceNow provider against the stand-in', () => {
     const ref = await serviceNowProvider.create(ctx, { alert, fields, idempotencyKey: `oncall-${ALERT_ID}` });
     const res = await fetch(`${standIn.url}/api/now/table/incident/${ref.externalId}`, {
       method: 'PATCH',
-      headers: { authorization: `Basic ${Buffer.from('oncall.integration:pw-1').toString('base64')}`, accept: 'application/json', 'content-type': 'application/json' },
+      headers: {
+        authorization: `Basic ${Buffer.from('oncall.integration:pw-1').toString('base64')}`,
+        accept: 'application/json',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ state: '6' }),
     });
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({
-      error: { message: 'Operation Failed', detail: 'Data Policy Exception: \n Resolution code is mandatory\n Resolution notes is mandatory' },
+      error: {
+        message: 'Operation Failed',
+        detail: 'Data Policy Exception: \n Resolution code is mandatory\n Resolution notes is mandatory',
+      },
       status: 'failure',
     });
   });
@@ -198,7 +239,15 @@ describe('ServiceNow provider against the stand-in', () => {
       const ref = await serviceNowProvider.create(ctx, { alert, fields, idempotencyKey: `oncall-${ALERT_ID}` });
       expect(await standIn.resolve(ref.externalId, 'jane.doe', { url: endpoint.url, secret: 'inbound-1' })).toBe(200);
       expect(endpoint.changes).toEqual([
-        { ticketKey: ref.key, alertId: ALERT_ID, status: 'Resolved', state: 'resolved', actor: 'jane.doe', comment: null, changeId: `${ref.externalId}#1` },
+        {
+          ticketKey: ref.key,
+          alertId: ALERT_ID,
+          status: 'Resolved',
+          state: 'resolved',
+          actor: 'jane.doe',
+          comment: null,
+          changeId: `${ref.externalId}#1`,
+        },
       ]);
       expect(await standIn.notify(ref.externalId, { url: endpoint.url, secret: 'guessed' })).toBe(401);
       const stale = Math.floor(Date.now() / 1000) - 600;

@@ -6,7 +6,11 @@ import { signServiceNowCall, verifyServiceNowCall, parseServiceNowCall } from '.
 import { formatCursor, inboundChange, incidentBody, parseCursor, pollStep, updateBody, type IncidentRecord } from './mapping.js';
 import { ServiceNowSettings, stateOf, transitionCode, validateServiceNowConfig } from './settings.js';
 
-const settings = ServiceNowSettings.parse({ instanceUrl: 'https://acme.service-now.com/', assignmentGroup: 'NOC', stateMap: { '-5': 'in_progress' } });
+const settings = ServiceNowSettings.parse({
+  instanceUrl: 'https://acme.service-now.com/',
+  assignmentGroup: 'NOC',
+  stateMap: { '-5': 'in_progress' },
+});
 const SYS_ID = 'a'.repeat(32);
 
 function config(over: Partial<TicketProviderConfig> = {}): TicketProviderConfig {
@@ -58,9 +62,13 @@ describe('ServiceNow settings', () => {
 
   it('refuses auth ServiceNow does not speak, a token URL that is not oauth_token.do, and fields the bridge sets', () => {
     expect(validateServiceNowConfig(config({ auth: { kind: 'genie-key', key: { env: 'K' } } })).map((p) => p.path)).toEqual(['auth.kind']);
-    const oauth = config({ auth: { kind: 'oauth-client-credentials', tokenUrl: 'https://acme.service-now.com/token', clientId: 'c', clientSecret: { env: 'S' } } });
+    const oauth = config({
+      auth: { kind: 'oauth-client-credentials', tokenUrl: 'https://acme.service-now.com/token', clientId: 'c', clientSecret: { env: 'S' } },
+    });
     expect(validateServiceNowConfig(oauth).map((p) => p.path)).toEqual(['auth.tokenUrl']);
-    expect(validateServiceNowConfig(config({ fields: { short_description: 'x', correlation_id: 'y' } })).map((p) => p.path)).toEqual(['fields.correlation_id']);
+    expect(validateServiceNowConfig(config({ fields: { short_description: 'x', correlation_id: 'y' } })).map((p) => p.path)).toEqual([
+      'fields.correlation_id',
+    ]);
   });
 
   it('wants an inbound secret unless it polls', () => {
@@ -125,7 +133,10 @@ describe('ServiceNow mapping', () => {
   });
 
   it.each([
-    [{ kind: 'acknowledged', transition: 'In Progress', comment: 'Acked by Ann' }, { state: '2', work_notes: 'Acked by Ann' }],
+    [
+      { kind: 'acknowledged', transition: 'In Progress', comment: 'Acked by Ann' },
+      { state: '2', work_notes: 'Acked by Ann' },
+    ],
     [
       { kind: 'resolved', transition: 'Resolved', comment: 'Resolved by Ann' },
       { state: '6', close_code: 'Solution provided', close_notes: 'Resolved by Ann', work_notes: 'Resolved by Ann' },
@@ -145,10 +156,29 @@ describe('ServiceNow mapping', () => {
   });
 
   it.each([
-    [record(), { ticketKey: 'INC0010001', alertId: '0b0f8a7e-2d1c-4d55-9a43-000000000001', status: 'Resolved', state: 'resolved', actor: 'jane.doe', comment: null, changeId: `${SYS_ID}#3` }],
+    [
+      record(),
+      {
+        ticketKey: 'INC0010001',
+        alertId: '0b0f8a7e-2d1c-4d55-9a43-000000000001',
+        status: 'Resolved',
+        state: 'resolved',
+        actor: 'jane.doe',
+        comment: null,
+        changeId: `${SYS_ID}#3`,
+      },
+    ],
     [
       record({ state: '2', correlation_id: '', sys_mod_count: undefined, work_notes: 'looking' }),
-      { ticketKey: 'INC0010001', alertId: null, status: 'In Progress', state: 'in_progress', actor: 'jane.doe', comment: 'looking', changeId: `${SYS_ID}@2026-12-06 03:00:00` },
+      {
+        ticketKey: 'INC0010001',
+        alertId: null,
+        status: 'In Progress',
+        state: 'in_progress',
+        actor: 'jane.doe',
+        comment: 'looking',
+        changeId: `${SYS_ID}@2026-12-06 03:00:00`,
+      },
     ],
     [record({ state: '42' }), null],
   ])('record %j → change %j', (r, change) => {
@@ -158,14 +188,31 @@ describe('ServiceNow mapping', () => {
 
 describe('ServiceNow errors', () => {
   const now = new Date('2026-12-06T03:00:00Z');
-  const body = JSON.stringify({ error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' }, status: 'failure' });
+  const body = JSON.stringify({
+    error: { message: 'User Not Authenticated', detail: 'Required to provide Auth information' },
+    status: 'failure',
+  });
   it.each([
     [429, '7', '', true, 7000, /rate limit/],
     [429, 'Sun, 06 Dec 2026 03:00:30 GMT', '', true, 30000, /rate limit/],
     [503, null, '<html>', true, null, /failing \(HTTP 503\)$/],
     [401, null, body, false, null, /credentials \(HTTP 401\): User Not Authenticated: Required to provide Auth information: check/],
-    [403, null, '{"error":{"message":"Operation Failed","detail":"Data Policy Exception"},"status":"failure"}', false, null, /HTTP 403\): Operation Failed: Data Policy Exception/],
-    [400, null, '{"error":{"message":"Invalid field","detail":""},"status":"failure"}', false, null, /rejected the request \(HTTP 400\): Invalid field$/],
+    [
+      403,
+      null,
+      '{"error":{"message":"Operation Failed","detail":"Data Policy Exception"},"status":"failure"}',
+      false,
+      null,
+      /HTTP 403\): Operation Failed: Data Policy Exception/,
+    ],
+    [
+      400,
+      null,
+      '{"error":{"message":"Invalid field","detail":""},"status":"failure"}',
+      false,
+      null,
+      /rejected the request \(HTTP 400\): Invalid field$/,
+    ],
   ])('HTTP %i (Retry-After %s) → retryable %s after %s ms', (status, retryAfter, text, retryable, afterMs, message) => {
     const err = serviceNowError(status, retryAfter, text, now);
     expect([err.retryable, err.retryAfterMs, err.httpStatus]).toEqual([retryable, afterMs, status]);
@@ -184,7 +231,13 @@ describe('ServiceNow inbound calls', () => {
 
   it('accepts a call signed with the secret inside the window', () => {
     expect(() => verifyServiceNowCall('s3cret', request(signed), now)).not.toThrow();
-    expect(() => verifyServiceNowCall('s3cret', request({ 'X-Oncall-Timestamp': signed['x-oncall-timestamp'], 'X-Oncall-Signature': signed['x-oncall-signature'] }), now)).not.toThrow();
+    expect(() =>
+      verifyServiceNowCall(
+        's3cret',
+        request({ 'X-Oncall-Timestamp': signed['x-oncall-timestamp'], 'X-Oncall-Signature': signed['x-oncall-signature'] }),
+        now,
+      ),
+    ).not.toThrow();
   });
 
   it.each([
@@ -192,12 +245,17 @@ describe('ServiceNow inbound calls', () => {
     ['another secret', { ...signed, 'x-oncall-signature': signServiceNowCall('other', seconds, body) }, body, /does not match/],
     ['a changed body', signed, Buffer.from(JSON.stringify(record({ state: '7' }))), /does not match/],
     ['a replayed timestamp', { ...signed, 'x-oncall-timestamp': String(seconds + 1) }, body, /does not match/],
-    ['an old call', { 'x-oncall-timestamp': String(seconds - 301), 'x-oncall-signature': signServiceNowCall('s3cret', seconds - 301, body) }, body, /5 minutes/],
+    [
+      'an old call',
+      { 'x-oncall-timestamp': String(seconds - 301), 'x-oncall-signature': signServiceNowCall('s3cret', seconds - 301, body) },
+      body,
+      /5 minutes/,
+    ],
     ['a bad timestamp', { ...signed, 'x-oncall-timestamp': 'soon' }, body, /unix seconds/],
   ])('refuses %s with 401', (_case, headers, raw, message) => {
     let thrown: unknown;
     try {
-      verifyServiceNowCall('s3cret', request(headers as Record<string, string>, raw), now);
+      verifyServiceNowCall('s3cret', request(headers, raw), now);
     } catch (err) {
       thrown = err;
     }
@@ -216,11 +274,15 @@ describe('ServiceNow inbound calls', () => {
 });
 
 describe('ServiceNow polling cursor', () => {
-  const at = (time: string, mod: string): IncidentRecord => record({ sys_updated_on: time, sys_mod_count: mod, sys_id: mod.padStart(32, '0') });
+  const at = (time: string, mod: string): IncidentRecord =>
+    record({ sys_updated_on: time, sys_mod_count: mod, sys_id: mod.padStart(32, '0') });
 
   it('round-trips and refuses a cursor that is not a ServiceNow time', () => {
     expect(parseCursor('2026-12-06 03:00:00')).toEqual({ time: '2026-12-06 03:00:00', seen: [] });
-    expect(parseCursor(formatCursor({ time: '2026-12-06 03:00:00', seen: ['a#1', 'b#2'] }))).toEqual({ time: '2026-12-06 03:00:00', seen: ['a#1', 'b#2'] });
+    expect(parseCursor(formatCursor({ time: '2026-12-06 03:00:00', seen: ['a#1', 'b#2'] }))).toEqual({
+      time: '2026-12-06 03:00:00',
+      seen: ['a#1', 'b#2'],
+    });
     expect(() => parseCursor('yesterday')).toThrow(/not 'YYYY-MM-DD HH:mm:ss'/);
   });
 

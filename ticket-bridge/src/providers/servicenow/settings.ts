@@ -73,7 +73,8 @@ export function validateServiceNowConfig(config: TicketProviderConfig): { path: 
   if (config.inboundSecret === null && config.sync.pollSeconds === null) {
     problems.push({
       path: 'inboundSecret',
-      message: 'set inboundSecret (the Business Rule signs its calls with it) or sync.pollSeconds: else no ticket change ever reaches oncall',
+      message:
+        'set inboundSecret (the Business Rule signs its calls with it) or sync.pollSeconds: else no ticket change ever reaches oncall',
     });
   }
   for (const field of ['correlation_id', 'correlation_display', 'state']) {

@@ -128,10 +128,15 @@ function parseQuery(query: string): Term[] | null {
   return terms;
 }
 
+function column(row: IncidentRow, field: string): string {
+  const value = (row as unknown as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : '';
+}
+
 function matches(row: IncidentRow, terms: Term[]): boolean {
   return terms.every((t) => {
     if ('orderBy' in t) return true;
-    const value = String((row as unknown as Record<string, unknown>)[t.field] ?? '');
+    const value = column(row, t.field);
     if (t.op === '=') return value === t.value;
     if (t.op === '>=') return value >= t.value;
     if (t.op === '>') return value > t.value;
@@ -184,14 +189,16 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
       if (CHOICES[field] && !CHOICES[field].has(value)) return [400, 'Invalid choice', `${field} has no choice ${value}`];
     }
     const fields = body as Record<string, string>;
-    if (row === null && !fields.short_description) return [403, 'Operation Failed', 'Data Policy Exception: \n Short description is mandatory'];
+    if (row === null && !fields.short_description)
+      return [403, 'Operation Failed', 'Data Policy Exception: \n Short description is mandatory'];
     const state = fields.state ?? row?.state;
     if (state === '6' || state === '7') {
       const missing = [
         (fields.close_code ?? row?.close_code) ? null : 'Resolution code',
         (fields.close_notes ?? row?.close_notes) ? null : 'Resolution notes',
       ].filter((m) => m !== null);
-      if (missing.length > 0) return [403, 'Operation Failed', `Data Policy Exception: \n${missing.map((m) => ` ${m} is mandatory`).join('\n')}`];
+      if (missing.length > 0)
+        return [403, 'Operation Failed', `Data Policy Exception: \n${missing.map((m) => ` ${m} is mandatory`).join('\n')}`];
     }
     return null;
   }
@@ -248,8 +255,7 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
       let rows = [...records.values()].filter((r) => matches(r, terms));
       for (const t of [...terms].reverse()) {
         if (!('orderBy' in t)) continue;
-        const key = t.orderBy as keyof IncidentRow;
-        rows = rows.sort((a, b) => String(a[key]).localeCompare(String(b[key])) * (t.desc ? -1 : 1));
+        rows = rows.sort((a, b) => column(a, t.orderBy).localeCompare(column(b, t.orderBy)) * (t.desc ? -1 : 1));
       }
       return json(res, 200, { result: rows.slice(0, limit).map((r) => view(r, fields)) });
     }
@@ -285,7 +291,7 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
     }
     if (req.method === 'PATCH' && sysId !== undefined) {
       const row = records.get(sysId);
-      if (!row) return snError(res, 404, 'No Record found', 'Record doesn\'t exist or ACL restricts the record retrieval');
+      if (!row) return snError(res, 404, 'No Record found', "Record doesn't exist or ACL restricts the record retrieval");
       const refused = refuseWrite(body, row);
       if (refused) return snError(res, ...refused);
       apply(row, body as Record<string, string>, user);
@@ -339,7 +345,11 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
       const timestamp = to.timestampSeconds ?? Math.floor(now().getTime() / 1000);
       const res = await fetch(to.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-oncall-timestamp': String(timestamp), 'x-oncall-signature': signServiceNowCall(to.secret, timestamp, body) },
+        headers: {
+          'content-type': 'application/json',
+          'x-oncall-timestamp': String(timestamp),
+          'x-oncall-signature': signServiceNowCall(to.secret, timestamp, body),
+        },
         body,
       });
       await res.body?.cancel();

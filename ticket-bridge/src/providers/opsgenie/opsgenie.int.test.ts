@@ -186,6 +186,14 @@ describe('Opsgenie provider against the stand-in', () => {
     expect(standIn.alerts.size).toBe(0);
   });
 
+  it('says a call that gets no answer is retryable', async () => {
+    standIn.failNext('hang');
+    const err = await failureOf(
+      opsgenieProvider.find({ ...ctx, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(200) }) }, KEY),
+    );
+    expect([err.retryable, err.httpStatus, err.message]).toEqual([true, null, 'Opsgenie did not answer in time']);
+  });
+
   it('hits the integration rate limit as 429', async () => {
     await standIn.close();
     standIn = await startOpsgenieStandIn({ apiKey: 'key-1', ratePerSecond: 1, now: () => new Date('2026-12-06T03:00:00Z') });

@@ -47,7 +47,8 @@ export interface OpsgenieStandIn {
   alerts: Map<string, StandInAlert>;
   /** Bodies of the create requests, as sent. */
   creates: unknown[];
-  failNext(status: number, headers?: Record<string, string>, body?: unknown): void;
+  /** The next API calls fail with these answers, in order; 'hang' never answers (until close). */
+  failNext(status: number | 'hang', headers?: Record<string, string>, body?: unknown): void;
   /** A person acts on the alert in Opsgenie; the outgoing webhook posts the action to `to.url` with the token; the HTTP status it got. */
   act(
     alias: string,
@@ -103,7 +104,7 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
   const creates: unknown[] = [];
   const processed = new Map<string, Record<string, unknown>>();
   const timers = new Set<NodeJS.Timeout>();
-  const failures: { status: number; headers: Record<string, string>; body: unknown }[] = [];
+  const failures: { status: number | 'hang'; headers: Record<string, string>; body: unknown }[] = [];
   let nextTiny = 1;
   let window = { second: 0, count: 0 };
 
@@ -182,6 +183,7 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions): Promis
     const raw = await readBody(req);
     if (req.headers.authorization !== `GenieKey ${opts.apiKey}`) return send(res, 401, { message: 'Could not authenticate' });
     const failure = failures.shift();
+    if (failure?.status === 'hang') return;
     if (failure)
       return send(
         res,

@@ -164,6 +164,35 @@ describe('ServiceNow provider against the stand-in', () => {
     expect(standIn.requests[0]?.authorization).toMatch(/^Bearer /);
   });
 
+  it('fetches a new token once when ServiceNow stops accepting the old one', async () => {
+    const oauthCtx = context(standIn.url, {
+      kind: 'oauth-client-credentials',
+      tokenUrl: `${standIn.url}/oauth_token.do`,
+      clientId: 'oncall-client',
+      clientSecret: { env: 'SN_CLIENT_SECRET' },
+    });
+    oauthCtx.config.providerId = 'snow-revoked';
+    await serviceNowProvider.check(oauthCtx);
+    standIn.revokeTokens();
+    await serviceNowProvider.check(oauthCtx);
+    const used = standIn.requests.map((r) => r.authorization);
+    expect(used).toHaveLength(3);
+    expect(used[1]).toBe(used[0]);
+    expect(used[2]).not.toBe(used[1]);
+  });
+
+  it('says a call that gets no answer or no connection is retryable', async () => {
+    standIn.failNext('hang');
+    const slow = await failureOf(
+      serviceNowProvider.check({ ...ctx, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(200) }) }),
+    );
+    expect([slow.retryable, slow.httpStatus, slow.message]).toEqual([true, null, 'ServiceNow did not answer in time']);
+    const closed = context('http://127.0.0.1:1', basic);
+    const refused = await failureOf(serviceNowProvider.check(closed));
+    expect([refused.retryable, refused.httpStatus]).toEqual([true, null]);
+    expect(refused.message).toMatch(/^ServiceNow is unreachable/);
+  });
+
   it('says which OAuth client was refused, not retryable', async () => {
     const wrong = context(standIn.url, {
       kind: 'oauth-client-credentials',

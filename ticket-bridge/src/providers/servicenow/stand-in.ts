@@ -59,8 +59,10 @@ export interface ServiceNowStandIn {
   url: string;
   records: Map<string, IncidentRow>;
   requests: StandInRequest[];
-  /** The next API calls (not token calls) fail with these answers, in order. */
-  failNext(status: number, headers?: Record<string, string>, body?: unknown): void;
+  /** Forgets every OAuth access token issued (as when an admin revokes them). */
+  revokeTokens(): void;
+  /** The next API calls fail with these answers, in order; 'hang' never answers (until close). */
+  failNext(status: number | 'hang', headers?: Record<string, string>, body?: unknown): void;
   /** A person changes the incident in ServiceNow (no call to us). */
   change(sysId: string, change: { state?: string; by: string; workNotes?: string; closeCode?: string; closeNotes?: string }): IncidentRow;
   /** The Business Rule: posts the record, signed with `secret`, to `url`; the HTTP status it got back. */
@@ -155,7 +157,7 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
   const now = opts.now ?? (() => new Date());
   const records = new Map<string, IncidentRow>();
   const requests: StandInRequest[] = [];
-  const failures: { status: number; headers: Record<string, string>; body: unknown }[] = [];
+  const failures: { status: number | 'hang'; headers: Record<string, string>; body: unknown }[] = [];
   const accessTokens = new Set<string>();
   let nextNumber = 10001;
   let window = { second: 0, count: 0 };
@@ -231,6 +233,7 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
     const user = userOf(authorization);
     if (user === null) return snError(res, 401, 'User Not Authenticated', 'Required to provide Auth information');
     const failure = failures.shift();
+    if (failure?.status === 'hang') return;
     if (failure) {
       res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
       res.end(JSON.stringify(failure.body ?? { error: { message: 'Internal server error', detail: null }, status: 'failure' }));
@@ -316,6 +319,9 @@ export async function startServiceNowStandIn(opts: ServiceNowStandInOptions = {}
     url,
     records,
     requests,
+    revokeTokens() {
+      accessTokens.clear();
+    },
     failNext(status, headers = {}, body) {
       failures.push({ status, headers, body });
     },

@@ -61,11 +61,17 @@ export function requestIdOf(answer: OpsgenieAnswer): string {
 }
 
 /**
- * The alert id an asynchronous request produced: GET /v2/alerts/requests/{id} answers 404 until
- * Opsgenie has processed it. Still unprocessed after the waits: retryable (the alias makes the
- * retry find the alert instead of making a second one).
+ * What Opsgenie made of an asynchronous request: GET /v2/alerts/requests/{id} answers 404 until it
+ * is processed (most are within a second); null when it still is not after the waits. A request
+ * Opsgenie processed and refused (`isSuccess: false`, e.g. "Alert does not exist") is a
+ * permanent ProviderError with its words (`what`: "create the alert", "close the alert").
  */
-export async function processedAlertId(ctx: ProviderContext, settings: OpsgenieSettings, requestId: string): Promise<string> {
+export async function requestOutcome(
+  ctx: ProviderContext,
+  settings: OpsgenieSettings,
+  requestId: string,
+  what: string,
+): Promise<{ alertId: string | null } | null> {
   for (const wait of [0, ...REQUEST_POLL_MS]) {
     if (wait > 0) await sleep(wait);
     const answer = await opsgenieCall(ctx, settings, 'GET', `/v2/alerts/requests/${encodeURIComponent(requestId)}`, { notFoundOk: true });
@@ -73,8 +79,8 @@ export async function processedAlertId(ctx: ProviderContext, settings: OpsgenieS
     const parsed = RequestStatus.safeParse(answer.body);
     if (!parsed.success) throw new ProviderError(`Opsgenie's status of request ${requestId} is not a request status`, false, answer.status);
     const { isSuccess, status, alertId } = parsed.data.data;
-    if (!isSuccess || alertId === undefined) throw new ProviderError(`Opsgenie did not create the alert: ${status}`, false, answer.status);
-    return alertId;
+    if (!isSuccess) throw new ProviderError(`Opsgenie could not ${what}: ${status}`, false, answer.status);
+    return { alertId: alertId ?? null };
   }
-  throw new ProviderError(`Opsgenie has not processed request ${requestId} yet`, true, null, 1_000);
+  return null;
 }

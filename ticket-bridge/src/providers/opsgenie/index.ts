@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InboundRejected, ProviderError, type ProviderContext, type TicketProvider } from '../types.js';
-import { opsgenieCall, processedAlertId, requestIdOf } from './api.js';
+import { opsgenieCall, requestIdOf, requestOutcome } from './api.js';
 import { parseOpsgenieCall, verifyOpsgenieCall } from './inbound.js';
 import { alertActions, alertBody, alertRef, alertState, isTracked, OpsgenieAlert, webhookChange } from './mapping.js';
 import { opsgenieSettings, validateOpsgenieConfig, type OpsgenieSettings } from './settings.js';
@@ -40,8 +40,12 @@ export const opsgenieProvider: TicketProvider = {
   async create(ctx, { alert, fields, idempotencyKey }) {
     const settings = opsgenieSettings(ctx.config);
     const accepted = await opsgenieCall(ctx, settings, 'POST', '/v2/alerts', { body: alertBody(settings, alert, fields, idempotencyKey) });
-    const alertId = await processedAlertId(ctx, settings, requestIdOf(accepted));
-    const created = await getAlert(ctx, settings, alertId, 'id');
+    const requestId = requestIdOf(accepted);
+    const outcome = await requestOutcome(ctx, settings, requestId, 'create the alert');
+    // Unprocessed: retryable, and the alias makes the retry find the alert instead of making a second one.
+    if (outcome === null) throw new ProviderError(`Opsgenie has not processed request ${requestId} yet`, true, null, 1_000);
+    if (outcome.alertId === null) throw new ProviderError(`Opsgenie processed request ${requestId} without an alert id`, false);
+    const created = await getAlert(ctx, settings, outcome.alertId, 'id');
     if (created === null) throw new ProviderError(`Opsgenie reported alert ${alertId} created but does not find it`, true);
     return alertRef(settings, created);
   },
@@ -49,11 +53,14 @@ export const opsgenieProvider: TicketProvider = {
   async update(ctx, ticket, change) {
     const settings = opsgenieSettings(ctx.config);
     // The id, not the alias: after a close, a new alert may carry the same alias.
+    // Opsgenie says only when processing whether the action worked: wait for it (an action still
+    // unprocessed after the waits is taken as done; retrying it could add a second note).
     for (const { action, body } of alertActions(settings, change)) {
-      await opsgenieCall(ctx, settings, 'POST', `/v2/alerts/${encodeURIComponent(ticket.externalId)}/${action}`, {
+      const accepted = await opsgenieCall(ctx, settings, 'POST', `/v2/alerts/${encodeURIComponent(ticket.externalId)}/${action}`, {
         query: { identifierType: 'id' },
         body,
       });
+      await requestOutcome(ctx, settings, requestIdOf(accepted), `${action === 'notes' ? 'add the note to' : action} alert ${ticket.key}`);
     }
   },
 

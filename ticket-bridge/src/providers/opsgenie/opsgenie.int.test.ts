@@ -151,13 +151,19 @@ describe('Opsgenie provider against the stand-in', () => {
     await opsgenieProvider.update(ctx, ref, { kind: 'comment', transition: null, comment: 'Escalated to Bob' });
     await opsgenieProvider.update(ctx, ref, { kind: 'resolved', transition: 'close', comment: 'Resolved by Ann in oncall' });
     const stored = standIn.alerts.get(ref.externalId)!;
-    await expect.poll(() => stored.log.map((l) => l.action)).toEqual(['Create', 'Acknowledge', 'AddNote', 'Close']);
+    expect(stored.log.map((l) => l.action)).toEqual(['Create', 'Acknowledge', 'AddNote', 'Close']);
     expect(stored).toMatchObject({ status: 'closed', acknowledged: true });
     expect(stored.notes).toEqual([
       { user: 'oncall', note: 'Escalated to Bob' },
       { user: 'oncall', note: 'Resolved by Ann in oncall' },
     ]);
     expect(stored.log.every((l) => l.source === 'oncall')).toBe(true);
+  });
+
+  it('says an action on an alert Opsgenie does not have failed, once it is processed', async () => {
+    const ghost = { key: '999', externalId: '6f9619ff-8b86-d011-b42d-00c04fc964ff', url: null };
+    const err = await failureOf(opsgenieProvider.update(ctx, ghost, { kind: 'resolved', transition: 'close', comment: null }));
+    expect([err.retryable, err.message]).toEqual([false, 'Opsgenie could not close alert 999: Alert does not exist']);
   });
 
   it('gives 429 without Retry-After the default back-off, 5xx retryable, 401 and 422 permanent with the words', async () => {

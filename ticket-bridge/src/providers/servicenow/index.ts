@@ -39,6 +39,9 @@ export const serviceNowProvider: TicketProvider = {
 
   async find(ctx, idempotencyKey) {
     const settings = serviceNowSettings(ctx.config);
+    // `^` would end the encoded query term and start another.
+    if (!/^[A-Za-z0-9_.:-]+$/.test(idempotencyKey))
+      throw new ProviderError(`idempotency key "${idempotencyKey}" cannot go into a ServiceNow query`, false);
     const found = records(
       await tableCall(ctx, settings, 'GET', '', {
         sysparm_query: `correlation_id=${idempotencyKey}`,

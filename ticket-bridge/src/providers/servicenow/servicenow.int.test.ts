@@ -131,6 +131,7 @@ describe('ServiceNow provider against the stand-in', () => {
     });
     expect(await serviceNowProvider.find(ctx, `oncall-${ALERT_ID}`)).toEqual(ref);
     expect(await serviceNowProvider.find(ctx, 'oncall-another')).toBeNull();
+    expect((await failureOf(serviceNowProvider.find(ctx, 'oncall-x^ORDERBYnumber'))).message).toMatch(/cannot go into a ServiceNow query/);
   });
 
   it('moves the state with work notes, and resolves with the fields the data policy asks for', async () => {

@@ -46,7 +46,7 @@ export const opsgenieProvider: TicketProvider = {
     if (outcome === null) throw new ProviderError(`Opsgenie has not processed request ${requestId} yet`, true, null, 1_000);
     if (outcome.alertId === null) throw new ProviderError(`Opsgenie processed request ${requestId} without an alert id`, false);
     const created = await getAlert(ctx, settings, outcome.alertId, 'id');
-    if (created === null) throw new ProviderError(`Opsgenie reported alert ${alertId} created but does not find it`, true);
+    if (created === null) throw new ProviderError(`Opsgenie reported alert ${outcome.alertId} created but does not find it`, true);
     return alertRef(settings, created);
   },
 

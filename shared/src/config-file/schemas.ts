@@ -581,6 +581,16 @@ export type EquipmentTypes = z.output<typeof EquipmentTypes>;
 
 // ─── Ticket providers (docs/tickets.md) ───────────────────────────────────────────────────────
 
+const SECRET_MESSAGE = 'write a secret as a reference, { env: NAME } (NAME in upper case) or { file: /path }, never the secret itself';
+const FileSecret = z.custom<z.output<typeof SecretRef>>((v) => SecretRef.safeParse(v).success, SECRET_MESSAGE);
+/** TicketAuth with a clear message for a secret written as a value. */
+const FileTicketAuth = z.discriminatedUnion(
+  'kind',
+  TicketAuth.options.map((o) =>
+    o.extend(Object.fromEntries(Object.entries(o.shape).flatMap(([k, v]) => (v === SecretRef ? [[k, FileSecret]] : [])))),
+  ) as unknown as typeof TicketAuth.options,
+);
+
 /** What the bridge does to the ticket on an alert change; absent = nothing but a comment. */
 const TicketAction = z
   .object({ transition: z.string().min(1).nullish().transform((v) => v ?? null), comment: z.boolean().default(true) })
@@ -615,10 +625,10 @@ export const TicketProviderEntry = z
     type: TicketProviderType,
     name: Name,
     settings: z.record(z.string(), z.unknown()).default({}),
-    auth: TicketAuth,
+    auth: FileTicketAuth,
     fields: z.record(z.string().min(1), z.string().min(1)).default({}),
     sync: TicketSyncFile.default({}),
-    inboundSecret: SecretRef.nullish().transform((v) => v ?? null),
+    inboundSecret: FileSecret.nullish().transform((v) => v ?? null),
   })
   .strict()
   .superRefine((p, ctx) => {

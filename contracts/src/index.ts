@@ -10,3 +10,4 @@ export * from './text.js';
 export * from './slack-actions.js';
 export * from './noc-schemas.js';
 export * from './correlation-schemas.js';
+export * from './ticket-test.js';

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
@@ -41,6 +43,20 @@ async function expectInvalid(p: Promise<unknown>, field: string): Promise<void> 
   const err = await failure(p);
   expect(err.code, err.details).toBe(status.INVALID_ARGUMENT);
   expect(err.metadata.get('invalid-field')).toEqual([field]);
+}
+
+/** The real `oncall` binary against the test pipeline's query-api. */
+function oncall(p: TestPipeline, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/oncall.js', ...args, '--grpc', p.grpcAddress], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, LOG_LEVEL: 'silent', ONCALL_API_TOKEN: p.token },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 const provider = (providerId: string, type: TicketProvider['type']): TicketProvider => ({
@@ -137,7 +153,8 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
   });
 
   it('CreateTicketFromAlert appends one TicketRequested per request id and answers once it is projected', async () => {
-    const [a, b] = await Promise.all([createFromAlert({ requestId: 'req-1', userId: 'alice' }), createFromAlert({ requestId: 'req-1' })]);
+    const req = { requestId: 'req-1', userId: 'alice' };
+    const [a, b] = await Promise.all([createFromAlert(req), createFromAlert(req)]);
     expect(a.logSequence).toBeGreaterThan(0);
     expect(b.logSequence).toBe(a.logSequence);
     expect(a).toMatchObject({ ticketId: '', externalTicketId: '' });
@@ -271,6 +288,19 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     ]);
   });
 
+  it('oncall ticket providers and oncall ticket show print them', async () => {
+    const list = await oncall(p, ['ticket', 'providers']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.split('\n')[0]).toMatch(/^PROVIDER\s+TYPE\s+HEALTH/);
+    expect(list.stdout).toMatch(/\nsn\s+servicenow\s+failing\s.*HTTP 401: invalid credentials\n/);
+    const show = await oncall(p, ['ticket', 'show', alert.id, '--provider', 'jira']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('ticket:   jira:OPS-1\nprovider: jira (jira)\n');
+    const none = await oncall(p, ['ticket', 'show', stableUuid('no-such-alert')]);
+    expect(none).toMatchObject({ code: 1, stdout: '' });
+    expect(none.stderr).toContain('not found');
+  });
+
   it('rejects bad input naming the field, an unknown alert with NOT_FOUND', async () => {
     await expectInvalid(createFromAlert({ alertId: 'nope' }), 'alert_id');
     await expectInvalid(createFromAlert({ providerId: '' }), 'provider_id');
@@ -330,6 +360,12 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
         ]);
         await expectInvalid(test({ providerId: 'zendesk' }), 'provider_id');
         expect((await failure(test({ alertId: stableUuid('no-such-alert') }))).code).toBe(status.NOT_FOUND);
+
+        const preview = await oncall(p, ['ticket', 'preview', 'jira', '--alert', alert.id]);
+        expect(preview).toMatchObject({ code: 0, stderr: '' });
+        expect(preview.stdout).toBe('jira: ok (30 ms)\n{\n  "summary": "TicketDisk is down",\n  "labels": [\n    "oncall"\n  ]\n}\n');
+        const failed = await oncall(p, ['ticket', 'preview', 'jira']);
+        expect(failed).toMatchObject({ code: 1, stdout: 'jira: failed (12 ms): HTTP 401 from https://jira.example.com: bad credentials\n' });
       } finally {
         sub.unsubscribe();
         await nc.close();

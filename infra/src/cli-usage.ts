@@ -24,7 +24,7 @@ Ctrl-C stops everything. Settings: README.md (Settings).`,
     synopsis: 'apply -f <file.yaml> [--users <users.yaml>] [--prune] [--force]',
     text: `check the file (shapes, references, CEL rules, time zones, users) and append what changed:
 services, heartbeats, calendars, templates, schedules, escalation policies, routing, maintenance windows,
-notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
+notification rules, equipment types, ticket providers. Users are checked against --users, else USER_SERVICE_URL, else not
 (with a warning). Any problem: every one is printed and nothing is appended.
   -f, --file <file.yaml>   the configuration file (docs/configuration.md)
   --users <users.yaml>     check user ids against this users file

@@ -123,12 +123,9 @@ describe('authentication and authorization of the gRPC API', () => {
     expect(await statusOf(client, m, withScope(NEEDS[path]!))).not.toBeOneOf([status.UNAUTHENTICATED, status.PERMISSION_DENIED]);
   });
 
-  it.each(METHODS.map((m) => [m.path, m] as const))(
-    'conformance: %s is implemented',
-    async (_path, m) => {
-      expect(await statusOf(client, m, tokens.admin!)).not.toBe(status.UNIMPLEMENTED);
-    },
-  );
+  it.each(METHODS.map((m) => [m.path, m] as const))('conformance: %s is implemented', async (_path, m) => {
+    expect(await statusOf(client, m, tokens.admin!)).not.toBe(status.UNIMPLEMENTED);
+  });
 
   it('a revoked token is UNAUTHENTICATED', async () => {
     expect(await statusOf(client, alertingV1.AlertServiceService.getAlert, tokens.revoked!)).toBe(status.UNAUTHENTICATED);

@@ -311,20 +311,35 @@ describe('escalation, delivery and ticket projections', () => {
   it('tickets: created or linked, then the provider status; a status without its creation still shows', () => {
     expect(
       (reference.tickets as Array<Record<string, unknown>>)
-        .map(({ ticket_key, provider_id, status, state, url, external_id, found, linked, linked_by, last_change, status_actor, status_echo }) => ({
-          ticket_key,
-          provider_id,
-          status,
-          state,
-          url,
-          external_id,
-          found,
-          linked,
-          linked_by,
-          last_change,
-          status_actor,
-          status_echo,
-        }))
+        .map(
+          ({
+            ticket_key,
+            provider_id,
+            status,
+            state,
+            url,
+            external_id,
+            found,
+            linked,
+            linked_by,
+            last_change,
+            status_actor,
+            status_echo,
+          }) => ({
+            ticket_key,
+            provider_id,
+            status,
+            state,
+            url,
+            external_id,
+            found,
+            linked,
+            linked_by,
+            last_change,
+            status_actor,
+            status_echo,
+          }),
+        )
         .sort((x, y) => String(x.ticket_key).localeCompare(String(y.ticket_key))),
     ).toStrictEqual([
       {
@@ -774,7 +789,16 @@ describe('configuration projection', () => {
     ];
     await applyInBatches(fresh, configProjection, streamOf(events, configSubjectOf), [1]);
     const providers = (await tableRows(fresh.url, fresh.schema, 'ticket_providers', 'id')) as Array<Record<string, unknown>>;
-    expect(providers.map(({ id, type, name, auth, inbound_secret, last_event_seq }) => ({ id, type, name, auth, inbound_secret, last_event_seq }))).toStrictEqual([
+    expect(
+      providers.map(({ id, type, name, auth, inbound_secret, last_event_seq }) => ({
+        id,
+        type,
+        name,
+        auth,
+        inbound_secret,
+        last_event_seq,
+      })),
+    ).toStrictEqual([
       {
         id: 'jira',
         type: 'jira',
@@ -787,7 +811,9 @@ describe('configuration projection', () => {
     ]);
     const removed = streamOf([...events, f.make('TicketProviderRemoved', { providerId: 'jira' })], configSubjectOf).slice(3);
     await applyBatch(fresh.pool, configProjection, removed);
-    expect(((await tableRows(fresh.url, fresh.schema, 'ticket_providers', 'id')) as Array<{ id: string }>).map((r) => r.id)).toStrictEqual(['sn']);
+    expect(((await tableRows(fresh.url, fresh.schema, 'ticket_providers', 'id')) as Array<{ id: string }>).map((r) => r.id)).toStrictEqual([
+      'sn',
+    ]);
   });
 });
 

@@ -200,9 +200,16 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
       }),
     ticketFound: (key: string, externalId: string, providerId = 'jira') =>
       f.make('TicketCreated', { ...ref, providerId, ticketKey: key, url: null, externalId, found: true }),
-    ticketUpdated: (key: string, change: EventData<'TicketUpdated'>['change'], state: EventData<'TicketUpdated'>['state'], providerId = 'jira') =>
-      f.make('TicketUpdated', { ...ref, providerId, ticketKey: key, change, state, cause: stableUuid(`cause-${name}-${change}`) }),
-    ticketFailed: (attempt: number, o: { key?: string | null; permanent?: boolean; providerId?: string; httpStatus?: number | null } = {}) =>
+    ticketUpdated: (
+      key: string,
+      change: EventData<'TicketUpdated'>['change'],
+      state: EventData<'TicketUpdated'>['state'],
+      providerId = 'jira',
+    ) => f.make('TicketUpdated', { ...ref, providerId, ticketKey: key, change, state, cause: stableUuid(`cause-${name}-${change}`) }),
+    ticketFailed: (
+      attempt: number,
+      o: { key?: string | null; permanent?: boolean; providerId?: string; httpStatus?: number | null } = {},
+    ) =>
       f.make('TicketSyncFailed', {
         ...ref,
         providerId: o.providerId ?? 'jira',

@@ -158,7 +158,13 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     expect(a.logSequence).toBeGreaterThan(0);
     expect(b.logSequence).toBe(a.logSequence);
     expect(a).toMatchObject({ ticketId: '', externalTicketId: '' });
-    expect(a.status).toMatchObject({ alertId: alert.id, providerId: 'jira', providerType: 'jira', status: 'requested', syncStatus: 'requested' });
+    expect(a.status).toMatchObject({
+      alertId: alert.id,
+      providerId: 'jira',
+      providerType: 'jira',
+      status: 'requested',
+      syncStatus: 'requested',
+    });
     const events = await ticketEvents(p, alert.id);
     expect(events.map((e) => e.type)).toStrictEqual(['TicketRequested']);
     expect(events[0]!.data).toMatchObject({ providerId: 'jira', requestedBy: 'api', userId: 'alice', requestId: 'req-1' });
@@ -174,7 +180,9 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
       externalId: '10001',
       found: false,
     });
-    const byAlert = await ask<alertingV1.TicketStatus>((cb) => integration.getTicketStatus({ ticketId: '', alertId: alert.id, providerId: '' }, cb));
+    const byAlert = await ask<alertingV1.TicketStatus>((cb) =>
+      integration.getTicketStatus({ ticketId: '', alertId: alert.id, providerId: '' }, cb),
+    );
     expect(byAlert).toMatchObject({
       ticketId: 'jira:OPS-1',
       externalTicketId: 'OPS-1',
@@ -186,7 +194,10 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     });
     const byId = await ask<ticketingV1.Ticket>((cb) => ticketing.getTicket({ ticketId: 'jira:OPS-1', alertId: '', providerId: '' }, cb));
     expect(byId).toMatchObject({ alertId: alert.id, key: 'OPS-1', externalId: '10001', linked: false });
-    expect(await p.getAlert(alert.id)).toMatchObject({ externalTicketId: 'OPS-1', externalTicketUrl: 'https://jira.example.com/browse/OPS-1' });
+    expect(await p.getAlert(alert.id)).toMatchObject({
+      externalTicketId: 'OPS-1',
+      externalTicketUrl: 'https://jira.example.com/browse/OPS-1',
+    });
     expect((await providers()).get('jira')?.health).toMatchObject({ status: 'ok', failed: 0, retrying: 0 });
     const again = await createFromAlert({ requestId: 'req-2' });
     expect(again).toMatchObject({ ticketId: 'jira:OPS-1', externalTicketId: 'OPS-1' });
@@ -206,9 +217,19 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
       permanent: true,
       retryAt: null,
     });
-    expect((await providers()).get('sn')?.health).toMatchObject({ status: 'failing', failed: 1, lastError: 'HTTP 401: invalid credentials' });
+    expect((await providers()).get('sn')?.health).toMatchObject({
+      status: 'failing',
+      failed: 1,
+      lastError: 'HTTP 401: invalid credentials',
+    });
     const ticket = await ask<ticketingV1.Ticket>((cb) => ticketing.getTicket({ ticketId: '', alertId: other.id, providerId: 'sn' }, cb));
-    expect(ticket).toMatchObject({ ticketId: '', syncStatus: 'failed', status: 'failed', attempts: 1, lastError: 'HTTP 401: invalid credentials' });
+    expect(ticket).toMatchObject({
+      ticketId: '',
+      syncStatus: 'failed',
+      status: 'failed',
+      attempts: 1,
+      lastError: 'HTTP 401: invalid credentials',
+    });
   });
 
   it('LinkAlertToTicket links an existing ticket; a repeated request id appends nothing', async () => {
@@ -246,7 +267,13 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     update({ ticketId: 'jira:OPS-1', status: 'In Progress', state: 'in_progress', metadata: { actor: 'jane', change_id: 'c-1' } });
     update({ ticketId: 'jira:OPS-404', status: 'Done' });
     update({ ticketId: 'jira:OPS-1', status: 'Done', state: 'finished' });
-    update({ providerId: 'jira', externalTicketId: 'OPS-1', status: 'Done', state: 'resolved', metadata: { actor: 'jane', change_id: 'c-2' } });
+    update({
+      providerId: 'jira',
+      externalTicketId: 'OPS-1',
+      status: 'Done',
+      state: 'resolved',
+      metadata: { actor: 'jane', change_id: 'c-2' },
+    });
     update({ ticketId: 'jira:OPS-1', status: 'In Progress', state: 'in_progress', metadata: { actor: 'jane', change_id: 'c-1' } });
     call.end();
     await ended;
@@ -262,13 +289,18 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
       { ticketKey: 'OPS-1', status: 'In Progress', state: 'in_progress', actor: 'jane', echo: false, changeId: 'c-1' },
       { ticketKey: 'OPS-1', status: 'Done', state: 'resolved', actor: 'jane', echo: false, changeId: 'c-2' },
     ]);
-    const now = await ask<alertingV1.TicketStatus>((cb) => integration.getTicketStatus({ ticketId: 'jira:OPS-1', alertId: '', providerId: '' }, cb));
+    const now = await ask<alertingV1.TicketStatus>((cb) =>
+      integration.getTicketStatus({ ticketId: 'jira:OPS-1', alertId: '', providerId: '' }, cb),
+    );
     expect(now).toMatchObject({ status: 'Done', state: 'resolved', closed: true });
   });
 
   it('UpdateTicket and SyncStatus record status changes of the TicketingService', async () => {
     const updated = await ask<ticketingV1.Ticket>((cb) =>
-      ticketing.updateTicket(ticketingV1.UpdateTicketRequest.fromPartial({ ticketId: 'jira:OPS-7', status: 'Waiting', state: 'in_progress' }), cb),
+      ticketing.updateTicket(
+        ticketingV1.UpdateTicketRequest.fromPartial({ ticketId: 'jira:OPS-7', status: 'Waiting', state: 'in_progress' }),
+        cb,
+      ),
     );
     expect(updated).toMatchObject({ alertId: other.id, status: 'Waiting', state: 'in_progress' });
     const call = ticketing.syncStatus();
@@ -308,10 +340,18 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     await expectInvalid(createFromAlert({ providerType: 'servicenow' }), 'provider_type');
     await expectInvalid(createFromAlert({ providerConfig: { url: 'https://x' } }), 'provider_config');
     await expectInvalid(
-      ask((cb) => integration.linkAlertToTicket(alertingV1.LinkRequest.fromPartial({ alertId: alert.id, providerId: 'jira', externalTicketId: 'X-1', externalUrl: 'ftp://x' }), cb)),
+      ask((cb) =>
+        integration.linkAlertToTicket(
+          alertingV1.LinkRequest.fromPartial({ alertId: alert.id, providerId: 'jira', externalTicketId: 'X-1', externalUrl: 'ftp://x' }),
+          cb,
+        ),
+      ),
       'external_url',
     );
-    await expectInvalid(ask((cb) => ticketing.updateTicket(ticketingV1.UpdateTicketRequest.fromPartial({ ticketId: 'jira:OPS-1' }), cb)), 'status');
+    await expectInvalid(
+      ask((cb) => ticketing.updateTicket(ticketingV1.UpdateTicketRequest.fromPartial({ ticketId: 'jira:OPS-1' }), cb)),
+      'status',
+    );
     const missing = await failure(createFromAlert({ alertId: stableUuid('no-such-alert') }));
     expect(missing.code).toBe(status.NOT_FOUND);
     const noTicket = await failure(ask((cb) => ticketing.getTicket({ ticketId: 'jira:OPS-999', alertId: '', providerId: '' }, cb)));
@@ -321,7 +361,9 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
 
   describe('TestProvider', () => {
     const test = (r: Partial<ticketingV1.TestProviderRequest>) =>
-      ask<ticketingV1.TestResult>((cb) => ticketing.testProvider(ticketingV1.TestProviderRequest.fromPartial({ providerId: 'jira', ...r }), cb));
+      ask<ticketingV1.TestResult>((cb) =>
+        ticketing.testProvider(ticketingV1.TestProviderRequest.fromPartial({ providerId: 'jira', ...r }), cb),
+      );
 
     it('without a ticket bridge answers UNAVAILABLE', async () => {
       const err = await failure(test({}));
@@ -353,7 +395,12 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
           fieldsJson: JSON.stringify({ summary: 'TicketDisk is down', labels: ['oncall'] }),
           latencyMs: 30,
         });
-        expect(await test({})).toStrictEqual({ ok: false, error: 'HTTP 401 from https://jira.example.com: bad credentials', fieldsJson: '', latencyMs: 12 });
+        expect(await test({})).toStrictEqual({
+          ok: false,
+          error: 'HTTP 401 from https://jira.example.com: bad credentials',
+          fieldsJson: '',
+          latencyMs: 12,
+        });
         expect(asked).toStrictEqual([
           { providerId: 'jira', alertId: alert.id },
           { providerId: 'jira', alertId: null },
@@ -365,7 +412,10 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
         expect(preview).toMatchObject({ code: 0, stderr: '' });
         expect(preview.stdout).toBe('jira: ok (30 ms)\n{\n  "summary": "TicketDisk is down",\n  "labels": [\n    "oncall"\n  ]\n}\n');
         const failed = await oncall(p, ['ticket', 'preview', 'jira']);
-        expect(failed).toMatchObject({ code: 1, stdout: 'jira: failed (12 ms): HTTP 401 from https://jira.example.com: bad credentials\n' });
+        expect(failed).toMatchObject({
+          code: 1,
+          stdout: 'jira: failed (12 ms): HTTP 401 from https://jira.example.com: bad credentials\n',
+        });
       } finally {
         sub.unsubscribe();
         await nc.close();

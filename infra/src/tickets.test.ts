@@ -51,7 +51,9 @@ describe('oncall ticket output', () => {
         },
       },
     ]);
-    expect(text.split('\n')[1]).toBe('jira      jira  failing  2026-12-06T03:00:00.000Z  2026-12-06T03:10:00.000Z  0/3              HTTP 429');
+    expect(text.split('\n')[1]).toBe(
+      'jira      jira  failing  2026-12-06T03:00:00.000Z  2026-12-06T03:10:00.000Z  0/3              HTTP 429',
+    );
     expect(formatProviders([])).toContain('no ticket providers configured');
   });
 

@@ -78,7 +78,14 @@ export function formatProviders(list: readonly ticketingV1.Provider[]): string {
   ]);
   const all = [['PROVIDER', 'TYPE', 'HEALTH', 'LAST SUCCESS', 'LAST FAILURE', 'FAILED/RETRYING', 'LAST ERROR'], ...rows];
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return `${all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')}\n`;
+  return `${all
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function formatTicket(t: ticketingV1.Ticket): string {

@@ -32,7 +32,8 @@ const MAX_TEXT = 4096;
 const optional = (field: string, value: string, max = MAX_ID): string | null => (value === '' ? null : bounded(field, value, max));
 
 function usable(commands: TicketCommands | null): TicketCommands {
-  if (!commands) throw new Unavailable('ticket commands need a NATS connection and the projection feed, which this server was started without');
+  if (!commands)
+    throw new Unavailable('ticket commands need a NATS connection and the projection feed, which this server was started without');
   return commands;
 }
 

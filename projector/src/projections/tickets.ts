@@ -63,7 +63,12 @@ async function requested(tx: Tx, e: EventOf<'TicketRequested'>, seq: number): Pr
 }
 
 /** A success: the request is done, a retry no longer pending. */
-async function succeeded(tx: Tx, d: { alertId: string; providerId: string; serviceId: string; ticketKey: string }, at: string, seq: number) {
+async function succeeded(
+  tx: Tx,
+  d: { alertId: string; providerId: string; serviceId: string; ticketKey: string },
+  at: string,
+  seq: number,
+) {
   await tx.query(sql.unsafe`
     INSERT INTO ticket_requests (alert_id, provider_id, service_id, status, ticket_key, last_success_at, updated_at, last_event_seq)
     VALUES (${d.alertId}, ${d.providerId}, ${d.serviceId}, 'created', ${d.ticketKey}, ${at}, ${at}, ${seq})

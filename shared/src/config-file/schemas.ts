@@ -12,7 +12,16 @@ import {
   type EscalationTarget,
   type TemplateChannels,
 } from '@oncall/contracts';
-import { compileTicketFields, isValidDate, isValidTimeZone, ruleCache, RuleCompileError, sha256Hex, TicketFieldError, toZonedIso } from '../index.js';
+import {
+  compileTicketFields,
+  isValidDate,
+  isValidTimeZone,
+  ruleCache,
+  RuleCompileError,
+  sha256Hex,
+  TicketFieldError,
+  toZonedIso,
+} from '../index.js';
 import { customerTiers, inhibitRule, LabelName, Placement, responseTiers, Site, TierId } from './noc.js';
 
 /**
@@ -593,7 +602,14 @@ const FileTicketAuth = z.discriminatedUnion(
 
 /** What the bridge does to the ticket on an alert change; absent = nothing but a comment. */
 const TicketAction = z
-  .object({ transition: z.string().min(1).nullish().transform((v) => v ?? null), comment: z.boolean().default(true) })
+  .object({
+    transition: z
+      .string()
+      .min(1)
+      .nullish()
+      .transform((v) => v ?? null),
+    comment: z.boolean().default(true),
+  })
   .strict();
 const NO_TRANSITION = { transition: null, comment: true };
 
@@ -641,7 +657,8 @@ export const TicketProviderEntry = z
       }
     }
     for (const field of REQUIRED_TICKET_FIELDS[p.type])
-      if (!(field in p.fields)) ctx.addIssue({ code: 'custom', path: ['fields'], message: `a ${p.type} provider needs the field ${field}` });
+      if (!(field in p.fields))
+        ctx.addIssue({ code: 'custom', path: ['fields'], message: `a ${p.type} provider needs the field ${field}` });
   });
 
 // ─── The NOC model (noc.ts) ───────────────────────────────────────────────────────────────────

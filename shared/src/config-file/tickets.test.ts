@@ -93,8 +93,11 @@ describe('ticketProviders in the configuration file', () => {
     ['salesforce', 'Subject'],
     ['opsgenie', 'message'],
   ])('a %s provider needs the field %s', (type, field) => {
-    const text = withRule('p', `
-  - { id: p, type: ${type}, name: P, auth: { kind: none } }`);
+    const text = withRule(
+      'p',
+      `
+  - { id: p, type: ${type}, name: P, auth: { kind: none } }`,
+    );
     expect(problems(text)).toStrictEqual([`f.yaml: ticketProviders[0].fields: a ${type} provider needs the field ${field}`]);
     expect(problems(text.replace('auth: { kind: none }', `auth: { kind: none }, fields: { ${field}: 'alert.summary' }`))).toStrictEqual([]);
   });
@@ -125,7 +128,8 @@ describe('ticketProviders in the configuration file', () => {
       planned.findIndex((p) => p.type === 'RoutingConfigured'),
     );
     let state = initialConfigState();
-    for (const p of planned) if (p.type === 'TicketProviderConfigured') state = { ...state, ticketProviders: new Map([[p.data.providerId, p.data]]) };
+    for (const p of planned)
+      if (p.type === 'TicketProviderConfigured') state = { ...state, ticketProviders: new Map([[p.data.providerId, p.data]]) };
     const again = parseConfigFile(stringify(fileInput(exportConfig(state))), 'exported.yaml');
     expect(planApply(state, again, true).filter((p) => p.type.startsWith('Ticket'))).toStrictEqual([]);
   });

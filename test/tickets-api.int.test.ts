@@ -168,6 +168,7 @@ describe('tickets over gRPC: TicketIntegrationService and TicketingService', () 
     const events = await ticketEvents(p, alert.id);
     expect(events.map((e) => e.type)).toStrictEqual(['TicketRequested']);
     expect(events[0]!.data).toMatchObject({ providerId: 'jira', requestedBy: 'api', userId: 'alice', requestId: 'req-1' });
+    expect(events[0]!.correlationId).toMatch(/^api:token:/); // who asked, from the token
   });
 
   it('the ticket the bridge creates: GetTicketStatus, GetTicket, the alert’s external ticket and the provider’s health', async () => {

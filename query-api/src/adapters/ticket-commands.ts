@@ -19,6 +19,7 @@ import {
 import type { Logger } from '@oncall/shared';
 import { checkProviderType, type TicketRef } from '../domain/tickets.js';
 import { DeadlineExceeded, InvalidArgument, NotFound, Unavailable } from '../errors.js';
+import { callerOf } from '../consistency.js';
 import type { CallContext } from '../handlers.js';
 import { getAlert, type AlertRow } from '../read-model/alerts.js';
 import { ticketByKey, ticketProvider, ticketsOfAlert, type ProviderRow, type TicketRow } from '../read-model/tickets.js';
@@ -183,7 +184,8 @@ export class TicketCommands {
       id: stableUuid(key),
       occurredAt: new Date(now()).toISOString(),
       causationId: null,
-      correlationId: alert.id,
+      // Who appended it: the caller's token (its address without one), as configuration writes record it.
+      correlationId: `api:${callerOf(ctx) ?? 'unknown'}`,
     });
     let seq: number;
     try {

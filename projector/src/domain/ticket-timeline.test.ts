@@ -9,9 +9,24 @@ const ev = <T extends TicketEvent['type']>(type: T, data: Omit<EventData<T>, key
 
 describe('describeTicket', () => {
   it.each<[string, TicketEvent, string, string]>([
-    ['a rule asks', ev('TicketRequested', { requestedBy: 'rule', userId: null, requestId: 'r' }), 'escalator', 'ticket requested from jira by a routing rule'],
-    ['a person asks', ev('TicketRequested', { requestedBy: 'api', userId: 'alice', requestId: 'r' }), 'user:alice', 'ticket requested from jira'],
-    ['created', ev('TicketCreated', { ticketKey: 'OPS-1', url: 'https://j/OPS-1' }), 'ticket:jira', 'ticket OPS-1 created (https://j/OPS-1)'],
+    [
+      'a rule asks',
+      ev('TicketRequested', { requestedBy: 'rule', userId: null, requestId: 'r' }),
+      'escalator',
+      'ticket requested from jira by a routing rule',
+    ],
+    [
+      'a person asks',
+      ev('TicketRequested', { requestedBy: 'api', userId: 'alice', requestId: 'r' }),
+      'user:alice',
+      'ticket requested from jira',
+    ],
+    [
+      'created',
+      ev('TicketCreated', { ticketKey: 'OPS-1', url: 'https://j/OPS-1' }),
+      'ticket:jira',
+      'ticket OPS-1 created (https://j/OPS-1)',
+    ],
     [
       'found by the lookup',
       ev('TicketCreated', { ticketKey: 'OPS-1', url: null, found: true }),
@@ -24,7 +39,12 @@ describe('describeTicket', () => {
       'ticket:jira',
       'ticket OPS-1 moved to in_progress (alert acknowledged)',
     ],
-    ['commented', ev('TicketUpdated', { ticketKey: 'OPS-1', change: 'comment', state: null, cause: 'c' }), 'ticket:jira', 'ticket OPS-1 commented (alert comment)'],
+    [
+      'commented',
+      ev('TicketUpdated', { ticketKey: 'OPS-1', change: 'comment', state: null, cause: 'c' }),
+      'ticket:jira',
+      'ticket OPS-1 commented (alert comment)',
+    ],
     [
       'a retried failure',
       ev('TicketSyncFailed', {
@@ -41,7 +61,15 @@ describe('describeTicket', () => {
     ],
     [
       'a permanent failure of an update',
-      ev('TicketSyncFailed', { ticketKey: 'OPS-1', operation: 'update', error: 'no such transition', httpStatus: null, attempt: 1, permanent: true, retryAt: null }),
+      ev('TicketSyncFailed', {
+        ticketKey: 'OPS-1',
+        operation: 'update',
+        error: 'no such transition',
+        httpStatus: null,
+        attempt: 1,
+        permanent: true,
+        retryAt: null,
+      }),
       'ticket:jira',
       'ticket update of OPS-1 failed, attempt 1: no such transition; not retried',
     ],

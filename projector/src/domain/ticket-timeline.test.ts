@@ -5,7 +5,7 @@ import { describeTicket } from './ticket-timeline.js';
 const ref = { alertId: '6f1d8a3e-0000-4000-8000-000000000000', serviceId: 'checkout', providerId: 'jira' };
 const meta = { id: '6f1d8a3e-0000-4000-8000-000000000001', occurredAt: '2026-12-06T03:00:00.000Z', causationId: null, correlationId: 't' };
 const ev = <T extends TicketEvent['type']>(type: T, data: Omit<EventData<T>, keyof typeof ref>): TicketEvent =>
-  makeEvent(type, { ...ref, ...data } as EventData<T>, meta) as TicketEvent;
+  makeEvent(type, { ...ref, ...data } as EventData<T>, meta);
 
 describe('describeTicket', () => {
   it.each<[string, TicketEvent, string, string]>([

@@ -94,6 +94,7 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     expect(applied.map((p) => `${p.type} ${subjectOf(p)}`)).toStrictEqual([
       'ServiceConfigured config.service.demo',
       'TemplateVersionPublished config.template.default',
+      'TicketProviderConfigured config.ticket-provider.jira',
       'HeartbeatMonitorConfigured config.heartbeat.demo-canary',
       'CalendarConfigured config.calendar.office_hours',
       'ScheduleConfigured config.schedule.noc',
@@ -101,9 +102,10 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
       'EscalationPolicyConfigured config.policy.noc-urgent',
       'RoutingConfigured config.routing.demo',
     ]);
-    expect(await streamLastSeq(nc, STREAMS.config)).toBe(8);
+    expect(await streamLastSeq(nc, STREAMS.config)).toBe(9);
 
     const { state } = await loadConfig(nc);
+    expect(state.ticketProviders.get('jira')).toMatchObject({ type: 'jira', auth: { password: { env: 'JIRA_API_TOKEN' } } });
     expect(state.routing.get('demo')).toMatchObject({ escalationPolicyId: 'noc-default', templateId: 'default', ackTimeoutSeconds: 1800 });
     expect(state.schedules.get('noc')?.rotations.map((r) => [r.id, r.start, r.members])).toStrictEqual([
       ['primary', '2026-01-05T09:00:00+01:00', ['alice', 'bob']],
@@ -122,7 +124,7 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     expect(state.templates.get('default')).toMatchObject({ version: 1, createdBy: 'test' });
 
     expect(await applyConfig(nc, file)).toStrictEqual([]);
-    expect(await streamLastSeq(nc, STREAMS.config)).toBe(8);
+    expect(await streamLastSeq(nc, STREAMS.config)).toBe(9);
   });
 
   it('a changed template appends version 2, and only that', async () => {
@@ -132,7 +134,7 @@ describe('oncall apply: schedules, policies, routing, calendars, templates, main
     );
     const applied = await applyConfig(nc, parseConfigFile(text, 'changed.yaml'), { createdBy: 'test' });
     expect(applied).toMatchObject([{ type: 'TemplateVersionPublished', data: { templateId: 'default', version: 2 } }]);
-    expect(await streamLastSeq(nc, STREAMS.config)).toBe(9);
+    expect(await streamLastSeq(nc, STREAMS.config)).toBe(10);
     expect((await loadConfig(nc)).state.templates.get('default')?.channels.voice).toMatch(/^Attention\. /);
   });
 

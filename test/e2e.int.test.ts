@@ -104,6 +104,7 @@ describe('Alertmanager webhook → JetStream → decider → projector → gRPC'
         'alerting.v1.TicketIntegrationService',
         'notification.v1.NotificationService',
         'notification.v1.TemplateService',
+        'ticketing.v1.TicketingService',
       ]),
     );
   });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
-import { CONSUMERS, encodeEvent, stableUuid, STREAMS, type DomainEvent } from '@oncall/contracts';
+import { CONSUMERS, encodeEvent, stableUuid, STREAMS, type DomainEvent, type EventData } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
 import { migrate } from '@oncall/infra';
 import {
@@ -69,6 +69,7 @@ const TABLES: Array<[string, string]> = [
   ['notifications', 'notification_id'],
   ['notification_deliveries', 'seq'],
   ['tickets', 'alert_id, provider_id, ticket_key'],
+  ['ticket_requests', 'alert_id, provider_id'],
   ['escalation_timeline', 'stream, seq'],
   ['projection_checkpoints', 'projection'],
 ];
@@ -149,11 +150,22 @@ function workload() {
     a.failed('3', 'sms', 'voice'),
   ];
   const tix: DomainEvent[] = [
+    a.ticketRequested(),
     a.ticketCreated('OPS-1'),
-    a.ticketStatus('OPS-1', 'In Progress'),
-    c.ticketCreated('OPS-2'),
-    a.ticketStatus('OPS-1', 'Done'),
+    a.ticketRequested('jira', 'alice'),
+    a.ticketUpdated('OPS-1', 'acknowledged', 'in_progress'),
+    a.ticketStatus('OPS-1', 'In Progress', 'jira', { state: 'in_progress', actor: 'oncall-bot', echo: true }),
+    c.ticketRequested('jira', 'bob'),
+    c.ticketFailed(1),
+    c.ticketFailed(2),
+    c.ticketFound('OPS-2', '10002'),
+    a.ticketStatus('OPS-1', 'Done', 'jira', { state: 'resolved', actor: 'jane@example.com', echo: false }),
     b.ticketStatus('SN-9', 'New', 'servicenow'),
+    d.ticketRequested('servicenow'),
+    d.ticketFailed(1, { providerId: 'servicenow' }),
+    d.ticketFailed(2, { providerId: 'servicenow', permanent: true }),
+    g.ticketLinked('CASE-7', 'carol', 'salesforce'),
+    c.ticketFailed(1, { key: 'OPS-2', httpStatus: null }),
   ];
   return {
     escalations: streamOf(esc, perAlert('escalations')),
@@ -296,16 +308,135 @@ describe('escalation, delivery and ticket projections', () => {
     });
   });
 
-  it('tickets: created, then the provider status; a status without its creation still shows', () => {
+  it('tickets: created or linked, then the provider status; a status without its creation still shows', () => {
     expect(
       (reference.tickets as Array<Record<string, unknown>>)
-        .map(({ ticket_key, provider_id, status, url }) => ({ ticket_key, provider_id, status, url }))
+        .map(
+          ({
+            ticket_key,
+            provider_id,
+            status,
+            state,
+            url,
+            external_id,
+            found,
+            linked,
+            linked_by,
+            last_change,
+            status_actor,
+            status_echo,
+          }) => ({
+            ticket_key,
+            provider_id,
+            status,
+            state,
+            url,
+            external_id,
+            found,
+            linked,
+            linked_by,
+            last_change,
+            status_actor,
+            status_echo,
+          }),
+        )
         .sort((x, y) => String(x.ticket_key).localeCompare(String(y.ticket_key))),
     ).toStrictEqual([
-      { ticket_key: 'OPS-1', provider_id: 'jira', status: 'Done', url: 'https://jira.example.com/OPS-1' },
-      { ticket_key: 'OPS-2', provider_id: 'jira', status: 'created', url: 'https://jira.example.com/OPS-2' },
-      { ticket_key: 'SN-9', provider_id: 'servicenow', status: 'New', url: null },
+      {
+        ticket_key: 'CASE-7',
+        provider_id: 'salesforce',
+        status: 'linked',
+        state: 'open',
+        url: 'https://salesforce.example.com/CASE-7',
+        external_id: null,
+        found: false,
+        linked: true,
+        linked_by: 'carol',
+        last_change: null,
+        status_actor: null,
+        status_echo: null,
+      },
+      {
+        ticket_key: 'OPS-1',
+        provider_id: 'jira',
+        status: 'Done',
+        state: 'resolved',
+        url: 'https://jira.example.com/OPS-1',
+        external_id: null,
+        found: false,
+        linked: false,
+        linked_by: null,
+        last_change: 'acknowledged',
+        status_actor: 'jane@example.com',
+        status_echo: false,
+      },
+      {
+        ticket_key: 'OPS-2',
+        provider_id: 'jira',
+        status: 'created',
+        state: 'open',
+        url: null,
+        external_id: '10002',
+        found: true,
+        linked: false,
+        linked_by: null,
+        last_change: null,
+        status_actor: null,
+        status_echo: null,
+      },
+      {
+        ticket_key: 'SN-9',
+        provider_id: 'servicenow',
+        status: 'New',
+        state: null,
+        url: null,
+        external_id: null,
+        found: false,
+        linked: false,
+        linked_by: null,
+        last_change: null,
+        status_actor: null,
+        status_echo: false,
+      },
     ]);
+  });
+
+  it('ticket_requests: the first request, then created, retrying or failed with the last error', () => {
+    const byAlert = new Map(
+      (reference.ticket_requests as Array<Record<string, unknown>>).map((r) => [`${String(r.alert_id)} ${String(r.provider_id)}`, r]),
+    );
+    expect(byAlert.size).toBe(3);
+    expect(byAlert.get(`${alertRef('a').alertId} jira`)).toMatchObject({
+      status: 'created',
+      requested_by: 'rule',
+      requested_user: null,
+      request_id: 'req-a-jira-rule',
+      ticket_key: 'OPS-1',
+      attempts: 0,
+      last_error: null,
+    });
+    expect(byAlert.get(`${alertRef('c').alertId} jira`)).toMatchObject({
+      status: 'created',
+      requested_by: 'api',
+      requested_user: 'bob',
+      ticket_key: 'OPS-2',
+      attempts: 1,
+      last_error: 'rate limited',
+      last_error_status: null,
+      last_error_operation: 'update',
+      last_error_permanent: false,
+    });
+    expect(byAlert.get(`${alertRef('d').alertId} servicenow`)).toMatchObject({
+      status: 'failed',
+      ticket_key: null,
+      attempts: 2,
+      last_error: 'invalid credentials',
+      last_error_status: 401,
+      last_error_operation: 'create',
+      last_error_permanent: true,
+      retry_at: null,
+      last_success_at: null,
+    });
   });
 
   it('escalation_timeline: every event once, with the escalator, dispatcher or ticket system as actor', () => {
@@ -314,6 +445,11 @@ describe('escalation, delivery and ticket projections', () => {
     expect(new Set(timeline.filter((t) => t.stream === STREAMS.escalations).map((t) => t.actor))).toStrictEqual(new Set(['escalator']));
     expect(new Set(timeline.filter((t) => t.stream === STREAMS.deliveries).map((t) => t.actor))).toStrictEqual(new Set(['dispatcher']));
     expect(timeline.some((t) => t.message.includes('paging user:bob (schedule:primary), webhook'))).toBe(true);
+    const tickets = timeline.filter((t) => t.stream === STREAMS.tickets).map((t) => `${t.actor}: ${t.message}`);
+    expect(tickets).toContain('user:carol: linked to ticket CASE-7 in salesforce (https://salesforce.example.com/CASE-7)');
+    expect(tickets).toContain('ticket:jira: ticket OPS-1 is now Done by jane@example.com');
+    expect(tickets).toContain('ticket:jira: ticket OPS-1 is now In Progress by oncall-bot (our own change, echoed)');
+    expect(tickets).toContain('ticket:servicenow: ticket create failed (HTTP 401), attempt 2: invalid credentials; not retried');
   });
 
   it.each<[string, number[]]>([
@@ -485,7 +621,7 @@ describe('escalation, delivery and ticket projections', () => {
     const ofA = history.filter((r) => r.alert_id === alertRef('a').alertId);
     expect(ofA.map((r) => r.stream)).toContain('ALERTS');
     expect(ofA.map((r) => r.event_type).slice(0, 3)).toStrictEqual(['AlertTriggered', 'AlertSnoozed', 'AlertRouted']);
-    expect(ofA).toHaveLength(2 + 11 + 4 + 3);
+    expect(ofA).toHaveLength(2 + 11 + 4 + 6);
   });
 });
 
@@ -624,6 +760,60 @@ describe('configuration projection', () => {
       optional_variables: ['alert.details'],
       channels: { voice: 'Alert: {{ alert.summary }}' },
     });
+  });
+
+  it('ticket providers: configured, replaced whole, removed; secrets stay references', async () => {
+    const fresh = await freshDb();
+    const f = eventFactory();
+    const provider = (name: string): EventData<'TicketProviderConfigured'> => ({
+      providerId: 'jira',
+      type: 'jira',
+      name,
+      settings: { baseUrl: 'https://example.atlassian.net', project: 'OPS' },
+      auth: { kind: 'basic', username: 'bot@example.com', password: { env: 'JIRA_TOKEN' } },
+      fields: { summary: 'alert.summary' },
+      sync: {
+        onAcknowledge: { transition: 'In Progress', comment: true },
+        onResolve: { transition: 'Done', comment: true },
+        onReopen: { transition: null, comment: false },
+        resolveAlertOn: ['resolved'],
+        mirrorComments: false,
+        pollSeconds: null,
+      },
+      inboundSecret: { file: '/run/secrets/jira' },
+    });
+    const events = [
+      f.make('TicketProviderConfigured', provider('Jira')),
+      f.make('TicketProviderConfigured', { ...provider('SN'), providerId: 'sn', type: 'servicenow', inboundSecret: null }),
+      f.make('TicketProviderConfigured', provider('Jira Cloud')),
+    ];
+    await applyInBatches(fresh, configProjection, streamOf(events, configSubjectOf), [1]);
+    const providers = (await tableRows(fresh.url, fresh.schema, 'ticket_providers', 'id')) as Array<Record<string, unknown>>;
+    expect(
+      providers.map(({ id, type, name, auth, inbound_secret, last_event_seq }) => ({
+        id,
+        type,
+        name,
+        auth,
+        inbound_secret,
+        last_event_seq,
+      })),
+    ).toStrictEqual([
+      {
+        id: 'jira',
+        type: 'jira',
+        name: 'Jira Cloud',
+        auth: { kind: 'basic', username: 'bot@example.com', password: { env: 'JIRA_TOKEN' } },
+        inbound_secret: { file: '/run/secrets/jira' },
+        last_event_seq: '3',
+      },
+      { id: 'sn', type: 'servicenow', name: 'SN', auth: provider('SN').auth, inbound_secret: null, last_event_seq: '2' },
+    ]);
+    const removed = streamOf([...events, f.make('TicketProviderRemoved', { providerId: 'jira' })], configSubjectOf).slice(3);
+    await applyBatch(fresh.pool, configProjection, removed);
+    expect(((await tableRows(fresh.url, fresh.schema, 'ticket_providers', 'id')) as Array<{ id: string }>).map((r) => r.id)).toStrictEqual([
+      'sn',
+    ]);
   });
 });
 

@@ -187,8 +187,42 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
       }),
     ticketCreated: (key: string, providerId = 'jira') =>
       f.make('TicketCreated', { ...ref, providerId, ticketKey: key, url: `https://${providerId}.example.com/${key}` }),
-    ticketStatus: (key: string, status: string, providerId = 'jira') =>
-      f.make('TicketStatusChanged', { ...ref, providerId, ticketKey: key, status }),
+    ticketStatus: (key: string, status: string, providerId = 'jira', more: Partial<EventData<'TicketStatusChanged'>> = {}) =>
+      f.make('TicketStatusChanged', { ...ref, providerId, ticketKey: key, status, ...more }),
+    // Issue 18: requests, sync outcomes and links.
+    ticketRequested: (providerId = 'jira', userId: string | null = null) =>
+      f.make('TicketRequested', {
+        ...ref,
+        providerId,
+        requestedBy: userId === null ? 'rule' : 'api',
+        userId,
+        requestId: `req-${name}-${providerId}-${userId ?? 'rule'}`,
+      }),
+    ticketFound: (key: string, externalId: string, providerId = 'jira') =>
+      f.make('TicketCreated', { ...ref, providerId, ticketKey: key, url: null, externalId, found: true }),
+    ticketUpdated: (
+      key: string,
+      change: EventData<'TicketUpdated'>['change'],
+      state: EventData<'TicketUpdated'>['state'],
+      providerId = 'jira',
+    ) => f.make('TicketUpdated', { ...ref, providerId, ticketKey: key, change, state, cause: stableUuid(`cause-${name}-${change}`) }),
+    ticketFailed: (
+      attempt: number,
+      o: { key?: string | null; permanent?: boolean; providerId?: string; httpStatus?: number | null } = {},
+    ) =>
+      f.make('TicketSyncFailed', {
+        ...ref,
+        providerId: o.providerId ?? 'jira',
+        ticketKey: o.key ?? null,
+        operation: o.key ? 'update' : 'create',
+        error: o.permanent ? 'invalid credentials' : 'rate limited',
+        httpStatus: o.httpStatus === undefined ? (o.permanent ? 401 : 429) : o.httpStatus,
+        attempt,
+        permanent: o.permanent ?? false,
+        retryAt: o.permanent ? null : f.minutes(1),
+      }),
+    ticketLinked: (key: string, userId: string, providerId = 'jira') =>
+      f.make('TicketLinked', { ...ref, providerId, ticketKey: key, url: `https://${providerId}.example.com/${key}`, userId, via: 'api' }),
   };
 }
 
@@ -444,6 +478,7 @@ export function configSubjectOf(e: DomainEvent): string {
     ['windowId', 'maintenance'],
     ['calendarId', 'calendar'],
     ['templateId', 'template'],
+    ['providerId', 'ticket-provider'],
   ];
   for (const [key, kind] of pairs) if (typeof d[key] === 'string') return `config.${kind}.${d[key]}`;
   if (e.type.startsWith('Routing')) return `config.routing.${d.serviceId as string}`;

@@ -37,6 +37,8 @@ const TABLES: Array<[table: string, orderBy: string, exclude: string[]]> = [
   ['notifications', 'notification_id', []],
   ['notification_deliveries', 'seq', []],
   ['tickets', 'alert_id, provider_id, ticket_key', []],
+  ['ticket_requests', 'alert_id, provider_id', []],
+  ['ticket_providers', 'id', []],
   ['projection_checkpoints', 'projection', ['updated_at']],
 ];
 
@@ -137,10 +139,12 @@ function escalationWorkload(alerts: AlertRow[]) {
       x.failed('3', 'sms', 'voice'),
     ].map(esc('deliveries')),
     tickets: [
+      x.ticketRequested(),
+      x.ticketFailed(1),
       x.ticketCreated('OPS-1'),
       x.ticketStatus('OPS-1', 'In Progress'),
       z.ticketCreated('OPS-2'),
-      x.ticketStatus('OPS-1', 'Done'),
+      x.ticketStatus('OPS-1', 'Done', 'jira', { state: 'resolved', actor: 'jane' }),
     ].map(esc('tickets')),
   };
 }
@@ -231,12 +235,13 @@ describe('the read models are a pure function of the log', () => {
       'templates',
       'template_versions',
       'tickets',
+      'ticket_requests',
     ])
       expect(live[table], table).not.toHaveLength(0);
     expect(live.alert_escalations).toHaveLength(4);
     expect(live.notifications).toHaveLength(6);
     expect(live.notification_deliveries).toHaveLength(7);
-    expect(live.escalation_timeline).toHaveLength(27 + 7 + 4);
+    expect(live.escalation_timeline).toHaveLength(27 + 7 + 6);
     expect(live.incidents).toMatchObject([{ alert_count: 2, first_alert_id: edge1.id, summary: 'edge-1 is down is down' }]);
   });
 

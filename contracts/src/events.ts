@@ -203,6 +203,8 @@ export type ConfigEvent = EventOf<
   | 'HeartbeatMonitorRemoved'
   | keyof typeof configSchemas
   | keyof typeof nocSchemas
+  | 'TicketProviderConfigured'
+  | 'TicketProviderRemoved'
 >;
 /** Events the escalator writes on `escalations.<p>.<alertId>`. */
 export type EscalationEvent = EventOf<
@@ -217,7 +219,10 @@ export type EscalationEvent = EventOf<
 export type DeliveryEvent = EventOf<'NotificationDelivered' | 'NotificationFailed'>;
 /** A provider's later word on a delivery (Twilio status callbacks), written by ingest on the same subject. */
 export type DeliveryStatusEvent = EventOf<'NotificationStatusReported'>;
-export type TicketEvent = EventOf<'TicketCreated' | 'TicketStatusChanged'>;
+/** Events on `tickets.<p>.<alertId>` (the ticket bridge's, and requests and links from the API). */
+export type TicketEvent = EventOf<
+  'TicketRequested' | 'TicketCreated' | 'TicketUpdated' | 'TicketSyncFailed' | 'TicketLinked' | 'TicketStatusChanged'
+>;
 export type ParkingEvent = EventOf<keyof typeof parkingSchemas>;
 
 export const EVENT_TYPES = Object.keys(schemas) as EventType[];

@@ -98,6 +98,18 @@ export const TicketProvider = z
   .strict();
 export type TicketProvider = z.infer<typeof TicketProvider>;
 
+/**
+ * Fields each provider type needs in `fields` (checked at `oncall apply`): without them the
+ * provider's API refuses the ticket.
+ */
+export const REQUIRED_TICKET_FIELDS: Readonly<Record<TicketProviderType, readonly string[]>> = {
+  jira: ['summary'],
+  servicenow: ['short_description'],
+  salesforce: ['Subject'],
+  opsgenie: ['message'],
+  webhook: [],
+};
+
 export const TicketOperation = z.enum(['create', 'update', 'inbound', 'poll']);
 
 export const ticketSchemas = {

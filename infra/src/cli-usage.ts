@@ -24,7 +24,7 @@ Ctrl-C stops everything. Settings: README.md (Settings).`,
     synopsis: 'apply -f <file.yaml> [--users <users.yaml>] [--prune] [--force]',
     text: `check the file (shapes, references, CEL rules, time zones, users) and append what changed:
 services, heartbeats, calendars, templates, schedules, escalation policies, routing, maintenance windows,
-notification rules, equipment types. Users are checked against --users, else USER_SERVICE_URL, else not
+notification rules, equipment types, ticket providers. Users are checked against --users, else USER_SERVICE_URL, else not
 (with a warning). Any problem: every one is printed and nothing is appended.
   -f, --file <file.yaml>   the configuration file (docs/configuration.md)
   --users <users.yaml>     check user ids against this users file
@@ -106,6 +106,36 @@ An SMS method is also confirmed by replying the code`,
   list     every token: id, name, scopes, user, expiry, revoked
   revoke   the token stops working at once`,
   },
+  ticket: {
+    synopsis: 'ticket preview <provider-id> [--alert <alert-id>] | ticket providers | ticket show <alert-id> [--provider <id>]',
+    text: `tickets through query-api's TicketingService (docs/tickets.md): see oncall ticket preview --help,
+oncall ticket providers --help and oncall ticket show --help
+  --grpc host:port         query-api's address (see below)`,
+  },
+  'ticket preview': {
+    synopsis: 'ticket preview <provider-id> [--alert <alert-id>] [--json] [--grpc host:port]',
+    text: `ask the ticket bridge to check the provider (credentials, reachability) and, with --alert, print the
+fields the alert maps to (the provider's fields in CEL, evaluated). Nothing is created. Exit 0: the check
+passed; 1: it failed (the error is printed) or query-api / the ticket bridge could not be reached
+  -a, --alert <alert-id>   map this alert's fields
+  --json                   the answer as one JSON object
+  --grpc host:port         query-api's address (see below)`,
+  },
+  'ticket providers': {
+    synopsis: 'ticket providers [--json] [--grpc host:port]',
+    text: `the configured ticket providers with their health: ok, failing (the latest call failed) or unknown (no
+call yet), the last success and failure, how many alerts' tickets failed for good or wait for a retry
+  --json                   one JSON object a line
+  --grpc host:port         query-api's address (see below)`,
+  },
+  'ticket show': {
+    synopsis: 'ticket show <alert-id> [--provider <id>] [--json] [--grpc host:port]',
+    text: `the alert's ticket (its first one, or that of --provider): key, url, status, sync state and last error.
+An alert without a ticket: exit 1
+  -p, --provider <id>      the ticket of this provider
+  --json                   one JSON object
+  --grpc host:port         query-api's address (see below)`,
+  },
   migrate: {
     synopsis: 'migrate',
     text: 'bring the read-model schema up to date',
@@ -115,7 +145,7 @@ An SMS method is also confirmed by replying the code`,
 /** The alert commands share one help text. */
 const ALIASES: Readonly<Record<string, string>> = { resolve: 'ack', escalate: 'ack', snooze: 'ack' };
 
-const TOP_LEVEL = ['up', 'apply', 'export', 'replay', 'alerts', 'ack', 'history', 'parked', 'contact', 'token', 'migrate'];
+const TOP_LEVEL = ['up', 'apply', 'export', 'replay', 'alerts', 'ack', 'history', 'ticket', 'parked', 'contact', 'token', 'migrate'];
 
 export const OVERVIEW = `usage: oncall <command> [options]      oncall <command> --help for one command
 

@@ -42,6 +42,7 @@ import { cliSettings, natsOf, reaching, type Endpoint } from './settings.js';
 import { contactSource, ContactUsageError, parseContactArgs, runContactCommand, type ContactArgs } from './contact.js';
 import { formatParked, isSettled, listParked, retryParked } from './parked.js';
 import { runTokenCommand, TokenUsageError } from './token.js';
+import { parseTicketArgs, runTicketCommand } from './tickets.js';
 
 /** Runs one command (oncall.ts answered requests for help and refused unknown commands). */
 export async function main(argv: string[]): Promise<number> {
@@ -144,6 +145,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'history':
       return runHistory(parseHistoryArgs(rest), log);
+    case 'ticket': {
+      const args = parseTicketArgs(rest);
+      const api = apiClient(cliSettings(process.env, args.grpc).grpc);
+      try {
+        return await runTicketCommand(api, args, (text) => process.stdout.write(text));
+      } catch (err) {
+        if (isServiceError(err) && err.code === grpcStatus.NOT_FOUND) {
+          process.stderr.write(`oncall: ${err.details}\n`);
+          return 1;
+        }
+        throw apiFailure(err, api.endpoint);
+      } finally {
+        api.close();
+      }
+    }
     case 'parked': {
       const { values, positionals } = parseOrUsage('parked', {
         args: rest,

@@ -36,6 +36,7 @@ const EMPTY = {
   notificationRules: [],
   sites: [],
   inhibitRules: [],
+  ticketProviders: [],
   placement: null,
   customerTiers: null,
   responseTiers: null,

@@ -1,11 +1,12 @@
 import { credentials, InterceptingCall, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1, ticketingV1 } from '@oncall/contracts';
 import { Unreachable, type Endpoint } from './settings.js';
 
 /** The query-api clients the CLI uses; close() when done. */
 export type ApiClient = Readonly<{
   alerts: alertingV1.AlertServiceClient;
   escalations: alertingV1.EscalationServiceClient;
+  ticketing: ticketingV1.TicketingServiceClient;
   endpoint: Endpoint;
   close: () => void;
 }>;
@@ -29,13 +30,16 @@ export function apiClient(endpoint: Endpoint): ApiClient {
   const options = { interceptors: [fromCli] };
   const alerts = new alertingV1.AlertServiceClient(endpoint.address, credentials.createInsecure(), options);
   const escalations = new alertingV1.EscalationServiceClient(endpoint.address, credentials.createInsecure(), options);
+  const ticketing = new ticketingV1.TicketingServiceClient(endpoint.address, credentials.createInsecure(), options);
   return {
     alerts,
     escalations,
+    ticketing,
     endpoint,
     close: () => {
       alerts.close();
       escalations.close();
+      ticketing.close();
     },
   };
 }

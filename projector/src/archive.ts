@@ -23,6 +23,7 @@ export const ARCHIVED_TABLES = [
   { table: 'notifications', alertColumn: 'alert_id' },
   { table: 'notification_deliveries', alertColumn: 'alert_id' },
   { table: 'tickets', alertColumn: 'alert_id' },
+  { table: 'ticket_requests', alertColumn: 'alert_id' },
 ] as const;
 
 /** Views of the live schema made again in the archive over its tables, so readers query both alike. */

@@ -1,4 +1,4 @@
-import { Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@oncall/shared';
 import { unstorablePaths } from '@oncall/contracts';
 import { Undecodable } from './decoding.js';
@@ -132,5 +132,41 @@ export function serverStream<Req, Res>(
           if (!call.cancelled) call.emit('error', toServiceError(err));
         },
       );
+  };
+}
+
+/**
+ * A bidirectional stream answering each message with one message, in order: `run` answers a
+ * message (a problem of one message is its answer's business, e.g. an ack saying it was refused);
+ * what `run` throws ends the stream with that status. The stream ends when the client ends its side.
+ */
+export function bidiStream<Req, Res>(log: Logger, method: string, run: (request: Req, ctx: CallContext) => Promise<Res>) {
+  return (call: ServerDuplexStream<Req, Res>): void => {
+    // A duplex call has every member contextOf reads (cancelled event, deadline, metadata, peer).
+    const ctx = contextOf(call as unknown as ServerWritableStream<unknown, unknown>);
+    let chain = Promise.resolve();
+    let failedAlready = false;
+    const fail = (err: unknown): void => {
+      if (failedAlready) return;
+      failedAlready = true;
+      failed(log, method, err, ctx);
+      if (!call.cancelled) call.emit('error', toServiceError(err));
+    };
+    call.on('data', (message: Req) => {
+      chain = chain.then(async () => {
+        if (failedAlready || call.cancelled) return;
+        try {
+          const answer = await run(await storable(message), ctx);
+          if (!call.cancelled) call.write(answer);
+        } catch (err) {
+          fail(err);
+        }
+      });
+    });
+    call.on('end', () => {
+      void chain.then(() => {
+        if (!failedAlready && !call.cancelled) call.end();
+      });
+    });
   };
 }

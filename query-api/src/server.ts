@@ -5,7 +5,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
-import { alertingV1, descriptorSetPath, notificationV1 } from '@oncall/contracts';
+import { alertingV1, descriptorSetPath, notificationV1, ticketingV1 } from '@oncall/contracts';
 import { watchConfig, type ConfigView, type Logger, type UserDirectory } from '@oncall/shared';
 import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { authInterceptor, DEFAULT_FAILURE_LIMIT } from './auth/interceptor.js';
@@ -23,6 +23,8 @@ import { Consistency } from './consistency.js';
 import { scheduleService } from './schedule-service.js';
 import { scheduleWrites } from './schedule-writes.js';
 import { templateService } from './template-service.js';
+import { TicketCommands } from './adapters/ticket-commands.js';
+import { ticketIntegrationService, ticketingService } from './ticket-service.js';
 
 export type GrpcServerOptions = {
   pool: DatabasePool;
@@ -90,6 +92,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       : null;
   const manual = writeDeps && new ManualAlerts(writeDeps);
   const adHoc = writeDeps && new AdHocNotifications(writeDeps);
+  const tickets = writeDeps && new TicketCommands(writeDeps);
   const consistency = new Consistency(feed, log);
   const writer =
     opts.nc && feed
@@ -114,7 +117,8 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       },
     ],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log, writer, consistency)],
-    ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, {}],
+    ['alerting.v1.TicketIntegrationService', alertingV1.TicketIntegrationServiceService, ticketIntegrationService(pool, log, tickets)],
+    ['ticketing.v1.TicketingService', ticketingV1.TicketingServiceService, ticketingService(pool, log, tickets)],
     [
       'notification.v1.NotificationService',
       notificationV1.NotificationServiceService,

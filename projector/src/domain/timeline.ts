@@ -1,4 +1,5 @@
 import type { AlertEvent, DeliveryEvent, DeliveryStatusEvent, EscalationEvent, Recipient, TicketEvent } from '@oncall/contracts';
+import { describeTicket } from './ticket-timeline.js';
 
 /** ` via slack`, or nothing for the API and older events. */
 const via = (surface: string | undefined): string => (surface && surface !== 'api' && surface !== 'system' ? ` via ${surface}` : '');
@@ -112,13 +113,13 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryS
       const code = d.errorCode ? ` (error ${d.errorCode})` : '';
       return { actor: 'provider', message: `${d.channel} to ${d.destination}: ${d.status}${code}` };
     }
+    case 'TicketRequested':
     case 'TicketCreated':
-      return {
-        actor: `ticket:${event.data.providerId}`,
-        message: `ticket ${event.data.ticketKey} created${event.data.url ? ` (${event.data.url})` : ''}`,
-      };
+    case 'TicketUpdated':
+    case 'TicketSyncFailed':
+    case 'TicketLinked':
     case 'TicketStatusChanged':
-      return { actor: `ticket:${event.data.providerId}`, message: `ticket ${event.data.ticketKey} is now ${event.data.status}` };
+      return describeTicket(event);
     case 'AlertInhibited':
       return { actor: 'escalator', message: `inhibited by rule ${event.data.rule} while ${event.data.by} fires (${event.data.bySummary})` };
     case 'AlertReleased':

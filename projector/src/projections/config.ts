@@ -124,6 +124,20 @@ export const configProjection: Projection = {
       case 'ApiTokenRevoked':
         // No read model: query-api folds tokens from the log (`oncall token list` too).
         return;
+      case 'TicketProviderConfigured': {
+        const d = e.data;
+        await tx.query(sql.unsafe`
+          INSERT INTO ticket_providers (id, type, name, settings, auth, fields, sync, inbound_secret, configured_at, last_event_seq)
+          VALUES (${d.providerId}, ${d.type}, ${d.name}, ${sql.jsonb(d.settings as never)}, ${sql.jsonb(d.auth)}, ${sql.jsonb(d.fields)},
+            ${sql.jsonb(d.sync)}, ${d.inboundSecret === null ? null : sql.jsonb(d.inboundSecret)}, ${e.occurredAt}, ${at.seq})
+          ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, name = EXCLUDED.name, settings = EXCLUDED.settings, auth = EXCLUDED.auth,
+            fields = EXCLUDED.fields, sync = EXCLUDED.sync, inbound_secret = EXCLUDED.inbound_secret,
+            configured_at = EXCLUDED.configured_at, last_event_seq = EXCLUDED.last_event_seq`);
+        return;
+      }
+      case 'TicketProviderRemoved':
+        await tx.query(sql.unsafe`DELETE FROM ticket_providers WHERE id = ${e.data.providerId}`);
+        return;
       default: {
         const _never: never = e;
         return _never;

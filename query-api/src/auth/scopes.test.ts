@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1, notificationV1 } from '@oncall/contracts';
+import { alertingV1, notificationV1, ticketingV1 } from '@oncall/contracts';
 import { METHOD_RULES } from './scopes.js';
 
 /** Every method of every service generated from the protos. */
@@ -10,6 +10,7 @@ const PROTO_METHODS: readonly string[] = [
   alertingV1.TicketIntegrationServiceService,
   notificationV1.NotificationServiceService,
   notificationV1.TemplateServiceService,
+  ticketingV1.TicketingServiceService,
 ].flatMap((service) => Object.values(service).map((m: { path: string }) => m.path));
 
 describe('the method → scope table', () => {
@@ -29,6 +30,10 @@ describe('the method → scope table', () => {
       '/notification.v1.NotificationService/RegisterDestination': notificationV1.RegisterDestinationRequest.fromPartial({}),
       '/notification.v1.TemplateService/CreateTemplate': notificationV1.CreateTemplateRequest.fromPartial({}),
       '/notification.v1.TemplateService/UpdateTemplate': notificationV1.UpdateTemplateRequest.fromPartial({}),
+      '/alerting.v1.TicketIntegrationService/CreateTicketFromAlert': alertingV1.CreateTicketRequest.fromPartial({}),
+      '/alerting.v1.TicketIntegrationService/LinkAlertToTicket': alertingV1.LinkRequest.fromPartial({}),
+      '/ticketing.v1.TicketingService/CreateTicket': ticketingV1.CreateTicketRequest.fromPartial({}),
+      '/ticketing.v1.TicketingService/LinkAlertToTicket': ticketingV1.LinkRequest.fromPartial({}),
     };
     const withActor = Object.entries(METHOD_RULES).filter(([, rule]) => rule.actor !== undefined);
     expect(withActor.map(([path]) => path).sort()).toEqual(Object.keys(requests).sort());

@@ -43,10 +43,19 @@ export const METHOD_RULES: Readonly<Record<string, MethodRule>> = {
   '/alerting.v1.EscalationService/ListEscalationPolicies': read,
   '/alerting.v1.EscalationService/GetEscalationState': read,
 
-  '/alerting.v1.TicketIntegrationService/CreateTicketFromAlert': respond(),
+  // Tickets: reads need read; asking for, linking and updating tickets respond, as alert commands do (docs/tickets.md#api).
+  '/alerting.v1.TicketIntegrationService/CreateTicketFromAlert': respond('userId'),
   '/alerting.v1.TicketIntegrationService/GetTicketStatus': read,
   '/alerting.v1.TicketIntegrationService/SyncTicketStatus': respond(),
-  '/alerting.v1.TicketIntegrationService/LinkAlertToTicket': respond(),
+  '/alerting.v1.TicketIntegrationService/LinkAlertToTicket': respond('userId'),
+
+  '/ticketing.v1.TicketingService/CreateTicket': respond('userId'),
+  '/ticketing.v1.TicketingService/UpdateTicket': respond(),
+  '/ticketing.v1.TicketingService/GetTicket': read,
+  '/ticketing.v1.TicketingService/LinkAlertToTicket': respond('userId'),
+  '/ticketing.v1.TicketingService/SyncStatus': respond(),
+  '/ticketing.v1.TicketingService/ListProviders': read,
+  '/ticketing.v1.TicketingService/TestProvider': read,
 
   '/notification.v1.NotificationService/SendNotification': write(),
   '/notification.v1.NotificationService/GetDeliveryStatus': read,

@@ -30,6 +30,7 @@ const file = (...services: FileService[]): ConfigFile => ({
   notificationRules: [],
   sites: [],
   inhibitRules: [],
+  ticketProviders: [],
   placement: null,
   customerTiers: null,
   responseTiers: null,
@@ -134,6 +135,13 @@ services:
         - { name: biz, when: 'calendars.biz', escalationPolicy: p2, template: t1 }
 heartbeats:
   - { id: web-canary, name: Canary, service: web, interval: 5m }
+ticketProviders:
+  - id: jira
+    type: jira
+    name: Jira
+    settings: { baseUrl: 'https://example.atlassian.net', project: OPS }
+    auth: { kind: basic, username: oncall@example.com, password: { env: JIRA_TOKEN } }
+    fields: { summary: 'alert.summary' }
 calendars:
   - { id: biz, name: Biz, timeZone: Europe/Berlin, hours: [{ days: [mon, fri], from: "09:00", to: "17:00" }] }
 templates:
@@ -160,6 +168,7 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
     expect(planned.map((p) => `${p.type} ${subjectOf(p)}`)).toStrictEqual([
       'ServiceConfigured config.service.web',
       'TemplateVersionPublished config.template.t1',
+      'TicketProviderConfigured config.ticket-provider.jira',
       'HeartbeatMonitorConfigured config.heartbeat.web-canary',
       'CalendarConfigured config.calendar.biz',
       'ScheduleConfigured config.schedule.s1',
@@ -310,6 +319,7 @@ describe('planApply: schedules, policies, routing, calendars, templates, mainten
     expect(planned.map((p) => `${p.type} ${subjectOf(p)}`)).toStrictEqual([
       'MaintenanceWindowRemoved config.maintenance.m1',
       'RoutingRemoved config.routing.web',
+      'TicketProviderRemoved config.ticket-provider.jira',
       'HeartbeatMonitorRemoved config.heartbeat.web-canary',
       'ServiceRemoved config.service.web',
       'EscalationPolicyRemoved config.policy.p1',

@@ -31,7 +31,9 @@ type PlannedType =
   | 'CustomerTiersConfigured'
   | 'ResponseTiersConfigured'
   | 'EquipmentTypesConfigured'
-  | 'EquipmentTypesRemoved';
+  | 'EquipmentTypesRemoved'
+  | 'TicketProviderConfigured'
+  | 'TicketProviderRemoved';
 export type PlannedEvent = { [T in PlannedType]: Planned<T> }[PlannedType];
 
 export type PlanOptions = {
@@ -67,6 +69,20 @@ function desiredEvents(file: ConfigFile): { services: Array<EventData<'ServiceCo
     })),
   }));
   const rest: PlannedEvent[] = [
+    // Before routing: a rule's `ticket:` names a provider.
+    ...file.ticketProviders.map((p): PlannedEvent => ({
+      type: 'TicketProviderConfigured',
+      data: {
+        providerId: p.id,
+        type: p.type,
+        name: p.name,
+        settings: p.settings,
+        auth: p.auth,
+        fields: p.fields,
+        sync: p.sync,
+        inboundSecret: p.inboundSecret,
+      },
+    })),
     ...file.heartbeats.map((h): PlannedEvent => ({
       type: 'HeartbeatMonitorConfigured',
       data: { monitorId: h.id, serviceId: h.service, name: h.name, intervalSeconds: h.interval },
@@ -208,6 +224,8 @@ function existing(current: ConfigState, p: PlannedEvent): unknown {
       return current.responseTiers.size > 0 ? { tiers: [...current.responseTiers.values()] } : undefined;
     case 'EquipmentTypesConfigured':
       return current.equipmentTypes ?? undefined;
+    case 'TicketProviderConfigured':
+      return current.ticketProviders.get(p.data.providerId);
     default:
       return undefined;
   }
@@ -282,6 +300,12 @@ export function planApply(current: ConfigState, file: ConfigFile, prune: boolean
     file.services.filter((s) => s.routing !== null).map((s) => s.id),
   ))
     planned.push({ type: 'RoutingRemoved', data: { serviceId: id } });
+  // After routing: no rule names a removed provider.
+  for (const id of missing(
+    current.ticketProviders,
+    file.ticketProviders.map((p) => p.id),
+  ))
+    planned.push({ type: 'TicketProviderRemoved', data: { providerId: id } });
   for (const id of missing(
     current.heartbeats,
     file.heartbeats.map((h) => h.id),
@@ -363,6 +387,9 @@ export function subjectOf(p: PlannedEvent): string {
     case 'EquipmentTypesConfigured':
     case 'EquipmentTypesRemoved':
       return subjects.config('equipment', 'default');
+    case 'TicketProviderConfigured':
+    case 'TicketProviderRemoved':
+      return subjects.config('ticket-provider', p.data.providerId);
     default: {
       const _never: never = p;
       return _never;

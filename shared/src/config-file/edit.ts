@@ -91,6 +91,8 @@ function removed(p: PlannedEvent): { section: PruneTarget['section']; id: string
       return { section: 'calendars', id: p.data.calendarId };
     case 'EquipmentTypesRemoved':
       return { section: 'equipmentTypes', id: null };
+    case 'TicketProviderRemoved':
+      return { section: 'ticketProviders', id: p.data.providerId };
     case 'ResponseTiersConfigured':
       return { section: 'responseTiers', id: null };
     case 'CustomerTiersConfigured':

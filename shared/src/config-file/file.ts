@@ -58,6 +58,8 @@ export const ConfigFile = z
     notificationRules: list(SECTIONS.notificationRules),
     sites: list(SECTIONS.sites),
     inhibitRules: list(SECTIONS.inhibitRules),
+    /** Ticket providers (docs/tickets.md) that routing rules' `ticket:` name. */
+    ticketProviders: list(SECTIONS.ticketProviders),
     placement: single(SINGLES.placement),
     customerTiers: single(SINGLES.customerTiers),
     responseTiers: single(SINGLES.responseTiers),
@@ -160,6 +162,7 @@ function fileOf(parsed: ParsedSections, singles: ParsedSingles): ConfigFile {
     notificationRules: values('notificationRules'),
     sites: values('sites'),
     inhibitRules: values('inhibitRules'),
+    ticketProviders: values('ticketProviders'),
     ...singles,
   };
 }

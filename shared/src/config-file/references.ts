@@ -7,7 +7,7 @@ import { CHANNEL_PATH, compiled, keyHashOf, type SECTIONS, type SINGLES } from '
  * Checks across elements of the configuration file: duplicate ids, references between sections
  * (heartbeat → service, routing → policy/template/calendar, policy → schedule/rotation, window →
  * service/calendar, NOC model: site → parent site/customer tier, policy → response tier, inhibit
- * rule → sites/calendar) and users (through an injected lookup). There are no policy → policy
+ * rule → sites/calendar, routing rule → ticket provider) and users (through an injected lookup). There are no policy → policy
  * references, so escalation cycles cannot be written: a policy only names users, schedules,
  * rotations, channels and response tiers, and a response tier names no other tier.
  */
@@ -59,6 +59,7 @@ export function crossCheck(
   const schedules = duplicates('schedules', parsed.schedules, (s) => s.id, 'schedule', issues);
   const policies = duplicates('escalationPolicies', parsed.escalationPolicies, (p) => p.id, 'escalation policy', issues);
   duplicates('maintenanceWindows', parsed.maintenanceWindows, (w) => w.id, 'maintenance window', issues);
+  const ticketProviders = duplicates('ticketProviders', parsed.ticketProviders, (p) => p.id, 'ticket provider', issues);
   const rulesOf = new Map<string, number>();
   for (const { at, value } of parsed.notificationRules) {
     const first = rulesOf.get(value.user);
@@ -81,6 +82,7 @@ export function crossCheck(
   const template = refTo('template', templates, broken.templates);
   const schedule = refTo('schedule', schedules, broken.schedules);
   const calendar = refTo('calendar', calendars, broken.calendars);
+  const ticketProvider = refTo('ticket provider', ticketProviders, broken.ticketProviders);
   const calendarsOf = (source: string, path: Path) => {
     for (const ref of compiled(source).calendars) calendar(ref.calendarId, path, `line ${ref.line}, column ${ref.column}: `);
   };
@@ -101,6 +103,7 @@ export function crossCheck(
     s.routing.rules.forEach((r, k) => {
       policy(r.escalationPolicy, [...base, 'rules', k, 'escalationPolicy']);
       template(r.template, [...base, 'rules', k, 'template']);
+      ticketProvider(r.ticket, [...base, 'rules', k, 'ticket']);
       calendarsOf(r.when, [...base, 'rules', k, 'when']);
     });
   }

@@ -1,6 +1,27 @@
 import { z } from 'zod';
-import { ContactChannel, Severity, TimeOfDay, Weekday, type EscalationTarget, type TemplateChannels } from '@oncall/contracts';
-import { isValidDate, isValidTimeZone, ruleCache, RuleCompileError, sha256Hex, toZonedIso } from '../index.js';
+import {
+  ContactChannel,
+  REQUIRED_TICKET_FIELDS,
+  SecretRef,
+  Severity,
+  TicketAuth,
+  TicketProviderType,
+  TicketState,
+  TimeOfDay,
+  Weekday,
+  type EscalationTarget,
+  type TemplateChannels,
+} from '@oncall/contracts';
+import {
+  compileTicketFields,
+  isValidDate,
+  isValidTimeZone,
+  ruleCache,
+  RuleCompileError,
+  sha256Hex,
+  TicketFieldError,
+  toZonedIso,
+} from '../index.js';
 import { customerTiers, inhibitRule, LabelName, Placement, responseTiers, Site, TierId } from './noc.js';
 
 /**
@@ -567,6 +588,79 @@ export const EquipmentTypes = z
   .strict();
 export type EquipmentTypes = z.output<typeof EquipmentTypes>;
 
+// ─── Ticket providers (docs/tickets.md) ───────────────────────────────────────────────────────
+
+const SECRET_MESSAGE = 'write a secret as a reference, { env: NAME } (NAME in upper case) or { file: /path }, never the secret itself';
+const FileSecret = z.custom<z.output<typeof SecretRef>>((v) => SecretRef.safeParse(v).success, SECRET_MESSAGE);
+/** TicketAuth with a clear message for a secret written as a value. */
+const FileTicketAuth = z.discriminatedUnion(
+  'kind',
+  TicketAuth.options.map((o) =>
+    o.extend(Object.fromEntries(Object.entries(o.shape).flatMap(([k, v]) => (v === SecretRef ? [[k, FileSecret]] : [])))),
+  ) as unknown as typeof TicketAuth.options,
+);
+
+/** What the bridge does to the ticket on an alert change; absent = nothing but a comment. */
+const TicketAction = z
+  .object({
+    transition: z
+      .string()
+      .min(1)
+      .nullish()
+      .transform((v) => v ?? null),
+    comment: z.boolean().default(true),
+  })
+  .strict();
+const NO_TRANSITION = { transition: null, comment: true };
+
+const TicketSyncFile = z
+  .object({
+    onAcknowledge: TicketAction.default(NO_TRANSITION),
+    onResolve: TicketAction.default(NO_TRANSITION),
+    onReopen: TicketAction.default(NO_TRANSITION),
+    resolveAlertOn: z.array(TicketState).default([]),
+    mirrorComments: z.boolean().default(false),
+    pollSeconds: z
+      .number()
+      .int()
+      .min(10, 'poll at most every 10 s')
+      .nullish()
+      .transform((v) => v ?? null),
+  })
+  .strict();
+
+/**
+ * A ticket provider: `TicketProvider` of the contracts with `id` for `providerId`; secrets only
+ * as `{ env: NAME }` or `{ file: path }`. The field expressions are compiled here, and the fields
+ * the provider's API needs must be mapped (REQUIRED_TICKET_FIELDS); the provider's own `settings`
+ * are checked by the ticket bridge when it loads them (and by `oncall ticket preview`).
+ */
+export const TicketProviderEntry = z
+  .object({
+    id: Id,
+    type: TicketProviderType,
+    name: Name,
+    settings: z.record(z.string(), z.unknown()).default({}),
+    auth: FileTicketAuth,
+    fields: z.record(z.string().min(1), z.string().min(1)).default({}),
+    sync: TicketSyncFile.default({}),
+    inboundSecret: FileSecret.nullish().transform((v) => v ?? null),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    for (const [field, source] of Object.entries(p.fields)) {
+      try {
+        compileTicketFields({ [field]: source });
+      } catch (err) {
+        if (!(err instanceof TicketFieldError)) throw err;
+        ctx.addIssue({ code: 'custom', path: ['fields', field], message: err.message.replace(/^field \S+: /, '') });
+      }
+    }
+    for (const field of REQUIRED_TICKET_FIELDS[p.type])
+      if (!(field in p.fields))
+        ctx.addIssue({ code: 'custom', path: ['fields'], message: `a ${p.type} provider needs the field ${field}` });
+  });
+
 // ─── The NOC model (noc.ts) ───────────────────────────────────────────────────────────────────
 
 export const InhibitRule = inhibitRule(Condition, Id, duration(0, 3600, 'must be between 0s and 1h'));
@@ -604,4 +698,5 @@ export const SECTIONS = {
   notificationRules: UserNotificationRules,
   sites: Site,
   inhibitRules: InhibitRule,
+  ticketProviders: TicketProviderEntry,
 } as const;

@@ -13,6 +13,7 @@ export type TemplateVersion = EventData<'TemplateVersionPublished'>;
 export type UserNotificationRules = EventData<'NotificationRulesConfigured'>;
 export type EquipmentTypes = EventData<'EquipmentTypesConfigured'>;
 export type Destination = EventData<'DestinationRegistered'>;
+export type TicketProviderConfig = EventData<'TicketProviderConfigured'>;
 /** An API token as the log says it is now; a revoked token stays, marked, so a refusal can say why. */
 export type ApiToken = EventData<'ApiTokenCreated'> & Readonly<{ revoked: boolean }>;
 
@@ -48,6 +49,8 @@ export type ConfigState = Readonly<{
   destinations: ReadonlyMap<string, Destination>;
   /** API tokens of the gRPC API by token id, revoked ones included. */
   apiTokens: ReadonlyMap<string, ApiToken>;
+  /** Ticket providers by provider id (docs/tickets.md). */
+  ticketProviders: ReadonlyMap<string, TicketProviderConfig>;
 }>;
 
 export const destinationKey = (ownerId: string, channel: string): string => `${ownerId}\n${channel}`;
@@ -75,6 +78,7 @@ export const initialConfigState = (): ConfigState => ({
   equipmentTypes: null,
   destinations: new Map(),
   apiTokens: new Map(),
+  ticketProviders: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -162,6 +166,10 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       const token = state.apiTokens.get(event.data.tokenId);
       return token ? { ...state, apiTokens: put(state.apiTokens, token.tokenId, { ...token, revoked: true }) } : state;
     }
+    case 'TicketProviderConfigured':
+      return { ...state, ticketProviders: put(state.ticketProviders, event.data.providerId, event.data) };
+    case 'TicketProviderRemoved':
+      return { ...state, ticketProviders: without(state.ticketProviders, event.data.providerId) };
     default: {
       const _never: never = event;
       return _never;

@@ -1026,11 +1026,18 @@ export interface EscalationState {
 
 export interface CreateTicketRequest {
   alertId: string;
-  /** "jira", "servicenow", "salesforce", "webhook" */
+  /** optional: when given, must be the type of provider_id */
   providerType: string;
+  /** refused: providers are configured in the configuration file */
   providerConfig: { [key: string]: string };
-  /** ticket field -> CEL over labels/annotations */
+  /** refused: fields are the provider's `fields` */
   fieldMappings: { [key: string]: string };
+  /** a configured ticket provider (ticketProviders[].id) */
+  providerId: string;
+  /** idempotency key: the same id appends nothing a second time */
+  requestId: string;
+  /** who asks; a user-bound token's user when empty */
+  userId: string;
 }
 
 export interface CreateTicketRequest_ProviderConfigEntry {
@@ -1044,16 +1051,25 @@ export interface CreateTicketRequest_FieldMappingsEntry {
 }
 
 export interface CreateTicketResponse {
+  /** "<provider_id>:<key>"; empty while the ticket is not created yet */
   ticketId: string;
+  /** the provider's key (OPS-123, INC0010001, 00001026) */
   externalTicketId: string;
   externalUrl: string;
-  status: TicketStatus | undefined;
+  status:
+    | TicketStatus
+    | undefined;
+  /** TICKETS stream sequence of the request */
+  logSequence: number;
 }
 
 export interface GetTicketStatusRequest {
+  /** "<provider_id>:<key>" */
   ticketId: string;
-  /** alternative lookup */
+  /** alternative lookup: the alert's first ticket (or pending request) */
   alertId: string;
+  /** with alert_id: that provider's ticket of the alert */
+  providerId: string;
 }
 
 export interface TicketStatus {
@@ -1062,18 +1078,32 @@ export interface TicketStatus {
   providerType: string;
   externalTicketId: string;
   externalUrl: string;
-  /** provider's own status text */
+  /** provider's own status text; "requested", "created" or "linked" before it says one */
   status: string;
   closed: boolean;
   updatedAt: Date | undefined;
+  providerId: string;
+  /** ours: open, in_progress, resolved, closed; empty when not known */
+  state: string;
+  /** requested, created, retrying, failed; empty for a linked ticket */
+  syncStatus: string;
+  lastError: string;
+  retryAt: Date | undefined;
+  attempts: number;
 }
 
 export interface TicketStatusUpdate {
+  /** "<provider_id>:<key>", or provider_id + external_ticket_id */
   ticketId: string;
   externalTicketId: string;
+  /** the provider's own word (required) */
   status: string;
+  /** "actor" (the provider user), "comment", "change_id" (dedup of repeats) */
   metadata: { [key: string]: string };
   updatedAt: Date | undefined;
+  providerId: string;
+  /** ours, optional: open, in_progress, resolved, closed */
+  state: string;
 }
 
 export interface TicketStatusUpdate_MetadataEntry {
@@ -1089,9 +1119,16 @@ export interface SyncAckResponse {
 
 export interface LinkRequest {
   alertId: string;
+  /** optional: when given, must be the type of provider_id */
   providerType: string;
+  /** the provider's key */
   externalTicketId: string;
   externalUrl: string;
+  providerId: string;
+  /** who links; a user-bound token's user when empty */
+  userId: string;
+  /** idempotency key */
+  requestId: string;
 }
 
 export interface LinkResponse {
@@ -9105,7 +9142,15 @@ export const EscalationState: MessageFns<EscalationState> = {
 };
 
 function createBaseCreateTicketRequest(): CreateTicketRequest {
-  return { alertId: "", providerType: "", providerConfig: {}, fieldMappings: {} };
+  return {
+    alertId: "",
+    providerType: "",
+    providerConfig: {},
+    fieldMappings: {},
+    providerId: "",
+    requestId: "",
+    userId: "",
+  };
 }
 
 export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
@@ -9122,6 +9167,15 @@ export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
     globalThis.Object.entries(message.fieldMappings).forEach(([key, value]: [string, string]) => {
       CreateTicketRequest_FieldMappingsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
+    if (message.providerId !== "") {
+      writer.uint32(42).string(message.providerId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(50).string(message.requestId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(58).string(message.userId);
+    }
     return writer;
   },
 
@@ -9174,6 +9228,30 @@ export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
             if (entry4.value !== undefined) {
               message.fieldMappings[entry4.key] = entry4.value;
             }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.userId = reader.string();
             continue;
           }
         }
@@ -9254,6 +9332,21 @@ export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
           {},
         )
         : {},
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
     };
   },
 
@@ -9283,6 +9376,15 @@ export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
         });
       }
     }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
     return obj;
   },
 
@@ -9311,6 +9413,9 @@ export const CreateTicketRequest: MessageFns<CreateTicketRequest> = {
       },
       {},
     );
+    message.providerId = object.providerId ?? "";
+    message.requestId = object.requestId ?? "";
+    message.userId = object.userId ?? "";
     return message;
   },
 };
@@ -9486,7 +9591,7 @@ export const CreateTicketRequest_FieldMappingsEntry: MessageFns<CreateTicketRequ
 };
 
 function createBaseCreateTicketResponse(): CreateTicketResponse {
-  return { ticketId: "", externalTicketId: "", externalUrl: "", status: undefined };
+  return { ticketId: "", externalTicketId: "", externalUrl: "", status: undefined, logSequence: 0 };
 }
 
 export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
@@ -9502,6 +9607,9 @@ export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
     }
     if (message.status !== undefined) {
       TicketStatus.encode(message.status, writer.uint32(34).fork()).join();
+    }
+    if (message.logSequence !== 0) {
+      writer.uint32(40).uint64(message.logSequence);
     }
     return writer;
   },
@@ -9551,6 +9659,14 @@ export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
             message.status = TicketStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.logSequence = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9581,6 +9697,11 @@ export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
         ? globalThis.String(object.external_url)
         : "",
       status: isSet(object.status) ? TicketStatus.fromJSON(object.status) : undefined,
+      logSequence: isSet(object.logSequence)
+        ? globalThis.Number(object.logSequence)
+        : isSet(object.log_sequence)
+        ? globalThis.Number(object.log_sequence)
+        : 0,
     };
   },
 
@@ -9598,6 +9719,9 @@ export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
     if (message.status !== undefined) {
       obj.status = TicketStatus.toJSON(message.status);
     }
+    if (message.logSequence !== 0) {
+      obj.logSequence = Math.round(message.logSequence);
+    }
     return obj;
   },
 
@@ -9612,12 +9736,13 @@ export const CreateTicketResponse: MessageFns<CreateTicketResponse> = {
     message.status = (object.status !== undefined && object.status !== null)
       ? TicketStatus.fromPartial(object.status)
       : undefined;
+    message.logSequence = object.logSequence ?? 0;
     return message;
   },
 };
 
 function createBaseGetTicketStatusRequest(): GetTicketStatusRequest {
-  return { ticketId: "", alertId: "" };
+  return { ticketId: "", alertId: "", providerId: "" };
 }
 
 export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
@@ -9627,6 +9752,9 @@ export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
     }
     if (message.alertId !== "") {
       writer.uint32(18).string(message.alertId);
+    }
+    if (message.providerId !== "") {
+      writer.uint32(26).string(message.providerId);
     }
     return writer;
   },
@@ -9660,6 +9788,14 @@ export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
             message.alertId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9684,6 +9820,11 @@ export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
         : isSet(object.alert_id)
         ? globalThis.String(object.alert_id)
         : "",
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
     };
   },
 
@@ -9695,6 +9836,9 @@ export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
     if (message.alertId !== "") {
       obj.alertId = message.alertId;
     }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
     return obj;
   },
 
@@ -9705,6 +9849,7 @@ export const GetTicketStatusRequest: MessageFns<GetTicketStatusRequest> = {
     const message = createBaseGetTicketStatusRequest();
     message.ticketId = object.ticketId ?? "";
     message.alertId = object.alertId ?? "";
+    message.providerId = object.providerId ?? "";
     return message;
   },
 };
@@ -9719,6 +9864,12 @@ function createBaseTicketStatus(): TicketStatus {
     status: "",
     closed: false,
     updatedAt: undefined,
+    providerId: "",
+    state: "",
+    syncStatus: "",
+    lastError: "",
+    retryAt: undefined,
+    attempts: 0,
   };
 }
 
@@ -9747,6 +9898,24 @@ export const TicketStatus: MessageFns<TicketStatus> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.providerId !== "") {
+      writer.uint32(74).string(message.providerId);
+    }
+    if (message.state !== "") {
+      writer.uint32(82).string(message.state);
+    }
+    if (message.syncStatus !== "") {
+      writer.uint32(90).string(message.syncStatus);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(98).string(message.lastError);
+    }
+    if (message.retryAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.retryAt), writer.uint32(106).fork()).join();
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(112).int32(message.attempts);
     }
     return writer;
   },
@@ -9828,6 +9997,54 @@ export const TicketStatus: MessageFns<TicketStatus> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.syncStatus = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.retryAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -9874,6 +10091,28 @@ export const TicketStatus: MessageFns<TicketStatus> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      syncStatus: isSet(object.syncStatus)
+        ? globalThis.String(object.syncStatus)
+        : isSet(object.sync_status)
+        ? globalThis.String(object.sync_status)
+        : "",
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      retryAt: isSet(object.retryAt)
+        ? fromJsonTimestamp(object.retryAt)
+        : isSet(object.retry_at)
+        ? fromJsonTimestamp(object.retry_at)
+        : undefined,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
     };
   },
 
@@ -9903,6 +10142,24 @@ export const TicketStatus: MessageFns<TicketStatus> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.syncStatus !== "") {
+      obj.syncStatus = message.syncStatus;
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.retryAt !== undefined) {
+      obj.retryAt = message.retryAt.toISOString();
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
     return obj;
   },
 
@@ -9919,12 +10176,26 @@ export const TicketStatus: MessageFns<TicketStatus> = {
     message.status = object.status ?? "";
     message.closed = object.closed ?? false;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.providerId = object.providerId ?? "";
+    message.state = object.state ?? "";
+    message.syncStatus = object.syncStatus ?? "";
+    message.lastError = object.lastError ?? "";
+    message.retryAt = object.retryAt ?? undefined;
+    message.attempts = object.attempts ?? 0;
     return message;
   },
 };
 
 function createBaseTicketStatusUpdate(): TicketStatusUpdate {
-  return { ticketId: "", externalTicketId: "", status: "", metadata: {}, updatedAt: undefined };
+  return {
+    ticketId: "",
+    externalTicketId: "",
+    status: "",
+    metadata: {},
+    updatedAt: undefined,
+    providerId: "",
+    state: "",
+  };
 }
 
 export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
@@ -9943,6 +10214,12 @@ export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
     });
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.providerId !== "") {
+      writer.uint32(50).string(message.providerId);
+    }
+    if (message.state !== "") {
+      writer.uint32(58).string(message.state);
     }
     return writer;
   },
@@ -10003,6 +10280,22 @@ export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -10047,6 +10340,12 @@ export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
     };
   },
 
@@ -10073,6 +10372,12 @@ export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
     return obj;
   },
 
@@ -10094,6 +10399,8 @@ export const TicketStatusUpdate: MessageFns<TicketStatusUpdate> = {
       {},
     );
     message.updatedAt = object.updatedAt ?? undefined;
+    message.providerId = object.providerId ?? "";
+    message.state = object.state ?? "";
     return message;
   },
 };
@@ -10289,7 +10596,15 @@ export const SyncAckResponse: MessageFns<SyncAckResponse> = {
 };
 
 function createBaseLinkRequest(): LinkRequest {
-  return { alertId: "", providerType: "", externalTicketId: "", externalUrl: "" };
+  return {
+    alertId: "",
+    providerType: "",
+    externalTicketId: "",
+    externalUrl: "",
+    providerId: "",
+    userId: "",
+    requestId: "",
+  };
 }
 
 export const LinkRequest: MessageFns<LinkRequest> = {
@@ -10305,6 +10620,15 @@ export const LinkRequest: MessageFns<LinkRequest> = {
     }
     if (message.externalUrl !== "") {
       writer.uint32(34).string(message.externalUrl);
+    }
+    if (message.providerId !== "") {
+      writer.uint32(42).string(message.providerId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(50).string(message.userId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
     }
     return writer;
   },
@@ -10354,6 +10678,30 @@ export const LinkRequest: MessageFns<LinkRequest> = {
             message.externalUrl = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -10388,6 +10736,21 @@ export const LinkRequest: MessageFns<LinkRequest> = {
         : isSet(object.external_url)
         ? globalThis.String(object.external_url)
         : "",
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -10405,6 +10768,15 @@ export const LinkRequest: MessageFns<LinkRequest> = {
     if (message.externalUrl !== "") {
       obj.externalUrl = message.externalUrl;
     }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -10417,6 +10789,9 @@ export const LinkRequest: MessageFns<LinkRequest> = {
     message.providerType = object.providerType ?? "";
     message.externalTicketId = object.externalTicketId ?? "";
     message.externalUrl = object.externalUrl ?? "";
+    message.providerId = object.providerId ?? "";
+    message.userId = object.userId ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -11298,8 +11673,17 @@ export const EscalationServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/**
+ * The alerting side of tickets (docs/tickets.md#api). Providers are configured in the
+ * configuration file (`ticketProviders:`), not per call: `provider_id` names one.
+ */
 export type TicketIntegrationServiceService = typeof TicketIntegrationServiceService;
 export const TicketIntegrationServiceService = {
+  /**
+   * Asks the ticket bridge for a ticket (TicketRequested); answers once the request is in the read
+   * model, with the ticket if the alert already has one from that provider. At most one ticket per
+   * alert and provider follows, however often it is asked.
+   */
   createTicketFromAlert: {
     path: "/alerting.v1.TicketIntegrationService/CreateTicketFromAlert" as const,
     requestStream: false as const,
@@ -11320,6 +11704,7 @@ export const TicketIntegrationServiceService = {
     responseSerialize: (value: TicketStatus): Buffer => Buffer.from(TicketStatus.encode(value).finish()),
     responseDeserialize: (value: Buffer): TicketStatus => TicketStatus.decode(value),
   },
+  /** An external system pushes ticket status changes (TicketStatusChanged); one ack per update. */
   syncTicketStatus: {
     path: "/alerting.v1.TicketIntegrationService/SyncTicketStatus" as const,
     requestStream: true as const,
@@ -11329,6 +11714,7 @@ export const TicketIntegrationServiceService = {
     responseSerialize: (value: SyncAckResponse): Buffer => Buffer.from(SyncAckResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SyncAckResponse => SyncAckResponse.decode(value),
   },
+  /** Links an existing ticket to the alert (TicketLinked). */
   linkAlertToTicket: {
     path: "/alerting.v1.TicketIntegrationService/LinkAlertToTicket" as const,
     requestStream: false as const,
@@ -11341,13 +11727,25 @@ export const TicketIntegrationServiceService = {
 } as const;
 
 export interface TicketIntegrationServiceServer extends UntypedServiceImplementation {
+  /**
+   * Asks the ticket bridge for a ticket (TicketRequested); answers once the request is in the read
+   * model, with the ticket if the alert already has one from that provider. At most one ticket per
+   * alert and provider follows, however often it is asked.
+   */
   createTicketFromAlert: handleUnaryCall<CreateTicketRequest, CreateTicketResponse>;
   getTicketStatus: handleUnaryCall<GetTicketStatusRequest, TicketStatus>;
+  /** An external system pushes ticket status changes (TicketStatusChanged); one ack per update. */
   syncTicketStatus: handleBidiStreamingCall<TicketStatusUpdate, SyncAckResponse>;
+  /** Links an existing ticket to the alert (TicketLinked). */
   linkAlertToTicket: handleUnaryCall<LinkRequest, LinkResponse>;
 }
 
 export interface TicketIntegrationServiceClient extends Client {
+  /**
+   * Asks the ticket bridge for a ticket (TicketRequested); answers once the request is in the read
+   * model, with the ticket if the alert already has one from that provider. At most one ticket per
+   * alert and provider follows, however often it is asked.
+   */
   createTicketFromAlert(
     request: CreateTicketRequest,
     callback: (error: ServiceError | null, response: CreateTicketResponse) => void,
@@ -11378,12 +11776,14 @@ export interface TicketIntegrationServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TicketStatus) => void,
   ): ClientUnaryCall;
+  /** An external system pushes ticket status changes (TicketStatusChanged); one ack per update. */
   syncTicketStatus(): ClientDuplexStream<TicketStatusUpdate, SyncAckResponse>;
   syncTicketStatus(options: Partial<CallOptions>): ClientDuplexStream<TicketStatusUpdate, SyncAckResponse>;
   syncTicketStatus(
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<TicketStatusUpdate, SyncAckResponse>;
+  /** Links an existing ticket to the alert (TicketLinked). */
   linkAlertToTicket(
     request: LinkRequest,
     callback: (error: ServiceError | null, response: LinkResponse) => void,

@@ -203,6 +203,8 @@ export type ConfigEvent = EventOf<
   | 'HeartbeatMonitorRemoved'
   | keyof typeof configSchemas
   | keyof typeof nocSchemas
+  | 'TicketProviderConfigured'
+  | 'TicketProviderRemoved'
 >;
 /** Events the escalator writes on `escalations.<p>.<alertId>`. */
 export type EscalationEvent = EventOf<

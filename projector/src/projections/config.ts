@@ -124,6 +124,10 @@ export const configProjection: Projection = {
       case 'ApiTokenRevoked':
         // No read model: query-api folds tokens from the log (`oncall token list` too).
         return;
+      case 'TicketProviderConfigured':
+      case 'TicketProviderRemoved':
+        // The provider read model comes with the ticket read models (issue 18, core); the bridge folds them from the log.
+        return;
       default: {
         const _never: never = e;
         return _never;

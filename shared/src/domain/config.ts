@@ -1,4 +1,4 @@
-import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry } from '@oncall/contracts';
+import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry, TicketProvider } from '@oncall/contracts';
 import { contactKey } from './verification.js';
 
 /** The configuration as the log says it is now, folded from configuration events. */
@@ -48,6 +48,8 @@ export type ConfigState = Readonly<{
   destinations: ReadonlyMap<string, Destination>;
   /** API tokens of the gRPC API by token id, revoked ones included. */
   apiTokens: ReadonlyMap<string, ApiToken>;
+  /** Ticket providers by provider id (docs/tickets.md). */
+  ticketProviders: ReadonlyMap<string, TicketProvider>;
 }>;
 
 export const destinationKey = (ownerId: string, channel: string): string => `${ownerId}\n${channel}`;
@@ -75,6 +77,7 @@ export const initialConfigState = (): ConfigState => ({
   equipmentTypes: null,
   destinations: new Map(),
   apiTokens: new Map(),
+  ticketProviders: new Map(),
 });
 
 const put = <V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> => new Map(map).set(key, value);
@@ -162,6 +165,10 @@ export function evolveConfig(state: ConfigState, event: ConfigEvent): ConfigStat
       const token = state.apiTokens.get(event.data.tokenId);
       return token ? { ...state, apiTokens: put(state.apiTokens, token.tokenId, { ...token, revoked: true }) } : state;
     }
+    case 'TicketProviderConfigured':
+      return { ...state, ticketProviders: put(state.ticketProviders, event.data.providerId, event.data) };
+    case 'TicketProviderRemoved':
+      return { ...state, ticketProviders: without(state.ticketProviders, event.data.providerId) };
     default: {
       const _never: never = event;
       return _never;

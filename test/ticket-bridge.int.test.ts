@@ -17,7 +17,14 @@ import {
 } from '@oncall/contracts';
 import { AlertCommandPath, StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
-import { startTicketBridge, startWebhookStandIn, TICKET_BUCKET, TICKET_TEST_SUBJECT, type TicketBridge, type WebhookStandIn } from '@oncall/ticket-bridge';
+import {
+  startTicketBridge,
+  startWebhookStandIn,
+  TICKET_BUCKET,
+  TICKET_TEST_SUBJECT,
+  type TicketBridge,
+  type WebhookStandIn,
+} from '@oncall/ticket-bridge';
 import { IntakePublisher } from '../ingest/src/adapters/intake-publisher.js';
 import { prepareTopology, startTestNats, streamLastSeq, testLog, type TestNats } from './harness.js';
 
@@ -94,7 +101,12 @@ describe('ticket bridge with the generic webhook stand-in', () => {
   const alertEvents: AlertEvent[] = [];
 
   const append = async (subject: string, type: EventType, data: unknown, id = randomUUID()) => {
-    const event = makeEvent(type, data as EventData<typeof type>, { id, occurredAt: new Date().toISOString(), causationId: null, correlationId: id });
+    const event = makeEvent(type, data as EventData<typeof type>, {
+      id,
+      occurredAt: new Date().toISOString(),
+      causationId: null,
+      correlationId: id,
+    });
     await appender.append(subject, encodeEvent(event), { msgID: id });
     return event;
   };
@@ -161,9 +173,17 @@ describe('ticket bridge with the generic webhook stand-in', () => {
       description: '',
       integrationKeys: [],
     });
-    await append(subjects.config('ticket-provider', 'hooks'), 'TicketProviderConfigured', providerConfig('hooks', standIn.url, 'TEST_TICKET_SIGNING'));
+    await append(
+      subjects.config('ticket-provider', 'hooks'),
+      'TicketProviderConfigured',
+      providerConfig('hooks', standIn.url, 'TEST_TICKET_SIGNING'),
+    );
     // Signs with a secret the receiver does not know: every call is refused (401), for good.
-    await append(subjects.config('ticket-provider', 'broken'), 'TicketProviderConfigured', providerConfig('broken', standIn.url, 'TEST_TICKET_WRONG'));
+    await append(
+      subjects.config('ticket-provider', 'broken'),
+      'TicketProviderConfigured',
+      providerConfig('broken', standIn.url, 'TEST_TICKET_WRONG'),
+    );
     nc.subscribe(subjects.alertsAll, {
       callback: (err, m) => {
         if (err) return;
@@ -257,7 +277,11 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const { standardWebhookHeaders } = await import('@oncall/shared');
     const res = await fetch(`${standIn.url}/tickets`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `oncall-${a.alertId}`, ...standardWebhookHeaders(SIGNING, 'x', Math.floor(Date.now() / 1000), body) },
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': `oncall-${a.alertId}`,
+        ...standardWebhookHeaders(SIGNING, 'x', Math.floor(Date.now() / 1000), body),
+      },
       body,
     });
     expect(res.status).toBe(201);
@@ -304,7 +328,11 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const a = await trigger('closed-there');
     await request(a);
     const created = await tickets.until('TicketCreated', a.alertId);
-    const status = await standIn.sendChange(bridge.url, 'hooks', INBOUND, { ticket: created.data.ticketKey, status: 'closed', actor: 'carol' });
+    const status = await standIn.sendChange(bridge.url, 'hooks', INBOUND, {
+      ticket: created.data.ticketKey,
+      status: 'closed',
+      actor: 'carol',
+    });
     expect(status).toBe(200);
     const resolved = await alertEvent('AlertResolved', a.alertId);
     expect(resolved.data).toMatchObject({ by: 'user', via: 'ticket', userId: null });
@@ -319,14 +347,21 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const created = await tickets.until('TicketCreated', a.alertId);
     const commands = new AlertCommandPath(nc, { partitions: PARTITIONS });
     await commands.submit(
-      { target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint }, command: 'resolve', userId: 'alice', via: 'api' },
+      {
+        target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint },
+        command: 'resolve',
+        userId: 'alice',
+        via: 'api',
+      },
       AbortSignal.timeout(10_000),
     );
     const updated = await tickets.until('TicketUpdated', a.alertId);
     expect(updated.data).toMatchObject({ change: 'resolved', state: 'resolved', ticketKey: created.data.ticketKey });
     // The receiver tells us about the change we made.
     const intakeBefore = await streamLastSeq(nc, STREAMS.intake);
-    expect(await standIn.sendChange(bridge.url, 'hooks', INBOUND, { ticket: created.data.ticketKey, status: 'resolved', actor: 'oncall' })).toBe(200);
+    expect(
+      await standIn.sendChange(bridge.url, 'hooks', INBOUND, { ticket: created.data.ticketKey, status: 'resolved', actor: 'oncall' }),
+    ).toBe(200);
     const echo = await tickets.until('TicketStatusChanged', a.alertId);
     expect(echo.data).toMatchObject({ state: 'resolved', echo: true });
     expect(await streamLastSeq(nc, STREAMS.intake)).toBe(intakeBefore);
@@ -339,7 +374,12 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     await request(a);
     await tickets.until('TicketCreated', a.alertId);
     await new AlertCommandPath(nc, { partitions: PARTITIONS }).submit(
-      { target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint }, command: 'acknowledge', userId: 'bob', via: 'slack' },
+      {
+        target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint },
+        command: 'acknowledge',
+        userId: 'bob',
+        via: 'slack',
+      },
       AbortSignal.timeout(10_000),
     );
     const updated = await tickets.until('TicketUpdated', a.alertId);
@@ -367,9 +407,8 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     expect(reply.json()).toMatchObject({ ok: true, error: null, fields: { title: '[Checkout] Sample alert: disk almost full on db-1' } });
     const broken = await nc.request(TICKET_TEST_SUBJECT, JSON.stringify({ providerId: 'broken', alertId: null }), { timeout: 5000 });
     expect(broken.json()).toMatchObject({ ok: false });
-    expect((broken.json<{ error: string }>()).error).toContain('401');
+    expect(broken.json<{ error: string }>().error).toContain('401');
     const unknown = await nc.request(TICKET_TEST_SUBJECT, JSON.stringify({ providerId: 'nope', alertId: null }), { timeout: 5000 });
     expect(unknown.json()).toMatchObject({ ok: false, error: 'no ticket provider nope' });
   });
 });
-

@@ -81,8 +81,13 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
   };
   for (const id of d.providers.ids()) d.providers.get(id);
   const stop = new AbortController();
-  const consumer = (stream: string, name: string, filter: string, workers: number, handle: Parameters<typeof consumeDurable>[0]['handle']) =>
-    consumeDurable({ nc, log, stop: stop.signal, stream, consumer: name, filter, concurrency: workers, ackWaitMs, handle });
+  const consumer = (
+    stream: string,
+    name: string,
+    filter: string,
+    workers: number,
+    handle: Parameters<typeof consumeDurable>[0]['handle'],
+  ) => consumeDurable({ nc, log, stop: stop.signal, stream, consumer: name, filter, concurrency: workers, ackWaitMs, handle });
   const ordered = perAlertOrder();
   // Enough in hand for every provider lane to be busy while others wait for a retry.
   const loops = [

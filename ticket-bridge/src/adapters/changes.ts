@@ -25,7 +25,12 @@ export async function locate(d: Deps, providerId: string, changes: readonly Inbo
  * echo resolves the alert through the one command path (AlertCommandReceived, via `ticket`, the
  * provider user named in the note). Both are idempotent by the provider's change id.
  */
-export async function applyChange(d: Deps, c: Configured, change: InboundChange, index: TicketIndex): Promise<{ echo: boolean; resolved: boolean }> {
+export async function applyChange(
+  d: Deps,
+  c: Configured,
+  change: InboundChange,
+  index: TicketIndex,
+): Promise<{ echo: boolean; resolved: boolean }> {
   const { providerId } = c.config;
   const got = await d.records.get(providerId, index.alertId);
   const lastSet = got?.record.state === 'created' ? got.record.lastSet : null;

@@ -60,10 +60,10 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
   const partition = Number(m.subject.split('.')[1]);
   const req = event.data;
   const configured = d.providers.get(req.providerId);
-  const fail = (err: unknown, attempt: number) => failed(d, m, event as EventOf<'TicketRequested'>, partition, err, attempt);
+  const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
   if ('error' in configured) return fail(new ProviderError(configured.error, true), m.info.deliveryCount);
-  const run = d.lanes.run(req.providerId, () => create(d, m, event as EventOf<'TicketRequested'>, partition, configured));
+  const run = d.lanes.run(req.providerId, () => create(d, m, event, partition, configured));
   if (run === null) {
     queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });
     m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
@@ -112,15 +112,36 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
   }
 }
 
-async function recordCreated(d: Deps, event: EventOf<'TicketRequested'>, partition: number, ticket: TicketRef, found: boolean): Promise<void> {
+async function recordCreated(
+  d: Deps,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  ticket: TicketRef,
+  found: boolean,
+): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
-  const data: EventData<'TicketCreated'> = { alertId, serviceId, providerId, ticketKey: ticket.key, url: ticket.url, externalId: ticket.externalId, found };
+  const data: EventData<'TicketCreated'> = {
+    alertId,
+    serviceId,
+    providerId,
+    ticketKey: ticket.key,
+    url: ticket.url,
+    externalId: ticket.externalId,
+    found,
+  };
   await appendTicketEvent(d, 'TicketCreated', data, { partition, idKey: `ticket-created:${alertId}:${providerId}`, causationId: event.id });
   ticketsCreated.inc({ provider: providerId, found: String(found) });
 }
 
 /** Records a failed attempt and either hands the message back for a retry or acks it (given up). */
-async function failed(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, err: unknown, attempt: number): Promise<void> {
+async function failed(
+  d: Deps,
+  m: JsMsg,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  err: unknown,
+  attempt: number,
+): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
   const log = d.log.child({ alertId, providerId });
   if (!(err instanceof ProviderError) && !(err instanceof Permanent)) {
@@ -130,10 +151,12 @@ async function failed(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
     m.nak(5000);
     return;
   }
-  const failure = err instanceof ProviderError ? { retryable: err.retryable, retryAfterMs: err.retryAfterMs } : { retryable: false, retryAfterMs: null };
+  const failure =
+    err instanceof ProviderError ? { retryable: err.retryable, retryAfterMs: err.retryAfterMs } : { retryable: false, retryAfterMs: null };
   const decision = retryDecision(failure, attempt, d.retry, d.now(), d.random());
   const permanent = decision.kind === 'give-up';
-  if (err instanceof ProviderError && (err.httpStatus === 401 || err.httpStatus === 403 || err instanceof SecretMissing)) d.providers.markHealth(providerId, false);
+  if (err instanceof ProviderError && (err.httpStatus === 401 || err.httpStatus === 403 || err instanceof SecretMissing))
+    d.providers.markHealth(providerId, false);
   await d.records.failed(providerId, alertId, attempt, permanent, d.now());
   await appendTicketEvent(
     d,

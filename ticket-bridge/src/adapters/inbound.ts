@@ -55,7 +55,13 @@ export async function serveInbound(d: Deps, port: number, host: string): Promise
     if (!c.provider.receive) return reply(res, providerId, 404, { error: `provider ${providerId} takes no inbound calls` });
     let changes;
     try {
-      changes = await c.provider.receive(c.ctx, { method: req.method, path: url.pathname, headers: req.headers, query: url.searchParams, body });
+      changes = await c.provider.receive(c.ctx, {
+        method: req.method,
+        path: url.pathname,
+        headers: req.headers,
+        query: url.searchParams,
+        body,
+      });
     } catch (err) {
       if (err instanceof InboundRejected) {
         d.log.warn({ providerId, problem: err.message, status: err.httpStatus }, 'inbound ticket call refused');

@@ -16,7 +16,8 @@ export async function runPolling(d: Deps, stop: AbortSignal): Promise<void> {
   while (!stop.aborted) {
     for (const providerId of d.providers.ids()) {
       const c = d.providers.get(providerId);
-      if (!c || 'error' in c || !c.provider.poll || !c.provider.capabilities.includes('poll') || c.config.sync.pollSeconds === null) continue;
+      if (!c || 'error' in c || !c.provider.poll || !c.provider.capabilities.includes('poll') || c.config.sync.pollSeconds === null)
+        continue;
       const now = d.now();
       if ((due.get(providerId) ?? 0) > now) continue;
       due.set(providerId, now + c.config.sync.pollSeconds * 1000);

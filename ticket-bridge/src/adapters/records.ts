@@ -34,7 +34,8 @@ export type ClaimResult =
   | Readonly<{ kind: 'busy' }>;
 
 const recordKey = (providerId: string, alertId: string): string => `t.${providerId}.${alertId}`;
-const indexKey = (providerId: string, ticketKey: string): string => `k.${providerId}.${Buffer.from(ticketKey).toString('base64url') || '_'}`;
+const indexKey = (providerId: string, ticketKey: string): string =>
+  `k.${providerId}.${Buffer.from(ticketKey).toString('base64url') || '_'}`;
 const cursorKey = (providerId: string): string => `cursor.${providerId}`;
 const encode = (v: unknown): string => JSON.stringify(v);
 

@@ -15,7 +15,12 @@ export async function handleEscalation(d: Deps, m: JsMsg): Promise<void> {
   try {
     event = decodeEvent(m.data, { trusted: true });
   } catch (err) {
-    await d.parking.park(REQUESTS_CONSUMER, { stream: STREAMS.escalations, seq: m.seq, subject: m.subject, data: m.data }, 'undecodable', err);
+    await d.parking.park(
+      REQUESTS_CONSUMER,
+      { stream: STREAMS.escalations, seq: m.seq, subject: m.subject, data: m.data },
+      'undecodable',
+      err,
+    );
     m.ack();
     return;
   }

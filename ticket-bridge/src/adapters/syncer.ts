@@ -30,7 +30,11 @@ const moveOf = (e: AlertEvent): AlertMove | null => {
  * event applied to a ticket is remembered on its record, so a redelivery changes nothing twice; a
  * failed update is retried like a create (TicketSyncFailed, nak with a delay).
  */
-export async function handleAlertEvent(d: Deps, m: JsMsg, ordered: (alertId: string, fn: () => Promise<void>) => Promise<void>): Promise<void> {
+export async function handleAlertEvent(
+  d: Deps,
+  m: JsMsg,
+  ordered: (alertId: string, fn: () => Promise<void>) => Promise<void>,
+): Promise<void> {
   let event: AlertEvent;
   try {
     event = decodeEvent(m.data, { trusted: true }) as AlertEvent;
@@ -79,7 +83,9 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
   try {
     if ('error' in c) throw new ProviderError(c.error, true);
     const run = d.lanes.run(providerId, () =>
-      timed(providerId, 'update', () => c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment })),
+      timed(providerId, 'update', () =>
+        c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
+      ),
     );
     if (run === null) {
       queueDeferred.inc({ provider: providerId, why: 'lane-full' });

@@ -33,9 +33,17 @@ describe('requestOf', () => {
 describe('syncActionFor', () => {
   const move = (type: AlertMove['type'], via: string | null = 'slack'): AlertMove => ({ type, via, userId: 'alice', note: '' });
   it.each([
-    ['acknowledge: comment only', move('AlertAcknowledged'), { kind: 'acknowledged', transition: null, comment: 'Alert acknowledged by alice (via slack)', state: null }],
+    [
+      'acknowledge: comment only',
+      move('AlertAcknowledged'),
+      { kind: 'acknowledged', transition: null, comment: 'Alert acknowledged by alice (via slack)', state: null },
+    ],
     ['resolve: transition only', move('AlertResolved'), { kind: 'resolved', transition: 'Done', comment: null, state: 'resolved' }],
-    ['reopen: transition and comment', move('AlertUnacknowledged', null), { kind: 'reopened', transition: 'Reopen', comment: 'Alert reopened by alice', state: 'open' }],
+    [
+      'reopen: transition and comment',
+      move('AlertUnacknowledged', null),
+      { kind: 'reopened', transition: 'Reopen', comment: 'Alert reopened by alice', state: 'open' },
+    ],
     ['a resolve that came from the ticket is not pushed back', move('AlertResolved', 'ticket'), null],
   ])('%s', (_, m, expected) => {
     expect(syncActionFor(m, SYNC)).toEqual(expected);

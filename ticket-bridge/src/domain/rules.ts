@@ -38,7 +38,9 @@ export type SyncAction = Readonly<{
   state: TicketState | null;
 }>;
 
-const MOVE: Readonly<Record<AlertMove['type'], { kind: SyncAction['kind']; key: 'onAcknowledge' | 'onResolve' | 'onReopen'; state: TicketState }>> = {
+const MOVE: Readonly<
+  Record<AlertMove['type'], { kind: SyncAction['kind']; key: 'onAcknowledge' | 'onResolve' | 'onReopen'; state: TicketState }>
+> = {
   AlertAcknowledged: { kind: 'acknowledged', key: 'onAcknowledge', state: 'in_progress' },
   AlertResolved: { kind: 'resolved', key: 'onResolve', state: 'resolved' },
   AlertUnacknowledged: { kind: 'reopened', key: 'onReopen', state: 'open' },

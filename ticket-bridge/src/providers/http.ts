@@ -21,7 +21,8 @@ export function httpProviderError(what: string, status: number, retryAfter: stri
 
 export function transportProviderError(what: string, err: unknown): ProviderError {
   const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : err instanceof Error ? `: ${err.message}` : '';
+  const cause =
+    err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : err instanceof Error ? `: ${err.message}` : '';
   return new ProviderError(timeout ? `${what} did not answer in time` : `${what} could not be reached${cause}`, true);
 }
 

@@ -92,7 +92,8 @@ export const webhookProvider: TicketProvider = {
         problems.push({ path: `settings.${key}`, message: `not a liquid template: ${(err as Error).message.split('\n')[0]}` });
       }
     }
-    if (config.auth.kind !== 'none') problems.push({ path: 'auth', message: 'the webhook signs its requests (settings.signingSecret): use auth kind none' });
+    if (config.auth.kind !== 'none')
+      problems.push({ path: 'auth', message: 'the webhook signs its requests (settings.signingSecret): use auth kind none' });
     return problems;
   },
 
@@ -109,7 +110,8 @@ export const webhookProvider: TicketProvider = {
       await response.arrayBuffer();
       return null;
     }
-    if (!response.ok) throw httpProviderError('the webhook lookup', response.status, response.headers.get('retry-after'), await response.text());
+    if (!response.ok)
+      throw httpProviderError('the webhook lookup', response.status, response.headers.get('retry-after'), await response.text());
     return ticketOf('the webhook lookup', await jsonBody('the webhook lookup', response));
   },
 
@@ -125,7 +127,10 @@ export const webhookProvider: TicketProvider = {
 
   async update(ctx, ticket, change) {
     const s = settingsOf(ctx);
-    const url = s.updateUrl === undefined ? `${s.url.replace(/\/$/, '')}/${encodeURIComponent(ticket.key)}` : String(await liquid.render(template(s.updateUrl), { ticket }));
+    const url =
+      s.updateUrl === undefined
+        ? `${s.url.replace(/\/$/, '')}/${encodeURIComponent(ticket.key)}`
+        : String(await liquid.render(template(s.updateUrl), { ticket }));
     const body = await renderJson('updateBodyTemplate', s.updateBodyTemplate ?? DEFAULT_UPDATE_BODY, { ticket, change });
     const id = `${ticket.key}-${change.kind}-${ctx.now().getTime()}`;
     const headers = signedHeaders(ctx, s, id, body);
@@ -137,7 +142,8 @@ export const webhookProvider: TicketProvider = {
 
   async receive(ctx, request) {
     if (request.method !== 'POST') throw new InboundRejected('POST expected', 400);
-    if (ctx.config.inboundSecret === null) throw new InboundRejected('this provider takes no inbound calls (no inboundSecret configured)', 403);
+    if (ctx.config.inboundSecret === null)
+      throw new InboundRejected('this provider takes no inbound calls (no inboundSecret configured)', 403);
     const problem = verifyStandardWebhook(
       ctx.secret(ctx.config.inboundSecret),
       {

@@ -60,7 +60,14 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const fault = faults.shift();
-    if (fault) return answer(req, res, fault.status, { error: 'injected' }, fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) });
+    if (fault)
+      return answer(
+        req,
+        res,
+        fault.status,
+        { error: 'injected' },
+        fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) },
+      );
     if (opts.signingSecret !== undefined) {
       const problem = verifyStandardWebhook(
         opts.signingSecret,
@@ -87,7 +94,14 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
       if (!key) return answer(req, res, 400, { error: 'Idempotency-Key header required' });
       const had = tickets.get(key);
       if (had) return answer(req, res, 200, ticketJson(had));
-      const t: StandInTicket = { key: `WH-${tickets.size + 1}`, id: randomUUID(), idempotencyKey: key, status: 'open', body: json, updates: [] };
+      const t: StandInTicket = {
+        key: `WH-${tickets.size + 1}`,
+        id: randomUUID(),
+        idempotencyKey: key,
+        status: 'open',
+        body: json,
+        updates: [],
+      };
       tickets.set(key, t);
       byKey.set(t.key, t);
       created++;
@@ -125,7 +139,13 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
       const t = byKey.get(change.ticket);
       if (t) t.status = change.status;
       const id = change.id ?? randomUUID();
-      const body = JSON.stringify({ id, ticket: change.ticket, status: change.status, actor: change.actor ?? null, idempotencyKey: t?.idempotencyKey });
+      const body = JSON.stringify({
+        id,
+        ticket: change.ticket,
+        status: change.status,
+        actor: change.actor ?? null,
+        idempotencyKey: t?.idempotencyKey,
+      });
       const headers = { 'content-type': 'application/json', ...standardWebhookHeaders(secret, id, Math.floor(Date.now() / 1000), body) };
       const res = await fetch(`${bridgeUrl}/api/v1/tickets/${providerId}/events`, { method: 'POST', headers, body });
       await res.arrayBuffer();

@@ -85,14 +85,22 @@ describe('webhook provider against the stand-in', () => {
     ['400', 400, undefined, false, null],
   ])('a %s is a ProviderError (retryable %s)', async (_, status, retryAfter, retryable, retryAfterMs) => {
     standIn.failNext(1, status, retryAfter);
-    const err = (await webhookProvider.create(ctx, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-f' }).catch((e: unknown) => e)) as ProviderError;
+    const err = (await webhookProvider
+      .create(ctx, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-f' })
+      .catch((e: unknown) => e)) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
-    expect({ retryable: err.retryable, status: err.httpStatus, retryAfterMs: err.retryAfterMs }).toEqual({ retryable, status, retryAfterMs });
+    expect({ retryable: err.retryable, status: err.httpStatus, retryAfterMs: err.retryAfterMs }).toEqual({
+      retryable,
+      status,
+      retryAfterMs,
+    });
   });
 
   it('a wrong signing secret is refused by the receiver: not retryable', async () => {
     const wrong = { ...ctx, secret: () => 'wrong' };
-    const err = (await webhookProvider.create(wrong, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-w' }).catch((e: unknown) => e)) as ProviderError;
+    const err = (await webhookProvider
+      .create(wrong, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-w' })
+      .catch((e: unknown) => e)) as ProviderError;
     expect({ retryable: err.retryable, status: err.httpStatus }).toEqual({ retryable: false, status: 401 });
     expect(err.message).toContain('check the credentials');
   });
@@ -101,7 +109,9 @@ describe('webhook provider against the stand-in', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const slow = ctxFor(config({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/tickets` }));
-    const err = (await webhookProvider.create(slow, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-t' }).catch((e: unknown) => e)) as ProviderError;
+    const err = (await webhookProvider
+      .create(slow, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-t' })
+      .catch((e: unknown) => e)) as ProviderError;
     expect({ retryable: err.retryable, message: err.message }).toEqual({ retryable: true, message: 'the webhook did not answer in time' });
     silent.closeAllConnections();
     silent.close();

@@ -389,6 +389,20 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     ]);
   });
 
+  it('an alert acknowledged before its ticket exists gets a ticket in progress', async () => {
+    const a = await trigger('acked-early');
+    await new AlertCommandPath(nc, { partitions: PARTITIONS }).submit(
+      { target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint }, command: 'acknowledge', userId: 'dave', via: 'api' },
+      AbortSignal.timeout(10_000),
+    );
+    const acked = await alertEvent('AlertAcknowledged', a.alertId);
+    await request(a);
+    await tickets.until('TicketCreated', a.alertId);
+    const updated = await tickets.until('TicketUpdated', a.alertId);
+    expect(updated.data).toMatchObject({ change: 'acknowledged', state: 'in_progress', cause: acked.id });
+    expect(standIn.tickets.get(`oncall-${a.alertId}`)?.status).toBe('in_progress');
+  });
+
   it('inbound calls with a bad signature or for an unknown ticket are refused and append nothing', async () => {
     const ticketsBefore = await streamLastSeq(nc, STREAMS.tickets);
     const intakeBefore = await streamLastSeq(nc, STREAMS.intake);

@@ -2,9 +2,9 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
 import { errorText, TicketFieldError } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
-import { idempotencyKeyOf, retryDecision } from '../domain/rules.js';
+import { idempotencyKeyOf, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError, type TicketRef } from '../providers/types.js';
-import { loadAlert } from './alerts.js';
+import { loadAlert, type LoadedAlert } from './alerts.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 import { providerCallSeconds, providerCalls, queueDeferred, ticketsCreated } from './metrics.js';
 import { SecretMissing, type Configured } from './providers.js';
@@ -106,9 +106,37 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
     await recordCreated(d, event, partition, ticket, earlier !== null);
     d.providers.markHealth(providerId, true);
     log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
+    await catchUp(d, c, event, partition, ticket, alert);
     m.ack();
   } catch (err) {
     await failed(d, m, event, partition, err, claim.attempts);
+  }
+}
+
+/**
+ * An alert acknowledged or resolved before its ticket was claimed: those events found no ticket,
+ * so the new ticket is brought up to the alert's status now. The alert events are remembered as
+ * applied (a later delivery of one changes nothing). Best effort: a failure is logged.
+ */
+async function catchUp(d: Deps, c: Configured, event: EventOf<'TicketRequested'>, partition: number, ticket: TicketRef, alert: LoadedAlert): Promise<void> {
+  const cause = alert.statusEventIds.at(-1);
+  if (alert.status === 'triggered' || cause === undefined) return;
+  const { alertId, serviceId, providerId } = event.data;
+  const move: AlertMove = { type: alert.status === 'resolved' ? 'AlertResolved' : 'AlertAcknowledged', via: null, userId: null, note: '' };
+  const action = syncActionFor(move, c.config.sync);
+  if (action === null) return;
+  try {
+    await timed(providerId, 'update', () => c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }));
+    // Every lifecycle event the status reflects counts as applied: a later delivery of one must not move the ticket back.
+    await d.records.applied(providerId, alertId, alert.statusEventIds, action.state, d.now());
+    await appendTicketEvent(
+      d,
+      'TicketUpdated',
+      { alertId, serviceId, providerId, ticketKey: ticket.key, change: action.kind, state: action.state, cause },
+      { partition, idKey: `ticket-updated:${cause}:${providerId}`, causationId: cause },
+    );
+  } catch (err) {
+    d.log.warn({ err, alertId, providerId }, 'the new ticket could not be brought up to the alert status');
   }
 }
 

@@ -149,8 +149,8 @@ export class TicketRecords {
     await this.kv.put(recordKey(providerId, alertId), encode(record));
   }
 
-  /** Records that alert event `cause` was applied to the ticket (and the state it set), by compare and set. */
-  async applied(providerId: string, alertId: string, cause: string, state: TicketState | null, now: number): Promise<void> {
+  /** Records that alert event(s) `cause` were applied to the ticket (and the state it set), by compare and set. */
+  async applied(providerId: string, alertId: string, cause: string | readonly string[], state: TicketState | null, now: number): Promise<void> {
     for (;;) {
       const got = await this.get(providerId, alertId);
       if (!got || got.record.state !== 'created') return;
@@ -158,7 +158,7 @@ export class TicketRecords {
       const next: Created = {
         ...r,
         lastSet: state === null ? r.lastSet : { state, at: now },
-        applied: [...r.applied, cause].slice(-20),
+        applied: [...r.applied, ...(typeof cause === 'string' ? [cause] : cause)].slice(-20),
       };
       try {
         await this.kv.update(recordKey(providerId, alertId), encode(next), got.revision);

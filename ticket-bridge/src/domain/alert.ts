@@ -4,14 +4,15 @@ import type { TicketAlert } from '../providers/types.js';
 
 /**
  * The alert a ticket is made from, folded from its history on the ALERTS stream: the content of
- * the last AlertTriggered/AlertUpdated and the status of the last lifecycle event. Pure.
+ * the last AlertTriggered/AlertUpdated and the status of the last lifecycle event (and the ids
+ * of the lifecycle events that made it: `statusEventIds`). Pure.
  */
 export function foldTicketAlert(
   events: readonly AlertEvent[],
   service: Readonly<{ name: string }> | null,
   publicUrl: string | null,
-): (TicketAlert & { source: string }) | null {
-  let alert: (TicketAlert & { source: string }) | null = null;
+): (TicketAlert & { source: string; statusEventIds: readonly string[] }) | null {
+  let alert: (TicketAlert & { source: string; statusEventIds: readonly string[] }) | null = null;
   for (const e of events) {
     if (e.type === 'AlertTriggered') {
       const d = e.data;
@@ -30,6 +31,7 @@ export function foldTicketAlert(
         startsAt: d.startsAt,
         url: publicUrl === null ? null : `${publicUrl.replace(/\/$/, '')}/alerts/${d.alertId}`,
         source: d.source,
+        statusEventIds: [],
       };
       continue;
     }
@@ -48,13 +50,13 @@ export function foldTicketAlert(
         break;
       case 'AlertAcknowledged':
       case 'AlertSnoozed':
-        alert = { ...alert, status: 'acknowledged' };
+        alert = { ...alert, status: 'acknowledged', statusEventIds: [...alert.statusEventIds, e.id] };
         break;
       case 'AlertResolved':
-        alert = { ...alert, status: 'resolved' };
+        alert = { ...alert, status: 'resolved', statusEventIds: [...alert.statusEventIds, e.id] };
         break;
       case 'AlertUnacknowledged':
-        alert = { ...alert, status: 'triggered' };
+        alert = { ...alert, status: 'triggered', statusEventIds: [...alert.statusEventIds, e.id] };
         break;
       default:
         break;

@@ -19,6 +19,8 @@ export const TicketBridgeConfig = z.object({
   TICKET_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** Calls in flight per provider; more wait (up to the queue limit) or come back later. */
   TICKET_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** A message whose process died comes back after this long; a claim goes stale after twice it (or 3 provider timeouts). */
+  TICKET_BRIDGE_ACK_WAIT_MS: z.coerce.number().int().min(500).default(30_000),
   /** Attempts of one create or update before it is recorded as failed for good. */
   TICKET_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
 });

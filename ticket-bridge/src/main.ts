@@ -18,6 +18,7 @@ await runUntilSignal('ticket-bridge', async (log) => {
     providerTimeoutMs: cfg.TICKET_PROVIDER_TIMEOUT_MS,
     concurrency: cfg.TICKET_PROVIDER_CONCURRENCY,
     retry: { maxAttempts: cfg.TICKET_MAX_ATTEMPTS },
+    ackWaitMs: cfg.TICKET_BRIDGE_ACK_WAIT_MS,
   });
   return async () => {
     await bridge.stop();

@@ -22,6 +22,10 @@ export type WebhookStandIn = {
   /** Every request, in order: method, path, status answered. */
   readonly requests: { method: string; path: string; status: number; at: number }[];
   failNext: (count: number, status: number, retryAfterSeconds?: number) => void;
+  /** Creates store the ticket at once and answer after this long (a provider slow to answer). */
+  answerCreatesAfterMs: number;
+  /** Resolves when the next create request has stored its ticket. */
+  nextCreate: () => Promise<StandInTicket>;
   /** Posts a signed status change of `ticket` to the bridge's inbound endpoint; returns the HTTP status. */
   sendChange: (
     bridgeUrl: string,
@@ -50,6 +54,8 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
   const faults: { status: number; retryAfter: number | undefined }[] = [];
   let created = 0;
   let url = '';
+  let createDelayMs = 0;
+  const createWaiters: Array<(t: StandInTicket) => void> = [];
 
   const answer = (req: IncomingMessage, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     requests.push({ method: req.method ?? '', path: req.url ?? '', status, at: Date.now() });
@@ -105,6 +111,8 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
       tickets.set(key, t);
       byKey.set(t.key, t);
       created++;
+      for (const w of createWaiters.splice(0)) w(t);
+      if (createDelayMs > 0) await new Promise((r) => setTimeout(r, createDelayMs));
       return answer(req, res, 201, ticketJson(t));
     }
     const m = /^\/tickets\/([^/]+)$/.exec(u.pathname);
@@ -132,6 +140,13 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
       return created;
     },
     requests,
+    get answerCreatesAfterMs() {
+      return createDelayMs;
+    },
+    set answerCreatesAfterMs(ms: number) {
+      createDelayMs = ms;
+    },
+    nextCreate: () => new Promise<StandInTicket>((resolve) => createWaiters.push(resolve)),
     failNext: (count, status, retryAfterSeconds) => {
       for (let i = 0; i < count; i++) faults.push({ status, retryAfter: retryAfterSeconds });
     },

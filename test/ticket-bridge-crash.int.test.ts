@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent, encodeEvent, makeEvent, partitionOf, subjects, type DomainEvent, type EventData, type EventType } from '@oncall/contracts';
+import {
+  decodeEvent,
+  encodeEvent,
+  makeEvent,
+  partitionOf,
+  subjects,
+  type DomainEvent,
+  type EventData,
+  type EventType,
+} from '@oncall/contracts';
 import { StreamAppender } from '@oncall/shared';
 import { startTicketBridge, startWebhookStandIn, type TicketBridge, type WebhookStandIn } from '@oncall/ticket-bridge';
 import { prepareTopology, startTestNats, testLog, type TestNats } from './harness.js';
@@ -32,7 +41,12 @@ describe('ticket bridge killed with kill -9 mid-create', () => {
 
   const append = async (subject: string, type: EventType, data: unknown) => {
     const id = randomUUID();
-    const event = makeEvent(type, data as EventData<typeof type>, { id, occurredAt: new Date().toISOString(), causationId: null, correlationId: id });
+    const event = makeEvent(type, data as EventData<typeof type>, {
+      id,
+      occurredAt: new Date().toISOString(),
+      causationId: null,
+      correlationId: id,
+    });
     await appender.append(subject, encodeEvent(event), { msgID: id });
   };
 
@@ -88,7 +102,11 @@ describe('ticket bridge killed with kill -9 mid-create', () => {
       TICKET_PROVIDER_TIMEOUT_MS: '500',
       LOG_LEVEL: process.env.CRASH_DEBUG ? 'info' : 'silent',
     };
-    child = spawn(process.execPath, ['--import', 'tsx', 'ticket-bridge/src/main.ts'], { cwd: REPO, env, stdio: process.env.CRASH_DEBUG ? 'inherit' : 'ignore' });
+    child = spawn(process.execPath, ['--import', 'tsx', 'ticket-bridge/src/main.ts'], {
+      cwd: REPO,
+      env,
+      stdio: process.env.CRASH_DEBUG ? 'inherit' : 'ignore',
+    });
 
     const alertId = randomUUID();
     const p = partitionOf('checkout', 'crash', PARTITIONS);

@@ -392,7 +392,12 @@ describe('ticket bridge with the generic webhook stand-in', () => {
   it('an alert acknowledged before its ticket exists gets a ticket in progress', async () => {
     const a = await trigger('acked-early');
     await new AlertCommandPath(nc, { partitions: PARTITIONS }).submit(
-      { target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint }, command: 'acknowledge', userId: 'dave', via: 'api' },
+      {
+        target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint },
+        command: 'acknowledge',
+        userId: 'dave',
+        via: 'api',
+      },
       AbortSignal.timeout(10_000),
     );
     const acked = await alertEvent('AlertAcknowledged', a.alertId);

@@ -118,7 +118,14 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
  * so the new ticket is brought up to the alert's status now. The alert events are remembered as
  * applied (a later delivery of one changes nothing). Best effort: a failure is logged.
  */
-async function catchUp(d: Deps, c: Configured, event: EventOf<'TicketRequested'>, partition: number, ticket: TicketRef, alert: LoadedAlert): Promise<void> {
+async function catchUp(
+  d: Deps,
+  c: Configured,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  ticket: TicketRef,
+  alert: LoadedAlert,
+): Promise<void> {
   const cause = alert.statusEventIds.at(-1);
   if (alert.status === 'triggered' || cause === undefined) return;
   const { alertId, serviceId, providerId } = event.data;
@@ -126,7 +133,9 @@ async function catchUp(d: Deps, c: Configured, event: EventOf<'TicketRequested'>
   const action = syncActionFor(move, c.config.sync);
   if (action === null) return;
   try {
-    await timed(providerId, 'update', () => c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }));
+    await timed(providerId, 'update', () =>
+      c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
+    );
     // Every lifecycle event the status reflects counts as applied: a later delivery of one must not move the ticket back.
     await d.records.applied(providerId, alertId, alert.statusEventIds, action.state, d.now());
     await appendTicketEvent(

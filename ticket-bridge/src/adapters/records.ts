@@ -150,7 +150,13 @@ export class TicketRecords {
   }
 
   /** Records that alert event(s) `cause` were applied to the ticket (and the state it set), by compare and set. */
-  async applied(providerId: string, alertId: string, cause: string | readonly string[], state: TicketState | null, now: number): Promise<void> {
+  async applied(
+    providerId: string,
+    alertId: string,
+    cause: string | readonly string[],
+    state: TicketState | null,
+    now: number,
+  ): Promise<void> {
     for (;;) {
       const got = await this.get(providerId, alertId);
       if (!got || got.record.state !== 'created') return;

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -75,6 +78,7 @@ function watchTickets(nc: NatsConnection) {
     seen.filter((e): e is Extract<DomainEvent, { type: T }> => e.type === type && (e.data as { alertId: string }).alertId === alertId);
   return {
     of,
+    count: (type: EventType) => seen.filter((e) => e.type === type).length,
     /** Resolves with the first event of `type` for the alert that passes `test`. */
     until: async <T extends EventType>(type: T, alertId: string, test: (e: Extract<DomainEvent, { type: T }>) => boolean = () => true) => {
       for (;;) {
@@ -94,6 +98,7 @@ describe('ticket bridge with the generic webhook stand-in', () => {
   let bridge: TicketBridge;
   let second: TicketBridge;
   let decider: { stop: () => Promise<void> };
+  let silent: Server;
   let publisher: IntakePublisher;
   let appender: StreamAppender;
   let tickets: ReturnType<typeof watchTickets>;
@@ -150,6 +155,8 @@ describe('ticket bridge with the generic webhook stand-in', () => {
       else alertWaiters.set(`${type}:${alertId}`, resolve);
     });
 
+  const seenTypes = (type: EventType) => tickets.count(type);
+
   const request = (a: { alertId: string; partition: number }, providerId = 'hooks', requestId = randomUUID()) =>
     append(subjects.ticket(a.partition, a.alertId), 'TicketRequested', {
       alertId: a.alertId,
@@ -184,6 +191,18 @@ describe('ticket bridge with the generic webhook stand-in', () => {
       'TicketProviderConfigured',
       providerConfig('broken', standIn.url, 'TEST_TICKET_WRONG'),
     );
+    // A provider that accepts connections and never answers.
+    silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    await append(
+      subjects.config('ticket-provider', 'slow'),
+      'TicketProviderConfigured',
+      providerConfig('slow', `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, 'TEST_TICKET_SIGNING'),
+    );
+    await append(subjects.config('ticket-provider', 'unset'), 'TicketProviderConfigured', {
+      ...providerConfig('unset', standIn.url, 'TEST_TICKET_SIGNING'),
+      inboundSecret: { env: 'TEST_TICKET_NOT_SET' },
+    });
     nc.subscribe(subjects.alertsAll, {
       callback: (err, m) => {
         if (err) return;
@@ -201,6 +220,9 @@ describe('ticket bridge with the generic webhook stand-in', () => {
   });
 
   afterAll(async () => {
+    // The hanging calls end now (a refused connection), not at their timeout.
+    silent.closeAllConnections();
+    silent.close();
     tickets.stop();
     await bridge.stop();
     await second.stop();
@@ -324,6 +346,26 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     expect(tickets.of('TicketCreated', bad.alertId)).toHaveLength(0);
   });
 
+  it('a provider that hangs holds only its own lane: other providers go on', async () => {
+    const slow = await Promise.all(Array.from({ length: 12 }, (_, i) => trigger(`slow-${i}`)));
+    await Promise.all(slow.map((a) => request(a, 'slow')));
+    const fast = await trigger('fast');
+    await request(fast, 'hooks');
+    await tickets.until('TicketCreated', fast.alertId);
+    // Every call to the slow provider is still hanging (its timeout is 10 s): nothing of it is recorded yet.
+    for (const a of slow) expect([...tickets.of('TicketCreated', a.alertId), ...tickets.of('TicketSyncFailed', a.alertId)]).toEqual([]);
+  });
+
+  it('a provider whose secret is not set is unusable, said clearly, and its requests wait for a retry', async () => {
+    const a = await trigger('no-secret');
+    await request(a, 'unset');
+    const failed = await tickets.until('TicketSyncFailed', a.alertId);
+    expect(failed.data).toMatchObject({ permanent: false, providerId: 'unset', httpStatus: null });
+    expect(failed.data.error).toContain('TEST_TICKET_NOT_SET is not set');
+    const reply = await nc.request(TICKET_TEST_SUBJECT, JSON.stringify({ providerId: 'unset', alertId: null }), { timeout: 5000 });
+    expect(reply.json()).toEqual({ ok: false, error: 'secret environment variable TEST_TICKET_NOT_SET is not set', fields: null, latencyMs: null });
+  });
+
   it('a ticket closed at the provider resolves its alert through the command path', async () => {
     const a = await trigger('closed-there');
     await request(a);
@@ -409,15 +451,23 @@ describe('ticket bridge with the generic webhook stand-in', () => {
   });
 
   it('inbound calls with a bad signature or for an unknown ticket are refused and append nothing', async () => {
-    const ticketsBefore = await streamLastSeq(nc, STREAMS.tickets);
+    // Other providers retry in the background (TicketSyncFailed): what must not appear is any status change.
+    const statusChanges = () => seenTypes('TicketStatusChanged');
+    const changesBefore = statusChanges();
     const intakeBefore = await streamLastSeq(nc, STREAMS.intake);
     const a = [...standIn.tickets.values()][0]!;
+    const jsm = await jetstreamManager(nc);
+    const lastOfAlert = async () =>
+      (await jsm.streams.getMessage(STREAMS.tickets, { last_by_subj: `tickets.*.${a.idempotencyKey.slice('oncall-'.length)}` }))?.seq;
+    const alertBefore = await lastOfAlert();
     expect(await standIn.sendChange(bridge.url, 'hooks', 'wrong-secret', { ticket: a.key, status: 'closed' })).toBe(401);
     expect(await standIn.sendChange(bridge.url, 'hooks', INBOUND, { ticket: 'WH-99999', status: 'closed' })).toBe(404);
     expect(await standIn.sendChange(bridge.url, 'nobody', INBOUND, { ticket: a.key, status: 'closed' })).toBe(404);
     const get = await fetch(`${bridge.url}/api/v1/tickets/hooks/events`);
     expect(get.status).toBe(405);
-    expect(await streamLastSeq(nc, STREAMS.tickets)).toBe(ticketsBefore);
+    // The bridge appends before it answers: a change it recorded would be here by now.
+    expect(statusChanges()).toBe(changesBefore);
+    expect(await lastOfAlert()).toBe(alertBefore);
     expect(await streamLastSeq(nc, STREAMS.intake)).toBe(intakeBefore);
   });
 

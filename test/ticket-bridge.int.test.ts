@@ -18,9 +18,11 @@ import {
   type EventType,
   type TicketProvider,
 } from '@oncall/contracts';
-import { AlertCommandPath, StreamAppender } from '@oncall/shared';
+import { AlertCommandPath, standardWebhookHeaders, StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
 import {
+  webhookProvider,
+  type TicketProvider as ProviderImpl,
   startTicketBridge,
   startWebhookStandIn,
   TICKET_BUCKET,
@@ -296,7 +298,6 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const a = await trigger('killed');
     // The dead process got as far as the provider: the ticket exists there, its claim is stale.
     const body = JSON.stringify({ title: 'made before the crash' });
-    const { standardWebhookHeaders } = await import('@oncall/shared');
     const res = await fetch(`${standIn.url}/tickets`, {
       method: 'POST',
       headers: {
@@ -448,6 +449,44 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const updated = await tickets.until('TicketUpdated', a.alertId);
     expect(updated.data).toMatchObject({ change: 'acknowledged', state: 'in_progress', cause: acked.id });
     expect(standIn.tickets.get(`oncall-${a.alertId}`)?.status).toBe('in_progress');
+  });
+
+  it('a provider that polls finds a ticket closed at the provider and resolves the alert', async () => {
+    // The webhook receiver with a change feed (GET /changes?since=<cursor>), read by a bridge whose webhook provider polls.
+    const polling: ProviderImpl = {
+      ...webhookProvider,
+      capabilities: [...webhookProvider.capabilities, 'poll'],
+      poll: async (ctx, since) => {
+        const res = await ctx.fetch(`${standIn.url}/changes?since=${since ?? '0'}`, { headers: standardWebhookHeaders(SIGNING, 'poll', Math.floor(Date.now() / 1000), '') });
+        const body = (await res.json()) as { changes: { id: string; ticket: string; status: string; actor: string | null }[]; cursor: string };
+        return {
+          changes: body.changes.map((c) => ({ ticketKey: c.ticket, alertId: null, status: c.status, state: 'closed' as const, actor: c.actor, comment: null, changeId: c.id })),
+          cursor: body.cursor,
+        };
+      },
+    };
+    await append(subjects.config('ticket-provider', 'polled'), 'TicketProviderConfigured', {
+      ...providerConfig('polled', standIn.url, 'TEST_TICKET_SIGNING'),
+      sync: { ...SYNC, pollSeconds: 10 },
+    });
+    const a = await trigger('polled');
+    await request(a, 'polled');
+    const created = await tickets.until('TicketCreated', a.alertId);
+    standIn.changeQuietly({ ticket: created.data.ticketKey, status: 'closed', actor: 'erin' });
+    // Its first poll is at start.
+    const poller = await startTicketBridge({ nc: await nats.connect('bridge-poller'), log: testLog, partitions: PARTITIONS, port: 0, owner: 'poller', providers: { webhook: polling } });
+    try {
+      const resolved = await alertEvent('AlertResolved', a.alertId);
+      expect(resolved.data).toMatchObject({ via: 'ticket' });
+      expect((resolved.data as { note: string }).note).toContain('by erin');
+      const changed = await tickets.until('TicketStatusChanged', a.alertId);
+      expect(changed.data).toMatchObject({ state: 'closed', echo: false, actor: 'erin' });
+    } finally {
+      // Stopping lets the poll in progress finish: it moves the cursor past the change.
+      await poller.stop();
+    }
+    const cursor = await (await new Kvm(nc).open(TICKET_BUCKET)).get('cursor.polled');
+    expect(cursor?.string()).toBe('1');
   });
 
   it('inbound calls with a bad signature or for an unknown ticket are refused and append nothing', async () => {

@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { STREAMS, subjects } from '@oncall/contracts';
+import { STREAMS, subjects, type TicketProviderType } from '@oncall/contracts';
 import { AlertCommandPath, Parking, StreamAppender, watchConfig, type Logger } from '@oncall/shared';
 import { consumeDurable } from './adapters/consume.js';
 import { handleTicketMessage, TICKETS_CONSUMER } from './adapters/creator.js';
@@ -14,12 +14,15 @@ import { handleEscalation, REQUESTS_CONSUMER } from './adapters/requests.js';
 import { ALERTS_CONSUMER, handleAlertEvent, perAlertOrder } from './adapters/syncer.js';
 import { serveTests } from './adapters/tester.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './domain/rules.js';
+import type { TicketProvider } from './providers/types.js';
 
 export { loadTicketBridgeConfig, type TicketBridgeConfig } from './config.js';
 export { TICKET_BUCKET } from './adapters/records.js';
 export { TICKET_TEST_SUBJECT, type TestAnswer } from './adapters/tester.js';
 export { REQUESTS_CONSUMER, TICKETS_CONSUMER, ALERTS_CONSUMER };
 export { PROVIDERS } from './providers/index.js';
+export { webhookProvider } from './providers/webhook/index.js';
+export type { TicketProvider, InboundChange, ProviderContext } from './providers/types.js';
 export { startWebhookStandIn, type WebhookStandIn } from './providers/webhook/stand-in.js';
 
 export type TicketBridgeOptions = Readonly<{
@@ -39,6 +42,8 @@ export type TicketBridgeOptions = Readonly<{
   /** Redelivery of a message whose process died (and the claim stale time: twice it). */
   ackWaitMs?: number;
   fetch?: typeof fetch;
+  /** The provider implementations by type (default: PROVIDERS). */
+  providers?: Readonly<Partial<Record<TicketProviderType, TicketProvider>>>;
   now?: () => number;
   random?: () => number;
 }>;
@@ -64,7 +69,13 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
     js: jetstream(nc),
     log,
     config,
-    providers: new ConfiguredProviders(config, { fetch: opts.fetch ?? fetch, timeoutMs, now: () => new Date(now()), log }),
+    providers: new ConfiguredProviders(config, {
+      fetch: opts.fetch ?? fetch,
+      timeoutMs,
+      now: () => new Date(now()),
+      log,
+      ...(opts.providers && { registry: opts.providers }),
+    }),
     records: await TicketRecords.open(nc, { replicas: opts.replicas ?? 1, log }),
     lanes: new ProviderLanes(concurrency, concurrency * 8),
     appender,

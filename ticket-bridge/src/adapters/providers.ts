@@ -61,7 +61,13 @@ export class ConfiguredProviders {
 
   constructor(
     private readonly config: ConfigView,
-    private readonly opts: { fetch: typeof fetch; timeoutMs: number; now: () => Date; log: Logger },
+    private readonly opts: {
+      fetch: typeof fetch;
+      timeoutMs: number;
+      now: () => Date;
+      log: Logger;
+      registry?: Readonly<Partial<Record<TicketProviderConfig['type'], TicketProvider>>>;
+    },
   ) {}
 
   /** The provider, or why it cannot be used; undefined when no provider of that id is configured. */
@@ -91,7 +97,7 @@ export class ConfiguredProviders {
 
   private build(config: TicketProviderConfig): Configured | Unusable {
     const { providerId } = config;
-    const provider = PROVIDERS[config.type];
+    const provider = (this.opts.registry ?? PROVIDERS)[config.type];
     if (!provider) return { providerId, error: `provider type ${config.type} is not available in this build` };
     const problems = provider.validateConfig(config);
     if (problems.length > 0) return { providerId, error: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };

@@ -9,7 +9,8 @@ import { standardWebhookHeaders, verifyStandardWebhook } from '@oncall/shared';
  * on creates, a JSON object body; and stores tickets by idempotency key, so a repeated create
  * answers the ticket it made (200) instead of a second one (201). Faults can be queued
  * (`failNext`: status and Retry-After). `sendChange` posts a signed status change to the bridge,
- * as the receiver would when someone closes the ticket.
+ * as the receiver would when someone closes the ticket; `changeQuietly` records a change only for
+ * `GET /changes?since=<cursor>` (what a polling provider reads).
  */
 
 export type StandInTicket = { key: string; id: string; idempotencyKey: string; status: string; body: unknown; updates: unknown[] };
@@ -26,6 +27,8 @@ export type WebhookStandIn = {
   answerCreatesAfterMs: number;
   /** Resolves when the next create request has stored its ticket. */
   nextCreate: () => Promise<StandInTicket>;
+  /** Changes the ticket's status at the receiver without telling the bridge (it finds out by polling `GET /changes?since=`). */
+  changeQuietly: (change: { ticket: string; status: string; actor?: string }) => void;
   /** Posts a signed status change of `ticket` to the bridge's inbound endpoint; returns the HTTP status. */
   sendChange: (
     bridgeUrl: string,
@@ -56,6 +59,7 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
   let url = '';
   let createDelayMs = 0;
   const createWaiters: Array<(t: StandInTicket) => void> = [];
+  const changes: { seq: number; id: string; ticket: string; status: string; actor: string | null; idempotencyKey: string | undefined }[] = [];
 
   const answer = (req: IncomingMessage, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     requests.push({ method: req.method ?? '', path: req.url ?? '', status, at: Date.now() });
@@ -87,6 +91,10 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
     if (req.method === 'GET' && u.pathname === '/tickets') {
       const t = tickets.get(u.searchParams.get('idempotency_key') ?? '');
       return t ? answer(req, res, 200, ticketJson(t)) : answer(req, res, 404, { error: 'no such ticket' });
+    }
+    if (req.method === 'GET' && u.pathname === '/changes') {
+      const since = Number(u.searchParams.get('since') ?? '0');
+      return answer(req, res, 200, { changes: changes.filter((c) => c.seq > since), cursor: String(changes.length) });
     }
     let json: unknown;
     try {
@@ -149,6 +157,11 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
     nextCreate: () => new Promise<StandInTicket>((resolve) => createWaiters.push(resolve)),
     failNext: (count, status, retryAfterSeconds) => {
       for (let i = 0; i < count; i++) faults.push({ status, retryAfter: retryAfterSeconds });
+    },
+    changeQuietly: (change) => {
+      const t = byKey.get(change.ticket);
+      if (t) t.status = change.status;
+      changes.push({ seq: changes.length + 1, id: randomUUID(), ticket: change.ticket, status: change.status, actor: change.actor ?? null, idempotencyKey: t?.idempotencyKey });
     },
     sendChange: async (bridgeUrl, providerId, secret, change) => {
       const t = byKey.get(change.ticket);

@@ -364,7 +364,12 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     expect(failed.data).toMatchObject({ permanent: false, providerId: 'unset', httpStatus: null });
     expect(failed.data.error).toContain('TEST_TICKET_NOT_SET is not set');
     const reply = await nc.request(TICKET_TEST_SUBJECT, JSON.stringify({ providerId: 'unset', alertId: null }), { timeout: 5000 });
-    expect(reply.json()).toEqual({ ok: false, error: 'secret environment variable TEST_TICKET_NOT_SET is not set', fields: null, latencyMs: null });
+    expect(reply.json()).toEqual({
+      ok: false,
+      error: 'secret environment variable TEST_TICKET_NOT_SET is not set',
+      fields: null,
+      latencyMs: null,
+    });
   });
 
   it('a ticket closed at the provider resolves its alert through the command path', async () => {
@@ -457,10 +462,23 @@ describe('ticket bridge with the generic webhook stand-in', () => {
       ...webhookProvider,
       capabilities: [...webhookProvider.capabilities, 'poll'],
       poll: async (ctx, since) => {
-        const res = await ctx.fetch(`${standIn.url}/changes?since=${since ?? '0'}`, { headers: standardWebhookHeaders(SIGNING, 'poll', Math.floor(Date.now() / 1000), '') });
-        const body = (await res.json()) as { changes: { id: string; ticket: string; status: string; actor: string | null }[]; cursor: string };
+        const res = await ctx.fetch(`${standIn.url}/changes?since=${since ?? '0'}`, {
+          headers: standardWebhookHeaders(SIGNING, 'poll', Math.floor(Date.now() / 1000), ''),
+        });
+        const body = (await res.json()) as {
+          changes: { id: string; ticket: string; status: string; actor: string | null }[];
+          cursor: string;
+        };
         return {
-          changes: body.changes.map((c) => ({ ticketKey: c.ticket, alertId: null, status: c.status, state: 'closed' as const, actor: c.actor, comment: null, changeId: c.id })),
+          changes: body.changes.map((c) => ({
+            ticketKey: c.ticket,
+            alertId: null,
+            status: c.status,
+            state: 'closed' as const,
+            actor: c.actor,
+            comment: null,
+            changeId: c.id,
+          })),
           cursor: body.cursor,
         };
       },
@@ -474,7 +492,14 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const created = await tickets.until('TicketCreated', a.alertId);
     standIn.changeQuietly({ ticket: created.data.ticketKey, status: 'closed', actor: 'erin' });
     // Its first poll is at start.
-    const poller = await startTicketBridge({ nc: await nats.connect('bridge-poller'), log: testLog, partitions: PARTITIONS, port: 0, owner: 'poller', providers: { webhook: polling } });
+    const poller = await startTicketBridge({
+      nc: await nats.connect('bridge-poller'),
+      log: testLog,
+      partitions: PARTITIONS,
+      port: 0,
+      owner: 'poller',
+      providers: { webhook: polling },
+    });
     try {
       const resolved = await alertEvent('AlertResolved', a.alertId);
       expect(resolved.data).toMatchObject({ via: 'ticket' });

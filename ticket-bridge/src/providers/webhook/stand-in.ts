@@ -59,7 +59,8 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
   let url = '';
   let createDelayMs = 0;
   const createWaiters: Array<(t: StandInTicket) => void> = [];
-  const changes: { seq: number; id: string; ticket: string; status: string; actor: string | null; idempotencyKey: string | undefined }[] = [];
+  const changes: { seq: number; id: string; ticket: string; status: string; actor: string | null; idempotencyKey: string | undefined }[] =
+    [];
 
   const answer = (req: IncomingMessage, res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) => {
     requests.push({ method: req.method ?? '', path: req.url ?? '', status, at: Date.now() });
@@ -161,7 +162,14 @@ export async function startWebhookStandIn(opts: { signingSecret?: string } = {})
     changeQuietly: (change) => {
       const t = byKey.get(change.ticket);
       if (t) t.status = change.status;
-      changes.push({ seq: changes.length + 1, id: randomUUID(), ticket: change.ticket, status: change.status, actor: change.actor ?? null, idempotencyKey: t?.idempotencyKey });
+      changes.push({
+        seq: changes.length + 1,
+        id: randomUUID(),
+        ticket: change.ticket,
+        status: change.status,
+        actor: change.actor ?? null,
+        idempotencyKey: t?.idempotencyKey,
+      });
     },
     sendChange: async (bridgeUrl, providerId, secret, change) => {
       const t = byKey.get(change.ticket);

@@ -62,7 +62,7 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
   const configured = d.providers.get(req.providerId);
   const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
-  if ('error' in configured) return fail(new ProviderError(configured.error, true), m.info.deliveryCount);
+  if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
   const run = d.lanes.run(req.providerId, () => create(d, m, event, partition, configured));
   if (run === null) {
     queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });

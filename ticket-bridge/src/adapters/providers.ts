@@ -13,8 +13,11 @@ export type Configured = Readonly<{
   ctx: ProviderContext;
 }>;
 
-/** Why a configured provider cannot be used; shown in logs, the metric and TestProvider. */
-export type Unusable = Readonly<{ providerId: string; error: string }>;
+/**
+ * Why a configured provider cannot be used; shown in logs, the metric and TestProvider.
+ * `retryable`: a missing secret (someone sets it); a wrong configuration is not (it changes by a new configuration).
+ */
+export type Unusable = Readonly<{ providerId: string; error: string; retryable: boolean }>;
 
 /** A secret the configuration names is not there: retryable (someone sets it), and the provider is unhealthy meanwhile. */
 export class SecretMissing extends ProviderError {
@@ -98,21 +101,21 @@ export class ConfiguredProviders {
   private build(config: TicketProviderConfig): Configured | Unusable {
     const { providerId } = config;
     const provider = (this.opts.registry ?? PROVIDERS)[config.type];
-    if (!provider) return { providerId, error: `provider type ${config.type} is not available in this build` };
+    if (!provider) return { providerId, error: `provider type ${config.type} is not available in this build`, retryable: false };
     const problems = provider.validateConfig(config);
-    if (problems.length > 0) return { providerId, error: problems.map((p) => `${p.path}: ${p.message}`).join('; ') };
+    if (problems.length > 0) return { providerId, error: problems.map((p) => `${p.path}: ${p.message}`).join('; '), retryable: false };
     const missing = provider.requiredFields.filter((f) => !(f in config.fields));
-    if (missing.length > 0) return { providerId, error: `fields ${missing.join(', ')} are required by ${config.type}` };
+    if (missing.length > 0) return { providerId, error: `fields ${missing.join(', ')} are required by ${config.type}`, retryable: false };
     let fields: CompiledTicketFields;
     try {
       fields = compileTicketFields(config.fields);
     } catch (err) {
-      return { providerId, error: (err as Error).message };
+      return { providerId, error: (err as Error).message, retryable: false };
     }
     try {
       for (const ref of secretRefsOf(config)) resolveSecret(ref);
     } catch (err) {
-      return { providerId, error: (err as Error).message };
+      return { providerId, error: (err as Error).message, retryable: true };
     }
     const { timeoutMs } = this.opts;
     const ctx: ProviderContext = {

@@ -81,7 +81,7 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
   const attempt = m.info.deliveryCount;
   const partition = Number(m.subject.split('.')[1]);
   try {
-    if ('error' in c) throw new ProviderError(c.error, true);
+    if ('error' in c) throw new ProviderError(c.error, c.retryable);
     const run = d.lanes.run(providerId, () =>
       timed(providerId, 'update', () =>
         c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),

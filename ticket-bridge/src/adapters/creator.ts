@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
+import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
 import { errorText, TicketFieldError } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
 import { idempotencyKeyOf, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
@@ -9,7 +9,7 @@ import { appendTicketEvent, type Deps } from './deps.js';
 import { providerCallSeconds, providerCalls, queueDeferred, ticketsCreated } from './metrics.js';
 import { SecretMissing, type Configured } from './providers.js';
 
-export const TICKETS_CONSUMER = 'ticket-bridge-tickets-v1';
+export const TICKETS_CONSUMER = CONSUMERS.ticketBridgeTickets;
 
 /** How long work handed back (a full lane, a claim another replica holds) waits before it comes again. */
 const DEFER_MS = 1000;

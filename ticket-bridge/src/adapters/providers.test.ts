@@ -26,7 +26,9 @@ const base: TicketProviderConfig = {
 
 const providersWith = (config: TicketProviderConfig, env: Record<string, string> = {}) => {
   Object.assign(process.env, env);
-  const view = { state: () => ({ ...initialConfigState(), ticketProviders: new Map([[config.providerId, config]]) }) } as unknown as ConfigView;
+  const view = {
+    state: () => ({ ...initialConfigState(), ticketProviders: new Map([[config.providerId, config]]) }),
+  } as unknown as ConfigView;
   return new ConfiguredProviders(view, { fetch, timeoutMs: 1000, now: () => new Date(), log: createLogger('test', 'silent') });
 };
 
@@ -38,7 +40,10 @@ describe('configured providers', () => {
     ['a secret that is not set', { ...base, inboundSecret: { env: 'PROVIDERS_TEST_UNSET' } }, /PROVIDERS_TEST_UNSET is not set/, true],
   ])('%s: unusable, with the reason', (_, config, error, retryable) => {
     const got = providersWith(config).get('hooks');
-    expect(got && 'error' in got ? { error: got.error, retryable: got.retryable } : got).toEqual({ error: expect.stringMatching(error), retryable });
+    expect(got && 'error' in got ? { error: got.error, retryable: got.retryable } : got).toEqual({
+      error: expect.stringMatching(error),
+      retryable,
+    });
   });
 
   it('builds a usable provider, and nothing for an id not configured', () => {

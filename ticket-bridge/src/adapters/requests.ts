@@ -1,9 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decodeEvent, partitionOfSubject, STREAMS, type DomainEvent } from '@oncall/contracts';
+import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS, type DomainEvent } from '@oncall/contracts';
 import { requestOf } from '../domain/rules.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 
-export const REQUESTS_CONSUMER = 'ticket-bridge-requests-v1';
+export const REQUESTS_CONSUMER = CONSUMERS.ticketBridgeRequests;
 
 /**
  * Routing decisions (`escalations.>`) that ask for a ticket become TicketRequested on the alert's

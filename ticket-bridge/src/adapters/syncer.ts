@@ -1,5 +1,5 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import { decodeEvent, STREAMS, type AlertEvent } from '@oncall/contracts';
+import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contracts';
 import { errorText } from '@oncall/shared';
 import { retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError } from '../providers/types.js';
@@ -7,7 +7,7 @@ import { timed } from './creator.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 import { queueDeferred } from './metrics.js';
 
-export const ALERTS_CONSUMER = 'ticket-bridge-alerts-v1';
+export const ALERTS_CONSUMER = CONSUMERS.ticketBridgeAlerts;
 
 const DEFER_MS = 1000;
 

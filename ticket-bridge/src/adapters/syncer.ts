@@ -11,6 +11,20 @@ export const ALERTS_CONSUMER = CONSUMERS.ticketBridgeAlerts;
 
 const DEFER_MS = 1000;
 
+const MOVES = new Set(['AlertAcknowledged', 'AlertResolved', 'AlertUnacknowledged']);
+const TYPE_AT_START = /^\{"type":"([A-Za-z]+)"/;
+
+/**
+ * Whether a message may be an event the sync acts on, from its first bytes: the bridge reads the
+ * whole ALERTS stream and most of it (triggers, updates, repeats) concerns no ticket, so those are
+ * not parsed. Events are written with `type` as their first key; a message that does not start so
+ * is parsed.
+ */
+export function mayMove(data: Uint8Array): boolean {
+  const head = TYPE_AT_START.exec(Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, 48)).toString('latin1'));
+  return head === null || MOVES.has(head[1]!);
+}
+
 const moveOf = (e: AlertEvent): AlertMove | null => {
   switch (e.type) {
     case 'AlertAcknowledged':
@@ -35,6 +49,10 @@ export async function handleAlertEvent(
   m: JsMsg,
   ordered: (alertId: string, fn: () => Promise<void>) => Promise<void>,
 ): Promise<void> {
+  if (!mayMove(m.data)) {
+    m.ack();
+    return;
+  }
   let event: AlertEvent;
   try {
     event = decodeEvent(m.data, { trusted: true }) as AlertEvent;

@@ -10,7 +10,11 @@ describe('mayMove', () => {
     ['an acknowledgement', encodeEvent(makeEvent('AlertAcknowledged', { ...ref, by: 'user', userId: 'u', note: '' }, meta)), true],
     ['a resolve', encodeEvent(makeEvent('AlertResolved', { ...ref, by: 'source', userId: null, note: '', endsAt: null }, meta)), true],
     ['a reopen', encodeEvent(makeEvent('AlertUnacknowledged', { ...ref, userId: null, reason: 'ack-timeout' }, meta)), true],
-    ['a repeat', encodeEvent(makeEvent('AlertRepeated', { ...ref, repeatCount: 2, seenAt: meta.occurredAt, links: [], custom: {} }, meta)), false],
+    [
+      'a repeat',
+      encodeEvent(makeEvent('AlertRepeated', { ...ref, repeatCount: 2, seenAt: meta.occurredAt, links: [], custom: {} }, meta)),
+      false,
+    ],
     ['a message not starting with its type', Buffer.from('{"id":"x","type":"AlertRepeated"}'), true],
     ['not JSON', Buffer.from('garbage'), true],
   ])('%s: %s', (_, data, expected) => {

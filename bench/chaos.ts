@@ -219,6 +219,7 @@ async function main(): Promise<void> {
   await writeFile(configFile, CONFIG);
   const portNames = ['NATS_PORT', 'PG_PORT', 'INGEST_PORT', 'GRPC_PORT', 'DECIDER_METRICS_PORT', 'PROJECTOR_METRICS_PORT'];
   portNames.push('ESCALATOR_METRICS_PORT', 'DISPATCHER_METRICS_PORT', 'QUERY_API_METRICS_PORT', 'UP_METRICS_PORT');
+  portNames.push('TICKET_BRIDGE_PORT', 'TICKET_BRIDGE_METRICS_PORT');
   const ports: Record<string, string> = {};
   for (const name of portNames) ports[name] = String(await getPort());
   const logFile = process.env.CHAOS_LOG ?? join(dataDir, 'oncall-up.log');

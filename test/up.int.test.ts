@@ -129,6 +129,8 @@ async function freePorts(): Promise<Record<string, string>> {
     'DISPATCHER_METRICS_PORT',
     'QUERY_API_METRICS_PORT',
     'UP_METRICS_PORT',
+    'TICKET_BRIDGE_PORT',
+    'TICKET_BRIDGE_METRICS_PORT',
   ];
   const ports: Record<string, string> = {};
   for (const name of names) ports[name] = String(await getPort());

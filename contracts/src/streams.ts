@@ -100,6 +100,10 @@ export const CONSUMERS = {
   projectorDeliveries: 'projector-deliveries-v1',
   projectorTickets: 'projector-tickets-v1',
   projectorParked: 'projector-parked-v1',
+  /** The ticket bridge's consumers, shared by its replicas: routing decisions (escalations.>), ticket requests (tickets.>), alert lifecycle (alerts.>). */
+  ticketBridgeRequests: 'ticket-bridge-requests-v1',
+  ticketBridgeTickets: 'ticket-bridge-tickets-v1',
+  ticketBridgeAlerts: 'ticket-bridge-alerts-v1',
 } as const;
 
 /** KV bucket of partition leases (`<role>.p<N>` → owner id), expiring unless refreshed. */

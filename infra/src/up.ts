@@ -46,6 +46,9 @@ const UpConfig = z.object({
   DISPATCHER_METRICS_PORT: port(9104),
   QUERY_API_METRICS_PORT: port(9105),
   UP_METRICS_PORT: port(9106),
+  TICKET_BRIDGE_METRICS_PORT: port(9107),
+  /** Ticket providers' inbound calls (docs/tickets.md). */
+  TICKET_BRIDGE_PORT: port(8093),
   READ_MODEL_SCHEMA: commonEnv.READ_MODEL_SCHEMA,
   ONCALL_PARTITIONS: commonEnv.ONCALL_PARTITIONS,
   ONCALL_REPLICAS: commonEnv.ONCALL_REPLICAS,
@@ -59,6 +62,8 @@ export type Running = {
   /** Where the links in pages point (ONCALL_PUBLIC_URL). */
   publicUrl: string;
   grpcPort: number;
+  /** Where ticket providers post their changes (`/api/v1/tickets/<providerId>/events`). */
+  ticketBridgeUrl: string;
   parts: PartInfo[];
   /** Stops the services (ingest and query-api first), then NATS and PostgreSQL; within 10 s. */
   stop: () => Promise<void>;
@@ -192,7 +197,11 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
         entry: 'query-api/src/main.ts',
         env: { ...common, ...metricsOn(cfg.QUERY_API_METRICS_PORT), GRPC_PORT: String(cfg.GRPC_PORT), GRPC_HOST: cfg.GRPC_HOST },
       },
-      { name: 'ticket-bridge', entry: 'ticket-bridge/src/main.ts', env: common },
+      {
+        name: 'ticket-bridge',
+        entry: 'ticket-bridge/src/main.ts',
+        env: { ...common, ...metricsOn(cfg.TICKET_BRIDGE_METRICS_PORT), TICKET_BRIDGE_PORT: String(cfg.TICKET_BRIDGE_PORT) },
+      },
     ];
     for (const spec of specs) services.push(new SupervisedService(spec, { cwd: REPO_ROOT, log, onKeepsDying }));
     const interrupted = new Promise<'interrupted'>((done) =>
@@ -211,6 +220,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       escalator: cfg.ESCALATOR_METRICS_PORT,
       dispatcher: cfg.DISPATCHER_METRICS_PORT,
       'query-api': cfg.QUERY_API_METRICS_PORT,
+      'ticket-bridge': cfg.TICKET_BRIDGE_METRICS_PORT,
     };
     const parts: PartInfo[] = [
       { name: 'oncall up', pid: process.pid, metrics: localUrl(cfg.UP_METRICS_PORT) },
@@ -224,7 +234,14 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     log.info({ ms: Date.now() - started }, 'pipeline up');
     // On a line of its own, for `export` and for scripts: the CLI and clients send it (docs/query-api.md#authentication).
     process.stdout.write(`ONCALL_API_TOKEN=${apiToken}\n`);
-    return { ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`, publicUrl: links.ONCALL_PUBLIC_URL, grpcPort: cfg.GRPC_PORT, parts, stop };
+    return {
+      ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`,
+      publicUrl: links.ONCALL_PUBLIC_URL,
+      grpcPort: cfg.GRPC_PORT,
+      ticketBridgeUrl: `http://127.0.0.1:${cfg.TICKET_BRIDGE_PORT}`,
+      parts,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -173,3 +173,10 @@ export {
   type VerificationRequest,
 } from './domain/verification.js';
 export { compileTicketFields, TicketFieldError, type CompiledTicketFields, type TicketFieldInput } from './domain/ticket-fields.js';
+export {
+  standardWebhookSignature,
+  standardWebhookHeaders,
+  verifyStandardWebhook,
+  SIGNATURE_TOLERANCE_SECONDS,
+  type SignatureProblem,
+} from './webhook-signature.js';

@@ -1,10 +1,127 @@
-import type { Logger } from '@oncall/shared';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { STREAMS, subjects, type TicketProviderType } from '@oncall/contracts';
+import { AlertCommandPath, Parking, StreamAppender, watchConfig, type Logger } from '@oncall/shared';
+import { consumeDurable } from './adapters/consume.js';
+import { handleTicketMessage, TICKETS_CONSUMER } from './adapters/creator.js';
+import type { Deps } from './adapters/deps.js';
+import { serveInbound } from './adapters/inbound.js';
+import { ProviderLanes } from './adapters/lanes.js';
+import { runPolling } from './adapters/poller.js';
+import { ConfiguredProviders } from './adapters/providers.js';
+import { TicketRecords } from './adapters/records.js';
+import { handleEscalation, REQUESTS_CONSUMER } from './adapters/requests.js';
+import { ALERTS_CONSUMER, handleAlertEvent, perAlertOrder } from './adapters/syncer.js';
+import { serveTests } from './adapters/tester.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './domain/rules.js';
+import type { TicketProvider } from './providers/types.js';
+
+export { loadTicketBridgeConfig, type TicketBridgeConfig } from './config.js';
+export { TICKET_BUCKET } from './adapters/records.js';
+export { TICKET_TEST_SUBJECT, type TestAnswer } from './adapters/tester.js';
+export { REQUESTS_CONSUMER, TICKETS_CONSUMER, ALERTS_CONSUMER };
+export { PROVIDERS } from './providers/index.js';
+export { webhookProvider } from './providers/webhook/index.js';
+export type { TicketProvider, InboundChange, ProviderContext } from './providers/types.js';
+export { startWebhookStandIn, type WebhookStandIn } from './providers/webhook/stand-in.js';
+
+export type TicketBridgeOptions = Readonly<{
+  nc: NatsConnection;
+  log: Logger;
+  partitions: number;
+  /** Inbound HTTP (0: a free port). */
+  port: number;
+  host?: string;
+  owner: string;
+  replicas?: number;
+  publicUrl?: string | null;
+  providerTimeoutMs?: number;
+  /** Calls in flight per provider. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Redelivery of a message whose process died (and the claim stale time: twice it). */
+  ackWaitMs?: number;
+  fetch?: typeof fetch;
+  /** The provider implementations by type (default: PROVIDERS). */
+  providers?: Readonly<Partial<Record<TicketProviderType, TicketProvider>>>;
+  now?: () => number;
+  random?: () => number;
+}>;
+
+export type TicketBridge = { url: string; stop: () => Promise<void> };
 
 /**
- * ticket-bridge is not built yet: this stub starts and stops cleanly so the runtime can already
- * include it. Its issue replaces it.
+ * Starts the ticket bridge (docs/tickets.md#how-the-bridge-works): three durable consumers shared
+ * by every replica (routing decisions → TicketRequested; TicketRequested → tickets; alert
+ * lifecycle → ticket updates), the inbound HTTP endpoint, fallback polling and the TestProvider
+ * responder.
  */
-export async function startTicketBridge(opts: { log: Logger }): Promise<{ stop: () => Promise<void> }> {
-  opts.log.info('ticket-bridge is a stub: nothing to do yet');
-  return { stop: async () => undefined };
+export async function startTicketBridge(opts: TicketBridgeOptions): Promise<TicketBridge> {
+  const { nc, log } = opts;
+  const now = opts.now ?? Date.now;
+  const config = await watchConfig(nc);
+  const appender = new StreamAppender(nc);
+  const ackWaitMs = opts.ackWaitMs ?? 30_000;
+  const timeoutMs = opts.providerTimeoutMs ?? 10_000;
+  const concurrency = opts.concurrency ?? 4;
+  const d: Deps = {
+    nc,
+    js: jetstream(nc),
+    log,
+    config,
+    providers: new ConfiguredProviders(config, {
+      fetch: opts.fetch ?? fetch,
+      timeoutMs,
+      now: () => new Date(now()),
+      log,
+      ...(opts.providers && { registry: opts.providers }),
+    }),
+    records: await TicketRecords.open(nc, { replicas: opts.replicas ?? 1, log }),
+    lanes: new ProviderLanes(concurrency, concurrency * 8),
+    appender,
+    parking: new Parking(appender, log),
+    commands: new AlertCommandPath(nc, { partitions: opts.partitions }),
+    owner: opts.owner,
+    partitions: opts.partitions,
+    publicUrl: opts.publicUrl ?? null,
+    retry: { ...DEFAULT_RETRY, ...opts.retry },
+    // A claim outlives the slowest call by far: only a dead process's claim goes stale.
+    claimStaleMs: Math.max(2 * ackWaitMs, 3 * timeoutMs),
+    now,
+    random: opts.random ?? Math.random,
+  };
+  for (const id of d.providers.ids()) d.providers.get(id);
+  const stop = new AbortController();
+  const consumer = (
+    stream: string,
+    name: string,
+    filter: string,
+    workers: number,
+    handle: Parameters<typeof consumeDurable>[0]['handle'],
+  ) => consumeDurable({ nc, log, stop: stop.signal, stream, consumer: name, filter, concurrency: workers, ackWaitMs, handle });
+  const ordered = perAlertOrder();
+  // Enough in hand for every provider lane to be busy while others wait for a retry.
+  const loops = [
+    consumer(STREAMS.escalations, REQUESTS_CONSUMER, subjects.escalationsAll, 64, (m) => handleEscalation(d, m)),
+    consumer(STREAMS.tickets, TICKETS_CONSUMER, subjects.ticketsAll, 256, (m) => handleTicketMessage(d, m)),
+    consumer(STREAMS.alerts, ALERTS_CONSUMER, subjects.alertsAll, 256, (m) => handleAlertEvent(d, m, ordered)),
+    runPolling(d, stop.signal),
+  ];
+  for (const l of loops) l.catch((err: unknown) => log.error({ err }, 'a ticket bridge loop stopped'));
+  const inbound = await serveInbound(d, opts.port, opts.host ?? '127.0.0.1');
+  const tests = serveTests(d);
+  log.info({ inbound: inbound.url, providers: d.providers.ids() }, 'ticket-bridge running');
+  return {
+    url: inbound.url,
+    stop: async () => {
+      stop.abort();
+      tests.unsubscribe();
+      await new Promise<void>((resolve) => inbound.server.close(() => resolve()));
+      inbound.server.closeAllConnections();
+      await Promise.allSettled(loops);
+      d.records.stop();
+      await appender.close();
+      await config.stop();
+    },
+  };
 }

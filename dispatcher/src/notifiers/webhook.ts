@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { standardWebhookSignature } from '@oncall/shared';
 import { classifyTransportFailure, DeliveryError, httpDeliveryError } from './errors.js';
 import { requestFetch } from './request-fetch.js';
 import type { Notifier, NotifyOptions, NotifyResult, WebhookMessage } from './types.js';
@@ -17,11 +17,8 @@ export interface WebhookConfig {
   now?: () => number;
 }
 
-/** `v1,<signature>` of Standard Webhooks over `${id}.${timestampSeconds}.${body}`. */
-export function standardWebhookSignature(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
-}
+/** Standard Webhooks signing lives in shared (the ticket bridge signs and checks the same way). */
+export { standardWebhookSignature };
 
 class WebhookNotifierImpl implements Notifier<WebhookMessage> {
   readonly channel = 'webhook' as const;

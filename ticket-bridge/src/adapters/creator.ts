@@ -1,0 +1,222 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
+import { errorText, TicketFieldError } from '@oncall/shared';
+import { fieldInputOf } from '../domain/alert.js';
+import { idempotencyKeyOf, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
+import { ProviderError, type TicketRef } from '../providers/types.js';
+import { loadAlert, type LoadedAlert } from './alerts.js';
+import { appendTicketEvent, type Deps } from './deps.js';
+import { providerCallSeconds, providerCalls, queueDeferred, ticketsCreated } from './metrics.js';
+import { SecretMissing, type Configured } from './providers.js';
+
+export const TICKETS_CONSUMER = CONSUMERS.ticketBridgeTickets;
+
+/** How long work handed back (a full lane, a claim another replica holds) waits before it comes again. */
+const DEFER_MS = 1000;
+
+/** A failure no retry mends (no such provider, no such alert, a field that does not evaluate). */
+class Permanent extends Error {
+  override readonly name = 'Permanent';
+}
+
+/** Times a provider call and counts its outcome. */
+export async function timed<T>(providerId: string, operation: string, fn: () => Promise<T>): Promise<T> {
+  const end = providerCallSeconds.startTimer({ provider: providerId, operation });
+  try {
+    const out = await fn();
+    providerCalls.inc({ provider: providerId, operation, outcome: 'ok' });
+    return out;
+  } catch (err) {
+    const outcome = err instanceof ProviderError && err.retryable ? 'retry' : 'failed';
+    providerCalls.inc({ provider: providerId, operation, outcome });
+    throw err;
+  } finally {
+    end();
+  }
+}
+
+/**
+ * TicketRequested (`tickets.>`) → one ticket per alert and provider. Each request runs in its
+ * provider's lane (a full lane hands it back to JetStream for later). The (alert, provider) is
+ * claimed in KV; a claim taken over from a dead process, or a retry, first asks the provider
+ * (`find`) whether an earlier attempt created the ticket; then the ticket is created, recorded
+ * (KV, then TicketCreated) and the message acked. A retryable failure is recorded
+ * (TicketSyncFailed with retryAt) and the message is handed back with a delay (nak): the retry
+ * is as durable as the stream; a permanent one is recorded and the message acked.
+ */
+export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
+  let event: DomainEvent;
+  try {
+    event = decodeEvent(m.data, { trusted: true });
+  } catch (err) {
+    await d.parking.park(TICKETS_CONSUMER, { stream: STREAMS.tickets, seq: m.seq, subject: m.subject, data: m.data }, 'undecodable', err);
+    m.ack();
+    return;
+  }
+  if (event.type !== 'TicketRequested') {
+    m.ack();
+    return;
+  }
+  const partition = Number(m.subject.split('.')[1]);
+  const req = event.data;
+  const configured = d.providers.get(req.providerId);
+  const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
+  if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
+  if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
+  const run = d.lanes.run(req.providerId, () => create(d, m, event, partition, configured));
+  if (run === null) {
+    queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });
+    m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
+    return;
+  }
+  await run;
+}
+
+async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, c: Configured): Promise<void> {
+  const { alertId, providerId, serviceId } = event.data;
+  const log = d.log.child({ alertId, providerId });
+  const claim = await d.records.claim(providerId, alertId, d.owner, d.now(), d.claimStaleMs);
+  if (claim.kind === 'busy') {
+    queueDeferred.inc({ provider: providerId, why: 'claimed-elsewhere' });
+    m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
+    return;
+  }
+  if (claim.kind === 'created') {
+    // An earlier attempt created it (and may have died before recording it in the log): the same event again.
+    await recordCreated(d, event, partition, claim.record.ticket, false);
+    m.ack();
+    return;
+  }
+  if (claim.takenOver) log.warn({ attempt: claim.attempts }, 'took over the claim of a process that stopped mid-create');
+  try {
+    const alert = await loadAlert(d.nc, d.js, d.config, { alertId, publicUrl: d.publicUrl, partitions: d.partitions });
+    if (!alert) throw new Permanent(`alert ${alertId} is not in the ALERTS stream`);
+    let fields: Record<string, unknown>;
+    try {
+      fields = c.fields.evaluate(fieldInputOf(alert));
+    } catch (err) {
+      if (err instanceof TicketFieldError) throw new Permanent(err.message);
+      throw err;
+    }
+    const key = idempotencyKeyOf(alertId);
+    // The first claim ever of this (alert, provider) knows no earlier attempt reached the provider: no lookup needed.
+    const earlier = claim.attempts > 1 || claim.takenOver ? await timed(providerId, 'find', () => c.provider.find(c.ctx, key)) : null;
+    const ticket = earlier ?? (await timed(providerId, 'create', () => c.provider.create(c.ctx, { alert, fields, idempotencyKey: key })));
+    await d.records.created({ alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId }, ticket);
+    await recordCreated(d, event, partition, ticket, earlier !== null);
+    d.providers.markHealth(providerId, true);
+    log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
+    await catchUp(d, c, event, partition, ticket, alert);
+    m.ack();
+  } catch (err) {
+    await failed(d, m, event, partition, err, claim.attempts);
+  }
+}
+
+/**
+ * An alert acknowledged or resolved before its ticket was claimed: those events found no ticket,
+ * so the new ticket is brought up to the alert's status now. The alert events are remembered as
+ * applied (a later delivery of one changes nothing). Best effort: a failure is logged.
+ */
+async function catchUp(
+  d: Deps,
+  c: Configured,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  ticket: TicketRef,
+  alert: LoadedAlert,
+): Promise<void> {
+  const cause = alert.statusEventIds.at(-1);
+  if (alert.status === 'triggered' || cause === undefined) return;
+  const { alertId, serviceId, providerId } = event.data;
+  const move: AlertMove = { type: alert.status === 'resolved' ? 'AlertResolved' : 'AlertAcknowledged', via: null, userId: null, note: '' };
+  const action = syncActionFor(move, c.config.sync);
+  if (action === null) return;
+  try {
+    await timed(providerId, 'update', () =>
+      c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
+    );
+    // Every lifecycle event the status reflects counts as applied: a later delivery of one must not move the ticket back.
+    await d.records.applied(providerId, alertId, alert.statusEventIds, action.state, d.now());
+    await appendTicketEvent(
+      d,
+      'TicketUpdated',
+      { alertId, serviceId, providerId, ticketKey: ticket.key, change: action.kind, state: action.state, cause },
+      { partition, idKey: `ticket-updated:${cause}:${providerId}`, causationId: cause },
+    );
+  } catch (err) {
+    d.log.warn({ err, alertId, providerId }, 'the new ticket could not be brought up to the alert status');
+  }
+}
+
+async function recordCreated(
+  d: Deps,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  ticket: TicketRef,
+  found: boolean,
+): Promise<void> {
+  const { alertId, serviceId, providerId } = event.data;
+  const data: EventData<'TicketCreated'> = {
+    alertId,
+    serviceId,
+    providerId,
+    ticketKey: ticket.key,
+    url: ticket.url,
+    externalId: ticket.externalId,
+    found,
+  };
+  await appendTicketEvent(d, 'TicketCreated', data, { partition, idKey: `ticket-created:${alertId}:${providerId}`, causationId: event.id });
+  ticketsCreated.inc({ provider: providerId, found: String(found) });
+}
+
+/** Records a failed attempt and either hands the message back for a retry or acks it (given up). */
+async function failed(
+  d: Deps,
+  m: JsMsg,
+  event: EventOf<'TicketRequested'>,
+  partition: number,
+  err: unknown,
+  attempt: number,
+): Promise<void> {
+  const { alertId, serviceId, providerId } = event.data;
+  const log = d.log.child({ alertId, providerId });
+  if (!(err instanceof ProviderError) && !(err instanceof Permanent)) {
+    // Our own trouble (NATS, KV): nothing to record against the provider; try again later.
+    log.error({ err, attempt }, 'creating a ticket failed; it comes back later');
+    await d.records.failed(providerId, alertId, attempt, false, d.now()).catch(() => undefined);
+    m.nak(5000);
+    return;
+  }
+  const failure =
+    err instanceof ProviderError ? { retryable: err.retryable, retryAfterMs: err.retryAfterMs } : { retryable: false, retryAfterMs: null };
+  const decision = retryDecision(failure, attempt, d.retry, d.now(), d.random());
+  const permanent = decision.kind === 'give-up';
+  if (err instanceof ProviderError && (err.httpStatus === 401 || err.httpStatus === 403 || err instanceof SecretMissing))
+    d.providers.markHealth(providerId, false);
+  await d.records.failed(providerId, alertId, attempt, permanent, d.now());
+  await appendTicketEvent(
+    d,
+    'TicketSyncFailed',
+    {
+      alertId,
+      serviceId,
+      providerId,
+      ticketKey: null,
+      operation: 'create',
+      error: errorText(err),
+      httpStatus: err instanceof ProviderError ? err.httpStatus : null,
+      attempt,
+      permanent,
+      retryAt: decision.kind === 'retry' ? decision.retryAt : null,
+    },
+    { partition, idKey: `ticket-failed:${alertId}:${providerId}:create:${attempt}`, causationId: event.id },
+  );
+  if (decision.kind === 'retry') {
+    log.warn({ err: err.message, attempt, retryInMs: decision.delayMs }, 'creating a ticket failed; trying again later');
+    m.nak(decision.delayMs);
+  } else {
+    log.error({ err: err.message, attempt, why: decision.why }, 'creating a ticket failed for good');
+    m.ack();
+  }
+}

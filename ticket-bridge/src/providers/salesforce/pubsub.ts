@@ -1,0 +1,160 @@
+import * as grpc from '@grpc/grpc-js';
+import avro from 'avsc';
+import type { Logger } from '@oncall/shared';
+import { ProviderError, type InboundChange, type ProviderContext, type SubscribeOptions } from '../types.js';
+import { invalidate, session, type Session } from './auth.js';
+import { caseChanges, type ChangeEvent } from './cdc.js';
+import { pubSubClient, type FetchRequest, type FetchResponse, type PubSubClient } from './pubsub-proto.js';
+import { rest } from './rest.js';
+import { salesforceSettings } from './settings.js';
+
+/** Events asked for at once (flow control): each handled batch asks for as many again. */
+const BATCH = 100;
+const FIRST_RECONNECT_MS = 250;
+const MAX_RECONNECT_MS = 30_000;
+
+interface EventSchema {
+  type: avro.Type;
+  fields: string[];
+}
+
+/**
+ * Case changes from the Pub/Sub API (Change Data Capture): subscribes after `replayId` (or at the
+ * tip when null), hands each batch with its replay id to `onChanges` one at a time, and asks for
+ * more only when a batch is handled. A dropped stream or a failed `onChanges` resubscribes after
+ * the last replay id handed over, with back-off; a refused token signs in again.
+ */
+export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOptions): { stop(): Promise<void> } {
+  const settings = salesforceSettings(ctx.config);
+  const pubSub = settings.pubSub;
+  if (pubSub === null) throw new ProviderError(`provider ${ctx.config.providerId}: settings.pubSub is not configured`, false);
+  const log: Logger | undefined = opts.log?.child({ provider: ctx.config.providerId, stage: 'pubsub' });
+  const schemas = new Map<string, Promise<EventSchema>>();
+  const actorNames = new Map<string, string>();
+  let replayId = opts.replayId;
+  let stopped = false;
+  let delay = FIRST_RECONNECT_MS;
+  let timer: NodeJS.Timeout | null = null;
+  let client: PubSubClient | null = null;
+  let call: grpc.ClientDuplexStream<FetchRequest, FetchResponse> | null = null;
+  let work: Promise<void> = Promise.resolve();
+
+  const reconnectLater = (reason: string) => {
+    if (stopped) return;
+    log?.warn({ reason, retryInMs: delay }, 'Salesforce Pub/Sub subscription down; resubscribing');
+    timer = setTimeout(() => void connect(), delay);
+    delay = Math.min(delay * 2, MAX_RECONNECT_MS);
+  };
+
+  const metadataFor = (s: Session) => {
+    const metadata = new grpc.Metadata();
+    metadata.set('accesstoken', s.accessToken);
+    metadata.set('instanceurl', s.instanceUrl);
+    if (s.tenantId !== null) metadata.set('tenantid', s.tenantId);
+    return metadata;
+  };
+
+  const schemaFor = (id: string, c: PubSubClient, s: Session): Promise<EventSchema> => {
+    let found = schemas.get(id);
+    if (!found) {
+      found = new Promise<EventSchema>((resolve, reject) =>
+        c.GetSchema({ schema_id: id }, metadataFor(s), (err, info) => {
+          if (err || !info) return reject(err ?? new Error('GetSchema answered nothing'));
+          const type = avro.Type.forSchema(JSON.parse(info.schema_json) as avro.Schema);
+          resolve({ type, fields: (type as avro.types.RecordType).fields.map((f) => f.name) });
+        }),
+      );
+      found.catch(() => schemas.delete(id));
+      schemas.set(id, found);
+    }
+    return found;
+  };
+
+  /** commitUser is a User id: shown by its Username (looked up once; the id if the lookup fails). */
+  const actorName = async (userId: string): Promise<string> => {
+    const known = actorNames.get(userId);
+    if (known !== undefined) return known;
+    try {
+      const answer = await rest(ctx, 'user lookup', 'GET', `/sobjects/User/${encodeURIComponent(userId)}?fields=Username`, { notFoundIsNull: true });
+      const username = (answer?.json as { Username?: unknown } | null)?.Username;
+      const name = typeof username === 'string' ? username : userId;
+      actorNames.set(userId, name);
+      return name;
+    } catch (err) {
+      log?.warn({ err: (err as Error).message, userId }, 'Salesforce user lookup failed; the actor stays the user id');
+      return userId;
+    }
+  };
+
+  const handle = async (response: FetchResponse, c: PubSubClient, s: Session, stream: grpc.ClientDuplexStream<FetchRequest, FetchResponse>) => {
+    const changes: InboundChange[] = [];
+    for (const { event, replay_id } of response.events) {
+      const schema = await schemaFor(event.schema_id, c, s);
+      const decoded = schema.type.fromBuffer(event.payload) as ChangeEvent;
+      changes.push(...caseChanges(decoded, schema.fields, replay_id.toString('hex'), settings));
+    }
+    for (const change of changes) {
+      if (change.actor !== null) change.actor = await actorName(change.actor);
+    }
+    const last = response.events.at(-1)?.replay_id ?? response.latest_replay_id;
+    if (last.length > 0 && !(replayId !== null && last.equals(replayId))) {
+      await opts.onChanges(changes, last);
+      replayId = last;
+    }
+    delay = FIRST_RECONNECT_MS;
+    if (response.events.length > 0) stream.write({ num_requested: response.events.length });
+  };
+
+  const connect = async () => {
+    timer = null;
+    if (stopped) return;
+    let s: Session;
+    try {
+      s = await session(ctx);
+    } catch (err) {
+      reconnectLater((err as Error).message);
+      return;
+    }
+    if (stopped) return;
+    const c = pubSubClient(pubSub.endpoint, pubSub.tls);
+    const stream = c.Subscribe(metadataFor(s));
+    client = c;
+    call = stream;
+    let ended = false;
+    const end = (err: grpc.ServiceError | null) => {
+      if (ended) return;
+      ended = true;
+      if (err?.code === grpc.status.UNAUTHENTICATED) invalidate(ctx, s);
+      c.close();
+      reconnectLater(err ? `${grpc.status[err.code]}: ${err.details}` : 'the server ended the stream');
+    };
+    stream.on('data', (response: FetchResponse) => {
+      work = work
+        .then(() => (ended || stopped ? undefined : handle(response, c, s, stream)))
+        .catch((err: unknown) => {
+          log?.warn({ err: (err as Error).message }, 'Salesforce change batch not handled; resubscribing after the last handled replay id');
+          stream.cancel();
+        });
+    });
+    stream.on('error', end);
+    stream.on('end', () => end(null));
+    stream.write({
+      topic_name: pubSub.topic,
+      replay_preset: replayId === null ? 'LATEST' : 'CUSTOM',
+      replay_id: replayId ?? Buffer.alloc(0),
+      num_requested: BATCH,
+    });
+    log?.info({ topic: pubSub.topic, resume: replayId !== null }, 'Salesforce Pub/Sub subscribed');
+  };
+
+  void connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      call?.cancel();
+      await work;
+      client?.close();
+    },
+  };
+}

@@ -107,7 +107,7 @@ export interface ProviderContext {
 export interface SubscribeOptions {
   /** Where to resume: the replay id last handed to `onChanges` (persisted by the bridge), or null for new changes only. */
   replayId: Buffer | null;
-  /** One batch at a time; `replayId` is the position after it, to persist once handled. A throw resubscribes from the last handled position. */
+  /** One batch at a time; `replayId` is the position after it, to persist once handled. A throw offers the same batch again after a back-off. */
   onChanges(changes: InboundChange[], replayId: Buffer): Promise<void>;
   log?: import('@oncall/shared').Logger;
 }

@@ -20,9 +20,9 @@ interface EventSchema {
 
 /**
  * Case changes from the Pub/Sub API (Change Data Capture): subscribes after `replayId` (or at the
- * tip when null), hands each batch with its replay id to `onChanges` one at a time, and asks for
- * more only when a batch is handled. A dropped stream or a failed `onChanges` resubscribes after
- * the last replay id handed over, with back-off; a refused token signs in again.
+ * tip when null), hands each batch with its replay id to `onChanges` one at a time (again, after a
+ * back-off, when it throws), and asks for more only when a batch is handled. A dropped stream
+ * resubscribes after the last replay id handed over, with back-off; a refused token signs in again.
  */
 export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOptions): { stop(): Promise<void> } {
   const settings = salesforceSettings(ctx.config);
@@ -38,6 +38,8 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
   let client: PubSubClient | null = null;
   let call: grpc.ClientDuplexStream<FetchRequest, FetchResponse> | null = null;
   let work: Promise<void> = Promise.resolve();
+  let wakeUp: (() => void) | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
 
   const reconnectLater = (reason: string) => {
     if (stopped) return;
@@ -86,6 +88,23 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     }
   };
 
+  /** Offers the batch until `onChanges` takes it (back-off between tries); false if stopped first. */
+  const handOver = async (changes: InboundChange[], last: Buffer): Promise<boolean> => {
+    for (let wait = FIRST_RECONNECT_MS; !stopped; wait = Math.min(wait * 2, MAX_RECONNECT_MS)) {
+      try {
+        await opts.onChanges(changes, last);
+        return true;
+      } catch (err) {
+        log?.warn({ err: (err as Error).message, retryInMs: wait }, 'Salesforce change batch not handled; offering it again');
+        await new Promise<void>((resolve) => {
+          wakeUp = resolve;
+          retryTimer = setTimeout(resolve, wait);
+        });
+      }
+    }
+    return false;
+  };
+
   const handle = async (response: FetchResponse, c: PubSubClient, s: Session, stream: grpc.ClientDuplexStream<FetchRequest, FetchResponse>) => {
     const changes: InboundChange[] = [];
     for (const { event, replay_id } of response.events) {
@@ -98,7 +117,7 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     }
     const last = response.events.at(-1)?.replay_id ?? response.latest_replay_id;
     if (last.length > 0 && !(replayId !== null && last.equals(replayId))) {
-      await opts.onChanges(changes, last);
+      if (!(await handOver(changes, last))) return;
       replayId = last;
     }
     delay = FIRST_RECONNECT_MS;
@@ -132,7 +151,7 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
       work = work
         .then(() => (ended || stopped ? undefined : handle(response, c, s, stream)))
         .catch((err: unknown) => {
-          log?.warn({ err: (err as Error).message }, 'Salesforce change batch not handled; resubscribing after the last handled replay id');
+          log?.warn({ err: (err as Error).message }, 'Salesforce change event not readable; resubscribing after the last handled replay id');
           stream.cancel();
         });
     });
@@ -152,6 +171,8 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     async stop() {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      wakeUp?.();
       call?.cancel();
       await work;
       client?.close();

@@ -1,0 +1,390 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { checkTokenRequest, newToken, type StandInApp } from './stand-in-oauth.js';
+import { startPubSubStandIn, type CaseChange } from './stand-in-pubsub.js';
+import { parseSoql, SoqlError, type SoqlQuery } from './stand-in-soql.js';
+
+/** A Case as the stand-in keeps it. */
+export interface StandInCase {
+  Id: string;
+  CaseNumber: string;
+  Status: string;
+  IsClosed: boolean;
+  SystemModstamp: Date;
+  LastModifiedById: string;
+  /** Every other field set through the API (Subject, Priority, Service__c, AlertFingerprint__c, …). */
+  fields: Record<string, string | null>;
+}
+
+export interface StandInComment {
+  Id: string;
+  ParentId: string;
+  CommentBody: string;
+  CreatedById: string;
+}
+
+interface FieldDef {
+  name: string;
+  type: 'id' | 'string' | 'textarea' | 'picklist' | 'boolean' | 'datetime' | 'reference';
+  createable: boolean;
+  externalId: boolean;
+  unique: boolean;
+  picklist?: readonly string[];
+}
+
+export interface SalesforceStandInOptions extends Partial<StandInApp> {
+  clientId: string;
+  clientSecret: string;
+  /** Case Status picklist (restricted) and which of its values are closed ones. */
+  statuses?: readonly string[];
+  closedStatuses?: readonly string[];
+  now?: () => Date;
+}
+
+const STANDARD_FIELDS: readonly FieldDef[] = [
+  { name: 'Id', type: 'id', createable: false, externalId: false, unique: true },
+  { name: 'CaseNumber', type: 'string', createable: false, externalId: false, unique: true },
+  { name: 'Subject', type: 'string', createable: true, externalId: false, unique: false },
+  { name: 'Description', type: 'textarea', createable: true, externalId: false, unique: false },
+  { name: 'Priority', type: 'picklist', createable: true, externalId: false, unique: false, picklist: ['High', 'Medium', 'Low'] },
+  { name: 'Origin', type: 'picklist', createable: true, externalId: false, unique: false, picklist: ['Phone', 'Email', 'Web', 'Monitoring'] },
+  { name: 'Type', type: 'string', createable: true, externalId: false, unique: false },
+  { name: 'IsClosed', type: 'boolean', createable: false, externalId: false, unique: false },
+  { name: 'SystemModstamp', type: 'datetime', createable: false, externalId: false, unique: false },
+  { name: 'LastModifiedById', type: 'reference', createable: false, externalId: false, unique: false },
+  { name: 'Service__c', type: 'string', createable: true, externalId: false, unique: false },
+  { name: 'AlertFingerprint__c', type: 'string', createable: true, externalId: true, unique: true },
+];
+const EXTERNAL_ID = 'AlertFingerprint__c';
+const COMMENT_FIELDS = new Set(['ParentId', 'CommentBody', 'IsPublished']);
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+    readonly fields: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const sfTime = (d: Date) => d.toISOString().replace('Z', '+0000');
+const idOf = (prefix: string, n: number) => `${prefix}Hs0${String(n).padStart(9, '0')}AAA`;
+
+/**
+ * A local Salesforce: the OAuth token endpoint (client credentials and JWT bearer, RS256 checked
+ * against the uploaded certificate), REST `/services/data/vNN.0` for Case (create, upsert by the
+ * External ID AlertFingerprint__c, read, patch, describe, SOQL query), CaseComment and User with
+ * Salesforce's error shapes, and the Pub/Sub API (gRPC) carrying Change Data Capture events for
+ * every Case change.
+ */
+export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
+  const now = opts.now ?? (() => new Date());
+  const statuses = opts.statuses ?? ['New', 'Working', 'Escalated', 'Closed'];
+  const closedStatuses = new Set(opts.closedStatuses ?? ['Closed']);
+  const statusField: FieldDef = { name: 'Status', type: 'picklist', createable: true, externalId: false, unique: false, picklist: statuses };
+  const caseFields = new Map<string, FieldDef>([...STANDARD_FIELDS, statusField].map((f) => [f.name, f]));
+  const app: StandInApp = {
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+    runAsUsername: opts.runAsUsername ?? 'integration@example.com',
+    jwt: opts.jwt ?? null,
+  };
+  const orgId = '00DHs0000000001AAA';
+  const users = new Map<string, string>(); // Id → Username
+  const userId = (username: string) => {
+    for (const [id, name] of users) if (name === username) return id;
+    const id = idOf('005', users.size + 1);
+    users.set(id, username);
+    return id;
+  };
+  const tokens = new Map<string, string>(); // token → user Id
+  const cases: StandInCase[] = [];
+  const comments: StandInComment[] = [];
+  const tokenRequests: { grantType: string | null; ok: boolean }[] = [];
+  const requests: { method: string; path: string }[] = [];
+  const faults: { status: number; errorCode: string; retryAfter: string | null }[] = [];
+  let url = '';
+
+  const pubSub = await startPubSubStandIn({
+    now,
+    authorised: (metadata: grpc.Metadata) => {
+      const token = String(metadata.get('accesstoken')[0] ?? '');
+      if (!tokens.has(token)) return 'Invalid or expired access token';
+      if (String(metadata.get('instanceurl')[0] ?? '') !== url) return 'instanceurl does not match the token';
+      if (String(metadata.get('tenantid')[0] ?? '') !== orgId) return 'tenantid does not match the token';
+      return null;
+    },
+  });
+
+  const record = (c: StandInCase) => ({
+    Id: c.Id,
+    CaseNumber: c.CaseNumber,
+    Status: c.Status,
+    IsClosed: c.IsClosed,
+    SystemModstamp: sfTime(c.SystemModstamp),
+    LastModifiedById: c.LastModifiedById,
+    ...c.fields,
+  });
+
+  const pick = (c: StandInCase, fields: string[]) => {
+    const all = record(c) as Record<string, unknown>;
+    const out: Record<string, unknown> = { attributes: { type: 'Case', url: `/services/data/v62.0/sobjects/Case/${c.Id}` } };
+    for (const f of fields) {
+      if (f === 'LastModifiedBy.Username') out.LastModifiedBy = { attributes: { type: 'User' }, Username: users.get(c.LastModifiedById) ?? null };
+      else if (!caseFields.has(f)) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on entity 'Case'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+      else out[f] = all[f] ?? null;
+    }
+    return out;
+  };
+
+  /** Checks a Case body: known, writable fields, restricted picklists, string values. */
+  const caseValues = (body: unknown, forbid: string | null) => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+    const values: Record<string, string | null> = {};
+    for (const [name, value] of Object.entries(body)) {
+      const def = caseFields.get(name);
+      if (!def) throw new ApiError(400, 'INVALID_FIELD', `No such column '${name}' on sobject of type Case`);
+      if (!def.createable || name === forbid) {
+        throw new ApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [name]);
+      }
+      if (value !== null && typeof value !== 'string') throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of string from ${typeof value} value for ${name}`);
+      if (def.picklist && value !== null && !def.picklist.includes(value)) {
+        throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${name}: bad value for restricted picklist field: ${value}`, [name]);
+      }
+      values[name] = value;
+    }
+    return values;
+  };
+
+  const publish = (change: CaseChange) => pubSub.publish(change);
+
+  const createCase = (values: Record<string, string | null>, byId: string): StandInCase => {
+    const status = values.Status ?? 'New';
+    const n = cases.length + 1;
+    const { Status: _status, ...fields } = values;
+    const c: StandInCase = { Id: idOf('500', n), CaseNumber: String(1000 + n).padStart(8, '0'), Status: status, IsClosed: closedStatuses.has(status), SystemModstamp: now(), LastModifiedById: byId, fields };
+    cases.push(c);
+    publish({ changeType: 'CREATE', recordId: c.Id, commitUserId: byId, values: { ...fields, CaseNumber: c.CaseNumber, Status: c.Status, IsClosed: c.IsClosed, LastModifiedById: byId } });
+    return c;
+  };
+
+  const updateCase = (c: StandInCase, values: Record<string, string | null>, byId: string) => {
+    const changed: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (name === 'Status') {
+        if (value === null) throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'Status: bad value for restricted picklist field: null', ['Status']);
+        if (c.Status !== value) {
+          c.Status = value;
+          changed.Status = value;
+          if (c.IsClosed !== closedStatuses.has(value)) changed.IsClosed = c.IsClosed = closedStatuses.has(value);
+        }
+      } else if (c.fields[name] !== value) {
+        c.fields[name] = value;
+        changed[name] = value;
+      }
+    }
+    c.SystemModstamp = now();
+    c.LastModifiedById = byId;
+    if (Object.keys(changed).length > 0) {
+      publish({ changeType: 'UPDATE', recordId: c.Id, commitUserId: byId, values: { ...changed, LastModifiedDate: c.SystemModstamp.getTime(), LastModifiedById: byId } });
+    }
+  };
+
+  const caseById = (id: string) => {
+    const c = cases.find((x) => x.Id === id);
+    if (!c) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return c;
+  };
+
+  const query = (q: SoqlQuery) => {
+    if (q.from !== 'Case') throw new ApiError(400, 'INVALID_TYPE', `sObject type '${q.from}' is not supported.`);
+    for (const f of [...q.fields, q.where?.field, q.orderBy?.field]) {
+      if (f !== undefined && f !== 'LastModifiedBy.Username' && !caseFields.has(f)) {
+        throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on entity 'Case'.`);
+      }
+    }
+    const valueOf = (c: StandInCase, f: string) => (record(c) as Record<string, unknown>)[f];
+    let rows = cases.filter((c) => {
+      const w = q.where;
+      if (w === null) return true;
+      if (w.op === '=') return valueOf(c, w.field) === w.value;
+      return w.value instanceof Date && w.field === 'SystemModstamp' && c.SystemModstamp.getTime() > w.value.getTime();
+    });
+    if (q.orderBy) {
+      const { field, desc } = q.orderBy;
+      rows = [...rows].sort((a, b) => (String(valueOf(a, field)) < String(valueOf(b, field)) ? -1 : 1) * (desc ? -1 : 1));
+    }
+    if (q.limit !== null) rows = rows.slice(0, q.limit);
+    return { totalSize: rows.length, done: true, records: rows.map((c) => pick(c, q.fields)) };
+  };
+
+  const route = (method: string, path: string, search: URLSearchParams, body: unknown, byId: string): [number, unknown] => {
+    const fields = search.get('fields')?.split(',') ?? ['Id', 'CaseNumber', 'Status', 'Subject'];
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/limits') return [200, { DailyApiRequests: { Max: 15000, Remaining: 15000 - requests.length } }];
+    if (method === 'GET' && path === '/sobjects/Case/describe') {
+      return [200, { name: 'Case', fields: [...caseFields.values()].map(({ picklist, ...f }) => ({ ...f, updateable: f.createable, picklistValues: (picklist ?? []).map((value) => ({ value, active: true })) })) }];
+    }
+    if (method === 'GET' && path === '/query') {
+      try {
+        return [200, query(parseSoql(search.get('q') ?? ''))];
+      } catch (err) {
+        if (err instanceof SoqlError) throw new ApiError(400, err.errorCode, err.message);
+        throw err;
+      }
+    }
+    if ((m = /^\/sobjects\/Case\/(\w+__c)\/([^/]+)$/.exec(path))) {
+      const [, field, value] = m as unknown as [string, string, string];
+      if (field !== EXTERNAL_ID) throw new ApiError(400, 'INVALID_FIELD', `Provided external ID field does not exist or is not accessible: ${field}`);
+      const key = decodeURIComponent(value);
+      const existing = cases.find((c) => c.fields[EXTERNAL_ID] === key);
+      if (method === 'GET') return existing ? [200, pick(existing, fields)] : [404, [{ errorCode: 'NOT_FOUND', message: `Provided external ID field does not exist or is not accessible: ${key}` }]];
+      if (method !== 'PATCH') throw new ApiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are GET,PATCH`);
+      const values = caseValues(body, EXTERNAL_ID);
+      if (existing) {
+        updateCase(existing, values, byId);
+        return [200, { id: existing.Id, success: true, errors: [], created: false }];
+      }
+      const created = createCase({ ...values, [EXTERNAL_ID]: key }, byId);
+      return [201, { id: created.Id, success: true, errors: [], created: true }];
+    }
+    if (method === 'POST' && path === '/sobjects/Case') {
+      const c = createCase(caseValues(body, null), byId);
+      return [201, { id: c.Id, success: true, errors: [] }];
+    }
+    if ((m = /^\/sobjects\/Case\/(500\w{12,15})$/.exec(path))) {
+      const c = caseById(m[1]!);
+      if (method === 'GET') return [200, pick(c, fields)];
+      if (method === 'PATCH') {
+        updateCase(c, caseValues(body, null), byId);
+        return [204, null];
+      }
+    }
+    if (method === 'POST' && path === '/sobjects/CaseComment') {
+      const values = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      const unknown = Object.keys(values).find((k) => !COMMENT_FIELDS.has(k));
+      if (unknown !== undefined) throw new ApiError(400, 'INVALID_FIELD', `No such column '${unknown}' on sobject of type CaseComment`);
+      if (typeof values.ParentId !== 'string' || !cases.some((c) => c.Id === values.ParentId)) {
+        throw new ApiError(400, 'FIELD_INTEGRITY_EXCEPTION', 'Parent ID: id value of incorrect type', ['ParentId']);
+      }
+      if (typeof values.CommentBody !== 'string' || values.CommentBody === '' || values.CommentBody.length > 4000) {
+        throw new ApiError(400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [CommentBody] or it is longer than 4000 characters', ['CommentBody']);
+      }
+      const comment = { Id: idOf('00a', comments.length + 1), ParentId: values.ParentId, CommentBody: values.CommentBody, CreatedById: byId };
+      comments.push(comment);
+      return [201, { id: comment.Id, success: true, errors: [] }];
+    }
+    if (method === 'GET' && (m = /^\/sobjects\/User\/(005\w{12,15})$/.exec(path))) {
+      const username = users.get(m[1]!);
+      if (username === undefined) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+      return [200, { attributes: { type: 'User' }, Id: m[1], Username: username }];
+    }
+    throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+  };
+
+  const token = (req: IncomingMessage, raw: string): [number, unknown] => {
+    if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return [400, { error: 'invalid_request', error_description: 'must be application/x-www-form-urlencoded' }];
+    }
+    const auth = req.headers.authorization;
+    let basic: { id: string; secret: string } | null = null;
+    if (auth?.startsWith('Basic ')) {
+      const [id = '', secret = ''] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
+      basic = { id, secret };
+    }
+    const form = new URLSearchParams(raw);
+    const outcome = checkTokenRequest(app, form, basic, now().getTime());
+    tokenRequests.push({ grantType: form.get('grant_type'), ok: outcome.ok });
+    if (!outcome.ok) return [400, { error: outcome.error, error_description: outcome.description }];
+    const issued = newToken();
+    const uid = userId(outcome.username);
+    tokens.set(issued, uid);
+    return [200, { access_token: issued, instance_url: url, id: `${url}/id/${orgId}/${uid}`, token_type: 'Bearer', issued_at: String(now().getTime()), scope: 'api' }];
+  };
+
+  const handle = (req: IncomingMessage, raw: string): [number, unknown, Record<string, string>?] => {
+    const target = new URL(req.url ?? '/', url);
+    if (req.method === 'POST' && target.pathname === '/services/oauth2/token') return token(req, raw);
+    const api = /^\/services\/data\/v(\d+)\.0(\/.*)$/.exec(target.pathname);
+    if (!api || Number(api[1]) < 40) return [404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]];
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const byId = bearer === undefined ? undefined : tokens.get(bearer);
+    if (byId === undefined) return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
+    requests.push({ method: req.method ?? '', path: api[2]! });
+    const fault = faults.shift();
+    if (fault) return [fault.status, [{ message: 'Service temporarily unavailable', errorCode: fault.errorCode }], fault.retryAfter === null ? {} : { 'retry-after': fault.retryAfter }];
+    let body: unknown;
+    if (req.method === 'POST' || req.method === 'PATCH') {
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+        return [415, [{ errorCode: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Type header specified in HTTP request is not supported: ${req.headers['content-type']}` }]];
+      }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return [400, [{ errorCode: 'JSON_PARSER_ERROR', message: 'The request body is not JSON' }]];
+      }
+    }
+    try {
+      return route(req.method ?? '', api[2]!, target.searchParams, body, byId);
+    } catch (err) {
+      if (err instanceof ApiError) return [err.status, [{ message: err.message, errorCode: err.errorCode, fields: err.fields }]];
+      throw err;
+    }
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const [status, body, headers = {}] = handle(req, Buffer.concat(chunks).toString());
+      res.writeHead(status, body === null ? headers : { 'content-type': 'application/json;charset=UTF-8', ...headers });
+      res.end(body === null ? undefined : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const byNumber = (caseNumber: string) => {
+    const c = cases.find((x) => x.CaseNumber === caseNumber);
+    if (!c) throw new Error(`stand-in has no Case ${caseNumber}`);
+    return c;
+  };
+
+  return {
+    url,
+    tokenUrl: `${url}/services/oauth2/token`,
+    pubSubAddress: pubSub.address,
+    orgId,
+    cases,
+    comments,
+    tokenRequests,
+    /** REST calls that carried a valid token (path after /services/data/vNN.0). */
+    requests,
+    /** A person changes a Case's status in Salesforce (a CDC event follows). */
+    setStatus(caseNumber: string, status: string, by: string) {
+      updateCase(byNumber(caseNumber), { Status: status }, userId(by));
+    },
+    closeCase(caseNumber: string, by: string) {
+      updateCase(byNumber(caseNumber), { Status: 'Closed' }, userId(by));
+    },
+    /** Every issued token stops working (session timeout): the next call gets 401 INVALID_SESSION_ID. */
+    expireTokens() {
+      tokens.clear();
+    },
+    /** The next `count` authenticated REST calls answer `status` (503 SERVER_UNAVAILABLE, 403 REQUEST_LIMIT_EXCEEDED, …). */
+    failNext(count: number, fault: { status: number; errorCode: string; retryAfter?: string }) {
+      for (let i = 0; i < count; i++) faults.push({ status: fault.status, errorCode: fault.errorCode, retryAfter: fault.retryAfter ?? null });
+    },
+    dropSubscribers: () => pubSub.dropSubscribers(),
+    subscriberCount: () => pubSub.subscriberCount(),
+    async close() {
+      await pubSub.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type SalesforceStandIn = Awaited<ReturnType<typeof startSalesforceStandIn>>;

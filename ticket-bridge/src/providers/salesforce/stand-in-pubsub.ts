@@ -53,10 +53,10 @@ const SCHEMA = {
     ...CDC_CASE_FIELDS.map(([name, type]) => ({ name, ...nullable(type) })),
   ],
 };
-const SCHEMA_JSON = JSON.stringify(SCHEMA);
+export const CDC_SCHEMA_JSON = JSON.stringify(SCHEMA);
 const caseEventType = avro.Type.forSchema(SCHEMA as avro.Schema);
 const SCHEMA_FIELDS = ['ChangeEventHeader', ...CDC_CASE_FIELDS.map(([name]) => name)];
-export const CDC_SCHEMA_ID = createHash('sha256').update(SCHEMA_JSON).digest('base64url').slice(0, 22);
+export const CDC_SCHEMA_ID = createHash('sha256').update(CDC_SCHEMA_JSON).digest('base64url').slice(0, 22);
 const TOPICS = new Set(['/data/CaseChangeEvent', '/data/ChangeEvents']);
 
 /** The Pub/Sub bitmap for top-level field names: bit i = schema field i. */
@@ -185,7 +185,7 @@ export async function startPubSubStandIn(opts: {
       const problem = opts.authorised(call.metadata);
       if (problem !== null) return callback({ code: grpc.status.UNAUTHENTICATED, details: problem });
       if (call.request.schema_id !== CDC_SCHEMA_ID) return callback({ code: grpc.status.NOT_FOUND, details: `no schema ${call.request.schema_id}` });
-      callback(null, { schema_json: SCHEMA_JSON, schema_id: CDC_SCHEMA_ID, rpc_id: randomUUID() });
+      callback(null, { schema_json: CDC_SCHEMA_JSON, schema_id: CDC_SCHEMA_ID, rpc_id: randomUUID() });
     },
   });
 

@@ -46,13 +46,20 @@ function tokenForm(ctx: ProviderContext): { tokenUrl: string; form: URLSearchPar
   const auth = ctx.config.auth;
   switch (auth.kind) {
     case 'oauth-client-credentials': {
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: ctx.secret(auth.clientSecret) });
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: auth.clientId,
+        client_secret: ctx.secret(auth.clientSecret),
+      });
       if (auth.scope) form.set('scope', auth.scope);
       return { tokenUrl: auth.tokenUrl, form };
     }
     case 'oauth-jwt-bearer': {
       const assertion = signJwt(jwtBearerClaims(auth, ctx.now()), ctx.secret(auth.privateKey));
-      return { tokenUrl: auth.tokenUrl, form: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }) };
+      return {
+        tokenUrl: auth.tokenUrl,
+        form: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+      };
     }
     default:
       throw new ProviderError(`Salesforce needs oauth-client-credentials or oauth-jwt-bearer auth, not ${auth.kind}`, false);
@@ -86,7 +93,8 @@ export function sessionFrom(body: string, configuredInstanceUrl: string | null, 
     throw new ProviderError('Salesforce token response is not JSON', true);
   }
   const { access_token: accessToken, instance_url: instanceUrl, id, expires_in: expiresIn } = parsed;
-  if (typeof accessToken !== 'string' || accessToken === '') throw new ProviderError('Salesforce token response has no access_token', false);
+  if (typeof accessToken !== 'string' || accessToken === '')
+    throw new ProviderError('Salesforce token response has no access_token', false);
   const base = configuredInstanceUrl ?? (typeof instanceUrl === 'string' ? instanceUrl : null);
   if (base === null) throw new ProviderError('Salesforce token response has no instance_url and settings.instanceUrl is not set', false);
   const tenantId = typeof id === 'string' ? (/\/id\/([A-Za-z0-9]{15,18})\//.exec(id)?.[1] ?? null) : null;

@@ -11,7 +11,14 @@ export interface HttpAnswer {
 const TRANSIENT_CODES = new Set(['REQUEST_LIMIT_EXCEEDED', 'SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW', 'API_CURRENTLY_DISABLED']);
 
 /** Token endpoint errors that retrying cannot fix: wrong client, key, user or grant. */
-const CREDENTIAL_ERRORS = new Set(['invalid_client', 'invalid_client_id', 'invalid_grant', 'unsupported_grant_type', 'invalid_request', 'unauthorized_client']);
+const CREDENTIAL_ERRORS = new Set([
+  'invalid_client',
+  'invalid_client_id',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'invalid_request',
+  'unauthorized_client',
+]);
 
 /** Retry-After as milliseconds from `now`: delta-seconds or an HTTP date; null when absent or unreadable. Pure. */
 export function parseRetryAfter(value: string | null, now: Date): number | null {

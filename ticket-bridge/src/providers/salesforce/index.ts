@@ -50,7 +50,9 @@ export const salesforceProvider: TicketProvider = {
   validateConfig: validateSalesforceConfig,
 
   async find(ctx, idempotencyKey) {
-    const answer = await rest(ctx, 'find Case', 'GET', `${byExternalId(ctx, idempotencyKey)}?fields=Id,CaseNumber`, { notFoundIsNull: true });
+    const answer = await rest(ctx, 'find Case', 'GET', `${byExternalId(ctx, idempotencyKey)}?fields=Id,CaseNumber`, {
+      notFoundIsNull: true,
+    });
     if (answer === null) return null;
     const record = answer.json as { Id: string; CaseNumber: string };
     return caseRef(await instanceUrl(ctx), record.Id, record.CaseNumber);
@@ -88,10 +90,15 @@ export const salesforceProvider: TicketProvider = {
   async check(ctx) {
     const settings = salesforceSettings(ctx.config);
     const answer = await rest(ctx, 'describe Case', 'GET', '/sobjects/Case/describe');
-    const fields = new Map((answer?.json as { fields: { name: string; externalId?: boolean; createable?: boolean }[] }).fields.map((f) => [f.name, f]));
+    const fields = new Map(
+      (answer?.json as { fields: { name: string; externalId?: boolean; createable?: boolean }[] }).fields.map((f) => [f.name, f]),
+    );
     const external = fields.get(settings.externalIdField);
     if (!external?.externalId) {
-      throw new ProviderError(`Case has no External ID field ${settings.externalIdField}: create it as a unique External ID text field`, false);
+      throw new ProviderError(
+        `Case has no External ID field ${settings.externalIdField}: create it as a unique External ID text field`,
+        false,
+      );
     }
     const missing = Object.keys(ctx.config.fields).filter((name) => !fields.get(name)?.createable);
     if (missing.length > 0) throw new ProviderError(`Case fields missing or not writable for this user: ${missing.join(', ')}`, false);

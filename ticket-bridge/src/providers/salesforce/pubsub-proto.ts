@@ -30,8 +30,8 @@ const definition = protoLoader.loadSync(fileURLToPath(new URL('./pubsub_api.prot
   longs: String,
   defaults: true,
 });
-const PubSub = (grpc.loadPackageDefinition(definition) as unknown as { eventbus: { v1: { PubSub: grpc.ServiceClientConstructor } } }).eventbus.v1
-  .PubSub;
+const PubSub = (grpc.loadPackageDefinition(definition) as unknown as { eventbus: { v1: { PubSub: grpc.ServiceClientConstructor } } })
+  .eventbus.v1.PubSub;
 
 /** The PubSub service definition (the stand-in serves it). */
 export const pubSubService = PubSub.service;
@@ -39,7 +39,11 @@ export const pubSubService = PubSub.service;
 /** A typed client of the two RPCs used. */
 export interface PubSubClient {
   Subscribe(metadata: grpc.Metadata): grpc.ClientDuplexStream<FetchRequest, FetchResponse>;
-  GetSchema(request: { schema_id: string }, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, info?: SchemaInfo) => void): void;
+  GetSchema(
+    request: { schema_id: string },
+    metadata: grpc.Metadata,
+    callback: (err: grpc.ServiceError | null, info?: SchemaInfo) => void,
+  ): void;
   close(): void;
 }
 

@@ -77,7 +77,9 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     const known = actorNames.get(userId);
     if (known !== undefined) return known;
     try {
-      const answer = await rest(ctx, 'user lookup', 'GET', `/sobjects/User/${encodeURIComponent(userId)}?fields=Username`, { notFoundIsNull: true });
+      const answer = await rest(ctx, 'user lookup', 'GET', `/sobjects/User/${encodeURIComponent(userId)}?fields=Username`, {
+        notFoundIsNull: true,
+      });
       const username = (answer?.json as { Username?: unknown } | null)?.Username;
       const name = typeof username === 'string' ? username : userId;
       actorNames.set(userId, name);
@@ -105,7 +107,12 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     return false;
   };
 
-  const handle = async (response: FetchResponse, c: PubSubClient, s: Session, stream: grpc.ClientDuplexStream<FetchRequest, FetchResponse>) => {
+  const handle = async (
+    response: FetchResponse,
+    c: PubSubClient,
+    s: Session,
+    stream: grpc.ClientDuplexStream<FetchRequest, FetchResponse>,
+  ) => {
     const changes: InboundChange[] = [];
     for (const { event, replay_id } of response.events) {
       const schema = await schemaFor(event.schema_id, c, s);
@@ -151,7 +158,10 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
       work = work
         .then(() => (ended || stopped ? undefined : handle(response, c, s, stream)))
         .catch((err: unknown) => {
-          log?.warn({ err: (err as Error).message }, 'Salesforce change event not readable; resubscribing after the last handled replay id');
+          log?.warn(
+            { err: (err as Error).message },
+            'Salesforce change event not readable; resubscribing after the last handled replay id',
+          );
           stream.cancel();
         });
     });

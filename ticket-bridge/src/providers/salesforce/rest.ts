@@ -45,7 +45,8 @@ export async function rest(
       continue;
     }
     if (response.status === 404 && opts.notFoundIsNull) return null;
-    if (!response.ok) throw restError(what, { status: response.status, body: text, retryAfter: response.headers.get('retry-after') }, ctx.now());
+    if (!response.ok)
+      throw restError(what, { status: response.status, body: text, retryAfter: response.headers.get('retry-after') }, ctx.now());
     return { status: response.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
   }
 }

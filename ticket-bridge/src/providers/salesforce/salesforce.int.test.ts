@@ -6,8 +6,16 @@ import { salesforceProvider as sf } from './index.js';
 import { startSalesforceStandIn, type SalesforceStandIn } from './stand-in.js';
 
 const APP = { clientId: '3MVG9-oncall-connected-app', clientSecret: 'cs-8f2a1b' };
-const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+const keys = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+});
+const otherKey = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+}).privateKey;
 const JWT_USER = 'oncall-bridge@example.com';
 const AUDIENCE = 'https://login.salesforce.com';
 
@@ -38,7 +46,15 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
   });
 
   /** A fresh provider id per context: the token cache is per provider and credentials. */
-  const context = (opts: { auth?: 'cc' | 'jwt'; secret?: string; privateKey?: string; fields?: Record<string, string>; settings?: Record<string, unknown> } = {}): ProviderContext => {
+  const context = (
+    opts: {
+      auth?: 'cc' | 'jwt';
+      secret?: string;
+      privateKey?: string;
+      fields?: Record<string, string>;
+      settings?: Record<string, unknown>;
+    } = {},
+  ): ProviderContext => {
     const secrets: Record<string, string> = { SF_SECRET: opts.secret ?? APP.clientSecret, SF_KEY: opts.privateKey ?? keys.privateKey };
     const config: TicketProviderConfig = {
       providerId: `sf-${++n}`,
@@ -47,7 +63,14 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
       settings: { apiVersion: '62.0', pubSub: { endpoint: standIn.pubSubAddress, tls: false }, ...opts.settings },
       auth:
         opts.auth === 'jwt'
-          ? { kind: 'oauth-jwt-bearer', tokenUrl: standIn.tokenUrl, clientId: APP.clientId, username: JWT_USER, audience: AUDIENCE, privateKey: { env: 'SF_KEY' } }
+          ? {
+              kind: 'oauth-jwt-bearer',
+              tokenUrl: standIn.tokenUrl,
+              clientId: APP.clientId,
+              username: JWT_USER,
+              audience: AUDIENCE,
+              privateKey: { env: 'SF_KEY' },
+            }
           : { kind: 'oauth-client-credentials', tokenUrl: standIn.tokenUrl, clientId: APP.clientId, clientSecret: { env: 'SF_SECRET' } },
       fields: opts.fields ?? { Subject: 'alert.summary' },
       sync: {
@@ -62,9 +85,19 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
     };
     return { config, secret: (ref: SecretRef) => ('env' in ref ? secrets[ref.env]! : ''), fetch, now: () => new Date() };
   };
-  const fields = { Subject: 'Disk full on db-1', Description: 'df shows 100%', Priority: 'High', Origin: 'Monitoring', Service__c: 'Payments' };
+  const fields = {
+    Subject: 'Disk full on db-1',
+    Description: 'df shows 100%',
+    Priority: 'High',
+    Origin: 'Monitoring',
+    Service__c: 'Payments',
+  };
   const key = () => `oncall-${crypto.randomUUID()}`;
-  const failure = (p: Promise<unknown>) => p.then(() => expect.unreachable('expected a ProviderError'), (err: unknown) => err as ProviderError);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => expect.unreachable('expected a ProviderError'),
+      (err: unknown) => err as ProviderError,
+    );
 
   it('client credentials: creates the Case once per idempotency key (an upsert on AlertFingerprint__c) and finds it', async () => {
     const ctx = context();
@@ -76,7 +109,12 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
     expect(again).toStrictEqual(first);
     const made = standIn.cases.filter((c) => c.fields.AlertFingerprint__c === k);
     expect(made).toHaveLength(1);
-    expect(made[0]).toMatchObject({ Id: first.externalId, CaseNumber: first.key, Status: 'New', fields: { ...fields, AlertFingerprint__c: k } });
+    expect(made[0]).toMatchObject({
+      Id: first.externalId,
+      CaseNumber: first.key,
+      Status: 'New',
+      fields: { ...fields, AlertFingerprint__c: k },
+    });
     expect(first.url).toBe(`${standIn.url}/lightning/r/Case/${first.externalId}/view`);
     expect(await sf.find(ctx, k)).toStrictEqual(first);
     expect(standIn.tokenRequests.slice(tokensBefore)).toStrictEqual([{ grantType: 'client_credentials', ok: true }]);
@@ -100,7 +138,9 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
     await sf.update(ctx, ref, { kind: 'acknowledged', transition: 'Working', comment: 'Acknowledged by alice in on-call' });
     const c = standIn.cases.find((x) => x.Id === ref.externalId)!;
     expect(c.Status).toBe('Working');
-    expect(standIn.comments.filter((x) => x.ParentId === ref.externalId).map((x) => x.CommentBody)).toStrictEqual(['Acknowledged by alice in on-call']);
+    expect(standIn.comments.filter((x) => x.ParentId === ref.externalId).map((x) => x.CommentBody)).toStrictEqual([
+      'Acknowledged by alice in on-call',
+    ]);
 
     await sf.update(ctx, { ...ref, externalId: ref.key }, { kind: 'resolved', transition: 'Closed', comment: null });
     expect(c).toMatchObject({ Status: 'Closed', IsClosed: true });
@@ -181,7 +221,12 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
       await vi.waitFor(() => expect(standIn.subscriberCount()).toBe(1));
       standIn.closeCase(a.key, 'agent.smith@example.com');
       await vi.waitFor(() => expect(closes(first.batches)).toHaveLength(1));
-      expect(closes(first.batches)[0]).toMatchObject({ ticketKey: a.externalId, state: 'closed', actor: 'agent.smith@example.com', comment: null });
+      expect(closes(first.batches)[0]).toMatchObject({
+        ticketKey: a.externalId,
+        state: 'closed',
+        actor: 'agent.smith@example.com',
+        comment: null,
+      });
       const stored = first.batches.at(-1)!.replayId;
       await sub.stop();
       await vi.waitFor(() => expect(standIn.subscriberCount()).toBe(0));

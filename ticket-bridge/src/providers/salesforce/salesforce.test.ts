@@ -37,7 +37,12 @@ describe('validateSalesforceConfig', () => {
     type: 'salesforce',
     name: 'Salesforce',
     settings: {},
-    auth: { kind: 'oauth-client-credentials', tokenUrl: 'https://acme.my.salesforce.com/services/oauth2/token', clientId: 'c', clientSecret: { env: 'SF' } },
+    auth: {
+      kind: 'oauth-client-credentials',
+      tokenUrl: 'https://acme.my.salesforce.com/services/oauth2/token',
+      clientId: 'c',
+      clientSecret: { env: 'SF' },
+    },
     fields: { Subject: 'alert.summary' },
     sync: {
       onAcknowledge: { transition: 'Working', comment: true },
@@ -51,15 +56,37 @@ describe('validateSalesforceConfig', () => {
   };
   it.each([
     ['defaults', {}, {}, []],
-    ['full settings', { settings: { instanceUrl: 'https://acme.my.salesforce.com', apiVersion: '62.0', statusMap: { Solved: 'resolved' }, pubSub: { endpoint: 'api.pubsub.salesforce.com:7443', topic: '/data/CaseChangeEvent', tls: true } } }, {}, []],
+    [
+      'full settings',
+      {
+        settings: {
+          instanceUrl: 'https://acme.my.salesforce.com',
+          apiVersion: '62.0',
+          statusMap: { Solved: 'resolved' },
+          pubSub: { endpoint: 'api.pubsub.salesforce.com:7443', topic: '/data/CaseChangeEvent', tls: true },
+        },
+      },
+      {},
+      [],
+    ],
     ['api version', { settings: { apiVersion: 'v62' } }, {}, [{ path: 'settings.apiVersion', message: "must look like '62.0'" }]],
     ['status map state', { settings: { statusMap: { Done: 'finished' } } }, {}, [{ path: 'settings.statusMap.Done' }]],
-    ['pub/sub endpoint', { settings: { pubSub: { endpoint: 'https://api.pubsub.salesforce.com' } } }, {}, [{ path: 'settings.pubSub.endpoint', message: 'must be host:port, e.g. api.pubsub.salesforce.com:7443' }]],
+    [
+      'pub/sub endpoint',
+      { settings: { pubSub: { endpoint: 'https://api.pubsub.salesforce.com' } } },
+      {},
+      [{ path: 'settings.pubSub.endpoint', message: 'must be host:port, e.g. api.pubsub.salesforce.com:7443' }],
+    ],
     ['pub/sub topic', { settings: { pubSub: { topic: '/event/Case' } } }, {}, [{ path: 'settings.pubSub.topic' }]],
     ['unknown setting', { settings: { project: 'OPS' } }, {}, [{ path: 'settings' }]],
     ['basic auth', { auth: { kind: 'basic', username: 'u', password: { env: 'P' } } }, {}, [{ path: 'auth.kind' }]],
     ['bad field name', {}, { 'Service c': 'service.name' }, [{ path: 'fields.Service c' }]],
-    ['external id mapped', {}, { AlertFingerprint__c: 'alert.fingerprint' }, [{ path: 'fields.AlertFingerprint__c', message: expect.stringContaining('idempotency key') }]],
+    [
+      'external id mapped',
+      {},
+      { AlertFingerprint__c: 'alert.fingerprint' },
+      [{ path: 'fields.AlertFingerprint__c', message: expect.stringContaining('idempotency key') as string }],
+    ],
   ] as const)('%s', (_name, patch, fields, problems) => {
     const config = { ...base, ...patch, fields: { ...base.fields, ...fields } } as TicketProviderConfig;
     expect(validateSalesforceConfig(config)).toMatchObject(problems);
@@ -78,7 +105,11 @@ describe('JWT bearer assertion', () => {
   it('is an RS256 compact JWT the public key verifies', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const claims = jwtBearerClaims({ clientId: 'c', username: 'u', audience: 'a' }, NOW);
-    const [header, payload, signature] = signJwt(claims, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).split('.') as [string, string, string];
+    const [header, payload, signature] = signJwt(claims, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).split('.') as [
+      string,
+      string,
+      string,
+    ];
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toStrictEqual({ alg: 'RS256' });
     expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toStrictEqual(claims);
     expect(createVerify('RSA-SHA256').update(`${header}.${payload}`).verify(publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
@@ -99,7 +130,14 @@ describe('error mapping', () => {
 
   const sfError = (errorCode: string, message = 'm', fields: string[] = []) => JSON.stringify([{ message, errorCode, fields }]);
   it.each([
-    [400, sfError('INVALID_FIELD', "No such column 'X__c' on sobject of type Case"), null, false, null, "HTTP 400 INVALID_FIELD: No such column 'X__c' on sobject of type Case"],
+    [
+      400,
+      sfError('INVALID_FIELD', "No such column 'X__c' on sobject of type Case"),
+      null,
+      false,
+      null,
+      "HTTP 400 INVALID_FIELD: No such column 'X__c' on sobject of type Case",
+    ],
     [400, sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'Status: bad value', ['Status']), null, false, null, '(fields: Status)'],
     [403, sfError('REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'), '60', true, 60_000, 'REQUEST_LIMIT_EXCEEDED'],
     [429, sfError('REQUEST_LIMIT_EXCEEDED'), null, true, null, 'HTTP 429'],
@@ -114,7 +152,12 @@ describe('error mapping', () => {
   });
 
   it.each([
-    [400, { error: 'invalid_client', error_description: 'invalid client credentials' }, false, 'invalid_client (invalid client credentials)'],
+    [
+      400,
+      { error: 'invalid_client', error_description: 'invalid client credentials' },
+      false,
+      'invalid_client (invalid client credentials)',
+    ],
     [400, { error: 'invalid_grant', error_description: 'user hasn’t approved this consumer' }, false, 'invalid_grant'],
     [400, { error: 'unsupported_grant_type' }, false, 'unsupported_grant_type'],
     [503, { error: 'temporarily_unavailable' }, true, 'HTTP 503'],
@@ -127,9 +170,19 @@ describe('error mapping', () => {
 
 describe('token response', () => {
   const body = (extra: Record<string, unknown> = {}) =>
-    JSON.stringify({ access_token: 'tok', instance_url: 'https://acme.my.salesforce.com/', id: 'https://login.salesforce.com/id/00D5g000004ABCDEA2/0055g00000XYZabAAB', ...extra });
+    JSON.stringify({
+      access_token: 'tok',
+      instance_url: 'https://acme.my.salesforce.com/',
+      id: 'https://login.salesforce.com/id/00D5g000004ABCDEA2/0055g00000XYZabAAB',
+      ...extra,
+    });
   it('reads the org id from the identity URL and trims the instance URL', () => {
-    expect(sessionFrom(body(), null, NOW)).toStrictEqual({ accessToken: 'tok', instanceUrl: 'https://acme.my.salesforce.com', tenantId: '00D5g000004ABCDEA2', expiresAt: null });
+    expect(sessionFrom(body(), null, NOW)).toStrictEqual({
+      accessToken: 'tok',
+      instanceUrl: 'https://acme.my.salesforce.com',
+      tenantId: '00D5g000004ABCDEA2',
+      expiresAt: null,
+    });
   });
   it('prefers the configured instance URL and honours expires_in when sent', () => {
     expect(sessionFrom(body({ expires_in: 7200 }), 'https://acme--uat.sandbox.my.salesforce.com', NOW)).toMatchObject({
@@ -148,19 +201,33 @@ describe('Change Data Capture events', () => {
     [['0x04'], ['Status']],
     [['0x14'], ['Status', 'LastModifiedDate']],
     [['0x1E'], ['CaseNumber', 'Status', 'IsClosed', 'LastModifiedDate']],
-    [['0x04', '3-0x01'], ['Status', 'IsClosed']],
+    [
+      ['0x04', '3-0x01'],
+      ['Status', 'IsClosed'],
+    ],
     [[], []],
   ] as const)('bitmap %j → %j', (bitmaps, names) => {
     expect(bitmapFields(bitmaps, fields)).toStrictEqual(names);
   });
 
   const event = (header: Partial<ChangeEvent['ChangeEventHeader']>, values: Record<string, unknown>): ChangeEvent => ({
-    ChangeEventHeader: { entityName: 'Case', recordIds: ['500Hs0000000001AAA'], changeType: 'UPDATE', changedFields: ['0x0C'], commitUser: '005Hs0000000002AAA', ...header },
+    ChangeEventHeader: {
+      entityName: 'Case',
+      recordIds: ['500Hs0000000001AAA'],
+      changeType: 'UPDATE',
+      changedFields: ['0x0C'],
+      commitUser: '005Hs0000000002AAA',
+      ...header,
+    },
     ...values,
   });
   it.each([
     ['a close', event({}, { Status: 'Closed', IsClosed: true }), [{ status: 'Closed', state: 'closed' }]],
-    ['a create', event({ changeType: 'CREATE', changedFields: [] }, { Status: 'New', AlertFingerprint__c: 'oncall-a1' }), [{ status: 'New', state: 'open', alertId: 'a1' }]],
+    [
+      'a create',
+      event({ changeType: 'CREATE', changedFields: [] }, { Status: 'New', AlertFingerprint__c: 'oncall-a1' }),
+      [{ status: 'New', state: 'open', alertId: 'a1' }],
+    ],
     ['an update leaving Status alone', event({ changedFields: ['0x10'] }, { Status: 'Closed' }), []],
     ['an update without a Status value', event({}, {}), []],
     ['a delete', event({ changeType: 'DELETE' }, { Status: 'Closed' }), []],
@@ -171,16 +238,48 @@ describe('Change Data Capture events', () => {
   it('one change per record id, with the committing user and a change id from the replay id', () => {
     const changes = caseChanges(event({ recordIds: ['500A', '500B'] }, { Status: 'Working' }), fields, '00000000000000a1', settingsOf);
     expect(changes).toStrictEqual([
-      { ticketKey: '500A', alertId: null, status: 'Working', state: 'in_progress', actor: '005Hs0000000002AAA', comment: null, changeId: 'cdc:00000000000000a1:500A' },
-      { ticketKey: '500B', alertId: null, status: 'Working', state: 'in_progress', actor: '005Hs0000000002AAA', comment: null, changeId: 'cdc:00000000000000a1:500B' },
+      {
+        ticketKey: '500A',
+        alertId: null,
+        status: 'Working',
+        state: 'in_progress',
+        actor: '005Hs0000000002AAA',
+        comment: null,
+        changeId: 'cdc:00000000000000a1:500A',
+      },
+      {
+        ticketKey: '500B',
+        alertId: null,
+        status: 'Working',
+        state: 'in_progress',
+        actor: '005Hs0000000002AAA',
+        comment: null,
+        changeId: 'cdc:00000000000000a1:500B',
+      },
     ]);
   });
   it('an Avro CaseChangeEvent decoded with its schema JSON (as GetSchema sends it) gives the close', () => {
-    const payload = encodeCaseChange({ changeType: 'UPDATE', recordId: '500X', commitUserId: '005Y', values: { Status: 'Closed', IsClosed: true } }, 1, NOW.getTime());
+    const payload = encodeCaseChange(
+      { changeType: 'UPDATE', recordId: '500X', commitUserId: '005Y', values: { Status: 'Closed', IsClosed: true } },
+      1,
+      NOW.getTime(),
+    );
     const type = avro.Type.forSchema(JSON.parse(CDC_SCHEMA_JSON) as avro.Schema) as avro.types.RecordType;
     const decoded = type.fromBuffer(payload) as ChangeEvent;
-    expect(decoded).toMatchObject({ Subject: null, Status: 'Closed', IsClosed: true, ChangeEventHeader: { changeType: 'UPDATE', commitUser: '005Y' } });
-    expect(caseChanges(decoded, type.fields.map((f) => f.name), '01', settingsOf)).toStrictEqual([
+    expect(decoded).toMatchObject({
+      Subject: null,
+      Status: 'Closed',
+      IsClosed: true,
+      ChangeEventHeader: { changeType: 'UPDATE', commitUser: '005Y' },
+    });
+    expect(
+      caseChanges(
+        decoded,
+        type.fields.map((f) => f.name),
+        '01',
+        settingsOf,
+      ),
+    ).toStrictEqual([
       { ticketKey: '500X', alertId: null, status: 'Closed', state: 'closed', actor: '005Y', comment: null, changeId: 'cdc:01:500X' },
     ]);
   });
@@ -217,13 +316,43 @@ describe('SOQL', () => {
   });
   it('polled Cases become changes by their last modifier; the cursor is the newest SystemModstamp', () => {
     const records = [
-      { Id: '500A', Status: 'Working', IsClosed: false, SystemModstamp: '2026-12-06T03:01:00.000+0000', LastModifiedBy: { Username: 'a@x.com' }, AlertFingerprint__c: 'oncall-a1' },
-      { Id: '500B', Status: 'Closed', IsClosed: true, SystemModstamp: '2026-12-06T03:02:30.500+0000', LastModifiedBy: null, AlertFingerprint__c: null },
+      {
+        Id: '500A',
+        Status: 'Working',
+        IsClosed: false,
+        SystemModstamp: '2026-12-06T03:01:00.000+0000',
+        LastModifiedBy: { Username: 'a@x.com' },
+        AlertFingerprint__c: 'oncall-a1',
+      },
+      {
+        Id: '500B',
+        Status: 'Closed',
+        IsClosed: true,
+        SystemModstamp: '2026-12-06T03:02:30.500+0000',
+        LastModifiedBy: null,
+        AlertFingerprint__c: null,
+      },
     ];
     expect(polledChanges(records, '2026-12-06T03:00:00.000Z', settingsOf)).toStrictEqual({
       changes: [
-        { ticketKey: '500A', alertId: 'a1', status: 'Working', state: 'in_progress', actor: 'a@x.com', comment: null, changeId: 'poll:500A:2026-12-06T03:01:00.000+0000' },
-        { ticketKey: '500B', alertId: null, status: 'Closed', state: 'closed', actor: null, comment: null, changeId: 'poll:500B:2026-12-06T03:02:30.500+0000' },
+        {
+          ticketKey: '500A',
+          alertId: 'a1',
+          status: 'Working',
+          state: 'in_progress',
+          actor: 'a@x.com',
+          comment: null,
+          changeId: 'poll:500A:2026-12-06T03:01:00.000+0000',
+        },
+        {
+          ticketKey: '500B',
+          alertId: null,
+          status: 'Closed',
+          state: 'closed',
+          actor: null,
+          comment: null,
+          changeId: 'poll:500B:2026-12-06T03:02:30.500+0000',
+        },
       ],
       cursor: '2026-12-06T03:02:30.500Z',
     });

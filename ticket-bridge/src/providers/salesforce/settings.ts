@@ -33,7 +33,10 @@ export const SalesforceSettings = z
   .object({
     /** https://<domain>.my.salesforce.com; absent = the `instance_url` of the token response. */
     instanceUrl: z.string().url().optional(),
-    apiVersion: z.string().regex(/^\d{2,3}\.0$/, "must look like '62.0'").default('62.0'),
+    apiVersion: z
+      .string()
+      .regex(/^\d{2,3}\.0$/, "must look like '62.0'")
+      .default('62.0'),
     statusMap: z.record(z.string().min(1), TicketState).default({ ...DEFAULT_STATUS_MAP }),
     /** The Case field (External ID, unique) holding the idempotency key `oncall-<alertId>`. */
     externalIdField: z.string().regex(apiName, 'must be a field API name').default('AlertFingerprint__c'),

@@ -5,7 +5,7 @@ import { caseState } from './status.js';
 
 /** A SOQL string literal: quotes and backslashes escaped, control characters refused. Pure. */
 export function soqlString(value: string): string {
-  if (/[\u0000-\u001f]/.test(value)) throw new Error('a SOQL string may not contain control characters');
+  if ([...value].some((ch) => ch.charCodeAt(0) < 0x20)) throw new Error('a SOQL string may not contain control characters');
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 

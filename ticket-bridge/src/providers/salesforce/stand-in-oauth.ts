@@ -13,12 +13,18 @@ export interface StandInApp {
 export type TokenOutcome = { ok: true; username: string } | { ok: false; error: string; description: string };
 
 /** Checks a token request the way Salesforce's `/services/oauth2/token` does. */
-export function checkTokenRequest(app: StandInApp, form: URLSearchParams, basic: { id: string; secret: string } | null, nowMs: number): TokenOutcome {
+export function checkTokenRequest(
+  app: StandInApp,
+  form: URLSearchParams,
+  basic: { id: string; secret: string } | null,
+  nowMs: number,
+): TokenOutcome {
   const grant = form.get('grant_type');
   if (grant === 'client_credentials') {
     const id = basic?.id ?? form.get('client_id');
     const secret = basic?.secret ?? form.get('client_secret');
-    if (id !== app.clientId || secret !== app.clientSecret) return { ok: false, error: 'invalid_client', description: 'invalid client credentials' };
+    if (id !== app.clientId || secret !== app.clientSecret)
+      return { ok: false, error: 'invalid_client', description: 'invalid client credentials' };
     return { ok: true, username: app.runAsUsername };
   }
   if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') return checkAssertion(app, form.get('assertion') ?? '', nowMs);

@@ -36,7 +36,11 @@ const SCHEMA = {
           { name: 'recordIds', type: { type: 'array', items: 'string' } },
           {
             name: 'changeType',
-            type: { type: 'enum', name: 'ChangeType', symbols: ['CREATE', 'DELETE', 'UNDELETE', 'UPDATE', 'GAP_CREATE', 'GAP_DELETE', 'GAP_UNDELETE', 'GAP_UPDATE', 'GAP_OVERFLOW'] },
+            type: {
+              type: 'enum',
+              name: 'ChangeType',
+              symbols: ['CREATE', 'DELETE', 'UNDELETE', 'UPDATE', 'GAP_CREATE', 'GAP_DELETE', 'GAP_UNDELETE', 'GAP_UPDATE', 'GAP_OVERFLOW'],
+            },
           },
           { name: 'changeOrigin', type: 'string' },
           { name: 'transactionKey', type: 'string' },
@@ -121,10 +125,7 @@ const replayIdOf = (seq: number) => {
  * accesstoken / instanceurl / tenantid headers, the topic and the replay id, honours num_requested,
  * and sends Avro CaseChangeEvents with 8-byte replay ids.
  */
-export async function startPubSubStandIn(opts: {
-  authorised: (metadata: grpc.Metadata) => string | null;
-  now: () => Date;
-}): Promise<{
+export async function startPubSubStandIn(opts: { authorised: (metadata: grpc.Metadata) => string | null; now: () => Date }): Promise<{
   address: string;
   publish(change: CaseChange): void;
   dropSubscribers(): void;
@@ -138,7 +139,9 @@ export async function startPubSubStandIn(opts: {
   const deliver = (s: Subscriber) => {
     const count = Math.min(s.credit, log.length - s.position);
     if (count <= 0) return;
-    const events = log.slice(s.position, s.position + count).map((e) => ({ event: { id: randomUUID(), schema_id: CDC_SCHEMA_ID, payload: e.payload, headers: [] }, replay_id: e.replayId }));
+    const events = log
+      .slice(s.position, s.position + count)
+      .map((e) => ({ event: { id: randomUUID(), schema_id: CDC_SCHEMA_ID, payload: e.payload, headers: [] }, replay_id: e.replayId }));
     s.position += count;
     s.credit -= count;
     s.call.write({ events, latest_replay_id: events.at(-1)!.replay_id, rpc_id: randomUUID(), pending_num_requested: s.credit });
@@ -184,7 +187,8 @@ export async function startPubSubStandIn(opts: {
     GetSchema(call: grpc.ServerUnaryCall<{ schema_id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) {
       const problem = opts.authorised(call.metadata);
       if (problem !== null) return callback({ code: grpc.status.UNAUTHENTICATED, details: problem });
-      if (call.request.schema_id !== CDC_SCHEMA_ID) return callback({ code: grpc.status.NOT_FOUND, details: `no schema ${call.request.schema_id}` });
+      if (call.request.schema_id !== CDC_SCHEMA_ID)
+        return callback({ code: grpc.status.NOT_FOUND, details: `no schema ${call.request.schema_id}` });
       callback(null, { schema_json: CDC_SCHEMA_JSON, schema_id: CDC_SCHEMA_ID, rpc_id: randomUUID() });
     },
   });

@@ -48,7 +48,14 @@ const STANDARD_FIELDS: readonly FieldDef[] = [
   { name: 'Subject', type: 'string', createable: true, externalId: false, unique: false },
   { name: 'Description', type: 'textarea', createable: true, externalId: false, unique: false },
   { name: 'Priority', type: 'picklist', createable: true, externalId: false, unique: false, picklist: ['High', 'Medium', 'Low'] },
-  { name: 'Origin', type: 'picklist', createable: true, externalId: false, unique: false, picklist: ['Phone', 'Email', 'Web', 'Monitoring'] },
+  {
+    name: 'Origin',
+    type: 'picklist',
+    createable: true,
+    externalId: false,
+    unique: false,
+    picklist: ['Phone', 'Email', 'Web', 'Monitoring'],
+  },
   { name: 'Type', type: 'string', createable: true, externalId: false, unique: false },
   { name: 'IsClosed', type: 'boolean', createable: false, externalId: false, unique: false },
   { name: 'SystemModstamp', type: 'datetime', createable: false, externalId: false, unique: false },
@@ -84,7 +91,14 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
   const now = opts.now ?? (() => new Date());
   const statuses = opts.statuses ?? ['New', 'Working', 'Escalated', 'Closed'];
   const closedStatuses = new Set(opts.closedStatuses ?? ['Closed']);
-  const statusField: FieldDef = { name: 'Status', type: 'picklist', createable: true, externalId: false, unique: false, picklist: statuses };
+  const statusField: FieldDef = {
+    name: 'Status',
+    type: 'picklist',
+    createable: true,
+    externalId: false,
+    unique: false,
+    picklist: statuses,
+  };
   const caseFields = new Map<string, FieldDef>([...STANDARD_FIELDS, statusField].map((f) => [f.name, f]));
   const app: StandInApp = {
     clientId: opts.clientId,
@@ -133,8 +147,14 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const all = record(c) as Record<string, unknown>;
     const out: Record<string, unknown> = { attributes: { type: 'Case', url: `/services/data/v62.0/sobjects/Case/${c.Id}` } };
     for (const f of fields) {
-      if (f === 'LastModifiedBy.Username') out.LastModifiedBy = { attributes: { type: 'User' }, Username: users.get(c.LastModifiedById) ?? null };
-      else if (!caseFields.has(f)) throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on entity 'Case'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+      if (f === 'LastModifiedBy.Username')
+        out.LastModifiedBy = { attributes: { type: 'User' }, Username: users.get(c.LastModifiedById) ?? null };
+      else if (!caseFields.has(f))
+        throw new ApiError(
+          400,
+          'INVALID_FIELD',
+          `No such column '${f}' on entity 'Case'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`,
+        );
       else out[f] = all[f] ?? null;
     }
     return out;
@@ -142,17 +162,26 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
 
   /** Checks a Case body: known, writable fields, restricted picklists, string values. */
   const caseValues = (body: unknown, forbid: string | null) => {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
     const values: Record<string, string | null> = {};
-    for (const [name, value] of Object.entries(body)) {
+    for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
       const def = caseFields.get(name);
       if (!def) throw new ApiError(400, 'INVALID_FIELD', `No such column '${name}' on sobject of type Case`);
       if (!def.createable || name === forbid) {
-        throw new ApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [name]);
+        throw new ApiError(
+          400,
+          'INVALID_FIELD_FOR_INSERT_UPDATE',
+          `Unable to create/update fields: ${name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          [name],
+        );
       }
-      if (value !== null && typeof value !== 'string') throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of string from ${typeof value} value for ${name}`);
+      if (value !== null && typeof value !== 'string')
+        throw new ApiError(400, 'JSON_PARSER_ERROR', `Cannot deserialize instance of string from ${typeof value} value for ${name}`);
       if (def.picklist && value !== null && !def.picklist.includes(value)) {
-        throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${name}: bad value for restricted picklist field: ${value}`, [name]);
+        throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${name}: bad value for restricted picklist field: ${value}`, [
+          name,
+        ]);
       }
       values[name] = value;
     }
@@ -165,9 +194,22 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const status = values.Status ?? 'New';
     const n = cases.length + 1;
     const { Status: _status, ...fields } = values;
-    const c: StandInCase = { Id: idOf('500', n), CaseNumber: String(1000 + n).padStart(8, '0'), Status: status, IsClosed: closedStatuses.has(status), SystemModstamp: now(), LastModifiedById: byId, fields };
+    const c: StandInCase = {
+      Id: idOf('500', n),
+      CaseNumber: String(1000 + n).padStart(8, '0'),
+      Status: status,
+      IsClosed: closedStatuses.has(status),
+      SystemModstamp: now(),
+      LastModifiedById: byId,
+      fields,
+    };
     cases.push(c);
-    publish({ changeType: 'CREATE', recordId: c.Id, commitUserId: byId, values: { ...fields, CaseNumber: c.CaseNumber, Status: c.Status, IsClosed: c.IsClosed, LastModifiedById: byId } });
+    publish({
+      changeType: 'CREATE',
+      recordId: c.Id,
+      commitUserId: byId,
+      values: { ...fields, CaseNumber: c.CaseNumber, Status: c.Status, IsClosed: c.IsClosed, LastModifiedById: byId },
+    });
     return c;
   };
 
@@ -175,7 +217,10 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const changed: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(values)) {
       if (name === 'Status') {
-        if (value === null) throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'Status: bad value for restricted picklist field: null', ['Status']);
+        if (value === null)
+          throw new ApiError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', 'Status: bad value for restricted picklist field: null', [
+            'Status',
+          ]);
         if (c.Status !== value) {
           c.Status = value;
           changed.Status = value;
@@ -189,7 +234,12 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     c.SystemModstamp = now();
     c.LastModifiedById = byId;
     if (Object.keys(changed).length > 0) {
-      publish({ changeType: 'UPDATE', recordId: c.Id, commitUserId: byId, values: { ...changed, LastModifiedDate: c.SystemModstamp.getTime(), LastModifiedById: byId } });
+      publish({
+        changeType: 'UPDATE',
+        recordId: c.Id,
+        commitUserId: byId,
+        values: { ...changed, LastModifiedDate: c.SystemModstamp.getTime(), LastModifiedById: byId },
+      });
     }
   };
 
@@ -226,7 +276,17 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/limits') return [200, { DailyApiRequests: { Max: 15000, Remaining: 15000 - requests.length } }];
     if (method === 'GET' && path === '/sobjects/Case/describe') {
-      return [200, { name: 'Case', fields: [...caseFields.values()].map(({ picklist, ...f }) => ({ ...f, updateable: f.createable, picklistValues: (picklist ?? []).map((value) => ({ value, active: true })) })) }];
+      return [
+        200,
+        {
+          name: 'Case',
+          fields: [...caseFields.values()].map(({ picklist, ...f }) => ({
+            ...f,
+            updateable: f.createable,
+            picklistValues: (picklist ?? []).map((value) => ({ value, active: true })),
+          })),
+        },
+      ];
     }
     if (method === 'GET' && path === '/query') {
       try {
@@ -238,10 +298,14 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     }
     if ((m = /^\/sobjects\/Case\/(\w+__c)\/([^/]+)$/.exec(path))) {
       const [, field, value] = m as unknown as [string, string, string];
-      if (field !== EXTERNAL_ID) throw new ApiError(400, 'INVALID_FIELD', `Provided external ID field does not exist or is not accessible: ${field}`);
+      if (field !== EXTERNAL_ID)
+        throw new ApiError(400, 'INVALID_FIELD', `Provided external ID field does not exist or is not accessible: ${field}`);
       const key = decodeURIComponent(value);
       const existing = cases.find((c) => c.fields[EXTERNAL_ID] === key);
-      if (method === 'GET') return existing ? [200, pick(existing, fields)] : [404, [{ errorCode: 'NOT_FOUND', message: `Provided external ID field does not exist or is not accessible: ${key}` }]];
+      if (method === 'GET')
+        return existing
+          ? [200, pick(existing, fields)]
+          : [404, [{ errorCode: 'NOT_FOUND', message: `Provided external ID field does not exist or is not accessible: ${key}` }]];
       if (method !== 'PATCH') throw new ApiError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are GET,PATCH`);
       const values = caseValues(body, EXTERNAL_ID);
       if (existing) {
@@ -271,9 +335,19 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
         throw new ApiError(400, 'FIELD_INTEGRITY_EXCEPTION', 'Parent ID: id value of incorrect type', ['ParentId']);
       }
       if (typeof values.CommentBody !== 'string' || values.CommentBody === '' || values.CommentBody.length > 4000) {
-        throw new ApiError(400, 'REQUIRED_FIELD_MISSING', 'Required fields are missing: [CommentBody] or it is longer than 4000 characters', ['CommentBody']);
+        throw new ApiError(
+          400,
+          'REQUIRED_FIELD_MISSING',
+          'Required fields are missing: [CommentBody] or it is longer than 4000 characters',
+          ['CommentBody'],
+        );
       }
-      const comment = { Id: idOf('00a', comments.length + 1), ParentId: values.ParentId, CommentBody: values.CommentBody, CreatedById: byId };
+      const comment = {
+        Id: idOf('00a', comments.length + 1),
+        ParentId: values.ParentId,
+        CommentBody: values.CommentBody,
+        CreatedById: byId,
+      };
       comments.push(comment);
       return [201, { id: comment.Id, success: true, errors: [] }];
     }
@@ -302,7 +376,17 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const issued = newToken();
     const uid = userId(outcome.username);
     tokens.set(issued, uid);
-    return [200, { access_token: issued, instance_url: url, id: `${url}/id/${orgId}/${uid}`, token_type: 'Bearer', issued_at: String(now().getTime()), scope: 'api' }];
+    return [
+      200,
+      {
+        access_token: issued,
+        instance_url: url,
+        id: `${url}/id/${orgId}/${uid}`,
+        token_type: 'Bearer',
+        issued_at: String(now().getTime()),
+        scope: 'api',
+      },
+    ];
   };
 
   const handle = (req: IncomingMessage, raw: string): [number, unknown, Record<string, string>?] => {
@@ -315,11 +399,24 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     if (byId === undefined) return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
     requests.push({ method: req.method ?? '', path: api[2]! });
     const fault = faults.shift();
-    if (fault) return [fault.status, [{ message: 'Service temporarily unavailable', errorCode: fault.errorCode }], fault.retryAfter === null ? {} : { 'retry-after': fault.retryAfter }];
+    if (fault)
+      return [
+        fault.status,
+        [{ message: 'Service temporarily unavailable', errorCode: fault.errorCode }],
+        fault.retryAfter === null ? {} : { 'retry-after': fault.retryAfter },
+      ];
     let body: unknown;
     if (req.method === 'POST' || req.method === 'PATCH') {
       if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
-        return [415, [{ errorCode: 'UNSUPPORTED_MEDIA_TYPE', message: `Content-Type header specified in HTTP request is not supported: ${req.headers['content-type']}` }]];
+        return [
+          415,
+          [
+            {
+              errorCode: 'UNSUPPORTED_MEDIA_TYPE',
+              message: `Content-Type header specified in HTTP request is not supported: ${req.headers['content-type']}`,
+            },
+          ],
+        ];
       }
       try {
         body = JSON.parse(raw);
@@ -376,7 +473,8 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     },
     /** The next `count` authenticated REST calls answer `status` (503 SERVER_UNAVAILABLE, 403 REQUEST_LIMIT_EXCEEDED, …). */
     failNext(count: number, fault: { status: number; errorCode: string; retryAfter?: string }) {
-      for (let i = 0; i < count; i++) faults.push({ status: fault.status, errorCode: fault.errorCode, retryAfter: fault.retryAfter ?? null });
+      for (let i = 0; i < count; i++)
+        faults.push({ status: fault.status, errorCode: fault.errorCode, retryAfter: fault.retryAfter ?? null });
     },
     dropSubscribers: () => pubSub.dropSubscribers(),
     subscriberCount: () => pubSub.subscriberCount(),

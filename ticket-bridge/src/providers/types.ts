@@ -132,7 +132,7 @@ export interface TicketProvider {
   receive?(ctx: ProviderContext, request: InboundRequest): Promise<InboundChange[]>;
   /** Changes since `since` (provider time) and the cursor to pass next; absent without 'poll'. */
   poll?(ctx: ProviderContext, since: string | null): Promise<{ changes: InboundChange[]; cursor: string | null }>;
-  /** A push stream of changes (Salesforce Pub/Sub API), resumable by replay id; absent for other providers. */
+  /** A push stream of changes (Salesforce Pub/Sub API), resumable by replay id; absent for other providers, a no-op when the configuration names no stream. */
   subscribe?(ctx: ProviderContext, opts: SubscribeOptions): { stop(): Promise<void> };
   /** A cheap authenticated call for TestProvider / ListProviders health. */
   check(ctx: ProviderContext): Promise<void>;

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import avro from 'avsc';
 import type { Logger } from '@oncall/shared';
-import { ProviderError, type InboundChange, type ProviderContext, type SubscribeOptions } from '../types.js';
+import { type InboundChange, type ProviderContext, type SubscribeOptions } from '../types.js';
 import { invalidate, session, type Session } from './auth.js';
 import { caseChanges, type ChangeEvent } from './cdc.js';
 import { pubSubClient, type FetchRequest, type FetchResponse, type PubSubClient } from './pubsub-proto.js';
@@ -27,8 +27,11 @@ interface EventSchema {
 export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOptions): { stop(): Promise<void> } {
   const settings = salesforceSettings(ctx.config);
   const pubSub = settings.pubSub;
-  if (pubSub === null) throw new ProviderError(`provider ${ctx.config.providerId}: settings.pubSub is not configured`, false);
   const log: Logger | undefined = opts.log?.child({ provider: ctx.config.providerId, stage: 'pubsub' });
+  if (pubSub === null) {
+    log?.info('settings.pubSub is null: no Pub/Sub subscription (inbound by polling only)');
+    return { stop: async () => undefined };
+  }
   const schemas = new Map<string, Promise<EventSchema>>();
   const actorNames = new Map<string, string>();
   let replayId = opts.replayId;

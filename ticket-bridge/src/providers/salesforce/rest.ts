@@ -1,4 +1,4 @@
-import type { ProviderContext } from '../types.js';
+import { ProviderError, type ProviderContext } from '../types.js';
 import { invalidate, session } from './auth.js';
 import { networkError, restError } from './errors.js';
 import { salesforceSettings } from './settings.js';
@@ -47,6 +47,10 @@ export async function rest(
     if (response.status === 404 && opts.notFoundIsNull) return null;
     if (!response.ok)
       throw restError(what, { status: response.status, body: text, retryAfter: response.headers.get('retry-after') }, ctx.now());
-    return { status: response.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
+    try {
+      return { status: response.status, json: text === '' ? null : (JSON.parse(text) as unknown) };
+    } catch {
+      throw new ProviderError(`Salesforce ${what}: HTTP ${response.status} with a body that is not JSON`, true, response.status);
+    }
   }
 }

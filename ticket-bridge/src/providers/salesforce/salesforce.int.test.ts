@@ -179,6 +179,22 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
     expect(standIn.cases.filter((c) => c.fields.AlertFingerprint__c === k)).toHaveLength(1);
   });
 
+  it('a Salesforce that does not answer is a retryable error once the bridge\'s timeout ends the call', async () => {
+    const ctx = context();
+    await sf.check(ctx);
+    standIn.hangNext(1);
+    const timed: ProviderContext = { ...ctx, fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(200) }) };
+    const err = await failure(sf.find(timed, key()));
+    expect(err).toMatchObject({ retryable: true, httpStatus: null });
+    expect(err.message).toContain('find Case failed: no answer');
+  });
+
+  it('without settings.pubSub there is no stream to subscribe to', async () => {
+    const sub = sf.subscribe!(context({ settings: { pubSub: null } }), { replayId: null, onChanges: async () => undefined });
+    await sub.stop();
+    expect(standIn.subscriberCount()).toBe(0);
+  });
+
   it('a field Case does not have is refused (INVALID_FIELD), not retried; check names unmapped fields', async () => {
     const ctx = context({ fields: { Subject: 'alert.summary', Team__c: 'labels.team' } });
     const err = await failure(sf.create(ctx, { alert, fields: { Subject: 'x', Team__c: 'db' }, idempotencyKey: key() }));

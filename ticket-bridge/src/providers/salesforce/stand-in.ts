@@ -119,6 +119,7 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
   const comments: StandInComment[] = [];
   const tokenRequests: { grantType: string | null; ok: boolean }[] = [];
   const requests: { method: string; path: string }[] = [];
+  let hanging = 0;
   const faults: { status: number; errorCode: string; retryAfter: string | null }[] = [];
   let url = '';
 
@@ -389,7 +390,8 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     ];
   };
 
-  const handle = (req: IncomingMessage, raw: string): [number, unknown, Record<string, string>?] => {
+  /** null = never answer (a hung Salesforce). */
+  const handle = (req: IncomingMessage, raw: string): [number, unknown, Record<string, string>?] | null => {
     const target = new URL(req.url ?? '/', url);
     if (req.method === 'POST' && target.pathname === '/services/oauth2/token') return token(req, raw);
     const api = /^\/services\/data\/v(\d+)\.0(\/.*)$/.exec(target.pathname);
@@ -398,6 +400,10 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const byId = bearer === undefined ? undefined : tokens.get(bearer);
     if (byId === undefined) return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
     requests.push({ method: req.method ?? '', path: api[2]! });
+    if (hanging > 0) {
+      hanging--;
+      return null;
+    }
     const fault = faults.shift();
     if (fault)
       return [
@@ -436,7 +442,9 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const [status, body, headers = {}] = handle(req, Buffer.concat(chunks).toString());
+      const answer = handle(req, Buffer.concat(chunks).toString());
+      if (answer === null) return;
+      const [status, body, headers = {}] = answer;
       res.writeHead(status, body === null ? headers : { 'content-type': 'application/json;charset=UTF-8', ...headers });
       res.end(body === null ? undefined : JSON.stringify(body));
     });
@@ -476,10 +484,15 @@ export async function startSalesforceStandIn(opts: SalesforceStandInOptions) {
       for (let i = 0; i < count; i++)
         faults.push({ status: fault.status, errorCode: fault.errorCode, retryAfter: fault.retryAfter ?? null });
     },
+    /** The next `count` authenticated REST calls get no answer at all (the caller's timeout must end them). */
+    hangNext(count: number) {
+      hanging += count;
+    },
     dropSubscribers: () => pubSub.dropSubscribers(),
     subscriberCount: () => pubSub.subscriberCount(),
     async close() {
       await pubSub.close();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -42,6 +42,7 @@ export interface PubSubClient {
   GetSchema(
     request: { schema_id: string },
     metadata: grpc.Metadata,
+    options: grpc.CallOptions,
     callback: (err: grpc.ServiceError | null, info?: SchemaInfo) => void,
   ): void;
   close(): void;

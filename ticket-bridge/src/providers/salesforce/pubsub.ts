@@ -12,6 +12,7 @@ import { salesforceSettings } from './settings.js';
 const BATCH = 100;
 const FIRST_RECONNECT_MS = 250;
 const MAX_RECONNECT_MS = 30_000;
+const SCHEMA_DEADLINE_MS = 10_000;
 
 interface EventSchema {
   type: avro.Type;
@@ -35,6 +36,8 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
   const schemas = new Map<string, Promise<EventSchema>>();
   const actorNames = new Map<string, string>();
   let replayId = opts.replayId;
+  /** The stored replay id was refused (older than the 72-hour retention): start at the oldest event kept. */
+  let fromEarliest = false;
   let stopped = false;
   let delay = FIRST_RECONNECT_MS;
   let timer: NodeJS.Timeout | null = null;
@@ -63,7 +66,7 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     let found = schemas.get(id);
     if (!found) {
       found = new Promise<EventSchema>((resolve, reject) =>
-        c.GetSchema({ schema_id: id }, metadataFor(s), (err, info) => {
+        c.GetSchema({ schema_id: id }, metadataFor(s), { deadline: Date.now() + SCHEMA_DEADLINE_MS }, (err, info) => {
           if (err || !info) return reject(err ?? new Error('GetSchema answered nothing'));
           const type = avro.Type.forSchema(JSON.parse(info.schema_json) as avro.Schema);
           resolve({ type, fields: (type as avro.types.RecordType).fields.map((f) => f.name) });
@@ -154,6 +157,14 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
       if (ended) return;
       ended = true;
       if (err?.code === grpc.status.UNAUTHENTICATED) invalidate(ctx, s);
+      if (err?.code === grpc.status.INVALID_ARGUMENT && replayId !== null) {
+        log?.error(
+          { details: err.details },
+          'Salesforce refused the stored replay id; replaying from the oldest event kept (polling covers anything older)',
+        );
+        replayId = null;
+        fromEarliest = true;
+      }
       c.close();
       reconnectLater(err ? `${grpc.status[err.code]}: ${err.details}` : 'the server ended the stream');
     };
@@ -172,11 +183,11 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     stream.on('end', () => end(null));
     stream.write({
       topic_name: pubSub.topic,
-      replay_preset: replayId === null ? 'LATEST' : 'CUSTOM',
+      replay_preset: replayId !== null ? 'CUSTOM' : fromEarliest ? 'EARLIEST' : 'LATEST',
       replay_id: replayId ?? Buffer.alloc(0),
       num_requested: BATCH,
     });
-    log?.info({ topic: pubSub.topic, resume: replayId !== null }, 'Salesforce Pub/Sub subscribed');
+    log?.info({ topic: pubSub.topic, resume: replayId !== null, fromEarliest }, 'Salesforce Pub/Sub subscribed');
   };
 
   void connect();

@@ -179,7 +179,7 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
     expect(standIn.cases.filter((c) => c.fields.AlertFingerprint__c === k)).toHaveLength(1);
   });
 
-  it('a Salesforce that does not answer is a retryable error once the bridge\'s timeout ends the call', async () => {
+  it("a Salesforce that does not answer is a retryable error once the bridge's timeout ends the call", async () => {
     const ctx = context();
     await sf.check(ctx);
     standIn.hangNext(1);
@@ -272,6 +272,18 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
       await vi.waitFor(() => expect(closes(got.batches)).toHaveLength(1), { timeout: 5000 });
       expect(standIn.tokenRequests.length).toBeGreaterThan(tokensBefore);
       expect(got.batches.flatMap((b) => b.changes).map((c) => c.status)).toStrictEqual(['Escalated', 'Closed']);
+      await sub.stop();
+    });
+
+    it('a replay id Salesforce no longer keeps replays from the oldest event kept', async () => {
+      const ctx = context();
+      const ref = await sf.create(ctx, { alert, fields, idempotencyKey: key() });
+      standIn.closeCase(ref.key, 'agent.smith@example.com');
+      const got = collect();
+      const sub = sf.subscribe!(ctx, { replayId: Buffer.from('00000000ffffffff', 'hex'), onChanges: got.onChanges });
+      await vi.waitFor(() => expect(closes(got.batches).some((c) => c.ticketKey === ref.externalId)).toBe(true), { timeout: 5000 });
+      const statuses = got.batches.flatMap((b) => b.changes);
+      expect(statuses.length).toBeGreaterThan(standIn.cases.length); // every Case's creation is in the replay
       await sub.stop();
     });
 

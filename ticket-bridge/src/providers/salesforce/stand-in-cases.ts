@@ -207,9 +207,18 @@ export function caseStore(opts: {
         throw new ApiError(400, 'INVALID_FIELD', `No such column '${f}' on entity 'Case'.`);
       }
     }
+    const w = q.where;
+    if (w !== null && (w.field === 'SystemModstamp') !== w.value instanceof Date) {
+      throw new ApiError(
+        400,
+        'INVALID_FIELD',
+        `value of filter criterion for field '${w.field}' is of the wrong type (datetimes are not quoted, strings are)`,
+      );
+    }
+    if (w !== null && w.op === '>' && w.field !== 'SystemModstamp')
+      throw new ApiError(400, 'MALFORMED_QUERY', 'the stand-in compares only SystemModstamp with >');
     const valueOf = (c: StandInCase, f: string) => (record(c) as Record<string, unknown>)[f];
     let rows = cases.filter((c) => {
-      const w = q.where;
       if (w === null) return true;
       if (w.op === '=') return valueOf(c, w.field) === w.value;
       return w.value instanceof Date && w.field === 'SystemModstamp' && c.SystemModstamp.getTime() > w.value.getTime();

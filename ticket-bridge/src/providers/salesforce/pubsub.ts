@@ -113,12 +113,8 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     return false;
   };
 
-  const handle = async (
-    response: FetchResponse,
-    c: PubSubClient,
-    s: Session,
-    stream: grpc.ClientDuplexStream<FetchRequest, FetchResponse>,
-  ) => {
+  /** Decodes and hands over one response; true when it was handled (then ask for as many events again). */
+  const handle = async (response: FetchResponse, c: PubSubClient, s: Session): Promise<boolean> => {
     const changes: InboundChange[] = [];
     for (const { event, replay_id } of response.events) {
       const schema = await schemaFor(event.schema_id, c, s);
@@ -130,11 +126,11 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     }
     const last = response.events.at(-1)?.replay_id ?? response.latest_replay_id;
     if (last.length > 0 && !(replayId !== null && last.equals(replayId))) {
-      if (!(await handOver(changes, last))) return;
+      if (!(await handOver(changes, last))) return false;
       replayId = last;
     }
     delay = FIRST_RECONNECT_MS;
-    if (response.events.length > 0) stream.write({ num_requested: response.events.length });
+    return true;
   };
 
   const connect = async () => {
@@ -170,7 +166,10 @@ export function subscribeCaseChanges(ctx: ProviderContext, opts: SubscribeOption
     };
     stream.on('data', (response: FetchResponse) => {
       work = work
-        .then(() => (ended || stopped ? undefined : handle(response, c, s, stream)))
+        .then(async () => {
+          if (ended || stopped || !(await handle(response, c, s))) return;
+          if (!ended && response.events.length > 0) stream.write({ num_requested: response.events.length });
+        })
         .catch((err: unknown) => {
           log?.warn(
             { err: (err as Error).message },

@@ -287,6 +287,19 @@ describe('Salesforce provider against the stand-in (OAuth + REST over HTTP, Pub/
       await sub.stop();
     });
 
+    it('asks for more events as it handles them (flow control): 250 changes all arrive, in order', async () => {
+      const ctx = context();
+      const ref = await sf.create(ctx, { alert, fields, idempotencyKey: key() });
+      const got = collect();
+      const sub = sf.subscribe!(ctx, { replayId: null, onChanges: got.onChanges });
+      await vi.waitFor(() => expect(standIn.subscriberCount()).toBe(1));
+      const expected = Array.from({ length: 250 }, (_, i) => (i % 2 === 0 ? 'Working' : 'Escalated'));
+      for (const status of expected) standIn.setStatus(ref.key, status, 'agent.smith@example.com');
+      await vi.waitFor(() => expect(got.batches.flatMap((b) => b.changes)).toHaveLength(250), { timeout: 5000 });
+      expect(got.batches.flatMap((b) => b.changes).map((c) => c.status)).toStrictEqual(expected);
+      await sub.stop();
+    });
+
     it('a failing onChanges is offered the same batch again', async () => {
       const ctx = context();
       const ref = await sf.create(ctx, { alert, fields, idempotencyKey: key() });

@@ -103,6 +103,15 @@ export interface ProviderContext {
   now: () => Date;
 }
 
+/** What a live inbound stream (Salesforce Pub/Sub) needs from the bridge. */
+export interface SubscribeOptions {
+  /** Where to resume: the replay id last handed to `onChanges` (persisted by the bridge), or null for new changes only. */
+  replayId: Buffer | null;
+  /** One batch at a time; `replayId` is the position after it, to persist once handled. A throw offers the same batch again after a back-off. */
+  onChanges(changes: InboundChange[], replayId: Buffer): Promise<void>;
+  log?: import('@oncall/shared').Logger;
+}
+
 export interface TicketProvider {
   readonly type: TicketProviderType;
   readonly capabilities: readonly Capability[];
@@ -123,6 +132,8 @@ export interface TicketProvider {
   receive?(ctx: ProviderContext, request: InboundRequest): Promise<InboundChange[]>;
   /** Changes since `since` (provider time) and the cursor to pass next; absent without 'poll'. */
   poll?(ctx: ProviderContext, since: string | null): Promise<{ changes: InboundChange[]; cursor: string | null }>;
+  /** A push stream of changes (Salesforce Pub/Sub API), resumable by replay id; absent for other providers, a no-op when the configuration names no stream. */
+  subscribe?(ctx: ProviderContext, opts: SubscribeOptions): { stop(): Promise<void> };
   /** A cheap authenticated call for TestProvider / ListProviders health. */
   check(ctx: ProviderContext): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry, TicketProvider } from '@oncall/contracts';
+import type { ConfigEvent, CustomerTier, EventData, InhibitRule, ResponseTier, SiteRegistry } from '@oncall/contracts';
 import { contactKey } from './verification.js';
 
 /** The configuration as the log says it is now, folded from configuration events. */

@@ -167,11 +167,11 @@ export class AlertBytes {
   private raw(n: number): void {
     this.ensure(10);
     const buf = this.buf;
-    while (n > 0x7f) {
-      buf[this.pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    buf[this.pos++] = n;
+    let pos = this.pos;
+    for (; n > 0x7fffffff; n = Math.floor(n / 128)) buf[pos++] = (n % 128) | 0x80;
+    for (; n > 0x7f; n >>>= 7) buf[pos++] = (n & 0x7f) | 0x80;
+    buf[pos++] = n;
+    this.pos = pos;
   }
 
   private bytes(b: Uint8Array): void {

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { maybeRow, rows } from './db.js';
+import { timestampMs } from './pg-text.js';
 
 /** Times come back as epoch ms (slonik's timestamptz parser), bigints as strings. */
 const time = z.number();
@@ -175,8 +176,7 @@ export type ListPool = Pick<pg.Pool, 'query'>;
 const AS_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
 
 /** A timestamptz as slonik's parser reads it (epoch ms). */
-const ms = (text: string | null): number | null =>
-  text === null ? null : text === 'infinity' ? Infinity : text === '-infinity' ? -Infinity : Date.parse(text);
+const ms = (text: string | null): number | null => (text === null ? null : timestampMs(text));
 
 /** A row of `COLUMN_LIST, created_key` in PostgreSQL's text as the AlertListRow slonik and zod would make of it. */
 export function alertFromText(v: ReadonlyArray<string | null>): AlertListRow {

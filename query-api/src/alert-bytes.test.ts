@@ -99,7 +99,10 @@ describe('AlertBytes', () => {
     ['a source and severities the API does not know', { ...ROW, source: 'nagios', severity: 'fatal', source_severity: 'unknown' }],
     ['strings of 127 and 128 bytes (a one- and a two-byte length)', { ...ROW, summary: long(127), details: long(128) }],
     ['a map entry of 128 bytes and more', { ...ROW, labels: { a: long(124), b: long(300) }, annotations: { [long(20_000)]: 'v' } }],
-    ['UTF-8 of two, three and four bytes, and a lone surrogate', { ...ROW, summary: 'Störung – 東京 🚨', details: 'a\uD800b', labels: { 'é': 'ü' } }],
+    [
+      'UTF-8 of two, three and four bytes, and a lone surrogate',
+      { ...ROW, summary: 'Störung – 東京 🚨', details: 'a\uD800b', labels: { é: 'ü' } },
+    ],
     ['a long non-ASCII string', { ...ROW, details: 'ß'.repeat(5000) }],
     ['times with whole seconds, zero and the largest date', { ...ROW, created_at: 1_000, updated_at: 0, resolved_at: 8.64e15 }],
     ['a time before 1970 (ts-proto encodes the row)', { ...ROW, acknowledged_at: -1_500 }],

@@ -14,7 +14,15 @@ import { toAlertList } from './alert-filter.js';
 import { streamPage } from './list-page.js';
 import { apiStep, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
 import { encodePageToken } from './page-token.js';
-import { alertsAfter, getAlert, getTimeline, type AlertCursor, type AlertListRow, type AlertRow, type ListPool } from './read-model/alerts.js';
+import {
+  alertsAfter,
+  getAlert,
+  getTimeline,
+  type AlertCursor,
+  type AlertListRow,
+  type AlertRow,
+  type ListPool,
+} from './read-model/alerts.js';
 import { bounded, required, requiredUuid } from './validate.js';
 
 /** Snoozes last at least a minute (the decider refuses an end that is already past) and at most 30 days. */

@@ -140,12 +140,7 @@ const isUndefinedTable = (err: unknown): boolean => {
  * alertFromText: slonik's row objects and type parsers were ~half of query-api's CPU per alert of
  * a long stream (bench:query).
  */
-export async function alertsAfter(
-  db: ListPool,
-  q: AlertQuery,
-  after: AlertCursor | null,
-  limit: number,
-): Promise<readonly AlertListRow[]> {
+export async function alertsAfter(db: ListPool, q: AlertQuery, after: AlertCursor | null, limit: number): Promise<readonly AlertListRow[]> {
   const values: unknown[] = [];
   const param = (value: unknown): string => `$${values.push(value)}`;
   const where = ['TRUE'];

@@ -8,7 +8,8 @@ const { AlertSource, Severity } = alertingV1;
 const MAX_DATE_MS = 8.64e15;
 /** Room a batch's buffer starts with per alert (bench:query's alerts are ~570 bytes). */
 const BYTES_PER_ROW = 1024;
-const FULL = Symbol('full');
+/** Thrown when the batch's buffer has no room left (`one` catches it); made once, so throwing it costs no stack trace. */
+const FULL = new Error('the buffer is full');
 
 /**
  * Alerts encoded as `alertingV1.Alert` wire bytes straight from their rows, into one buffer per

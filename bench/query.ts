@@ -201,8 +201,13 @@ async function main(): Promise<void> {
         (bytes: Buffer) => bytes,
         alertingV1.ListAlertsRequest.fromPartial(req),
       );
-      let n = 0;
-      for await (const _ of stream as AsyncIterable<Buffer>) n++;
+      // Counted in a 'data' listener, not an async iterator (a promise per message).
+      const n = await new Promise<number>((resolve, reject) => {
+        let received = 0;
+        stream.on('data', () => received++);
+        stream.on('error', reject);
+        stream.on('end', () => resolve(received));
+      });
       return { n, ms: performance.now() - start };
     };
 

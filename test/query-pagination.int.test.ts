@@ -175,6 +175,57 @@ describe('ListAlerts pages over gRPC', () => {
     }
   });
 
+  it('lists an alert with every field as GetAlert answers it (rows read as text, bytes encoded by hand)', async () => {
+    // After the cases that count the seeded alerts (its service is its own). Every column the API maps is set,
+    // with an escalation (severity map, suppression, storm sense, SLA) and a ticket; a label whose
+    // key is a number and non-ASCII text; a time with microseconds.
+    const id = randomUUID();
+    await db.query(
+      `INSERT INTO alerts (id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations, links, custom,
+         generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
+         escalated_at, escalated_by, external_ticket_id, repeat_count, last_seen_at, last_event_seq)
+       VALUES ($1, 'full', 'fp-full', 'snoozed', 'grafana', 'Störung – 東京 🚨', $2, 'warning', $3, '{"runbook": "https://r.example.net/x"}',
+         '[]', '{}', 'http://prometheus.example.net/graph', '2026-11-23 10:00:00.123456+00', '2026-11-23 10:05:00+00',
+         '2026-11-23 10:01:00.5+00', 'user-a', '2026-11-23 10:04:00+00', 'user-b', '2026-11-23 11:00:00+00', 'user-c',
+         '2026-11-23 10:02:00+00', 'user-d', 'EXT-9', 4, '2026-11-23 10:05:00+00', 9007199254740000)`,
+      [id, 'x'.repeat(300), JSON.stringify({ site: 'ams2', '42': 'answer', alertname: 'InstanceDown', é: 'ü' })],
+    );
+    await db.query(
+      `INSERT INTO alert_escalations (alert_id, service_id, alert_seq, routed_at, routes, policy_id, escalation_step, escalation_round,
+         escalation_page, step_reached_at, next_escalation_at, escalation_stopped_reason, notifications_requested, updated_at,
+         last_event_seq, suppressed_by, suppressed_until, severity_map, site, group_key, incident_id, inhibited, inhibited_by,
+         inhibited_rule, flapping, tier, sla_deadline, sla_breached_at)
+       VALUES ($1, 'full', 1, '2026-11-23 10:00:01+00', 1, 'policy-1', 2, 1, 0, '2026-11-23 10:03:00+00', '2026-11-23 10:08:00+00',
+         'snoozed', 3, '2026-11-23 10:05:00+00', 7, 'rule', '2026-11-23 12:00:00+00', '{"warning": "critical"}', 'ams2', 'full/1',
+         $2, true, $3, 'site-down', 'started', 'gold', '2026-11-23 10:15:00+00', '2026-11-23 10:15:00.25+00')`,
+      [id, randomUUID(), randomUUID()],
+    );
+    await db.query(
+      `INSERT INTO tickets (alert_id, provider_id, ticket_key, service_id, url, status, created_at, updated_at, last_event_seq)
+       VALUES ($1, 'jira', 'OPS-9', 'full', 'https://jira.example.net/browse/OPS-9', 'open', now(), now(), 1)`,
+      [id],
+    );
+    const listed: alertingV1.Alert[] = [];
+    for await (const a of client.listAlerts(
+      alertingV1.ListAlertsRequest.fromPartial({ serviceIds: ['full'] }),
+    ) as AsyncIterable<alertingV1.Alert>)
+      listed.push(a);
+    const got = await new Promise<alertingV1.Alert>((resolve, reject) =>
+      client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a))),
+    );
+    expect(listed).toEqual([got]);
+    expect(got).toMatchObject({
+      severity: alertingV1.Severity.SEVERITY_CRITICAL,
+      sourceSeverity: alertingV1.Severity.SEVERITY_WARNING,
+      externalTicketId: 'OPS-9',
+      escalationSuppressed: true,
+      inhibited: true,
+      lastEventSequence: 9007199254740000,
+      createdAt: new Date('2026-11-23T10:00:00.123Z'),
+      labels: { site: 'ams2', '42': 'answer', alertname: 'InstanceDown', é: 'ü' },
+    });
+  });
+
   it('refuses a time beyond JavaScript’s numbers as INVALID_ARGUMENT, not INTERNAL', async () => {
     // created_after (field 4) { seconds (field 1): 2^60 }: ts-proto's decoder throws on it.
     const bytes = new BinaryWriter()

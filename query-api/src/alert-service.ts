@@ -7,13 +7,22 @@ import { Surface, type AlertCommandKind as CommandKind } from '@oncall/contracts
 import { COMMAND_FOR_STATUS } from './domain/commands.js';
 import { toManualAlert } from './domain/manual-alert.js';
 import { InvalidArgument, NotFound, Unavailable } from './errors.js';
-import { serverStream, unary, type CallContext } from './handlers.js';
+import { serverStream, unary, type CallContext, type Write } from './handlers.js';
 import { incidentHandlers } from './incident-service.js';
+import { AlertBytes } from './alert-bytes.js';
 import { toAlertList } from './alert-filter.js';
 import { streamPage } from './list-page.js';
 import { apiStep, STATUS_FROM_PROTO, toProtoAlert, toTimelineEntry } from './mapping.js';
 import { encodePageToken } from './page-token.js';
-import { alertsAfter, getAlert, getTimeline, type AlertCursor, type AlertListRow, type AlertRow } from './read-model/alerts.js';
+import {
+  alertsAfter,
+  getAlert,
+  getTimeline,
+  type AlertCursor,
+  type AlertListRow,
+  type AlertRow,
+  type ListPool,
+} from './read-model/alerts.js';
 import { bounded, required, requiredUuid } from './validate.js';
 
 /** Snoozes last at least a minute (the decider refuses an end that is already past) and at most 30 days. */
@@ -22,6 +31,9 @@ export const MAX_SNOOZE_SECONDS = 30 * 86_400;
 const MAX_NOTE = 4096;
 /** Alerts per read-model query of a ListAlerts page. */
 const LIST_BATCH = 1000;
+
+/** A listed alert and its wire bytes. */
+type EncodedAlert = { row: AlertListRow; bytes: Buffer };
 
 type CommandRequest = { alertId: string; userId: string; note: string; requestId: string };
 
@@ -70,6 +82,7 @@ export function commandForStatus(status: alertingV1.AlertStatus): CommandKind {
 /** AlertService: reads from the read model; commands through intake with read-your-writes. */
 export function alertService(
   pool: DatabasePool,
+  listPool: ListPool,
   log: Logger,
   commands: AlertCommands | null,
   manual: ManualAlerts | null = null,
@@ -98,19 +111,26 @@ export function alertService(
       if (rows.length === 0 && !(await getAlert(pool, alertId))) throw new NotFound(`alert ${alertId} not found`);
       for (const r of rows) await write(toTimelineEntry(r));
     }),
-    listAlerts: serverStream(log, 'ListAlerts', async (req: alertingV1.ListAlertsRequest, write, ctx) => {
+    // Alerts go out as their wire bytes, encoded as each batch arrives (AlertBytes); the server's
+    // ListAlerts serializer passes them through (preEncoded).
+    listAlerts: serverStream(log, 'ListAlerts', async (req: alertingV1.ListAlertsRequest, write: Write<Buffer>, ctx) => {
       const list = toAlertList(req);
-      return streamPage<AlertListRow, AlertCursor>({
+      const encoder = new AlertBytes();
+      return streamPage<EncodedAlert, AlertCursor>({
         pageSize: list.pageSize,
         batch: LIST_BATCH,
         after: list.after,
-        fetch: (after, limit) => alertsAfter(pool, list.query, after, limit),
-        keyOf: (row) => ({ createdAt: row.created_key, id: row.id }),
+        fetch: async (after, limit) => {
+          const rows = await alertsAfter(listPool, list.query, after, limit);
+          const bytes = encoder.encodeAll(rows);
+          return rows.map((row, i) => ({ row, bytes: bytes[i]! }));
+        },
+        keyOf: ({ row }) => ({ createdAt: row.created_key, id: row.id }),
         token: (key) => encodePageToken([key.createdAt, key.id], list.digest),
-        write: (row) => write(toProtoAlert(row)),
+        write: (alert) => write(alert.bytes),
         signal: ctx.signal,
       });
-    }),
+    }) as unknown as alertingV1.AlertServiceServer['listAlerts'],
     acknowledgeAlert: unary(log, 'AcknowledgeAlert', async (req: alertingV1.AcknowledgeRequest, ctx) => ({
       alert: toProtoAlert(await run(toCommand('acknowledge', req), ctx)),
     })),

@@ -25,3 +25,11 @@ export function decodingChecked<S extends ServiceDefinition>(definition: S): S {
   });
   return Object.fromEntries(methods) as S;
 }
+
+/**
+ * The service with one server-streaming method whose handler writes each message as its wire
+ * bytes already (ListAlerts: alert-bytes.ts): its response serializer passes the Buffers through.
+ */
+export function preEncoded<S extends ServiceDefinition>(definition: S, method: keyof S & string): S {
+  return { ...definition, [method]: { ...definition[method], responseSerialize: (bytes: Buffer) => bytes } };
+}

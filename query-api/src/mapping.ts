@@ -3,7 +3,7 @@ import type { AlertRow, AlertStatusWord, TimelineRow } from './read-model/alerts
 
 const { AlertStatus, AlertSource, Severity } = alertingV1;
 
-const STATUS: Record<AlertStatusWord, alertingV1.AlertStatus> = {
+export const STATUS: Record<AlertStatusWord, alertingV1.AlertStatus> = {
   triggered: AlertStatus.ALERT_STATUS_TRIGGERED,
   acknowledged: AlertStatus.ALERT_STATUS_ACKNOWLEDGED,
   snoozed: AlertStatus.ALERT_STATUS_SNOOZED,
@@ -11,7 +11,7 @@ const STATUS: Record<AlertStatusWord, alertingV1.AlertStatus> = {
 };
 export const STATUS_FROM_PROTO = new Map(Object.entries(STATUS).map(([k, v]) => [v, k as AlertStatusWord]));
 
-const SOURCE: Record<string, alertingV1.AlertSource> = {
+export const SOURCE: Record<string, alertingV1.AlertSource> = {
   alertmanager: AlertSource.ALERT_SOURCE_ALERTMANAGER,
   grafana: AlertSource.ALERT_SOURCE_GRAFANA,
   generic: AlertSource.ALERT_SOURCE_GENERIC,
@@ -20,7 +20,7 @@ const SOURCE: Record<string, alertingV1.AlertSource> = {
   manual: AlertSource.ALERT_SOURCE_MANUAL,
 };
 
-const SEVERITY: Record<string, alertingV1.Severity> = {
+export const SEVERITY: Record<string, alertingV1.Severity> = {
   critical: Severity.SEVERITY_CRITICAL,
   error: Severity.SEVERITY_ERROR,
   warning: Severity.SEVERITY_WARNING,

@@ -15,7 +15,8 @@ import { AlertCommands } from './adapters/alert-commands.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
 import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
-import { decodingChecked } from './decoding.js';
+import { decodingChecked, preEncoded } from './decoding.js';
+import { createListPool } from './read-model/db.js';
 import { ConfigWriter } from './config-writes.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
@@ -99,6 +100,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       ? new ConfigWriter({ nc: opts.nc, feed, users: opts.users ?? null, consistency, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
       : null;
   const stopping = new AbortController();
+  const listPool = createListPool(pool, log);
   if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
   const tokens = opts.tokens ?? ((id: string) => config?.state().apiTokens.get(id));
 
@@ -107,7 +109,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   });
   // Methods an implementation leaves out answer UNIMPLEMENTED.
   const services: Array<[name: string, definition: ServiceDefinition, implementation: object]> = [
-    ['alerting.v1.AlertService', alertingV1.AlertServiceService, alertService(pool, log, commands, manual)],
+    [
+      'alerting.v1.AlertService',
+      preEncoded(alertingV1.AlertServiceService, 'listAlerts'),
+      alertService(pool, listPool, log, commands, manual),
+    ],
     [
       'alerting.v1.ScheduleService',
       alertingV1.ScheduleServiceService,
@@ -140,6 +146,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
   } catch (err) {
     await feed?.stop();
     await config?.stop();
+    await listPool.end();
     throw err;
   }
   log.info(
@@ -162,6 +169,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       await feed?.stop();
       await config?.stop();
+      await listPool.end();
     },
   };
 }

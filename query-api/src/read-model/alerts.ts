@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { maybeRow, rows } from './db.js';
+import { timestampMs } from './pg-text.js';
 
 /** Times come back as epoch ms (slonik's timestamptz parser), bigints as strings. */
 const time = z.number();
@@ -79,11 +81,16 @@ export type AlertQuery = {
 /** Where a page ended: the last alert's sort key (`created_at` as PostgreSQL writes it, microseconds kept, and its id). */
 export type AlertCursor = { createdAt: string; id: string };
 
-const COLUMNS = sql.fragment`id, service_id, fingerprint, status, source, summary, details, severity, source_severity, labels, annotations,
+/** The columns of an AlertRow, in the order alertFromText reads them. */
+const COLUMN_LIST = `id, service_id, fingerprint, status, source, summary, details, severity, source_severity, labels, annotations,
   generator_url, created_at, updated_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, snoozed_until, snoozed_by,
   escalated_at, escalated_by, external_ticket_id, repeat_count, last_event_seq, policy_id, suppressed_by, suppressed_until,
   escalation_step, escalation_round, next_escalation_at, escalation_stopped_reason, ticket_key, ticket_url, site, group_key, incident_id,
   inhibited, inhibited_by, inhibited_rule, flapping, tier, sla_deadline, sla_breached_at`;
+const COLUMNS = sql.join(
+  COLUMN_LIST.split(/,\s*/).map((c) => sql.identifier([c])),
+  sql.fragment`, `,
+);
 
 /** Alerts of one incident (the first, then the others as they joined); live alerts only. */
 export async function incidentAlerts(db: CommonQueryMethods, incidentId: string): Promise<readonly AlertRow[]> {
@@ -128,36 +135,93 @@ const isUndefinedTable = (err: unknown): boolean => {
  * (the order of the index alerts_created_id, so a page reads `limit` index entries, not the
  * table). Keyset, not OFFSET: a page costs the same wherever it starts, and alerts that arrive
  * meanwhile (newer, so before the cursor) neither shift nor repeat the pages after it.
+ *
+ * Read through plain pg, rows as arrays of PostgreSQL's text (`listPool`), converted by
+ * alertFromText: slonik's row objects and type parsers were ~half of query-api's CPU per alert of
+ * a long stream (bench:query).
  */
-export async function alertsAfter(
-  db: CommonQueryMethods,
-  q: AlertQuery,
-  after: AlertCursor | null,
-  limit: number,
-): Promise<readonly AlertListRow[]> {
-  const where = [sql.fragment`TRUE`];
-  if (q.serviceIds.length) where.push(sql.fragment`service_id = ANY(${sql.array(q.serviceIds, 'text')})`);
-  if (q.statuses.length) where.push(sql.fragment`status = ANY(${sql.array(q.statuses, 'text')})`);
-  if (q.severities.length) where.push(sql.fragment`severity = ANY(${sql.array(q.severities, 'text')})`);
-  if (Object.keys(q.labelSelector).length) where.push(sql.fragment`labels @> ${sql.jsonb(q.labelSelector)}`);
-  if (q.createdAfter) where.push(sql.fragment`created_at > ${q.createdAfter.toISOString()}::timestamptz`);
-  if (q.createdBefore) where.push(sql.fragment`created_at < ${q.createdBefore.toISOString()}::timestamptz`);
-  if (q.updatedAfter) where.push(sql.fragment`updated_at > ${q.updatedAfter.toISOString()}::timestamptz`);
-  if (q.updatedBefore) where.push(sql.fragment`updated_at < ${q.updatedBefore.toISOString()}::timestamptz`);
-  if (after) where.push(sql.fragment`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
-  const found = await db.any(
-    sql.type(AlertListRow)`
-    SELECT ${COLUMNS}, to_jsonb(created_at) #>> '{}' AS created_key FROM alerts_with_escalation
-    WHERE ${sql.join(where, sql.fragment` AND `)} ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
-  );
-  // The schema checks the first row: every row of a query has its shape, and checking each row of
-  // a 100k-alert stream cost 13% of query-api's CPU (bench:query). The others get the one
-  // conversion the schema makes (int8 arrives as a bigint), in place: they are this query's own.
-  return found.map((r, i) => {
-    if (i === 0) return AlertListRow.parse(r);
-    (r as { last_event_seq: number }).last_event_seq = Number(r.last_event_seq);
-    return r;
+export async function alertsAfter(db: ListPool, q: AlertQuery, after: AlertCursor | null, limit: number): Promise<readonly AlertListRow[]> {
+  const values: unknown[] = [];
+  const param = (value: unknown): string => `$${values.push(value)}`;
+  const where = ['TRUE'];
+  if (q.serviceIds.length) where.push(`service_id = ANY(${param(q.serviceIds)}::text[])`);
+  if (q.statuses.length) where.push(`status = ANY(${param(q.statuses)}::text[])`);
+  if (q.severities.length) where.push(`severity = ANY(${param(q.severities)}::text[])`);
+  if (Object.keys(q.labelSelector).length) where.push(`labels @> ${param(JSON.stringify(q.labelSelector))}::jsonb`);
+  if (q.createdAfter) where.push(`created_at > ${param(q.createdAfter.toISOString())}::timestamptz`);
+  if (q.createdBefore) where.push(`created_at < ${param(q.createdBefore.toISOString())}::timestamptz`);
+  if (q.updatedAfter) where.push(`updated_at > ${param(q.updatedAfter.toISOString())}::timestamptz`);
+  if (q.updatedBefore) where.push(`updated_at < ${param(q.updatedBefore.toISOString())}::timestamptz`);
+  if (after) where.push(`(created_at, id) < (${param(after.createdAt)}::timestamptz, ${param(after.id)}::uuid)`);
+  const { rows: found } = await db.query<Array<string | null>>({
+    text: `SELECT ${COLUMN_LIST}, to_jsonb(created_at) #>> '{}' AS created_key FROM alerts_with_escalation
+      WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${param(limit)}`,
+    values,
+    rowMode: 'array',
+    types: AS_TEXT,
   });
+  // The schema checks the first row: every row of a query has its shape.
+  return found.map((r, i) => (i === 0 ? AlertListRow.parse(alertFromText(r)) : alertFromText(r)));
+}
+
+/** A pg pool for queries with rows as arrays of text: ListAlerts's stream (`alertsAfter`). */
+export type ListPool = Pick<pg.Pool, 'query'>;
+
+/** Every value as PostgreSQL's text: alertFromText converts what it needs. */
+const AS_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
+
+/** A timestamptz as slonik's parser reads it (epoch ms). */
+const ms = (text: string | null): number | null => (text === null ? null : timestampMs(text));
+
+/** A row of `COLUMN_LIST, created_key` in PostgreSQL's text as the AlertListRow slonik and zod would make of it. */
+export function alertFromText(v: ReadonlyArray<string | null>): AlertListRow {
+  return {
+    id: v[0]!,
+    service_id: v[1]!,
+    fingerprint: v[2]!,
+    status: v[3] as AlertStatusWord,
+    source: v[4]!,
+    summary: v[5]!,
+    details: v[6]!,
+    severity: v[7]!,
+    source_severity: v[8]!,
+    labels: JSON.parse(v[9]!) as Record<string, string>,
+    annotations: JSON.parse(v[10]!) as Record<string, string>,
+    generator_url: v[11] ?? null,
+    created_at: ms(v[12]!)!,
+    updated_at: ms(v[13]!)!,
+    acknowledged_at: ms(v[14] ?? null),
+    acknowledged_by: v[15] ?? null,
+    resolved_at: ms(v[16] ?? null),
+    resolved_by: v[17] ?? null,
+    snoozed_until: ms(v[18] ?? null),
+    snoozed_by: v[19] ?? null,
+    escalated_at: ms(v[20] ?? null),
+    escalated_by: v[21] ?? null,
+    external_ticket_id: v[22] ?? null,
+    repeat_count: Number(v[23]),
+    last_event_seq: Number(v[24]),
+    policy_id: v[25] ?? null,
+    suppressed_by: v[26] ?? null,
+    suppressed_until: ms(v[27] ?? null),
+    escalation_step: v[28] === null ? null : Number(v[28]),
+    escalation_round: v[29] === null ? null : Number(v[29]),
+    next_escalation_at: ms(v[30] ?? null),
+    escalation_stopped_reason: v[31] ?? null,
+    ticket_key: v[32] ?? null,
+    ticket_url: v[33] ?? null,
+    site: v[34] ?? null,
+    group_key: v[35] ?? null,
+    incident_id: v[36] ?? null,
+    inhibited: v[37] === null ? null : v[37] === 't',
+    inhibited_by: v[38] ?? null,
+    inhibited_rule: v[39] ?? null,
+    flapping: v[40] ?? null,
+    tier: v[41] ?? null,
+    sla_deadline: ms(v[42] ?? null),
+    sla_breached_at: ms(v[43] ?? null),
+    created_key: v[44]!,
+  };
 }
 
 const TimelineRow = z.object({

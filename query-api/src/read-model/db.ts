@@ -1,4 +1,6 @@
-import type { CommonQueryMethods, QuerySqlToken } from 'slonik';
+import pg from 'pg';
+import type { CommonQueryMethods, DatabasePool, QuerySqlToken } from 'slonik';
+import type { Logger } from '@oncall/shared';
 import type { z, ZodTypeAny } from 'zod';
 
 /**
@@ -13,4 +15,19 @@ export async function rows<T extends ZodTypeAny>(db: CommonQueryMethods, query: 
 export async function maybeRow<T extends ZodTypeAny>(db: CommonQueryMethods, query: QuerySqlToken<T>): Promise<z.infer<T> | null> {
   const row = await db.maybeOne(query);
   return row === null ? null : (query.parser.parse(row) as z.infer<T>);
+}
+
+/**
+ * A plain pg pool on the slonik pool's database (its connection URI, search path included) and
+ * size, for reads whose rows are converted by hand (`alertsAfter`). Idle connections close.
+ */
+export function createListPool(pool: DatabasePool, log: Logger): pg.Pool {
+  const list = new pg.Pool({
+    connectionString: pool.configuration.connectionUri,
+    max: pool.configuration.maximumPoolSize,
+    idleTimeoutMillis: 60_000,
+    allowExitOnIdle: true,
+  });
+  list.on('error', (err) => log.warn({ err }, 'an idle read-model connection failed'));
+  return list;
 }

@@ -2,11 +2,11 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
 import { errorText, TicketFieldError } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
-import { idempotencyKeyOf, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
+import { idempotencyKeyOf, rateLimitDecision, resumeDelayMs, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError, type TicketRef } from '../providers/types.js';
 import { loadAlert, type LoadedAlert } from './alerts.js';
 import { appendTicketEvent, type Deps } from './deps.js';
-import { providerCallSeconds, providerCalls, queueDeferred, ticketsCreated } from './metrics.js';
+import { providerCallSeconds, providerCalls, queueDeferred, rateLimited, ticketsCreated } from './metrics.js';
 import { SecretMissing, type Configured } from './providers.js';
 
 export const TICKETS_CONSUMER = CONSUMERS.ticketBridgeTickets;
@@ -63,13 +63,46 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
   const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
   if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
-  const run = d.lanes.run(req.providerId, () => create(d, m, event, partition, configured));
+  const paused = pauseDelay(d, req.providerId);
+  if (paused !== null) return m.nak(paused);
+  const run = d.lanes.run(req.providerId, () => {
+    // Waited in the lane while the provider started to rate limit: back to JetStream until the pause ends.
+    const later = pauseDelay(d, req.providerId);
+    if (later === null) return create(d, m, event, partition, configured);
+    m.nak(later);
+    return Promise.resolve();
+  });
   if (run === null) {
     queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });
     m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
     return;
   }
   await run;
+}
+
+/** The provider's lane is paused (it answered 429): the delay after which work comes back (attempts untouched), else null. */
+export function pauseDelay(d: Deps, providerId: string): number | null {
+  const now = d.now();
+  const until = d.lanes.pausedUntil(providerId, now);
+  if (until === null) return null;
+  queueDeferred.inc({ provider: providerId, why: 'rate-limited' });
+  return resumeDelayMs(until, now, DEFER_MS, d.random());
+}
+
+/**
+ * A 429: the provider's lane pauses until its Retry-After; returns the delay after which the work
+ * comes back (null: not a 429). Counted in a metric and logged once per pause, not as a failed
+ * attempt nor a TicketSyncFailed: a rate limit says nothing about this ticket.
+ */
+export function rateLimitPause(d: Deps, providerId: string, operation: string, err: unknown): number | null {
+  if (!(err instanceof ProviderError)) return null;
+  const now = d.now();
+  const decision = rateLimitDecision(err, d.retry, now);
+  if (decision === null) return null;
+  rateLimited.inc({ provider: providerId, operation });
+  if (d.lanes.pause(providerId, decision.until, now))
+    d.log.warn({ providerId, operation, pauseMs: decision.pauseMs }, 'the ticket provider is rate limiting; its lane pauses');
+  return pauseDelay(d, providerId);
 }
 
 async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, c: Configured): Promise<void> {
@@ -181,6 +214,13 @@ async function failed(
 ): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
   const log = d.log.child({ alertId, providerId });
+  const paused = rateLimitPause(d, providerId, 'create', err);
+  if (paused !== null) {
+    // The attempt does not count: the next claim counts this one again (and a 429 created nothing, so no lookup is owed).
+    await d.records.failed(providerId, alertId, attempt - 1, false, d.now());
+    m.nak(paused);
+    return;
+  }
   if (!(err instanceof ProviderError) && !(err instanceof Permanent)) {
     // Our own trouble (NATS, KV): nothing to record against the provider; try again later.
     log.error({ err, attempt }, 'creating a ticket failed; it comes back later');

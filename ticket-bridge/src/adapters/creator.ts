@@ -135,7 +135,7 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
     // The first claim ever of this (alert, provider) knows no earlier attempt reached the provider: no lookup needed.
     const earlier = claim.attempts > 1 || claim.takenOver ? await timed(providerId, 'find', () => c.provider.find(c.ctx, key)) : null;
     const ticket = earlier ?? (await timed(providerId, 'create', () => c.provider.create(c.ctx, { alert, fields, idempotencyKey: key })));
-    await d.records.created({ alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId }, ticket);
+    await d.records.created({ alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId }, ticket, d.now());
     await recordCreated(d, event, partition, ticket, earlier !== null);
     d.providers.markHealth(providerId, true);
     log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
@@ -166,6 +166,7 @@ async function catchUp(
   const action = syncActionFor(move, c.config.sync);
   if (action === null) return;
   try {
+    if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
     await timed(providerId, 'update', () =>
       c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
     );

@@ -140,12 +140,16 @@ export class TicketRecords {
     }
   }
 
-  /** The create succeeded: the ticket → alert index first, then the record (whoever reads `created` finds the index). */
-  async created(index: TicketIndex, ticket: TicketRef): Promise<Created> {
+  /**
+   * The create succeeded: the ticket → alert index (by key and by external id: providers report
+   * either) first, then the record (whoever reads `created` finds the index). The ticket was
+   * opened by us: its `open` reported back (a Salesforce CDC create event) is our echo.
+   */
+  async created(index: TicketIndex, ticket: TicketRef, now: number): Promise<Created> {
     const { providerId, alertId, serviceId } = index;
     await this.kv.put(indexKey(providerId, ticket.key), encode(index));
     if (ticket.externalId !== ticket.key) await this.kv.put(indexKey(providerId, ticket.externalId), encode(index));
-    const record: Created = { state: 'created', serviceId, ticket, lastSet: null, applied: [] };
+    const record: Created = { state: 'created', serviceId, ticket, lastSet: { state: 'open', at: now }, applied: [], changes: [] };
     await this.kv.put(recordKey(providerId, alertId), encode(record));
     return record;
   }
@@ -168,6 +172,15 @@ export class TicketRecords {
       lastSet: state === null ? r.lastSet : { state, at: now },
       applied: [...r.applied, ...(typeof cause === 'string' ? [cause] : cause)].slice(-20),
     }));
+  }
+
+  /**
+   * The state the bridge is about to move the ticket to, recorded before the call: the provider's
+   * report of it (a webhook, a CDC event) can arrive before the call returns, and must be seen as
+   * the echo. Safe if the call then fails: the bridge only sets a state the alert is already in.
+   */
+  async setting(providerId: string, alertId: string, state: TicketState, now: number): Promise<void> {
+    await this.update(providerId, alertId, (r) => ({ ...r, lastSet: { state, at: now } }));
   }
 
   /** Records that the provider's change `changeId` was applied to the ticket, by compare and set. */

@@ -103,11 +103,12 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
     if ('error' in c) throw new ProviderError(c.error, c.retryable);
     const paused = pauseDelay(d, providerId);
     if (paused !== null) return paused;
-    const run = d.lanes.run(providerId, () =>
-      timed(providerId, 'update', () =>
+    const run = d.lanes.run(providerId, async () => {
+      if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
+      return timed(providerId, 'update', () =>
         c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
-      ),
-    );
+      );
+    });
     if (run === null) {
       queueDeferred.inc({ provider: providerId, why: 'lane-full' });
       return DEFER_MS + Math.floor(d.random() * DEFER_MS);

@@ -111,9 +111,9 @@ describe('ticket bridge with each provider stand-in', () => {
     append(subjects.config('ticket-provider', config.providerId), 'TicketProviderConfigured', config);
   const inboundUrl = (providerId: string) => `${bridge.url}/api/v1/tickets/${providerId}/events`;
 
-  /** A new alert through the decider, routed by a rule that asks `providerId` for a ticket; resolves with the ticket created. */
-  const routedAlert = async (providerId: string) => {
-    const fingerprint = `${providerId}-${randomUUID().slice(0, 8)}`;
+  /** A new alert through the decider. */
+  const alertOnly = async (name: string) => {
+    const fingerprint = `${name}-${randomUUID().slice(0, 8)}`;
     await publisher.append(
       {
         serviceId: 'checkout',
@@ -143,8 +143,12 @@ describe('ticket bridge with each provider stand-in', () => {
     const triggered = (await alerts.first(
       (e) => e.type === 'AlertTriggered' && (e.data as { fingerprint: string }).fingerprint === fingerprint,
     )) as AlertEvent;
-    const alertId = triggered.data.alertId;
-    const partition = partitionOf('checkout', fingerprint, PARTITIONS);
+    return { alertId: triggered.data.alertId, fingerprint, partition: partitionOf('checkout', fingerprint, PARTITIONS) };
+  };
+
+  /** A new alert routed by a rule that asks `providerId` for a ticket; resolves with the ticket created. */
+  const routedAlert = async (providerId: string) => {
+    const { alertId, fingerprint, partition } = await alertOnly(providerId);
     await append(subjects.escalation(partition, alertId), 'AlertRouted', {
       alertId,
       serviceId: 'checkout',
@@ -181,7 +185,12 @@ describe('ticket bridge with each provider stand-in', () => {
   /** Bob acknowledges in Slack; resolves once the ticket followed (TicketUpdated). */
   const acknowledge = async (a: { alertId: string; fingerprint: string }) => {
     await commands.submit(
-      { target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint }, command: 'acknowledge', userId: 'bob', via: 'slack' },
+      {
+        target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint },
+        command: 'acknowledge',
+        userId: 'bob',
+        via: 'slack',
+      },
       AbortSignal.timeout(10_000),
     );
     return (await tickets.until('TicketUpdated', a.alertId)).data;
@@ -245,7 +254,13 @@ describe('ticket bridge with each provider stand-in', () => {
       providerId: 'jira',
       type: 'jira',
       name: 'Jira',
-      settings: { baseUrl: jira.url, apiVersion: '3', project: 'OPS', issueType: 'Incident', customFields: { service: 'customfield_10010' } },
+      settings: {
+        baseUrl: jira.url,
+        apiVersion: '3',
+        project: 'OPS',
+        issueType: 'Incident',
+        customFields: { service: 'customfield_10010' },
+      },
       auth: { kind: 'basic', username: 'bot@acme.io', password: { env: 'TP_JIRA_TOKEN' } },
       fields: { summary: '"[" + service.name + "] " + alert.summary', service: 'service.name' },
       sync: sync('Start Progress', 'Done'),
@@ -261,6 +276,39 @@ describe('ticket bridge with each provider stand-in', () => {
     expect(echo.data.echo).toBe(true);
     await jira.resolveIssue(a.created.ticketKey, { webhookUrl: inboundUrl('jira'), secret: SECRETS.TP_JIRA_HOOK, by: 'Carol Jones' });
     await resolvedByTicket(a.alertId, 'Carol Jones');
+
+    // An issue made by hand and linked to another alert: closing it resolves that alert too.
+    const res = await fetch(`${jira.url}/rest/api/3/issue`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`bot@acme.io:${SECRETS.TP_JIRA_TOKEN}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ fields: { project: { key: 'OPS' }, issuetype: { name: 'Incident' }, summary: 'found by hand' } }),
+    });
+    expect(res.status).toBe(201);
+    const { key } = (await res.json()) as { key: string };
+    const b = await alertOnly('jira-linked');
+    await append(subjects.ticket(b.partition, b.alertId), 'TicketLinked', {
+      alertId: b.alertId,
+      serviceId: 'checkout',
+      providerId: 'jira',
+      ticketKey: key,
+      url: null,
+      userId: 'dave',
+      via: 'api',
+    });
+    // Jira may post before the link is indexed (404, it tries again): the stand-in's helper rejects then.
+    for (;;) {
+      const sent = await jira.resolveIssue(key, { webhookUrl: inboundUrl('jira'), secret: SECRETS.TP_JIRA_HOOK, by: 'Erin' }).then(
+        () => true,
+        () => false,
+      );
+      if (sent) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const resolved = await alerts.until('AlertResolved', b.alertId);
+    expect((resolved.data as { note: string }).note).toContain('by Erin');
   });
 
   it('ServiceNow: one incident, In Progress on acknowledgement, the Business Rule echo recognised, resolved by a person → alert resolved', async () => {

@@ -53,11 +53,16 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
     m.ack();
     return;
   }
+  const partition = Number(m.subject.split('.')[1]);
+  if (event.type === 'TicketLinked') {
+    await linkTicket(d, event);
+    m.ack();
+    return;
+  }
   if (event.type !== 'TicketRequested') {
     m.ack();
     return;
   }
-  const partition = Number(m.subject.split('.')[1]);
   const req = event.data;
   const configured = d.providers.get(req.providerId);
   const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
@@ -135,7 +140,11 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
     // The first claim ever of this (alert, provider) knows no earlier attempt reached the provider: no lookup needed.
     const earlier = claim.attempts > 1 || claim.takenOver ? await timed(providerId, 'find', () => c.provider.find(c.ctx, key)) : null;
     const ticket = earlier ?? (await timed(providerId, 'create', () => c.provider.create(c.ctx, { alert, fields, idempotencyKey: key })));
-    await d.records.created({ alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId }, ticket, d.now());
+    await d.records.created(
+      { alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId },
+      ticket,
+      d.now(),
+    );
     await recordCreated(d, event, partition, ticket, earlier !== null);
     d.providers.markHealth(providerId, true);
     log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
@@ -144,6 +153,24 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
   } catch (err) {
     await failed(d, m, event, partition, err, claim.attempts);
   }
+}
+
+/**
+ * A person linked an existing ticket to the alert (TicketLinked): the ticket is indexed so its
+ * inbound changes find the alert, and it becomes the alert's ticket at that provider unless the
+ * alert has one there already (then only the index is added). Its external id is not known: the
+ * key stands for it until the provider reports it.
+ */
+async function linkTicket(d: Deps, event: EventOf<'TicketLinked'>): Promise<void> {
+  const { alertId, serviceId, providerId, ticketKey, url } = event.data;
+  const alert = await loadAlert(d.nc, d.js, d.config, { alertId, publicUrl: d.publicUrl, partitions: d.partitions });
+  if (!alert) {
+    d.log.warn({ alertId, providerId, ticketKey }, 'a ticket was linked to an alert not in the ALERTS stream; not indexed');
+    return;
+  }
+  const index = { alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId };
+  const adopted = await d.records.linked(index, { key: ticketKey, externalId: ticketKey, url });
+  d.log.info({ alertId, providerId, ticketKey, adopted }, 'linked ticket indexed');
 }
 
 /**

@@ -154,6 +154,19 @@ export class TicketRecords {
     return record;
   }
 
+  /** A ticket linked by a person: indexed, and recorded as the alert's ticket unless it has one there (true then). */
+  async linked(index: TicketIndex, ticket: TicketRef): Promise<boolean> {
+    await this.kv.put(indexKey(index.providerId, ticket.key), encode(index));
+    const record: Created = { state: 'created', serviceId: index.serviceId, ticket, lastSet: null, applied: [], changes: [] };
+    try {
+      await this.kv.create(recordKey(index.providerId, index.alertId), encode(record));
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw err;
+    }
+  }
+
   async failed(providerId: string, alertId: string, attempts: number, permanent: boolean, now: number): Promise<void> {
     const record: TicketRecord = { state: 'failed', since: now, attempts, permanent };
     await this.kv.put(recordKey(providerId, alertId), encode(record));

@@ -42,7 +42,8 @@ export async function runSubscriptions(d: Deps, stop: AbortSignal): Promise<void
   const end = async (providerId: string) => {
     const had = running.get(providerId);
     running.delete(providerId);
-    if (had) await had.handle.then((h) => h.stop()).catch((err: unknown) => d.log.warn({ err, providerId }, 'stopping a subscription failed'));
+    if (had)
+      await had.handle.then((h) => h.stop()).catch((err: unknown) => d.log.warn({ err, providerId }, 'stopping a subscription failed'));
   };
   const start = async (c: Configured): Promise<{ stop(): Promise<void> }> => {
     const { providerId } = c.config;

@@ -107,9 +107,21 @@ describe('echo and inbound actions', () => {
 describe('rateLimitDecision', () => {
   const policy = { maxAttempts: 8, baseMs: 1000, maxMs: 60_000 };
   it.each([
-    ['429 with Retry-After: pause that long', { retryable: true, httpStatus: 429, retryAfterMs: 3000 }, { pauseMs: 3000, until: NOW + 3000 }],
-    ['429 without Retry-After: the base back-off', { retryable: true, httpStatus: 429, retryAfterMs: null }, { pauseMs: 1000, until: NOW + 1000 }],
-    ['429 asking for an hour: capped', { retryable: true, httpStatus: 429, retryAfterMs: 3_600_000 }, { pauseMs: 60_000, until: NOW + 60_000 }],
+    [
+      '429 with Retry-After: pause that long',
+      { retryable: true, httpStatus: 429, retryAfterMs: 3000 },
+      { pauseMs: 3000, until: NOW + 3000 },
+    ],
+    [
+      '429 without Retry-After: the base back-off',
+      { retryable: true, httpStatus: 429, retryAfterMs: null },
+      { pauseMs: 1000, until: NOW + 1000 },
+    ],
+    [
+      '429 asking for an hour: capped',
+      { retryable: true, httpStatus: 429, retryAfterMs: 3_600_000 },
+      { pauseMs: 60_000, until: NOW + 60_000 },
+    ],
     ['429 with Retry-After 0: at least 1 ms', { retryable: true, httpStatus: 429, retryAfterMs: 0 }, { pauseMs: 1, until: NOW + 1 }],
   ])('%s', (_, failure, want) => {
     expect(rateLimitDecision(failure, policy, NOW)).toEqual({ kind: 'rate-limited', ...want });

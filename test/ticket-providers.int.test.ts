@@ -311,6 +311,41 @@ describe('ticket bridge with each provider stand-in', () => {
     expect((resolved.data as { note: string }).note).toContain('by Erin');
   });
 
+  it('Jira at 20 requests/s with 60 tickets asked at once: every ticket made once, the 429s pause the lane and fail no ticket', async () => {
+    const jira = await startJiraStandIn({ auth: { kind: 'basic', username: 'bot@acme.io', password: SECRETS.TP_JIRA_TOKEN }, rateLimitPerSecond: 20 });
+    stops.push(() => jira.close());
+    await configure({
+      providerId: 'jira-limited',
+      type: 'jira',
+      name: 'Jira (rate limited)',
+      settings: { baseUrl: jira.url, apiVersion: '3', project: 'OPS', issueType: 'Incident' },
+      auth: { kind: 'basic', username: 'bot@acme.io', password: { env: 'TP_JIRA_TOKEN' } },
+      fields: { summary: 'alert.summary' },
+      sync: sync('Start Progress', 'Done'),
+      inboundSecret: null,
+    });
+    const many = await Promise.all(Array.from({ length: 60 }, (_, i) => alertOnly(`storm-${i}`)));
+    await Promise.all(
+      many.map((a) =>
+        append(subjects.ticket(a.partition, a.alertId), 'TicketRequested', {
+          alertId: a.alertId,
+          serviceId: 'checkout',
+          providerId: 'jira-limited',
+          requestedBy: 'api',
+          userId: 'alice',
+          requestId: randomUUID(),
+        }),
+      ),
+    );
+    const created = await Promise.all(many.map((a) => tickets.until('TicketCreated', a.alertId)));
+    expect(jira.requests.some((r) => r.status === 429)).toBe(true);
+    for (const [i, a] of many.entries()) {
+      const issues = [...jira.issues.values()].filter((x) => x.fields.labels.includes(`oncall-${a.alertId}`));
+      expect(issues.map((x) => x.key)).toEqual([created[i]!.data.ticketKey]);
+      expect(tickets.of('TicketSyncFailed', a.alertId)).toEqual([]);
+    }
+  });
+
   it('ServiceNow: one incident, In Progress on acknowledgement, the Business Rule echo recognised, resolved by a person → alert resolved', async () => {
     const sn: ServiceNowStandIn = await startServiceNowStandIn({ username: 'oncall.integration', password: SECRETS.TP_SN_PASSWORD });
     stops.push(() => sn.close());

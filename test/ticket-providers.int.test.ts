@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decodeEvent,
@@ -15,7 +16,7 @@ import {
 } from '@oncall/contracts';
 import { AlertCommandPath, StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
-import { startTicketBridge, type TicketBridge } from '@oncall/ticket-bridge';
+import { startTicketBridge, TICKET_BUCKET, type TicketBridge } from '@oncall/ticket-bridge';
 import { IntakePublisher } from '../ingest/src/adapters/intake-publisher.js';
 import { startJiraStandIn, type JiraStandIn } from '../ticket-bridge/src/providers/jira/stand-in.js';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '../ticket-bridge/src/providers/opsgenie/stand-in.js';
@@ -312,7 +313,10 @@ describe('ticket bridge with each provider stand-in', () => {
   });
 
   it('Jira at 20 requests/s with 60 tickets asked at once: every ticket made once, the 429s pause the lane and fail no ticket', async () => {
-    const jira = await startJiraStandIn({ auth: { kind: 'basic', username: 'bot@acme.io', password: SECRETS.TP_JIRA_TOKEN }, rateLimitPerSecond: 20 });
+    const jira = await startJiraStandIn({
+      auth: { kind: 'basic', username: 'bot@acme.io', password: SECRETS.TP_JIRA_TOKEN },
+      rateLimitPerSecond: 20,
+    });
     stops.push(() => jira.close());
     await configure({
       providerId: 'jira-limited',
@@ -436,5 +440,8 @@ describe('ticket bridge with each provider stand-in', () => {
     expect(echo.data.echo).toBe(true);
     sf.closeCase(a.created.ticketKey, 'carol@acme.io');
     await resolvedByTicket(a.alertId, 'carol@acme.io');
+    // Where the subscription resumes is kept (base64) once the batch is applied.
+    const replay = await (await new Kvm(nc).open(TICKET_BUCKET)).get('replay.salesforce');
+    expect(Buffer.from(replay!.string(), 'base64').length).toBeGreaterThan(0);
   });
 });

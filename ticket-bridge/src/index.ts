@@ -12,6 +12,7 @@ import { ConfiguredProviders } from './adapters/providers.js';
 import { TicketRecords } from './adapters/records.js';
 import { handleEscalation, REQUESTS_CONSUMER } from './adapters/requests.js';
 import { ALERTS_CONSUMER, handleAlertEvent, perAlertOrder } from './adapters/syncer.js';
+import { runSubscriptions } from './adapters/subscriptions.js';
 import { serveTests } from './adapters/tester.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './domain/rules.js';
 import type { TicketProvider } from './providers/types.js';
@@ -53,8 +54,8 @@ export type TicketBridge = { url: string; stop: () => Promise<void> };
 /**
  * Starts the ticket bridge (docs/tickets.md#how-the-bridge-works): three durable consumers shared
  * by every replica (routing decisions → TicketRequested; TicketRequested → tickets; alert
- * lifecycle → ticket updates), the inbound HTTP endpoint, fallback polling and the TestProvider
- * responder.
+ * lifecycle → ticket updates), the inbound HTTP endpoint, push subscriptions (Salesforce Pub/Sub),
+ * fallback polling and the TestProvider responder.
  */
 export async function startTicketBridge(opts: TicketBridgeOptions): Promise<TicketBridge> {
   const { nc, log } = opts;
@@ -106,6 +107,7 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
     consumer(STREAMS.tickets, TICKETS_CONSUMER, subjects.ticketsAll, 256, (m) => handleTicketMessage(d, m)),
     consumer(STREAMS.alerts, ALERTS_CONSUMER, subjects.alertsAll, 256, (m) => handleAlertEvent(d, m, ordered)),
     runPolling(d, stop.signal),
+    runSubscriptions(d, stop.signal),
   ];
   for (const l of loops) l.catch((err: unknown) => log.error({ err }, 'a ticket bridge loop stopped'));
   const inbound = await serveInbound(d, opts.port, opts.host ?? '127.0.0.1');

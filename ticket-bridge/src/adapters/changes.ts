@@ -23,16 +23,21 @@ export async function locate(d: Deps, providerId: string, changes: readonly Inbo
  * A change the provider reported (webhook or poll): recorded as TicketStatusChanged (`echo` when
  * it reports the state the bridge set, recently); a state in `sync.resolveAlertOn` that is not an
  * echo resolves the alert through the one command path (AlertCommandReceived, via `ticket`, the
- * provider user named in the note). Both are idempotent by the provider's change id.
+ * provider user named in the note). Both are idempotent by the provider's change id: a change id
+ * already on the ticket's record (a redelivered webhook, a replayed Pub/Sub event) appends nothing.
  */
 export async function applyChange(
   d: Deps,
   c: Configured,
   change: InboundChange,
   index: TicketIndex,
-): Promise<{ echo: boolean; resolved: boolean }> {
+): Promise<{ echo: boolean; resolved: boolean; duplicate: boolean }> {
   const { providerId } = c.config;
   const got = await d.records.get(providerId, index.alertId);
+  if (got?.record.state === 'created' && got.record.changes?.includes(change.changeId)) {
+    d.log.debug({ alertId: index.alertId, providerId, changeId: change.changeId }, 'ticket change already applied');
+    return { echo: false, resolved: false, duplicate: true };
+  }
   const lastSet = got?.record.state === 'created' ? got.record.lastSet : null;
   const action = inboundAction(change.state, lastSet, c.config.sync, d.now());
   await appendTicketEvent(
@@ -54,7 +59,10 @@ export async function applyChange(
   );
   const log = d.log.child({ alertId: index.alertId, providerId, ticketKey: change.ticketKey });
   log.info({ status: change.status, state: change.state, echo: action.echo }, 'ticket changed at the provider');
-  if (!action.resolveAlert) return { echo: action.echo, resolved: false };
+  if (!action.resolveAlert) {
+    await d.records.changeApplied(providerId, index.alertId, change.changeId);
+    return { echo: action.echo, resolved: false, duplicate: false };
+  }
   const note = `Ticket ${change.ticketKey} ${change.status} in ${c.config.name || providerId}${change.actor ? ` by ${change.actor}` : ''}`;
   try {
     const answer = await d.commands.submit(
@@ -74,5 +82,6 @@ export async function applyChange(
     // Appended, and the decider has not answered yet: it will.
     log.warn({ err }, 'the resolve asked by the ticket is not answered yet');
   }
-  return { echo: false, resolved: true };
+  await d.records.changeApplied(providerId, index.alertId, change.changeId);
+  return { echo: false, resolved: true, duplicate: false };
 }

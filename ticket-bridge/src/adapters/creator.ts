@@ -2,11 +2,11 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
 import { errorText, TicketFieldError } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
-import { idempotencyKeyOf, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
+import { idempotencyKeyOf, rateLimitDecision, resumeDelayMs, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError, type TicketRef } from '../providers/types.js';
 import { loadAlert, type LoadedAlert } from './alerts.js';
 import { appendTicketEvent, type Deps } from './deps.js';
-import { providerCallSeconds, providerCalls, queueDeferred, ticketsCreated } from './metrics.js';
+import { providerCallSeconds, providerCalls, queueDeferred, rateLimited, ticketsCreated } from './metrics.js';
 import { SecretMissing, type Configured } from './providers.js';
 
 export const TICKETS_CONSUMER = CONSUMERS.ticketBridgeTickets;
@@ -53,23 +53,61 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
     m.ack();
     return;
   }
+  const partition = Number(m.subject.split('.')[1]);
+  if (event.type === 'TicketLinked') {
+    await linkTicket(d, event);
+    m.ack();
+    return;
+  }
   if (event.type !== 'TicketRequested') {
     m.ack();
     return;
   }
-  const partition = Number(m.subject.split('.')[1]);
   const req = event.data;
   const configured = d.providers.get(req.providerId);
   const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
   if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
-  const run = d.lanes.run(req.providerId, () => create(d, m, event, partition, configured));
+  const paused = pauseDelay(d, req.providerId);
+  if (paused !== null) return m.nak(paused);
+  const run = d.lanes.run(req.providerId, () => {
+    // Waited in the lane while the provider started to rate limit: back to JetStream until the pause ends.
+    const later = pauseDelay(d, req.providerId);
+    if (later === null) return create(d, m, event, partition, configured);
+    m.nak(later);
+    return Promise.resolve();
+  });
   if (run === null) {
     queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });
     m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
     return;
   }
   await run;
+}
+
+/** The provider's lane is paused (it answered 429): the delay after which work comes back (attempts untouched), else null. */
+export function pauseDelay(d: Deps, providerId: string): number | null {
+  const now = d.now();
+  const until = d.lanes.pausedUntil(providerId, now);
+  if (until === null) return null;
+  queueDeferred.inc({ provider: providerId, why: 'rate-limited' });
+  return resumeDelayMs(until, now, DEFER_MS, d.random());
+}
+
+/**
+ * A 429: the provider's lane pauses until its Retry-After; returns the delay after which the work
+ * comes back (null: not a 429). Counted in a metric and logged once per pause, not as a failed
+ * attempt nor a TicketSyncFailed: a rate limit says nothing about this ticket.
+ */
+export function rateLimitPause(d: Deps, providerId: string, operation: string, err: unknown): number | null {
+  if (!(err instanceof ProviderError)) return null;
+  const now = d.now();
+  const decision = rateLimitDecision(err, d.retry, now);
+  if (decision === null) return null;
+  rateLimited.inc({ provider: providerId, operation });
+  if (d.lanes.pause(providerId, decision.until, now))
+    d.log.warn({ providerId, operation, pauseMs: decision.pauseMs }, 'the ticket provider is rate limiting; its lane pauses');
+  return pauseDelay(d, providerId);
 }
 
 async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, c: Configured): Promise<void> {
@@ -102,7 +140,11 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
     // The first claim ever of this (alert, provider) knows no earlier attempt reached the provider: no lookup needed.
     const earlier = claim.attempts > 1 || claim.takenOver ? await timed(providerId, 'find', () => c.provider.find(c.ctx, key)) : null;
     const ticket = earlier ?? (await timed(providerId, 'create', () => c.provider.create(c.ctx, { alert, fields, idempotencyKey: key })));
-    await d.records.created({ alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId }, ticket);
+    await d.records.created(
+      { alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId },
+      ticket,
+      d.now(),
+    );
     await recordCreated(d, event, partition, ticket, earlier !== null);
     d.providers.markHealth(providerId, true);
     log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
@@ -111,6 +153,24 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
   } catch (err) {
     await failed(d, m, event, partition, err, claim.attempts);
   }
+}
+
+/**
+ * A person linked an existing ticket to the alert (TicketLinked): the ticket is indexed so its
+ * inbound changes find the alert, and it becomes the alert's ticket at that provider unless the
+ * alert has one there already (then only the index is added). Its external id is not known: the
+ * key stands for it until the provider reports it.
+ */
+async function linkTicket(d: Deps, event: EventOf<'TicketLinked'>): Promise<void> {
+  const { alertId, serviceId, providerId, ticketKey, url } = event.data;
+  const alert = await loadAlert(d.nc, d.js, d.config, { alertId, publicUrl: d.publicUrl, partitions: d.partitions });
+  if (!alert) {
+    d.log.warn({ alertId, providerId, ticketKey }, 'a ticket was linked to an alert not in the ALERTS stream; not indexed');
+    return;
+  }
+  const index = { alertId, serviceId, fingerprint: alert.fingerprint, partition: alert.partition, providerId };
+  const adopted = await d.records.linked(index, { key: ticketKey, externalId: ticketKey, url });
+  d.log.info({ alertId, providerId, ticketKey, adopted }, 'linked ticket indexed');
 }
 
 /**
@@ -133,6 +193,7 @@ async function catchUp(
   const action = syncActionFor(move, c.config.sync);
   if (action === null) return;
   try {
+    if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
     await timed(providerId, 'update', () =>
       c.provider.update(c.ctx, ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
     );
@@ -181,6 +242,13 @@ async function failed(
 ): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
   const log = d.log.child({ alertId, providerId });
+  const paused = rateLimitPause(d, providerId, 'create', err);
+  if (paused !== null) {
+    // The attempt does not count: the next claim counts this one again (and a 429 created nothing, so no lookup is owed).
+    await d.records.failed(providerId, alertId, attempt - 1, false, d.now());
+    m.nak(paused);
+    return;
+  }
   if (!(err instanceof ProviderError) && !(err instanceof Permanent)) {
     // Our own trouble (NATS, KV): nothing to record against the provider; try again later.
     log.error({ err, attempt }, 'creating a ticket failed; it comes back later');

@@ -45,3 +45,10 @@ export const queueDeferred = new Counter({
   labelNames: ['provider', 'why'],
   registers: [registry],
 });
+
+export const rateLimited = new Counter({
+  name: 'oncall_ticket_bridge_rate_limited_total',
+  help: 'Provider answers 429 (rate limited), by provider and operation: each pauses the provider lane until Retry-After',
+  labelNames: ['provider', 'operation'],
+  registers: [registry],
+});

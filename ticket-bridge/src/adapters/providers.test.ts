@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TicketProvider as TicketProviderConfig } from '@oncall/contracts';
 import { createLogger, initialConfigState, type ConfigView } from '@oncall/shared';
+import { webhookProvider } from '../providers/webhook/index.js';
 import { ConfiguredProviders, resolveSecret, SecretMissing } from './providers.js';
 
 const base: TicketProviderConfig = {
@@ -29,7 +30,9 @@ const providersWith = (config: TicketProviderConfig, env: Record<string, string>
   const view = {
     state: () => ({ ...initialConfigState(), ticketProviders: new Map([[config.providerId, config]]) }),
   } as unknown as ConfigView;
-  return new ConfiguredProviders(view, { fetch, timeoutMs: 1000, now: () => new Date(), log: createLogger('test', 'silent') });
+  // A build with the webhook provider only (every type ships now: this one stands for a build that lacks one).
+  const registry = { webhook: webhookProvider };
+  return new ConfiguredProviders(view, { fetch, timeoutMs: 1000, now: () => new Date(), log: createLogger('test', 'silent'), registry });
 };
 
 describe('configured providers', () => {

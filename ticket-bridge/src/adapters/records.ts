@@ -6,7 +6,7 @@ import type { Logger } from '@oncall/shared';
 import type { LastSet } from '../domain/rules.js';
 import type { TicketRef } from '../providers/types.js';
 
-/** The KV bucket of the bridge: claims, tickets, the ticket → alert index and poll cursors. */
+/** The KV bucket of the bridge: claims, tickets, the ticket → alert index, poll cursors and push-stream replay ids. */
 export const TICKET_BUCKET = 'oncall-tickets';
 
 /** One alert's ticket at one provider, as the bridge keeps it (`t.<providerId>.<alertId>`). */
@@ -21,6 +21,8 @@ export type TicketRecord =
       lastSet: LastSet | null;
       /** Ids of the alert events already applied to the ticket (the last 20): a redelivered event changes nothing twice. */
       applied: readonly string[];
+      /** Provider change ids already applied (the last CHANGES_KEPT; absent in records written before): a redelivered webhook or replayed event appends nothing. */
+      changes?: readonly string[];
     }>;
 
 export type Created = Extract<TicketRecord, { state: 'created' }>;
@@ -33,10 +35,14 @@ export type ClaimResult =
   /** Another process is at it now. */
   | Readonly<{ kind: 'busy' }>;
 
+/** Provider change ids kept per ticket: more than a provider redelivers or a Pub/Sub replay re-sends at once. */
+export const CHANGES_KEPT = 50;
+
 const recordKey = (providerId: string, alertId: string): string => `t.${providerId}.${alertId}`;
 const indexKey = (providerId: string, ticketKey: string): string =>
   `k.${providerId}.${Buffer.from(ticketKey).toString('base64url') || '_'}`;
 const cursorKey = (providerId: string): string => `cursor.${providerId}`;
+const replayKey = (providerId: string): string => `replay.${providerId}`;
 const encode = (v: unknown): string => JSON.stringify(v);
 
 /**
@@ -134,14 +140,31 @@ export class TicketRecords {
     }
   }
 
-  /** The create succeeded: the ticket → alert index first, then the record (whoever reads `created` finds the index). */
-  async created(index: TicketIndex, ticket: TicketRef): Promise<Created> {
+  /**
+   * The create succeeded: the ticket → alert index (by key and by external id: providers report
+   * either) first, then the record (whoever reads `created` finds the index). The ticket was
+   * opened by us: its `open` reported back (a Salesforce CDC create event) is our echo.
+   */
+  async created(index: TicketIndex, ticket: TicketRef, now: number): Promise<Created> {
     const { providerId, alertId, serviceId } = index;
     await this.kv.put(indexKey(providerId, ticket.key), encode(index));
     if (ticket.externalId !== ticket.key) await this.kv.put(indexKey(providerId, ticket.externalId), encode(index));
-    const record: Created = { state: 'created', serviceId, ticket, lastSet: null, applied: [] };
+    const record: Created = { state: 'created', serviceId, ticket, lastSet: { state: 'open', at: now }, applied: [], changes: [] };
     await this.kv.put(recordKey(providerId, alertId), encode(record));
     return record;
+  }
+
+  /** A ticket linked by a person: indexed, and recorded as the alert's ticket unless it has one there (true then). */
+  async linked(index: TicketIndex, ticket: TicketRef): Promise<boolean> {
+    await this.kv.put(indexKey(index.providerId, ticket.key), encode(index));
+    const record: Created = { state: 'created', serviceId: index.serviceId, ticket, lastSet: null, applied: [], changes: [] };
+    try {
+      await this.kv.create(recordKey(index.providerId, index.alertId), encode(record));
+      return true;
+    } catch (err) {
+      if (isWrongRevision(err)) return false;
+      throw err;
+    }
   }
 
   async failed(providerId: string, alertId: string, attempts: number, permanent: boolean, now: number): Promise<void> {
@@ -157,17 +180,33 @@ export class TicketRecords {
     state: TicketState | null,
     now: number,
   ): Promise<void> {
+    await this.update(providerId, alertId, (r) => ({
+      ...r,
+      lastSet: state === null ? r.lastSet : { state, at: now },
+      applied: [...r.applied, ...(typeof cause === 'string' ? [cause] : cause)].slice(-20),
+    }));
+  }
+
+  /**
+   * The state the bridge is about to move the ticket to, recorded before the call: the provider's
+   * report of it (a webhook, a CDC event) can arrive before the call returns, and must be seen as
+   * the echo. Safe if the call then fails: the bridge only sets a state the alert is already in.
+   */
+  async setting(providerId: string, alertId: string, state: TicketState, now: number): Promise<void> {
+    await this.update(providerId, alertId, (r) => ({ ...r, lastSet: { state, at: now } }));
+  }
+
+  /** Records that the provider's change `changeId` was applied to the ticket, by compare and set. */
+  async changeApplied(providerId: string, alertId: string, changeId: string): Promise<void> {
+    await this.update(providerId, alertId, (r) => ({ ...r, changes: [...(r.changes ?? []), changeId].slice(-CHANGES_KEPT) }));
+  }
+
+  private async update(providerId: string, alertId: string, next: (r: Created) => Created): Promise<void> {
     for (;;) {
       const got = await this.get(providerId, alertId);
       if (!got || got.record.state !== 'created') return;
-      const r = got.record;
-      const next: Created = {
-        ...r,
-        lastSet: state === null ? r.lastSet : { state, at: now },
-        applied: [...r.applied, ...(typeof cause === 'string' ? [cause] : cause)].slice(-20),
-      };
       try {
-        await this.kv.update(recordKey(providerId, alertId), encode(next), got.revision);
+        await this.kv.update(recordKey(providerId, alertId), encode(next(got.record)), got.revision);
         return;
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
@@ -178,6 +217,16 @@ export class TicketRecords {
   async ticket(providerId: string, ticketKey: string): Promise<TicketIndex | null> {
     const e = await this.kv.get(indexKey(providerId, ticketKey));
     return e && e.operation === 'PUT' ? e.json<TicketIndex>() : null;
+  }
+
+  /** Where the provider's push stream resumes (kept base64), or null to start with new changes. */
+  async replayId(providerId: string): Promise<Buffer | null> {
+    const e = await this.kv.get(replayKey(providerId));
+    return e && e.operation === 'PUT' ? Buffer.from(e.string(), 'base64') : null;
+  }
+
+  async saveReplayId(providerId: string, replayId: Buffer): Promise<void> {
+    await this.kv.put(replayKey(providerId), replayId.toString('base64'));
   }
 
   async cursor(providerId: string): Promise<{ value: string | null; revision: number }> {

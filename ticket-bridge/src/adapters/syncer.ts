@@ -3,7 +3,7 @@ import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contra
 import { errorText } from '@oncall/shared';
 import { retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError } from '../providers/types.js';
-import { timed } from './creator.js';
+import { pauseDelay, rateLimitPause, timed } from './creator.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 import { queueDeferred } from './metrics.js';
 
@@ -42,7 +42,8 @@ const moveOf = (e: AlertEvent): AlertMove | null => {
  * reopened (AlertUnacknowledged: an ack timeout, a snooze's end or a person) move the ticket as
  * `sync` says (TicketUpdated). Alerts without tickets are known from memory (no round trip). An
  * event applied to a ticket is remembered on its record, so a redelivery changes nothing twice; a
- * failed update is retried like a create (TicketSyncFailed, nak with a delay).
+ * failed update is retried like a create (TicketSyncFailed, nak with a delay); a 429 pauses the
+ * provider's lane and the event comes back after it, with no TicketSyncFailed.
  */
 export async function handleAlertEvent(
   d: Deps,
@@ -100,11 +101,14 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
   const partition = Number(m.subject.split('.')[1]);
   try {
     if ('error' in c) throw new ProviderError(c.error, c.retryable);
-    const run = d.lanes.run(providerId, () =>
-      timed(providerId, 'update', () =>
+    const paused = pauseDelay(d, providerId);
+    if (paused !== null) return paused;
+    const run = d.lanes.run(providerId, async () => {
+      if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
+      return timed(providerId, 'update', () =>
         c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
-      ),
-    );
+      );
+    });
     if (run === null) {
       queueDeferred.inc({ provider: providerId, why: 'lane-full' });
       return DEFER_MS + Math.floor(d.random() * DEFER_MS);
@@ -121,6 +125,8 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
     return null;
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
+    const paused = rateLimitPause(d, providerId, 'update', err);
+    if (paused !== null) return paused;
     const decision = retryDecision({ retryable: err.retryable, retryAfterMs: err.retryAfterMs }, attempt, d.retry, d.now(), d.random());
     await appendTicketEvent(
       d,

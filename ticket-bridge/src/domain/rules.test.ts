@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData, TicketSync } from '@oncall/contracts';
-import { DEFAULT_RETRY, inboundAction, isEcho, requestOf, retryDecision, syncActionFor, type AlertMove } from './rules.js';
+import {
+  DEFAULT_RETRY,
+  inboundAction,
+  isEcho,
+  rateLimitDecision,
+  requestOf,
+  resumeDelayMs,
+  retryDecision,
+  syncActionFor,
+  type AlertMove,
+} from './rules.js';
 
 const SYNC: TicketSync = {
   onAcknowledge: { transition: null, comment: true },
@@ -91,5 +101,46 @@ describe('echo and inbound actions', () => {
   });
   it('resolves nothing when resolveAlertOn is empty', () => {
     expect(inboundAction('closed', null, { ...SYNC, resolveAlertOn: [] }, NOW)).toEqual({ echo: false, resolveAlert: false });
+  });
+});
+
+describe('rateLimitDecision', () => {
+  const policy = { maxAttempts: 8, baseMs: 1000, maxMs: 60_000 };
+  it.each([
+    [
+      '429 with Retry-After: pause that long',
+      { retryable: true, httpStatus: 429, retryAfterMs: 3000 },
+      { pauseMs: 3000, until: NOW + 3000 },
+    ],
+    [
+      '429 without Retry-After: the base back-off',
+      { retryable: true, httpStatus: 429, retryAfterMs: null },
+      { pauseMs: 1000, until: NOW + 1000 },
+    ],
+    [
+      '429 asking for an hour: capped',
+      { retryable: true, httpStatus: 429, retryAfterMs: 3_600_000 },
+      { pauseMs: 60_000, until: NOW + 60_000 },
+    ],
+    ['429 with Retry-After 0: at least 1 ms', { retryable: true, httpStatus: 429, retryAfterMs: 0 }, { pauseMs: 1, until: NOW + 1 }],
+  ])('%s', (_, failure, want) => {
+    expect(rateLimitDecision(failure, policy, NOW)).toEqual({ kind: 'rate-limited', ...want });
+  });
+  it.each([
+    ['503 with Retry-After', { retryable: true, httpStatus: 503, retryAfterMs: 3000 }],
+    ['a timeout', { retryable: true, httpStatus: null, retryAfterMs: null }],
+    ['401', { retryable: false, httpStatus: 401, retryAfterMs: null }],
+  ])('%s is not a rate limit (the retry rule decides)', (_, failure) => {
+    expect(rateLimitDecision(failure, policy, NOW)).toBeNull();
+  });
+});
+
+describe('resumeDelayMs', () => {
+  it.each([
+    ['paused 2 s more, no spread drawn', NOW + 2000, 0, 2000],
+    ['paused 2 s more, half the spread', NOW + 2000, 0.5, 2500],
+    ['pause over: only the spread', NOW - 5000, 0.5, 500],
+  ])('%s', (_, until, random, want) => {
+    expect(resumeDelayMs(until, NOW, 1000, random)).toBe(want);
   });
 });

@@ -78,6 +78,30 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseMs: 1000, maxMs:
 /** A failed provider call as the retry rule sees it. */
 export type Failure = Readonly<{ retryable: boolean; retryAfterMs: number | null }>;
 
+/** A failed call with its HTTP status, as the rate-limit rule sees it. */
+export type CallFailure = Failure & Readonly<{ httpStatus: number | null }>;
+
+export type RateLimitDecision = Readonly<{ kind: 'rate-limited'; pauseMs: number; until: number }>;
+
+/**
+ * A 429 is the provider asking everyone to slow down, not this ticket failing: the provider's lane
+ * pauses until its Retry-After (or `policy.baseMs` when it sent none; at most `policy.maxMs`) and
+ * the ticket's attempt does not count. Any other failure: null (the retry rule decides).
+ */
+export function rateLimitDecision(failure: CallFailure, policy: RetryPolicy, now: number): RateLimitDecision | null {
+  if (failure.httpStatus !== 429) return null;
+  const pauseMs = Math.min(policy.maxMs, Math.max(failure.retryAfterMs ?? policy.baseMs, 1));
+  return { kind: 'rate-limited', pauseMs, until: now + pauseMs };
+}
+
+/**
+ * When work that finds its provider's lane paused comes again: after the pause, spread over
+ * `spreadMs` (`random` in [0,1)) so the waiting work does not all return at the same instant.
+ */
+export function resumeDelayMs(pausedUntil: number, now: number, spreadMs: number, random: number): number {
+  return Math.max(0, pausedUntil - now) + Math.floor(random * spreadMs);
+}
+
 export type RetryDecision = Readonly<{ kind: 'retry'; delayMs: number; retryAt: string }> | Readonly<{ kind: 'give-up'; why: string }>;
 
 /**

@@ -81,5 +81,11 @@ describe('describeTicket', () => {
       'ticket:jira',
       'ticket OPS-1 is now In Progress by bot (our own change, echoed)',
     ],
+    [
+      'a mirrored comment',
+      ev('TicketStatusChanged', { ticketKey: 'OPS-1', status: 'In Progress', actor: 'Jane', comment: 'rebooting the router' }),
+      'ticket:jira',
+      'ticket OPS-1 is now In Progress by Jane; comment: rebooting the router',
+    ],
   ])('%s', (_name, event, actor, message) => expect(describeTicket(event)).toStrictEqual({ actor, message }));
 });

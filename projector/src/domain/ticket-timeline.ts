@@ -38,7 +38,8 @@ export function describeTicket(event: TicketEvent): { actor: string; message: st
       const d = event.data;
       const by = d.actor ? ` by ${d.actor}` : '';
       const echo = d.echo ? ' (our own change, echoed)' : '';
-      return { actor: provider, message: `ticket ${d.ticketKey} is now ${d.status}${by}${echo}` };
+      const comment = d.comment ? `; comment: ${d.comment}` : '';
+      return { actor: provider, message: `ticket ${d.ticketKey} is now ${d.status}${by}${echo}${comment}` };
     }
     default: {
       const _never: never = event;

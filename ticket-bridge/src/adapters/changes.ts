@@ -52,7 +52,8 @@ export async function applyChange(
       state: change.state,
       actor: change.actor,
       echo: action.echo,
-      comment: change.comment,
+      // Provider comments reach the alert's timeline only where the provider's sync says so.
+      comment: c.config.sync.mirrorComments ? change.comment : null,
       changeId: change.changeId,
     },
     { partition: index.partition, idKey: `ticket-status:${providerId}:${change.changeId}`, causationId: null },

@@ -17,6 +17,7 @@ import {
   type EventData,
   type EventType,
   type TicketProvider,
+  TicketTestReply,
 } from '@oncall/contracts';
 import { AlertCommandPath, standardWebhookHeaders, StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
@@ -542,5 +543,7 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     expect(broken.json<{ error: string }>().error).toContain('401');
     const unknown = await nc.request(TICKET_TEST_SUBJECT, JSON.stringify({ providerId: 'nope', alertId: null }), { timeout: 5000 });
     expect(unknown.json()).toMatchObject({ ok: false, error: 'no ticket provider nope' });
+    // Every answer has the shape query-api's TestProvider reads (an error answer too).
+    for (const r of [reply, broken, unknown]) expect(TicketTestReply.parse(r.json())).toEqual(r.json());
   });
 });

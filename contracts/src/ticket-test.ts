@@ -15,6 +15,7 @@ export const TicketTestReply = z.object({
   error: z.string().nullable(),
   /** The provider fields the alert maps to; null without an alert (or when mapping failed: see `error`). */
   fields: z.record(z.string(), z.unknown()).nullable(),
-  latencyMs: z.number().nonnegative(),
+  /** How long the provider's check took; null when it was not reached (unknown or unusable provider, fields that do not map). */
+  latencyMs: z.number().nonnegative().nullable(),
 });
 export type TicketTestReply = z.infer<typeof TicketTestReply>;

@@ -60,7 +60,8 @@ const when = (d: Date | undefined): string => (d ? d.toISOString() : '-');
 
 /** TestProvider's answer: the check's outcome, then the mapped fields as indented JSON. */
 export function formatPreview(providerId: string, r: ticketingV1.TestResult): string {
-  const head = r.ok ? `${providerId}: ok (${r.latencyMs} ms)` : `${providerId}: failed (${r.latencyMs} ms): ${r.error}`;
+  const took = r.latencyMs ? ` (${r.latencyMs} ms)` : '';
+  const head = r.ok ? `${providerId}: ok${took}` : `${providerId}: failed${took}: ${r.error}`;
   const fields = r.fieldsJson === '' ? '' : `${JSON.stringify(JSON.parse(r.fieldsJson), null, 2)}\n`;
   return `${head}\n${fields}`;
 }

@@ -220,7 +220,7 @@ export function ticketingService(pool: DatabasePool, log: Logger, commands: Tick
         ok: reply.ok,
         error: reply.error ?? '',
         fieldsJson: reply.fields === null ? '' : JSON.stringify(reply.fields),
-        latencyMs: Math.round(reply.latencyMs),
+        latencyMs: Math.round(reply.latencyMs ?? 0),
       };
     }),
   };

@@ -19,7 +19,7 @@ import type { TicketProvider } from './providers/types.js';
 
 export { loadTicketBridgeConfig, type TicketBridgeConfig } from './config.js';
 export { TICKET_BUCKET } from './adapters/records.js';
-export { TICKET_TEST_SUBJECT, type TestAnswer } from './adapters/tester.js';
+export { TICKET_TEST_SUBJECT } from './adapters/tester.js';
 export { REQUESTS_CONSUMER, TICKETS_CONSUMER, ALERTS_CONSUMER };
 export { PROVIDERS } from './providers/index.js';
 export { webhookProvider } from './providers/webhook/index.js';

@@ -1,16 +1,11 @@
 import type { Subscription } from '@nats-io/transport-node';
-import { z } from 'zod';
+import { TICKET_TEST_SUBJECT, TicketTestRequest, type TicketTestReply } from '@oncall/contracts';
 import { fieldInputOf, sampleAlert } from '../domain/alert.js';
 import { loadAlert } from './alerts.js';
 import { timed } from './creator.js';
 import type { Deps } from './deps.js';
 
-/** Request subject of TestProvider / `oncall ticket preview` (core NATS request/reply). */
-export const TICKET_TEST_SUBJECT = 'oncall.tickets.test';
-
-const TestRequest = z.object({ providerId: z.string().min(1), alertId: z.string().uuid().nullable() });
-
-export type TestAnswer = { ok: boolean; error: string | null; fields: Record<string, unknown> | null; latencyMs: number | null };
+export { TICKET_TEST_SUBJECT };
 
 /**
  * Answers `oncall.tickets.test` with `{ ok, error, fields, latencyMs }`: the provider's fields
@@ -29,14 +24,14 @@ export function serveTests(d: Deps): Subscription {
   });
 }
 
-async function answer(d: Deps, data: Uint8Array): Promise<TestAnswer> {
+async function answer(d: Deps, data: Uint8Array): Promise<TicketTestReply> {
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder().decode(data));
   } catch {
     return { ok: false, error: 'the request is not JSON', fields: null, latencyMs: null };
   }
-  const req = TestRequest.safeParse(raw);
+  const req = TicketTestRequest.safeParse(raw);
   if (!req.success) return { ok: false, error: `bad request: ${req.error.issues[0]?.message ?? 'invalid'}`, fields: null, latencyMs: null };
   const c = d.providers.get(req.data.providerId);
   if (c === undefined) return { ok: false, error: `no ticket provider ${req.data.providerId}`, fields: null, latencyMs: null };

@@ -180,3 +180,4 @@ export {
   SIGNATURE_TOLERANCE_SECONDS,
   type SignatureProblem,
 } from './webhook-signature.js';
+export { retryAfterMs } from './retry-after.js';

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { classifyHttpStatus, DeliveryError, isAbort, parseRetryAfter, redact, sanitizeCause, type Classification } from './errors.js';
+import { classifyHttpStatus, DeliveryError, isAbort, redact, sanitizeCause, type Classification } from './errors.js';
 
 const NOW = Date.parse('2026-03-08T12:00:00Z');
 
@@ -28,24 +28,6 @@ describe('classifyHttpStatus', () => {
   ];
   it.each(cases)('%i (Retry-After %s)', (status, retryAfter, expected) => {
     expect(classifyHttpStatus(status, retryAfter, NOW)).toEqual(expected);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it.each([
-    ['0', 0],
-    ['120', 120_000],
-    [' 5 ', 5_000],
-    ['Sun, 08 Mar 2026 12:01:00 GMT', 60_000],
-    ['Sun, 08 Mar 2026 11:00:00 GMT', 0],
-    ['-1', null],
-    ['1.5', null],
-    ['2026-03-08T12:01:00Z', null],
-    ['', null],
-    [null, null],
-    [undefined, null],
-  ])('%j → %j', (header, expected) => {
-    expect(parseRetryAfter(header, NOW)).toBe(expected);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ContactChannel } from '@oncall/contracts';
+import { retryAfterMs } from '@oncall/shared';
 
 /**
  * Why a delivery failed. Closed: it is a metric label and the `reason` of `NotificationFailed`,
@@ -85,22 +86,6 @@ function safeProviderCode(code: string | null | undefined): string | null {
   return /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : null;
 }
 
-/**
- * Milliseconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110
- * §10.2.3). A date in the past means 0; anything unparsable means no advice (null).
- */
-export function parseRetryAfter(header: string | null | undefined, now: number = Date.now()): number | null {
-  if (header === undefined || header === null) return null;
-  const value = header.trim();
-  if (value === '') return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  // Date.parse accepts bare numbers and other loose forms; an HTTP date starts with a day name.
-  if (!/^[A-Za-z]{3},/.test(value)) return null;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
-}
-
 /** What a failure means for the pipeline's retry stage. */
 export interface Classification {
   reason: DeliveryReason;
@@ -121,10 +106,10 @@ export interface Classification {
  * | anything else | unknown              | no                         |
  */
 export function classifyHttpStatus(status: number, retryAfterHeader?: string | null, now?: number): Classification {
-  const retryAfterMs = parseRetryAfter(retryAfterHeader, now);
-  if (status === 429) return { reason: 'rate_limited', retryable: true, retryAfterMs };
+  const wait = retryAfterMs(retryAfterHeader, now);
+  if (status === 429) return { reason: 'rate_limited', retryable: true, retryAfterMs: wait };
   if (status === 408) return { reason: 'timeout', retryable: true, retryAfterMs: null };
-  if (status >= 500 && status <= 599) return { reason: 'provider_unavailable', retryable: true, retryAfterMs };
+  if (status >= 500 && status <= 599) return { reason: 'provider_unavailable', retryable: true, retryAfterMs: wait };
   if (status === 401 || status === 403) return { reason: 'unauthorized', retryable: false, retryAfterMs: null };
   if (status === 404 || status === 410) return { reason: 'invalid_destination', retryable: false, retryAfterMs: null };
   if (status >= 400 && status <= 499) return { reason: 'bad_request', retryable: false, retryAfterMs: null };

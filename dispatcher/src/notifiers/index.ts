@@ -11,15 +11,7 @@ export type {
   VoiceMessage,
   WebhookMessage,
 } from './types.js';
-export {
-  classifyHttpStatus,
-  DELIVERY_REASONS,
-  DeliveryError,
-  parseRetryAfter,
-  redact,
-  type Classification,
-  type DeliveryReason,
-} from './errors.js';
+export { classifyHttpStatus, DELIVERY_REASONS, DeliveryError, redact, type Classification, type DeliveryReason } from './errors.js';
 export { slackNotifier, type SlackNotifierConfig } from './slack.js';
 export { staticTokenProvider, teamsNotifier, type TeamsNotifierConfig } from './teams.js';
 export { twilioNotifiers, type TwilioConfig } from './twilio.js';

@@ -1,16 +1,5 @@
 import { ProviderError } from './types.js';
-
-/**
- * The one classifier of provider HTTP answers and transport failures (every provider uses it):
- * 408, 429 and 5xx are retryable (with the provider's Retry-After, seconds or an HTTP date);
- * other 4xx are not (bad credentials, a rejected field); a timeout or a refused connection is.
- */
-export function retryAfterMs(header: string | null, now: number = Date.now()): number | null {
-  if (header === null || header.trim() === '') return null;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
+import { retryAfterMs } from '@oncall/shared';
 
 export function httpProviderError(what: string, status: number, retryAfter: string | null, detail = ''): ProviderError {
   const retryable = status === 408 || status === 429 || status >= 500;

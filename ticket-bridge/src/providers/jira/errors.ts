@@ -1,19 +1,10 @@
 import { ProviderError } from '../types.js';
+import { retryAfterMs } from '@oncall/shared';
 
 /**
  * Turning Jira's answers into ProviderErrors. Pure: the caller passes the time. Messages carry the
  * user name, the status and Jira's own error text, never a token.
  */
-
-/** Retry-After in seconds or as an HTTP date, in milliseconds from `now`; null when absent or unreadable. */
-export function retryAfterMs(header: string | null | undefined, now: Date): number | null {
-  if (header == null || header.trim() === '') return null;
-  const value = header.trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now.getTime());
-}
 
 /** Jira's error body `{ errorMessages: [...], errors: { field: message } }` as one sentence. */
 export function jiraErrorText(body: unknown): string {

@@ -1,7 +1,7 @@
 import type { TicketProvider as TicketProviderConfig } from '@oncall/contracts';
 import { describe, expect, it } from 'vitest';
 import type { TicketAlert } from '../types.js';
-import { errorForAnswer, errorForNoAnswer, jiraErrorText, retryAfterMs } from './errors.js';
+import { errorForAnswer, errorForNoAnswer, jiraErrorText } from './errors.js';
 import { createFields, labels } from './fields.js';
 import { JiraSettings, validateJiraConfig } from './settings.js';
 import { stateOf } from './status.js';
@@ -201,18 +201,6 @@ describe('validateConfig', () => {
 });
 
 describe('Retry-After and errors', () => {
-  it.each([
-    ['3', 3000],
-    ['0.5', 500],
-    ['Sun, 06 Dec 2026 03:00:10 GMT', 10_000],
-    ['Sun, 06 Dec 2026 02:59:00 GMT', 0],
-    ['soon', null],
-    ['', null],
-    [null, null],
-  ])('Retry-After %j → %j ms', (header, ms) => {
-    expect(retryAfterMs(header, NOW)).toBe(ms);
-  });
-
   it("Jira's error body is one sentence", () => {
     expect(jiraErrorText({ errorMessages: ['No project'], errors: { summary: 'required', priority: 'bad' } })).toBe(
       'No project; summary: required; priority: bad',

@@ -1,4 +1,5 @@
 import { ProviderError } from '../types.js';
+import { retryAfterMs } from '@oncall/shared';
 
 /** Opsgenie's 429 often carries only X-RateLimit-* headers: wait this long then. */
 export const DEFAULT_RATE_LIMIT_BACKOFF_MS = 5_000;
@@ -19,14 +20,6 @@ function opsgenieMessage(bodyText: string): string | null {
   } catch {
     return null;
   }
-}
-
-function retryAfterMs(header: string | null, now: Date): number | null {
-  if (header === null || header.trim() === '') return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ProviderError } from '../types.js';
+import { retryAfterMs } from '@oncall/shared';
 
 /** An HTTP answer as far as error mapping needs it. */
 export interface HttpAnswer {
@@ -19,15 +20,6 @@ const CREDENTIAL_ERRORS = new Set([
   'invalid_request',
   'unauthorized_client',
 ]);
-
-/** Retry-After as milliseconds from `now`: delta-seconds or an HTTP date; null when absent or unreadable. Pure. */
-export function parseRetryAfter(value: string | null, now: Date): number | null {
-  if (value === null || value.trim() === '') return null;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
-}
 
 interface SalesforceErrorItem {
   message: string;
@@ -70,7 +62,7 @@ export function restError(what: string, answer: HttpAnswer, now: Date): Provider
     `Salesforce ${what} failed: HTTP ${answer.status} ${summary}`.trim(),
     retryable,
     answer.status,
-    retryable ? parseRetryAfter(answer.retryAfter, now) : null,
+    retryable ? retryAfterMs(answer.retryAfter, now) : null,
   );
 }
 
@@ -97,7 +89,7 @@ export function tokenError(answer: HttpAnswer, now: Date): ProviderError {
     `Salesforce token request failed: HTTP ${answer.status} ${error} ${description}`.trim(),
     retryable,
     answer.status,
-    retryable ? parseRetryAfter(answer.retryAfter, now) : null,
+    retryable ? retryAfterMs(answer.retryAfter, now) : null,
   );
 }
 

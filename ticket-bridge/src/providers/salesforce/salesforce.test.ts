@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { TicketProvider as TicketProviderConfig } from '@oncall/contracts';
 import { sessionFrom } from './auth.js';
 import { alertIdFromKey, bitmapFields, caseChanges, type ChangeEvent } from './cdc.js';
-import { parseRetryAfter, restError, tokenError } from './errors.js';
+import { restError, tokenError } from './errors.js';
 import { jwtBearerClaims, signJwt } from './jwt.js';
 import { DEFAULT_STATUS_MAP, validateSalesforceConfig } from './settings.js';
 import { polledChanges, pollQuery, soqlDateTime, soqlString } from './soql.js';
@@ -117,17 +117,6 @@ describe('JWT bearer assertion', () => {
 });
 
 describe('error mapping', () => {
-  it.each([
-    ['7', 7000],
-    ['0', 0],
-    ['Sun, 06 Dec 2026 03:00:30 GMT', 30_000],
-    ['Sun, 06 Dec 2026 02:59:00 GMT', 0],
-    ['soon', null],
-    [null, null],
-  ] as const)('Retry-After %s → %s ms', (value, ms) => {
-    expect(parseRetryAfter(value, NOW)).toBe(ms);
-  });
-
   const sfError = (errorCode: string, message = 'm', fields: string[] = []) => JSON.stringify([{ message, errorCode, fields }]);
   it.each([
     [

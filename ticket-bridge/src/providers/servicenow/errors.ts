@@ -1,4 +1,5 @@
 import { ProviderError } from '../types.js';
+import { retryAfterMs } from '@oncall/shared';
 
 /** ServiceNow's error body: `{ error: { message, detail }, status: 'failure' }`. */
 function serviceNowMessage(bodyText: string): string | null {
@@ -11,15 +12,6 @@ function serviceNowMessage(bodyText: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Milliseconds a Retry-After header asks for (seconds or an HTTP date), or null. */
-export function retryAfterMs(header: string | null, now: Date): number | null {
-  if (header === null || header.trim() === '') return null;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }
 
 /**

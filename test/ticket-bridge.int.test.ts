@@ -437,6 +437,40 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     ]);
   });
 
+  it('a failing update is tried again; its attempts are the failed calls, and the last one is given up for good', async () => {
+    const acknowledge = (a: { alertId: string; fingerprint: string }) =>
+      new AlertCommandPath(nc, { partitions: PARTITIONS }).submit(
+        {
+          target: { alertId: a.alertId, serviceId: 'checkout', fingerprint: a.fingerprint },
+          command: 'acknowledge',
+          userId: 'bob',
+          via: 'slack',
+        },
+        AbortSignal.timeout(10_000),
+      );
+    const a = await trigger('update-flaky');
+    await request(a);
+    await tickets.until('TicketCreated', a.alertId);
+    // A rate limit first: it hands the message back (a delivery) but is no failed attempt.
+    standIn.failNext(1, 429, 1);
+    standIn.failNext(2, 503);
+    await acknowledge(a);
+    await tickets.until('TicketUpdated', a.alertId);
+    expect(tickets.of('TicketSyncFailed', a.alertId).map((e) => [e.data.operation, e.data.attempt, e.data.permanent])).toEqual([
+      ['update', 1, false],
+      ['update', 2, false],
+    ]);
+
+    const b = await trigger('update-down');
+    await request(b);
+    await tickets.until('TicketCreated', b.alertId);
+    standIn.failNext(5, 503); // the bridge here tries 5 times
+    await acknowledge(b);
+    await tickets.until('TicketSyncFailed', b.alertId, (e) => e.data.permanent);
+    expect(tickets.of('TicketSyncFailed', b.alertId).map((e) => e.data.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(tickets.of('TicketUpdated', b.alertId)).toEqual([]);
+  });
+
   it('an alert acknowledged before its ticket exists gets a ticket in progress', async () => {
     const a = await trigger('acked-early');
     await new AlertCommandPath(nc, { partitions: PARTITIONS }).submit(

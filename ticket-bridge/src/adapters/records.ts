@@ -23,6 +23,8 @@ export type TicketRecord =
       applied: readonly string[];
       /** Provider change ids already applied (the last CHANGES_KEPT; absent in records written before): a redelivered webhook or replayed event appends nothing. */
       changes?: readonly string[];
+      /** Failed calls while applying the alert event `cause` (absent when none): update attempts, counted apart from redeliveries of a full or paused lane. */
+      updateFailures?: Readonly<{ cause: string; attempts: number }>;
     }>;
 
 export type Created = Extract<TicketRecord, { state: 'created' }>;
@@ -184,7 +186,18 @@ export class TicketRecords {
       ...r,
       lastSet: state === null ? r.lastSet : { state, at: now },
       applied: [...r.applied, ...(typeof cause === 'string' ? [cause] : cause)].slice(-20),
+      updateFailures: undefined,
     }));
+  }
+
+  /** Counts a failed call applying the alert event `cause` to the ticket; returns the attempt it was (1-based). */
+  async updateFailed(providerId: string, alertId: string, cause: string): Promise<number> {
+    let attempts = 1;
+    await this.update(providerId, alertId, (r) => {
+      attempts = r.updateFailures?.cause === cause ? r.updateFailures.attempts + 1 : 1;
+      return { ...r, updateFailures: { cause, attempts } };
+    });
+    return attempts;
   }
 
   /**

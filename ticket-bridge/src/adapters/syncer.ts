@@ -97,7 +97,6 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
   const action = sync === undefined ? null : syncActionFor(move, sync);
   if (action === null) return null;
   const log = d.log.child({ alertId, providerId, ticketKey: record.ticket.key });
-  const attempt = m.info.deliveryCount;
   const partition = Number(m.subject.split('.')[1]);
   try {
     if ('error' in c) throw new ProviderError(c.error, c.retryable);
@@ -127,6 +126,8 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
     if (!(err instanceof ProviderError)) throw err;
     const paused = rateLimitPause(d, providerId, 'update', err);
     if (paused !== null) return paused;
+    // Attempts are the calls that failed, not deliveries: a full or paused lane hands the message back without a call.
+    const attempt = await d.records.updateFailed(providerId, alertId, event.id);
     const decision = retryDecision({ retryable: err.retryable, retryAfterMs: err.retryAfterMs }, attempt, d.retry, d.now(), d.random());
     await appendTicketEvent(
       d,

@@ -70,7 +70,16 @@ describe('shift handoff summaries on a real nats-server (controllable clock)', (
   it('at the handoff, sends one summary naming what is open, to bob by e-mail and alice by her first rule; restarts send none twice and catch up a missed one', async () => {
     const alert = await trigger(p, log, 'Checkout queue stuck');
     await log.waitFor(isNotice(alert.alertId));
-    clock.advance(2 * 3_600_000);
+    // The pipeline's checkout-canary heartbeat (no beats here) goes missing a minute in: let that alert
+    // open and reach the escalator before the handoff, so the summary names both (not a race).
+    const alerts = await followStream(p.admin, STREAMS.alerts);
+    clock.advance(5 * 60_000);
+    const [missed] = (await alerts.waitFor(
+      (e) => e.type === 'AlertTriggered' && e.data.fingerprint === 'heartbeat:checkout-canary',
+    )) as Array<EventOf<'AlertTriggered'>>;
+    await log.waitFor((e) => e.type === 'AlertRouted' && e.data.alertId === missed!.data.alertId);
+    await alerts.close();
+    clock.advance(2 * 3_600_000 - 5 * 60_000);
     const [summary] = (await log.waitFor((e) => e.type === 'HandoffSummaryRequested')) as Array<EventOf<'HandoffSummaryRequested'>>;
     expect(summary!.data).toMatchObject({
       scheduleId: 'primary',
@@ -83,7 +92,10 @@ describe('shift handoff summaries on a real nats-server (controllable clock)', (
         { userId: 'alice', role: 'outgoing', channel: 'slack', contacts: [{ channel: 'slack', address: 'U0ALICE' }] },
       ],
     });
-    expect(summary!.data.open.map((a) => a.summary)).toStrictEqual(['Checkout queue stuck']);
+    expect(summary!.data.open.map((a) => a.summary).sort()).toStrictEqual([
+      'Checkout queue stuck',
+      'Heartbeat Checkout canary missed: no beat for 1m',
+    ]);
     expect(summary!.data.text.incoming.split('\n')[0]).toBe(`Primary: you take over from alice at ${new Date(HANDOFF).toISOString()}`);
 
     await escalator!.stop();

@@ -7,8 +7,6 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { DatabasePool } from 'slonik';
 import {
   CONSUMERS,
   decodeEvent,
@@ -22,7 +20,6 @@ import {
   type ContactChannel,
   type ContactMethod,
 } from '@oncall/contracts';
-import type { Logger } from '@oncall/shared';
 import { toDeliveryStatus } from '../delivery-mapping.js';
 import { CHANNEL_TYPES } from '../domain/destinations.js';
 import { adHocRequest, type AdHocNotification } from '../domain/notification-request.js';
@@ -30,17 +27,9 @@ import { DeadlineExceeded, FailedPrecondition, NotFound, Unavailable } from '../
 import type { CallContext } from '../handlers.js';
 import { getNotification, type NotificationRow } from '../read-model/notifications.js';
 import { getTemplateVersion } from '../read-model/templates.js';
-import type { ProjectionFeed } from './projection-feed.js';
+import type { WriteDeps } from './write-deps.js';
 
-export type AdHocNotificationsDeps = Readonly<{
-  nc: NatsConnection;
-  partitions: number;
-  pool: DatabasePool;
-  feed: ProjectionFeed;
-  log: Logger;
-  timeoutMs: number;
-  now: () => number;
-}>;
+export type AdHocNotificationsDeps = WriteDeps;
 
 /** A destination as registered (DestinationRegistered): where an owner receives a channel. */
 export type RegisteredDestination = Readonly<{ ownerId: string; channel: ContactChannel; address: string }>;

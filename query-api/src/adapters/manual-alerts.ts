@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { DatabasePool } from 'slonik';
 import {
   buildEvent,
   CONSUMERS,
@@ -14,22 +12,14 @@ import {
   type EventData,
   type Signal,
 } from '@oncall/contracts';
-import { LIVE_PULL_EXPIRES_MS, type Logger } from '@oncall/shared';
+import { LIVE_PULL_EXPIRES_MS } from '@oncall/shared';
 import { manualEventKey, type ManualAlert } from '../domain/manual-alert.js';
 import { ApiError, DeadlineExceeded, NotFound, Unavailable } from '../errors.js';
 import type { CallContext } from '../handlers.js';
 import { getAlert, type AlertRow } from '../read-model/alerts.js';
-import type { ProjectionFeed } from './projection-feed.js';
+import type { WriteDeps } from './write-deps.js';
 
-export type ManualAlertsDeps = Readonly<{
-  nc: NatsConnection;
-  partitions: number;
-  pool: DatabasePool;
-  feed: ProjectionFeed;
-  log: Logger;
-  timeoutMs: number;
-  now: () => number;
-}>;
+export type ManualAlertsDeps = WriteDeps;
 
 /** The decider's answer to a signal: the lifecycle event it caused on the alert. */
 type Answer = Readonly<{ alertId: string; seq: number }>;

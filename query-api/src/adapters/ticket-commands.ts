@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { DatabasePool } from 'slonik';
 import {
   CONSUMERS,
   encodeEvent,
@@ -16,25 +14,15 @@ import {
   type TicketState,
   type TicketTestRequest,
 } from '@oncall/contracts';
-import type { Logger } from '@oncall/shared';
 import { checkProviderType, type TicketRef } from '../domain/tickets.js';
 import { DeadlineExceeded, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { callerOf } from '../consistency.js';
 import type { CallContext } from '../handlers.js';
 import { getAlert, type AlertRow } from '../read-model/alerts.js';
 import { ticketByKey, ticketProvider, ticketsOfAlert, type ProviderRow, type TicketRow } from '../read-model/tickets.js';
-import type { ProjectionFeed } from './projection-feed.js';
+import type { WriteDeps } from './write-deps.js';
 
-export type TicketCommandsDeps = Readonly<{
-  nc: NatsConnection;
-  partitions: number;
-  pool: DatabasePool;
-  feed: ProjectionFeed;
-  log: Logger;
-  /** Longest a command waits for its event to be in the read model, unless the client's deadline is sooner. */
-  timeoutMs: number;
-  now: () => number;
-}>;
+export type TicketCommandsDeps = WriteDeps;
 
 /** How long TestProvider waits for the ticket bridge. */
 export const TEST_TIMEOUT_MS = 5_000;

@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SecretRef } from '@oncall/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InboundRejected, ProviderError, type InboundChange, type ProviderContext, type TicketAlert } from '../types.js';
+import type { ProviderContext, TicketAlert } from '../types.js';
 import { opsgenieProvider } from './index.js';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from './stand-in.js';
+import { failureOf, inboundEndpoint } from '../testing.js';
 
 const SECRETS: Record<string, string> = { OPSGENIE_KEY: 'key-1', WRONG_KEY: 'key-2', OPSGENIE_INBOUND: 'inbound-1' };
 const ALERT_ID = '0b0f8a7e-2d1c-4d55-9a43-000000000001';
@@ -52,47 +51,6 @@ function context(url: string, key = 'OPSGENIE_KEY'): ProviderContext {
     },
     fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(2_000) }),
     now: () => new Date(),
-  };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
-
-/** The bridge's inbound endpoint, reduced to what a provider does with a call. */
-async function inboundEndpoint(ctx: ProviderContext): Promise<{ url: string; changes: InboundChange[]; close: () => Promise<void> }> {
-  const changes: InboundChange[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://bridge');
-      const request = {
-        method: req.method ?? '',
-        path: url.pathname,
-        headers: req.headers,
-        query: url.searchParams,
-        body: Buffer.concat(chunks),
-      };
-      opsgenieProvider.receive!(ctx, request).then(
-        (got) => {
-          changes.push(...got);
-          res.writeHead(200).end();
-        },
-        (err: unknown) => res.writeHead(err instanceof InboundRejected ? err.httpStatus : 500).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/tickets/opsgenie/events`,
-    changes,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -227,7 +185,7 @@ describe('Opsgenie provider against the stand-in', () => {
   });
 
   it('takes acknowledge, note and close from the outgoing webhook with the token, and refuses forged calls', async () => {
-    const endpoint = await inboundEndpoint(ctx);
+    const endpoint = await inboundEndpoint(opsgenieProvider, ctx, 'opsgenie');
     try {
       const ref = await opsgenieProvider.create(ctx, { alert, fields, idempotencyKey: KEY });
       expect(await standIn.act(KEY, 'Acknowledge', 'ann@example.com', { url: endpoint.url, token: 'inbound-1' })).toBe(200);

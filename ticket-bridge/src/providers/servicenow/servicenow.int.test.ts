@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SecretRef, TicketProvider as TicketProviderConfig } from '@oncall/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InboundRejected, ProviderError, type InboundChange, type ProviderContext, type TicketAlert } from '../types.js';
+import type { ProviderContext, TicketAlert } from '../types.js';
 import { serviceNowProvider } from './index.js';
 import { startServiceNowStandIn, type ServiceNowStandIn } from './stand-in.js';
+import { failureOf, inboundEndpoint } from '../testing.js';
 
 const SECRETS: Record<string, string> = { SN_PASSWORD: 'pw-1', SN_CLIENT_SECRET: 'cs-1', SN_INBOUND: 'inbound-1' };
 const ALERT_ID = '0b0f8a7e-2d1c-4d55-9a43-000000000001';
@@ -55,47 +54,6 @@ function context(url: string, auth: TicketProviderConfig['auth']): ProviderConte
 }
 
 const basic: TicketProviderConfig['auth'] = { kind: 'basic', username: 'oncall.integration', password: { env: 'SN_PASSWORD' } };
-
-async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
-
-/** The bridge's inbound endpoint, reduced to what a provider does with a call. */
-async function inboundEndpoint(ctx: ProviderContext): Promise<{ url: string; changes: InboundChange[]; close: () => Promise<void> }> {
-  const changes: InboundChange[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://bridge');
-      const request = {
-        method: req.method ?? '',
-        path: url.pathname,
-        headers: req.headers,
-        query: url.searchParams,
-        body: Buffer.concat(chunks),
-      };
-      serviceNowProvider.receive!(ctx, request).then(
-        (got) => {
-          changes.push(...got);
-          res.writeHead(200).end();
-        },
-        (err: unknown) => res.writeHead(err instanceof InboundRejected ? err.httpStatus : 500).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/tickets/snow/events`,
-    changes,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('ServiceNow provider against the stand-in', () => {
   let standIn: ServiceNowStandIn;
@@ -264,7 +222,7 @@ describe('ServiceNow provider against the stand-in', () => {
   });
 
   it('takes a resolve from the Business Rule when signed, and refuses a forged one', async () => {
-    const endpoint = await inboundEndpoint(ctx);
+    const endpoint = await inboundEndpoint(serviceNowProvider, ctx, 'snow');
     try {
       const ref = await serviceNowProvider.create(ctx, { alert, fields, idempotencyKey: `oncall-${ALERT_ID}` });
       expect(await standIn.resolve(ref.externalId, 'jane.doe', { url: endpoint.url, secret: 'inbound-1' })).toBe(200);

@@ -56,7 +56,7 @@ function oncall(p: TestPipeline, args: string[]): Promise<{ code: number | null;
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 const provider = (providerId: string, type: TicketProvider['type']): TicketProvider => ({

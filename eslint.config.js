@@ -19,7 +19,7 @@ const boundaries = [
 const DOMAIN_BANNED = ['node:*', '@nats-io/*', 'pg', 'slonik', 'liquidjs', 'fastify'];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'contracts/src/gen/**', '.oncall-data/**', 'coverage/**', 'bin/**'] },
+  { ignores: ['**/node_modules/**', 'console/dist/**', 'contracts/src/gen/**', '.oncall-data/**', 'coverage/**', 'bin/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -52,6 +52,23 @@ export default tseslint.config(
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'domain code takes now as data' },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain code takes now as data' },
         { selector: "CallExpression[callee.name='setTimeout']", message: 'no timers in domain code' },
+      ],
+    },
+  },
+  {
+    // The browser app: only the console API's types (import type) cross into it.
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@oncall/*', '!@oncall/contracts/console-api', 'node:*'],
+              message: 'the console imports only @oncall/contracts/console-api (types)',
+            },
+          ],
+        },
       ],
     },
   },

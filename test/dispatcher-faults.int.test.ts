@@ -54,7 +54,8 @@ describe('the dispatcher under faults', () => {
     const real = slackNotifierFor(slack);
     const buggy: Notifier<SlackMessage> = {
       channel: 'slack',
-      notify: (message, destination, opts) => (bug && destination === '#bug' ? Promise.reject(bug) : real.notify(message, destination, opts)),
+      notify: (message, destination, opts) =>
+        bug && destination === '#bug' ? Promise.reject(bug) : real.notify(message, destination, opts),
     };
     ({ stop } = await startDispatcher({
       nc: await nats.connect('dispatcher'),

@@ -11,3 +11,4 @@ export * from './slack-actions.js';
 export * from './noc-schemas.js';
 export * from './correlation-schemas.js';
 export * from './ticket-test.js';
+export * from './console-api.js';

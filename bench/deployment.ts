@@ -44,6 +44,8 @@ export async function startDeployment(opts: {
   partitions: number;
   log: Logger;
   ingestEnv?: Record<string, string>;
+  /** More environment for query-api (e.g. CONSOLE_PORT). */
+  queryApiEnv?: Record<string, string>;
   dispatcherEnv: Record<string, string>;
   /** More services to start after the dispatcher (e.g. two ticket bridges), each with its own environment. */
   extra?: ReadonlyArray<{ name: string; entry: string; env: Record<string, string> }>;
@@ -90,7 +92,7 @@ export async function startDeployment(opts: {
       services.push({ name, child });
     };
     await start('projector', 'projector/src/main.ts', {});
-    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1' });
+    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1', ...opts.queryApiEnv });
     await start('ingest', 'ingest/src/main.ts', {
       INGEST_PORT: String(ingestPort),
       INGEST_HOST: '127.0.0.1',

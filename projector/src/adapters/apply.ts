@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { decodeEvent, PROJECTION_CHANNEL, type DomainEvent } from '@oncall/contracts';
+import { traceIdOf } from '@oncall/shared';
 import type { Applied, Prepared, Projection } from '../projections/types.js';
 import { failureKind } from './failures.js';
 
@@ -21,8 +22,13 @@ export type DecodedMessage = Readonly<{ at: Applied; pending: number; data: Uint
 /** What a projection could not apply: the message, and why. */
 export type Rejected = Readonly<{ at: Applied; data: Uint8Array; error: unknown; undecodable: boolean }>;
 
-export function decodeMessage(m: { seq: number; subject: string; data: Uint8Array }, pending = 0): DecodedMessage {
-  const at = { seq: m.seq, subject: m.subject };
+export function decodeMessage(
+  m: { seq: number; subject: string; data: Uint8Array; headers?: { get(key: string): string } | undefined },
+  pending = 0,
+): DecodedMessage {
+  // Messages without headers (most of them when tracing is off) cost no header parsing.
+  const traceId = m.headers ? traceIdOf(m.headers.get('traceparent')) : null;
+  const at = traceId ? { seq: m.seq, subject: m.subject, traceId } : { seq: m.seq, subject: m.subject };
   try {
     return { at, pending, data: m.data, event: decodeEvent(m.data, { trusted: true }) };
   } catch (error) {

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSUMERS, STREAMS } from '@oncall/contracts';
@@ -12,7 +9,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fakes
 import type { Recorder } from './fakes/http.js';
 import { amAlert, amPayload } from './fixtures.js';
 import { createTestDatabase, startTestNats, streamLastSeq, type TestNats } from './harness.js';
-import { freePorts, startUp, type Up } from './up-process.js';
+import { startUpOn } from './up-process.js';
 
 /** Waits (on each span received, no polling) until `done` holds for the spans so far; fails after `timeoutMs`. */
 async function spansUntil(spans: Recorder<ReceivedSpan>, done: (s: readonly ReceivedSpan[]) => boolean, timeoutMs = 30_000) {
@@ -27,35 +24,22 @@ describe('traces across the pipeline, every service its own process (oncall up)'
   let otlp: OtlpReceiver;
   let nats: TestNats;
   let db: { url: string; schema: string };
-  let up: Up | undefined;
-  let dataDir: string;
+  let running: Awaited<ReturnType<typeof startUpOn>> | undefined;
   let ingestUrl: string;
 
   beforeAll(async () => {
     [otlp, nats, db] = await Promise.all([startOtlpReceiver(), startTestNats(), createTestDatabase()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'oncall-tracing-'));
-    await chmod(dataDir, 0o755);
-    const ports = await freePorts();
-    ingestUrl = `http://127.0.0.1:${ports.INGEST_PORT}`;
-    up = await startUp({
-      ...ports,
-      ONCALL_DATA_DIR: dataDir,
-      NATS_URL: nats.url,
-      DATABASE_URL: db.url,
-      READ_MODEL_SCHEMA: db.schema,
+    running = await startUpOn(nats, db, {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
       // Spans leave each process within 100 ms instead of 5 s.
       OTEL_BSP_SCHEDULE_DELAY: '100',
     });
+    ingestUrl = running.ingestUrl;
   }, 120_000);
 
   afterAll(async () => {
-    if (up) {
-      process.kill(up.pid, 'SIGTERM');
-      await up.exited;
-    }
+    await running?.stop();
     await Promise.allSettled([otlp?.close(), nats?.stop()]);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 
@@ -80,4 +83,41 @@ export async function freePorts(): Promise<Record<string, string>> {
   const ports: Record<string, string> = {};
   for (const name of names) ports[name] = String(await getPort());
   return ports;
+}
+
+/**
+ * `oncall up` on the test's nats-server and database (so it starts no infrastructure of its own),
+ * every port free, `env` added. `stop` ends it (SIGTERM) and removes its data folder.
+ */
+export async function startUpOn(
+  nats: { url: string },
+  db: { url: string; schema: string },
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ up: Up; ports: Record<string, string>; ingestUrl: string; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'oncall-up-on-'));
+  const ports = await freePorts();
+  let up: Up;
+  try {
+    up = await startUp({
+      ...ports,
+      ONCALL_DATA_DIR: dataDir,
+      NATS_URL: nats.url,
+      DATABASE_URL: db.url,
+      READ_MODEL_SCHEMA: db.schema,
+      ...env,
+    });
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    up,
+    ports,
+    ingestUrl: `http://127.0.0.1:${ports.INGEST_PORT}`,
+    stop: async () => {
+      process.kill(up.pid, 'SIGTERM');
+      await up.exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

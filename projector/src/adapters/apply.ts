@@ -26,11 +26,13 @@ export function decodeMessage(
   m: { seq: number; subject: string; data: Uint8Array; headers?: { get(key: string): string } | undefined },
   pending = 0,
 ): DecodedMessage {
-  // Messages without headers (most of them when tracing is off) cost no header parsing.
-  const traceId = m.headers ? traceIdOf(m.headers.get('traceparent')) : null;
-  const at = traceId ? { seq: m.seq, subject: m.subject, traceId } : { seq: m.seq, subject: m.subject };
+  const at: Applied = { seq: m.seq, subject: m.subject };
   try {
-    return { at, pending, data: m.data, event: decodeEvent(m.data, { trusted: true }) };
+    const event = decodeEvent(m.data, { trusted: true });
+    // Only an alert's trigger needs its trace id (alerts.trace_id); the headers of other messages
+    // (the decider's expected sequence, msgIDs) are not parsed.
+    if (event.type === 'AlertTriggered' && m.headers) at.traceId = traceIdOf(m.headers.get('traceparent'));
+    return { at, pending, data: m.data, event };
   } catch (error) {
     return { at, pending, data: m.data, event: null, error };
   }

@@ -1,73 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import getPort from 'get-port';
 import { afterAll, describe, expect, it } from 'vitest';
 import { credentials } from '@grpc/grpc-js';
 import { alertingV1, CONSUMERS } from '@oncall/contracts';
 import { bearerToken } from '@oncall/shared';
 import { waitForProjection } from '@oncall/projector';
 import { amAlert, amFiring, amPayload } from './fixtures.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-type Up = {
-  child: ChildProcess;
-  pid: number;
-  output: () => string;
-  /** Resolves with the first match of `pattern` in everything `oncall up` has printed so far or prints later. */
-  until: (pattern: RegExp) => Promise<RegExpMatchArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** pid of each process in the start-up banner. */
-  parts: Map<string, number>;
-};
-
-/** `oncall up` as `npm start` runs it, in a process group of its own as in a terminal. */
-function spawnUp(env: NodeJS.ProcessEnv): Up {
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', 'bin/oncall.js', 'up'], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  const waiting = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const check of waiting) check();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  return {
-    child,
-    pid: child.pid!,
-    output: () => out,
-    until: (pattern) =>
-      new Promise((resolve) => {
-        const check = () => {
-          const m = pattern.exec(out);
-          if (!m) return;
-          waiting.delete(check);
-          resolve(m);
-        };
-        waiting.add(check);
-        check();
-      }),
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
-    parts: new Map(),
-  };
-}
-
-async function startUp(env: NodeJS.ProcessEnv): Promise<Up> {
-  const up = spawnUp(env);
-  const failed = up.exited.then((e) => Promise.reject(new Error(`oncall up exited with ${e.code ?? e.signal}:\n${up.output()}`)));
-  await Promise.race([up.until(/Pipeline is up\./), failed]);
-  for (const m of up.output().matchAll(/^ {4}(\S.*?)\s+pid (\d+)/gm)) up.parts.set(m[1]!, Number(m[2]));
-  return up;
-}
+import { freePorts, spawnUp, startUp, type Up } from './up-process.js';
 
 /** The process and its descendants, from /proc. */
 async function processTree(root: number): Promise<number[]> {
@@ -115,26 +56,6 @@ async function listAlerts(grpcPort: number, up: Up): Promise<alertingV1.Alert[]>
   for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial({})) as AsyncIterable<alertingV1.Alert>) alerts.push(a);
   client.close();
   return alerts;
-}
-
-async function freePorts(): Promise<Record<string, string>> {
-  const names = [
-    'NATS_PORT',
-    'PG_PORT',
-    'INGEST_PORT',
-    'GRPC_PORT',
-    'DECIDER_METRICS_PORT',
-    'PROJECTOR_METRICS_PORT',
-    'ESCALATOR_METRICS_PORT',
-    'DISPATCHER_METRICS_PORT',
-    'QUERY_API_METRICS_PORT',
-    'UP_METRICS_PORT',
-    'TICKET_BRIDGE_PORT',
-    'TICKET_BRIDGE_METRICS_PORT',
-  ];
-  const ports: Record<string, string> = {};
-  for (const name of names) ports[name] = String(await getPort());
-  return ports;
 }
 
 describe('npm start (oncall up) on the embedded default', () => {

@@ -2,3 +2,4 @@ export { startGrpcServer, type GrpcServerOptions } from './server.js';
 export { loadQueryApiConfig, type QueryApiConfig } from './config.js';
 export { toAlertList } from './alert-filter.js';
 export { NEXT_PAGE_TOKEN } from './page-token.js';
+export { getAlert, type AlertDetailRow } from './read-model/alerts.js';

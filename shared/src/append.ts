@@ -1,5 +1,6 @@
 import { JetStreamApiError, type ApiError } from '@nats-io/jetstream';
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import type { TraceHeaders } from './tracing.js';
 
 export type AppendFailureReason = 'rejected' | 'timeout' | 'no-responders' | 'invalid-ack' | 'not-sent';
 
@@ -16,7 +17,8 @@ export class AppendFailed extends Error {
   }
 }
 
-export type AppendOptions = Readonly<{ expectLastSubjectSequence?: number; msgID?: string }>;
+/** `trace`: the trace context of the hop that appends (shared/src/tracing.ts), sent as message headers. */
+export type AppendOptions = Readonly<{ expectLastSubjectSequence?: number; msgID?: string; trace?: TraceHeaders | undefined }>;
 /** Where the server stored an append; `duplicate`: it had stored one with the same msgID already (at `seq`). */
 export type Stored = Readonly<{ seq: number; duplicate: boolean }>;
 
@@ -94,6 +96,10 @@ export class StreamAppender {
       if (opts.msgID !== undefined) h.set('Nats-Msg-Id', opts.msgID);
       if (opts.expectLastSubjectSequence !== undefined)
         h.set('Nats-Expected-Last-Subject-Sequence', String(opts.expectLastSubjectSequence));
+      if (opts.trace) {
+        h.set('traceparent', opts.trace.traceparent);
+        if (opts.trace.tracestate) h.set('tracestate', opts.trace.tracestate);
+      }
       try {
         this.nc.publish(subject, data, { reply: `${this.prefix}.${token}`, headers: h });
       } catch (err) {

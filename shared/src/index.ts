@@ -3,6 +3,19 @@ export { parseEnv, ConfigError, commonEnv, port, envDuration, envBytes, StreamLi
 export { registry, serveMetrics } from './metrics.js';
 export { createReadModelPool, withSearchPath } from './db.js';
 export { connectNats, closeNats, ensureTopology, partitionCount, streamLimitsFromEnv, type Topology } from './nats.js';
+export {
+  startTracing,
+  stopTracing,
+  tracingOn,
+  traceOf,
+  traceIdOf,
+  hopFrom,
+  hopFromHttp,
+  hopFromMessage,
+  NO_HOP,
+  type Hop,
+  type TraceHeaders,
+} from './tracing.js';
 export { StreamAppender, AppendFailed, type AppendFailureReason, type AppendOptions, type Stored } from './append.js';
 export { watchConfig, loadConfig, type ConfigView, type LastWriter } from './config-view.js';
 export {

@@ -1,4 +1,5 @@
 import { createLogger, type Logger } from './logger.js';
+import { startTracing, stopTracing } from './tracing.js';
 
 /**
  * How long a service may take to stop once asked before it exits anyway (code 1). Stopping is
@@ -15,6 +16,9 @@ export type SupervisorMessage = { type: 'ready' };
  * The shape of every service main: start, log, and on SIGINT/SIGTERM stop gracefully within
  * STOP_DEADLINE_MS. A start-up failure is one clear log line and exit code 1.
  *
+ * Tracing (docs/observability.md#tracing) starts here, named after the service, when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set, and is flushed when the service has stopped.
+ *
  * Started by `oncall up` (with an IPC channel), the service says when it is ready and stops by
  * itself when the channel closes: the supervisor is gone, even by kill -9, and nothing would
  * stop or restart this process any more.
@@ -28,13 +32,16 @@ export async function runUntilSignal(
   let stop: (() => Promise<void>) | undefined;
   let stopping = false;
   const finish = (stopService: () => Promise<void>) =>
-    stopService().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, `${service} did not stop cleanly`);
-        process.exit(1);
-      },
-    );
+    stopService()
+      // The spans still buffered are exported before the process ends (within the stop deadline).
+      .then(stopTracing)
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, `${service} did not stop cleanly`);
+          process.exit(1);
+        },
+      );
   const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
@@ -51,6 +58,7 @@ export async function runUntilSignal(
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('disconnect', () => shutdown('supervisor gone'));
   try {
+    if (await startTracing(service)) log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces');
     stop = await start(log);
   } catch (err) {
     log.fatal({ err }, `${service} failed to start: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 import { buildEvent, encodeEvent, stableUuid, storableText, subjects, type DeliveryEvent, type EventData } from '@oncall/contracts';
-import type { Clock, StreamAppender } from '@oncall/shared';
+import type { Clock, StreamAppender, TraceHeaders } from '@oncall/shared';
 import { maskAddress } from '../domain/plan.js';
 import type { DeliveryAttempt, DeliveryEvents } from '../pipeline/index.js';
 
@@ -10,7 +10,12 @@ import type { DeliveryAttempt, DeliveryEvents } from '../pipeline/index.js';
  * storable: PostgreSQL refuses NUL and lone surrogates.
  */
 export function deliveryEvents(appender: StreamAppender, clock: Clock): DeliveryEvents {
-  const append = async <T extends DeliveryEvent['type']>(partition: number, type: T, data: EventData<T>): Promise<void> => {
+  const append = async <T extends DeliveryEvent['type']>(
+    partition: number,
+    type: T,
+    data: EventData<T>,
+    trace: TraceHeaders | undefined,
+  ): Promise<void> => {
     const id = stableUuid(`${type}:${data.idempotencyKey}`);
     const event = buildEvent(type, data, {
       id,
@@ -18,7 +23,7 @@ export function deliveryEvents(appender: StreamAppender, clock: Clock): Delivery
       causationId: data.notificationId,
       correlationId: data.alertId,
     });
-    await appender.append(subjects.delivery(partition, data.alertId), encodeEvent(event), { msgID: id });
+    await appender.append(subjects.delivery(partition, data.alertId), encodeEvent(event), trace ? { msgID: id, trace } : { msgID: id });
   };
   const common = (a: DeliveryAttempt) => ({
     alertId: a.notification.alertId,
@@ -30,22 +35,32 @@ export function deliveryEvents(appender: StreamAppender, clock: Clock): Delivery
   });
   return {
     delivered: (a, o, attempts) =>
-      append(a.partition, 'NotificationDelivered', {
-        ...common(a),
-        providerMessageId: o.providerMessageId === null ? null : storableText(o.providerMessageId),
-        attempts,
-        templateId: a.notification.templateId,
-        templateVersion: a.notification.templateVersion,
-        bundled: o.bundled,
-      }),
+      append(
+        a.partition,
+        'NotificationDelivered',
+        {
+          ...common(a),
+          providerMessageId: o.providerMessageId === null ? null : storableText(o.providerMessageId),
+          attempts,
+          templateId: a.notification.templateId,
+          templateVersion: a.notification.templateVersion,
+          bundled: o.bundled,
+        },
+        a.trace,
+      ),
     failed: (a, o, attempts) =>
-      append(a.partition, 'NotificationFailed', {
-        ...common(a),
-        reason: o.reason,
-        retryable: o.error.retryable,
-        attempts,
-        error: storableText(o.error.message),
-        fallback: o.fallback ? (a.delivery.fallback?.channel ?? null) : null,
-      }),
+      append(
+        a.partition,
+        'NotificationFailed',
+        {
+          ...common(a),
+          reason: o.reason,
+          retryable: o.error.retryable,
+          attempts,
+          error: storableText(o.error.message),
+          fallback: o.fallback ? (a.delivery.fallback?.channel ?? null) : null,
+        },
+        a.trace,
+      ),
   };
 }

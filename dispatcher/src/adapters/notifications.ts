@@ -1,10 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS } from '@oncall/contracts';
-import { type Logger, type Parkable, type Parking } from '@oncall/shared';
+import { hopFrom, traceOf, tracingOn, type Logger, type Parkable, type Parking, type TraceHeaders } from '@oncall/shared';
 import { retryDelay } from '../domain/limits.js';
 import { planDeliveries } from '../domain/plan.js';
 import { deliveriesTotal } from '../metrics.js';
-import { newAttempt, retryAfter, type Next, type Outcome } from '../pipeline/index.js';
+import { newAttempt, retryAfter, type DeliveryAttempt, type Next, type Outcome } from '../pipeline/index.js';
 import { isTransient, parkReason } from './failures.js';
 
 /** An incident's first alert and how many alerts the incident holds now (IncidentUpdated, docs/noc.md). */
@@ -30,7 +30,13 @@ export function notificationHandler(deps: {
 }): NotificationHandler {
   const { run, log } = deps;
 
-  const deliver = async (data: Uint8Array, subject: string, delivery: number, mayExpire: boolean): Promise<Outcome[]> => {
+  const deliver = async (
+    data: Uint8Array,
+    subject: string,
+    delivery: number,
+    mayExpire: boolean,
+    trace: TraceHeaders | undefined,
+  ): Promise<Outcome[]> => {
     const event = decodeEvent(data, { trusted: true });
     if (event.type === 'IncidentUpdated') deps.onIncident?.(partitionOfSubject(subject), event.data.alertId, event.data.alerts);
     if (event.type !== 'NotificationRequested') return [];
@@ -47,8 +53,34 @@ export function notificationHandler(deps: {
     const partition = partitionOfSubject(subject);
     const requestedAt = Date.parse(occurredAt);
     return Promise.all(
-      plan.map((d) => run(newAttempt({ notification: n, delivery: d, partition, try: { delivery, base: 1 }, requestedAt, mayExpire }))),
+      plan.map((d) => {
+        const attempt = newAttempt({ notification: n, delivery: d, partition, try: { delivery, base: 1 }, requestedAt, mayExpire });
+        return tracingOn() ? traced(attempt, trace) : run(attempt);
+      }),
     );
+  };
+
+  /**
+   * One `dispatch <channel>` span per delivery (and per try: a redelivered message makes another),
+   * a child of the NotificationRequested message's context; the delivery's outcome event carries it.
+   */
+  const traced = async (a: DeliveryAttempt, trace: TraceHeaders | undefined): Promise<Outcome> => {
+    const hop = hopFrom(`dispatch ${a.delivery.channel}`, trace, {
+      'oncall.service': 'dispatcher',
+      'oncall.alert_id': a.notification.alertId,
+      'oncall.notification_id': a.notification.notificationId,
+      'oncall.channel': a.delivery.channel,
+      'oncall.attempt': a.try.delivery,
+    });
+    try {
+      const outcome = await run({ ...a, trace: hop.headers });
+      hop.set('oncall.outcome', outcome.kind);
+      hop.end();
+      return outcome;
+    } catch (err) {
+      hop.fail(err);
+      throw err;
+    }
   };
 
   const backoff = (m: JsMsg) =>
@@ -85,7 +117,7 @@ export function notificationHandler(deps: {
     handle: async (m) => {
       let outcomes: Outcome[];
       try {
-        outcomes = await deliver(m.data, m.subject, m.info.deliveryCount, m.info.deliveryCount === 1);
+        outcomes = await deliver(m.data, m.subject, m.info.deliveryCount, m.info.deliveryCount === 1, traceOf(m));
       } catch (err) {
         await failed(m, err);
         return;
@@ -96,7 +128,7 @@ export function notificationHandler(deps: {
     },
     retryParked: async (msg) => {
       // A retry by hand is a deliberate act: an old page is sent, not expired.
-      const outcomes = await deliver(msg.data, msg.subject, 1, false);
+      const outcomes = await deliver(msg.data, msg.subject, 1, false, undefined);
       if (retryAfter(outcomes) !== null)
         throw new Error(
           'not delivered yet: a provider failed for a reason that passes, or another process holds the delivery; ask again later',

@@ -1,4 +1,5 @@
 import type { ContactChannel } from '@oncall/contracts';
+import type { TraceHeaders } from '@oncall/shared';
 import type { Delivery, NotificationRequested } from '../domain/plan.js';
 import type { DeliveryRecord } from '../domain/record.js';
 import type { ChannelMessages, DeliveryError } from '../notifiers/index.js';
@@ -47,6 +48,8 @@ export type DeliveryAttempt = Readonly<{
   phone: PhoneReply | null;
   /** Render: what the channel's notifier sends. */
   message: ChannelMessages[ContactChannel] | null;
+  /** The delivery's `dispatch` span context (tracing on): its NotificationDelivered / NotificationFailed carries it. */
+  trace?: TraceHeaders | undefined;
 }>;
 
 /** What the phone stage adds to an SMS or a call. */
@@ -80,7 +83,7 @@ export function compose(stages: readonly Stage[], last: Next): Next {
 const NEVER = new AbortController().signal;
 
 export function newAttempt(
-  o: Pick<DeliveryAttempt, 'notification' | 'delivery' | 'partition' | 'try' | 'requestedAt' | 'mayExpire'>,
+  o: Pick<DeliveryAttempt, 'notification' | 'delivery' | 'partition' | 'try' | 'requestedAt' | 'mayExpire' | 'trace'>,
 ): DeliveryAttempt {
   return { ...o, earlier: null, claim: null, signal: NEVER, takenOver: false, items: [o.notification], phone: null, message: null };
 }

@@ -20,6 +20,7 @@ export function fallback(clock: Clock): Stage {
         try: { delivery: a.try.delivery, base: o.recordedAt ?? a.try.delivery },
         requestedAt: clock.now(),
         mayExpire: false,
+        trace: a.trace,
       }),
     );
   };

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Histogram } from 'prom-client';
-import { AppendFailed, registry, StreamAppender } from '@oncall/shared';
+import { AppendFailed, registry, StreamAppender, type TraceHeaders } from '@oncall/shared';
 
 const appendSeconds = new Histogram({
   name: 'oncall_escalator_append_seconds',
@@ -19,7 +19,7 @@ export interface AppendListener<T> {
   failed(err: AppendFailed): void;
 }
 
-type Pending<T> = { key: string; subject: string; data: Uint8Array; msgID: string; context: T };
+type Pending<T> = { key: string; subject: string; data: Uint8Array; msgID: string; context: T; trace: TraceHeaders | undefined };
 
 /**
  * JetStream appends for many per-key chains (one key = one alert). Each append of a key carries
@@ -41,10 +41,10 @@ export class ChainAppender<T> {
     this.publisher = new StreamAppender(nc, timeoutMs);
   }
 
-  /** Appends after every earlier append of `key` still pending; the listener hears when it is stored. */
-  append(key: string, subject: string, data: Uint8Array, msgID: string, context: T): void {
+  /** Appends after every earlier append of `key` still pending; the listener hears when it is stored. `trace`: sent as headers. */
+  append(key: string, subject: string, data: Uint8Array, msgID: string, context: T, trace?: TraceHeaders): void {
     if (this.stopped) return;
-    const p: Pending<T> = { key, subject, data, msgID, context };
+    const p: Pending<T> = { key, subject, data, msgID, context, trace };
     const chain = this.chains.get(key);
     if (chain) {
       chain.push(p);
@@ -76,7 +76,10 @@ export class ChainAppender<T> {
 
   private send(p: Pending<T>, expected: number): void {
     const sentAt = Date.now();
-    this.publisher.append(p.subject, p.data, { msgID: p.msgID, expectLastSubjectSequence: expected }).then(
+    const opts = p.trace
+      ? { msgID: p.msgID, expectLastSubjectSequence: expected, trace: p.trace }
+      : { msgID: p.msgID, expectLastSubjectSequence: expected };
+    this.publisher.append(p.subject, p.data, opts).then(
       (stored) => this.onStored(p, stored.seq, sentAt),
       (err: unknown) => this.fail(err instanceof AppendFailed ? err : new AppendFailed('not-sent', p.subject, String(err))),
     );

@@ -1,7 +1,7 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { buildEvent, encodeEvent, stableUuid, subjects, type AlertEvent, type EscalationEvent, type EventData } from '@oncall/contracts';
-import type { AppendFailed, Clock, Logger } from '@oncall/shared';
+import { hopFrom, NO_HOP, tracingOn, type AppendFailed, type Clock, type Hop, type Logger, type TraceHeaders } from '@oncall/shared';
 import {
   answered,
   decideAndEvolve,
@@ -50,6 +50,8 @@ type Pending = {
   latest?: boolean;
   /** Its trigger is recorded for flapping (an input decided again after a load is not a second flip). */
   flipRecorded?: boolean;
+  /** The trace context of the alert event's message (tracing on). */
+  trace?: TraceHeaders | undefined;
 };
 
 /** A parked alert event retried after its alert moved on: deciding it now would act on a state it was not meant for. */
@@ -167,7 +169,7 @@ export class Escalations {
   }
 
   /** An alert event delivered to the partition; `completion` hears when its decisions are stored. */
-  alertEvent(event: AlertEvent, seq: number, completion: Completion): void {
+  alertEvent(event: AlertEvent, seq: number, completion: Completion, trace?: TraceHeaders): void {
     const alertId = event.data.alertId;
     const { foldedThrough, undecided } = this.recovered;
     // Folded at the rebuild, and no state: the alert is settled.
@@ -180,6 +182,7 @@ export class Escalations {
       input: { type: 'AlertEvent', event, seq },
       meta: { causationId: event.id, causationSeq: seq, correlationId: event.correlationId },
       completion,
+      trace,
     });
   }
 
@@ -333,6 +336,7 @@ export class Escalations {
     const { decisions } = decided;
     let state = decided.state;
     if (completion) completion.remaining = decisions.length;
+    const hop = this.hopOf(p, input, decisions);
     if (decisions.length > 0) {
       const occurredAt = new Date(now).toISOString();
       const subject = subjects.escalation(this.deps.partition, alertId);
@@ -346,9 +350,17 @@ export class Escalations {
         }) as EscalationEvent;
         const reopen =
           event.type === 'AlertReopenRequested' ? { data: event.data, fingerprint: state!.alert.fingerprint, id: event.id } : null;
-        this.appender.append(alertId, subject, encodeEvent(event), event.id, { alertId, type: event.type, completion, reopen });
+        this.appender.append(
+          alertId,
+          subject,
+          encodeEvent(event),
+          event.id,
+          { alertId, type: event.type, completion, reopen },
+          hop.headers,
+        );
       });
     }
+    hop.end();
     // As the rebuild marks it: by the stored decisions' causation sequence.
     if (state && decisions.length > 0) state = answered(state, meta.causationSeq);
     if (storm && decisions.length > 0) this.stormEffects(alertId, before, state, decisions);
@@ -362,6 +374,23 @@ export class Escalations {
     this.ticker.arm();
     if (completion && decisions.length === 0) completion.done();
     return undefined;
+  }
+
+  /**
+   * The `escalate` span of a decision: a child of the alert event's message context (a new trace
+   * for a Tick, or an event whose message carries none), made for every alert event and for Ticks
+   * that decided something. It covers deciding and sending the appends; its context goes on each
+   * escalation event appended. Off: a constant.
+   */
+  private hopOf(p: Pending, input: EscalationInput, decisions: readonly Decision[]): Hop {
+    if (!tracingOn() || (input.type === 'Tick' && decisions.length === 0)) return NO_HOP;
+    return hopFrom('escalate', p.trace, {
+      'oncall.service': 'escalator',
+      'oncall.partition': this.deps.partition,
+      'oncall.alert_id': p.alertId,
+      'oncall.input': input.type === 'AlertEvent' ? input.event.type : input.type,
+      'oncall.decisions': decisions.map((d) => d.type).join(','),
+    });
   }
 
   /** What a Retry is decided as, or why it is not. */

@@ -8,6 +8,7 @@ import {
   serveParkedRetries,
   StreamAppender,
   superviseLoop,
+  traceOf,
   type Clock,
   type Lease,
   type Logger,
@@ -194,7 +195,7 @@ export class EscalatorPartition implements PartitionGauges {
       answer.park('undecodable', err);
       return;
     }
-    live.alertEvent(event, m.seq, { remaining: 0, done: answer.done, failed: (err) => answer.park('undecidable', err) });
+    live.alertEvent(event, m.seq, { remaining: 0, done: answer.done, failed: (err) => answer.park('undecidable', err) }, traceOf(m));
   }
 
   /** Decides a parked alert event of this partition again (an `oncall parked retry` request). */

@@ -14,6 +14,7 @@ import {
 } from '@oncall/contracts';
 import {
   consumeOptions,
+  hopFromMessage,
   InOrderAcks,
   registry,
   StreamAppender,
@@ -21,6 +22,7 @@ import {
   type Logger,
   type Parking,
   type SnapshotStore,
+  type TraceHeaders,
 } from '@oncall/shared';
 import { alertKey, decide, evolve, isRecorded, type AlertCommand, type DecidedEvent, type OpenAlert } from '../domain/alert.js';
 import {
@@ -132,6 +134,7 @@ export class PartitionDecider {
   private snapshotting: Promise<void> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly openGauge: Gauge.Internal<'partition'>;
+  private readonly spanAttributes: Readonly<Record<string, string | number>>;
 
   constructor(private readonly deps: PartitionDeciderDeps) {
     this.partition = deps.partition;
@@ -140,6 +143,7 @@ export class PartitionDecider {
     this.log = deps.log.child({ partition: deps.partition });
     this.policy = deps.snapshotPolicy ?? DEFAULT_SNAPSHOTS;
     this.openGauge = openAlerts.labels({ partition: String(deps.partition) });
+    this.spanAttributes = { 'oncall.service': 'decider', 'oncall.partition': deps.partition };
   }
 
   /** Runs until `stop` aborts (the lease was lost, or shutdown); a clean stop ends with a snapshot. */
@@ -197,14 +201,19 @@ export class PartitionDecider {
         if (m.seq <= this.decidedThrough) continue;
         this.decidedThrough = m.seq;
         const tracked = acks.track(m);
-        const done = Promise.all(this.decideOrPark(m, chains)).then(
+        // One span per intake message (a request's signals of this partition), a child of the
+        // webhook's; every event it appends carries it. Off: a constant, nothing read.
+        const hop = hopFromMessage('decide', m, this.spanAttributes);
+        const done = Promise.all(this.decideOrPark(m, chains, hop.headers)).then(
           () => {
+            hop.end();
             if (failed) return;
             acks.done(tracked);
             this.doneThrough = acks.doneThrough;
             if (acks.waiting === 0) this.snapshotIfDue();
           },
           (err: unknown) => {
+            hop.fail(err);
             if (!failed) this.log.warn({ err, seq: m.seq }, 'append failed; recovering the partition from the log');
             failed = true;
             // Ends the iteration now, not at the next message (there may be none for a while).
@@ -234,9 +243,9 @@ export class PartitionDecider {
   }
 
   /** The appends of one message's decisions; a message that cannot be decided is parked instead. */
-  private decideOrPark(m: JsMsg, chains: Map<string, Chained>): Array<Promise<unknown>> {
+  private decideOrPark(m: JsMsg, chains: Map<string, Chained>, trace: TraceHeaders | undefined): Array<Promise<unknown>> {
     try {
-      return this.decideMessage(m, chains);
+      return this.decideMessage(m, chains, trace);
     } catch (err) {
       const reason = err instanceof Error && err.name === 'EventDecodeError' ? 'undecodable' : 'undecidable';
       const msg = { stream: STREAMS.intake, seq: m.seq, subject: m.subject, data: m.data };
@@ -249,7 +258,7 @@ export class PartitionDecider {
    * appends. Every signal is decided before anything is applied or appended, so a signal that
    * cannot be decided parks the whole message, not half of it.
    */
-  private decideMessage(m: JsMsg, chains: Map<string, Chained>): Promise<number>[] {
+  private decideMessage(m: JsMsg, chains: Map<string, Chained>, trace: TraceHeaders | undefined): Promise<number>[] {
     const input = decodeEvent(m.data, { trusted: true });
     const occurredAt = new Date(m.info.timestampNanos / 1e6).toISOString();
     const decisions: Array<[DecidedEvent[], number]> = [];
@@ -287,7 +296,7 @@ export class PartitionDecider {
           causationSeq: m.seq,
           correlationId: input.correlationId,
         }) as AlertEvent;
-        appends.push(this.append(event, chains));
+        appends.push(this.append(event, chains, trace));
         // Re-deciding after a restart can differ from what is stored in counts kept only in
         // memory (unrecorded repeats); the log wins.
         this.apply(this.stored.get(event.id)?.event ?? d);
@@ -304,7 +313,7 @@ export class PartitionDecider {
    * ends when its last append is stored (the alert's lastSeq then carries on), so the map holds
    * only fingerprints with appends in flight. Different fingerprints' appends are in flight together.
    */
-  private append(event: AlertEvent, chains: Map<string, Chained>): Promise<number> {
+  private append(event: AlertEvent, chains: Map<string, Chained>, trace: TraceHeaders | undefined): Promise<number> {
     const subject = subjects.alert(this.partition, event.data.alertId);
     const key = alertKey(event.data.serviceId, event.data.fingerprint);
     const stored = this.stored.get(event.id)?.seq;
@@ -314,7 +323,12 @@ export class PartitionDecider {
       // No msgID: recovery already knows every stored event by its id, and a 10-minute duplicate
       // window over a storm would hold millions of ids in the server (measured: +25% decisions/s
       // without it). The expected sequence stops a second writer.
-      const opts = lastSubjectSequence === null ? {} : { expectLastSubjectSequence: lastSubjectSequence };
+      const opts =
+        lastSubjectSequence === null
+          ? { trace }
+          : trace
+            ? { expectLastSubjectSequence: lastSubjectSequence, trace }
+            : { expectLastSubjectSequence: lastSubjectSequence };
       const { seq } = await this.appender.append(subject, encodeEvent(event), opts);
       eventsTotal.inc({ type: event.type });
       this.sinceSnapshot++;

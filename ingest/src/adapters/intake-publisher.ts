@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, encodeEvent, partitionOf, stableUuid, subjects, type AlertSource, type Signal } from '@oncall/contracts';
-import type { StreamAppender } from '@oncall/shared';
+import type { StreamAppender, TraceHeaders } from '@oncall/shared';
 
 /** NATS did not confirm the append: nothing may be acknowledged to the sender. */
 export class IntakeUnavailableError extends Error {
@@ -36,7 +36,8 @@ export class IntakePublisher {
     private readonly partitions: number,
   ) {}
 
-  async append(batch: SignalBatch, now: Date): Promise<AppendResult> {
+  /** `trace`: the request's span context, carried in each message's headers (tracing on). */
+  async append(batch: SignalBatch, now: Date, trace?: TraceHeaders): Promise<AppendResult> {
     const byPartition = new Map<number, Signal[]>();
     for (const s of batch.signals) {
       const p = partitionOf(batch.serviceId, s.fingerprint, this.partitions);
@@ -53,7 +54,8 @@ export class IntakePublisher {
         // Decisions derive their ids from this one: a message appended again (no idempotency key) needs its own.
         { id: batch.dedupe ? stableUuid(msgID) : randomUUID(), occurredAt, causationId: null, correlationId: batch.requestId },
       );
-      return this.appender.append(subjects.intake(p), encodeEvent(event), batch.dedupe ? { msgID } : {});
+      const opts = batch.dedupe ? { msgID, trace } : trace ? { trace } : {};
+      return this.appender.append(subjects.intake(p), encodeEvent(event), opts);
     });
     const settled = await Promise.allSettled(acks);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -2,7 +2,7 @@ import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import rateLimit from '@fastify/rate-limit';
 import sjson from 'secure-json-parse';
 import { Counter, Histogram } from 'prom-client';
-import { AppendFailed, registry, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
+import { AppendFailed, hopFromHttp, registry, type Hop, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
 import { mayHoldUnstorableText, toStorable, type AlertSource } from '@oncall/contracts';
 import { IntakeUnavailableError, type IntakePublisher } from '../adapters/intake-publisher.js';
 import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
@@ -16,6 +16,8 @@ declare module 'fastify' {
     bodyHash?: string;
     serviceId?: string;
     keyHash?: string;
+    /** The request's span, when tracing is on. */
+    hop?: Hop;
   }
 }
 
@@ -158,8 +160,9 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       }
     };
 
-  const webhook = (route: SourceRoute) =>
-    timed(route.source, async (req, reply) => {
+  const webhook = (route: SourceRoute) => {
+    const spanAttributes = { 'oncall.service': 'ingest', 'oncall.source': route.source };
+    const accept = timed(route.source, async (req, reply) => {
       const parsed = route.parse(req.body, req.bodyHash ?? '');
       if (!parsed.ok) throw invalidPayload(parsed.error);
       if (route.keyInBody) authenticate(req, parsed.integrationKey);
@@ -173,10 +176,35 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
       const result =
         signals.length === 0
           ? { messages: 0, duplicate: false }
-          : await deps.publisher.append({ serviceId, source: route.source, requestId, signals, context, dedupe: key !== undefined }, now());
+          : await deps.publisher.append(
+              { serviceId, source: route.source, requestId, signals, context, dedupe: key !== undefined },
+              now(),
+              req.hop?.headers,
+            );
       signalsAccepted.inc({ source: route.source }, result.duplicate ? 0 : signals.length);
+      req.hop?.set('oncall.service_id', serviceId);
+      req.hop?.set('oncall.signals', signals.length);
+      req.hop?.set('oncall.duplicate', result.duplicate);
       return parsed.answer ?? { status: 'accepted', requestId, alerts: signals.length, duplicate: result.duplicate };
     });
+    /**
+     * One span per webhook request, a child of the caller's `traceparent` (else a new trace); its
+     * context goes on every SignalsReceived the request appends. Off, hopFromHttp is a constant.
+     */
+    return async (req: FastifyRequest, reply: FastifyReply) => {
+      const hop = hopFromHttp('ingest webhook', req.headers, spanAttributes);
+      if (hop.headers) req.hop = hop;
+      try {
+        const answer = await accept(req, reply);
+        hop.set('http.response.status_code', reply.statusCode);
+        hop.end();
+        return answer;
+      } catch (err) {
+        hop.fail(err);
+        throw err;
+      }
+    };
+  };
 
   for (const route of SOURCE_ROUTES) {
     for (const path of route.paths) {

@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { decodeEvent, PROJECTION_CHANNEL, type DomainEvent } from '@oncall/contracts';
+import { traceIdOf } from '@oncall/shared';
 import type { Applied, Prepared, Projection } from '../projections/types.js';
 import { failureKind } from './failures.js';
 
@@ -21,10 +22,17 @@ export type DecodedMessage = Readonly<{ at: Applied; pending: number; data: Uint
 /** What a projection could not apply: the message, and why. */
 export type Rejected = Readonly<{ at: Applied; data: Uint8Array; error: unknown; undecodable: boolean }>;
 
-export function decodeMessage(m: { seq: number; subject: string; data: Uint8Array }, pending = 0): DecodedMessage {
-  const at = { seq: m.seq, subject: m.subject };
+export function decodeMessage(
+  m: { seq: number; subject: string; data: Uint8Array; headers?: { get(key: string): string } | undefined },
+  pending = 0,
+): DecodedMessage {
+  const at: Applied = { seq: m.seq, subject: m.subject };
   try {
-    return { at, pending, data: m.data, event: decodeEvent(m.data, { trusted: true }) };
+    const event = decodeEvent(m.data, { trusted: true });
+    // Only an alert's trigger needs its trace id (alerts.trace_id); the headers of other messages
+    // (the decider's expected sequence, msgIDs) are not parsed.
+    if (event.type === 'AlertTriggered' && m.headers) at.traceId = traceIdOf(m.headers.get('traceparent'));
+    return { at, pending, data: m.data, event };
   } catch (error) {
     return { at, pending, data: m.data, event: null, error };
   }

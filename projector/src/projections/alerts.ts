@@ -55,11 +55,12 @@ type ChangeEvent = Exclude<AlertEvent, { type: 'AlertTriggered' | 'AlertCommandD
 
 /**
  * A timeline row as a JSON array: seq, alert_id, event_id, event_type, occurred_at, actor,
- * message, data; an AlertTriggered row carries its alert's patch as a ninth member.
+ * message, data; an AlertTriggered row carries its alert's patch as a ninth member and the trace id
+ * of its message (or null) as a tenth.
  */
 type TimelineRow =
   | readonly [number, string, string, string, string, string, string, unknown]
-  | readonly [number, string, string, string, string, string, string, unknown, AlertPatch];
+  | readonly [number, string, string, string, string, string, string, unknown, AlertPatch, string | null];
 
 /**
  * `alerts` (current state) and `alert_timeline` (every event) from the ALERTS stream.
@@ -102,7 +103,8 @@ function prepareAlerts(events: ReadonlyArray<{ event: DomainEvent; at: Applied }
       // The alert's later changes in this batch go onto its insert. A second trigger of the same
       // id is a second row, whose insert fails as the second insert would have.
       const patch: AlertPatch = {};
-      timeline.push([...row, patch]);
+      // The trace that triggered the alert (docs/observability.md#tracing): the alert's trace_id.
+      timeline.push([...row, patch, at.traceId ?? null]);
       patches.set(e.data.alertId, patch);
       continue;
     }
@@ -210,7 +212,7 @@ async function insertRows(tx: DatabaseTransactionConnection, rows: string): Prom
     )
     INSERT INTO alerts (id, service_id, fingerprint, status, source, summary, details, severity, labels, annotations, links, custom,
       generator_url, starts_at, created_at, updated_at, acknowledged_at, acknowledged_by, first_acknowledged_at, resolved_at, resolved_by,
-      snoozed_until, snoozed_by, escalated_at, escalated_by, repeat_count, last_seen_at, last_event_seq)
+      snoozed_until, snoozed_by, escalated_at, escalated_by, repeat_count, last_seen_at, last_event_seq, trace_id)
     SELECT (d->>'alertId')::uuid, d->>'serviceId', d->>'fingerprint', COALESCE(p->>'status', 'triggered'), d->>'source',
       COALESCE(p->>'summary', d->>'summary'), COALESCE(p->>'details', d->>'details'), COALESCE(p->>'severity', d->>'severity'),
       COALESCE(p->'labels', d->'labels'), COALESCE(p->'annotations', d->'annotations'),
@@ -220,7 +222,7 @@ async function insertRows(tx: DatabaseTransactionConnection, rows: string): Prom
       (p->>'resolved_at')::timestamptz, p->>'resolved_by', (p->>'snoozed_until')::timestamptz, p->>'snoozed_by',
       (p->>'escalated_at')::timestamptz, p->>'escalated_by',
       COALESCE((p->>'repeat_count')::integer, 0), COALESCE(p->>'last_seen_at', d->>'seenAt')::timestamptz,
-      COALESCE((p->>'last_event_seq')::int8, (e->>0)::int8)
+      COALESCE((p->>'last_event_seq')::int8, (e->>0)::int8), e->>9
     FROM t CROSS JOIN LATERAL (SELECT e->7 AS d, e->8 AS p) AS x
     WHERE p IS NOT NULL`);
 }

@@ -1,7 +1,11 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import type { DomainEvent } from '@oncall/contracts';
 
-export type Applied = { seq: number; subject: string };
+/**
+ * Where an event is in its stream; `traceId`: the trace id of the `traceparent` header its message
+ * carries (tracing on where it was appended), stored with the message, so a replay has it too.
+ */
+export type Applied = { seq: number; subject: string; traceId?: string | null };
 
 /** What applies a prepared batch, inside the transaction that advances the checkpoint. */
 export type Prepared = (tx: DatabaseTransactionConnection) => Promise<void>;

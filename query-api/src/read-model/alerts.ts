@@ -100,12 +100,30 @@ export async function incidentAlerts(db: CommonQueryMethods, incidentId: string)
   );
 }
 
-/** One alert with its escalation state and first ticket; an archived one from the archive. */
-export async function getAlert(db: CommonQueryMethods, id: string): Promise<AlertRow | null> {
-  const live = await maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM alerts_with_escalation WHERE id = ${id}`);
+/**
+ * One alert: an AlertRow and `traceId`, the trace that triggered it (docs/observability.md#tracing;
+ * null when tracing was off). Not on the gRPC Alert: the console links to the trace with it.
+ */
+const AlertDetailRow = AlertRow.extend({ traceId: z.string().nullable() });
+export type AlertDetailRow = z.infer<typeof AlertDetailRow>;
+
+/** One alert with its escalation state, first ticket and trace id; an archived one from the archive. */
+export async function getAlert(db: CommonQueryMethods, id: string): Promise<AlertDetailRow | null> {
+  // The trace id is read from the table itself (a primary key lookup), so the view stays as it is.
+  const live = await maybeRow(
+    db,
+    sql.type(AlertDetailRow)`SELECT ${COLUMNS}, (SELECT trace_id FROM alerts t WHERE t.id = v.id) AS "traceId"
+      FROM alerts_with_escalation v WHERE id = ${id}`,
+  );
   if (live) return live;
   return inArchive(db, null, (archive) =>
-    maybeRow(db, sql.type(AlertRow)`SELECT ${COLUMNS} FROM ${sql.identifier([archive, 'alerts_with_escalation'])} WHERE id = ${id}`),
+    maybeRow(
+      db,
+      sql.type(
+        AlertDetailRow,
+      )`SELECT ${COLUMNS}, (SELECT trace_id FROM ${sql.identifier([archive, 'alerts'])} t WHERE t.id = v.id) AS "traceId"
+        FROM ${sql.identifier([archive, 'alerts_with_escalation'])} v WHERE id = ${id}`,
+    ),
   );
 }
 

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
-import { errorText, TicketFieldError } from '@oncall/shared';
+import { errorText, hopFromMessage, NO_HOP, TicketFieldError, tracingOn, type Hop } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
 import { idempotencyKeyOf, rateLimitDecision, resumeDelayMs, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError, type TicketRef } from '../providers/types.js';
@@ -64,8 +64,29 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
     return;
   }
   const req = event.data;
+  // One `ticket <provider>` span per handling of the request (its provider calls, the events it
+  // appends), a child of the TicketRequested message's context. Off: a constant.
+  const hop = tracingOn()
+    ? hopFromMessage(`ticket ${req.providerId}`, m, {
+        'oncall.service': 'ticket-bridge',
+        'oncall.alert_id': req.alertId,
+        'oncall.provider': req.providerId,
+        'oncall.attempt': m.info.deliveryCount,
+      })
+    : NO_HOP;
+  try {
+    await request(d, m, event, partition, hop);
+    hop.end();
+  } catch (err) {
+    hop.fail(err);
+    throw err;
+  }
+}
+
+async function request(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, hop: Hop): Promise<void> {
+  const req = event.data;
   const configured = d.providers.get(req.providerId);
-  const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt);
+  const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt, hop);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
   if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
   const paused = pauseDelay(d, req.providerId);
@@ -73,7 +94,7 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
   const run = d.lanes.run(req.providerId, () => {
     // Waited in the lane while the provider started to rate limit: back to JetStream until the pause ends.
     const later = pauseDelay(d, req.providerId);
-    if (later === null) return create(d, m, event, partition, configured);
+    if (later === null) return create(d, m, event, partition, configured, hop);
     m.nak(later);
     return Promise.resolve();
   });
@@ -110,7 +131,7 @@ export function rateLimitPause(d: Deps, providerId: string, operation: string, e
   return pauseDelay(d, providerId);
 }
 
-async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, c: Configured): Promise<void> {
+async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, c: Configured, hop: Hop): Promise<void> {
   const { alertId, providerId, serviceId } = event.data;
   const log = d.log.child({ alertId, providerId });
   const claim = await d.records.claim(providerId, alertId, d.owner, d.now(), d.claimStaleMs);
@@ -121,7 +142,7 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
   }
   if (claim.kind === 'created') {
     // An earlier attempt created it (and may have died before recording it in the log): the same event again.
-    await recordCreated(d, event, partition, claim.record.ticket, false);
+    await recordCreated(d, event, partition, claim.record.ticket, false, hop);
     m.ack();
     return;
   }
@@ -145,13 +166,14 @@ async function create(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, part
       ticket,
       d.now(),
     );
-    await recordCreated(d, event, partition, ticket, earlier !== null);
+    await recordCreated(d, event, partition, ticket, earlier !== null, hop);
+    hop.set('oncall.ticket_key', ticket.key);
     d.providers.markHealth(providerId, true);
     log.info({ ticketKey: ticket.key, found: earlier !== null }, 'ticket created');
     await catchUp(d, c, event, partition, ticket, alert);
     m.ack();
   } catch (err) {
-    await failed(d, m, event, partition, err, claim.attempts);
+    await failed(d, m, event, partition, err, claim.attempts, hop);
   }
 }
 
@@ -216,6 +238,7 @@ async function recordCreated(
   partition: number,
   ticket: TicketRef,
   found: boolean,
+  hop: Hop,
 ): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
   const data: EventData<'TicketCreated'> = {
@@ -227,7 +250,12 @@ async function recordCreated(
     externalId: ticket.externalId,
     found,
   };
-  await appendTicketEvent(d, 'TicketCreated', data, { partition, idKey: `ticket-created:${alertId}:${providerId}`, causationId: event.id });
+  await appendTicketEvent(d, 'TicketCreated', data, {
+    partition,
+    idKey: `ticket-created:${alertId}:${providerId}`,
+    causationId: event.id,
+    trace: hop.headers,
+  });
   ticketsCreated.inc({ provider: providerId, found: String(found) });
 }
 
@@ -239,9 +267,11 @@ async function failed(
   partition: number,
   err: unknown,
   attempt: number,
+  hop: Hop,
 ): Promise<void> {
   const { alertId, serviceId, providerId } = event.data;
   const log = d.log.child({ alertId, providerId });
+  hop.set('oncall.error', errorText(err));
   const paused = rateLimitPause(d, providerId, 'create', err);
   if (paused !== null) {
     // The attempt does not count: the next claim counts this one again (and a 429 created nothing, so no lookup is owed).
@@ -278,7 +308,7 @@ async function failed(
       permanent,
       retryAt: decision.kind === 'retry' ? decision.retryAt : null,
     },
-    { partition, idKey: `ticket-failed:${alertId}:${providerId}:create:${attempt}`, causationId: event.id },
+    { partition, idKey: `ticket-failed:${alertId}:${providerId}:create:${attempt}`, causationId: event.id, trace: hop.headers },
   );
   if (decision.kind === 'retry') {
     log.warn({ err: err.message, attempt, retryInMs: decision.delayMs }, 'creating a ticket failed; trying again later');

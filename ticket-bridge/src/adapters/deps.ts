@@ -1,7 +1,7 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent, makeEvent, stableUuid, subjects, type EventData } from '@oncall/contracts';
-import type { AlertCommandPath, ConfigView, Logger, Parking, StreamAppender } from '@oncall/shared';
+import type { AlertCommandPath, ConfigView, Logger, Parking, StreamAppender, TraceHeaders } from '@oncall/shared';
 import type { RetryPolicy } from '../domain/rules.js';
 import type { ConfiguredProviders } from './providers.js';
 import type { ProviderLanes } from './lanes.js';
@@ -34,13 +34,14 @@ type TicketEventType = 'TicketRequested' | 'TicketCreated' | 'TicketUpdated' | '
 /**
  * Appends a ticket event on `tickets.<p>.<alertId>`. Its id is derived from `idKey`, and the same
  * id is the JetStream msgID: a retry after a crash appends nothing new within the duplicate
- * window, and after it the repeat has the same event id (readers fold by id).
+ * window, and after it the repeat has the same event id (readers fold by id). `trace`: the span
+ * context it carries (tracing on).
  */
 export async function appendTicketEvent<T extends TicketEventType>(
   d: Deps,
   type: T,
   data: EventData<T>,
-  at: Readonly<{ partition: number; idKey: string; causationId: string | null }>,
+  at: Readonly<{ partition: number; idKey: string; causationId: string | null; trace?: TraceHeaders | undefined }>,
 ): Promise<void> {
   const id = stableUuid(at.idKey);
   const event = makeEvent(type, data, {
@@ -49,5 +50,9 @@ export async function appendTicketEvent<T extends TicketEventType>(
     causationId: at.causationId,
     correlationId: data.alertId,
   });
-  await d.appender.append(subjects.ticket(at.partition, data.alertId), encodeEvent(event), { msgID: id });
+  await d.appender.append(
+    subjects.ticket(at.partition, data.alertId),
+    encodeEvent(event),
+    at.trace ? { msgID: id, trace: at.trace } : { msgID: id },
+  );
 }

@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS, type DomainEvent } from '@oncall/contracts';
 import { requestOf } from '../domain/rules.js';
+import { traceOf } from '@oncall/shared';
 import { appendTicketEvent, type Deps } from './deps.js';
 
 export const REQUESTS_CONSUMER = CONSUMERS.ticketBridgeRequests;
@@ -31,6 +32,8 @@ export async function handleEscalation(d: Deps, m: JsMsg): Promise<void> {
         partition: partitionOfSubject(m.subject),
         idKey: `ticket-requested:${event.id}:${request.providerId}`,
         causationId: event.id,
+        // The routing decision's trace goes on: the ticket's span is its child.
+        trace: traceOf(m),
       });
       d.log.info({ alertId: request.alertId, providerId: request.providerId }, 'ticket requested by a routing rule');
     }

@@ -1,11 +1,13 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contracts';
-import { errorText } from '@oncall/shared';
-import { retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
+import { errorText, hopFromMessage, NO_HOP, tracingOn, type Hop } from '@oncall/shared';
+import { retryDecision, syncActionFor, type AlertMove, type SyncAction } from '../domain/rules.js';
 import { ProviderError } from '../providers/types.js';
 import { pauseDelay, rateLimitPause, timed } from './creator.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 import { queueDeferred } from './metrics.js';
+import type { Configured, Unusable } from './providers.js';
+import type { Created } from './records.js';
 
 export const ALERTS_CONSUMER = CONSUMERS.ticketBridgeAlerts;
 
@@ -81,7 +83,7 @@ export async function handleAlertEvent(
 
 /** Applies the event to the alert's ticket at one provider; returns a delay when it must be tried again, else null. */
 async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, providerId: string): Promise<number | null> {
-  const { alertId, serviceId } = event.data;
+  const { alertId } = event.data;
   const got = await d.records.get(providerId, alertId);
   if (!got || got.record.state === 'failed') return null;
   if (got.record.state === 'claimed') {
@@ -96,6 +98,38 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
   const sync = d.config.state().ticketProviders.get(providerId)?.sync;
   const action = sync === undefined ? null : syncActionFor(move, sync);
   if (action === null) return null;
+  // A `ticket <provider>` span for the update, a child of the alert event's message (the decision
+  // to acknowledge or resolve); the events it appends carry it. Off: a constant.
+  const hop = tracingOn()
+    ? hopFromMessage(`ticket ${providerId}`, m, {
+        'oncall.service': 'ticket-bridge',
+        'oncall.alert_id': alertId,
+        'oncall.provider': providerId,
+        'oncall.operation': 'update',
+        'oncall.ticket_key': record.ticket.key,
+      })
+    : NO_HOP;
+  try {
+    const wait = await update(d, m, event, providerId, record, c, action, hop);
+    hop.end();
+    return wait;
+  } catch (err) {
+    hop.fail(err);
+    throw err;
+  }
+}
+
+async function update(
+  d: Deps,
+  m: JsMsg,
+  event: AlertEvent,
+  providerId: string,
+  record: Created,
+  c: Configured | Unusable,
+  action: SyncAction,
+  hop: Hop,
+): Promise<number | null> {
+  const { alertId, serviceId } = event.data;
   const log = d.log.child({ alertId, providerId, ticketKey: record.ticket.key });
   const partition = Number(m.subject.split('.')[1]);
   try {
@@ -118,7 +152,7 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
       d,
       'TicketUpdated',
       { alertId, serviceId, providerId, ticketKey: record.ticket.key, change: action.kind, state: action.state, cause: event.id },
-      { partition, idKey: `ticket-updated:${event.id}:${providerId}`, causationId: event.id },
+      { partition, idKey: `ticket-updated:${event.id}:${providerId}`, causationId: event.id, trace: hop.headers },
     );
     log.info({ change: action.kind }, 'ticket updated');
     return null;
@@ -129,6 +163,7 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
     // Attempts are the calls that failed, not deliveries: a full or paused lane hands the message back without a call.
     const attempt = await d.records.updateFailed(providerId, alertId, event.id);
     const decision = retryDecision({ retryable: err.retryable, retryAfterMs: err.retryAfterMs }, attempt, d.retry, d.now(), d.random());
+    hop.set('oncall.error', errorText(err));
     await appendTicketEvent(
       d,
       'TicketSyncFailed',
@@ -144,7 +179,7 @@ async function syncOne(d: Deps, m: JsMsg, event: AlertEvent, move: AlertMove, pr
         permanent: decision.kind === 'give-up',
         retryAt: decision.kind === 'retry' ? decision.retryAt : null,
       },
-      { partition, idKey: `ticket-failed:${event.id}:${providerId}:update:${attempt}`, causationId: event.id },
+      { partition, idKey: `ticket-failed:${event.id}:${providerId}:update:${attempt}`, causationId: event.id, trace: hop.headers },
     );
     if (decision.kind === 'retry') {
       log.warn({ err: err.message, attempt, retryInMs: decision.delayMs }, 'updating a ticket failed; trying again later');

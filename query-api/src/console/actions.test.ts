@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { ActionRequest } from '@oncall/contracts';
 import { actionsFor, alertIdOf, commandOf } from './actions.js';
 import { HttpError } from './http-errors.js';
 
 const ID = '5b1f8a52-3c1e-4f0a-9a57-1f0c2d9e7a41';
 
 describe('console actions', () => {
-  it.each([
-    [{ action: 'acknowledge' as const }, 'acknowledge', null],
-    [{ action: 'unacknowledge' as const, note: 'not mine' }, 'unacknowledge', null],
-    [{ action: 'resolve' as const }, 'resolve', null],
-    [{ action: 'escalate' as const }, 'escalate', null],
-    [{ action: 'snooze' as const, minutes: 30 }, 'snooze', 1800],
+  it.each<[ActionRequest, string, number | null]>([
+    [{ action: 'acknowledge' }, 'acknowledge', null],
+    [{ action: 'unacknowledge', note: 'not mine' }, 'unacknowledge', null],
+    [{ action: 'resolve' }, 'resolve', null],
+    [{ action: 'escalate' }, 'escalate', null],
+    [{ action: 'snooze', minutes: 30 }, 'snooze', 1800],
   ])('%j is the command %s, via console, as the session user', (req, command, snoozeSeconds) => {
     expect(commandOf(ID, req, 'alice')).toStrictEqual({
       alertId: ID,

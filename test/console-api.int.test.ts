@@ -218,6 +218,32 @@ describe('the console HTTP API against the real pipeline', () => {
     }
   });
 
+  it('limits failed sign-ins per address, as the gRPC API does', async () => {
+    const limited = await startConsoleServer({ shared, port: 0, host: '127.0.0.1', loginFailureLimit: { max: 2, windowMs: 60_000 } });
+    try {
+      const b = new Browser(limited.url);
+      const wrong = { token: 'oc_abcdef123456_' + 'y'.repeat(43) };
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(401);
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(401);
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(429);
+      // Refused unchecked, even with a good token, until the window ends.
+      expect((await b.call('POST', '/api/session', { token: tokens.viewer })).status).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('signs out', async () => {
+    const b = await signedIn('viewer');
+    const cookie = b.cookie;
+    const out = await b.call('DELETE', '/api/session');
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/^oncall_session=;/);
+    // The old cookie no longer works: the session is gone from the bucket.
+    const res = await fetch(`${server.url}/api/board`, { headers: { cookie } });
+    expect(res.status).toBe(401);
+  });
+
   it('refuses cross-origin and non-JSON writes', async () => {
     const b = new Browser(server.url);
     const foreign = await b.call('POST', '/api/session', { token: tokens.viewer }, { origin: 'https://evil.example' });

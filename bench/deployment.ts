@@ -92,7 +92,12 @@ export async function startDeployment(opts: {
       services.push({ name, child });
     };
     await start('projector', 'projector/src/main.ts', {});
-    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1', ...opts.queryApiEnv });
+    await start('query-api', 'query-api/src/main.ts', {
+      GRPC_PORT: String(grpcPort),
+      GRPC_HOST: '127.0.0.1',
+      CONSOLE_PORT: '0',
+      ...opts.queryApiEnv,
+    });
     await start('ingest', 'ingest/src/main.ts', {
       INGEST_PORT: String(ingestPort),
       INGEST_HOST: '127.0.0.1',

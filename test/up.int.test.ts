@@ -98,6 +98,10 @@ describe('npm start (oncall up) on the embedded default', () => {
     // No provider configured: the page is printed on the console with its action link, which opens the alert.
     const [, link] = await first.until(/│ act: +(http:\/\/127\.0\.0\.1:\d+\/a\/\S+)/);
     expect((await fetch(link!)).status).toBe(200);
+    // The NOC console is served by query-api at the printed URL (its API asks for a sign-in).
+    const [, consoleUrl] = await first.until(/console: +(http:\/\/127\.0\.0\.1:\d+)\//);
+    expect(consoleUrl).toBe(`http://127.0.0.1:${ports.CONSOLE_PORT}`);
+    expect((await fetch(`${consoleUrl}/api/board`)).status).toBe(401);
 
     // kill -9 of one service: restarted, counted, and the pipeline serves again.
     process.kill(first.parts.get('decider')!, 'SIGKILL');

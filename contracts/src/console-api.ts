@@ -47,7 +47,9 @@ export type BoardSnapshot = Readonly<{ cursor: string; alerts: readonly BoardAle
  * One server-sent event `delta` of `GET /api/board/events` (the SSE `id:` is `cursor`): the alerts
  * that changed since the previous one, batched (at most a few per second in a storm). A resolved
  * alert is in `removed`. An SSE event `reset` (no data) tells the page to fetch the snapshot again
- * (the server lost track, e.g. its PostgreSQL LISTEN reconnected or the cursor is unknown).
+ * (the server lost track, e.g. its PostgreSQL LISTEN reconnected or the cursor is unknown); the
+ * server then ends the stream, and the page connects again with `?cursor=` of the new snapshot
+ * (EventSource's own reconnect would send the old Last-Event-ID and get `reset` again).
  */
 export type BoardDelta = Readonly<{ cursor: string; upserts: readonly BoardAlert[]; removed: readonly string[] }>;
 
@@ -109,7 +111,15 @@ export type ActionRequest = z.infer<typeof ActionRequest>;
 export type ActionResult = Readonly<{ outcome: string; status: AlertStatusWord | null; message: string }>;
 
 /** A span of someone on call, clipped to the view. */
-export type OnCallSegment = Readonly<{ start: string; end: string; userId: string; userName: string }>;
+export type OnCallSegment = Readonly<{
+  start: string;
+  end: string;
+  userId: string;
+  userName: string;
+  /** Overrides only: what it does (`replace` names the user replaced in `replaces`). */
+  kind?: 'add' | 'remove' | 'replace';
+  replaces?: string | null;
+}>;
 
 export type ScheduleTimeline = Readonly<{
   id: string;
@@ -124,9 +134,14 @@ export type ScheduleTimeline = Readonly<{
   final: readonly OnCallSegment[];
   /** Times at which the final on-call set changes. */
   handoffs: readonly string[];
+  /** Set when the schedule cannot be evaluated (its segments are then empty). */
+  problem?: string;
 }>;
 
-/** `GET /api/oncall?from=&days=` (default now and 14 days). */
+/**
+ * `GET /api/oncall?from=&days=&at=` (default now, 14 days (1 to 31), and `at` now): every schedule
+ * (at most 500) over [from, from + days).
+ */
 export type OnCallView = Readonly<{ from: string; to: string; at: string; schedules: readonly ScheduleTimeline[] }>;
 
 /** `POST /api/schedules/<id>/overrides`: through the same write as ScheduleService.CreateOverride. */
@@ -140,6 +155,17 @@ export const OverrideRequest = z
   })
   .strict();
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
+
+/** The answer to an override: as stored (its id is CreateOverride's, usable with DeleteOverride). */
+export type OverrideView = Readonly<{
+  id: string;
+  scheduleId: string;
+  kind: 'add' | 'replace';
+  userId: string;
+  replaces: string | null;
+  start: string;
+  end: string;
+}>;
 
 /** `GET /api/health`: the NOC's health page. */
 export type HealthView = Readonly<{

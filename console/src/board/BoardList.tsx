@@ -1,0 +1,87 @@
+import { useEffect, useRef } from 'preact/hooks';
+import type { BoardLine } from './groups';
+import { board } from './live';
+import { BoardRow } from './BoardRow';
+import { GroupRow } from './GroupRow';
+import { useVirtualList } from './virtual';
+
+type Props = { lines: readonly BoardLine[]; shown: number; wall: boolean };
+
+const COLUMNS = ['Severity', 'Status', 'Summary', 'Service', 'Site', 'Age', 'Step', 'Paged', 'Acked by'];
+
+/**
+ * The board's alerts as a virtualised table: 10,000 lines cost the DOM of the forty on screen.
+ * Arrow keys move between rows (scrolling rows into existence), Enter opens one. On a wall screen
+ * the list pages down by itself every 10 s and wraps to the top.
+ */
+export function BoardList({ lines, shown, wall }: Props) {
+  const scrollRef = useRef<HTMLDivElement | null>(null);
+  const size = wall ? 58 : 36;
+  const v = useVirtualList(lines.length, size, scrollRef);
+
+  useEffect(() => {
+    if (!wall) return;
+    const t = setInterval(() => {
+      const el = scrollRef.current;
+      if (!el) return;
+      const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - 2;
+      el.scrollTo({ top: atEnd ? 0 : el.scrollTop + el.clientHeight - size, behavior: 'smooth' });
+    }, 10_000);
+    return () => clearInterval(t);
+  }, [wall, size]);
+
+  const focusLine = (index: number) => {
+    const i = Math.max(0, Math.min(lines.length - 1, index));
+    v.scrollToIndex(i, { align: 'auto' });
+    // The row may only exist after the virtualizer rendered it.
+    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-index="${i}"]`)?.focus());
+  };
+  const onKey = (e: KeyboardEvent, index: number) => {
+    const step = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 }[e.key];
+    let target = step === undefined ? undefined : index + step;
+    if (e.key === 'Home') target = 0;
+    if (e.key === 'End') target = lines.length - 1;
+    if (target === undefined) return;
+    e.preventDefault();
+    // Skip group headings: they are not focusable.
+    const dir = step !== undefined && step < 0 ? -1 : 1;
+    while (lines[target]?.kind === 'group') target += dir;
+    if (lines[target]) focusLine(target);
+  };
+
+  return (
+    <div class="board-table" role="table" aria-label="Open alerts" aria-rowcount={lines.length + 1} data-shown={shown}>
+      <div role="rowgroup" class="board-head">
+        <div role="row" class="row head-row" aria-rowindex={1}>
+          {COLUMNS.map((c) => (
+            <span role="columnheader" key={c} class={`c-${c.toLowerCase().split(' ')[0]}`}>
+              {c}
+            </span>
+          ))}
+        </div>
+      </div>
+      <div class="board-scroll" ref={scrollRef} role="rowgroup">
+        {lines.length === 0 && <p class="empty">No open alerts match this view.</p>}
+        <div class="board-space" style={{ height: `${v.getTotalSize()}px` }}>
+          {v.getVirtualItems().map((item) => {
+            const line = lines[item.index];
+            if (!line) return null;
+            if (line.kind === 'group')
+              return (
+                <GroupRow
+                  key={`g:${line.key}`}
+                  label={line.label}
+                  total={line.total}
+                  bySeverity={line.bySeverity}
+                  index={item.index}
+                  top={item.start}
+                />
+              );
+            const alert = board.rows.get(line.id);
+            return alert ? <BoardRow key={line.id} alert={alert} index={item.index} top={item.start} onKey={onKey} /> : null;
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

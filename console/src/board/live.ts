@@ -16,6 +16,8 @@ let pending: BoardDelta[] = [];
 let frame = 0;
 let fallback = 0;
 let retry = 0;
+/** Reconnections since the last delta: after a few, start over from a snapshot. */
+let failures = 0;
 const watchers = new Set<(ids: ReadonlySet<string>) => void>();
 
 /**
@@ -48,11 +50,11 @@ async function loadSnapshot(): Promise<void> {
 
 function open(): void {
   source?.close();
-  // The browser reconnects by itself with Last-Event-ID (the last delta's cursor); `cursor=` is for this first connection.
   const es = new EventSource(`/api/board/events?cursor=${encodeURIComponent(cursor)}`);
   source = es;
   es.addEventListener('open', () => {
     liveState.value = 'live';
+    failures = 0;
     liveError.value = null;
   });
   es.addEventListener('delta', (e: MessageEvent<string>) => {
@@ -69,15 +71,14 @@ function open(): void {
   es.addEventListener('reset', () => void restart());
   es.addEventListener('error', () => {
     if (source !== es) return;
-    if (es.readyState === EventSource.CONNECTING) {
-      liveState.value = 'reconnecting';
-      return;
-    }
-    // Closed for good (an HTTP error, e.g. the session ended): find out why, then try again.
+    // Reconnect ourselves, with the newest cursor in the URL: the browser's own retry would repeat
+    // the first URL's `?cursor=`. A stream that fails for good (e.g. the session ended) goes through
+    // restart(), whose GET /api/board meets the 401 and sends the page to /login.
     liveState.value = 'reconnecting';
     es.close();
+    source = null;
     clearTimeout(retry);
-    retry = window.setTimeout(() => void restart(), 3000);
+    retry = window.setTimeout(() => (failures++ < 3 ? open() : void restart()), 2000);
   });
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { BoardLine } from './groups';
 import { board } from './live';
 import { BoardRow } from './BoardRow';
@@ -11,13 +11,35 @@ const COLUMNS = ['Severity', 'Status', 'Summary', 'Service', 'Site', 'Age', 'Ste
 
 /**
  * The board's alerts as a virtualised table: 10,000 lines cost the DOM of the forty on screen.
- * Arrow keys move between rows (scrolling rows into existence), Enter opens one. On a wall screen
+ * Arrow keys, Page Up/Down, Home and End move between rows (scrolling rows into existence), Enter
+ * opens one; Tab leaves the list from any row. On a wall screen
  * the list pages down by itself every 10 s and wraps to the top.
  */
 export function BoardList({ lines, shown, wall }: Props) {
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const size = wall ? 58 : 36;
-  const v = useVirtualList(lines.length, size, scrollRef);
+  // One row in the tab order (the last focused, else the first on screen); arrows move between rows.
+  // Kept by alert id: new alerts above it move it down the list.
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const active = useMemo(
+    () => (activeId === null ? -1 : lines.findIndex((l) => l.kind === 'alert' && l.id === activeId)),
+    [lines, activeId],
+  );
+  const v = useVirtualList(lines.length, size, scrollRef, active);
+  const items = v.getVirtualItems();
+  const tabbable = active >= 0 ? active : (items.find((i) => lines[i.index]?.kind === 'alert')?.index ?? -1);
+
+  // The focused row moved (alerts arrived above it): scroll with it, so the keyboard user keeps their place.
+  useLayoutEffect(() => {
+    const focused = document.activeElement;
+    if (active < 0 || !(focused instanceof HTMLElement) || focused.dataset.alertId !== activeId) return;
+    const range = v.range;
+    if (range && (active < range.startIndex || active > range.endIndex)) v.scrollToIndex(active, { align: 'auto' });
+  }, [lines]);
+  const onFocusRow = (index: number) => {
+    const line = lines[index];
+    if (line?.kind === 'alert') setActiveId(line.id);
+  };
 
   useEffect(() => {
     if (!wall) return;
@@ -63,7 +85,7 @@ export function BoardList({ lines, shown, wall }: Props) {
       <div class="board-scroll" ref={scrollRef} role="rowgroup">
         {lines.length === 0 && <p class="empty">No open alerts match this view.</p>}
         <div class="board-space" style={{ height: `${v.getTotalSize()}px` }}>
-          {v.getVirtualItems().map((item) => {
+          {items.map((item) => {
             const line = lines[item.index];
             if (!line) return null;
             if (line.kind === 'group')
@@ -78,7 +100,17 @@ export function BoardList({ lines, shown, wall }: Props) {
                 />
               );
             const alert = board.rows.get(line.id);
-            return alert ? <BoardRow key={line.id} alert={alert} index={item.index} top={item.start} onKey={onKey} /> : null;
+            return alert ? (
+              <BoardRow
+                key={line.id}
+                alert={alert}
+                index={item.index}
+                top={item.start}
+                tabbable={item.index === tabbable}
+                onFocus={onFocusRow}
+                onKey={onKey}
+              />
+            ) : null;
           })}
         </div>
       </div>

@@ -19,13 +19,21 @@ function Age({ since }: { since: string }) {
   return <>{formatAge(now.value - Date.parse(since))}</>;
 }
 
-type Props = { alert: Signal<BoardAlert>; index: number; top: number; onKey: (e: KeyboardEvent, index: number) => void };
+type Props = {
+  alert: Signal<BoardAlert>;
+  index: number;
+  top: number;
+  /** The one row of the list in the tab order. */
+  tabbable: boolean;
+  onFocus: (index: number) => void;
+  onKey: (e: KeyboardEvent, index: number) => void;
+};
 
 /**
  * One alert on the board. It reads its own signal, so a delta for this alert re-renders this row
  * and nothing else. Enter or a click opens the alert page.
  */
-export function BoardRow({ alert, index, top, onKey }: Props) {
+export function BoardRow({ alert, index, top, tabbable, onFocus, onKey }: Props) {
   const a = alert.value;
   const open = () => navigate(`/alerts/${encodeURIComponent(a.id)}`);
   const label = `${a.severity} ${a.status}: ${a.summary}`;
@@ -39,7 +47,8 @@ export function BoardRow({ alert, index, top, onKey }: Props) {
       data-status={a.status}
       aria-rowindex={index + 2}
       aria-label={label}
-      tabIndex={0}
+      tabIndex={tabbable ? 0 : -1}
+      onFocus={() => onFocus(index)}
       onClick={open}
       onKeyDown={(e) => (e.key === 'Enter' ? open() : onKey(e, index))}
     >

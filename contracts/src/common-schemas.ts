@@ -11,5 +11,5 @@ export const isoTime = z.string().datetime({ offset: true });
  * Where a person acted from: every command names it, and so does the lifecycle event it caused.
  * `ticket` is a ticket provider (a ticket closed in Jira resolves its alert). `system` is the pipeline itself (an ack timeout, a snooze ending).
  */
-export const Surface = z.enum(['api', 'cli', 'slack', 'sms', 'voice', 'email', 'teams', 'web', 'ticket', 'system']);
+export const Surface = z.enum(['api', 'cli', 'slack', 'sms', 'voice', 'email', 'teams', 'web', 'ticket', 'console', 'system']);
 export type Surface = z.infer<typeof Surface>;

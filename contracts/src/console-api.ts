@@ -47,7 +47,9 @@ export type BoardSnapshot = Readonly<{ cursor: string; alerts: readonly BoardAle
  * One server-sent event `delta` of `GET /api/board/events` (the SSE `id:` is `cursor`): the alerts
  * that changed since the previous one, batched (at most a few per second in a storm). A resolved
  * alert is in `removed`. An SSE event `reset` (no data) tells the page to fetch the snapshot again
- * (the server lost track, e.g. its PostgreSQL LISTEN reconnected or the cursor is unknown).
+ * (the server lost track, e.g. its PostgreSQL LISTEN reconnected or the cursor is unknown); the
+ * server then ends the stream, and the page connects again with `?cursor=` of the new snapshot
+ * (EventSource's own reconnect would send the old Last-Event-ID and get `reset` again).
  */
 export type BoardDelta = Readonly<{ cursor: string; upserts: readonly BoardAlert[]; removed: readonly string[] }>;
 

@@ -29,6 +29,16 @@ export const QueryApiConfig = z
     USER_SERVICE_URL: z.string().min(1).optional(),
     /** Longest an alert command waits for its outcome to show in the read model. */
     COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** The NOC console's HTTP server (docs/console.md); 0 picks a free port. */
+    CONSOLE_PORT: port(8090),
+    /** Loopback by default, as GRPC_HOST. */
+    CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The built console (`npm run build:console`); default `console/dist` of this repository. */
+    CONSOLE_DIST: path,
+    /** The console's address as people reach it (behind a proxy): state-changing requests must come from its origin too. */
+    ONCALL_CONSOLE_URL: z.string().url().optional(),
+    /** A tracing UI's link to one trace, `{traceId}` replaced (e.g. Jaeger's `http://jaeger:16686/trace/{traceId}`). */
+    ONCALL_TRACE_URL: z.string().url().optional(),
   })
   .superRefine((c, ctx) => {
     if ((c.GRPC_TLS_CERT === undefined) !== (c.GRPC_TLS_KEY === undefined))

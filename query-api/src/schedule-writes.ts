@@ -17,7 +17,14 @@ import { required } from './validate.js';
 
 type FileSchedule = ConfigFile['schedules'][number];
 type FileRotation = FileSchedule['rotations'][number];
-type Deps = { nc: NatsConnection | undefined; users: UserDirectory | null; consistency: Consistency; log: Logger; now: () => number };
+export type ScheduleWriteDeps = {
+  nc: NatsConnection | undefined;
+  users: UserDirectory | null;
+  consistency: Consistency;
+  log: Logger;
+  now: () => number;
+};
+type Deps = ScheduleWriteDeps;
 
 /** File fields as the proto names them. */
 const PROTO_FIELD: Record<string, string> = {
@@ -97,62 +104,96 @@ function idFrom(name: string, taken: (id: string) => boolean): string {
   return id;
 }
 
+/**
+ * Runs an edit of schedule `scheduleId` (found again by id after the edit to place errors) and
+ * returns the schedule as appended (as it was when nothing changed) with the stream sequence.
+ */
+async function writeSchedule(
+  deps: Deps,
+  ctx: CallContext,
+  scheduleId: () => string,
+  edit: ConfigEdit,
+  prefixOf: (path: ReadonlyArray<string | number>) => string | null,
+  prune: PruneTarget[] = [],
+): Promise<{ seq: number; schedule: EventData<'ScheduleConfigured'> | null }> {
+  if (!deps.nc) throw new Unavailable('configuration writes need NATS');
+  let index = -1;
+  let before: EventData<'ScheduleConfigured'> | null = null;
+  const users = deps.users;
+  try {
+    const { seq, planned } = await editConfig(
+      deps.nc,
+      (file, state) => {
+        const edited = edit(file, state) ?? file;
+        index = byId(edited.schedules, scheduleId());
+        before = state.schedules.get(scheduleId()) ?? null;
+        return edited;
+      },
+      {
+        actor: apiActor(callerOf(ctx) ?? 'unknown'),
+        prune,
+        ...(users && {
+          knownUsers: knownUsersIn(users),
+          usersSource: 'the user directory',
+        }),
+      },
+    );
+    deps.consistency.wrote(ctx, seq);
+    const event = planned.find((p) => p.type === 'ScheduleConfigured');
+    return { seq, schedule: event?.type === 'ScheduleConfigured' ? event.data : before };
+  } catch (err) {
+    if (!(err instanceof ConfigEditError)) throw err;
+    const own = err.issues.filter((i) => i.path[0] === 'schedules' && i.path[1] === index);
+    const first = own[0];
+    if (first) {
+      const field = prefixOf(first.path.slice(2)) ?? protoPath(first.path.slice(2));
+      throw new InvalidArgument(field, own.map((i) => i.message).join('; '));
+    }
+    const unchecked = err.issues.find((i) => i.path.length === 0);
+    if (unchecked) throw new Unavailable(unchecked.message, { cause: err });
+    const where = err.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+    throw new FailedPrecondition(
+      err.issues.some((i) => i.missing) ? `still in use: ${where}` : `the change breaks the configuration: ${where}`,
+      { cause: err },
+    );
+  }
+}
+
+/** An override as the console and CreateOverride ask for it (validated fields). */
+export type OverrideInput = Readonly<{
+  scheduleId: string;
+  kind: 'add' | 'remove' | 'replace';
+  userId: string;
+  replaces: string | null;
+  start: string;
+  end: string;
+}>;
+
+/**
+ * Adds an override to a schedule (CreateOverride and the console's `POST /api/schedules/<id>/overrides`):
+ * the same edit, checks and errors (fields named as the proto names them); the override as stored.
+ */
+export async function createOverride(
+  deps: Deps,
+  ctx: CallContext,
+  o: OverrideInput,
+): Promise<{ id: string; kind: OverrideInput['kind']; userId: string; replaces: string | null; start: string; end: string }> {
+  const { scheduleId, kind, userId: user, replaces, start, end } = o;
+  const { schedule } = await writeSchedule(
+    deps,
+    ctx,
+    () => scheduleId,
+    (f) => void scheduleIn(f, scheduleId).overrides.push({ kind, user, replaces, start, end }),
+    (rest) => (rest[0] === 'overrides' ? protoPath(rest.slice(2)) : null),
+  );
+  const asked = { kind, userId: user, replaces, start, end };
+  const stored = schedule?.overrides.find((x) => overrideId(scheduleId, x) === overrideId(scheduleId, asked)) ?? asked;
+  return { id: overrideId(scheduleId, stored), kind, userId: user, replaces, start: stored.start, end: stored.end };
+}
+
 export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceServer> {
   const { log } = deps;
-
-  /**
-   * Runs an edit of schedule `scheduleId` (found again by id after the edit to place errors) and
-   * returns the schedule as appended (as it was when nothing changed) with the stream sequence.
-   */
-  async function write(
-    ctx: CallContext,
-    scheduleId: () => string,
-    edit: ConfigEdit,
-    prefixOf: (path: ReadonlyArray<string | number>) => string | null,
-    prune: PruneTarget[] = [],
-  ): Promise<{ seq: number; schedule: EventData<'ScheduleConfigured'> | null }> {
-    if (!deps.nc) throw new Unavailable('configuration writes need NATS');
-    let index = -1;
-    let before: EventData<'ScheduleConfigured'> | null = null;
-    const users = deps.users;
-    try {
-      const { seq, planned } = await editConfig(
-        deps.nc,
-        (file, state) => {
-          const edited = edit(file, state) ?? file;
-          index = byId(edited.schedules, scheduleId());
-          before = state.schedules.get(scheduleId()) ?? null;
-          return edited;
-        },
-        {
-          actor: apiActor(callerOf(ctx) ?? 'unknown'),
-          prune,
-          ...(users && {
-            knownUsers: knownUsersIn(users),
-            usersSource: 'the user directory',
-          }),
-        },
-      );
-      deps.consistency.wrote(ctx, seq);
-      const event = planned.find((p) => p.type === 'ScheduleConfigured');
-      return { seq, schedule: event?.type === 'ScheduleConfigured' ? event.data : before };
-    } catch (err) {
-      if (!(err instanceof ConfigEditError)) throw err;
-      const own = err.issues.filter((i) => i.path[0] === 'schedules' && i.path[1] === index);
-      const first = own[0];
-      if (first) {
-        const field = prefixOf(first.path.slice(2)) ?? protoPath(first.path.slice(2));
-        throw new InvalidArgument(field, own.map((i) => i.message).join('; '));
-      }
-      const unchecked = err.issues.find((i) => i.path.length === 0);
-      if (unchecked) throw new Unavailable(unchecked.message, { cause: err });
-      const where = err.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-      throw new FailedPrecondition(
-        err.issues.some((i) => i.missing) ? `still in use: ${where}` : `the change breaks the configuration: ${where}`,
-        { cause: err },
-      );
-    }
-  }
+  const write = (...args: Parameters<typeof writeSchedule> extends [Deps, ...infer Rest] ? Rest : never) => writeSchedule(deps, ...args);
 
   const schedulePath = (rest: ReadonlyArray<string | number>) => protoPath(rest);
 
@@ -210,23 +251,16 @@ export function scheduleWrites(deps: Deps): Partial<alertingV1.ScheduleServiceSe
       const scheduleId = required('schedule_id', req.scheduleId);
       const kind = OVERRIDE_KIND_OF.get(req.overrideType);
       if (!kind) throw new InvalidArgument('override_type', 'use ADD, REMOVE or REPLACE');
-      const user = required('user_id', req.userId);
+      const userId = required('user_id', req.userId);
       const start = instant('start_time', req.startTime);
       const end = instant('end_time', req.endTime);
       const replaces = kind === 'replace' ? required('replaced_user_id', req.replacedUserId) : req.replacedUserId || null;
-      const { schedule } = await write(
-        ctx,
-        () => scheduleId,
-        (f) => void scheduleIn(f, scheduleId).overrides.push({ kind, user, replaces, start, end }),
-        (rest) => (rest[0] === 'overrides' ? protoPath(rest.slice(2)) : null),
-      );
-      const o = { kind, userId: user, replaces, start, end };
-      const stored = schedule?.overrides.find((x) => overrideId(scheduleId, x) === overrideId(scheduleId, o)) ?? o;
+      const stored = await createOverride(deps, ctx, { scheduleId, kind, userId, replaces, start, end });
       return {
-        id: overrideId(scheduleId, stored),
+        id: stored.id,
         scheduleId,
         overrideType: OVERRIDE_TYPE[kind],
-        userId: user,
+        userId,
         replacedUserId: replaces ?? '',
         startTime: new Date(stored.start),
         endTime: new Date(stored.end),

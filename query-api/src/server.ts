@@ -6,25 +6,21 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1, ticketingV1 } from '@oncall/contracts';
-import { watchConfig, type ConfigView, type Logger, type UserDirectory } from '@oncall/shared';
+import type { Logger, UserDirectory } from '@oncall/shared';
 import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { authInterceptor, DEFAULT_FAILURE_LIMIT } from './auth/interceptor.js';
 import type { StoredToken } from './domain/auth.js';
 import type { FailureLimit } from './domain/rate-limit.js';
-import { AlertCommands } from './adapters/alert-commands.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
-import { ProjectionFeed } from './adapters/projection-feed.js';
 import { alertService } from './alert-service.js';
 import { decodingChecked, preEncoded } from './decoding.js';
-import { createListPool } from './read-model/db.js';
-import { ConfigWriter } from './config-writes.js';
 import { escalationService } from './escalation-service.js';
 import { notificationService } from './notification-service.js';
-import { Consistency } from './consistency.js';
 import { scheduleService } from './schedule-service.js';
 import { scheduleWrites } from './schedule-writes.js';
 import { templateService } from './template-service.js';
 import { TicketCommands } from './adapters/ticket-commands.js';
+import { openQueryApiDeps, type QueryApiDeps } from './shared-deps.js';
 import { ticketIntegrationService, ticketingService } from './ticket-service.js';
 
 export type GrpcServerOptions = {
@@ -68,41 +64,19 @@ function serverCredentials(tls: GrpcServerOptions['tls']): ServerCredentials {
  * The gRPC server. Reads come from the read model, alert commands go through the intake stream;
  * RPCs without an implementation answer UNIMPLEMENTED (docs/query-api.md lists them).
  */
-export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { pool, log } = opts;
-  const now = (): number => Date.now();
-  const config: ConfigView | null = !opts.tokens && opts.nc ? await watchConfig(opts.nc) : null;
-  const feed =
-    opts.databaseUrl && opts.schema ? await ProjectionFeed.start({ databaseUrl: opts.databaseUrl, schema: opts.schema, pool, log }) : null;
-  const commands =
-    opts.nc && opts.partitions && feed
-      ? new AlertCommands({
-          nc: opts.nc,
-          partitions: opts.partitions,
-          pool,
-          feed,
-          users: opts.users ?? null,
-          log,
-          timeoutMs: opts.commandTimeoutMs ?? 10_000,
-          now,
-        })
-      : null;
-  const writeDeps =
-    opts.nc && opts.partitions && feed
-      ? { nc: opts.nc, partitions: opts.partitions, pool, feed, log, timeoutMs: opts.commandTimeoutMs ?? 10_000, now }
-      : null;
+export async function startGrpcServer(
+  opts: GrpcServerOptions & { shared?: QueryApiDeps },
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const { log } = opts;
+  // Without shared dependencies (tests, a gRPC-only server) it builds and closes its own.
+  const shared = opts.shared ?? (await openQueryApiDeps(opts));
+  const own = opts.shared === undefined;
+  const { pool, feed, commands, writeDeps, consistency, writer, listPool, tokens, now } = shared;
   const manual = writeDeps && new ManualAlerts(writeDeps);
   const adHoc = writeDeps && new AdHocNotifications(writeDeps);
   const tickets = writeDeps && new TicketCommands(writeDeps);
-  const consistency = new Consistency(feed, log);
-  const writer =
-    opts.nc && feed
-      ? new ConfigWriter({ nc: opts.nc, feed, users: opts.users ?? null, consistency, timeoutMs: opts.commandTimeoutMs ?? 10_000, now })
-      : null;
   const stopping = new AbortController();
-  const listPool = createListPool(pool, log);
-  if (!opts.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
-  const tokens = opts.tokens ?? ((id: string) => config?.state().apiTokens.get(id));
+  if (!shared.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
 
   const server = new Server({
     interceptors: [authInterceptor({ tokens, log, failureLimit: opts.authFailureLimit ?? DEFAULT_FAILURE_LIMIT })],
@@ -119,7 +93,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       alertingV1.ScheduleServiceService,
       {
         ...scheduleService(pool, log, now, consistency),
-        ...scheduleWrites({ nc: opts.nc, users: opts.users ?? null, consistency, log, now }),
+        ...scheduleWrites({ nc: opts.nc ?? shared.nc ?? undefined, users: shared.users, consistency, log, now }),
       },
     ],
     ['alerting.v1.EscalationService', alertingV1.EscalationServiceService, escalationService(pool, log, writer, consistency)],
@@ -144,9 +118,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
     );
   } catch (err) {
-    await feed?.stop();
-    await config?.stop();
-    await listPool.end();
+    if (own) await shared.close();
     throw err;
   }
   log.info(
@@ -156,7 +128,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       tls: opts.tls ? (opts.tls.clientCa ? 'mtls' : 'tls') : 'off',
       commands: commands !== null,
       streams: feed !== null,
-      usersChecked: opts.users !== undefined,
+      usersChecked: shared.users !== null,
     },
     'query-api gRPC listening',
   );
@@ -167,9 +139,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<{ port: 
       // Open delivery-status streams would hold tryShutdown forever: end them first.
       stopping.abort();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await feed?.stop();
-      await config?.stop();
-      await listPool.end();
+      if (own) await shared.close();
     },
   };
 }

@@ -19,6 +19,7 @@ export { apiTokenId, apiTokenHash, newApiToken, createApiToken, revokeApiToken, 
 export { batches } from './batches.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { holdLease, leaseBucket, LEASE_TTL_MS, type Lease, type LeaseOptions } from './lease.js';
+export { TtlBucket } from './ttl-bucket.js';
 export {
   userDirectory,
   fileUserDirectory,

@@ -6,6 +6,8 @@ export type Caller = Readonly<{ tokenId: string; userId: string | null; scopes: 
 /** A stored token as authentication needs it (shared's ApiToken fits). */
 export type StoredToken = Readonly<{
   tokenId: string;
+  /** The name it was created with (`oncall token create --name`), shown by the console. */
+  name?: string;
   tokenHash: string;
   scopes: readonly ApiScope[];
   userId: string | null;

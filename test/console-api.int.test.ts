@@ -1,0 +1,330 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AlertPage, BoardDelta, BoardSnapshot, SessionView } from '@oncall/contracts';
+import { STREAMS, type ApiScope } from '@oncall/contracts';
+import { createApiToken, fileUserDirectory, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
+import { openQueryApiDeps, startConsoleServer, type ConsoleServer, type QueryApiDeps } from '@oncall/query-api';
+import { amAlert, amPayload } from './fixtures.js';
+import { streamLastSeq, testLog } from './harness.js';
+import { startTestPipeline, type TestPipeline } from './pipeline.js';
+
+const USERS = fileUserDirectory(
+  ['alice', 'bob', 'carol'].map((id) => ({ id, name: id, email: `${id}@example.com`, timezone: 'UTC', contacts: [] })),
+);
+
+/** A browser of the console: keeps its session cookie, sends the console's Origin on writes. */
+class Browser {
+  cookie = '';
+  constructor(readonly base: string) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: {
+        ...(this.cookie && { cookie: this.cookie }),
+        ...(method !== 'GET' && { origin: this.base }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const set = res.headers.get('set-cookie');
+    if (set) this.cookie = set.split(';')[0]!.endsWith('=') ? '' : set.split(';')[0]!;
+    return res;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.call(method, path, body);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+}
+
+type SseEvent = { event: string; id: string | null; data: string };
+
+/** A text/event-stream reader: events as they arrive, and a wait for the first one matching. */
+async function openStream(
+  b: Browser,
+  query = '',
+): Promise<{ next: (match: (e: SseEvent) => boolean) => Promise<SseEvent>; close: () => void; events: SseEvent[] }> {
+  const abort = new AbortController();
+  const res = await fetch(`${b.base}/api/board/events${query}`, { headers: { cookie: b.cookie }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const events: SseEvent[] = [];
+  const waiters: Array<{ match: (e: SseEvent) => boolean; from: number; resolve: (e: SseEvent) => void }> = [];
+  const wake = () => {
+    for (const w of [...waiters]) {
+      const found = events.slice(w.from).find(w.match);
+      if (found) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(found);
+      }
+    }
+  };
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const e: SseEvent = { event: 'message', id: null, data: '' };
+          let isEvent = false;
+          for (const line of frame.split('\n')) {
+            if (line.startsWith('event: ')) {
+              e.event = line.slice(7);
+              isEvent = true;
+            } else if (line.startsWith('id: ')) e.id = line.slice(4);
+            else if (line.startsWith('data: ')) e.data += line.slice(6);
+          }
+          if (isEvent) events.push(e);
+        }
+        wake();
+      }
+    } catch {
+      // closed by the test
+    }
+  })();
+  let consumed = 0;
+  return {
+    events,
+    next: (match) =>
+      new Promise((resolve) => {
+        const from = consumed;
+        waiters.push({
+          match,
+          from,
+          resolve: (e) => {
+            consumed = events.indexOf(e) + 1;
+            resolve(e);
+          },
+        });
+        wake();
+      }),
+    close: () => abort.abort(),
+  };
+}
+
+describe('the console HTTP API against the real pipeline', () => {
+  let p: TestPipeline;
+  let shared: QueryApiDeps;
+  let view: ConfigView;
+  let server: ConsoleServer;
+  const tokens: Record<string, string> = {};
+  const tokenIds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    p = await startTestPipeline({ partitions: 2, users: USERS });
+    const create = async (name: string, scopes: ApiScope[], userId: string | null) => {
+      const t = await createApiToken(p.admin, { name, scopes, userId, expiresAt: null });
+      tokens[name] = t.token;
+      tokenIds[name] = t.tokenId;
+    };
+    await create('viewer', ['read'], 'carol');
+    await create('alice', ['read', 'respond'], 'alice');
+    await create('bob', ['read', 'respond', 'write'], 'bob');
+    await create('doomed', ['read'], 'carol');
+    const nc = await p.nats.connect('console');
+    view = await watchConfig(nc);
+    shared = await openQueryApiDeps({
+      pool: p.pool,
+      log: testLog,
+      nc,
+      partitions: p.partitions,
+      databaseUrl: p.db.url,
+      schema: p.db.schema,
+      users: USERS,
+      tokens: (id) => view.state().apiTokens.get(id),
+    });
+    const dist = mkdtempSync(join(tmpdir(), 'console-dist-'));
+    mkdirSync(join(dist, 'assets'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>oncall console</title><div id="app"></div>');
+    writeFileSync(join(dist, 'assets', 'index-abc123.js'), 'console.log(1)');
+    server = await startConsoleServer({ shared, port: 0, host: '127.0.0.1', dist, deltaIntervalMs: 50 });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await shared?.close();
+    await view?.stop();
+    await p?.stop();
+  });
+
+  const signedIn = async (name: string, actAs?: string): Promise<Browser> => {
+    const b = new Browser(server.url);
+    const res = await b.call('POST', '/api/session', { token: tokens[name] ?? p.token, ...(actAs && { actAs }) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return b;
+  };
+
+  /** Posts an alert by webhook and waits until the alerts projection has it; its id. */
+  const postAlert = async (name: string, labels: Record<string, string> = {}): Promise<string> => {
+    const before = await streamLastSeq(p.admin, STREAMS.alerts);
+    const alert = amAlert(name);
+    expect((await p.postAlertmanager(amPayload([{ ...alert, labels: { ...alert.labels, ...labels } }]))).status).toBe(202);
+    await p.alertsApplied(before + 1);
+    return (await p.listAlerts()).find((a) => a.summary === `${name} is down`)!.id;
+  };
+
+  it('refuses the API without a session, and signs in with a read token', async () => {
+    const anonymous = new Browser(server.url);
+    const res = await anonymous.call('GET', '/api/board');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(((await res.json()) as { error: string }).error).toMatch(/not signed in/);
+
+    const b = new Browser(server.url);
+    const login = await b.call('POST', '/api/session', { token: tokens.viewer });
+    expect(login.status).toBe(200);
+    const setCookie = login.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^oncall_session=[A-Za-z0-9_-]{43};/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    const session = (await login.json()) as SessionView;
+    expect(session).toMatchObject({ userId: 'carol', tokenName: 'viewer', scopes: ['read'] });
+    expect(await b.json<SessionView>('GET', '/api/session')).toMatchObject({ userId: 'carol' });
+  });
+
+  it('refuses bad sign-ins with the field named', async () => {
+    const b = new Browser(server.url);
+    const cases: Array<[body: unknown, status: number, field: string | undefined]> = [
+      ['{"token": ', 400, undefined],
+      [{ token: tokens.viewer, extra: 1 }, 400, 'extra'],
+      [{ token: 42 }, 400, 'token'],
+      [{}, 400, 'token'],
+      [{ token: 'oc_abcdef123456_' + 'x'.repeat(43) }, 401, 'token'],
+      [{ token: p.token }, 400, 'actAs'],
+      [{ token: p.token, actAs: 'nobody' }, 400, 'actAs'],
+      [{ token: tokens.alice, actAs: 'bob' }, 403, 'actAs'],
+    ];
+    for (const [body, status, field] of cases) {
+      const res = await b.call('POST', '/api/session', body);
+      const answer = (await res.json()) as { error: string; field?: string };
+      expect([JSON.stringify(body), res.status], answer.error).toEqual([JSON.stringify(body), status]);
+      expect(answer.field).toBe(field);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+  });
+
+  it('refuses cross-origin and non-JSON writes', async () => {
+    const b = new Browser(server.url);
+    const foreign = await b.call('POST', '/api/session', { token: tokens.viewer }, { origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: string }).error).toMatch(/cross-origin/);
+    const form = await b.call('POST', '/api/session', `token=${tokens.viewer}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.status).toBe(415);
+    const noOrigin = await fetch(`${server.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: tokens.viewer }),
+    });
+    expect(noOrigin.status).toBe(403);
+  });
+
+  it('shows a webhook-posted alert on the board, live, then its acknowledgement', async () => {
+    const viewer = await signedIn('viewer');
+    const first = await viewer.json<BoardSnapshot>('GET', '/api/board');
+    expect(first.cursor).toMatch(/^\d+\.\d+$/);
+    const stream = await openStream(viewer, `?cursor=${first.cursor}`);
+    const id = await postAlert('ConsoleLive', { site: 'ams1' });
+    const created = await stream.next((e) => e.event === 'delta' && (JSON.parse(e.data) as BoardDelta).upserts.some((a) => a.id === id));
+    const row = (JSON.parse(created.data) as BoardDelta).upserts.find((a) => a.id === id)!;
+    expect(row).toMatchObject({ status: 'triggered', site: 'ams1', summary: 'ConsoleLive is down', acknowledgedBy: null });
+    expect(created.id).toBe((JSON.parse(created.data) as BoardDelta).cursor);
+
+    const board = await viewer.json<BoardSnapshot>('GET', '/api/board');
+    expect(board.alerts.find((a) => a.id === id)).toMatchObject({ status: 'triggered', severity: 'critical', site: 'ams1' });
+
+    const alice = await signedIn('alice');
+    const acked = await alice.call('POST', `/api/alerts/${id}/actions`, { action: 'acknowledge', note: 'on it' });
+    expect(acked.status).toBe(200);
+    expect(await acked.json()).toMatchObject({ outcome: 'applied', status: 'acknowledged' });
+    const delta = await stream.next(
+      (e) => e.event === 'delta' && (JSON.parse(e.data) as BoardDelta).upserts.some((a) => a.id === id && a.acknowledgedBy === 'alice'),
+    );
+    expect((JSON.parse(delta.data) as BoardDelta).upserts.find((a) => a.id === id)!.status).toBe('acknowledged');
+    stream.close();
+
+    const page = await alice.json<AlertPage>('GET', `/api/alerts/${id}`);
+    expect(page.alert).toMatchObject({ id, status: 'acknowledged', acknowledgedBy: 'alice' });
+    const ack = page.timeline.find((t) => t.type === 'AlertAcknowledged')!;
+    expect(ack.stream).toBe('alerts');
+    expect(ack.actor).toContain('alice');
+    expect(ack.message).toMatch(/acknowledged via console/);
+    expect(page.actions).toEqual(['unacknowledge', 'resolve', 'escalate', 'snooze']);
+    expect(page.traceUrl).toBeNull();
+  });
+
+  it('a read token sees the alert page but cannot act', async () => {
+    const id = await postAlert('ConsoleReadOnly');
+    const viewer = await signedIn('viewer');
+    const page = await viewer.json<AlertPage>('GET', `/api/alerts/${id}`);
+    expect(page.actions).toEqual([]);
+    const res = await viewer.call('POST', `/api/alerts/${id}/actions`, { action: 'acknowledge' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toMatch(/respond/);
+  });
+
+  it('answers bad alert ids, unknown alerts, bad actions and resolved alerts clearly', async () => {
+    const alice = await signedIn('alice');
+    expect((await alice.call('GET', '/api/alerts/not-a-uuid')).status).toBe(400);
+    expect((await alice.call('GET', '/api/alerts/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    const missing = await alice.call('POST', '/api/alerts/00000000-0000-4000-8000-000000000000/actions', { action: 'resolve' });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ outcome: 'not_found' });
+    const id = await postAlert('ConsoleBadActions');
+    const bad: Array<[unknown, string]> = [
+      [{ action: 'explode' }, 'action'],
+      [{ action: 'acknowledge', extra: true }, 'extra'],
+      [{ action: 'snooze' }, 'minutes'],
+      [{ action: 'snooze', minutes: 'ten' }, 'minutes'],
+      [{ action: 'snooze', minutes: 0 }, 'minutes'],
+      [{ action: 'resolve', minutes: 5 }, 'minutes'],
+      [{ action: 'resolve', note: 7 }, 'note'],
+    ];
+    for (const [body, field] of bad) {
+      const res = await alice.call('POST', `/api/alerts/${id}/actions`, body);
+      expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), 400]);
+      expect(((await res.json()) as { field?: string }).field).toBe(field);
+    }
+    expect((await alice.call('POST', `/api/alerts/${id}/actions`, '{"action":')).status).toBe(400);
+    expect((await alice.json<{ status: string }>('POST', `/api/alerts/${id}/actions`, { action: 'resolve' })).status).toBe('resolved');
+    const again = await alice.call('POST', `/api/alerts/${id}/actions`, { action: 'acknowledge' });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ outcome: 'already_resolved', status: 'resolved' });
+  });
+
+  it('ends the session of a revoked token', async () => {
+    const b = await signedIn('doomed');
+    expect((await b.call('GET', '/api/board')).status).toBe(200);
+    await revokeApiToken(p.admin, tokenIds.doomed!);
+    const seq = await streamLastSeq(p.admin, STREAMS.config);
+    await vi.waitFor(() => expect(view.lastSeq()).toBeGreaterThanOrEqual(seq));
+    const res = await b.call('GET', '/api/board');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toMatch(/revoked/);
+    // The session is gone, not only refused.
+    expect(((await (await b.call('GET', '/api/session')).json()) as { error: string }).error).toMatch(/session ended|not signed in/);
+  });
+
+  it('serves the app with the single-page fallback and its headers', async () => {
+    for (const path of ['/', '/alerts/00000000-0000-4000-8000-000000000000', '/oncall', '/health', '/login']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect([path, res.status]).toEqual([path, 200]);
+      expect(await res.text()).toContain('oncall console');
+      expect(res.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+    }
+    const asset = await fetch(`${server.url}/assets/index-abc123.js`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toMatch(/immutable/);
+    expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+    expect((await fetch(`${server.url}/api/nothing`)).status).toBe(404);
+  });
+});

@@ -2,8 +2,10 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { AlertPage, BoardDelta, BoardSnapshot, SessionView } from '@oncall/contracts';
-import { STREAMS, type ApiScope } from '@oncall/contracts';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import type { AlertPage, BoardDelta, BoardSnapshot, HealthView, OnCallView, OverrideView, SessionView } from '@oncall/contracts';
+import { alertingV1, CONSUMERS, STREAMS, type ApiScope } from '@oncall/contracts';
+import { waitForProjection } from '@oncall/projector';
 import { createApiToken, fileUserDirectory, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
 import { openQueryApiDeps, startConsoleServer, type ConsoleServer, type QueryApiDeps } from '@oncall/query-api';
 import { amAlert, amPayload } from './fixtures.js';
@@ -326,5 +328,131 @@ describe('the console HTTP API against the real pipeline', () => {
     expect(asset.headers.get('cache-control')).toMatch(/immutable/);
     expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
     expect((await fetch(`${server.url}/api/nothing`)).status).toBe(404);
+  });
+
+  describe('who is on call', () => {
+    const HOUR = 3_600_000;
+    let schedules: alertingV1.ScheduleServiceClient;
+    const ask = <Res>(f: (cb: (err: ServiceError | null, res: Res) => void) => unknown): Promise<Res> =>
+      new Promise((resolve, reject) => f((err, res) => (err ? reject(err) : resolve(res))));
+
+    beforeAll(async () => {
+      schedules = new alertingV1.ScheduleServiceClient(p.grpcAddress, credentials.createInsecure(), p.clientOptions);
+      const req = alertingV1.CreateScheduleRequest.fromPartial({
+        name: 'NOC',
+        timezone: 'Europe/Berlin',
+        rotations: [
+          {
+            name: 'Primary',
+            rotationType: alertingV1.RotationType.ROTATION_TYPE_DAILY,
+            startTime: new Date('2026-01-05T08:00:00Z'),
+            memberUserIds: ['alice', 'bob'],
+          },
+          {
+            name: 'Office hours',
+            rotationType: alertingV1.RotationType.ROTATION_TYPE_WEEKLY,
+            startTime: new Date('2026-01-05T08:00:00Z'),
+            memberUserIds: ['carol'],
+            restrictions: [
+              {
+                days: [alertingV1.Weekday.WEEKDAY_MONDAY, alertingV1.Weekday.WEEKDAY_WEDNESDAY, alertingV1.Weekday.WEEKDAY_FRIDAY],
+                startLocalTime: '09:00',
+                endLocalTime: '17:00',
+              },
+            ],
+          },
+        ],
+      });
+      await ask<alertingV1.Schedule>((cb) => schedules.createSchedule(req, cb));
+      await waitForProjection(p.db.url, p.db.schema, CONSUMERS.projectorConfig, await streamLastSeq(p.admin, STREAMS.config));
+    });
+    afterAll(() => schedules?.close());
+
+    it('answers who is on call as GetOnCallUsers does, at three instants', async () => {
+      const viewer = await signedIn('viewer');
+      const now = Date.now();
+      for (const at of [now, now + 27 * HOUR, now + 5 * 24 * HOUR + 10 * HOUR]) {
+        const grpc = await ask<alertingV1.OnCallResponse>((cb) => schedules.getOnCallUsers({ scheduleId: 'noc', at: new Date(at) }, cb));
+        const v = await viewer.json<OnCallView>(
+          'GET',
+          `/api/oncall?from=${new Date(now).toISOString()}&days=7&at=${new Date(at).toISOString()}`,
+        );
+        const noc = v.schedules.find((s) => s.id === 'noc')!;
+        expect(noc.onCallNow).toStrictEqual(grpc.userIds);
+        expect(grpc.userIds.length).toBeGreaterThan(0);
+        // The final picture agrees at that instant.
+        const covering = noc.final.filter((f) => Date.parse(f.start) <= at && at < Date.parse(f.end)).map((f) => f.userId);
+        expect(covering.sort()).toStrictEqual([...grpc.userIds].sort());
+      }
+      const v = await viewer.json<OnCallView>('GET', '/api/oncall');
+      expect(Date.parse(v.to) - Date.parse(v.from)).toBe(14 * 24 * HOUR);
+      const noc = v.schedules.find((s) => s.id === 'noc')!;
+      expect(noc.layers.map((l) => l.name)).toStrictEqual(['Primary', 'Office hours']);
+      expect(noc.timeZone).toBe('Europe/Berlin');
+      expect(noc.handoffs.length).toBeGreaterThanOrEqual(13); // a daily rotation hands off every day
+      expect(noc.final.every((f) => f.userName === f.userId)).toBe(true);
+    });
+
+    it('refuses bad on-call queries with the field named', async () => {
+      const viewer = await signedIn('viewer');
+      for (const [query, field] of [
+        ['days=32', 'days'],
+        ['days=0', 'days'],
+        ['days=two', 'days'],
+        ['from=yesterday', 'from'],
+        ['at=2026-13-01T00:00:00Z', 'at'],
+        ['colour=red', 'colour'],
+      ] as const) {
+        const res = await viewer.call('GET', `/api/oncall?${query}`);
+        expect([query, res.status]).toStrictEqual([query, 400]);
+        expect(((await res.json()) as { field?: string }).field).toBe(field);
+      }
+    });
+
+    it("creates an override through CreateOverride's write, shown by the next view", async () => {
+      const now = Date.now();
+      const start = new Date(now + 2 * HOUR).toISOString();
+      const end = new Date(now + 4 * HOUR).toISOString();
+      const alice = await signedIn('alice');
+      expect((await alice.call('POST', '/api/schedules/noc/overrides', { userId: 'carol', start, end })).status).toBe(403);
+      const bob = await signedIn('bob');
+      const bad: Array<[unknown, number, string]> = [
+        [{ userId: 'carol', start, end, why: 'x' }, 400, 'why'],
+        [{ userId: 'carol', start: 'soon', end }, 400, 'start'],
+        [{ userId: 'carol', start: end, end: start }, 400, 'end'],
+        [{ userId: 'nobody', start, end }, 400, 'userId'],
+      ];
+      for (const [body, status, field] of bad) {
+        const res = await bob.call('POST', '/api/schedules/noc/overrides', body);
+        const answer = (await res.json()) as { error: string; field?: string };
+        expect([JSON.stringify(body), res.status, answer.field], answer.error).toStrictEqual([JSON.stringify(body), status, field]);
+      }
+      expect((await bob.call('POST', '/api/schedules/nope/overrides', { userId: 'carol', start, end })).status).toBe(404);
+
+      const created = await bob.json<OverrideView>('POST', '/api/schedules/noc/overrides', { userId: 'carol', start, end });
+      expect(created).toMatchObject({ scheduleId: 'noc', kind: 'add', userId: 'carol', replaces: null, start, end });
+      expect(created.id).toMatch(/^noc\/[0-9a-f]{16}$/);
+      const v = await bob.json<OnCallView>('GET', `/api/oncall?at=${new Date(now + 3 * HOUR).toISOString()}`);
+      const noc = v.schedules.find((s) => s.id === 'noc')!;
+      expect(noc.overrides).toContainEqual({ start, end, userId: 'carol', userName: 'carol', kind: 'add', replaces: null });
+      expect(noc.onCallNow).toContain('carol');
+      const grpc = await ask<alertingV1.OnCallResponse>((cb) =>
+        schedules.getOnCallUsers({ scheduleId: 'noc', at: new Date(now + 3 * HOUR) }, cb),
+      );
+      expect(noc.onCallNow).toStrictEqual(grpc.userIds);
+    });
+  });
+
+  it('reports the NOC health: open alerts by site, volume, noise', async () => {
+    await postAlert('HealthOne', { site: 'fra2' });
+    await postAlert('HealthTwo', { site: 'fra2' });
+    const viewer = await signedIn('viewer');
+    const h = await viewer.json<HealthView>('GET', '/api/health');
+    expect(h.openBySite.find((s) => s.site === 'fra2')).toStrictEqual({ site: 'fra2', open: 2, critical: 2 });
+    expect(h.volume).toHaveLength(48);
+    expect(h.volume.at(-1)!.alerts).toBeGreaterThanOrEqual(2);
+    expect(h.mtta.some((m) => m.serviceId === 'checkout' && m.alerts > 0)).toBe(true);
+    expect(h.parked).toStrictEqual([]);
+    expect(h.failingDeliveries).toStrictEqual([]);
   });
 });

@@ -111,7 +111,15 @@ export type ActionRequest = z.infer<typeof ActionRequest>;
 export type ActionResult = Readonly<{ outcome: string; status: AlertStatusWord | null; message: string }>;
 
 /** A span of someone on call, clipped to the view. */
-export type OnCallSegment = Readonly<{ start: string; end: string; userId: string; userName: string }>;
+export type OnCallSegment = Readonly<{
+  start: string;
+  end: string;
+  userId: string;
+  userName: string;
+  /** Overrides only: what it does (`replace` names the user replaced in `replaces`). */
+  kind?: 'add' | 'remove' | 'replace';
+  replaces?: string | null;
+}>;
 
 export type ScheduleTimeline = Readonly<{
   id: string;
@@ -126,9 +134,14 @@ export type ScheduleTimeline = Readonly<{
   final: readonly OnCallSegment[];
   /** Times at which the final on-call set changes. */
   handoffs: readonly string[];
+  /** Set when the schedule cannot be evaluated (its segments are then empty). */
+  problem?: string;
 }>;
 
-/** `GET /api/oncall?from=&days=` (default now and 14 days). */
+/**
+ * `GET /api/oncall?from=&days=&at=` (default now, 14 days (1 to 31), and `at` now): every schedule
+ * (at most 500) over [from, from + days).
+ */
 export type OnCallView = Readonly<{ from: string; to: string; at: string; schedules: readonly ScheduleTimeline[] }>;
 
 /** `POST /api/schedules/<id>/overrides`: through the same write as ScheduleService.CreateOverride. */
@@ -142,6 +155,17 @@ export const OverrideRequest = z
   })
   .strict();
 export type OverrideRequest = z.infer<typeof OverrideRequest>;
+
+/** The answer to an override: as stored (its id is CreateOverride's, usable with DeleteOverride). */
+export type OverrideView = Readonly<{
+  id: string;
+  scheduleId: string;
+  kind: 'add' | 'replace';
+  userId: string;
+  replaces: string | null;
+  start: string;
+  end: string;
+}>;
 
 /** `GET /api/health`: the NOC's health page. */
 export type HealthView = Readonly<{

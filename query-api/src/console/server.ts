@@ -5,6 +5,8 @@ import type { FailureLimit } from '../domain/rate-limit.js';
 import { registerAlertRoutes } from './alert-routes.js';
 import { ConsoleAuth, sessionView } from './auth.js';
 import { registerBoardRoutes } from './board-routes.js';
+import { registerHealthRoutes } from './health.js';
+import { registerOnCallRoutes } from './oncall-routes.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { BoardHub } from './hub.js';
 import { consoleRequests } from './metrics.js';
@@ -104,6 +106,16 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   });
   registerBoardRoutes(app, { auth, listPool: shared.listPool, hub, log });
   registerAlertRoutes(app, { auth, pool: shared.pool, commands: shared.commands, traceUrl: opts.traceUrl ?? null });
+  registerOnCallRoutes(app, {
+    auth,
+    pool: shared.pool,
+    users: shared.users,
+    consistency: shared.consistency,
+    writes: { nc: shared.nc, users: shared.users, consistency: shared.consistency, log, now: shared.now },
+    log,
+    now: shared.now,
+  });
+  registerHealthRoutes(app, { auth, pool: shared.pool });
 
   let port: number;
   try {

@@ -238,6 +238,21 @@ describe('the NOC console in chromium', () => {
     await context.close();
   });
 
+  it('the health page shows the open alerts by site, as the alerts are, and the volume chart', async () => {
+    await postAlert('HealthAms', { site: 'ams2' });
+    const { AlertStatus } = alertingV1;
+    const openAtAms = (await p.listAlerts()).filter(
+      (a) => a.labels.site === 'ams2' && a.status !== AlertStatus.ALERT_STATUS_RESOLVED,
+    ).length;
+    const { context, page } = await signedIn(tokens.carol!, '/health');
+    const bySite = page.getByRole('region', { name: 'Open by site' });
+    const ams = bySite.getByRole('row', { name: /^ams2 / });
+    await ams.waitFor();
+    expect((await ams.getByRole('cell').allTextContents())[0]).toBe(String(openAtAms));
+    expect(await page.getByRole('img', { name: /^Alerts per hour, last \d+ hours: \d+ in all/ }).count()).toBe(1);
+    await context.close();
+  });
+
   it('a read-only token sees the alert but no action buttons', async () => {
     const id = await postAlert('ReadOnly');
     const { context, page } = await signedIn(tokens.carol!, `/alerts/${id}`);

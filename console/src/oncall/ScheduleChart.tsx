@@ -34,11 +34,19 @@ function Row({
         {segments.map((s) => {
           const left = pct(Date.parse(s.start), span);
           const width = pct(Date.parse(s.end), span) - left;
-          const text = `${s.userName}: ${formatTime(s.start, zone)} to ${formatTime(s.end, zone)}`;
+          const what =
+            s.kind === 'replace' && s.replaces
+              ? ` instead of ${s.replaces}`
+              : s.kind === 'remove'
+                ? ' off call'
+                : s.kind === 'add'
+                  ? ' added'
+                  : '';
+          const text = `${s.userName}${what}: ${formatTime(s.start, zone)} to ${formatTime(s.end, zone)}`;
           return (
             <li
               key={`${s.userId}:${s.start}`}
-              class="seg"
+              class={`seg ${s.kind ? `ov-${s.kind}` : ''}`}
               style={{ left: `${left}%`, width: `${width}%`, '--hue': hue(s.userId) }}
               data-user-id={s.userId}
               data-start={s.start}
@@ -50,7 +58,10 @@ function Row({
                   {s.userName}
                 </button>
               ) : (
-                <span aria-label={text}>{s.userName}</span>
+                <span aria-label={text}>
+                  {s.userName}
+                  {what}
+                </span>
               )}
             </li>
           );

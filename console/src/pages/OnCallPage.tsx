@@ -43,6 +43,11 @@ function Schedule({
         On call now:{' '}
         <span data-testid="on-call-now">{s.onCallNow.length ? s.onCallNow.map((u) => names.get(u) ?? u).join(', ') : 'nobody'}</span>
       </p>
+      {s.problem && (
+        <p class="error" role="alert">
+          This schedule cannot be drawn: {s.problem}
+        </p>
+      )}
       <ScheduleChart schedule={s} from={view.from} to={view.to} at={view.at} zone={zone} onPick={pick} />
       {can('write') && <OverrideForm scheduleId={s.id} zone={zone} draft={draft} users={users} onCreated={reload} />}
     </section>

@@ -27,6 +27,8 @@ export type Deployment = {
   services: ReadonlyArray<{ name: string; child: ChildProcess }>;
   ingestUrl: string;
   grpcPort: number;
+  /** The NOC console (query-api's HTTP server, on a free CONSOLE_PORT). */
+  consoleUrl: string;
   /** An admin token for the gRPC API. */
   apiToken: string;
   /** Error lines the services logged. */
@@ -74,6 +76,7 @@ export async function startDeployment(opts: {
 
     const ingestPort = await getPort();
     const grpcPort = await getPort();
+    const consolePort = await getPort();
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
     const errors = { count: 0 };
     const common = {
@@ -90,7 +93,12 @@ export async function startDeployment(opts: {
       services.push({ name, child });
     };
     await start('projector', 'projector/src/main.ts', {});
-    await start('query-api', 'query-api/src/main.ts', { GRPC_PORT: String(grpcPort), GRPC_HOST: '127.0.0.1' });
+    await start('query-api', 'query-api/src/main.ts', {
+      GRPC_PORT: String(grpcPort),
+      GRPC_HOST: '127.0.0.1',
+      CONSOLE_PORT: String(consolePort),
+      CONSOLE_HOST: '127.0.0.1',
+    });
     await start('ingest', 'ingest/src/main.ts', {
       INGEST_PORT: String(ingestPort),
       INGEST_HOST: '127.0.0.1',
@@ -136,7 +144,22 @@ export async function startDeployment(opts: {
         },
       };
     };
-    return { dir, natsUrl: nats.url, databaseUrl, admin, services, ingestUrl, grpcPort, apiToken, errors, cpu, sampleRss, stop };
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    return {
+      dir,
+      natsUrl: nats.url,
+      databaseUrl,
+      admin,
+      services,
+      ingestUrl,
+      grpcPort,
+      consoleUrl,
+      apiToken,
+      errors,
+      cpu,
+      sampleRss,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

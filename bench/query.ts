@@ -154,6 +154,7 @@ async function main(): Promise<void> {
         ONCALL_PARTITIONS: '4',
         GRPC_PORT: String(grpcPort),
         GRPC_HOST: '127.0.0.1',
+        CONSOLE_PORT: '0',
         METRICS_PORT: String(await getPort()),
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       },

@@ -123,6 +123,7 @@ async function freePorts(): Promise<Record<string, string>> {
     'PG_PORT',
     'INGEST_PORT',
     'GRPC_PORT',
+    'CONSOLE_PORT',
     'DECIDER_METRICS_PORT',
     'PROJECTOR_METRICS_PORT',
     'ESCALATOR_METRICS_PORT',

@@ -24,6 +24,8 @@ export const DispatcherConfig = z
     DISPATCHER_ID: z.string().min(1).default(`${hostname()}:dispatcher`),
     /** The base URL people reach this system at (ingest's port): the links in every message. */
     ONCALL_PUBLIC_URL: z.string().url().optional(),
+    /** The NOC console (query-api's CONSOLE_PORT as people reach it): every message's "Open" link goes to its alert page. */
+    ONCALL_CONSOLE_URL: z.string().url().optional(),
     /** The older name of ONCALL_PUBLIC_URL, still read. */
     PUBLIC_URL: z.string().url().optional(),
     /** Signs the action link in every message (shared with ingest, which checks it). */

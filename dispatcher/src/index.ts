@@ -53,7 +53,10 @@ export async function startDispatcher(opts: {
     stop.signal,
   );
   const slackUpdates = opts.slackUpdates
-    ? runSlackUpdates({ nc: opts.nc, config, log: opts.log, publicUrl: options.publicUrl, incidents, ...opts.slackUpdates }, stop.signal)
+    ? runSlackUpdates(
+        { nc: opts.nc, config, log: opts.log, publicUrl: options.consoleUrl ?? options.publicUrl, incidents, ...opts.slackUpdates },
+        stop.signal,
+      )
     : Promise.resolve();
   slackUpdates.catch((err: unknown) => opts.log.error({ err }, 'Slack message updates stopped'));
   const handoffs = runHandoffs(

@@ -23,6 +23,7 @@ await runUntilSignal('dispatcher', async (log) => {
     options: {
       publicUrl: publicUrlOf(cfg),
       actionSecret: cfg.ONCALL_ACTION_SECRET ?? null,
+      consoleUrl: cfg.ONCALL_CONSOLE_URL ?? null,
       consoleChannel: cfg.ONCALL_CONSOLE_CHANNEL,
       ackWaitMs: cfg.DISPATCHER_ACK_WAIT_MS,
       claimStaleMs: cfg.DISPATCHER_CLAIM_STALE_MS,

@@ -23,6 +23,8 @@ export type DispatcherOptions = Readonly<{
   publicUrl: string | null;
   /** ONCALL_ACTION_SECRET: signs the action link of every message (with publicUrl). */
   actionSecret: string | null;
+  /** ONCALL_CONSOLE_URL: the NOC console, where every message's "Open" link points (else publicUrl). */
+  consoleUrl: string | null;
   /** No provider configured for a channel: print the page on the console instead of failing it (ONCALL_CONSOLE_CHANNEL). */
   consoleChannel: boolean;
 }>;
@@ -50,5 +52,6 @@ export const DEFAULT_OPTIONS: DispatcherOptions = {
   concurrency: 256,
   publicUrl: null,
   actionSecret: null,
+  consoleUrl: null,
   consoleChannel: false,
 };

@@ -314,7 +314,7 @@ function banner(running: Running): string {
   const width = Math.max(...running.parts.map((p) => p.name.length));
   const parts = running.parts.map((p) => `    ${p.name.padEnd(width)}  pid ${String(p.pid ?? '-').padEnd(7)} ${p.metrics ?? ''}`.trimEnd());
   return (
-    `\nPipeline is up.\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n  tickets:  ${running.ticketBridgeUrl}/api/v1/tickets/<providerId>/events (inbound provider calls)\n` +
+    `\nPipeline is up.\n  console:  ${running.consoleUrl.replace(/\/*$/, '/')} (sign in with the ONCALL_API_TOKEN below; act as a user)\n  webhook:  ${running.ingestUrl}/api/v1/webhook/alertmanager\n  gRPC:     127.0.0.1:${running.grpcPort} (alerting.v1.AlertService; reflection on)\n  tickets:  ${running.ticketBridgeUrl}/api/v1/tickets/<providerId>/events (inbound provider calls)\n` +
     `  processes (metrics at each URL):\n${parts.join('\n')}\n\n` +
     `Send an alert:\n  curl -sS -X POST '${running.ingestUrl}/api/v1/webhook/alertmanager' \\\n    -H 'Authorization: Bearer demo-alertmanager-key-0001' -H 'Content-Type: application/json' \\\n    --data @examples/alertmanager-firing.json\n\n` +
     `List alerts over gRPC:\n  npx oncall alerts --grpc 127.0.0.1:${running.grpcPort}\n\n` +

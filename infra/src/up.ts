@@ -40,6 +40,9 @@ const UpConfig = z.object({
   INGEST_HOST: z.string().default('0.0.0.0'),
   /** Loopback by default: set 0.0.0.0 (or an address) to open the API to the network (with TLS, see docs/query-api.md). */
   GRPC_HOST: z.string().default('127.0.0.1'),
+  /** The NOC console (query-api's HTTP server, docs/console.md); loopback by default like gRPC. */
+  CONSOLE_PORT: port(8090),
+  CONSOLE_HOST: z.string().default('127.0.0.1'),
   DECIDER_METRICS_PORT: port(9101),
   PROJECTOR_METRICS_PORT: port(9102),
   ESCALATOR_METRICS_PORT: port(9103),
@@ -62,6 +65,8 @@ export type Running = {
   /** Where the links in pages point (ONCALL_PUBLIC_URL). */
   publicUrl: string;
   grpcPort: number;
+  /** The NOC console (ONCALL_CONSOLE_URL): the "Open" link of every page points at its alert page. */
+  consoleUrl: string;
   /** Where ticket providers post their changes (`/api/v1/tickets/<providerId>/events`). */
   ticketBridgeUrl: string;
   parts: PartInfo[];
@@ -168,6 +173,8 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
     const links = {
       ONCALL_PUBLIC_URL: env.ONCALL_PUBLIC_URL ?? `http://127.0.0.1:${cfg.INGEST_PORT}`,
       ONCALL_ACTION_SECRET: env.ONCALL_ACTION_SECRET ?? (await readOrCreateActionSecret(resolve(dataDir, 'action-secret'))),
+      // The "Open" link of every page goes to the NOC console's alert page.
+      ONCALL_CONSOLE_URL: env.ONCALL_CONSOLE_URL ?? `http://127.0.0.1:${cfg.CONSOLE_PORT}`,
       // With no provider configured, pages are printed on the console (this process's stdout).
       ONCALL_CONSOLE_CHANNEL: env.ONCALL_CONSOLE_CHANNEL ?? '1',
     };
@@ -195,7 +202,14 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       {
         name: 'query-api',
         entry: 'query-api/src/main.ts',
-        env: { ...common, ...metricsOn(cfg.QUERY_API_METRICS_PORT), GRPC_PORT: String(cfg.GRPC_PORT), GRPC_HOST: cfg.GRPC_HOST },
+        env: {
+          ...common,
+          ...metricsOn(cfg.QUERY_API_METRICS_PORT),
+          GRPC_PORT: String(cfg.GRPC_PORT),
+          GRPC_HOST: cfg.GRPC_HOST,
+          CONSOLE_PORT: String(cfg.CONSOLE_PORT),
+          CONSOLE_HOST: cfg.CONSOLE_HOST,
+        },
       },
       {
         name: 'ticket-bridge',
@@ -238,6 +252,7 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       ingestUrl: `http://127.0.0.1:${cfg.INGEST_PORT}`,
       publicUrl: links.ONCALL_PUBLIC_URL,
       grpcPort: cfg.GRPC_PORT,
+      consoleUrl: links.ONCALL_CONSOLE_URL,
       ticketBridgeUrl: `http://127.0.0.1:${cfg.TICKET_BRIDGE_PORT}`,
       parts,
       stop,

@@ -65,7 +65,7 @@ export function deliveryPipeline(d: PipelineDeps): Next {
       bundle(d.clock, o, d.stopping),
       rateLimit(d.clock, o, d.stopping),
       phone(d.phoneBook, d.clock, o.publicUrl, d.log),
-      render(d.config, d.clock, o.publicUrl, d.log, o.actionSecret),
+      render(d.config, d.clock, o.publicUrl, d.log, o.actionSecret, o.consoleUrl),
       retry(o, d.log),
     ],
     send(

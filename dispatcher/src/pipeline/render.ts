@@ -10,7 +10,14 @@ import { notificationActionUrl, type ActionLinks } from './action-links.js';
  * escalator chose, through the same renderer as RenderPreview. A part that fails to render is
  * replaced by the built-in default: a broken template never stops a page.
  */
-export function render(config: ConfigView, clock: Clock, publicUrl: string | null, log: Logger, actionSecret: string | null = null): Stage {
+export function render(
+  config: ConfigView,
+  clock: Clock,
+  publicUrl: string | null,
+  log: Logger,
+  actionSecret: string | null = null,
+  consoleUrl: string | null = null,
+): Stage {
   const links: ActionLinks | null = publicUrl && actionSecret ? { publicUrl, secret: actionSecret } : null;
   return async (a, next) => {
     const n = bundle(a.items);
@@ -18,7 +25,7 @@ export function render(config: ConfigView, clock: Clock, publicUrl: string | nul
     const now = clock.now();
     const reply = a.phone?.code != null ? { code: a.phone.code, gatherUrl: a.phone.gatherUrl } : null;
     const actionUrl = links ? notificationActionUrl(links, n, channel, now) : null;
-    const context = buildRenderContext(n, { now: new Date(now).toISOString(), publicUrl, reply, actionUrl });
+    const context = buildRenderContext(n, { now: new Date(now).toISOString(), publicUrl, consoleUrl, reply, actionUrl });
     const version =
       n.templateId && n.templateVersion
         ? config.state().templateVersions.get(templateVersionKey(n.templateId, n.templateVersion))

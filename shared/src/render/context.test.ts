@@ -87,6 +87,18 @@ describe('buildRenderContext', () => {
     expect(ctx.alert.url).toBe(actionUrl);
   });
 
+  it("with a console URL, the alert URL is the console's alert page; the action link stays for templates", () => {
+    const actionUrl = 'https://oncall.example.com/a/payload.sig';
+    const ctx = buildRenderContext(notificationRequested(), {
+      now: NOW,
+      publicUrl: 'https://oncall.example.com/',
+      consoleUrl: 'http://127.0.0.1:8090/',
+      actionUrl,
+    });
+    expect(ctx.alert.url).toBe('http://127.0.0.1:8090/alerts/0f0e5b8e-7a43-4d57-9d0e-8b7f6a1c2d3e');
+    expect(ctx.actionUrl).toBe(actionUrl);
+  });
+
   it('has no alert URL without a public URL', () => {
     expect(buildRenderContext(notificationRequested(), { now: NOW }).alert.url).toBeNull();
   });

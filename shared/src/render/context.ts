@@ -26,8 +26,9 @@ export type RenderContext = {
     service_id: string;
     service_name: string;
     /**
-     * The "Open" link of every channel: the action page (`actionUrl`) when action links are on,
-     * else `<public url>/alerts/<id>` when a public URL is configured, else null.
+     * The "Open" link of every channel: the console's alert page (`<console url>/alerts/<id>`)
+     * when ONCALL_CONSOLE_URL is set, else the action page (`actionUrl`) when action links are
+     * on, else `<public url>/alerts/<id>` when a public URL is configured, else null.
      */
     url: string | null;
   };
@@ -71,6 +72,8 @@ export type ContextOptions = Readonly<{
   now: string;
   /** The UI's public base URL; sets `alert.url` to `<publicUrl>/alerts/<id>`. */
   publicUrl?: string | null;
+  /** The NOC console's base URL (ONCALL_CONSOLE_URL); sets `alert.url` to `<consoleUrl>/alerts/<id>`. */
+  consoleUrl?: string | null;
   /** The reply code of this page (SMS, voice) and the call's gather URL. */
   reply?: { code: number; gatherUrl: string | null } | null;
   /** The notification's signed action link (made by the caller: the context stays pure); also becomes `alert.url`. */
@@ -91,6 +94,7 @@ function plain<T>(value: T): T {
 export function buildRenderContext(data: NotificationRequested, options: ContextOptions): RenderContext {
   const a = data.alert;
   const base = options.publicUrl?.replace(/\/+$/, '');
+  const consoleBase = options.consoleUrl?.replace(/\/+$/, '');
   const email = data.contacts.find((c) => c.channel === 'email')?.address ?? null;
   const r = data.recipient;
   const recipient: RenderContext['recipient'] =
@@ -113,7 +117,9 @@ export function buildRenderContext(data: NotificationRequested, options: Context
       triggered_at: a.triggeredAt,
       service_id: a.serviceId,
       service_name: a.serviceName,
-      url: options.actionUrl ?? (base ? `${base}/alerts/${encodeURIComponent(a.alertId)}` : null),
+      url: consoleBase
+        ? `${consoleBase}/alerts/${encodeURIComponent(a.alertId)}`
+        : (options.actionUrl ?? (base ? `${base}/alerts/${encodeURIComponent(a.alertId)}` : null)),
     },
     actionUrl: options.actionUrl ?? null,
     labels: a.labels,

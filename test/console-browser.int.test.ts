@@ -102,6 +102,17 @@ describe('the NOC console in chromium', () => {
     const { context: signed, page: board } = await signedIn(tokens.alice!);
     await row(board, id).waitFor();
     expect(await row(board, id).getAttribute('aria-label')).toBe('critical triggered: BoardLoads is down');
+    // The keyboard opens it (Enter on the row), Back returns to the board.
+    await row(board, id).focus();
+    await board.keyboard.press('Enter');
+    await board.waitForURL((u) => u.pathname === `/alerts/${id}`);
+    await board.getByRole('heading', { name: /BoardLoads is down/ }).waitFor();
+    await board.goBack();
+    await row(board, id).waitFor();
+    // The wall screen: the same rows, no navigation.
+    await board.goto(`${consoleUrl}/?wall=1`);
+    await row(board, id).waitFor();
+    expect(await board.getByRole('navigation').count()).toBe(0);
     await signed.close();
   });
 
@@ -253,13 +264,18 @@ describe('the NOC console in chromium', () => {
     await context.close();
   });
 
-  it('a read-only token sees the alert but no action buttons', async () => {
+  it('a read-only token sees the alert but no action buttons; signing out ends the session', async () => {
     const id = await postAlert('ReadOnly');
     const { context, page } = await signedIn(tokens.carol!, `/alerts/${id}`);
     await page.locator('[data-testid=alert-status]', { hasText: 'triggered' }).waitFor();
     await page.locator('.no-actions').waitFor();
     expect(await page.locator('[data-action]').count()).toBe(0);
     expect(await page.getByRole('button', { name: /acknowledge|resolve|escalate|snooze/i }).count()).toBe(0);
+    // Signing out ends the session: the next page asks for a token again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    await page.goto(`${consoleUrl}/oncall`);
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/oncall');
     await context.close();
   });
 });

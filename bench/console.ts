@@ -13,7 +13,8 @@
  *                          delta's newest alerts are on screen; the rest are in the list, scrolled
  *                          away); "painted" is the animation frame after the row entered the DOM;
  *   server_lag_*_ms      = webhook sent → the alert in the live stream, read by this process (the
- *                          pipeline's and the server's share of the lag, before the page's);
+ *                          pipeline's and the server's share of the lag, over every storm alert);
+ *   page_delay_p99_ms    = that stream event → the row painted (the page's share, painted rows);
  *   longest_frame_ms     = the longest gap between animation frames during the storm (a frozen page
  *                          shows here);
  *   cpu_ms_per_alert     = CPU of each service, nats-server, PostgreSQL and the page's main thread
@@ -204,6 +205,9 @@ async function main(): Promise<void> {
       .filter(([n]) => n !== 'seed')
       .map(([n, t]) => t - sentAt.get(Number(n))!);
     const sseLags = [...sseAt].map(([n, t]) => t - sentAt.get(n)!);
+    const pageDelays = Object.entries(probe.seen)
+      .filter(([n]) => n !== 'seed' && sseAt.has(Number(n)))
+      .map(([n, t]) => t - sseAt.get(Number(n))!);
     const ms = (v: number) => Number(v.toFixed(1));
     process.stdout.write(
       `${JSON.stringify({
@@ -214,6 +218,7 @@ async function main(): Promise<void> {
         storm_rows_painted: lags.length,
         server_lag_p99_ms: ms(percentile(sseLags, 99)),
         server_lag_p50_ms: ms(percentile(sseLags, 50)),
+        page_delay_p99_ms: ms(percentile(pageDelays, 99)),
         longest_frame_ms: ms(probe.maxGap),
         storm_alerts: total,
         alerts_per_sec: RATE,

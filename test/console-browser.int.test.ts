@@ -36,7 +36,7 @@ describe('the NOC console in chromium', () => {
   let browser: Browser;
   let schedules: alertingV1.ScheduleServiceClient;
   const tokens: Record<string, string> = {};
-  /** Script errors in any page: none is expected (checked after each test). */
+  /** Script and console errors in any page: none is expected (checked after each test). */
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -67,6 +67,8 @@ describe('the NOC console in chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'Europe/Amsterdam' });
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Console errors too (a Content-Security-Policy refusal shows only there); the 401s of signing in are expected.
+    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && pageErrors.push(m.text()));
     await page.goto(`${consoleUrl}${path}`);
     // Not signed in: the page goes to /login, remembering where it was.
     await page.waitForURL((u) => u.pathname === '/login');

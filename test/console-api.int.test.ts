@@ -6,7 +6,9 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import type { AlertPage, BoardDelta, BoardSnapshot, HealthView, OnCallView, OverrideView, SessionView } from '@oncall/contracts';
 import { alertingV1, CONSUMERS, STREAMS, type ApiScope } from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
-import { createApiToken, fileUserDirectory, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createApiToken, fileUserDirectory, registry, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
 import { openQueryApiDeps, startConsoleServer, type ConsoleServer, type QueryApiDeps } from '@oncall/query-api';
 import { amAlert, amPayload } from './fixtures.js';
 import { streamLastSeq, testLog } from './harness.js';
@@ -51,9 +53,10 @@ type SseEvent = { event: string; id: string | null; data: string };
 async function openStream(
   b: Browser,
   query = '',
-): Promise<{ next: (match: (e: SseEvent) => boolean) => Promise<SseEvent>; close: () => void; events: SseEvent[] }> {
+  headers: Record<string, string> = {},
+): Promise<{ next: (match: (e: SseEvent) => boolean) => Promise<SseEvent>; close: () => void; events: SseEvent[]; ended: Promise<void> }> {
   const abort = new AbortController();
-  const res = await fetch(`${b.base}/api/board/events${query}`, { headers: { cookie: b.cookie }, signal: abort.signal });
+  const res = await fetch(`${b.base}/api/board/events${query}`, { headers: { cookie: b.cookie, ...headers }, signal: abort.signal });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events: SseEvent[] = [];
@@ -67,7 +70,7 @@ async function openStream(
       }
     }
   };
-  void (async () => {
+  const ended = (async () => {
     const decoder = new TextDecoder();
     let buffer = '';
     try {
@@ -97,6 +100,7 @@ async function openStream(
   let consumed = 0;
   return {
     events,
+    ended,
     next: (match) =>
       new Promise((resolve) => {
         const from = consumed;
@@ -212,6 +216,32 @@ describe('the console HTTP API against the real pipeline', () => {
       expect(answer.field).toBe(field);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
+  });
+
+  it('limits failed sign-ins per address, as the gRPC API does', async () => {
+    const limited = await startConsoleServer({ shared, port: 0, host: '127.0.0.1', loginFailureLimit: { max: 2, windowMs: 60_000 } });
+    try {
+      const b = new Browser(limited.url);
+      const wrong = { token: 'oc_abcdef123456_' + 'y'.repeat(43) };
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(401);
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(401);
+      expect((await b.call('POST', '/api/session', wrong)).status).toBe(429);
+      // Refused unchecked, even with a good token, until the window ends.
+      expect((await b.call('POST', '/api/session', { token: tokens.viewer })).status).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('signs out', async () => {
+    const b = await signedIn('viewer');
+    const cookie = b.cookie;
+    const out = await b.call('DELETE', '/api/session');
+    expect(out.status).toBe(204);
+    expect(out.headers.get('set-cookie')).toMatch(/^oncall_session=;/);
+    // The old cookie no longer works: the session is gone from the bucket.
+    const res = await fetch(`${server.url}/api/board`, { headers: { cookie } });
+    expect(res.status).toBe(401);
   });
 
   it('refuses cross-origin and non-JSON writes', async () => {
@@ -454,5 +484,71 @@ describe('the console HTTP API against the real pipeline', () => {
     expect(h.mtta.some((m) => m.serviceId === 'checkout' && m.alerts > 0)).toBe(true);
     expect(h.parked).toStrictEqual([]);
     expect(h.failingDeliveries).toStrictEqual([]);
+  });
+
+  describe('the live stream', () => {
+    it('continues from Last-Event-ID: what changed while away comes in one delta', async () => {
+      const viewer = await signedIn('viewer');
+      const board = await viewer.json<BoardSnapshot>('GET', '/api/board');
+      const first = await openStream(viewer, `?cursor=${board.cursor}`);
+      const seen = await postAlert('StreamFirst');
+      const delta = await first.next((e) => e.event === 'delta' && e.data.includes(seen));
+      first.close();
+      const missed = await postAlert('StreamMissed');
+      const again = await openStream(viewer, '', { 'last-event-id': delta.id! });
+      const caughtUp = await again.next((e) => e.event === 'delta');
+      const d = JSON.parse(caughtUp.data) as BoardDelta;
+      expect(d.upserts.map((a) => a.id)).toContain(missed);
+      expect(d.upserts.map((a) => a.id)).not.toContain(seen);
+      again.close();
+    });
+
+    it('refuses a malformed cursor and resets one it cannot continue', async () => {
+      const viewer = await signedIn('viewer');
+      const bad = await viewer.call('GET', '/api/board/events?cursor=yesterday');
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { field?: string }).field).toBe('cursor');
+      const ahead = await openStream(viewer, '?cursor=999999999.999999999');
+      expect((await ahead.next(() => true)).event).toBe('reset');
+      await ahead.ended; // the server ends the stream after a reset
+      expect(ahead.events.map((e) => e.event)).toStrictEqual(['reset']);
+    });
+
+    it('resets every stream when the projection feed reconnected', async () => {
+      const viewer = await signedIn('viewer');
+      const board = await viewer.json<BoardSnapshot>('GET', '/api/board');
+      const stream = await openStream(viewer, `?cursor=${board.cursor}`);
+      // Cut query-api's LISTEN connections: notifications sent meanwhile would be lost.
+      await p.pool.query(
+        sql.type(z.object({ pg_terminate_backend: z.boolean() }))`
+          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+      );
+      expect((await stream.next((e) => e.event === 'reset')).event).toBe('reset');
+      await stream.ended;
+      // The page then reads the snapshot again and continues from it.
+      const again = await viewer.json<BoardSnapshot>('GET', '/api/board');
+      const next = await openStream(viewer, `?cursor=${again.cursor}`);
+      const id = await postAlert('AfterReconnect');
+      await next.next((e) => e.event === 'delta' && e.data.includes(id));
+      next.close();
+    });
+
+    it('counts requests, streams and deltas', async () => {
+      const metrics = await registry.metrics();
+      expect(metrics).toMatch(/oncall_console_requests_total\{route="\/api\/board",status="200"\} [1-9]/);
+      expect(metrics).toMatch(/oncall_console_requests_total\{route="\/api\/session",status="401"\} [1-9]/);
+      expect(metrics).toMatch(/oncall_console_deltas_total\{kind="delta"\} [1-9]/);
+      expect(metrics).toMatch(/oncall_console_deltas_total\{kind="reset"\} [1-9]/);
+      expect(metrics).toMatch(/oncall_console_sse_connections \d/);
+    });
+
+    it('stops with streams open', async () => {
+      const other = await startConsoleServer({ shared, port: 0, host: '127.0.0.1' });
+      const b = new Browser(other.url);
+      expect((await b.call('POST', '/api/session', { token: tokens.viewer })).status).toBe(200);
+      const stream = await openStream(b);
+      await other.stop();
+      await stream.ended;
+    });
   });
 });

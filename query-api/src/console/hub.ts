@@ -1,8 +1,7 @@
 import { CONSUMERS } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import type { ProjectionFeed } from '../adapters/projection-feed.js';
-import type { ListPool } from '../read-model/alerts.js';
-import { readChanges, readCursor } from './board-read.js';
+import type { BoardRead } from './board-read.js';
 import { addBatch, changesSince, emptyWindow, resumable, type BoardWindow, type WindowLimits } from './board-window.js';
 import { atOrAfter, formatCursor, sameCursor, type BoardCursor } from './cursor.js';
 import { boardReads, deltasSent, sseConnections } from './metrics.js';
@@ -23,9 +22,15 @@ type Connection = {
   blocked: boolean;
 };
 
+/** The hub's reads (board-read.ts, on query-api's list pool). */
+export type BoardReads = Readonly<{
+  cursor: () => Promise<BoardCursor>;
+  changes: (after: BoardCursor) => Promise<BoardRead>;
+}>;
+
 export type BoardHubOptions = Readonly<{
-  db: ListPool;
-  feed: ProjectionFeed;
+  reads: BoardReads;
+  feed: Pick<ProjectionFeed, 'subscribe'>;
   log: Logger;
   now?: () => number;
   /** At most one delta per connection per interval (default 250 ms). */
@@ -151,7 +156,7 @@ export class BoardHub {
    */
   async ready(): Promise<BoardWindow> {
     while (!this.window) {
-      const cursor = await readCursor(this.opts.db);
+      const cursor = await this.opts.reads.cursor();
       this.window ??= emptyWindow(cursor);
     }
     return this.window;
@@ -180,7 +185,7 @@ export class BoardHub {
       if (!w || this.closed) return;
       let read;
       try {
-        read = await readChanges(this.opts.db, w.end);
+        read = await this.opts.reads.changes(w.end);
         boardReads.inc();
       } catch (err) {
         this.opts.log.warn({ err }, 'board read failed; retrying');

@@ -4,7 +4,9 @@ import type { QueryApiDeps } from '../shared-deps.js';
 import type { FailureLimit } from '../domain/rate-limit.js';
 import { registerAlertRoutes } from './alert-routes.js';
 import { ConsoleAuth, sessionView } from './auth.js';
+import { readChanges, readCursor } from './board-read.js';
 import { registerBoardRoutes } from './board-routes.js';
+import type { BoardCursor } from './cursor.js';
 import { registerHealthRoutes } from './health.js';
 import { registerOnCallRoutes } from './oncall-routes.js';
 import { HttpError, toHttpError } from './http-errors.js';
@@ -61,7 +63,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     failureLimit: opts.loginFailureLimit ?? { max: 20, windowMs: 60_000 },
     now: shared.now,
   });
-  const hub = shared.feed ? new BoardHub({ db: shared.listPool, feed: shared.feed, log, intervalMs: opts.deltaIntervalMs ?? 250 }) : null;
+  const reads = { cursor: () => readCursor(shared.listPool), changes: (after: BoardCursor) => readChanges(shared.listPool, after) };
+  const hub = shared.feed ? new BoardHub({ reads, feed: shared.feed, log, intervalMs: opts.deltaIntervalMs ?? 250 }) : null;
   const consoleUrl = opts.consoleUrl ?? null;
 
   const app = fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });

@@ -5,7 +5,7 @@ import { BoardRow } from './BoardRow';
 import { GroupRow } from './GroupRow';
 import { useVirtualList } from './virtual';
 
-type Props = { lines: readonly BoardLine[]; shown: number; wall: boolean };
+type Props = { lines: readonly BoardLine[]; shown: number; wall: boolean; loading: boolean };
 
 const COLUMNS = ['Severity', 'Status', 'Summary', 'Service', 'Site', 'Age', 'Step', 'Paged', 'Acked by'];
 
@@ -15,7 +15,7 @@ const COLUMNS = ['Severity', 'Status', 'Summary', 'Service', 'Site', 'Age', 'Ste
  * opens one; Tab leaves the list from any row. On a wall screen
  * the list pages down by itself every 10 s and wraps to the top.
  */
-export function BoardList({ lines, shown, wall }: Props) {
+export function BoardList({ lines, shown, wall, loading }: Props) {
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const size = wall ? 58 : 36;
   // One row in the tab order (the last focused, else the first on screen); arrows move between rows.
@@ -83,7 +83,7 @@ export function BoardList({ lines, shown, wall }: Props) {
         </div>
       </div>
       <div class="board-scroll" ref={scrollRef} role="rowgroup">
-        {lines.length === 0 && <p class="empty">No open alerts match this view.</p>}
+        {lines.length === 0 && <p class="empty">{loading ? 'Loading the board…' : 'No open alerts match this view.'}</p>}
         <div class="board-space" style={{ height: `${v.getTotalSize()}px` }}>
           {items.map((item) => {
             const line = lines[item.index];

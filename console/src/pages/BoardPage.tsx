@@ -61,7 +61,7 @@ export function BoardPage() {
         )}
       </header>
       {!v.wall && <FilterBar view={v} />}
-      <BoardList lines={l.lines} shown={l.shown} wall={v.wall} />
+      <BoardList lines={l.lines} shown={l.shown} wall={v.wall} loading={state === 'loading' || state === 'idle'} />
     </section>
   );
 }

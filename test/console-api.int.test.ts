@@ -162,6 +162,7 @@ describe('the console HTTP API against the real pipeline', () => {
     await p?.stop();
   });
 
+  /** Signs in with a token made above by name; any other name: the pipeline's admin token (bound to no user). */
   const signedIn = async (name: string, actAs?: string): Promise<Browser> => {
     const b = new Browser(server.url);
     const res = await b.call('POST', '/api/session', { token: tokens[name] ?? p.token, ...(actAs && { actAs }) });
@@ -195,6 +196,22 @@ describe('the console HTTP API against the real pipeline', () => {
     const session = (await login.json()) as SessionView;
     expect(session).toMatchObject({ userId: 'carol', tokenName: 'viewer', scopes: ['read'] });
     expect(await b.json<SessionView>('GET', '/api/session')).toMatchObject({ userId: 'carol' });
+  });
+
+  it('signs an admin token bound to no user in as the user it names, who then acts', async () => {
+    const admin = await signedIn('pipeline-admin', 'bob');
+    expect(await admin.json<SessionView>('GET', '/api/session')).toMatchObject({
+      userId: 'bob',
+      tokenName: 'test-admin',
+      scopes: ['admin'],
+    });
+    const id = await postAlert('ConsoleAdminActs');
+    expect(await admin.json<{ status: string }>('POST', `/api/alerts/${id}/actions`, { action: 'snooze', minutes: 15 })).toMatchObject({
+      status: 'snoozed',
+    });
+    const page = await admin.json<AlertPage>('GET', `/api/alerts/${id}`);
+    expect(page.alert.snoozedUntil).not.toBeNull();
+    expect(page.timeline.find((t) => t.type === 'AlertSnoozed')?.actor).toContain('bob');
   });
 
   it('refuses bad sign-ins with the field named', async () => {

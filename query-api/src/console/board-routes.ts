@@ -68,12 +68,15 @@ export function registerBoardRoutes(
     }, SESSION_CHECK_MS);
     check.unref();
     raw.on('drain', () => hub.drained(client));
+    let gone = false;
     raw.on('close', () => {
+      gone = true;
       clearInterval(check);
       hub.disconnect(client);
     });
     try {
-      await hub.connect(client, cursor);
+      // A browser that left while the hub was getting ready is not kept.
+      if ((await hub.connect(client, cursor)) && gone) hub.disconnect(client);
     } catch (err) {
       deps.log.warn({ err }, 'live board connection failed');
       client.end();

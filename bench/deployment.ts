@@ -27,6 +27,8 @@ export type Deployment = {
   services: ReadonlyArray<{ name: string; child: ChildProcess }>;
   ingestUrl: string;
   grpcPort: number;
+  /** The NOC console (query-api's HTTP server, on a free CONSOLE_PORT). */
+  consoleUrl: string;
   /** An admin token for the gRPC API. */
   apiToken: string;
   /** Error lines the services logged. */
@@ -44,8 +46,6 @@ export async function startDeployment(opts: {
   partitions: number;
   log: Logger;
   ingestEnv?: Record<string, string>;
-  /** More environment for query-api (e.g. CONSOLE_PORT). */
-  queryApiEnv?: Record<string, string>;
   dispatcherEnv: Record<string, string>;
   /** More services to start after the dispatcher (e.g. two ticket bridges), each with its own environment. */
   extra?: ReadonlyArray<{ name: string; entry: string; env: Record<string, string> }>;
@@ -76,6 +76,7 @@ export async function startDeployment(opts: {
 
     const ingestPort = await getPort();
     const grpcPort = await getPort();
+    const consolePort = await getPort();
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
     const errors = { count: 0 };
     const common = {
@@ -95,8 +96,8 @@ export async function startDeployment(opts: {
     await start('query-api', 'query-api/src/main.ts', {
       GRPC_PORT: String(grpcPort),
       GRPC_HOST: '127.0.0.1',
-      CONSOLE_PORT: '0',
-      ...opts.queryApiEnv,
+      CONSOLE_PORT: String(consolePort),
+      CONSOLE_HOST: '127.0.0.1',
     });
     await start('ingest', 'ingest/src/main.ts', {
       INGEST_PORT: String(ingestPort),
@@ -143,7 +144,22 @@ export async function startDeployment(opts: {
         },
       };
     };
-    return { dir, natsUrl: nats.url, databaseUrl, admin, services, ingestUrl, grpcPort, apiToken, errors, cpu, sampleRss, stop };
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+    return {
+      dir,
+      natsUrl: nats.url,
+      databaseUrl,
+      admin,
+      services,
+      ingestUrl,
+      grpcPort,
+      consoleUrl,
+      apiToken,
+      errors,
+      cpu,
+      sampleRss,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

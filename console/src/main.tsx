@@ -1,7 +1,7 @@
 import { render } from 'preact';
+import { App } from './App';
+import { startRouter } from './router';
+import './styles.css';
 
-function App() {
-  return <main>oncall console</main>;
-}
-
+startRouter();
 render(<App />, document.getElementById('app')!);

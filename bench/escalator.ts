@@ -43,6 +43,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import getPort from 'get-port';
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -574,8 +576,15 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-escalator-'));
   const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
+  // Peak RSS over the whole run and per phase (the phase's own peak is reset when it starts).
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss / 2 ** 20)), 250);
+  let phasePeak = 0;
+  const rssBefore = process.memoryUsage().rss / 2 ** 20;
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    peakRss = Math.max(peakRss, rss);
+    phasePeak = Math.max(phasePeak, rss);
+  }, 250);
   let escalator: { stop: () => Promise<void> } | undefined;
   let publisher: PublisherProcess | undefined;
   const conns: NatsConnection[] = [];
@@ -604,6 +613,7 @@ async function main(): Promise<void> {
 
     say(`${TIMERS} new alerts (first step waits ${DELAY_SECONDS} s)`);
     const natsPid = nats.process.pid!;
+    phasePeak = 0;
     const createCpu = await cpuMeter(natsPid, publisher.child.pid!);
     const createProfile = await profilePhase('create');
     const t0 = performance.now();
@@ -628,6 +638,13 @@ async function main(): Promise<void> {
     const createdCpu = await createCpu();
     const heapAfterCreate = process.memoryUsage().heapUsed / 2 ** 20;
     await createProfile();
+    const rssCreatePeak = phasePeak;
+    // What the pending escalations hold once the garbage of creating them is collected.
+    const live = liveMemory();
+    if (process.env.BENCH_HEAP_SNAPSHOT) say(`heap snapshot: ${writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)}`);
+    say(
+      `pending: rss ${Math.round(live.rss)} MB, live heap ${Math.round(live.heap)} MB (peak while creating ${Math.round(rssCreatePeak)} MB)`,
+    );
     const alertsPerSec = TIMERS / (answeredMs / 1000);
     say(
       `answered ${Math.round(alertsPerSec)} alerts/s (${(answeredMs / 1000).toFixed(1)} s); cpu escalator ${createdCpu.self}%, nats-server ${createdCpu.nats}%, publisher ${createdCpu.publisher}%, other processes ${createdCpu.others}%`,
@@ -650,6 +667,7 @@ async function main(): Promise<void> {
     say(`waiting for ${TIMERS} timers (first due in ${Math.max(0, Math.round((firstFire - Date.now()) / 1000))} s)`);
     await sleep(Math.max(0, firstFire - Date.now() - 500));
     loopDelay.enable();
+    phasePeak = 0;
     const fireCpu = await cpuMeter(natsPid, publisher.child.pid!);
     const fireElu = performance.eventLoopUtilization();
     const appendBefore = await buckets('oncall_escalator_append_seconds');
@@ -668,6 +686,7 @@ async function main(): Promise<void> {
       'the timers',
       200,
     );
+    const rssFirePeak = phasePeak;
     const firedCpu = await fireCpu();
     const firedElu = performance.eventLoopUtilization(fireElu).utilization;
     const appendAfter = await buckets('oncall_escalator_append_seconds');
@@ -759,6 +778,11 @@ async function main(): Promise<void> {
       cpu_pct_fire_other_processes: firedCpu.others,
       load_average_before: loadBefore,
       rss_mb: Math.round(peakRss),
+      rss_mb_before_escalator: Math.round(rssBefore),
+      rss_mb_create_peak: Math.round(rssCreatePeak),
+      rss_mb_pending_after_gc: Math.round(live.rss),
+      heap_mb_pending_after_gc: Math.round(live.heap),
+      rss_mb_fire_peak: Math.round(rssFirePeak),
       heap_mb_after_create: Math.round(heapAfterCreate),
       partitions: PARTITIONS,
       cores: availableParallelism(),
@@ -772,6 +796,15 @@ async function main(): Promise<void> {
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** RSS and heap in use (MB) right after a full garbage collection (gc exposed at run time for this). */
+function liveMemory(): { rss: number; heap: number } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 };
 }
 
 const pick = (m: { subject: string; data: Uint8Array }): [string, Uint8Array] => [m.subject, m.data];

@@ -579,7 +579,9 @@ async function main(): Promise<void> {
   // Peak RSS over the whole run and per phase (the phase's own peak is reset when it starts).
   let peakRss = 0;
   let phasePeak = 0;
-  const rssBefore = process.memoryUsage().rss / 2 ** 20;
+  const before = liveMemory();
+  const rssBefore = before.rss;
+  say(`before the escalator: rss ${Math.round(before.rss)} MB, live heap ${Math.round(before.heap)} MB`);
   const sampler = setInterval(() => {
     const rss = process.memoryUsage().rss / 2 ** 20;
     peakRss = Math.max(peakRss, rss);
@@ -799,12 +801,12 @@ async function main(): Promise<void> {
 }
 
 /** RSS and heap in use (MB) right after a full garbage collection (gc exposed at run time for this). */
-function liveMemory(): { rss: number; heap: number } {
+function liveMemory(): { rss: number; heap: number; heapTotal: number; external: number } {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   gc();
   const m = process.memoryUsage();
-  return { rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 };
+  return { rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20, heapTotal: m.heapTotal / 2 ** 20, external: m.external / 2 ** 20 };
 }
 
 const pick = (m: { subject: string; data: Uint8Array }): [string, Uint8Array] => [m.subject, m.data];

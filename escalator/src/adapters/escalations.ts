@@ -4,6 +4,7 @@ import { buildEvent, encodeEvent, stableUuid, subjects, type AlertEvent, type Es
 import type { AppendFailed, Clock, Logger } from '@oncall/shared';
 import {
   answered,
+  compactState,
   decideAndEvolve,
   dueAt,
   foldAlert,
@@ -451,7 +452,7 @@ export class Escalations {
       this.states.delete(alertId);
       this.ticker.set(alertId, null);
     } else {
-      this.states.set(alertId, state);
+      this.states.set(alertId, compactState(state));
       this.ticker.set(alertId, dueAt(state));
     }
   }

@@ -57,6 +57,11 @@ describe('compactAlert', () => {
     expect(a.annotations).toBe(b.annotations);
     expect(a.links).toBe(b.links);
   });
+
+  it('keeps labels that are not a map as they are (the rules refuse such an alert)', () => {
+    const broken = { ...alert(1), labels: null as unknown as Record<string, string> };
+    expect(compactAlert(broken, broken).labels).toBeNull();
+  });
 });
 
 describe('alertWith', () => {

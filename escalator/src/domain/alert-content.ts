@@ -52,7 +52,7 @@ type Identity = Pick<AlertSnapshot, 'alertId' | 'serviceId' | 'serviceName' | 'f
 
 /** The alert `alert` names with `content`, as a state keeps it: strings shared, every field in one object, no `sourceSeverity`. */
 export function compactAlert(alert: Identity, content: Content): AlertSnapshot {
-  const annotations = isEmpty(content.annotations) ? NO_MAP : strings.map(content.annotations);
+  const annotations = shared(content.annotations);
   return {
     alertId: alert.alertId,
     serviceId: strings.of(alert.serviceId),
@@ -62,7 +62,7 @@ export function compactAlert(alert: Identity, content: Content): AlertSnapshot {
     summary: sameAs(content.summary, annotations),
     details: sameAs(content.details, annotations),
     severity: content.severity,
-    labels: isEmpty(content.labels) ? NO_MAP : strings.map(content.labels),
+    labels: shared(content.labels),
     annotations,
     links: content.links?.length ? content.links : NO_LINKS,
     source: strings.of(alert.source),
@@ -95,7 +95,12 @@ function sameAs(text: string, annotations: Readonly<Record<string, string>>): st
   return strings.of(text);
 }
 
-function isEmpty(map: Readonly<Record<string, string>> | undefined): boolean {
-  for (const _ in map) return false;
-  return true;
+/**
+ * A label map with shared strings; an empty one the shared empty map. Anything else (an event a
+ * buggy writer stored with `labels: null`) is kept as it is, for the rules to refuse as before.
+ */
+function shared(map: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  if (typeof map !== 'object' || map === null) return map;
+  for (const _ in map) return strings.map(map);
+  return NO_MAP;
 }

@@ -4,8 +4,7 @@
  * current one is stale and skipped (lazy deletion keeps `set` O(log n)).
  *
  * The heap is two parallel arrays, keys and due times (the due times unboxed in an array of
- * doubles), not an object per entry: 16 bytes an entry instead of ~54 (docs/performance.md,
- * "Escalator memory").
+ * doubles), not an object and a boxed number per entry (docs/performance.md, "Escalator memory").
  */
 export class TimerQueue {
   private keys: string[] = [];

@@ -762,8 +762,9 @@ export function initial(alert: AlertSnapshot): Escalation {
 
 /**
  * `s` in one object with every field inside it. States made by spreading another one (`{ ...s,
- * events }`) may keep most fields in a separate backing array (112 bytes more per state); the
- * shell keeps each state it holds in this form. The same value: nothing but memory changes.
+ * events }`) may keep most fields in a separate backing array; the shell keeps each state it
+ * holds in this form (docs/performance.md, "Escalator memory"). The same value: nothing but
+ * memory changes.
  */
 export function compactState(s: Escalation): Escalation {
   return {
@@ -824,7 +825,7 @@ const mark = (list: readonly number[], i: number): readonly number[] =>
 
 /**
  * `list` and `item`, in an array of exactly that length: a list grown by spreading or pushing
- * keeps room for 17 entries (152 bytes for one index), and every pending escalation holds a few.
+ * keeps room for many more entries, and every pending escalation holds a few.
  */
 function withLast<T>(list: readonly T[], item: T): T[] {
   const out = new Array<T>(list.length + 1);

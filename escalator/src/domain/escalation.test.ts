@@ -8,6 +8,7 @@ import {
   evolve,
   foldAlert,
   isSettled,
+  restored,
   type Decision,
   type DirectoryUser,
   type Escalation,
@@ -521,6 +522,15 @@ describe('state kept compact (docs/performance.md, "Escalator memory")', () => {
       expect(compactState(s)).toStrictEqual(s);
       expect(compactState(s)).not.toBe(s);
     }
+  });
+
+  it('a state read back from a snapshot is the same value, its lists shared again', () => {
+    const a = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000005');
+    const back = restored(JSON.parse(JSON.stringify(a)) as Escalation);
+    expect(back).toStrictEqual(a);
+    expect(back.step!.requested).toBe(a.step!.requested);
+    expect(back.paged).toBe(a.paged);
+    expect(back.step!.recipients).toBe(a.step!.recipients);
   });
 
   it('an acknowledgement by a second user adds to the list, the first list unchanged', () => {

@@ -22,7 +22,8 @@
  *     a one-step policy, so they add no timers) are published at R/s: the lag under ingest load.
  *   - the escalator's memory (its process's RSS from /proc, every 250 ms): `rss_mb` the peak over
  *     the run, `rss_mb_started` once started (before any alert), `rss_mb_create_peak` while the
- *     alerts are answered, `rss_mb_fire_peak` while the timers fire, and with every timer pending
+ *     alerts are answered, `rss_mb_wait_peak` from then until the first timer is due (the
+ *     partitions write their snapshots then), `rss_mb_fire_peak` while the timers fire, and with every timer pending
  *     right after a full GC `rss_mb_pending_after_gc` / `heap_mb_pending_after_gc` (the live heap:
  *     what the pending escalations hold). BENCH_HEAP_SNAPSHOT=file: a heap snapshot of the
  *     escalator at that point (it takes seconds and memory: the fire figures of such a run are off).
@@ -640,6 +641,7 @@ async function main(): Promise<void> {
     const rssCreatePeak = phasePeak;
     // What the pending escalations hold once the garbage of creating them is collected.
     const live = await escalator.ask<Memory>({ op: 'memory', gc: true });
+    phasePeak = 0;
     const snapshotPath = process.env.BENCH_HEAP_SNAPSHOT;
     if (snapshotPath) say(`heap snapshot: ${await escalator.ask<string>({ op: 'heap-snapshot', path: snapshotPath })}`);
     say(
@@ -666,6 +668,8 @@ async function main(): Promise<void> {
     say(`waiting for ${TIMERS} timers (first due in ${Math.max(0, Math.round((firstFire - Date.now()) / 1000))} s)`);
     await sleep(Math.max(0, firstFire - Date.now() - 500));
     await escalator.ask({ op: 'loop-start' });
+    // Between answering the last alert and the first timer: the partitions' snapshots are written then (5 s after the changes stop).
+    const rssWaitPeak = phasePeak;
     phasePeak = 0;
     const fireCpu = await cpuMeter(escalatorPid, natsPid, publisher.child.pid!);
     const appendBefore = new Map(await escalator.ask<Array<[number, number]>>({ op: 'buckets', name: APPEND_SECONDS }));
@@ -779,6 +783,7 @@ async function main(): Promise<void> {
       rss_mb_create_peak: Math.round(rssCreatePeak),
       rss_mb_pending_after_gc: Math.round(live.rss),
       heap_mb_pending_after_gc: Math.round(live.heapUsed),
+      rss_mb_wait_peak: Math.round(rssWaitPeak),
       rss_mb_fire_peak: Math.round(rssFirePeak),
       heap_mb_after_create: Math.round(heapAfterCreate),
       partitions: PARTITIONS,

@@ -1,8 +1,9 @@
 /**
- * `npm run bench:escalator`: the escalator (startEscalator in this process, real system clock,
- * users from a file directory) against a throwaway nats-server, fed AlertTriggered events
- * written straight into the ALERTS stream, as the decider would write them, by a load generator
- * in a child process (pipelined async publishes, at most 1000 in flight). Measures
+ * `npm run bench:escalator`: the escalator (startEscalator in a process of its own, with the
+ * services' Node flags, real system clock, users from a file directory) against a throwaway
+ * nats-server, fed AlertTriggered events written straight into the ALERTS stream, as the decider
+ * would write them, by a load generator in another process (pipelined async publishes, at most
+ * 1000 in flight). Measures
  *   - oncall_lookups_per_sec: `onCallAt(schedule, t)` over random instants of a year, for a NOC
  *     schedule in America/New_York (DST) with three layers (two restricted), overrides and
  *     temporary schedules; a pure microbenchmark, run first, before anything else is started;
@@ -19,21 +20,28 @@
  *     over every alert; fire_to_stored_p99_ms is the same up to when JetStream stored that event;
  *   - with BENCH_STORM_RATE=R (new alerts/s, default 0): while the timers fall due, new alerts (to
  *     a one-step policy, so they add no timers) are published at R/s: the lag under ingest load.
+ *   - the escalator's memory (its process's RSS from /proc, every 250 ms): `rss_mb` the peak over
+ *     the run, `rss_mb_started` once started (before any alert), `rss_mb_create_peak` while the
+ *     alerts are answered, `rss_mb_wait_peak` from then until the first timer is due (the
+ *     partitions write their snapshots then), `rss_mb_fire_peak` while the timers fire, and with every timer pending
+ *     right after a full GC `rss_mb_pending_after_gc` / `heap_mb_pending_after_gc` (the live heap:
+ *     what the pending escalations hold). BENCH_HEAP_SNAPSHOT=file: a heap snapshot of the
+ *     escalator at that point (it takes seconds and memory: the fire figures of such a run are off).
  * The log is checked at the end: one page per alert on creation, one timeout step per alert,
- * no notification id twice. Also reported: peak RSS of this process (the escalator; the end-of-
- * run log check is not counted), heap after creating, event-loop delay p99 and utilisation while
- * timers fire, an upper bound of the append round trip p99 (from the escalator's histogram), and
- * the CPU this process, nats-server and the publisher used per phase (% of one core) with
- * cpu_ms_per_alert (escalator + nats-server CPU per alert answered): the machine's other work
- * skews every rate, so the line also has the load average before the run and the CPU other
- * processes used in each phase (cpu_pct_*_other_processes). Everything
- * (nats-server, escalator, load generator) shares one machine.
+ * no notification id twice. Also reported: event-loop delay p99 and utilisation of the escalator
+ * while timers fire, an upper bound of the append round trip p99 (from the escalator's
+ * histogram), and the CPU the escalator, nats-server and the publisher used per phase (% of one
+ * core) with cpu_ms_per_alert (escalator + nats-server CPU per alert answered): the machine's
+ * other work skews every rate, so the line also has the load average before the run and the CPU
+ * other processes used in each phase (cpu_pct_*_other_processes). Everything (nats-server,
+ * escalator, load generator) shares one machine.
  *
  * Progress goes to stderr; one JSON line goes to stdout at the end.
  * Environment: BENCH_TIMERS (100000), BENCH_WARMUP (2000), BENCH_DELAY_SECONDS (60),
  * BENCH_STORM_RATE (0), BENCH_LOOKUP_SECONDS (2), ONCALL_PARTITIONS (8), BENCH_PROFILE_DIR (CPU
- * profiles of this process while alerts are answered and while timers fire), BENCH_DUMP (a file
- * for "due lag partition storedLag" per timer).
+ * profiles of the escalator while alerts are answered and while timers fire), BENCH_DUMP (a file
+ * for "due lag partition storedLag" per timer), BENCH_HEAP_SNAPSHOT, BENCH_ESCALATOR_FLAGS (more
+ * Node flags for the escalator's process, e.g. GC settings to compare).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +51,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import getPort from 'get-port';
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -64,7 +73,7 @@ import { connectNats, createLogger, ensureTopology, fileUserDirectory, onCallAt,
 import { startNatsServer } from '@oncall/infra';
 import { startEscalator } from '@oncall/escalator';
 import { percentile } from './load.js';
-import { say } from './processes.js';
+import { NODE_FLAGS, rssMb, say } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 100_000);
@@ -368,59 +377,53 @@ async function machineBusySeconds(): Promise<number> {
  * publisher, and everything else on the machine (`others`: other people's work skews the run).
  */
 async function cpuMeter(
+  escalatorPid: number,
   natsPid: number,
   publisherPid: number,
-): Promise<() => Promise<{ self: number; nats: number; publisher: number; others: number }>> {
+): Promise<() => Promise<{ escalator: number; nats: number; publisher: number; others: number }>> {
   const t0 = performance.now();
-  const self0 = process.cpuUsage();
+  const escalator0 = await cpuSeconds(escalatorPid);
   const nats0 = await cpuSeconds(natsPid);
   const publisher0 = await cpuSeconds(publisherPid);
   const machine0 = await machineBusySeconds();
   return async () => {
     const seconds = (performance.now() - t0) / 1000;
-    const self = process.cpuUsage(self0);
     const used = {
-      self: (self.user + self.system) / 1e6,
+      escalator: (await cpuSeconds(escalatorPid)) - escalator0,
       nats: (await cpuSeconds(natsPid)) - nats0,
       publisher: (await cpuSeconds(publisherPid)) - publisher0,
     };
     const machine = (await machineBusySeconds()) - machine0;
     const pct = (cpu: number) => Math.round((cpu / seconds) * 100);
     return {
-      self: pct(used.self),
+      escalator: pct(used.escalator),
       nats: pct(used.nats),
       publisher: pct(used.publisher),
-      others: Math.max(0, pct(machine - used.self - used.nats - used.publisher)),
+      others: Math.max(0, pct(machine - used.escalator - used.nats - used.publisher)),
     };
   };
 }
 
-/** With BENCH_PROFILE_DIR: a CPU profile of this process over one phase (open it in Chrome DevTools). */
-async function profilePhase(name: string): Promise<() => Promise<void>> {
+/** With BENCH_PROFILE_DIR: a CPU profile of the escalator over one phase (open it in Chrome DevTools). */
+async function profilePhase(escalator: EscalatorProcess, name: string): Promise<() => Promise<void>> {
   const dir = process.env.BENCH_PROFILE_DIR;
   if (!dir) return async () => undefined;
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(join(dir, `escalator-${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  };
+  await escalator.ask({ op: 'profile-start' });
+  return async () => void (await escalator.ask({ op: 'profile-stop', path: join(dir, `escalator-${name}.cpuprofile`) }));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Cumulative bucket counts of a histogram of this process's registry (the escalator's metrics). */
-async function buckets(name: string): Promise<Map<number, number>> {
+/** Cumulative bucket counts of a histogram of a registry (the escalator's metrics, asked in its process). */
+async function bucketsOf(name: string): Promise<Array<[number, number]>> {
   const values = ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{
     metricName?: string;
     labels: Record<string, string | number | undefined>;
     value: number;
   }>;
-  const out = new Map<number, number>();
-  for (const v of values) if (v.metricName === `${name}_bucket`) out.set(v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), v.value);
+  const out: Array<[number, number]> = [];
+  for (const v of values)
+    if (v.metricName === `${name}_bucket`) out.push([v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), v.value]);
   return out;
 }
 
@@ -574,9 +577,11 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-escalator-'));
   const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
+  // Peak RSS over the whole run and per phase (the phase's own peak is reset when it starts).
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss / 2 ** 20)), 250);
-  let escalator: { stop: () => Promise<void> } | undefined;
+  let phasePeak = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  let escalator: EscalatorProcess | undefined;
   let publisher: PublisherProcess | undefined;
   const conns: NatsConnection[] = [];
   try {
@@ -586,15 +591,19 @@ async function main(): Promise<void> {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     await seedConfig(js);
-    const escalatorNc = await connectNats(nats.url, 'escalator', log);
-    conns.push(escalatorNc);
-    escalator = await startEscalator({
-      nc: escalatorNc,
-      partitions: PARTITIONS,
-      users: fileUserDirectory(USERS),
-      log,
-      owner: 'bench-escalator',
-    });
+    escalator = await EscalatorProcess.start(nats.url);
+    const escalatorPid = escalator.child.pid!;
+    const before = await escalator.ask<Memory>({ op: 'memory', gc: true });
+    say(`escalator started: rss ${Math.round(before.rss)} MB, live heap ${Math.round(before.heapUsed)} MB`);
+    sampler = setInterval(() => {
+      void rssMb(escalatorPid).then(
+        (rss) => {
+          peakRss = Math.max(peakRss, rss);
+          phasePeak = Math.max(phasePeak, rss);
+        },
+        () => undefined,
+      );
+    }, 250);
     publisher = await PublisherProcess.start(nats.url);
 
     say(`warm-up: ${WARMUP} alerts to a one-step policy`);
@@ -604,8 +613,9 @@ async function main(): Promise<void> {
 
     say(`${TIMERS} new alerts (first step waits ${DELAY_SECONDS} s)`);
     const natsPid = nats.process.pid!;
-    const createCpu = await cpuMeter(natsPid, publisher.child.pid!);
-    const createProfile = await profilePhase('create');
+    phasePeak = 0;
+    const createCpu = await cpuMeter(escalatorPid, natsPid, publisher.child.pid!);
+    const createProfile = await profilePhase(escalator, 'create');
     const t0 = performance.now();
     const created0 = Date.now();
     const { seconds: publishSeconds } = await publisher.run({ from: 0, count: TIMERS, labels: {}, rate: 0 });
@@ -626,11 +636,20 @@ async function main(): Promise<void> {
     const answeredMs = performance.now() - t0;
     const created1 = Date.now();
     const createdCpu = await createCpu();
-    const heapAfterCreate = process.memoryUsage().heapUsed / 2 ** 20;
+    const heapAfterCreate = (await escalator.ask<Memory>({ op: 'memory', gc: false })).heapUsed;
     await createProfile();
+    const rssCreatePeak = phasePeak;
+    // What the pending escalations hold once the garbage of creating them is collected.
+    const live = await escalator.ask<Memory>({ op: 'memory', gc: true });
+    phasePeak = 0;
+    const snapshotPath = process.env.BENCH_HEAP_SNAPSHOT;
+    if (snapshotPath) say(`heap snapshot: ${await escalator.ask<string>({ op: 'heap-snapshot', path: snapshotPath })}`);
+    say(
+      `pending: rss ${Math.round(live.rss)} MB, live heap ${Math.round(live.heapUsed)} MB of ${Math.round(live.heapTotal)} MB, external ${Math.round(live.external)} MB (peak while creating ${Math.round(rssCreatePeak)} MB)`,
+    );
     const alertsPerSec = TIMERS / (answeredMs / 1000);
     say(
-      `answered ${Math.round(alertsPerSec)} alerts/s (${(answeredMs / 1000).toFixed(1)} s); cpu escalator ${createdCpu.self}%, nats-server ${createdCpu.nats}%, publisher ${createdCpu.publisher}%, other processes ${createdCpu.others}%`,
+      `answered ${Math.round(alertsPerSec)} alerts/s (${(answeredMs / 1000).toFixed(1)} s); cpu escalator ${createdCpu.escalator}%, nats-server ${createdCpu.nats}%, publisher ${createdCpu.publisher}%, other processes ${createdCpu.others}%`,
     );
     const firstFire = created0 + DELAY_SECONDS * 1000;
     if (created1 > firstFire)
@@ -640,7 +659,6 @@ async function main(): Promise<void> {
     const target = base + TIMERS * 6;
     // Storm: for as long as the timers fire, new alerts (one-step policy: three events each, no timer).
     const storm = STORM_RATE > 0 ? Math.round((STORM_RATE * (created1 - created0)) / 1000) : 0;
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     const stormDone = (async () => {
       if (storm === 0) return;
       await sleep(Math.max(0, firstFire - Date.now()));
@@ -649,11 +667,13 @@ async function main(): Promise<void> {
     })();
     say(`waiting for ${TIMERS} timers (first due in ${Math.max(0, Math.round((firstFire - Date.now()) / 1000))} s)`);
     await sleep(Math.max(0, firstFire - Date.now() - 500));
-    loopDelay.enable();
-    const fireCpu = await cpuMeter(natsPid, publisher.child.pid!);
-    const fireElu = performance.eventLoopUtilization();
-    const appendBefore = await buckets('oncall_escalator_append_seconds');
-    const fireProfile = await profilePhase('fire');
+    await escalator.ask({ op: 'loop-start' });
+    // Between answering the last alert and the first timer: the partitions' snapshots are written then (5 s after the changes stop).
+    const rssWaitPeak = phasePeak;
+    phasePeak = 0;
+    const fireCpu = await cpuMeter(escalatorPid, natsPid, publisher.child.pid!);
+    const appendBefore = new Map(await escalator.ask<Array<[number, number]>>({ op: 'buckets', name: APPEND_SECONDS }));
+    const fireProfile = await profilePhase(escalator, 'fire');
     progress = performance.now();
     await until(
       async () => {
@@ -668,9 +688,10 @@ async function main(): Promise<void> {
       'the timers',
       200,
     );
+    const rssFirePeak = phasePeak;
     const firedCpu = await fireCpu();
-    const firedElu = performance.eventLoopUtilization(fireElu).utilization;
-    const appendAfter = await buckets('oncall_escalator_append_seconds');
+    const loop = await escalator.ask<{ delayP99Ms: number; utilization: number }>({ op: 'loop-stop' });
+    const appendAfter = new Map(await escalator.ask<Array<[number, number]>>({ op: 'buckets', name: APPEND_SECONDS }));
     await fireProfile();
     await stormDone;
     await until(
@@ -678,7 +699,6 @@ async function main(): Promise<void> {
       120_000,
       'the storm alerts',
     );
-    loopDelay.disable();
     clearInterval(sampler);
     await escalator.stop();
     escalator = undefined;
@@ -742,23 +762,29 @@ async function main(): Promise<void> {
       fire_lag_max_ms: lags[lags.length - 1] ?? 0,
       fire_to_stored_p99_ms: Math.round(percentile(storeLags, 99)),
       fire_spread_s: Number(((created1 - created0) / 1000).toFixed(1)),
-      event_loop_delay_p99_ms: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
-      event_loop_utilization_fire: Number(firedElu.toFixed(2)),
+      event_loop_delay_p99_ms: Number(loop.delayP99Ms.toFixed(1)),
+      event_loop_utilization_fire: Number(loop.utilization.toFixed(2)),
       append_p99_ms_fire_at_most: bucketQuantileMs(appendBefore, appendAfter, 99),
       storm_alerts_per_sec: STORM_RATE > 0 ? STORM_RATE : undefined,
       storm_alerts: STORM_RATE > 0 ? storm : undefined,
       publish_per_sec: Math.round(TIMERS / publishSeconds),
       notifications: notices,
-      cpu_ms_per_alert: Number((((createdCpu.self + createdCpu.nats) / 100) * (answeredMs / TIMERS)).toFixed(3)),
-      cpu_pct_create_escalator: createdCpu.self,
+      cpu_ms_per_alert: Number((((createdCpu.escalator + createdCpu.nats) / 100) * (answeredMs / TIMERS)).toFixed(3)),
+      cpu_pct_create_escalator: createdCpu.escalator,
       cpu_pct_create_nats: createdCpu.nats,
       cpu_pct_create_publisher: createdCpu.publisher,
-      cpu_pct_fire_escalator: firedCpu.self,
+      cpu_pct_fire_escalator: firedCpu.escalator,
       cpu_pct_fire_nats: firedCpu.nats,
       cpu_pct_create_other_processes: createdCpu.others,
       cpu_pct_fire_other_processes: firedCpu.others,
       load_average_before: loadBefore,
       rss_mb: Math.round(peakRss),
+      rss_mb_started: Math.round(before.rss),
+      rss_mb_create_peak: Math.round(rssCreatePeak),
+      rss_mb_pending_after_gc: Math.round(live.rss),
+      heap_mb_pending_after_gc: Math.round(live.heapUsed),
+      rss_mb_wait_peak: Math.round(rssWaitPeak),
+      rss_mb_fire_peak: Math.round(rssFirePeak),
       heap_mb_after_create: Math.round(heapAfterCreate),
       partitions: PARTITIONS,
       cores: availableParallelism(),
@@ -774,7 +800,119 @@ async function main(): Promise<void> {
   }
 }
 
+type Memory = { rss: number; heapUsed: number; heapTotal: number; external: number };
+type EscalatorRequest =
+  | { op: 'memory'; gc: boolean }
+  | { op: 'heap-snapshot'; path: string }
+  | { op: 'buckets'; name: string }
+  | { op: 'profile-start' }
+  | { op: 'profile-stop'; path: string }
+  | { op: 'loop-start' }
+  | { op: 'loop-stop' }
+  | { op: 'stop' };
+
+const APPEND_SECONDS = 'oncall_escalator_append_seconds';
+
+/**
+ * The escalator in a process of its own, as deployed (escalator/src/main.ts, with the services'
+ * Node flags), so its RSS and CPU are its own; it answers the bench's questions (memory, metrics,
+ * profiles, event-loop delay) over IPC. `BENCH_ESCALATOR_FLAGS`: more Node flags for it.
+ */
+class EscalatorProcess {
+  private next = 0;
+  private readonly waiting = new Map<number, (result: unknown) => void>();
+
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m) => {
+      const { id, result } = m as { id: number; result: unknown };
+      this.waiting.get(id)?.(result);
+      this.waiting.delete(id);
+    });
+  }
+
+  static async start(natsUrl: string): Promise<EscalatorProcess> {
+    const extra = (process.env.BENCH_ESCALATOR_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_ESCALATOR_ROLE: 'escalator', BENCH_NATS_URL: natsUrl, ONCALL_PARTITIONS: String(PARTITIONS) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Structured clone, not JSON: histogram bounds include Infinity.
+      serialization: 'advanced',
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the escalator exited with ${code}`)));
+    });
+    return new EscalatorProcess(child);
+  }
+
+  ask<T = unknown>(request: EscalatorRequest): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve) => {
+      this.waiting.set(id, resolve as (result: unknown) => void);
+      this.child.send({ id, request });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    void this.ask({ op: 'stop' });
+    await exited;
+  }
+}
+
+async function escalatorMain(): Promise<void> {
+  const nc = await connectNats(process.env.BENCH_NATS_URL!, 'escalator', log);
+  const escalator = await startEscalator({ nc, partitions: PARTITIONS, users: fileUserDirectory(USERS), log, owner: 'bench-escalator' });
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const mb = (n: number) => n / 2 ** 20;
+  const session = new Session();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let elu = performance.eventLoopUtilization();
+  const answer = async (request: EscalatorRequest): Promise<unknown> => {
+    switch (request.op) {
+      case 'memory': {
+        if (request.gc) gc();
+        const m = process.memoryUsage();
+        return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) } satisfies Memory;
+      }
+      case 'heap-snapshot':
+        return writeHeapSnapshot(request.path);
+      case 'buckets':
+        return bucketsOf(request.name);
+      case 'profile-start':
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+        return null;
+      case 'profile-stop': {
+        const { profile } = await session.post('Profiler.stop');
+        await writeFile(request.path, JSON.stringify(profile));
+        session.disconnect();
+        return null;
+      }
+      case 'loop-start':
+        loopDelay.enable();
+        elu = performance.eventLoopUtilization();
+        return null;
+      case 'loop-stop':
+        loopDelay.disable();
+        return { delayP99Ms: loopDelay.percentile(99) / 1e6, utilization: performance.eventLoopUtilization(elu).utilization };
+      case 'stop':
+        await escalator.stop();
+        await nc.close();
+        process.exit(0);
+    }
+  };
+  process.on('message', (m) => {
+    const { id, request } = m as { id: number; request: EscalatorRequest };
+    void answer(request).then((result) => process.send!({ id, result }));
+  });
+  process.send!('ready');
+}
+
 const pick = (m: { subject: string; data: Uint8Array }): [string, Uint8Array] => [m.subject, m.data];
 
 if (process.env.BENCH_ESCALATOR_ROLE === 'publisher') await publisherMain();
+else if (process.env.BENCH_ESCALATOR_ROLE === 'escalator') await escalatorMain();
 else await main();

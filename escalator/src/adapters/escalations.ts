@@ -4,6 +4,7 @@ import { buildEvent, encodeEvent, stableUuid, subjects, type AlertEvent, type Es
 import { hopFrom, NO_HOP, tracingOn, type AppendFailed, type Clock, type Hop, type Logger, type TraceHeaders } from '@oncall/shared';
 import {
   answered,
+  compactState,
   decideAndEvolve,
   dueAt,
   foldAlert,
@@ -480,7 +481,7 @@ export class Escalations {
       this.states.delete(alertId);
       this.ticker.set(alertId, null);
     } else {
-      this.states.set(alertId, state);
+      this.states.set(alertId, compactState(state));
       this.ticker.set(alertId, dueAt(state));
     }
   }

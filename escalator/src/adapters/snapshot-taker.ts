@@ -26,6 +26,19 @@ const CHECK_EVERY_MS = 1000;
 const IDLE_MS = 5000;
 
 /**
+ * Snapshot saves of every partition of this process, one at a time: a save encodes and gzips
+ * every state of its partition, and eight partitions that fall quiet together (a storm ends) all
+ * save at once — the escalator's memory peak (docs/performance.md, "Escalator memory").
+ */
+let saves: Promise<unknown> = Promise.resolve();
+
+function oneAtATime<T>(save: () => Promise<T>): Promise<T> {
+  const run = saves.then(save, save);
+  saves = run.catch(() => undefined);
+  return run;
+}
+
+/**
  * Takes a running partition's snapshots. A snapshot must be exact at its positions, so it is
  * taken at a quiescent point: when one is due, the timers are held and the consumer loop waits
  * (`pause`) until nothing is in flight (every delivered message answered, every decision stored,
@@ -133,12 +146,11 @@ export class SnapshotTaker {
     const at = { alerts: captured.alerts, escalations: captured.lastEscalationSeq };
     if (at.alerts === this.covered.alerts && at.escalations === this.covered.escalations) return;
     const started = Date.now();
-    this.saving = this.deps
-      .leaseHeld()
-      .then((held) => {
-        if (!held) throw new Error('the partition lease is not held any more');
-        return this.deps.snapshots.save(this.deps.partition, at, captured.escalations);
-      })
+    // The lease is checked when this save's turn comes (other partitions' saves may go first).
+    this.saving = oneAtATime(async () => {
+      if (!(await this.deps.leaseHeld())) throw new Error('the partition lease is not held any more');
+      return this.deps.snapshots.save(this.deps.partition, at, captured.escalations);
+    })
       .then((bytes) => {
         this.covered = at;
         log.info(

@@ -2,8 +2,9 @@ import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV, type KvWatchEntry } from '@nats-io/kv';
 import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import { stableUuid } from '@oncall/contracts';
-import { inhibitorOf, sha256Hex, type ConfigState, type FlipHistory, type InhibitSource, type Logger } from '@oncall/shared';
+import { inhibitorOf, sha256Hex, type ConfigState, type InhibitSource, type Logger } from '@oncall/shared';
 import { IncidentNeeded, type IncidentEntry, type StormContext } from '../domain/escalation.js';
+import { FlipHistories } from './flip-histories.js';
 import type { IncidentMember } from './incident-commands.js';
 
 /**
@@ -42,10 +43,8 @@ export type StormFootprint = Readonly<{
   opened: Readonly<{ incidentId: string; groupKey: string }> | null;
 }>;
 
-const FLIP_MEMORY_MS = 24 * 3600_000;
 /** An incident's first alert is told of new alerts at most this often, so a storm edits its pages a few times, not once per alert. */
 const MEMBERS_TOLD_EVERY_MS = 5_000;
-const MAX_FLIPS_KEPT = 64;
 
 const groupKeyOf = (groupKey: string): string => `grp.${sha256Hex(groupKey)}`;
 const exists = (err: unknown): boolean =>
@@ -56,7 +55,7 @@ export class StormView {
   private readonly sources = new Map<string, SourceValue>();
   private readonly groups = new Map<string, GroupValue>();
   private readonly members = new Map<string, Map<string, MemberValue>>();
-  private readonly flipHistory = new Map<string, { triggers: number[]; flappingSince: number | null }>();
+  private readonly flipHistory = new FlipHistories();
   private readonly listeners = new Set<(change: StormChange) => void>();
   private readonly additions = new Map<string, ReturnType<typeof setTimeout>>();
   private contextMemo: { cfg: ConfigState; ctx: StormContext } | null = null;
@@ -128,7 +127,7 @@ export class StormView {
         if (!members) return 0;
         return members.size - (members.has(firstAlertId) ? 1 : 0);
       },
-      flips: (serviceId, fingerprint) => this.flipHistory.get(`${serviceId}\n${fingerprint}`) ?? NO_FLIPS,
+      flips: (serviceId, fingerprint) => this.flipHistory.get(serviceId, fingerprint),
     };
     this.contextMemo = { cfg, ctx };
     return ctx;
@@ -163,16 +162,11 @@ export class StormView {
 
   /** Records a trigger of a fingerprint (its alert's trigger time), before the new alert is decided. */
   recordTrigger(serviceId: string, fingerprint: string, at: number): void {
-    const key = `${serviceId}\n${fingerprint}`;
-    const h = this.flipHistory.get(key) ?? { triggers: [], flappingSince: null };
-    const triggers = [...h.triggers.filter((t) => t >= at - FLIP_MEMORY_MS), at].slice(-MAX_FLIPS_KEPT);
-    this.flipHistory.set(key, { triggers, flappingSince: h.flappingSince });
+    this.flipHistory.recordTrigger(serviceId, fingerprint, at);
   }
 
   recordFlapping(serviceId: string, fingerprint: string, since: number | null): void {
-    const key = `${serviceId}\n${fingerprint}`;
-    const h = this.flipHistory.get(key) ?? { triggers: [], flappingSince: null };
-    this.flipHistory.set(key, { ...h, flappingSince: since });
+    this.flipHistory.recordFlapping(serviceId, fingerprint, since);
   }
 
   /**
@@ -291,4 +285,3 @@ export class StormView {
 }
 
 const TEXT = new TextDecoder();
-const NO_FLIPS: FlipHistory = Object.freeze({ triggers: [], flappingSince: null });

@@ -2,9 +2,13 @@
  * Due times of many escalations with one armed timer: a binary min-heap of (due, key). Entries
  * are not removed when a due time changes; a popped entry whose due no longer matches the
  * current one is stale and skipped (lazy deletion keeps `set` O(log n)).
+ *
+ * The heap is two parallel arrays, keys and due times (the due times unboxed in an array of
+ * doubles), not an object and a boxed number per entry (docs/performance.md, "Escalator memory").
  */
 export class TimerQueue {
-  private heap: Array<{ due: number; key: string }> = [];
+  private keys: string[] = [];
+  private dues: number[] = [];
   private current = new Map<string, number>();
 
   set(key: string, due: number | null): void {
@@ -14,13 +18,13 @@ export class TimerQueue {
     }
     if (this.current.get(key) === due) return;
     this.current.set(key, due);
-    this.push({ due, key });
+    this.push(due, key);
   }
 
   /** The earliest live due time, or null. */
   peek(): number | null {
     this.dropStale();
-    return this.heap[0]?.due ?? null;
+    return this.dues.length > 0 ? this.dues[0]! : null;
   }
 
   /**
@@ -31,12 +35,13 @@ export class TimerQueue {
     const keys: string[] = [];
     while (keys.length < max) {
       this.dropStale();
-      const top = this.heap[0];
-      if (!top || top.due > now) return keys;
+      if (this.dues.length === 0 || this.dues[0]! > now) return keys;
+      const key = this.keys[0]!;
+      const due = this.dues[0]!;
       this.pop();
-      this.current.delete(top.key);
-      keys.push(top.key);
-      dues?.push(top.due);
+      this.current.delete(key);
+      keys.push(key);
+      dues?.push(due);
     }
     return keys;
   }
@@ -46,36 +51,43 @@ export class TimerQueue {
   }
 
   private dropStale(): void {
-    while (this.heap.length > 0 && this.current.get(this.heap[0]!.key) !== this.heap[0]!.due) this.pop();
+    while (this.dues.length > 0 && this.current.get(this.keys[0]!) !== this.dues[0]) this.pop();
   }
 
-  private push(e: { due: number; key: string }): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
+  private push(due: number, key: string): void {
+    const { keys, dues } = this;
+    let i = dues.length;
+    keys.push(key);
+    dues.push(due);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p]!.due <= e.due) break;
-      h[i] = h[p]!;
+      if (dues[p]! <= due) break;
+      keys[i] = keys[p]!;
+      dues[i] = dues[p]!;
       i = p;
     }
-    h[i] = e;
+    keys[i] = key;
+    dues[i] = due;
   }
 
   private pop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
+    const { keys, dues } = this;
+    const lastKey = keys.pop()!;
+    const lastDue = dues.pop()!;
+    const n = dues.length;
+    if (n === 0) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= h.length) break;
+      if (l >= n) break;
       const r = l + 1;
-      const c = r < h.length && h[r]!.due < h[l]!.due ? r : l;
-      if (h[c]!.due >= last.due) break;
-      h[i] = h[c]!;
+      const c = r < n && dues[r]! < dues[l]! ? r : l;
+      if (dues[c]! >= lastDue) break;
+      keys[i] = keys[c]!;
+      dues[i] = dues[c]!;
       i = c;
     }
-    h[i] = last;
+    keys[i] = lastKey;
+    dues[i] = lastDue;
   }
 }

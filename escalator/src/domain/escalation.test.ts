@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type AlertEvent, type EscalationTarget, type EventData, type Recipient } from '@oncall/contracts';
 import {
+  compactState,
   decide,
   decideAndEvolve,
   dueAt,
   evolve,
   foldAlert,
   isSettled,
+  restored,
   type Decision,
   type DirectoryUser,
   type Escalation,
@@ -493,5 +495,49 @@ describe('escalation: a parked alert event retried', () => {
     expect(decideAndEvolve(state, { type: 'Retry', event: escalated, seq: state!.alertSeq + 1 }, ctx(T0 + MIN)).decisions).toStrictEqual(
       [],
     );
+  });
+});
+
+describe('state kept compact (docs/performance.md, "Escalator memory")', () => {
+  const pagedAlert = (alertId: string): Escalation => {
+    const event = makeEvent('AlertTriggered', { ...(triggered.data as EventData<'AlertTriggered'>), alertId }, META) as AlertEvent;
+    return decideAndEvolve(undefined, { type: 'AlertEvent', event, seq: 1 }, ctx(T0, { onCall: ['alice', 'bob'] })).state!;
+  };
+
+  it('escalations paged alike share their lists of who was paged', () => {
+    const a = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000001');
+    const b = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000002');
+    expect(a.step!.requested).toStrictEqual([0, 1]);
+    expect(a.paged.map((r) => (r.type === 'user' ? r.userId : ''))).toStrictEqual(['alice', 'bob']);
+    expect(b.step!.requested).toBe(a.step!.requested);
+    expect(b.paged).toBe(a.paged);
+    // The step's recipients and everyone paged are the same list.
+    expect(a.paged).toBe(a.step!.recipients);
+  });
+
+  it('compactState gives the same value', () => {
+    const a = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000004');
+    const acked = foldAlert(a, ackBy('alice'), 2)!;
+    for (const s of [a, acked]) {
+      expect(compactState(s)).toStrictEqual(s);
+      expect(compactState(s)).not.toBe(s);
+    }
+  });
+
+  it('a state read back from a snapshot is the same value, its lists shared again', () => {
+    const a = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000005');
+    const back = restored(JSON.parse(JSON.stringify(a)) as Escalation);
+    expect(back).toStrictEqual(a);
+    expect(back.step!.requested).toBe(a.step!.requested);
+    expect(back.paged).toBe(a.paged);
+    expect(back.step!.recipients).toBe(a.step!.recipients);
+  });
+
+  it('an acknowledgement by a second user adds to the list, the first list unchanged', () => {
+    const a = pagedAlert('7f1c2a4e-1111-4c6b-9d7e-000000000003');
+    const once = foldAlert(a, ackBy('alice'), 2)!;
+    const twice = foldAlert(once, ackBy('bob'), 3)!;
+    expect(once.ackedBy).toStrictEqual(['alice']);
+    expect(twice.ackedBy).toStrictEqual(['alice', 'bob']);
   });
 });

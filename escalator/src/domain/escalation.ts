@@ -23,6 +23,7 @@ import {
   type RulesCarried,
 } from './notification-rules.js';
 import { effectiveSeverity } from '@oncall/shared';
+import { alertWith, compactAlert } from './alert-content.js';
 import { SharedValues } from './shared-values.js';
 
 /**
@@ -585,7 +586,7 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
     const base = state ?? initial(alert);
     return {
       ...base,
-      alert: { ...base.alert, serviceName: alert.serviceName },
+      alert: alertWith(base.alert, { serviceName: alert.serviceName }),
       route: routes.of(route),
       routes: base.routes + 1,
       events: base.events + 1,
@@ -634,7 +635,10 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
         later: d.data.rules ? afterNotification(s.step.later, key, d.data.rules) : s.step.later,
       };
       const at = s.paged.findIndex((r) => recipientKey(r) === key);
-      const paged = at < 0 ? [...s.paged, d.data.recipient] : s.paged.map((r, i) => (i === at ? d.data.recipient : r));
+      // Usually the step's own recipients, in order: one shared list.
+      const paged = recipientLists.of(
+        at < 0 ? withLast(s.paged, d.data.recipient) : s.paged.map((r, i) => (i === at ? d.data.recipient : r)),
+      );
       return { ...s, step, paged };
     }
     case 'EscalationStopped':
@@ -677,38 +681,40 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
 export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq: number): Escalation | undefined {
   if (event.type === 'AlertTriggered') {
     const d = event.data;
-    const alert: AlertSnapshot = {
-      alertId: d.alertId,
-      serviceId: d.serviceId,
-      serviceName: d.serviceId,
-      fingerprint: d.fingerprint,
-      status: 'triggered',
-      ...content(d),
-      source: d.source,
-      triggeredAt: d.seenAt,
-    };
+    const alert = compactAlert(
+      {
+        alertId: d.alertId,
+        serviceId: d.serviceId,
+        serviceName: d.serviceId,
+        fingerprint: d.fingerprint,
+        status: 'triggered',
+        source: d.source,
+        triggeredAt: d.seenAt,
+      },
+      d,
+    );
     return { ...(state ?? initial(alert)), alertSeq: seq, lifecycleSeq: seq };
   }
   if (!state) return state;
   const s = { ...state, alertSeq: seq, lifecycleSeq: isContent(event) ? state.lifecycleSeq : seq };
   switch (event.type) {
     case 'AlertUpdated':
-      return { ...s, alert: { ...s.alert, ...content(event.data) } };
+      return { ...s, alert: compactAlert(s.alert, event.data) };
     case 'AlertRepeated':
     case 'AlertEscalated':
     case 'AlertCommandDeclined':
       return s;
     case 'AlertAcknowledged': {
       const userId = event.data.userId;
-      const ackedBy = userId && !s.ackedBy.includes(userId) ? [...s.ackedBy, userId] : s.ackedBy;
-      return { ...s, ackedBy, alert: { ...s.alert, status: 'acknowledged' } };
+      const ackedBy = userId && !s.ackedBy.includes(userId) ? withLast(s.ackedBy, userId) : s.ackedBy;
+      return { ...s, ackedBy, alert: alertWith(s.alert, { status: 'acknowledged' }) };
     }
     case 'AlertSnoozed':
-      return { ...s, alert: { ...s.alert, status: 'acknowledged' } };
+      return { ...s, alert: alertWith(s.alert, { status: 'acknowledged' }) };
     case 'AlertUnacknowledged':
-      return { ...s, ackedBy: [], alert: { ...s.alert, status: 'triggered' } };
+      return { ...s, ackedBy: NONE, alert: alertWith(s.alert, { status: 'triggered' }) };
     case 'AlertResolved':
-      return { ...s, alert: { ...s.alert, status: 'resolved' } };
+      return { ...s, alert: alertWith(s.alert, { status: 'resolved' }) };
     default: {
       const _never: never = event;
       return _never;
@@ -731,31 +737,6 @@ export function stillCurrent(s: Escalation, event: AlertEvent, seq: number): boo
   return seq <= s.alertSeq && (isContent(event) || event.type === 'AlertTriggered' || s.lifecycleSeq === seq);
 }
 
-type Content = Pick<AlertSnapshot, 'summary' | 'details' | 'severity' | 'labels' | 'annotations' | 'links'>;
-
-/**
- * An alert's content as a state keeps it: the summary and details share the string of the
- * annotation they usually come from (Alertmanager's summary and description), and no links
- * are the one shared empty list.
- */
-function content(d: Content): Content {
-  return {
-    ...sharedText(d),
-    severity: d.severity,
-    labels: d.labels,
-    annotations: d.annotations,
-    links: d.links?.length ? d.links : NO_LINKS,
-  };
-}
-
-function sharedText({ summary, details, annotations }: Pick<AlertSnapshot, 'summary' | 'details' | 'annotations'>) {
-  const sameAs = (text: string): string => {
-    for (const key in annotations) if (annotations[key] === text) return annotations[key];
-    return text;
-  };
-  return { summary: sameAs(summary), details: sameAs(details) };
-}
-
 /** Marks the alert events a stored decision answered (its envelope's causation sequence). */
 export const answered = (s: Escalation, causationSeq: number | undefined): Escalation =>
   causationSeq && causationSeq > s.decidedSeq ? { ...s, decidedSeq: causationSeq } : s;
@@ -763,7 +744,7 @@ export const answered = (s: Escalation, causationSeq: number | undefined): Escal
 export function initial(alert: AlertSnapshot): Escalation {
   return {
     alert,
-    ackedBy: [],
+    ackedBy: NONE,
     alertSeq: 0,
     decidedSeq: 0,
     lifecycleSeq: 0,
@@ -780,39 +761,78 @@ export function initial(alert: AlertSnapshot): Escalation {
 }
 
 /**
+ * `s` in one object with every field inside it. States made by spreading another one (`{ ...s,
+ * events }`) may keep most fields in a separate backing array; the shell keeps each state it
+ * holds in this form (docs/performance.md, "Escalator memory"). The same value: nothing but
+ * memory changes.
+ */
+export function compactState(s: Escalation): Escalation {
+  return {
+    alert: s.alert,
+    ackedBy: s.ackedBy,
+    alertSeq: s.alertSeq,
+    decidedSeq: s.decidedSeq,
+    lifecycleSeq: s.lifecycleSeq,
+    events: s.events,
+    route: s.route,
+    routes: s.routes,
+    step: s.step,
+    stopped: s.stopped,
+    reopenRequested: s.reopenRequested,
+    paged: s.paged,
+    told: s.told,
+    storm: s.storm,
+  };
+}
+
+/**
  * A state read back from its JSON form (a snapshot) as deciding builds it: the parts equal
  * across escalations shared again, empty lists the shared empty list.
  */
 export function restored(s: Escalation): Escalation {
   const none = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
-  return {
+  const indexes = (list: readonly number[]): readonly number[] => (list.length === 0 ? NONE : indexLists.of(list));
+  return compactState({
     ...s,
-    alert: { ...s.alert, links: s.alert.links.length === 0 ? NO_LINKS : s.alert.links, ...sharedText(s.alert) },
+    alert: compactAlert(s.alert, s.alert),
     ackedBy: none(s.ackedBy),
     route: s.route && routes.of(s.route),
     // Snapshots taken before notification rules have no `later`.
     step: s.step && {
       ...s.step,
       recipients: recipientLists.of(s.step.recipients),
-      requested: none(s.step.requested),
+      requested: indexes(s.step.requested),
       later: none((s.step.later as Step['later'] | undefined) ?? NONE),
     },
-    paged: none(s.paged),
-    told: none(s.told),
+    paged: s.paged.length === 0 ? NONE : recipientLists.of(s.paged),
+    told: indexes(s.told),
     // Snapshots taken before issue 16 have no `storm`.
     storm: s.storm ?? NO_STORM,
-  };
+  });
 }
 
 /** The empty list every state starts with (shared: states are immutable). */
 const NONE: readonly never[] = Object.freeze([]);
-const NO_LINKS = NONE as unknown as AlertSnapshot['links'];
 const NO_STORM: Storm = Object.freeze({ inhibited: null, released: false, incident: null, flap: null, slaBreached: false });
 const routes = new SharedValues<RouteDecision>();
 const recipientLists = new SharedValues<readonly Recipient[]>();
+/** Lists of indexes (who was paged, who was told): mostly `[0]`, `[0, 1]`, … */
+const indexLists = new SharedValues<readonly number[]>();
 
 /** `list` with index `i` in it (a no-op for -1 or an index already there). */
-const mark = (list: readonly number[], i: number): readonly number[] => (i < 0 || list.includes(i) ? list : [...list, i]);
+const mark = (list: readonly number[], i: number): readonly number[] =>
+  i < 0 || list.includes(i) ? list : indexLists.of(withLast(list, i));
+
+/**
+ * `list` and `item`, in an array of exactly that length: a list grown by spreading or pushing
+ * keeps room for many more entries, and every pending escalation holds a few.
+ */
+function withLast<T>(list: readonly T[], item: T): T[] {
+  const out = new Array<T>(list.length + 1);
+  for (let i = 0; i < list.length; i++) out[i] = list[i]!;
+  out[list.length] = item;
+  return out;
+}
 
 /** When this escalation next needs a Tick, or null when only an alert event can move it. */
 export function dueAt(s: Escalation): number | null {

@@ -1,5 +1,5 @@
 import type { AlertEvent, EscalationEvent } from '@oncall/contracts';
-import { answered, evolve, foldAlert, isSettled, type Decision, type Escalation } from './escalation.js';
+import { answered, compactState, evolve, foldAlert, isSettled, type Decision, type Escalation } from './escalation.js';
 
 /**
  * A partition's escalations rebuilt from the log, pure: the shell reads the partition's alert
@@ -132,8 +132,9 @@ export class Recovery {
         deliverFrom = Math.min(deliverFrom, this.firstSeq.get(alertId) ?? deliverFrom);
       } else if (isSettled(state)) {
         states.delete(alertId);
-      } else if (state.reopenRequested && state.alert.status === 'acknowledged') {
-        reopen.push([alertId, state]);
+      } else {
+        states.set(alertId, compactState(state));
+        if (state.reopenRequested && state.alert.status === 'acknowledged') reopen.push([alertId, state]);
       }
     }
     for (const alertId of lastSeq.keys()) if (!states.has(alertId)) lastSeq.delete(alertId);

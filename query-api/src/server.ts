@@ -2,14 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { HealthImplementation } from 'grpc-health-check';
-import type { DatabasePool } from 'slonik';
 import { alertingV1, descriptorSetPath, notificationV1, ticketingV1 } from '@oncall/contracts';
-import type { Logger, UserDirectory } from '@oncall/shared';
 import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { authInterceptor, DEFAULT_FAILURE_LIMIT } from './auth/interceptor.js';
-import type { StoredToken } from './domain/auth.js';
 import type { FailureLimit } from './domain/rate-limit.js';
 import { ManualAlerts } from './adapters/manual-alerts.js';
 import { alertService } from './alert-service.js';
@@ -20,33 +16,13 @@ import { scheduleService } from './schedule-service.js';
 import { scheduleWrites } from './schedule-writes.js';
 import { templateService } from './template-service.js';
 import { TicketCommands } from './adapters/ticket-commands.js';
-import { openQueryApiDeps, type QueryApiDeps } from './shared-deps.js';
+import { openQueryApiDeps, type QueryApiDeps, type QueryApiDepsOptions } from './shared-deps.js';
 import { ticketIntegrationService, ticketingService } from './ticket-service.js';
 
-export type GrpcServerOptions = {
-  pool: DatabasePool;
+/** What openQueryApiDeps takes (used when no `shared` dependencies are given), and the server's own settings. */
+export type GrpcServerOptions = QueryApiDepsOptions & {
   port: number;
   host: string;
-  log: Logger;
-  /** NATS: alert commands append to INTAKE. Without it (or without `partitions`) they answer UNAVAILABLE. */
-  nc?: NatsConnection;
-  /** The partition count fixed at stream creation (ensureTopology). */
-  partitions?: number;
-  /**
-   * The read-model database and schema for LISTEN (read-your-writes of commands, delivery-status
-   * streams). Without them those RPCs answer UNAVAILABLE.
-   */
-  databaseUrl?: string;
-  schema?: string;
-  /** Longest a command or configuration write waits for its outcome to be visible (default 10 s). */
-  commandTimeoutMs?: number;
-  /** kneutral-api's UserService: alert commands and configuration writes refuse a user it does not know. Without it, users are not checked. */
-  users?: UserDirectory;
-  /**
-   * API tokens by id. Default: the CONFIG stream's, followed through `nc`; without either, every
-   * call but health is refused UNAUTHENTICATED.
-   */
-  tokens?: (tokenId: string) => StoredToken | undefined;
   /** Failed authentications per client address before it is refused unchecked (default 20 a minute). */
   authFailureLimit?: FailureLimit;
   /** Serve gRPC reflection (GRPC_REFLECTION=true); off by default. */

@@ -103,7 +103,12 @@ describe('limits', () => {
     ['a huge range loop', '{% for i in (1..100000000) %}x{% endfor %}', {}, 'memory'],
     // Over a list from the scope, not ranges: ranges count against the memory limit (10 inner ranges of
     // 100,000 reach it), so on a fast machine that one limit or the other came first.
-    ['nested loops', '{% for a in list %}{% for b in list %}{% endfor %}{% endfor %}', { list: Array.from({ length: 100_000 }, (_, i) => i) }, 'time'],
+    [
+      'nested loops',
+      '{% for a in list %}{% for b in list %}{% endfor %}{% endfor %}',
+      { list: Array.from({ length: 100_000 }, (_, i) => i) },
+      'time',
+    ],
     [
       'string doubling',
       '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}',

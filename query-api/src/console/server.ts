@@ -44,6 +44,9 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** How long stop() lets in-flight requests finish before it closes every connection. */
+const CLOSE_GRACE_MS = 1000;
+
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -139,7 +142,11 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     stop: async () => {
       // Live streams never end on their own: end them, or close() waits for them.
       hub?.close();
+      // A browser's keep-alive connection that was busy when close() began (an ended live stream
+      // among them) keeps close() waiting: in-flight requests get a second, then every connection goes.
+      const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
       await app.close();
+      clearTimeout(force);
     },
   };
 }

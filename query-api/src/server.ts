@@ -52,7 +52,8 @@ export async function startGrpcServer(
   const adHoc = writeDeps && new AdHocNotifications(writeDeps);
   const tickets = writeDeps && new TicketCommands(writeDeps);
   const stopping = new AbortController();
-  if (!shared.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
+  // main.ts warns once for both servers when it builds the shared dependencies.
+  if (own && !shared.users) log.warn('no user directory (USER_SERVICE_URL): configuration writes through the API do not check users');
 
   const server = new Server({
     interceptors: [authInterceptor({ tokens, log, failureLimit: opts.authFailureLimit ?? DEFAULT_FAILURE_LIMIT })],

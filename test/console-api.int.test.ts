@@ -1,12 +1,14 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import type { AlertPage, BoardDelta, BoardSnapshot, HealthView, OnCallView, OverrideView, SessionView } from '@oncall/contracts';
 import { alertingV1, CONSUMERS, STREAMS, type ApiScope } from '@oncall/contracts';
 import { waitForProjection } from '@oncall/projector';
 import { sql } from 'slonik';
+import { request } from 'undici';
 import { z } from 'zod';
 import { createApiToken, fileUserDirectory, registry, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
 import { openQueryApiDeps, startConsoleServer, type ConsoleServer, type QueryApiDeps } from '@oncall/query-api';
@@ -308,6 +310,24 @@ describe('the console HTTP API against the real pipeline', () => {
     expect(ack.message).toMatch(/acknowledged via console/);
     expect(page.actions).toEqual(['unacknowledge', 'resolve', 'escalate', 'snooze']);
     expect(page.traceUrl).toBeNull();
+  });
+
+  it('sends a board of any size gzipped to a browser that accepts it, the same JSON', async () => {
+    for (const name of ['ConsoleGzipA', 'ConsoleGzipB', 'ConsoleGzipC']) await postAlert(name, { site: 'fra1' });
+    const viewer = await signedIn('viewer');
+    const plain = await viewer.call('GET', '/api/board', undefined, { 'accept-encoding': 'identity' });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const text = await plain.text();
+    expect(text.length).toBeGreaterThan(1024);
+    // undici's request does not decode: the bytes on the wire.
+    const zipped = await request(`${server.url}/api/board`, { headers: { cookie: viewer.cookie, 'accept-encoding': 'gzip, deflate' } });
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    const bytes = Buffer.from(await zipped.body.arrayBuffer());
+    expect(bytes.length).toBeLessThan(text.length / 2);
+    const board = JSON.parse(gunzipSync(bytes).toString('utf8')) as BoardSnapshot;
+    expect(board.alerts.map((a) => a.id).sort()).toEqual((JSON.parse(text) as BoardSnapshot).alerts.map((a) => a.id).sort());
   });
 
   it('a read token sees the alert page but cannot act', async () => {

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '@oncall/shared';
 import type { ListPool } from '../read-model/alerts.js';
@@ -7,6 +9,10 @@ import { formatCursor, parseCursor } from './cursor.js';
 import { HttpError } from './http-errors.js';
 import type { BoardClient, BoardHub } from './hub.js';
 import { SESSION_COOKIE } from './session.js';
+
+const gzipped = promisify(gzip);
+/** Snapshots at least this long go gzipped to a browser that accepts it (10,000 alerts: 5 MB of JSON). */
+const GZIP_FROM_BYTES = 1024;
 
 /** How often a live stream checks that its session still holds (a revoked token ends it). */
 const SESSION_CHECK_MS = 15_000;
@@ -23,9 +29,11 @@ export function registerBoardRoutes(
     // The hub first: the snapshot's cursor is then one its window continues.
     await hub?.ready();
     const board = await readBoard(listPool);
-    return reply
-      .type('application/json; charset=utf-8')
-      .send(`{"cursor":${JSON.stringify(formatCursor(board.cursor))},"alerts":${JSON.stringify(board.rows.map((r) => r.alert))}}`);
+    const body = `{"cursor":${JSON.stringify(formatCursor(board.cursor))},"alerts":${JSON.stringify(board.rows.map((r) => r.alert))}}`;
+    void reply.type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+    if (body.length < GZIP_FROM_BYTES || !/\bgzip\b/i.test(req.headers['accept-encoding'] ?? '')) return reply.send(body);
+    // Level 1, off the event loop: a NOC screen across a WAN gets the board in a tenth of the bytes.
+    return reply.header('content-encoding', 'gzip').send(await gzipped(body, { level: 1 }));
   });
 
   app.get('/api/board/events', async (req, reply) => {

@@ -12,7 +12,6 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { createApiToken, fileUserDirectory, registry, revokeApiToken, watchConfig, type ConfigView } from '@oncall/shared';
 import { openQueryApiDeps, startConsoleServer, type ConsoleServer, type QueryApiDeps } from '@oncall/query-api';
-import { amAlert, amPayload } from './fixtures.js';
 import { streamLastSeq, testLog } from './harness.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 
@@ -172,14 +171,7 @@ describe('the console HTTP API against the real pipeline', () => {
     return b;
   };
 
-  /** Posts an alert by webhook and waits until the alerts projection has it; its id. */
-  const postAlert = async (name: string, labels: Record<string, string> = {}): Promise<string> => {
-    const before = await streamLastSeq(p.admin, STREAMS.alerts);
-    const alert = amAlert(name);
-    expect((await p.postAlertmanager(amPayload([{ ...alert, labels: { ...alert.labels, ...labels } }]))).status).toBe(202);
-    await p.alertsApplied(before + 1);
-    return (await p.listAlerts()).find((a) => a.summary === `${name} is down`)!.id;
-  };
+  const postAlert = (name: string, labels: Record<string, string> = {}) => p.openAlert(name, labels);
 
   it('refuses the API without a session, and signs in with a read token', async () => {
     const anonymous = new Browser(server.url);

@@ -4,12 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { credentials } from '@grpc/grpc-js';
-import { alertingV1, STREAMS } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts';
 import { createApiToken, fileUserDirectory } from '@oncall/shared';
 import { amAlert, amPayload } from './fixtures.js';
 import type { ConsoleServer } from '@oncall/query-api';
 import { startTestConsole } from './console-setup.js';
-import { streamLastSeq } from './harness.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -79,14 +78,7 @@ describe('the NOC console in chromium', () => {
     return { context, page };
   }
 
-  /** Posts an alert by webhook; its id once the alerts projection has it. */
-  const postAlert = async (name: string, labels: Record<string, string> = {}): Promise<string> => {
-    const before = await streamLastSeq(p.admin, STREAMS.alerts);
-    const alert = amAlert(name);
-    expect((await p.postAlertmanager(amPayload([{ ...alert, labels: { ...alert.labels, ...labels } }]))).status).toBe(202);
-    await p.alertsApplied(before + 1);
-    return (await p.listAlerts()).find((a) => a.summary === `${name} is down`)!.id;
-  };
+  const postAlert = (name: string, labels: Record<string, string> = {}) => p.openAlert(name, labels);
 
   const row = (page: Page, id: string) => page.locator(`[role=row][data-alert-id="${id}"]`);
 

@@ -1,11 +1,12 @@
 import { credentials } from '@grpc/grpc-js';
-import { alertingV1, CONSUMERS } from '@oncall/contracts';
+import { alertingV1, CONSUMERS, STREAMS } from '@oncall/contracts';
 import { bearerToken, createApiToken, createReadModelPool, type UserDirectory } from '@oncall/shared';
 import { applyConfig, parseConfigFile } from '@oncall/infra';
 import { startDecider, startIngest } from '@oncall/ingest';
 import { startProjector, waitForProjection } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
-import { createTestDatabase, prepareTopology, startTestNats, testLog, type TestNats } from './harness.js';
+import { amAlert, amPayload } from './fixtures.js';
+import { createTestDatabase, prepareTopology, startTestNats, streamLastSeq, testLog, type TestNats } from './harness.js';
 
 export const TEST_KEY = 'test-integration-key-0001';
 
@@ -78,6 +79,19 @@ export async function startTestPipeline(
   });
   const client = new alertingV1.AlertServiceClient(`127.0.0.1:${grpc.port}`, credentials.createInsecure(), clientOptions);
 
+  const postAlertmanager = (body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
+    fetch(`${ingest.url}/api/v1/webhook/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const alertsApplied = (seq: number) => waitForProjection(db.url, db.schema, CONSUMERS.projectorAlerts, seq);
+  const listAlerts = async (req: Partial<alertingV1.ListAlertsRequest> = {}): Promise<alertingV1.Alert[]> => {
+    const out: alertingV1.Alert[] = [];
+    for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req)) as AsyncIterable<alertingV1.Alert>) out.push(a);
+    return out;
+  };
+
   return {
     nats,
     admin,
@@ -91,23 +105,22 @@ export async function startTestPipeline(
     ingestUrl: ingest.url,
     ingestNc,
     /** POSTs an Alertmanager webhook body with the test key. */
-    postAlertmanager: (body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
-      fetch(`${ingest.url}/api/v1/webhook/alertmanager`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-      }),
+    postAlertmanager,
     /** POSTs a JSON body to any ingest path with the test key. */
     post: (path: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_KEY}` }) =>
       fetch(`${ingest.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
     /** Waits until the alerts projection has applied ALERTS sequence `seq`. */
-    alertsApplied: (seq: number) => waitForProjection(db.url, db.schema, CONSUMERS.projectorAlerts, seq),
-    listAlerts: async (req: Partial<alertingV1.ListAlertsRequest> = {}): Promise<alertingV1.Alert[]> => {
-      const out: alertingV1.Alert[] = [];
-      for await (const a of client.listAlerts(alertingV1.ListAlertsRequest.fromPartial(req)) as AsyncIterable<alertingV1.Alert>)
-        out.push(a);
-      return out;
+    alertsApplied,
+    /** Posts one Alertmanager alert named `name` (with `labels` added) and waits until the alerts projection has it; its id. */
+    openAlert: async (name: string, labels: Record<string, string> = {}): Promise<string> => {
+      const before = await streamLastSeq(admin, STREAMS.alerts);
+      const alert = amAlert(name);
+      const res = await postAlertmanager(amPayload([{ ...alert, labels: { ...alert.labels, ...labels } }]));
+      if (res.status !== 202) throw new Error(`the webhook answered ${res.status}: ${await res.text()}`);
+      await alertsApplied(before + 1);
+      return (await listAlerts()).find((a) => a.summary === `${name} is down`)!.id;
     },
+    listAlerts,
     getAlert: (id: string) =>
       new Promise<alertingV1.Alert>((resolve, reject) => client.getAlert({ id }, (err, a) => (err ? reject(err) : resolve(a)))),
     stopProjector: async () => {

@@ -1,4 +1,5 @@
 import { signal } from '@preact/signals';
+import { pad, wallClock } from './zones';
 
 /** Wall-clock milliseconds, ticking once a second: ages and "next escalation in" read it. */
 export const now = signal(Date.now());
@@ -37,20 +38,8 @@ export const formatTime = (iso: string, zone = viewerZone): string =>
 
 /** "2026-12-06 14:05:09" in `zone`, for timelines. */
 export const formatStamp = (iso: string, zone = viewerZone): string => {
-  const parts = Object.fromEntries(
-    fmt(zone, {
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(iso))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
+  const w = wallClock(Date.parse(iso), zone);
+  return `${w.y}-${pad(w.mo)}-${pad(w.d)} ${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}`;
 };
 
 /** "Sun 06" for day ticks of the on-call picture. */

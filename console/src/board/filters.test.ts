@@ -2,27 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { BoardAlert } from '@oncall/contracts/console-api';
 import { filterText, matches, parseFilterText, parseView, viewQuery } from './filters';
 import { layoutBoard } from './groups';
+import { boardAlert } from './testing';
 
-const alert = (id: string, over: Partial<BoardAlert> = {}): BoardAlert => ({
-  id,
-  serviceId: 'checkout',
-  status: 'triggered',
-  severity: 'critical',
-  summary: 'Disk full on db-1',
-  site: 'ams2',
-  labels: { site: 'ams2', tier: 'enterprise' },
-  createdAt: '2026-12-06T06:00:00.000Z',
-  updatedAt: '2026-12-06T06:00:00.000Z',
-  step: null,
-  paged: [],
-  acknowledgedBy: null,
-  snoozedUntil: null,
-  incidentId: null,
-  inhibited: false,
-  flapping: false,
-  repeatCount: 1,
-  ...over,
-});
+const alert = (id: string, over: Partial<BoardAlert> = {}): BoardAlert =>
+  boardAlert(id, { summary: 'Disk full on db-1', labels: { site: 'ams2', tier: 'enterprise' }, ...over });
 
 describe('the board view in the URL', () => {
   it('round-trips through the query string, defaults left out', () => {

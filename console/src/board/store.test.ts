@@ -2,27 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { effect } from '@preact/signals';
 import type { BoardAlert } from '@oncall/contracts/console-api';
 import { applyDeltas, applySnapshot, createStore } from './store';
+import { boardAlert } from './testing';
 
-const alert = (id: string, over: Partial<BoardAlert> = {}): BoardAlert => ({
-  id,
-  serviceId: 'checkout',
-  status: 'triggered',
-  severity: 'critical',
-  summary: `disk full on ${id}`,
-  site: 'ams2',
-  labels: { site: 'ams2' },
-  createdAt: '2026-12-06T06:00:00.000Z',
-  updatedAt: '2026-12-06T06:00:00.000Z',
-  step: 0,
-  paged: ['alice'],
-  acknowledgedBy: null,
-  snoozedUntil: null,
-  incidentId: null,
-  inhibited: false,
-  flapping: false,
-  repeatCount: 1,
-  ...over,
-});
+const alert = (id: string, over: Partial<BoardAlert> = {}): BoardAlert => boardAlert(id, { step: 0, paged: ['alice'], ...over });
 
 describe('the board store', () => {
   it('re-lays the list out only when membership or a sort/filter field changes', () => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { OverrideRequest } from '@oncall/contracts/console-api';
 import { api, ApiError } from '../api';
-import { fromLocalInput, toLocalInput } from './zones';
+import { fromLocalInput, toLocalInput } from '../zones';
 
 export type OverrideDraft = { userId: string; replaceUserId: string; start: number; end: number };
 

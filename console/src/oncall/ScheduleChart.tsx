@@ -1,6 +1,6 @@
 import type { OnCallSegment, ScheduleTimeline } from '@oncall/contracts/console-api';
 import { formatDay, formatTime } from '../time';
-import { midnights } from './zones';
+import { midnights } from '../zones';
 
 /** A steady colour per user, so one person's shifts read as one colour across rows. */
 const hue = (userId: string): number => {

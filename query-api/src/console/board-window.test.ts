@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertStatusWord, BoardAlert } from '@oncall/contracts';
 import { addBatch, changesSince, emptyWindow, resumable, type BoardWindow, type SeqRow } from './board-window.js';
+import { boardAlert } from './testing.js';
 
-const alert = (id: string, status: AlertStatusWord = 'triggered', acknowledgedBy: string | null = null): BoardAlert => ({
-  id,
-  serviceId: 'svc',
-  status,
-  severity: 'critical',
-  summary: id,
-  site: null,
-  labels: {},
-  createdAt: '2026-12-06T00:00:00.000Z',
-  updatedAt: '2026-12-06T00:00:00.000Z',
-  step: null,
-  paged: [],
-  acknowledgedBy,
-  snoozedUntil: null,
-  incidentId: null,
-  inhibited: false,
-  flapping: false,
-  repeatCount: 0,
-});
+const alert = (id: string, status: AlertStatusWord = 'triggered', acknowledgedBy: string | null = null): BoardAlert =>
+  boardAlert(id, { status, acknowledgedBy });
 const row = (a: BoardAlert, alertSeq: number, escalationSeq = 0): SeqRow => ({ alert: a, alertSeq, escalationSeq });
 const c = (alerts: number, escalations: number) => ({ alerts, escalations });
 const LIMITS = { maxRows: 100, maxAgeMs: 60_000 };

@@ -6,28 +6,12 @@ import type { BoardRead } from './board-read.js';
 import type { SeqRow } from './board-window.js';
 import type { BoardCursor } from './cursor.js';
 import { BoardHub, type BoardClient } from './hub.js';
+import { boardAlert } from './testing.js';
 
 const log = createLogger('test', 'silent');
 
-const alert = (id: string, acknowledgedBy: string | null = null): BoardAlert => ({
-  id,
-  serviceId: 'svc',
-  status: acknowledgedBy ? 'acknowledged' : 'triggered',
-  severity: 'critical',
-  summary: id,
-  site: null,
-  labels: {},
-  createdAt: '2026-12-06T00:00:00.000Z',
-  updatedAt: '2026-12-06T00:00:00.000Z',
-  step: null,
-  paged: [],
-  acknowledgedBy,
-  snoozedUntil: null,
-  incidentId: null,
-  inhibited: false,
-  flapping: false,
-  repeatCount: 0,
-});
+const alert = (id: string, acknowledgedBy: string | null = null): BoardAlert =>
+  boardAlert(id, { status: acknowledgedBy ? 'acknowledged' : 'triggered', acknowledgedBy });
 
 /** The alerts projection as the hub reads it: rows by id with their last sequence, a checkpoint, a NOTIFY per commit. */
 class Projection {

@@ -1,4 +1,4 @@
-/** Wall-clock conversions in an IANA time zone, for the override form (datetime-local inputs) and the day ticks. */
+/** Wall-clock conversions in an IANA time zone: timeline stamps, the override form (datetime-local inputs) and the day ticks. */
 
 const partsFormat = new Map<string, Intl.DateTimeFormat>();
 const formatter = (zone: string) => {
@@ -35,7 +35,8 @@ export function offsetAt(ms: number, zone: string): number {
   return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(ms / 1000) * 1000;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
+/** Two digits. */
+export const pad = (n: number) => String(n).padStart(2, '0');
 
 /** `YYYY-MM-DDTHH:mm` in `zone` (a datetime-local input's value). */
 export function toLocalInput(ms: number, zone: string): string {

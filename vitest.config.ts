@@ -4,10 +4,12 @@ const exclude = ['**/node_modules/**', '.oncall-data/**'];
 
 export default defineConfig({
   test: {
+    // Integration files mostly wait on their servers (one fork used half of 2 cores): four at a time use them.
+    poolOptions: { forks: { maxForks: 4, minForks: 1 } },
     projects: [
       {
-        // Pure tests: no servers, seconds.
-        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts'] },
+        // Pure tests: no servers, seconds. One module graph for every file (isolated, collecting took 26 of 55 s).
+        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts'], isolate: false },
       },
       {
         // Against a real nats-server and PostgreSQL: one PostgreSQL for the run; each file makes its own database and nats-server.

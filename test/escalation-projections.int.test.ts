@@ -849,6 +849,8 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
         acks.push(js.publish(perAlert('escalations')(e), encodeEvent(e)));
       const outcome = i % 3 === 0 ? a.failed('1', 'sms', i % 2 ? 'voice' : null) : a.delivered('1', 'sms');
       acks.push(js.publish(perAlert('deliveries')(outcome), encodeEvent(outcome)));
+      // A few hundred in flight at a time: 8,000 at once outwait the publish timeout on a busy machine.
+      if (acks.length >= 400) await Promise.all(acks.splice(0));
     }
     await Promise.all(acks);
     const last = { escalations: await streamLastSeq(nc, STREAMS.escalations), deliveries: await streamLastSeq(nc, STREAMS.deliveries) };

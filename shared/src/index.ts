@@ -29,7 +29,6 @@ export {
 } from './domain/config.js';
 export { sha256Hex } from './hash.js';
 export { apiTokenId, apiTokenHash, newApiToken, createApiToken, revokeApiToken, bearerToken, type NewApiToken } from './api-tokens.js';
-export { batches } from './batches.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
 export { holdLease, leaseBucket, LEASE_TTL_MS, type Lease, type LeaseOptions } from './lease.js';
 export { TtlBucket } from './ttl-bucket.js';

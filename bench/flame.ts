@@ -1,8 +1,8 @@
 /**
  * `node --import tsx bench/flame.ts <profile.cpuprofile> <out.svg> [title]`: a static SVG flame
  * graph (root at the bottom, width = CPU samples) of a V8 CPU profile, as the benches write them
- * with BENCH_PROFILE_DIR, for docs/performance.md. Frames narrower than 0.2% are left out; idle
- * and GC stay visible as frames of their own. Colours: our code orange, npm packages blue, Node's
+ * with BENCH_PROFILE_DIR, for docs/performance.md. Frames narrower than 0.2% are left out, and
+ * idle samples (no CPU used); GC stays visible as a frame of its own. Colours: our code orange, npm packages blue, Node's
  * internals grey. (0x and clinic profile a process they start themselves; the benches start
  * theirs, so this reads the profile they already wrote.)
  */
@@ -21,7 +21,10 @@ const MIN_SHARE = 0.002;
 function tree(profile: Profile): Frame {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const build = (n: ProfileNode): Frame => {
-    const children = (n.children ?? []).map((id) => build(byId.get(id)!));
+    const children = (n.children ?? [])
+      .map((id) => byId.get(id)!)
+      .filter((c) => c.callFrame.functionName !== '(idle)')
+      .map(build);
     const total = (n.hitCount ?? 0) + children.reduce((sum, c) => sum + c.total, 0);
     const file = n.callFrame.url ? `${basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}` : '';
     return { name: n.callFrame.functionName || '(anonymous)', url: file ? `${n.callFrame.url}|${file}` : '', total, children };
@@ -67,7 +70,7 @@ export function flameSvg(profile: Profile, title: string): string {
     .replace(/TEXT(\d+)/g, (_, l: string) => String(height - Number(l) * ROW - 4));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height + ROW}" font-family="monospace" font-size="11">\n` +
-    `<text x="4" y="12">${escape(title)} — ${root.total} samples; width = share of CPU samples, root at the bottom</text>\n` +
+    `<text x="4" y="12">${escape(title)} — ${root.total} CPU samples (idle left out); width = share of them, root at the bottom</text>\n` +
     `<g transform="translate(0 ${ROW})">\n${body}\n</g>\n</svg>\n`
   );
 }

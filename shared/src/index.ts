@@ -92,6 +92,7 @@ export {
 export { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
 export {
   superviseLoop,
+  consumeInHand,
   consumeOptions,
   LIVE_PULL_EXPIRES_MS,
   recreateConsumer,
@@ -99,6 +100,7 @@ export {
   ackFloor,
   InOrderAcks,
   type LoopOptions,
+  type InHandOptions,
   type Tracked,
 } from './consumer.js';
 export { Parking, serveParkedRetries, errorText, parkedDigest, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';

@@ -85,6 +85,14 @@ export async function superviseLoop(opts: LoopOptions, body: (attempt: number) =
  */
 export const LIVE_PULL_EXPIRES_MS = 2000;
 
+/** Closes a consume iteration when `stop` aborts (at once if it has); returns what forgets the listener, for when the iteration ends. */
+export function closeOnAbort(messages: { close(): Promise<unknown> }, stop: AbortSignal): () => void {
+  const close = () => void messages.close();
+  stop.addEventListener('abort', close, { once: true });
+  if (stop.aborted) close();
+  return () => stop.removeEventListener('abort', close);
+}
+
 /** Consume options for durable consumers: the iteration ends with an error when the consumer or its stream is deleted. */
 export function consumeOptions(maxMessages: number, expiresMs = LIVE_PULL_EXPIRES_MS): ConsumeOptions {
   return { max_messages: maxMessages, expires: expiresMs, abort_on_missing_resource: true };
@@ -171,9 +179,7 @@ export async function consumeInHand(opts: InHandOptions): Promise<void> {
       clearInterval(working);
       working = setInterval(() => inHand.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
       const messages = await (await js.consumers.get(stream, consumer)).consume(consumeOptions(opts.concurrency));
-      const close = () => void messages.close();
-      stop.addEventListener('abort', close, { once: true });
-      if (stop.aborted) close();
+      const forget = closeOnAbort(messages, stop);
       const ended = opts.during?.();
       try {
         for await (const m of messages) {
@@ -192,7 +198,7 @@ export async function consumeInHand(opts: InHandOptions): Promise<void> {
           running.add(p);
         }
       } finally {
-        stop.removeEventListener('abort', close);
+        forget();
         ended?.();
       }
     });

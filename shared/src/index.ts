@@ -93,6 +93,7 @@ export { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
 export {
   superviseLoop,
   consumeInHand,
+  closeOnAbort,
   consumeOptions,
   LIVE_PULL_EXPIRES_MS,
   recreateConsumer,

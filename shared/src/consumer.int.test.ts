@@ -102,7 +102,7 @@ describe('consumeInHand on a real nats-server', () => {
     last.open();
     await Promise.all([done, stopping.done]);
     expect(finished).toBe(11);
-    expect((await jsm.consumers.info(STREAM, 'stopping')).num_ack_pending).toBe(0);
+    await expect.poll(async () => (await jsm.consumers.info(STREAM, 'stopping')).num_ack_pending, { timeout: 5000 }).toBe(0);
   });
 
   it('keeps a message in hand past its ack wait (working()), so it is not delivered again', async () => {

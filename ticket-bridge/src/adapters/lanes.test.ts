@@ -90,7 +90,7 @@ describe('ProviderLanes holding work', () => {
     expect(holding.held()).toBe(0);
   });
 
-  it('hands back every held work when closed, and takes none after', async () => {
+  it('hands back all held work when closed, and all work that comes after', async () => {
     const lanes = new ProviderLanes(1);
     const holding = new Holding(10, 10);
     const running = call();
@@ -101,7 +101,9 @@ describe('ProviderLanes holding work', () => {
     await expect(second).resolves.toBe('handed back');
     expect(waiting.started()).toBe(false);
     expect(holding.held()).toBe(0);
-    expect(lanes.run('snow', holding, call().fn, () => 'handed back')).toBeNull();
+    const after = call();
+    await expect(lanes.run('snow', holding, after.fn, () => 'handed back')).resolves.toBe('handed back');
+    expect(after.started()).toBe(false);
     running.end();
     await expect(first).resolves.toBe('ran');
   });

@@ -78,11 +78,11 @@ export class ProviderLanes {
   /**
    * Runs `fn` in the provider's lane: at once when a call slot is free and the lane is not paused,
    * else once it is its turn, if `holding` takes it; null when it does not (the caller hands the
-   * work back). Work still waiting when the lanes close (the bridge stops) settles with `handBack()`
-   * instead of running.
+   * work back). Work still waiting when the lanes close (the bridge stops), or coming after, settles
+   * with `handBack()` instead of running.
    */
   run<T>(providerId: string, holding: Holding, fn: () => Promise<T>, handBack: () => T): Promise<T> | null {
-    if (this.closed) return null;
+    if (this.closed) return Promise.resolve(handBack());
     let lane = this.lanes.get(providerId);
     if (!lane) this.lanes.set(providerId, (lane = { running: 0, waiting: [], wake: undefined }));
     const l = lane;
@@ -110,7 +110,7 @@ export class ProviderLanes {
     });
   }
 
-  /** Stops taking work and hands back everything waiting (the bridge stops: its consumer loops wait for what they hold). */
+  /** Runs no more work and hands back everything waiting (the bridge stops: its consumer loops wait for what they hold). */
   close(): void {
     this.closed = true;
     for (const lane of this.lanes.values()) {

@@ -12,15 +12,17 @@
  *   duplicates   issues beyond the first per alert;
  *   lost         alerts without an issue when the wait ended;
  *   create_p99_s webhook sent → the issue is in Jira (seen by a 50 ms poll of the stand-in);
- *   inbound_sync_p99_ms  the close's webhook sent → AlertResolved on the ALERTS stream.
+ *   inbound_sync_p99_ms  the close's webhook sent → AlertResolved on the ALERTS stream;
+ *   tickets_deliveries   deliveries of the bridges' TICKETS consumer, each hand-back's again
+ *                        included, against tickets_messages (the stream's messages it read).
  * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { pino } from 'pino';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { decodeEvent, STREAMS } from '@oncall/contracts';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { CONSUMERS, decodeEvent, STREAMS } from '@oncall/contracts';
 import type { Logger } from '@oncall/shared';
 import { startJiraStandIn } from '../ticket-bridge/src/providers/jira/stand-in.js';
 import { startSlackFake } from '../test/fakes/slack.js';
@@ -178,6 +180,8 @@ async function main(): Promise<void> {
       if (at !== undefined) closeLatencies.push(at - t0);
     }
     const peakRss = rss.stop();
+    // Every delivery of the bridges' tickets consumer, redeliveries included (a hand-back comes again), against the messages it read.
+    const ticketsConsumer = await (await jetstreamManager(dep.admin)).consumers.info(STREAMS.tickets, CONSUMERS.ticketBridgeTickets);
     const cpu1 = { ...(await dep.cpu()), 'ticket-bridge-0': cpuAtKill['ticket-bridge-0']! };
     follower.stop();
     tickets.stop();
@@ -198,6 +202,8 @@ async function main(): Promise<void> {
         inbound_sync_p50_ms: Number(percentile(closeLatencies, 50).toFixed(1)),
         closes: closable.length,
         closes_not_synced: closable.length - closeLatencies.length,
+        tickets_messages: ticketsConsumer.delivered.stream_seq,
+        tickets_deliveries: ticketsConsumer.delivered.consumer_seq,
         jira_requests: jira.requests.length,
         jira_429s: jira.requests.filter((r) => r.status === 429).length,
         jira_requests_per_sec_limit: JIRA_RPS,

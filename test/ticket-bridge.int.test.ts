@@ -19,7 +19,7 @@ import {
   type TicketProvider,
   TicketTestReply,
 } from '@oncall/contracts';
-import { AlertCommandPath, standardWebhookHeaders, StreamAppender } from '@oncall/shared';
+import { AlertCommandPath, registry, standardWebhookHeaders, StreamAppender } from '@oncall/shared';
 import { startDecider } from '@oncall/ingest';
 import {
   webhookProvider,
@@ -194,6 +194,12 @@ describe('ticket bridge with the generic webhook stand-in', () => {
       'TicketProviderConfigured',
       providerConfig('broken', standIn.url, 'TEST_TICKET_WRONG'),
     );
+    // A second provider at the same receiver: goes on while `hooks` is paused.
+    await append(
+      subjects.config('ticket-provider', 'spare'),
+      'TicketProviderConfigured',
+      providerConfig('spare', standIn.url, 'TEST_TICKET_SIGNING'),
+    );
     // A provider that accepts connections and never answers.
     silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
@@ -333,6 +339,39 @@ describe('ticket bridge with the generic webhook stand-in', () => {
     const next = mine.find((r) => r.at > throttled.at && r.status !== 429)!;
     expect(next.at - throttled.at).toBeGreaterThanOrEqual(950);
     expect(next.method).toBe('POST');
+  });
+
+  it('a paused lane holds its requests in hand: each ticket once, none handed back again, and another provider goes on', async () => {
+    const deferred = async (provider: string, why: string) =>
+      (await registry.getSingleMetric('oncall_ticket_bridge_deferred_total')!.get()).values.find(
+        (v) => v.labels.provider === provider && v.labels.why === why,
+      )?.value ?? 0;
+    const first = await trigger('paused-0');
+    const rest = await Promise.all(Array.from({ length: 20 }, (_, i) => trigger(`paused-${i + 1}`)));
+    const spare = await trigger('paused-spare');
+    const before = {
+      created: standIn.created,
+      rateLimited: await deferred('hooks', 'rate-limited'),
+      full: await deferred('hooks', 'lane-full'),
+    };
+    standIn.failNext(1, 429, 3);
+    await request(first);
+    // The bridge that got the 429 hands that one request back (until the pause ends) and pauses its lane for 3 s.
+    await expect.poll(() => deferred('hooks', 'rate-limited')).toBe(before.rateLimited + 1);
+    const pausedAt = Date.now();
+    await Promise.all(rest.map((a) => request(a)));
+    await request(spare, 'spare');
+    await tickets.until('TicketCreated', spare.alertId);
+    expect(Date.now() - pausedAt).toBeLessThan(3000);
+    await Promise.all([first, ...rest].map((a) => tickets.until('TicketCreated', a.alertId)));
+    expect(standIn.created - before.created).toBe(22);
+    for (const a of [first, ...rest, spare]) {
+      expect(new Set(tickets.of('TicketCreated', a.alertId).map((e) => e.id)).size).toBe(1);
+      expect(tickets.of('TicketSyncFailed', a.alertId)).toEqual([]);
+    }
+    // Requests that met the paused lane waited in it (in hand), none was handed back to come again.
+    expect(await deferred('hooks', 'rate-limited')).toBe(before.rateLimited + 1);
+    expect(await deferred('hooks', 'lane-full')).toBe(before.full);
   });
 
   it('a provider that refuses the credentials fails for good, and other alerts are still ticketed', async () => {

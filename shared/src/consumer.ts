@@ -4,6 +4,7 @@ import {
   JetStreamApiError,
   type ConsumeOptions,
   type ConsumerConfig,
+  type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
@@ -84,6 +85,14 @@ export async function superviseLoop(opts: LoopOptions, body: (attempt: number) =
  */
 export const LIVE_PULL_EXPIRES_MS = 2000;
 
+/** Closes a consume iteration when `stop` aborts (at once if it has); returns what forgets the listener, for when the iteration ends. */
+export function closeOnAbort(messages: { close(): Promise<unknown> }, stop: AbortSignal): () => void {
+  const close = () => void messages.close();
+  stop.addEventListener('abort', close, { once: true });
+  if (stop.aborted) close();
+  return () => stop.removeEventListener('abort', close);
+}
+
 /** Consume options for durable consumers: the iteration ends with an error when the consumer or its stream is deleted. */
 export function consumeOptions(maxMessages: number, expiresMs = LIVE_PULL_EXPIRES_MS): ConsumeOptions {
   return { max_messages: maxMessages, expires: expiresMs, abort_on_missing_resource: true };
@@ -126,6 +135,76 @@ export async function ackFloor(jsm: JetStreamManager, stream: string, name: stri
   } catch (err) {
     if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) return null;
     throw err;
+  }
+}
+
+export type InHandOptions = Readonly<{
+  js: JetStreamClient;
+  log: Logger;
+  stop: AbortSignal;
+  stream: string;
+  /** The durable consumer's name; names the loop in logs and metrics too. */
+  consumer: string;
+  /** Messages in hand at once (handlers running); the pull asks for as many. */
+  concurrency: number;
+  /**
+   * Makes sure the consumer exists before each run (the first and every one after a failure),
+   * e.g. creating it where it stood; resolves to its ack wait in ms.
+   */
+  ensure: () => Promise<number>;
+  /** Called when a run starts consuming; what it returns is called when the run ends. */
+  during?: () => () => void;
+  /** Settles the message (ack, nak with a delay, term). A handler that throws: logged, nak(5 s). */
+  handle: (m: JsMsg) => Promise<void>;
+}>;
+
+/**
+ * The loop of a durable consumer whose messages are worked on side by side (the dispatcher's
+ * `escalations.>`, the ticket bridge's three): up to `concurrency` handlers run at once; while a
+ * message is in hand JetStream is told so (`working()`) every third of the ack wait, however long
+ * a bundle window, a rate limit or a provider's lane holds it, so it is not redelivered to another
+ * replica; a process killed mid-way leaves its messages to come back after the ack wait.
+ * The consumer is ensured (`ensure`) before each run; a run that fails (the consumer or its stream
+ * deleted) starts again after a back-off (superviseLoop). Stopping closes the pull and waits for
+ * the running handlers.
+ */
+export async function consumeInHand(opts: InHandOptions): Promise<void> {
+  const { js, log, stop, stream, consumer } = opts;
+  const inHand = new Set<JsMsg>();
+  const running = new Set<Promise<void>>();
+  let working: NodeJS.Timeout | undefined;
+  try {
+    await superviseLoop({ name: consumer, log, stop }, async () => {
+      const ackWaitMs = await opts.ensure();
+      clearInterval(working);
+      working = setInterval(() => inHand.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
+      const messages = await (await js.consumers.get(stream, consumer)).consume(consumeOptions(opts.concurrency));
+      const forget = closeOnAbort(messages, stop);
+      const ended = opts.during?.();
+      try {
+        for await (const m of messages) {
+          while (running.size >= opts.concurrency) await Promise.race(running);
+          inHand.add(m);
+          const p: Promise<void> = opts
+            .handle(m)
+            .catch((err: unknown) => {
+              log.error({ err, consumer, seq: m.seq }, 'handling a message failed; it comes back later');
+              m.nak(5000);
+            })
+            .finally(() => {
+              inHand.delete(m);
+              running.delete(p);
+            });
+          running.add(p);
+        }
+      } finally {
+        forget();
+        ended?.();
+      }
+    });
+    await Promise.allSettled(running);
+  } finally {
+    clearInterval(working);
   }
 }
 

@@ -91,6 +91,8 @@ export {
 export { backoffMs, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
 export {
   superviseLoop,
+  consumeInHand,
+  closeOnAbort,
   consumeOptions,
   LIVE_PULL_EXPIRES_MS,
   recreateConsumer,
@@ -98,6 +100,7 @@ export {
   ackFloor,
   InOrderAcks,
   type LoopOptions,
+  type InHandOptions,
   type Tracked,
 } from './consumer.js';
 export { Parking, serveParkedRetries, errorText, parkedDigest, type Parkable, type RetryRequest, type RetryAnswer } from './parking.js';

@@ -1,12 +1,12 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { STREAMS, subjects, type TicketProviderType } from '@oncall/contracts';
-import { AlertCommandPath, Parking, StreamAppender, watchConfig, type Logger } from '@oncall/shared';
-import { consumeDurable } from './adapters/consume.js';
+import { durableConsumer, STREAMS, subjects, type TicketProviderType } from '@oncall/contracts';
+import { AlertCommandPath, consumeInHand, ensureConsumer, Parking, StreamAppender, watchConfig, type Logger } from '@oncall/shared';
 import { handleTicketMessage, TICKETS_CONSUMER } from './adapters/creator.js';
 import type { Deps } from './adapters/deps.js';
 import { serveInbound } from './adapters/inbound.js';
-import { ProviderLanes } from './adapters/lanes.js';
+import { Holding, ProviderLanes } from './adapters/lanes.js';
+import { held } from './adapters/metrics.js';
 import { runPolling } from './adapters/poller.js';
 import { ConfiguredProviders } from './adapters/providers.js';
 import { TicketRecords } from './adapters/records.js';
@@ -25,6 +25,21 @@ export { PROVIDERS } from './providers/index.js';
 export { webhookProvider } from './providers/webhook/index.js';
 export type { TicketProvider, InboundChange, ProviderContext } from './providers/types.js';
 export { startWebhookStandIn, type WebhookStandIn } from './providers/webhook/stand-in.js';
+
+const NS_PER_MS = 1_000_000;
+/**
+ * TicketRequested held in hand while their provider's lane is full or paused (instead of handed
+ * back to come again in 1–2 s: docs/performance.md, bench:tickets), per provider and in all; the
+ * tickets consumer takes up to TICKET_WORKERS at once, so at least 1,024 slots stay free for
+ * providers that are not held up. A held message costs a working() every 10 s and ~2 KB.
+ */
+const HELD_CREATES_PER_PROVIDER = 1024;
+const HELD_CREATES = 3072;
+const TICKET_WORKERS = 4096;
+/** The same for alert lifecycle updates (their loop: ALERT_WORKERS). */
+const HELD_UPDATES_PER_PROVIDER = 32;
+const HELD_UPDATES = 128;
+const ALERT_WORKERS = 256;
 
 export type TicketBridgeOptions = Readonly<{
   nc: NatsConnection;
@@ -78,7 +93,11 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
       ...(opts.providers && { registry: opts.providers }),
     }),
     records: await TicketRecords.open(nc, { replicas: opts.replicas ?? 1, log }),
-    lanes: new ProviderLanes(concurrency, concurrency * 8),
+    lanes: new ProviderLanes(concurrency, now),
+    holding: {
+      creates: new Holding(HELD_CREATES_PER_PROVIDER, HELD_CREATES, (provider, n) => held.set({ provider, work: 'create' }, n)),
+      updates: new Holding(HELD_UPDATES_PER_PROVIDER, HELD_UPDATES, (provider, n) => held.set({ provider, work: 'update' }, n)),
+    },
     appender,
     parking: new Parking(appender, log),
     commands: new AlertCommandPath(nc, { partitions: opts.partitions }),
@@ -93,19 +112,30 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
   };
   for (const id of d.providers.ids()) d.providers.get(id);
   const stop = new AbortController();
-  const consumer = (
-    stream: string,
-    name: string,
-    filter: string,
-    workers: number,
-    handle: Parameters<typeof consumeDurable>[0]['handle'],
-  ) => consumeDurable({ nc, log, stop: stop.signal, stream, consumer: name, filter, concurrency: workers, ackWaitMs, handle });
+  const jsm = await jetstreamManager(nc);
+  // Durable consumers shared by every replica (consumeInHand: messages in hand, working() while a call is slow).
+  const consumer = (stream: string, name: string, filter: string, workers: number, handle: (m: JsMsg) => Promise<void>) =>
+    consumeInHand({
+      js: d.js,
+      log,
+      stop: stop.signal,
+      stream,
+      consumer: name,
+      concurrency: workers,
+      ensure: async () => {
+        // Many messages may wait for a retry (nak with delay) at once: they must not hold the consumer up.
+        const config = { ...durableConsumer(name, filter, 20_000), ack_wait: ackWaitMs * NS_PER_MS };
+        await ensureConsumer(jsm, stream, { ...config, durable_name: name });
+        return ackWaitMs;
+      },
+      handle,
+    });
   const ordered = perAlertOrder();
-  // Enough in hand for every provider lane to be busy while others wait for a retry.
+  // Each loop's concurrency exceeds what its Holding lets wait in the lanes: work for other providers always finds a slot.
   const loops = [
     consumer(STREAMS.escalations, REQUESTS_CONSUMER, subjects.escalationsAll, 64, (m) => handleEscalation(d, m)),
-    consumer(STREAMS.tickets, TICKETS_CONSUMER, subjects.ticketsAll, 256, (m) => handleTicketMessage(d, m)),
-    consumer(STREAMS.alerts, ALERTS_CONSUMER, subjects.alertsAll, 256, (m) => handleAlertEvent(d, m, ordered)),
+    consumer(STREAMS.tickets, TICKETS_CONSUMER, subjects.ticketsAll, TICKET_WORKERS, (m) => handleTicketMessage(d, m)),
+    consumer(STREAMS.alerts, ALERTS_CONSUMER, subjects.alertsAll, ALERT_WORKERS, (m) => handleAlertEvent(d, m, ordered)),
     runPolling(d, stop.signal),
     runSubscriptions(d, stop.signal),
   ];
@@ -117,6 +147,8 @@ export async function startTicketBridge(opts: TicketBridgeOptions): Promise<Tick
     url: inbound.url,
     stop: async () => {
       stop.abort();
+      // Work waiting in a lane (maybe for a pause of minutes) goes back to JetStream now: another replica takes it.
+      d.lanes.close();
       tests.unsubscribe();
       await new Promise<void>((resolve) => inbound.server.close(() => resolve()));
       inbound.server.closeAllConnections();

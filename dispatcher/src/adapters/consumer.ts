@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, durableConsumer, STREAMS, subjects } from '@oncall/contracts';
-import { consumeOptions, ensureConsumer, superviseLoop, type Logger } from '@oncall/shared';
+import { consumeInHand, ensureConsumer, type Logger } from '@oncall/shared';
 
 const NS_PER_MS = 1_000_000;
 /** How often the consumer's ack floor is read: where a recreated consumer starts. */
@@ -22,7 +22,8 @@ type Position = { floor: number | null; created: string | null };
  *
  * When the consumer is deleted, or its stream deleted and created again, consuming ends with an
  * error and starts again after a back-off with jitter (superviseLoop): the consumer is created
- * again where it stood (the last ack floor read), or from the start of a new stream.
+ * again where it stood (the last ack floor read), or from the start of a new stream. The loop
+ * itself (in hand, working(), stopping) is the shared consumeInHand.
  */
 export async function consumeEscalations(opts: {
   nc: NatsConnection;
@@ -32,40 +33,23 @@ export async function consumeEscalations(opts: {
   ackWaitMs: number;
   handle: (m: JsMsg) => Promise<void>;
 }): Promise<void> {
-  const { nc, log, stop } = opts;
+  const { nc, log } = opts;
   const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
   const position: Position = { floor: null, created: null };
-  const inHand = new Set<JsMsg>();
-  const running = new Set<Promise<void>>();
-  let working: NodeJS.Timeout | undefined;
-
-  await superviseLoop({ name: CONSUMERS.dispatcher, log, stop }, async () => {
-    const ackWaitMs = await ensureAt(jsm, position, opts.ackWaitMs, log);
-    clearInterval(working);
-    working = setInterval(() => inHand.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
-    const messages = await (await js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcher)).consume(consumeOptions(opts.concurrency));
-    const close = () => void messages.close();
-    stop.addEventListener('abort', close, { once: true });
-    if (stop.aborted) close();
-    const floor = setInterval(() => void readFloor(jsm, position).catch(() => undefined), FLOOR_EVERY_MS);
-    try {
-      for await (const m of messages) {
-        while (running.size >= opts.concurrency) await Promise.race(running);
-        inHand.add(m);
-        const p: Promise<void> = opts.handle(m).finally(() => {
-          inHand.delete(m);
-          running.delete(p);
-        });
-        running.add(p);
-      }
-    } finally {
-      stop.removeEventListener('abort', close);
-      clearInterval(floor);
-    }
+  await consumeInHand({
+    js: jetstream(nc),
+    log,
+    stop: opts.stop,
+    stream: STREAMS.escalations,
+    consumer: CONSUMERS.dispatcher,
+    concurrency: opts.concurrency,
+    ensure: () => ensureAt(jsm, position, opts.ackWaitMs, log),
+    during: () => {
+      const floor = setInterval(() => void readFloor(jsm, position).catch(() => undefined), FLOOR_EVERY_MS);
+      return () => clearInterval(floor);
+    },
+    handle: opts.handle,
   });
-  await Promise.allSettled(running);
-  clearInterval(working);
 }
 
 /** Creates the consumer unless it exists, where it stood; returns its ack wait. */

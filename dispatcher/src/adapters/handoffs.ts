@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, decodeEvent, durableConsumer, STREAMS } from '@oncall/contracts';
-import { consumeOptions, ensureConsumer, registry, superviseLoop, type Logger } from '@oncall/shared';
+import { closeOnAbort, consumeOptions, ensureConsumer, registry, superviseLoop, type Logger } from '@oncall/shared';
 import { Counter } from 'prom-client';
 import { handoffMessage, type HandoffSummary } from '../domain/handoff-message.js';
 import { DeliveryError, type Notifier, type Notifiers } from '../notifiers/index.js';
@@ -44,13 +44,11 @@ export async function runHandoffs(deps: HandoffsDeps, stop: AbortSignal): Promis
       durable_name: CONSUMERS.dispatcherHandoffs,
     });
     const messages = await (await js.consumers.get(STREAMS.escalations, CONSUMERS.dispatcherHandoffs)).consume(consumeOptions(16));
-    const close = () => void messages.close();
-    stop.addEventListener('abort', close, { once: true });
-    if (stop.aborted) close();
+    const forget = closeOnAbort(messages, stop);
     try {
       for await (const m of messages) await handle(m, deps, log);
     } finally {
-      stop.removeEventListener('abort', close);
+      forget();
     }
   });
 }

@@ -15,6 +15,7 @@ import {
   effectiveSeverity,
   foldAlert,
   type AlertView,
+  closeOnAbort,
   consumeOptions,
   ensureConsumer,
   readExisting,
@@ -367,9 +368,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
             log.warn({ err, consumer, pending }, 'could not raise the consumer’s max_ack_pending; editing with it as it is'),
           );
       const messages = await (await js.consumers.get(stream, consumer)).consume(consumeOptions(PULL_BATCH));
-      const close = () => void messages.close();
-      stop.addEventListener('abort', close, { once: true });
-      if (stop.aborted) close();
+      const forget = closeOnAbort(messages, stop);
       try {
         for await (const m of messages) {
           const [, p, alertId] = m.subject.split('.');
@@ -392,7 +391,7 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
           }
         }
       } finally {
-        stop.removeEventListener('abort', close);
+        forget();
         await Promise.allSettled([...running]);
       }
     });

@@ -1,7 +1,15 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, decodeEvent, durableConsumer, STREAMS, subjects } from '@oncall/contracts';
-import { consumeOptions, ensureConsumer, registry, superviseLoop, type ContactVerifications, type Logger } from '@oncall/shared';
+import {
+  closeOnAbort,
+  consumeOptions,
+  ensureConsumer,
+  registry,
+  superviseLoop,
+  type ContactVerifications,
+  type Logger,
+} from '@oncall/shared';
 import { Counter } from 'prom-client';
 import { verificationMessage } from '../domain/verification-message.js';
 import { DeliveryError, type Notifier, type Notifiers } from '../notifiers/index.js';
@@ -42,13 +50,11 @@ export async function runVerifications(deps: VerificationsDeps, stop: AbortSigna
       durable_name: CONSUMERS.dispatcherVerifications,
     });
     const messages = await (await js.consumers.get(STREAMS.config, CONSUMERS.dispatcherVerifications)).consume(consumeOptions(16));
-    const close = () => void messages.close();
-    stop.addEventListener('abort', close, { once: true });
-    if (stop.aborted) close();
+    const forget = closeOnAbort(messages, stop);
     try {
       for await (const m of messages) await handle(m, deps, log);
     } finally {
-      stop.removeEventListener('abort', close);
+      forget();
     }
   });
 }

@@ -37,7 +37,8 @@ export async function timed<T>(providerId: string, operation: string, fn: () => 
 
 /**
  * TicketRequested (`tickets.>`) → one ticket per alert and provider. Each request runs in its
- * provider's lane (a full lane hands it back to JetStream for later). The (alert, provider) is
+ * provider's lane (a full or paused lane holds it in hand until its turn, up to a bound, and
+ * hands it back to JetStream for later beyond it). The (alert, provider) is
  * claimed in KV; a claim taken over from a dead process, or a retry, first asks the provider
  * (`find`) whether an earlier attempt created the ticket; then the ticket is created, recorded
  * (KV, then TicketCreated) and the message acked. A retryable failure is recorded
@@ -89,21 +90,34 @@ async function request(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, par
   const fail = (err: unknown, attempt: number) => failed(d, m, event, partition, err, attempt, hop);
   if (configured === undefined) return fail(new Permanent(`no ticket provider ${req.providerId} is configured`), 1);
   if ('error' in configured) return fail(new ProviderError(configured.error, configured.retryable), m.info.deliveryCount);
-  const paused = pauseDelay(d, req.providerId);
-  if (paused !== null) return m.nak(paused);
-  const run = d.lanes.run(req.providerId, () => {
-    // Waited in the lane while the provider started to rate limit: back to JetStream until the pause ends.
-    const later = pauseDelay(d, req.providerId);
-    if (later === null) return create(d, m, event, partition, configured, hop);
-    m.nak(later);
-    return Promise.resolve();
-  });
-  if (run === null) {
-    queueDeferred.inc({ provider: req.providerId, why: 'lane-full' });
-    m.nak(DEFER_MS + Math.floor(d.random() * DEFER_MS));
-    return;
+  // A full or paused lane holds the request in hand (within d.holding.creates) until its turn, else it is handed back.
+  const run = d.lanes.run(
+    req.providerId,
+    d.holding.creates,
+    async () => {
+      await create(d, m, event, partition, configured, hop);
+      return true;
+    },
+    () => false,
+  );
+  if (run === null) return m.nak(handBackDelay(d, req.providerId));
+  if (!(await run)) {
+    // The bridge stops: another replica takes it now.
+    queueDeferred.inc({ provider: req.providerId, why: 'stopping' });
+    m.nak();
   }
-  await run;
+}
+
+/**
+ * Work its provider's lane did not take (more held than the Holding allows): the delay after which
+ * it comes back from JetStream, counted in oncall_ticket_bridge_deferred_total. A paused lane: when
+ * the pause ends; else 1–2 s.
+ */
+export function handBackDelay(d: Deps, providerId: string): number {
+  const paused = pauseDelay(d, providerId);
+  if (paused !== null) return paused;
+  queueDeferred.inc({ provider: providerId, why: 'lane-full' });
+  return DEFER_MS + Math.floor(d.random() * DEFER_MS);
 }
 
 /** The provider's lane is paused (it answered 429): the delay after which work comes back (attempts untouched), else null. */

@@ -4,7 +4,7 @@ import { encodeEvent, makeEvent, stableUuid, subjects, type EventData } from '@o
 import type { AlertCommandPath, ConfigView, Logger, Parking, StreamAppender, TraceHeaders } from '@oncall/shared';
 import type { RetryPolicy } from '../domain/rules.js';
 import type { ConfiguredProviders } from './providers.js';
-import type { ProviderLanes } from './lanes.js';
+import type { Holding, ProviderLanes } from './lanes.js';
 import type { TicketRecords } from './records.js';
 
 /** What the bridge's workers share. */
@@ -16,6 +16,8 @@ export type Deps = Readonly<{
   providers: ConfiguredProviders;
   records: TicketRecords;
   lanes: ProviderLanes;
+  /** How much work each consumer may hold waiting in the lanes (TicketRequested; alert lifecycle updates). */
+  holding: Readonly<{ creates: Holding; updates: Holding }>;
   appender: StreamAppender;
   parking: Parking;
   commands: AlertCommandPath;

@@ -41,7 +41,7 @@ export const providerHealthy = new Gauge({
 
 export const queueDeferred = new Counter({
   name: 'oncall_ticket_bridge_deferred_total',
-  help: 'Work handed back to JetStream for later because the provider queue was full or another replica held the claim',
+  help: 'Work handed back to JetStream (nak) for later, by provider and why: lane-full (more held than allowed), rate-limited, claimed-elsewhere, ticket-being-created, stopping',
   labelNames: ['provider', 'why'],
   registers: [registry],
 });
@@ -50,5 +50,12 @@ export const rateLimited = new Counter({
   name: 'oncall_ticket_bridge_rate_limited_total',
   help: 'Provider answers 429 (rate limited), by provider and operation: each pauses the provider lane until Retry-After',
   labelNames: ['provider', 'operation'],
+  registers: [registry],
+});
+
+export const held = new Gauge({
+  name: 'oncall_ticket_bridge_held',
+  help: 'Messages held in hand waiting for their provider lane (full or paused after a 429), by provider and work (create, update)',
+  labelNames: ['provider', 'work'],
   registers: [registry],
 });

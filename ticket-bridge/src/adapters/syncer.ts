@@ -3,7 +3,7 @@ import { CONSUMERS, decodeEvent, STREAMS, type AlertEvent } from '@oncall/contra
 import { errorText, hopFromMessage, NO_HOP, tracingOn, type Hop } from '@oncall/shared';
 import { retryDecision, syncActionFor, type AlertMove, type SyncAction } from '../domain/rules.js';
 import { ProviderError } from '../providers/types.js';
-import { pauseDelay, rateLimitPause, timed } from './creator.js';
+import { handBackDelay, rateLimitPause, timed } from './creator.js';
 import { appendTicketEvent, type Deps } from './deps.js';
 import { queueDeferred } from './metrics.js';
 import type { Configured, Unusable } from './providers.js';
@@ -134,19 +134,24 @@ async function update(
   const partition = Number(m.subject.split('.')[1]);
   try {
     if ('error' in c) throw new ProviderError(c.error, c.retryable);
-    const paused = pauseDelay(d, providerId);
-    if (paused !== null) return paused;
-    const run = d.lanes.run(providerId, async () => {
-      if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
-      return timed(providerId, 'update', () =>
-        c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
-      );
-    });
-    if (run === null) {
-      queueDeferred.inc({ provider: providerId, why: 'lane-full' });
-      return DEFER_MS + Math.floor(d.random() * DEFER_MS);
+    // A full or paused lane holds the update in hand (within d.holding.updates), else it is handed back.
+    const run = d.lanes.run(
+      providerId,
+      d.holding.updates,
+      async () => {
+        if (action.state !== null) await d.records.setting(providerId, alertId, action.state, d.now());
+        await timed(providerId, 'update', () =>
+          c.provider.update(c.ctx, record.ticket, { kind: action.kind, transition: action.transition, comment: action.comment }),
+        );
+        return true;
+      },
+      () => false,
+    );
+    if (run === null) return handBackDelay(d, providerId);
+    if (!(await run)) {
+      queueDeferred.inc({ provider: providerId, why: 'stopping' });
+      return 0;
     }
-    await run;
     await d.records.applied(providerId, alertId, event.id, action.state, d.now());
     await appendTicketEvent(
       d,

@@ -39,6 +39,19 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: banned }] },
   })),
   {
+    // The contracts barrel loads neither gRPC nor a NATS client (types only); gRPC is @oncall/contracts/grpc.
+    files: ['contracts/src/**/*.ts'],
+    ignores: ['contracts/src/grpc.ts', 'contracts/src/gen/**', '**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['@grpc/*', '@nats-io/*'], allowTypeImports: true, message: 'contracts import only types of gRPC and NATS' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['*/src/domain/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {

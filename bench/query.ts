@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import pg from 'pg';
 import { Client, credentials, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { ensureDatabase, migrate, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { NEXT_PAGE_TOKEN } from '@oncall/query-api';
 import { bearerToken, closeNats, connectNats, createApiToken, createLogger, ensureTopology } from '@oncall/shared';

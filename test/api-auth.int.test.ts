@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client, credentials, Metadata, status, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1, notificationV1, ticketingV1, type ApiScope } from '@oncall/contracts';
+import { type ApiScope } from '@oncall/contracts';
+import { alertingV1, notificationV1, ticketingV1 } from '@oncall/contracts/grpc';
 import { startGrpcServer } from '@oncall/query-api';
 import { createApiToken, registry, revokeApiToken } from '@oncall/shared';
 import { testLog } from './harness.js';

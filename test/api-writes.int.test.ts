@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1, CONSUMERS, notificationV1, STREAMS } from '@oncall/contracts';
+import { CONSUMERS, STREAMS } from '@oncall/contracts';
+import { alertingV1, notificationV1 } from '@oncall/contracts/grpc';
 import { fileUserDirectory } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
 import { waitForProjection } from '@oncall/projector';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1, notificationV1, STREAMS } from '@oncall/contracts';
+import { STREAMS } from '@oncall/contracts';
+import { alertingV1, notificationV1 } from '@oncall/contracts/grpc';
 import { fileUserDirectory, type DirectoryUser } from '@oncall/shared';
 import { editConfig } from '@oncall/shared/config-file';
 import { startGrpcServer } from '@oncall/query-api';

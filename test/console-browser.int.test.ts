@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { credentials } from '@grpc/grpc-js';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { createApiToken, fileUserDirectory } from '@oncall/shared';
 import { amAlert, amPayload } from './fixtures.js';
 import type { ConsoleServer } from '@oncall/query-api';

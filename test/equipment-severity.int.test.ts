@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertingV1, CONSUMERS, STREAMS, type EventOf } from '@oncall/contracts';
+import { CONSUMERS, STREAMS, type EventOf } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { fileUserDirectory, ManualClock } from '@oncall/shared';
 import { startEscalator } from '@oncall/escalator';
 import { waitForProjection } from '@oncall/projector';

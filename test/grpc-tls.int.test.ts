@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { generate } from 'selfsigned';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { startGrpcServer } from '@oncall/query-api';
 import { bearerToken, loadConfig } from '@oncall/shared';
 import { testLog } from './harness.js';

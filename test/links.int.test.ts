@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
-import { encodeEvent, partitionOf, STREAMS, subjects, type alertingV1 } from '@oncall/contracts';
+import { encodeEvent, partitionOf, STREAMS, subjects } from '@oncall/contracts';
+import { type alertingV1 } from '@oncall/contracts/grpc';
 import { makeActionToken, type ActionLink } from '@oncall/shared';
 import { amAlert, amPayload } from './fixtures.js';
 import { streamLastSeq } from './harness.js';

@@ -1,5 +1,6 @@
 import { credentials } from '@grpc/grpc-js';
-import { alertingV1, CONSUMERS, STREAMS } from '@oncall/contracts';
+import { CONSUMERS, STREAMS } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { bearerToken, createApiToken, createReadModelPool, type UserDirectory } from '@oncall/shared';
 import { applyConfig, parseConfigFile } from '@oncall/infra';
 import { startDecider, startIngest } from '@oncall/ingest';

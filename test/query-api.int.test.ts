@@ -2,17 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { jetstream } from '@nats-io/jetstream';
-import {
-  alertingV1,
-  CONSUMERS,
-  encodeEvent,
-  notificationV1,
-  partitionOf,
-  stableUuid,
-  STREAMS,
-  subjects,
-  type DomainEvent,
-} from '@oncall/contracts';
+import { CONSUMERS, encodeEvent, partitionOf, stableUuid, STREAMS, subjects, type DomainEvent } from '@oncall/contracts';
+import { alertingV1, notificationV1 } from '@oncall/contracts/grpc';
 import { waitForProjection } from '@oncall/projector';
 import { startGrpcServer } from '@oncall/query-api';
 import { loadConfig } from '@oncall/shared';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Client, credentials, status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { DatabasePool } from 'slonik';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { createReadModelPool } from '@oncall/shared';
 import { NEXT_PAGE_TOKEN, startGrpcServer } from '@oncall/query-api';
 import { createTestDatabase, offlineAdminToken, testLog } from './harness.js';

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1, STREAMS } from '@oncall/contracts';
+import { STREAMS } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { userDirectory, type UserDirectory } from '@oncall/shared';
 import { apiActor, editConfig } from '@oncall/shared/config-file';
 import { startGrpcServer } from '@oncall/query-api';

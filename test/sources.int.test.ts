@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertingV1, CONSUMERS, STREAMS } from '@oncall/contracts';
+import { CONSUMERS, STREAMS } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { waitForProjection } from '@oncall/projector';
 import { startTestPipeline, OTHER_KEY, TEST_KEY, type TestPipeline } from './pipeline.js';
 import { streamLastSeq, tableRows } from './harness.js';

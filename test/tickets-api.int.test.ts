@@ -5,7 +5,6 @@ import { credentials, status, type ClientDuplexStream, type ServiceError } from 
 import { jetstream } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import {
-  alertingV1,
   CONSUMERS,
   decodeEvent,
   encodeEvent,
@@ -15,12 +14,12 @@ import {
   STREAMS,
   subjects,
   TICKET_TEST_SUBJECT,
-  ticketingV1,
   type DomainEvent,
   type EventData,
   type EventType,
   type TicketProvider,
 } from '@oncall/contracts';
+import { alertingV1, ticketingV1 } from '@oncall/contracts/grpc';
 import { waitForProjection } from '@oncall/projector';
 import { appendConfig } from './escalation-log.js';
 import { amAlert, amPayload } from './fixtures.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertingV1, partitionOf, STREAMS } from '@oncall/contracts';
+import { partitionOf, STREAMS } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { startTestPipeline, TEST_KEY, type TestPipeline } from './pipeline.js';
 import { streamLastSeq } from './harness.js';
 

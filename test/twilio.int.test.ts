@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import getPort from 'get-port';
 import { sql } from 'slonik';
-import { alertingV1, CONSUMERS, STREAMS, type DomainEvent, type EventOf } from '@oncall/contracts';
+import { CONSUMERS, STREAMS, type DomainEvent, type EventOf } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { fileUserDirectory, ManualClock, TWILIO_PATHS } from '@oncall/shared';
 import { startDispatcher } from '@oncall/dispatcher';
 import { startEscalator } from '@oncall/escalator';

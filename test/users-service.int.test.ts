@@ -6,7 +6,7 @@ import getPort from 'get-port';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, makeClientConstructor, Server, ServerCredentials, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { userV1 } from '@oncall/contracts';
+import { userV1 } from '@oncall/contracts/grpc';
 import { userDirectory, UserDirectoryError, UserDirectoryRejected, UserDirectoryUnavailable, type UserDirectory } from '@oncall/shared';
 import { startUsersService, type RunningUsersService } from '../infra/src/users-service.js';
 import { testLog } from './harness.js';

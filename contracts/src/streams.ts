@@ -1,5 +1,5 @@
+// Types only: the values of nats' policy enums are their strings, so contracts load no NATS client.
 import type { ConsumerConfig, StreamConfig } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { STREAMS, subjects } from './subjects.js';
 
 const NS_PER_MS = 1_000_000;
@@ -42,9 +42,9 @@ export function streamConfigs(
   limits: StreamLimits = DEFAULT_STREAM_LIMITS,
 ): Array<Partial<StreamConfig> & { name: string }> {
   const base = {
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.New,
+    retention: 'limits' as const,
+    storage: 'file' as const,
+    discard: 'new' as const,
     num_replicas: replicas,
     duplicate_window: DUPLICATE_WINDOW_MS * NS_PER_MS,
     allow_direct: true,
@@ -66,7 +66,7 @@ export function streamConfigs(
     // end, and only recent beats matter (the last one decides health). Old beats make room for new.
     {
       ...stream(STREAMS.heartbeats, subjects.heartbeatsAll, 'heartbeat beats, the last 1000 per monitor'),
-      discard: DiscardPolicy.Old,
+      discard: 'old' as const,
       max_msgs_per_subject: 1000,
     },
     stream(STREAMS.escalations, subjects.escalationsAll, 'escalator decisions: routing, steps, notification requests', limits.logMaxAgeMs),
@@ -122,8 +122,8 @@ export function durableConsumer(
   return {
     durable_name: name,
     filter_subject: filterSubject,
-    ack_policy: ack === 'all' ? AckPolicy.All : AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ack_policy: ack === 'all' ? 'all' : 'explicit',
+    deliver_policy: 'all',
     ack_wait: 30_000 * NS_PER_MS,
     max_ack_pending: maxAckPending,
     max_deliver: -1,

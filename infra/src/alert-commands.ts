@@ -1,5 +1,5 @@
 import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import type { alertingV1 } from '@oncall/contracts';
+import type { alertingV1 } from '@oncall/contracts/grpc';
 import { statusWord as word } from './alerts-client.js';
 import { parseOrUsage, UsageError } from './cli-usage.js';
 import { apiClient, call, isServiceError, notReached } from './grpc-client.js';

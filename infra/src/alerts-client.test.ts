@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { age, alertsTable, parseAlertsArgs } from './alerts-client.js';
 import { UsageError } from './cli-usage.js';
 

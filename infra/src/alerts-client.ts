@@ -1,4 +1,4 @@
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { parseOrUsage, UsageError } from './cli-usage.js';
 import type { ApiClient } from './grpc-client.js';
 

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import {
   ContactVerifications,
   closeNats,

@@ -1,5 +1,5 @@
 import { credentials, InterceptingCall, status, type Interceptor, type ServiceError } from '@grpc/grpc-js';
-import { alertingV1, ticketingV1 } from '@oncall/contracts';
+import { alertingV1, ticketingV1 } from '@oncall/contracts/grpc';
 import { Unreachable, type Endpoint } from './settings.js';
 
 /** The query-api clients the CLI uses; close() when done. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { UsageError } from './cli-usage.js';
 import { escalationLine, formatTimeline, parseHistoryArgs } from './history.js';
 

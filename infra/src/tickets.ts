@@ -1,4 +1,4 @@
-import { ticketingV1 } from '@oncall/contracts';
+import { ticketingV1 } from '@oncall/contracts/grpc';
 import { parseOrUsage, UsageError } from './cli-usage.js';
 import { call, type ApiClient } from './grpc-client.js';
 

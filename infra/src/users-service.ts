@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { userV1 } from '@oncall/contracts';
+import { userV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import { readUsersFile, unverifiedChannels, type UserRecord } from './users-file.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { AlertBytes } from './alert-bytes.js';
 import { toProtoAlert } from './mapping.js';
 import { ALERT_STATUSES, type AlertRow } from './read-model/alerts.js';

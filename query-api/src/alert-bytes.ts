@@ -1,4 +1,4 @@
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { apiStep, SEVERITY, SOURCE, STATUS, toProtoAlert } from './mapping.js';
 import type { AlertRow } from './read-model/alerts.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { toAlertList } from './alert-filter.js';
 import { InvalidArgument } from './errors.js';
 import { encodePageToken } from './page-token.js';

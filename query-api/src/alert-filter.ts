@@ -1,4 +1,4 @@
-import type { alertingV1 } from '@oncall/contracts';
+import type { alertingV1 } from '@oncall/contracts/grpc';
 import { InvalidArgument } from './errors.js';
 import { SEVERITY_FROM_PROTO, STATUS_FROM_PROTO } from './mapping.js';
 import { decodePageToken, filterDigest, pageSize } from './page-token.js';

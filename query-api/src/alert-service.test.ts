@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { commandForStatus, snoozeSeconds, toCommand, viaOf } from './alert-service.js';
 import { InvalidArgument } from './errors.js';
 

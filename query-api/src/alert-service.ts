@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import type { alertingV1 } from '@oncall/contracts';
+import type { alertingV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import type { AlertCommandInput, AlertCommands } from './adapters/alert-commands.js';
 import type { ManualAlerts } from './adapters/manual-alerts.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notificationV1 } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import { notificationState, toDeliveryStatus } from './delivery-mapping.js';
 import type { NotificationRow } from './read-model/notifications.js';
 

@@ -1,4 +1,4 @@
-import { notificationV1 } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import type { ChannelOutcomeRow, NotificationRow } from './read-model/notifications.js';
 
 const { ChannelType, DeliveryState } = notificationV1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1, notificationV1 } from '@oncall/contracts';
+import { alertingV1, notificationV1 } from '@oncall/contracts/grpc';
 import { evolveConfig, initialConfigState, type ConfigState } from '@oncall/shared';
 import { checkedEdit, ConfigEditError, parseConfigFile, planApply, validateTemplate } from '@oncall/shared/config-file';
 import { issuesToError, type Written } from './config-issues.js';

@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
-import type { alertingV1, Recipient } from '@oncall/contracts';
+import type { Recipient } from '@oncall/contracts';
+import type { alertingV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import { NotFound } from './errors.js';
 import { serverStream, unary } from './handlers.js';

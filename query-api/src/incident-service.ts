@@ -1,6 +1,6 @@
 import type { DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import { InvalidArgument, NotFound } from './errors.js';
 import { serverStream, unary } from './handlers.js';

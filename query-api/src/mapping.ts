@@ -1,4 +1,4 @@
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import type { AlertRow, AlertStatusWord, TimelineRow } from './read-model/alerts.js';
 
 const { AlertStatus, AlertSource, Severity } = alertingV1;

@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
-import { CONSUMERS, type notificationV1 } from '@oncall/contracts';
+import { CONSUMERS } from '@oncall/contracts';
+import { type notificationV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import type { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import type { ProjectionFeed } from './adapters/projection-feed.js';

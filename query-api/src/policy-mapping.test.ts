@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1 } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { InvalidArgument } from './errors.js';
 import { policyField, toFilePolicy, toProtoPolicy, type PolicyInput } from './policy-mapping.js';
 

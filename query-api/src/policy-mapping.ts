@@ -1,4 +1,5 @@
-import { alertingV1, type EscalationTarget } from '@oncall/contracts';
+import { type EscalationTarget } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import type { ConfigFile } from '@oncall/shared/config-file';
 import { InvalidArgument } from './errors.js';
 

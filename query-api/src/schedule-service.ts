@@ -1,5 +1,6 @@
 import type { DatabasePool } from 'slonik';
-import { alertingV1, type EventData, type Override, type Weekday } from '@oncall/contracts';
+import { type EventData, type Override, type Weekday } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { nextChangeAfter, onCallAt, ScheduleError, sha256Hex, type Logger } from '@oncall/shared';
 import type { Consistency } from './consistency.js';
 import { FailedPrecondition, InvalidArgument, NotFound } from './errors.js';

@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { alertingV1, type EventData, type Weekday } from '@oncall/contracts';
+import { type EventData, type Weekday } from '@oncall/contracts';
+import { alertingV1 } from '@oncall/contracts/grpc';
 import { knownUsersIn, type Logger, type UserDirectory } from '@oncall/shared';
 import { apiActor, ConfigEditError, editConfig, type ConfigEdit, type ConfigFile, type PruneTarget } from '@oncall/shared/config-file';
 import { callerOf, type Consistency } from './consistency.js';

@@ -3,7 +3,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { alertingV1, descriptorSetPath, notificationV1, ticketingV1 } from '@oncall/contracts';
+import { alertingV1, descriptorSetPath, notificationV1, ticketingV1 } from '@oncall/contracts/grpc';
 import { AdHocNotifications } from './adapters/ad-hoc-notifications.js';
 import { authInterceptor, DEFAULT_FAILURE_LIMIT } from './auth/interceptor.js';
 import type { FailureLimit } from './domain/rate-limit.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { notificationV1, type TemplateChannels } from '@oncall/contracts';
+import { type TemplateChannels } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import { InvalidArgument } from './errors.js';
 import { partField, toProtoChannels, toTemplateChannels } from './template-mapping.js';
 

@@ -1,4 +1,5 @@
-import { notificationV1, type TemplateChannels } from '@oncall/contracts';
+import { type TemplateChannels } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import * as render from '@oncall/shared/render';
 import { InvalidArgument } from './errors.js';
 import type { TemplateVersionRow } from './read-model/templates.js';

@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import type { notificationV1 } from '@oncall/contracts';
+import type { notificationV1 } from '@oncall/contracts/grpc';
 import * as render from '@oncall/shared/render';
 import type { Logger } from '@oncall/shared';
 import { InvalidArgument, NotFound } from './errors.js';

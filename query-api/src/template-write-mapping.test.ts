@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notificationV1 } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import { InvalidArgument } from './errors.js';
 import { templateField, toFileTemplate, type TemplateInput } from './template-write-mapping.js';
 

@@ -1,4 +1,5 @@
-import type { notificationV1, TemplateChannels } from '@oncall/contracts';
+import type { TemplateChannels } from '@oncall/contracts';
+import type { notificationV1 } from '@oncall/contracts/grpc';
 import type { ConfigFile } from '@oncall/shared/config-file';
 import { partField, toTemplateChannels } from './template-mapping.js';
 

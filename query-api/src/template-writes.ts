@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import type { notificationV1 } from '@oncall/contracts';
+import type { notificationV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import { createdId } from './config-issues.js';
 import { createElement, removeElement, replaceElement } from './element-edits.js';

@@ -1,5 +1,5 @@
 import type { DatabasePool } from 'slonik';
-import type { alertingV1, ticketingV1 } from '@oncall/contracts';
+import type { alertingV1, ticketingV1 } from '@oncall/contracts/grpc';
 import type { Logger } from '@oncall/shared';
 import type { TicketCommands, TicketStatusInput } from './adapters/ticket-commands.js';
 import { viaOf } from './alert-service.js';

@@ -1,5 +1,6 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { userV1, type ContactMethod } from '@oncall/contracts';
+import { type ContactMethod } from '@oncall/contracts';
+import { userV1 } from '@oncall/contracts/grpc';
 
 /** A user as the alerting side needs one: who, where in time, and how to reach them. */
 export type DirectoryUser = Readonly<{

@@ -12,7 +12,6 @@ import {
   decodeEvent,
   encodeEvent,
   makeEvent,
-  notificationV1,
   partitionOf,
   stableUuid,
   STREAMS,
@@ -20,6 +19,7 @@ import {
   type ContactChannel,
   type ContactMethod,
 } from '@oncall/contracts';
+import { notificationV1 } from '@oncall/contracts/grpc';
 import { toDeliveryStatus } from '../delivery-mapping.js';
 import { CHANNEL_TYPES } from '../domain/destinations.js';
 import { adHocRequest, type AdHocNotification } from '../domain/notification-request.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertingV1, notificationV1, ticketingV1 } from '@oncall/contracts';
+import { alertingV1, notificationV1, ticketingV1 } from '@oncall/contracts/grpc';
 import { METHOD_RULES } from './scopes.js';
 
 /** Every method of every service generated from the protos. */

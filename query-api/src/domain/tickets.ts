@@ -1,4 +1,5 @@
-import { TicketState, type alertingV1, type ticketingV1 } from '@oncall/contracts';
+import { TicketState } from '@oncall/contracts';
+import { type alertingV1, type ticketingV1 } from '@oncall/contracts/grpc';
 import { InvalidArgument } from '../errors.js';
 import type { ProviderRow, TicketRow } from '../read-model/tickets.js';
 

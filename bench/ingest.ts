@@ -70,6 +70,9 @@ async function startAlertmanager(dir: string): Promise<{ url: string; child: Chi
   return { url, child };
 }
 
+/** The sum of a phase's per-process µs per alert, in ms. */
+const msOf = (us: Record<string, number>): number => Number((Object.values(us).reduce((a, b) => a + b, 0) / 1000).toFixed(3));
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'oncall-bench-'));
   await chmod(dir, 0o755);
@@ -119,12 +122,17 @@ async function main(): Promise<void> {
       'ingest',
     );
 
-    let peakRss = 0;
+    // Peak resident memory of each process (the decider's across its two runs).
+    const peakRss: Record<string, number> = { ingest: 0, decider: 0, projector: 0, nats: 0 };
     const sampler = setInterval(() => {
-      void rssMb(ingest.pid!).then(
-        (mb) => (peakRss = Math.max(peakRss, mb)),
-        () => undefined,
-      );
+      const pids = { ingest: ingest.pid, decider: decider.pid, projector: projector.pid, nats: nats.process.pid };
+      for (const [name, pid] of Object.entries(pids)) {
+        if (pid === undefined) continue;
+        void rssMb(pid).then(
+          (mb) => (peakRss[name] = Math.max(peakRss[name] ?? 0, Math.round(mb))),
+          () => undefined,
+        );
+      }
     }, 100);
 
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
@@ -249,13 +257,15 @@ async function main(): Promise<void> {
       new_alerts_decided_per_sec: Math.round(decidedRate),
       p50_ms: Number(percentile(paced.latenciesMs, 50).toFixed(2)),
       p99_ms: Number(percentile(paced.latenciesMs, 99).toFixed(2)),
-      rss_mb: Math.round(peakRss),
+      rss_mb: peakRss,
       lost,
       storm_p99_ms: Number(percentile(storm.latenciesMs, 99).toFixed(2)),
       requests: storm.ok + fresh.ok + paced.ok,
       connections: CONNECTIONS,
       partitions: PARTITIONS,
       error_logs: errors.count,
+      // Every process of the phase, the load generator included; the per-process µs follow.
+      cpu_ms_per_alert: { repeat_storm: msOf(stormCpuUs), all_new: msOf(decideCpuUs) },
       storm_cpu_us_per_alert: stormCpuUs,
       decide_cpu_us_per_alert: decideCpuUs,
       cores: (await import('node:os')).availableParallelism(),

@@ -26,6 +26,26 @@ describe('in-order acks for ack-all consumers', () => {
     expect(out).toEqual([1, 2, 3]);
   });
 
+  it('coalescing: messages done as they arrive in one turn share one ack, sent at the end of the turn', async () => {
+    const out: number[] = [];
+    const acks = new InOrderAcks(100, true);
+    for (const s of [1, 2, 3]) acks.done(acks.track(msg(s, out)));
+    expect(out).toEqual([]);
+    expect(acks.doneThrough).toBe(3);
+    await new Promise(setImmediate);
+    expect(out).toEqual([3]);
+    acks.done(acks.track(msg(4, out)));
+    await new Promise(setImmediate);
+    expect(out).toEqual([3, 4]);
+  });
+
+  it('coalescing still acks every `every` messages at once during a burst', () => {
+    const out: number[] = [];
+    const acks = new InOrderAcks(2, true);
+    for (const s of [1, 2, 3, 4]) acks.done(acks.track(msg(s, out)));
+    expect(out).toEqual([2, 4]);
+  });
+
   it('acks every `every` messages during a burst, and reports how far it is done', () => {
     const out: number[] = [];
     const acks = new InOrderAcks(3);

@@ -217,6 +217,10 @@ export type Tracked = { readonly m: JsMsg; done: boolean };
  * done run at the head is acked (one ack covers every message before it), at once when no
  * tracked message is left waiting, else every `every` messages. The ack floor therefore never
  * passes a message whose work is not stored.
+ *
+ * `coalesce`: the ack owed when nothing is left waiting goes out at the end of the event loop's
+ * turn instead (setImmediate), so messages that finish in the same turn — the decider's repeats,
+ * which append nothing, finish one by one as they arrive — share one ack instead of one each.
  */
 export class InOrderAcks {
   private list: Tracked[] = [];
@@ -224,8 +228,12 @@ export class InOrderAcks {
   private sinceAck = 0;
   private last = 0;
   private lastDone: JsMsg | null = null;
+  private flushScheduled = false;
 
-  constructor(private readonly every = 100) {}
+  constructor(
+    private readonly every = 100,
+    private readonly coalesce = false,
+  ) {}
 
   track(m: JsMsg): Tracked {
     const t = { m, done: false };
@@ -243,7 +251,8 @@ export class InOrderAcks {
     if (!last) return;
     this.last = last.m.seq;
     this.lastDone = last.m;
-    if (this.head === this.list.length || this.sinceAck >= this.every) this.flush();
+    if (this.sinceAck >= this.every) this.flush();
+    else if (this.head === this.list.length) this.flushIdle();
     if (this.head >= 1024 && this.head * 2 >= this.list.length) {
       this.list.splice(0, this.head);
       this.head = 0;
@@ -255,6 +264,20 @@ export class InOrderAcks {
     if (this.sinceAck === 0 || !this.lastDone) return;
     this.lastDone.ack();
     this.sinceAck = 0;
+  }
+
+  private flushIdle(): void {
+    if (!this.coalesce) return this.flush();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      try {
+        this.flush();
+      } catch {
+        // The connection closed meanwhile: the ack is owed to no one (the next session starts from the floor).
+      }
+    });
   }
 
   /** Messages tracked and not yet covered by an ack. */

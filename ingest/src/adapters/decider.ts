@@ -188,7 +188,7 @@ export class PartitionDecider {
   /** Decides messages in order until stopped or failed; an append that failed means the partition must recover. */
   private async decideAll(messages: AsyncIterable<JsMsg>): Promise<ConsumeEnd> {
     const chains = new Map<string, Chained>();
-    const acks = new InOrderAcks(ACK_EVERY);
+    const acks = new InOrderAcks(ACK_EVERY, true);
     let failed = false;
     let consumerFailed = false;
     const inFlight = new Set<Promise<unknown>>();

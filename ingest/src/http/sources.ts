@@ -1,7 +1,7 @@
 import type { ZodError } from 'zod';
 import type { AlertSource, Signal } from '@oncall/contracts';
-import { AlertmanagerPayload, normaliseAlertmanager } from '../sources/alertmanager.js';
-import { GrafanaPayload, normaliseGrafana } from '../sources/grafana.js';
+import { normaliseAlertmanager, parseAlertmanager } from '../sources/alertmanager.js';
+import { normaliseGrafana, parseGrafana } from '../sources/grafana.js';
 import { GenericPayload, normaliseGeneric } from '../sources/generic.js';
 import { normalisePagerDuty, PagerDutyEvent } from '../sources/pagerduty.js';
 
@@ -23,7 +23,7 @@ export const SOURCE_ROUTES: readonly SourceRoute[] = [
     paths: ['/api/v1/webhook/alertmanager'],
     source: 'alertmanager',
     parse: (body) => {
-      const p = AlertmanagerPayload.safeParse(body);
+      const p = parseAlertmanager(body);
       return p.success ? { ok: true, ...normaliseAlertmanager(p.data) } : { ok: false, error: p.error };
     },
   },
@@ -31,7 +31,7 @@ export const SOURCE_ROUTES: readonly SourceRoute[] = [
     paths: ['/api/v1/webhook/grafana'],
     source: 'grafana',
     parse: (body) => {
-      const p = GrafanaPayload.safeParse(body);
+      const p = parseGrafana(body);
       return p.success ? { ok: true, ...normaliseGrafana(p.data) } : { ok: false, error: p.error };
     },
   },

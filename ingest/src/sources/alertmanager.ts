@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Signal } from '@oncall/contracts';
 import { normaliseSeverity } from '../domain/severity.js';
+import { checkedParse, ISO_TIME_JSON, LABELS_JSON } from './compiled.js';
 import { fingerprintOfLabels, isoOrNull, IsoTime, Labels } from './common.js';
 
 /** One alert of an Alertmanager webhook; Grafana's webhook alerts extend it. */
@@ -28,6 +29,39 @@ export const AlertmanagerPayload = z.object({
   alerts: z.array(AlertmanagerAlert),
 });
 export type AlertmanagerPayload = z.infer<typeof AlertmanagerPayload>;
+
+/** `AlertmanagerAlert` as JSON Schema, for the compiled check (compiled.ts); Grafana's extends it. */
+export const ALERTMANAGER_ALERT_JSON = {
+  type: 'object',
+  required: ['status', 'labels', 'startsAt'],
+  properties: {
+    status: { enum: ['firing', 'resolved'] },
+    labels: LABELS_JSON,
+    annotations: { ...LABELS_JSON, default: {} },
+    startsAt: ISO_TIME_JSON,
+    endsAt: ISO_TIME_JSON,
+    generatorURL: { type: 'string', default: '' },
+    fingerprint: { type: 'string', maxLength: 512 },
+  },
+} as const;
+
+/** `AlertmanagerPayload`: the compiled check first, zod for the error message of a body it refuses. */
+export const parseAlertmanager = checkedParse(AlertmanagerPayload, {
+  type: 'object',
+  required: ['version', 'groupKey', 'status', 'receiver', 'alerts'],
+  properties: {
+    version: { const: '4' },
+    groupKey: { type: 'string' },
+    truncatedAlerts: { type: 'integer', minimum: 0, default: 0 },
+    status: { enum: ['firing', 'resolved'] },
+    receiver: { type: 'string' },
+    groupLabels: { ...LABELS_JSON, default: {} },
+    commonLabels: { ...LABELS_JSON, default: {} },
+    commonAnnotations: { ...LABELS_JSON, default: {} },
+    externalURL: { type: 'string', default: '' },
+    alerts: { type: 'array', items: ALERTMANAGER_ALERT_JSON },
+  },
+});
 
 export type Normalised = { signals: Signal[]; context: Record<string, unknown> };
 

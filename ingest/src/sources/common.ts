@@ -5,7 +5,7 @@ import { sha256Hex } from '@oncall/shared';
  * An RFC 3339 time with an offset (Z, +02:00 or +0200). A regex compiled once: zod 3's
  * `datetime()` builds a new RegExp on every call, a measurable cost at 50 alerts a request.
  */
-const RFC3339 =
+export const RFC3339 =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)$/i;
 export const IsoTime = z.string().regex(RFC3339, 'Invalid datetime');
 
@@ -27,5 +27,9 @@ export function fingerprintOfLabels(labels: Readonly<Record<string, string>>): s
 /** Sources send a zero time ("0001-01-01T00:00:00Z") for "not set"; that is null here. */
 export function isoOrNull(t: string | undefined): string | null {
   if (!t || t.startsWith('0001-01-01')) return null;
-  return new Date(t).toISOString();
+  const d = new Date(t);
+  if (!Number.isNaN(d.getTime())) return d.toISOString();
+  // A leap second (…:60) is valid RFC 3339 that Date cannot parse (it threw here: a 500 for a
+  // valid body): it is taken as the next second.
+  return new Date(new Date(t.replace(/:60(?=[.zZ+-])/, ':59')).getTime() + 1000).toISOString();
 }

@@ -10,7 +10,7 @@ import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
 import { startUsersService } from '../infra/src/users-service.js';
-import { cpuMs, cpuSeconds, postgresPids, ROOT, rssMb, spawnService, stopProcess, until, whenReady } from './processes.js';
+import { cpuMs, cpuSeconds, peakMemory, postgresPids, ROOT, spawnService, stopProcess, until, whenReady } from './processes.js';
 
 /**
  * The system as deployed, for the benchmarks that measure it whole: a nats-server, an embedded
@@ -127,23 +127,14 @@ export async function startDeployment(opts: {
         postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
       };
     };
-    const sampleRss = () => {
-      const peak: Record<string, number> = {};
-      const watched: Array<[string, number]> = [...services.map((s): [string, number] => [s.name, s.child.pid!]), ['nats-server', natsPid]];
-      const timer = setInterval(() => {
-        for (const [name, pid] of watched)
-          void rssMb(pid).then(
-            (mb) => (peak[name] = Math.max(peak[name] ?? 0, mb)),
-            () => undefined,
-          );
-      }, 250);
-      return {
-        stop: () => {
-          clearInterval(timer);
-          return Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
-        },
-      };
-    };
+    const sampleRss = () =>
+      peakMemory(
+        Object.fromEntries(
+          [...services.map((s): [string, number] => [s.name, s.child.pid!]), ['nats-server', natsPid] as [string, number]].map(
+            ([name, pid]) => [name, async () => [pid]],
+          ),
+        ),
+      );
     const consoleUrl = `http://127.0.0.1:${consolePort}`;
     return {
       dir,

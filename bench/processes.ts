@@ -77,6 +77,42 @@ export async function rssMb(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+/**
+ * Memory of a group of processes in MB: a single process's RSS; for several (PostgreSQL's
+ * postmaster and backends) the sum of their proportional set sizes, so that the shared buffers
+ * every backend maps count once, not once per backend.
+ */
+export async function memoryMb(pids: readonly number[]): Promise<number> {
+  if (pids.length === 1) return rssMb(pids[0]!);
+  let kb = 0;
+  for (const pid of pids) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    kb += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+  }
+  return kb / 1024;
+}
+
+/** The peak memory (memoryMb) of each named group of processes, sampled every 250 ms until `stop()`, in whole MB. */
+export function peakMemory(parts: Record<string, () => Promise<readonly number[]>>): { stop: () => Record<string, number> } {
+  const peak: Record<string, number> = {};
+  const timer = setInterval(() => {
+    for (const [name, pids] of Object.entries(parts))
+      void pids()
+        .then(memoryMb)
+        .then(
+          (mb) => (peak[name] = Math.max(peak[name] ?? 0, mb)),
+          () => undefined,
+        );
+  }, 250);
+  timer.unref(); // a run that fails never calls stop()
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
+    },
+  };
+}
+
 /** CPU time (user + system, all threads, reaped children included) a process has used so far, in ms, from /proc. */
 export async function cpuMs(pid: number): Promise<number> {
   return (await cpuSeconds([pid])) * 1000;

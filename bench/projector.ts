@@ -8,8 +8,10 @@
  *     default): bulk load from sequence 1 into `<schema>_rebuild` without secondary indexes, index
  *     builds, catch-up, switch-over; scaled to 1M events when the log holds another number
  *     (replay_sec is as measured; replay_load_sec the bulk load, replay_index_sec the index builds).
- * Also CPU µs per event of each process (storm_cpu_us_per_event, replay_cpu_us_per_event) and the
- * load average at the start and end: on a shared machine wall-clock rates follow other people's load.
+ * Also CPU µs per event of each process (storm_cpu_us_per_event, replay_cpu_us_per_event) and their
+ * sums in ms (cpu_ms_per_event: the storm's; replay_cpu_ms_per_event), each process's peak memory
+ * (rss_mb: RSS; PostgreSQL's processes' summed PSS) and the load average at the start and end: on a
+ * shared machine wall-clock rates follow other people's load.
  * Progress goes to stderr; one JSON line goes to stdout at the end.
  *
  * Environment: BENCH_EVENTS (storm size, 200000), BENCH_PACED_RATE (5000/s), BENCH_PACED_SECONDS (10),
@@ -44,7 +46,7 @@ import { connectNats, createLogger, createReadModelPool, ensureTopology } from '
 import { ensureDatabase, migrate, rebuildReadModels, startEmbeddedPostgres, startNatsServer } from '@oncall/infra';
 import { PROJECTION_CHANNEL, startProjector } from '@oncall/projector';
 import { percentile } from './load.js';
-import { cpuMeter, NODE_FLAGS, postgresPids, ROOT, say, stopProcess } from './processes.js';
+import { cpuMeter, NODE_FLAGS, peakMemory, postgresPids, ROOT, say, stopProcess } from './processes.js';
 import { stormAlert } from './storm.js';
 
 const STORM_EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -400,6 +402,16 @@ async function main(): Promise<void> {
       };
     }
 
+    const pgDir = join(dir, 'pg');
+    const natsPid = async () => (nats.process.pid ? [nats.process.pid] : []);
+    // Peak memory over the whole run; the projector's while it runs (warm-up to the paced phase).
+    const memory = peakMemory({
+      ...(child?.pid ? { projector: async () => (child?.pid ? [child.pid] : []) } : {}),
+      nats: natsPid,
+      postgres: () => postgresPids(pgDir),
+      bench: async () => [process.pid],
+    });
+
     say(`warm-up: ${WARMUP_EVENTS} events (projector: ${MODE})`);
     for (let i = 0; i < WARMUP_EVENTS; i++) {
       const m = gen.next();
@@ -410,8 +422,6 @@ async function main(): Promise<void> {
     say(`storm: encoding ${STORM_EVENTS} events`);
     const storm = Array.from({ length: STORM_EVENTS }, () => gen.next());
     say('storm: publishing while the projector runs');
-    const pgDir = join(dir, 'pg');
-    const natsPid = async () => (nats.process.pid ? [nats.process.pid] : []);
     const stormCpu = await cpuMeter({
       postgres: () => postgresPids(pgDir),
       ...(child?.pid ? { projector: async () => [child!.pid!] } : {}),
@@ -508,9 +518,14 @@ async function main(): Promise<void> {
     );
     await nc.close();
 
+    const sumMs = (usPerEvent: Record<string, number>) => Number((Object.values(usPerEvent).reduce((a, b) => a + b, 0) / 1000).toFixed(3));
     const result = {
       events_per_sec: Math.round(eventsPerSec),
       replay_1m_events_sec: Number(((replaySeconds * 1_000_000) / replayed).toFixed(1)),
+      // All processes of the storm (projector, PostgreSQL, nats-server, the publishing bench), summed.
+      cpu_ms_per_event: sumMs(stormCpuUs),
+      replay_cpu_ms_per_event: sumMs(replayCpuUs),
+      rss_mb: memory.stop(),
       lag_p99_ms: Number(percentile(lags, 99).toFixed(1)),
       lag_p50_ms: Number(percentile(lags, 50).toFixed(1)),
       events: STORM_EVENTS,

@@ -10,10 +10,9 @@ export type ReplayProgress = { projection: string; done: number; total: number }
 export type ReplaySkipped = (projection: string, rejected: Rejected) => void;
 
 /**
- * Events per replay transaction. PostgreSQL's CPU per event grows with the batch (its parse,
- * materialized rows and inserts each pass over the whole batch parameter; a 2000-event one is
- * ~3 MB): bench:projector, 1M events: 2000 → 86 s (PostgreSQL 101 µs/event), 1000 → 82 s (94),
- * 500 → 75–83 s (82–97), 250 → 88 s (93). (The live projector's 1000 stays: 500 was slower there.)
+ * Events per replay transaction: bench:projector's replay with 250–2000 (docs/performance.md)
+ * found no size that beats 500 beyond the noise. (The live projector's 1000 stays: 500 was
+ * slower there.)
  */
 const BATCH = 500;
 

@@ -150,6 +150,16 @@ describe('storm sense across partitions and replicas', () => {
   const reserveForB = async () => {
     for (const p of [2, 3]) await leases.put(`escalator.p${p}`, 'replica-b');
   };
+  /**
+   * Stops B with its partitions kept for it. Reserved before the stop too: B's release deletes
+   * only the revision it wrote, so the entries never go free — between a release and a reservation
+   * made after it, A's claim (every 5 s) could take partition 2 and act for B (seen once under load).
+   */
+  const stopBKeepingItsPartitions = async () => {
+    await reserveForB();
+    await stopReplica('replica-b');
+    await reserveForB();
+  };
 
   /** Replica A holds partitions 0 and 1, B 2 and 3 (the cross-replica cases rely on it). */
   const leasesAsPlanned = async () => {
@@ -497,8 +507,7 @@ describe('storm sense across partitions and replicas', () => {
     clock.advance(10 * SEC);
     await log.waitFor(is('AlertInhibited', target.alertId));
 
-    await stopReplica('replica-b');
-    await reserveForB();
+    await stopBKeepingItsPartitions();
     // An entry of partition 3 that no escalation stands behind (as left by a crash): the restart prunes it.
     const ghost = randomUUID();
     await bucket.put(
@@ -535,8 +544,7 @@ describe('storm sense across partitions and replicas', () => {
     await resolve(first);
     await log.waitFor(is('EscalationStopped', first.alertId));
 
-    await stopReplica('replica-b');
-    await reserveForB();
+    await stopBKeepingItsPartitions();
     await resolve(member);
     await bucketUntil((k) => !k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member gone');
     expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);

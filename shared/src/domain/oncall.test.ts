@@ -213,7 +213,9 @@ describe('rotation handoffs across DST', () => {
     const s = schedule({ rotations: [rotation({ start: '2026-01-01T09:00:00-05:00' })] });
     const began = performance.now();
     for (let i = 0; i < 10_000; i++) onCallAt(s, utc('2076-01-01T00:00:00Z') + i * 7 * HOUR);
-    expect(performance.now() - began).toBeLessThan(1_000);
+    // ~0.3 s here; walking 50 years of weekly shifts for each lookup would take minutes. The margin
+    // is for the unit files sharing 2 busy cores with the integration suite (1.4 s seen there).
+    expect(performance.now() - began).toBeLessThan(10_000);
   });
 
   it('covers nothing before the rotation starts', () => {

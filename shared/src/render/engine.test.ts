@@ -134,7 +134,7 @@ describe('limits', () => {
     expect(err).toBeInstanceOf(TemplateError);
     expect(err).toMatchObject({ code: 'LIMIT_EXCEEDED', limit });
     expect((err as TemplateError).message).toMatch(/limit exceeded/);
-    expect(ms).toBeLessThan(2000);
+    expect(ms).toBeLessThan(5000); // a runaway template would run for minutes; the margin is for 2 busy cores
   });
 
   it('a render held up past the limit once (a major GC, a busy core) is tried again and succeeds', () => {

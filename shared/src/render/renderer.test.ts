@@ -158,7 +158,7 @@ describe('renderNotification', () => {
   ])('%s is stopped and the default is sent', (_, channels, channel) => {
     const t0 = performance.now();
     const r = renderNotification(tpl(channels), channel, contextWith());
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(performance.now() - t0).toBeLessThan(6000); // minutes if not stopped; the margin is for 2 busy cores
     expect(r.warnings).toStrictEqual([
       expect.objectContaining({ code: 'TEMPLATE_FALLBACK', message: expect.stringMatching(/limit exceeded/) as unknown }),
     ]);

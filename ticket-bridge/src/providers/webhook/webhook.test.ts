@@ -25,10 +25,11 @@ const config = (settings: Record<string, unknown>): TicketProviderConfig => ({
   },
   inboundSecret: { env: 'INBOUND' },
 });
-const ctxFor = (c: TicketProviderConfig): ProviderContext => ({
+// 5 s: the stand-in answers in milliseconds, but unit files share 2 busy cores with the integration suite.
+const ctxFor = (c: TicketProviderConfig, timeoutMs = 5000): ProviderContext => ({
   config: c,
   secret: (ref) => SECRETS['env' in ref ? ref.env : ref.file] ?? '',
-  fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(300) }),
+  fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
   now: () => new Date(),
 });
 const ALERT: TicketAlert = {
@@ -108,7 +109,7 @@ describe('webhook provider against the stand-in', () => {
   it('a receiver that does not answer in time is a retryable timeout', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    const slow = ctxFor(config({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/tickets` }));
+    const slow = ctxFor(config({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/tickets` }), 300);
     const err = (await webhookProvider
       .create(slow, { alert: ALERT, fields: {}, idempotencyKey: 'oncall-t' })
       .catch((e: unknown) => e)) as ProviderError;

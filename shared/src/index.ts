@@ -12,6 +12,7 @@ export {
   hopFrom,
   hopFromHttp,
   hopFromMessage,
+  inHop,
   NO_HOP,
   type Hop,
   type TraceHeaders,

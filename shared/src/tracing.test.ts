@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hopFrom, hopFromHttp, hopFromMessage, NO_HOP, startTracing, traceIdOf, traceOf, tracingOn } from './tracing.js';
+import { hopFrom, hopFromHttp, hopFromMessage, inHop, NO_HOP, startTracing, traceIdOf, traceOf, tracingOn, type Hop } from './tracing.js';
 
 describe('traceIdOf', () => {
   it.each([
@@ -31,5 +31,43 @@ describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(hopFrom('escalate', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe(NO_HOP);
     expect(hopFromHttp('ingest webhook', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe(NO_HOP);
     expect(NO_HOP.headers).toBeUndefined();
+  });
+});
+
+describe('inHop', () => {
+  const recording = () => {
+    const calls: string[] = [];
+    const hop: Hop = {
+      headers: undefined,
+      set: (k, v) => calls.push(`set ${k}=${v}`),
+      fail: () => calls.push('fail'),
+      end: () => calls.push('end'),
+    };
+    return { hop, calls };
+  };
+
+  it('sets what the result says, then ends the span, and returns the value', async () => {
+    const { hop, calls } = recording();
+    expect(
+      await inHop(
+        hop,
+        async () => 'sent',
+        (v) => hop.set('outcome', v),
+      ),
+    ).toBe('sent');
+    expect(calls).toStrictEqual(['set outcome=sent', 'end']);
+  });
+
+  it('fails the span and rethrows when the work throws', async () => {
+    const { hop, calls } = recording();
+    const boom = new Error('boom');
+    await expect(
+      inHop(
+        hop,
+        () => Promise.reject(boom),
+        () => hop.set('never', 1),
+      ),
+    ).rejects.toBe(boom);
+    expect(calls).toStrictEqual(['fail']);
   });
 });

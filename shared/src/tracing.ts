@@ -109,6 +109,22 @@ export function hopFrom(name: string, parent: TraceHeaders | undefined, attribut
   return startHop(name, parent, attributes, kind);
 }
 
+/**
+ * Runs `work` as the hop's span: ended when it resolves (`result` may first set attributes from
+ * its value), failed and rethrown when it throws.
+ */
+export async function inHop<T>(hop: Hop, work: () => Promise<T>, result?: (value: T) => void): Promise<T> {
+  try {
+    const value = await work();
+    result?.(value);
+    hop.end();
+    return value;
+  } catch (err) {
+    hop.fail(err);
+    throw err;
+  }
+}
+
 /** A hop started by an HTTP request: honours the caller's `traceparent` header, else a new trace. */
 export function hopFromHttp(name: string, headers: Readonly<Record<string, string | string[] | undefined>>, attributes?: Attributes): Hop {
   if (!tracer) return OFF;

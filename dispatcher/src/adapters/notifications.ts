@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS } from '@oncall/contracts';
-import { hopFrom, traceOf, tracingOn, type Logger, type Parkable, type Parking, type TraceHeaders } from '@oncall/shared';
+import { hopFrom, inHop, traceOf, tracingOn, type Logger, type Parkable, type Parking, type TraceHeaders } from '@oncall/shared';
 import { retryDelay } from '../domain/limits.js';
 import { planDeliveries } from '../domain/plan.js';
 import { deliveriesTotal } from '../metrics.js';
@@ -72,15 +72,11 @@ export function notificationHandler(deps: {
       'oncall.channel': a.delivery.channel,
       'oncall.attempt': a.try.delivery,
     });
-    try {
-      const outcome = await run({ ...a, trace: hop.headers });
-      hop.set('oncall.outcome', outcome.kind);
-      hop.end();
-      return outcome;
-    } catch (err) {
-      hop.fail(err);
-      throw err;
-    }
+    return inHop(
+      hop,
+      () => run({ ...a, trace: hop.headers }),
+      (outcome) => hop.set('oncall.outcome', outcome.kind),
+    );
   };
 
   const backoff = (m: JsMsg) =>

@@ -327,6 +327,8 @@ describe('escalator partition recovery', () => {
       rules: [],
     });
     await expect.poll(async () => (await retry(admin, seq)).outcome, { timeout: 10_000 }).toBe('applied');
+    // Applied means appended; the followed log reads them a moment later (a busy machine showed none yet).
+    await log.waitFor((e) => e.type === 'NotificationRequested' && e.data.alertId === alertId);
     const decided = ['AlertRouted', 'EscalationStepReached', 'NotificationRequested'];
     expect(of(log.events, alertId).map((e) => e.type)).toStrictEqual(decided);
     expect(of(log.events, alertId).slice(2).map(who)).toStrictEqual(['alice']);

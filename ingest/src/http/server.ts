@@ -2,7 +2,7 @@ import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import rateLimit from '@fastify/rate-limit';
 import sjson from 'secure-json-parse';
 import { Counter, Histogram } from 'prom-client';
-import { AppendFailed, hopFromHttp, registry, type Hop, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
+import { AppendFailed, hopFromHttp, inHop, registry, type Hop, sha256Hex, type ConfigView, type Logger } from '@oncall/shared';
 import { mayHoldUnstorableText, toStorable, type AlertSource } from '@oncall/contracts';
 import { IntakeUnavailableError, type IntakePublisher } from '../adapters/intake-publisher.js';
 import type { HeartbeatPublisher } from '../adapters/heartbeat-publisher.js';
@@ -194,15 +194,11 @@ export async function buildServer(deps: IngestDeps): Promise<FastifyInstance> {
     return async (req: FastifyRequest, reply: FastifyReply) => {
       const hop = hopFromHttp('ingest webhook', req.headers, spanAttributes);
       if (hop.headers) req.hop = hop;
-      try {
-        const answer = await accept(req, reply);
-        hop.set('http.response.status_code', reply.statusCode);
-        hop.end();
-        return answer;
-      } catch (err) {
-        hop.fail(err);
-        throw err;
-      }
+      return inHop(
+        hop,
+        () => accept(req, reply),
+        () => hop.set('http.response.status_code', reply.statusCode),
+      );
     };
   };
 

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { CONSUMERS, decodeEvent, STREAMS, type DomainEvent, type EventData, type EventOf } from '@oncall/contracts';
-import { errorText, hopFromMessage, NO_HOP, TicketFieldError, tracingOn, type Hop } from '@oncall/shared';
+import { errorText, hopFromMessage, inHop, NO_HOP, TicketFieldError, tracingOn, type Hop } from '@oncall/shared';
 import { fieldInputOf } from '../domain/alert.js';
 import { idempotencyKeyOf, rateLimitDecision, resumeDelayMs, retryDecision, syncActionFor, type AlertMove } from '../domain/rules.js';
 import { ProviderError, type TicketRef } from '../providers/types.js';
@@ -75,13 +75,7 @@ export async function handleTicketMessage(d: Deps, m: JsMsg): Promise<void> {
         'oncall.attempt': m.info.deliveryCount,
       })
     : NO_HOP;
-  try {
-    await request(d, m, event, partition, hop);
-    hop.end();
-  } catch (err) {
-    hop.fail(err);
-    throw err;
-  }
+  await inHop(hop, () => request(d, m, event, partition, hop));
 }
 
 async function request(d: Deps, m: JsMsg, event: EventOf<'TicketRequested'>, partition: number, hop: Hop): Promise<void> {

@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     const pressedAt = new Map<string, number>();
     const toState = new Map<string, number>();
     const toMessage = new Map<string, number>();
+    const toEvent = new Map<string, number>(); // press → its AlertAcknowledged reaches this process
     let pressErrors = 0;
 
     // State over gRPC: once the projector announces (NOTIFY) that the alerts projection passed an
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
     void (async () => {
       for await (const m of follower) {
         const e = decodeEvent(m.data, { trusted: true });
-        if (e.type === 'AlertAcknowledged' && pressedAt.has(e.data.alertId)) ackedAt.set(e.data.alertId, m.seq);
+        if (e.type !== 'AlertAcknowledged' || !pressedAt.has(e.data.alertId)) continue;
+        ackedAt.set(e.data.alertId, m.seq);
+        toEvent.set(e.data.alertId, now() - pressedAt.get(e.data.alertId)!);
       }
     })();
     const getAlert = (id: string) =>
@@ -179,6 +182,8 @@ async function main(): Promise<void> {
         ack_to_message_updated_p99_ms: ms(percentile(message, 99)),
         ack_to_state_p50_ms: ms(percentile(state, 50)),
         ack_to_message_updated_p50_ms: ms(percentile(message, 50)),
+        ack_to_event_p50_ms: ms(percentile([...toEvent.values()], 50)),
+        ack_to_event_p99_ms: ms(percentile([...toEvent.values()], 99)),
         state_missing: pressedAt.size - state.length,
         messages_not_updated: pressedAt.size - message.length,
         press_errors: pressErrors,

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
+import pg from 'pg';
 import { fetch as httpFetch } from 'undici';
 import { connectNats, createApiToken, ensureTopology, type Logger } from '@oncall/shared';
 import { applyConfig, parseConfigFile } from '@oncall/shared/config-file';
@@ -10,7 +11,7 @@ import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
 import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
 import { startUsersService } from '../infra/src/users-service.js';
-import { cpuMs, cpuSeconds, peakMemory, postgresPids, ROOT, spawnService, stopProcess, until, whenReady } from './processes.js';
+import { cpuMs, cpuSeconds, peakMemory, postgresPids, ROOT, say, spawnService, stopProcess, until, whenReady } from './processes.js';
 
 /**
  * The system as deployed, for the benchmarks that measure it whole: a nats-server, an embedded
@@ -54,13 +55,20 @@ export async function startDeployment(opts: {
   await chmod(dir, 0o755);
   const nats = await startNatsServer({ storeDir: join(dir, 'nats'), port: await getPort() });
   const users = await startUsersService({ file: join(ROOT, 'examples/users.yaml'), port: 0, log: opts.log });
-  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await getPort() });
+  // BENCH_PG_STATEMENTS=1: PostgreSQL's busiest statements of the run on stderr at the end (pg_stat_statements).
+  const statements = process.env.BENCH_PG_STATEMENTS === '1';
+  const postgres = await startEmbeddedPostgres({
+    dataDir: join(dir, 'pg'),
+    port: await getPort(),
+    ...(statements && { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } }),
+  });
   const services: Array<{ name: string; child: ChildProcess }> = [];
   let admin: Deployment['admin'] | undefined;
   const stop = async () => {
     await Promise.all(services.map((s) => stopProcess(s.child)));
     await admin?.close();
     await users.close();
+    if (statements) await printStatements(postgres.url('oncall')).catch((err: unknown) => say(`pg_stat_statements: ${String(err)}`));
     await postgres.stop();
     await nats.stop();
     await rm(dir, { recursive: true, force: true });
@@ -69,6 +77,7 @@ export async function startDeployment(opts: {
     const databaseUrl = postgres.url('oncall');
     await ensureDatabase(postgres.url('postgres'), 'oncall');
     await migrate(databaseUrl, 'oncall');
+    if (statements) await withClient(databaseUrl, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
     admin = await connectNats(nats.url, 'bench-admin', opts.log);
     await ensureTopology(admin, { partitions: opts.partitions, replicas: 1 }, opts.log);
     await applyConfig(admin, parseConfigFile(opts.config, `${opts.name}.yaml`));
@@ -160,4 +169,25 @@ export async function startDeployment(opts: {
 /** CPU milliseconds per alert of each part between two `cpu()` readings. */
 export function cpuPerAlert(before: Record<string, number>, after: Record<string, number>, alerts: number): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((k) => [k, Number(((after[k]! - (before[k] ?? 0)) / alerts).toFixed(2))]));
+}
+
+async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The 15 statements that took PostgreSQL the most time, with calls and rows. */
+async function printStatements(url: string): Promise<void> {
+  const { rows } = await withClient(url, (c) =>
+    c.query<{ ms: number; plan_ms: number; calls: number; rows: number; query: string }>(
+      `SELECT round(total_exec_time)::int AS ms, round(total_plan_time)::int AS plan_ms, calls::int, rows::int, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+       FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 15`,
+    ),
+  );
+  for (const r of rows) say(`pg ${r.ms} ms + ${r.plan_ms} ms planning  ${r.calls} calls  ${r.rows} rows  ${r.query}`);
 }

@@ -113,7 +113,7 @@ describe('the board hub', () => {
   it('continues a cursor from the window, and resets one it no longer holds', async () => {
     const small = new BoardHub({ reads: p.hubReads, feed: p.feed, log, limits: { maxRows: 2, maxAgeMs: 60_000 } });
     try {
-      await small.ready();
+      await small.connect(new Client(), null); // someone watching: the window keeps each commit's batch
       for (const id of ['a', 'b', 'c']) {
         p.commit(alert(id));
         await vi.advanceTimersByTimeAsync(0);
@@ -128,6 +128,27 @@ describe('the board hub', () => {
     } finally {
       small.close();
     }
+  });
+
+  it('reads nothing while nobody is connected, and catches up before the next connection is served', async () => {
+    await hub.ready();
+    for (let i = 0; i < 20; i++) {
+      p.commit(alert(`x${i}`));
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    expect(p.reads).toBe(0);
+    const c = new Client();
+    expect(await hub.connect(c, { alerts: 15, escalations: 0 })).toBe(true);
+    expect(p.reads).toBe(1);
+    expect(c.deltas().map((d) => d.upserts.map((u) => u.id).sort())).toStrictEqual([['x15', 'x16', 'x17', 'x18', 'x19']]);
+    p.commit(alert('y'));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(p.reads).toBe(2);
+    expect(c.deltas().at(-1)?.upserts.map((u) => u.id)).toStrictEqual(['y']);
+    hub.disconnect(c);
+    p.commit(alert('z'));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(p.reads).toBe(2);
   });
 
   it('resets every connection when the feed reconnected, and serves new ones after', async () => {

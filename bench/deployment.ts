@@ -9,7 +9,7 @@ import { connectNats, createApiToken, ensureTopology, type Logger } from '@oncal
 import { applyConfig, parseConfigFile } from '@oncall/shared/config-file';
 import { migrate } from '../infra/src/migrate.js';
 import { startNatsServer } from '../infra/src/nats-server.js';
-import { ensureDatabase, startEmbeddedPostgres } from '../infra/src/postgres.js';
+import { ensureDatabase, POSTGRES_NICE, startEmbeddedPostgres } from '../infra/src/postgres.js';
 import { startUsersService } from '../infra/src/users-service.js';
 import { cpuMs, cpuSeconds, peakMemory, postgresPids, ROOT, say, spawnService, stopProcess, until, whenReady } from './processes.js';
 
@@ -60,6 +60,7 @@ export async function startDeployment(opts: {
   const postgres = await startEmbeddedPostgres({
     dataDir: join(dir, 'pg'),
     port: await getPort(),
+    nice: Number(process.env.ONCALL_POSTGRES_NICE ?? POSTGRES_NICE), // as `oncall up` runs it
     ...(statements && { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } }),
   });
   const services: Array<{ name: string; child: ChildProcess }> = [];

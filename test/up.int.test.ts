@@ -31,6 +31,12 @@ async function alive(pid: number): Promise<boolean> {
   return stat !== '' && stat[stat.lastIndexOf(')') + 2] !== 'Z';
 }
 
+/** A process's CPU niceness (field 19 of /proc/<pid>/stat). */
+async function niceness(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 const living = async (pids: number[]) => (await Promise.all(pids.map(async (p) => ((await alive(p)) ? [p] : [])))).flat();
 
 /** Processes that are not our children cannot be awaited by event: poll /proc until they are gone. */
@@ -94,6 +100,9 @@ describe('npm start (oncall up) on the embedded default', () => {
     const services = ['ingest', 'decider', 'projector', 'escalator', 'dispatcher', 'query-api', 'ticket-bridge'];
     expect([...first.parts.keys()]).toEqual(['oncall up', 'nats-server', 'postgres', ...services]);
     expect(new Set(first.parts.values()).size).toBe(first.parts.size);
+    // The read model's database gives way to the decision path (POSTGRES_NICE); the services do not.
+    expect(await niceness(first.parts.get('postgres')!)).toBe(10);
+    expect(await niceness(first.parts.get('decider')!)).toBe(0);
     expect((await post(amFiring)).status).toBe(202);
     await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 1);
     // No provider configured: the page is printed on the console with its action link, which opens the alert.

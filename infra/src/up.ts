@@ -4,7 +4,14 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import { closeNats, connectNats, ensureTopology, parseEnv, commonEnv, port, serveMetrics, type Logger } from '@oncall/shared';
 import { findNatsServer, startNatsServer, type RunningNats } from './nats-server.js';
-import { assertPostgresCanRun, ensureDatabase, parsePostgresSettings, startEmbeddedPostgres, type RunningPostgres } from './postgres.js';
+import {
+  assertPostgresCanRun,
+  ensureDatabase,
+  parsePostgresSettings,
+  POSTGRES_NICE,
+  startEmbeddedPostgres,
+  type RunningPostgres,
+} from './postgres.js';
 import { migrate } from './migrate.js';
 import { readConfigFile, applyConfig } from '@oncall/shared/config-file';
 import { localAdminToken } from './local-token.js';
@@ -36,6 +43,8 @@ const UpConfig = z.object({
         return z.NEVER;
       }
     }),
+  /** The embedded PostgreSQL's CPU niceness: decisions first in a storm (docs/performance.md, bench:storm-sense). */
+  ONCALL_POSTGRES_NICE: z.coerce.number().int().min(0).max(19).default(POSTGRES_NICE),
   INGEST_PORT: port(8080),
   INGEST_HOST: z.string().default('0.0.0.0'),
   /** Loopback by default: set 0.0.0.0 (or an address) to open the API to the network (with TLS, see docs/query-api.md). */
@@ -135,7 +144,15 @@ export async function up(log: Logger, env: NodeJS.ProcessEnv, interrupt: AbortSi
       ? undefined
       : new KeptRunning(
           'PostgreSQL',
-          () => startEmbeddedPostgres({ dataDir: pgDir, port: cfg.PG_PORT, log, settings: cfg.ONCALL_PG_SETTINGS, ownProcessGroup: true }),
+          () =>
+            startEmbeddedPostgres({
+              dataDir: pgDir,
+              port: cfg.PG_PORT,
+              log,
+              settings: cfg.ONCALL_PG_SETTINGS,
+              ownProcessGroup: true,
+              nice: cfg.ONCALL_POSTGRES_NICE,
+            }),
           { log, onKeepsDying },
         );
     const [natsStart, postgresStart] = await Promise.allSettled([natsKept?.start(), postgresKept?.start()]);

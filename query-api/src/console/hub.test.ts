@@ -144,7 +144,12 @@ describe('the board hub', () => {
     p.commit(alert('y'));
     await vi.advanceTimersByTimeAsync(250);
     expect(p.reads).toBe(2);
-    expect(c.deltas().at(-1)?.upserts.map((u) => u.id)).toStrictEqual(['y']);
+    expect(
+      c
+        .deltas()
+        .at(-1)
+        ?.upserts.map((u) => u.id),
+    ).toStrictEqual(['y']);
     hub.disconnect(c);
     p.commit(alert('z'));
     await vi.advanceTimersByTimeAsync(250);

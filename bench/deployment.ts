@@ -135,6 +135,8 @@ export async function startDeployment(opts: {
         ...Object.fromEntries(byService),
         'nats-server': await cpuMs(natsPid),
         postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
+        // This process: the load generator and the providers' fakes (not the deployment's; outside totals).
+        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       };
     };
     const sampleRss = () =>

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     const toState = new Map<string, number>();
     const toMessage = new Map<string, number>();
     const toEvent = new Map<string, number>(); // press → its AlertAcknowledged reaches this process
+    const toStored: number[] = [];
     let pressErrors = 0;
 
     // State over gRPC: once the projector announces (NOTIFY) that the alerts projection passed an
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
         if (e.type !== 'AlertAcknowledged' || !pressedAt.has(e.data.alertId)) continue;
         ackedAt.set(e.data.alertId, m.seq);
         toEvent.set(e.data.alertId, now() - pressedAt.get(e.data.alertId)!);
+        toStored.push(m.info.timestampNanos / 1e6 - pressedAt.get(e.data.alertId)!);
       }
     })();
     const getAlert = (id: string) =>
@@ -185,6 +187,8 @@ async function main(): Promise<void> {
         ack_to_message_updated_p50_ms: ms(percentile(message, 50)),
         ack_to_event_p50_ms: ms(percentile([...toEvent.values()], 50)),
         ack_to_event_p99_ms: ms(percentile([...toEvent.values()], 99)),
+        ack_to_stored_p50_ms: ms(percentile(toStored, 50)),
+        ack_to_stored_p99_ms: ms(percentile(toStored, 99)),
         state_missing: pressedAt.size - state.length,
         messages_not_updated: pressedAt.size - message.length,
         press_errors: pressErrors,

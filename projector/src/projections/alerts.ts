@@ -1,75 +1,14 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
-import { CONSUMERS, STREAMS, subjects, type AlertEvent, type DomainEvent } from '@oncall/contracts';
-import { describe } from '../domain/timeline.js';
+import { CONSUMERS, STREAMS, subjects, type DomainEvent } from '@oncall/contracts';
+import { foldAlertBatch } from '../domain/alert-batch.js';
 import { jsonbOrdered } from '../domain/jsonb-order.js';
 import type { Applied, Prepared, Projection } from './types.js';
 
-const ALERT_EVENTS = new Set<string>([
-  'AlertTriggered',
-  'AlertUpdated',
-  'AlertRepeated',
-  'AlertAcknowledged',
-  'AlertResolved',
-  'AlertSnoozed',
-  'AlertEscalated',
-  'AlertUnacknowledged',
-  'AlertCommandDeclined',
-] satisfies Array<AlertEvent['type']>);
-
-/** The columns a change event sets, with the types of their values. */
-type ChangedColumns = {
-  summary: string;
-  details: string;
-  severity: string;
-  labels: unknown;
-  annotations: unknown;
-  links: unknown;
-  custom: unknown;
-  repeat_count: number;
-  last_seen_at: string;
-  updated_at: string;
-  status: 'triggered' | 'acknowledged' | 'snoozed' | 'resolved';
-  acknowledged_at: string;
-  acknowledged_by: string | null;
-  /** Set by the first acknowledgement of the batch; the row's own first one wins over it. */
-  first_acknowledged_at: string;
-  resolved_at: string;
-  resolved_by: string | null;
-  /** Present when a change set or cleared the snooze: the two columns below then replace the row's. */
-  snooze_set: true;
-  snoozed_until: string | null;
-  snoozed_by: string | null;
-  escalated_at: string;
-  escalated_by: string | null;
-  last_event_seq: number;
-};
-
 /**
- * What the changes of one batch do to one alert: a column is present once a change of the batch
- * set it (the last change wins, as with one UPDATE per event), absent when none touched it.
- * `id` is set on patches of alerts inserted before the batch.
- */
-type AlertPatch = { id?: string } & Partial<ChangedColumns>;
-
-type ChangeEvent = Exclude<AlertEvent, { type: 'AlertTriggered' | 'AlertCommandDeclined' }>;
-
-/**
- * A timeline row as a JSON array: seq, alert_id, event_id, event_type, occurred_at, actor,
- * message, data; an AlertTriggered row carries its alert's patch as a ninth member and the trace id
- * of its message (or null) as a tenth.
- */
-type TimelineRow =
-  | readonly [number, string, string, string, string, string, string, unknown]
-  | readonly [number, string, string, string, string, string, string, unknown, AlertPatch, string | null];
-
-/**
- * `alerts` (current state) and `alert_timeline` (every event) from the ALERTS stream.
- *
- * A batch costs at most two statements, however its events interleave. Its events are folded
- * in stream order in memory into one patch per alert; each change event sets its columns on the
- * patch, so per column the last change of the batch wins, exactly as one UPDATE per event would
- * (`first_acknowledged_at` keeps the first; nullable columns that a change may clear travel with
- * a flag saying the batch set them, `snooze_set`).
+ * `alerts` (current state) and `alert_timeline` (every event) from the ALERTS stream: the thin
+ * adapter of a pure fold. `foldAlertBatch` (domain/alert-batch.ts) folds the batch in memory into
+ * its timeline rows and one patch per alert; this file serializes them and runs them as at most
+ * two statements, however the batch's events interleave:
  *  1. One UPDATE … FROM for the patches of alerts inserted before the batch. It comes first: an
  *     alert resolved here frees its fingerprint for a new alert of the same batch.
  *  2. One INSERT of every timeline row and, from the same parsed rows, of every alert triggered
@@ -88,37 +27,9 @@ export const alertsProjection: Projection = {
   prepare: (events) => prepareAlerts(events),
 };
 
-/** Folds a batch and builds the parameters of its (at most) two statements; no database work. */
+/** Folds a batch (foldAlertBatch) and builds the parameters of its (at most) two statements; no database work. */
 function prepareAlerts(events: ReadonlyArray<{ event: DomainEvent; at: Applied }>): Prepared {
-  const timeline: TimelineRow[] = [];
-  const existing: AlertPatch[] = [];
-  /** The patch the next change of an alert goes to: of its trigger in the batch, or of the row before. */
-  const patches = new Map<string, AlertPatch>();
-  for (const { event, at } of events) {
-    if (!ALERT_EVENTS.has(event.type)) continue;
-    const e = event as AlertEvent;
-    const { actor, message } = describe(e);
-    const row = [at.seq, e.data.alertId, e.id, e.type, e.occurredAt, actor, message, e.data] as const;
-    if (e.type === 'AlertTriggered') {
-      // The alert's later changes in this batch go onto its insert. A second trigger of the same
-      // id is a second row, whose insert fails as the second insert would have.
-      const patch: AlertPatch = {};
-      // The trace that triggered the alert (docs/observability.md#tracing): the alert's trace_id.
-      timeline.push([...row, patch, at.traceId ?? null]);
-      patches.set(e.data.alertId, patch);
-      continue;
-    }
-    timeline.push(row);
-    // The answer to a command that changed nothing: on the timeline, not on the alert.
-    if (e.type === 'AlertCommandDeclined') continue;
-    let patch = patches.get(e.data.alertId);
-    if (!patch) {
-      patch = { id: e.data.alertId };
-      existing.push(patch);
-      patches.set(e.data.alertId, patch);
-    }
-    applyChange(patch, e, at.seq);
-  }
+  const { timeline, existing } = foldAlertBatch(events);
   // Keys in jsonb order: PostgreSQL then parses the parameters without sorting them (jsonb-order.ts).
   const updates = existing.length > 0 ? JSON.stringify(jsonbOrdered(existing)) : undefined;
   const rows = timeline.length > 0 ? JSON.stringify(jsonbOrdered(timeline)) : undefined;
@@ -128,78 +39,8 @@ function prepareAlerts(events: ReadonlyArray<{ event: DomainEvent; at: Applied }
   };
 }
 
-/** Sets the columns one change event sets: the same assignments as one UPDATE per event. */
-function applyChange(t: AlertPatch, e: ChangeEvent, seq: number): void {
-  const at = e.occurredAt;
-  switch (e.type) {
-    case 'AlertUpdated': {
-      const d = e.data;
-      t.summary = d.summary;
-      t.details = d.details;
-      t.severity = d.severity;
-      t.labels = d.labels;
-      t.annotations = d.annotations;
-      t.links = d.links;
-      t.custom = d.custom;
-      t.repeat_count = d.repeatCount;
-      t.last_seen_at = d.seenAt;
-      t.updated_at = at;
-      break;
-    }
-    case 'AlertRepeated':
-      t.repeat_count = e.data.repeatCount;
-      t.last_seen_at = e.data.seenAt;
-      t.links = e.data.links;
-      t.custom = e.data.custom;
-      break;
-    case 'AlertAcknowledged':
-      t.status = 'acknowledged';
-      t.acknowledged_at = at;
-      t.acknowledged_by = e.data.userId;
-      t.first_acknowledged_at ??= at;
-      clearSnooze(t);
-      t.updated_at = at;
-      break;
-    case 'AlertResolved':
-      t.status = 'resolved';
-      t.resolved_at = at;
-      t.resolved_by = e.data.userId;
-      clearSnooze(t);
-      t.updated_at = at;
-      break;
-    case 'AlertSnoozed':
-      t.status = 'snoozed';
-      t.snooze_set = true;
-      t.snoozed_until = e.data.until;
-      t.snoozed_by = e.data.userId;
-      t.updated_at = at;
-      break;
-    case 'AlertEscalated':
-      t.escalated_at = at;
-      t.escalated_by = e.data.userId;
-      t.updated_at = at;
-      break;
-    case 'AlertUnacknowledged':
-      t.status = 'triggered';
-      clearSnooze(t);
-      t.updated_at = at;
-      break;
-    default: {
-      const _never: never = e;
-      return _never;
-    }
-  }
-  t.last_event_seq = seq;
-}
-
-function clearSnooze(t: AlertPatch): void {
-  t.snooze_set = true;
-  t.snoozed_until = null;
-  t.snoozed_by = null;
-}
-
 /**
- * The timeline rows (`rows`: the TimelineRow array as JSON), and the alerts triggered in the batch: an alert's column is its patch's
+ * The timeline rows (`rows`: the TimelineRow array of domain/alert-batch.ts as JSON), and the alerts triggered in the batch: an alert's column is its patch's
  * value if a later event of the batch set it, else what AlertTriggered sets (`d` is its data).
  * The two inserts touch different tables, so running them in one statement orders nothing.
  */

@@ -83,6 +83,8 @@ const STORM_RATE = Number(process.env.BENCH_STORM_RATE ?? 0);
 const LOOKUP_SECONDS = Number(process.env.BENCH_LOOKUP_SECONDS ?? 2);
 const PARTITIONS = Number(process.env.ONCALL_PARTITIONS ?? 8);
 const WINDOW = 1000; // async publishes in flight
+/** tsx for the child processes, unless this file runs bundled as JavaScript (to measure what tsx costs: docs/performance.md). */
+const TS_LOADER = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
 const SERVICE = 'edge-network';
 const log = createLogger('bench', 'warn');
 
@@ -448,7 +450,7 @@ class PublisherProcess {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(natsUrl: string): Promise<PublisherProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    const child = spawn(process.execPath, [...TS_LOADER, fileURLToPath(import.meta.url)], {
       env: {
         ...process.env,
         BENCH_ESCALATOR_ROLE: 'publisher',
@@ -832,7 +834,7 @@ class EscalatorProcess {
 
   static async start(natsUrl: string): Promise<EscalatorProcess> {
     const extra = (process.env.BENCH_ESCALATOR_FLAGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...extra, '--expose-gc', ...TS_LOADER, fileURLToPath(import.meta.url)], {
       env: { ...process.env, BENCH_ESCALATOR_ROLE: 'escalator', BENCH_NATS_URL: natsUrl, ONCALL_PARTITIONS: String(PARTITIONS) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // Structured clone, not JSON: histogram bounds include Infinity.

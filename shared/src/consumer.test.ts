@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsMsg } from '@nats-io/jetstream';
 import { createLogger } from './logger.js';
-import { InOrderAcks, superviseLoop } from './consumer.js';
+import { InOrderAcks, superviseLoop, type Tracked } from './consumer.js';
 
 const msg = (seq: number, acked: number[]) => ({ seq, ack: () => acked.push(seq) }) as unknown as JsMsg;
 
@@ -56,6 +56,22 @@ describe('in-order acks for ack-all consumers', () => {
     expect(acks.waiting).toBe(1);
     acks.done(tracked[7]!);
     expect(out).toEqual([3, 6, 8]);
+  });
+
+  it('lets done messages go once none waits (each holds its payload), and keeps the ones still waiting', () => {
+    const out: number[] = [];
+    const acks = new InOrderAcks(100);
+    const held = () => (acks as unknown as { list: Tracked[] }).list.map((t) => t.m.seq);
+    const tracked = [1, 2, 3].map((s) => acks.track(msg(s, out)));
+    acks.done(tracked[0]!);
+    acks.done(tracked[2]!);
+    expect(held()).toEqual([1, 2, 3]);
+    acks.done(tracked[1]!);
+    expect(held()).toEqual([]);
+    expect(out).toEqual([3]);
+    acks.done(acks.track(msg(4, out)));
+    expect(held()).toEqual([]);
+    expect(out).toEqual([3, 4]);
   });
 
   it('flush acks a done run held back by a message still waiting, once', () => {

@@ -253,7 +253,12 @@ export class InOrderAcks {
     this.lastDone = last.m;
     if (this.sinceAck >= this.every) this.flush();
     else if (this.head === this.list.length) this.flushIdle();
-    if (this.head >= 1024 && this.head * 2 >= this.list.length) {
+    // Done messages are let go: each holds its payload and the socket chunk it was read into
+    // (docs/performance.md, "Escalator memory": up to 1023 per consumer were kept while idle).
+    if (this.head === this.list.length) {
+      this.list = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.list.length) {
       this.list.splice(0, this.head);
       this.head = 0;
     }

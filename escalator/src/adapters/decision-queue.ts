@@ -26,6 +26,11 @@ export class DecisionQueue<T, N> {
     return !this.loading && this.head >= this.queue.length;
   }
 
+  /** The inputs waiting behind the one being loaded for, in order (a loader may fetch for them too, in one go). */
+  *waiting(): Iterable<T> {
+    for (let i = this.head; i < this.queue.length; i++) yield this.queue[i]!;
+  }
+
   /** Decides nothing more; what waits is dropped. */
   halt(): void {
     this.halted = true;

@@ -5,6 +5,8 @@ import { hopFrom, NO_HOP, tracingOn, type AppendFailed, type Clock, type Hop, ty
 import {
   answered,
   compactState,
+  ContentNeeded,
+  contentRestored,
   decideAndEvolve,
   dueAt,
   foldAlert,
@@ -12,12 +14,14 @@ import {
   isSettled,
   stillCurrent,
   UsersNeeded,
+  withoutContent,
   type Decision,
   type Escalation,
   type EscalationContext,
   type EscalationInput,
 } from '../domain/escalation.js';
 import type { Recovered } from '../domain/recovery.js';
+import { AlertContents, type ContentWanted } from './alert-contents.js';
 import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
 import { countAppended, countUndecidable } from './metrics.js';
@@ -30,6 +34,8 @@ import type { UserCache } from './user-cache.js';
 /** Timers wait while this many alerts of the partition have appends in flight, and resume at half. */
 const MAX_APPENDING = 2000;
 const TICK: EscalationInput = { type: 'Tick' };
+/** At most this many alerts' content read back in one go (the Tick that needs it and those waiting behind it). */
+const CONTENT_BATCH = 1000;
 
 /** Everything a decision needs from the outside except users: routing, policies, on-call. */
 export type ContextFactory = (now: number) => Omit<EscalationContext, 'user'>;
@@ -81,7 +87,7 @@ export type EscalationsDeps = Readonly<{
   storm?: StormView | null;
 }>;
 
-type Needed = UsersNeeded | IncidentNeeded;
+type Needed = UsersNeeded | IncidentNeeded | ContentNeeded;
 
 /**
  * The unsettled escalations of one partition, in memory, and the decisions that move them: from
@@ -101,6 +107,7 @@ export class Escalations {
   private readonly appender: ChainAppender<Appending>;
   private readonly ticker: Ticker;
   private readonly queue: DecisionQueue<Pending, Needed>;
+  private readonly contents: AlertContents;
   private unwatchStorm: (() => void) | null = null;
   private context: { base: Omit<EscalationContext, 'user'>; full: EscalationContext } | null = null;
   private failure: unknown = null;
@@ -132,15 +139,25 @@ export class Escalations {
       (alertId) => this.queue.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, completion: undefined }),
       () => this.appender.size >= MAX_APPENDING,
     );
+    this.contents = new AlertContents(deps.nc, deps.log);
     this.queue = new DecisionQueue<Pending, Needed>(
       (p) => this.decide(p),
-      (needed, cancelled) => (needed instanceof UsersNeeded ? deps.users.load(needed.userIds, cancelled) : this.claim(needed)),
+      (needed, cancelled) =>
+        needed instanceof UsersNeeded
+          ? deps.users.load(needed.userIds, cancelled)
+          : needed instanceof ContentNeeded
+            ? this.loadContent(needed, cancelled)
+            : this.claim(needed),
     );
   }
 
   /** Arms the timers, Ticks what the rebuild says to, and sends the reopen requests it found. */
   async start(): Promise<void> {
-    for (const [alertId, state] of this.states) this.ticker.set(alertId, dueAt(state));
+    for (const [alertId, state] of this.states) {
+      // A rebuild from the log folds every alert's content; one from a snapshot has it dropped already.
+      this.states.set(alertId, withoutContent(state));
+      this.ticker.set(alertId, dueAt(state));
+    }
     const now = this.deps.clock.now();
     const storm = this.deps.storm;
     if (storm) {
@@ -330,7 +347,7 @@ export class Escalations {
     try {
       decided = decideAndEvolve(before, input, this.contextAt(now));
     } catch (err) {
-      if (err instanceof UsersNeeded || err instanceof IncidentNeeded) return err;
+      if (err instanceof UsersNeeded || err instanceof IncidentNeeded || err instanceof ContentNeeded) return err;
       this.undecidable(alertId, before, input, completion, err);
       return undefined;
     }
@@ -438,6 +455,32 @@ export class Escalations {
     else this.deps.log.error({ err, alertId, input: input.type }, 'escalation could not be decided; it waits for its next alert event');
   }
 
+  /**
+   * Reads back the content of the alert a decision needs, and of the alerts whose Ticks wait
+   * behind it (timers fall due in runs: one round of reads for the run, not one per alert),
+   * then the queue decides again.
+   */
+  private async loadContent(needed: ContentNeeded, cancelled: () => boolean): Promise<boolean> {
+    const wanted = new Map<string, ContentWanted>();
+    const want = (alertId: string) => {
+      const s = this.states.get(alertId);
+      if (s?.contentDropped && !wanted.has(alertId)) wanted.set(alertId, { alertId, seq: s.contentSeq, severity: s.alert.severity });
+    };
+    want(needed.alertId);
+    for (const p of this.queue.waiting()) {
+      if (wanted.size >= CONTENT_BATCH) break;
+      if (p.input.type === 'Tick') want(p.alertId);
+    }
+    const read = await this.contents.read([...wanted.values()], cancelled);
+    if (!read) return false;
+    for (const [alertId, content] of read) {
+      const s = this.states.get(alertId);
+      // Only into the state it was read for (an update meanwhile brought newer content).
+      if (s?.contentDropped && s.contentSeq === wanted.get(alertId)!.seq) this.states.set(alertId, contentRestored(s, content));
+    }
+    return true;
+  }
+
   /** Claims (or reads) the open incident of a group key, then the queue decides again. */
   private claim(needed: IncidentNeeded): Promise<boolean> {
     return this.deps.storm!.claim(needed.groupKey, needed.alertId, this.deps.partition).then(
@@ -481,7 +524,9 @@ export class Escalations {
       this.states.delete(alertId);
       this.ticker.set(alertId, null);
     } else {
-      this.states.set(alertId, compactState(state));
+      // A waiting escalation keeps no alert content: it is read back from the log when needed.
+      const kept = withoutContent(state);
+      this.states.set(alertId, kept === state ? compactState(state) : kept);
       this.ticker.set(alertId, dueAt(state));
     }
   }

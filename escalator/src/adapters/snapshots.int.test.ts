@@ -5,7 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { buildEvent, CONSUMERS, encodeEvent, STREAMS, subjects, type AlertEvent, type EventData } from '@oncall/contracts';
 import { fileUserDirectory, ManualClock, SnapshotStore } from '@oncall/shared';
 import { startEscalator } from '../index.js';
-import { dueAt } from '../domain/escalation.js';
+import { dueAt, restored, withoutContent, type Escalation } from '../domain/escalation.js';
 import type { Recovered } from '../domain/recovery.js';
 import { readPartition } from './rebuild.js';
 import { PartitionSnapshots, SNAPSHOT_FORMAT, snapshotName } from './snapshots.js';
@@ -80,6 +80,20 @@ describe('escalator partition snapshots', () => {
   const floor = async () =>
     (await (await jetstreamManager(admin)).consumers.info(STREAMS.alerts, CONSUMERS.escalator(0))).ack_floor.stream_seq;
   const timers = (r: Recovered) => new Map([...r.states].map(([id, s]) => [id, dueAt(s)]));
+  /** The states as a running partition holds them: the content of waiting escalations dropped (the whole log's fold has it). */
+  const held = (r: Recovered) => new Map([...r.states].map(([id, s]) => [id, withoutContent(s)]));
+  /** Every page and notice of an alert carries its content (read back from the log when its escalation had dropped it). */
+  const expectContent = (alertId: string) => {
+    const notices = log.events.filter((e) => e.type === 'NotificationRequested' && e.data.alertId === alertId);
+    expect(notices.length).toBeGreaterThan(0);
+    for (const e of notices)
+      expect(e.type === 'NotificationRequested' && e.data.alert).toMatchObject({
+        summary: `down ${alertId}`,
+        details: 'disk full',
+        labels: { host: alertId.slice(0, 8) },
+        annotations: { summary: `down ${alertId}`, description: 'disk full' },
+      });
+  };
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -156,7 +170,10 @@ describe('escalator partition snapshots', () => {
     const whole = await readPartition(admin, 0, through, null);
     expect(fromSnapshot.read).toBeLessThan(whole.read);
     expect([...whole.states.keys()].sort()).toStrictEqual([stepTwo, acked, fresh, late, after].sort());
-    expect(fromSnapshot.states).toStrictEqual(whole.states);
+    expect(held(fromSnapshot)).toStrictEqual(held(whole));
+    // The snapshot holds waiting escalations without their content; their later pages read it back.
+    expect(fromSnapshot.states.get(fresh)).toMatchObject({ contentDropped: true, alert: { labels: {}, summary: '' } });
+    for (const id of [stepTwo, resolved, fresh, late, after]) expectContent(id);
     expect(fromSnapshot.lastSeq).toStrictEqual(whole.lastSeq);
     expect(timers(fromSnapshot)).toStrictEqual(timers(whole));
     expect(timers(whole).get(acked)).toBeGreaterThan(clock.now());
@@ -168,6 +185,37 @@ describe('escalator partition snapshots', () => {
     // Tick completed before the snapshot (ticking them decides nothing: recovery.test.ts).
     expect(whole.tickNow).toEqual(expect.arrayContaining([...fromSnapshot.tickNow]));
     expect(fromSnapshot.tickNow.length).toBeGreaterThan(0);
+  });
+
+  it('a snapshot of format 1 (taken before content could be dropped) still loads: its states keep their content, and page with it', async () => {
+    const current = await new PartitionSnapshots(store, admin, testLog).load(0);
+    const records: Array<[string, number, Escalation]> = [];
+    for await (const r of current!.escalations) records.push(r);
+    // Format 1: the alert's content held, no contentSeq.
+    const whole = await readPartition(admin, 0, current!.covers.alerts, null);
+    const old = records.map(([id, seq]) => {
+      const { contentSeq: _c, contentDropped: _d, ...state } = whole.states.get(id)!;
+      return [id, seq, state] as [string, number, Omit<Escalation, 'contentSeq' | 'contentDropped'>];
+    });
+    expect(old.length).toBeGreaterThan(0);
+    await store.saveRecords(snapshotName(0), { takenAt: new Date().toISOString(), covers: current!.covers, format: 1 }, old);
+    const loaded = await new PartitionSnapshots(store, admin, testLog).load(0);
+    expect(loaded?.covers).toStrictEqual(current!.covers);
+    const states: Escalation[] = [];
+    for await (const [, , state] of loaded!.escalations) states.push(state);
+    expect(states.map((state) => state.contentSeq)).toStrictEqual(old.map(() => 0));
+    for (const state of states) expect(state.alert.summary).toBe(`down ${state.alert.alertId}`);
+    expect(withoutContent(states[0]!)).toBe(states[0]);
+    expect(restored(JSON.parse(JSON.stringify(old[0]![2])) as Escalation)).toStrictEqual(states[0]);
+
+    // A partition started from it serves, its next pages with the content it kept.
+    await start();
+    const waiting = states.find((state) => state.alert.status === 'triggered' && dueAt(state) !== null)!;
+    const before = log.events.filter((e) => e.type === 'NotificationRequested' && e.data.alertId === waiting.alert.alertId).length;
+    clock.advance(30 * MIN);
+    await decided(waiting.alert.alertId, 'NotificationRequested', before + 1);
+    await stop();
+    expectContent(waiting.alert.alertId);
   });
 
   it('a snapshot of another format, or newer than the streams, is ignored: the partition rebuilds from the whole log and serves', async () => {

@@ -9,7 +9,14 @@ import { restored, type Escalation } from '../domain/escalation.js';
  * with the state as `Escalation` is shaped. Bump it whenever that shape changes: a snapshot of
  * another format is ignored and the partition rebuilds from the whole log once.
  */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
+/**
+ * Formats older than SNAPSHOT_FORMAT that `restored` still reads. 1: before an escalation could
+ * drop its alert's content (no `contentSeq`: those states keep their content). Code that knows
+ * only format 1 ignores a format-2 snapshot and rebuilds from the whole log: it could not tell a
+ * dropped content from an empty one.
+ */
+const READABLE_FORMATS = [1];
 
 export const snapshotName = (partition: number): string => `escalator-p${partition}`;
 
@@ -39,7 +46,13 @@ export class PartitionSnapshots {
   /** The latest snapshot of `partition` that fits the streams as they are, or null. */
   async load(partition: number): Promise<PartitionSnapshot | null> {
     const name = snapshotName(partition);
-    const found = await this.store.loadRecords<SnapshotRecord>(name, SNAPSHOT_FORMAT);
+    let found = await this.store.loadRecords<SnapshotRecord>(name, SNAPSHOT_FORMAT);
+    for (const format of READABLE_FORMATS) {
+      if (found) break;
+      found = await this.store.loadRecords<SnapshotRecord>(name, format);
+      if (found)
+        this.log.info({ snapshot: name, format }, 'snapshot of an older format: read as it is (its states keep their alert content)');
+    }
     if (!found) return null;
     const covers = found.meta.covers as Covers;
     const streams = await this.streams();

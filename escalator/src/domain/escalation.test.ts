@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { makeEvent, type AlertEvent, type EscalationTarget, type EventData, type Recipient } from '@oncall/contracts';
 import {
   compactState,
+  ContentNeeded,
+  contentRestored,
   decide,
   decideAndEvolve,
   dueAt,
@@ -16,6 +18,7 @@ import {
   type EscalationInput,
   type EscalationPolicy,
   type RouteDecision,
+  withoutContent,
 } from './escalation.js';
 
 const ALERT_ID = '7f1c2a4e-1111-4c6b-9d7e-0a1b2c3d4e5f';
@@ -539,5 +542,79 @@ describe('state kept compact (docs/performance.md, "Escalator memory")', () => {
     const twice = foldAlert(once, ackBy('bob'), 3)!;
     expect(once.ackedBy).toStrictEqual(['alice']);
     expect(twice.ackedBy).toStrictEqual(['alice', 'bob']);
+  });
+});
+
+describe('alert content dropped while an escalation waits (docs/performance.md, "Escalator memory")', () => {
+  const content = triggered.data as EventData<'AlertTriggered'>;
+  const routedOnly = (): Escalation => {
+    let s = foldAlert(undefined, triggered, 7)!;
+    s = evolve(s, decide(s, { type: 'Tick' }, ctx(T0))[0]!)!;
+    return s;
+  };
+  const paged = (): Escalation => decideAndEvolve(undefined, { type: 'AlertEvent', event: triggered, seq: 7 }, ctx(T0)).state!;
+
+  it('the trigger names where the content is, an update moves it there', () => {
+    const s = foldAlert(undefined, triggered, 7)!;
+    expect(s.contentSeq).toBe(7);
+    const { source: _s, startsAt: _a, generatorUrl: _g, ...fields } = content;
+    const update = alertEvent('AlertUpdated', { ...fields, summary: 'API still down', changed: ['summary'], repeatCount: 1 });
+    const updated = foldAlert(withoutContent(paged()), update, 9)!;
+    expect(updated).toMatchObject({ contentSeq: 9, contentDropped: false });
+    expect(updated.alert.summary).toBe('API still down');
+  });
+
+  it.each<[string, () => Escalation, boolean]>([
+    ['paged, waiting on its next step: dropped', paged, true],
+    ['routed, no step reached yet (storm sense may need its labels): kept', routedOnly, false],
+    [
+      'an inhibition source (the shared entries follow its labels): kept',
+      () => ({ ...paged(), route: route({ inhibits: ['r1'] }) }),
+      false,
+    ],
+    ['from a snapshot taken before contentSeq (not known where it is): kept', () => ({ ...paged(), contentSeq: 0 }), false],
+  ])('%s', (_, state, dropped) => {
+    const s = state();
+    const after = withoutContent(s);
+    expect(after.contentDropped).toBe(dropped);
+    if (!dropped) expect(after).toBe(s);
+    else {
+      expect(after.alert).toMatchObject({ summary: '', details: '', labels: {}, annotations: {}, links: [], severity: 'critical' });
+      expect({ ...after, alert: s.alert, contentDropped: false }).toStrictEqual(s);
+      expect(dueAt(after)).toBe(dueAt(s));
+    }
+  });
+
+  it.each<[string, EscalationInput, number]>([
+    ['the timer of the next step (its pages carry the alert)', tick, 5 * MIN],
+    ['an escalation by hand', { type: 'AlertEvent', event: escalated, seq: 8 }, MIN],
+    ['the resolution (everyone paged is told)', { type: 'AlertEvent', event: resolved, seq: 8 }, MIN],
+  ])('%s: ContentNeeded at the content sequence, then, read back, the same decisions as with the content held', (_, input, ms) => {
+    const held = paged();
+    const dropped = withoutContent(held);
+    expect(() => decide(dropped, input, ctx(T0 + ms))).toThrow(ContentNeeded);
+    try {
+      decide(dropped, input, ctx(T0 + ms));
+    } catch (err) {
+      expect(err).toMatchObject({ alertId: ALERT_ID, seq: 7 });
+    }
+    const back = contentRestored(dropped, content);
+    expect(back).toStrictEqual(held);
+    const expected = decide(held, input, ctx(T0 + ms));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(decide(back, input, ctx(T0 + ms))).toStrictEqual(expected);
+  });
+
+  it('an acknowledgement, and a tick with nothing due, need no content', () => {
+    const dropped = withoutContent(paged());
+    expect(types(decide(dropped, ev(ackBy('alice')), ctx(T0 + MIN)))).toStrictEqual(['stopped:acknowledged']);
+    expect(decide(dropped, tick, ctx(T0 + MIN))).toStrictEqual([]);
+  });
+
+  it('a dropped state read back from a snapshot is the same value; one from a snapshot before the field keeps its content', () => {
+    const dropped = withoutContent(paged());
+    expect(restored(JSON.parse(JSON.stringify(dropped)) as Escalation)).toStrictEqual(dropped);
+    const { contentSeq: _c, contentDropped: _d, ...old } = paged();
+    expect(restored(JSON.parse(JSON.stringify(old)) as Escalation)).toMatchObject({ contentSeq: 0, contentDropped: false });
   });
 });

@@ -127,7 +127,16 @@ export type Step = Readonly<{
 }>;
 
 export type Escalation = Readonly<{
+  /** The alert; without its content (labels, annotations, summary, details, links) while `contentDropped`. */
   alert: AlertSnapshot;
+  /**
+   * ALERTS sequence of the event whose data is the alert's content (its AlertTriggered or last
+   * AlertUpdated); 0 when not known (a state from a snapshot taken before this field). The shell
+   * may drop the content of an escalation that waits (`withoutContent`) and read it back from
+   * there when a decision needs it (ContentNeeded): every pending escalation would hold it.
+   */
+  contentSeq: number;
+  contentDropped: boolean;
   /** Users who acknowledged since the alert last (re)opened. */
   ackedBy: readonly string[];
   /** Last ALERTS sequence folded in, and the last one a decision answered. */
@@ -155,6 +164,26 @@ export class UsersNeeded extends Error {
   constructor(readonly userIds: string[]) {
     super(`users not loaded: ${userIds.join(', ')}`);
   }
+}
+
+/**
+ * The shell must read the alert's content back from the log (the data of the ALERTS event at
+ * `seq`), put it into the state (`contentRestored`) and decide again.
+ */
+export class ContentNeeded extends Error {
+  override readonly name = 'ContentNeeded';
+  constructor(
+    readonly alertId: string,
+    readonly seq: number,
+  ) {
+    super(`content of alert ${alertId} not held (ALERTS ${seq})`);
+  }
+}
+
+/** The alert with its content; throws ContentNeeded when the state dropped it. */
+function contentOf(s: Escalation): AlertSnapshot {
+  if (s.contentDropped) throw new ContentNeeded(s.alert.alertId, s.contentSeq);
+  return s.alert;
 }
 
 const MAX_FOLLOW_UPS = 200;
@@ -313,8 +342,9 @@ function stormSense(s: Escalation, ctx: EscalationContext): Decision | typeof HO
   const storm = ctx.storm;
   const route = s.route;
   if (!storm || !route) return null;
-  const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
-  const { fingerprint } = s.alert;
+  const alert = contentOf(s);
+  const ref = { alertId: alert.alertId, serviceId: alert.serviceId };
+  const { fingerprint } = alert;
   if (route.flapping && s.storm.flap === null) {
     const history = storm.flips(s.alert.serviceId, fingerprint);
     const since = iso(history.flappingSince) ?? s.alert.triggeredAt;
@@ -335,7 +365,7 @@ function stormSense(s: Escalation, ctx: EscalationContext): Decision | typeof HO
   if (s.storm.flap === 'flapped') return HOLD;
   const inhibitableBy = route.inhibitableBy ?? NONE;
   if (inhibitableBy.length > 0 && !s.storm.released) {
-    const target = { alertId: ref.alertId, labels: s.alert.labels, site: route.site ?? null, inhibitableBy };
+    const target = { alertId: ref.alertId, labels: alert.labels, site: route.site ?? null, inhibitableBy };
     const by = storm.inhibitor(target);
     if (by) return s.storm.inhibited ? HOLD : { type: 'AlertInhibited', data: { ...ref, by: by.by, rule: by.rule, bySummary: by.summary } };
     if (s.storm.inhibited) return { type: 'AlertReleased', data: { ...ref, ...s.storm.inhibited } };
@@ -348,7 +378,7 @@ function stormSense(s: Escalation, ctx: EscalationContext): Decision | typeof HO
       if (incident.firstAlertId === ref.alertId)
         return {
           type: 'IncidentOpened',
-          data: { ...ref, incidentId: incident.incidentId, groupKey, groupLabels: route.groupLabels ?? {}, summary: s.alert.summary },
+          data: { ...ref, incidentId: incident.incidentId, groupKey, groupLabels: route.groupLabels ?? {}, summary: alert.summary },
         };
       return { type: 'AlertGrouped', data: { ...ref, incidentId: incident.incidentId, groupKey, firstAlertId: incident.firstAlertId } };
     }
@@ -413,7 +443,7 @@ function slaBreach(s: Escalation, ctx: EscalationContext): Decision | null {
 }
 
 function routed(s: Escalation, ctx: EscalationContext): Decision {
-  const alert = { ...s.alert, serviceName: ctx.serviceName(s.alert.serviceId) };
+  const alert = { ...contentOf(s), serviceName: ctx.serviceName(s.alert.serviceId) };
   return {
     type: 'AlertRouted',
     data: { alertId: alert.alertId, serviceId: alert.serviceId, alert, alertSeq: s.alertSeq, ...ctx.route(alert) },
@@ -499,6 +529,8 @@ function reachedWith(
  * later ones recorded), one later rule when it is due (`rule`), or the resolution notice.
  */
 function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolved', ctx: EscalationContext, rule?: LaterRule): Decision {
+  // Before the user's lookup: the content's read and the user's load then come one after the other, each once.
+  const alert = effectiveAlert(s, contentOf(s));
   let contacts: ContactMethod[] = [];
   let userName: string | null = null;
   let carried: RulesCarried | undefined;
@@ -528,7 +560,6 @@ function request(s: Escalation, step: Step, r: Recipient, kind: 'page' | 'resolv
     skipped = chosen.skipped;
   }
   const policy = ctx.policy(step.policyId);
-  const alert = effectiveAlert(s);
   return {
     type: 'NotificationRequested',
     data: {
@@ -572,12 +603,12 @@ function resolutionNotice(s: Escalation, ctx: EscalationContext): Decision | nul
  * the route's rule severity, else its equipment type applied again to the source's current
  * severity), `sourceSeverity` the source's. A route recorded before those fields keeps its severity.
  */
-function effectiveAlert(s: Escalation): AlertSnapshot {
+function effectiveAlert(s: Escalation, alert: AlertSnapshot): AlertSnapshot {
   const route = s.route;
-  if (!route) return s.alert;
+  if (!route) return alert;
   const legacy = route.severityRule === undefined && route.severityBoost === undefined;
-  const severity = legacy ? route.severity : effectiveSeverity(s.alert.severity, route);
-  return { ...s.alert, severity, sourceSeverity: s.alert.severity };
+  const severity = legacy ? route.severity : effectiveSeverity(alert.severity, route);
+  return { ...alert, severity, sourceSeverity: alert.severity };
 }
 
 export function evolve(state: Escalation | undefined, d: Decision): Escalation | undefined {
@@ -693,13 +724,13 @@ export function foldAlert(state: Escalation | undefined, event: AlertEvent, seq:
       },
       d,
     );
-    return { ...(state ?? initial(alert)), alertSeq: seq, lifecycleSeq: seq };
+    return { ...(state ?? { ...initial(alert), contentSeq: seq }), alertSeq: seq, lifecycleSeq: seq };
   }
   if (!state) return state;
   const s = { ...state, alertSeq: seq, lifecycleSeq: isContent(event) ? state.lifecycleSeq : seq };
   switch (event.type) {
     case 'AlertUpdated':
-      return { ...s, alert: compactAlert(s.alert, event.data) };
+      return { ...s, alert: compactAlert(s.alert, event.data), contentSeq: seq, contentDropped: false };
     case 'AlertRepeated':
     case 'AlertEscalated':
     case 'AlertCommandDeclined':
@@ -744,6 +775,8 @@ export const answered = (s: Escalation, causationSeq: number | undefined): Escal
 export function initial(alert: AlertSnapshot): Escalation {
   return {
     alert,
+    contentSeq: 0,
+    contentDropped: false,
     ackedBy: NONE,
     alertSeq: 0,
     decidedSeq: 0,
@@ -769,6 +802,8 @@ export function initial(alert: AlertSnapshot): Escalation {
 export function compactState(s: Escalation): Escalation {
   return {
     alert: s.alert,
+    contentSeq: s.contentSeq,
+    contentDropped: s.contentDropped,
     ackedBy: s.ackedBy,
     alertSeq: s.alertSeq,
     decidedSeq: s.decidedSeq,
@@ -795,6 +830,9 @@ export function restored(s: Escalation): Escalation {
   return compactState({
     ...s,
     alert: compactAlert(s.alert, s.alert),
+    // Snapshots taken before the content could be dropped: held, and not known where it is in the log.
+    contentSeq: s.contentSeq ?? 0,
+    contentDropped: s.contentDropped ?? false,
     ackedBy: none(s.ackedBy),
     route: s.route && routes.of(s.route),
     // Snapshots taken before notification rules have no `later`.
@@ -810,6 +848,30 @@ export function restored(s: Escalation): Escalation {
     storm: s.storm ?? NO_STORM,
   });
 }
+
+/**
+ * `s` without its alert's content when it may go (docs/performance.md, "Escalator memory"): the
+ * content is known to be in the log (`contentSeq`), the escalation has reached a step (so the
+ * content is needed again only to page or to route anew, which read it back), and the alert is
+ * no inhibition source (whose labels the shared storm entries follow). Else `s` itself.
+ */
+export function withoutContent(s: Escalation): Escalation {
+  if (s.contentDropped || s.contentSeq === 0 || !s.step || (s.route?.inhibits?.length ?? 0) > 0) return s;
+  const a = s.alert;
+  const alert = compactAlert(a, { summary: '', details: '', severity: a.severity, labels: NO_MAP, annotations: NO_MAP, links: NO_LINKS });
+  return compactState({ ...s, alert, contentDropped: true });
+}
+
+/** `s` with its alert's content read back from the log (`data`: of the ALERTS event at `s.contentSeq`). */
+export function contentRestored(s: Escalation, data: AlertContent): Escalation {
+  return compactState({ ...s, alert: compactAlert(s.alert, data), contentDropped: false });
+}
+
+/** The content fields of an AlertTriggered or AlertUpdated. */
+export type AlertContent = Pick<AlertSnapshot, 'summary' | 'details' | 'severity' | 'labels' | 'annotations' | 'links'>;
+
+const NO_MAP: Readonly<Record<string, string>> = Object.freeze({});
+const NO_LINKS: AlertSnapshot['links'] = Object.freeze([]) as unknown as AlertSnapshot['links'];
 
 /** The empty list every state starts with (shared: states are immutable). */
 const NONE: readonly never[] = Object.freeze([]);

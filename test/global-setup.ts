@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '@oncall/infra';
+import { ensureDatabase, migrate, startEmbeddedPostgres } from '@oncall/infra';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
+    /** A database migrated into the `oncall` schema once, which createTestDatabase copies. */
+    pgTemplate: string;
   }
 }
 
@@ -26,6 +28,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw err;
   }
   project.provide('pgAdminUrl', pg.url('postgres'));
+  // Migrated once and copied by each test's CREATE DATABASE … TEMPLATE: 0.25 s a database instead of
+  // ~1.1 s of migrations (the suite makes dozens; 2 cores shared by four test files at a time).
+  const template = 't_migrated_template';
+  await ensureDatabase(pg.url('postgres'), template);
+  await migrate(pg.url(template), 'oncall');
+  project.provide('pgTemplate', template);
   return async () => {
     await pg.stop();
     await rm(dir, { recursive: true, force: true });

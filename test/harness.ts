@@ -70,14 +70,27 @@ export async function prepareTopology(nc: NatsConnection, partitions = 4): Promi
   return (await ensureTopology(nc, { partitions, replicas: 1 }, testLog)).partitions;
 }
 
-/** A fresh database on the run's PostgreSQL, migrated into `schema`. */
+/**
+ * A fresh database on the run's PostgreSQL, migrated into `schema`: for the usual `oncall` a copy of
+ * the template global-setup migrated once (the same migrations, applied the same way).
+ */
 export async function createTestDatabase(schema = 'oncall'): Promise<{ url: string; schema: string }> {
   const admin = inject('pgAdminUrl');
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  await ensureDatabase(admin, name);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  await migrate(url.toString(), schema);
+  if (schema === 'oncall') {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('pgTemplate')}"`);
+    } finally {
+      await client.end();
+    }
+  } else {
+    await ensureDatabase(admin, name);
+    await migrate(url.toString(), schema);
+  }
   return { url: url.toString(), schema };
 }
 

@@ -8,7 +8,11 @@ import { inject } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { apiTokenHash, bearerToken, connectNats, createLogger, ensureTopology, newApiToken, type Logger } from '@oncall/shared';
-import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@oncall/infra';
+// From their own modules, not the @oncall/infra barrel: it loads `oncall up` and through it every
+// service, half a second of collecting in each test file that needs none of them.
+import { migrate } from '../infra/src/migrate.js';
+import { startNatsServer, type RunningNats } from '../infra/src/nats-server.js';
+import { ensureDatabase } from '../infra/src/postgres.js';
 
 export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 

@@ -9,12 +9,13 @@ import { appendConfig, followStream } from './escalation-log.js';
 import { startSlackFake, type SlackFake } from './fakes/index.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { testLog } from './harness.js';
+import { entryArgs } from '@oncall/infra';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** The dispatcher as its own process (so it can be killed -9), ready once it logs that it runs. */
 async function spawnDispatcher(p: TestPipeline, slack: SlackFake): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dispatcher/src/main.ts'], {
+  const child = spawn(process.execPath, entryArgs('dispatcher/src/main.ts'), {
     cwd: ROOT,
     env: {
       ...process.env,

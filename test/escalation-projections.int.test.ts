@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { CONSUMERS, encodeEvent, stableUuid, STREAMS, type DomainEvent, type EventData } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
-import { migrate } from '@oncall/infra';
+import { entryArgs, migrate } from '@oncall/infra';
 import {
   alertsProjection,
   applyBatch,
@@ -830,7 +830,7 @@ describe('escalation and deliveries projections in a projector killed with SIGKI
     await nats?.stop();
   });
   const start = (env: Record<string, string>) =>
-    spawn(process.execPath, ['--import', 'tsx', 'projector/src/main.ts'], {
+    spawn(process.execPath, entryArgs('projector/src/main.ts'), {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'error', ...env },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -8,7 +8,11 @@ import { inject } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { apiTokenHash, bearerToken, connectNats, createLogger, ensureTopology, newApiToken, type Logger } from '@oncall/shared';
-import { ensureDatabase, migrate, startNatsServer, type RunningNats } from '@oncall/infra';
+// From their own modules, not the @oncall/infra barrel: it loads `oncall up` and through it every
+// service, half a second of collecting in each test file that needs none of them.
+import { migrate } from '../infra/src/migrate.js';
+import { startNatsServer, type RunningNats } from '../infra/src/nats-server.js';
+import { ensureDatabase } from '../infra/src/postgres.js';
 
 export const testLog: Logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -70,14 +74,27 @@ export async function prepareTopology(nc: NatsConnection, partitions = 4): Promi
   return (await ensureTopology(nc, { partitions, replicas: 1 }, testLog)).partitions;
 }
 
-/** A fresh database on the run's PostgreSQL, migrated into `schema`. */
+/**
+ * A fresh database on the run's PostgreSQL, migrated into `schema`: for the usual `oncall` a copy of
+ * the template global-setup migrated once (the same migrations, applied the same way).
+ */
 export async function createTestDatabase(schema = 'oncall'): Promise<{ url: string; schema: string }> {
   const admin = inject('pgAdminUrl');
   const name = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  await ensureDatabase(admin, name);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  await migrate(url.toString(), schema);
+  if (schema === 'oncall') {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('pgTemplate')}"`);
+    } finally {
+      await client.end();
+    }
+  } else {
+    await ensureDatabase(admin, name);
+    await migrate(url.toString(), schema);
+  }
   return { url: url.toString(), schema };
 }
 

@@ -14,6 +14,7 @@ import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { followStream, type FollowedStream } from './escalation-log.js';
 import { channels, command, isNotice, noticesOf, seed, trigger, type Notice } from './rules-setup.js';
 import { streamLastSeq, tableRows, testLog } from './harness.js';
+import { entryArgs } from '@oncall/infra';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -129,7 +130,7 @@ describe('notification rules survive kill -9 of the escalator (real time)', () =
   });
 
   const start = async () =>
-    spawn(process.execPath, ['--import', 'tsx', 'escalator/src/main.ts'], {
+    spawn(process.execPath, entryArgs('escalator/src/main.ts'), {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { buildEvent, CONSUMERS, encodeEvent, stableUuid, STREAMS, subjects } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
-import { migrate } from '@oncall/infra';
+import { entryArgs, migrate } from '@oncall/infra';
 import { alertsProjection, replayProjection, waitForProjection } from '@oncall/projector';
 import { createTestDatabase, prepareTopology, startTestNats, streamLastSeq, tableRows, type TestNats } from './harness.js';
 
@@ -15,7 +15,7 @@ const ALERTS = 6000;
 const AT = '2026-11-23T10:00:00.000Z';
 
 function startProjectorProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'projector/src/main.ts'], {
+  return spawn(process.execPath, entryArgs('projector/src/main.ts'), {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -284,7 +284,7 @@ describe('the read models are a pure function of the log', () => {
     await client.connect();
     try {
       for (const panel of dashboard.panels) {
-        // The PostgreSQL panels; the Prometheus ones (`expr`) are checked in metrics.int.test.ts.
+        // The PostgreSQL panels; the Prometheus ones (`expr`) are checked in observability.int.test.ts.
         for (const t of panel.targets ?? []) {
           if (t.rawSql === undefined) continue;
           // Grafana expands its macros before the query reaches PostgreSQL.

@@ -16,6 +16,7 @@ import {
 import { StreamAppender } from '@oncall/shared';
 import { startTicketBridge, startWebhookStandIn, type TicketBridge, type WebhookStandIn } from '@oncall/ticket-bridge';
 import { prepareTopology, startTestNats, testLog, type TestNats } from './harness.js';
+import { entryArgs } from '@oncall/infra';
 
 const PARTITIONS = 4;
 const SIGNING = 'sign-secret-crash';
@@ -102,7 +103,7 @@ describe('ticket bridge killed with kill -9 mid-create', () => {
       TICKET_PROVIDER_TIMEOUT_MS: '500',
       LOG_LEVEL: process.env.CRASH_DEBUG ? 'info' : 'silent',
     };
-    child = spawn(process.execPath, ['--import', 'tsx', 'ticket-bridge/src/main.ts'], {
+    child = spawn(process.execPath, entryArgs('ticket-bridge/src/main.ts'), {
       cwd: REPO,
       env,
       stdio: process.env.CRASH_DEBUG ? 'inherit' : 'ignore',

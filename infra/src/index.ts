@@ -6,3 +6,4 @@ export { applyConfig, planApply, type PlannedEvent } from '@oncall/shared/config
 export { rebuildReadModels, progressPrinter, type RebuildResult } from './replay.js';
 export { alertHistory } from './history.js';
 export { up } from './up.js';
+export { entryArgs } from './entry.js';

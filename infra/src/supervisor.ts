@@ -5,6 +5,7 @@ import { registry, type Logger } from '@oncall/shared';
 import type { SupervisorMessage } from '@oncall/shared/run';
 import { DEFAULT_RESTART_POLICY, initialRestartState, onExit, type RestartPolicy } from './domain/restarts.js';
 import { describeExit, stopChild, tail } from './processes.js';
+import { entryArgs } from './entry.js';
 
 /** Node flags the services run with; see NODE_FLAGS in bench/processes.ts for the measurements. */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'];
@@ -25,7 +26,7 @@ export type ServiceSpec = Readonly<{ name: string; entry: string; env: NodeJS.Pr
 
 /**
  * One service as a child process of `oncall up`: `node --max-semi-space-size=32 --import tsx
- * <entry>` in its own process group (a terminal's Ctrl-C reaches only the supervisor), with an
+ * <entry>` (or its build, entry.ts) in its own process group (a terminal's Ctrl-C reaches only the supervisor), with an
  * IPC channel over which it says it is ready and whose closing tells it the supervisor is gone.
  * Its log lines go to this process's stdout, its stderr to stderr. When it exits on its own it
  * is started again after a back-off (domain/restarts.ts); when it keeps dying, `onKeepsDying`
@@ -88,7 +89,7 @@ export class SupervisedService {
 
   private launch(): void {
     const { name, entry, env } = this.spec;
-    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', 'tsx', entry], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...entryArgs(entry, env)], {
       cwd: this.opts.cwd,
       env,
       detached: true,

@@ -445,10 +445,16 @@ function incidentEnd(s: Escalation, ctx: EscalationContext): Decision | null {
   };
 }
 
-/** More alerts joined the incident this alert opened than its pages say (the shell wakes it at most every few seconds). */
+/**
+ * More alerts joined the incident this alert leads than its pages say (the shell wakes it at most
+ * every few seconds). Told once it has paged: an alert taking the incident over pages first, so
+ * the size edits a page that is there.
+ */
 function incidentGrown(s: Escalation, ctx: EscalationContext): Decision | null {
   const incident = s.storm.incident;
   if (!incident?.first || incident.resolved || !ctx.storm) return null;
+  const paging = !s.stopped && (!s.step || s.step.requested.length < s.step.recipients.length);
+  if (paging) return null;
   const alerts = ctx.storm.openMembers(incident.incidentId, s.alert.alertId) + 1;
   if (alerts <= (s.storm.incidentAlerts ?? 1)) return null;
   return {

@@ -206,7 +206,7 @@ describe('storm sense: an incident whose lead resolves while others fire (takeov
       'it won the takeover: it records it and pages from step 0 (reason takeover), naming the incident',
       [],
       { incident: { ...ledByA, from: B }, openMembers: 1 },
-      ['IncidentTakenOver:B→A', 'IncidentUpdated:2', 'step:0:takeover', 'page:alice'],
+      ['IncidentTakenOver:B→A', 'step:0:takeover', 'page:alice', 'IncidentUpdated:2'],
     ],
     ['another alert won it: it stays held', [], { incident: { incidentId: INCIDENT, firstAlertId: C, from: B } }, []],
     ['a person acknowledged it (the incident’s ack, sent to it): it does not take over', [acked], { incident: leadBResolved }, []],
@@ -272,7 +272,7 @@ describe('storm sense: an incident whose lead resolves while others fire (takeov
       [T0 + MIN, tick, { incident: { ...ledByA, from: B }, openMembers: 1 }],
       [T0 + 2 * MIN, ev(resolved), { incident: { ...ledByA, from: B }, openMembers }],
     ]);
-    expect(all[1]!.map(short)).toStrictEqual(['IncidentTakenOver:B→A', 'IncidentUpdated:2', 'step:0:takeover', 'page:alice']);
+    expect(all[1]!.map(short)).toStrictEqual(['IncidentTakenOver:B→A', 'step:0:takeover', 'page:alice', 'IncidentUpdated:2']);
     expect(all[2]!.map(short)).toStrictEqual(expected);
     const end = all[2]!.find((d) => d.type === 'IncidentResolved');
     if (end) expect(end.data).toMatchObject({ alertId: A, incidentId: INCIDENT });

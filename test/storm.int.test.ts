@@ -327,16 +327,53 @@ describe('storm sense across partitions and replicas', () => {
     expect(types(other)).toStrictEqual(['AlertRouted', 'AlertGrouped']);
     expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);
 
+    // Joins and the incident's size follow the new lead.
+    const [size] = await log.waitFor(is('IncidentUpdated', lead.alertId));
+    expect((size as EventOf<'IncidentUpdated'>).data).toMatchObject({ incidentId: incident.incidentId, alerts: 2 });
+    const late = await trigger('grp', fingerprintOn('grp', 3, 'uplink'), { alertname: 'UplinkDown' });
+    const [joined] = await log.waitFor(is('AlertGrouped', late.alertId));
+    expect((joined as EventOf<'AlertGrouped'>).data).toMatchObject({ incidentId: incident.incidentId, firstAlertId: lead.alertId });
+    const [grown] = await log.waitFor((e) => is('IncidentUpdated', lead.alertId)(e) && e.data.alerts === 3, 1, 15_000);
+    expect((grown as EventOf<'IncidentUpdated'>).data.incidentId).toBe(incident.incidentId);
+
     // Resolving the rest resolves the incident, on the new lead's subject, once.
-    await resolve(other);
-    await bucketUntil((k) => !k.includes(`mem.${incident.incidentId}.${other.alertId}`), 'the other member gone');
+    for (const m of [other, late]) await resolve(m);
+    await bucketUntil((k) => !k.some((key) => key.startsWith(`mem.${incident.incidentId}.`)), 'the other members gone');
     await resolve(lead);
     const [resolved] = await log.waitFor(is('IncidentResolved', lead.alertId));
     expect((resolved as EventOf<'IncidentResolved'>).data.incidentId).toBe(incident.incidentId);
     await bucketUntil((k) => !k.some((key) => key.startsWith('grp.') || key.startsWith('mem.')), 'incident gone');
-    for (const p of [0, 1, 2]) await barrier(p);
+    for (const p of [0, 1, 2, 3]) await barrier(p);
     expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
-    expect(types(other)).toStrictEqual(['AlertRouted', 'AlertGrouped', 'EscalationStopped']);
+    for (const m of [other, late]) expect(types(m)).toStrictEqual(['AlertRouted', 'AlertGrouped', 'EscalationStopped']);
+  });
+
+  it("a person's resolve of the first alert is the incident's: no member takes over, the first resolves the incident when the last member does", async () => {
+    const first = await trigger('grp', fingerprintOn('grp', 1, 'port'), { alertname: 'PortDown' });
+    const [opened] = await log.waitFor(is('IncidentOpened', first.alertId));
+    const incident = (opened as EventOf<'IncidentOpened'>).data;
+    const member = await trigger('grp', fingerprintOn('grp', 3, 'port'), { alertname: 'PortDown' });
+    await log.waitFor(is('AlertGrouped', member.alertId));
+    await bucketUntil((k) => k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member');
+
+    // Alice resolves the incident (the resolve is sent to the member through the command path; no decider runs here).
+    await publishAlert('AlertResolved', { ...first, by: 'user', userId: 'alice', note: '', endsAt: null });
+    await log.waitFor((e) => is('NotificationRequested', first.alertId)(e) && e.data.kind === 'resolved');
+    for (const p of [1, 3]) await barrier(p);
+    expect(log.events.filter((e) => is('IncidentTakenOver')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(0);
+    expect(types(member)).toStrictEqual(['AlertRouted', 'AlertGrouped']);
+    const entry = JSON.parse((await bucket.get(groupEntry(incident.groupKey)))!.string()) as {
+      leadResolved?: boolean;
+      firstAlertId: string;
+    };
+    expect(entry).toMatchObject({ firstAlertId: first.alertId });
+    expect(entry.leadResolved).toBeUndefined();
+    expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);
+
+    await resolve(member);
+    const [resolved] = await log.waitFor(is('IncidentResolved', first.alertId));
+    expect((resolved as EventOf<'IncidentResolved'>).data.incidentId).toBe(incident.incidentId);
+    await bucketUntil((k) => !k.some((key) => key.startsWith('grp.') || key.startsWith('mem.')), 'incident gone');
   });
 
   it('a site-down source inhibits device alerts at its site in other partitions, and its resolve releases the ones still firing', async () => {

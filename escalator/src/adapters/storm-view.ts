@@ -19,7 +19,8 @@ import type { IncidentMember } from './incident-commands.js';
  * Each entry is written by the partition that owns the alert, from the alert's escalation state
  * (`sync`), so a rebuilt partition writes them again and removes the ones it no longer stands
  * behind. Changes that can release a held alert (a source gone, an incident's member or the
- * incident itself gone) are told to the listeners, which decide those alerts again.
+ * incident itself gone, an incident's lead resolved by its source or taken over) are told to the
+ * listeners, which decide those alerts again.
  * Flip histories (flapping) are per fingerprint, and a fingerprint is one partition's: they stay
  * in memory.
  */

@@ -89,7 +89,8 @@ const GROUP = 'checkout|site=fra1';
  * it ends; `c` is exhausted. Notifications are delivered, fail over to another channel, or fail.
  * Storm sense: `d` (partition 0) opens an incident that `f` and `g` (partition 1) join, `f`
  * after an inhibition by `d` and its release; `d` breaches its tier's SLA, `b` starts flapping,
- * `g` flaps; the incident resolves on `d`'s subject.
+ * `g` flaps; `d` resolves while `f` fires, `f` takes the incident over, pages, and the incident
+ * resolves on `f`'s subject.
  */
 function workload() {
   const f = eventFactory();
@@ -100,6 +101,7 @@ function workload() {
   const ff = escalation(f, 'f');
   const g = escalation(f, 'g');
   const dId = alertRef('d').alertId;
+  const fId = alertRef('f').alertId;
   const storm = { site: 'fra1-r1', groupKey: GROUP, groupLabels: { site: 'fra1' } };
   const gold = { tier: 'gold', responseSeconds: 600, escalateBeforeSeconds: 60 };
   const esc: DomainEvent[] = [
@@ -138,7 +140,11 @@ function workload() {
     ff.released(dId),
     ff.grouped(INCIDENT, GROUP, dId),
     d.slaBreached('gold', 600),
-    d.incidentResolved(INCIDENT, GROUP),
+    // d's source resolved it while f still fired: f took the incident over, paged, and resolved it at the end.
+    ff.takenOver(INCIDENT, GROUP, dId, fId),
+    ff.step(0, 0, [user('alice')], { reason: 'takeover' }),
+    d.takenOver(INCIDENT, GROUP, dId, fId),
+    ff.incidentResolved(INCIDENT, GROUP),
   ];
   const del: DomainEvent[] = [
     a.failed('1', 'sms', 'voice'),
@@ -241,7 +247,8 @@ describe('escalation, delivery and ticket projections', () => {
       inhibited_by: dId,
       inhibited_rule: 'site-down',
       sla_breached_at: null,
-      escalation_step: null,
+      escalation_step: 0,
+      step_reason: 'takeover',
     });
     expect(byId.get(alertRef('f').alertId)!.released_at).toBeInstanceOf(Date);
     expect(byId.get(alertRef('g').alertId)).toMatchObject({ incident_id: INCIDENT, flapping: 'flapped', tier: null, sla_deadline: null });
@@ -277,6 +284,49 @@ describe('escalation, delivery and ticket projections', () => {
         expect(got[table], `${table}, partitions ${order.join(', ')}`).toEqual(reference[table]);
       const ofEscalations = (rs: unknown[] | undefined) => rs!.filter((r) => (r as { stream: string }).stream === STREAMS.escalations);
       expect(got.escalation_timeline).toEqual(ofEscalations(reference.escalation_timeline));
+    }
+  });
+
+  it('an incident taken over: its row names the alert that opened it, whichever partition a replay applies first', async () => {
+    // The lead and the alert taking over on partition 0; a later alert, joining under the new lead, on partition 1.
+    const named = (partition: number, prefix: string): string => {
+      for (let i = 0; ; i++) if (Number.parseInt(alertRef(`${prefix}${i}`).alertId[0]!, 16) % 2 === partition) return `${prefix}${i}`;
+    };
+    const f = eventFactory();
+    const [lead, taker, late] = [named(0, 'lead'), named(0, 'taker'), named(1, 'late')];
+    const [h, k, m] = [escalation(f, lead), escalation(f, taker), escalation(f, late)];
+    const [hId, kId] = [alertRef(lead).alertId, alertRef(taker).alertId];
+    const incidentId = stableUuid('incident-taken-over');
+    const key = 'checkout|site=fra2';
+    const messages = streamOf(
+      [
+        h.incidentOpened(incidentId, key, { site: 'fra2' }),
+        k.grouped(incidentId, key, hId),
+        k.takenOver(incidentId, key, hId, kId),
+        h.takenOver(incidentId, key, hId, kId),
+        m.grouped(incidentId, key, kId),
+        k.incidentResolved(incidentId, key),
+      ],
+      perAlert('escalations'),
+    );
+    const one = await freshDb();
+    for (const msg of messages) await applyBatch(one.pool, escalationsProjection, [msg]);
+    const expected = (await rows(one)).incidents;
+    expect(expected).toMatchObject([{ incident_id: incidentId, first_alert_id: hId, alert_count: 3 }]);
+    expect((expected![0] as { resolved_at: unknown }).resolved_at).toBeInstanceOf(Date);
+    for (const order of [
+      [1, 0],
+      [0, 1],
+    ]) {
+      const db = await freshDb();
+      for (const n of order)
+        await applyInBatches(
+          db,
+          { ...escalationsProjection, name: `${escalationsProjection.name}#p${n}` },
+          messages.filter((msg) => msg.subject.startsWith(`escalations.${n}.`)),
+          [1],
+        );
+      expect((await rows(db)).incidents, `partitions ${order.join(', ')}`).toEqual(expected);
     }
   });
 
@@ -591,6 +641,10 @@ describe('escalation, delivery and ticket projections', () => {
     expect(new Set(ofIncident.map((r) => r.incident_id))).toStrictEqual(new Set([INCIDENT]));
     expect(new Set(ofIncident.map((r) => r.alert_id))).toStrictEqual(new Set(['d', 'f', 'g'].map((n) => alertRef(n).alertId)));
     expect(ofIncident.map((r) => r.event_type)).toContain('IncidentResolved');
+    expect(ofIncident.filter((r) => r.event_type === 'IncidentTakenOver').map((r) => r.message)).toStrictEqual([
+      `took over incident ${INCIDENT} from ${alertRef('d').alertId} (resolved by its source while this one still fires); pages for it now`,
+      `resolved by its source; ${alertRef('f').alertId} took over incident ${INCIDENT}`,
+    ]);
     expect(ofIncident.filter((r) => r.stream === 'ALERTS')).toHaveLength(3);
     expect(joined.find((r) => r.id === alertRef('a').alertId)).toMatchObject({
       status: 'snoozed',

@@ -175,6 +175,8 @@ export function escalation(f: Factory, name: string, serviceId = 'checkout', ale
     grouped: (incidentId: string, groupKey: string, firstAlertId: string) =>
       f.make('AlertGrouped', { ...ref, incidentId, groupKey, firstAlertId }),
     incidentResolved: (incidentId: string, groupKey: string) => f.make('IncidentResolved', { ...ref, incidentId, groupKey }),
+    takenOver: (incidentId: string, groupKey: string, from: string, to: string) =>
+      f.make('IncidentTakenOver', { ...ref, incidentId, groupKey, from, to }),
     flappingStarted: () => f.make('FlappingStarted', { ...ref, fingerprint: `fp-${name}`, flips: 3, windowSeconds: 600 }),
     flapped: (since: string) => f.make('AlertFlapped', { ...ref, fingerprint: `fp-${name}`, flappingSince: since }),
     flappingEnded: (since: string) => f.make('FlappingEnded', { ...ref, fingerprint: `fp-${name}`, flappingSince: since }),

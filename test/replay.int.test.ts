@@ -120,14 +120,17 @@ function escalationWorkload(alerts: AlertRow[]) {
       x.reopenRequested(),
       x.step(0, 0, [user('alice')], { reason: 'reopened' }),
       x.requested('3', user('alice')),
-      // storm sense: x opens an incident that z joins; x inhibits y for a while; x breaches its SLA
+      // storm sense: x opens an incident that z joins; x inhibits y for a while; x breaches its SLA;
+      // x's source resolves it while z fires: z takes the incident over and resolves it
       x.incidentOpened(incident, group, { site: 'fra1' }),
       y.inhibited(first!.id),
       z.grouped(incident, group, first!.id),
       y.released(first!.id),
       x.slaBreached('gold', 600),
       z.flappingStarted(),
-      x.incidentResolved(incident, group),
+      z.takenOver(incident, group, first!.id, third!.id),
+      x.takenOver(incident, group, first!.id, third!.id),
+      z.incidentResolved(incident, group),
     ].map(esc('escalations')),
     deliveries: [
       ghost.delivered('1', 'sms'),
@@ -241,8 +244,9 @@ describe('the read models are a pure function of the log', () => {
     expect(live.alert_escalations).toHaveLength(4);
     expect(live.notifications).toHaveLength(6);
     expect(live.notification_deliveries).toHaveLength(7);
-    expect(live.escalation_timeline).toHaveLength(27 + 7 + 6);
+    expect(live.escalation_timeline).toHaveLength(29 + 7 + 6);
     expect(live.incidents).toMatchObject([{ alert_count: 2, first_alert_id: edge1.id, summary: 'edge-1 is down is down' }]);
+    expect((live.incidents![0] as { resolved_at: unknown }).resolved_at).toBeInstanceOf(Date);
   });
 
   it('NOC views count open alerts and time to resolve', async () => {

@@ -289,19 +289,85 @@ describe('storm sense across partitions and replicas', () => {
     await log.waitFor(is('IncidentResolved', again.alertId));
   });
 
-  it('an incident whose first alert resolves before its members resolves when the last member does', async () => {
-    const alerts: Alert[] = [];
-    for (const p of [1, 3]) alerts.push(await trigger('grp', fingerprintOn('grp', p, 'port'), { alertname: 'PortDown' }));
-    const [opened] = await log.waitFor((e) => is('IncidentOpened')(e) && e.data.groupKey === 'grp|alertname=PortDown');
+  it('an incident whose first alert its source resolves while members fire unacknowledged is taken over by exactly one member, which pages and later resolves it', async () => {
+    const first = await trigger('grp', fingerprintOn('grp', 0, 'uplink'), { alertname: 'UplinkDown' });
+    const [opened] = await log.waitFor(is('IncidentOpened', first.alertId));
     const incident = (opened as EventOf<'IncidentOpened'>).data;
-    const first = alerts.find((a) => a.alertId === incident.alertId)!;
-    const member = alerts.find((a) => a !== first)!;
+    await log.waitFor(isPage(first.alertId));
+    // Members on both replicas (partition 1 is A's, 2 is B's): both may try to take over.
+    const members = [await trigger('grp', fingerprintOn('grp', 1, 'uplink'), { alertname: 'UplinkDown' })];
+    members.push(await trigger('grp', fingerprintOn('grp', 2, 'uplink'), { alertname: 'UplinkDown' }));
+    for (const m of members) await log.waitFor(is('AlertGrouped', m.alertId));
+    await bucketUntil((k) => members.every((m) => k.includes(`mem.${incident.incidentId}.${m.alertId}`)), 'both members');
+    const pagesBefore = log.events.filter((e) => isPage(first.alertId)(e) || members.some((m) => isPage(m.alertId)(e))).length;
+
+    // The first alert's source resolves it (a webhook resolve): one member takes the incident over and pages.
+    await resolve(first);
+    const tookOver = (e: DomainEvent) =>
+      is('IncidentTakenOver')(e) && e.data.incidentId === incident.incidentId && e.data.to === e.data.alertId;
+    const [taken] = (await log.waitFor(tookOver)) as Array<EventOf<'IncidentTakenOver'>>;
+    const lead = members.find((m) => m.alertId === taken!.data.alertId)!;
+    const other = members.find((m) => m !== lead)!;
+    expect(taken!.data).toMatchObject({ from: first.alertId, groupKey: incident.groupKey });
+    const [step] = await log.waitFor(is('EscalationStepReached', lead.alertId));
+    expect((step as EventOf<'EscalationStepReached'>).data).toMatchObject({ step: 0, reason: 'takeover' });
+    const [page] = await log.waitFor(isPage(lead.alertId));
+    expect((page as Notice).data).toMatchObject({ incidentId: incident.incidentId, recipient: { type: 'user', userId: 'alice' } });
+    // The first alert lets go (recorded on its subject); the entry names the new lead, which is no member any more.
+    const [letGo] = await log.waitFor(is('IncidentTakenOver', first.alertId));
+    expect((letGo as EventOf<'IncidentTakenOver'>).data).toMatchObject({ from: first.alertId, to: lead.alertId });
+    await bucketUntil((k) => !k.includes(`mem.${incident.incidentId}.${lead.alertId}`), 'the new lead no member');
+    const entry = JSON.parse((await bucket.get(groupEntry(incident.groupKey)))!.string()) as { firstAlertId: string; incidentId: string };
+    expect(entry).toMatchObject({ firstAlertId: lead.alertId, incidentId: incident.incidentId });
+    for (const p of [0, 1, 2]) await barrier(p);
+    // Exactly one page more, for one member: the other stays held.
+    expect(log.events.filter(tookOver)).toHaveLength(1);
+    const pagesAfter = log.events.filter((e) => isPage(first.alertId)(e) || members.some((m) => isPage(m.alertId)(e))).length;
+    expect(pagesAfter - pagesBefore).toBe(1);
+    expect(types(other)).toStrictEqual(['AlertRouted', 'AlertGrouped']);
+    expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);
+
+    // Joins and the incident's size follow the new lead.
+    const [size] = await log.waitFor(is('IncidentUpdated', lead.alertId));
+    expect((size as EventOf<'IncidentUpdated'>).data).toMatchObject({ incidentId: incident.incidentId, alerts: 2 });
+    const late = await trigger('grp', fingerprintOn('grp', 3, 'uplink'), { alertname: 'UplinkDown' });
+    const [joined] = await log.waitFor(is('AlertGrouped', late.alertId));
+    expect((joined as EventOf<'AlertGrouped'>).data).toMatchObject({ incidentId: incident.incidentId, firstAlertId: lead.alertId });
+    const [grown] = await log.waitFor((e) => is('IncidentUpdated', lead.alertId)(e) && e.data.alerts === 3, 1, 15_000);
+    expect((grown as EventOf<'IncidentUpdated'>).data.incidentId).toBe(incident.incidentId);
+
+    // Resolving the rest resolves the incident, on the new lead's subject, once.
+    for (const m of [other, late]) await resolve(m);
+    await bucketUntil((k) => !k.some((key) => key.startsWith(`mem.${incident.incidentId}.`)), 'the other members gone');
+    await resolve(lead);
+    const [resolved] = await log.waitFor(is('IncidentResolved', lead.alertId));
+    expect((resolved as EventOf<'IncidentResolved'>).data.incidentId).toBe(incident.incidentId);
+    await bucketUntil((k) => !k.some((key) => key.startsWith('grp.') || key.startsWith('mem.')), 'incident gone');
+    for (const p of [0, 1, 2, 3]) await barrier(p);
+    expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
+    for (const m of [other, late]) expect(types(m)).toStrictEqual(['AlertRouted', 'AlertGrouped', 'EscalationStopped']);
+  });
+
+  it("a person's resolve of the first alert is the incident's: no member takes over, the first resolves the incident when the last member does", async () => {
+    const first = await trigger('grp', fingerprintOn('grp', 1, 'port'), { alertname: 'PortDown' });
+    const [opened] = await log.waitFor(is('IncidentOpened', first.alertId));
+    const incident = (opened as EventOf<'IncidentOpened'>).data;
+    const member = await trigger('grp', fingerprintOn('grp', 3, 'port'), { alertname: 'PortDown' });
     await log.waitFor(is('AlertGrouped', member.alertId));
     await bucketUntil((k) => k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member');
 
-    await resolve(first);
+    // Alice resolves the incident (the resolve is sent to the member through the command path; no decider runs here).
+    await publishAlert('AlertResolved', { ...first, by: 'user', userId: 'alice', note: '', endsAt: null });
     await log.waitFor((e) => is('NotificationRequested', first.alertId)(e) && e.data.kind === 'resolved');
-    await barrier(partitionOf('grp', first.fingerprint, P));
+    for (const p of [1, 3]) await barrier(p);
+    expect(log.events.filter((e) => is('IncidentTakenOver')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(0);
+    expect(types(member)).toStrictEqual(['AlertRouted', 'AlertGrouped']);
+    const entry = JSON.parse((await bucket.get(groupEntry(incident.groupKey)))!.string()) as {
+      leadResolved?: boolean;
+      firstAlertId: string;
+    };
+    expect(entry).toMatchObject({ firstAlertId: first.alertId });
+    expect(entry.leadResolved).toBeUndefined();
     expect(log.events.filter(is('IncidentResolved', first.alertId))).toHaveLength(0);
 
     await resolve(member);
@@ -541,6 +607,9 @@ describe('storm sense across partitions and replicas', () => {
     const member = await trigger('grp', fingerprintOn('grp', 0, 'rack'), { alertname: 'RackDown' });
     await log.waitFor(is('AlertGrouped', member.alertId));
     await bucketUntil((k) => k.includes(`mem.${incident.incidentId}.${member.alertId}`), 'the member');
+    // A person acknowledged the member (as the incident's acknowledgement is sent to it): it does not take over.
+    await publishAlert('AlertAcknowledged', { ...member, by: 'user', userId: 'alice', note: '' });
+    await log.waitFor((e) => is('EscalationStopped', member.alertId)(e) && e.data.reason === 'acknowledged');
     await resolve(first);
     await log.waitFor(is('EscalationStopped', first.alertId));
 
@@ -555,6 +624,8 @@ describe('storm sense across partitions and replicas', () => {
     await bucketUntil((k) => !k.includes(groupEntry(incident.groupKey)), 'the incident gone');
     await barrier(2);
     expect(log.events.filter((e) => is('IncidentResolved')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(1);
+    expect(log.events.filter((e) => is('IncidentTakenOver')(e) && e.data.incidentId === incident.incidentId)).toHaveLength(0);
+    expect(types(member)).toStrictEqual(['AlertRouted', 'AlertGrouped', 'EscalationStopped', 'EscalationStopped']);
   }, 70_000);
 
   it("a replica that stops hands its partitions over: the survivor keeps the shared entries and releases on the source's resolve", async () => {

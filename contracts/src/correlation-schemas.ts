@@ -20,11 +20,21 @@ export const correlationSchemas = {
   },
   /** More alerts joined the incident (at most every few seconds): its pages are edited to say so. On the first alert's subject. */
   IncidentUpdated: { 1: z.object({ ...ref, incidentId: z.string().uuid(), alerts: z.number().int().positive() }) },
-  /** A later alert of an open incident's group key: it joins the incident and does not page. */
+  /** A later alert of an open incident's group key: it joins the incident and does not page. `firstAlertId`: the alert leading it then. */
   AlertGrouped: {
     1: z.object({ ...ref, incidentId: z.string().uuid(), groupKey: z.string(), firstAlertId: z.string().uuid() }),
   },
-  /** The incident's last alert resolved; written on the first alert's subject. */
+  /**
+   * The incident's lead (the alert that pages for it: its first, until it hands over) resolved by
+   * its source while other alerts of it still fired unacknowledged: `to`, one of those, took over
+   * the incident's paging (it pages from step 0, reason `takeover`) and from now on writes the
+   * incident's updates and resolution. Written on both alerts' subjects: `to`'s takes over, `from`'s
+   * lets go.
+   */
+  IncidentTakenOver: {
+    1: z.object({ ...ref, incidentId: z.string().uuid(), groupKey: z.string(), from: z.string().uuid(), to: z.string().uuid() }),
+  },
+  /** The incident's last alert resolved; written on the subject of the alert leading it (its first, or the one that took over). */
   IncidentResolved: { 1: z.object({ ...ref, incidentId: z.string().uuid(), groupKey: z.string() }) },
   /** The fingerprint fired `flips` times within the window: this alert pages once, saying so. */
   FlappingStarted: {

@@ -216,7 +216,7 @@ export const escalationSchemas = {
       untilAllAck: z.boolean(),
       /** When the next step (or re-page) is due; null = last step of the last round. */
       nextAt: isoTime.nullable(),
-      reason: z.enum(['triggered', 'timeout', 'manual', 'reopened', 'maintenance-ended', 'repage', 'released', 'sla']),
+      reason: z.enum(['triggered', 'timeout', 'manual', 'reopened', 'maintenance-ended', 'repage', 'released', 'sla', 'takeover']),
     }),
   },
   /** One recipient of one step, with the contact methods and template version chosen. */

@@ -11,6 +11,7 @@ import {
   dueAt,
   foldAlert,
   IncidentNeeded,
+  TakeoverNeeded,
   isSettled,
   stillCurrent,
   UsersNeeded,
@@ -481,9 +482,14 @@ export class Escalations {
     return true;
   }
 
-  /** Claims (or reads) the open incident of a group key, then the queue decides again. */
+  /** Claims (or reads) the open incident of a group key, or tries to take its paging over; then the queue decides again. */
   private claim(needed: IncidentNeeded): Promise<boolean> {
-    return this.deps.storm!.claim(needed.groupKey, needed.alertId, this.deps.partition).then(
+    const storm = this.deps.storm!;
+    const claimed =
+      needed instanceof TakeoverNeeded
+        ? storm.takeOver(needed.groupKey, needed.incidentId, needed.alertId, this.deps.partition)
+        : storm.claim(needed.groupKey, needed.alertId, this.deps.partition);
+    return claimed.then(
       () => true,
       (err: unknown) => {
         this.fail(err);
@@ -513,7 +519,10 @@ export class Escalations {
             s.storm.inhibited !== null
           : change.kind === 'member-gone' || change.kind === 'member-added'
             ? incident?.first === true && incident.incidentId === change.incidentId
-            : incident?.first === false && incident.incidentId === change.incidentId;
+            : change.kind === 'lead-changed'
+              ? // Its lead resolved (a member may take over), or another alert took over (the lead lets go).
+                incident?.incidentId === change.incidentId && !incident.resolved
+              : incident?.first === false && incident.incidentId === change.incidentId;
       if (concerned)
         this.queue.submit({ alertId, input: TICK, meta: { causationId: null, correlationId: alertId }, completion: undefined });
     }
@@ -578,6 +587,9 @@ export function footprint(s: Escalation | undefined): StormFootprint {
     firing && incident && !incident.first
       ? { incidentId: incident.incidentId, serviceId: s.alert.serviceId, fingerprint: s.alert.fingerprint }
       : null;
-  const opened = incident?.first && !incident.resolved ? { incidentId: incident.incidentId, groupKey: incident.groupKey } : null;
+  const opened =
+    incident?.first && !incident.resolved
+      ? { incidentId: incident.incidentId, groupKey: incident.groupKey, leadResolved: incident.leadResolved === true }
+      : null;
   return source || member || opened ? { source, member, opened } : NO_FOOTPRINT;
 }

@@ -12,13 +12,15 @@ import type { IncidentMember } from './incident-commands.js';
  * bucket `oncall-storm`, watched by every replica into memory:
  *
  *   src.<alertId>                 a firing alert that is the source of inhibit rules
- *   grp.<sha256(groupKey)>        the open incident of a group key (created by its first alert: one wins)
+ *   grp.<sha256(groupKey)>        the open incident of a group key (created by its first alert: one wins),
+ *                                 and who leads it (its first, until a takeover: a compare-and-set one alert wins)
  *   mem.<incidentId>.<alertId>    a firing alert that joined the incident (not its first)
  *
  * Each entry is written by the partition that owns the alert, from the alert's escalation state
  * (`sync`), so a rebuilt partition writes them again and removes the ones it no longer stands
  * behind. Changes that can release a held alert (a source gone, an incident's member or the
- * incident itself gone) are told to the listeners, which decide those alerts again.
+ * incident itself gone, an incident's lead resolved by its source or taken over) are told to the
+ * listeners, which decide those alerts again.
  * Flip histories (flapping) are per fingerprint, and a fingerprint is one partition's: they stay
  * in memory.
  */
@@ -33,14 +35,16 @@ export type StormChange =
   | Readonly<{ kind: 'member-gone'; incidentId: string }>
   /** Alerts joined the incident (told at most every MEMBERS_TOLD_EVERY_MS per incident). */
   | Readonly<{ kind: 'member-added'; incidentId: string }>
-  | Readonly<{ kind: 'incident-gone'; incidentId: string }>;
+  | Readonly<{ kind: 'incident-gone'; incidentId: string }>
+  /** The incident's lead was resolved by its source, or another alert took the incident over. */
+  | Readonly<{ kind: 'lead-changed'; incidentId: string }>;
 
 /** What the escalation of one alert stands behind in the bucket. */
 export type StormFootprint = Readonly<{
   source: Omit<SourceValue, 'partition'> | null;
   member: Readonly<{ incidentId: string; serviceId: string; fingerprint: string }> | null;
-  /** The incident it opened, while not resolved. */
-  opened: Readonly<{ incidentId: string; groupKey: string }> | null;
+  /** The incident it leads (opened or took over), while not resolved; `leadResolved`: its source resolved it. */
+  opened: Readonly<{ incidentId: string; groupKey: string; leadResolved: boolean }> | null;
 }>;
 
 /** An incident's first alert is told of new alerts at most this often, so a storm edits its pages a few times, not once per alert. */
@@ -122,6 +126,7 @@ export class StormView {
         if (!entry) throw new IncidentNeeded(groupKey, alertId);
         return entry;
       },
+      openIncident: (groupKey) => this.groups.get(groupKeyOf(groupKey)) ?? null,
       openMembers: (incidentId, firstAlertId) => {
         const members = this.members.get(incidentId);
         if (!members) return 0;
@@ -184,10 +189,11 @@ export class StormView {
       writes.push(
         this.put(`mem.${is}.${alertId}`, { partition, serviceId: after.member.serviceId, fingerprint: after.member.fingerprint }),
       );
-    if (before?.opened && !after.opened) writes.push(this.endIncident(before.opened.groupKey, before.opened.incidentId));
+    if (before?.opened && !after.opened) writes.push(this.endIncident(before.opened.groupKey, before.opened.incidentId, alertId));
     // An open incident whose entry is gone (lost with a bucket, say) is the key's again: created anew unless another took the key.
     if (after.opened && !before?.opened && !this.groups.has(groupKeyOf(after.opened.groupKey)))
       writes.push(this.reopen({ ...after.opened, firstAlertId: alertId, partition }));
+    else if (after.opened?.leadResolved && !before?.opened?.leadResolved) writes.push(this.leadResolved(after.opened, alertId));
     await Promise.all(writes);
   }
 
@@ -203,9 +209,14 @@ export class StormView {
       for (const [alertId, member] of members)
         if (member.partition === partition && live(alertId)?.member?.incidentId !== incidentId)
           writes.push(this.remove(`mem.${incidentId}.${alertId}`));
-    for (const group of this.groups.values())
-      if (group.partition === partition && live(group.firstAlertId)?.opened?.incidentId !== group.incidentId)
-        writes.push(this.endIncident(group.groupKey, group.incidentId));
+    for (const group of this.groups.values()) {
+      if (group.partition !== partition) continue;
+      const lead = live(group.firstAlertId);
+      // A member that won a takeover and crashed before recording it records it when decided again.
+      const takingOver = group.from !== undefined && lead?.member?.incidentId === group.incidentId;
+      if (lead?.opened?.incidentId !== group.incidentId && !takingOver)
+        writes.push(this.endIncident(group.groupKey, group.incidentId, group.firstAlertId));
+    }
     await Promise.all(writes);
   }
 
@@ -219,13 +230,64 @@ export class StormView {
     }
   }
 
-  /** Removes the group key's entry if it is still this incident's (a later incident of the key is left alone). */
-  private async endIncident(groupKey: string, incidentId: string): Promise<void> {
+  /**
+   * Takes the paging of an incident whose lead its source resolved over for `alertId`: a
+   * compare-and-set on the entry, so of the firing alerts trying (on any replica) one wins. Either
+   * way the entry as it is now is in memory afterwards (taken by another, or gone: nothing to take).
+   */
+  async takeOver(groupKey: string, incidentId: string, alertId: string, partition: number): Promise<void> {
+    const key = groupKeyOf(groupKey);
+    const known = this.groups.get(key);
+    // Taken over already, or gone, as this replica knows: decided again on that.
+    if (known?.incidentId !== incidentId || !known.leadResolved) return;
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') {
+      this.apply(key, null);
+      return;
+    }
+    const value = JSON.parse(entry.string()) as GroupValue;
+    if (value.incidentId !== incidentId || !value.leadResolved) {
+      this.apply(key, value);
+      return;
+    }
+    const next: GroupValue = { incidentId, groupKey, firstAlertId: alertId, partition, from: value.firstAlertId };
+    try {
+      await this.kv.update(key, JSON.stringify(next), entry.revision);
+      this.apply(key, next);
+    } catch (err) {
+      if (!exists(err)) throw err;
+      // Another alert took it over (or the incident ended) in between: read what it is now.
+      const now = await this.kv.get(key);
+      this.apply(key, now?.operation === 'PUT' ? now.value : null);
+    }
+  }
+
+  /** Marks the incident's entry: its lead was resolved by its source, so a firing alert of it may take over. */
+  private async leadResolved(opened: NonNullable<StormFootprint['opened']>, alertId: string): Promise<void> {
+    const key = groupKeyOf(opened.groupKey);
+    if (this.groups.get(key)?.leadResolved) return;
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return;
+    const value = JSON.parse(entry.string()) as GroupValue;
+    if (value.incidentId !== opened.incidentId || value.firstAlertId !== alertId || value.leadResolved) return;
+    const next: GroupValue = { ...value, leadResolved: true };
+    try {
+      await this.kv.update(key, JSON.stringify(next), entry.revision);
+    } catch (err) {
+      if (!exists(err)) throw err;
+      await this.leadResolved(opened, alertId);
+      return;
+    }
+    this.apply(key, next);
+  }
+
+  /** Removes the group key's entry if it is still this incident's and `alertId` leads it (a later incident, or a lead that took over, is left alone). */
+  private async endIncident(groupKey: string, incidentId: string, alertId: string): Promise<void> {
     const key = groupKeyOf(groupKey);
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT') return;
     const value = JSON.parse(entry.string()) as GroupValue;
-    if (value.incidentId !== incidentId) return;
+    if (value.incidentId !== incidentId || value.firstAlertId !== alertId) return;
     try {
       await this.kv.delete(key, { previousSeq: entry.revision });
     } catch (err) {
@@ -254,8 +316,14 @@ export class StormView {
       else if (this.sources.delete(a)) this.tell({ kind: 'source-gone', alertId: a });
     } else if (kind === 'grp') {
       const before = this.groups.get(key);
-      if (value) this.groups.set(key, value as GroupValue);
-      else if (before && this.groups.delete(key)) this.tell({ kind: 'incident-gone', incidentId: before.incidentId });
+      if (value) {
+        const group = value as GroupValue;
+        this.groups.set(key, group);
+        const leadChanged =
+          before?.incidentId === group.incidentId &&
+          (before.firstAlertId !== group.firstAlertId || (before.leadResolved ?? false) !== (group.leadResolved ?? false));
+        if (leadChanged) this.tell({ kind: 'lead-changed', incidentId: group.incidentId });
+      } else if (before && this.groups.delete(key)) this.tell({ kind: 'incident-gone', incidentId: before.incidentId });
     } else if (kind === 'mem' && a && b) {
       let members = this.members.get(a);
       if (value) {

@@ -61,14 +61,20 @@ export type EscalationContext = Readonly<{
   storm?: StormContext;
 }>;
 
-/** An open incident of a group key, as the replicas share it. */
-export type IncidentEntry = Readonly<{ incidentId: string; firstAlertId: string }>;
+/**
+ * An open incident of a group key, as the replicas share it: `firstAlertId` is the alert leading
+ * it (its first, or the one that took over); `leadResolved` says its lead was resolved by its
+ * source while other alerts fired (one of them may take over); `from` is the lead before a takeover.
+ */
+export type IncidentEntry = Readonly<{ incidentId: string; firstAlertId: string; leadResolved?: boolean; from?: string }>;
 
 export type StormContext = Readonly<{
   /** The firing alert that inhibits `target` now, or null. */
   inhibitor: (target: InhibitTarget) => { by: string; rule: string; summary: string } | null;
   /** The open incident of a group key; throws IncidentNeeded when the shell has not claimed or read it yet. */
   incident: (groupKey: string, alertId: string) => IncidentEntry;
+  /** The open incident of a group key as this replica knows it, or null (never asks the shell for one). */
+  openIncident: (groupKey: string) => IncidentEntry | null;
   /** How many of an incident's other alerts still fire, as far as this replica knows. */
   openMembers: (incidentId: string, firstAlertId: string) => number;
   /** The fingerprint's recent triggers, this alert's last. */
@@ -77,7 +83,7 @@ export type StormContext = Readonly<{
 
 /** The shell must claim (or read) the open incident of `groupKey` and decide again. */
 export class IncidentNeeded extends Error {
-  override readonly name = 'IncidentNeeded';
+  override readonly name: string = 'IncidentNeeded';
   constructor(
     readonly groupKey: string,
     readonly alertId: string,
@@ -86,11 +92,40 @@ export class IncidentNeeded extends Error {
   }
 }
 
+/**
+ * The shell must try to take the incident's paging over for this alert (its lead was resolved by
+ * its source, docs/noc.md): a compare-and-set on the incident's entry that one alert wins; then
+ * decide again.
+ */
+export class TakeoverNeeded extends IncidentNeeded {
+  override readonly name = 'TakeoverNeeded';
+  constructor(
+    groupKey: string,
+    alertId: string,
+    readonly incidentId: string,
+  ) {
+    super(groupKey, alertId);
+    this.message = `incident ${incidentId} of ${groupKey} lost its lead`;
+  }
+}
+
 /** How this alert relates to others (docs/noc.md); one shared value while nothing does. */
 export type Storm = Readonly<{
   inhibited: Readonly<{ by: string; rule: string }> | null;
   released: boolean;
-  incident: Readonly<{ incidentId: string; groupKey: string; first: boolean; resolved: boolean }> | null;
+  /**
+   * `first`: it leads the incident (opened it, or took it over: `tookOver`) and pages for it.
+   * `leadResolved`: it leads, and its source resolved it (not a person: a person's resolve is
+   * the incident's, sent to its other alerts), so a firing alert of the incident may take over.
+   */
+  incident: Readonly<{
+    incidentId: string;
+    groupKey: string;
+    first: boolean;
+    resolved: boolean;
+    leadResolved?: boolean;
+    tookOver?: boolean;
+  }> | null;
   flap: 'started' | 'flapped' | 'ended' | null;
   slaBreached: boolean;
   /** Alerts of its incident the first alert's pages last said (IncidentUpdated); absent = 1. */
@@ -271,6 +306,8 @@ function primary(s: Escalation, event: AlertEvent, ctx: EscalationContext): Deci
 function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
   const ref = { alertId: s.alert.alertId, serviceId: s.alert.serviceId };
   const now = ctx.now;
+  const lead = leadChange(s, ctx);
+  if (lead) return lead;
   if (s.alert.status === 'resolved') return incidentEnd(s, ctx) ?? resolutionNotice(s, ctx);
   if (!s.route) return routed(s, ctx);
   const grown = incidentGrown(s, ctx);
@@ -288,7 +325,8 @@ function followUp(s: Escalation, ctx: EscalationContext): Decision | null {
     if (!s.route.policyId || !ctx.policy(s.route.policyId)) {
       return { type: 'EscalationStopped', data: { ...ref, reason: 'no-policy', userId: null, reopenAt: null } };
     }
-    const reason = s.routes > 1 ? 'maintenance-ended' : s.storm.released ? 'released' : 'triggered';
+    const reason =
+      s.routes > 1 ? 'maintenance-ended' : s.storm.incident?.tookOver ? 'takeover' : s.storm.released ? 'released' : 'triggered';
     return startStep(s, ctx, 0, 0, reason)[0] ?? null;
   }
   if (s.step && !s.stopped) {
@@ -382,9 +420,45 @@ function stormSense(s: Escalation, ctx: EscalationContext): Decision | typeof HO
         };
       return { type: 'AlertGrouped', data: { ...ref, incidentId: incident.incidentId, groupKey, firstAlertId: incident.firstAlertId } };
     }
-    if (!s.storm.incident.first) return HOLD;
+    if (!s.storm.incident.first) {
+      // Its lead was resolved by its source: this firing, unacknowledged alert may take over (one wins).
+      if (incident.leadResolved && incident.firstAlertId !== ref.alertId)
+        throw new TakeoverNeeded(groupKey, ref.alertId, incident.incidentId);
+      return HOLD;
+    }
   }
   return null;
+}
+
+/**
+ * The incident's lead changed (docs/noc.md, "Grouping"): the shell's compare-and-set made this
+ * alert the lead of the incident it joined (it takes over: `from` lets go), or this alert led it
+ * and another took over. Recorded on each one's subject, so a rebuild knows who leads.
+ */
+function leadChange(s: Escalation, ctx: EscalationContext): Decision | null {
+  const incident = s.storm.incident;
+  if (!incident || incident.resolved || !ctx.storm) return null;
+  const entry = ctx.storm.openIncident(incident.groupKey);
+  if (!entry || entry.incidentId !== incident.incidentId) return null;
+  const self = s.alert.alertId;
+  const lead = entry.firstAlertId;
+  let from: string;
+  // Taken over: the compare-and-set named this alert (`from` led it before).
+  if (!incident.first && lead === self && entry.from !== undefined) from = entry.from;
+  // Let go: another alert took over.
+  else if (incident.first && lead !== self) from = self;
+  else return null;
+  return {
+    type: 'IncidentTakenOver',
+    data: {
+      alertId: self,
+      serviceId: s.alert.serviceId,
+      incidentId: incident.incidentId,
+      groupKey: incident.groupKey,
+      from,
+      to: lead,
+    },
+  };
 }
 
 /** Until when a possible target of inhibit rules waits for a source (its trigger + the longest wait of its rules). */
@@ -401,10 +475,16 @@ function incidentEnd(s: Escalation, ctx: EscalationContext): Decision | null {
   };
 }
 
-/** More alerts joined the incident this alert opened than its pages say (the shell wakes it at most every few seconds). */
+/**
+ * More alerts joined the incident this alert leads than its pages say (the shell wakes it at most
+ * every few seconds). Told once it has paged: an alert taking the incident over pages first, so
+ * the size edits a page that is there.
+ */
 function incidentGrown(s: Escalation, ctx: EscalationContext): Decision | null {
   const incident = s.storm.incident;
   if (!incident?.first || incident.resolved || !ctx.storm) return null;
+  const paging = !s.stopped && (!s.step || s.step.requested.length < s.step.recipients.length);
+  if (paging) return null;
   const alerts = ctx.storm.openMembers(incident.incidentId, s.alert.alertId) + 1;
   if (alerts <= (s.storm.incidentAlerts ?? 1)) return null;
   return {
@@ -672,12 +752,17 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
       );
       return { ...s, step, paged };
     }
-    case 'EscalationStopped':
+    case 'EscalationStopped': {
+      const incident = s.storm.incident;
+      // The lead resolved by its source (a person's resolve is sent to the incident's other alerts).
+      const leadResolved = d.data.reason === 'resolved' && d.data.userId === null && incident?.first === true && !incident.resolved;
       return {
         ...s,
         stopped: { reason: d.data.reason, reopenAt: d.data.reopenAt ? Date.parse(d.data.reopenAt) : null },
         reopenRequested: false,
+        ...(leadResolved ? { storm: { ...s.storm, incident: { ...incident, leadResolved: true } } } : {}),
       };
+    }
     case 'AlertReopenRequested':
       return { ...s, reopenRequested: true };
     case 'AlertInhibited':
@@ -693,6 +778,16 @@ export function evolve(state: Escalation | undefined, d: Decision): Escalation |
       return { ...s, storm: { ...s.storm, incident: s.storm.incident && { ...s.storm.incident, resolved: true } } };
     case 'IncidentUpdated':
       return { ...s, storm: { ...s.storm, incidentAlerts: d.data.alerts } };
+    case 'IncidentTakenOver': {
+      const incident = s.storm.incident;
+      if (!incident) return s;
+      const took = d.data.to === s.alert.alertId;
+      // The one taking over leads from now on; the one letting go is done with the incident.
+      const next = took
+        ? { ...incident, first: true, tookOver: true }
+        : { incidentId: incident.incidentId, groupKey: incident.groupKey, first: false, resolved: false };
+      return { ...s, storm: { ...s.storm, incident: next } };
+    }
     case 'FlappingStarted':
       return { ...s, storm: { ...s.storm, flap: 'started' } };
     case 'AlertFlapped':

@@ -8,6 +8,7 @@ import {
   foldAlert,
   IncidentNeeded,
   isSettled,
+  TakeoverNeeded,
   type Decision,
   type Escalation,
   type EscalationContext,
@@ -45,6 +46,7 @@ const triggered = event('AlertTriggered', {
 });
 const resolved = event('AlertResolved', { by: 'source', userId: null, note: '', endsAt: null });
 const acked = event('AlertAcknowledged', { by: 'user', userId: 'alice', note: '' });
+const resolvedByAlice = event('AlertResolved', { by: 'user', userId: 'alice', note: '', endsAt: null });
 
 const route = (over: Partial<RouteDecision> = {}): RouteDecision => ({
   rules: [],
@@ -88,6 +90,7 @@ function ctx(now: number, r: RouteDecision, world: World): EscalationContext {
         if (!world.incident) throw new IncidentNeeded(groupKey, alertId);
         return world.incident;
       },
+      openIncident: () => world.incident ?? null,
       openMembers: () => world.openMembers ?? 0,
       flips: () => world.flips ?? { triggers: [T0], flappingSince: null },
     },
@@ -176,6 +179,105 @@ describe('storm sense: grouping', () => {
     const short = (d: Decision) => (d.type === 'EscalationStopped' ? 'stopped' : d.type === 'NotificationRequested' ? 'notify' : d.type);
     expect(all[1]!.map(short)).toStrictEqual(expected);
     expect(isSettled(state!)).toBe(settled);
+  });
+});
+
+describe('storm sense: an incident whose lead resolves while others fire (takeover)', () => {
+  const grouped = route({ groupKey: 'core|site=ams2', groupLabels: { site: 'ams2' } });
+  const C = '7f1c2a4e-3333-4c6b-9d7e-0a1b2c3d4e5f';
+  const ledByA = { incidentId: INCIDENT, firstAlertId: A };
+  const ledByB = { incidentId: INCIDENT, firstAlertId: B };
+  const leadBResolved = { ...ledByB, leadResolved: true };
+  const short = (d: Decision): string =>
+    d.type === 'EscalationStepReached'
+      ? `step:${d.data.step}:${d.data.reason}`
+      : d.type === 'NotificationRequested'
+        ? `${d.data.kind}:${d.data.recipient.type === 'user' ? d.data.recipient.userId : ''}`
+        : d.type === 'IncidentTakenOver'
+          ? `IncidentTakenOver:${d.data.from === A ? 'A' : d.data.from === B ? 'B' : 'C'}→${d.data.to === A ? 'A' : d.data.to === B ? 'B' : 'C'}`
+          : d.type === 'IncidentUpdated'
+            ? `IncidentUpdated:${d.data.alerts}`
+            : d.type;
+
+  // This alert (A) joined the incident B leads; then B's source resolved it (the shell marks the entry).
+  it.each<[string, AlertEvent[], World, string[] | typeof TakeoverNeeded]>([
+    ['it still fires unacknowledged: the shell is asked to take the incident over', [], { incident: leadBResolved }, TakeoverNeeded],
+    [
+      'it won the takeover: it records it and pages from step 0 (reason takeover), naming the incident',
+      [],
+      { incident: { ...ledByA, from: B }, openMembers: 1 },
+      ['IncidentTakenOver:B→A', 'step:0:takeover', 'page:alice', 'IncidentUpdated:2'],
+    ],
+    ['another alert won it: it stays held', [], { incident: { incidentId: INCIDENT, firstAlertId: C, from: B } }, []],
+    ['a person acknowledged it (the incident’s ack, sent to it): it does not take over', [acked], { incident: leadBResolved }, []],
+    ['it resolved already: nothing to take over', [resolved], { incident: leadBResolved }, []],
+    ['B still leads, unresolved: it stays held', [], { incident: ledByB }, []],
+  ])('given a member of an incident, when its lead is resolved by its source and %s', (_, before, world, expected) => {
+    const { state } = run(grouped, [
+      [T0, ev(triggered), { incident: ledByB }],
+      ...before.map((e): [number, EscalationInput, World] => [T0, ev(e), { incident: ledByB }]),
+    ]);
+    if (expected === TakeoverNeeded) {
+      expect(() => decide(state, tick, ctx(T0 + MIN, grouped, world))).toThrow(TakeoverNeeded);
+      return;
+    }
+    const ds = decide(state, tick, ctx(T0 + MIN, grouped, world));
+    expect(ds.map(short)).toStrictEqual(expected);
+    const page = ds.find((d) => d.type === 'NotificationRequested');
+    if (page?.type === 'NotificationRequested') expect(page.data.incidentId).toBe(INCIDENT);
+  });
+
+  // This alert (A) opened the incident; other alerts of it still fire.
+  it.each<[string, AlertEvent, string[], boolean]>([
+    ['its source resolves it: it marks the incident for a takeover and waits', resolved, ['EscalationStopped', 'resolved:alice'], true],
+    ['a person resolves it (sent to the other alerts): no takeover', resolvedByAlice, ['EscalationStopped', 'resolved:alice'], false],
+  ])('given the lead of an incident whose members fire, when %s', (_, resolve, expected, leadResolved) => {
+    const { all, state } = run(grouped, [
+      [T0, ev(triggered), { incident: ledByA }],
+      [T0 + MIN, ev(resolve), { incident: ledByA, openMembers: 2 }],
+    ]);
+    expect(all[1]!.map(short)).toStrictEqual(expected);
+    expect(state!.storm.incident?.leadResolved === true).toBe(leadResolved);
+    expect(isSettled(state!)).toBe(false);
+  });
+
+  it('given a lead resolved by its source, when a member took over, then it lets go (recorded) and is settled; it never resolves the incident', () => {
+    const { all, state } = run(grouped, [
+      [T0, ev(triggered), { incident: ledByA }],
+      [T0 + MIN, ev(resolved), { incident: ledByA, openMembers: 2 }],
+      [T0 + 2 * MIN, tick, { incident: { ...ledByB, from: A }, openMembers: 1 }],
+      [T0 + 3 * MIN, tick, { incident: { ...ledByB, from: A }, openMembers: 0 }],
+    ]);
+    expect(all[2]!.map(short)).toStrictEqual(['IncidentTakenOver:A→B']);
+    expect(all[3]).toStrictEqual([]);
+    expect(isSettled(state!)).toBe(true);
+  });
+
+  it('given a lead resolved by its source whose members were all acknowledged, when they resolve, then it resolves the incident itself', () => {
+    const { all, state } = run(grouped, [
+      [T0, ev(triggered), { incident: ledByA }],
+      [T0 + MIN, ev(resolved), { incident: { ...ledByA, leadResolved: true }, openMembers: 2 }],
+      [T0 + 2 * MIN, tick, { incident: { ...ledByA, leadResolved: true }, openMembers: 0 }],
+    ]);
+    expect(all[2]!.map(short)).toStrictEqual(['IncidentResolved']);
+    expect(isSettled(state!)).toBe(true);
+  });
+
+  it.each<[string, number, string[], boolean]>([
+    ['no other alert fires: it resolves the incident', 0, ['EscalationStopped', 'IncidentResolved', 'resolved:alice'], true],
+    ['others still fire: it marks the incident for the next takeover', 1, ['EscalationStopped', 'resolved:alice'], false],
+  ])('given an alert that took the incident over, when its source resolves it and %s', (_, openMembers, expected, settled) => {
+    const { all, state } = run(grouped, [
+      [T0, ev(triggered), { incident: ledByB }],
+      [T0 + MIN, tick, { incident: { ...ledByA, from: B }, openMembers: 1 }],
+      [T0 + 2 * MIN, ev(resolved), { incident: { ...ledByA, from: B }, openMembers }],
+    ]);
+    expect(all[1]!.map(short)).toStrictEqual(['IncidentTakenOver:B→A', 'step:0:takeover', 'page:alice', 'IncidentUpdated:2']);
+    expect(all[2]!.map(short)).toStrictEqual(expected);
+    const end = all[2]!.find((d) => d.type === 'IncidentResolved');
+    if (end) expect(end.data).toMatchObject({ alertId: A, incidentId: INCIDENT });
+    expect(isSettled(state!)).toBe(settled);
+    expect(state!.storm.incident?.leadResolved).toBe(true);
   });
 });
 

@@ -258,7 +258,11 @@ describe('storm sense on the alert_escalations row: given events, then', () => {
   });
 });
 
-describe('incidents row: a merge of its events in any order and split', () => {
+describe.each<[string, 'first' | 'second']>([
+  ['its first alert leads it to the end', 'first'],
+  // The first resolved by its source, the second took over: later joins and the resolution name the second.
+  ['another alert took it over', 'second'],
+])('incidents row: a merge of its events in any order and split, when %s', (_, leader) => {
   const f = eventFactory();
   const incidentId = alertRef('incident').alertId;
   const key = 'checkout|site=fra1';
@@ -266,11 +270,12 @@ describe('incidents row: a merge of its events in any order and split', () => {
   const second = escalation(f, 'second');
   const third = escalation(f, 'third', 'checkout');
   const firstId = alertRef('first').alertId;
+  const lead = leader === 'first' ? first : second;
   const events: IncidentEvent[] = [
     first.incidentOpened(incidentId, key, { site: 'fra1' }),
     second.grouped(incidentId, key, firstId),
-    third.grouped(incidentId, key, firstId),
-    first.incidentResolved(incidentId, key),
+    third.grouped(incidentId, key, alertRef(leader).alertId),
+    lead.incidentResolved(incidentId, key),
   ];
   const deltas = events.map((e, i) => incidentDelta(e, i + 1));
   const inOrder = deltas.reduce(mergeIncident);

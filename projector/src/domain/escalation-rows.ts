@@ -268,7 +268,10 @@ export function evolveAlertEscalation(row: AlertEscalationRow | undefined, event
       // The incident's row counts its alerts itself.
       return r;
     case 'IncidentResolved':
-      // On the first alert's subject: the incident's row says it (`incidents`), the alert's does not change.
+      // On the leading alert's subject: the incident's row says it (`incidents`), the alert's does not change.
+      return r;
+    case 'IncidentTakenOver':
+      // Both alerts stay in the incident; the timeline says who leads it.
       return r;
     case 'FlappingStarted':
       return { ...r, flapping: 'started', flapping_since: at };
@@ -375,6 +378,14 @@ const greatest = (a: string | null, b: string | null): string | null =>
   a === null ? b : b === null ? a : Date.parse(b) > Date.parse(a) ? b : a;
 
 /**
+ * The incident's first alert: the IncidentOpened's (the delta with `group_labels`), whichever side
+ * it is on. Events after a takeover (docs/noc.md) name the alert leading the incident then, so
+ * without the IncidentOpened the row keeps what it has until that is merged.
+ */
+const firstAlertOf = (a: IncidentRow, b: IncidentRow): string =>
+  a.group_labels === null && b.group_labels !== null ? b.first_alert_id : a.first_alert_id;
+
+/**
  * Two deltas (or a row and a delta) of one incident merged: commutative and associative, so any
  * split and order of the events gives the same row. The SQL upsert of the escalations projection
  * merges the same way.
@@ -385,7 +396,7 @@ export function mergeIncident(a: IncidentRow, b: IncidentRow): IncidentRow {
     service_id: a.service_id,
     group_key: a.group_key,
     group_labels: a.group_labels ?? b.group_labels,
-    first_alert_id: a.first_alert_id,
+    first_alert_id: firstAlertOf(a, b),
     summary: a.summary ?? b.summary,
     opened_at: least(a.opened_at, b.opened_at),
     resolved_at: greatest(a.resolved_at, b.resolved_at),

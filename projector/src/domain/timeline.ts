@@ -132,6 +132,13 @@ export function describeOther(event: EscalationEvent | DeliveryEvent | DeliveryS
       return { actor: 'escalator', message: `incident ${event.data.incidentId} now has ${event.data.alerts} alerts` };
     case 'IncidentResolved':
       return { actor: 'escalator', message: `incident ${event.data.incidentId} resolved: its last alert resolved` };
+    case 'IncidentTakenOver':
+      return event.data.to === event.data.alertId
+        ? {
+            actor: 'escalator',
+            message: `took over incident ${event.data.incidentId} from ${event.data.from} (resolved by its source while this one still fires); pages for it now`,
+          }
+        : { actor: 'escalator', message: `resolved by its source; ${event.data.to} took over incident ${event.data.incidentId}` };
     case 'FlappingStarted':
       return { actor: 'escalator', message: `flapping: fired ${event.data.flips} times within ${event.data.windowSeconds} s` };
     case 'AlertFlapped':

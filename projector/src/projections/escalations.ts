@@ -104,6 +104,7 @@ async function mergeIncidents(tx: DatabaseTransactionConnection, deltas: Inciden
     INSERT INTO incidents AS i (${columnList(INCIDENT_COLUMNS)})
     SELECT ${columnList(INCIDENT_COLUMNS)} FROM jsonb_populate_recordset(NULL::incidents, ${JSON.stringify(sorted)}::jsonb)
     ON CONFLICT (incident_id) DO UPDATE SET
+      first_alert_id = CASE WHEN i.group_labels IS NULL AND excluded.group_labels IS NOT NULL THEN excluded.first_alert_id ELSE i.first_alert_id END,
       group_labels = coalesce(i.group_labels, excluded.group_labels),
       summary = coalesce(i.summary, excluded.summary),
       opened_at = least(i.opened_at, excluded.opened_at),

@@ -60,7 +60,7 @@ export async function startDeployment(opts: {
   const postgres = await startEmbeddedPostgres({
     dataDir: join(dir, 'pg'),
     port: await getPort(),
-    nice: Number(process.env.ONCALL_POSTGRES_NICE ?? POSTGRES_NICE), // as `oncall up` runs it
+    nice: Number(process.env.ONCALL_POSTGRES_NICE ?? POSTGRES_NICE), // as `oncall up` runs it (ONCALL_POSTGRES_NICE)
     ...(statements && { settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } }),
   });
   const services: Array<{ name: string; child: ChildProcess }> = [];

@@ -87,7 +87,7 @@ describe('npm start (oncall up) on the embedded default', () => {
     folders.push(dataDir);
     await chmod(dataDir, 0o755);
     const ports = await freePorts();
-    const env = { ONCALL_DATA_DIR: dataDir, ...ports };
+    const env = { ONCALL_DATA_DIR: dataDir, ONCALL_POSTGRES_NICE: '5', ...ports };
     const databaseUrl = `postgres://postgres:postgres@127.0.0.1:${ports.PG_PORT}/oncall`;
     const post = (body: string) =>
       fetch(`http://127.0.0.1:${ports.INGEST_PORT}/api/v1/webhook/alertmanager`, {
@@ -100,8 +100,8 @@ describe('npm start (oncall up) on the embedded default', () => {
     const services = ['ingest', 'decider', 'projector', 'escalator', 'dispatcher', 'query-api', 'ticket-bridge'];
     expect([...first.parts.keys()]).toEqual(['oncall up', 'nats-server', 'postgres', ...services]);
     expect(new Set(first.parts.values()).size).toBe(first.parts.size);
-    // The read model's database gives way to the decision path (POSTGRES_NICE); the services do not.
-    expect(await niceness(first.parts.get('postgres')!)).toBe(10);
+    // ONCALL_POSTGRES_NICE: the read model's database gives way to the decision path; the services do not.
+    expect(await niceness(first.parts.get('postgres')!)).toBe(5);
     expect(await niceness(first.parts.get('decider')!)).toBe(0);
     expect((await post(amFiring)).status).toBe(202);
     await waitForProjection(databaseUrl, 'oncall', CONSUMERS.projectorAlerts, 1);

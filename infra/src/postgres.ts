@@ -25,10 +25,11 @@ const READY = 'database system is ready to accept connections';
 export const localPostgresUrl = (port: number, database: string): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
 /**
- * The niceness `oncall up` gives the embedded PostgreSQL: measured with bench:storm-sense on 2
- * cores, decide p99 2.1 s → 0.1 s with nothing else changed (docs/performance.md).
+ * The niceness `oncall up` gives the embedded PostgreSQL unless ONCALL_POSTGRES_NICE says
+ * otherwise: none. Once the board hub stopped reading per commit, a lower priority for the
+ * database no longer changed bench:storm-sense's decisions (docs/performance.md).
  */
-export const POSTGRES_NICE = 10;
+export const POSTGRES_NICE = 0;
 
 /** PostgreSQL cannot run as set up: what is wrong and what to do, in one line. */
 export class PostgresSetupError extends Error {

@@ -213,13 +213,28 @@ describe('storm sense across partitions and replicas', () => {
     for await (const k of await bucket.keys()) out.push(k);
     return out.sort();
   };
+  /**
+   * The keys, or null when listing them takes over a second: the listing's consumer can miss its
+   * end while the escalators delete entries, and wait for good (a full-suite run once timed out
+   * here with no other symptom); the next poll lists again.
+   */
+  const keysWithin = (ms: number): Promise<string[] | null> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
+    return Promise.race([keys(), late]).finally(() => clearTimeout(timer));
+  };
   /** Polls the shared bucket until `ok` holds of its keys (the escalator writes it after deciding). */
   const bucketUntil = async (ok: (keys: string[]) => boolean, what: string, timeoutMs = 10_000): Promise<string[]> => {
     const deadline = Date.now() + timeoutMs;
+    let k: string[] | null = null;
     for (;;) {
-      const k = await keys();
-      if (ok(k)) return k;
-      if (Date.now() > deadline) throw new Error(`${STORM_BUCKET}: ${what} not within ${timeoutMs} ms; keys: ${k.join(', ')}`);
+      const listed = await keysWithin(1000);
+      if (listed !== null) {
+        k = listed;
+        if (ok(k)) return k;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${STORM_BUCKET}: ${what} not within ${timeoutMs} ms; keys: ${k === null ? '(never listed)' : k.join(', ')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

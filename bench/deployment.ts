@@ -130,13 +130,14 @@ export async function startDeployment(opts: {
 
     const natsPid = nats.process.pid!;
     const cpu = async (): Promise<Record<string, number>> => {
+      const own = process.cpuUsage();
       const byService = await Promise.all(services.map(async (s): Promise<[string, number]> => [s.name, await cpuMs(s.child.pid!)]));
       return {
         ...Object.fromEntries(byService),
         'nats-server': await cpuMs(natsPid),
         postgres: (await cpuSeconds(await postgresPids(join(dir, 'pg')))) * 1000,
         // This process: the load generator and the providers' fakes (not the deployment's; outside totals).
-        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+        bench: own.user / 1000 + own.system / 1000,
       };
     };
     const sampleRss = () =>

@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -77,5 +77,3 @@ export async function buildServices(): Promise<{ dir: string; remove: () => Prom
   });
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
-
-export const builtEntry = (dir: string, entry: string) => join(dir, relative('.', entry).replace(/\.ts$/, '.mjs'));

@@ -9,7 +9,7 @@ import { appendConfig, followStream } from './escalation-log.js';
 import { startSlackFake, type SlackFake } from './fakes/index.js';
 import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { testLog } from './harness.js';
-import { entryArgs } from '@oncall/infra';
+import { entryArgs } from '../infra/src/entry.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 

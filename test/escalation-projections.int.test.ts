@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { CONSUMERS, encodeEvent, stableUuid, STREAMS, type DomainEvent, type EventData } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
-import { entryArgs, migrate } from '@oncall/infra';
+import { entryArgs } from '../infra/src/entry.js';
+import { migrate } from '../infra/src/migrate.js';
 import {
   alertsProjection,
   applyBatch,

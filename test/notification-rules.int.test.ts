@@ -14,7 +14,7 @@ import { startTestPipeline, type TestPipeline } from './pipeline.js';
 import { followStream, type FollowedStream } from './escalation-log.js';
 import { channels, command, isNotice, noticesOf, seed, trigger, type Notice } from './rules-setup.js';
 import { streamLastSeq, tableRows, testLog } from './harness.js';
-import { entryArgs } from '@oncall/infra';
+import { entryArgs } from '../infra/src/entry.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;

@@ -6,7 +6,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { buildEvent, CONSUMERS, encodeEvent, stableUuid, STREAMS, subjects } from '@oncall/contracts';
 import { createReadModelPool } from '@oncall/shared';
-import { entryArgs, migrate } from '@oncall/infra';
+import { entryArgs } from '../infra/src/entry.js';
+import { migrate } from '../infra/src/migrate.js';
 import { alertsProjection, replayProjection, waitForProjection } from '@oncall/projector';
 import { createTestDatabase, prepareTopology, startTestNats, streamLastSeq, tableRows, type TestNats } from './harness.js';
 

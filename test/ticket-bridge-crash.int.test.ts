@@ -16,7 +16,7 @@ import {
 import { StreamAppender } from '@oncall/shared';
 import { startTicketBridge, startWebhookStandIn, type TicketBridge, type WebhookStandIn } from '@oncall/ticket-bridge';
 import { prepareTopology, startTestNats, testLog, type TestNats } from './harness.js';
-import { entryArgs } from '@oncall/infra';
+import { entryArgs } from '../infra/src/entry.js';
 
 const PARTITIONS = 4;
 const SIGNING = 'sign-secret-crash';

@@ -220,18 +220,15 @@ export async function runSlackUpdates(deps: SlackUpdatesDeps, stop: AbortSignal)
 
   /** Edits the alert's Slack messages to its state now, if it has changed and has any. */
   const refresh = async (k: Known): Promise<void> => {
-    if (k.seen > k.seq || changed(k.view) || k.incidentAlerts > 1) {
-      // An edit is likely (a change came): its three reads at once, not one round trip after the
-      // other (ack → message edited, bench:ack). All settle before a failure is thrown, so none
-      // writes into the entry after the retry has reset it.
-      const reads = await Promise.allSettled([catchUp(k, false), readMessages(k), routeOf(k)]);
-      for (const r of reads) if (r.status === 'rejected') throw r.reason;
-      if (!changed(k.view) && !(k.view !== null && k.incidentAlerts > 1)) return;
-    } else {
-      await catchUp(k, false);
-      if (!changed(k.view) && !(k.view !== null && k.incidentAlerts > 1)) return;
-      await readMessages(k);
-    }
+    const shows = (view: AlertView | null): view is AlertView => changed(view) || (view !== null && k.incidentAlerts > 1);
+    // An edit is likely (a change came): its three reads at once, not one round trip after the
+    // other (ack → message edited, bench:ack). All settle before a failure is thrown, so none
+    // writes into the entry after the retry has reset it.
+    const likely = k.seen > k.seq || shows(k.view);
+    const reads = await Promise.allSettled(likely ? [catchUp(k, false), readMessages(k), routeOf(k)] : [catchUp(k, false)]);
+    for (const r of reads) if (r.status === 'rejected') throw r.reason;
+    if (!shows(k.view)) return;
+    if (!likely) await readMessages(k);
     if (k.messages.length === 0) return;
     // Another replica may land an older edit after a newer one: when the log moved on while
     // editing, edit again from it (a few rounds; every later change also brings its own refresh).

@@ -15,6 +15,8 @@
  *                  the projector announces (NOTIFY) that the alerts projection passed the
  *                  acknowledgement's ALERTS sequence (no polling interval in the figure);
  *   ack_to_message_updated = press sent → the fake receives the chat.update showing it.
+ * Parts of the first: ack_to_stored (press → AlertAcknowledged stored, by the stream's clock),
+ * ack_to_event (→ seen by this process), ack_to_projected (→ the projector's announcement).
  * One JSON line on stdout at the end; progress and the services' warnings on stderr.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     const toMessage = new Map<string, number>();
     const toEvent = new Map<string, number>(); // press → its AlertAcknowledged reaches this process
     const toStored: number[] = [];
+    const toProjected: number[] = []; // press → the projector announces it passed the acknowledgement
     let pressErrors = 0;
 
     // State over gRPC: once the projector announces (NOTIFY) that the alerts projection passed an
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
       if (projection !== CONSUMERS.projectorAlerts) return;
       for (const [id, seq] of ackedAt) {
         if (seq > Number(last) && seq !== Number.MAX_SAFE_INTEGER - 1) continue;
+        if (seq !== Number.MAX_SAFE_INTEGER - 1) toProjected.push(now() - pressedAt.get(id)!);
         ackedAt.delete(id);
         void visible(id).catch((err: unknown) => say(`GetAlert failed: ${String(err)}`));
       }
@@ -189,6 +193,11 @@ async function main(): Promise<void> {
         ack_to_event_p99_ms: ms(percentile([...toEvent.values()], 99)),
         ack_to_stored_p50_ms: ms(percentile(toStored, 50)),
         ack_to_stored_p99_ms: ms(percentile(toStored, 99)),
+        ack_to_projected_p50_ms: ms(percentile(toProjected, 50)),
+        ack_to_projected_p99_ms: ms(percentile(toProjected, 99)),
+        get_p50: ms(percentile(getMs, 50)),
+        get_p99: ms(percentile(getMs, 99)),
+        not_yet: notYet,
         state_missing: pressedAt.size - state.length,
         messages_not_updated: pressedAt.size - message.length,
         press_errors: pressErrors,

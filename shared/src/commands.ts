@@ -14,7 +14,7 @@ import {
   type EventData,
   type Surface,
 } from '@oncall/contracts';
-import { LIVE_PULL_EXPIRES_MS } from './consumer.js';
+import { LIVE_PULL } from './consumer.js';
 
 /** The alert a command is for, as the read model (or a signed link, a reply code) knows it. */
 export type CommandTarget = Readonly<{ alertId: string; serviceId: string; fingerprint: string }>;
@@ -205,7 +205,7 @@ export class AlertCommandPath {
       filter_subjects: subject,
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
+    const messages = await consumer.consume(LIVE_PULL);
     const stop = (): void => void messages.close();
     signal.addEventListener('abort', stop, { once: true });
     try {

@@ -1,4 +1,4 @@
-import { LIVE_PULL_EXPIRES_MS } from './consumer.js';
+import { LIVE_PULL } from './consumer.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { decodeEvent, STREAMS, type ConfigEvent } from '@oncall/contracts';
@@ -40,7 +40,7 @@ async function watch(nc: NatsConnection): Promise<ConfigView & { lastWriters: ()
     fail = reject;
   });
   if (target === 0) markReady();
-  const messages: ConsumerMessages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
+  const messages: ConsumerMessages = await consumer.consume(LIVE_PULL);
   const loop = (async () => {
     for await (const m of messages) {
       const event = decodeEvent(m.data) as ConfigEvent;

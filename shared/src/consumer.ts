@@ -78,12 +78,19 @@ export async function superviseLoop(opts: LoopOptions, body: (attempt: number) =
 }
 
 /**
- * Lifetime of a long-lived consumer's pull requests. The client sends idle heartbeats every half
- * of it and pulls anew (an ordered consumer: resets) after two are missed, so after nats-server
- * restarts a consumer is back within ~2 s, not the 30 s of the client's default (measured in the
- * chaos suite: the projector stood still for ~30 s after a nats-server kill).
+ * How long-lived consumers pull: each pull request lives 5 s, and the server sends an idle
+ * heartbeat every second while it has nothing to deliver. The client pulls anew (an ordered
+ * consumer: resets) after two heartbeats are missed, so a consumer whose pull the server no longer
+ * serves is back within ~2 s: after nats-server restarts (the chaos suite; the client's default
+ * was ~30 s), and after nats-server 2.9 drops a pull that expires as a message arrives without its
+ * expiry notice (408), which happens now and then under a saturated CPU (bench:ack: the request's
+ * messages stopped at its expiry, no 408 came, the client re-pulled after two missed heartbeats).
+ * Each expiry is a chance of that, so pulls live longer than the heartbeat's 2 s (with 2 s pulls a
+ * 10 s storm held a ~2 s stall in over half the runs). Not longer than 5 s: the client also waits
+ * one lifetime before it asks again when its check of the consumer fails (a cluster electing a
+ * new leader; 30 s pulls took chaos:cluster's recovery from ~20 to 31–45 s).
  */
-export const LIVE_PULL_EXPIRES_MS = 2000;
+export const LIVE_PULL = { expires: 5_000, idle_heartbeat: 1_000 } as const satisfies ConsumeOptions;
 
 /** Closes a consume iteration when `stop` aborts (at once if it has); returns what forgets the listener, for when the iteration ends. */
 export function closeOnAbort(messages: { close(): Promise<unknown> }, stop: AbortSignal): () => void {
@@ -94,8 +101,8 @@ export function closeOnAbort(messages: { close(): Promise<unknown> }, stop: Abor
 }
 
 /** Consume options for durable consumers: the iteration ends with an error when the consumer or its stream is deleted. */
-export function consumeOptions(maxMessages: number, expiresMs = LIVE_PULL_EXPIRES_MS): ConsumeOptions {
-  return { max_messages: maxMessages, expires: expiresMs, abort_on_missing_resource: true };
+export function consumeOptions(maxMessages: number): ConsumeOptions {
+  return { ...LIVE_PULL, max_messages: maxMessages, abort_on_missing_resource: true };
 }
 
 const isNotFound = (err: unknown, code: number): boolean => err instanceof JetStreamApiError && err.code === code;

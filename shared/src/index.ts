@@ -95,7 +95,7 @@ export {
   consumeInHand,
   closeOnAbort,
   consumeOptions,
-  LIVE_PULL_EXPIRES_MS,
+  LIVE_PULL,
   recreateConsumer,
   ensureConsumer,
   ackFloor,

@@ -2,7 +2,7 @@ import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstr
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter } from 'prom-client';
 import { buildEvent, decodeEvent, encodeEvent, partitionOf, stableUuid, STREAMS, subjects, type Signal } from '@oncall/contracts';
-import { registry, type Clock, type ConfigView, type Logger, LIVE_PULL_EXPIRES_MS } from '@oncall/shared';
+import { registry, type Clock, type ConfigView, type Logger, LIVE_PULL } from '@oncall/shared';
 import { onBeat, onTick, unsent, type HeartbeatOutcome, type Monitor, type MonitorState } from '../domain/heartbeat.js';
 
 const signalsTotal = new Counter({
@@ -39,7 +39,7 @@ export class HeartbeatWatcher {
       filter_subjects: subjects.heartbeatsAll,
       deliver_policy: DeliverPolicy.LastPerSubject,
     });
-    const messages: ConsumerMessages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
+    const messages: ConsumerMessages = await consumer.consume(LIVE_PULL);
     lost.addEventListener('abort', () => void messages.close(), { once: true });
     const checks = this.checkEverySecond(lost);
     try {

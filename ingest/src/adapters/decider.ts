@@ -62,13 +62,6 @@ type ConsumeEnd = 'stopped' | 'consumer-failed' | 'append-failed';
 
 /** Messages pulled ahead (at most twice that unacked); decisions are made as they arrive. */
 const PULL_BATCH = 500;
-/**
- * One pull request's lifetime. The client keeps pulls going and re-pulls when two of the
- * server's idle heartbeats (every expires / 2) are missed. A pull the server stops serving
- * (seen on nats-server 2.9 under a saturated CPU: one-shot fetches that got nothing for their
- * whole lifetime while messages waited) then costs at most this long, not a partition restart.
- */
-const PULL_EXPIRES_MS = 2000;
 /** At most this many decided messages between two acks during a burst. */
 const ACK_EVERY = 100;
 /** An append unanswered this long fails, and the partition recovers. */
@@ -159,7 +152,7 @@ export class PartitionDecider {
         for (;;) {
           if (stop.aborted) return;
           const consumer = await this.js.consumers.get(STREAMS.intake, this.consumerName);
-          this.messages = await consumer.consume(consumeOptions(PULL_BATCH, PULL_EXPIRES_MS));
+          this.messages = await consumer.consume(consumeOptions(PULL_BATCH));
           const end = await this.decideAll(this.messages);
           clean = end === 'stopped';
           if (stop.aborted) return;

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { sql, type DatabasePool } from 'slonik';
 import { Counter, Gauge } from 'prom-client';
-import { registry, superviseLoop, type Logger, type Parking, LIVE_PULL_EXPIRES_MS } from '@oncall/shared';
+import { registry, superviseLoop, type Logger, type Parking, LIVE_PULL } from '@oncall/shared';
 import type { Prepared, Projection } from '../projections/types.js';
 import { applyEvents, decoded, type DecodedMessage, type Rejected } from './apply.js';
 import { failureKind } from './failures.js';
@@ -72,7 +72,7 @@ export class ProjectionRunner {
           deliver_policy: DeliverPolicy.StartSequence,
           opt_start_seq: checkpoint + 1,
         });
-        this.messages = await consumer.consume({ max_messages: MAX_BATCH, expires: LIVE_PULL_EXPIRES_MS });
+        this.messages = await consumer.consume({ ...LIVE_PULL, max_messages: MAX_BATCH });
         await applyInBatches(decoded(this.messages), MAX_BATCH, this.projection, (batch, prepared) => this.flush(batch, prepared));
       } finally {
         await this.messages?.close().catch(() => undefined);

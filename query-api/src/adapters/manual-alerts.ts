@@ -12,7 +12,7 @@ import {
   type EventData,
   type Signal,
 } from '@oncall/contracts';
-import { LIVE_PULL_EXPIRES_MS } from '@oncall/shared';
+import { LIVE_PULL } from '@oncall/shared';
 import { manualEventKey, type ManualAlert } from '../domain/manual-alert.js';
 import { ApiError, DeadlineExceeded, NotFound, Unavailable } from '../errors.js';
 import type { CallContext } from '../handlers.js';
@@ -143,7 +143,7 @@ export class ManualAlerts {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
         : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.toISOString() }),
     });
-    const messages = await consumer.consume({ expires: LIVE_PULL_EXPIRES_MS });
+    const messages = await consumer.consume(LIVE_PULL);
     const stop = (): void => void messages.close();
     signal.addEventListener('abort', stop, { once: true });
     const needle = Buffer.from(eventId);

@@ -487,6 +487,29 @@ describe('storm sense across partitions and replicas', () => {
     await resolve(calm);
   });
 
+  it("a fingerprint's flips outlive its replica's restart: its 4th alert after the restart still pages as flapping", async () => {
+    const fp = fingerprintOn('flap', 2, 'bgp-restart'); // partition 2: replica B's
+    const labels = { alertname: 'BGPSessionDown', peer: '64501' };
+    const start = clock.now();
+    for (let i = 0; i < 3; i++) {
+      const a = await trigger('flap', fp, labels, start + i * SEC);
+      const [page] = await log.waitFor(isPage(a.alertId));
+      expect((page as Notice).data.flapping).toBeUndefined();
+      await resolve(a);
+      await log.waitFor(is('EscalationStopped', a.alertId));
+    }
+    // B starts again from the log alone (no snapshots here): the three flips must come back with it.
+    await stopBKeepingItsPartitions();
+    await startReplica('replica-b');
+    await leasesAsPlanned();
+    const fourth = await trigger('flap', fp, labels, start + 3 * SEC);
+    const [started] = await log.waitFor(is('FlappingStarted', fourth.alertId), 1, 35_000);
+    expect((started as EventOf<'FlappingStarted'>).data).toMatchObject({ fingerprint: fp, flips: 4 });
+    const [page] = await log.waitFor(isPage(fourth.alertId));
+    expect((page as Notice).data.flapping).toBe(true);
+    await resolve(fourth);
+  }, 70_000);
+
   it('a group key whose incident just resolved opens a new incident for its next alert on the same partition', async () => {
     const fp = fingerprintOn('grp', 0, 'quick');
     const x = await trigger('grp', fp, { alertname: 'QuickDown' });

@@ -21,7 +21,7 @@ import {
   type EscalationContext,
   type EscalationInput,
 } from '../domain/escalation.js';
-import type { Recovered } from '../domain/recovery.js';
+import type { FlipEntry, Recovered } from '../domain/recovery.js';
 import { AlertContents, type ContentWanted } from './alert-contents.js';
 import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
@@ -129,6 +129,7 @@ export class Escalations {
     this.states = recovered.states;
     this.lastSeq = recovered.lastSeq;
     this.lastEscalationSeq = recovered.lastEscalationSeq;
+    deps.storm?.restoreFlips(deps.partition, recovered.flips);
     this.js = jetstream(deps.nc);
     this.appender = new ChainAppender(deps.nc, {
       lastSeq: (alertId) => this.lastSeq.get(alertId) ?? 0,
@@ -265,10 +266,10 @@ export class Escalations {
    * the last ESCALATIONS sequence folded: exact when quiescent. States are immutable, so what
    * this returns stays as it is while deciding goes on.
    */
-  capture(): { escalations: Array<readonly [string, number, Escalation]>; lastEscalationSeq: number } {
+  capture(): { escalations: Array<readonly [string, number, Escalation]>; lastEscalationSeq: number; flips: FlipEntry[] } {
     const escalations: Array<readonly [string, number, Escalation]> = [];
     for (const [alertId, state] of this.states) escalations.push([alertId, this.lastSeq.get(alertId) ?? 0, state]);
-    return { escalations, lastEscalationSeq: this.lastEscalationSeq };
+    return { escalations, lastEscalationSeq: this.lastEscalationSeq, flips: this.deps.storm?.flipEntries(this.deps.partition) ?? [] };
   }
 
   get timerCount(): number {
@@ -341,7 +342,12 @@ export class Escalations {
       input.event.type === 'AlertTriggered' &&
       input.seq > (before?.alertSeq ?? 0)
     ) {
-      storm.recordTrigger(input.event.data.serviceId, input.event.data.fingerprint, Date.parse(input.event.data.seenAt));
+      storm.recordTrigger(
+        this.deps.partition,
+        input.event.data.serviceId,
+        input.event.data.fingerprint,
+        Date.parse(input.event.data.seenAt),
+      );
       p.flipRecorded = true;
     }
     let decided: { decisions: Decision[]; state: Escalation | undefined };
@@ -503,8 +509,8 @@ export class Escalations {
     const storm = this.deps.storm!;
     for (const d of decisions) {
       if (d.type === 'FlappingStarted' && after)
-        storm.recordFlapping(d.data.serviceId, d.data.fingerprint, Date.parse(after.alert.triggeredAt));
-      if (d.type === 'FlappingEnded') storm.recordFlapping(d.data.serviceId, d.data.fingerprint, null);
+        storm.recordFlapping(this.deps.partition, d.data.serviceId, d.data.fingerprint, Date.parse(after.alert.triggeredAt));
+      if (d.type === 'FlappingEnded') storm.recordFlapping(this.deps.partition, d.data.serviceId, d.data.fingerprint, null);
     }
     storm.sync(alertId, this.deps.partition, footprint(before), footprint(after)).catch((err: unknown) => this.fail(err));
   }

@@ -5,6 +5,25 @@ const T0 = Date.parse('2026-12-06T08:00:00Z');
 const MIN = 60_000;
 
 describe('FlipHistories', () => {
+  it('gives every history as entries, which seed an empty one to the same histories (a snapshot)', () => {
+    const h = new FlipHistories();
+    h.recordTrigger('svc', 'once', T0);
+    h.recordTrigger('svc', 'twice', T0);
+    h.recordTrigger('svc', 'twice', T0 + MIN);
+    h.recordFlapping('other', 'flapping', T0);
+    const entries = h.entries();
+    expect(entries).toStrictEqual([
+      ['svc', 'once', [T0], null],
+      ['svc', 'twice', [T0, T0 + MIN], null],
+      ['other', 'flapping', [], T0],
+    ]);
+    const seeded = new FlipHistories();
+    for (const e of JSON.parse(JSON.stringify(entries)) as typeof entries) seeded.seed(e);
+    expect(seeded.entries()).toStrictEqual(entries);
+    expect(seeded.get('svc', 'twice')).toStrictEqual({ triggers: [T0, T0 + MIN], flappingSince: null });
+    expect(seeded.find('svc', 'never')).toBeUndefined();
+  });
+
   it('knows nothing of a fingerprint never triggered', () => {
     expect(new FlipHistories().get('svc', 'fp')).toEqual({ triggers: [], flappingSince: null });
   });

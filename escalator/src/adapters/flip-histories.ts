@@ -1,4 +1,5 @@
 import type { FlipHistory } from '@oncall/shared';
+import type { FlipEntry, RecoveredFlips } from '../domain/recovery.js';
 
 /** How long a trigger counts for flapping. */
 export const FLIP_MEMORY_MS = 24 * 3600_000;
@@ -7,7 +8,7 @@ const MAX_FLIPS_KEPT = 64;
 /** One trigger and not flapping (by far the most common: most fingerprints trigger once) is kept as a bare number. */
 type Entry = number | { triggers: readonly number[]; flappingSince: number | null };
 
-const NO_FLIPS: FlipHistory = Object.freeze({ triggers: Object.freeze([]), flappingSince: null });
+export const NO_FLIP_HISTORY: FlipHistory = Object.freeze({ triggers: Object.freeze([]), flappingSince: null });
 
 /**
  * The recent triggers of each fingerprint (flapping, docs/noc.md), kept small: every new alert
@@ -29,9 +30,32 @@ export class FlipHistories {
   }
 
   get(serviceId: string, fingerprint: string): FlipHistory {
+    return this.find(serviceId, fingerprint) ?? NO_FLIP_HISTORY;
+  }
+
+  /** The fingerprint's history, or undefined when none is kept. */
+  find(serviceId: string, fingerprint: string): FlipHistory | undefined {
     const entry = this.services.get(serviceId)?.get(fingerprint);
-    if (entry === undefined) return NO_FLIPS;
+    if (entry === undefined) return undefined;
     return typeof entry === 'number' ? { triggers: [entry], flappingSince: null } : entry;
+  }
+
+  /** Every history kept (for a snapshot). */
+  entries(): FlipEntry[] {
+    const out: FlipEntry[] = [];
+    for (const [serviceId, entries] of this.services)
+      for (const [fingerprint, entry] of entries)
+        out.push(
+          typeof entry === 'number'
+            ? [serviceId, fingerprint, [entry], null]
+            : [serviceId, fingerprint, entry.triggers, entry.flappingSince],
+        );
+    return out;
+  }
+
+  /** A history as `entries` gave it (from a snapshot). */
+  seed([serviceId, fingerprint, triggers, flappingSince]: FlipEntry): void {
+    this.put(serviceId, fingerprint, triggers, flappingSince);
   }
 
   /** A new alert of the fingerprint triggered at `at`. */
@@ -70,4 +94,13 @@ export class FlipHistories {
     }
     this.sweepAfter = Math.max(1000, this.count);
   }
+}
+
+/** The histories a rebuild gives: the snapshot's, then the triggers and flapping changes of the log it folded, in order. */
+export function restoredFlipHistories(flips: RecoveredFlips): FlipHistories {
+  const histories = new FlipHistories();
+  for (const entry of flips.seeded) histories.seed(entry);
+  for (const [serviceId, fingerprint, at] of flips.triggers) histories.recordTrigger(serviceId, fingerprint, at);
+  for (const [serviceId, fingerprint, since] of flips.flapping) histories.recordFlapping(serviceId, fingerprint, since);
+  return histories;
 }

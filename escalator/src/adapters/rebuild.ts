@@ -88,7 +88,10 @@ export async function readPartition(
 ): Promise<Recovered> {
   const js = jetstream(nc);
   const recovery = new Recovery(floor, snapshot?.covers);
-  if (snapshot) for await (const [alertId, lastSeq, state] of snapshot.escalations) recovery.seed(alertId, lastSeq, state);
+  if (snapshot) {
+    for await (const [alertId, lastSeq, state] of snapshot.escalations) recovery.seed(alertId, lastSeq, state);
+    for (const entry of snapshot.flips) recovery.seedFlips(entry);
+  }
   await readExisting(
     nc,
     js,

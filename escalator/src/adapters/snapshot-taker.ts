@@ -149,12 +149,12 @@ export class SnapshotTaker {
     // The lease is checked when this save's turn comes (other partitions' saves may go first).
     this.saving = oneAtATime(async () => {
       if (!(await this.deps.leaseHeld())) throw new Error('the partition lease is not held any more');
-      return this.deps.snapshots.save(this.deps.partition, at, captured.escalations);
+      return this.deps.snapshots.save(this.deps.partition, at, captured.escalations, captured.flips);
     })
       .then((bytes) => {
         this.covered = at;
         log.info(
-          { covers: at, escalations: captured.escalations.length, bytes, ms: Date.now() - started },
+          { covers: at, escalations: captured.escalations.length, flips: captured.flips.length, bytes, ms: Date.now() - started },
           'escalator partition snapshot saved',
         );
       })

@@ -8,6 +8,7 @@ import { startEscalator } from '../index.js';
 import { dueAt, restored, withoutContent, type Escalation } from '../domain/escalation.js';
 import type { Recovered } from '../domain/recovery.js';
 import { readPartition } from './rebuild.js';
+import { restoredFlipHistories } from './flip-histories.js';
 import { PartitionSnapshots, SNAPSHOT_FORMAT, snapshotName } from './snapshots.js';
 import { prepareTopology, startTestNats, testLog, type TestNats } from '../../../test/harness.js';
 import { appendConfig, followStream, type FollowedStream } from '../../../test/escalation-log.js';
@@ -175,6 +176,18 @@ describe('escalator partition snapshots', () => {
     expect(fromSnapshot.states.get(fresh)).toMatchObject({ contentDropped: true, alert: { labels: {}, summary: '' } });
     for (const id of [stepTwo, resolved, fresh, late, after]) expectContent(id);
     expect(fromSnapshot.lastSeq).toStrictEqual(whole.lastSeq);
+    // Flip histories (flapping): the snapshot's and the tail's give what the whole log gives, settled alerts' triggers too.
+    const flips = (r: Recovered) =>
+      restoredFlipHistories(r.flips)
+        .entries()
+        .sort((a, b) => a[1].localeCompare(b[1]));
+    expect(fromSnapshot.flips.seeded.map(([, fp]) => fp)).toContain(`fp-${resolved}`);
+    expect(flips(fromSnapshot)).toStrictEqual(flips(whole));
+    expect(
+      flips(whole)
+        .map(([, fp]) => fp)
+        .sort(),
+    ).toStrictEqual([stepTwo, acked, resolved, fresh, late, after].map((id) => `fp-${id}`).sort());
     expect(timers(fromSnapshot)).toStrictEqual(timers(whole));
     expect(timers(whole).get(acked)).toBeGreaterThan(clock.now());
     for (const key of ['foldedThrough', 'deliverFrom', 'undecided', 'lastAlertSeq', 'lastEscalationSeq'] as const)

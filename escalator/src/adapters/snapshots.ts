@@ -3,20 +3,24 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS } from '@oncall/contracts';
 import type { Logger, SnapshotStore } from '@oncall/shared';
 import { restored, type Escalation } from '../domain/escalation.js';
+import type { FlipEntry } from '../domain/recovery.js';
 
 /**
  * The format of a partition snapshot: one JSON line per escalation, `[alertId, lastSeq, state]`
- * with the state as `Escalation` is shaped. Bump it whenever that shape changes: a snapshot of
- * another format is ignored and the partition rebuilds from the whole log once.
+ * with the state as `Escalation` is shaped, then one per flip history of the partition's
+ * fingerprints, `["flips", serviceId, fingerprint, triggers, flappingSince]`. Bump it whenever a
+ * shape changes: a snapshot of another format is ignored and the partition rebuilds from the
+ * whole log once.
  */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 /**
- * Formats older than SNAPSHOT_FORMAT that `restored` still reads. 1: before an escalation could
- * drop its alert's content (no `contentSeq`: those states keep their content). Code that knows
- * only format 1 ignores a format-2 snapshot and rebuilds from the whole log: it could not tell a
- * dropped content from an empty one.
+ * Formats older than SNAPSHOT_FORMAT that `restored` still reads. 2: before flip histories were
+ * kept (none then: a fingerprint's flips before the snapshot are forgotten, as they were). 1:
+ * before an escalation could drop its alert's content (no `contentSeq`: those states keep their
+ * content). Code that knows only format 1 ignores a newer snapshot and rebuilds from the whole
+ * log: it could not tell a dropped content from an empty one.
  */
-const READABLE_FORMATS = [1];
+const READABLE_FORMATS = [2, 1];
 
 export const snapshotName = (partition: number): string => `escalator-p${partition}`;
 
@@ -27,10 +31,15 @@ export const snapshotName = (partition: number): string => `escalator-p${partiti
  */
 export type Covers = Readonly<{ alerts: number; escalations: number; alertsCreated: number; escalationsCreated: number }>;
 
-type SnapshotRecord = [alertId: string, lastSeq: number, state: Escalation];
+type EscalationRecord = [alertId: string, lastSeq: number, state: Escalation];
+type FlipsRecord = ['flips', ...FlipEntry];
+type SnapshotRecord = EscalationRecord | FlipsRecord;
 
-/** A snapshot to start a partition from. */
-export type PartitionSnapshot = Readonly<{ covers: Covers; escalations: AsyncIterable<SnapshotRecord> }>;
+/**
+ * A snapshot to start a partition from: its escalations as they are read, and its flip histories,
+ * filled in as the records are read (complete once `escalations` has ended).
+ */
+export type PartitionSnapshot = Readonly<{ covers: Covers; escalations: AsyncIterable<EscalationRecord>; flips: readonly FlipEntry[] }>;
 
 /**
  * The escalator's partition snapshots (invariant 10: a restart starts from the latest one and
@@ -51,7 +60,10 @@ export class PartitionSnapshots {
       if (found) break;
       found = await this.store.loadRecords<SnapshotRecord>(name, format);
       if (found)
-        this.log.info({ snapshot: name, format }, 'snapshot of an older format: read as it is (its states keep their alert content)');
+        this.log.info(
+          { snapshot: name, format },
+          'snapshot of an older format: read as it is (format 1: its states keep their alert content; 1 and 2: it holds no flip histories)',
+        );
     }
     if (!found) return null;
     const covers = found.meta.covers as Covers;
@@ -68,26 +80,40 @@ export class PartitionSnapshots {
       );
       return null;
     }
+    const flips: FlipEntry[] = [];
     return {
       covers,
+      flips,
       escalations: (async function* () {
-        for await (const [alertId, lastSeq, state] of found.records) yield [alertId, lastSeq, restored(state)] as SnapshotRecord;
+        for await (const record of found.records) {
+          if (record[0] === 'flips') {
+            const [, ...entry] = record as FlipsRecord;
+            flips.push(entry);
+          } else {
+            const [alertId, lastSeq, state] = record as EscalationRecord;
+            yield [alertId, lastSeq, restored(state)] as EscalationRecord;
+          }
+        }
       })(),
     };
   }
 
-  /** Saves the escalations of `partition` as exact at `at` (see Covers); returns the stored size. */
+  /** Saves the escalations and flip histories of `partition` as exact at `at` (see Covers); returns the stored size. */
   async save(
     partition: number,
     at: Readonly<{ alerts: number; escalations: number }>,
     escalations: ReadonlyArray<readonly [string, number, Escalation]>,
+    flips: readonly FlipEntry[] = [],
   ): Promise<number> {
     const { alertsCreated, escalationsCreated } = await this.streams();
     const covers: Covers = { ...at, alertsCreated, escalationsCreated };
     return this.store.saveRecords(
       snapshotName(partition),
       { format: SNAPSHOT_FORMAT, takenAt: new Date().toISOString(), covers },
-      escalations,
+      (function* () {
+        yield* escalations;
+        for (const entry of flips) yield ['flips', ...entry];
+      })(),
     );
   }
 

@@ -4,7 +4,8 @@ import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import { stableUuid } from '@oncall/contracts';
 import { inhibitorOf, sha256Hex, type ConfigState, type InhibitSource, type Logger } from '@oncall/shared';
 import { IncidentNeeded, type IncidentEntry, type StormContext } from '../domain/escalation.js';
-import { FlipHistories } from './flip-histories.js';
+import { FlipHistories, NO_FLIP_HISTORY, restoredFlipHistories } from './flip-histories.js';
+import type { FlipEntry, RecoveredFlips } from '../domain/recovery.js';
 import type { IncidentMember } from './incident-commands.js';
 
 /**
@@ -59,7 +60,8 @@ export class StormView {
   private readonly sources = new Map<string, SourceValue>();
   private readonly groups = new Map<string, GroupValue>();
   private readonly members = new Map<string, Map<string, MemberValue>>();
-  private readonly flipHistory = new FlipHistories();
+  /** Per partition: a partition's flip histories go into its snapshot and are replaced when it is rebuilt. */
+  private readonly flipHistories = new Map<number, FlipHistories>();
   private readonly listeners = new Set<(change: StormChange) => void>();
   private readonly additions = new Map<string, ReturnType<typeof setTimeout>>();
   private contextMemo: { cfg: ConfigState; ctx: StormContext } | null = null;
@@ -132,7 +134,13 @@ export class StormView {
         if (!members) return 0;
         return members.size - (members.has(firstAlertId) ? 1 : 0);
       },
-      flips: (serviceId, fingerprint) => this.flipHistory.get(serviceId, fingerprint),
+      flips: (serviceId, fingerprint) => {
+        for (const h of this.flipHistories.values()) {
+          const found = h.find(serviceId, fingerprint);
+          if (found) return found;
+        }
+        return NO_FLIP_HISTORY;
+      },
     };
     this.contextMemo = { cfg, ctx };
     return ctx;
@@ -165,13 +173,32 @@ export class StormView {
     return out;
   }
 
-  /** Records a trigger of a fingerprint (its alert's trigger time), before the new alert is decided. */
-  recordTrigger(serviceId: string, fingerprint: string, at: number): void {
-    this.flipHistory.recordTrigger(serviceId, fingerprint, at);
+  /** Records a trigger of a fingerprint of `partition` (its alert's trigger time), before the new alert is decided. */
+  recordTrigger(partition: number, serviceId: string, fingerprint: string, at: number): void {
+    this.flipsOf(partition).recordTrigger(serviceId, fingerprint, at);
   }
 
-  recordFlapping(serviceId: string, fingerprint: string, since: number | null): void {
-    this.flipHistory.recordFlapping(serviceId, fingerprint, since);
+  recordFlapping(partition: number, serviceId: string, fingerprint: string, since: number | null): void {
+    this.flipsOf(partition).recordFlapping(serviceId, fingerprint, since);
+  }
+
+  /** The flip histories of a partition's fingerprints, for its snapshot. */
+  flipEntries(partition: number): FlipEntry[] {
+    return this.flipHistories.get(partition)?.entries() ?? [];
+  }
+
+  /**
+   * A rebuilt partition's flip histories, in place of what this process held for it: the
+   * snapshot's, then the triggers and flapping changes of the log the rebuild folded.
+   */
+  restoreFlips(partition: number, flips: RecoveredFlips): void {
+    this.flipHistories.set(partition, restoredFlipHistories(flips));
+  }
+
+  private flipsOf(partition: number): FlipHistories {
+    let histories = this.flipHistories.get(partition);
+    if (!histories) this.flipHistories.set(partition, (histories = new FlipHistories()));
+    return histories;
   }
 
   /**

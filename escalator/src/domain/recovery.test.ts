@@ -273,3 +273,61 @@ describe('rebuilding a partition from a snapshot and the log after it', () => {
     expect(whole.lastSeq).toStrictEqual(log.liveLastSeq);
   });
 });
+
+describe('rebuilding the flip histories (flapping) of a partition', () => {
+  const flapping = (type: 'FlappingStarted' | 'FlappingEnded', alertId: string, seq: number) =>
+    [
+      buildEvent(
+        type,
+        (type === 'FlappingStarted'
+          ? { alertId, serviceId: 'api', fingerprint: `fp-${alertId}`, flips: 4, windowSeconds: 600 }
+          : { alertId, serviceId: 'api', fingerprint: `fp-${alertId}` }) as never,
+        { id: stableUuid(`${type}:${seq}`), occurredAt: iso(T0), causationId: null, causationSeq: 1, correlationId: alertId },
+      ) as EscalationEvent,
+      seq,
+    ] as const;
+
+  it('gives the triggers of the alerts it folded, at their trigger times and in log order, not those above the floor', () => {
+    const log = new Log();
+    log.event('a', 'AlertTriggered', T0);
+    log.event('b', 'AlertTriggered', T0 + MIN);
+    log.event('b', 'AlertResolved', T0 + 2 * MIN);
+    const floor = log.event('a', 'AlertAcknowledged', T0 + 3 * MIN);
+    log.event('c', 'AlertTriggered', T0 + 4 * MIN);
+    expect(log.recover(floor).flips).toStrictEqual({
+      seeded: [],
+      triggers: [
+        ['api', 'fp-a', T0],
+        ['api', 'fp-b', T0 + MIN],
+      ],
+      flapping: [],
+    });
+  });
+
+  it('leaves out the trigger of an alert decided again from its first event (it records its own then)', () => {
+    const log = new Log();
+    log.event('a', 'AlertTriggered', T0);
+    log.event('b', 'AlertTriggered', T0 + MIN, { keep: 0 });
+    const r = log.recover(null);
+    expect([...r.undecided]).toStrictEqual(['b']);
+    expect(r.flips.triggers).toStrictEqual([['api', 'fp-a', T0]]);
+  });
+
+  it('gives the flapping starts (since the alert triggered) and ends of the log, and what the snapshot held first', () => {
+    const log = new Log();
+    const floor = log.event('a', 'AlertTriggered', T0 + MIN);
+    const r = new Recovery(floor);
+    r.seedFlips(['api', 'fp-old', [T0 - MIN, T0], T0]);
+    for (const [e, seq] of log.alerts) r.alertEvent(e, seq);
+    for (const [e, seq] of [...log.escalations, flapping('FlappingStarted', 'a', 100), flapping('FlappingEnded', 'a', 101)])
+      r.decision(e, seq);
+    expect(r.finish().flips).toStrictEqual({
+      seeded: [['api', 'fp-old', [T0 - MIN, T0], T0]],
+      triggers: [['api', 'fp-a', T0 + MIN]],
+      flapping: [
+        ['api', 'fp-a', T0 + MIN],
+        ['api', 'fp-a', null],
+      ],
+    });
+  });
+});

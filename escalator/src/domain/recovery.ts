@@ -26,6 +26,20 @@ import { answered, compactState, evolve, foldAlert, isSettled, type Decision, ty
  * acknowledged alert whose reopen request is stored is asked to reopen again: the request may
  * not have reached the decider (the command is idempotent).
  */
+/** One fingerprint's flip history (flapping, docs/noc.md): its recent trigger times and since when it flaps (null: not). */
+export type FlipEntry = readonly [serviceId: string, fingerprint: string, triggers: readonly number[], flappingSince: number | null];
+
+/**
+ * What the rebuild knows of the partition's flip histories: the snapshot's, then in log order
+ * the triggers of the alerts it folded (not those decided again, which record theirs as they are
+ * decided) and the flapping starts and ends the log holds after the snapshot.
+ */
+export type RecoveredFlips = Readonly<{
+  seeded: readonly FlipEntry[];
+  triggers: ReadonlyArray<readonly [serviceId: string, fingerprint: string, at: number]>;
+  flapping: ReadonlyArray<readonly [serviceId: string, fingerprint: string, since: number | null]>;
+}>;
+
 export type Recovered = Readonly<{
   /** The floor the rebuild started from (null: unknown). */
   floor: number | null;
@@ -49,6 +63,7 @@ export type Recovered = Readonly<{
   skipped: number;
   /** Log entries read (snapshot seeds not counted). */
   read: number;
+  flips: RecoveredFlips;
 }>;
 
 export class Recovery {
@@ -61,6 +76,9 @@ export class Recovery {
   private lastEscalationSeq = 0;
   private skipped = 0;
   private read = 0;
+  private readonly seededFlips: FlipEntry[] = [];
+  private readonly triggers: Array<readonly [alertId: string, serviceId: string, fingerprint: string, at: number]> = [];
+  private readonly flapping: Array<readonly [serviceId: string, fingerprint: string, since: number | null]> = [];
 
   constructor(
     private readonly floor: number | null,
@@ -74,6 +92,11 @@ export class Recovery {
   seed(alertId: string, lastSeq: number, state: Escalation): void {
     this.states.set(alertId, state);
     this.lastSeq.set(alertId, lastSeq);
+  }
+
+  /** A flip history as a snapshot holds it. */
+  seedFlips(entry: FlipEntry): void {
+    this.seededFlips.push(entry);
   }
 
   alertEvent(event: AlertEvent, seq: number): void {
@@ -91,6 +114,9 @@ export class Recovery {
       if (!next) return;
       this.states.set(alertId, next);
       if (!before && this.floor === null) this.firstSeq.set(alertId, seq);
+      // A new alert of a fingerprint is a flip, at its trigger time (as the live escalator records it).
+      if (!before && event.type === 'AlertTriggered')
+        this.triggers.push([alertId, event.data.serviceId, event.data.fingerprint, Date.parse(event.data.seenAt)]);
     } catch {
       this.skipped++;
     }
@@ -103,6 +129,9 @@ export class Recovery {
       const alertId = event.data.alertId;
       const next = evolve(this.states.get(alertId), { type: event.type, data: event.data } as Decision);
       if (next) this.states.set(alertId, answered(next, event.causationSeq));
+      if (event.type === 'FlappingStarted' && next)
+        this.flapping.push([event.data.serviceId, event.data.fingerprint, Date.parse(next.alert.triggeredAt)]);
+      if (event.type === 'FlappingEnded') this.flapping.push([event.data.serviceId, event.data.fingerprint, null]);
       this.lastSeq.set(alertId, seq);
       if (event.causationSeq === undefined) this.lastByTick.add(alertId);
       else this.lastByTick.delete(alertId);
@@ -152,6 +181,14 @@ export class Recovery {
       lastEscalationSeq: this.lastEscalationSeq,
       skipped: this.skipped,
       read: this.read,
+      flips: {
+        seeded: this.seededFlips,
+        // Alerts decided again from their first event record their trigger then.
+        triggers: this.triggers
+          .filter(([alertId]) => !undecided.has(alertId))
+          .map(([, serviceId, fingerprint, at]) => [serviceId, fingerprint, at] as const),
+        flapping: this.flapping,
+      },
     };
   }
 }

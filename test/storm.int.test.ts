@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   buildEvent,
+  decodeEvent,
   encodeEvent,
   partitionOf,
   STREAMS,
@@ -181,6 +182,7 @@ describe('storm sense across partitions and replicas', () => {
       correlationId: data.alertId,
     });
     await jetstream(admin).publish(subjects.alert(partitionOf(data.serviceId, data.fingerprint, P), data.alertId), encodeEvent(event));
+    return event;
   };
   const trigger = async (serviceId: string, fingerprint: string, labels: Record<string, string>, seenAt = clock.now()): Promise<Alert> => {
     const alert = { alertId: randomUUID(), serviceId, fingerprint };
@@ -508,6 +510,52 @@ describe('storm sense across partitions and replicas', () => {
     const [page] = await log.waitFor(isPage(fourth.alertId));
     expect((page as Notice).data.flapping).toBe(true);
     await resolve(fourth);
+  }, 70_000);
+
+  it("a person's acknowledgement of an incident reaches its member though the escalator's first sending of it got no answer", async () => {
+    const first = await trigger('grp', fingerprintOn('grp', 0, 'pdu'), { alertname: 'PduDown' });
+    const [opened] = await log.waitFor(is('IncidentOpened', first.alertId));
+    const { incidentId } = (opened as EventOf<'IncidentOpened'>).data;
+    const member = await trigger('grp', fingerprintOn('grp', 1, 'pdu'), { alertname: 'PduDown' });
+    await log.waitFor(is('AlertGrouped', member.alertId));
+    await bucketUntil((k) => k.includes(`mem.${incidentId}.${member.alertId}`), 'the member');
+    await log.waitFor(isPage(first.alertId));
+
+    // INTAKE lets go of its subjects and something that never answers listens on the member's
+    // partition: the command is sent and its publish times out, after the acknowledgement's own
+    // decisions are stored (a crash at that moment is the same for the log).
+    const jsm = await jetstreamManager(admin);
+    const intake = (await jsm.streams.info(STREAMS.intake)).config;
+    await jsm.streams.update(STREAMS.intake, { ...intake, subjects: ['intake-paused.>'] });
+    let swallowed = 0;
+    const silent = admin.subscribe(subjects.intake(1), {
+      callback: () => {
+        swallowed++;
+      },
+    });
+    const ack = await publishAlert('AlertAcknowledged', { ...first, by: 'user', userId: 'alice', note: '' });
+    await log.waitFor((e) => is('EscalationStopped', first.alertId)(e) && e.data.reason === 'acknowledged');
+    const deadline = Date.now() + 10_000;
+    while (swallowed === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(swallowed).toBeGreaterThan(0);
+    silent.unsubscribe();
+    await jsm.streams.update(STREAMS.intake, intake);
+
+    // The acknowledgement is delivered again once the sending failed, and its command reaches the member.
+    const commandFor = async () => {
+      const m = await jsm.direct.getMessage(STREAMS.intake, { last_by_subj: subjects.intake(1) }).catch(() => null);
+      const e = m && decodeEvent(m.data);
+      return e?.type === 'AlertCommandReceived' && e.data.alertId === member.alertId && e.causationId === ack.id ? e : null;
+    };
+    const until = Date.now() + 35_000;
+    let command = await commandFor();
+    while (!command && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      command = await commandFor();
+    }
+    expect(command?.data).toMatchObject({ command: 'acknowledge', userId: 'alice' });
+    await resolve(member);
+    await resolve(first);
   }, 70_000);
 
   it('a group key whose incident just resolved opens a new incident for its next alert on the same partition', async () => {

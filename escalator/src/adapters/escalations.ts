@@ -26,7 +26,7 @@ import { AlertContents, type ContentWanted } from './alert-contents.js';
 import { ChainAppender } from './appender.js';
 import { DecisionQueue } from './decision-queue.js';
 import { countAppended, countUndecidable } from './metrics.js';
-import { forwardToMembers } from './incident-commands.js';
+import { forwardToMembers, incidentCommand } from './incident-commands.js';
 import { requestReopen } from './reopen.js';
 import type { StormChange, StormFootprint, StormView } from './storm-view.js';
 import { Ticker } from './ticker.js';
@@ -115,8 +115,8 @@ export class Escalations {
   private stopped = false;
   /** Retries not answered yet: the ones still waiting when the partition stops are answered with a failure. */
   private readonly retries = new Set<Completion>();
-  /** Reopen requests being sent (their decision's completion waits for them). */
-  private reopening = 0;
+  /** Reopen requests and incident members' commands being sent (their input's completion waits for them). */
+  private sending = 0;
   /** The last ESCALATIONS sequence of this partition folded or stored. */
   private lastEscalationSeq: number;
   /** Decisions stored so far. */
@@ -249,7 +249,7 @@ export class Escalations {
 
   /** Nothing decided and not yet stored, nothing waiting to be decided: the states are exactly the log's. */
   get quiescent(): boolean {
-    return this.appender.size === 0 && this.reopening === 0 && this.queue.idle;
+    return this.appender.size === 0 && this.sending === 0 && this.queue.idle;
   }
 
   /** Holds the timers (none fires until `releaseTicks`), e.g. to reach a quiescent point for a snapshot. */
@@ -391,13 +391,23 @@ export class Escalations {
     if (storm && decisions.length > 0) this.stormEffects(alertId, before, state, decisions);
     // A person answering the incident's first alert answers the incident: its other alerts follow.
     const incident = before?.storm.incident;
-    if (storm && before && incident?.first && !incident.resolved && input.type === 'AlertEvent' && input.seq > before.alertSeq) {
+    const asked = input.type === 'AlertEvent' ? incidentCommand(input.event) : null;
+    if (
+      storm &&
+      before &&
+      asked &&
+      incident?.first &&
+      // After a rebuild the state already holds this input's decisions: the person's resolve may have ended the incident.
+      (!incident.resolved || asked.command === 'resolve') &&
+      input.type === 'AlertEvent' &&
+      input.seq > before.alertSeq
+    ) {
       const members = storm.membersOf(incident.incidentId, alertId);
-      forwardToMembers(this.js, now, incident.incidentId, input.event, members).catch((err: unknown) => this.fail(err));
+      if (members.length > 0) this.forward(forwardToMembers(this.js, now, incident.incidentId, input.event, members), completion);
     }
     this.track(alertId, state);
     this.ticker.arm();
-    if (completion && decisions.length === 0) completion.done();
+    if (completion && completion.remaining === 0) completion.done();
     return undefined;
   }
 
@@ -556,14 +566,34 @@ export class Escalations {
       return;
     }
     const { data, fingerprint, id } = a.reopen;
-    this.reopening++;
+    this.sending++;
     requestReopen(this.js, this.deps.partition, this.deps.clock.now(), data, fingerprint, id).then(
       () => {
-        this.reopening--;
+        this.sending--;
         this.appendDone(a);
       },
       (err: unknown) => {
-        this.reopening--;
+        this.sending--;
+        this.fail(err);
+      },
+    );
+  }
+
+  /**
+   * The input is answered only once its commands to the incident's members are sent too (its
+   * message is acked then, and no snapshot is taken before): a crash in between delivers the
+   * input again after the rebuild, which sends them again (idempotent message ids).
+   */
+  private forward(sent: Promise<void>, completion: Completion | undefined): void {
+    if (completion) completion.remaining++;
+    this.sending++;
+    sent.then(
+      () => {
+        this.sending--;
+        if (completion && --completion.remaining === 0) completion.done();
+      },
+      (err: unknown) => {
+        this.sending--;
         this.fail(err);
       },
     );

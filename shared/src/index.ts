@@ -161,6 +161,7 @@ export {
   siteWithin,
   inhibitorOf,
   flapVerdict,
+  flappingConfigured,
   type StormSense,
   type InhibitSource,
   type InhibitTarget,

@@ -122,6 +122,8 @@ describe('escalator partition snapshots', () => {
       templateId: null,
       ackTimeoutSeconds: 1800,
       rules: [],
+      // Flapping detected: the snapshots keep the flip histories.
+      flapping: { flips: 3, windowSeconds: 600, quietSeconds: 600 },
     });
     log = await followStream(admin, STREAMS.escalations);
     store = await SnapshotStore.open(admin);

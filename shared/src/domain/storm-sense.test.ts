@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InhibitRule, SiteRegistry } from '@oncall/contracts';
 import { initialConfigState, type ConfigState } from './config.js';
 import { ruleCache } from './routing.js';
-import { flapVerdict, inhibitorOf, placeAlert, siteWithin, stormSense, type InhibitSource } from './storm-sense.js';
+import { flapVerdict, flappingConfigured, inhibitorOf, placeAlert, siteWithin, stormSense, type InhibitSource } from './storm-sense.js';
 
 const site = (siteId: string, parentId: string | null, extra: { tier?: string; devices?: string[] } = {}) => ({
   siteId,
@@ -193,6 +193,15 @@ describe('stormSense', () => {
     annotations: {},
   });
   const sense = (labels: Record<string, string>, matched: string[] = []) => stormSense(alert(labels), 0, matched, config, ruleCache(), []);
+
+  it('knows whether any service or rule detects flapping (flip histories are kept in snapshots only then)', () => {
+    const core = config.routing.get('core')!;
+    const withRouting = (r: typeof core): ConfigState => ({ ...config, routing: new Map([['core', r]]) });
+    expect(flappingConfigured(initialConfigState())).toBe(false);
+    expect(flappingConfigured(config)).toBe(true); // the rule's
+    expect(flappingConfigured(withRouting({ ...core, rules: core.rules.map((r) => ({ ...r, flapping: null })) }))).toBe(false);
+    expect(flappingConfigured(withRouting({ ...core, rules: [], flapping: { flips: 3, windowSeconds: 60, quietSeconds: 60 } }))).toBe(true);
+  });
 
   it('places the alert, groups it by the service’s labels, and finds it a target of the site-down rule with its wait', () => {
     expect(sense({ device: 'ams2-r1', alertname: 'DeviceDown' })).toStrictEqual({

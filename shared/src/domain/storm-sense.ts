@@ -167,6 +167,12 @@ export function inhibitorOf(
 /** One fingerprint's recent triggers (epoch ms, ascending, the current one last) and since when it flaps. */
 export type FlipHistory = Readonly<{ triggers: readonly number[]; flappingSince: number | null }>;
 
+/** Whether any service or routing rule detects flapping: without one, flip histories matter to no decision. */
+export function flappingConfigured(config: ConfigState): boolean {
+  for (const routing of config.routing.values()) if (routing.flapping || routing.rules.some((r) => r.flapping)) return true;
+  return false;
+}
+
 export type FlapVerdict = 'normal' | 'starts' | 'continues' | 'ends';
 
 /**

@@ -82,8 +82,18 @@ export async function freePorts(): Promise<Record<string, string>> {
     'TICKET_BRIDGE_METRICS_PORT',
   ];
   const ports: Record<string, string> = {};
-  for (const name of names) ports[name] = String(await getPort());
+  for (const name of names) ports[name] = String(await getPort({ port: belowEphemeral() }));
   return ports;
+}
+
+/**
+ * Random candidates under Linux's ephemeral range (32768–60999). `oncall up` binds its ports
+ * seconds after they are chosen, and a port from the ephemeral range (get-port's default) can
+ * meanwhile become the local port of any outgoing connection on the machine: query-api once
+ * failed with EADDRINUSE that way in a full run. Random, so parallel test files seldom draw alike.
+ */
+function belowEphemeral(): number[] {
+  return Array.from({ length: 50 }, () => 20_000 + Math.floor(Math.random() * 12_000));
 }
 
 /**

@@ -9,6 +9,12 @@ import type { CallContext } from './handlers.js';
 export const LOG_SEQUENCE_HEADER = 'x-oncall-log-sequence';
 /** Request header of a read: answer only once the read model holds CONFIG sequence `<seq>` (`config:<seq>`). */
 export const MIN_SEQUENCE_HEADER = 'x-oncall-min-sequence';
+/**
+ * A wait ends this long before the call's deadline, so the caller gets the UNAVAILABLE that says
+ * why (and which sequence) rather than its own DEADLINE_EXCEEDED. 50 ms was too little on a busy
+ * machine: the answer arrived after the deadline in a full test run.
+ */
+const ANSWER_MARGIN_MS = 250;
 
 const CALLERS_REMEMBERED = 10_000;
 
@@ -54,7 +60,7 @@ export class Consistency {
     const own = caller === null ? 0 : (this.lastWrite.get(caller) ?? 0);
     const seq = Math.max(asked, own);
     if (seq === 0 || !this.feed) return;
-    const budget = Math.min(this.maxWaitMs, ctx.deadline === null ? Infinity : ctx.deadline - Date.now() - 50);
+    const budget = Math.min(this.maxWaitMs, ctx.deadline === null ? Infinity : ctx.deadline - Date.now() - ANSWER_MARGIN_MS);
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, budget))]);
     try {
       await this.feed.waitFor(CONSUMERS.projectorConfig, seq, signal);

@@ -165,8 +165,8 @@ async function main(): Promise<void> {
       }
     };
 
-    /** BENCH_RATE webhooks a second, `count` of them, numbered from `first`; the failed ones counted. */
     let failed = 0;
+    /** BENCH_RATE webhooks a second, `count` of them, numbered from `first`; the failed ones counted. */
     const storm = async (first: number, count: number): Promise<void> => {
       const started = performance.now();
       await Promise.all(

@@ -196,6 +196,17 @@ export type AlertEvent = EventOf<
   | 'AlertUnacknowledged'
   | 'AlertCommandDeclined'
 >;
+/** The events of an alert's lifecycle: every AlertEvent but the decider's refusal of a command (which changes nothing). */
+export const ALERT_LIFECYCLE_EVENTS: ReadonlySet<string> = new Set<AlertEvent['type']>([
+  'AlertTriggered',
+  'AlertUpdated',
+  'AlertRepeated',
+  'AlertAcknowledged',
+  'AlertResolved',
+  'AlertSnoozed',
+  'AlertEscalated',
+  'AlertUnacknowledged',
+]);
 export type ConfigEvent = EventOf<
   | 'ServiceConfigured'
   | 'ServiceRemoved'

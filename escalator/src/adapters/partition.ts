@@ -1,6 +1,14 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, decodeEvent, partitionOfSubject, STREAMS, type AlertEvent, type ParkReason } from '@oncall/contracts';
+import {
+  ALERT_LIFECYCLE_EVENTS,
+  CONSUMERS,
+  decodeEvent,
+  partitionOfSubject,
+  STREAMS,
+  type AlertEvent,
+  type ParkReason,
+} from '@oncall/contracts';
 import {
   consumeOptions,
   InOrderAcks,
@@ -17,7 +25,7 @@ import {
 } from '@oncall/shared';
 import { Escalations, type ContextFactory } from './escalations.js';
 import { runningPartitions, type PartitionGauges } from './metrics.js';
-import { ALERT_EVENTS, rebuildPartition } from './rebuild.js';
+import { rebuildPartition } from './rebuild.js';
 import { SnapshotTaker, type SnapshotPolicy } from './snapshot-taker.js';
 import type { PartitionSnapshots } from './snapshots.js';
 import type { StormView } from './storm-view.js';
@@ -186,7 +194,7 @@ export class EscalatorPartition implements PartitionGauges {
     let event: AlertEvent;
     try {
       const decoded = decodeEvent(m.data, { trusted: true });
-      if (!ALERT_EVENTS.has(decoded.type)) {
+      if (!ALERT_LIFECYCLE_EVENTS.has(decoded.type)) {
         answer.done();
         return;
       }
@@ -203,7 +211,7 @@ export class EscalatorPartition implements PartitionGauges {
     if (msg.stream !== STREAMS.alerts || partitionOfSubject(msg.subject) !== this.partition)
       throw new Error(`${msg.stream} ${msg.seq} is not an alert event of partition ${this.partition}`);
     const decoded = decodeEvent(msg.data, { trusted: true });
-    if (!ALERT_EVENTS.has(decoded.type)) throw new Error(`${decoded.type} is not an alert lifecycle event`);
+    if (!ALERT_LIFECYCLE_EVENTS.has(decoded.type)) throw new Error(`${decoded.type} is not an alert lifecycle event`);
     const event = asAlertEvent(decoded);
     const live = this.live;
     if (!live) throw new Error(`partition ${this.partition} is not running here yet; retry later`);

@@ -1,7 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { CONSUMERS, durableConsumer, STREAMS, subjects, type AlertEvent, type EscalationEvent } from '@oncall/contracts';
+import {
+  ALERT_LIFECYCLE_EVENTS,
+  CONSUMERS,
+  durableConsumer,
+  STREAMS,
+  subjects,
+  type AlertEvent,
+  type EscalationEvent,
+} from '@oncall/contracts';
 import { ackFloor, recreateConsumer, type Logger } from '@oncall/shared';
 import { Recovery, type Recovered } from '../domain/recovery.js';
 import { readExisting } from '@oncall/shared';
@@ -9,17 +17,6 @@ import type { PartitionSnapshot, PartitionSnapshots } from './snapshots.js';
 
 /** Alert messages of a partition decided but not yet acked (their appends in flight); the server holds back the rest. */
 export const MAX_ACK_PENDING = 1000;
-
-export const ALERT_EVENTS: ReadonlySet<string> = new Set([
-  'AlertTriggered',
-  'AlertUpdated',
-  'AlertRepeated',
-  'AlertAcknowledged',
-  'AlertResolved',
-  'AlertSnoozed',
-  'AlertEscalated',
-  'AlertUnacknowledged',
-]);
 
 /** A rebuilt partition, and the ESCALATIONS position its states are exact at. */
 export type Rebuilt = Recovered & { fromSnapshot: boolean };
@@ -98,7 +95,7 @@ export async function readPartition(
     STREAMS.alerts,
     subjects.alertsOfPartition(partition),
     (event, seq) => {
-      if (ALERT_EVENTS.has(event.type)) recovery.alertEvent(event as AlertEvent, seq);
+      if (ALERT_LIFECYCLE_EVENTS.has(event.type)) recovery.alertEvent(event as AlertEvent, seq);
     },
     (seq) => recovery.undecodable('alerts', seq),
     (snapshot?.covers.alerts ?? 0) + 1,

@@ -1,4 +1,4 @@
-import type { AlertEvent, DomainEvent } from '@oncall/contracts';
+import { ALERT_LIFECYCLE_EVENTS, type AlertEvent, type DomainEvent } from '@oncall/contracts';
 import { describe } from './timeline.js';
 
 /**
@@ -7,17 +7,8 @@ import { describe } from './timeline.js';
  * serializes the result and runs its two statements.
  */
 
-const ALERT_EVENTS = new Set<string>([
-  'AlertTriggered',
-  'AlertUpdated',
-  'AlertRepeated',
-  'AlertAcknowledged',
-  'AlertResolved',
-  'AlertSnoozed',
-  'AlertEscalated',
-  'AlertUnacknowledged',
-  'AlertCommandDeclined',
-] satisfies Array<AlertEvent['type']>);
+/** The lifecycle events, and the decider's refusals (shown on the timeline). */
+const ALERT_EVENTS: ReadonlySet<string> = new Set([...ALERT_LIFECYCLE_EVENTS, 'AlertCommandDeclined' satisfies AlertEvent['type']]);
 
 /** The columns a change event sets, with the types of their values. */
 export type ChangedColumns = {
